@@ -1,0 +1,132 @@
+"""calcom-async: an async-first, typed client for the Cal.com Platform API v2.
+
+``async with CalCom(api_key="cal_live_…") as cal: booking = await cal.bookings.get(uid)``
+
+Names are loaded on first use so that ``import calcom_async`` stays cheap (aiohttp itself is
+imported when the first request is sent).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._auth import TokenPair
+    from ._client import DEFAULT_BASE_URL, EU_BASE_URL, CalCom
+    from ._errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        CalComError,
+        CalComUsageError,
+        ConflictError,
+        InternalServerError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        ResponseValidationError,
+        UnknownAPIVersionError,
+        UnprocessableEntityError,
+    )
+    from ._generated.versions import (
+        API_VERSION_2024_04_15,
+        API_VERSION_2024_06_11,
+        API_VERSION_2024_06_14,
+        API_VERSION_2024_08_13,
+        API_VERSION_2024_09_04,
+        KNOWN_API_VERSIONS,
+    )
+    from ._options import RequestOptions
+    from ._ratelimit import RateLimit
+    from ._response import APIResponse
+    from ._types import UNSET, Unset
+    from .blocking import CalComSync
+
+_LAZY: dict[str, str] = {
+    "CalCom": "._client",
+    "DEFAULT_BASE_URL": "._client",
+    "EU_BASE_URL": "._client",
+    "CalComSync": ".blocking",
+    "APIResponse": "._response",
+    "RateLimit": "._ratelimit",
+    "RequestOptions": "._options",
+    "TokenPair": "._auth",
+    "UNSET": "._types",
+    "Unset": "._types",
+    "KNOWN_API_VERSIONS": "._generated.versions",
+    **dict.fromkeys(
+        [
+            "APIConnectionError",
+            "APIStatusError",
+            "APITimeoutError",
+            "AuthenticationError",
+            "BadRequestError",
+            "CalComError",
+            "CalComUsageError",
+            "ConflictError",
+            "InternalServerError",
+            "NotFoundError",
+            "PermissionDeniedError",
+            "RateLimitError",
+            "ResponseValidationError",
+            "UnknownAPIVersionError",
+            "UnprocessableEntityError",
+        ],
+        "._errors",
+    ),
+}
+
+__all__ = [
+    "API_VERSION_2024_04_15",
+    "API_VERSION_2024_06_11",
+    "API_VERSION_2024_06_14",
+    "API_VERSION_2024_08_13",
+    "API_VERSION_2024_09_04",
+    "APIConnectionError",
+    "APIResponse",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CalCom",
+    "CalComError",
+    "CalComSync",
+    "CalComUsageError",
+    "ConflictError",
+    "DEFAULT_BASE_URL",
+    "EU_BASE_URL",
+    "InternalServerError",
+    "KNOWN_API_VERSIONS",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimit",
+    "RateLimitError",
+    "RequestOptions",
+    "ResponseValidationError",
+    "TokenPair",
+    "UNSET",
+    "UnknownAPIVersionError",
+    "UnprocessableEntityError",
+    "Unset",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None and name.startswith("API_VERSION_"):
+        module = "._generated.versions"
+    if module is None:
+        raise AttributeError(f"module 'calcom_async' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

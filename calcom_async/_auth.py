@@ -1,0 +1,258 @@
+"""Credentials and the headers they put on a call.
+
+Three modes (see ``AuthMode``): an API key (``Authorization: Bearer cal_…``), the platform OAuth
+client pair (``x-cal-client-id`` / ``x-cal-secret-key``) and managed-user access tokens
+(``Authorization: Bearer <token>``), which refresh themselves shortly before they expire and once
+after a 401 — one refresh at a time, however many requests wait for it.
+
+No object here shows a secret in its ``repr`` or ``str``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import attrs
+
+from ._clock import Clock
+from ._errors import CalComUsageError, ResponseValidationError
+from ._operation import AuthMode, Operation, Param
+
+__all__ = ["REFRESH_OPERATION", "Auth", "TokenPair", "TokenRefreshCallback", "parse_expiry"]
+
+logger = logging.getLogger("calcom_async")
+
+REFRESH_OPERATION = Operation(
+    operation_id="OAuthFlowController_refreshTokens",
+    name="oauth.refresh_tokens",
+    method="POST",
+    path="/v2/oauth/{clientId}/refresh",
+    params=(Param("clientId", "client_id", "path", True, "str"),),
+    body=None,
+    body_required=True,
+    response=None,
+    unwrap=False,
+    api_version=None,
+    auth=frozenset({AuthMode.PLATFORM}),
+    auth_required=True,
+    pagination=None,
+    summary="Refresh managed user tokens",
+)
+
+
+def _hidden(value: object) -> str:
+    return "'***'" if value else "None"
+
+
+@attrs.frozen(slots=True, repr=False)
+class TokenPair:
+    """A managed user's tokens. Persist both after a refresh: the old refresh token stops working.
+
+    ``access_token_expires_at``: Unix time in seconds, or None when unknown.
+    """
+
+    access_token: str
+    refresh_token: str | None = None
+    access_token_expires_at: float | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenPair(access_token={_hidden(self.access_token)}, "
+            f"refresh_token={_hidden(self.refresh_token)}, "
+            f"access_token_expires_at={self.access_token_expires_at!r})"
+        )
+
+    __str__ = __repr__
+
+
+TokenRefreshCallback = Callable[[TokenPair], "Awaitable[None] | None"]
+#: Sends the refresh call through the session pipeline: refresh token -> decoded JSON answer.
+RefreshSender = Callable[[str], Awaitable[Any]]
+
+
+def parse_expiry(value: Any) -> float | None:
+    """``accessTokenExpiresAt`` as Unix seconds: accepts epoch milliseconds or seconds (number or
+    digit string), an ISO 8601 string, or a datetime (naive means UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
+        value = float(value)
+    if isinstance(value, bool):
+        raise ValueError("expiry must be a time, not a bool")
+    if isinstance(value, int | float):
+        return float(value) / 1000.0 if value >= 1e11 else float(value)
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.strip())
+    if isinstance(value, dt.datetime):
+        when: dt.datetime = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return when.timestamp()
+    raise ValueError(f"cannot read a token expiry from {type(value).__name__}")
+
+
+class Auth:
+    """The client's credentials; decides the auth headers of each call from its operation row."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        api_key: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        tokens: TokenPair | None = None,
+        on_token_refresh: TokenRefreshCallback | None = None,
+        refresh_leeway: float = 60.0,
+    ) -> None:
+        if (client_id is None) != (client_secret is None):
+            raise CalComUsageError("client_id and client_secret go together: pass both or neither")
+        if tokens is not None and tokens.refresh_token and client_id is None:
+            raise CalComUsageError(
+                "refreshing managed-user tokens needs the platform client_id and client_secret"
+            )
+        self._clock = clock
+        self._api_key = api_key
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._tokens = tokens
+        self._on_refresh = on_token_refresh
+        self._leeway = refresh_leeway
+        self._lock = anyio.Lock()
+        self.refresh_sender: RefreshSender | None = None  # set by the session
+
+    def __repr__(self) -> str:
+        modes = [m.value for m in self.modes]
+        return f"Auth(modes={modes!r}, client_id={self._client_id!r})"
+
+    @property
+    def client_id(self) -> str | None:
+        return self._client_id
+
+    @property
+    def modes(self) -> frozenset[AuthMode]:
+        """The auth modes this client can use."""
+        modes = set()
+        if self._api_key:
+            modes.add(AuthMode.API_KEY)
+        if self._tokens is not None:
+            modes.add(AuthMode.ACCESS_TOKEN)
+        if self._client_id and self._client_secret:
+            modes.add(AuthMode.PLATFORM)
+        return frozenset(modes)
+
+    @property
+    def tokens(self) -> TokenPair | None:
+        """The current managed-user tokens (after any refresh)."""
+        return self._tokens
+
+    @property
+    def can_refresh(self) -> bool:
+        return bool(
+            self._tokens is not None
+            and self._tokens.refresh_token
+            and self._client_id
+            and self.refresh_sender is not None
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value held (for tests and log scrubbing)."""
+        values = [self._api_key, self._client_secret]
+        if self._tokens is not None:
+            values += [self._tokens.access_token, self._tokens.refresh_token]
+        return tuple(v for v in values if v)
+
+    def choose(self, op: Operation) -> frozenset[AuthMode]:
+        """The modes a call of ``op`` will use (empty: send no credentials)."""
+        have, accepted = self.modes, op.auth
+        chosen: set[AuthMode] = set()
+        if AuthMode.PLATFORM in accepted and AuthMode.PLATFORM in have:
+            chosen.add(AuthMode.PLATFORM)
+        bearer = [m for m in (AuthMode.ACCESS_TOKEN, AuthMode.API_KEY) if m in have]
+        if bearer and accepted & {AuthMode.ACCESS_TOKEN, AuthMode.API_KEY}:
+            preferred = [m for m in bearer if m in accepted]
+            chosen.add((preferred or bearer)[0])
+        if not chosen and (not accepted or not accepted & {AuthMode.PLATFORM}):
+            # The document declares nothing we hold: send what we have and let the server judge.
+            if bearer:
+                chosen.add(bearer[0])
+            if AuthMode.PLATFORM in have:
+                chosen.add(AuthMode.PLATFORM)
+        if not chosen and op.auth_required:
+            needed = " or ".join(sorted(m.value for m in accepted)) or "credentials"
+            raise CalComUsageError(
+                f"{op.name} needs {needed}: pass api_key= (or set CALCOM_API_KEY), "
+                "client_id=/client_secret=, or access_token="
+            )
+        return frozenset(chosen)
+
+    async def headers(self, op: Operation) -> tuple[dict[str, str], str | None]:
+        """The auth headers for ``op`` and the access token used (None if none was)."""
+        modes = self.choose(op)
+        headers: dict[str, str] = {}
+        token: str | None = None
+        if AuthMode.PLATFORM in modes:
+            assert self._client_id is not None and self._client_secret is not None
+            headers["x-cal-client-id"] = self._client_id
+            headers["x-cal-secret-key"] = self._client_secret
+        if AuthMode.ACCESS_TOKEN in modes:
+            token = await self._fresh_token()
+            headers["Authorization"] = f"Bearer {token}"
+        elif AuthMode.API_KEY in modes:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers, token
+
+    async def _fresh_token(self) -> str:
+        assert self._tokens is not None
+        if self._expiring(self._tokens) and self.can_refresh:
+            await self.refresh(self._tokens.access_token)
+        return self._tokens.access_token
+
+    def _expiring(self, tokens: TokenPair) -> bool:
+        expires = tokens.access_token_expires_at
+        return expires is not None and self._clock.time() >= expires - self._leeway
+
+    async def refresh(self, stale_access_token: str) -> bool:
+        """Refresh the tokens unless another task already replaced ``stale_access_token``.
+
+        Returns whether the tokens are now different from ``stale_access_token``.
+        """
+        async with self._lock:
+            current = self._tokens
+            if current is None or current.access_token != stale_access_token:
+                return current is not None
+            if not self.can_refresh:
+                return False
+            assert self.refresh_sender is not None and current.refresh_token
+            logger.info("refreshing managed-user access token")
+            answer = await self.refresh_sender(current.refresh_token)
+            self._tokens = new = _read_tokens(answer)
+            logger.info("managed-user access token refreshed")
+        if self._on_refresh is not None:
+            result = self._on_refresh(new)
+            if inspect.isawaitable(result):
+                await result
+        return True
+
+
+def _read_tokens(answer: Any) -> TokenPair:
+    data = answer.get("data", answer) if isinstance(answer, dict) else None
+    access = data.get("accessToken") if isinstance(data, dict) else None
+    refresh = data.get("refreshToken") if isinstance(data, dict) else None
+    expires: float | None = None
+    ok = isinstance(access, str) and isinstance(refresh, str)
+    if ok and isinstance(data, dict):
+        try:
+            expires = parse_expiry(data.get("accessTokenExpiresAt"))
+        except (TypeError, ValueError):
+            ok = False
+    if not ok or not isinstance(access, str) or not isinstance(refresh, str):
+        shape = sorted(data) if isinstance(data, dict) else type(data).__name__
+        # The answer holds secrets: the error carries only its shape.
+        raise ResponseValidationError(
+            f"token refresh answer does not have the expected fields (got {shape})"
+        )
+    return TokenPair(access, refresh, expires)

@@ -1,0 +1,266 @@
+"""``CalCom``: configuration, lifecycle and the resource namespaces."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
+
+from ._auth import Auth, TokenPair, TokenRefreshCallback, parse_expiry
+from ._clock import Clock, SystemClock
+from ._errors import CalComUsageError
+from ._generated.client import GeneratedNamespaces
+from ._http import Transport
+from ._retry import RetryPolicy
+from ._session import Session, SessionConfig, check_api_version
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["DEFAULT_BASE_URL", "EU_BASE_URL", "CalCom"]
+
+DEFAULT_BASE_URL = "https://api.cal.com"
+EU_BASE_URL = "https://api.cal.eu"
+_UNSET: Any = object()
+
+
+def normalize_base_url(url: str) -> str:
+    """``https://host[:port][/prefix]`` without a trailing ``/`` or ``/v2``; refuses plain
+    ``http://`` except on loopback (a key must not travel in clear text)."""
+    if not isinstance(url, str) or not url.strip():
+        raise CalComUsageError("base_url must be a non-empty string")
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise CalComUsageError(f"base_url must be an http(s) URL with a host, not {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise CalComUsageError("base_url may not carry a query, fragment or credentials")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise CalComUsageError(
+            f"refusing plain http:// to {parts.hostname}: credentials would travel in clear "
+            "text; use https:// (http is allowed for localhost only)"
+        )
+    path = parts.path.rstrip("/")
+    path = path.removesuffix("/v2").rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_pins(pins: Mapping[str, str]) -> dict[str, str]:
+    """Pins by operation name, operationId or family; each value must be a known version."""
+    from ._generated.operations import OPERATIONS
+
+    known: set[str] = set()
+    for op in OPERATIONS:
+        parts = op.name.split(".")
+        known.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
+        known.add(op.operation_id)
+    checked = {}
+    for key, value in pins.items():
+        if key not in known:
+            raise CalComUsageError(
+                f"api_versions: {key!r} is neither an operation (like 'bookings.get') nor a "
+                "family (like 'bookings')"
+            )
+        checked[key] = check_api_version(value, f"api_versions[{key!r}]")
+    return checked
+
+
+class CalCom(GeneratedNamespaces):
+    """The async client. ``async with CalCom(api_key=...) as cal: await cal.bookings.list()``.
+
+    Credentials (any combination; each call sends what its operation accepts):
+
+    - ``api_key`` (default: the ``CALCOM_API_KEY`` environment variable);
+    - ``client_id`` + ``client_secret``: the platform OAuth client pair;
+    - ``access_token`` (+ ``refresh_token``, ``access_token_expires_at``): a managed user's tokens,
+      refreshed before they expire and once after a 401; ``on_token_refresh(pair)`` (sync or
+      async) receives every new pair — persist it, the old refresh token stops working.
+
+    Other settings: ``base_url`` (default ``https://api.cal.com``, EU ``https://api.cal.eu``, or a
+    self-hosted URL; a trailing ``/v2`` is accepted); ``api_versions`` pins a ``cal-api-version``
+    per operation or family (``{"bookings": "2024-08-13"}``); ``timeout`` / ``connect_timeout``
+    (seconds); ``max_retries``; ``retry_unsafe`` (also re-send POST/PATCH after errors the server
+    may have processed); ``max_concurrency`` (requests in flight, and pooled connections);
+    ``rate_limit`` (pace requests by the server's rate-limit headers); ``http_session`` (your own
+    ``aiohttp.ClientSession``, left open on close); ``default_headers``.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        access_token_expires_at: float | str | None = None,
+        on_token_refresh: TokenRefreshCallback | None = None,
+        base_url: str | None = None,
+        api_versions: Mapping[str, str] | None = None,
+        timeout: float | None = 60.0,
+        connect_timeout: float | None = 10.0,
+        max_retries: int = 2,
+        retry_unsafe: bool = False,
+        max_concurrency: int = 64,
+        rate_limit: bool = True,
+        default_headers: Mapping[str, str] | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+        clock: Clock | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        if api_key is None:
+            api_key = os.environ.get("CALCOM_API_KEY") or None
+        for label, value in (
+            ("api_key", api_key),
+            ("client_id", client_id),
+            ("client_secret", client_secret),
+            ("access_token", access_token),
+            ("refresh_token", refresh_token),
+        ):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise CalComUsageError(f"{label} must be a non-empty string")
+        if refresh_token is not None and access_token is None:
+            raise CalComUsageError("refresh_token needs access_token too")
+        if not isinstance(max_retries, int) or max_retries < 0:
+            raise CalComUsageError("max_retries must be an integer >= 0")
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise CalComUsageError("max_concurrency must be an integer >= 1")
+        clock = clock or SystemClock()
+        try:
+            expires = parse_expiry(access_token_expires_at)
+        except ValueError as exc:
+            raise CalComUsageError(f"access_token_expires_at: {exc}") from None
+        tokens = TokenPair(access_token, refresh_token, expires) if access_token else None
+        auth = Auth(
+            clock=clock,
+            api_key=api_key,
+            client_id=client_id,
+            client_secret=client_secret,
+            tokens=tokens,
+            on_token_refresh=on_token_refresh,
+        )
+        policy = retry_policy or RetryPolicy()
+        config = SessionConfig(
+            base_url=normalize_base_url(
+                base_url or os.environ.get("CALCOM_BASE_URL") or DEFAULT_BASE_URL
+            ),
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            retry=RetryPolicy(
+                max_retries=max_retries,
+                backoff_base=policy.backoff_base,
+                backoff_cap=policy.backoff_cap,
+                max_wait=policy.max_wait,
+                random=policy.random,
+            ),
+            retry_unsafe=retry_unsafe,
+            api_versions=_check_pins(api_versions or {}),
+            default_headers=dict(default_headers or {}),
+        )
+        transport = Transport(
+            clock=clock,
+            max_concurrency=max_concurrency,
+            http_session=http_session,
+            rate_limit=rate_limit,
+        )
+        self._core = Session(config, auth, transport)
+        self._session = self._core
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (a ``http_session`` you passed in is left open)."""
+        await self._core.transport.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._core.transport.closed
+
+    # -- configuration --------------------------------------------------------------------------
+
+    def with_options(
+        self,
+        *,
+        base_url: str | None = None,
+        api_versions: Mapping[str, str] | None = None,
+        timeout: float | None = _UNSET,
+        connect_timeout: float | None = _UNSET,
+        max_retries: int | None = None,
+        retry_unsafe: bool | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A copy with other settings, sharing the connection pool, the rate limiter and the
+        credentials (a refreshed token is seen by both). ``api_versions`` and
+        ``default_headers`` are merged over this client's."""
+        config = self._core.config
+        retry = config.retry
+        if max_retries is not None:
+            if not isinstance(max_retries, int) or max_retries < 0:
+                raise CalComUsageError("max_retries must be an integer >= 0")
+            retry = RetryPolicy(
+                max_retries=max_retries,
+                backoff_base=retry.backoff_base,
+                backoff_cap=retry.backoff_cap,
+                max_wait=retry.max_wait,
+                random=retry.random,
+            )
+        new_config = SessionConfig(
+            base_url=normalize_base_url(base_url) if base_url is not None else config.base_url,
+            timeout=config.timeout if timeout is _UNSET else timeout,
+            connect_timeout=config.connect_timeout
+            if connect_timeout is _UNSET
+            else connect_timeout,
+            retry=retry,
+            retry_unsafe=config.retry_unsafe if retry_unsafe is None else retry_unsafe,
+            api_versions={**config.api_versions, **_check_pins(api_versions or {})},
+            default_headers={**config.default_headers, **(default_headers or {})},
+        )
+        copy = object.__new__(type(self))
+        copy._core = Session(new_config, self._core.auth, self._core.transport)
+        copy._session = copy._core
+        return copy
+
+    @property
+    def base_url(self) -> str:
+        return self._core.config.base_url
+
+    @property
+    def api_versions(self) -> Mapping[str, str]:
+        """The versions pinned on this client (by operation or family)."""
+        return dict(self._core.config.api_versions)
+
+    @property
+    def tokens(self) -> TokenPair | None:
+        """The managed user's current tokens (after any refresh), or None."""
+        return self._core.auth.tokens
+
+    @property
+    def session(self) -> Session:
+        """The request pipeline (for paginators and advanced use)."""
+        return self._core
+
+    def __repr__(self) -> str:
+        modes = sorted(m.value for m in self._core.auth.modes)
+        return f"CalCom(base_url={self.base_url!r}, auth={modes!r})"

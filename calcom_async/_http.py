@@ -1,0 +1,182 @@
+"""The HTTP transport: one pooled aiohttp ``ClientSession``, the concurrency cap and the limiter.
+
+Everything aiohttp-specific lives here, and aiohttp is imported on the first request only, so
+``import calcom_async`` stays cheap. Every aiohttp failure leaves as an :class:`AttemptError`
+carrying a typed :class:`~calcom_async.APIConnectionError` and what kind of failure it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import anyio
+
+from ._clock import Clock
+from ._errors import APIConnectionError, APITimeoutError
+from ._ratelimit import RateLimiter
+from ._retry import Failure
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["AttemptError", "RawAnswer", "Transport"]
+
+logger = logging.getLogger("calcom_async")
+
+
+class AttemptError(Exception):
+    """One attempt got no HTTP answer (internal: the session decides whether to retry)."""
+
+    def __init__(self, error: APIConnectionError, failure: Failure | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.failure = failure  #: None: never worth retrying (e.g. a TLS certificate error)
+
+
+class RawAnswer:
+    __slots__ = ("content", "headers", "reason", "status")
+
+    def __init__(self, status: int, reason: str, headers: Mapping[str, str], content: bytes):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.content = content
+
+
+class Transport:
+    """Shared by a client and its ``with_options`` copies; closed by any of them."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        max_concurrency: int,
+        http_session: aiohttp.ClientSession | None = None,
+        rate_limit: bool = True,
+        user_agent: str | None = None,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.clock = clock
+        self.max_concurrency = max_concurrency
+        self.capacity = anyio.CapacityLimiter(max_concurrency)
+        self.limiter = RateLimiter(clock, enabled=rate_limit)
+        self._session = http_session
+        self._owned = http_session is None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this CalCom client is closed")
+        if self._session is None:
+            import aiohttp
+
+            connector = aiohttp.TCPConnector(
+                limit=self.max_concurrency, limit_per_host=self.max_concurrency
+            )
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    async def aclose(self) -> None:
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owned:
+            await session.close()
+
+    def __del__(self) -> None:
+        try:
+            session = self._session
+            if session is None or not self._owned or session.closed:
+                return
+            self._session = None
+            connector = session.connector
+            session.detach()  # aiohttp would otherwise warn about the session and the connector
+            if connector is not None:
+                connector._close()
+            warnings.warn(
+                "CalCom client was not closed: use `async with CalCom(...)` or "
+                "`await cal.aclose()`",
+                ResourceWarning,
+                stacklevel=2,
+            )
+        except Exception:  # never crash at garbage collection
+            pass
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Sequence[tuple[str, str]],
+        headers: Mapping[str, str],
+        data: bytes | None,
+        timeout: float | None,  # noqa: ASYNC109 - handed to aiohttp's ClientTimeout
+        connect_timeout: float | None,
+        request_id: str,
+    ) -> RawAnswer:
+        """One attempt under the concurrency cap and the rate limiter."""
+        import aiohttp
+        from yarl import URL
+
+        async with self.capacity:
+            await self.limiter.acquire()
+            answer: RawAnswer | None = None
+            try:
+                client_timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
+                async with self._http().request(
+                    method,
+                    URL(url, encoded=True),
+                    params=params or None,
+                    headers=headers,
+                    data=data,
+                    timeout=client_timeout,
+                    allow_redirects=False,
+                ) as response:
+                    content = await response.read()
+                    answer = RawAnswer(
+                        response.status, response.reason or "", response.headers, content
+                    )
+            except aiohttp.ConnectionTimeoutError as exc:
+                raise _failed(
+                    APITimeoutError, "connecting timed out", exc, request_id, Failure.NOT_SENT
+                ) from exc
+            except TimeoutError as exc:
+                raise _failed(
+                    APITimeoutError, "request timed out", exc, request_id, Failure.TIMEOUT
+                ) from exc
+            except (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch) as exc:
+                raise _failed(APIConnectionError, "TLS error", exc, request_id, None) from exc
+            except aiohttp.ClientConnectorError as exc:
+                raise _failed(
+                    APIConnectionError, "could not connect", exc, request_id, Failure.NOT_SENT
+                ) from exc
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                raise _failed(
+                    APIConnectionError, "connection error", exc, request_id, Failure.CONNECTION
+                ) from exc
+            finally:
+                if answer is None:
+                    self.limiter.release()
+                else:
+                    self.limiter.release(answer.headers, answer.status)
+            return answer
+
+
+def _failed(
+    cls: type[APIConnectionError],
+    what: str,
+    exc: BaseException,
+    request_id: str,
+    failure: Failure | None,
+) -> AttemptError:
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    error = cls(f"{what} ({detail})", request_id=request_id)
+    error.__cause__ = exc
+    return AttemptError(error, failure)

@@ -1,0 +1,94 @@
+"""The shape of one row of the generated operation table.
+
+The generator (``codegen/``) writes one :class:`Operation` per operation of the OpenAPI document
+into ``calcom_async/_generated/operations.py``. The session reads these rows; nothing in
+hand-written code hard-codes per-endpoint facts (version header, auth, pagination).
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+from typing import Any, Literal
+
+import attrs
+
+__all__ = ["AuthMode", "Operation", "Pagination", "Param"]
+
+_MODELS = "calcom_async._generated.models"
+
+
+class AuthMode(enum.Enum):
+    """A way of authenticating a call, as the document declares it per operation."""
+
+    API_KEY = "api_key"  #: ``Authorization: Bearer cal_…``
+    ACCESS_TOKEN = "access_token"  #: ``Authorization: Bearer <managed-user access token>``
+    PLATFORM = "platform"  #: ``x-cal-client-id`` / ``x-cal-secret-key``
+
+
+class Pagination(enum.Enum):
+    """How a list operation pages."""
+
+    TAKE_SKIP = "take_skip"  #: ``take``/``skip`` query, ``pagination`` meta in the envelope
+    BARE_LIST = "bare_list"  #: ``take``/``skip`` query, a bare list: last page is a short one
+    LIMIT = "limit"  #: ``limit``/``offset`` query
+    CURSOR = "cursor"  #: ``limit``/``cursor`` query, ``nextCursor`` in the answer
+
+
+@attrs.frozen(slots=True)
+class Param:
+    """One path, query or header parameter of an operation."""
+
+    name: str  #: the wire name (``bookingUid``)
+    python_name: str  #: the argument name of the generated method (``booking_uid``)
+    location: Literal["path", "query", "header"]
+    required: bool
+    annotation: str  #: the Python type of the argument, as written in the generated method
+    explode: bool = True  #: arrays: ``a=1&a=2`` (True) or ``a=1,2`` (False)
+
+
+@attrs.frozen(slots=True)
+class Operation:
+    """Everything the session needs to know to send one operation."""
+
+    operation_id: str  #: the document's operationId
+    name: str  #: dotted public name, e.g. ``bookings.cancel``
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str  #: path template, e.g. ``/v2/bookings/{bookingUid}/cancel``
+    params: tuple[Param, ...]
+    body: str | None  #: request body model name in the models package, or None
+    body_required: bool
+    response: str | None  #: response model name (usually an envelope), or None for no JSON body
+    unwrap: bool  #: the response model is an envelope whose ``data`` the method returns
+    api_version: str | None  #: the ``cal-api-version`` the operation requires
+    auth: frozenset[AuthMode]  #: accepted auth modes; empty: the document declares none
+    auth_required: bool  #: the document marks an auth header as required
+    pagination: Pagination | None
+    summary: str = ""
+
+    @property
+    def path_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.location == "path")
+
+    @property
+    def query_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.location == "query")
+
+    @property
+    def is_idempotent(self) -> bool:
+        """GET, PUT and DELETE may be re-sent after a failure the server may have seen."""
+        return self.method in ("GET", "PUT", "DELETE")
+
+    def body_type(self) -> type[Any] | None:
+        """The request body class (imported on first use)."""
+        return _model(self.body) if self.body else None
+
+    def response_type(self) -> type[Any] | None:
+        """The response class (imported on first use)."""
+        return _model(self.response) if self.response else None
+
+
+def _model(name: str) -> type[Any]:
+    models = importlib.import_module(_MODELS)
+    cls: type[Any] = getattr(models, name)
+    return cls

@@ -1,0 +1,216 @@
+"""Client-side rate limiting, fed by the server's ``X-RateLimit-*`` headers.
+
+Cal.com sends, for each named limit, ``X-RateLimit-Limit-<Name>``, ``X-RateLimit-Remaining-<Name>``
+and ``X-RateLimit-Reset-<Name>`` (seconds until the window ends). The :class:`RateLimiter` keeps a
+budget per named limit and lets a request start only when every limit has room, so a burst of
+1,000 concurrent calls paces itself instead of collecting 429s:
+
+- before anything is known (first request), one request goes first as a probe;
+- each answer sets the budget to ``remaining`` minus the requests still in flight;
+- an exhausted budget waits for its window to reset (then refills to ``limit``);
+- a 429 blocks every request until ``Retry-After`` / the reset the server gave.
+
+Answers without rate-limit headers leave the limiter open (self-hosted servers may have none).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Mapping
+
+import anyio
+import attrs
+
+from ._clock import Clock
+
+__all__ = ["RateLimit", "RateLimiter", "parse_rate_limits", "retry_after_seconds"]
+
+_HEADER = re.compile(r"^(?:x-)?ratelimit-(limit|remaining|reset)(?:-(.+))?$", re.IGNORECASE)
+_DEFAULT_BLOCK = 60.0  # seconds to hold back after a 429 that says nothing about when to retry
+_SAME_WINDOW = 1.5  # reset times closer than this (s) belong to the same window
+
+
+@attrs.frozen(slots=True)
+class RateLimit:
+    """One named limit as the last answer reported it. ``reset``: seconds until the window ends."""
+
+    name: str
+    limit: int | None
+    remaining: int | None
+    reset: float | None
+
+
+def _number(value: str) -> float | None:
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return number if number == number and number >= 0 else None  # drop NaN
+
+
+def reset_seconds(value: float, now: float) -> float:
+    """A reset header value as seconds from now: accepts seconds, Unix seconds or Unix millis."""
+    if value >= 1e12:
+        return max(0.0, value / 1000.0 - now)
+    if value >= 1e9:
+        return max(0.0, value - now)
+    return value
+
+
+def parse_rate_limits(headers: Mapping[str, str], now: float) -> dict[str, RateLimit]:
+    """The named limits in ``headers`` (plain ``X-RateLimit-*`` is the name ``""``).
+
+    ``now`` is the Unix time, used for reset values given as a Unix time.
+    """
+    found: dict[str, dict[str, float]] = {}
+    for key, value in headers.items():
+        match = _HEADER.match(key)
+        if match is None:
+            continue
+        number = _number(value)
+        if number is None:
+            continue
+        kind, name = match.group(1).lower(), (match.group(2) or "").lower()
+        found.setdefault(name, {})[kind] = number
+    limits = {}
+    for name, values in found.items():
+        limit, remaining, reset = values.get("limit"), values.get("remaining"), values.get("reset")
+        limits[name] = RateLimit(
+            name=name,
+            limit=int(limit) if limit is not None else None,
+            remaining=int(remaining) if remaining is not None else None,
+            reset=reset_seconds(reset, now) if reset is not None else None,
+        )
+    return limits
+
+
+def retry_after_seconds(
+    headers: Mapping[str, str], now: float, *, use_reset: bool = True
+) -> float | None:
+    """How long the server asked us to wait: ``Retry-After`` (seconds or HTTP date), else (with
+    ``use_reset``) the reset of the exhausted limits, or of any limit. ``now``: the Unix time."""
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if value:
+        seconds = _number(value)
+        if seconds is not None:
+            return reset_seconds(seconds, now) if seconds >= 1e9 else seconds
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None and when.tzinfo is not None:
+            return max(0.0, when.timestamp() - now)
+    if not use_reset:
+        return None
+    limits = parse_rate_limits(headers, now).values()
+    exhausted = [x.reset for x in limits if x.reset is not None and x.remaining == 0]
+    resets = exhausted or [x.reset for x in limits if x.reset is not None]
+    return max(resets) if resets else None
+
+
+@attrs.define(slots=True)
+class _Window:
+    limit: int
+    remaining: int
+    reset_at: float | None  #: monotonic time the window ends; None: not known yet
+
+
+class RateLimiter:
+    """Paces requests under the limits the server reports (see the module docstring).
+
+    Use as ``await limiter.acquire()`` before sending and ``limiter.release(headers, status)``
+    after the answer (``headers=None`` when there was none).
+    """
+
+    def __init__(self, clock: Clock, *, enabled: bool = True, slack: float = 0.25) -> None:
+        self._clock = clock
+        self._enabled = enabled
+        self._slack = slack  #: added to every reset: the server's clock rounds to seconds
+        self._windows: dict[str, _Window] = {}
+        self._seen = False
+        self._in_flight = 0
+        self._blocked_until = 0.0
+        self._changed = anyio.Event()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def snapshot(self) -> dict[str, RateLimit]:
+        """The limiter's current budgets (for diagnostics)."""
+        now = self._clock.monotonic()
+        return {
+            name: RateLimit(
+                name, w.limit, w.remaining, None if w.reset_at is None else w.reset_at - now
+            )
+            for name, w in self._windows.items()
+        }
+
+    async def acquire(self) -> None:
+        """Wait until every known limit has room, then take one request from each."""
+        while self._enabled:
+            now = self._clock.monotonic()
+            if now < self._blocked_until:
+                await self._clock.sleep(self._blocked_until - now)
+                continue
+            for window in self._windows.values():
+                if window.reset_at is not None and now >= window.reset_at:
+                    window.remaining, window.reset_at = window.limit, None
+            if not self._seen:  # nothing known yet: one probe at a time
+                if self._in_flight == 0:
+                    break
+                await self._wait_for_answer()
+                continue
+            empty = [w for w in self._windows.values() if w.remaining < 1]
+            if not empty:
+                for window in self._windows.values():
+                    window.remaining -= 1
+                break
+            resets = [w.reset_at for w in empty if w.reset_at is not None]
+            if resets:
+                await self._clock.sleep(max(resets) - now)
+            elif self._in_flight == 0:
+                break  # no answer is coming to tell us more: probe
+            else:
+                await self._wait_for_answer()
+        self._in_flight += 1
+
+    def release(self, headers: Mapping[str, str] | None = None, status: int | None = None) -> None:
+        """Give back an in-flight slot, learning from the answer's headers if there was one."""
+        try:
+            if headers is not None and self._enabled:
+                self._learn(headers, status)
+        finally:
+            self._in_flight -= 1
+            self._changed.set()
+            self._changed = anyio.Event()
+
+    async def _wait_for_answer(self) -> None:
+        await self._changed.wait()
+
+    def _learn(self, headers: Mapping[str, str], status: int | None) -> None:
+        self._seen = True
+        now, wall = self._clock.monotonic(), self._clock.time()
+        others = 0
+        for name, info in parse_rate_limits(headers, wall).items():
+            if info.limit is None or info.remaining is None:
+                continue
+            reset_at = None if info.reset is None else now + info.reset + self._slack
+            remaining = info.remaining - others
+            window = self._windows.get(name)
+            if (
+                window is None
+                or window.reset_at is None
+                or (reset_at is not None and reset_at > window.reset_at + _SAME_WINDOW)
+            ):
+                self._windows[name] = _Window(info.limit, remaining, reset_at)
+            else:
+                window.limit = info.limit
+                window.remaining = min(window.remaining, remaining)
+                if reset_at is not None:
+                    window.reset_at = max(window.reset_at, reset_at)
+        if status == 429:
+            wait = retry_after_seconds(headers, wall)
+            wait = _DEFAULT_BLOCK if wait is None else wait
+            self._blocked_until = max(self._blocked_until, now + wait + self._slack)

@@ -1,0 +1,491 @@
+"""The one request pipeline. Every call — generated methods, paginator pages, token refreshes —
+goes through :meth:`Session.request`:
+
+1. check and encode the input (path values as single segments, query values, JSON body);
+   bad input raises :class:`CalComUsageError` before anything is sent;
+2. headers: auth chosen from the operation row, ``cal-api-version`` (pinned or the operation's
+   own), ``X-Request-Id`` (one per logical request, kept across retries), ``User-Agent``;
+3. send under the concurrency cap and the rate limiter; retry per :class:`RetryPolicy`;
+   refresh a managed-user token once after a 401;
+4. status >= 300 -> typed :class:`APIStatusError`; otherwise an :class:`APIResponse` whose
+   ``parse()`` decodes JSON, structures it with the converter and unwraps the envelope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import importlib
+import logging
+import platform
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+import orjson
+
+from ._auth import REFRESH_OPERATION, Auth
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    CalComUsageError,
+    ResponseValidationError,
+    UnknownAPIVersionError,
+    make_status_error,
+)
+from ._http import AttemptError, RawAnswer, Transport
+from ._operation import Operation, Param
+from ._options import RequestOptions
+from ._ratelimit import parse_rate_limits, retry_after_seconds
+from ._response import APIResponse
+from ._retry import Failure, RetryPolicy
+from ._types import Unset
+from ._version import __version__
+
+__all__ = ["Session", "SessionConfig", "known_api_versions", "user_agent"]
+
+logger = logging.getLogger("calcom_async")
+
+_NO_OPTIONS = RequestOptions()
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+#: Headers a caller's extra headers may not replace.
+_PROTECTED = frozenset({"authorization", "x-cal-client-id", "x-cal-secret-key", "cal-api-version"})
+_OLDEST_VERSION = "2024-04-15"
+_DOCUMENTED_VERSIONS = frozenset(
+    {"2024-04-15", "2024-06-11", "2024-06-14", "2024-08-13", "2024-09-04"}
+)
+
+
+def known_api_versions() -> frozenset[str]:
+    """Every ``cal-api-version`` value the library knows (from the generated table)."""
+    try:
+        versions = importlib.import_module("calcom_async._generated.versions")
+        known: frozenset[str] = frozenset(versions.KNOWN_API_VERSIONS)
+    except (ImportError, AttributeError):
+        known = _DOCUMENTED_VERSIONS
+    return known | {_OLDEST_VERSION}
+
+
+def check_api_version(value: object, where: str) -> str:
+    if not isinstance(value, str) or value not in known_api_versions():
+        known = ", ".join(sorted(known_api_versions()))
+        raise UnknownAPIVersionError(f"unknown cal-api-version {value!r} ({where}); known: {known}")
+    return value
+
+
+def user_agent() -> str:
+    import aiohttp
+
+    return (
+        f"calcom-async/{__version__} python/{platform.python_version()} "
+        f"aiohttp/{aiohttp.__version__}"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class SessionConfig:
+    """A client's settings (a ``with_options`` copy gets its own)."""
+
+    base_url: str  #: scheme://host[:port][/prefix], without a trailing ``/v2``
+    timeout: float | None = 60.0
+    connect_timeout: float | None = 10.0
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    retry_unsafe: bool = False
+    api_versions: Mapping[str, str] = attrs.field(factory=dict)  #: op name / family -> version
+    default_headers: Mapping[str, str] = attrs.field(factory=dict)
+
+
+class Session:
+    """Implements ``SessionProtocol`` for the generated resources."""
+
+    def __init__(self, config: SessionConfig, auth: Auth, transport: Transport) -> None:
+        self.config = config
+        self.auth = auth
+        self.transport = transport
+        self._user_agent: str | None = None
+        auth.refresh_sender = self._send_refresh
+
+    def __repr__(self) -> str:
+        return f"Session(base_url={self.config.base_url!r}, auth={self.auth!r})"
+
+    # -- the boundary -----------------------------------------------------------------------
+
+    async def request(
+        self,
+        op: Operation,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        options: RequestOptions | None = None,
+        raw: bool = False,
+    ) -> Any:
+        opts = options or _NO_OPTIONS
+        url = self.config.base_url + render_path(op, path or {})
+        params = encode_query(op, query or {})
+        content = encode_body(op, body)
+        headers = self._headers(op, opts, has_body=content is not None)
+        response = await self._send(op, url, params, headers, content, opts)
+        return response if raw else response.parse()
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def api_version(self, op: Operation, options: RequestOptions = _NO_OPTIONS) -> str | None:
+        """The ``cal-api-version`` a call of ``op`` sends: per call, pinned, or the operation's."""
+        if options.api_version is not None:
+            return check_api_version(options.api_version, f"request_options for {op.name}")
+        pins = self.config.api_versions
+        if pins:
+            parts = op.name.split(".")
+            keys = [op.name, op.operation_id] + [
+                ".".join(parts[:n]) for n in range(len(parts) - 1, 0, -1)
+            ]
+            for key in keys:
+                if key in pins:
+                    return pins[key]
+        return op.api_version
+
+    def _headers(self, op: Operation, opts: RequestOptions, *, has_body: bool) -> dict[str, str]:
+        if self._user_agent is None:
+            self._user_agent = user_agent()
+        headers = {"Accept": "application/json", "User-Agent": self._user_agent}
+        for extra in (self.config.default_headers, opts.extra_headers or {}):
+            for key, value in extra.items():
+                if key.lower() not in _PROTECTED:
+                    headers[key] = value
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        version = self.api_version(op, opts)
+        if version is not None:
+            headers["cal-api-version"] = version
+        request_id = next((v for k, v in headers.items() if k.lower() == "x-request-id"), None)
+        headers = {k: v for k, v in headers.items() if k.lower() != "x-request-id"}
+        headers["X-Request-Id"] = request_id or f"req_{uuid.uuid4().hex}"
+        return headers
+
+    async def _send(
+        self,
+        op: Operation,
+        url: str,
+        params: list[tuple[str, str]],
+        headers: dict[str, str],
+        content: bytes | None,
+        opts: RequestOptions,
+    ) -> APIResponse[Any]:
+        config, clock = self.config, self.transport.clock
+        policy = config.retry
+        request_id = headers["X-Request-Id"]
+        url_path = url[len(config.base_url) :] or "/"
+        retry_unsafe = config.retry_unsafe if opts.retry_unsafe is None else opts.retry_unsafe
+        timeout = config.timeout if opts.timeout is None else opts.timeout
+        connect = config.connect_timeout if opts.connect_timeout is None else opts.connect_timeout
+        started = clock.monotonic()
+        attempt, refreshed = 0, False
+        while True:
+            auth_headers, token = await self.auth.headers(op)
+            sent = clock.monotonic()
+            failure: Failure | None
+            try:
+                answer = await self.transport.send(
+                    op.method,
+                    url,
+                    params=params,
+                    headers={**headers, **auth_headers},
+                    data=content,
+                    timeout=timeout,
+                    connect_timeout=connect,
+                    request_id=request_id,
+                )
+            except AttemptError as exc:
+                error: APIConnectionError | APIStatusError = exc.error
+                failure, status, retry_after = exc.failure, None, None
+                logger.debug(
+                    "%s %s failed after %.3fs: %s (request id %s, retry %d)",
+                    op.method,
+                    url_path,
+                    clock.monotonic() - sent,
+                    error,
+                    request_id,
+                    attempt,
+                )
+            else:
+                logger.debug(
+                    "%s %s -> %d in %.3fs (request id %s, retry %d)",
+                    op.method,
+                    url_path,
+                    answer.status,
+                    clock.monotonic() - sent,
+                    request_id,
+                    attempt,
+                )
+                if answer.status == 401 and token is not None and not refreshed:
+                    refreshed = True
+                    if self.auth.can_refresh and await self.auth.refresh(token):
+                        continue  # the same request with the new token; not counted as a retry
+                if 200 <= answer.status < 300:
+                    return self._response(op, answer, request_id, url_path, started, attempt)
+                retry_after = retry_after_seconds(
+                    answer.headers, clock.time(), use_reset=answer.status == 429
+                )
+                status, failure = answer.status, Failure.STATUS
+                error = make_status_error(
+                    answer.status,
+                    answer.content,
+                    reason=answer.reason,
+                    headers=answer.headers,
+                    request_id=request_id,
+                    retry_after=retry_after,
+                )
+            delay = None
+            if failure is not None and policy.should_retry(
+                attempt,
+                failure,
+                idempotent=op.is_idempotent,
+                status=status,
+                retry_unsafe=retry_unsafe,
+                max_retries=opts.max_retries,
+            ):
+                delay = policy.delay(attempt, retry_after)
+            if delay is None:
+                raise error from error.__cause__
+            attempt += 1
+            logger.info(
+                "retrying %s %s in %.2fs after %s (request id %s, retry %d)",
+                op.method,
+                url_path,
+                delay,
+                status or type(error).__name__,
+                request_id,
+                attempt,
+            )
+            await clock.sleep(delay)
+
+    def _response(
+        self,
+        op: Operation,
+        answer: RawAnswer,
+        request_id: str,
+        url_path: str,
+        started: float,
+        retries: int,
+    ) -> APIResponse[Any]:
+        clock = self.transport.clock
+        return APIResponse(
+            status_code=answer.status,
+            headers=answer.headers,
+            content=answer.content,
+            request_id=answer.headers.get("X-Request-Id") or request_id,
+            method=op.method,
+            path=url_path,
+            elapsed=clock.monotonic() - started,
+            retries=retries,
+            rate_limits=parse_rate_limits(answer.headers, clock.time()),
+            parse=lambda response: parse_response(op, response),
+        )
+
+    async def _send_refresh(self, refresh_token: str) -> Any:
+        client_id = self.auth.client_id
+        response = await self.request(
+            REFRESH_OPERATION,
+            path={"clientId": client_id},
+            body={"refreshToken": refresh_token},
+            raw=True,
+        )
+        return response.json()
+
+
+# -- encoding -------------------------------------------------------------------------------
+
+
+def _converter() -> Any:
+    return importlib.import_module("calcom_async._serde").converter
+
+
+def _missing(value: Any) -> bool:
+    return value is None or isinstance(value, Unset)
+
+
+def render_path(op: Operation, values: Mapping[str, Any]) -> str:
+    """The path with each value percent-encoded as exactly one segment."""
+    params = {p.name: p for p in op.path_params}
+
+    def segment(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = values.get(name)
+        param = params.get(name)
+        label = param.python_name if param else name
+        if _missing(value):
+            raise CalComUsageError(f"{op.name}: missing path value {label!r}")
+        if param is not None:
+            check_type(op, param, value)
+        text = _scalar(op, label, value)
+        if text in ("", ".", ".."):
+            raise CalComUsageError(f"{op.name}: path value {label!r} may not be {text!r}")
+        return quote(text, safe="")
+
+    return _PLACEHOLDER.sub(segment, op.path)
+
+
+def encode_query(op: Operation, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Query pairs; ``None``/``UNSET`` values are left out, sequences exploded or comma-joined."""
+    params = {p.name: p for p in op.query_params}
+    pairs: list[tuple[str, str]] = []
+    for name, value in values.items():
+        if _missing(value):
+            continue
+        param = params.get(name)
+        label = param.python_name if param else name
+        if param is not None:
+            check_type(op, param, value)
+        if isinstance(value, list | tuple | set | frozenset):
+            items = [_scalar(op, label, v) for v in value if not _missing(v)]
+            if param is None or param.explode:
+                pairs.extend((name, item) for item in items)
+            elif items:
+                pairs.append((name, ",".join(items)))
+        else:
+            pairs.append((name, _scalar(op, label, value)))
+    return pairs
+
+
+def _scalar(op: Operation, label: str, value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)  # naive datetimes are taken as UTC
+        text: str = value.astimezone(dt.UTC).isoformat()
+        return text.removesuffix("+00:00") + "Z"
+    if isinstance(value, dt.date):
+        return str(value.isoformat())
+    raise CalComUsageError(
+        f"{op.name}: argument {label!r} cannot be sent as {type(value).__name__}"
+    )
+
+
+def encode_body(op: Operation, body: Any) -> bytes | None:
+    if body is None or isinstance(body, Unset):
+        if op.body_required and op.body is not None:
+            raise CalComUsageError(f"{op.name}: a request body ({op.body}) is required")
+        return None
+    expected = op.body_type()
+    if expected is not None and not isinstance(body, Mapping):
+        try:
+            ok = isinstance(body, expected)
+        except TypeError:  # a union alias or similar: cannot tell here
+            ok = True
+        if not ok:
+            raise CalComUsageError(
+                f"{op.name}: the body must be {op.body} (or a dict), not {type(body).__name__}"
+            )
+    try:
+        data = _converter().unstructure(body)
+        return orjson.dumps(data, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
+    except Exception as exc:
+        raise CalComUsageError(
+            f"{op.name}: the body cannot be encoded as JSON ({type(exc).__name__})"
+        ) from None
+
+
+def parse_response(op: Operation, response: APIResponse[Any]) -> Any:
+    """Decode, structure and unwrap an answer (the work behind ``APIResponse.parse``)."""
+    if op.response is None or response.status_code == 204:
+        return None
+    data = response.json()
+    try:
+        result = _converter().structure(data, op.response_type())
+    except Exception as exc:
+        raise ResponseValidationError(
+            f"{op.name}: the answer does not fit {op.response} ({_describe(exc)})",
+            raw=data,
+            status_code=response.status_code,
+            request_id=response.request_id,
+        ) from exc
+    return result.data if op.unwrap else result
+
+
+def _describe(exc: Exception) -> str:
+    try:
+        import cattrs
+
+        if isinstance(exc, cattrs.BaseValidationError):
+            return "; ".join(cattrs.transform_error(exc))[:500]
+    except Exception:
+        pass
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+# -- argument types -------------------------------------------------------------------------
+
+_SIMPLE: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "datetime": (dt.datetime,),
+    "datetime.datetime": (dt.datetime,),
+    "date": (dt.date,),
+    "datetime.date": (dt.date,),
+    "None": (type(None),),
+    "Unset": (Unset,),
+}
+_SEQUENCES = frozenset({"list", "List", "Sequence", "tuple", "set", "frozenset", "Iterable"})
+
+
+def _split_union(annotation: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in annotation:
+        depth += (char == "[") - (char == "]")
+        if char == "|" and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return parts
+
+
+def accepts(annotation: str, value: Any) -> bool | None:
+    """Whether ``value`` fits the annotation string; None when it cannot be told here."""
+    unsure = False
+    for part in _split_union(annotation):
+        base, _, inner = part.partition("[")
+        base = base.strip()
+        if base in _SEQUENCES:
+            if isinstance(value, list | tuple | set | frozenset):
+                inner = inner.rstrip("]").split(",")[0].strip()
+                verdicts = [accepts(inner, v) for v in value] if inner else []
+                if all(v is not False for v in verdicts):
+                    return True
+            continue
+        simple = _SIMPLE.get(base)
+        if simple is None:
+            unsure = True  # an enum, a Literal, a model: left to the server
+            continue
+        if isinstance(value, bool) and bool not in simple:
+            continue
+        if isinstance(value, enum.Enum) and simple == (str,):
+            return isinstance(value, str)
+        if isinstance(value, simple):
+            return True
+    return None if unsure else False
+
+
+def check_type(op: Operation, param: Param, value: Any) -> None:
+    if accepts(param.annotation, value) is False:
+        raise CalComUsageError(
+            f"{op.name}: argument {param.python_name!r} must be {param.annotation}, "
+            f"not {type(value).__name__}"
+        )

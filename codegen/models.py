@@ -1,0 +1,141 @@
+"""Schemas -> attrs classes, through datamodel-code-generator's parser.
+
+datamodel-code-generator does the schema work (refs, allOf, unions, naming, enums, module split);
+we plug in our own model types: :class:`AttrsModel` renders an ``attrs`` class with
+``UNSET``-defaulted optional fields and the JSON name kept in field metadata, and
+:class:`OpenEnum` makes every string enum an ``OpenStrEnum`` (unknown values are kept).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from datamodel_code_generator import DataModelType
+from datamodel_code_generator.enums import ModuleSplitMode, NamingStrategy, OpenAPIScope
+from datamodel_code_generator.format import DatetimeClassType, PythonVersion
+from datamodel_code_generator.imports import Import
+from datamodel_code_generator.model import get_data_model_types
+from datamodel_code_generator.model.dataclass import DataClass
+from datamodel_code_generator.model.enum import Enum as EnumModel
+from datamodel_code_generator.model.enum import StrEnum as StrEnumModel
+from datamodel_code_generator.parser.openapi import OpenAPIParser
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "models"
+
+IMPORT_ATTRS = Import(from_=None, import_="attrs")
+IMPORT_UNSET = Import(from_="calcom_async._types", import_="UNSET")
+IMPORT_UNSET_TYPE = Import(from_="calcom_async._types", import_="Unset")
+IMPORT_OPEN_ENUM = Import(from_="calcom_async._types", import_="OpenStrEnum")
+
+
+class AttrsModel(DataClass):
+    """An attrs class (``@attrs.define``, slots, keyword-only) instead of a dataclass."""
+
+    TEMPLATE_FILE_PATH: ClassVar[str] = "attrs.jinja2"
+    DEFAULT_IMPORTS: ClassVar[tuple[Import, ...]] = (IMPORT_ATTRS, IMPORT_UNSET, IMPORT_UNSET_TYPE)
+
+
+class OpenEnum(StrEnumModel):
+    """A string enum on ``OpenStrEnum``: a value the document does not list is kept, not refused."""
+
+    BASE_CLASS: ClassVar[str] = "calcom_async._types.OpenStrEnum"
+    DEFAULT_IMPORTS: ClassVar[tuple[Import, ...]] = (IMPORT_OPEN_ENUM,)
+
+
+class CalcomParser(OpenAPIParser):
+    def _get_enum_model_class(self, type_: Any, enum_values: list[Any]) -> Any:
+        cls, value_type = super()._get_enum_model_class(type_, enum_values)
+        if issubclass(cls, EnumModel) and all(isinstance(v, str) for v in enum_values):
+            return OpenEnum, value_type
+        return cls, value_type
+
+
+def _attr(name: str) -> str:
+    """The attribute name the template writes (``self`` would clash with ``__init__``'s)."""
+    return name + "_" if name == "self" else name
+
+
+def _class_name(name: str) -> str:
+    """Keep the document's schema names (``BookingOutput_2024_08_13``) where they are valid."""
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    if cleaned[:1].isdigit():
+        cleaned = "_" + cleaned
+    return cleaned[:1].upper() + cleaned[1:]
+
+
+@dataclass
+class ModelInfo:
+    class_name: str
+    kind: str  # "model", "enum", "alias"
+    ref: str  # the reference path without datamodel-code-generator's markers
+    module: str  # module name inside the models package
+    fields: list[tuple[str, str, bool]]  # (attribute, JSON name, required)
+
+
+_DEFINES = re.compile(r"^(?:class (\w+)\b|(\w+): TypeAlias\b)", re.M)
+_MARKER = re.compile(r"#-datamodel-code-generator-#-[a-zA-Z]+-#-special-#")
+
+
+def generate_models(doc_text: str) -> tuple[dict[str, str], list[ModelInfo]]:
+    """Module name -> module source (one module per model class), and what each class is."""
+    types = get_data_model_types(DataModelType.DataclassesDataclass, PythonVersion.PY_311)
+    parser = CalcomParser(
+        doc_text,
+        data_model_type=AttrsModel,
+        data_model_root_type=types.root_model,
+        data_model_field_type=types.field_model,
+        data_type_manager_type=types.data_type_manager,
+        custom_template_dir=TEMPLATES,
+        snake_case_field=True,
+        strict_nullable=True,
+        use_union_operator=True,
+        use_standard_collections=True,
+        use_double_quotes=True,
+        capitalise_enum_members=True,
+        target_python_version=PythonVersion.PY_311,
+        openapi_scopes=[OpenAPIScope.Schemas, OpenAPIScope.Paths],
+        keep_model_order=True,
+        target_datetime_class=DatetimeClassType.Datetime,
+        naming_strategy=NamingStrategy.ParentPrefixed,
+        custom_class_name_generator=_class_name,
+    )
+    result = parser.parse(module_split_mode=ModuleSplitMode.Single, format_=False)
+    if not isinstance(result, dict):
+        raise TypeError("datamodel-code-generator did not split the models into modules")
+    modules: dict[str, str] = {}
+    module_of: dict[str, str] = {}
+    for key, res in result.items():
+        if len(key) != 1 or not key[0].endswith(".py"):
+            raise ValueError(f"unexpected module path from datamodel-code-generator: {key}")
+        name = key[0][:-3]
+        if name == "__init__":
+            continue
+        modules[name] = res.body
+        for match in _DEFINES.finditer(res.body):
+            module_of[match.group(1) or match.group(2)] = name
+    infos = []
+    for model in parser.results:
+        if isinstance(model, EnumModel):
+            kind = "enum"
+        elif isinstance(model, AttrsModel):
+            kind = "model"
+        else:
+            kind = "alias"
+        fields = (
+            [(_attr(f.name), f.original_name or f.name, bool(f.required)) for f in model.fields]
+            if kind == "model"
+            else []
+        )
+        infos.append(
+            ModelInfo(
+                model.class_name,
+                kind,
+                _MARKER.sub("", model.reference.path),
+                module_of[model.class_name],
+                fields,
+            )
+        )
+    return modules, infos

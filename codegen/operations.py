@@ -1,0 +1,344 @@
+"""Operations of the document -> small typed descriptions the templates render.
+
+Each :class:`OpDesc` carries what the generated method and the operation-table row need: public
+name, parameters with Python types, body and response classes, required ``cal-api-version``,
+auth modes and pagination style.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+from .naming import default_method, default_namespace, load_names, snake
+from .spec import Fix, Spec, SpecError
+
+_MARKER = re.compile(r"#-datamodel-code-generator-#-[a-zA-Z]+-#-special-#")
+_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
+_AUTH_HEADERS = {
+    "authorization": "bearer",
+    "x-cal-secret-key": "platform",
+    "x-cal-client-id": "platform",
+}
+_INT_NAMES = {"take", "skip", "limit", "offset", "page", "pageSize"}
+RESERVED = {"self", "body", "request_options"}
+
+
+@dataclass
+class ParamDesc:
+    name: str
+    python_name: str
+    location: str
+    required: bool
+    annotation: str
+    description: str = ""
+    explode: bool = True
+
+
+@dataclass
+class BodyField:
+    name: str  # attribute name on the model
+    python_name: str  # keyword argument name
+    annotation: str
+    required: bool
+
+
+@dataclass
+class OpDesc:
+    operation_id: str
+    namespace: str
+    method_name: str
+    http_method: str
+    path: str
+    summary: str
+    description: str
+    params: list[ParamDesc]
+    body: str | None
+    body_required: bool
+    body_fields: list[BodyField] | None
+    response: str | None
+    unwrap: bool
+    returns: str
+    api_version: str | None
+    auth: list[str]
+    auth_required: bool
+    pagination: str | None
+    deprecated: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def const(self) -> str:
+        return (self.namespace.replace(".", "_") + "_" + self.method_name).upper()
+
+    @property
+    def public_name(self) -> str:
+        return f"{self.namespace}.{self.method_name}"
+
+
+def ref_key(path: str) -> str:
+    """A datamodel-code-generator reference path without its internal markers."""
+    return _MARKER.sub("", path)
+
+
+class Annotator:
+    """JSON schema -> Python annotation text, naming classes as ``_m.<Class>``."""
+
+    def __init__(self, doc: dict[str, Any], classes: dict[str, str], models: set[str]) -> None:
+        self.doc = doc
+        self.classes = classes  # ref key -> class name
+        self.models = models  # class names that are attrs classes (not aliases or enums)
+
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        seen = 0
+        while "$ref" in schema and seen < 20:
+            schema = self.node(schema["$ref"])
+            seen += 1
+        return schema
+
+    def node(self, ref: str) -> dict[str, Any]:
+        """The schema at a reference; also reads datamodel-code-generator's shortened paths
+        (``…/Schema/field`` for ``…/Schema/properties/field``). Unknown: an empty schema."""
+        node: Any = self.doc
+        for part in ref.lstrip("#/").split("/"):
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, dict) and part in node.get("properties", {}):
+                node = node["properties"][part]
+            elif isinstance(node, dict) and part.isdigit() and "items" in node:
+                node = node["items"]
+            else:
+                return {}
+        return node if isinstance(node, dict) else {}
+
+    def class_of(self, schema: dict[str, Any], ptr: str) -> str | None:
+        if "$ref" in schema:
+            return self.classes.get(schema["$ref"])
+        return self.classes.get(ptr)
+
+    def annotate(self, schema: dict[str, Any] | None, ptr: str, *, for_query: bool = False) -> str:
+        if not schema:
+            return "Any"
+        cls = self.class_of(schema, ptr)
+        if cls and not for_query:
+            ann = f"_m.{cls}"
+        elif "$ref" in schema:
+            return self.annotate(self.resolve(schema), schema["$ref"], for_query=for_query)
+        else:
+            ann = self._inline(schema, ptr, for_query=for_query)
+        if schema.get("nullable") and ann != "Any" and "None" not in ann:
+            ann += " | None"
+        return ann
+
+    def _inline(self, schema: dict[str, Any], ptr: str, *, for_query: bool) -> str:
+        for key in ("oneOf", "anyOf"):
+            if key in schema:
+                parts: list[str] = []
+                for i, sub in enumerate(schema[key]):
+                    ann = self.annotate(sub, f"{ptr}/{key}/{i}", for_query=for_query)
+                    for piece in ann.split(" | "):
+                        if piece not in parts:
+                            parts.append(piece)
+                return "Any" if "Any" in parts else " | ".join(parts)
+        if "allOf" in schema and len(schema["allOf"]) == 1:
+            return self.annotate(schema["allOf"][0], f"{ptr}/allOf/0", for_query=for_query)
+        kind = schema.get("type")
+        if "enum" in schema and kind in (None, "string") and schema["enum"]:
+            values = ", ".join(repr(v) for v in schema["enum"] if isinstance(v, str))
+            return f"Literal[{values}]" if values else "str"
+        if kind == "string":
+            if schema.get("format") == "date-time":
+                return "datetime | str" if for_query else "datetime"
+            return "str"
+        if kind == "integer":
+            return "int"
+        if kind == "number":
+            return "float"
+        if kind == "boolean":
+            return "bool"
+        if kind == "array":
+            inner = self.annotate(schema.get("items"), f"{ptr}/items", for_query=for_query)
+            return f"Sequence[{inner}]" if for_query else f"list[{inner}]"
+        if kind == "object" or "properties" in schema:
+            return "dict[str, Any]"
+        return "Any"
+
+
+def _api_version(params: list[dict[str, Any]]) -> str | None:
+    for p in params:
+        if p.get("in") == "header" and p["name"].lower() == "cal-api-version":
+            schema = p.get("schema") or {}
+            for candidate in (schema.get("default"), *(schema.get("enum") or ())):
+                if isinstance(candidate, str) and _VERSION.fullmatch(candidate):
+                    return candidate
+            found = _VERSION.search(p.get("description", ""))
+            if found:
+                return found.group(0)
+            raise SpecError(f"cal-api-version header without a version: {p}")
+    return None
+
+
+def _docstring_text(text: str) -> str:
+    """Text safe inside a triple-quoted docstring, continuation lines dedented."""
+    lines = text.replace("\\", "\\\\").replace('"""', "'''").strip().splitlines()
+    if not lines:
+        return ""
+    rest = textwrap.dedent("\n".join(lines[1:])).splitlines()
+    return "\n".join(line.rstrip() for line in [lines[0].strip(), *rest]).strip()
+
+
+def build(
+    spec: Spec,
+    classes: dict[str, str],
+    models: set[str],
+    model_fields: dict[str, list[tuple[str, str, bool]]],
+) -> list[OpDesc]:
+    names = load_names()
+    annot = Annotator(spec.doc, classes, models)
+    ops: list[OpDesc] = []
+    seen: dict[str, str] = {}
+    for method, path, op in spec.operations():
+        oid = op["operationId"]
+        tag = (op.get("tags") or ["misc"])[0]
+        namespace = names["namespaces"].get(tag)
+        if namespace is None:
+            namespace = default_namespace(tag)
+            spec.fixes.append(
+                Fix("name", oid, f"tag {tag!r} not in openapi/names.yaml: namespace {namespace}")
+            )
+        method_name = names["methods"].get(oid) or default_method(oid, namespace, method, path)
+        if "." in method_name:
+            namespace, method_name = method_name.rsplit(".", 1)
+        public = f"{namespace}.{method_name}"
+        if public in seen:
+            # never drop or overwrite an operation: disambiguate and say so
+            method_name = f"{method_name}_{snake(oid.split('_')[-1])}"
+            spec.fixes.append(
+                Fix("name", oid, f"{public} is taken by {seen[public]}: named {method_name}")
+            )
+            public = f"{namespace}.{method_name}"
+        seen[public] = oid
+        ptr = f"#/paths/{path.lstrip('/')}/{method}"
+        raw_params = op.get("parameters", [])
+        params: list[ParamDesc] = []
+        auth: set[str] = set()
+        auth_required = False
+        for p in raw_params:
+            loc = p.get("in")
+            if loc == "header":
+                kind = _AUTH_HEADERS.get(p["name"].lower())
+                if kind:
+                    auth.add(kind)
+                    auth_required = auth_required or bool(p.get("required"))
+                continue
+            if loc not in ("path", "query"):
+                continue
+            schema = p.get("schema") or {}
+            resolved = annot.resolve(schema)
+            if loc == "path":
+                ann = {"number": "int", "integer": "int"}.get(resolved.get("type", ""), "str")
+            else:
+                ann = annot.annotate(schema, f"{ptr}/parameters/{p['name']}", for_query=True)
+                if ann == "float" and (p["name"] in _INT_NAMES or p["name"].endswith("Id")):
+                    ann = "int"
+            py = snake(p["name"])
+            if py in RESERVED:
+                py += "_"
+            params.append(
+                ParamDesc(
+                    name=p["name"],
+                    python_name=py,
+                    location=loc,
+                    required=bool(p.get("required")) or loc == "path",
+                    annotation=ann,
+                    description=" ".join((p.get("description") or "").split()),
+                    explode=p.get("explode", p.get("style", "form") == "form"),
+                )
+            )
+        # path parameters in path order, positional
+        order = re.findall(r"{([^}/]+)}", path)
+        params.sort(
+            key=lambda x: (x.location != "path", order.index(x.name) if x.location == "path" else 0)
+        )
+        body = None
+        body_required = False
+        body_fields = None
+        rb = op.get("requestBody")
+        if rb:
+            media = rb.get("content", {}).get("application/json")
+            if media is None:
+                raise SpecError(f"{method.upper()} {path}: request body is not JSON")
+            body = annot.class_of(media.get("schema", {}), f"{ptr}/requestBody/application/json")
+            if body is None:
+                raise SpecError(f"{method.upper()} {path}: no class for the request body")
+            body_required = bool(rb.get("required"))
+            if body in model_fields:
+                taken = {p.python_name for p in params} | RESERVED
+                body_fields = []
+                for attr, ann, required in model_fields[body]:
+                    kw = attr if attr not in taken else f"body_{attr}"
+                    body_fields.append(BodyField(attr, kw, ann, required))
+        response = None
+        unwrap = False
+        returns = "None"
+        pagination = None
+        has_meta = False
+        codes = sorted(c for c in op.get("responses", {}) if c.startswith("2"))
+        for code in codes:
+            media = op["responses"][code].get("content", {}).get("application/json")
+            if media is None:
+                continue
+            schema = media.get("schema", {})
+            rptr = f"{ptr}/responses/{code}/application/json"
+            response = annot.class_of(schema, rptr)
+            if response is None:
+                raise SpecError(f"{method.upper()} {path}: no class for the {code} response")
+            resolved = annot.resolve(schema)
+            props = resolved.get("properties", {})
+            if "data" in props and "status" in props and response in models:
+                unwrap = True
+                base = schema.get("$ref", rptr)
+                returns = annot.annotate(props["data"], f"{base}/data")
+            else:
+                returns = f"_m.{response}"
+            has_meta = "pagination" in props
+            break
+        if not codes:
+            raise SpecError(f"{method.upper()} {path}: no 2xx response")
+        query_names = {p.name for p in params if p.location == "query"}
+        if {"take", "skip"} <= query_names:
+            pagination = "TAKE_SKIP" if has_meta else "BARE_LIST"
+        elif "cursor" in query_names:
+            pagination = "CURSOR"
+        elif "limit" in query_names:
+            pagination = "LIMIT"
+        modes = []
+        if "bearer" in auth:
+            modes += ["API_KEY", "ACCESS_TOKEN"]
+        if "platform" in auth:
+            modes.append("PLATFORM")
+        ops.append(
+            OpDesc(
+                operation_id=oid,
+                namespace=namespace,
+                method_name=method_name,
+                http_method=method.upper(),
+                path=path,
+                summary=_docstring_text(" ".join((op.get("summary") or oid).split())),
+                description=_docstring_text(op.get("description") or ""),
+                params=params,
+                body=body,
+                body_required=body_required,
+                body_fields=body_fields,
+                response=response,
+                unwrap=unwrap,
+                returns=returns,
+                api_version=_api_version(raw_params),
+                auth=modes,
+                auth_required=auth_required,
+                pagination=pagination,
+                deprecated=bool(op.get("deprecated")),
+            )
+        )
+    return ops

@@ -1,0 +1,275 @@
+"""Load the document, check its pin, apply our overlay and normalise its defects.
+
+Every correction the generator makes is recorded as a :class:`Fix` and printed, so that what we
+changed about Cal.com's document is visible in every run (``make generate``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonpath_ng.ext import parse as jsonpath
+
+ROOT = Path(__file__).resolve().parent.parent
+PIN = ROOT / "openapi" / "pin.json"
+OVERLAY = ROOT / "openapi" / "overlay.yaml"
+DEFAULT_SERVER = "https://api.cal.com"
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+PATH_PARAM = re.compile(r"{([^}/]+)}")
+
+
+class SpecError(Exception):
+    """The document cannot be turned into a client (the message says why)."""
+
+
+@dataclass
+class Fix:
+    kind: str
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"fix [{self.kind}] {self.where}: {self.what}"
+
+
+@dataclass
+class Spec:
+    doc: dict[str, Any]
+    sha256: str
+    source: str
+    fixes: list[Fix] = field(default_factory=list)
+
+    def operations(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(method, path, operation) in document order."""
+        return [
+            (method, path, op)
+            for path, item in self.doc["paths"].items()
+            for method, op in item.items()
+            if method in HTTP_METHODS
+        ]
+
+
+def read_bytes(source: str) -> bytes:
+    if re.match(r"^https?://", source):
+        with urllib.request.urlopen(source, timeout=60) as resp:
+            data: bytes = resp.read()
+            return data
+    path = Path(source)
+    if not path.is_absolute() and not path.exists():
+        path = ROOT / source
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read the OpenAPI document {source!r}: {exc}") from exc
+
+
+def load(source: str, *, verify: bool = True) -> Spec:
+    raw = read_bytes(source)
+    digest = hashlib.sha256(raw).hexdigest()
+    if verify:
+        pinned = json.loads(PIN.read_text())["sha256"]
+        if digest != pinned:
+            raise SpecError(
+                f"sha256 of {source} is {digest}, the pin in openapi/pin.json says {pinned}. "
+                "Move the pin (openapi/README.md) or pass --no-verify (make generate NO_VERIFY=1)."
+            )
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        doc = yaml.safe_load(raw)
+    if not isinstance(doc, dict) or "paths" not in doc:
+        raise SpecError(f"{source} is not an OpenAPI document (no 'paths')")
+    return Spec(doc=doc, sha256=digest, source=source)
+
+
+# --- overlay (OpenAPI Overlay 1.0) ---------------------------------------------------------------
+
+
+def _merge(target: Any, update: Any) -> Any:
+    """Overlay 1.0 update semantics: objects merge recursively, arrays append, else replace."""
+    if isinstance(target, dict) and isinstance(update, dict):
+        for key, value in update.items():
+            target[key] = _merge(target[key], value) if key in target else copy.deepcopy(value)
+        return target
+    if isinstance(target, list):
+        return target + copy.deepcopy(update if isinstance(update, list) else [update])
+    return copy.deepcopy(update)
+
+
+def apply_overlay(spec: Spec, overlay_path: Path = OVERLAY) -> None:
+    overlay = yaml.safe_load(overlay_path.read_text())
+    if not str(overlay.get("overlay", "")).startswith("1."):
+        raise SpecError(f"{overlay_path}: not an OpenAPI Overlay 1.x document")
+    for action in overlay.get("actions", []):
+        target = action["target"]
+        matches = jsonpath(target).find(spec.doc)
+        if not matches:
+            # A newer document may have fixed what we correct: say so, do not fail.
+            spec.fixes.append(Fix("overlay", target, "no longer matches (already fixed upstream?)"))
+            continue
+        for match in matches:
+            if action.get("remove"):
+                parent = match.context.value if match.context else None
+                key = match.path.fields[0] if hasattr(match.path, "fields") else match.path.index
+                if isinstance(parent, dict):
+                    del parent[key]
+                elif isinstance(parent, list):
+                    parent.remove(match.value)
+            elif "update" in action:
+                merged = _merge(match.value, action["update"])
+                if merged is not match.value:
+                    match.full_path.update(spec.doc, merged)
+        spec.fixes.append(Fix("overlay", target, action.get("description", "updated").strip()))
+
+
+# --- normalisation of known defects ---------------------------------------------------------
+
+
+def _param_schemas(spec: Spec) -> dict[str, dict[str, Any]]:
+    """The schema each path parameter name has where some operation declares it."""
+    found: dict[str, dict[str, Any]] = {}
+    for _method, _path, op in spec.operations():
+        for p in op.get("parameters", []):
+            if p.get("in") == "path" and p.get("schema") and p["name"] not in found:
+                found[p["name"]] = p["schema"]
+    return found
+
+
+_JSON_TYPES = {bool: "boolean", int: "number", float: "number", str: "string"}
+
+
+def _fix_array_enums(spec: Spec) -> None:
+    """``type: string`` + ``enum`` whose example is a list: an array of those values."""
+    for name, schema in spec.doc.get("components", {}).get("schemas", {}).items():
+        for prop_name, prop in schema.get("properties", {}).items():
+            if (
+                prop.get("type") == "string"
+                and "enum" in prop
+                and isinstance(prop.get("example"), list)
+            ):
+                prop["type"] = "array"
+                prop["items"] = {"type": "string", "enum": prop.pop("enum")}
+                spec.fixes.append(
+                    Fix(
+                        "enum-array",
+                        f"{name}.{prop_name}",
+                        "array of the enum (its example is a list)",
+                    )
+                )
+
+
+def _fix_scalar_objects(spec: Spec) -> None:
+    """``type: object`` with no properties whose example is a scalar: the example's type.
+
+    The document's generator writes ``object`` for properties it could not type (booleans,
+    numbers, date strings); the examples, and the live API, show the real type.
+    """
+    for name, schema in spec.doc.get("components", {}).get("schemas", {}).items():
+        for prop_name, prop in schema.get("properties", {}).items():
+            example = prop.get("example")
+            if (
+                prop.get("type") == "object"
+                and "properties" not in prop
+                and type(example) in _JSON_TYPES
+            ):
+                prop["type"] = _JSON_TYPES[type(example)]
+                if prop.get("enum") and not all(isinstance(v, type(example)) for v in prop["enum"]):
+                    del prop["enum"]
+                spec.fixes.append(
+                    Fix(
+                        "object-typed-scalar",
+                        f"{name}.{prop_name}",
+                        f"typed {prop['type']} (example {example!r})",
+                    )
+                )
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _fix_datetime_formats(spec: Spec) -> None:
+    """A string property whose example is an ISO 8601 date-time but that has no ``format``."""
+    count = 0
+    for schema in spec.doc.get("components", {}).get("schemas", {}).values():
+        for prop in schema.get("properties", {}).values():
+            example = prop.get("example")
+            if (
+                prop.get("type") == "string"
+                and "format" not in prop
+                and "enum" not in prop
+                and isinstance(example, str)
+                and _ISO_DATETIME.match(example)
+            ):
+                prop["format"] = "date-time"
+                count += 1
+    if count:
+        spec.fixes.append(
+            Fix(
+                "date-time-format",
+                "components.schemas",
+                f"{count} string properties with ISO 8601 date-time examples typed as date-time",
+            )
+        )
+
+
+def normalise(spec: Spec) -> None:
+    doc = spec.doc
+    fixes = spec.fixes
+    _fix_scalar_objects(spec)
+    _fix_datetime_formats(spec)
+    if not doc.get("servers"):
+        doc["servers"] = [{"url": DEFAULT_SERVER}]
+        fixes.append(Fix("servers", "servers", f"missing; set to {DEFAULT_SERVER}"))
+    known = _param_schemas(spec)
+    for method, path, op in spec.operations():
+        where = f"{method.upper()} {path}"
+        params: list[dict[str, Any]] = op.setdefault("parameters", [])
+        in_path = PATH_PARAM.findall(path)
+        declared = [p["name"] for p in params if p.get("in") == "path"]
+        for name in in_path:
+            if name not in declared:
+                schema = copy.deepcopy(known.get(name, {"type": "string"}))
+                params.append({"name": name, "in": "path", "required": True, "schema": schema})
+                fixes.append(
+                    Fix(
+                        "undeclared-path-param",
+                        where,
+                        f"declared {{{name}}} ({schema.get('type')})",
+                    )
+                )
+        for p in list(params):
+            if p.get("in") == "path" and p["name"] not in in_path:
+                params.remove(p)
+                fixes.append(
+                    Fix("stray-path-param", where, f"dropped {p['name']!r}: not in the path")
+                )
+        for p in params:
+            if (
+                p.get("in") in ("query", "path")
+                and not (p.get("schema") or {}).get("type")
+                and ("$ref" not in (p.get("schema") or {}))
+            ):
+                p["schema"] = {**(p.get("schema") or {}), "type": "string"}
+                fixes.append(
+                    Fix(
+                        "untyped-param", where, f"{p['in']} parameter {p['name']!r} typed as string"
+                    )
+                )
+        for code, response in op.get("responses", {}).items():
+            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+            if schema.get("type") == "object" and not (
+                {"properties", "additionalProperties", "allOf", "oneOf", "anyOf"} & schema.keys()
+            ):
+                schema["additionalProperties"] = {}
+                fixes.append(Fix("free-form-response", where, f"{code}: an object of any keys"))
+        if not op.get("operationId"):
+            op["operationId"] = f"{method}_{path}"
+            fixes.append(Fix("missing-operation-id", where, "named from its method and path"))
