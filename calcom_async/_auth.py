@@ -231,10 +231,10 @@ class Auth:
             answer = await self.refresh_sender(current.refresh_token)
             self._tokens = new = _read_tokens(answer)
             logger.info("managed-user access token refreshed")
-        if self._on_refresh is not None:
-            result = self._on_refresh(new)
-            if inspect.isawaitable(result):
-                await result
+            if self._on_refresh is not None:  # in the lock: pairs are persisted in order
+                result = self._on_refresh(new)
+                if inspect.isawaitable(result):
+                    await result
         return True
 
 

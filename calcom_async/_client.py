@@ -9,6 +9,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
+import attrs
+
 from ._auth import Auth, TokenPair, TokenRefreshCallback, parse_expiry
 from ._clock import Clock, SystemClock
 from ._errors import CalComUsageError
@@ -128,8 +130,12 @@ class CalCom(GeneratedNamespaces):
             ("access_token", access_token),
             ("refresh_token", refresh_token),
         ):
-            if value is not None and (not isinstance(value, str) or not value):
-                raise CalComUsageError(f"{label} must be a non-empty string")
+            if value is not None and (
+                not isinstance(value, str) or not value or value != value.strip()
+            ):
+                raise CalComUsageError(f"{label} must be a non-empty string without whitespace")
+            if value is not None and not value.isprintable():
+                raise CalComUsageError(f"{label} contains control characters")
         if refresh_token is not None and access_token is None:
             raise CalComUsageError("refresh_token needs access_token too")
         if not isinstance(max_retries, int) or max_retries < 0:
@@ -157,13 +163,7 @@ class CalCom(GeneratedNamespaces):
             ),
             timeout=timeout,
             connect_timeout=connect_timeout,
-            retry=RetryPolicy(
-                max_retries=max_retries,
-                backoff_base=policy.backoff_base,
-                backoff_cap=policy.backoff_cap,
-                max_wait=policy.max_wait,
-                random=policy.random,
-            ),
+            retry=attrs.evolve(policy, max_retries=max_retries),
             retry_unsafe=retry_unsafe,
             api_versions=_check_pins(api_versions or {}),
             default_headers=dict(default_headers or {}),
@@ -219,13 +219,7 @@ class CalCom(GeneratedNamespaces):
         if max_retries is not None:
             if not isinstance(max_retries, int) or max_retries < 0:
                 raise CalComUsageError("max_retries must be an integer >= 0")
-            retry = RetryPolicy(
-                max_retries=max_retries,
-                backoff_base=retry.backoff_base,
-                backoff_cap=retry.backoff_cap,
-                max_wait=retry.max_wait,
-                random=retry.random,
-            )
+            retry = attrs.evolve(retry, max_retries=max_retries)
         new_config = SessionConfig(
             base_url=normalize_base_url(base_url) if base_url is not None else config.base_url,
             timeout=config.timeout if timeout is _UNSET else timeout,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from ._clock import Clock
-from ._errors import APIConnectionError, APITimeoutError
+from ._errors import APIConnectionError, APITimeoutError, CalComUsageError
 from ._ratelimit import RateLimiter
 from ._retry import Failure
 
@@ -56,7 +56,6 @@ class Transport:
         max_concurrency: int,
         http_session: aiohttp.ClientSession | None = None,
         rate_limit: bool = True,
-        user_agent: str | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -74,7 +73,9 @@ class Transport:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise RuntimeError("this CalCom client is closed")
+            raise CalComUsageError("this CalCom client is closed")
+        if self._session is not None and self._session.closed:
+            raise CalComUsageError("the aiohttp ClientSession given as http_session is closed")
         if self._session is None:
             import aiohttp
 
@@ -125,12 +126,13 @@ class Transport:
         import aiohttp
         from yarl import URL
 
+        http = self._http()
         async with self.capacity:
             await self.limiter.acquire()
             answer: RawAnswer | None = None
             try:
                 client_timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
-                async with self._http().request(
+                async with http.request(
                     method,
                     URL(url, encoded=True),
                     params=params or None,
@@ -157,10 +159,12 @@ class Transport:
                 raise _failed(
                     APIConnectionError, "could not connect", exc, request_id, Failure.NOT_SENT
                 ) from exc
-            except (aiohttp.ClientError, OSError, ValueError) as exc:
+            except (aiohttp.ClientError, OSError) as exc:
                 raise _failed(
                     APIConnectionError, "connection error", exc, request_id, Failure.CONNECTION
                 ) from exc
+            except ValueError as exc:  # aiohttp refused to send the request as given
+                raise _failed(APIConnectionError, "invalid request", exc, request_id, None) from exc
             finally:
                 if answer is None:
                     self.limiter.release()

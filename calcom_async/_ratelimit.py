@@ -15,7 +15,6 @@ Answers without rate-limit headers leave the limiter open (self-hosted servers m
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Mapping
 
@@ -95,6 +94,8 @@ def retry_after_seconds(
         seconds = _number(value)
         if seconds is not None:
             return reset_seconds(seconds, now) if seconds >= 1e9 else seconds
+        import email.utils  # only for HTTP dates: keeps the import of the package light
+
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
@@ -192,7 +193,7 @@ class RateLimiter:
     def _learn(self, headers: Mapping[str, str], status: int | None) -> None:
         self._seen = True
         now, wall = self._clock.monotonic(), self._clock.time()
-        others = 0
+        others = self._in_flight - 1  # requests sent that the server may not have counted yet
         for name, info in parse_rate_limits(headers, wall).items():
             if info.limit is None or info.remaining is None:
                 continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import importlib
 import logging
 import platform
@@ -28,9 +29,9 @@ import attrs
 import orjson
 
 from ._auth import REFRESH_OPERATION, Auth
+from ._clock import Clock
 from ._errors import (
-    APIConnectionError,
-    APIStatusError,
+    CalComError,
     CalComUsageError,
     ResponseValidationError,
     UnknownAPIVersionError,
@@ -154,6 +155,8 @@ class Session:
         headers = {"Accept": "application/json", "User-Agent": self._user_agent}
         for extra in (self.config.default_headers, opts.extra_headers or {}):
             for key, value in extra.items():
+                if not isinstance(value, str) or "\r" in value or "\n" in value:
+                    raise CalComUsageError(f"header {key!r}: the value must be a one-line str")
                 if key.lower() not in _PROTECTED:
                     headers[key] = value
         if has_body:
@@ -176,7 +179,6 @@ class Session:
         opts: RequestOptions,
     ) -> APIResponse[Any]:
         config, clock = self.config, self.transport.clock
-        policy = config.retry
         request_id = headers["X-Request-Id"]
         url_path = url[len(config.base_url) :] or "/"
         retry_unsafe = config.retry_unsafe if opts.retry_unsafe is None else opts.retry_unsafe
@@ -187,7 +189,6 @@ class Session:
         while True:
             auth_headers, token = await self.auth.headers(op)
             sent = clock.monotonic()
-            failure: Failure | None
             try:
                 answer = await self.transport.send(
                     op.method,
@@ -200,55 +201,38 @@ class Session:
                     request_id=request_id,
                 )
             except AttemptError as exc:
-                error: APIConnectionError | APIStatusError = exc.error
+                error: CalComError = exc.error
                 failure, status, retry_after = exc.failure, None, None
-                logger.debug(
-                    "%s %s failed after %.3fs: %s (request id %s, retry %d)",
-                    op.method,
-                    url_path,
-                    clock.monotonic() - sent,
-                    error,
-                    request_id,
-                    attempt,
-                )
+                _log_attempt(op, url_path, str(error), sent, clock, request_id, attempt)
             else:
-                logger.debug(
-                    "%s %s -> %d in %.3fs (request id %s, retry %d)",
-                    op.method,
-                    url_path,
-                    answer.status,
-                    clock.monotonic() - sent,
-                    request_id,
-                    attempt,
-                )
+                _log_attempt(op, url_path, str(answer.status), sent, clock, request_id, attempt)
                 if answer.status == 401 and token is not None and not refreshed:
                     refreshed = True
                     if self.auth.can_refresh and await self.auth.refresh(token):
                         continue  # the same request with the new token; not counted as a retry
                 if 200 <= answer.status < 300:
                     return self._response(op, answer, request_id, url_path, started, attempt)
-                retry_after = retry_after_seconds(
-                    answer.headers, clock.time(), use_reset=answer.status == 429
-                )
                 status, failure = answer.status, Failure.STATUS
+                retry_after = retry_after_seconds(
+                    answer.headers, clock.time(), use_reset=status == 429
+                )
                 error = make_status_error(
-                    answer.status,
+                    status,
                     answer.content,
                     reason=answer.reason,
                     headers=answer.headers,
                     request_id=request_id,
                     retry_after=retry_after,
                 )
-            delay = None
-            if failure is not None and policy.should_retry(
+            retry = failure is not None and config.retry.should_retry(
                 attempt,
                 failure,
                 idempotent=op.is_idempotent,
                 status=status,
                 retry_unsafe=retry_unsafe,
                 max_retries=opts.max_retries,
-            ):
-                delay = policy.delay(attempt, retry_after)
+            )
+            delay = config.retry.delay(attempt, retry_after) if retry else None
             if delay is None:
                 raise error from error.__cause__
             attempt += 1
@@ -295,6 +279,26 @@ class Session:
             raw=True,
         )
         return response.json()
+
+
+def _log_attempt(
+    op: Operation,
+    url_path: str,
+    outcome: str,
+    sent: float,
+    clock: Clock,
+    request_id: str,
+    attempt: int,
+) -> None:
+    logger.debug(
+        "%s %s -> %s in %.3fs (request id %s, retry %d)",
+        op.method,
+        url_path,
+        outcome,
+        clock.monotonic() - sent,
+        request_id,
+        attempt,
+    )
 
 
 # -- encoding -------------------------------------------------------------------------------
@@ -444,7 +448,8 @@ _SIMPLE: dict[str, tuple[type, ...]] = {
 _SEQUENCES = frozenset({"list", "List", "Sequence", "tuple", "set", "frozenset", "Iterable"})
 
 
-def _split_union(annotation: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _split_union(annotation: str) -> tuple[str, ...]:
     parts, depth, current = [], 0, ""
     for char in annotation:
         depth += (char == "[") - (char == "]")
@@ -454,7 +459,7 @@ def _split_union(annotation: str) -> list[str]:
         else:
             current += char
     parts.append(current.strip())
-    return parts
+    return tuple(parts)
 
 
 def accepts(annotation: str, value: Any) -> bool | None:

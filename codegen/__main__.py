@@ -68,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists() or target.read_text() != text:
                 target.write_text(text)
+    added = f" (+{result.schemas_added} from the overlay)" if result.schemas_added else ""
     print(
         f"operations {result.operations}/{result.operations_in_doc} "
-        f"schemas {result.schemas}/{result.schemas_in_doc}"
+        f"schemas {result.schemas}/{result.schemas_in_doc}{added}"
     )
     if result.operations != result.operations_in_doc or result.schemas != result.schemas_in_doc:
         print("codegen: error: an operation or a schema would be dropped", file=sys.stderr)

@@ -231,6 +231,10 @@ def build(
                 if kind:
                     auth.add(kind)
                     auth_required = auth_required or bool(p.get("required"))
+                # recorded in the table; the session sends these (auth, version), not the caller
+                params.append(
+                    ParamDesc(p["name"], snake(p["name"]), "header", bool(p.get("required")), "str")
+                )
                 continue
             if loc not in ("path", "query"):
                 continue
@@ -258,8 +262,9 @@ def build(
             )
         # path parameters in path order, positional
         order = re.findall(r"{([^}/]+)}", path)
+        rank = {"path": 0, "query": 1, "header": 2}
         params.sort(
-            key=lambda x: (x.location != "path", order.index(x.name) if x.location == "path" else 0)
+            key=lambda x: (rank[x.location], order.index(x.name) if x.location == "path" else 0)
         )
         body = None
         body_required = False

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jinja2
 
+from .examples import ExampleBuilder
 from .models import generate_models
 from .operations import Annotator, OpDesc, build
 from .spec import HTTP_METHODS, Fix, Spec, SpecError
@@ -26,6 +27,7 @@ class Result:
     operations_in_doc: int
     schemas: int
     schemas_in_doc: int
+    schemas_added: int = 0
 
 
 @dataclass
@@ -140,6 +142,16 @@ def render_all(spec: Spec) -> Result:
     for root in roots:
         emit(root)
     files["client.py"] = env.get_template("client.py.jinja2").render(roots=roots, **ctx)
+    builder = ExampleBuilder(spec.doc)
+    examples = []
+    for _method, _path, raw_op in spec.operations():
+        responses = raw_op.get("responses", {})
+        code = min(c for c in responses if c.startswith("2"))
+        schema = responses[code].get("content", {}).get("application/json", {}).get("schema")
+        if schema is not None:
+            text = json.dumps(builder.build(schema), separators=(",", ":"), ensure_ascii=False)
+            examples.append((raw_op["operationId"], text))
+    files["examples.py"] = env.get_template("examples.py.jinja2").render(examples=examples, **ctx)
     versions = sorted(BASE_VERSIONS | {op.api_version for op in ops if op.api_version})
     families: dict[str, Counter[str]] = {}
     for op in ops:
@@ -155,7 +167,7 @@ def render_all(spec: Spec) -> Result:
         for info in infos
         if info.ref.startswith("#/components/schemas/") and info.ref.count("/") == 3
     }
-    schemas_in_doc = set(spec.doc.get("components", {}).get("schemas", {}))
+    schemas_in_doc = set(spec.source_schemas)
     for missing in sorted(schemas_in_doc - component_classes):
         spec.fixes.append(Fix("dropped", f"#/components/schemas/{missing}", "no class generated"))
     return Result(
@@ -164,4 +176,5 @@ def render_all(spec: Spec) -> Result:
         operations_in_doc=len(spec.operations()),
         schemas=len(schemas_in_doc & component_classes),
         schemas_in_doc=len(schemas_in_doc),
+        schemas_added=len(component_classes - schemas_in_doc),
     )

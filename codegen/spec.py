@@ -46,6 +46,8 @@ class Spec:
     sha256: str
     source: str
     fixes: list[Fix] = field(default_factory=list)
+    #: the component schemas of the document as published (before our overlay adds any)
+    source_schemas: frozenset[str] = frozenset()
 
     def operations(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(method, path, operation) in document order."""
@@ -87,7 +89,8 @@ def load(source: str, *, verify: bool = True) -> Spec:
         doc = yaml.safe_load(raw)
     if not isinstance(doc, dict) or "paths" not in doc:
         raise SpecError(f"{source} is not an OpenAPI document (no 'paths')")
-    return Spec(doc=doc, sha256=digest, source=source)
+    schemas = frozenset(doc.get("components", {}).get("schemas", {}))
+    return Spec(doc=doc, sha256=digest, source=source, source_schemas=schemas)
 
 
 # --- overlay (OpenAPI Overlay 1.0) ---------------------------------------------------------------

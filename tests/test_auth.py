@@ -104,6 +104,8 @@ async def test_missing_credentials_fail_before_sending(
         {"refresh_token": REFRESH_TOKEN},
         {"api_key": 123},
         {"api_key": ""},
+        {"api_key": API_KEY + "\n"},
+        {"api_key": "cal_test_\x00SECRET"},
         {"access_token": ACCESS_TOKEN, "access_token_expires_at": "soon"},
     ],
 )

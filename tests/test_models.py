@@ -10,7 +10,6 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import attrs
 import pytest
-from _examples import ExampleBuilder
 from _spec import normalised_spec
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +18,7 @@ from calcom_async._generated import models
 from calcom_async._generated.operations import OPERATIONS
 from calcom_async._serde import SchemaMismatchError, structure, unstructure
 from calcom_async._types import UNSET, OpenStrEnum, Unset
+from codegen.examples import ExampleBuilder
 
 
 def _normal(value: Any) -> Any:

@@ -387,7 +387,7 @@ async def test_context_manager_creates_one_session_lazily_and_closes_it(api: Fak
         await cal.session.request(make_op(), path={"thingId": "a"})
         assert transport._session is http
     assert http.closed and cal.is_closed
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(CalComUsageError, match="closed"):
         await cal.session.request(make_op(), path={"thingId": "a"})
 
 
@@ -398,6 +398,17 @@ async def test_user_session_is_left_open(api: FakeAPI) -> None:
         assert not http.closed
         copy = cal.with_options(max_retries=0)
         assert copy.session.transport is cal.session.transport
+    async with CalCom(api_key=API_KEY, http_session=http) as cal:
+        with pytest.raises(CalComUsageError, match="http_session is closed"):
+            await cal.session.request(make_op(), path={"thingId": "a"})
+
+
+async def test_header_injection_is_refused(make_client: Any, api: FakeAPI) -> None:
+    cal = make_client()
+    bad = RequestOptions(extra_headers={"X-Note": "a\r\nInjected: 1"})
+    with pytest.raises(CalComUsageError, match="one-line"):
+        await cal.session.request(make_op(), path={"thingId": "a"}, options=bad)
+    assert api.calls == []
 
 
 async def test_unclosed_client_warns_once_and_does_not_crash(

@@ -173,7 +173,6 @@ if TYPE_CHECKING:
     from .create_team_output_data import CreateTeamOutputData as CreateTeamOutputData
     from .create_team_output_status import CreateTeamOutput_status as CreateTeamOutput_status
     from .create_webhook_input_dto import CreateWebhookInputDto as CreateWebhookInputDto
-    from .create_webhook_input_dto_triggers import CreateWebhookInputDto_triggers as CreateWebhookInputDto_triggers
     from .create_workflow_dto import CreateWorkflowDto as CreateWorkflowDto
     from .data import Data as Data
     from .decline_booking_input_2024_08_13 import DeclineBookingInput_2024_08_13 as DeclineBookingInput_2024_08_13
@@ -584,7 +583,6 @@ if TYPE_CHECKING:
     from .update_unified_calendar_event_input_end import UpdateUnifiedCalendarEventInput_end as UpdateUnifiedCalendarEventInput_end
     from .update_unified_calendar_event_input_start import UpdateUnifiedCalendarEventInput_start as UpdateUnifiedCalendarEventInput_start
     from .update_webhook_input_dto import UpdateWebhookInputDto as UpdateWebhookInputDto
-    from .update_webhook_input_dto_triggers import UpdateWebhookInputDto_triggers as UpdateWebhookInputDto_triggers
     from .update_whats_app_attendee_phone_workflow_step_dto import UpdateWhatsAppAttendeePhoneWorkflowStepDto as UpdateWhatsAppAttendeePhoneWorkflowStepDto
     from .update_whats_app_attendee_phone_workflow_step_dto_action import UpdateWhatsAppAttendeePhoneWorkflowStepDto_action as UpdateWhatsAppAttendeePhoneWorkflowStepDto_action
     from .update_whats_app_attendee_phone_workflow_step_dto_recipient import UpdateWhatsAppAttendeePhoneWorkflowStepDto_recipient as UpdateWhatsAppAttendeePhoneWorkflowStepDto_recipient
@@ -619,6 +617,7 @@ if TYPE_CHECKING:
     from .validate_booking_location_2024_08_13 import ValidateBookingLocation_2024_08_13 as ValidateBookingLocation_2024_08_13
     from .verify_email_input import VerifyEmailInput as VerifyEmailInput
     from .verify_phone_input import VerifyPhoneInput as VerifyPhoneInput
+    from .webhook_trigger_event import WebhookTriggerEvent as WebhookTriggerEvent
     from .workflow_activation_dto import WorkflowActivationDto as WorkflowActivationDto
     from .workflow_activation_output_dto import WorkflowActivationOutputDto as WorkflowActivationOutputDto
     from .workflow_email_address_step_dto import WorkflowEmailAddressStepDto as WorkflowEmailAddressStepDto
@@ -825,7 +824,6 @@ _MODULES: dict[str, str] = {
     "CreateTeamOutputData": "create_team_output_data",
     "CreateTeamOutput_status": "create_team_output_status",
     "CreateWebhookInputDto": "create_webhook_input_dto",
-    "CreateWebhookInputDto_triggers": "create_webhook_input_dto_triggers",
     "CreateWorkflowDto": "create_workflow_dto",
     "Data": "data",
     "DeclineBookingInput_2024_08_13": "decline_booking_input_2024_08_13",
@@ -1236,7 +1234,6 @@ _MODULES: dict[str, str] = {
     "UpdateUnifiedCalendarEventInput_end": "update_unified_calendar_event_input_end",
     "UpdateUnifiedCalendarEventInput_start": "update_unified_calendar_event_input_start",
     "UpdateWebhookInputDto": "update_webhook_input_dto",
-    "UpdateWebhookInputDto_triggers": "update_webhook_input_dto_triggers",
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto": "update_whats_app_attendee_phone_workflow_step_dto",
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto_action": "update_whats_app_attendee_phone_workflow_step_dto_action",
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto_recipient": "update_whats_app_attendee_phone_workflow_step_dto_recipient",
@@ -1271,6 +1268,7 @@ _MODULES: dict[str, str] = {
     "ValidateBookingLocation_2024_08_13": "validate_booking_location_2024_08_13",
     "VerifyEmailInput": "verify_email_input",
     "VerifyPhoneInput": "verify_phone_input",
+    "WebhookTriggerEvent": "webhook_trigger_event",
     "WorkflowActivationDto": "workflow_activation_dto",
     "WorkflowActivationOutputDto": "workflow_activation_output_dto",
     "WorkflowEmailAddressStepDto": "workflow_email_address_step_dto",
@@ -1479,7 +1477,6 @@ SCHEMA_REFS: dict[str, str] = {
     "CreateTeamOutputData": "#/components/schemas/CreateTeamOutputData",
     "CreateTeamOutput_status": "#/components/schemas/CreateTeamOutput/status",
     "CreateWebhookInputDto": "#/components/schemas/CreateWebhookInputDto",
-    "CreateWebhookInputDto_triggers": "#/components/schemas/CreateWebhookInputDto/triggers",
     "CreateWorkflowDto": "#/components/schemas/CreateWorkflowDto",
     "Data": "#/components/schemas/Data",
     "DeclineBookingInput_2024_08_13": "#/components/schemas/DeclineBookingInput_2024_08_13",
@@ -1890,7 +1887,6 @@ SCHEMA_REFS: dict[str, str] = {
     "UpdateUnifiedCalendarEventInput_end": "#/components/schemas/UpdateUnifiedCalendarEventInput/end",
     "UpdateUnifiedCalendarEventInput_start": "#/components/schemas/UpdateUnifiedCalendarEventInput/start",
     "UpdateWebhookInputDto": "#/components/schemas/UpdateWebhookInputDto",
-    "UpdateWebhookInputDto_triggers": "#/components/schemas/UpdateWebhookInputDto/triggers",
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto": "#/components/schemas/UpdateWhatsAppAttendeePhoneWorkflowStepDto",
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto_action": "#/components/schemas/UpdateWhatsAppAttendeePhoneWorkflowStepDto/action",
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto_recipient": "#/components/schemas/UpdateWhatsAppAttendeePhoneWorkflowStepDto/recipient",
@@ -1925,6 +1921,7 @@ SCHEMA_REFS: dict[str, str] = {
     "ValidateBookingLocation_2024_08_13": "#/components/schemas/ValidateBookingLocation_2024_08_13",
     "VerifyEmailInput": "#/components/schemas/VerifyEmailInput",
     "VerifyPhoneInput": "#/components/schemas/VerifyPhoneInput",
+    "WebhookTriggerEvent": "#/components/schemas/WebhookTriggerEvent",
     "WorkflowActivationDto": "#/components/schemas/WorkflowActivationDto",
     "WorkflowActivationOutputDto": "#/components/schemas/WorkflowActivationOutputDto",
     "WorkflowEmailAddressStepDto": "#/components/schemas/WorkflowEmailAddressStepDto",
@@ -2132,7 +2129,6 @@ __all__ = [
     "CreateTeamOutputData",
     "CreateTeamOutput_status",
     "CreateWebhookInputDto",
-    "CreateWebhookInputDto_triggers",
     "CreateWorkflowDto",
     "Data",
     "DeclineBookingInput_2024_08_13",
@@ -2543,7 +2539,6 @@ __all__ = [
     "UpdateUnifiedCalendarEventInput_end",
     "UpdateUnifiedCalendarEventInput_start",
     "UpdateWebhookInputDto",
-    "UpdateWebhookInputDto_triggers",
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto",
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto_action",
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto_recipient",
@@ -2578,6 +2573,7 @@ __all__ = [
     "ValidateBookingLocation_2024_08_13",
     "VerifyEmailInput",
     "VerifyPhoneInput",
+    "WebhookTriggerEvent",
     "WorkflowActivationDto",
     "WorkflowActivationOutputDto",
     "WorkflowEmailAddressStepDto",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from calcom_async._types import OpenStrEnum
 
 
-class UpdateWebhookInputDto_triggers(OpenStrEnum):
+class WebhookTriggerEvent(OpenStrEnum):
     BOOKING_CREATED = 'BOOKING_CREATED'
     BOOKING_PAYMENT_INITIATED = 'BOOKING_PAYMENT_INITIATED'
     BOOKING_PAID = 'BOOKING_PAID'

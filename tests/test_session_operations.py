@@ -1,0 +1,225 @@
+"""Every row of the operation table, through its generated method, on the wire.
+
+For each operation the generated method (found by ``op.name``) and its raw twin are called with
+values built from the row's ``Param`` annotations (path values that need encoding, every query
+parameter set) and, when there is one, a body built from the body model's required fields. The
+test checks the HTTP method, the URL (path values encoded as one segment), the query, the
+version and auth headers and the JSON body, and that the method returns the right type. A new
+row in the table is covered with no new test code.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import enum
+import inspect
+import re
+import types
+import typing
+from typing import Any, Literal, Union, get_args, get_origin
+from urllib.parse import quote
+
+import attrs
+import orjson
+import pytest
+from conftest import API_KEY, BASE, CLIENT_ID, CLIENT_SECRET, FakeAPI, json_reply
+
+from calcom_async import APIResponse
+from calcom_async._generated.operations import OPERATIONS
+from calcom_async._operation import AuthMode, Operation, Param
+from calcom_async._serde import converter
+from calcom_async._types import Unset
+
+WHEN = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+WHEN_TEXT = "2026-03-04T05:06:07Z"
+PATH_TEXT = "p/ 1?ü"  # must arrive as ONE segment
+PATH_INT = 4021
+BEARER = {AuthMode.API_KEY, AuthMode.ACCESS_TOKEN}
+
+
+# -- argument values from Param annotations (and the wire form the server must see) ----------
+
+
+def _base(annotation: str) -> str:
+    parts = [p.strip() for p in annotation.split("|")]
+    kept = [p for p in parts if p not in ("Unset", "None")]
+    return kept[0] if kept else "str"
+
+
+def argument(param: Param) -> tuple[Any, list[str]]:
+    """A value for the parameter and the query/path texts it must produce."""
+    annotation = _base(param.annotation)
+    sequence = re.fullmatch(r"(?:Sequence|list|tuple)\[(.+)\]", annotation)
+    if sequence:
+        inner = _base(sequence.group(1))
+        values = [_scalar(inner, n) for n in (0, 1)]
+        return [v for v, _ in values], [t for _, t in values]
+    value, text = _scalar(annotation, 0)
+    return value, [text]
+
+
+def _scalar(annotation: str, n: int) -> tuple[Any, str]:
+    if annotation.startswith("Literal["):
+        options = ast.literal_eval("[" + annotation[len("Literal[") : -1] + "]")
+        choice = options[min(n, len(options) - 1)]
+        return choice, str(choice)
+    simple: dict[str, tuple[Any, str]] = {
+        "str": (f"{PATH_TEXT}{n}", f"{PATH_TEXT}{n}"),
+        "int": (PATH_INT + n, str(PATH_INT + n)),
+        "float": (2.5 + n, str(2.5 + n)),
+        "bool": (True, "true"),
+        "datetime": (WHEN, WHEN_TEXT),
+        "date": (WHEN.date(), WHEN.date().isoformat()),
+    }
+    if annotation in simple:
+        return simple[annotation]
+    raise AssertionError(f"the test cannot build a value for {annotation!r}: teach it")
+
+
+# -- model instances from type hints ----------------------------------------------------------
+
+
+def sample(tp: Any, depth: int = 0) -> Any:
+    """A value of type ``tp`` with only the required fields of models filled in."""
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        members = [m for m in get_args(tp) if m not in (Unset, type(None))]
+        return sample(members[0], depth) if members else None
+    if origin is Literal:
+        return get_args(tp)[0]
+    if origin in (list, tuple, typing.Sequence, __import__("collections.abc").abc.Sequence):
+        args = get_args(tp)
+        return [sample(args[0], depth + 1)] if args and depth < 6 else []
+    if origin in (dict, typing.Mapping) or tp is dict:
+        return {}
+    if tp is Any or tp is object:
+        return "any"
+    if isinstance(tp, type):
+        if attrs.has(tp):
+            hints = typing.get_type_hints(tp)
+            values = {
+                a.name: sample(hints[a.name], depth + 1)
+                for a in attrs.fields(tp)
+                if a.default is attrs.NOTHING and a.init
+            }
+            return tp(**values)
+        if issubclass(tp, enum.Enum):
+            return next(iter(tp))
+        for kind, value in (
+            (bool, True),
+            (int, 1),
+            (float, 1.5),
+            (str, "text"),
+            (dt.datetime, WHEN),
+            (dt.date, WHEN.date()),
+        ):
+            if issubclass(tp, kind):
+                return value
+    return None
+
+
+def _kind(value: Any) -> Any:
+    return list if isinstance(value, list) else type(value)
+
+
+# -- the test ---------------------------------------------------------------------------------
+
+
+def _method(cal: Any, op: Operation, raw: bool) -> Any:
+    *namespaces, last = op.name.split(".")
+    target = cal
+    for name in namespaces:
+        target = getattr(target, name)
+    if raw:
+        target = target.with_raw_response
+    return getattr(target, last)
+
+
+def _expected_auth(op: Operation) -> dict[str, str]:
+    bearer = {"Authorization": f"Bearer {API_KEY}"}
+    platform = {"x-cal-client-id": CLIENT_ID, "x-cal-secret-key": CLIENT_SECRET}
+    if not op.auth:
+        return {**bearer, **platform}
+    expected: dict[str, str] = {}
+    if op.auth & BEARER:
+        expected.update(bearer)
+    if AuthMode.PLATFORM in op.auth:
+        expected.update(platform)
+    return expected
+
+
+def test_the_table_is_complete() -> None:
+    assert len(OPERATIONS) >= 230
+    assert len({op.name for op in OPERATIONS}) == len(OPERATIONS)
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
+async def test_operation_on_the_wire(make_client: Any, api: FakeAPI, op: Operation) -> None:
+    cal = make_client(api_key=API_KEY, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    by_python_name = {p.python_name: p for p in op.params}
+
+    response_cls = op.response_type()
+    answer = sample(response_cls) if response_cls is not None else None
+    answer_json = converter.unstructure(answer) if answer is not None else None
+    api.default = json_reply(answer_json if answer_json is not None else {})
+
+    method = _method(cal, op, raw=False)
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    path = op.path
+    query: list[tuple[str, str]] = []
+    body: Any = None
+    for parameter in inspect.signature(method).parameters.values():
+        if parameter.name == "request_options":
+            continue
+        if parameter.name == "body" and op.body is not None:
+            body = sample(op.body_type())
+            kwargs["body"] = body
+            continue
+        param = by_python_name.get(parameter.name)
+        if param is None:  # a body field given as a keyword: left to the body
+            continue
+        value, texts = argument(param)
+        if param.location == "path":
+            path = path.replace("{" + param.name + "}", quote(texts[0], safe=""))
+        elif param.location == "query":
+            if param.explode or len(texts) == 1:
+                query.extend((param.name, t) for t in texts)
+            else:
+                query.append((param.name, ",".join(texts)))
+        if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
+            args.append(value)
+        else:
+            kwargs[parameter.name] = value
+    assert "{" not in path, f"{op.name}: path values missing from the signature: {path}"
+
+    result = await method(*args, **kwargs)
+    raw = await _method(cal, op, raw=True)(*args, **kwargs)
+
+    assert len(api.calls) == 2
+    for call in api.calls:
+        assert call.method == op.method
+        assert call.path == path
+        assert str(call.url).startswith(f"{BASE}{path}")
+        assert sorted(call.params) == sorted(query)
+        assert call.headers.get("cal-api-version") == op.api_version
+        sent_auth = {
+            k: v
+            for k, v in call.headers.items()
+            if k in ("Authorization", "x-cal-client-id", "x-cal-secret-key")
+        }
+        assert sent_auth == _expected_auth(op)
+        if body is not None:
+            assert call.headers["Content-Type"] == "application/json"
+            assert call.json() == orjson.loads(orjson.dumps(converter.unstructure(body)))
+        else:
+            assert call.data is None
+
+    assert isinstance(raw, APIResponse) and raw.status_code == 200
+    if answer is None:
+        assert result is None
+    else:
+        expected = answer.data if op.unwrap else answer
+        assert _kind(result) is _kind(expected)
+        assert _kind(raw.data) is _kind(expected)
