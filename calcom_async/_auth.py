@@ -122,7 +122,6 @@ class Auth:
         self._on_refresh = on_token_refresh
         self._leeway = refresh_leeway
         self._lock = anyio.Lock()
-        self.refresh_sender: RefreshSender | None = None  # set by the session
 
     def __repr__(self) -> str:
         modes = [m.value for m in self.modes]
@@ -151,12 +150,7 @@ class Auth:
 
     @property
     def can_refresh(self) -> bool:
-        return bool(
-            self._tokens is not None
-            and self._tokens.refresh_token
-            and self._client_id
-            and self.refresh_sender is not None
-        )
+        return bool(self._tokens is not None and self._tokens.refresh_token and self._client_id)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value held (for tests and log scrubbing)."""
@@ -189,8 +183,13 @@ class Auth:
             )
         return frozenset(chosen)
 
-    async def headers(self, op: Operation) -> tuple[dict[str, str], str | None]:
-        """The auth headers for ``op`` and the access token used (None if none was)."""
+    async def headers(
+        self, op: Operation, sender: RefreshSender
+    ) -> tuple[dict[str, str], str | None]:
+        """The auth headers for ``op`` and the access token used (None if none was).
+
+        ``sender`` sends a refresh call, should the access token be about to expire.
+        """
         modes = self.choose(op)
         headers: dict[str, str] = {}
         token: str | None = None
@@ -199,23 +198,23 @@ class Auth:
             headers["x-cal-client-id"] = self._client_id
             headers["x-cal-secret-key"] = self._client_secret
         if AuthMode.ACCESS_TOKEN in modes:
-            token = await self._fresh_token()
+            token = await self._fresh_token(sender)
             headers["Authorization"] = f"Bearer {token}"
         elif AuthMode.API_KEY in modes:
             headers["Authorization"] = f"Bearer {self._api_key}"
         return headers, token
 
-    async def _fresh_token(self) -> str:
+    async def _fresh_token(self, sender: RefreshSender) -> str:
         assert self._tokens is not None
         if self._expiring(self._tokens) and self.can_refresh:
-            await self.refresh(self._tokens.access_token)
+            await self.refresh(self._tokens.access_token, sender)
         return self._tokens.access_token
 
     def _expiring(self, tokens: TokenPair) -> bool:
         expires = tokens.access_token_expires_at
         return expires is not None and self._clock.time() >= expires - self._leeway
 
-    async def refresh(self, stale_access_token: str) -> bool:
+    async def refresh(self, stale_access_token: str, sender: RefreshSender) -> bool:
         """Refresh the tokens unless another task already replaced ``stale_access_token``.
 
         Returns whether the tokens are now different from ``stale_access_token``.
@@ -226,9 +225,9 @@ class Auth:
                 return current is not None
             if not self.can_refresh:
                 return False
-            assert self.refresh_sender is not None and current.refresh_token
+            assert current.refresh_token
             logger.info("refreshing managed-user access token")
-            answer = await self.refresh_sender(current.refresh_token)
+            answer = await sender(current.refresh_token)
             self._tokens = new = _read_tokens(answer)
             logger.info("managed-user access token refreshed")
             if self._on_refresh is not None:  # in the lock: pairs are persisted in order

@@ -173,6 +173,7 @@ class CalCom(GeneratedNamespaces):
             max_concurrency=max_concurrency,
             http_session=http_session,
             rate_limit=rate_limit,
+            max_wait=policy.max_wait,
         )
         self._core = Session(config, auth, transport)
         self._session = self._core

@@ -56,13 +56,14 @@ class Transport:
         max_concurrency: int,
         http_session: aiohttp.ClientSession | None = None,
         rate_limit: bool = True,
+        max_wait: float = 120.0,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.clock = clock
         self.max_concurrency = max_concurrency
         self.capacity = anyio.CapacityLimiter(max_concurrency)
-        self.limiter = RateLimiter(clock, enabled=rate_limit)
+        self.limiter = RateLimiter(clock, enabled=rate_limit, max_wait=max_wait)
         self._session = http_session
         self._owned = http_session is None
         self._closed = False

@@ -65,6 +65,7 @@ class Operation:
     auth_required: bool  #: the document marks an auth header as required
     pagination: Pagination | None
     summary: str = ""
+    max_page_size: int | None = None  #: the document's ``maximum`` for ``take``/``limit``
 
     @property
     def path_params(self) -> tuple[Param, ...]:

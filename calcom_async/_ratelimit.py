@@ -22,6 +22,7 @@ import anyio
 import attrs
 
 from ._clock import Clock
+from ._errors import RateLimitError
 
 __all__ = ["RateLimit", "RateLimiter", "parse_rate_limits", "retry_after_seconds"]
 
@@ -124,9 +125,12 @@ class RateLimiter:
     after the answer (``headers=None`` when there was none).
     """
 
-    def __init__(self, clock: Clock, *, enabled: bool = True, slack: float = 0.25) -> None:
+    def __init__(
+        self, clock: Clock, *, enabled: bool = True, slack: float = 0.25, max_wait: float = 120.0
+    ) -> None:
         self._clock = clock
         self._enabled = enabled
+        self._max_wait = max_wait  #: a longer wait raises RateLimitError instead of sleeping
         self._slack = slack  #: added to every reset: the server's clock rounds to seconds
         self._windows: dict[str, _Window] = {}
         self._seen = False
@@ -153,7 +157,7 @@ class RateLimiter:
         while self._enabled:
             now = self._clock.monotonic()
             if now < self._blocked_until:
-                await self._clock.sleep(self._blocked_until - now)
+                await self._sleep(self._blocked_until - now)
                 continue
             for window in self._windows.values():
                 if window.reset_at is not None and now >= window.reset_at:
@@ -170,7 +174,7 @@ class RateLimiter:
                 break
             resets = [w.reset_at for w in empty if w.reset_at is not None]
             if resets:
-                await self._clock.sleep(max(resets) - now)
+                await self._sleep(max(resets) - now)
             elif self._in_flight == 0:
                 break  # no answer is coming to tell us more: probe
             else:
@@ -186,6 +190,17 @@ class RateLimiter:
             self._in_flight -= 1
             self._changed.set()
             self._changed = anyio.Event()
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds > self._max_wait:
+            raise RateLimitError(
+                f"rate limited: the server asked to wait {seconds:.0f}s more, longer than "
+                f"{self._max_wait:.0f}s",
+                retry_after=seconds,
+                status_code=429,
+                code="ClientSideRateLimit",
+            )
+        await self._clock.sleep(seconds)
 
     async def _wait_for_answer(self) -> None:
         await self._changed.wait()

@@ -107,7 +107,6 @@ class Session:
         self.auth = auth
         self.transport = transport
         self._user_agent: str | None = None
-        auth.refresh_sender = self._send_refresh
 
     def __repr__(self) -> str:
         return f"Session(base_url={self.config.base_url!r}, auth={self.auth!r})"
@@ -187,7 +186,7 @@ class Session:
         started = clock.monotonic()
         attempt, refreshed = 0, False
         while True:
-            auth_headers, token = await self.auth.headers(op)
+            auth_headers, token = await self.auth.headers(op, self._send_refresh)
             sent = clock.monotonic()
             try:
                 answer = await self.transport.send(
@@ -208,7 +207,7 @@ class Session:
                 _log_attempt(op, url_path, str(answer.status), sent, clock, request_id, attempt)
                 if answer.status == 401 and token is not None and not refreshed:
                     refreshed = True
-                    if self.auth.can_refresh and await self.auth.refresh(token):
+                    if self.auth.can_refresh and await self.auth.refresh(token, self._send_refresh):
                         continue  # the same request with the new token; not counted as a retry
                 if 200 <= answer.status < 300:
                     return self._response(op, answer, request_id, url_path, started, attempt)

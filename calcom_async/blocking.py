@@ -10,7 +10,7 @@
 
 The async client runs on an event loop in a daemon thread behind an anyio ``BlockingPortal``;
 each call is handed to that loop and its result (or exception) handed back. Async iterators
-(paginators) come back as plain iterators.
+(paginators, ``pages()``) come back as plain iterables: ``for booking in cal.bookings.list(): …``.
 """
 
 from __future__ import annotations
@@ -112,13 +112,23 @@ def _wrap(portal: BlockingPortal, value: Any) -> Any:
 
         return call
     if hasattr(value, "__aiter__"):
-        return _iterate(portal, value)
+        return _IterableProxy(portal, value)
     return value
+
+
+class _IterableProxy(_Proxy):
+    """An async iterable (a paginator, ``pages()``): iterate it with a plain ``for``; its
+    coroutine methods (``to_list()``) block like the resources' methods."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[Any]:
+        return _iterate(self._portal, self._target)
 
 
 async def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = fn(*args, **kwargs)
-    if inspect.isawaitable(result):
+    if inspect.iscoroutine(result):  # not other awaitables: a paginator stays iterable
         result = await result
     return result
 

@@ -65,12 +65,20 @@ class OpDesc:
     auth: list[str]
     auth_required: bool
     pagination: str | None
+    max_page_size: int | None = None
     deprecated: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def const(self) -> str:
         return (self.namespace.replace(".", "_") + "_" + self.method_name).upper()
+
+    @property
+    def item_type(self) -> str:
+        """What a paginated walk yields: the element type of the returned list."""
+        if self.returns.startswith("list[") and self.returns.endswith("]"):
+            return self.returns[5:-1]
+        return "Any" if self.returns == "Any" else self.returns
 
     @property
     def public_name(self) -> str:
@@ -311,6 +319,8 @@ def build(
             break
         if not codes:
             raise SpecError(f"{method.upper()} {path}: no 2xx response")
+        if response is None:
+            returns = "Any"  # undocumented answer: the decoded JSON, as the server sent it
         query_names = {p.name for p in params if p.location == "query"}
         if {"take", "skip"} <= query_names:
             pagination = "TAKE_SKIP" if has_meta else "BARE_LIST"
@@ -318,6 +328,12 @@ def build(
             pagination = "CURSOR"
         elif "limit" in query_names:
             pagination = "LIMIT"
+        max_page_size = None
+        for p in raw_params:
+            if p.get("in") == "query" and p["name"] in ("take", "limit"):
+                maximum = (p.get("schema") or {}).get("maximum")
+                if isinstance(maximum, int | float):
+                    max_page_size = int(maximum)
         modes = []
         if "bearer" in auth:
             modes += ["API_KEY", "ACCESS_TOKEN"]
@@ -343,6 +359,7 @@ def build(
                 auth=modes,
                 auth_required=auth_required,
                 pagination=pagination,
+                max_page_size=max_page_size if pagination else None,
                 deprecated=bool(op.get("deprecated")),
             )
         )

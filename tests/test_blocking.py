@@ -81,3 +81,13 @@ def test_bad_arguments_raise_in_the_caller_and_leave_no_thread() -> None:
     with pytest.raises(ValueError, match="http"):
         CalComSync(api_key=API_KEY, base_url="http://api.cal.com")
     assert len(portal_threads()) == before
+
+
+def test_paginators_become_plain_iterables(api: FakeAPI) -> None:
+    page = {"status": "success", "data": [{"id": 1}, {"id": 2}], "pagination": {"totalItems": 2}}
+    api.default = json_reply(page)
+    with CalComSync(api_key=API_KEY) as cal:
+        items = list(cal.webhooks.list().raw())
+        assert [item["id"] for item in items] == [1, 2]
+        assert cal.webhooks.list().raw().to_list() == items
+    assert all(call.path == "/v2/webhooks" for call in api.calls)

@@ -273,3 +273,16 @@ async def test_with_the_limiter_a_429_waits_once(
     cal = make_client()
     await cal.session.request(GET, path={"thingId": "a"})
     assert 7.0 <= clock.now <= 7.5  # the retry's wait and the limiter's block overlap
+
+
+async def test_a_long_block_raises_for_later_calls_instead_of_hanging(
+    make_client: Any, api: FakeAPI, clock: FakeClock
+) -> None:
+    api.queue(status(429, {"Retry-After": "3600"}))
+    cal = make_client()
+    with pytest.raises(RateLimitError):
+        await cal.session.request(GET, path={"thingId": "a"})
+    with pytest.raises(RateLimitError, match="wait 3600s") as info:
+        await cal.session.request(GET, path={"thingId": "a"})
+    assert info.value.retry_after == pytest.approx(3600.25)
+    assert len(api.calls) == 1 and clock.now == 0.0

@@ -9,10 +9,13 @@ import platform
 import re
 import warnings
 from typing import Any
+from urllib.parse import unquote
 
 import aiohttp
 import pytest
 from conftest import API_KEY, BASE, THING, FakeAPI, Thing, find_leaks, json_reply, make_op
+from hypothesis import given
+from hypothesis import strategies as st
 
 from calcom_async import (
     API_VERSION_2024_06_14,
@@ -26,6 +29,7 @@ from calcom_async import (
     __version__,
 )
 from calcom_async._operation import Param
+from calcom_async._session import render_path
 from calcom_async._types import UNSET
 
 
@@ -459,3 +463,13 @@ async def test_logs_method_path_status_duration_request_id_retries(
     ), lines
     assert any(f"request id {request_id}, retry 1)" in m and "-> 200" in m for m in lines)
     assert any(m.startswith("retrying GET /v2/things/a") for m in lines)
+
+
+@given(st.text(min_size=1).filter(lambda s: s not in (".", "..")))
+def test_any_path_value_stays_one_segment_and_decodes_back(value: str) -> None:
+    op = make_op(path="/v2/things/{thingId}/cancel")
+    path = render_path(op, {"thingId": value})
+    segments = path.split("/")
+    assert len(segments) == 5 and segments[-1] == "cancel"
+    assert unquote(segments[3]) == value
+    assert segments[3] not in (".", "..")

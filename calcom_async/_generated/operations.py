@@ -188,6 +188,7 @@ OAUTH_CLIENTS_WEBHOOKS_LIST = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get all webhooks',
+    max_page_size=250,
 )
 OAUTH_CLIENTS_WEBHOOKS_DELETE_ALL = Operation(
     operation_id='OAuthClientWebhooksController_deleteAllOAuthClientWebhooks',
@@ -288,6 +289,7 @@ ORGANIZATIONS_ATTRIBUTES_LIST = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get all attributes',
+    max_page_size=250,
 )
 ORGANIZATIONS_ATTRIBUTES_CREATE = Operation(
     operation_id='OrganizationsAttributesController_createOrganizationAttribute',
@@ -666,6 +668,7 @@ ORGANIZATIONS_MEMBERSHIPS_LIST = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get all memberships',
+    max_page_size=250,
 )
 ORGANIZATIONS_MEMBERSHIPS_CREATE = Operation(
     operation_id='OrganizationsMembershipsController_createMembership',
@@ -882,6 +885,7 @@ ORGANIZATIONS_SCHEDULES_LIST = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get all schedules',
+    max_page_size=250,
 )
 ORGANIZATIONS_TEAMS_LIST = Operation(
     operation_id='OrganizationsTeamsController_getAllTeams',
@@ -1045,6 +1049,7 @@ ORGANIZATIONS_TEAMS_BOOKINGS_LIST = Operation(
     auth_required=False,
     pagination=Pagination.TAKE_SKIP,
     summary='Get organization team bookings',
+    max_page_size=250,
 )
 ORGANIZATIONS_TEAMS_BOOKINGS_GET_REFERENCES = Operation(
     operation_id='OrganizationsTeamsBookingsController_getBookingReferences',
@@ -1373,6 +1378,7 @@ ORGANIZATIONS_TEAMS_EVENT_TYPES_LIST_ALL = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get all team event types',
+    max_page_size=250,
 )
 ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE = Operation(
     operation_id='OrganizationsEventTypesPrivateLinksController_createPrivateLink',
@@ -1513,6 +1519,7 @@ ORGANIZATIONS_TEAMS_MEMBERSHIPS_LIST = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get all memberships',
+    max_page_size=250,
 )
 ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE = Operation(
     operation_id='OrganizationsTeamsMembershipsController_createOrgTeamMembership',
@@ -1737,6 +1744,7 @@ ORGANIZATIONS_TEAMS_SCHEDULES_LIST = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get all team member schedules',
+    max_page_size=250,
 )
 ORGANIZATIONS_TEAMS_STRIPE_GET_CONNECT_URL = Operation(
     operation_id='OrganizationsStripeController_getTeamStripeConnectUrl',
@@ -1846,6 +1854,7 @@ ORGANIZATIONS_TEAMS_WORKFLOWS_LIST = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get organization team workflows',
+    max_page_size=250,
 )
 ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE = Operation(
     operation_id='OrganizationTeamWorkflowsController_createWorkflow',
@@ -1964,6 +1973,7 @@ ORGANIZATIONS_USERS_LIST = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get all users',
+    max_page_size=1000,
 )
 ORGANIZATIONS_USERS_CREATE = Operation(
     operation_id='OrganizationsUsersController_createOrganizationUser',
@@ -2064,12 +2074,12 @@ ORGANIZATIONS_USERS_BOOKINGS_LIST = Operation(
     ),
     body=None,
     body_required=False,
-    response=None,
-    unwrap=False,
+    response='GetBookingsOutput_2024_08_13',
+    unwrap=True,
     api_version=None,
     auth=frozenset((AuthMode.API_KEY, AuthMode.ACCESS_TOKEN, AuthMode.PLATFORM, )),
     auth_required=False,
-    pagination=Pagination.BARE_LIST,
+    pagination=Pagination.TAKE_SKIP,
     summary='Get all bookings for an organization user',
 )
 ORGANIZATIONS_USERS_OOO_LIST = Operation(
@@ -2097,6 +2107,7 @@ ORGANIZATIONS_USERS_OOO_LIST = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get all out-of-office entries for a user',
+    max_page_size=250,
 )
 ORGANIZATIONS_USERS_OOO_CREATE = Operation(
     operation_id='OrganizationsUsersOOOController_createOrganizationUserOOO',
@@ -2191,6 +2202,7 @@ ORGANIZATIONS_USERS_OOO_LIST_ALL = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get all out-of-office entries for organization users',
+    max_page_size=250,
 )
 ORGANIZATIONS_USERS_SCHEDULES_CREATE = Operation(
     operation_id='OrganizationsSchedulesController_createUserSchedule',
@@ -2327,6 +2339,7 @@ ORGANIZATIONS_WEBHOOKS_LIST = Operation(
     auth_required=False,
     pagination=Pagination.BARE_LIST,
     summary='Get all webhooks',
+    max_page_size=250,
 )
 ORGANIZATIONS_WEBHOOKS_CREATE = Operation(
     operation_id='OrganizationsWebhooksController_createOrganizationWebhook',
@@ -3250,6 +3263,7 @@ EVENT_TYPES_WEBHOOKS_LIST = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get all webhooks',
+    max_page_size=250,
 )
 EVENT_TYPES_WEBHOOKS_DELETE_ALL = Operation(
     operation_id='EventTypeWebhooksController_deleteAllEventTypeWebhooks',
@@ -3452,6 +3466,7 @@ ORGANIZATIONS_MANAGED_ORGANIZATIONS_LIST = Operation(
     auth_required=False,
     pagination=Pagination.TAKE_SKIP,
     summary='Get all organizations within an organization',
+    max_page_size=250,
 )
 ORGANIZATIONS_MANAGED_ORGANIZATIONS_GET = Operation(
     operation_id='OrganizationsOrganizationsController_getOrganization',
@@ -3746,6 +3761,7 @@ ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAILS = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get list of verified emails of an org team',
+    max_page_size=250,
 )
 ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS = Operation(
     operation_id='OrgTeamsVerifiedResourcesController_getVerifiedPhoneNumbers',
@@ -3768,6 +3784,7 @@ ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get list of verified phone numbers of an org team',
+    max_page_size=250,
 )
 ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAIL = Operation(
     operation_id='OrgTeamsVerifiedResourcesController_getVerifiedEmailById',
@@ -4406,6 +4423,7 @@ TEAMS_MEMBERSHIPS_LIST = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get all memberships',
+    max_page_size=250,
 )
 TEAMS_MEMBERSHIPS_GET = Operation(
     operation_id='TeamsMembershipsController_getTeamMembership',
@@ -4487,6 +4505,7 @@ TEAMS_SCHEDULES_LIST = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get all team member schedules',
+    max_page_size=250,
 )
 TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE = Operation(
     operation_id='TeamsVerifiedResourcesController_requestEmailVerificationCode',
@@ -4584,6 +4603,7 @@ TEAMS_VERIFIED_RESOURCES_GET_EMAILS = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get list of verified emails of a team',
+    max_page_size=250,
 )
 TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS = Operation(
     operation_id='TeamsVerifiedResourcesController_getVerifiedPhoneNumbers',
@@ -4605,6 +4625,7 @@ TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get list of verified phone numbers of a team',
+    max_page_size=250,
 )
 TEAMS_VERIFIED_RESOURCES_GET_EMAIL = Operation(
     operation_id='TeamsVerifiedResourcesController_getVerifiedEmailById',
@@ -4737,6 +4758,7 @@ VERIFIED_RESOURCES_GET_EMAILS = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get list of verified emails',
+    max_page_size=250,
 )
 VERIFIED_RESOURCES_GET_PHONE_NUMBERS = Operation(
     operation_id='UserVerifiedResourcesController_getVerifiedPhoneNumbers',
@@ -4757,6 +4779,7 @@ VERIFIED_RESOURCES_GET_PHONE_NUMBERS = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get list of verified phone numbers',
+    max_page_size=250,
 )
 VERIFIED_RESOURCES_GET_EMAIL = Operation(
     operation_id='UserVerifiedResourcesController_getVerifiedEmailById',
@@ -4833,6 +4856,7 @@ WEBHOOKS_LIST = Operation(
     auth_required=True,
     pagination=Pagination.BARE_LIST,
     summary='Get all webhooks',
+    max_page_size=250,
 )
 WEBHOOKS_UPDATE = Operation(
     operation_id='WebhooksController_updateWebhook',

@@ -615,6 +615,8 @@ if TYPE_CHECKING:
     from .v2_slots_get_response_status import V2SlotsGetResponse_status as V2SlotsGetResponse_status
     from .v2_slots_reservations_uid_delete_response import V2SlotsReservationsUidDeleteResponse as V2SlotsReservationsUidDeleteResponse
     from .validate_booking_location_2024_08_13 import ValidateBookingLocation_2024_08_13 as ValidateBookingLocation_2024_08_13
+    from .verified_email_output import VerifiedEmailOutput as VerifiedEmailOutput
+    from .verified_phone_output import VerifiedPhoneOutput as VerifiedPhoneOutput
     from .verify_email_input import VerifyEmailInput as VerifyEmailInput
     from .verify_phone_input import VerifyPhoneInput as VerifyPhoneInput
     from .webhook_trigger_event import WebhookTriggerEvent as WebhookTriggerEvent
@@ -1266,6 +1268,8 @@ _MODULES: dict[str, str] = {
     "V2SlotsGetResponse_status": "v2_slots_get_response_status",
     "V2SlotsReservationsUidDeleteResponse": "v2_slots_reservations_uid_delete_response",
     "ValidateBookingLocation_2024_08_13": "validate_booking_location_2024_08_13",
+    "VerifiedEmailOutput": "verified_email_output",
+    "VerifiedPhoneOutput": "verified_phone_output",
     "VerifyEmailInput": "verify_email_input",
     "VerifyPhoneInput": "verify_phone_input",
     "WebhookTriggerEvent": "webhook_trigger_event",
@@ -1919,6 +1923,8 @@ SCHEMA_REFS: dict[str, str] = {
     "V2SlotsGetResponse_status": "#/paths/v2/slots/get/responses/200/application/json/status",
     "V2SlotsReservationsUidDeleteResponse": "#/paths/v2/slots/reservations/{uid}/delete/responses/200/application/json",
     "ValidateBookingLocation_2024_08_13": "#/components/schemas/ValidateBookingLocation_2024_08_13",
+    "VerifiedEmailOutput": "#/components/schemas/VerifiedEmailOutput",
+    "VerifiedPhoneOutput": "#/components/schemas/VerifiedPhoneOutput",
     "VerifyEmailInput": "#/components/schemas/VerifyEmailInput",
     "VerifyPhoneInput": "#/components/schemas/VerifyPhoneInput",
     "WebhookTriggerEvent": "#/components/schemas/WebhookTriggerEvent",
@@ -2571,6 +2577,8 @@ __all__ = [
     "V2SlotsGetResponse_status",
     "V2SlotsReservationsUidDeleteResponse",
     "ValidateBookingLocation_2024_08_13",
+    "VerifiedEmailOutput",
+    "VerifiedPhoneOutput",
     "VerifyEmailInput",
     "VerifyPhoneInput",
     "WebhookTriggerEvent",

@@ -9,4 +9,4 @@ from . import get_all_org_memberships_status, organization_membership_output
 @attrs.define(kw_only=True)
 class GetAllOrgMemberships:
     status: get_all_org_memberships_status.GetAllOrgMemberships_status
-    data: organization_membership_output.OrganizationMembershipOutput
+    data: list[organization_membership_output.OrganizationMembershipOutput]

@@ -9,4 +9,4 @@ from . import get_routing_form_responses_output_status, routing_form_response_ou
 @attrs.define(kw_only=True)
 class GetRoutingFormResponsesOutput:
     status: get_routing_form_responses_output_status.GetRoutingFormResponsesOutput_status
-    data: routing_form_response_output.RoutingFormResponseOutput
+    data: list[routing_form_response_output.RoutingFormResponseOutput]

@@ -9,4 +9,4 @@ from . import get_team_memberships_output_status, team_membership_output
 @attrs.define(kw_only=True)
 class GetTeamMembershipsOutput:
     status: get_team_memberships_output_status.GetTeamMembershipsOutput_status
-    data: team_membership_output.TeamMembershipOutput
+    data: list[team_membership_output.TeamMembershipOutput]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
-from . import schedule_output, user_verified_email_output_status
+from . import user_verified_email_output_status, verified_email_output
 
 
 @attrs.define(kw_only=True)
 class UserVerifiedEmailOutput:
     status: user_verified_email_output_status.UserVerifiedEmailOutput_status
-    data: schedule_output.ScheduleOutput
+    data: verified_email_output.VerifiedEmailOutput

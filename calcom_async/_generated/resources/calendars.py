@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -214,7 +215,7 @@ class Calendars(BaseResource):
         state: str,
         code: str,
         request_options: RequestOptions | None = None,
-    ) -> None:
+    ) -> Any:
         """Save Google or Outlook calendar credentials
 
         ``GET /v2/calendars/{calendar}/save``
@@ -226,14 +227,14 @@ class Calendars(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``None``.
+            ``Any``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "None",
+            "Any",
             await self._request(
                 _ops.CALENDARS_SAVE_CREDENTIALS,
                 path={"calendar": calendar},
@@ -254,7 +255,7 @@ class Calendars(BaseResource):
         username: str | Unset = UNSET,
         password: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> None:
+    ) -> Any:
         """Save Apple calendar credentials
 
         ``POST /v2/calendars/{calendar}/credentials``
@@ -265,14 +266,14 @@ class Calendars(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``None``.
+            ``Any``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "None",
+            "Any",
             await self._request(
                 _ops.CALENDARS_SYNC_CREDENTIALS,
                 path={"calendar": calendar},
@@ -547,7 +548,7 @@ class CalendarsWithRawResponse(BaseResource):
         state: str,
         code: str,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[None]:
+    ) -> APIResponse[Any]:
         """Save Google or Outlook calendar credentials
 
         ``GET /v2/calendars/{calendar}/save``
@@ -559,14 +560,14 @@ class CalendarsWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``None`` as ``.data``.
+            The raw response, with the parsed ``Any`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[None]",
+            "APIResponse[Any]",
             await self._request(
                 _ops.CALENDARS_SAVE_CREDENTIALS,
                 path={"calendar": calendar},
@@ -587,7 +588,7 @@ class CalendarsWithRawResponse(BaseResource):
         username: str | Unset = UNSET,
         password: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[None]:
+    ) -> APIResponse[Any]:
         """Save Apple calendar credentials
 
         ``POST /v2/calendars/{calendar}/credentials``
@@ -598,14 +599,14 @@ class CalendarsWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``None`` as ``.data``.
+            The raw response, with the parsed ``Any`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[None]",
+            "APIResponse[Any]",
             await self._request(
                 _ops.CALENDARS_SYNC_CREDENTIALS,
                 path={"calendar": calendar},

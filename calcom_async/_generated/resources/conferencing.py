@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -112,7 +113,7 @@ class Conferencing(BaseResource):
         state: str,
         code: str,
         request_options: RequestOptions | None = None,
-    ) -> None:
+    ) -> Any:
         """Conferencing app OAuth callback
 
         ``GET /v2/conferencing/{app}/oauth/callback``
@@ -124,14 +125,14 @@ class Conferencing(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``None``.
+            ``Any``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "None",
+            "Any",
             await self._request(
                 _ops.CONFERENCING_SAVE_OAUTH_CREDENTIALS,
                 path={"app": app},
@@ -338,7 +339,7 @@ class ConferencingWithRawResponse(BaseResource):
         state: str,
         code: str,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[None]:
+    ) -> APIResponse[Any]:
         """Conferencing app OAuth callback
 
         ``GET /v2/conferencing/{app}/oauth/callback``
@@ -350,14 +351,14 @@ class ConferencingWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``None`` as ``.data``.
+            The raw response, with the parsed ``Any`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[None]",
+            "APIResponse[Any]",
             await self._request(
                 _ops.CONFERENCING_SAVE_OAUTH_CREDENTIALS,
                 path={"app": app},

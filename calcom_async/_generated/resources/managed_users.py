@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -34,7 +35,7 @@ class ManagedUsers(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return ManagedUsersWithRawResponse(self._session)
 
-    async def list(
+    def list(
         self,
         client_id: str,
         /,
@@ -42,8 +43,10 @@ class ManagedUsers(BaseResource):
         limit: int | Unset = UNSET,
         offset: int | Unset = UNSET,
         emails: Sequence[str] | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.ManagedUserOutput]:
+    ) -> AsyncPaginator[_m.ManagedUserOutput]:
         """Get all managed users
 
         ``GET /v2/oauth-clients/{clientId}/users``
@@ -54,27 +57,30 @@ class ManagedUsers(BaseResource):
             offset: query ``offset``. The number of items to skip
             emails: query ``emails``. Filter managed users by email. If you want to filter by multiple
                 emails, separate them with a comma.
+            page_size: items per request (default 100).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.ManagedUserOutput]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.ManagedUserOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.ManagedUserOutput]",
-            await self._request(
-                _ops.MANAGED_USERS_LIST,
-                path={"clientId": client_id},
-                query={
-                    "limit": limit,
-                    "offset": offset,
-                    "emails": emails,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.MANAGED_USERS_LIST,
+            path={"clientId": client_id},
+            query={
+                "limit": limit,
+                "offset": offset,
+                "emails": emails,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def create(
@@ -344,7 +350,7 @@ class ManagedUsers(BaseResource):
 
 
 class ManagedUsersWithRawResponse(BaseResource):
-    """``cal.managed_users.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.managed_users.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -194,7 +195,7 @@ class OrganizationsAttributesOptions(BaseResource):
             ),
         )
 
-    async def get_assigned(
+    def get_assigned(
         self,
         org_id: int,
         attribute_id: str,
@@ -204,8 +205,10 @@ class OrganizationsAttributesOptions(BaseResource):
         take: int | Unset = UNSET,
         assigned_option_ids: Sequence[str] | Unset = UNSET,
         team_ids: Sequence[float] | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.AssignedOptionOutput]:
+    ) -> AsyncPaginator[_m.AssignedOptionOutput]:
         """Get all assigned attribute options by attribute ID
 
         ``GET /v2/organizations/{orgId}/attributes/{attributeId}/options/assigned``
@@ -218,31 +221,34 @@ class OrganizationsAttributesOptions(BaseResource):
             assigned_option_ids: query ``assignedOptionIds``. Filter by assigned attribute option ids. ids must be separated by a
                 comma.
             team_ids: query ``teamIds``. Filter by teamIds. Team ids must be separated by a comma.
+            page_size: items per request (default 100).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.AssignedOptionOutput]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.AssignedOptionOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.AssignedOptionOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                query={
-                    "skip": skip,
-                    "take": take,
-                    "assignedOptionIds": assigned_option_ids,
-                    "teamIds": team_ids,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED,
+            path={"orgId": org_id, "attributeId": attribute_id},
+            query={
+                "skip": skip,
+                "take": take,
+                "assignedOptionIds": assigned_option_ids,
+                "teamIds": team_ids,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
-    async def get_assigned_by_slug(
+    def get_assigned_by_slug(
         self,
         org_id: int,
         attribute_slug: str,
@@ -252,8 +258,10 @@ class OrganizationsAttributesOptions(BaseResource):
         take: int | Unset = UNSET,
         assigned_option_ids: Sequence[str] | Unset = UNSET,
         team_ids: Sequence[float] | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.AssignedOptionOutput]:
+    ) -> AsyncPaginator[_m.AssignedOptionOutput]:
         """Get all assigned attribute options by attribute slug
 
         ``GET /v2/organizations/{orgId}/attributes/slugs/{attributeSlug}/options/assigned``
@@ -266,28 +274,31 @@ class OrganizationsAttributesOptions(BaseResource):
             assigned_option_ids: query ``assignedOptionIds``. Filter by assigned attribute option ids. ids must be separated by a
                 comma.
             team_ids: query ``teamIds``. Filter by teamIds. Team ids must be separated by a comma.
+            page_size: items per request (default 100).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.AssignedOptionOutput]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.AssignedOptionOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.AssignedOptionOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED_BY_SLUG,
-                path={"orgId": org_id, "attributeSlug": attribute_slug},
-                query={
-                    "skip": skip,
-                    "take": take,
-                    "assignedOptionIds": assigned_option_ids,
-                    "teamIds": team_ids,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED_BY_SLUG,
+            path={"orgId": org_id, "attributeSlug": attribute_slug},
+            query={
+                "skip": skip,
+                "take": take,
+                "assignedOptionIds": assigned_option_ids,
+                "teamIds": team_ids,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def assign_to_user(
@@ -407,7 +418,7 @@ class OrganizationsAttributesOptions(BaseResource):
 
 
 class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
-    """``cal.organizations.attributes.options.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.attributes.options.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -34,7 +35,7 @@ class OrganizationsBookings(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return OrganizationsBookingsWithRawResponse(self._session)
 
-    async def list(
+    def list(
         self,
         org_id: int,
         /,
@@ -60,8 +61,10 @@ class OrganizationsBookings(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         user_ids: str | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> AsyncPaginator[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Get organization bookings
 
         ``GET /v2/organizations/{orgId}/bookings``
@@ -94,50 +97,53 @@ class OrganizationsBookings(BaseResource):
             take: query ``take``. The number of items to return
             skip: query ``skip``. The number of items to skip
             user_ids: query ``userIds``. Filter bookings by ids of users within your organization.
+            page_size: items per request (default 100).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.ORGANIZATIONS_BOOKINGS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "status": status,
-                    "attendeeEmail": attendee_email,
-                    "attendeeName": attendee_name,
-                    "bookingUid": booking_uid,
-                    "eventTypeIds": event_type_ids,
-                    "eventTypeId": event_type_id,
-                    "teamsIds": teams_ids,
-                    "teamId": team_id,
-                    "afterStart": after_start,
-                    "beforeEnd": before_end,
-                    "afterCreatedAt": after_created_at,
-                    "beforeCreatedAt": before_created_at,
-                    "afterUpdatedAt": after_updated_at,
-                    "beforeUpdatedAt": before_updated_at,
-                    "sortStart": sort_start,
-                    "sortEnd": sort_end,
-                    "sortCreated": sort_created,
-                    "sortUpdatedAt": sort_updated_at,
-                    "take": take,
-                    "skip": skip,
-                    "userIds": user_ids,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_BOOKINGS_LIST,
+            path={"orgId": org_id},
+            query={
+                "status": status,
+                "attendeeEmail": attendee_email,
+                "attendeeName": attendee_name,
+                "bookingUid": booking_uid,
+                "eventTypeIds": event_type_ids,
+                "eventTypeId": event_type_id,
+                "teamsIds": teams_ids,
+                "teamId": team_id,
+                "afterStart": after_start,
+                "beforeEnd": before_end,
+                "afterCreatedAt": after_created_at,
+                "beforeCreatedAt": before_created_at,
+                "afterUpdatedAt": after_updated_at,
+                "beforeUpdatedAt": before_updated_at,
+                "sortStart": sort_start,
+                "sortEnd": sort_end,
+                "sortCreated": sort_created,
+                "sortUpdatedAt": sort_updated_at,
+                "take": take,
+                "skip": skip,
+                "userIds": user_ids,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
 
 class OrganizationsBookingsWithRawResponse(BaseResource):
-    """``cal.organizations.bookings.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.bookings.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -85,7 +86,7 @@ class OrganizationsManagedOrganizations(BaseResource):
             ),
         )
 
-    async def list(
+    def list(
         self,
         org_id: int,
         /,
@@ -95,8 +96,10 @@ class OrganizationsManagedOrganizations(BaseResource):
         slug: str | Unset = UNSET,
         metadata_key: str | Unset = UNSET,
         metadata_value: str | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.ManagedOrganizationOutput]:
+    ) -> AsyncPaginator[_m.ManagedOrganizationOutput]:
         """Get all organizations within an organization
 
         Requires the user to have at least the 'ORG_ADMIN' role within the organization. Additionally, for platform, the plan must be 'SCALE' or higher to access this endpoint.
@@ -112,29 +115,32 @@ class OrganizationsManagedOrganizations(BaseResource):
                 stored. If you provide it then you must also provide metadataValue
             metadata_value: query ``metadataValue``. The value of the metadata - it is case sensitive so provide exactly as
                 stored. If you provide it then you must also provide metadataKey
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.ManagedOrganizationOutput]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.ManagedOrganizationOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.ManagedOrganizationOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "slug": slug,
-                    "metadataKey": metadata_key,
-                    "metadataValue": metadata_value,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "slug": slug,
+                "metadataKey": metadata_key,
+                "metadataValue": metadata_value,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def get(
@@ -256,7 +262,7 @@ class OrganizationsManagedOrganizations(BaseResource):
 
 
 class OrganizationsManagedOrganizationsWithRawResponse(BaseResource):
-    """``cal.organizations.managed_organizations.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.managed_organizations.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -34,15 +35,17 @@ class OrganizationsMemberships(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return OrganizationsMembershipsWithRawResponse(self._session)
 
-    async def list(
+    def list(
         self,
         org_id: int,
         /,
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> _m.OrganizationMembershipOutput:
+    ) -> AsyncPaginator[_m.OrganizationMembershipOutput]:
         """Get all memberships
 
         ``GET /v2/organizations/{orgId}/memberships``
@@ -51,26 +54,29 @@ class OrganizationsMemberships(BaseResource):
             org_id: path ``orgId``, required.
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.OrganizationMembershipOutput`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.OrganizationMembershipOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrganizationMembershipOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_MEMBERSHIPS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_MEMBERSHIPS_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def create(
@@ -235,7 +241,7 @@ class OrganizationsMemberships(BaseResource):
 
 
 class OrganizationsMembershipsWithRawResponse(BaseResource):
-    """``cal.organizations.memberships.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.memberships.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True
@@ -248,7 +254,7 @@ class OrganizationsMembershipsWithRawResponse(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrganizationMembershipOutput]:
+    ) -> APIResponse[builtins.list[_m.OrganizationMembershipOutput]]:
         """Get all memberships
 
         ``GET /v2/organizations/{orgId}/memberships``
@@ -260,14 +266,14 @@ class OrganizationsMembershipsWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.OrganizationMembershipOutput`` as ``.data``.
+            The raw response, with the parsed ``list[_m.OrganizationMembershipOutput]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.OrganizationMembershipOutput]",
+            "APIResponse[builtins.list[_m.OrganizationMembershipOutput]]",
             await self._request(
                 _ops.ORGANIZATIONS_MEMBERSHIPS_LIST,
                 path={"orgId": org_id},

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -34,7 +35,7 @@ class OrganizationsTeamsBookings(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return OrganizationsTeamsBookingsWithRawResponse(self._session)
 
-    async def list(
+    def list(
         self,
         org_id: int,
         team_id: int,
@@ -52,8 +53,10 @@ class OrganizationsTeamsBookings(BaseResource):
         sort_created: Literal['asc', 'desc'] | Unset = UNSET,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> AsyncPaginator[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Get organization team bookings
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/bookings``
@@ -76,36 +79,39 @@ class OrganizationsTeamsBookings(BaseResource):
                 ascending or descending order.
             take: query ``take``. The number of items to return
             skip: query ``skip``. The number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_BOOKINGS_LIST,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "status": status,
-                    "attendeeEmail": attendee_email,
-                    "attendeeName": attendee_name,
-                    "eventTypeIds": event_type_ids,
-                    "eventTypeId": event_type_id,
-                    "afterStart": after_start,
-                    "beforeEnd": before_end,
-                    "sortStart": sort_start,
-                    "sortEnd": sort_end,
-                    "sortCreated": sort_created,
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_TEAMS_BOOKINGS_LIST,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "status": status,
+                "attendeeEmail": attendee_email,
+                "attendeeName": attendee_name,
+                "eventTypeIds": event_type_ids,
+                "eventTypeId": event_type_id,
+                "afterStart": after_start,
+                "beforeEnd": before_end,
+                "sortStart": sort_start,
+                "sortEnd": sort_end,
+                "sortCreated": sort_created,
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def get_references(
@@ -150,7 +156,7 @@ class OrganizationsTeamsBookings(BaseResource):
 
 
 class OrganizationsTeamsBookingsWithRawResponse(BaseResource):
-    """``cal.organizations.teams.bookings.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.teams.bookings.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -258,7 +259,7 @@ class OrganizationsTeamsConferencing(BaseResource):
         state: str,
         code: str,
         request_options: RequestOptions | None = None,
-    ) -> None:
+    ) -> Any:
         """Save conferencing app OAuth credentials
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/conferencing/{app}/oauth/callback``
@@ -272,14 +273,14 @@ class OrganizationsTeamsConferencing(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``None``.
+            ``Any``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "None",
+            "Any",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_CONFERENCING_SAVE_OAUTH_CREDENTIALS,
                 path={"orgId": org_id, "teamId": team_id, "app": app},
@@ -522,7 +523,7 @@ class OrganizationsTeamsConferencingWithRawResponse(BaseResource):
         state: str,
         code: str,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[None]:
+    ) -> APIResponse[Any]:
         """Save conferencing app OAuth credentials
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/conferencing/{app}/oauth/callback``
@@ -536,14 +537,14 @@ class OrganizationsTeamsConferencingWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``None`` as ``.data``.
+            The raw response, with the parsed ``Any`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[None]",
+            "APIResponse[Any]",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_CONFERENCING_SAVE_OAUTH_CREDENTIALS,
                 path={"orgId": org_id, "teamId": team_id, "app": app},

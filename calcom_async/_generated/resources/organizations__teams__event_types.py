@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -454,15 +455,17 @@ class OrganizationsTeamsEventTypes(BaseResource):
             ),
         )
 
-    async def list_all(
+    def list_all(
         self,
         org_id: int,
         /,
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
+    ) -> AsyncPaginator[_m.TeamEventTypeOutput_2024_06_14]:
         """Get all team event types
 
         ``GET /v2/organizations/{orgId}/teams/event-types``
@@ -471,31 +474,34 @@ class OrganizationsTeamsEventTypes(BaseResource):
             org_id: path ``orgId``, required.
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.TeamEventTypeOutput_2024_06_14]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.TeamEventTypeOutput_2024_06_14``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.TeamEventTypeOutput_2024_06_14]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_LIST_ALL,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_LIST_ALL,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
 
 class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
-    """``cal.organizations.teams.event_types.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.teams.event_types.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True

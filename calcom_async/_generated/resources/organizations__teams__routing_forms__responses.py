@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -34,7 +35,7 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return OrganizationsTeamsRoutingFormsResponsesWithRawResponse(self._session)
 
-    async def list(
+    def list(
         self,
         org_id: int,
         team_id: int,
@@ -50,8 +51,10 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
         after_updated_at: datetime | str | Unset = UNSET,
         before_updated_at: datetime | str | Unset = UNSET,
         routed_to_booking_uid: str | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> _m.RoutingFormResponseOutput:
+    ) -> AsyncPaginator[_m.RoutingFormResponseOutput]:
         """Get organization team routing form responses
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/routing-forms/{routingFormId}/responses``
@@ -69,33 +72,36 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
             after_updated_at: query ``afterUpdatedAt``. Filter by responses created after this date
             before_updated_at: query ``beforeUpdatedAt``. Filter by responses updated before this date
             routed_to_booking_uid: query ``routedToBookingUid``. Filter by responses routed to a specific booking
+            page_size: items per request (default 100).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.RoutingFormResponseOutput`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.RoutingFormResponseOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.RoutingFormResponseOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_LIST,
-                path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id},
-                query={
-                    "skip": skip,
-                    "take": take,
-                    "sortCreatedAt": sort_created_at,
-                    "sortUpdatedAt": sort_updated_at,
-                    "afterCreatedAt": after_created_at,
-                    "beforeCreatedAt": before_created_at,
-                    "afterUpdatedAt": after_updated_at,
-                    "beforeUpdatedAt": before_updated_at,
-                    "routedToBookingUid": routed_to_booking_uid,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_LIST,
+            path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id},
+            query={
+                "skip": skip,
+                "take": take,
+                "sortCreatedAt": sort_created_at,
+                "sortUpdatedAt": sort_updated_at,
+                "afterCreatedAt": after_created_at,
+                "beforeCreatedAt": before_created_at,
+                "afterUpdatedAt": after_updated_at,
+                "beforeUpdatedAt": before_updated_at,
+                "routedToBookingUid": routed_to_booking_uid,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def create(
@@ -220,7 +226,7 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
 
 
 class OrganizationsTeamsRoutingFormsResponsesWithRawResponse(BaseResource):
-    """``cal.organizations.teams.routing_forms.responses.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.teams.routing_forms.responses.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True
@@ -242,7 +248,7 @@ class OrganizationsTeamsRoutingFormsResponsesWithRawResponse(BaseResource):
         before_updated_at: datetime | str | Unset = UNSET,
         routed_to_booking_uid: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.RoutingFormResponseOutput]:
+    ) -> APIResponse[builtins.list[_m.RoutingFormResponseOutput]]:
         """Get organization team routing form responses
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/routing-forms/{routingFormId}/responses``
@@ -263,14 +269,14 @@ class OrganizationsTeamsRoutingFormsResponsesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.RoutingFormResponseOutput`` as ``.data``.
+            The raw response, with the parsed ``list[_m.RoutingFormResponseOutput]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.RoutingFormResponseOutput]",
+            "APIResponse[builtins.list[_m.RoutingFormResponseOutput]]",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_LIST,
                 path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id},

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -134,7 +135,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedEmailOutput:
         """Verify an email for an org team
 
         Use code to verify an email
@@ -148,14 +149,14 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedEmailOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedEmailOutput",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                 path={"orgId": org_id, "teamId": team_id},
@@ -181,7 +182,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedPhoneOutput:
         """Verify a phone number for an org team
 
         Use code to verify a phone number
@@ -195,14 +196,14 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedPhoneOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedPhoneOutput",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 path={"orgId": org_id, "teamId": team_id},
@@ -218,7 +219,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             ),
         )
 
-    async def get_emails(
+    def get_emails(
         self,
         org_id: int,
         team_id: int,
@@ -226,8 +227,10 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> AsyncPaginator[_m.VerifiedEmailOutput]:
         """Get list of verified emails of an org team
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/emails``
@@ -237,29 +240,32 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             team_id: path ``teamId``, required.
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.VerifiedEmailOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
-    async def get_phone_numbers(
+    def get_phone_numbers(
         self,
         org_id: int,
         team_id: int,
@@ -267,8 +273,10 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> AsyncPaginator[_m.VerifiedPhoneOutput]:
         """Get list of verified phone numbers of an org team
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones``
@@ -278,26 +286,29 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             team_id: path ``teamId``, required.
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.VerifiedPhoneOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def get_email(
@@ -308,7 +319,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedEmailOutput:
         """Get verified email of an org team by id
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/emails/{id}``
@@ -320,14 +331,14 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedEmailOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedEmailOutput",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
                 path={"orgId": org_id, "teamId": team_id, "id": id},
@@ -343,7 +354,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedPhoneOutput:
         """Get verified phone number of an org team by id
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones/{id}``
@@ -355,14 +366,14 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedPhoneOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedPhoneOutput",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE,
                 path={"orgId": org_id, "teamId": team_id, "id": id},
@@ -372,7 +383,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
 
 
 class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
-    """``cal.organizations.teams.verified_resources.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.teams.verified_resources.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True
@@ -477,7 +488,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedEmailOutput]:
         """Verify an email for an org team
 
         Use code to verify an email
@@ -491,14 +502,14 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedEmailOutput]",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                 path={"orgId": org_id, "teamId": team_id},
@@ -524,7 +535,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedPhoneOutput]:
         """Verify a phone number for an org team
 
         Use code to verify a phone number
@@ -538,14 +549,14 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedPhoneOutput]",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 path={"orgId": org_id, "teamId": team_id},
@@ -570,7 +581,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[builtins.list[_m.VerifiedEmailOutput]]:
         """Get list of verified emails of an org team
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/emails``
@@ -583,14 +594,14 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``list[_m.VerifiedEmailOutput]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[builtins.list[_m.VerifiedEmailOutput]]",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
                 path={"orgId": org_id, "teamId": team_id},
@@ -611,7 +622,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[builtins.list[_m.VerifiedPhoneOutput]]:
         """Get list of verified phone numbers of an org team
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones``
@@ -624,14 +635,14 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``list[_m.VerifiedPhoneOutput]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[builtins.list[_m.VerifiedPhoneOutput]]",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
                 path={"orgId": org_id, "teamId": team_id},
@@ -651,7 +662,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedEmailOutput]:
         """Get verified email of an org team by id
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/emails/{id}``
@@ -663,14 +674,14 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedEmailOutput]",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
                 path={"orgId": org_id, "teamId": team_id, "id": id},
@@ -686,7 +697,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedPhoneOutput]:
         """Get verified phone number of an org team by id
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones/{id}``
@@ -698,14 +709,14 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedPhoneOutput]",
             await self._request(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE,
                 path={"orgId": org_id, "teamId": team_id, "id": id},

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -58,7 +59,7 @@ class OrganizationsUsers(BaseResource):
 
         return OrganizationsUsersSchedules(self._session)
 
-    async def list(
+    def list(
         self,
         org_id: int,
         /,
@@ -69,8 +70,10 @@ class OrganizationsUsers(BaseResource):
         assigned_option_ids: Sequence[str] | Unset = UNSET,
         attribute_query_operator: Literal['OR', 'AND', 'NONE'] | Unset = UNSET,
         team_ids: Sequence[float] | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.GetOrgUsersWithProfileOutput]:
+    ) -> AsyncPaginator[_m.GetOrgUsersWithProfileOutput]:
         """Get all users
 
         ``GET /v2/organizations/{orgId}/users``
@@ -84,30 +87,33 @@ class OrganizationsUsers(BaseResource):
                 comma.
             attribute_query_operator: query ``attributeQueryOperator``. Query operator used to filter assigned options, AND by default.
             team_ids: query ``teamIds``. Filter by teamIds. Team ids must be separated by a comma.
+            page_size: items per request (default 100, at most 1000).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.GetOrgUsersWithProfileOutput]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.GetOrgUsersWithProfileOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.GetOrgUsersWithProfileOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "emails": emails,
-                    "assignedOptionIds": assigned_option_ids,
-                    "attributeQueryOperator": attribute_query_operator,
-                    "teamIds": team_ids,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_USERS_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "emails": emails,
+                "assignedOptionIds": assigned_option_ids,
+                "attributeQueryOperator": attribute_query_operator,
+                "teamIds": team_ids,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def create(
@@ -259,7 +265,7 @@ class OrganizationsUsers(BaseResource):
 
 
 class OrganizationsUsersWithRawResponse(BaseResource):
-    """``cal.organizations.users.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.users.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True

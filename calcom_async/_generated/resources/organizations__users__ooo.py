@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -34,7 +35,7 @@ class OrganizationsUsersOoo(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return OrganizationsUsersOooWithRawResponse(self._session)
 
-    async def list(
+    def list(
         self,
         org_id: int,
         user_id: int,
@@ -44,8 +45,10 @@ class OrganizationsUsersOoo(BaseResource):
         skip: int | Unset = UNSET,
         sort_start: Literal['asc', 'desc'] | Unset = UNSET,
         sort_end: Literal['asc', 'desc'] | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> None:
+    ) -> AsyncPaginator[Any]:
         """Get all out-of-office entries for a user
 
         ``GET /v2/organizations/{orgId}/users/{userId}/ooo``
@@ -57,28 +60,31 @@ class OrganizationsUsersOoo(BaseResource):
             skip: query ``skip``. Number of items to skip
             sort_start: query ``sortStart``. Sort results by their start time in ascending or descending order.
             sort_end: query ``sortEnd``. Sort results by their end time in ascending or descending order.
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``None``.
+            An ``AsyncPaginator`` of ``Any``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "None",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_OOO_LIST,
-                path={"orgId": org_id, "userId": user_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "sortStart": sort_start,
-                    "sortEnd": sort_end,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_USERS_OOO_LIST,
+            path={"orgId": org_id, "userId": user_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "sortStart": sort_start,
+                "sortEnd": sort_end,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def create(
@@ -94,7 +100,7 @@ class OrganizationsUsersOoo(BaseResource):
         to_user_id: float | Unset = UNSET,
         reason: _m.CreateOutOfOfficeEntryDto_reason | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> None:
+    ) -> Any:
         """Create an out-of-office entry for a user
 
         ``POST /v2/organizations/{orgId}/users/{userId}/ooo``
@@ -106,14 +112,14 @@ class OrganizationsUsersOoo(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``None``.
+            ``Any``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "None",
+            "Any",
             await self._request(
                 _ops.ORGANIZATIONS_USERS_OOO_CREATE,
                 path={"orgId": org_id, "userId": user_id},
@@ -146,7 +152,7 @@ class OrganizationsUsersOoo(BaseResource):
         to_user_id: float | Unset = UNSET,
         reason: _m.UpdateOutOfOfficeEntryDto_reason | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> None:
+    ) -> Any:
         """Update an out-of-office entry for a user
 
         ``PATCH /v2/organizations/{orgId}/users/{userId}/ooo/{oooId}``
@@ -159,14 +165,14 @@ class OrganizationsUsersOoo(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``None``.
+            ``Any``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "None",
+            "Any",
             await self._request(
                 _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
                 path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
@@ -193,7 +199,7 @@ class OrganizationsUsersOoo(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> None:
+    ) -> Any:
         """Delete an out-of-office entry for a user
 
         ``DELETE /v2/organizations/{orgId}/users/{userId}/ooo/{oooId}``
@@ -205,14 +211,14 @@ class OrganizationsUsersOoo(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``None``.
+            ``Any``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "None",
+            "Any",
             await self._request(
                 _ops.ORGANIZATIONS_USERS_OOO_DELETE,
                 path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
@@ -220,7 +226,7 @@ class OrganizationsUsersOoo(BaseResource):
             ),
         )
 
-    async def list_all(
+    def list_all(
         self,
         org_id: int,
         /,
@@ -230,8 +236,10 @@ class OrganizationsUsersOoo(BaseResource):
         sort_start: Literal['asc', 'desc'] | Unset = UNSET,
         sort_end: Literal['asc', 'desc'] | Unset = UNSET,
         email: str | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> None:
+    ) -> AsyncPaginator[Any]:
         """Get all out-of-office entries for organization users
 
         ``GET /v2/organizations/{orgId}/ooo``
@@ -244,34 +252,37 @@ class OrganizationsUsersOoo(BaseResource):
             sort_end: query ``sortEnd``. Sort results by their end time in ascending or descending order.
             email: query ``email``. Filter ooo entries by the user email address. user must be within your
                 organization.
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``None``.
+            An ``AsyncPaginator`` of ``Any``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "None",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_OOO_LIST_ALL,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "sortStart": sort_start,
-                    "sortEnd": sort_end,
-                    "email": email,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.ORGANIZATIONS_USERS_OOO_LIST_ALL,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "sortStart": sort_start,
+                "sortEnd": sort_end,
+                "email": email,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
 
 class OrganizationsUsersOooWithRawResponse(BaseResource):
-    """``cal.organizations.users.ooo.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.organizations.users.ooo.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True
@@ -287,7 +298,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         sort_start: Literal['asc', 'desc'] | Unset = UNSET,
         sort_end: Literal['asc', 'desc'] | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[None]:
+    ) -> APIResponse[Any]:
         """Get all out-of-office entries for a user
 
         ``GET /v2/organizations/{orgId}/users/{userId}/ooo``
@@ -302,14 +313,14 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``None`` as ``.data``.
+            The raw response, with the parsed ``Any`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[None]",
+            "APIResponse[Any]",
             await self._request(
                 _ops.ORGANIZATIONS_USERS_OOO_LIST,
                 path={"orgId": org_id, "userId": user_id},
@@ -336,7 +347,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         to_user_id: float | Unset = UNSET,
         reason: _m.CreateOutOfOfficeEntryDto_reason | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[None]:
+    ) -> APIResponse[Any]:
         """Create an out-of-office entry for a user
 
         ``POST /v2/organizations/{orgId}/users/{userId}/ooo``
@@ -348,14 +359,14 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``None`` as ``.data``.
+            The raw response, with the parsed ``Any`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[None]",
+            "APIResponse[Any]",
             await self._request(
                 _ops.ORGANIZATIONS_USERS_OOO_CREATE,
                 path={"orgId": org_id, "userId": user_id},
@@ -388,7 +399,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         to_user_id: float | Unset = UNSET,
         reason: _m.UpdateOutOfOfficeEntryDto_reason | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[None]:
+    ) -> APIResponse[Any]:
         """Update an out-of-office entry for a user
 
         ``PATCH /v2/organizations/{orgId}/users/{userId}/ooo/{oooId}``
@@ -401,14 +412,14 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``None`` as ``.data``.
+            The raw response, with the parsed ``Any`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[None]",
+            "APIResponse[Any]",
             await self._request(
                 _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
                 path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
@@ -435,7 +446,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[None]:
+    ) -> APIResponse[Any]:
         """Delete an out-of-office entry for a user
 
         ``DELETE /v2/organizations/{orgId}/users/{userId}/ooo/{oooId}``
@@ -447,14 +458,14 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``None`` as ``.data``.
+            The raw response, with the parsed ``Any`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[None]",
+            "APIResponse[Any]",
             await self._request(
                 _ops.ORGANIZATIONS_USERS_OOO_DELETE,
                 path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
@@ -473,7 +484,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         sort_end: Literal['asc', 'desc'] | Unset = UNSET,
         email: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[None]:
+    ) -> APIResponse[Any]:
         """Get all out-of-office entries for organization users
 
         ``GET /v2/organizations/{orgId}/ooo``
@@ -489,14 +500,14 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``None`` as ``.data``.
+            The raw response, with the parsed ``Any`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[None]",
+            "APIResponse[Any]",
             await self._request(
                 _ops.ORGANIZATIONS_USERS_OOO_LIST_ALL,
                 path={"orgId": org_id},

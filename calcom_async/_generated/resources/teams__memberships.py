@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -81,15 +82,17 @@ class TeamsMemberships(BaseResource):
             ),
         )
 
-    async def list(
+    def list(
         self,
         team_id: int,
         /,
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> _m.TeamMembershipOutput:
+    ) -> AsyncPaginator[_m.TeamMembershipOutput]:
         """Get all memberships
 
         ``GET /v2/teams/{teamId}/memberships``
@@ -98,26 +101,29 @@ class TeamsMemberships(BaseResource):
             team_id: path ``teamId``, required.
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.TeamMembershipOutput`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.TeamMembershipOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamMembershipOutput",
-            await self._request(
-                _ops.TEAMS_MEMBERSHIPS_LIST,
-                path={"teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.TEAMS_MEMBERSHIPS_LIST,
+            path={"teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def get(
@@ -235,7 +241,7 @@ class TeamsMemberships(BaseResource):
 
 
 class TeamsMembershipsWithRawResponse(BaseResource):
-    """``cal.teams.memberships.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.teams.memberships.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True
@@ -295,7 +301,7 @@ class TeamsMembershipsWithRawResponse(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamMembershipOutput]:
+    ) -> APIResponse[builtins.list[_m.TeamMembershipOutput]]:
         """Get all memberships
 
         ``GET /v2/teams/{teamId}/memberships``
@@ -307,14 +313,14 @@ class TeamsMembershipsWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.TeamMembershipOutput`` as ``.data``.
+            The raw response, with the parsed ``list[_m.TeamMembershipOutput]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.TeamMembershipOutput]",
+            "APIResponse[builtins.list[_m.TeamMembershipOutput]]",
             await self._request(
                 _ops.TEAMS_MEMBERSHIPS_LIST,
                 path={"teamId": team_id},

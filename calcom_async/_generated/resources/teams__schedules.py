@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -34,15 +35,17 @@ class TeamsSchedules(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return TeamsSchedulesWithRawResponse(self._session)
 
-    async def list(
+    def list(
         self,
         team_id: int,
         /,
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.ScheduleOutput_2024_06_11]:
+    ) -> AsyncPaginator[_m.ScheduleOutput_2024_06_11]:
         """Get all team member schedules
 
         ``GET /v2/teams/{teamId}/schedules``
@@ -51,31 +54,34 @@ class TeamsSchedules(BaseResource):
             team_id: path ``teamId``, required.
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.ScheduleOutput_2024_06_11]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.ScheduleOutput_2024_06_11``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.ScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.TEAMS_SCHEDULES_LIST,
-                path={"teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.TEAMS_SCHEDULES_LIST,
+            path={"teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
 
 class TeamsSchedulesWithRawResponse(BaseResource):
-    """``cal.teams.schedules.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.teams.schedules.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -129,7 +130,7 @@ class TeamsVerifiedResources(BaseResource):
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedEmailOutput:
         """Verify an email for a team
 
         Use code to verify an email
@@ -142,14 +143,14 @@ class TeamsVerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedEmailOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedEmailOutput",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                 path={"teamId": team_id},
@@ -174,7 +175,7 @@ class TeamsVerifiedResources(BaseResource):
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedPhoneOutput:
         """Verify a phone number for an org team
 
         Use code to verify a phone number
@@ -187,14 +188,14 @@ class TeamsVerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedPhoneOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedPhoneOutput",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 path={"teamId": team_id},
@@ -210,15 +211,17 @@ class TeamsVerifiedResources(BaseResource):
             ),
         )
 
-    async def get_emails(
+    def get_emails(
         self,
         team_id: int,
         /,
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> AsyncPaginator[_m.VerifiedEmailOutput]:
         """Get list of verified emails of a team
 
         ``GET /v2/teams/{teamId}/verified-resources/emails``
@@ -227,37 +230,42 @@ class TeamsVerifiedResources(BaseResource):
             team_id: path ``teamId``, required.
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.VerifiedEmailOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
-                path={"teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
+            path={"teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
-    async def get_phone_numbers(
+    def get_phone_numbers(
         self,
         team_id: int,
         /,
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> AsyncPaginator[_m.VerifiedPhoneOutput]:
         """Get list of verified phone numbers of a team
 
         ``GET /v2/teams/{teamId}/verified-resources/phones``
@@ -266,26 +274,29 @@ class TeamsVerifiedResources(BaseResource):
             team_id: path ``teamId``, required.
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.VerifiedPhoneOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
-                path={"teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+            path={"teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def get_email(
@@ -295,7 +306,7 @@ class TeamsVerifiedResources(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedEmailOutput:
         """Get verified email of a team by id
 
         ``GET /v2/teams/{teamId}/verified-resources/emails/{id}``
@@ -306,14 +317,14 @@ class TeamsVerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedEmailOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedEmailOutput",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
                 path={"teamId": team_id, "id": id},
@@ -328,7 +339,7 @@ class TeamsVerifiedResources(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedPhoneOutput:
         """Get verified phone number of a team by id
 
         ``GET /v2/teams/{teamId}/verified-resources/phones/{id}``
@@ -339,14 +350,14 @@ class TeamsVerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedPhoneOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedPhoneOutput",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE,
                 path={"teamId": team_id, "id": id},
@@ -356,7 +367,7 @@ class TeamsVerifiedResources(BaseResource):
 
 
 class TeamsVerifiedResourcesWithRawResponse(BaseResource):
-    """``cal.teams.verified_resources.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.teams.verified_resources.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True
@@ -456,7 +467,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedEmailOutput]:
         """Verify an email for a team
 
         Use code to verify an email
@@ -469,14 +480,14 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedEmailOutput]",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                 path={"teamId": team_id},
@@ -501,7 +512,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedPhoneOutput]:
         """Verify a phone number for an org team
 
         Use code to verify a phone number
@@ -514,14 +525,14 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedPhoneOutput]",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 path={"teamId": team_id},
@@ -545,7 +556,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[builtins.list[_m.VerifiedEmailOutput]]:
         """Get list of verified emails of a team
 
         ``GET /v2/teams/{teamId}/verified-resources/emails``
@@ -557,14 +568,14 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``list[_m.VerifiedEmailOutput]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[builtins.list[_m.VerifiedEmailOutput]]",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
                 path={"teamId": team_id},
@@ -584,7 +595,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[builtins.list[_m.VerifiedPhoneOutput]]:
         """Get list of verified phone numbers of a team
 
         ``GET /v2/teams/{teamId}/verified-resources/phones``
@@ -596,14 +607,14 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``list[_m.VerifiedPhoneOutput]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[builtins.list[_m.VerifiedPhoneOutput]]",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
                 path={"teamId": team_id},
@@ -622,7 +633,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedEmailOutput]:
         """Get verified email of a team by id
 
         ``GET /v2/teams/{teamId}/verified-resources/emails/{id}``
@@ -633,14 +644,14 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedEmailOutput]",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
                 path={"teamId": team_id, "id": id},
@@ -655,7 +666,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedPhoneOutput]:
         """Get verified phone number of a team by id
 
         ``GET /v2/teams/{teamId}/verified-resources/phones/{id}``
@@ -666,14 +677,14 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedPhoneOutput]",
             await self._request(
                 _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE,
                 path={"teamId": team_id, "id": id},

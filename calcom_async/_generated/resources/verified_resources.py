@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -119,7 +120,7 @@ class VerifiedResources(BaseResource):
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedEmailOutput:
         """Verify an email
 
         Use code to verify an email
@@ -131,14 +132,14 @@ class VerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedEmailOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedEmailOutput",
             await self._request(
                 _ops.VERIFIED_RESOURCES_VERIFY_EMAIL,
                 body=build_body(
@@ -160,7 +161,7 @@ class VerifiedResources(BaseResource):
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedPhoneOutput:
         """Verify a phone number
 
         Use code to verify a phone number
@@ -172,14 +173,14 @@ class VerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedPhoneOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedPhoneOutput",
             await self._request(
                 _ops.VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 body=build_body(
@@ -194,13 +195,15 @@ class VerifiedResources(BaseResource):
             ),
         )
 
-    async def get_emails(
+    def get_emails(
         self,
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> AsyncPaginator[_m.VerifiedEmailOutput]:
         """Get list of verified emails
 
         ``GET /v2/verified-resources/emails``
@@ -208,34 +211,39 @@ class VerifiedResources(BaseResource):
         Args:
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.VerifiedEmailOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput",
-            await self._request(
-                _ops.VERIFIED_RESOURCES_GET_EMAILS,
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.VERIFIED_RESOURCES_GET_EMAILS,
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
-    async def get_phone_numbers(
+    def get_phone_numbers(
         self,
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> AsyncPaginator[_m.VerifiedPhoneOutput]:
         """Get list of verified phone numbers
 
         ``GET /v2/verified-resources/phones``
@@ -243,25 +251,28 @@ class VerifiedResources(BaseResource):
         Args:
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.VerifiedPhoneOutput``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput",
-            await self._request(
-                _ops.VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def get_email(
@@ -270,7 +281,7 @@ class VerifiedResources(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedEmailOutput:
         """Get verified email by id
 
         ``GET /v2/verified-resources/emails/{id}``
@@ -280,14 +291,14 @@ class VerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedEmailOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedEmailOutput",
             await self._request(
                 _ops.VERIFIED_RESOURCES_GET_EMAIL,
                 path={"id": id},
@@ -301,7 +312,7 @@ class VerifiedResources(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> _m.ScheduleOutput:
+    ) -> _m.VerifiedPhoneOutput:
         """Get verified phone number by id
 
         ``GET /v2/verified-resources/phones/{id}``
@@ -311,14 +322,14 @@ class VerifiedResources(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``_m.ScheduleOutput`` (the envelope's ``data``).
+            ``_m.VerifiedPhoneOutput`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "_m.ScheduleOutput",
+            "_m.VerifiedPhoneOutput",
             await self._request(
                 _ops.VERIFIED_RESOURCES_GET_PHONE,
                 path={"id": id},
@@ -328,7 +339,7 @@ class VerifiedResources(BaseResource):
 
 
 class VerifiedResourcesWithRawResponse(BaseResource):
-    """``cal.verified_resources.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.verified_resources.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True
@@ -418,7 +429,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedEmailOutput]:
         """Verify an email
 
         Use code to verify an email
@@ -430,14 +441,14 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedEmailOutput]",
             await self._request(
                 _ops.VERIFIED_RESOURCES_VERIFY_EMAIL,
                 body=build_body(
@@ -459,7 +470,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedPhoneOutput]:
         """Verify a phone number
 
         Use code to verify a phone number
@@ -471,14 +482,14 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedPhoneOutput]",
             await self._request(
                 _ops.VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 body=build_body(
@@ -499,7 +510,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[builtins.list[_m.VerifiedEmailOutput]]:
         """Get list of verified emails
 
         ``GET /v2/verified-resources/emails``
@@ -510,14 +521,14 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``list[_m.VerifiedEmailOutput]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[builtins.list[_m.VerifiedEmailOutput]]",
             await self._request(
                 _ops.VERIFIED_RESOURCES_GET_EMAILS,
                 query={
@@ -534,7 +545,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[builtins.list[_m.VerifiedPhoneOutput]]:
         """Get list of verified phone numbers
 
         ``GET /v2/verified-resources/phones``
@@ -545,14 +556,14 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``list[_m.VerifiedPhoneOutput]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[builtins.list[_m.VerifiedPhoneOutput]]",
             await self._request(
                 _ops.VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
                 query={
@@ -569,7 +580,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedEmailOutput]:
         """Get verified email by id
 
         ``GET /v2/verified-resources/emails/{id}``
@@ -579,14 +590,14 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedEmailOutput]",
             await self._request(
                 _ops.VERIFIED_RESOURCES_GET_EMAIL,
                 path={"id": id},
@@ -600,7 +611,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         /,
         *,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput]:
+    ) -> APIResponse[_m.VerifiedPhoneOutput]:
         """Get verified phone number by id
 
         ``GET /v2/verified-resources/phones/{id}``
@@ -610,14 +621,14 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput`` as ``.data``.
+            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[_m.ScheduleOutput]",
+            "APIResponse[_m.VerifiedPhoneOutput]",
             await self._request(
                 _ops.VERIFIED_RESOURCES_GET_PHONE,
                 path={"id": id},

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
@@ -79,13 +80,15 @@ class Webhooks(BaseResource):
             ),
         )
 
-    async def list(
+    def list(
         self,
         *,
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
+        page_size: int | None = None,
+        prefetch: int = 0,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[_m.UserWebhookOutputDto]:
+    ) -> AsyncPaginator[_m.UserWebhookOutputDto]:
         """Get all webhooks
 
         Gets a paginated list of webhooks for the authenticated user.
@@ -95,25 +98,28 @@ class Webhooks(BaseResource):
         Args:
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
+            page_size: items per request (default 100, at most 250).
+            prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``list[_m.UserWebhookOutputDto]`` (the envelope's ``data``).
+            An ``AsyncPaginator`` of ``_m.UserWebhookOutputDto``: ``async for`` walks every page,
+            ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.UserWebhookOutputDto]",
-            await self._request(
-                _ops.WEBHOOKS_LIST,
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return AsyncPaginator(
+            self._session,
+            _ops.WEBHOOKS_LIST,
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
+            page_size=page_size,
+            prefetch=prefetch,
         )
 
     async def update(
@@ -229,7 +235,7 @@ class Webhooks(BaseResource):
 
 
 class WebhooksWithRawResponse(BaseResource):
-    """``cal.webhooks.with_raw_response``: each method returns an ``APIResponse``."""
+    """``cal.webhooks.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
     __slots__ = ()
     _raw = True

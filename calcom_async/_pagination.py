@@ -1,0 +1,221 @@
+"""``AsyncPaginator``: what every paginated list method returns.
+
+    async for booking in cal.bookings.list(status=["upcoming"]):   # every item, page after page
+    async for page in cal.bookings.list().pages():                  # pages, with their meta
+    first_page = await cal.bookings.list(take=50)                   # one page, as a list
+    everything = await cal.bookings.list().to_list(max_items=500)
+    async for row in cal.bookings.list().raw():                     # plain dicts, no models
+
+The operation table says how an operation pages (``take``/``skip`` with ``pagination`` meta, a
+bare list, ``limit``/``offset``, ``limit``/``cursor``); the paginator reads it, so no list method
+has paging code of its own. Once the first page reveals the total, ``prefetch=N`` fetches up to N
+later pages concurrently and still yields them in order; memory stays bounded by
+``(prefetch + 1) x page size`` items.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ._operation import Operation, Pagination
+from ._types import UNSET
+
+if TYPE_CHECKING:
+    from ._options import RequestOptions
+    from ._resource import SessionProtocol
+    from ._response import APIResponse
+
+__all__ = ["AsyncPaginator", "Page"]
+
+T = TypeVar("T")
+
+_DEFAULT_PAGE_SIZE = 100
+_SIZE_KEY = {Pagination.TAKE_SKIP: "take", Pagination.BARE_LIST: "take"}
+_OFFSET_KEY = {
+    Pagination.TAKE_SKIP: "skip",
+    Pagination.BARE_LIST: "skip",
+    Pagination.LIMIT: "offset",
+}
+
+
+class Page(Generic[T]):
+    """One page: its items, the server's ``pagination`` meta (if any) and the raw response."""
+
+    __slots__ = ("items", "meta", "offset", "response")
+
+    def __init__(
+        self,
+        items: list[T],
+        meta: Mapping[str, Any] | None,
+        offset: int,
+        response: APIResponse[Any],
+    ) -> None:
+        self.items = items
+        self.meta = meta  #: e.g. totalItems, hasNextPage, … (None for bare lists)
+        self.offset = offset  #: the skip/offset this page was asked for
+        self.response = response  #: status, headers, request id, rate-limit state
+
+    @property
+    def total(self) -> int | None:
+        """The server's total count, when it reports one."""
+        for key in ("totalItems", "totalCount"):
+            value = (self.meta or {}).get(key)
+            if isinstance(value, int):
+                return value
+        return None
+
+    def __repr__(self) -> str:
+        return f"Page(offset={self.offset}, items={len(self.items)}, total={self.total})"
+
+
+class AsyncPaginator(Generic[T]):
+    """Lazily walks a paginated list operation. Nothing is sent until it is awaited or iterated."""
+
+    def __init__(
+        self,
+        session: SessionProtocol,
+        op: Operation,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        page_size: int | None = None,
+        prefetch: int = 0,
+        decode: bool = True,
+    ) -> None:
+        if op.pagination is None:
+            raise ValueError(f"{op.name} is not a paginated operation")
+        if prefetch < 0:
+            raise ValueError("prefetch must be >= 0")
+        self._session = session
+        self._op = op
+        self._style = op.pagination
+        self._path = dict(path or {})
+        query = {k: v for k, v in (query or {}).items() if v is not UNSET and v is not None}
+        size_key = "limit" if self._style in (Pagination.LIMIT, Pagination.CURSOR) else "take"
+        self._size_key = size_key
+        self._offset_key = _OFFSET_KEY.get(self._style)
+        size = page_size if page_size is not None else query.pop(size_key, _DEFAULT_PAGE_SIZE)
+        query.pop(size_key, None)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"page_size must be a positive int, got {size!r}")
+        if op.max_page_size is not None:
+            size = min(size, op.max_page_size)
+        self.page_size: int = size
+        self._start = int(query.pop(self._offset_key, 0) or 0) if self._offset_key else 0
+        self._query = query
+        self._options = options
+        self._prefetch = prefetch
+        self._decode = decode
+
+    def raw(self) -> AsyncPaginator[dict[str, Any]]:
+        """The same walk yielding the JSON items as plain dicts (no models are built)."""
+        clone: AsyncPaginator[dict[str, Any]] = AsyncPaginator.__new__(AsyncPaginator)
+        clone.__dict__.update(self.__dict__)
+        clone._decode = False
+        return clone
+
+    def __await__(self) -> Generator[Any, None, list[T]]:
+        """``await cal.x.list(...)``: the first page's items, as one request."""
+        return self._first_items().__await__()
+
+    async def _first_items(self) -> list[T]:
+        page, _ = await self._fetch(self._start, cursor=None)
+        return page.items
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def to_list(self, max_items: int | None = None) -> list[T]:
+        """Collect the items (at most ``max_items``; pages beyond it are not fetched)."""
+        out: list[T] = []
+        if max_items is not None and max_items <= 0:
+            return out
+        async for page in self.pages():
+            out.extend(page.items)
+            if max_items is not None and len(out) >= max_items:
+                return out[:max_items]
+        return out
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Every page in order; ends at the first short or empty page or when the server says so."""
+        page, cursor = await self._fetch(self._start, cursor=None)
+        yield page
+        offset = self._start + len(page.items)
+        if self._done(page, cursor):
+            return
+        if self._prefetch and page.total is not None and self._offset_key:
+            async with aclosing(self._prefetched(offset, page.total)) as ahead:
+                async for page in ahead:
+                    yield page
+                    offset = page.offset + len(page.items)
+                    if self._done(page, None):
+                        return
+        while True:
+            page, cursor = await self._fetch(offset, cursor=cursor)
+            yield page
+            offset += len(page.items)
+            if self._done(page, cursor):
+                return
+
+    async def _prefetched(self, offset: int, total: int) -> AsyncGenerator[Page[T], None]:
+        """Pages from ``offset`` up to ``total``, up to ``prefetch`` requests ahead, in order."""
+        offsets = iter(range(offset, total, self.page_size))
+        window: list[asyncio.Task[tuple[Page[T], str | None]]] = []
+        try:
+            for start in offsets:
+                window.append(asyncio.ensure_future(self._fetch(start, cursor=None)))
+                if len(window) > self._prefetch:
+                    break
+            while window:
+                page, _ = await window.pop(0)
+                nxt = next(offsets, None)
+                if nxt is not None:
+                    window.append(asyncio.ensure_future(self._fetch(nxt, cursor=None)))
+                yield page
+                if len(page.items) < self.page_size:
+                    return
+        finally:
+            for task in window:
+                task.cancel()
+            await asyncio.gather(*window, return_exceptions=True)
+
+    def _done(self, page: Page[T], cursor: str | None) -> bool:
+        if not page.items:
+            return True
+        if self._style is Pagination.CURSOR:
+            return not cursor
+        if page.meta is not None and isinstance(page.meta.get("hasNextPage"), bool):
+            return not page.meta["hasNextPage"]
+        return len(page.items) < self.page_size
+
+    async def _fetch(self, offset: int, *, cursor: str | None) -> tuple[Page[T], str | None]:
+        query = dict(self._query)
+        query[self._size_key] = self.page_size
+        if self._offset_key:
+            query[self._offset_key] = offset
+        if cursor:
+            query["cursor"] = cursor
+        response: APIResponse[Any] = await self._session.request(
+            self._op, path=self._path, query=query, options=self._options, raw=True
+        )
+        body = response.json()
+        meta = body.get("pagination") if isinstance(body, dict) else None
+        data = body.get("data", body) if isinstance(body, dict) and self._op.unwrap else body
+        next_cursor = None
+        if isinstance(data, dict) and self._style is Pagination.CURSOR:
+            next_cursor = data.get("nextCursor")
+            meta = {k: v for k, v in data.items() if k != "items"} | (meta or {})
+            data = data.get("items", [])
+        if self._decode and self._op.response is not None and self._style is not Pagination.CURSOR:
+            data = response.data
+        items = data if isinstance(data, list) else ([] if data is None else [data])
+        return Page(items, meta, offset, response), next_cursor

@@ -1,0 +1,413 @@
+"""Typed webhook delivery payloads (hand-written: the OpenAPI document has no schema for them).
+
+The shapes follow Cal.com's own payload builders (``packages/features/webhooks``, webhook version
+``2021-10-20``, and ``sendPayload.ts``): the booking payload is the ``CalendarEvent`` spread with
+the booking id, status, event-type facts and the trigger's extras; meeting started/ended send the
+stored booking row; recording, transcription, form, out-of-office, instant-meeting and Cal Video
+no-show events have small payloads of their own.
+
+Conventions are those of the generated models: ``attrs`` classes, keyword-only, snake_case
+attributes with the JSON name in field metadata, optional fields default to ``UNSET``, unknown
+fields are ignored (the whole payload is always kept raw on ``WebhookEvent.raw_payload``). Only
+fields every sender fills are required, so that a payload missing some optional part still types.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ._generated.models.webhook_trigger_event import WebhookTriggerEvent
+from ._types import UNSET, OpenStrEnum, Unset
+
+__all__ = [
+    "BookingPayload",
+    "BookingResponse",
+    "BookingTeam",
+    "CalVideoNoShowPayload",
+    "FormSubmittedPayload",
+    "InstantMeetingPayload",
+    "MeetingPayload",
+    "NoShowAttendee",
+    "NoShowUpdatedPayload",
+    "OutOfOfficeEntry",
+    "OutOfOfficePayload",
+    "OutOfOfficeReason",
+    "OutOfOfficeUser",
+    "PAYLOAD_TYPES",
+    "RecordingReadyPayload",
+    "TranscriptLink",
+    "TranscriptionDownloadLinks",
+    "TranscriptionPayload",
+    "TypedPayload",
+    "VideoCallData",
+    "WebhookBookingStatus",
+    "WebhookLanguage",
+    "WebhookPerson",
+]
+
+
+class WebhookBookingStatus(OpenStrEnum):
+    """A booking's status as webhooks spell it (upper case, unlike the REST API's lower case)."""
+
+    ACCEPTED = "ACCEPTED"
+    PENDING = "PENDING"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+    AWAITING_HOST = "AWAITING_HOST"
+
+
+@attrs.define(kw_only=True)
+class WebhookLanguage:
+    locale: str | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class WebhookPerson:
+    """An organizer, attendee, team member or meeting user in a payload."""
+
+    name: str | None
+    email: str
+    time_zone: str | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
+    language: WebhookLanguage | Unset = UNSET
+    username: str | None | Unset = UNSET
+    id: int | None | Unset = UNSET
+    locale: str | None | Unset = UNSET
+    utc_offset: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "utcOffset"})
+    phone_number: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "phoneNumber"})
+    first_name: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "firstName"})
+    last_name: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "lastName"})
+    no_show: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "noShow"})
+
+
+@attrs.define(kw_only=True)
+class BookingResponse:
+    """One answer of the booking form: ``responses["email"].value``."""
+
+    value: Any = UNSET
+    label: str | None | Unset = UNSET
+    is_hidden: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "isHidden"})
+
+
+@attrs.define(kw_only=True)
+class VideoCallData:
+    type: str | None | Unset = UNSET
+    id: str | None | Unset = UNSET
+    password: str | None | Unset = UNSET
+    url: str | None | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class BookingTeam:
+    id: int | None | Unset = UNSET
+    name: str | None | Unset = UNSET
+    members: list[WebhookPerson] | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class BookingPayload:
+    """``BOOKING_CREATED``, ``_RESCHEDULED``, ``_CANCELLED``, ``_REQUESTED``, ``_REJECTED``,
+    ``_PAYMENT_INITIATED`` and ``_PAID``: the booking as Cal.com's ``CalendarEvent``.
+
+    ``type`` is the event type's slug; ``responses`` every booking-form answer by field name;
+    the reschedule, cancellation, rejection and payment fields are set by the matching triggers.
+    """
+
+    title: str
+    start_time: datetime = attrs.field(metadata={"json": "startTime"})
+    end_time: datetime = attrs.field(metadata={"json": "endTime"})
+    organizer: WebhookPerson
+    attendees: list[WebhookPerson]
+    type: str | Unset = UNSET
+    uid: str | None | Unset = UNSET
+    booking_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingId"})
+    status: WebhookBookingStatus | Unset = UNSET
+    description: str | None | Unset = UNSET
+    additional_notes: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "additionalNotes"}
+    )
+    location: str | None | Unset = UNSET
+    event_type_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
+    event_title: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTitle"})
+    event_description: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "eventDescription"}
+    )
+    length: int | None | Unset = UNSET
+    price: float | None | Unset = UNSET
+    currency: str | None | Unset = UNSET
+    requires_confirmation: bool | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "requiresConfirmation"}
+    )
+    team: BookingTeam | None | Unset = UNSET
+    metadata: dict[str, Any] | None | Unset = UNSET
+    responses: dict[str, BookingResponse] | None | Unset = UNSET
+    user_fields_responses: dict[str, BookingResponse] | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "userFieldsResponses"}
+    )
+    custom_inputs: dict[str, Any] | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "customInputs"}
+    )
+    video_call_data: VideoCallData | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "videoCallData"}
+    )
+    additional_information: dict[str, Any] | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "additionalInformation"}
+    )
+    destination_calendar: list[dict[str, Any]] | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "destinationCalendar"}
+    )
+    recurring_event: dict[str, Any] | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "recurringEvent"}
+    )
+    i_cal_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "iCalUID"})
+    hashed_link: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "hashedLink"})
+    sms_reminder_number: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "smsReminderNumber"}
+    )
+    # BOOKING_RESCHEDULED
+    reschedule_id: int | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "rescheduleId"}
+    )
+    reschedule_uid: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "rescheduleUid"}
+    )
+    reschedule_start_time: datetime | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "rescheduleStartTime"}
+    )
+    reschedule_end_time: datetime | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "rescheduleEndTime"}
+    )
+    rescheduled_by: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "rescheduledBy"}
+    )
+    # BOOKING_CANCELLED / BOOKING_REJECTED
+    cancellation_reason: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "cancellationReason"}
+    )
+    cancelled_by: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancelledBy"})
+    request_reschedule: bool | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "requestReschedule"}
+    )
+    rejection_reason: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "rejectionReason"}
+    )
+    # BOOKING_PAYMENT_INITIATED / BOOKING_PAID
+    payment_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "paymentId"})
+    payment_data: dict[str, Any] | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "paymentData"}
+    )
+
+    def response(self, name: str) -> Any:
+        """The value of one booking-form answer (``"name"``, ``"email"``, ``"notes"``…), or None."""
+        if not isinstance(self.responses, dict):
+            return None
+        answer = self.responses.get(name)
+        return None if answer is None or isinstance(answer.value, Unset) else answer.value
+
+
+@attrs.define(kw_only=True)
+class NoShowAttendee:
+    email: str
+    no_show: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "noShow"})
+
+
+@attrs.define(kw_only=True)
+class NoShowUpdatedPayload:
+    """``BOOKING_NO_SHOW_UPDATED``: who was marked (or unmarked) as a no-show."""
+
+    booking_uid: str = attrs.field(metadata={"json": "bookingUid"})
+    message: str | None | Unset = UNSET
+    booking_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingId"})
+    attendees: list[NoShowAttendee] | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class MeetingPayload:
+    """``MEETING_STARTED`` / ``MEETING_ENDED``: the stored booking (``id`` is the booking id,
+    ``user`` the organizer, ``responses`` the raw form answers)."""
+
+    id: int
+    uid: str
+    title: str | None | Unset = UNSET
+    description: str | None | Unset = UNSET
+    start_time: datetime | Unset = attrs.field(default=UNSET, metadata={"json": "startTime"})
+    end_time: datetime | Unset = attrs.field(default=UNSET, metadata={"json": "endTime"})
+    status: WebhookBookingStatus | Unset = UNSET
+    location: str | None | Unset = UNSET
+    user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
+    user_primary_email: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "userPrimaryEmail"}
+    )
+    user: WebhookPerson | None | Unset = UNSET
+    attendees: list[WebhookPerson] | Unset = UNSET
+    event_type_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
+    metadata: dict[str, Any] | None | Unset = UNSET
+    responses: dict[str, Any] | None | Unset = UNSET
+    custom_inputs: dict[str, Any] | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "customInputs"}
+    )
+    paid: bool | None | Unset = UNSET
+    created_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "createdAt"})
+    updated_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "updatedAt"})
+
+
+@attrs.define(kw_only=True)
+class RecordingReadyPayload:
+    """``RECORDING_READY``: a (time-limited) link to the Cal Video recording."""
+
+    download_link: str = attrs.field(metadata={"json": "downloadLink"})
+
+
+@attrs.define(kw_only=True)
+class TranscriptLink:
+    format: str | Unset = UNSET
+    link: str | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class TranscriptionDownloadLinks:
+    transcription: list[TranscriptLink] | Unset = UNSET
+    recording: str | None | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class TranscriptionPayload:
+    """``RECORDING_TRANSCRIPTION_GENERATED``: links to the transcript(s) and the recording."""
+
+    download_links: TranscriptionDownloadLinks | Unset = attrs.field(
+        default=UNSET, metadata={"json": "downloadLinks"}
+    )
+
+
+@attrs.define(kw_only=True)
+class FormSubmittedPayload:
+    """``FORM_SUBMITTED`` / ``FORM_SUBMITTED_NO_EVENT``: a routing-form submission.
+
+    ``responses`` maps field ids to ``{"value": …, "response": …}`` objects; Cal.com also copies
+    each value to the top level of the payload (kept in ``WebhookEvent.raw_payload``).
+    """
+
+    form_id: str = attrs.field(metadata={"json": "formId"})
+    form_name: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "formName"})
+    team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
+    responses: dict[str, Any] | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class OutOfOfficeReason:
+    emoji: str | None | Unset = UNSET
+    reason: str | None | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class OutOfOfficeUser:
+    id: int
+    name: str | None | Unset = UNSET
+    username: str | None | Unset = UNSET
+    time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
+    email: str | None | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class OutOfOfficeEntry:
+    id: int
+    start: datetime
+    end: datetime
+    uuid: str | Unset = UNSET
+    created_at: datetime | Unset = attrs.field(default=UNSET, metadata={"json": "createdAt"})
+    updated_at: datetime | Unset = attrs.field(default=UNSET, metadata={"json": "updatedAt"})
+    notes: str | None | Unset = UNSET
+    reason: OutOfOfficeReason | None | Unset = UNSET
+    reason_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "reasonId"})
+    user: OutOfOfficeUser | Unset = UNSET
+    to_user: OutOfOfficeUser | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "toUser"}
+    )
+
+
+@attrs.define(kw_only=True)
+class OutOfOfficePayload:
+    """``OOO_CREATED``: the out-of-office entry (``to_user``: whom bookings are redirected to)."""
+
+    ooo_entry: OutOfOfficeEntry = attrs.field(metadata={"json": "oooEntry"})
+
+
+@attrs.define(kw_only=True)
+class InstantMeetingPayload:
+    """``INSTANT_MEETING``: a notification-style payload (title, body, link to join)."""
+
+    title: str | None | Unset = UNSET
+    body: str | None | Unset = UNSET
+    icon: str | None | Unset = UNSET
+    url: str | None | Unset = UNSET
+    actions: list[dict[str, Any]] | None | Unset = UNSET
+    require_interaction: bool | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "requireInteraction"}
+    )
+    type: str | None | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class CalVideoNoShowPayload:
+    """``AFTER_HOSTS_CAL_VIDEO_NO_SHOW`` / ``AFTER_GUESTS_CAL_VIDEO_NO_SHOW``.
+
+    ``participants`` are Cal Video (Daily) session participants, kept as dicts; ``webhook`` and
+    ``event_type`` are kept as dicts too (Cal.com sends its own rows there, secret removed).
+    """
+
+    booking_id: int = attrs.field(metadata={"json": "bookingId"})
+    booking_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingUid"})
+    title: str | None | Unset = UNSET
+    start_time: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "startTime"})
+    end_time: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "endTime"})
+    message: str | None | Unset = UNSET
+    host_email: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "hostEmail"})
+    rescheduled_by: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "rescheduledBy"}
+    )
+    attendees: list[WebhookPerson] | Unset = UNSET
+    participants: list[dict[str, Any]] | Unset = UNSET
+    event_type: dict[str, Any] | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "eventType"}
+    )
+    webhook: dict[str, Any] | None | Unset = UNSET
+
+
+TypedPayload = (
+    BookingPayload
+    | NoShowUpdatedPayload
+    | MeetingPayload
+    | RecordingReadyPayload
+    | TranscriptionPayload
+    | FormSubmittedPayload
+    | OutOfOfficePayload
+    | InstantMeetingPayload
+    | CalVideoNoShowPayload
+)
+
+_T = WebhookTriggerEvent
+
+#: Which class a known trigger's payload is structured into. A trigger missing here (a value
+#: newer than the pinned document) keeps its payload as the decoded JSON.
+PAYLOAD_TYPES: dict[WebhookTriggerEvent, type[Any]] = {
+    _T.BOOKING_CREATED: BookingPayload,
+    _T.BOOKING_RESCHEDULED: BookingPayload,
+    _T.BOOKING_CANCELLED: BookingPayload,
+    _T.BOOKING_REQUESTED: BookingPayload,
+    _T.BOOKING_REJECTED: BookingPayload,
+    _T.BOOKING_PAYMENT_INITIATED: BookingPayload,
+    _T.BOOKING_PAID: BookingPayload,
+    _T.BOOKING_NO_SHOW_UPDATED: NoShowUpdatedPayload,
+    _T.MEETING_STARTED: MeetingPayload,
+    _T.MEETING_ENDED: MeetingPayload,
+    _T.RECORDING_READY: RecordingReadyPayload,
+    _T.RECORDING_TRANSCRIPTION_GENERATED: TranscriptionPayload,
+    _T.FORM_SUBMITTED: FormSubmittedPayload,
+    _T.FORM_SUBMITTED_NO_EVENT: FormSubmittedPayload,
+    _T.OOO_CREATED: OutOfOfficePayload,
+    _T.INSTANT_MEETING: InstantMeetingPayload,
+    _T.AFTER_HOSTS_CAL_VIDEO_NO_SHOW: CalVideoNoShowPayload,
+    _T.AFTER_GUESTS_CAL_VIDEO_NO_SHOW: CalVideoNoShowPayload,
+}
