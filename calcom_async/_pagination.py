@@ -20,6 +20,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from ._errors import ResponseValidationError
 from ._operation import Operation, Pagination
 from ._types import UNSET
 
@@ -209,7 +210,8 @@ class AsyncPaginator(Generic[T]):
         )
         body = response.json()
         meta = body.get("pagination") if isinstance(body, dict) else None
-        data = body.get("data", body) if isinstance(body, dict) and self._op.unwrap else body
+        # an envelope's data (documented, or an undocumented answer shaped like the others)
+        data = body.get("data", body) if isinstance(body, dict) else body
         next_cursor = None
         if isinstance(data, dict) and self._style is Pagination.CURSOR:
             next_cursor = data.get("nextCursor")
@@ -217,5 +219,13 @@ class AsyncPaginator(Generic[T]):
             data = data.get("items", [])
         if self._decode and self._op.response is not None and self._style is not Pagination.CURSOR:
             data = response.data
-        items = data if isinstance(data, list) else ([] if data is None else [data])
-        return Page(items, meta, offset, response), next_cursor
+        if data is None:
+            data = []
+        if not isinstance(data, list):
+            raise ResponseValidationError(
+                f"{self._op.name}: a page's data is a {type(data).__name__}, not a list",
+                raw=body,
+                status_code=response.status_code,
+                request_id=response.request_id,
+            )
+        return Page(data, meta, offset, response), next_cursor

@@ -403,8 +403,10 @@ def encode_body(op: Operation, body: Any) -> bytes | None:
 
 def parse_response(op: Operation, response: APIResponse[Any]) -> Any:
     """Decode, structure and unwrap an answer (the work behind ``APIResponse.parse``)."""
-    if op.response is None or response.status_code == 204:
+    if response.status_code == 204:
         return None
+    if op.response is None:  # the document does not describe the answer: the JSON as sent
+        return response.json()
     data = response.json()
     try:
         result = _converter().structure(data, op.response_type())

@@ -22,6 +22,9 @@ PAGED = [op for op in OPERATIONS if op.pagination is not None]
 class _Response:
     """What the paginator reads of an APIResponse: ``json()`` and the typed ``data``."""
 
+    status_code = 200
+    request_id = "req_test"
+
     def __init__(self, op: Operation, body: Any) -> None:
         self._op = op
         self._body = body
@@ -192,3 +195,16 @@ async def test_prefetch_walk_stopped_early_cancels_what_is_in_flight() -> None:
     await walk.aclose()  # type: ignore[attr-defined]
     await asyncio.sleep(0)
     assert server.in_flight == 0
+
+
+async def test_a_page_that_is_not_a_list_is_a_typed_error() -> None:
+    from calcom_async import ResponseValidationError
+
+    op = next(o for o in PAGED if o.response is None)
+
+    class OneObject:
+        async def request(self, op: Operation, **kwargs: Any) -> Any:
+            return _Response(op, {"status": "success", "data": {"not": "a list"}})
+
+    with pytest.raises(ResponseValidationError, match="not a list"):
+        await AsyncPaginator(OneObject(), op, path={"orgId": 1, "userId": 1}).to_list()  # type: ignore[arg-type]

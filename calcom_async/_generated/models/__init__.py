@@ -375,10 +375,15 @@ if TYPE_CHECKING:
     from .on_creation_trigger_dto import OnCreationTriggerDto as OnCreationTriggerDto
     from .on_creation_trigger_dto_type import OnCreationTriggerDto_type as OnCreationTriggerDto_type
     from .on_no_show_update_trigger_dto import OnNoShowUpdateTriggerDto as OnNoShowUpdateTriggerDto
+    from .on_no_show_update_trigger_dto_type import OnNoShowUpdateTriggerDto_type as OnNoShowUpdateTriggerDto_type
     from .on_paid_trigger_dto import OnPaidTriggerDto as OnPaidTriggerDto
+    from .on_paid_trigger_dto_type import OnPaidTriggerDto_type as OnPaidTriggerDto_type
     from .on_payment_initiated_trigger_dto import OnPaymentInitiatedTriggerDto as OnPaymentInitiatedTriggerDto
+    from .on_payment_initiated_trigger_dto_type import OnPaymentInitiatedTriggerDto_type as OnPaymentInitiatedTriggerDto_type
     from .on_rejected_trigger_dto import OnRejectedTriggerDto as OnRejectedTriggerDto
+    from .on_rejected_trigger_dto_type import OnRejectedTriggerDto_type as OnRejectedTriggerDto_type
     from .on_requested_trigger_dto import OnRequestedTriggerDto as OnRequestedTriggerDto
+    from .on_requested_trigger_dto_type import OnRequestedTriggerDto_type as OnRequestedTriggerDto_type
     from .on_reschedule_trigger_dto import OnRescheduleTriggerDto as OnRescheduleTriggerDto
     from .on_reschedule_trigger_dto_type import OnRescheduleTriggerDto_type as OnRescheduleTriggerDto_type
     from .option_output import OptionOutput as OptionOutput
@@ -1028,10 +1033,15 @@ _MODULES: dict[str, str] = {
     "OnCreationTriggerDto": "on_creation_trigger_dto",
     "OnCreationTriggerDto_type": "on_creation_trigger_dto_type",
     "OnNoShowUpdateTriggerDto": "on_no_show_update_trigger_dto",
+    "OnNoShowUpdateTriggerDto_type": "on_no_show_update_trigger_dto_type",
     "OnPaidTriggerDto": "on_paid_trigger_dto",
+    "OnPaidTriggerDto_type": "on_paid_trigger_dto_type",
     "OnPaymentInitiatedTriggerDto": "on_payment_initiated_trigger_dto",
+    "OnPaymentInitiatedTriggerDto_type": "on_payment_initiated_trigger_dto_type",
     "OnRejectedTriggerDto": "on_rejected_trigger_dto",
+    "OnRejectedTriggerDto_type": "on_rejected_trigger_dto_type",
     "OnRequestedTriggerDto": "on_requested_trigger_dto",
+    "OnRequestedTriggerDto_type": "on_requested_trigger_dto_type",
     "OnRescheduleTriggerDto": "on_reschedule_trigger_dto",
     "OnRescheduleTriggerDto_type": "on_reschedule_trigger_dto_type",
     "OptionOutput": "option_output",
@@ -1683,10 +1693,15 @@ SCHEMA_REFS: dict[str, str] = {
     "OnCreationTriggerDto": "#/components/schemas/OnCreationTriggerDto",
     "OnCreationTriggerDto_type": "#/components/schemas/OnCreationTriggerDto/type",
     "OnNoShowUpdateTriggerDto": "#/components/schemas/OnNoShowUpdateTriggerDto",
+    "OnNoShowUpdateTriggerDto_type": "#/components/schemas/OnNoShowUpdateTriggerDto/type",
     "OnPaidTriggerDto": "#/components/schemas/OnPaidTriggerDto",
+    "OnPaidTriggerDto_type": "#/components/schemas/OnPaidTriggerDto/type",
     "OnPaymentInitiatedTriggerDto": "#/components/schemas/OnPaymentInitiatedTriggerDto",
+    "OnPaymentInitiatedTriggerDto_type": "#/components/schemas/OnPaymentInitiatedTriggerDto/type",
     "OnRejectedTriggerDto": "#/components/schemas/OnRejectedTriggerDto",
+    "OnRejectedTriggerDto_type": "#/components/schemas/OnRejectedTriggerDto/type",
     "OnRequestedTriggerDto": "#/components/schemas/OnRequestedTriggerDto",
+    "OnRequestedTriggerDto_type": "#/components/schemas/OnRequestedTriggerDto/type",
     "OnRescheduleTriggerDto": "#/components/schemas/OnRescheduleTriggerDto",
     "OnRescheduleTriggerDto_type": "#/components/schemas/OnRescheduleTriggerDto/type",
     "OptionOutput": "#/components/schemas/OptionOutput",
@@ -2337,10 +2352,15 @@ __all__ = [
     "OnCreationTriggerDto",
     "OnCreationTriggerDto_type",
     "OnNoShowUpdateTriggerDto",
+    "OnNoShowUpdateTriggerDto_type",
     "OnPaidTriggerDto",
+    "OnPaidTriggerDto_type",
     "OnPaymentInitiatedTriggerDto",
+    "OnPaymentInitiatedTriggerDto_type",
     "OnRejectedTriggerDto",
+    "OnRejectedTriggerDto_type",
     "OnRequestedTriggerDto",
+    "OnRequestedTriggerDto_type",
     "OnRescheduleTriggerDto",
     "OnRescheduleTriggerDto_type",
     "OptionOutput",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import on_no_show_update_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class OnNoShowUpdateTriggerDto:
-    type: str
+    type: on_no_show_update_trigger_dto_type.OnNoShowUpdateTriggerDto_type

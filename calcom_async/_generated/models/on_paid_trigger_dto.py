@@ -3,8 +3,9 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import on_paid_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class OnPaidTriggerDto:
-    type: str
+    type: on_paid_trigger_dto_type.OnPaidTriggerDto_type

@@ -3,8 +3,9 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import on_payment_initiated_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class OnPaymentInitiatedTriggerDto:
-    type: str
+    type: on_payment_initiated_trigger_dto_type.OnPaymentInitiatedTriggerDto_type

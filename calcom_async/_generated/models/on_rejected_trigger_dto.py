@@ -3,8 +3,9 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import on_rejected_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class OnRejectedTriggerDto:
-    type: str
+    type: on_rejected_trigger_dto_type.OnRejectedTriggerDto_type

@@ -3,8 +3,9 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import on_requested_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class OnRequestedTriggerDto:
-    type: str
+    type: on_requested_trigger_dto_type.OnRequestedTriggerDto_type

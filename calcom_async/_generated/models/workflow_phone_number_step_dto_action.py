@@ -5,11 +5,4 @@ from calcom_async._types import OpenStrEnum
 
 
 class WorkflowPhoneNumberStepDto_action(OpenStrEnum):
-    EMAIL_HOST = 'email_host'
-    EMAIL_ATTENDEE = 'email_attendee'
-    EMAIL_ADDRESS = 'email_address'
-    SMS_ATTENDEE = 'sms_attendee'
     SMS_NUMBER = 'sms_number'
-    WHATSAPP_ATTENDEE = 'whatsapp_attendee'
-    WHATSAPP_NUMBER = 'whatsapp_number'
-    CAL_AI_PHONE_CALL = 'cal_ai_phone_call'
