@@ -17,7 +17,6 @@ import datetime as _dt
 import types
 import typing
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 
 import attrs
@@ -161,45 +160,45 @@ def _required_shape(cls: type[Any]) -> tuple[frozenset[str], dict[str, tuple[Any
     return required, consts
 
 
-def _matches(tp: Any, data: Any) -> int:
-    """How well ``data`` fits ``tp``: -1 not at all, else a score (more required keys: higher)."""
-    if tp is Any:
-        return 0
-    if tp is type(None):
-        return 1 if data is None else -1
+def _scorer(tp: Any) -> Callable[[Any], int]:
+    """How well data fits ``tp``: -1 not at all, else a score (more required keys: higher).
+
+    Built once per union member, so structuring a union does no introspection per call.
+    """
     origin = get_origin(tp)
+    if tp is Any:
+        return lambda data: 0
+    if tp is type(None):
+        return lambda data: 1 if data is None else -1
     if origin is Literal:
-        return 1 if data in get_args(tp) else -1
+        allowed = get_args(tp)
+        return lambda data: 1 if data in allowed else -1
     if origin in (list, tuple) or tp in (list, tuple):
-        return 1 if isinstance(data, list) else -1
+        return lambda data: 1 if isinstance(data, list) else -1
     if origin in (dict, Mapping) or tp is dict:
-        return 0 if isinstance(data, Mapping) else -1
+        return lambda data: 0 if isinstance(data, Mapping) else -1
     if attrs.has(tp):
-        if not isinstance(data, Mapping):
-            return -1
-        required, consts = _shape(tp)
-        if not required <= data.keys():
-            return -1
-        if any(data.get(k) not in allowed for k, allowed in consts.items()):
-            return -1
-        return 2 + 10 * len(consts) + len(required) + len(data.keys() & _keys(tp))
+        required, consts = _required_shape(tp)
+        keys = frozenset(_json_name(a) for a in attrs.fields(tp))
+        base = 2 + 10 * len(consts) + len(required)
+
+        def score_model(data: Any) -> int:
+            if not isinstance(data, Mapping) or not required <= data.keys():
+                return -1
+            if any(data.get(k) not in allowed for k, allowed in consts.items()):
+                return -1
+            return base + len(data.keys() & keys)
+
+        return score_model
+    if tp is float:
+        return lambda data: (
+            1 if isinstance(data, int | float) and not isinstance(data, bool) else -1
+        )
+    if isinstance(tp, type) and issubclass(tp, str):
+        return lambda data: 1 if isinstance(data, str) else -1
     if isinstance(tp, type):
-        if tp is float:
-            return 1 if isinstance(data, int | float) and not isinstance(data, bool) else -1
-        if issubclass(tp, str):
-            return 1 if isinstance(data, str) else -1
-        return 1 if isinstance(data, tp) else -1
-    return 0
-
-
-@cache
-def _keys(cls: type[Any]) -> frozenset[str]:
-    return frozenset(_json_name(a) for a in attrs.fields(cls))
-
-
-@cache
-def _shape(cls: type[Any]) -> tuple[frozenset[str], dict[str, tuple[Any, ...]]]:
-    return _required_shape(cls)
+        return lambda data: 1 if isinstance(data, tp) else -1
+    return lambda data: 0
 
 
 def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
@@ -216,17 +215,18 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
             return None if data is None else converter.structure(data, single)
 
         return structure_optional
+    scored = [(member, _scorer(member)) for member in rest]
+    names = ", ".join(getattr(m, "__name__", str(m)) for m in rest)
 
     def structure_union(data: Any, _: Any) -> Any:
         if data is None and nullable:
             return None
         best, best_score = None, -1
-        for member in rest:
-            score = _matches(member, data)
+        for member, score_of in scored:
+            score = score_of(data)
             if score > best_score:
                 best, best_score = member, score
         if best is None:
-            names = ", ".join(getattr(m, "__name__", str(m)) for m in rest)
             raise SchemaMismatchError(f"the data fits none of: {names}", data)
         return converter.structure(data, best)
 
