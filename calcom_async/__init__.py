@@ -15,6 +15,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._auth import TokenPair
+    from ._bulk import BulkError, BulkResult, gather
     from ._client import DEFAULT_BASE_URL, EU_BASE_URL, CalCom
     from ._errors import (
         APIConnectionError,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         KNOWN_API_VERSIONS,
     )
     from ._options import RequestOptions
+    from ._pagination import AsyncPaginator, Page
     from ._ratelimit import RateLimit
     from ._response import APIResponse
     from ._types import UNSET, Unset
@@ -59,6 +61,11 @@ _LAZY: dict[str, str] = {
     "UNSET": "._types",
     "Unset": "._types",
     "KNOWN_API_VERSIONS": "._generated.versions",
+    "AsyncPaginator": "._pagination",
+    "Page": "._pagination",
+    "BulkError": "._bulk",
+    "BulkResult": "._bulk",
+    "gather": "._bulk",
     **dict.fromkeys(
         [
             "APIConnectionError",
@@ -91,8 +98,11 @@ __all__ = [
     "APIResponse",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
+    "BulkError",
+    "BulkResult",
     "CalCom",
     "CalComError",
     "CalComSync",
@@ -103,6 +113,7 @@ __all__ = [
     "InternalServerError",
     "KNOWN_API_VERSIONS",
     "NotFoundError",
+    "Page",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
@@ -114,6 +125,7 @@ __all__ = [
     "UnprocessableEntityError",
     "Unset",
     "__version__",
+    "gather",
 ]
 
 

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
@@ -648,6 +649,28 @@ class Bookings(BaseResource):
                 },
                 options=request_options,
             ),
+        )
+
+    async def get_many(
+        self,
+        booking_uids: Iterable[str],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[str, _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]]:
+        """``get`` for each of ``booking_uids``, at most ``concurrency`` at once.
+
+        Results come in input order, one ``BulkResult`` per input (``.ok``, ``.value``,
+        ``.error``): one failure does not cancel the others unless ``fail_fast`` is set.
+        Cancelling the caller cancels every request in flight.
+        """
+        return await gather(
+            booking_uids,
+            lambda value: self.get(value, request_options=request_options),
+            concurrency=concurrency,
+            fail_fast=fail_fast,
         )
 
 

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
@@ -243,6 +244,29 @@ class OrganizationsWebhooks(BaseResource):
                 ),
                 options=request_options,
             ),
+        )
+
+    async def get_many(
+        self,
+        org_id: int,
+        webhook_ids: Iterable[str],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[str, _m.TeamWebhookOutputDto]]:
+        """``get`` for each of ``webhook_ids``, at most ``concurrency`` at once.
+
+        Results come in input order, one ``BulkResult`` per input (``.ok``, ``.value``,
+        ``.error``): one failure does not cancel the others unless ``fail_fast`` is set.
+        Cancelling the caller cancels every request in flight.
+        """
+        return await gather(
+            webhook_ids,
+            lambda value: self.get(org_id, value, request_options=request_options),
+            concurrency=concurrency,
+            fail_fast=fail_fast,
         )
 
 

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
@@ -433,6 +434,29 @@ class TeamsEventTypes(BaseResource):
                 ),
                 options=request_options,
             ),
+        )
+
+    async def get_many(
+        self,
+        team_id: int,
+        event_type_ids: Iterable[int],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[int, _m.TeamEventTypeOutput_2024_06_14]]:
+        """``get`` for each of ``event_type_ids``, at most ``concurrency`` at once.
+
+        Results come in input order, one ``BulkResult`` per input (``.ok``, ``.value``,
+        ``.error``): one failure does not cancel the others unless ``fail_fast`` is set.
+        Cancelling the caller cancels every request in flight.
+        """
+        return await gather(
+            event_type_ids,
+            lambda value: self.get(team_id, value, request_options=request_options),
+            concurrency=concurrency,
+            fail_fast=fail_fast,
         )
 
 
