@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ._pagination import AsyncPaginator, Page
     from ._ratelimit import RateLimit
     from ._response import APIResponse
+    from ._sync import BookingSync, SyncCheckpoint
     from ._types import UNSET, Unset
     from .blocking import CalComSync
 
@@ -66,6 +67,8 @@ _LAZY: dict[str, str] = {
     "BulkError": "._bulk",
     "BulkResult": "._bulk",
     "gather": "._bulk",
+    "BookingSync": "._sync",
+    "SyncCheckpoint": "._sync",
     **dict.fromkeys(
         [
             "APIConnectionError",
@@ -101,6 +104,7 @@ __all__ = [
     "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
+    "BookingSync",
     "BulkError",
     "BulkResult",
     "CalCom",
@@ -119,6 +123,7 @@ __all__ = [
     "RateLimitError",
     "RequestOptions",
     "ResponseValidationError",
+    "SyncCheckpoint",
     "TokenPair",
     "UNSET",
     "UnknownAPIVersionError",

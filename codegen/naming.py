@@ -38,6 +38,7 @@ def load_names() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(NAMES.read_text()) or {}
     data.setdefault("namespaces", {})
     data.setdefault("methods", {})
+    data.setdefault("mixins", {})
     return data
 
 

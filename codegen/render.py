@@ -13,6 +13,7 @@ import jinja2
 
 from .examples import ExampleBuilder
 from .models import generate_models
+from .naming import load_names
 from .operations import Annotator, OpDesc, build
 from .spec import HTTP_METHODS, Fix, Spec, SpecError
 
@@ -132,9 +133,12 @@ def render_all(spec: Spec) -> Result:
     roots = _tree(ops)
     files["resources/__init__.py"] = env.get_template("header.jinja2").render(ctx)
 
+    mixins = load_names()["mixins"]
+
     def emit(node: Node) -> None:
+        mixin = mixins.get(node.dotted)
         files[f"resources/{node.module}.py"] = env.get_template("resource.py.jinja2").render(
-            node=node, **ctx
+            node=node, mixin=tuple(mixin.split(":")) if mixin else None, **ctx
         )
         for child in node.children:
             emit(child)

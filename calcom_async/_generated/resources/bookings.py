@@ -15,6 +15,7 @@ from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
+from calcom_async._sync import BookingsSyncMixin
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -26,7 +27,7 @@ else:
 __all__ = ["Bookings", "BookingsWithRawResponse"]
 
 
-class Bookings(BaseResource):
+class Bookings(BookingsSyncMixin, BaseResource):
     """bookings."""
 
     __slots__ = ()
