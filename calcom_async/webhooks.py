@@ -1,0 +1,704 @@
+"""Receive Cal.com webhooks: verify the signature, parse a typed event, dispatch it.
+
+::
+
+    from calcom_async import webhooks
+
+    router = webhooks.Router(secret=os.environ["CAL_WEBHOOK_SECRET"])
+
+    @router.on("BOOKING_CREATED")
+    async def booked(event: webhooks.WebhookEvent) -> None:
+        booking = event.booking              # a BookingPayload (None for a templated body)
+        ...
+
+    web.run_app(router.app())                # or router.mount(your_app, "/webhooks/cal")
+
+Cal.com signs a delivery with ``X-Cal-Signature-256``: the lower-case hex HMAC-SHA256 of the
+**raw body**, keyed with the webhook's secret (some proxies add a ``sha256=`` prefix). There is no
+timestamp in the signature, so a captured delivery can be replayed; :class:`Router` can remember
+recent deliveries (``replay_window``) and acknowledge a repeat without dispatching it again.
+
+Without a server of your own, :func:`construct_event` (verify, then parse) and
+:func:`verify_signature` / :func:`parse_event` work on the raw bytes of any framework's request.
+
+Typed payloads (see :data:`PAYLOAD_TYPES`): every trigger of the pinned document, from Cal.com's
+own payload builders. A trigger newer than the document keeps its payload as decoded JSON; so
+does a body rendered from a custom ``payloadTemplate`` (``event.templated``), and a payload whose
+shape no longer fits its class (logged as a warning, never an error). ``import`` of this module
+does not import aiohttp; the server parts load it on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hashlib
+import hmac
+import inspect
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import attrs
+import orjson
+
+from ._errors import CalComError, CalComUsageError
+from ._generated.models.webhook_trigger_event import WebhookTriggerEvent
+from ._serde import structure
+from ._webhook_payloads import (
+    PAYLOAD_TYPES,
+    BookingPayload,
+    BookingResponse,
+    BookingTeam,
+    CalVideoNoShowPayload,
+    FormSubmittedPayload,
+    InstantMeetingPayload,
+    MeetingPayload,
+    NoShowAttendee,
+    NoShowUpdatedPayload,
+    OutOfOfficeEntry,
+    OutOfOfficePayload,
+    OutOfOfficeReason,
+    OutOfOfficeUser,
+    RecordingReadyPayload,
+    TranscriptionDownloadLinks,
+    TranscriptionPayload,
+    TranscriptLink,
+    TypedPayload,
+    VideoCallData,
+    WebhookBookingStatus,
+    WebhookLanguage,
+    WebhookPerson,
+)
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from ._clock import Clock
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "PAYLOAD_TYPES",
+    "SIGNATURE_HEADER",
+    "BookingPayload",
+    "BookingResponse",
+    "BookingTeam",
+    "CalVideoNoShowPayload",
+    "FormSubmittedPayload",
+    "Handler",
+    "InstantMeetingPayload",
+    "MeetingPayload",
+    "NoShowAttendee",
+    "NoShowUpdatedPayload",
+    "OutOfOfficeEntry",
+    "OutOfOfficePayload",
+    "OutOfOfficeReason",
+    "OutOfOfficeUser",
+    "RecordingReadyPayload",
+    "Router",
+    "TranscriptLink",
+    "TranscriptionDownloadLinks",
+    "TranscriptionPayload",
+    "TypedPayload",
+    "VideoCallData",
+    "WebhookBookingStatus",
+    "WebhookError",
+    "WebhookEvent",
+    "WebhookLanguage",
+    "WebhookPayloadError",
+    "WebhookPerson",
+    "WebhookSignatureError",
+    "WebhookTriggerEvent",
+    "construct_event",
+    "parse_event",
+    "sign",
+    "verify_signature",
+]
+
+logger = logging.getLogger("calcom_async.webhooks")
+
+#: The request header carrying the signature.
+SIGNATURE_HEADER = "X-Cal-Signature-256"
+#: Bodies larger than this are refused with 413 by :class:`Router` (1 MiB; bookings are ~5 KiB).
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+_HEX_SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
+_NO_SECRET = "no-secret-provided"  # what Cal.com sends when the webhook has no secret
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+class WebhookError(CalComError):
+    """A webhook delivery that cannot be accepted."""
+
+
+class WebhookSignatureError(WebhookError):
+    """The signature is missing, malformed or does not match the body for any secret.
+
+    ``reason`` is ``"missing"``, ``"malformed"`` or ``"mismatch"``. Neither the secret nor the
+    received header value is part of the message.
+    """
+
+    def __init__(self, message: str, *, reason: Literal["missing", "malformed", "mismatch"]):
+        super().__init__(message)
+        self.reason = reason
+
+
+class WebhookPayloadError(WebhookError, ValueError):
+    """A (verified) body that cannot be read at all: not UTF-8, or empty."""
+
+
+# --- signatures -----------------------------------------------------------------------------------
+
+
+def _raw_bytes(raw_body: Any, what: str) -> bytes:
+    if isinstance(raw_body, bytes):
+        return raw_body
+    if isinstance(raw_body, bytearray | memoryview):
+        return bytes(raw_body)
+    if isinstance(raw_body, str):
+        raise CalComUsageError(
+            f"{what} needs the raw request bytes (e.g. `await request.read()`), not a str: "
+            "a decoded or re-serialised body may not match its signature"
+        )
+    raise CalComUsageError(f"{what} needs the raw request bytes, got {type(raw_body).__name__}")
+
+
+def _secret_keys(secret: str | bytes | Sequence[str]) -> tuple[bytes, ...]:
+    secrets: Iterable[Any]
+    if isinstance(secret, str | bytes):
+        secrets = (secret,)
+    elif isinstance(secret, Sequence):
+        secrets = secret
+    else:
+        raise CalComUsageError(
+            f"the webhook secret must be a string or a list of strings, got {type(secret).__name__}"
+        )
+    keys = []
+    for value in secrets:
+        if isinstance(value, str) and value:
+            keys.append(value.encode())
+        elif isinstance(value, bytes) and value:
+            keys.append(value)
+        else:
+            raise CalComUsageError("a webhook secret must be a non-empty string")
+    if not keys:
+        raise CalComUsageError("give at least one webhook secret")
+    return tuple(keys)
+
+
+def _digest(key: bytes, body: bytes) -> str:
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def sign(raw_body: bytes, secret: str) -> str:
+    """The ``X-Cal-Signature-256`` value Cal.com sends for ``raw_body``: lower-case hex.
+
+    For tests and for senders (e.g. a relay that re-signs what it forwards).
+    """
+    if not isinstance(secret, str | bytes):
+        raise CalComUsageError("sign() takes one secret")
+    (key,) = _secret_keys(secret)
+    return _digest(key, _raw_bytes(raw_body, "sign()"))
+
+
+def verify_signature(
+    raw_body: bytes,
+    signature_header: str | None,
+    secret: str | Sequence[str],
+) -> None:
+    """Check ``X-Cal-Signature-256`` against the raw body; raise :class:`WebhookSignatureError`.
+
+    ``secret`` may be several secrets (during a rotation): the signature must match one of them.
+    The header may carry a ``sha256=`` prefix. Comparison is constant-time.
+    """
+    _verify(_raw_bytes(raw_body, "verify_signature()"), signature_header, _secret_keys(secret))
+
+
+def _verify(body: bytes, signature_header: str | None, keys: tuple[bytes, ...]) -> None:
+    if signature_header is None or not signature_header.strip():
+        raise WebhookSignatureError(
+            f"the {SIGNATURE_HEADER} header is missing: the request was not signed by Cal.com "
+            "(or the webhook has no secret)",
+            reason="missing",
+        )
+    given = signature_header.strip()
+    if given[:7].lower() == "sha256=":
+        given = given[7:].strip()
+    if given == _NO_SECRET:
+        raise WebhookSignatureError(
+            f"{SIGNATURE_HEADER} says {_NO_SECRET!r}: the webhook has no secret in Cal.com; set "
+            "the same secret there",
+            reason="malformed",
+        )
+    if not _HEX_SIGNATURE.fullmatch(given):
+        raise WebhookSignatureError(
+            f"the {SIGNATURE_HEADER} header is not a hex HMAC-SHA256 (64 hex digits, "
+            "optionally prefixed with 'sha256=')",
+            reason="malformed",
+        )
+    given_bytes = given.lower().encode()
+    matched = False
+    for key in keys:  # every key is tried: the time taken does not say which one matched
+        matched |= hmac.compare_digest(_digest(key, body).encode(), given_bytes)
+    if not matched:
+        raise WebhookSignatureError(
+            f"the {SIGNATURE_HEADER} signature does not match the body for "
+            + ("the secret" if len(keys) == 1 else f"any of the {len(keys)} secrets")
+            + " (a wrong secret, or a body changed or re-serialised on the way)",
+            reason="mismatch",
+        )
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+JSONValue = dict[str, Any] | list[Any] | str | int | float | bool | None
+
+
+@attrs.frozen(kw_only=True)
+class WebhookEvent:
+    """One delivery, parsed from its raw body (verified when it came through
+    :func:`construct_event` or :class:`Router`).
+
+    - ``trigger_event``: a :class:`WebhookTriggerEvent` (an unknown trigger is kept as a pseudo
+      member whose ``is_known`` is False); ``None`` only for a templated body without one.
+    - ``created_at``: when Cal.com built the delivery (aware ``datetime``); ``None`` only for a
+      templated body without a readable ``createdAt``.
+    - ``payload``: the typed payload (:data:`PAYLOAD_TYPES`), else the decoded JSON — or, for a
+      templated body, the whole decoded body (the text if it is not JSON).
+    - ``raw_payload``: the decoded JSON ``payload`` (or the whole templated body), always raw.
+    - ``templated``: True when the body is not Cal.com's ``{"triggerEvent", "createdAt",
+      "payload"}`` envelope (a custom ``payloadTemplate``).
+    - ``delivery_id``: the sha256 hex of the raw body; the same delivery sent again has the same id.
+    - ``body``: the raw bytes.
+    """
+
+    trigger_event: WebhookTriggerEvent | None
+    created_at: datetime | None
+    payload: TypedPayload | JSONValue
+    raw_payload: JSONValue
+    templated: bool = False
+    delivery_id: str
+    body: bytes = attrs.field(repr=False)
+
+    @property
+    def booking(self) -> BookingPayload | None:
+        """The payload when it is a booking (``BOOKING_*`` triggers), else None."""
+        return self.payload if isinstance(self.payload, BookingPayload) else None
+
+
+def _delivery_id(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _parse_created_at(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed: datetime = structure(value, datetime)
+    except ValueError:
+        return None
+    return parsed
+
+
+def _templated(body: bytes, data: JSONValue) -> WebhookEvent:
+    trigger: WebhookTriggerEvent | None = None
+    created: datetime | None = None
+    if isinstance(data, dict):
+        value = data.get("triggerEvent")
+        if isinstance(value, str) and value:
+            trigger = WebhookTriggerEvent(value)
+        created = _parse_created_at(data.get("createdAt"))
+    return WebhookEvent(
+        trigger_event=trigger,
+        created_at=created,
+        payload=data,
+        raw_payload=data,
+        templated=True,
+        delivery_id=_delivery_id(body),
+        body=body,
+    )
+
+
+def parse_event(raw_body: bytes) -> WebhookEvent:
+    """Parse a delivery's raw body into a :class:`WebhookEvent`. Does **not** verify it: use
+    :func:`construct_event` (or :func:`verify_signature` first) on anything from the network.
+
+    Raises :class:`WebhookPayloadError` for an empty body or one that is not UTF-8. A body that is
+    not Cal.com's envelope (a custom ``payloadTemplate``, JSON or not) comes back raw with
+    ``templated=True``; a payload that does not fit its typed class comes back as decoded JSON.
+    """
+    body = _raw_bytes(raw_body, "parse_event()")
+    if not body.strip():
+        raise WebhookPayloadError("the webhook body is empty")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookPayloadError(
+            f"the webhook body is not UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    try:
+        data: JSONValue = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses but JSON allows: integers past 64 bits
+            data = json.loads(text)
+        except ValueError:
+            return _templated(body, text)  # e.g. a form-encoded template
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("triggerEvent"), str)
+        and data["triggerEvent"]
+        and "payload" in data
+    ):
+        return _templated(body, data)
+    created_at = _parse_created_at(data.get("createdAt"))
+    if created_at is None:
+        return _templated(body, data)
+    trigger = WebhookTriggerEvent(data["triggerEvent"])
+    raw_payload: JSONValue = data["payload"]
+    payload: TypedPayload | JSONValue = raw_payload
+    model = PAYLOAD_TYPES.get(trigger)
+    if model is not None and isinstance(raw_payload, dict):
+        try:
+            payload = structure(raw_payload, model)
+        except Exception as exc:  # shape drift must not lose the delivery
+            logger.warning(
+                "webhook %s delivery %s: payload does not fit %s (%s); kept as raw JSON",
+                trigger,
+                _delivery_id(body),
+                model.__name__,
+                exc,
+            )
+    return WebhookEvent(
+        trigger_event=trigger,
+        created_at=created_at,
+        payload=payload,
+        raw_payload=raw_payload,
+        delivery_id=_delivery_id(body),
+        body=body,
+    )
+
+
+def construct_event(
+    raw_body: bytes, signature_header: str | None, secret: str | Sequence[str]
+) -> WebhookEvent:
+    """Verify the signature, then parse: the one call for a receiver of your own."""
+    verify_signature(raw_body, signature_header, secret)
+    return parse_event(raw_body)
+
+
+# --- the aiohttp.web receiver ---------------------------------------------------------------------
+
+Handler = Callable[[WebhookEvent], Awaitable[Any]]
+H = TypeVar("H", bound=Handler)
+
+
+class _ReplayGuard:
+    """Delivery ids seen in the last ``window`` seconds; at most ``max_entries`` (oldest go)."""
+
+    def __init__(self, window: float, max_entries: int, monotonic: Callable[[], float]) -> None:
+        self.window = window
+        self.max_entries = max_entries
+        self._monotonic = monotonic
+        self._seen: collections.OrderedDict[str, float] = collections.OrderedDict()
+
+    def _prune(self) -> None:
+        now = self._monotonic()
+        while self._seen:  # entries are in expiry order: stops at the first live one
+            key, expires = next(iter(self._seen.items()))
+            if expires > now:
+                break
+            del self._seen[key]
+
+    def seen(self, key: str) -> bool:
+        self._prune()
+        return key in self._seen
+
+    def remember(self, key: str) -> None:
+        self._seen.pop(key, None)
+        self._seen[key] = self._monotonic() + self.window
+        while len(self._seen) > self.max_entries:
+            self._seen.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+def _describe(event: WebhookEvent) -> str:
+    """``BOOKING_CREATED delivery <sha256> (uid <booking uid>)``: what logs name a delivery by."""
+    trigger = event.trigger_event if event.trigger_event is not None else "(templated)"
+    text = f"{trigger} delivery {event.delivery_id}"
+    uid = getattr(event.payload, "uid", None)
+    return f"{text} (uid {uid})" if isinstance(uid, str) else text
+
+
+def _is_async_callable(fn: Any) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
+
+
+def _name(fn: Any) -> str:
+    return getattr(fn, "__qualname__", None) or type(fn).__qualname__
+
+
+class Router:
+    """Verified webhook deliveries -> your async handlers, in an aiohttp.web app.
+
+    ``secret``: the webhook's secret, or several while rotating (a delivery signed with any of
+    them is accepted). ``max_body_size``: larger bodies get 413. ``replay_window``: seconds to
+    remember a delivery (by the sha256 of its body) and answer a repeat 200 without dispatching it
+    again; None (default) turns this off. ``max_in_flight``: deliveries whose handlers are still
+    running; past it the router answers 503 so that Cal.com retries later. ``shutdown_timeout``:
+    how long :meth:`drain` (run on the app's cleanup) waits for running handlers before cancelling
+    them.
+
+    A delivery is answered as soon as it is verified and parsed; its handlers run afterwards in
+    a background task, one after the other: those registered with :meth:`on` for its trigger
+    (or, if there are none, the :meth:`fallback` handlers), then the :meth:`on_any` handlers. An
+    exception in a handler is logged (logger ``calcom_async.webhooks``, with the trigger and the
+    delivery id) and does not stop the others.
+
+    Answers: 200 accepted (or a repeat), 401 bad signature (nothing dispatched), 400 unreadable
+    body, 413 too large, 503 too busy or shutting down.
+    """
+
+    def __init__(
+        self,
+        secret: str | Sequence[str],
+        *,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        replay_window: float | None = None,
+        replay_max_entries: int = 100_000,
+        max_in_flight: int = 1000,
+        shutdown_timeout: float = 30.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self._keys = _secret_keys(secret)
+        if not isinstance(max_body_size, int) or max_body_size <= 0:
+            raise CalComUsageError("max_body_size must be a positive number of bytes")
+        if replay_window is not None and replay_window <= 0:
+            raise CalComUsageError("replay_window must be a positive number of seconds, or None")
+        if max_in_flight < 1:
+            raise CalComUsageError("max_in_flight must be at least 1")
+        if replay_max_entries < 1:
+            raise CalComUsageError("replay_max_entries must be at least 1")
+        self.max_body_size = max_body_size
+        self.max_in_flight = max_in_flight
+        self.shutdown_timeout = shutdown_timeout
+        monotonic = clock.monotonic if clock is not None else time.monotonic
+        self._replay = (
+            _ReplayGuard(replay_window, replay_max_entries, monotonic)
+            if replay_window is not None
+            else None
+        )
+        self._handlers: dict[str, list[Handler]] = {}
+        self._any: list[Handler] = []
+        self._fallback: list[Handler] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    def __repr__(self) -> str:
+        triggers = ", ".join(sorted(self._handlers)) or "-"
+        return (
+            f"<Router secrets={len(self._keys)} triggers=[{triggers}] in_flight={len(self._tasks)}>"
+        )
+
+    # -- registration ------------------------------------------------------------------------------
+
+    def on(self, *triggers: str) -> Callable[[H], H]:
+        """Decorator: run the async function for deliveries of these triggers.
+
+        ``@router.on("BOOKING_CREATED", "BOOKING_RESCHEDULED")``. A trigger the pinned document
+        does not list is accepted (Cal.com adds triggers) and logged as a warning.
+        """
+        if not triggers:
+            raise CalComUsageError("router.on() needs at least one trigger")
+        for trigger in triggers:
+            if not isinstance(trigger, str) or not trigger:
+                raise CalComUsageError(f"a trigger is a non-empty string, got {trigger!r}")
+
+        def register(fn: H) -> H:
+            self._check_handler(fn)
+            for trigger in triggers:
+                value = WebhookTriggerEvent(trigger)
+                if not value.is_known:
+                    logger.warning(
+                        "handler %s registered for %r, a trigger the API document does not list",
+                        _name(fn),
+                        trigger,
+                    )
+                self._handlers.setdefault(str(value), []).append(fn)
+            return fn
+
+        return register
+
+    def on_any(self, fn: H) -> H:
+        """Decorator: run the async function for every delivery (after the trigger's handlers)."""
+        self._check_handler(fn)
+        self._any.append(fn)
+        return fn
+
+    def fallback(self, fn: H) -> H:
+        """Decorator: run the async function for deliveries no :meth:`on` handler takes
+        (unregistered or unknown triggers, templated bodies without a trigger)."""
+        self._check_handler(fn)
+        self._fallback.append(fn)
+        return fn
+
+    @staticmethod
+    def _check_handler(fn: Any) -> None:
+        if not _is_async_callable(fn):
+            raise CalComUsageError(
+                f"webhook handlers must be async functions (`async def`), got {_name(fn)}"
+            )
+
+    def handlers_for(self, event: WebhookEvent) -> list[Handler]:
+        """The handlers a delivery runs, in order."""
+        specific = (
+            self._handlers.get(str(event.trigger_event), [])
+            if event.trigger_event is not None
+            else []
+        )
+        return [*(specific or self._fallback), *self._any]
+
+    # -- dispatch ----------------------------------------------------------------------------------
+
+    async def dispatch(self, event: WebhookEvent) -> None:
+        """Run the event's handlers now, in order, logging (not raising) their errors."""
+        for handler in self.handlers_for(event):
+            try:
+                await handler(event)
+            except Exception:
+                logger.exception(
+                    "webhook handler %s failed for %s", _name(handler), _describe(event)
+                )
+
+    @property
+    def in_flight(self) -> int:
+        """Deliveries whose handlers are still running."""
+        return len(self._tasks)
+
+    def _start(self, event: WebhookEvent) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self.dispatch(event), name=f"calcom-webhook-{event.delivery_id[:12]}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109 - cancels after
+        """Wait for running handlers (at most ``timeout`` seconds, then cancel the rest).
+
+        New deliveries are refused with 503 from the moment it is called. True if every handler
+        finished in time.
+        """
+        self._closing = True
+        pending = set(self._tasks)
+        if not pending:
+            return True
+        _done, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            logger.error(
+                "webhook handlers still running at shutdown, cancelled: %s", task.get_name()
+            )
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+        return not late
+
+    async def _on_cleanup(self, app: web.Application) -> None:
+        await self.drain(self.shutdown_timeout)
+
+    # -- aiohttp.web -------------------------------------------------------------------------------
+
+    async def _read_body(self, request: web.Request) -> bytes | None:
+        """The body, or None when it is larger than ``max_body_size``."""
+        length = request.content_length
+        if length is not None and length > self.max_body_size:
+            return None
+        if request.body_exists and not request.can_read_body:
+            # a middleware read it already: aiohttp keeps what `read()` returned
+            body = await request.read()
+            return body if len(body) <= self.max_body_size else None
+        chunks: list[bytes] = []
+        size = 0
+        while True:  # ends at EOF, or as soon as the limit is passed
+            chunk = await request.content.read(64 * 1024)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_body_size:
+                return None
+            chunks.append(chunk)
+
+    async def handler(self, request: web.Request) -> web.Response:
+        """The aiohttp.web request handler: ``app.router.add_post("/webhooks/cal", r.handler)``.
+
+        When mounting it on your own app, also add ``app.on_cleanup.insert(0, r.on_cleanup)``
+        (or use :meth:`mount`) so that shutdown waits for running handlers.
+        """
+        from aiohttp import web
+
+        body = await self._read_body(request)
+        if body is None:
+            logger.warning("webhook refused: body larger than %d bytes", self.max_body_size)
+            return web.json_response(
+                {"error": f"body larger than {self.max_body_size} bytes"}, status=413
+            )
+        try:
+            _verify(body, request.headers.get(SIGNATURE_HEADER), self._keys)
+        except WebhookSignatureError as exc:
+            logger.warning(
+                "webhook refused (%s signature) from %s: %s", exc.reason, request.remote, exc
+            )
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            event = parse_event(body)
+        except WebhookPayloadError as exc:
+            logger.warning("webhook refused: %s", exc)
+            return web.json_response({"error": str(exc)}, status=400)
+        if self._replay is not None and self._replay.seen(event.delivery_id):
+            logger.info("webhook %s seen before: acknowledged, not dispatched", _describe(event))
+            return web.json_response({"status": "duplicate", "delivery": event.delivery_id})
+        if self._closing or len(self._tasks) >= self.max_in_flight:
+            logger.warning(
+                "webhook %s refused with 503: %s",
+                _describe(event),
+                "shutting down" if self._closing else f"{len(self._tasks)} deliveries in flight",
+            )
+            return web.json_response(
+                {"error": "busy, retry later"}, status=503, headers={"Retry-After": "5"}
+            )
+        if self._replay is not None:
+            self._replay.remember(event.delivery_id)
+        logger.debug("webhook %s accepted", _describe(event))
+        self._start(event)
+        return web.json_response({"status": "accepted", "delivery": event.delivery_id})
+
+    @property
+    def on_cleanup(self) -> Callable[[web.Application], Awaitable[None]]:
+        """For ``app.on_cleanup.insert(0, ...)``: wait for running handlers when the app stops.
+
+        First in the list, so that it runs before the app's ``cleanup_ctx`` closes what the
+        handlers may still use (a database pool, a chat client).
+        """
+        return self._on_cleanup
+
+    def mount(self, app: web.Application, path: str = "/webhooks/cal") -> None:
+        """Add the POST route and the shutdown wait (first of the app's cleanups) to an
+        existing aiohttp.web app."""
+        app.router.add_post(path, self.handler)
+        app.on_cleanup.insert(0, self._on_cleanup)
+
+    def app(self, path: str = "/") -> web.Application:
+        """A ready aiohttp.web app that receives deliveries on ``POST path``."""
+        from aiohttp import web
+
+        application = web.Application()
+        self.mount(application, path)
+        return application
