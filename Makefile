@@ -7,7 +7,12 @@ SPEC   ?= ../shared/openapi/calcom-v2.openapi.json
 # NO_VERIFY=1 skips the sha256 check of SPEC against openapi/pin.json (for a newer document)
 GEN_FLAGS := $(if $(NO_VERIFY),--no-verify,)
 
-.PHONY: install test generate check-generated lint typecheck format clean
+# the contract run's mock server, installed with npm into the ignored .tools/ (pinned)
+PRISM_VERSION ?= 5.16.0
+PRISM_DIR     := .tools/prism
+PRISM_STAMP   := $(PRISM_DIR)/.installed-$(PRISM_VERSION)
+
+.PHONY: install test generate check-generated lint typecheck format clean demo contract bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +41,30 @@ format: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+
+# the main job against the embedded FakeCalCom (DEMO_BOOKINGS=500 for a shorter run); with
+# CALCOM_API_KEY set, the read-only part against the real API
+demo: $(STAMP)
+	$(PY) -m calcom_async.testing.demo
+
+$(PRISM_STAMP):
+	mkdir -p $(PRISM_DIR)
+	npm install --no-audit --no-fund --silent --prefix $(PRISM_DIR) @stoplight/prism-cli@$(PRISM_VERSION)
+	touch $(PRISM_STAMP)
+
+# every operation through the generated client against `prism mock` of the document
+contract: $(STAMP) $(PRISM_STAMP)
+	CALCOM_CONTRACT=1 PRISM_BIN=$(PRISM_DIR)/node_modules/.bin/prism $(PY) -m pytest -q -s -p no:cacheprovider tests/contract
+
+# benchmarks of issue 4 (bench/README.md): a table on stdout, bench/results/latest.json;
+# BENCH_QUICK=1 for a shorter run. Not tests: nothing asserts a timing.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	SPEC='$(SPEC)' $(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build dist

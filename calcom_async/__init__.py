@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         CalComError,
         CalComUsageError,
         ConflictError,
+        InsufficientScopeError,
         InternalServerError,
         NotFoundError,
         PermissionDeniedError,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from ._sync import BookingSync, SyncCheckpoint
     from ._types import UNSET, Unset
     from .blocking import CalComSync
+    from .oauth import OAuthApp, OAuthError, OAuthToken, Scope
 
 _LAZY: dict[str, str] = {
     "CalCom": "._client",
@@ -69,6 +71,10 @@ _LAZY: dict[str, str] = {
     "gather": "._bulk",
     "BookingSync": "._sync",
     "SyncCheckpoint": "._sync",
+    "OAuthApp": ".oauth",
+    "OAuthError": ".oauth",
+    "OAuthToken": ".oauth",
+    "Scope": ".oauth",
     **dict.fromkeys(
         [
             "APIConnectionError",
@@ -79,6 +85,7 @@ _LAZY: dict[str, str] = {
             "CalComError",
             "CalComUsageError",
             "ConflictError",
+            "InsufficientScopeError",
             "InternalServerError",
             "NotFoundError",
             "PermissionDeniedError",
@@ -114,15 +121,20 @@ __all__ = [
     "ConflictError",
     "DEFAULT_BASE_URL",
     "EU_BASE_URL",
+    "InsufficientScopeError",
     "InternalServerError",
     "KNOWN_API_VERSIONS",
     "NotFoundError",
+    "OAuthApp",
+    "OAuthError",
+    "OAuthToken",
     "Page",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
     "RequestOptions",
     "ResponseValidationError",
+    "Scope",
     "SyncCheckpoint",
     "TokenPair",
     "UNSET",

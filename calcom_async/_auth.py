@@ -1,9 +1,12 @@
 """Credentials and the headers they put on a call.
 
 Three modes (see ``AuthMode``): an API key (``Authorization: Bearer cal_…``), the platform OAuth
-client pair (``x-cal-client-id`` / ``x-cal-secret-key``) and managed-user access tokens
-(``Authorization: Bearer <token>``), which refresh themselves shortly before they expire and once
-after a 401 — one refresh at a time, however many requests wait for it.
+client pair (``x-cal-client-id`` / ``x-cal-secret-key``) and access tokens (``Authorization:
+Bearer <token>``) — a managed user's, or a third-party OAuth app's user token — which refresh
+themselves shortly before they expire and once after a 401, one refresh at a time, however many
+requests wait for it. *How* a token is renewed is a :class:`Refresher` per kind of token
+(:class:`ManagedUserRefresher` here, ``calcom_async.oauth.OAuthRefresher``); *when*, the
+single-flight lock and the ``on_token_refresh`` hand-off are :class:`Auth`'s, shared by both.
 
 No object here shows a secret in its ``repr`` or ``str``.
 """
@@ -14,7 +17,7 @@ import datetime as dt
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import attrs
@@ -23,7 +26,17 @@ from ._clock import Clock
 from ._errors import CalComUsageError, ResponseValidationError
 from ._operation import AuthMode, Operation, Param
 
-__all__ = ["REFRESH_OPERATION", "Auth", "TokenPair", "TokenRefreshCallback", "parse_expiry"]
+__all__ = [
+    "ANONYMOUS_OPERATIONS",
+    "REFRESH_OPERATION",
+    "Auth",
+    "ManagedUserRefresher",
+    "Refresher",
+    "SendOperation",
+    "TokenPair",
+    "TokenRefreshCallback",
+    "parse_expiry",
+]
 
 logger = logging.getLogger("calcom_async")
 
@@ -71,8 +84,46 @@ class TokenPair:
 
 
 TokenRefreshCallback = Callable[[TokenPair], "Awaitable[None] | None"]
-#: Sends the refresh call through the session pipeline: refresh token -> decoded JSON answer.
-RefreshSender = Callable[[str], Awaitable[Any]]
+#: ``Session.request``: a refresher sends its call through the one pipeline with it.
+SendOperation = Callable[..., Awaitable[Any]]
+
+#: Operations whose body carries their credentials (the OAuth token endpoint): the client's own
+#: credentials are never added to them (which would also recurse into a refresh).
+ANONYMOUS_OPERATIONS = frozenset({"OAuth2Controller_token"})
+
+
+class Refresher(Protocol):
+    """How one kind of token is renewed. :class:`Auth` decides when (shortly before expiry, once
+    after a 401), runs one refresh at a time and hands the result to ``on_token_refresh``."""
+
+    #: what is refreshed, for log lines ("managed-user", "OAuth")
+    label: str
+
+    async def refresh(self, tokens: TokenPair, send: SendOperation, clock: Clock) -> TokenPair:
+        """New tokens for ``tokens`` (which has a refresh token); the call goes out with
+        ``send`` (the session pipeline); ``clock`` dates an ``expires_in`` answer."""
+        ...
+
+
+class ManagedUserRefresher:
+    """Managed users: ``POST /v2/oauth/{clientId}/refresh`` with the platform client pair."""
+
+    label = "managed-user"
+
+    def __init__(self, client_id: str) -> None:
+        self.client_id = client_id
+
+    def __repr__(self) -> str:
+        return f"ManagedUserRefresher(client_id={self.client_id!r})"
+
+    async def refresh(self, tokens: TokenPair, send: SendOperation, clock: Clock) -> TokenPair:
+        response = await send(
+            REFRESH_OPERATION,
+            path={"clientId": self.client_id},
+            body={"refreshToken": tokens.refresh_token},
+            raw=True,
+        )
+        return _read_tokens(response.json())
 
 
 def parse_expiry(value: Any) -> float | None:
@@ -107,13 +158,17 @@ class Auth:
         tokens: TokenPair | None = None,
         on_token_refresh: TokenRefreshCallback | None = None,
         refresh_leeway: float = 60.0,
+        refresher: Refresher | None = None,
     ) -> None:
         if (client_id is None) != (client_secret is None):
             raise CalComUsageError("client_id and client_secret go together: pass both or neither")
-        if tokens is not None and tokens.refresh_token and client_id is None:
-            raise CalComUsageError(
-                "refreshing managed-user tokens needs the platform client_id and client_secret"
-            )
+        if tokens is not None and tokens.refresh_token and refresher is None:
+            if client_id is None:
+                raise CalComUsageError(
+                    "refreshing managed-user tokens needs the platform client_id and client_secret"
+                )
+            refresher = ManagedUserRefresher(client_id)
+        self._refresher = refresher
         self._clock = clock
         self._api_key = api_key
         self._client_id = client_id
@@ -150,7 +205,9 @@ class Auth:
 
     @property
     def can_refresh(self) -> bool:
-        return bool(self._tokens is not None and self._tokens.refresh_token and self._client_id)
+        return bool(
+            self._tokens is not None and self._tokens.refresh_token and self._refresher is not None
+        )
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value held (for tests and log scrubbing)."""
@@ -161,6 +218,8 @@ class Auth:
 
     def choose(self, op: Operation) -> frozenset[AuthMode]:
         """The modes a call of ``op`` will use (empty: send no credentials)."""
+        if op.operation_id in ANONYMOUS_OPERATIONS:
+            return frozenset()
         have, accepted = self.modes, op.auth
         chosen: set[AuthMode] = set()
         if AuthMode.PLATFORM in accepted and AuthMode.PLATFORM in have:
@@ -184,7 +243,7 @@ class Auth:
         return frozenset(chosen)
 
     async def headers(
-        self, op: Operation, sender: RefreshSender
+        self, op: Operation, sender: SendOperation
     ) -> tuple[dict[str, str], str | None]:
         """The auth headers for ``op`` and the access token used (None if none was).
 
@@ -204,7 +263,7 @@ class Auth:
             headers["Authorization"] = f"Bearer {self._api_key}"
         return headers, token
 
-    async def _fresh_token(self, sender: RefreshSender) -> str:
+    async def _fresh_token(self, sender: SendOperation) -> str:
         assert self._tokens is not None
         if self._expiring(self._tokens) and self.can_refresh:
             await self.refresh(self._tokens.access_token, sender)
@@ -214,7 +273,7 @@ class Auth:
         expires = tokens.access_token_expires_at
         return expires is not None and self._clock.time() >= expires - self._leeway
 
-    async def refresh(self, stale_access_token: str, sender: RefreshSender) -> bool:
+    async def refresh(self, stale_access_token: str, sender: SendOperation) -> bool:
         """Refresh the tokens unless another task already replaced ``stale_access_token``.
 
         Returns whether the tokens are now different from ``stale_access_token``.
@@ -225,11 +284,11 @@ class Auth:
                 return current is not None
             if not self.can_refresh:
                 return False
-            assert current.refresh_token
-            logger.info("refreshing managed-user access token")
-            answer = await sender(current.refresh_token)
-            self._tokens = new = _read_tokens(answer)
-            logger.info("managed-user access token refreshed")
+            assert current.refresh_token and self._refresher is not None
+            label = self._refresher.label
+            logger.info("refreshing %s access token", label)
+            self._tokens = new = await self._refresher.refresh(current, sender, self._clock)
+            logger.info("%s access token refreshed", label)
             if self._on_refresh is not None:  # in the lock: pairs are persisted in order
                 result = self._on_refresh(new)
                 if inspect.isawaitable(result):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._auth import Auth, TokenPair, TokenRefreshCallback, parse_expiry
+from ._auth import Auth, Refresher, TokenPair, TokenRefreshCallback, parse_expiry
 from ._clock import Clock, SystemClock
 from ._errors import CalComUsageError
 from ._generated.client import GeneratedNamespaces
@@ -21,6 +21,8 @@ from ._session import Session, SessionConfig, check_api_version
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from .oauth import OAuthApp, OAuthToken
 
 __all__ = ["DEFAULT_BASE_URL", "EU_BASE_URL", "CalCom"]
 
@@ -58,6 +60,28 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _oauth_credentials(
+    token: OAuthToken | None, app: OAuthApp | None
+) -> tuple[TokenPair, Refresher | None]:
+    """The tokens and refresher of ``CalCom(oauth=…, oauth_app=…)``."""
+    from .oauth import OAuthApp, OAuthRefresher
+
+    if not isinstance(token, TokenPair) or not token.access_token:
+        raise CalComUsageError(
+            "oauth= must be the user's OAuthToken (from OAuthApp.exchange_code or "
+            "OAuthToken.from_dict)"
+        )
+    if app is None:
+        if token.refresh_token:
+            raise CalComUsageError(
+                "refreshing an OAuth token needs oauth_app= (the OAuthApp that obtained it)"
+            )
+        return token, None
+    if not isinstance(app, OAuthApp):
+        raise CalComUsageError("oauth_app= must be an OAuthApp")
+    return token, OAuthRefresher(app)
+
+
 def _check_pins(pins: Mapping[str, str]) -> dict[str, str]:
     """Pins by operation name, operationId or family; each value must be a known version."""
     from ._generated.operations import OPERATIONS
@@ -88,6 +112,9 @@ class CalCom(GeneratedNamespaces):
     - ``access_token`` (+ ``refresh_token``, ``access_token_expires_at``): a managed user's tokens,
       refreshed before they expire and once after a 401; ``on_token_refresh(pair)`` (sync or
       async) receives every new pair — persist it, the old refresh token stops working.
+    - ``oauth`` (an ``OAuthToken`` of a third-party app's user) + ``oauth_app`` (the
+      ``OAuthApp`` that got it): refreshed the same way, at the OAuth token endpoint; the
+      callback receives each new ``OAuthToken``. See ``calcom_async.oauth``.
 
     Other settings: ``base_url`` (default ``https://api.cal.com``, EU ``https://api.cal.eu``, or a
     self-hosted URL; a trailing ``/v2`` is accepted); ``api_versions`` pins a ``cal-api-version``
@@ -108,6 +135,8 @@ class CalCom(GeneratedNamespaces):
         refresh_token: str | None = None,
         access_token_expires_at: float | str | None = None,
         on_token_refresh: TokenRefreshCallback | None = None,
+        oauth: OAuthToken | None = None,
+        oauth_app: OAuthApp | None = None,
         base_url: str | None = None,
         api_versions: Mapping[str, str] | None = None,
         timeout: float | None = 60.0,
@@ -148,6 +177,11 @@ class CalCom(GeneratedNamespaces):
         except ValueError as exc:
             raise CalComUsageError(f"access_token_expires_at: {exc}") from None
         tokens = TokenPair(access_token, refresh_token, expires) if access_token else None
+        refresher: Refresher | None = None
+        if oauth is not None or oauth_app is not None:
+            if access_token is not None:
+                raise CalComUsageError("pass either oauth= or access_token=, not both")
+            tokens, refresher = _oauth_credentials(oauth, oauth_app)
         auth = Auth(
             clock=clock,
             api_key=api_key,
@@ -155,6 +189,7 @@ class CalCom(GeneratedNamespaces):
             client_secret=client_secret,
             tokens=tokens,
             on_token_refresh=on_token_refresh,
+            refresher=refresher,
         )
         policy = retry_policy or RetryPolicy()
         config = SessionConfig(

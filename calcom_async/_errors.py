@@ -8,7 +8,8 @@
     ├── APIConnectionError                    the request did not get an HTTP answer
     │   └── APITimeoutError
     ├── APIStatusError                        the server answered with status >= 400
-    │   ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
+    │   ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403
+    │   │                                     (InsufficientScopeError: an OAuth token's scopes)
     │   ├── NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
     │   └── RateLimitError 429, InternalServerError 5xx
     └── ResponseValidationError               a 2xx body that is not JSON or does not fit its model
@@ -21,10 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import http
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from ._scopes import Scope
 
 __all__ = [
     "APIConnectionError",
@@ -35,6 +40,7 @@ __all__ = [
     "CalComError",
     "CalComUsageError",
     "ConflictError",
+    "InsufficientScopeError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -139,6 +145,48 @@ class AuthenticationError(APIStatusError):
 
 class PermissionDeniedError(APIStatusError):
     """403."""
+
+
+class InsufficientScopeError(PermissionDeniedError):
+    """403 ``insufficient_scope: …``: a third-party OAuth token lacks scopes for this endpoint.
+
+    ``required``: the scopes the server said are missing; ``held``: the token's scopes (both
+    :class:`~calcom_async.oauth.Scope` tuples). ``not_available``: the endpoint takes no
+    third-party OAuth token at all (both tuples are then empty). Re-run the authorization with
+    the missing scopes to fix it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        required: tuple[Scope, ...] = (),
+        held: tuple[Scope, ...] = (),
+        not_available: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.required = required
+        self.held = held
+        self.not_available = not_available
+
+
+_INSUFFICIENT_SCOPE = "insufficient_scope:"
+_SCOPE_LISTS = re.compile(r"Required:\s*(?P<required>[^.]*)\.?(?:\s*Token has:\s*(?P<held>[^.]*))?")
+
+
+def _insufficient_scope(message: str, kwargs: dict[str, Any]) -> InsufficientScopeError:
+    from ._scopes import parse_scopes
+
+    match = _SCOPE_LISTS.search(message)
+    if match is None:
+        return InsufficientScopeError(message, not_available="not available" in message, **kwargs)
+    return InsufficientScopeError(
+        message,
+        required=parse_scopes(match.group("required")),
+        held=parse_scopes(match.group("held") or ""),
+        **kwargs,
+    )
 
 
 class NotFoundError(APIStatusError):
@@ -267,6 +315,8 @@ def make_status_error(
     }
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **kwargs)
+    if cls is PermissionDeniedError and message.startswith(_INSUFFICIENT_SCOPE):
+        return _insufficient_scope(message, kwargs)
     return cls(message, **kwargs)
 
 

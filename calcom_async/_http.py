@@ -16,7 +16,7 @@ import anyio
 
 from ._clock import Clock
 from ._errors import APIConnectionError, APITimeoutError, CalComUsageError
-from ._ratelimit import RateLimiter
+from ._ratelimit import RateLimit, RateLimiter
 from ._retry import Failure
 
 if TYPE_CHECKING:
@@ -37,13 +37,15 @@ class AttemptError(Exception):
 
 
 class RawAnswer:
-    __slots__ = ("content", "headers", "reason", "status")
+    __slots__ = ("content", "headers", "rate_limits", "reason", "status")
 
     def __init__(self, status: int, reason: str, headers: Mapping[str, str], content: bytes):
         self.status = status
         self.reason = reason
         self.headers = headers
         self.content = content
+        #: the rate limits in ``headers``, when the limiter has parsed them already
+        self.rate_limits: dict[str, RateLimit] | None = None
 
 
 class Transport:
@@ -128,7 +130,11 @@ class Transport:
         from yarl import URL
 
         http = self._http()
-        async with self.capacity:
+        try:  # a free slot is taken without the checkpoint (a loop round trip) of acquire()
+            self.capacity.acquire_nowait()
+        except anyio.WouldBlock:
+            await self.capacity.acquire()
+        try:
             await self.limiter.acquire()
             answer: RawAnswer | None = None
             try:
@@ -170,8 +176,10 @@ class Transport:
                 if answer is None:
                     self.limiter.release()
                 else:
-                    self.limiter.release(answer.headers, answer.status)
+                    answer.rate_limits = self.limiter.release(answer.headers, answer.status)
             return answer
+        finally:
+            self.capacity.release()
 
 
 def _failed(

@@ -8,6 +8,7 @@ hand-written code hard-codes per-endpoint facts (version header, auth, paginatio
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 from typing import Any, Literal
 
@@ -89,6 +90,7 @@ class Operation:
         return _model(self.response) if self.response else None
 
 
+@functools.cache  # looked up on every answer
 def _model(name: str) -> type[Any]:
     models = importlib.import_module(_MODELS)
     cls: type[Any] = getattr(models, name)

@@ -65,6 +65,8 @@ def parse_rate_limits(headers: Mapping[str, str], now: float) -> dict[str, RateL
     """
     found: dict[str, dict[str, float]] = {}
     for key, value in headers.items():
+        if "RATELIMIT" not in key.upper():
+            continue  # most headers: skipped without the regex
         match = _HEADER.match(key)
         if match is None:
             continue
@@ -137,6 +139,7 @@ class RateLimiter:
         self._in_flight = 0
         self._blocked_until = 0.0
         self._changed = anyio.Event()
+        self._waiting = 0  #: tasks in _wait_for_answer
 
     @property
     def in_flight(self) -> int:
@@ -181,15 +184,22 @@ class RateLimiter:
                 await self._wait_for_answer()
         self._in_flight += 1
 
-    def release(self, headers: Mapping[str, str] | None = None, status: int | None = None) -> None:
-        """Give back an in-flight slot, learning from the answer's headers if there was one."""
+    def release(
+        self, headers: Mapping[str, str] | None = None, status: int | None = None
+    ) -> dict[str, RateLimit] | None:
+        """Give back an in-flight slot, learning from the answer's headers if there was one.
+
+        Returns the limits parsed from ``headers`` (None when it learnt nothing).
+        """
         try:
             if headers is not None and self._enabled:
-                self._learn(headers, status)
+                return self._learn(headers, status)
+            return None
         finally:
             self._in_flight -= 1
-            self._changed.set()
-            self._changed = anyio.Event()
+            if self._waiting:  # a fresh Event costs a few µs: only when someone waits
+                self._changed.set()
+                self._changed = anyio.Event()
 
     async def _sleep(self, seconds: float) -> None:
         if seconds > self._max_wait:
@@ -203,13 +213,18 @@ class RateLimiter:
         await self._clock.sleep(seconds)
 
     async def _wait_for_answer(self) -> None:
-        await self._changed.wait()
+        self._waiting += 1
+        try:
+            await self._changed.wait()
+        finally:
+            self._waiting -= 1
 
-    def _learn(self, headers: Mapping[str, str], status: int | None) -> None:
+    def _learn(self, headers: Mapping[str, str], status: int | None) -> dict[str, RateLimit]:
         self._seen = True
         now, wall = self._clock.monotonic(), self._clock.time()
         others = self._in_flight - 1  # requests sent that the server may not have counted yet
-        for name, info in parse_rate_limits(headers, wall).items():
+        limits = parse_rate_limits(headers, wall)
+        for name, info in limits.items():
             if info.limit is None or info.remaining is None:
                 continue
             reset_at = None if info.reset is None else now + info.reset + self._slack
@@ -230,3 +245,4 @@ class RateLimiter:
             wait = retry_after_seconds(headers, wall)
             wait = _DEFAULT_BLOCK if wait is None else wait
             self._blocked_until = max(self._blocked_until, now + wait + self._slack)
+        return limits

@@ -28,7 +28,7 @@ from urllib.parse import quote
 import attrs
 import orjson
 
-from ._auth import REFRESH_OPERATION, Auth
+from ._auth import Auth
 from ._clock import Clock
 from ._errors import (
     CalComError,
@@ -152,6 +152,14 @@ class Session:
         if self._user_agent is None:
             self._user_agent = user_agent()
         headers = {"Accept": "application/json", "User-Agent": self._user_agent}
+        if not self.config.default_headers and not opts.extra_headers:  # the usual case, short
+            if has_body:
+                headers["Content-Type"] = "application/json"
+            version = self.api_version(op, opts)
+            if version is not None:
+                headers["cal-api-version"] = version
+            headers["X-Request-Id"] = f"req_{uuid.uuid4().hex}"
+            return headers
         for extra in (self.config.default_headers, opts.extra_headers or {}):
             for key, value in extra.items():
                 if not isinstance(value, str) or "\r" in value or "\n" in value:
@@ -186,7 +194,7 @@ class Session:
         started = clock.monotonic()
         attempt, refreshed = 0, False
         while True:
-            auth_headers, token = await self.auth.headers(op, self._send_refresh)
+            auth_headers, token = await self.auth.headers(op, self.request)
             sent = clock.monotonic()
             try:
                 answer = await self.transport.send(
@@ -207,7 +215,7 @@ class Session:
                 _log_attempt(op, url_path, str(answer.status), sent, clock, request_id, attempt)
                 if answer.status == 401 and token is not None and not refreshed:
                     refreshed = True
-                    if self.auth.can_refresh and await self.auth.refresh(token, self._send_refresh):
+                    if self.auth.can_refresh and await self.auth.refresh(token, self.request):
                         continue  # the same request with the new token; not counted as a retry
                 if 200 <= answer.status < 300:
                     return self._response(op, answer, request_id, url_path, started, attempt)
@@ -265,19 +273,13 @@ class Session:
             path=url_path,
             elapsed=clock.monotonic() - started,
             retries=retries,
-            rate_limits=parse_rate_limits(answer.headers, clock.time()),
+            rate_limits=(
+                answer.rate_limits  # parsed by the limiter already, unless it is off
+                if answer.rate_limits is not None
+                else parse_rate_limits(answer.headers, clock.time())
+            ),
             parse=lambda response: parse_response(op, response),
         )
-
-    async def _send_refresh(self, refresh_token: str) -> Any:
-        client_id = self.auth.client_id
-        response = await self.request(
-            REFRESH_OPERATION,
-            path={"clientId": client_id},
-            body={"refreshToken": refresh_token},
-            raw=True,
-        )
-        return response.json()
 
 
 def _log_attempt(
@@ -303,6 +305,7 @@ def _log_attempt(
 # -- encoding -------------------------------------------------------------------------------
 
 
+@functools.cache
 def _converter() -> Any:
     return importlib.import_module("calcom_async._serde").converter
 

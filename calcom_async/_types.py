@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Final, Literal
 
-__all__ = ["UNSET", "OpenStrEnum", "Unset"]
+__all__ = ["UNSET", "OpenStrEnum", "Unset", "masked"]
 
 
 class Unset(enum.Enum):
@@ -57,3 +57,10 @@ class OpenStrEnum(enum.StrEnum):
     def is_known(self) -> bool:
         """False for a value the document did not list (kept from the server's answer)."""
         return self._name_ in type(self).__members__
+
+
+def masked(value: object) -> str:
+    """The ``repr`` of a secret field of a model (tokens, keys, secrets): never its value."""
+    if value is None or value is UNSET:
+        return repr(value)
+    return "'***'"

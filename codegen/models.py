@@ -29,6 +29,13 @@ IMPORT_ATTRS = Import(from_=None, import_="attrs")
 IMPORT_UNSET = Import(from_="calcom_async._types", import_="UNSET")
 IMPORT_UNSET_TYPE = Import(from_="calcom_async._types", import_="Unset")
 IMPORT_OPEN_ENUM = Import(from_="calcom_async._types", import_="OpenStrEnum")
+IMPORT_MASK = Import(from_="calcom_async._types", import_="masked")
+_SECRET = re.compile(r"secret|token|password|apikey|api_key|^key$", re.I)
+
+
+def is_secret(name: str) -> bool:
+    """A field whose value must not show in a repr (the template masks it)."""
+    return bool(_SECRET.search(name)) and "expire" not in name.lower()
 
 
 class AttrsModel(DataClass):
@@ -36,6 +43,13 @@ class AttrsModel(DataClass):
 
     TEMPLATE_FILE_PATH: ClassVar[str] = "attrs.jinja2"
     DEFAULT_IMPORTS: ClassVar[tuple[Import, ...]] = (IMPORT_ATTRS, IMPORT_UNSET, IMPORT_UNSET_TYPE)
+
+    @property
+    def imports(self) -> tuple[Import, ...]:
+        base: tuple[Import, ...] = super().imports
+        if any(is_secret(f.original_name or f.name or "") for f in self.fields):
+            return (*base, IMPORT_MASK)
+        return base
 
 
 class OpenEnum(StrEnumModel):

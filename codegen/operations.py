@@ -215,7 +215,12 @@ def build(
             spec.fixes.append(
                 Fix("name", oid, f"tag {tag!r} not in openapi/names.yaml: namespace {namespace}")
             )
-        method_name = names["methods"].get(oid) or default_method(oid, namespace, method, path)
+        default = default_method(oid, namespace, method, path)
+        method_name = names["methods"].get(oid) or default
+        if method_name != default:
+            spec.fixes.append(
+                Fix("name", oid, f"{namespace}.{default} named {method_name} (openapi/names.yaml)")
+            )
         if "." in method_name:
             namespace, method_name = method_name.rsplit(".", 1)
         public = f"{namespace}.{method_name}"
@@ -254,6 +259,8 @@ def build(
                 ann = annot.annotate(schema, f"{ptr}/parameters/{p['name']}", for_query=True)
                 if ann == "float" and (p["name"] in _INT_NAMES or p["name"].endswith("Id")):
                     ann = "int"
+                if ann == "str" and re.search(r"Ids?$", p["name"]):
+                    ann = "int | str"  # an id, or several comma-joined
             py = snake(p["name"])
             if py in RESERVED:
                 py += "_"

@@ -174,10 +174,13 @@ def render_all(spec: Spec) -> Result:
     schemas_in_doc = set(spec.source_schemas)
     for missing in sorted(schemas_in_doc - component_classes):
         spec.fixes.append(Fix("dropped", f"#/components/schemas/{missing}", "no class generated"))
+    generated = {(op.http_method, op.path) for op in ops}
+    for method, path in sorted(spec.source_operations - generated):
+        spec.fixes.append(Fix("dropped", f"{method} {path}", "no method generated"))
     return Result(
         files=files,
-        operations=len({op.operation_id for op in ops}),
-        operations_in_doc=len(spec.operations()),
+        operations=len(spec.source_operations & generated),
+        operations_in_doc=len(spec.source_operations),
         schemas=len(schemas_in_doc & component_classes),
         schemas_in_doc=len(schemas_in_doc),
         schemas_added=len(component_classes - schemas_in_doc),

@@ -48,6 +48,8 @@ class Spec:
     fixes: list[Fix] = field(default_factory=list)
     #: the component schemas of the document as published (before our overlay adds any)
     source_schemas: frozenset[str] = frozenset()
+    #: (METHOD, path) of every operation of the document as published
+    source_operations: frozenset[tuple[str, str]] = frozenset()
 
     def operations(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(method, path, operation) in document order."""
@@ -90,7 +92,19 @@ def load(source: str, *, verify: bool = True) -> Spec:
     if not isinstance(doc, dict) or "paths" not in doc:
         raise SpecError(f"{source} is not an OpenAPI document (no 'paths')")
     schemas = frozenset(doc.get("components", {}).get("schemas", {}))
-    return Spec(doc=doc, sha256=digest, source=source, source_schemas=schemas)
+    operations = frozenset(
+        (method.upper(), path)
+        for path, item in doc["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    )
+    return Spec(
+        doc=doc,
+        sha256=digest,
+        source=source,
+        source_schemas=schemas,
+        source_operations=operations,
+    )
 
 
 # --- overlay (OpenAPI Overlay 1.0) ---------------------------------------------------------------
@@ -223,9 +237,126 @@ def _fix_datetime_formats(spec: Spec) -> None:
         )
 
 
+_ONLY_VALUE = re.compile(r"only (?:allowed|acceptable) value for type is `([^`]+)`", re.I)
+
+
+def _fix_prose_constants(spec: Spec) -> None:
+    """``type`` written as a free string whose description says "only allowed value for type is
+    `x`": the constant that tells the branches of an undiscriminated ``oneOf`` apart."""
+    count = 0
+    for schema in spec.doc.get("components", {}).get("schemas", {}).values():
+        prop = schema.get("properties", {}).get("type")
+        if not prop or prop.get("type") != "string" or "enum" in prop:
+            continue
+        found = _ONLY_VALUE.search(prop.get("description", ""))
+        if found:
+            prop["enum"] = [found.group(1)]
+            count += 1
+    if count:
+        spec.fixes.append(
+            Fix(
+                "prose-constant",
+                "components.schemas",
+                f"{count} `type` properties whose "
+                "description names their only value typed as that one-value enum",
+            )
+        )
+
+
+_ID_NAME = re.compile(r"^(id|.*Id)$")
+_IDS_NAME = re.compile(r"^.*Ids$")
+
+
+def _integer_ids(schema: dict[str, Any], name: str) -> bool:
+    """``number`` ids (``id``, ``…Id``, ``…Ids``) are integers: Cal.com's ids are whole numbers."""
+    if schema.get("type") == "number" and _ID_NAME.match(name):
+        schema["type"] = "integer"
+        return True
+    items = schema.get("items") or {}
+    if schema.get("type") == "array" and items.get("type") == "number" and _IDS_NAME.match(name):
+        items["type"] = "integer"
+        return True
+    return False
+
+
+def _fix_ids(spec: Spec) -> None:
+    count = 0
+    for schema in spec.doc.get("components", {}).get("schemas", {}).values():
+        for name, prop in schema.get("properties", {}).items():
+            count += _integer_ids(prop, name)
+    for _method, _path, op in spec.operations():
+        for p in op.get("parameters", []):
+            if isinstance(p.get("schema"), dict):
+                count += _integer_ids(p["schema"], p["name"])
+    if count:
+        spec.fixes.append(
+            Fix(
+                "integer-ids", "components.schemas, parameters", f"{count} number ids typed integer"
+            )
+        )
+
+
+def _fix_path_param_types(spec: Spec) -> None:
+    """One type per path parameter name: declared as a number anywhere, an integer everywhere."""
+    numeric = {
+        p["name"]
+        for _m, _p, op in spec.operations()
+        for p in op.get("parameters", [])
+        if p.get("in") == "path" and (p.get("schema") or {}).get("type") in ("number", "integer")
+    }
+    for method, path, op in spec.operations():
+        for p in op.get("parameters", []):
+            schema = p.get("schema") or {}
+            if p.get("in") == "path" and p["name"] in numeric and schema.get("type") == "string":
+                p["schema"] = {**schema, "type": "integer"}
+                spec.fixes.append(
+                    Fix(
+                        "path-param-type",
+                        f"{method.upper()} {path}",
+                        f"{{{p['name']}}} typed integer as everywhere else",
+                    )
+                )
+
+
+def _fix_empty_objects(spec: Spec) -> None:
+    """An object schema with no properties at all (``{"type": "object", "properties": {}}``)
+    would become an empty class that drops everything: it is a free-form object."""
+    for name, schema in spec.doc.get("components", {}).get("schemas", {}).items():
+        if (
+            schema.get("type") == "object"
+            and not schema.get("properties")
+            and not ({"additionalProperties", "allOf", "oneOf", "anyOf"} & schema.keys())
+        ):
+            schema["additionalProperties"] = {}
+            spec.fixes.append(Fix("empty-object", name, "no properties: a free-form object"))
+
+
+def _fix_query_times(spec: Spec) -> None:
+    """Query filters named ``after…``/``before…`` are date-times (the API parses them as such)."""
+    count = 0
+    for _method, _path, op in spec.operations():
+        for p in op.get("parameters", []):
+            schema = p.get("schema") or {}
+            if (
+                p.get("in") == "query"
+                and re.match(r"^(after|before)[A-Z]", p["name"])
+                and schema.get("type") == "string"
+                and "format" not in schema
+            ):
+                p["schema"] = {**schema, "format": "date-time"}
+                count += 1
+    if count:
+        spec.fixes.append(
+            Fix("query-date-time", "parameters", f"{count} after…/before… filters typed date-time")
+        )
+
+
 def normalise(spec: Spec) -> None:
     doc = spec.doc
     fixes = spec.fixes
+    _fix_prose_constants(spec)
+    _fix_ids(spec)
+    _fix_empty_objects(spec)
     _fix_scalar_objects(spec)
     _fix_datetime_formats(spec)
     if not doc.get("servers"):
@@ -276,3 +407,5 @@ def normalise(spec: Spec) -> None:
         if not op.get("operationId"):
             op["operationId"] = f"{method}_{path}"
             fixes.append(Fix("missing-operation-id", where, "named from its method and path"))
+    _fix_path_param_types(spec)
+    _fix_query_times(spec)

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from _spec import DOCUMENT, ROOT, raw_document
 
 from calcom_async._generated import models
@@ -73,9 +72,15 @@ def test_every_component_schema_has_a_class() -> None:
     schemas = raw_document()["components"]["schemas"]
     assert len(schemas) == 404
     by_ref = {ref: name for name, ref in models.SCHEMA_REFS.items()}
+    free_form = []
     for name in schemas:
         cls_name = by_ref[f"#/components/schemas/{name}"]
-        assert getattr(models, cls_name).__name__ == cls_name
+        model = getattr(models, cls_name)
+        if model == dict[str, Any]:  # an object with no properties: a free-form JSON object
+            free_form.append(name)
+        else:
+            assert model.__name__ == cls_name
+    assert len(free_form) <= 4, free_form
 
 
 def test_table_rows_carry_versions_auth_and_pagination() -> None:
@@ -219,8 +224,7 @@ def test_a_newer_document_generates_without_hand_edits(tmp_path: Path) -> None:
         compile(path.read_text(), str(path), "exec")
 
 
-@pytest.mark.parametrize("tag", ["Bookings"])
-def test_known_defects_are_reported(tag: str) -> None:
+def test_known_defects_are_reported() -> None:
     result = run_codegen("--out", "/dev/null/never-written", "--check")
     lines = result.stdout.splitlines()
     undeclared = {

@@ -463,7 +463,7 @@ ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED = Operation(
         Param('skip', 'skip', 'query', False, 'int'),
         Param('take', 'take', 'query', False, 'int'),
         Param('assignedOptionIds', 'assigned_option_ids', 'query', False, 'Sequence[str]'),
-        Param('teamIds', 'team_ids', 'query', False, 'Sequence[float]'),
+        Param('teamIds', 'team_ids', 'query', False, 'Sequence[int]'),
         Param('Authorization', 'authorization', 'header', True, 'str'),
     ),
     body=None,
@@ -487,7 +487,7 @@ ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED_BY_SLUG = Operation(
         Param('skip', 'skip', 'query', False, 'int'),
         Param('take', 'take', 'query', False, 'int'),
         Param('assignedOptionIds', 'assigned_option_ids', 'query', False, 'Sequence[str]'),
-        Param('teamIds', 'team_ids', 'query', False, 'Sequence[float]'),
+        Param('teamIds', 'team_ids', 'query', False, 'Sequence[int]'),
         Param('Authorization', 'authorization', 'header', True, 'str'),
     ),
     body=None,
@@ -572,23 +572,23 @@ ORGANIZATIONS_BOOKINGS_LIST = Operation(
         Param('attendeeEmail', 'attendee_email', 'query', False, 'str'),
         Param('attendeeName', 'attendee_name', 'query', False, 'str'),
         Param('bookingUid', 'booking_uid', 'query', False, 'str'),
-        Param('eventTypeIds', 'event_type_ids', 'query', False, 'str'),
-        Param('eventTypeId', 'event_type_id', 'query', False, 'str'),
-        Param('teamsIds', 'teams_ids', 'query', False, 'str'),
-        Param('teamId', 'team_id', 'query', False, 'str'),
-        Param('afterStart', 'after_start', 'query', False, 'str'),
-        Param('beforeEnd', 'before_end', 'query', False, 'str'),
-        Param('afterCreatedAt', 'after_created_at', 'query', False, 'str'),
-        Param('beforeCreatedAt', 'before_created_at', 'query', False, 'str'),
-        Param('afterUpdatedAt', 'after_updated_at', 'query', False, 'str'),
-        Param('beforeUpdatedAt', 'before_updated_at', 'query', False, 'str'),
+        Param('eventTypeIds', 'event_type_ids', 'query', False, 'int | str'),
+        Param('eventTypeId', 'event_type_id', 'query', False, 'int | str'),
+        Param('teamsIds', 'teams_ids', 'query', False, 'int | str'),
+        Param('teamId', 'team_id', 'query', False, 'int | str'),
+        Param('afterStart', 'after_start', 'query', False, 'datetime | str'),
+        Param('beforeEnd', 'before_end', 'query', False, 'datetime | str'),
+        Param('afterCreatedAt', 'after_created_at', 'query', False, 'datetime | str'),
+        Param('beforeCreatedAt', 'before_created_at', 'query', False, 'datetime | str'),
+        Param('afterUpdatedAt', 'after_updated_at', 'query', False, 'datetime | str'),
+        Param('beforeUpdatedAt', 'before_updated_at', 'query', False, 'datetime | str'),
         Param('sortStart', 'sort_start', 'query', False, "Literal['asc', 'desc']"),
         Param('sortEnd', 'sort_end', 'query', False, "Literal['asc', 'desc']"),
         Param('sortCreated', 'sort_created', 'query', False, "Literal['asc', 'desc']"),
         Param('sortUpdatedAt', 'sort_updated_at', 'query', False, "Literal['asc', 'desc']"),
         Param('take', 'take', 'query', False, 'int'),
         Param('skip', 'skip', 'query', False, 'int'),
-        Param('userIds', 'user_ids', 'query', False, 'str'),
+        Param('userIds', 'user_ids', 'query', False, 'int | str'),
         Param('Authorization', 'authorization', 'header', False, 'str'),
         Param('x-cal-secret-key', 'x_cal_secret_key', 'header', False, 'str'),
         Param('x-cal-client-id', 'x_cal_client_id', 'header', False, 'str'),
@@ -773,7 +773,7 @@ ORGANIZATIONS_ROUTING_FORMS_LIST = Operation(
         Param('afterUpdatedAt', 'after_updated_at', 'query', False, 'datetime | str'),
         Param('beforeUpdatedAt', 'before_updated_at', 'query', False, 'datetime | str'),
         Param('routedToBookingUid', 'routed_to_booking_uid', 'query', False, 'str'),
-        Param('teamIds', 'team_ids', 'query', False, 'Sequence[float]'),
+        Param('teamIds', 'team_ids', 'query', False, 'Sequence[int]'),
         Param('Authorization', 'authorization', 'header', True, 'str'),
     ),
     body=None,
@@ -1027,10 +1027,10 @@ ORGANIZATIONS_TEAMS_BOOKINGS_LIST = Operation(
         Param('status', 'status', 'query', False, "Sequence[Literal['upcoming', 'recurring', 'past', 'cancelled', 'unconfirmed']]", explode=False),
         Param('attendeeEmail', 'attendee_email', 'query', False, 'str'),
         Param('attendeeName', 'attendee_name', 'query', False, 'str'),
-        Param('eventTypeIds', 'event_type_ids', 'query', False, 'str'),
-        Param('eventTypeId', 'event_type_id', 'query', False, 'str'),
-        Param('afterStart', 'after_start', 'query', False, 'str'),
-        Param('beforeEnd', 'before_end', 'query', False, 'str'),
+        Param('eventTypeIds', 'event_type_ids', 'query', False, 'int | str'),
+        Param('eventTypeId', 'event_type_id', 'query', False, 'int | str'),
+        Param('afterStart', 'after_start', 'query', False, 'datetime | str'),
+        Param('beforeEnd', 'before_end', 'query', False, 'datetime | str'),
         Param('sortStart', 'sort_start', 'query', False, "Literal['asc', 'desc']"),
         Param('sortEnd', 'sort_end', 'query', False, "Literal['asc', 'desc']"),
         Param('sortCreated', 'sort_created', 'query', False, "Literal['asc', 'desc']"),
@@ -1101,8 +1101,8 @@ ORGANIZATIONS_TEAMS_CONFERENCING_GET_OAUTH_URL = Operation(
     method='GET',
     path='/v2/organizations/{orgId}/teams/{teamId}/conferencing/{app}/oauth/auth-url',
     params=(
-        Param('orgId', 'org_id', 'path', True, 'str'),
-        Param('teamId', 'team_id', 'path', True, 'str'),
+        Param('orgId', 'org_id', 'path', True, 'int'),
+        Param('teamId', 'team_id', 'path', True, 'int'),
         Param('app', 'app', 'path', True, 'str'),
         Param('returnTo', 'return_to', 'query', True, 'str'),
         Param('onErrorReturnTo', 'on_error_return_to', 'query', True, 'str'),
@@ -1118,9 +1118,9 @@ ORGANIZATIONS_TEAMS_CONFERENCING_GET_OAUTH_URL = Operation(
     pagination=None,
     summary="Get OAuth conferencing app's auth URL for a team",
 )
-ORGANIZATIONS_TEAMS_CONFERENCING_LIST_APPS = Operation(
+ORGANIZATIONS_TEAMS_CONFERENCING_LIST = Operation(
     operation_id='OrganizationsConferencingController_listTeamConferencingApps',
-    name='organizations.teams.conferencing.list_apps',
+    name='organizations.teams.conferencing.list',
     method='GET',
     path='/v2/organizations/{orgId}/teams/{teamId}/conferencing',
     params=(
@@ -1752,8 +1752,8 @@ ORGANIZATIONS_TEAMS_STRIPE_GET_CONNECT_URL = Operation(
     method='GET',
     path='/v2/organizations/{orgId}/teams/{teamId}/stripe/connect',
     params=(
-        Param('orgId', 'org_id', 'path', True, 'str'),
-        Param('teamId', 'team_id', 'path', True, 'str'),
+        Param('orgId', 'org_id', 'path', True, 'int'),
+        Param('teamId', 'team_id', 'path', True, 'int'),
         Param('returnTo', 'return_to', 'query', True, 'str'),
         Param('onErrorReturnTo', 'on_error_return_to', 'query', True, 'str'),
         Param('Authorization', 'authorization', 'header', True, 'str'),
@@ -1959,7 +1959,7 @@ ORGANIZATIONS_USERS_LIST = Operation(
         Param('emails', 'emails', 'query', False, 'Sequence[str]'),
         Param('assignedOptionIds', 'assigned_option_ids', 'query', False, 'Sequence[str]'),
         Param('attributeQueryOperator', 'attribute_query_operator', 'query', False, "Literal['OR', 'AND', 'NONE']"),
-        Param('teamIds', 'team_ids', 'query', False, 'Sequence[float]'),
+        Param('teamIds', 'team_ids', 'query', False, 'Sequence[int]'),
         Param('Authorization', 'authorization', 'header', False, 'str'),
         Param('x-cal-secret-key', 'x_cal_secret_key', 'header', False, 'str'),
         Param('x-cal-client-id', 'x_cal_client_id', 'header', False, 'str'),
@@ -2052,16 +2052,16 @@ ORGANIZATIONS_USERS_BOOKINGS_LIST = Operation(
         Param('attendeeEmail', 'attendee_email', 'query', False, 'str'),
         Param('attendeeName', 'attendee_name', 'query', False, 'str'),
         Param('bookingUid', 'booking_uid', 'query', False, 'str'),
-        Param('eventTypeIds', 'event_type_ids', 'query', False, 'str'),
-        Param('eventTypeId', 'event_type_id', 'query', False, 'str'),
-        Param('teamsIds', 'teams_ids', 'query', False, 'str'),
-        Param('teamId', 'team_id', 'query', False, 'str'),
-        Param('afterStart', 'after_start', 'query', False, 'str'),
-        Param('beforeEnd', 'before_end', 'query', False, 'str'),
-        Param('afterCreatedAt', 'after_created_at', 'query', False, 'str'),
-        Param('beforeCreatedAt', 'before_created_at', 'query', False, 'str'),
-        Param('afterUpdatedAt', 'after_updated_at', 'query', False, 'str'),
-        Param('beforeUpdatedAt', 'before_updated_at', 'query', False, 'str'),
+        Param('eventTypeIds', 'event_type_ids', 'query', False, 'int | str'),
+        Param('eventTypeId', 'event_type_id', 'query', False, 'int | str'),
+        Param('teamsIds', 'teams_ids', 'query', False, 'int | str'),
+        Param('teamId', 'team_id', 'query', False, 'int | str'),
+        Param('afterStart', 'after_start', 'query', False, 'datetime | str'),
+        Param('beforeEnd', 'before_end', 'query', False, 'datetime | str'),
+        Param('afterCreatedAt', 'after_created_at', 'query', False, 'datetime | str'),
+        Param('beforeCreatedAt', 'before_created_at', 'query', False, 'datetime | str'),
+        Param('afterUpdatedAt', 'after_updated_at', 'query', False, 'datetime | str'),
+        Param('beforeUpdatedAt', 'before_updated_at', 'query', False, 'datetime | str'),
         Param('sortStart', 'sort_start', 'query', False, "Literal['asc', 'desc']"),
         Param('sortEnd', 'sort_end', 'query', False, "Literal['asc', 'desc']"),
         Param('sortCreated', 'sort_created', 'query', False, "Literal['asc', 'desc']"),
@@ -2477,16 +2477,16 @@ BOOKINGS_LIST = Operation(
         Param('attendeeEmail', 'attendee_email', 'query', False, 'str'),
         Param('attendeeName', 'attendee_name', 'query', False, 'str'),
         Param('bookingUid', 'booking_uid', 'query', False, 'str'),
-        Param('eventTypeIds', 'event_type_ids', 'query', False, 'str'),
-        Param('eventTypeId', 'event_type_id', 'query', False, 'str'),
-        Param('teamsIds', 'teams_ids', 'query', False, 'str'),
-        Param('teamId', 'team_id', 'query', False, 'str'),
-        Param('afterStart', 'after_start', 'query', False, 'str'),
-        Param('beforeEnd', 'before_end', 'query', False, 'str'),
-        Param('afterCreatedAt', 'after_created_at', 'query', False, 'str'),
-        Param('beforeCreatedAt', 'before_created_at', 'query', False, 'str'),
-        Param('afterUpdatedAt', 'after_updated_at', 'query', False, 'str'),
-        Param('beforeUpdatedAt', 'before_updated_at', 'query', False, 'str'),
+        Param('eventTypeIds', 'event_type_ids', 'query', False, 'int | str'),
+        Param('eventTypeId', 'event_type_id', 'query', False, 'int | str'),
+        Param('teamsIds', 'teams_ids', 'query', False, 'int | str'),
+        Param('teamId', 'team_id', 'query', False, 'int | str'),
+        Param('afterStart', 'after_start', 'query', False, 'datetime | str'),
+        Param('beforeEnd', 'before_end', 'query', False, 'datetime | str'),
+        Param('afterCreatedAt', 'after_created_at', 'query', False, 'datetime | str'),
+        Param('beforeCreatedAt', 'before_created_at', 'query', False, 'datetime | str'),
+        Param('afterUpdatedAt', 'after_updated_at', 'query', False, 'datetime | str'),
+        Param('beforeUpdatedAt', 'before_updated_at', 'query', False, 'datetime | str'),
         Param('sortStart', 'sort_start', 'query', False, "Literal['asc', 'desc']"),
         Param('sortEnd', 'sort_end', 'query', False, "Literal['asc', 'desc']"),
         Param('sortCreated', 'sort_created', 'query', False, "Literal['asc', 'desc']"),
@@ -2838,7 +2838,7 @@ CALENDARS_GET_BUSY_TIMES = Operation(
         Param('dateFrom', 'date_from', 'query', False, 'str'),
         Param('dateTo', 'date_to', 'query', False, 'str'),
         Param('credentialId', 'credential_id', 'query', True, 'int'),
-        Param('externalId', 'external_id', 'query', True, 'str'),
+        Param('externalId', 'external_id', 'query', True, 'int | str'),
         Param('Authorization', 'authorization', 'header', True, 'str'),
     ),
     body=None,
@@ -2948,9 +2948,9 @@ CALENDARS_CHECK = Operation(
     pagination=None,
     summary='Check a calendar connection',
 )
-CALENDARS_DELETE_CREDENTIALS = Operation(
+CALENDARS_DISCONNECT = Operation(
     operation_id='CalendarsController_deleteCalendarCredentials',
-    name='calendars.delete_credentials',
+    name='calendars.disconnect',
     method='POST',
     path='/v2/calendars/{calendar}/disconnect',
     params=(
@@ -3027,9 +3027,9 @@ CONFERENCING_SAVE_OAUTH_CREDENTIALS = Operation(
     pagination=None,
     summary='Conferencing app OAuth callback',
 )
-CONFERENCING_LIST_INSTALLED_APPS = Operation(
+CONFERENCING_LIST = Operation(
     operation_id='ConferencingController_listInstalledConferencingApps',
-    name='conferencing.list_installed_apps',
+    name='conferencing.list',
     method='GET',
     path='/v2/conferencing',
     params=(
@@ -3170,7 +3170,7 @@ EVENT_TYPES_GET = Operation(
     method='GET',
     path='/v2/event-types/{eventTypeId}',
     params=(
-        Param('eventTypeId', 'event_type_id', 'path', True, 'str'),
+        Param('eventTypeId', 'event_type_id', 'path', True, 'int'),
         Param('cal-api-version', 'cal_api_version', 'header', True, 'str'),
         Param('Authorization', 'authorization', 'header', True, 'str'),
     ),
@@ -3740,9 +3740,9 @@ ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER = Operation(
     pagination=None,
     summary='Verify a phone number for an org team',
 )
-ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAILS = Operation(
+ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_EMAILS = Operation(
     operation_id='OrgTeamsVerifiedResourcesController_getVerifiedEmails',
-    name='organizations.teams.verified_resources.get_emails',
+    name='organizations.teams.verified_resources.list_emails',
     method='GET',
     path='/v2/organizations/{orgId}/teams/{teamId}/verified-resources/emails',
     params=(
@@ -3763,9 +3763,9 @@ ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAILS = Operation(
     summary='Get list of verified emails of an org team',
     max_page_size=250,
 )
-ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS = Operation(
+ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS = Operation(
     operation_id='OrgTeamsVerifiedResourcesController_getVerifiedPhoneNumbers',
-    name='organizations.teams.verified_resources.get_phone_numbers',
+    name='organizations.teams.verified_resources.list_phone_numbers',
     method='GET',
     path='/v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones',
     params=(
@@ -3807,9 +3807,9 @@ ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAIL = Operation(
     pagination=None,
     summary='Get verified email of an org team by id',
 )
-ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE = Operation(
+ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER = Operation(
     operation_id='OrgTeamsVerifiedResourcesController_getVerifiedPhoneById',
-    name='organizations.teams.verified_resources.get_phone',
+    name='organizations.teams.verified_resources.get_phone_number',
     method='GET',
     path='/v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones/{id}',
     params=(
@@ -3936,7 +3936,7 @@ SCHEDULES_UPDATE = Operation(
     method='PATCH',
     path='/v2/schedules/{scheduleId}',
     params=(
-        Param('scheduleId', 'schedule_id', 'path', True, 'str'),
+        Param('scheduleId', 'schedule_id', 'path', True, 'int'),
         Param('Authorization', 'authorization', 'header', True, 'str'),
         Param('cal-api-version', 'cal_api_version', 'header', True, 'str'),
     ),
@@ -3995,9 +3995,9 @@ SELECTED_CALENDARS_DELETE = Operation(
     path='/v2/selected-calendars',
     params=(
         Param('integration', 'integration', 'query', True, 'str'),
-        Param('externalId', 'external_id', 'query', True, 'str'),
-        Param('credentialId', 'credential_id', 'query', True, 'str'),
-        Param('delegationCredentialId', 'delegation_credential_id', 'query', False, 'str'),
+        Param('externalId', 'external_id', 'query', True, 'int | str'),
+        Param('credentialId', 'credential_id', 'query', True, 'int | str'),
+        Param('delegationCredentialId', 'delegation_credential_id', 'query', False, 'int | str'),
         Param('Authorization', 'authorization', 'header', True, 'str'),
     ),
     body=None,
@@ -4023,7 +4023,7 @@ SLOTS_GET_AVAILABLE = Operation(
         Param('teamSlug', 'team_slug', 'query', False, 'str'),
         Param('username', 'username', 'query', False, 'str'),
         Param('eventTypeSlug', 'event_type_slug', 'query', False, 'str'),
-        Param('eventTypeId', 'event_type_id', 'query', False, 'str'),
+        Param('eventTypeId', 'event_type_id', 'query', False, 'int | str'),
         Param('usernames', 'usernames', 'query', False, 'str'),
         Param('format', 'format', 'query', False, 'str'),
         Param('duration', 'duration', 'query', False, 'str'),
@@ -4583,9 +4583,9 @@ TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER = Operation(
     pagination=None,
     summary='Verify a phone number for an org team',
 )
-TEAMS_VERIFIED_RESOURCES_GET_EMAILS = Operation(
+TEAMS_VERIFIED_RESOURCES_LIST_EMAILS = Operation(
     operation_id='TeamsVerifiedResourcesController_getVerifiedEmails',
-    name='teams.verified_resources.get_emails',
+    name='teams.verified_resources.list_emails',
     method='GET',
     path='/v2/teams/{teamId}/verified-resources/emails',
     params=(
@@ -4605,9 +4605,9 @@ TEAMS_VERIFIED_RESOURCES_GET_EMAILS = Operation(
     summary='Get list of verified emails of a team',
     max_page_size=250,
 )
-TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS = Operation(
+TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS = Operation(
     operation_id='TeamsVerifiedResourcesController_getVerifiedPhoneNumbers',
-    name='teams.verified_resources.get_phone_numbers',
+    name='teams.verified_resources.list_phone_numbers',
     method='GET',
     path='/v2/teams/{teamId}/verified-resources/phones',
     params=(
@@ -4647,9 +4647,9 @@ TEAMS_VERIFIED_RESOURCES_GET_EMAIL = Operation(
     pagination=None,
     summary='Get verified email of a team by id',
 )
-TEAMS_VERIFIED_RESOURCES_GET_PHONE = Operation(
+TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER = Operation(
     operation_id='TeamsVerifiedResourcesController_getVerifiedPhoneById',
-    name='teams.verified_resources.get_phone',
+    name='teams.verified_resources.get_phone_number',
     method='GET',
     path='/v2/teams/{teamId}/verified-resources/phones/{id}',
     params=(
@@ -4739,9 +4739,9 @@ VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER = Operation(
     pagination=None,
     summary='Verify a phone number',
 )
-VERIFIED_RESOURCES_GET_EMAILS = Operation(
+VERIFIED_RESOURCES_LIST_EMAILS = Operation(
     operation_id='UserVerifiedResourcesController_getVerifiedEmails',
-    name='verified_resources.get_emails',
+    name='verified_resources.list_emails',
     method='GET',
     path='/v2/verified-resources/emails',
     params=(
@@ -4760,9 +4760,9 @@ VERIFIED_RESOURCES_GET_EMAILS = Operation(
     summary='Get list of verified emails',
     max_page_size=250,
 )
-VERIFIED_RESOURCES_GET_PHONE_NUMBERS = Operation(
+VERIFIED_RESOURCES_LIST_PHONE_NUMBERS = Operation(
     operation_id='UserVerifiedResourcesController_getVerifiedPhoneNumbers',
-    name='verified_resources.get_phone_numbers',
+    name='verified_resources.list_phone_numbers',
     method='GET',
     path='/v2/verified-resources/phones',
     params=(
@@ -4800,9 +4800,9 @@ VERIFIED_RESOURCES_GET_EMAIL = Operation(
     pagination=None,
     summary='Get verified email by id',
 )
-VERIFIED_RESOURCES_GET_PHONE = Operation(
+VERIFIED_RESOURCES_GET_PHONE_NUMBER = Operation(
     operation_id='UserVerifiedResourcesController_getVerifiedPhoneById',
-    name='verified_resources.get_phone',
+    name='verified_resources.get_phone_number',
     method='GET',
     path='/v2/verified-resources/phones/{id}',
     params=(
@@ -4967,7 +4967,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ORGANIZATIONS_TEAMS_BOOKINGS_GET_REFERENCES,
     ORGANIZATIONS_TEAMS_CONFERENCING_CONNECT_APP,
     ORGANIZATIONS_TEAMS_CONFERENCING_GET_OAUTH_URL,
-    ORGANIZATIONS_TEAMS_CONFERENCING_LIST_APPS,
+    ORGANIZATIONS_TEAMS_CONFERENCING_LIST,
     ORGANIZATIONS_TEAMS_CONFERENCING_SET_DEFAULT_APP,
     ORGANIZATIONS_TEAMS_CONFERENCING_GET_DEFAULT_APP,
     ORGANIZATIONS_TEAMS_CONFERENCING_DISCONNECT_APP,
@@ -5048,11 +5048,11 @@ OPERATIONS: tuple[Operation, ...] = (
     CALENDARS_SAVE_CREDENTIALS,
     CALENDARS_SYNC_CREDENTIALS,
     CALENDARS_CHECK,
-    CALENDARS_DELETE_CREDENTIALS,
+    CALENDARS_DISCONNECT,
     CONFERENCING_CONNECT,
     CONFERENCING_GET_OAUTH_URL,
     CONFERENCING_SAVE_OAUTH_CREDENTIALS,
-    CONFERENCING_LIST_INSTALLED_APPS,
+    CONFERENCING_LIST,
     CONFERENCING_SET_DEFAULT,
     CONFERENCING_GET_DEFAULT,
     CONFERENCING_DISCONNECT,
@@ -5088,10 +5088,10 @@ OPERATIONS: tuple[Operation, ...] = (
     ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
     ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
     ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-    ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
-    ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+    ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
+    ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
     ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
-    ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE,
+    ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
     ROUTING_FORMS_CALCULATE_SLOTS,
     SCHEDULES_CREATE,
     SCHEDULES_LIST,
@@ -5130,18 +5130,18 @@ OPERATIONS: tuple[Operation, ...] = (
     TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
     TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
     TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-    TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
-    TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+    TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
+    TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
     TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
-    TEAMS_VERIFIED_RESOURCES_GET_PHONE,
+    TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
     VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
     VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
     VERIFIED_RESOURCES_VERIFY_EMAIL,
     VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-    VERIFIED_RESOURCES_GET_EMAILS,
-    VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+    VERIFIED_RESOURCES_LIST_EMAILS,
+    VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
     VERIFIED_RESOURCES_GET_EMAIL,
-    VERIFIED_RESOURCES_GET_PHONE,
+    VERIFIED_RESOURCES_GET_PHONE_NUMBER,
     WEBHOOKS_CREATE,
     WEBHOOKS_LIST,
     WEBHOOKS_UPDATE,

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .address_field_input_2024_06_14 import AddressFieldInput_2024_06_14 as AddressFieldInput_2024_06_14
+    from .address_field_input_2024_06_14_type import AddressFieldInput_2024_06_14_type as AddressFieldInput_2024_06_14_type
     from .address_field_output_2024_06_14 import AddressFieldOutput_2024_06_14 as AddressFieldOutput_2024_06_14
+    from .address_field_output_2024_06_14_type import AddressFieldOutput_2024_06_14_type as AddressFieldOutput_2024_06_14_type
     from .api_key_output import ApiKeyOutput as ApiKeyOutput
     from .assign_option_user_output import AssignOptionUserOutput as AssignOptionUserOutput
     from .assign_option_user_output_data import AssignOptionUserOutputData as AssignOptionUserOutputData
@@ -38,21 +40,31 @@ if TYPE_CHECKING:
     from .booking_attendee_language import BookingAttendee_language as BookingAttendee_language
     from .booking_host import BookingHost as BookingHost
     from .booking_input_address_location_2024_08_13 import BookingInputAddressLocation_2024_08_13 as BookingInputAddressLocation_2024_08_13
+    from .booking_input_address_location_2024_08_13_type import BookingInputAddressLocation_2024_08_13_type as BookingInputAddressLocation_2024_08_13_type
     from .booking_input_attendee_address_location_2024_08_13 import BookingInputAttendeeAddressLocation_2024_08_13 as BookingInputAttendeeAddressLocation_2024_08_13
+    from .booking_input_attendee_address_location_2024_08_13_type import BookingInputAttendeeAddressLocation_2024_08_13_type as BookingInputAttendeeAddressLocation_2024_08_13_type
     from .booking_input_attendee_defined_location_2024_08_13 import BookingInputAttendeeDefinedLocation_2024_08_13 as BookingInputAttendeeDefinedLocation_2024_08_13
+    from .booking_input_attendee_defined_location_2024_08_13_type import BookingInputAttendeeDefinedLocation_2024_08_13_type as BookingInputAttendeeDefinedLocation_2024_08_13_type
     from .booking_input_attendee_phone_location_2024_08_13 import BookingInputAttendeePhoneLocation_2024_08_13 as BookingInputAttendeePhoneLocation_2024_08_13
+    from .booking_input_attendee_phone_location_2024_08_13_type import BookingInputAttendeePhoneLocation_2024_08_13_type as BookingInputAttendeePhoneLocation_2024_08_13_type
     from .booking_input_integration_location_2024_08_13 import BookingInputIntegrationLocation_2024_08_13 as BookingInputIntegrationLocation_2024_08_13
     from .booking_input_integration_location_2024_08_13_integration import BookingInputIntegrationLocation_2024_08_13_integration as BookingInputIntegrationLocation_2024_08_13_integration
+    from .booking_input_integration_location_2024_08_13_type import BookingInputIntegrationLocation_2024_08_13_type as BookingInputIntegrationLocation_2024_08_13_type
     from .booking_input_link_location_2024_08_13 import BookingInputLinkLocation_2024_08_13 as BookingInputLinkLocation_2024_08_13
+    from .booking_input_link_location_2024_08_13_type import BookingInputLinkLocation_2024_08_13_type as BookingInputLinkLocation_2024_08_13_type
     from .booking_input_organizers_default_app_location_2024_08_13 import BookingInputOrganizersDefaultAppLocation_2024_08_13 as BookingInputOrganizersDefaultAppLocation_2024_08_13
+    from .booking_input_organizers_default_app_location_2024_08_13_type import BookingInputOrganizersDefaultAppLocation_2024_08_13_type as BookingInputOrganizersDefaultAppLocation_2024_08_13_type
     from .booking_input_phone_location_2024_08_13 import BookingInputPhoneLocation_2024_08_13 as BookingInputPhoneLocation_2024_08_13
+    from .booking_input_phone_location_2024_08_13_type import BookingInputPhoneLocation_2024_08_13_type as BookingInputPhoneLocation_2024_08_13_type
     from .booking_output_2024_08_13 import BookingOutput_2024_08_13 as BookingOutput_2024_08_13
     from .booking_output_2024_08_13_status import BookingOutput_2024_08_13_status as BookingOutput_2024_08_13_status
     from .booking_reference import BookingReference as BookingReference
     from .booking_references_output_2024_08_13 import BookingReferencesOutput_2024_08_13 as BookingReferencesOutput_2024_08_13
     from .booking_references_output_2024_08_13_status import BookingReferencesOutput_2024_08_13_status as BookingReferencesOutput_2024_08_13_status
     from .boolean_field_input_2024_06_14 import BooleanFieldInput_2024_06_14 as BooleanFieldInput_2024_06_14
+    from .boolean_field_input_2024_06_14_type import BooleanFieldInput_2024_06_14_type as BooleanFieldInput_2024_06_14_type
     from .boolean_field_output_2024_06_14 import BooleanFieldOutput_2024_06_14 as BooleanFieldOutput_2024_06_14
+    from .boolean_field_output_2024_06_14_type import BooleanFieldOutput_2024_06_14_type as BooleanFieldOutput_2024_06_14_type
     from .business_days_window_2024_06_14 import BusinessDaysWindow_2024_06_14 as BusinessDaysWindow_2024_06_14
     from .business_days_window_2024_06_14_type import BusinessDaysWindow_2024_06_14_type as BusinessDaysWindow_2024_06_14_type
     from .busy_times_output import BusyTimesOutput as BusyTimesOutput
@@ -82,7 +94,9 @@ if TYPE_CHECKING:
     from .cancel_booking_output_2024_08_13_status import CancelBookingOutput_2024_08_13_status as CancelBookingOutput_2024_08_13_status
     from .cancel_seated_booking_input_2024_08_13 import CancelSeatedBookingInput_2024_08_13 as CancelSeatedBookingInput_2024_08_13
     from .checkbox_group_field_input_2024_06_14 import CheckboxGroupFieldInput_2024_06_14 as CheckboxGroupFieldInput_2024_06_14
+    from .checkbox_group_field_input_2024_06_14_type import CheckboxGroupFieldInput_2024_06_14_type as CheckboxGroupFieldInput_2024_06_14_type
     from .checkbox_group_field_output_2024_06_14 import CheckboxGroupFieldOutput_2024_06_14 as CheckboxGroupFieldOutput_2024_06_14
+    from .checkbox_group_field_output_2024_06_14_type import CheckboxGroupFieldOutput_2024_06_14_type as CheckboxGroupFieldOutput_2024_06_14_type
     from .conferencing_app_output_response_dto import ConferencingAppOutputResponseDto as ConferencingAppOutputResponseDto
     from .conferencing_app_output_response_dto_status import ConferencingAppOutputResponseDto_status as ConferencingAppOutputResponseDto_status
     from .conferencing_apps_output_dto import ConferencingAppsOutputDto as ConferencingAppsOutputDto
@@ -212,7 +226,9 @@ if TYPE_CHECKING:
     from .disconnect_conferencing_app_output_response_dto import DisconnectConferencingAppOutputResponseDto as DisconnectConferencingAppOutputResponseDto
     from .disconnect_conferencing_app_output_response_dto_status import DisconnectConferencingAppOutputResponseDto_status as DisconnectConferencingAppOutputResponseDto_status
     from .email_default_field_input_2024_06_14 import EmailDefaultFieldInput_2024_06_14 as EmailDefaultFieldInput_2024_06_14
+    from .email_default_field_input_2024_06_14_type import EmailDefaultFieldInput_2024_06_14_type as EmailDefaultFieldInput_2024_06_14_type
     from .email_default_field_output_2024_06_14 import EmailDefaultFieldOutput_2024_06_14 as EmailDefaultFieldOutput_2024_06_14
+    from .email_default_field_output_2024_06_14_type import EmailDefaultFieldOutput_2024_06_14_type as EmailDefaultFieldOutput_2024_06_14_type
     from .event_type import EventType as EventType
     from .event_type_color_2024_06_14 import EventTypeColor_2024_06_14 as EventTypeColor_2024_06_14
     from .event_type_output_2024_06_14 import EventTypeOutput_2024_06_14 as EventTypeOutput_2024_06_14
@@ -316,14 +332,22 @@ if TYPE_CHECKING:
     from .host_priority import Host_priority as Host_priority
     from .html_workflow_message_dto import HtmlWorkflowMessageDto as HtmlWorkflowMessageDto
     from .input_address_location_2024_06_14 import InputAddressLocation_2024_06_14 as InputAddressLocation_2024_06_14
+    from .input_address_location_2024_06_14_type import InputAddressLocation_2024_06_14_type as InputAddressLocation_2024_06_14_type
     from .input_attendee_address_location_2024_06_14 import InputAttendeeAddressLocation_2024_06_14 as InputAttendeeAddressLocation_2024_06_14
+    from .input_attendee_address_location_2024_06_14_type import InputAttendeeAddressLocation_2024_06_14_type as InputAttendeeAddressLocation_2024_06_14_type
     from .input_attendee_defined_location_2024_06_14 import InputAttendeeDefinedLocation_2024_06_14 as InputAttendeeDefinedLocation_2024_06_14
+    from .input_attendee_defined_location_2024_06_14_type import InputAttendeeDefinedLocation_2024_06_14_type as InputAttendeeDefinedLocation_2024_06_14_type
     from .input_attendee_phone_location_2024_06_14 import InputAttendeePhoneLocation_2024_06_14 as InputAttendeePhoneLocation_2024_06_14
+    from .input_attendee_phone_location_2024_06_14_type import InputAttendeePhoneLocation_2024_06_14_type as InputAttendeePhoneLocation_2024_06_14_type
     from .input_integration_location_2024_06_14 import InputIntegrationLocation_2024_06_14 as InputIntegrationLocation_2024_06_14
     from .input_integration_location_2024_06_14_integration import InputIntegrationLocation_2024_06_14_integration as InputIntegrationLocation_2024_06_14_integration
+    from .input_integration_location_2024_06_14_type import InputIntegrationLocation_2024_06_14_type as InputIntegrationLocation_2024_06_14_type
     from .input_link_location_2024_06_14 import InputLinkLocation_2024_06_14 as InputLinkLocation_2024_06_14
+    from .input_link_location_2024_06_14_type import InputLinkLocation_2024_06_14_type as InputLinkLocation_2024_06_14_type
     from .input_organizers_default_app_2024_06_14 import InputOrganizersDefaultApp_2024_06_14 as InputOrganizersDefaultApp_2024_06_14
+    from .input_organizers_default_app_2024_06_14_type import InputOrganizersDefaultApp_2024_06_14_type as InputOrganizersDefaultApp_2024_06_14_type
     from .input_phone_location_2024_06_14 import InputPhoneLocation_2024_06_14 as InputPhoneLocation_2024_06_14
+    from .input_phone_location_2024_06_14_type import InputPhoneLocation_2024_06_14_type as InputPhoneLocation_2024_06_14_type
     from .integration import Integration as Integration
     from .invite_data_dto import InviteDataDto as InviteDataDto
     from .keys_dto import KeysDto as KeysDto
@@ -344,19 +368,27 @@ if TYPE_CHECKING:
     from .membership_user_output_dto import MembershipUserOutputDto as MembershipUserOutputDto
     from .microsoft_service_account_key_input import MicrosoftServiceAccountKeyInput as MicrosoftServiceAccountKeyInput
     from .multi_email_field_input_2024_06_14 import MultiEmailFieldInput_2024_06_14 as MultiEmailFieldInput_2024_06_14
+    from .multi_email_field_input_2024_06_14_type import MultiEmailFieldInput_2024_06_14_type as MultiEmailFieldInput_2024_06_14_type
     from .multi_email_field_output_2024_06_14 import MultiEmailFieldOutput_2024_06_14 as MultiEmailFieldOutput_2024_06_14
+    from .multi_email_field_output_2024_06_14_type import MultiEmailFieldOutput_2024_06_14_type as MultiEmailFieldOutput_2024_06_14_type
     from .multi_select_attribute import MultiSelectAttribute as MultiSelectAttribute
     from .multi_select_attribute_option import MultiSelectAttributeOption as MultiSelectAttributeOption
     from .multi_select_field_input_2024_06_14 import MultiSelectFieldInput_2024_06_14 as MultiSelectFieldInput_2024_06_14
+    from .multi_select_field_input_2024_06_14_type import MultiSelectFieldInput_2024_06_14_type as MultiSelectFieldInput_2024_06_14_type
     from .multi_select_field_output_2024_06_14 import MultiSelectFieldOutput_2024_06_14 as MultiSelectFieldOutput_2024_06_14
+    from .multi_select_field_output_2024_06_14_type import MultiSelectFieldOutput_2024_06_14_type as MultiSelectFieldOutput_2024_06_14_type
     from .name_default_field_input_2024_06_14 import NameDefaultFieldInput_2024_06_14 as NameDefaultFieldInput_2024_06_14
+    from .name_default_field_input_2024_06_14_type import NameDefaultFieldInput_2024_06_14_type as NameDefaultFieldInput_2024_06_14_type
     from .name_default_field_output_2024_06_14 import NameDefaultFieldOutput_2024_06_14 as NameDefaultFieldOutput_2024_06_14
+    from .name_default_field_output_2024_06_14_type import NameDefaultFieldOutput_2024_06_14_type as NameDefaultFieldOutput_2024_06_14_type
     from .notes_default_field_input_2024_06_14 import NotesDefaultFieldInput_2024_06_14 as NotesDefaultFieldInput_2024_06_14
     from .notes_default_field_output_2024_06_14 import NotesDefaultFieldOutput_2024_06_14 as NotesDefaultFieldOutput_2024_06_14
     from .notice_threshold_2024_06_14 import NoticeThreshold_2024_06_14 as NoticeThreshold_2024_06_14
     from .number_attribute import NumberAttribute as NumberAttribute
     from .number_field_input_2024_06_14 import NumberFieldInput_2024_06_14 as NumberFieldInput_2024_06_14
+    from .number_field_input_2024_06_14_type import NumberFieldInput_2024_06_14_type as NumberFieldInput_2024_06_14_type
     from .number_field_output_2024_06_14 import NumberFieldOutput_2024_06_14 as NumberFieldOutput_2024_06_14
+    from .number_field_output_2024_06_14_type import NumberFieldOutput_2024_06_14_type as NumberFieldOutput_2024_06_14_type
     from .o_auth_client_webhook_output_dto import OAuthClientWebhookOutputDto as OAuthClientWebhookOutputDto
     from .o_auth_client_webhook_output_response_dto import OAuthClientWebhookOutputResponseDto as OAuthClientWebhookOutputResponseDto
     from .o_auth_client_webhook_output_response_dto_status import OAuthClientWebhookOutputResponseDto_status as OAuthClientWebhookOutputResponseDto_status
@@ -401,21 +433,31 @@ if TYPE_CHECKING:
     from .organization_membership_output import OrganizationMembershipOutput as OrganizationMembershipOutput
     from .organization_membership_output_role import OrganizationMembershipOutput_role as OrganizationMembershipOutput_role
     from .output_address_location_2024_06_14 import OutputAddressLocation_2024_06_14 as OutputAddressLocation_2024_06_14
+    from .output_address_location_2024_06_14_type import OutputAddressLocation_2024_06_14_type as OutputAddressLocation_2024_06_14_type
     from .output_integration_location_2024_06_14 import OutputIntegrationLocation_2024_06_14 as OutputIntegrationLocation_2024_06_14
     from .output_integration_location_2024_06_14_integration import OutputIntegrationLocation_2024_06_14_integration as OutputIntegrationLocation_2024_06_14_integration
+    from .output_integration_location_2024_06_14_type import OutputIntegrationLocation_2024_06_14_type as OutputIntegrationLocation_2024_06_14_type
     from .output_link_location_2024_06_14 import OutputLinkLocation_2024_06_14 as OutputLinkLocation_2024_06_14
+    from .output_link_location_2024_06_14_type import OutputLinkLocation_2024_06_14_type as OutputLinkLocation_2024_06_14_type
     from .output_organizers_default_app_location_2024_06_14 import OutputOrganizersDefaultAppLocation_2024_06_14 as OutputOrganizersDefaultAppLocation_2024_06_14
+    from .output_organizers_default_app_location_2024_06_14_type import OutputOrganizersDefaultAppLocation_2024_06_14_type as OutputOrganizersDefaultAppLocation_2024_06_14_type
     from .output_phone_location_2024_06_14 import OutputPhoneLocation_2024_06_14 as OutputPhoneLocation_2024_06_14
+    from .output_phone_location_2024_06_14_type import OutputPhoneLocation_2024_06_14_type as OutputPhoneLocation_2024_06_14_type
     from .output_unknown_location_2024_06_14 import OutputUnknownLocation_2024_06_14 as OutputUnknownLocation_2024_06_14
+    from .output_unknown_location_2024_06_14_type import OutputUnknownLocation_2024_06_14_type as OutputUnknownLocation_2024_06_14_type
     from .pagination_meta_dto import PaginationMetaDto as PaginationMetaDto
     from .phone_field_input_2024_06_14 import PhoneFieldInput_2024_06_14 as PhoneFieldInput_2024_06_14
+    from .phone_field_input_2024_06_14_type import PhoneFieldInput_2024_06_14_type as PhoneFieldInput_2024_06_14_type
     from .phone_field_output_2024_06_14 import PhoneFieldOutput_2024_06_14 as PhoneFieldOutput_2024_06_14
+    from .phone_field_output_2024_06_14_type import PhoneFieldOutput_2024_06_14_type as PhoneFieldOutput_2024_06_14_type
     from .platform_o_auth_client_dto import PlatformOAuthClientDto as PlatformOAuthClientDto
     from .platform_o_auth_client_dto_permission import PlatformOAuthClientDto_permission as PlatformOAuthClientDto_permission
     from .primary import Primary as Primary
     from .profile_output import ProfileOutput as ProfileOutput
     from .radio_group_field_input_2024_06_14 import RadioGroupFieldInput_2024_06_14 as RadioGroupFieldInput_2024_06_14
+    from .radio_group_field_input_2024_06_14_type import RadioGroupFieldInput_2024_06_14_type as RadioGroupFieldInput_2024_06_14_type
     from .radio_group_field_output_2024_06_14 import RadioGroupFieldOutput_2024_06_14 as RadioGroupFieldOutput_2024_06_14
+    from .radio_group_field_output_2024_06_14_type import RadioGroupFieldOutput_2024_06_14_type as RadioGroupFieldOutput_2024_06_14_type
     from .range_slots_output_2024_09_04 import RangeSlotsOutput_2024_09_04 as RangeSlotsOutput_2024_09_04
     from .range_window_2024_06_14 import RangeWindow_2024_06_14 as RangeWindow_2024_06_14
     from .range_window_2024_06_14_type import RangeWindow_2024_06_14_type as RangeWindow_2024_06_14_type
@@ -463,7 +505,9 @@ if TYPE_CHECKING:
     from .seated_attendee_language import SeatedAttendee_language as SeatedAttendee_language
     from .seats_2024_06_14 import Seats_2024_06_14 as Seats_2024_06_14
     from .select_field_input_2024_06_14 import SelectFieldInput_2024_06_14 as SelectFieldInput_2024_06_14
+    from .select_field_input_2024_06_14_type import SelectFieldInput_2024_06_14_type as SelectFieldInput_2024_06_14_type
     from .select_field_output_2024_06_14 import SelectFieldOutput_2024_06_14 as SelectFieldOutput_2024_06_14
+    from .select_field_output_2024_06_14_type import SelectFieldOutput_2024_06_14_type as SelectFieldOutput_2024_06_14_type
     from .selected_calendar_output_dto import SelectedCalendarOutputDto as SelectedCalendarOutputDto
     from .selected_calendar_output_response_dto import SelectedCalendarOutputResponseDto as SelectedCalendarOutputResponseDto
     from .selected_calendar_output_response_dto_status import SelectedCalendarOutputResponseDto_status as SelectedCalendarOutputResponseDto_status
@@ -497,10 +541,14 @@ if TYPE_CHECKING:
     from .team_webhooks_output_response_dto import TeamWebhooksOutputResponseDto as TeamWebhooksOutputResponseDto
     from .team_webhooks_output_response_dto_status import TeamWebhooksOutputResponseDto_status as TeamWebhooksOutputResponseDto_status
     from .text_area_field_input_2024_06_14 import TextAreaFieldInput_2024_06_14 as TextAreaFieldInput_2024_06_14
+    from .text_area_field_input_2024_06_14_type import TextAreaFieldInput_2024_06_14_type as TextAreaFieldInput_2024_06_14_type
     from .text_area_field_output_2024_06_14 import TextAreaFieldOutput_2024_06_14 as TextAreaFieldOutput_2024_06_14
+    from .text_area_field_output_2024_06_14_type import TextAreaFieldOutput_2024_06_14_type as TextAreaFieldOutput_2024_06_14_type
     from .text_attribute import TextAttribute as TextAttribute
     from .text_field_input_2024_06_14 import TextFieldInput_2024_06_14 as TextFieldInput_2024_06_14
+    from .text_field_input_2024_06_14_type import TextFieldInput_2024_06_14_type as TextFieldInput_2024_06_14_type
     from .text_field_output_2024_06_14 import TextFieldOutput_2024_06_14 as TextFieldOutput_2024_06_14
+    from .text_field_output_2024_06_14_type import TextFieldOutput_2024_06_14_type as TextFieldOutput_2024_06_14_type
     from .text_workflow_message_dto import TextWorkflowMessageDto as TextWorkflowMessageDto
     from .time_based_private_link_output import TimeBasedPrivateLinkOutput as TimeBasedPrivateLinkOutput
     from .title_default_field_input_2024_06_14 import TitleDefaultFieldInput_2024_06_14 as TitleDefaultFieldInput_2024_06_14
@@ -594,7 +642,9 @@ if TYPE_CHECKING:
     from .update_whats_app_attendee_phone_workflow_step_dto_template import UpdateWhatsAppAttendeePhoneWorkflowStepDto_template as UpdateWhatsAppAttendeePhoneWorkflowStepDto_template
     from .update_workflow_dto import UpdateWorkflowDto as UpdateWorkflowDto
     from .url_field_input_2024_06_14 import UrlFieldInput_2024_06_14 as UrlFieldInput_2024_06_14
+    from .url_field_input_2024_06_14_type import UrlFieldInput_2024_06_14_type as UrlFieldInput_2024_06_14_type
     from .url_field_output_2024_06_14 import UrlFieldOutput_2024_06_14 as UrlFieldOutput_2024_06_14
+    from .url_field_output_2024_06_14_type import UrlFieldOutput_2024_06_14_type as UrlFieldOutput_2024_06_14_type
     from .usage_based_private_link_output import UsageBasedPrivateLinkOutput as UsageBasedPrivateLinkOutput
     from .user_verified_email_output import UserVerifiedEmailOutput as UserVerifiedEmailOutput
     from .user_verified_email_output_status import UserVerifiedEmailOutput_status as UserVerifiedEmailOutput_status
@@ -672,7 +722,9 @@ if TYPE_CHECKING:
 
 _MODULES: dict[str, str] = {
     "AddressFieldInput_2024_06_14": "address_field_input_2024_06_14",
+    "AddressFieldInput_2024_06_14_type": "address_field_input_2024_06_14_type",
     "AddressFieldOutput_2024_06_14": "address_field_output_2024_06_14",
+    "AddressFieldOutput_2024_06_14_type": "address_field_output_2024_06_14_type",
     "ApiKeyOutput": "api_key_output",
     "AssignOptionUserOutput": "assign_option_user_output",
     "AssignOptionUserOutputData": "assign_option_user_output_data",
@@ -696,21 +748,31 @@ _MODULES: dict[str, str] = {
     "BookingAttendee_language": "booking_attendee_language",
     "BookingHost": "booking_host",
     "BookingInputAddressLocation_2024_08_13": "booking_input_address_location_2024_08_13",
+    "BookingInputAddressLocation_2024_08_13_type": "booking_input_address_location_2024_08_13_type",
     "BookingInputAttendeeAddressLocation_2024_08_13": "booking_input_attendee_address_location_2024_08_13",
+    "BookingInputAttendeeAddressLocation_2024_08_13_type": "booking_input_attendee_address_location_2024_08_13_type",
     "BookingInputAttendeeDefinedLocation_2024_08_13": "booking_input_attendee_defined_location_2024_08_13",
+    "BookingInputAttendeeDefinedLocation_2024_08_13_type": "booking_input_attendee_defined_location_2024_08_13_type",
     "BookingInputAttendeePhoneLocation_2024_08_13": "booking_input_attendee_phone_location_2024_08_13",
+    "BookingInputAttendeePhoneLocation_2024_08_13_type": "booking_input_attendee_phone_location_2024_08_13_type",
     "BookingInputIntegrationLocation_2024_08_13": "booking_input_integration_location_2024_08_13",
     "BookingInputIntegrationLocation_2024_08_13_integration": "booking_input_integration_location_2024_08_13_integration",
+    "BookingInputIntegrationLocation_2024_08_13_type": "booking_input_integration_location_2024_08_13_type",
     "BookingInputLinkLocation_2024_08_13": "booking_input_link_location_2024_08_13",
+    "BookingInputLinkLocation_2024_08_13_type": "booking_input_link_location_2024_08_13_type",
     "BookingInputOrganizersDefaultAppLocation_2024_08_13": "booking_input_organizers_default_app_location_2024_08_13",
+    "BookingInputOrganizersDefaultAppLocation_2024_08_13_type": "booking_input_organizers_default_app_location_2024_08_13_type",
     "BookingInputPhoneLocation_2024_08_13": "booking_input_phone_location_2024_08_13",
+    "BookingInputPhoneLocation_2024_08_13_type": "booking_input_phone_location_2024_08_13_type",
     "BookingOutput_2024_08_13": "booking_output_2024_08_13",
     "BookingOutput_2024_08_13_status": "booking_output_2024_08_13_status",
     "BookingReference": "booking_reference",
     "BookingReferencesOutput_2024_08_13": "booking_references_output_2024_08_13",
     "BookingReferencesOutput_2024_08_13_status": "booking_references_output_2024_08_13_status",
     "BooleanFieldInput_2024_06_14": "boolean_field_input_2024_06_14",
+    "BooleanFieldInput_2024_06_14_type": "boolean_field_input_2024_06_14_type",
     "BooleanFieldOutput_2024_06_14": "boolean_field_output_2024_06_14",
+    "BooleanFieldOutput_2024_06_14_type": "boolean_field_output_2024_06_14_type",
     "BusinessDaysWindow_2024_06_14": "business_days_window_2024_06_14",
     "BusinessDaysWindow_2024_06_14_type": "business_days_window_2024_06_14_type",
     "BusyTimesOutput": "busy_times_output",
@@ -740,7 +802,9 @@ _MODULES: dict[str, str] = {
     "CancelBookingOutput_2024_08_13_status": "cancel_booking_output_2024_08_13_status",
     "CancelSeatedBookingInput_2024_08_13": "cancel_seated_booking_input_2024_08_13",
     "CheckboxGroupFieldInput_2024_06_14": "checkbox_group_field_input_2024_06_14",
+    "CheckboxGroupFieldInput_2024_06_14_type": "checkbox_group_field_input_2024_06_14_type",
     "CheckboxGroupFieldOutput_2024_06_14": "checkbox_group_field_output_2024_06_14",
+    "CheckboxGroupFieldOutput_2024_06_14_type": "checkbox_group_field_output_2024_06_14_type",
     "ConferencingAppOutputResponseDto": "conferencing_app_output_response_dto",
     "ConferencingAppOutputResponseDto_status": "conferencing_app_output_response_dto_status",
     "ConferencingAppsOutputDto": "conferencing_apps_output_dto",
@@ -870,7 +934,9 @@ _MODULES: dict[str, str] = {
     "DisconnectConferencingAppOutputResponseDto": "disconnect_conferencing_app_output_response_dto",
     "DisconnectConferencingAppOutputResponseDto_status": "disconnect_conferencing_app_output_response_dto_status",
     "EmailDefaultFieldInput_2024_06_14": "email_default_field_input_2024_06_14",
+    "EmailDefaultFieldInput_2024_06_14_type": "email_default_field_input_2024_06_14_type",
     "EmailDefaultFieldOutput_2024_06_14": "email_default_field_output_2024_06_14",
+    "EmailDefaultFieldOutput_2024_06_14_type": "email_default_field_output_2024_06_14_type",
     "EventType": "event_type",
     "EventTypeColor_2024_06_14": "event_type_color_2024_06_14",
     "EventTypeOutput_2024_06_14": "event_type_output_2024_06_14",
@@ -974,14 +1040,22 @@ _MODULES: dict[str, str] = {
     "Host_priority": "host_priority",
     "HtmlWorkflowMessageDto": "html_workflow_message_dto",
     "InputAddressLocation_2024_06_14": "input_address_location_2024_06_14",
+    "InputAddressLocation_2024_06_14_type": "input_address_location_2024_06_14_type",
     "InputAttendeeAddressLocation_2024_06_14": "input_attendee_address_location_2024_06_14",
+    "InputAttendeeAddressLocation_2024_06_14_type": "input_attendee_address_location_2024_06_14_type",
     "InputAttendeeDefinedLocation_2024_06_14": "input_attendee_defined_location_2024_06_14",
+    "InputAttendeeDefinedLocation_2024_06_14_type": "input_attendee_defined_location_2024_06_14_type",
     "InputAttendeePhoneLocation_2024_06_14": "input_attendee_phone_location_2024_06_14",
+    "InputAttendeePhoneLocation_2024_06_14_type": "input_attendee_phone_location_2024_06_14_type",
     "InputIntegrationLocation_2024_06_14": "input_integration_location_2024_06_14",
     "InputIntegrationLocation_2024_06_14_integration": "input_integration_location_2024_06_14_integration",
+    "InputIntegrationLocation_2024_06_14_type": "input_integration_location_2024_06_14_type",
     "InputLinkLocation_2024_06_14": "input_link_location_2024_06_14",
+    "InputLinkLocation_2024_06_14_type": "input_link_location_2024_06_14_type",
     "InputOrganizersDefaultApp_2024_06_14": "input_organizers_default_app_2024_06_14",
+    "InputOrganizersDefaultApp_2024_06_14_type": "input_organizers_default_app_2024_06_14_type",
     "InputPhoneLocation_2024_06_14": "input_phone_location_2024_06_14",
+    "InputPhoneLocation_2024_06_14_type": "input_phone_location_2024_06_14_type",
     "Integration": "integration",
     "InviteDataDto": "invite_data_dto",
     "KeysDto": "keys_dto",
@@ -1002,19 +1076,27 @@ _MODULES: dict[str, str] = {
     "MembershipUserOutputDto": "membership_user_output_dto",
     "MicrosoftServiceAccountKeyInput": "microsoft_service_account_key_input",
     "MultiEmailFieldInput_2024_06_14": "multi_email_field_input_2024_06_14",
+    "MultiEmailFieldInput_2024_06_14_type": "multi_email_field_input_2024_06_14_type",
     "MultiEmailFieldOutput_2024_06_14": "multi_email_field_output_2024_06_14",
+    "MultiEmailFieldOutput_2024_06_14_type": "multi_email_field_output_2024_06_14_type",
     "MultiSelectAttribute": "multi_select_attribute",
     "MultiSelectAttributeOption": "multi_select_attribute_option",
     "MultiSelectFieldInput_2024_06_14": "multi_select_field_input_2024_06_14",
+    "MultiSelectFieldInput_2024_06_14_type": "multi_select_field_input_2024_06_14_type",
     "MultiSelectFieldOutput_2024_06_14": "multi_select_field_output_2024_06_14",
+    "MultiSelectFieldOutput_2024_06_14_type": "multi_select_field_output_2024_06_14_type",
     "NameDefaultFieldInput_2024_06_14": "name_default_field_input_2024_06_14",
+    "NameDefaultFieldInput_2024_06_14_type": "name_default_field_input_2024_06_14_type",
     "NameDefaultFieldOutput_2024_06_14": "name_default_field_output_2024_06_14",
+    "NameDefaultFieldOutput_2024_06_14_type": "name_default_field_output_2024_06_14_type",
     "NotesDefaultFieldInput_2024_06_14": "notes_default_field_input_2024_06_14",
     "NotesDefaultFieldOutput_2024_06_14": "notes_default_field_output_2024_06_14",
     "NoticeThreshold_2024_06_14": "notice_threshold_2024_06_14",
     "NumberAttribute": "number_attribute",
     "NumberFieldInput_2024_06_14": "number_field_input_2024_06_14",
+    "NumberFieldInput_2024_06_14_type": "number_field_input_2024_06_14_type",
     "NumberFieldOutput_2024_06_14": "number_field_output_2024_06_14",
+    "NumberFieldOutput_2024_06_14_type": "number_field_output_2024_06_14_type",
     "OAuthClientWebhookOutputDto": "o_auth_client_webhook_output_dto",
     "OAuthClientWebhookOutputResponseDto": "o_auth_client_webhook_output_response_dto",
     "OAuthClientWebhookOutputResponseDto_status": "o_auth_client_webhook_output_response_dto_status",
@@ -1059,21 +1141,31 @@ _MODULES: dict[str, str] = {
     "OrganizationMembershipOutput": "organization_membership_output",
     "OrganizationMembershipOutput_role": "organization_membership_output_role",
     "OutputAddressLocation_2024_06_14": "output_address_location_2024_06_14",
+    "OutputAddressLocation_2024_06_14_type": "output_address_location_2024_06_14_type",
     "OutputIntegrationLocation_2024_06_14": "output_integration_location_2024_06_14",
     "OutputIntegrationLocation_2024_06_14_integration": "output_integration_location_2024_06_14_integration",
+    "OutputIntegrationLocation_2024_06_14_type": "output_integration_location_2024_06_14_type",
     "OutputLinkLocation_2024_06_14": "output_link_location_2024_06_14",
+    "OutputLinkLocation_2024_06_14_type": "output_link_location_2024_06_14_type",
     "OutputOrganizersDefaultAppLocation_2024_06_14": "output_organizers_default_app_location_2024_06_14",
+    "OutputOrganizersDefaultAppLocation_2024_06_14_type": "output_organizers_default_app_location_2024_06_14_type",
     "OutputPhoneLocation_2024_06_14": "output_phone_location_2024_06_14",
+    "OutputPhoneLocation_2024_06_14_type": "output_phone_location_2024_06_14_type",
     "OutputUnknownLocation_2024_06_14": "output_unknown_location_2024_06_14",
+    "OutputUnknownLocation_2024_06_14_type": "output_unknown_location_2024_06_14_type",
     "PaginationMetaDto": "pagination_meta_dto",
     "PhoneFieldInput_2024_06_14": "phone_field_input_2024_06_14",
+    "PhoneFieldInput_2024_06_14_type": "phone_field_input_2024_06_14_type",
     "PhoneFieldOutput_2024_06_14": "phone_field_output_2024_06_14",
+    "PhoneFieldOutput_2024_06_14_type": "phone_field_output_2024_06_14_type",
     "PlatformOAuthClientDto": "platform_o_auth_client_dto",
     "PlatformOAuthClientDto_permission": "platform_o_auth_client_dto_permission",
     "Primary": "primary",
     "ProfileOutput": "profile_output",
     "RadioGroupFieldInput_2024_06_14": "radio_group_field_input_2024_06_14",
+    "RadioGroupFieldInput_2024_06_14_type": "radio_group_field_input_2024_06_14_type",
     "RadioGroupFieldOutput_2024_06_14": "radio_group_field_output_2024_06_14",
+    "RadioGroupFieldOutput_2024_06_14_type": "radio_group_field_output_2024_06_14_type",
     "RangeSlotsOutput_2024_09_04": "range_slots_output_2024_09_04",
     "RangeWindow_2024_06_14": "range_window_2024_06_14",
     "RangeWindow_2024_06_14_type": "range_window_2024_06_14_type",
@@ -1121,7 +1213,9 @@ _MODULES: dict[str, str] = {
     "SeatedAttendee_language": "seated_attendee_language",
     "Seats_2024_06_14": "seats_2024_06_14",
     "SelectFieldInput_2024_06_14": "select_field_input_2024_06_14",
+    "SelectFieldInput_2024_06_14_type": "select_field_input_2024_06_14_type",
     "SelectFieldOutput_2024_06_14": "select_field_output_2024_06_14",
+    "SelectFieldOutput_2024_06_14_type": "select_field_output_2024_06_14_type",
     "SelectedCalendarOutputDto": "selected_calendar_output_dto",
     "SelectedCalendarOutputResponseDto": "selected_calendar_output_response_dto",
     "SelectedCalendarOutputResponseDto_status": "selected_calendar_output_response_dto_status",
@@ -1155,10 +1249,14 @@ _MODULES: dict[str, str] = {
     "TeamWebhooksOutputResponseDto": "team_webhooks_output_response_dto",
     "TeamWebhooksOutputResponseDto_status": "team_webhooks_output_response_dto_status",
     "TextAreaFieldInput_2024_06_14": "text_area_field_input_2024_06_14",
+    "TextAreaFieldInput_2024_06_14_type": "text_area_field_input_2024_06_14_type",
     "TextAreaFieldOutput_2024_06_14": "text_area_field_output_2024_06_14",
+    "TextAreaFieldOutput_2024_06_14_type": "text_area_field_output_2024_06_14_type",
     "TextAttribute": "text_attribute",
     "TextFieldInput_2024_06_14": "text_field_input_2024_06_14",
+    "TextFieldInput_2024_06_14_type": "text_field_input_2024_06_14_type",
     "TextFieldOutput_2024_06_14": "text_field_output_2024_06_14",
+    "TextFieldOutput_2024_06_14_type": "text_field_output_2024_06_14_type",
     "TextWorkflowMessageDto": "text_workflow_message_dto",
     "TimeBasedPrivateLinkOutput": "time_based_private_link_output",
     "TitleDefaultFieldInput_2024_06_14": "title_default_field_input_2024_06_14",
@@ -1252,7 +1350,9 @@ _MODULES: dict[str, str] = {
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto_template": "update_whats_app_attendee_phone_workflow_step_dto_template",
     "UpdateWorkflowDto": "update_workflow_dto",
     "UrlFieldInput_2024_06_14": "url_field_input_2024_06_14",
+    "UrlFieldInput_2024_06_14_type": "url_field_input_2024_06_14_type",
     "UrlFieldOutput_2024_06_14": "url_field_output_2024_06_14",
+    "UrlFieldOutput_2024_06_14_type": "url_field_output_2024_06_14_type",
     "UsageBasedPrivateLinkOutput": "usage_based_private_link_output",
     "UserVerifiedEmailOutput": "user_verified_email_output",
     "UserVerifiedEmailOutput_status": "user_verified_email_output_status",
@@ -1332,7 +1432,9 @@ _MODULES: dict[str, str] = {
 #: JSON schema reference of each class (component schemas and inline schemas of operations)
 SCHEMA_REFS: dict[str, str] = {
     "AddressFieldInput_2024_06_14": "#/components/schemas/AddressFieldInput_2024_06_14",
+    "AddressFieldInput_2024_06_14_type": "#/components/schemas/AddressFieldInput_2024_06_14/type",
     "AddressFieldOutput_2024_06_14": "#/components/schemas/AddressFieldOutput_2024_06_14",
+    "AddressFieldOutput_2024_06_14_type": "#/components/schemas/AddressFieldOutput_2024_06_14/type",
     "ApiKeyOutput": "#/components/schemas/ApiKeyOutput",
     "AssignOptionUserOutput": "#/components/schemas/AssignOptionUserOutput",
     "AssignOptionUserOutputData": "#/components/schemas/AssignOptionUserOutputData",
@@ -1356,21 +1458,31 @@ SCHEMA_REFS: dict[str, str] = {
     "BookingAttendee_language": "#/components/schemas/BookingAttendee/language",
     "BookingHost": "#/components/schemas/BookingHost",
     "BookingInputAddressLocation_2024_08_13": "#/components/schemas/BookingInputAddressLocation_2024_08_13",
+    "BookingInputAddressLocation_2024_08_13_type": "#/components/schemas/BookingInputAddressLocation_2024_08_13/type",
     "BookingInputAttendeeAddressLocation_2024_08_13": "#/components/schemas/BookingInputAttendeeAddressLocation_2024_08_13",
+    "BookingInputAttendeeAddressLocation_2024_08_13_type": "#/components/schemas/BookingInputAttendeeAddressLocation_2024_08_13/type",
     "BookingInputAttendeeDefinedLocation_2024_08_13": "#/components/schemas/BookingInputAttendeeDefinedLocation_2024_08_13",
+    "BookingInputAttendeeDefinedLocation_2024_08_13_type": "#/components/schemas/BookingInputAttendeeDefinedLocation_2024_08_13/type",
     "BookingInputAttendeePhoneLocation_2024_08_13": "#/components/schemas/BookingInputAttendeePhoneLocation_2024_08_13",
+    "BookingInputAttendeePhoneLocation_2024_08_13_type": "#/components/schemas/BookingInputAttendeePhoneLocation_2024_08_13/type",
     "BookingInputIntegrationLocation_2024_08_13": "#/components/schemas/BookingInputIntegrationLocation_2024_08_13",
     "BookingInputIntegrationLocation_2024_08_13_integration": "#/components/schemas/BookingInputIntegrationLocation_2024_08_13/integration",
+    "BookingInputIntegrationLocation_2024_08_13_type": "#/components/schemas/BookingInputIntegrationLocation_2024_08_13/type",
     "BookingInputLinkLocation_2024_08_13": "#/components/schemas/BookingInputLinkLocation_2024_08_13",
+    "BookingInputLinkLocation_2024_08_13_type": "#/components/schemas/BookingInputLinkLocation_2024_08_13/type",
     "BookingInputOrganizersDefaultAppLocation_2024_08_13": "#/components/schemas/BookingInputOrganizersDefaultAppLocation_2024_08_13",
+    "BookingInputOrganizersDefaultAppLocation_2024_08_13_type": "#/components/schemas/BookingInputOrganizersDefaultAppLocation_2024_08_13/type",
     "BookingInputPhoneLocation_2024_08_13": "#/components/schemas/BookingInputPhoneLocation_2024_08_13",
+    "BookingInputPhoneLocation_2024_08_13_type": "#/components/schemas/BookingInputPhoneLocation_2024_08_13/type",
     "BookingOutput_2024_08_13": "#/components/schemas/BookingOutput_2024_08_13",
     "BookingOutput_2024_08_13_status": "#/components/schemas/BookingOutput_2024_08_13/status",
     "BookingReference": "#/components/schemas/BookingReference",
     "BookingReferencesOutput_2024_08_13": "#/components/schemas/BookingReferencesOutput_2024_08_13",
     "BookingReferencesOutput_2024_08_13_status": "#/components/schemas/BookingReferencesOutput_2024_08_13/status",
     "BooleanFieldInput_2024_06_14": "#/components/schemas/BooleanFieldInput_2024_06_14",
+    "BooleanFieldInput_2024_06_14_type": "#/components/schemas/BooleanFieldInput_2024_06_14/type",
     "BooleanFieldOutput_2024_06_14": "#/components/schemas/BooleanFieldOutput_2024_06_14",
+    "BooleanFieldOutput_2024_06_14_type": "#/components/schemas/BooleanFieldOutput_2024_06_14/type",
     "BusinessDaysWindow_2024_06_14": "#/components/schemas/BusinessDaysWindow_2024_06_14",
     "BusinessDaysWindow_2024_06_14_type": "#/components/schemas/BusinessDaysWindow_2024_06_14/type",
     "BusyTimesOutput": "#/components/schemas/BusyTimesOutput",
@@ -1400,7 +1512,9 @@ SCHEMA_REFS: dict[str, str] = {
     "CancelBookingOutput_2024_08_13_status": "#/components/schemas/CancelBookingOutput_2024_08_13/status",
     "CancelSeatedBookingInput_2024_08_13": "#/components/schemas/CancelSeatedBookingInput_2024_08_13",
     "CheckboxGroupFieldInput_2024_06_14": "#/components/schemas/CheckboxGroupFieldInput_2024_06_14",
+    "CheckboxGroupFieldInput_2024_06_14_type": "#/components/schemas/CheckboxGroupFieldInput_2024_06_14/type",
     "CheckboxGroupFieldOutput_2024_06_14": "#/components/schemas/CheckboxGroupFieldOutput_2024_06_14",
+    "CheckboxGroupFieldOutput_2024_06_14_type": "#/components/schemas/CheckboxGroupFieldOutput_2024_06_14/type",
     "ConferencingAppOutputResponseDto": "#/components/schemas/ConferencingAppOutputResponseDto",
     "ConferencingAppOutputResponseDto_status": "#/components/schemas/ConferencingAppOutputResponseDto/status",
     "ConferencingAppsOutputDto": "#/components/schemas/ConferencingAppsOutputDto",
@@ -1530,7 +1644,9 @@ SCHEMA_REFS: dict[str, str] = {
     "DisconnectConferencingAppOutputResponseDto": "#/components/schemas/DisconnectConferencingAppOutputResponseDto",
     "DisconnectConferencingAppOutputResponseDto_status": "#/components/schemas/DisconnectConferencingAppOutputResponseDto/status",
     "EmailDefaultFieldInput_2024_06_14": "#/components/schemas/EmailDefaultFieldInput_2024_06_14",
+    "EmailDefaultFieldInput_2024_06_14_type": "#/components/schemas/EmailDefaultFieldInput_2024_06_14/type",
     "EmailDefaultFieldOutput_2024_06_14": "#/components/schemas/EmailDefaultFieldOutput_2024_06_14",
+    "EmailDefaultFieldOutput_2024_06_14_type": "#/components/schemas/EmailDefaultFieldOutput_2024_06_14/type",
     "EventType": "#/components/schemas/EventType",
     "EventTypeColor_2024_06_14": "#/components/schemas/EventTypeColor_2024_06_14",
     "EventTypeOutput_2024_06_14": "#/components/schemas/EventTypeOutput_2024_06_14",
@@ -1634,14 +1750,22 @@ SCHEMA_REFS: dict[str, str] = {
     "Host_priority": "#/components/schemas/Host/priority",
     "HtmlWorkflowMessageDto": "#/components/schemas/HtmlWorkflowMessageDto",
     "InputAddressLocation_2024_06_14": "#/components/schemas/InputAddressLocation_2024_06_14",
+    "InputAddressLocation_2024_06_14_type": "#/components/schemas/InputAddressLocation_2024_06_14/type",
     "InputAttendeeAddressLocation_2024_06_14": "#/components/schemas/InputAttendeeAddressLocation_2024_06_14",
+    "InputAttendeeAddressLocation_2024_06_14_type": "#/components/schemas/InputAttendeeAddressLocation_2024_06_14/type",
     "InputAttendeeDefinedLocation_2024_06_14": "#/components/schemas/InputAttendeeDefinedLocation_2024_06_14",
+    "InputAttendeeDefinedLocation_2024_06_14_type": "#/components/schemas/InputAttendeeDefinedLocation_2024_06_14/type",
     "InputAttendeePhoneLocation_2024_06_14": "#/components/schemas/InputAttendeePhoneLocation_2024_06_14",
+    "InputAttendeePhoneLocation_2024_06_14_type": "#/components/schemas/InputAttendeePhoneLocation_2024_06_14/type",
     "InputIntegrationLocation_2024_06_14": "#/components/schemas/InputIntegrationLocation_2024_06_14",
     "InputIntegrationLocation_2024_06_14_integration": "#/components/schemas/InputIntegrationLocation_2024_06_14/integration",
+    "InputIntegrationLocation_2024_06_14_type": "#/components/schemas/InputIntegrationLocation_2024_06_14/type",
     "InputLinkLocation_2024_06_14": "#/components/schemas/InputLinkLocation_2024_06_14",
+    "InputLinkLocation_2024_06_14_type": "#/components/schemas/InputLinkLocation_2024_06_14/type",
     "InputOrganizersDefaultApp_2024_06_14": "#/components/schemas/InputOrganizersDefaultApp_2024_06_14",
+    "InputOrganizersDefaultApp_2024_06_14_type": "#/components/schemas/InputOrganizersDefaultApp_2024_06_14/type",
     "InputPhoneLocation_2024_06_14": "#/components/schemas/InputPhoneLocation_2024_06_14",
+    "InputPhoneLocation_2024_06_14_type": "#/components/schemas/InputPhoneLocation_2024_06_14/type",
     "Integration": "#/components/schemas/Integration",
     "InviteDataDto": "#/components/schemas/InviteDataDto",
     "KeysDto": "#/components/schemas/KeysDto",
@@ -1662,19 +1786,27 @@ SCHEMA_REFS: dict[str, str] = {
     "MembershipUserOutputDto": "#/components/schemas/MembershipUserOutputDto",
     "MicrosoftServiceAccountKeyInput": "#/components/schemas/MicrosoftServiceAccountKeyInput",
     "MultiEmailFieldInput_2024_06_14": "#/components/schemas/MultiEmailFieldInput_2024_06_14",
+    "MultiEmailFieldInput_2024_06_14_type": "#/components/schemas/MultiEmailFieldInput_2024_06_14/type",
     "MultiEmailFieldOutput_2024_06_14": "#/components/schemas/MultiEmailFieldOutput_2024_06_14",
+    "MultiEmailFieldOutput_2024_06_14_type": "#/components/schemas/MultiEmailFieldOutput_2024_06_14/type",
     "MultiSelectAttribute": "#/components/schemas/MultiSelectAttribute",
     "MultiSelectAttributeOption": "#/components/schemas/MultiSelectAttributeOption",
     "MultiSelectFieldInput_2024_06_14": "#/components/schemas/MultiSelectFieldInput_2024_06_14",
+    "MultiSelectFieldInput_2024_06_14_type": "#/components/schemas/MultiSelectFieldInput_2024_06_14/type",
     "MultiSelectFieldOutput_2024_06_14": "#/components/schemas/MultiSelectFieldOutput_2024_06_14",
+    "MultiSelectFieldOutput_2024_06_14_type": "#/components/schemas/MultiSelectFieldOutput_2024_06_14/type",
     "NameDefaultFieldInput_2024_06_14": "#/components/schemas/NameDefaultFieldInput_2024_06_14",
+    "NameDefaultFieldInput_2024_06_14_type": "#/components/schemas/NameDefaultFieldInput_2024_06_14/type",
     "NameDefaultFieldOutput_2024_06_14": "#/components/schemas/NameDefaultFieldOutput_2024_06_14",
+    "NameDefaultFieldOutput_2024_06_14_type": "#/components/schemas/NameDefaultFieldOutput_2024_06_14/type",
     "NotesDefaultFieldInput_2024_06_14": "#/components/schemas/NotesDefaultFieldInput_2024_06_14",
     "NotesDefaultFieldOutput_2024_06_14": "#/components/schemas/NotesDefaultFieldOutput_2024_06_14",
     "NoticeThreshold_2024_06_14": "#/components/schemas/NoticeThreshold_2024_06_14",
     "NumberAttribute": "#/components/schemas/NumberAttribute",
     "NumberFieldInput_2024_06_14": "#/components/schemas/NumberFieldInput_2024_06_14",
+    "NumberFieldInput_2024_06_14_type": "#/components/schemas/NumberFieldInput_2024_06_14/type",
     "NumberFieldOutput_2024_06_14": "#/components/schemas/NumberFieldOutput_2024_06_14",
+    "NumberFieldOutput_2024_06_14_type": "#/components/schemas/NumberFieldOutput_2024_06_14/type",
     "OAuthClientWebhookOutputDto": "#/components/schemas/OAuthClientWebhookOutputDto",
     "OAuthClientWebhookOutputResponseDto": "#/components/schemas/OAuthClientWebhookOutputResponseDto",
     "OAuthClientWebhookOutputResponseDto_status": "#/components/schemas/OAuthClientWebhookOutputResponseDto/status",
@@ -1719,21 +1851,31 @@ SCHEMA_REFS: dict[str, str] = {
     "OrganizationMembershipOutput": "#/components/schemas/OrganizationMembershipOutput",
     "OrganizationMembershipOutput_role": "#/components/schemas/OrganizationMembershipOutput/role",
     "OutputAddressLocation_2024_06_14": "#/components/schemas/OutputAddressLocation_2024_06_14",
+    "OutputAddressLocation_2024_06_14_type": "#/components/schemas/OutputAddressLocation_2024_06_14/type",
     "OutputIntegrationLocation_2024_06_14": "#/components/schemas/OutputIntegrationLocation_2024_06_14",
     "OutputIntegrationLocation_2024_06_14_integration": "#/components/schemas/OutputIntegrationLocation_2024_06_14/integration",
+    "OutputIntegrationLocation_2024_06_14_type": "#/components/schemas/OutputIntegrationLocation_2024_06_14/type",
     "OutputLinkLocation_2024_06_14": "#/components/schemas/OutputLinkLocation_2024_06_14",
+    "OutputLinkLocation_2024_06_14_type": "#/components/schemas/OutputLinkLocation_2024_06_14/type",
     "OutputOrganizersDefaultAppLocation_2024_06_14": "#/components/schemas/OutputOrganizersDefaultAppLocation_2024_06_14",
+    "OutputOrganizersDefaultAppLocation_2024_06_14_type": "#/components/schemas/OutputOrganizersDefaultAppLocation_2024_06_14/type",
     "OutputPhoneLocation_2024_06_14": "#/components/schemas/OutputPhoneLocation_2024_06_14",
+    "OutputPhoneLocation_2024_06_14_type": "#/components/schemas/OutputPhoneLocation_2024_06_14/type",
     "OutputUnknownLocation_2024_06_14": "#/components/schemas/OutputUnknownLocation_2024_06_14",
+    "OutputUnknownLocation_2024_06_14_type": "#/components/schemas/OutputUnknownLocation_2024_06_14/type",
     "PaginationMetaDto": "#/components/schemas/PaginationMetaDto",
     "PhoneFieldInput_2024_06_14": "#/components/schemas/PhoneFieldInput_2024_06_14",
+    "PhoneFieldInput_2024_06_14_type": "#/components/schemas/PhoneFieldInput_2024_06_14/type",
     "PhoneFieldOutput_2024_06_14": "#/components/schemas/PhoneFieldOutput_2024_06_14",
+    "PhoneFieldOutput_2024_06_14_type": "#/components/schemas/PhoneFieldOutput_2024_06_14/type",
     "PlatformOAuthClientDto": "#/components/schemas/PlatformOAuthClientDto",
     "PlatformOAuthClientDto_permission": "#/components/schemas/PlatformOAuthClientDto/permissions/0",
     "Primary": "#/components/schemas/Primary",
     "ProfileOutput": "#/components/schemas/ProfileOutput",
     "RadioGroupFieldInput_2024_06_14": "#/components/schemas/RadioGroupFieldInput_2024_06_14",
+    "RadioGroupFieldInput_2024_06_14_type": "#/components/schemas/RadioGroupFieldInput_2024_06_14/type",
     "RadioGroupFieldOutput_2024_06_14": "#/components/schemas/RadioGroupFieldOutput_2024_06_14",
+    "RadioGroupFieldOutput_2024_06_14_type": "#/components/schemas/RadioGroupFieldOutput_2024_06_14/type",
     "RangeSlotsOutput_2024_09_04": "#/components/schemas/RangeSlotsOutput_2024_09_04",
     "RangeWindow_2024_06_14": "#/components/schemas/RangeWindow_2024_06_14",
     "RangeWindow_2024_06_14_type": "#/components/schemas/RangeWindow_2024_06_14/type",
@@ -1781,7 +1923,9 @@ SCHEMA_REFS: dict[str, str] = {
     "SeatedAttendee_language": "#/components/schemas/SeatedAttendee/language",
     "Seats_2024_06_14": "#/components/schemas/Seats_2024_06_14",
     "SelectFieldInput_2024_06_14": "#/components/schemas/SelectFieldInput_2024_06_14",
+    "SelectFieldInput_2024_06_14_type": "#/components/schemas/SelectFieldInput_2024_06_14/type",
     "SelectFieldOutput_2024_06_14": "#/components/schemas/SelectFieldOutput_2024_06_14",
+    "SelectFieldOutput_2024_06_14_type": "#/components/schemas/SelectFieldOutput_2024_06_14/type",
     "SelectedCalendarOutputDto": "#/components/schemas/SelectedCalendarOutputDto",
     "SelectedCalendarOutputResponseDto": "#/components/schemas/SelectedCalendarOutputResponseDto",
     "SelectedCalendarOutputResponseDto_status": "#/components/schemas/SelectedCalendarOutputResponseDto/status",
@@ -1815,10 +1959,14 @@ SCHEMA_REFS: dict[str, str] = {
     "TeamWebhooksOutputResponseDto": "#/components/schemas/TeamWebhooksOutputResponseDto",
     "TeamWebhooksOutputResponseDto_status": "#/components/schemas/TeamWebhooksOutputResponseDto/status",
     "TextAreaFieldInput_2024_06_14": "#/components/schemas/TextAreaFieldInput_2024_06_14",
+    "TextAreaFieldInput_2024_06_14_type": "#/components/schemas/TextAreaFieldInput_2024_06_14/type",
     "TextAreaFieldOutput_2024_06_14": "#/components/schemas/TextAreaFieldOutput_2024_06_14",
+    "TextAreaFieldOutput_2024_06_14_type": "#/components/schemas/TextAreaFieldOutput_2024_06_14/type",
     "TextAttribute": "#/components/schemas/TextAttribute",
     "TextFieldInput_2024_06_14": "#/components/schemas/TextFieldInput_2024_06_14",
+    "TextFieldInput_2024_06_14_type": "#/components/schemas/TextFieldInput_2024_06_14/type",
     "TextFieldOutput_2024_06_14": "#/components/schemas/TextFieldOutput_2024_06_14",
+    "TextFieldOutput_2024_06_14_type": "#/components/schemas/TextFieldOutput_2024_06_14/type",
     "TextWorkflowMessageDto": "#/components/schemas/TextWorkflowMessageDto",
     "TimeBasedPrivateLinkOutput": "#/components/schemas/TimeBasedPrivateLinkOutput",
     "TitleDefaultFieldInput_2024_06_14": "#/components/schemas/TitleDefaultFieldInput_2024_06_14",
@@ -1912,7 +2060,9 @@ SCHEMA_REFS: dict[str, str] = {
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto_template": "#/components/schemas/UpdateWhatsAppAttendeePhoneWorkflowStepDto/template",
     "UpdateWorkflowDto": "#/components/schemas/UpdateWorkflowDto",
     "UrlFieldInput_2024_06_14": "#/components/schemas/UrlFieldInput_2024_06_14",
+    "UrlFieldInput_2024_06_14_type": "#/components/schemas/UrlFieldInput_2024_06_14/type",
     "UrlFieldOutput_2024_06_14": "#/components/schemas/UrlFieldOutput_2024_06_14",
+    "UrlFieldOutput_2024_06_14_type": "#/components/schemas/UrlFieldOutput_2024_06_14/type",
     "UsageBasedPrivateLinkOutput": "#/components/schemas/UsageBasedPrivateLinkOutput",
     "UserVerifiedEmailOutput": "#/components/schemas/UserVerifiedEmailOutput",
     "UserVerifiedEmailOutput_status": "#/components/schemas/UserVerifiedEmailOutput/status",
@@ -1934,7 +2084,7 @@ SCHEMA_REFS: dict[str, str] = {
     "V2CalendarsCalendarConnectGetResponse": "#/paths/v2/calendars/{calendar}/connect/get/responses/200/application/json",
     "V2CalendarsIcsFeedCheckGetResponse": "#/paths/v2/calendars/ics-feed/check/get/responses/200/application/json",
     "V2SlotsGetResponse": "#/paths/v2/slots/get/responses/200/application/json",
-    "V2SlotsGetResponse_datum": "#/paths/v2/slots/get/responses/200/application/json/data/1/0",
+    "V2SlotsGetResponse_datum": "#/paths/v2/slots/get/responses/200/application/json/data/0",
     "V2SlotsGetResponse_status": "#/paths/v2/slots/get/responses/200/application/json/status",
     "V2SlotsReservationsUidDeleteResponse": "#/paths/v2/slots/reservations/{uid}/delete/responses/200/application/json",
     "ValidateBookingLocation_2024_08_13": "#/components/schemas/ValidateBookingLocation_2024_08_13",
@@ -1991,7 +2141,9 @@ SCHEMA_REFS: dict[str, str] = {
 
 __all__ = [
     "AddressFieldInput_2024_06_14",
+    "AddressFieldInput_2024_06_14_type",
     "AddressFieldOutput_2024_06_14",
+    "AddressFieldOutput_2024_06_14_type",
     "ApiKeyOutput",
     "AssignOptionUserOutput",
     "AssignOptionUserOutputData",
@@ -2015,21 +2167,31 @@ __all__ = [
     "BookingAttendee_language",
     "BookingHost",
     "BookingInputAddressLocation_2024_08_13",
+    "BookingInputAddressLocation_2024_08_13_type",
     "BookingInputAttendeeAddressLocation_2024_08_13",
+    "BookingInputAttendeeAddressLocation_2024_08_13_type",
     "BookingInputAttendeeDefinedLocation_2024_08_13",
+    "BookingInputAttendeeDefinedLocation_2024_08_13_type",
     "BookingInputAttendeePhoneLocation_2024_08_13",
+    "BookingInputAttendeePhoneLocation_2024_08_13_type",
     "BookingInputIntegrationLocation_2024_08_13",
     "BookingInputIntegrationLocation_2024_08_13_integration",
+    "BookingInputIntegrationLocation_2024_08_13_type",
     "BookingInputLinkLocation_2024_08_13",
+    "BookingInputLinkLocation_2024_08_13_type",
     "BookingInputOrganizersDefaultAppLocation_2024_08_13",
+    "BookingInputOrganizersDefaultAppLocation_2024_08_13_type",
     "BookingInputPhoneLocation_2024_08_13",
+    "BookingInputPhoneLocation_2024_08_13_type",
     "BookingOutput_2024_08_13",
     "BookingOutput_2024_08_13_status",
     "BookingReference",
     "BookingReferencesOutput_2024_08_13",
     "BookingReferencesOutput_2024_08_13_status",
     "BooleanFieldInput_2024_06_14",
+    "BooleanFieldInput_2024_06_14_type",
     "BooleanFieldOutput_2024_06_14",
+    "BooleanFieldOutput_2024_06_14_type",
     "BusinessDaysWindow_2024_06_14",
     "BusinessDaysWindow_2024_06_14_type",
     "BusyTimesOutput",
@@ -2059,7 +2221,9 @@ __all__ = [
     "CancelBookingOutput_2024_08_13_status",
     "CancelSeatedBookingInput_2024_08_13",
     "CheckboxGroupFieldInput_2024_06_14",
+    "CheckboxGroupFieldInput_2024_06_14_type",
     "CheckboxGroupFieldOutput_2024_06_14",
+    "CheckboxGroupFieldOutput_2024_06_14_type",
     "ConferencingAppOutputResponseDto",
     "ConferencingAppOutputResponseDto_status",
     "ConferencingAppsOutputDto",
@@ -2189,7 +2353,9 @@ __all__ = [
     "DisconnectConferencingAppOutputResponseDto",
     "DisconnectConferencingAppOutputResponseDto_status",
     "EmailDefaultFieldInput_2024_06_14",
+    "EmailDefaultFieldInput_2024_06_14_type",
     "EmailDefaultFieldOutput_2024_06_14",
+    "EmailDefaultFieldOutput_2024_06_14_type",
     "EventType",
     "EventTypeColor_2024_06_14",
     "EventTypeOutput_2024_06_14",
@@ -2293,14 +2459,22 @@ __all__ = [
     "Host_priority",
     "HtmlWorkflowMessageDto",
     "InputAddressLocation_2024_06_14",
+    "InputAddressLocation_2024_06_14_type",
     "InputAttendeeAddressLocation_2024_06_14",
+    "InputAttendeeAddressLocation_2024_06_14_type",
     "InputAttendeeDefinedLocation_2024_06_14",
+    "InputAttendeeDefinedLocation_2024_06_14_type",
     "InputAttendeePhoneLocation_2024_06_14",
+    "InputAttendeePhoneLocation_2024_06_14_type",
     "InputIntegrationLocation_2024_06_14",
     "InputIntegrationLocation_2024_06_14_integration",
+    "InputIntegrationLocation_2024_06_14_type",
     "InputLinkLocation_2024_06_14",
+    "InputLinkLocation_2024_06_14_type",
     "InputOrganizersDefaultApp_2024_06_14",
+    "InputOrganizersDefaultApp_2024_06_14_type",
     "InputPhoneLocation_2024_06_14",
+    "InputPhoneLocation_2024_06_14_type",
     "Integration",
     "InviteDataDto",
     "KeysDto",
@@ -2321,19 +2495,27 @@ __all__ = [
     "MembershipUserOutputDto",
     "MicrosoftServiceAccountKeyInput",
     "MultiEmailFieldInput_2024_06_14",
+    "MultiEmailFieldInput_2024_06_14_type",
     "MultiEmailFieldOutput_2024_06_14",
+    "MultiEmailFieldOutput_2024_06_14_type",
     "MultiSelectAttribute",
     "MultiSelectAttributeOption",
     "MultiSelectFieldInput_2024_06_14",
+    "MultiSelectFieldInput_2024_06_14_type",
     "MultiSelectFieldOutput_2024_06_14",
+    "MultiSelectFieldOutput_2024_06_14_type",
     "NameDefaultFieldInput_2024_06_14",
+    "NameDefaultFieldInput_2024_06_14_type",
     "NameDefaultFieldOutput_2024_06_14",
+    "NameDefaultFieldOutput_2024_06_14_type",
     "NotesDefaultFieldInput_2024_06_14",
     "NotesDefaultFieldOutput_2024_06_14",
     "NoticeThreshold_2024_06_14",
     "NumberAttribute",
     "NumberFieldInput_2024_06_14",
+    "NumberFieldInput_2024_06_14_type",
     "NumberFieldOutput_2024_06_14",
+    "NumberFieldOutput_2024_06_14_type",
     "OAuthClientWebhookOutputDto",
     "OAuthClientWebhookOutputResponseDto",
     "OAuthClientWebhookOutputResponseDto_status",
@@ -2378,21 +2560,31 @@ __all__ = [
     "OrganizationMembershipOutput",
     "OrganizationMembershipOutput_role",
     "OutputAddressLocation_2024_06_14",
+    "OutputAddressLocation_2024_06_14_type",
     "OutputIntegrationLocation_2024_06_14",
     "OutputIntegrationLocation_2024_06_14_integration",
+    "OutputIntegrationLocation_2024_06_14_type",
     "OutputLinkLocation_2024_06_14",
+    "OutputLinkLocation_2024_06_14_type",
     "OutputOrganizersDefaultAppLocation_2024_06_14",
+    "OutputOrganizersDefaultAppLocation_2024_06_14_type",
     "OutputPhoneLocation_2024_06_14",
+    "OutputPhoneLocation_2024_06_14_type",
     "OutputUnknownLocation_2024_06_14",
+    "OutputUnknownLocation_2024_06_14_type",
     "PaginationMetaDto",
     "PhoneFieldInput_2024_06_14",
+    "PhoneFieldInput_2024_06_14_type",
     "PhoneFieldOutput_2024_06_14",
+    "PhoneFieldOutput_2024_06_14_type",
     "PlatformOAuthClientDto",
     "PlatformOAuthClientDto_permission",
     "Primary",
     "ProfileOutput",
     "RadioGroupFieldInput_2024_06_14",
+    "RadioGroupFieldInput_2024_06_14_type",
     "RadioGroupFieldOutput_2024_06_14",
+    "RadioGroupFieldOutput_2024_06_14_type",
     "RangeSlotsOutput_2024_09_04",
     "RangeWindow_2024_06_14",
     "RangeWindow_2024_06_14_type",
@@ -2440,7 +2632,9 @@ __all__ = [
     "SeatedAttendee_language",
     "Seats_2024_06_14",
     "SelectFieldInput_2024_06_14",
+    "SelectFieldInput_2024_06_14_type",
     "SelectFieldOutput_2024_06_14",
+    "SelectFieldOutput_2024_06_14_type",
     "SelectedCalendarOutputDto",
     "SelectedCalendarOutputResponseDto",
     "SelectedCalendarOutputResponseDto_status",
@@ -2474,10 +2668,14 @@ __all__ = [
     "TeamWebhooksOutputResponseDto",
     "TeamWebhooksOutputResponseDto_status",
     "TextAreaFieldInput_2024_06_14",
+    "TextAreaFieldInput_2024_06_14_type",
     "TextAreaFieldOutput_2024_06_14",
+    "TextAreaFieldOutput_2024_06_14_type",
     "TextAttribute",
     "TextFieldInput_2024_06_14",
+    "TextFieldInput_2024_06_14_type",
     "TextFieldOutput_2024_06_14",
+    "TextFieldOutput_2024_06_14_type",
     "TextWorkflowMessageDto",
     "TimeBasedPrivateLinkOutput",
     "TitleDefaultFieldInput_2024_06_14",
@@ -2571,7 +2769,9 @@ __all__ = [
     "UpdateWhatsAppAttendeePhoneWorkflowStepDto_template",
     "UpdateWorkflowDto",
     "UrlFieldInput_2024_06_14",
+    "UrlFieldInput_2024_06_14_type",
     "UrlFieldOutput_2024_06_14",
+    "UrlFieldOutput_2024_06_14_type",
     "UsageBasedPrivateLinkOutput",
     "UserVerifiedEmailOutput",
     "UserVerifiedEmailOutput_status",

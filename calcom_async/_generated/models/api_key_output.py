@@ -2,9 +2,9 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 
 
 @attrs.define(kw_only=True)
 class ApiKeyOutput:
-    api_key: str = attrs.field(metadata={"json": "apiKey"})
+    api_key: str = attrs.field(metadata={"json": "apiKey"}, repr=masked)

@@ -8,5 +8,5 @@ from calcom_async._types import UNSET, Unset
 @attrs.define(kw_only=True)
 class AssignOptionUserOutputData:
     id: str
-    member_id: float = attrs.field(metadata={"json": "memberId"})
+    member_id: int = attrs.field(metadata={"json": "memberId"})
     attribute_option_id: str = attrs.field(metadata={"json": "attributeOptionId"})

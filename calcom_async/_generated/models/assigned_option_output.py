@@ -11,4 +11,4 @@ class AssignedOptionOutput:
     attribute_id: str = attrs.field(metadata={"json": "attributeId"})
     value: str
     slug: str
-    assigned_user_ids: list[float] = attrs.field(metadata={"json": "assignedUserIds"})
+    assigned_user_ids: list[int] = attrs.field(metadata={"json": "assignedUserIds"})

@@ -9,7 +9,7 @@ from . import attribute_type
 @attrs.define(kw_only=True)
 class Attribute:
     id: str
-    team_id: float = attrs.field(metadata={"json": "teamId"})
+    team_id: int = attrs.field(metadata={"json": "teamId"})
     type: attribute_type.Attribute_type
     name: str
     slug: str

@@ -8,11 +8,11 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class AvailabilityModel:
-    id: float
+    id: int
     days: list[float]
     start_time: datetime = attrs.field(metadata={"json": "startTime"})
     end_time: datetime = attrs.field(metadata={"json": "endTime"})
-    user_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
-    event_type_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
+    user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
+    event_type_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
     date: datetime | None | Unset = UNSET
-    schedule_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "scheduleId"})
+    schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "scheduleId"})

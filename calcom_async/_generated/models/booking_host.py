@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class BookingHost:
-    id: float
+    id: int
     name: str
     email: str
     username: str

@@ -3,8 +3,9 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import booking_input_address_location_2024_08_13_type
 
 
 @attrs.define(kw_only=True)
 class BookingInputAddressLocation_2024_08_13:
-    type: str
+    type: booking_input_address_location_2024_08_13_type.BookingInputAddressLocation_2024_08_13_type

@@ -3,9 +3,10 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import booking_input_attendee_defined_location_2024_08_13_type
 
 
 @attrs.define(kw_only=True)
 class BookingInputAttendeeDefinedLocation_2024_08_13:
-    type: str
+    type: booking_input_attendee_defined_location_2024_08_13_type.BookingInputAttendeeDefinedLocation_2024_08_13_type
     location: str

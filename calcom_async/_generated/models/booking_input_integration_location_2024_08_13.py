@@ -3,10 +3,10 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
-from . import booking_input_integration_location_2024_08_13_integration
+from . import booking_input_integration_location_2024_08_13_integration, booking_input_integration_location_2024_08_13_type
 
 
 @attrs.define(kw_only=True)
 class BookingInputIntegrationLocation_2024_08_13:
-    type: str
+    type: booking_input_integration_location_2024_08_13_type.BookingInputIntegrationLocation_2024_08_13_type
     integration: booking_input_integration_location_2024_08_13_integration.BookingInputIntegrationLocation_2024_08_13_integration

@@ -10,7 +10,7 @@ from . import booking_attendee, booking_host, booking_output_2024_08_13_status, 
 
 @attrs.define(kw_only=True)
 class BookingOutput_2024_08_13:
-    id: float
+    id: int
     uid: str
     title: str
     description: str
@@ -19,7 +19,7 @@ class BookingOutput_2024_08_13:
     start: datetime
     end: datetime
     duration: float
-    event_type_id: float = attrs.field(metadata={"json": "eventTypeId"})
+    event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
     event_type: event_type_1.EventType = attrs.field(metadata={"json": "eventType"})
     location: str
     absent_host: bool = attrs.field(metadata={"json": "absentHost"})

@@ -10,4 +10,4 @@ class BookingReference:
     type: str
     event_uid: str = attrs.field(metadata={"json": "eventUid"})
     destination_calendar_id: str | None = attrs.field(metadata={"json": "destinationCalendarId"})
-    id: float
+    id: int

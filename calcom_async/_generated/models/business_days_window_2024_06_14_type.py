@@ -6,5 +6,3 @@ from calcom_async._types import OpenStrEnum
 
 class BusinessDaysWindow_2024_06_14_type(OpenStrEnum):
     BUSINESS_DAYS = 'businessDays'
-    CALENDAR_DAYS = 'calendarDays'
-    RANGE = 'range'

@@ -10,7 +10,7 @@ class Calendar:
     external_id: str = attrs.field(metadata={"json": "externalId"})
     read_only: bool = attrs.field(metadata={"json": "readOnly"})
     is_selected: bool = attrs.field(metadata={"json": "isSelected"})
-    credential_id: float = attrs.field(metadata={"json": "credentialId"})
+    credential_id: int = attrs.field(metadata={"json": "credentialId"})
     integration: str | None | Unset = UNSET
     name: str | None | Unset = UNSET
     primary: bool | None | Unset = UNSET

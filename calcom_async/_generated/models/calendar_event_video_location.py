@@ -3,7 +3,7 @@
 from __future__ import annotations
 from typing import Literal
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 
 
 @attrs.define(kw_only=True)
@@ -11,6 +11,6 @@ class CalendarEventVideoLocation:
     type: Literal['video']
     url: str
     label: str | None | Unset = UNSET
-    password: str | None | Unset = UNSET
+    password: str | None | Unset = attrs.field(default=UNSET, repr=masked)
     meeting_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "meetingCode"})
     access_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "accessCode"})

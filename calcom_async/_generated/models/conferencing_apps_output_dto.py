@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class ConferencingAppsOutputDto:
-    id: float
+    id: int
     type: str
-    user_id: float = attrs.field(metadata={"json": "userId"})
+    user_id: int = attrs.field(metadata={"json": "userId"})
     invalid: bool | None | Unset = UNSET

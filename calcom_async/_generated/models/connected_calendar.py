@@ -9,7 +9,7 @@ from . import calendar, integration as integration_1, primary as primary_1
 @attrs.define(kw_only=True)
 class ConnectedCalendar:
     integration: integration_1.Integration
-    credential_id: float = attrs.field(metadata={"json": "credentialId"})
+    credential_id: int = attrs.field(metadata={"json": "credentialId"})
     delegation_credential_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "delegationCredentialId"})
     primary: primary_1.Primary | None | Unset = UNSET
     calendars: list[calendar.Calendar] | None | Unset = UNSET

@@ -2,10 +2,10 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 
 
 @attrs.define(kw_only=True)
 class CreateCalendarCredentialsInput:
     username: str
-    password: str
+    password: str = attrs.field(repr=masked)

@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class CreateIcsFeedOutput:
-    id: float
+    id: int
     type: str
     user_id: int | None = attrs.field(metadata={"json": "userId"})
     team_id: int | None = attrs.field(metadata={"json": "teamId"})

@@ -14,7 +14,7 @@ class CreateInstantBookingInput_2024_08_13:
     attendee: create_booking_attendee.CreateBookingAttendee
     instant: bool
     booking_fields_responses: dict[str, Any] | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingFieldsResponses"})
-    event_type_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
+    event_type_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
     event_type_slug: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeSlug"})
     username: str | None | Unset = UNSET
     team_slug: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamSlug"})

@@ -2,14 +2,14 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 from . import managed_user_output
 
 
 @attrs.define(kw_only=True)
 class CreateManagedUserData:
-    access_token: str = attrs.field(metadata={"json": "accessToken"})
-    refresh_token: str = attrs.field(metadata={"json": "refreshToken"})
+    access_token: str = attrs.field(metadata={"json": "accessToken"}, repr=masked)
+    refresh_token: str = attrs.field(metadata={"json": "refreshToken"}, repr=masked)
     user: managed_user_output.ManagedUserOutput
     access_token_expires_at: float = attrs.field(metadata={"json": "accessTokenExpiresAt"})
     refresh_token_expires_at: float = attrs.field(metadata={"json": "refreshTokenExpiresAt"})

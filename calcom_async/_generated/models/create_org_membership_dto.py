@@ -8,7 +8,7 @@ from . import create_org_membership_dto_role
 
 @attrs.define(kw_only=True)
 class CreateOrgMembershipDto:
-    user_id: float = attrs.field(metadata={"json": "userId"})
+    user_id: int = attrs.field(metadata={"json": "userId"})
     role: create_org_membership_dto_role.CreateOrgMembershipDto_role
     accepted: bool | Unset = UNSET
     disable_impersonation: bool | Unset = attrs.field(default=UNSET, metadata={"json": "disableImpersonation"})

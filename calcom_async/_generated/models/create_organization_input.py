@@ -3,13 +3,13 @@
 from __future__ import annotations
 from typing import Any
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 
 
 @attrs.define(kw_only=True)
 class CreateOrganizationInput:
     name: str
-    api_key_days_valid: float | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyDaysValid"})
+    api_key_days_valid: float | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyDaysValid"}, repr=masked)
     api_key_never_expires: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyNeverExpires"})
     slug: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET

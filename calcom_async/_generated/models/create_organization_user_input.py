@@ -21,7 +21,7 @@ class CreateOrganizationUserInput:
     theme: str | None | Unset = UNSET
     app_theme: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appTheme"})
     time_format: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})
-    default_schedule_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "defaultScheduleId"})
+    default_schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "defaultScheduleId"})
     locale: str | None | Unset = UNSET
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
     organization_role: create_organization_user_input_organization_role.CreateOrganizationUserInput_organization_role | Unset = attrs.field(default=UNSET, metadata={"json": "organizationRole"})

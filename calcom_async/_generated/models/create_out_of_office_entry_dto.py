@@ -12,5 +12,5 @@ class CreateOutOfOfficeEntryDto:
     start: datetime
     end: datetime
     notes: str | None | Unset = UNSET
-    to_user_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "toUserId"})
+    to_user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "toUserId"})
     reason: create_out_of_office_entry_dto_reason.CreateOutOfOfficeEntryDto_reason | None | Unset = UNSET

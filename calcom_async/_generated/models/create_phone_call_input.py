@@ -3,7 +3,7 @@
 from __future__ import annotations
 from typing import Any
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 from . import create_phone_call_input_template_type
 
 
@@ -11,7 +11,7 @@ from . import create_phone_call_input_template_type
 class CreatePhoneCallInput:
     your_phone_number: str = attrs.field(metadata={"json": "yourPhoneNumber"})
     number_to_call: str = attrs.field(metadata={"json": "numberToCall"})
-    cal_api_key: str = attrs.field(metadata={"json": "calApiKey"})
+    cal_api_key: str = attrs.field(metadata={"json": "calApiKey"}, repr=masked)
     enabled: dict[str, Any]
     template_type: create_phone_call_input_template_type.CreatePhoneCallInput_template_type = attrs.field(metadata={"json": "templateType"})
     scheduler_name: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "schedulerName"})

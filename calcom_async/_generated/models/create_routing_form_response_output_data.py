@@ -8,7 +8,7 @@ from . import range_slots_output_2024_09_04, routing as routing_1, slots_output_
 
 @attrs.define(kw_only=True)
 class CreateRoutingFormResponseOutputData:
-    event_type_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
+    event_type_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
     routing: routing_1.Routing | None | Unset = UNSET
     routing_custom_message: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "routingCustomMessage"})
     routing_external_redirect_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "routingExternalRedirectUrl"})

@@ -8,7 +8,7 @@ from . import create_team_membership_input_role
 
 @attrs.define(kw_only=True)
 class CreateTeamMembershipInput:
-    user_id: float = attrs.field(metadata={"json": "userId"})
+    user_id: int = attrs.field(metadata={"json": "userId"})
     accepted: bool | Unset = UNSET
     role: create_team_membership_input_role.CreateTeamMembershipInput_role | Unset = UNSET
     disable_impersonation: bool | Unset = attrs.field(default=UNSET, metadata={"json": "disableImpersonation"})

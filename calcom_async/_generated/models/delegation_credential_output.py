@@ -12,7 +12,7 @@ class DelegationCredentialOutput:
     id: str
     enabled: bool
     domain: str
-    organization_id: float = attrs.field(metadata={"json": "organizationId"})
+    organization_id: int = attrs.field(metadata={"json": "organizationId"})
     workspace_platform: workspace_platform_dto.WorkspacePlatformDto = attrs.field(metadata={"json": "workspacePlatform"})
     created_at: datetime = attrs.field(metadata={"json": "createdAt"})
     updated_at: datetime = attrs.field(metadata={"json": "updatedAt"})

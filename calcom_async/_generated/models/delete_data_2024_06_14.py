@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class DeleteData_2024_06_14:
-    id: float
+    id: int
     length_in_minutes: float = attrs.field(metadata={"json": "lengthInMinutes"})
     title: str
     slug: str

@@ -7,9 +7,9 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class DeletedCalendarCredentialsOutputDto:
-    id: float
+    id: int
     type: str
-    user_id: float | None = attrs.field(metadata={"json": "userId"})
-    team_id: float | None = attrs.field(metadata={"json": "teamId"})
+    user_id: int | None = attrs.field(metadata={"json": "userId"})
+    team_id: int | None = attrs.field(metadata={"json": "teamId"})
     app_id: str | None = attrs.field(metadata={"json": "appId"})
     invalid: bool | None

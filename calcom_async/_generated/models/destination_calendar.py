@@ -12,9 +12,9 @@ class DestinationCalendar:
     integration: str
     external_id: str = attrs.field(metadata={"json": "externalId"})
     primary_email: str | None = attrs.field(metadata={"json": "primaryEmail"})
-    user_id: float | None = attrs.field(metadata={"json": "userId"})
-    event_type_id: float | None = attrs.field(metadata={"json": "eventTypeId"})
-    credential_id: float | None = attrs.field(metadata={"json": "credentialId"})
+    user_id: int | None = attrs.field(metadata={"json": "userId"})
+    event_type_id: int | None = attrs.field(metadata={"json": "eventTypeId"})
+    credential_id: int | None = attrs.field(metadata={"json": "credentialId"})
     delegation_credential_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "delegationCredentialId"})
     name: str | None | Unset = UNSET
     primary: bool | None | Unset = UNSET

@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class DestinationCalendarsOutputDto:
-    user_id: float = attrs.field(metadata={"json": "userId"})
+    user_id: int = attrs.field(metadata={"json": "userId"})
     integration: str
     external_id: str = attrs.field(metadata={"json": "externalId"})
-    credential_id: float | None = attrs.field(metadata={"json": "credentialId"})
+    credential_id: int | None = attrs.field(metadata={"json": "credentialId"})

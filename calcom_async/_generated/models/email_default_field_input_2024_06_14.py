@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import email_default_field_input_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class EmailDefaultFieldInput_2024_06_14:
-    type: str
+    type: email_default_field_input_2024_06_14_type.EmailDefaultFieldInput_2024_06_14_type
     label: str
     placeholder: str
     required: dict[str, Any] | None | Unset = UNSET

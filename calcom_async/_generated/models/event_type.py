@@ -7,5 +7,5 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class EventType:
-    id: float
+    id: int
     slug: str

@@ -9,7 +9,7 @@ from . import address_field_output_2024_06_14, booker_layouts_2024_06_14, boolea
 
 @attrs.define(kw_only=True)
 class EventTypeOutput_2024_06_14:
-    id: float
+    id: int
     length_in_minutes: float = attrs.field(metadata={"json": "lengthInMinutes"})
     title: str
     slug: str
@@ -25,10 +25,10 @@ class EventTypeOutput_2024_06_14:
     forward_params_success_redirect: dict[str, Any] | None = attrs.field(metadata={"json": "forwardParamsSuccessRedirect"})
     success_redirect_url: dict[str, Any] | None = attrs.field(metadata={"json": "successRedirectUrl"})
     is_instant_event: bool = attrs.field(metadata={"json": "isInstantEvent"})
-    schedule_id: float | None = attrs.field(metadata={"json": "scheduleId"})
+    schedule_id: int | None = attrs.field(metadata={"json": "scheduleId"})
     hidden: bool
     booking_requires_authentication: bool = attrs.field(metadata={"json": "bookingRequiresAuthentication"})
-    owner_id: float = attrs.field(metadata={"json": "ownerId"})
+    owner_id: int = attrs.field(metadata={"json": "ownerId"})
     users: list[str]
     length_in_minutes_options: list[float] | None | Unset = attrs.field(default=UNSET, metadata={"json": "lengthInMinutesOptions"})
     slot_interval: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "slotInterval"})

@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class EventTypeTeam:
-    id: float
+    id: int
     slug: str
     banner_url: str = attrs.field(metadata={"json": "bannerUrl"})
     name: str

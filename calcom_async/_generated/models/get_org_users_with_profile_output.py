@@ -10,7 +10,7 @@ from . import profile_output
 
 @attrs.define(kw_only=True)
 class GetOrgUsersWithProfileOutput:
-    id: float
+    id: int
     email: str
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
     week_start: str = attrs.field(metadata={"json": "weekStart"})
@@ -24,7 +24,7 @@ class GetOrgUsersWithProfileOutput:
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
     app_theme: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appTheme"})
     theme: str | None | Unset = UNSET
-    default_schedule_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "defaultScheduleId"})
+    default_schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "defaultScheduleId"})
     locale: str | None | Unset = UNSET
     time_format: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})
     brand_color: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "brandColor"})

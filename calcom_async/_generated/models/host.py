@@ -8,6 +8,6 @@ from . import host_priority
 
 @attrs.define(kw_only=True)
 class Host:
-    user_id: float = attrs.field(metadata={"json": "userId"})
+    user_id: int = attrs.field(metadata={"json": "userId"})
     mandatory: bool | None | Unset = UNSET
     priority: host_priority.Host_priority | None | Unset = UNSET

@@ -3,10 +3,11 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import input_address_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class InputAddressLocation_2024_06_14:
-    type: str
+    type: input_address_location_2024_06_14_type.InputAddressLocation_2024_06_14_type
     address: str
     public: bool

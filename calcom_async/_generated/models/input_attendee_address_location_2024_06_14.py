@@ -3,8 +3,9 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import input_attendee_address_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class InputAttendeeAddressLocation_2024_06_14:
-    type: str
+    type: input_attendee_address_location_2024_06_14_type.InputAttendeeAddressLocation_2024_06_14_type

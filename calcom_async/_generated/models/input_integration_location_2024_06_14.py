@@ -3,10 +3,10 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
-from . import input_integration_location_2024_06_14_integration
+from . import input_integration_location_2024_06_14_integration, input_integration_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class InputIntegrationLocation_2024_06_14:
-    type: str
+    type: input_integration_location_2024_06_14_type.InputIntegrationLocation_2024_06_14_type
     integration: input_integration_location_2024_06_14_integration.InputIntegrationLocation_2024_06_14_integration

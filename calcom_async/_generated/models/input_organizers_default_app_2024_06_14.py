@@ -3,8 +3,9 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import input_organizers_default_app_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class InputOrganizersDefaultApp_2024_06_14:
-    type: str
+    type: input_organizers_default_app_2024_06_14_type.InputOrganizersDefaultApp_2024_06_14_type

@@ -8,7 +8,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class ManagedOrganizationOutput:
-    id: float
+    id: int
     name: str
     slug: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET

@@ -3,13 +3,13 @@
 from __future__ import annotations
 from typing import Any
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 
 
 @attrs.define(kw_only=True)
 class ManagedOrganizationWithApiKeyOutput:
-    id: float
+    id: int
     name: str
-    api_key: str = attrs.field(metadata={"json": "apiKey"})
+    api_key: str = attrs.field(metadata={"json": "apiKey"}, repr=masked)
     slug: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET

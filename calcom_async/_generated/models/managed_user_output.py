@@ -10,7 +10,7 @@ from . import managed_user_output_locale
 
 @attrs.define(kw_only=True)
 class ManagedUserOutput:
-    id: float
+    id: int
     email: str
     username: str | None
     name: str | None
@@ -19,7 +19,7 @@ class ManagedUserOutput:
     week_start: str = attrs.field(metadata={"json": "weekStart"})
     created_date: datetime = attrs.field(metadata={"json": "createdDate"})
     time_format: float | None = attrs.field(metadata={"json": "timeFormat"})
-    default_schedule_id: float | None = attrs.field(metadata={"json": "defaultScheduleId"})
+    default_schedule_id: int | None = attrs.field(metadata={"json": "defaultScheduleId"})
     locale: managed_user_output_locale.ManagedUserOutput_locale | None | Unset = UNSET
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
     metadata: dict[str, Any] | None | Unset = UNSET

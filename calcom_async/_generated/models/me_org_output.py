@@ -8,4 +8,4 @@ from calcom_async._types import UNSET, Unset
 @attrs.define(kw_only=True)
 class MeOrgOutput:
     is_platform: bool = attrs.field(metadata={"json": "isPlatform"})
-    id: float
+    id: int

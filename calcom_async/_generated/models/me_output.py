@@ -8,12 +8,12 @@ from . import me_org_output
 
 @attrs.define(kw_only=True)
 class MeOutput:
-    id: float
+    id: int
     username: str
     email: str
     time_format: float = attrs.field(metadata={"json": "timeFormat"})
-    default_schedule_id: float | None = attrs.field(metadata={"json": "defaultScheduleId"})
+    default_schedule_id: int | None = attrs.field(metadata={"json": "defaultScheduleId"})
     week_start: str = attrs.field(metadata={"json": "weekStart"})
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
-    organization_id: float | None = attrs.field(metadata={"json": "organizationId"})
+    organization_id: int | None = attrs.field(metadata={"json": "organizationId"})
     organization: me_org_output.MeOrgOutput | None | Unset = UNSET

@@ -3,11 +3,12 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import name_default_field_input_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class NameDefaultFieldInput_2024_06_14:
-    type: str
+    type: name_default_field_input_2024_06_14_type.NameDefaultFieldInput_2024_06_14_type
     label: str
     placeholder: str
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import name_default_field_output_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class NameDefaultFieldOutput_2024_06_14:
-    type: str
+    type: name_default_field_output_2024_06_14_type.NameDefaultFieldOutput_2024_06_14_type
     label: str
     placeholder: str
     is_default: bool = attrs.field(metadata={"json": "isDefault"})

@@ -2,7 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 from . import webhook_trigger_event
 
 
@@ -10,8 +10,8 @@ from . import webhook_trigger_event
 class OAuthClientWebhookOutputDto:
     payload_template: str = attrs.field(metadata={"json": "payloadTemplate"})
     o_auth_client_id: str = attrs.field(metadata={"json": "oAuthClientId"})
-    id: float
+    id: int
     triggers: list[webhook_trigger_event.WebhookTriggerEvent]
     subscriber_url: str = attrs.field(metadata={"json": "subscriberUrl"})
     active: bool
-    secret: str | None | Unset = UNSET
+    secret: str | None | Unset = attrs.field(default=UNSET, repr=masked)

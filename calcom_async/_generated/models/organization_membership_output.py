@@ -8,9 +8,9 @@ from . import membership_user_output_dto, multi_select_attribute, number_attribu
 
 @attrs.define(kw_only=True)
 class OrganizationMembershipOutput:
-    id: float
-    user_id: float = attrs.field(metadata={"json": "userId"})
-    team_id: float = attrs.field(metadata={"json": "teamId"})
+    id: int
+    user_id: int = attrs.field(metadata={"json": "userId"})
+    team_id: int = attrs.field(metadata={"json": "teamId"})
     accepted: bool
     role: organization_membership_output_role.OrganizationMembershipOutput_role
     user: membership_user_output_dto.MembershipUserOutputDto

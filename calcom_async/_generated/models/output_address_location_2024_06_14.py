@@ -3,10 +3,11 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import output_address_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class OutputAddressLocation_2024_06_14:
-    type: str
+    type: output_address_location_2024_06_14_type.OutputAddressLocation_2024_06_14_type
     address: str
     public: bool

@@ -3,12 +3,12 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
-from . import output_integration_location_2024_06_14_integration
+from . import output_integration_location_2024_06_14_integration, output_integration_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class OutputIntegrationLocation_2024_06_14:
-    type: str
+    type: output_integration_location_2024_06_14_type.OutputIntegrationLocation_2024_06_14_type
     integration: output_integration_location_2024_06_14_integration.OutputIntegrationLocation_2024_06_14_integration
     link: str | None | Unset = UNSET
-    credential_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "credentialId"})
+    credential_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "credentialId"})

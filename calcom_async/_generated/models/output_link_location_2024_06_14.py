@@ -3,10 +3,11 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import output_link_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class OutputLinkLocation_2024_06_14:
-    type: str
+    type: output_link_location_2024_06_14_type.OutputLinkLocation_2024_06_14_type
     link: str
     public: bool

@@ -3,8 +3,9 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import output_organizers_default_app_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class OutputOrganizersDefaultAppLocation_2024_06_14:
-    type: str
+    type: output_organizers_default_app_location_2024_06_14_type.OutputOrganizersDefaultAppLocation_2024_06_14_type

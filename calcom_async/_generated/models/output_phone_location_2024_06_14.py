@@ -3,10 +3,11 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import output_phone_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class OutputPhoneLocation_2024_06_14:
-    type: str
+    type: output_phone_location_2024_06_14_type.OutputPhoneLocation_2024_06_14_type
     phone: str
     public: bool

@@ -3,9 +3,10 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import output_unknown_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class OutputUnknownLocation_2024_06_14:
-    type: str
+    type: output_unknown_location_2024_06_14_type.OutputUnknownLocation_2024_06_14_type
     location: str

@@ -3,11 +3,12 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import phone_field_output_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class PhoneFieldOutput_2024_06_14:
-    type: str
+    type: phone_field_output_2024_06_14_type.PhoneFieldOutput_2024_06_14_type
     slug: str
     label: str
     required: bool

@@ -3,7 +3,7 @@
 from __future__ import annotations
 from datetime import datetime
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 from . import platform_o_auth_client_dto_permission
 
 
@@ -11,10 +11,10 @@ from . import platform_o_auth_client_dto_permission
 class PlatformOAuthClientDto:
     id: str
     name: str
-    secret: str
+    secret: str = attrs.field(repr=masked)
     permissions: list[platform_o_auth_client_dto_permission.PlatformOAuthClientDto_permission]
     redirect_uris: list[str] = attrs.field(metadata={"json": "redirectUris"})
-    organization_id: float = attrs.field(metadata={"json": "organizationId"})
+    organization_id: int = attrs.field(metadata={"json": "organizationId"})
     created_at: datetime = attrs.field(metadata={"json": "createdAt"})
     are_emails_enabled: bool = attrs.field(metadata={"json": "areEmailsEnabled"})
     are_default_event_types_enabled: bool = attrs.field(metadata={"json": "areDefaultEventTypesEnabled"})

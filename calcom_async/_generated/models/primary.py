@@ -11,7 +11,7 @@ class Primary:
     primary: bool | None
     read_only: bool = attrs.field(metadata={"json": "readOnly"})
     is_selected: bool = attrs.field(metadata={"json": "isSelected"})
-    credential_id: float = attrs.field(metadata={"json": "credentialId"})
+    credential_id: int = attrs.field(metadata={"json": "credentialId"})
     integration: str | None | Unset = UNSET
     name: str | None | Unset = UNSET
     email: str | None | Unset = UNSET

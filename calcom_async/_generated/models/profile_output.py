@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class ProfileOutput:
-    id: float
-    organization_id: float = attrs.field(metadata={"json": "organizationId"})
-    user_id: float = attrs.field(metadata={"json": "userId"})
+    id: int
+    organization_id: int = attrs.field(metadata={"json": "organizationId"})
+    user_id: int = attrs.field(metadata={"json": "userId"})
     username: str | None | Unset = UNSET

@@ -3,11 +3,12 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from . import radio_group_field_input_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class RadioGroupFieldInput_2024_06_14:
-    type: str
+    type: radio_group_field_input_2024_06_14_type.RadioGroupFieldInput_2024_06_14_type
     slug: str
     label: str
     required: bool

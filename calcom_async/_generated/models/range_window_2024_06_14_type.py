@@ -5,6 +5,4 @@ from calcom_async._types import OpenStrEnum
 
 
 class RangeWindow_2024_06_14_type(OpenStrEnum):
-    BUSINESS_DAYS = 'businessDays'
-    CALENDAR_DAYS = 'calendarDays'
     RANGE = 'range'

@@ -7,6 +7,6 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class ReassignedToDto:
-    id: float
+    id: int
     name: str
     email: str

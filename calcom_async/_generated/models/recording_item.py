@@ -2,7 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 
 
 @attrs.define(kw_only=True)
@@ -12,7 +12,7 @@ class RecordingItem:
     start_ts: float = attrs.field(metadata={"json": "startTs"})
     status: str
     duration: float
-    share_token: str = attrs.field(metadata={"json": "shareToken"})
+    share_token: str = attrs.field(metadata={"json": "shareToken"}, repr=masked)
     max_participants: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "maxParticipants"})
     download_link: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "downloadLink"})
     error: str | None | Unset = UNSET

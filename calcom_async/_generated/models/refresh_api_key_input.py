@@ -2,10 +2,10 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 
 
 @attrs.define(kw_only=True)
 class RefreshApiKeyInput:
-    api_key_days_valid: float | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyDaysValid"})
+    api_key_days_valid: float | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyDaysValid"}, repr=masked)
     api_key_never_expires: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyNeverExpires"})

@@ -8,7 +8,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class ReserveSlotInput_2024_09_04:
-    event_type_id: float = attrs.field(metadata={"json": "eventTypeId"})
+    event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
     slot_start: datetime = attrs.field(metadata={"json": "slotStart"})
     slot_duration: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "slotDuration"})
     reservation_duration: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "reservationDuration"})

@@ -8,7 +8,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class ReserveSlotOutput_2024_09_04:
-    event_type_id: float = attrs.field(metadata={"json": "eventTypeId"})
+    event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
     slot_start: datetime = attrs.field(metadata={"json": "slotStart"})
     slot_end: datetime = attrs.field(metadata={"json": "slotEnd"})
     slot_duration: float = attrs.field(metadata={"json": "slotDuration"})

@@ -8,5 +8,5 @@ from . import range_slots_output_2024_09_04, slots_output_2024_09_04
 
 @attrs.define(kw_only=True)
 class ResponseSlotsOutputData:
-    event_type_id: float = attrs.field(metadata={"json": "eventTypeId"})
+    event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
     slots: slots_output_2024_09_04.SlotsOutput_2024_09_04 | range_slots_output_2024_09_04.RangeSlotsOutput_2024_09_04

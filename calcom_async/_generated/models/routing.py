@@ -7,9 +7,9 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class Routing:
-    team_member_ids: list[float] = attrs.field(metadata={"json": "teamMemberIds"})
+    team_member_ids: list[int] = attrs.field(metadata={"json": "teamMemberIds"})
     queued_response_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "queuedResponseId"})
-    response_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "responseId"})
+    response_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "responseId"})
     team_member_email: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamMemberEmail"})
     skip_contact_owner: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "skipContactOwner"})
     crm_app_slug: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "crmAppSlug"})

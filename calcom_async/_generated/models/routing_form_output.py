@@ -14,8 +14,8 @@ class RoutingFormOutput:
     position: float
     created_at: datetime = attrs.field(metadata={"json": "createdAt"})
     updated_at: datetime = attrs.field(metadata={"json": "updatedAt"})
-    user_id: float = attrs.field(metadata={"json": "userId"})
-    team_id: float | None = attrs.field(metadata={"json": "teamId"})
+    user_id: int = attrs.field(metadata={"json": "userId"})
+    team_id: int | None = attrs.field(metadata={"json": "teamId"})
     disabled: bool
     id: str
     routes: dict[str, Any] | None

@@ -9,7 +9,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class RoutingFormResponseOutput:
-    id: float
+    id: int
     form_id: str = attrs.field(metadata={"json": "formId"})
     form_filler_id: str = attrs.field(metadata={"json": "formFillerId"})
     routed_to_booking_uid: str = attrs.field(metadata={"json": "routedToBookingUid"})

@@ -9,7 +9,7 @@ from . import availability_model, working_hours as working_hours_1
 
 @attrs.define(kw_only=True)
 class ScheduleOutput:
-    id: float
+    id: int
     name: str
     is_managed: bool = attrs.field(metadata={"json": "isManaged"})
     working_hours: list[working_hours_1.WorkingHours] = attrs.field(metadata={"json": "workingHours"})

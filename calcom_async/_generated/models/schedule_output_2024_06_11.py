@@ -8,8 +8,8 @@ from . import schedule_availability_input_2024_06_11, schedule_override_input_20
 
 @attrs.define(kw_only=True)
 class ScheduleOutput_2024_06_11:
-    id: float
-    owner_id: float = attrs.field(metadata={"json": "ownerId"})
+    id: int
+    owner_id: int = attrs.field(metadata={"json": "ownerId"})
     name: str
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
     availability: list[schedule_availability_input_2024_06_11.ScheduleAvailabilityInput_2024_06_11]

@@ -9,5 +9,5 @@ from calcom_async._types import UNSET, Unset
 class SelectedCalendarsInputDto:
     integration: str
     external_id: str = attrs.field(metadata={"json": "externalId"})
-    credential_id: float = attrs.field(metadata={"json": "credentialId"})
+    credential_id: int = attrs.field(metadata={"json": "credentialId"})
     delegation_credential_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "delegationCredentialId"})

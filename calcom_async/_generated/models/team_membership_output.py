@@ -8,9 +8,9 @@ from . import membership_user_output_dto, team_membership_output_role
 
 @attrs.define(kw_only=True)
 class TeamMembershipOutput:
-    id: float
-    user_id: float = attrs.field(metadata={"json": "userId"})
-    team_id: float = attrs.field(metadata={"json": "teamId"})
+    id: int
+    user_id: int = attrs.field(metadata={"json": "userId"})
+    team_id: int = attrs.field(metadata={"json": "teamId"})
     accepted: bool
     role: team_membership_output_role.TeamMembershipOutput_role
     user: membership_user_output_dto.MembershipUserOutputDto

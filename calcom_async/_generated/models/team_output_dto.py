@@ -8,10 +8,10 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class TeamOutputDto:
-    id: float
+    id: int
     name: str
     is_organization: bool = attrs.field(metadata={"json": "isOrganization"})
-    parent_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "parentId"})
+    parent_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "parentId"})
     slug: str | None | Unset = UNSET
     logo_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "logoUrl"})
     cal_video_logo: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "calVideoLogo"})

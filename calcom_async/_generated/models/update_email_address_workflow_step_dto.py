@@ -13,7 +13,7 @@ class UpdateEmailAddressWorkflowStepDto:
     recipient: update_email_address_workflow_step_dto_recipient.UpdateEmailAddressWorkflowStepDto_recipient
     template: update_email_address_workflow_step_dto_template.UpdateEmailAddressWorkflowStepDto_template
     sender: str
-    verified_email_id: float = attrs.field(metadata={"json": "verifiedEmailId"})
+    verified_email_id: int = attrs.field(metadata={"json": "verifiedEmailId"})
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
-    id: float | None | Unset = UNSET
+    id: int | None | Unset = UNSET

@@ -15,4 +15,4 @@ class UpdateEmailAttendeeWorkflowStepDto:
     sender: str
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
-    id: float | None | Unset = UNSET
+    id: int | None | Unset = UNSET

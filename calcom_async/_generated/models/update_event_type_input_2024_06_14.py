@@ -19,7 +19,7 @@ class UpdateEventTypeInput_2024_06_14:
     minimum_booking_notice: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "minimumBookingNotice"})
     before_event_buffer: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "beforeEventBuffer"})
     after_event_buffer: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "afterEventBuffer"})
-    schedule_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "scheduleId"})
+    schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "scheduleId"})
     booking_limits_count: base_booking_limits_count_2024_06_14.BaseBookingLimitsCount_2024_06_14 | disabled_2024_06_14.Disabled_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingLimitsCount"})
     only_show_first_available_slot: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "onlyShowFirstAvailableSlot"})
     booking_limits_duration: base_booking_limits_duration_2024_06_14.BaseBookingLimitsDuration_2024_06_14 | disabled_2024_06_14.Disabled_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingLimitsDuration"})

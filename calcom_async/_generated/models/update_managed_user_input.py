@@ -12,7 +12,7 @@ class UpdateManagedUserInput:
     email: str | None | Unset = UNSET
     name: str | None | Unset = UNSET
     time_format: update_managed_user_input_time_format.UpdateManagedUserInput_time_format | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})
-    default_schedule_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "defaultScheduleId"})
+    default_schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "defaultScheduleId"})
     week_start: update_managed_user_input_week_start.UpdateManagedUserInput_week_start | None | Unset = attrs.field(default=UNSET, metadata={"json": "weekStart"})
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
     locale: update_managed_user_input_locale.UpdateManagedUserInput_locale | None | Unset = UNSET

@@ -12,5 +12,5 @@ class UpdateOutOfOfficeEntryDto:
     start: datetime | None | Unset = UNSET
     end: datetime | None | Unset = UNSET
     notes: str | None | Unset = UNSET
-    to_user_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "toUserId"})
+    to_user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "toUserId"})
     reason: update_out_of_office_entry_dto_reason.UpdateOutOfOfficeEntryDto_reason | None | Unset = UNSET

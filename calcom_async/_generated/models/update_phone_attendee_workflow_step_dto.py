@@ -14,4 +14,4 @@ class UpdatePhoneAttendeeWorkflowStepDto:
     template: update_phone_attendee_workflow_step_dto_template.UpdatePhoneAttendeeWorkflowStepDto_template
     sender: str
     message: text_workflow_message_dto.TextWorkflowMessageDto
-    id: float | None | Unset = UNSET
+    id: int | None | Unset = UNSET

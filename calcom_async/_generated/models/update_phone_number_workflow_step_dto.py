@@ -13,6 +13,6 @@ class UpdatePhoneNumberWorkflowStepDto:
     recipient: update_phone_number_workflow_step_dto_recipient.UpdatePhoneNumberWorkflowStepDto_recipient
     template: update_phone_number_workflow_step_dto_template.UpdatePhoneNumberWorkflowStepDto_template
     sender: str
-    verified_phone_id: float = attrs.field(metadata={"json": "verifiedPhoneId"})
+    verified_phone_id: int = attrs.field(metadata={"json": "verifiedPhoneId"})
     message: text_workflow_message_dto.TextWorkflowMessageDto
-    id: float | None | Unset = UNSET
+    id: int | None | Unset = UNSET

@@ -2,7 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 from . import webhook_trigger_event
 
 
@@ -12,4 +12,4 @@ class UpdateWebhookInputDto:
     active: bool | None | Unset = UNSET
     subscriber_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "subscriberUrl"})
     triggers: list[webhook_trigger_event.WebhookTriggerEvent] | None | Unset = UNSET
-    secret: str | None | Unset = UNSET
+    secret: str | None | Unset = attrs.field(default=UNSET, repr=masked)

@@ -14,4 +14,4 @@ class UpdateWhatsAppAttendeePhoneWorkflowStepDto:
     template: update_whats_app_attendee_phone_workflow_step_dto_template.UpdateWhatsAppAttendeePhoneWorkflowStepDto_template
     sender: str
     message: text_workflow_message_dto.TextWorkflowMessageDto
-    id: float | None | Unset = UNSET
+    id: int | None | Unset = UNSET

@@ -8,7 +8,7 @@ from calcom_async._types import UNSET, Unset
 @attrs.define(kw_only=True)
 class UsageBasedPrivateLinkOutput:
     link_id: str = attrs.field(metadata={"json": "linkId"})
-    event_type_id: float = attrs.field(metadata={"json": "eventTypeId"})
+    event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
     is_expired: bool = attrs.field(metadata={"json": "isExpired"})
     booking_url: str = attrs.field(metadata={"json": "bookingUrl"})
     max_usage_count: float = attrs.field(metadata={"json": "maxUsageCount"})

@@ -2,16 +2,16 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 import attrs
-from calcom_async._types import UNSET, Unset
+from calcom_async._types import UNSET, Unset, masked
 from . import webhook_trigger_event
 
 
 @attrs.define(kw_only=True)
 class UserWebhookOutputDto:
     payload_template: str = attrs.field(metadata={"json": "payloadTemplate"})
-    user_id: float = attrs.field(metadata={"json": "userId"})
-    id: float
+    user_id: int = attrs.field(metadata={"json": "userId"})
+    id: int
     triggers: list[webhook_trigger_event.WebhookTriggerEvent]
     subscriber_url: str = attrs.field(metadata={"json": "subscriberUrl"})
     active: bool
-    secret: str | None | Unset = UNSET
+    secret: str | None | Unset = attrs.field(default=UNSET, repr=masked)

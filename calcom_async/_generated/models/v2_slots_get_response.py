@@ -9,4 +9,4 @@ from . import v2_slots_get_response_datum, v2_slots_get_response_status
 @attrs.define(kw_only=True)
 class V2SlotsGetResponse:
     status: v2_slots_get_response_status.V2SlotsGetResponse_status
-    data: dict[str, list[str]] | dict[str, list[v2_slots_get_response_datum.V2SlotsGetResponse_datum]]
+    data: dict[str, list[v2_slots_get_response_datum.V2SlotsGetResponse_datum]]

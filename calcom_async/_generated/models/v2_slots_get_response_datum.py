@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class V2SlotsGetResponse_datum:
-    start: str | None | Unset = UNSET
+    start: str
     end: str | None | Unset = UNSET
     attendees_count: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "attendeesCount"})
     booking_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingUid"})

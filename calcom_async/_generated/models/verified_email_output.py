@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class VerifiedEmailOutput:
-    id: float
+    id: int
     email: str
-    user_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
-    team_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
+    user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
+    team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})

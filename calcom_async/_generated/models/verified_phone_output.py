@@ -7,7 +7,7 @@ from calcom_async._types import UNSET, Unset
 
 @attrs.define(kw_only=True)
 class VerifiedPhoneOutput:
-    id: float
+    id: int
     phone_number: str = attrs.field(metadata={"json": "phoneNumber"})
-    user_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
-    team_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
+    user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
+    team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})

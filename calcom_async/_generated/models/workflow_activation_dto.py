@@ -9,4 +9,4 @@ from calcom_async._types import UNSET, Unset
 @attrs.define(kw_only=True)
 class WorkflowActivationDto:
     is_active_on_all_event_types: bool = attrs.field(metadata={"json": "isActiveOnAllEventTypes"})
-    active_on_event_type_ids: list[float] | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnEventTypeIds"})
+    active_on_event_type_ids: list[int] | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnEventTypeIds"})

@@ -8,4 +8,4 @@ from calcom_async._types import UNSET, Unset
 @attrs.define(kw_only=True)
 class WorkflowActivationOutputDto:
     is_active_on_all_event_types: bool | Unset = attrs.field(default=UNSET, metadata={"json": "isActiveOnAllEventTypes"})
-    active_on_event_type_ids: list[float] | None | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnEventTypeIds"})
+    active_on_event_type_ids: list[int] | None | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnEventTypeIds"})

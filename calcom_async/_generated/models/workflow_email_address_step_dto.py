@@ -13,6 +13,6 @@ class WorkflowEmailAddressStepDto:
     recipient: workflow_email_address_step_dto_recipient.WorkflowEmailAddressStepDto_recipient
     template: workflow_email_address_step_dto_template.WorkflowEmailAddressStepDto_template
     sender: str
-    verified_email_id: float = attrs.field(metadata={"json": "verifiedEmailId"})
+    verified_email_id: int = attrs.field(metadata={"json": "verifiedEmailId"})
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
     message: html_workflow_message_dto.HtmlWorkflowMessageDto

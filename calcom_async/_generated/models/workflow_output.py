@@ -9,12 +9,12 @@ from . import workflow_activation_output_dto, workflow_step_output_dto, workflow
 
 @attrs.define(kw_only=True)
 class WorkflowOutput:
-    id: float
+    id: int
     name: str
     activation: workflow_activation_output_dto.WorkflowActivationOutputDto
     trigger: workflow_trigger_output_dto.WorkflowTriggerOutputDto
     steps: list[workflow_step_output_dto.WorkflowStepOutputDto]
-    user_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
-    team_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
+    user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
+    team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
     created_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "createdAt"})
     updated_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "updatedAt"})

@@ -13,5 +13,5 @@ class WorkflowPhoneNumberStepDto:
     recipient: workflow_phone_number_step_dto_recipient.WorkflowPhoneNumberStepDto_recipient
     template: workflow_phone_number_step_dto_template.WorkflowPhoneNumberStepDto_template
     sender: str
-    verified_phone_id: float = attrs.field(metadata={"json": "verifiedPhoneId"})
+    verified_phone_id: int = attrs.field(metadata={"json": "verifiedPhoneId"})
     message: text_workflow_message_dto.TextWorkflowMessageDto

@@ -13,5 +13,5 @@ class WorkflowPhoneWhatsAppNumberStepDto:
     recipient: workflow_phone_whats_app_number_step_dto_recipient.WorkflowPhoneWhatsAppNumberStepDto_recipient
     template: workflow_phone_whats_app_number_step_dto_template.WorkflowPhoneWhatsAppNumberStepDto_template
     sender: str
-    verified_phone_id: float = attrs.field(metadata={"json": "verifiedPhoneId"})
+    verified_phone_id: int = attrs.field(metadata={"json": "verifiedPhoneId"})
     message: text_workflow_message_dto.TextWorkflowMessageDto

@@ -8,7 +8,7 @@ from . import workflow_message_output_dto, workflow_step_output_dto_action, work
 
 @attrs.define(kw_only=True)
 class WorkflowStepOutputDto:
-    id: float
+    id: int
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
     action: workflow_step_output_dto_action.WorkflowStepOutputDto_action
     recipient: workflow_step_output_dto_recipient.WorkflowStepOutputDto_recipient

@@ -10,4 +10,4 @@ class WorkingHours:
     days: list[float]
     start_time: float = attrs.field(metadata={"json": "startTime"})
     end_time: float = attrs.field(metadata={"json": "endTime"})
-    user_id: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
+    user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})

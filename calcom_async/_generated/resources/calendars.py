@@ -104,7 +104,7 @@ class Calendars(BaseResource):
         *,
         logged_in_users_tz: str,
         credential_id: int,
-        external_id: str,
+        external_id: int | str,
         date_from: str | Unset = UNSET,
         date_to: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -321,7 +321,7 @@ class Calendars(BaseResource):
             ),
         )
 
-    async def delete_credentials(
+    async def disconnect(
         self,
         calendar: str,
         /,
@@ -349,7 +349,7 @@ class Calendars(BaseResource):
         return cast(
             "_m.DeletedCalendarCredentialsOutputDto",
             await self._request(
-                _ops.CALENDARS_DELETE_CREDENTIALS,
+                _ops.CALENDARS_DISCONNECT,
                 path={"calendar": calendar},
                 body=build_body(
                     _m.DeleteCalendarCredentialsInputBodyDto,
@@ -437,7 +437,7 @@ class CalendarsWithRawResponse(BaseResource):
         *,
         logged_in_users_tz: str,
         credential_id: int,
-        external_id: str,
+        external_id: int | str,
         date_from: str | Unset = UNSET,
         date_to: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -654,7 +654,7 @@ class CalendarsWithRawResponse(BaseResource):
             ),
         )
 
-    async def delete_credentials(
+    async def disconnect(
         self,
         calendar: str,
         /,
@@ -682,7 +682,7 @@ class CalendarsWithRawResponse(BaseResource):
         return cast(
             "APIResponse[_m.DeletedCalendarCredentialsOutputDto]",
             await self._request(
-                _ops.CALENDARS_DELETE_CREDENTIALS,
+                _ops.CALENDARS_DISCONNECT,
                 path={"calendar": calendar},
                 body=build_body(
                     _m.DeleteCalendarCredentialsInputBodyDto,

@@ -145,7 +145,7 @@ class Conferencing(BaseResource):
             ),
         )
 
-    async def list_installed_apps(
+    async def list(
         self,
         *,
         request_options: RequestOptions | None = None,
@@ -164,7 +164,7 @@ class Conferencing(BaseResource):
         return cast(
             "builtins.list[_m.ConferencingAppsOutputDto]",
             await self._request(
-                _ops.CONFERENCING_LIST_INSTALLED_APPS,
+                _ops.CONFERENCING_LIST,
                 options=request_options,
             ),
         )
@@ -371,7 +371,7 @@ class ConferencingWithRawResponse(BaseResource):
             ),
         )
 
-    async def list_installed_apps(
+    async def list(
         self,
         *,
         request_options: RequestOptions | None = None,
@@ -390,7 +390,7 @@ class ConferencingWithRawResponse(BaseResource):
         return cast(
             "APIResponse[builtins.list[_m.ConferencingAppsOutputDto]]",
             await self._request(
-                _ops.CONFERENCING_LIST_INSTALLED_APPS,
+                _ops.CONFERENCING_LIST,
                 options=request_options,
             ),
         )

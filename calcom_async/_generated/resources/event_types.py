@@ -67,7 +67,7 @@ class EventTypes(BaseResource):
         minimum_booking_notice: float | Unset = UNSET,
         before_event_buffer: float | Unset = UNSET,
         after_event_buffer: float | Unset = UNSET,
-        schedule_id: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
         booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
         only_show_first_available_slot: bool | Unset = UNSET,
         booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
@@ -211,7 +211,7 @@ class EventTypes(BaseResource):
 
     async def get(
         self,
-        event_type_id: str,
+        event_type_id: int,
         /,
         *,
         request_options: RequestOptions | None = None,
@@ -257,7 +257,7 @@ class EventTypes(BaseResource):
         minimum_booking_notice: float | Unset = UNSET,
         before_event_buffer: float | Unset = UNSET,
         after_event_buffer: float | Unset = UNSET,
-        schedule_id: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
         booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
         only_show_first_available_slot: bool | Unset = UNSET,
         booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
@@ -382,13 +382,13 @@ class EventTypes(BaseResource):
 
     async def get_many(
         self,
-        event_type_ids: Iterable[str],
+        event_type_ids: Iterable[int],
         /,
         *,
         concurrency: int = 32,
         fail_fast: bool = False,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[str, _m.EventTypeOutput_2024_06_14 | None]]:
+    ) -> builtins.list[BulkResult[int, _m.EventTypeOutput_2024_06_14 | None]]:
         """``get`` for each of ``event_type_ids``, at most ``concurrency`` at once.
 
         Results come in input order, one ``BulkResult`` per input (``.ok``, ``.value``,
@@ -424,7 +424,7 @@ class EventTypesWithRawResponse(BaseResource):
         minimum_booking_notice: float | Unset = UNSET,
         before_event_buffer: float | Unset = UNSET,
         after_event_buffer: float | Unset = UNSET,
-        schedule_id: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
         booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
         only_show_first_available_slot: bool | Unset = UNSET,
         booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
@@ -568,7 +568,7 @@ class EventTypesWithRawResponse(BaseResource):
 
     async def get(
         self,
-        event_type_id: str,
+        event_type_id: int,
         /,
         *,
         request_options: RequestOptions | None = None,
@@ -614,7 +614,7 @@ class EventTypesWithRawResponse(BaseResource):
         minimum_booking_notice: float | Unset = UNSET,
         before_event_buffer: float | Unset = UNSET,
         after_event_buffer: float | Unset = UNSET,
-        schedule_id: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
         booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
         only_show_first_available_slot: bool | Unset = UNSET,
         booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,

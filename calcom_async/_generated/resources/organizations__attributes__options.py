@@ -205,7 +205,7 @@ class OrganizationsAttributesOptions(BaseResource):
         skip: int | Unset = UNSET,
         take: int | Unset = UNSET,
         assigned_option_ids: Sequence[str] | Unset = UNSET,
-        team_ids: Sequence[float] | Unset = UNSET,
+        team_ids: Sequence[int] | Unset = UNSET,
         page_size: int | None = None,
         prefetch: int = 0,
         request_options: RequestOptions | None = None,
@@ -258,7 +258,7 @@ class OrganizationsAttributesOptions(BaseResource):
         skip: int | Unset = UNSET,
         take: int | Unset = UNSET,
         assigned_option_ids: Sequence[str] | Unset = UNSET,
-        team_ids: Sequence[float] | Unset = UNSET,
+        team_ids: Sequence[int] | Unset = UNSET,
         page_size: int | None = None,
         prefetch: int = 0,
         request_options: RequestOptions | None = None,
@@ -593,7 +593,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
         skip: int | Unset = UNSET,
         take: int | Unset = UNSET,
         assigned_option_ids: Sequence[str] | Unset = UNSET,
-        team_ids: Sequence[float] | Unset = UNSET,
+        team_ids: Sequence[int] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[builtins.list[_m.AssignedOptionOutput]]:
         """Get all assigned attribute options by attribute ID
@@ -641,7 +641,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
         skip: int | Unset = UNSET,
         take: int | Unset = UNSET,
         assigned_option_ids: Sequence[str] | Unset = UNSET,
-        team_ids: Sequence[float] | Unset = UNSET,
+        team_ids: Sequence[int] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[builtins.list[_m.AssignedOptionOutput]]:
         """Get all assigned attribute options by attribute slug

@@ -50,7 +50,7 @@ class OrganizationsRoutingForms(BaseResource):
         after_updated_at: datetime | str | Unset = UNSET,
         before_updated_at: datetime | str | Unset = UNSET,
         routed_to_booking_uid: str | Unset = UNSET,
-        team_ids: Sequence[float] | Unset = UNSET,
+        team_ids: Sequence[int] | Unset = UNSET,
         page_size: int | None = None,
         prefetch: int = 0,
         request_options: RequestOptions | None = None,
@@ -308,7 +308,7 @@ class OrganizationsRoutingFormsWithRawResponse(BaseResource):
         after_updated_at: datetime | str | Unset = UNSET,
         before_updated_at: datetime | str | Unset = UNSET,
         routed_to_booking_uid: str | Unset = UNSET,
-        team_ids: Sequence[float] | Unset = UNSET,
+        team_ids: Sequence[int] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[builtins.list[_m.RoutingFormOutput]]:
         """Get organization routing forms

@@ -73,8 +73,8 @@ class OrganizationsTeamsConferencing(BaseResource):
 
     async def get_oauth_url(
         self,
-        org_id: str,
-        team_id: str,
+        org_id: int,
+        team_id: int,
         app: str,
         /,
         *,
@@ -114,7 +114,7 @@ class OrganizationsTeamsConferencing(BaseResource):
             ),
         )
 
-    async def list_apps(
+    async def list(
         self,
         org_id: int,
         team_id: int,
@@ -141,7 +141,7 @@ class OrganizationsTeamsConferencing(BaseResource):
         return cast(
             "builtins.list[_m.ConferencingAppsOutputDto]",
             await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_LIST_APPS,
+                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_LIST,
                 path={"orgId": org_id, "teamId": team_id},
                 options=request_options,
             ),
@@ -337,8 +337,8 @@ class OrganizationsTeamsConferencingWithRawResponse(BaseResource):
 
     async def get_oauth_url(
         self,
-        org_id: str,
-        team_id: str,
+        org_id: int,
+        team_id: int,
         app: str,
         /,
         *,
@@ -378,7 +378,7 @@ class OrganizationsTeamsConferencingWithRawResponse(BaseResource):
             ),
         )
 
-    async def list_apps(
+    async def list(
         self,
         org_id: int,
         team_id: int,
@@ -405,7 +405,7 @@ class OrganizationsTeamsConferencingWithRawResponse(BaseResource):
         return cast(
             "APIResponse[builtins.list[_m.ConferencingAppsOutputDto]]",
             await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_LIST_APPS,
+                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_LIST,
                 path={"orgId": org_id, "teamId": team_id},
                 options=request_options,
             ),

@@ -38,8 +38,8 @@ class OrganizationsTeamsStripe(BaseResource):
 
     async def get_connect_url(
         self,
-        org_id: str,
-        team_id: str,
+        org_id: int,
+        team_id: int,
         /,
         *,
         return_to: str,
@@ -160,8 +160,8 @@ class OrganizationsTeamsStripeWithRawResponse(BaseResource):
 
     async def get_connect_url(
         self,
-        org_id: str,
-        team_id: str,
+        org_id: int,
+        team_id: int,
         /,
         *,
         return_to: str,

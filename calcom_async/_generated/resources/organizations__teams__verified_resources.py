@@ -220,7 +220,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             ),
         )
 
-    def get_emails(
+    def list_emails(
         self,
         org_id: int,
         team_id: int,
@@ -255,7 +255,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         """
         return AsyncPaginator(
             self._session,
-            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
             path={"orgId": org_id, "teamId": team_id},
             query={
                 "take": take,
@@ -266,7 +266,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             prefetch=prefetch,
         )
 
-    def get_phone_numbers(
+    def list_phone_numbers(
         self,
         org_id: int,
         team_id: int,
@@ -301,7 +301,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         """
         return AsyncPaginator(
             self._session,
-            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
             path={"orgId": org_id, "teamId": team_id},
             query={
                 "take": take,
@@ -347,7 +347,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             ),
         )
 
-    async def get_phone(
+    async def get_phone_number(
         self,
         org_id: int,
         team_id: int,
@@ -376,7 +376,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         return cast(
             "_m.VerifiedPhoneOutput",
             await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE,
+                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
                 path={"orgId": org_id, "teamId": team_id, "id": id},
                 options=request_options,
             ),
@@ -573,7 +573,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             ),
         )
 
-    async def get_emails(
+    async def list_emails(
         self,
         org_id: int,
         team_id: int,
@@ -604,7 +604,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         return cast(
             "APIResponse[builtins.list[_m.VerifiedEmailOutput]]",
             await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
+                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
                 path={"orgId": org_id, "teamId": team_id},
                 query={
                     "take": take,
@@ -614,7 +614,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             ),
         )
 
-    async def get_phone_numbers(
+    async def list_phone_numbers(
         self,
         org_id: int,
         team_id: int,
@@ -645,7 +645,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         return cast(
             "APIResponse[builtins.list[_m.VerifiedPhoneOutput]]",
             await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
                 path={"orgId": org_id, "teamId": team_id},
                 query={
                     "take": take,
@@ -690,7 +690,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             ),
         )
 
-    async def get_phone(
+    async def get_phone_number(
         self,
         org_id: int,
         team_id: int,
@@ -719,7 +719,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         return cast(
             "APIResponse[_m.VerifiedPhoneOutput]",
             await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE,
+                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
                 path={"orgId": org_id, "teamId": team_id, "id": id},
                 options=request_options,
             ),

@@ -70,7 +70,7 @@ class OrganizationsUsers(BaseResource):
         emails: Sequence[str] | Unset = UNSET,
         assigned_option_ids: Sequence[str] | Unset = UNSET,
         attribute_query_operator: Literal['OR', 'AND', 'NONE'] | Unset = UNSET,
-        team_ids: Sequence[float] | Unset = UNSET,
+        team_ids: Sequence[int] | Unset = UNSET,
         page_size: int | None = None,
         prefetch: int = 0,
         request_options: RequestOptions | None = None,
@@ -135,7 +135,7 @@ class OrganizationsUsers(BaseResource):
         theme: str | None | Unset = UNSET,
         app_theme: str | None | Unset = UNSET,
         time_format: float | Unset = UNSET,
-        default_schedule_id: float | Unset = UNSET,
+        default_schedule_id: int | Unset = UNSET,
         locale: str | None | Unset = UNSET,
         avatar_url: str | Unset = UNSET,
         organization_role: Literal['MEMBER', 'ADMIN', 'OWNER'] | Unset = UNSET,
@@ -195,7 +195,7 @@ class OrganizationsUsers(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.UpdateOrganizationUserInput | None = None,
+        body: _m.UpdateOrganizationUserInput,
         *,
         request_options: RequestOptions | None = None,
     ) -> _m.GetOrgUsersWithProfileOutput:
@@ -206,7 +206,7 @@ class OrganizationsUsers(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``UpdateOrganizationUserInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrganizationUserInput``.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -221,12 +221,7 @@ class OrganizationsUsers(BaseResource):
             await self._request(
                 _ops.ORGANIZATIONS_USERS_UPDATE,
                 path={"orgId": org_id, "userId": user_id},
-                body=build_body(
-                    _m.UpdateOrganizationUserInput,
-                    body,
-                    {
-                    },
-                ),
+                body=body,
                 options=request_options,
             ),
         )
@@ -281,7 +276,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
         emails: Sequence[str] | Unset = UNSET,
         assigned_option_ids: Sequence[str] | Unset = UNSET,
         attribute_query_operator: Literal['OR', 'AND', 'NONE'] | Unset = UNSET,
-        team_ids: Sequence[float] | Unset = UNSET,
+        team_ids: Sequence[int] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[builtins.list[_m.GetOrgUsersWithProfileOutput]]:
         """Get all users
@@ -341,7 +336,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
         theme: str | None | Unset = UNSET,
         app_theme: str | None | Unset = UNSET,
         time_format: float | Unset = UNSET,
-        default_schedule_id: float | Unset = UNSET,
+        default_schedule_id: int | Unset = UNSET,
         locale: str | None | Unset = UNSET,
         avatar_url: str | Unset = UNSET,
         organization_role: Literal['MEMBER', 'ADMIN', 'OWNER'] | Unset = UNSET,
@@ -401,7 +396,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.UpdateOrganizationUserInput | None = None,
+        body: _m.UpdateOrganizationUserInput,
         *,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[_m.GetOrgUsersWithProfileOutput]:
@@ -412,7 +407,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``UpdateOrganizationUserInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrganizationUserInput``.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -427,12 +422,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
             await self._request(
                 _ops.ORGANIZATIONS_USERS_UPDATE,
                 path={"orgId": org_id, "userId": user_id},
-                body=build_body(
-                    _m.UpdateOrganizationUserInput,
-                    body,
-                    {
-                    },
-                ),
+                body=body,
                 options=request_options,
             ),
         )

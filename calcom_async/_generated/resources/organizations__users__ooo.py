@@ -98,7 +98,7 @@ class OrganizationsUsersOoo(BaseResource):
         start: datetime | Unset = UNSET,
         end: datetime | Unset = UNSET,
         notes: str | Unset = UNSET,
-        to_user_id: float | Unset = UNSET,
+        to_user_id: int | Unset = UNSET,
         reason: _m.CreateOutOfOfficeEntryDto_reason | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Any:
@@ -150,7 +150,7 @@ class OrganizationsUsersOoo(BaseResource):
         start: datetime | Unset = UNSET,
         end: datetime | Unset = UNSET,
         notes: str | Unset = UNSET,
-        to_user_id: float | Unset = UNSET,
+        to_user_id: int | Unset = UNSET,
         reason: _m.UpdateOutOfOfficeEntryDto_reason | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Any:
@@ -345,7 +345,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         start: datetime | Unset = UNSET,
         end: datetime | Unset = UNSET,
         notes: str | Unset = UNSET,
-        to_user_id: float | Unset = UNSET,
+        to_user_id: int | Unset = UNSET,
         reason: _m.CreateOutOfOfficeEntryDto_reason | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[Any]:
@@ -397,7 +397,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         start: datetime | Unset = UNSET,
         end: datetime | Unset = UNSET,
         notes: str | Unset = UNSET,
-        to_user_id: float | Unset = UNSET,
+        to_user_id: int | Unset = UNSET,
         reason: _m.UpdateOutOfOfficeEntryDto_reason | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[Any]:

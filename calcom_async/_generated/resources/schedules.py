@@ -180,7 +180,7 @@ class Schedules(BaseResource):
 
     async def update(
         self,
-        schedule_id: str,
+        schedule_id: int,
         /,
         body: _m.UpdateScheduleInput_2024_06_11 | None = None,
         *,
@@ -431,7 +431,7 @@ class SchedulesWithRawResponse(BaseResource):
 
     async def update(
         self,
-        schedule_id: str,
+        schedule_id: int,
         /,
         body: _m.UpdateScheduleInput_2024_06_11 | None = None,
         *,

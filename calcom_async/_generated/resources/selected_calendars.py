@@ -42,7 +42,7 @@ class SelectedCalendars(BaseResource):
         *,
         integration: str | Unset = UNSET,
         external_id: str | Unset = UNSET,
-        credential_id: float | Unset = UNSET,
+        credential_id: int | Unset = UNSET,
         delegation_credential_id: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> _m.SelectedCalendarOutputDto:
@@ -83,9 +83,9 @@ class SelectedCalendars(BaseResource):
         self,
         *,
         integration: str,
-        external_id: str,
-        credential_id: str,
-        delegation_credential_id: str | Unset = UNSET,
+        external_id: int | str,
+        credential_id: int | str,
+        delegation_credential_id: int | str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> _m.SelectedCalendarOutputDto:
         """Delete a selected calendar
@@ -133,7 +133,7 @@ class SelectedCalendarsWithRawResponse(BaseResource):
         *,
         integration: str | Unset = UNSET,
         external_id: str | Unset = UNSET,
-        credential_id: float | Unset = UNSET,
+        credential_id: int | Unset = UNSET,
         delegation_credential_id: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[_m.SelectedCalendarOutputDto]:
@@ -174,9 +174,9 @@ class SelectedCalendarsWithRawResponse(BaseResource):
         self,
         *,
         integration: str,
-        external_id: str,
-        credential_id: str,
-        delegation_credential_id: str | Unset = UNSET,
+        external_id: int | str,
+        credential_id: int | str,
+        delegation_credential_id: int | str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[_m.SelectedCalendarOutputDto]:
         """Delete a selected calendar

@@ -212,7 +212,7 @@ class TeamsVerifiedResources(BaseResource):
             ),
         )
 
-    def get_emails(
+    def list_emails(
         self,
         team_id: int,
         /,
@@ -245,7 +245,7 @@ class TeamsVerifiedResources(BaseResource):
         """
         return AsyncPaginator(
             self._session,
-            _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
+            _ops.TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
             path={"teamId": team_id},
             query={
                 "take": take,
@@ -256,7 +256,7 @@ class TeamsVerifiedResources(BaseResource):
             prefetch=prefetch,
         )
 
-    def get_phone_numbers(
+    def list_phone_numbers(
         self,
         team_id: int,
         /,
@@ -289,7 +289,7 @@ class TeamsVerifiedResources(BaseResource):
         """
         return AsyncPaginator(
             self._session,
-            _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+            _ops.TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
             path={"teamId": team_id},
             query={
                 "take": take,
@@ -333,7 +333,7 @@ class TeamsVerifiedResources(BaseResource):
             ),
         )
 
-    async def get_phone(
+    async def get_phone_number(
         self,
         team_id: int,
         id: int,
@@ -360,7 +360,7 @@ class TeamsVerifiedResources(BaseResource):
         return cast(
             "_m.VerifiedPhoneOutput",
             await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE,
+                _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
                 path={"teamId": team_id, "id": id},
                 options=request_options,
             ),
@@ -549,7 +549,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             ),
         )
 
-    async def get_emails(
+    async def list_emails(
         self,
         team_id: int,
         /,
@@ -578,7 +578,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         return cast(
             "APIResponse[builtins.list[_m.VerifiedEmailOutput]]",
             await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAILS,
+                _ops.TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
                 path={"teamId": team_id},
                 query={
                     "take": take,
@@ -588,7 +588,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             ),
         )
 
-    async def get_phone_numbers(
+    async def list_phone_numbers(
         self,
         team_id: int,
         /,
@@ -617,7 +617,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         return cast(
             "APIResponse[builtins.list[_m.VerifiedPhoneOutput]]",
             await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+                _ops.TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
                 path={"teamId": team_id},
                 query={
                     "take": take,
@@ -660,7 +660,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             ),
         )
 
-    async def get_phone(
+    async def get_phone_number(
         self,
         team_id: int,
         id: int,
@@ -687,7 +687,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         return cast(
             "APIResponse[_m.VerifiedPhoneOutput]",
             await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE,
+                _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
                 path={"teamId": team_id, "id": id},
                 options=request_options,
             ),

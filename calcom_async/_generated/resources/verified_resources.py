@@ -196,7 +196,7 @@ class VerifiedResources(BaseResource):
             ),
         )
 
-    def get_emails(
+    def list_emails(
         self,
         *,
         take: int | Unset = UNSET,
@@ -226,7 +226,7 @@ class VerifiedResources(BaseResource):
         """
         return AsyncPaginator(
             self._session,
-            _ops.VERIFIED_RESOURCES_GET_EMAILS,
+            _ops.VERIFIED_RESOURCES_LIST_EMAILS,
             query={
                 "take": take,
                 "skip": skip,
@@ -236,7 +236,7 @@ class VerifiedResources(BaseResource):
             prefetch=prefetch,
         )
 
-    def get_phone_numbers(
+    def list_phone_numbers(
         self,
         *,
         take: int | Unset = UNSET,
@@ -266,7 +266,7 @@ class VerifiedResources(BaseResource):
         """
         return AsyncPaginator(
             self._session,
-            _ops.VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+            _ops.VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
             query={
                 "take": take,
                 "skip": skip,
@@ -307,7 +307,7 @@ class VerifiedResources(BaseResource):
             ),
         )
 
-    async def get_phone(
+    async def get_phone_number(
         self,
         id: int,
         /,
@@ -332,7 +332,7 @@ class VerifiedResources(BaseResource):
         return cast(
             "_m.VerifiedPhoneOutput",
             await self._request(
-                _ops.VERIFIED_RESOURCES_GET_PHONE,
+                _ops.VERIFIED_RESOURCES_GET_PHONE_NUMBER,
                 path={"id": id},
                 options=request_options,
             ),
@@ -505,7 +505,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             ),
         )
 
-    async def get_emails(
+    async def list_emails(
         self,
         *,
         take: int | Unset = UNSET,
@@ -531,7 +531,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         return cast(
             "APIResponse[builtins.list[_m.VerifiedEmailOutput]]",
             await self._request(
-                _ops.VERIFIED_RESOURCES_GET_EMAILS,
+                _ops.VERIFIED_RESOURCES_LIST_EMAILS,
                 query={
                     "take": take,
                     "skip": skip,
@@ -540,7 +540,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             ),
         )
 
-    async def get_phone_numbers(
+    async def list_phone_numbers(
         self,
         *,
         take: int | Unset = UNSET,
@@ -566,7 +566,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         return cast(
             "APIResponse[builtins.list[_m.VerifiedPhoneOutput]]",
             await self._request(
-                _ops.VERIFIED_RESOURCES_GET_PHONE_NUMBERS,
+                _ops.VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
                 query={
                     "take": take,
                     "skip": skip,
@@ -606,7 +606,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             ),
         )
 
-    async def get_phone(
+    async def get_phone_number(
         self,
         id: int,
         /,
@@ -631,7 +631,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         return cast(
             "APIResponse[_m.VerifiedPhoneOutput]",
             await self._request(
-                _ops.VERIFIED_RESOURCES_GET_PHONE,
+                _ops.VERIFIED_RESOURCES_GET_PHONE_NUMBER,
                 path={"id": id},
                 options=request_options,
             ),

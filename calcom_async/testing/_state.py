@@ -1,0 +1,1221 @@
+"""The fake's state and the handlers of the operations it models (the core flows).
+
+Handlers are registered by operation name (``bookings.create``); an operation without one
+answers from the document's example (see ``_server.py``). Handlers get a :class:`Ctx` and return
+the JSON body (status: 201 for POST, else 200) or ``(status, body)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .._operation import AuthMode, Operation
+from ._util import ApiError, bad_request, iso, ms, not_found, parse_time
+
+__all__ = ["HANDLERS", "Ctx", "Principal", "Store"]
+
+Handler = Callable[["Store", "Ctx"], Any]
+HANDLERS: dict[str, Handler] = {}
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+BUSY_STATUSES = frozenset({"accepted", "pending"})
+MAX_TAKE = 250
+MAX_SLOT_DAYS = 62
+_UID_ALPHABET = string.ascii_letters + string.digits
+WebhookSink = Callable[[dict[str, Any], str, dict[str, Any], str], None]
+
+
+def handles(*names: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for name in names:
+            HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Principal:
+    """Who is calling: ``kind`` is an :class:`AuthMode` value or ``"anonymous"``."""
+
+    kind: str
+    rate_key: str
+    user_id: int | None = None
+    client_id: str | None = None
+
+
+@dataclass
+class Ctx:
+    op: Operation
+    path: dict[str, Any]
+    query: Mapping[str, str]
+    body: Any
+    principal: Principal
+
+    def pid(self, name: str) -> int:
+        """A numeric path parameter."""
+        try:
+            return int(str(self.path[name]).split(".")[0])
+        except ValueError:
+            raise bad_request(f"{name} must be a number", [name]) from None
+
+    def q(self, name: str) -> str | None:
+        value = self.query.get(name)
+        return value if value not in (None, "") else None
+
+    def q_list(self, name: str) -> list[str]:
+        getall = getattr(self.query, "getall", None)
+        values = getall(name, []) if getall else [self.query.get(name, "")]
+        return [v.strip() for value in values for v in str(value).split(",") if v.strip()]
+
+    def q_int(self, name: str, default: int) -> int:
+        value = self.q(name)
+        return default if value is None else int(float(value))
+
+    def q_time(self, name: str) -> float | None:
+        value = self.q(name)
+        if value is None:
+            return None
+        try:
+            return parse_time(value)
+        except ValueError:
+            raise bad_request(f"{name} must be an ISO 8601 date string", [name]) from None
+
+    @property
+    def user_id(self) -> int:
+        if self.principal.user_id is None:
+            raise ApiError(401, "UnauthorizedException", "This call needs a user's credentials")
+        return self.principal.user_id
+
+
+@dataclass
+class Token:
+    user_id: int
+    client_id: str
+    expires: float
+
+
+@dataclass
+class Booking:
+    """A booking's JSON (as the 2024-08-13 API answers it) and what the fake filters by."""
+
+    data: dict[str, Any]
+    start: float
+    end: float
+    created: float
+    updated: float
+    event_type_id: int
+    host_id: int
+    team_id: int | None = None
+    recurring_uid: str | None = None
+    client_id: str | None = None
+
+    @property
+    def uid(self) -> str:
+        return str(self.data["uid"])
+
+    @property
+    def status(self) -> str:
+        return str(self.data["status"])
+
+
+@dataclass
+class Reservation:
+    uid: str
+    event_type_id: int
+    start: float
+    end: float
+    duration: int
+    until: float
+    reservation_minutes: int
+
+
+@dataclass
+class Webhook:
+    data: dict[str, Any]  #: without the scope key
+    scope: str  #: "user", "event_type", "oauth_client", "org"
+    owner: Any  #: user id, event type id, client id or org id
+
+    def out(self) -> dict[str, Any]:
+        key = {
+            "user": "userId",
+            "event_type": "eventTypeId",
+            "oauth_client": "oAuthClientId",
+            "org": "teamId",
+        }[self.scope]
+        return {**self.data, key: self.owner}
+
+
+_FIRST = [
+    "Ava",
+    "Liam",
+    "Noah",
+    "Emma",
+    "Olivia",
+    "Mateo",
+    "Sofia",
+    "Yuki",
+    "Hiro",
+    "Priya",
+    "Arjun",
+    "Fatima",
+    "Omar",
+    "Chloe",
+    "Lucas",
+    "Mia",
+    "Leon",
+    "Hannah",
+    "Ingrid",
+    "Lars",
+    "Chen",
+    "Wei",
+    "Amara",
+    "Kwame",
+    "Zoe",
+    "Diego",
+    "Elena",
+    "Ivan",
+    "Aisha",
+    "Tomás",
+    "Nora",
+    "Felix",
+]
+_LAST = [
+    "Smith",
+    "Müller",
+    "García",
+    "Rossi",
+    "Tanaka",
+    "Kim",
+    "Patel",
+    "Okafor",
+    "Johansson",
+    "Nowak",
+    "Silva",
+    "Dubois",
+    "O'Brien",
+    "Nguyen",
+    "Kowalski",
+    "Haddad",
+    "Cohen",
+    "Fischer",
+    "Moreau",
+    "Costa",
+    "Yamamoto",
+    "Singh",
+    "Andersen",
+    "Novak",
+    "Ibrahim",
+]
+_ZONES = [
+    "America/New_York",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Rome",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Africa/Lagos",
+    "Asia/Singapore",
+    "UTC",
+]
+_LANGS = ("en", "de", "es", "fr", "it", "ja", "pt", "nl")
+_EVENT_TITLES = (
+    ("30 Min Meeting", 30),
+    ("Intro Call", 15),
+    ("Product Demo", 45),
+    ("Customer Onboarding", 60),
+    ("Quarterly Review", 90),
+    ("Coffee Chat", 30),
+    ("Technical Deep Dive", 60),
+    ("Support Session", 30),
+)
+
+
+def _slug(text: str) -> str:
+    out = "".join(c.lower() if c.isalnum() else "-" for c in text)
+    return "-".join(part for part in out.split("-") if part)
+
+
+class Store:
+    """All the fake's data, in memory."""
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float],
+        api_key: str,
+        client_id: str,
+        client_secret: str,
+        access_token_ttl: float,
+        refresh_token_ttl: float,
+        seed: int = 0,
+    ) -> None:
+        self.now = now
+        self.rng = random.Random(seed)
+        self.api_keys = {api_key: 1}
+        self.clients: dict[str, dict[str, Any]] = {
+            client_id: {"id": client_id, "secret": client_secret, "organizationId": 1}
+        }
+        self.access_token_ttl = access_token_ttl
+        self.refresh_token_ttl = refresh_token_ttl
+        self.access_tokens: dict[str, Token] = {}
+        self.refresh_tokens: dict[str, Token] = {}
+        self.on_event: WebhookSink | None = None
+        self.org_id = 1
+        self._ids: dict[str, int] = {}
+        self.users: dict[int, dict[str, Any]] = {}
+        self.schedules: dict[int, dict[str, Any]] = {}
+        self.schedule_owner: dict[int, int] = {}
+        self.event_types: dict[int, dict[str, Any]] = {}
+        self.event_type_owner: dict[int, int] = {}
+        self.event_type_team: dict[int, int] = {}
+        self.bookings: dict[str, Booking] = {}
+        self.bookings_version = 0  #: bumped by every change of a booking (list cache key)
+        self._list_cache: dict[Any, list[dict[str, Any]]] = {}
+        self.reservations: dict[str, Reservation] = {}
+        self.webhooks: dict[int, Webhook] = {}
+        self.teams: dict[int, dict[str, Any]] = {}
+        self.memberships: dict[int, dict[str, Any]] = {}
+        self.owner_id = self.add_user(
+            "Frankie Owner", "owner@fakecal.example", "Europe/Amsterdam", username="frankie"
+        )
+
+    # -- ids, users ----------------------------------------------------------------------------
+
+    def next_id(self, kind: str) -> int:
+        self._ids[kind] = self._ids.get(kind, 0) + 1
+        return self._ids[kind]
+
+    def uid(self, n: int = 22) -> str:
+        return "".join(self.rng.choice(_UID_ALPHABET) for _ in range(n))
+
+    def add_user(
+        self,
+        name: str,
+        email: str,
+        tz: str,
+        *,
+        username: str | None = None,
+        managed_by: str | None = None,
+        org: bool = True,
+        **extra: Any,
+    ) -> int:
+        user_id = self.next_id("user")
+        self.users[user_id] = {
+            "id": user_id,
+            "email": email,
+            "username": username or _slug(name) + f"-{user_id}",
+            "name": name,
+            "bio": "",
+            "timeZone": tz,
+            "weekStart": "Monday",
+            "createdDate": iso(self.now() - 400 * 86400),
+            "timeFormat": 24,
+            "defaultScheduleId": None,
+            "locale": "en",
+            "avatarUrl": None,
+            "metadata": {},
+            "_managed_by": managed_by,
+            "_org": org,
+            **extra,
+        }
+        self.add_schedule(user_id, "Working hours", tz, default=True)
+        return user_id
+
+    def public_user(self, user_id: int) -> dict[str, Any]:
+        return {k: v for k, v in self.users[user_id].items() if not k.startswith("_")}
+
+    def user(self, user_id: int) -> dict[str, Any]:
+        """A user, or a stand-in for one deleted since (bookings keep their host)."""
+        return self.users.get(user_id) or {
+            "id": user_id,
+            "name": "Deleted user",
+            "email": f"deleted-{user_id}@example.com",
+            "username": f"deleted-{user_id}",
+            "timeZone": "UTC",
+            "timeFormat": 24,
+        }
+
+    def host(self, user_id: int) -> dict[str, Any]:
+        u = self.user(user_id)
+        return {
+            "id": user_id,
+            "name": u["name"],
+            "email": u["email"],
+            "username": u["username"],
+            "timeZone": u["timeZone"],
+        }
+
+    # -- auth ----------------------------------------------------------------------------------
+
+    def principals(
+        self, authorization: str | None, client_id: str | None, secret: str | None
+    ) -> tuple[list[Principal], list[ApiError]]:
+        found: list[Principal] = []
+        errors: list[ApiError] = []
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            token = token.strip()
+            if scheme.lower() != "bearer" or not token:
+                errors.append(ApiError(401, "UnauthorizedException", "Invalid Authorization"))
+            elif token in self.api_keys:
+                found.append(
+                    Principal(AuthMode.API_KEY.value, "key:" + token[-8:], self.api_keys[token])
+                )
+            elif token in self.access_tokens:
+                access = self.access_tokens[token]
+                if access.expires <= self.now():
+                    errors.append(ApiError(401, "UnauthorizedException", "ACCESS_TOKEN_IS_EXPIRED"))
+                else:
+                    found.append(
+                        Principal(
+                            AuthMode.ACCESS_TOKEN.value,
+                            f"user:{access.user_id}",
+                            access.user_id,
+                            access.client_id,
+                        )
+                    )
+            else:
+                what = "API Key" if token.startswith("cal_") else "Access Token"
+                errors.append(ApiError(401, "UnauthorizedException", f"Invalid {what}"))
+        if client_id:
+            client = self.clients.get(client_id)
+            if client is None:
+                errors.append(ApiError(401, "UnauthorizedException", "OAuth client not found"))
+            elif secret != client["secret"]:
+                errors.append(ApiError(401, "UnauthorizedException", "Invalid OAuth client secret"))
+            else:
+                found.append(
+                    Principal(AuthMode.PLATFORM.value, f"client:{client_id}", None, client_id)
+                )
+        return found, errors
+
+    def issue_tokens(self, user_id: int, client_id: str) -> dict[str, Any]:
+        now = self.now()
+        access, refresh = "mat_" + self.uid(40), "mrt_" + self.uid(40)
+        # rotation: every earlier refresh token of this user stops working
+        for key in [k for k, t in self.refresh_tokens.items() if t.user_id == user_id]:
+            del self.refresh_tokens[key]
+        self.access_tokens[access] = Token(user_id, client_id, now + self.access_token_ttl)
+        self.refresh_tokens[refresh] = Token(user_id, client_id, now + self.refresh_token_ttl)
+        return {
+            "accessToken": access,
+            "refreshToken": refresh,
+            "accessTokenExpiresAt": int((now + self.access_token_ttl) * 1000),
+            "refreshTokenExpiresAt": int((now + self.refresh_token_ttl) * 1000),
+        }
+
+    # -- schedules -----------------------------------------------------------------------------
+
+    def add_schedule(
+        self,
+        user_id: int,
+        name: str,
+        tz: str,
+        *,
+        default: bool = False,
+        availability: list[dict[str, Any]] | None = None,
+        overrides: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        schedule_id = self.next_id("schedule")
+        schedule = {
+            "id": schedule_id,
+            "ownerId": user_id,
+            "name": name,
+            "timeZone": tz,
+            "availability": availability
+            if availability is not None
+            else [{"days": list(WEEKDAYS[:5]), "startTime": "09:00", "endTime": "17:00"}],
+            "isDefault": default,
+            "overrides": overrides or [],
+        }
+        self.schedules[schedule_id] = schedule
+        self.schedule_owner[schedule_id] = user_id
+        if default:
+            self._make_default(user_id, schedule_id)
+        return schedule
+
+    def _make_default(self, user_id: int, schedule_id: int) -> None:
+        for sid, owner in self.schedule_owner.items():
+            if owner == user_id:
+                self.schedules[sid]["isDefault"] = sid == schedule_id
+        self.users[user_id]["defaultScheduleId"] = schedule_id
+
+    def own_schedule(self, ctx: Ctx, schedule_id: int) -> dict[str, Any]:
+        if self.schedule_owner.get(schedule_id) != ctx.user_id:
+            raise not_found(f"Schedule with id={schedule_id} not found")
+        return self.schedules[schedule_id]
+
+    # -- event types ---------------------------------------------------------------------------
+
+    def add_event_type(
+        self, owner: int, fields: Mapping[str, Any], *, team_id: int | None = None
+    ) -> dict[str, Any]:
+        et_id = self.next_id("event_type")
+        slug = fields.get("slug") or _slug(str(fields.get("title", f"event-{et_id}")))
+        et: dict[str, Any] = {
+            "id": et_id,
+            "lengthInMinutes": fields.get("lengthInMinutes", 30),
+            "title": fields.get("title", slug),
+            "slug": slug,
+            "description": fields.get("description", ""),
+            "locations": [{"type": "integration", "integration": "cal-video"}],
+            "bookingFields": [],
+            "disableGuests": False,
+            "slotInterval": None,
+            "minimumBookingNotice": 0,
+            "beforeEventBuffer": 0,
+            "afterEventBuffer": 0,
+            "recurrence": None,
+            "metadata": {},
+            "price": 0,
+            "currency": "usd",
+            "lockTimeZoneToggleOnBookingPage": False,
+            "seatsPerTimeSlot": None,
+            "forwardParamsSuccessRedirect": None,
+            "successRedirectUrl": None,
+            "isInstantEvent": False,
+            "scheduleId": None,
+            "hidden": False,
+            "bookingRequiresAuthentication": False,
+        }
+        self._apply_event_type(et, fields)
+        if team_id is None:
+            et["ownerId"] = owner
+            et["users"] = [self.users[owner]["username"]]
+        else:
+            team = self.teams[team_id]
+            et["teamId"] = team_id
+            et["ownerId"] = None
+            et["hosts"] = [self.users[owner]["username"]]
+            et["schedulingType"] = str(fields.get("schedulingType", "collective")).lower()
+            et["team"] = {
+                "id": team_id,
+                "slug": team.get("slug") or "",
+                "name": team["name"],
+                **{
+                    k: team.get(k) or ""
+                    for k in ("bannerUrl", "logoUrl", "weekStart", "brandColor")
+                },
+                **{k: team.get(k) or "" for k in ("darkBrandColor", "theme")},
+            }
+            et["isInstantEvent"] = bool(fields.get("isInstantEvent", True))
+            self.event_type_team[et_id] = team_id
+        self.event_types[et_id] = et
+        self.event_type_owner[et_id] = owner
+        return et
+
+    _EVENT_FIELDS = (
+        "lengthInMinutes",
+        "title",
+        "slug",
+        "description",
+        "disableGuests",
+        "slotInterval",
+        "minimumBookingNotice",
+        "beforeEventBuffer",
+        "afterEventBuffer",
+        "scheduleId",
+        "recurrence",
+        "hidden",
+        "metadata",
+        "lockTimeZoneToggleOnBookingPage",
+        "bookingRequiresAuthentication",
+        "lengthInMinutesOptions",
+    )
+
+    def _apply_event_type(self, et: dict[str, Any], fields: Mapping[str, Any]) -> None:
+        for key in self._EVENT_FIELDS:
+            if key in fields:
+                et[key] = fields[key]
+        policy = fields.get("confirmationPolicy")
+        if isinstance(policy, dict):
+            et["confirmationPolicy"] = policy
+        elif "confirmationPolicy" in fields:
+            et.pop("confirmationPolicy", None)
+
+    def requires_confirmation(self, et: dict[str, Any]) -> bool:
+        policy = et.get("confirmationPolicy")
+        return isinstance(policy, dict) and not policy.get("disabled", False)
+
+    def own_event_type(self, ctx: Ctx, et_id: int) -> dict[str, Any]:
+        if et_id not in self.event_types or self.event_type_team.get(et_id) is not None:
+            raise not_found(f"Event type with id={et_id} not found")
+        if self.event_type_owner[et_id] != ctx.user_id:
+            raise ApiError(403, "ForbiddenException", "Not the owner of this event type")
+        return self.event_types[et_id]
+
+    def schedule_for(self, et_id: int) -> dict[str, Any]:
+        et = self.event_types[et_id]
+        owner = self.event_type_owner[et_id]
+        sid = et.get("scheduleId") or self.users[owner]["defaultScheduleId"]
+        return self.schedules[sid]
+
+    # -- availability --------------------------------------------------------------------------
+
+    def busy(
+        self, host_id: int, lo: float, hi: float, exclude: str | None
+    ) -> list[tuple[float, float]]:
+        out = [
+            (b.start, b.end)
+            for b in self.bookings.values()
+            if b.host_id == host_id
+            and b.status in BUSY_STATUSES
+            and b.uid != exclude
+            and b.start < hi
+            and b.end > lo
+        ]
+        now = self.now()
+        for r in list(self.reservations.values()):
+            if r.until <= now:
+                del self.reservations[r.uid]
+            elif self.event_type_owner.get(r.event_type_id) == host_id and r.start < hi:
+                out.append((r.start, r.end))
+        return out
+
+    def free_slots(
+        self,
+        et_id: int,
+        lo: float,
+        hi: float,
+        *,
+        duration: int | None = None,
+        exclude: str | None = None,
+    ) -> list[tuple[float, float]]:
+        """Start/end of every bookable slot starting in [lo, hi]: the schedule's windows minus
+        bookings, reservations, buffers and the minimum notice."""
+        et = self.event_types[et_id]
+        schedule = self.schedule_for(et_id)
+        zone = ZoneInfo(schedule["timeZone"])
+        length = duration or int(et["lengthInMinutes"])
+        step = int(et.get("slotInterval") or length) * 60
+        before = int(et.get("beforeEventBuffer") or 0) * 60
+        after = int(et.get("afterEventBuffer") or 0) * 60
+        earliest = self.now() + int(et.get("minimumBookingNotice") or 0) * 60
+        busy = self.busy(self.event_type_owner[et_id], lo - 86400, hi + 86400, exclude)
+        overrides: dict[str, list[dict[str, Any]]] = {}
+        for item in schedule.get("overrides") or []:
+            overrides.setdefault(str(item["date"]), []).append(item)
+        first = dt.datetime.fromtimestamp(lo, zone).date() - dt.timedelta(days=1)
+        last = dt.datetime.fromtimestamp(hi, zone).date()
+        out: list[tuple[float, float]] = []
+        day = first
+        while day <= last:
+            windows = overrides.get(day.isoformat())
+            if windows is None:
+                name = WEEKDAYS[day.weekday()]
+                windows = [w for w in schedule["availability"] if name in w.get("days", [])]
+            for window in windows:
+                start = _at(day, window["startTime"], zone)
+                stop = _at(day, window["endTime"], zone)
+                t = start
+                while t + length * 60 <= stop:
+                    end = t + length * 60
+                    if (
+                        lo <= t <= hi
+                        and t >= earliest
+                        and not any(b0 < end + after and b1 > t - before for b0, b1 in busy)
+                    ):
+                        out.append((t, end))
+                    t += step
+            day += dt.timedelta(days=1)
+        return sorted(set(out))
+
+    def is_free(self, et_id: int, start: float, length: int, exclude: str | None = None) -> bool:
+        return (start, start + length * 60) in set(
+            self.free_slots(et_id, start, start, duration=length, exclude=exclude)
+        )
+
+    # -- bookings ------------------------------------------------------------------------------
+
+    def booking_json(
+        self,
+        *,
+        booking_id: int,
+        uid: str,
+        et: dict[str, Any],
+        host_id: int,
+        start: float,
+        end: float,
+        status: str,
+        attendees: list[dict[str, Any]],
+        created: float,
+        guests: list[str] | None = None,
+        location: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        responses: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        first = attendees[0]
+        data: dict[str, Any] = {
+            "id": booking_id,
+            "uid": uid,
+            "title": f"{et['title']} between {self.user(host_id)['name']} and {first['name']}",
+            "description": "",
+            "hosts": [self.host(host_id)],
+            "status": status,
+            "start": iso(start),
+            "end": iso(end),
+            "duration": round((end - start) / 60),
+            "eventTypeId": et["id"],
+            "eventType": {"id": et["id"], "slug": et["slug"]},
+            "location": location or f"https://app.cal.com/video/{uid}",
+            "absentHost": False,
+            "createdAt": iso(created),
+            "updatedAt": iso(created),
+            "metadata": metadata or {},
+            "icsUid": f"{uid}@Cal.com",
+            "attendees": attendees,
+            "guests": guests or [],
+            "bookingFieldsResponses": responses
+            or {"name": first["name"], "email": first["email"], "guests": guests or []},
+        }
+        if data["location"].startswith("https://"):
+            data["meetingUrl"] = data["location"]
+        return data
+
+    def get_booking(self, uid: str) -> Booking:
+        booking = self.bookings.get(uid)
+        if booking is None:
+            raise not_found(f"Booking with uid={uid} was not found in the database")
+        return booking
+
+    def touch(self, booking: Booking) -> None:
+        now = ms(max(self.now(), booking.updated + 0.001))
+        booking.updated = now
+        self.bookings_version += 1
+        booking.data["updatedAt"] = iso(now)
+
+    def emit(self, trigger: str, booking: Booking, **extra: Any) -> None:
+        if self.on_event is None:
+            return
+        et_id = booking.event_type_id
+        targets = []
+        for hook in self.webhooks.values():
+            if not hook.data.get("active", True) or trigger not in hook.data.get("triggers", []):
+                continue
+            if (
+                (hook.scope == "user" and hook.owner == booking.host_id)
+                or (hook.scope == "event_type" and hook.owner == et_id)
+                or (hook.scope == "oauth_client" and hook.owner == booking.client_id)
+                or (hook.scope == "org" and self.user(booking.host_id).get("_org"))
+            ):
+                targets.append(hook)
+        if not targets:
+            return
+        payload = self.webhook_payload(booking, trigger, extra)
+        for hook in targets:
+            self.on_event(hook.out(), trigger, payload, iso(self.now()))
+
+    def webhook_payload(
+        self, booking: Booking, trigger: str, extra: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Cal.com's booking webhook payload (``payload`` of the delivery)."""
+        data = booking.data
+        et = self.event_types.get(booking.event_type_id, {})
+        host = self.user(booking.host_id)
+
+        def person(p: Mapping[str, Any]) -> dict[str, Any]:
+            tz = str(p.get("timeZone") or "UTC")
+            offset = dt.datetime.fromtimestamp(booking.start, ZoneInfo(tz)).utcoffset()
+            return {
+                "name": p["name"],
+                "email": p["email"],
+                "timeZone": tz,
+                "language": {"locale": p.get("language") or "en"},
+                "utcOffset": int(offset.total_seconds() // 60) if offset else 0,
+            }
+
+        organizer = {
+            "id": host["id"],
+            "username": host["username"],
+            "timeFormat": "h:mma" if host.get("timeFormat") == 12 else "HH:mm",
+            **person(host),
+        }
+        attendees = [person(a) for a in data["attendees"]]
+        responses: dict[str, Any] = {
+            "name": {"label": "your_name", "value": data["attendees"][0]["name"]},
+            "email": {"label": "email_address", "value": data["attendees"][0]["email"]},
+            "location": {
+                "label": "location",
+                "value": {"optionValue": "", "value": data["location"]},
+            },
+        }
+        if data.get("guests"):
+            responses["guests"] = {"label": "additional_guests", "value": data["guests"]}
+        payload: dict[str, Any] = {
+            "type": data["eventType"]["slug"],
+            "title": data["title"],
+            "description": data.get("description", ""),
+            "additionalNotes": "",
+            "customInputs": {},
+            "startTime": data["start"].replace(".000Z", "Z"),
+            "endTime": data["end"].replace(".000Z", "Z"),
+            "organizer": organizer,
+            "responses": responses,
+            "userFieldsResponses": {},
+            "attendees": attendees,
+            "location": data["location"],
+            "destinationCalendar": None,
+            "hideCalendarNotes": False,
+            "requiresConfirmation": self.requires_confirmation(et) if et else False,
+            "eventTypeId": booking.event_type_id,
+            "seatsShowAttendees": True,
+            "seatsPerTimeSlot": None,
+            "uid": data["uid"],
+            "bookingId": data["id"],
+            "eventTitle": et.get("title"),
+            "eventDescription": et.get("description", ""),
+            "price": 0,
+            "currency": "usd",
+            "length": data["duration"],
+            "iCalUID": data["icsUid"],
+            "metadata": {"videoCallUrl": data.get("meetingUrl")} | dict(data.get("metadata", {})),
+            "status": data["status"].upper(),
+            "triggerEvent": trigger,
+        }
+        if booking.recurring_uid:
+            payload["recurringEventId"] = booking.recurring_uid
+        if booking.team_id is not None:
+            payload["team"] = {"id": booking.team_id, "name": self.teams[booking.team_id]["name"]}
+        payload.update(extra)
+        return payload
+
+    def add_booking(
+        self,
+        et_id: int,
+        start: float,
+        attendees: list[dict[str, Any]],
+        *,
+        length: int | None = None,
+        status: str = "accepted",
+        host_id: int | None = None,
+        created: float | None = None,
+        recurring_uid: str | None = None,
+        client_id: str | None = None,
+        **fields: Any,
+    ) -> Booking:
+        et = self.event_types[et_id]
+        host = host_id or self.event_type_owner[et_id]
+        minutes = length or int(et["lengthInMinutes"])
+        start = ms(start)
+        end = start + minutes * 60
+        when = ms(self.now() if created is None else created)
+        booking_id = self.next_id("booking")
+        uid = self.uid()
+        data = self.booking_json(
+            booking_id=booking_id,
+            uid=uid,
+            et=et,
+            host_id=host,
+            start=start,
+            end=end,
+            status=status,
+            attendees=attendees,
+            created=when,
+            **fields,
+        )
+        if recurring_uid:
+            data["recurringBookingUid"] = recurring_uid
+        booking = Booking(
+            data,
+            start,
+            end,
+            when,
+            when,
+            et_id,
+            host,
+            self.event_type_team.get(et_id),
+            recurring_uid,
+            client_id,
+        )
+        self.bookings[uid] = booking
+        self.bookings_version += 1
+        return booking
+
+    def find_event_type(self, body: Mapping[str, Any]) -> int:
+        if body.get("eventTypeId") is not None:
+            et_id = int(body["eventTypeId"])
+            if et_id not in self.event_types:
+                raise not_found(f"Event type with id={et_id} not found")
+            return et_id
+        slug = body.get("eventTypeSlug")
+        if slug:
+            for et_id, et in self.event_types.items():
+                if et["slug"] != slug:
+                    continue
+                team_id = self.event_type_team.get(et_id)
+                if body.get("teamSlug") and team_id is not None:
+                    if self.teams[team_id].get("slug") == body["teamSlug"]:
+                        return et_id
+                elif body.get("username") and team_id is None:
+                    owner = self.user(self.event_type_owner[et_id])
+                    if owner["username"] == body["username"]:
+                        return et_id
+            raise not_found(f"Event type with slug {slug!r} not found")
+        raise bad_request(
+            "Either eventTypeId or eventTypeSlug + username or eventTypeSlug + teamSlug "
+            "must be provided",
+            ["eventTypeId should not be empty"],
+        )
+
+    def list_bookings(self, ctx: Ctx) -> dict[str, Any]:
+        """Filter, sort, page. A walk over many pages reuses the filtered, sorted list (cached
+        until a booking changes; with a status filter, for at most a second)."""
+        query = tuple(sorted((k, v) for k, v in ctx.query.items() if k not in ("take", "skip")))
+        now = self.now()
+        bucket = int(now) if ctx.q("status") else 0
+        key = (query, self.bookings_version, bucket)
+        items = self._list_cache.get(key)
+        if items is None:
+            items = self._filter_sort(ctx, now)
+            if len(self._list_cache) >= 8:
+                self._list_cache.clear()
+            self._list_cache[key] = items
+        return paginate(ctx, items, default_take=100)
+
+    def _filter_sort(self, ctx: Ctx, now: float) -> list[dict[str, Any]]:
+        items = list(self.bookings.values())
+        statuses = set(ctx.q_list("status"))
+        if statuses:
+            items = [b for b in items if _status_matches(b, statuses, now)]
+        if ctx.q("attendeeEmail"):
+            email = str(ctx.q("attendeeEmail")).lower()
+            items = [
+                b for b in items if any(a["email"].lower() == email for a in b.data["attendees"])
+            ]
+        if ctx.q("attendeeName"):
+            name = str(ctx.q("attendeeName")).lower()
+            items = [
+                b for b in items if any(name in a["name"].lower() for a in b.data["attendees"])
+            ]
+        if ctx.q("bookingUid"):
+            items = [b for b in items if b.uid == ctx.q("bookingUid")]
+        et_ids = {int(v) for v in ctx.q_list("eventTypeIds") + ctx.q_list("eventTypeId")}
+        if et_ids:
+            items = [b for b in items if b.event_type_id in et_ids]
+        team_ids = {int(v) for v in ctx.q_list("teamsIds") + ctx.q_list("teamId")}
+        if team_ids:
+            items = [b for b in items if b.team_id in team_ids]
+        for name, attr, op in (
+            ("afterStart", "start", "ge"),
+            ("beforeEnd", "end", "le"),
+            ("afterCreatedAt", "created", "ge"),
+            ("beforeCreatedAt", "created", "le"),
+            ("afterUpdatedAt", "updated", "ge"),
+            ("beforeUpdatedAt", "updated", "le"),
+        ):
+            bound = ctx.q_time(name)
+            if bound is not None:  # compared in whole milliseconds, the API's precision
+                edge = round(bound * 1000)
+                if op == "ge":
+                    items = [b for b in items if round(getattr(b, attr) * 1000) >= edge]
+                else:
+                    items = [b for b in items if round(getattr(b, attr) * 1000) <= edge]
+        key_attr, reverse = "start", False
+        for name, attr in (
+            ("sortStart", "start"),
+            ("sortEnd", "end"),
+            ("sortCreated", "created"),
+            ("sortUpdatedAt", "updated"),
+        ):
+            direction = ctx.q(name)
+            if direction is not None:
+                if direction not in ("asc", "desc"):
+                    raise bad_request(f"{name} must be one of: asc, desc", [name])
+                key_attr, reverse = attr, direction == "desc"
+                break
+        items.sort(key=lambda b: (getattr(b, key_attr), b.data["id"]), reverse=reverse)
+        return [b.data for b in items]
+
+    # -- seeding -------------------------------------------------------------------------------
+
+    def person(self) -> dict[str, Any]:
+        rng = self.rng
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        local = f"{first}.{last}".lower().replace("'", "").replace("á", "a").replace("ü", "u")
+        attendee: dict[str, Any] = {
+            "name": f"{first} {last}",
+            "email": f"{local}{rng.randint(1, 999)}@{rng.choice(['example.com', 'example.org'])}",
+            "timeZone": rng.choice(_ZONES),
+            "language": rng.choice(_LANGS),
+            "absent": False,
+        }
+        if rng.random() < 0.3:
+            attendee["phoneNumber"] = f"+1{rng.randint(2000000000, 9999999999)}"
+        return attendee
+
+    def seed(
+        self,
+        *,
+        bookings: int,
+        event_types: int,
+        attendees_per_booking: tuple[int, int],
+        teams: int,
+        managed_users: int,
+        org_users: int,
+    ) -> None:
+        rng = self.rng
+        now = self.now()
+        hosts = [self.owner_id]
+        for _ in range(max(org_users, 5 if bookings else 0)):
+            p = self.person()
+            hosts.append(self.add_user(p["name"], "team-" + p["email"], p["timeZone"]))
+        for i in range(teams):
+            team = self.add_team(f"Team {_LAST[i % len(_LAST)]}", self.owner_id)
+            for member in hosts[1:4]:
+                self.add_membership(team["id"], member, "MEMBER", accepted=True)
+            self.add_event_type(
+                self.owner_id,
+                {"title": "Team standup", "slug": "standup", "lengthInMinutes": 15},
+                team_id=team["id"],
+            )
+        for _ in range(managed_users):
+            p = self.person()
+            self.add_managed_user(next(iter(self.clients)), p["name"], p["email"], p["timeZone"])
+        mine = [et for et, o in self.event_type_owner.items() if o == self.owner_id]
+        for i in range(max(0, event_types - len(mine))):
+            title, length = _EVENT_TITLES[i % len(_EVENT_TITLES)]
+            fields: dict[str, Any] = {
+                "title": title,
+                "slug": _slug(title) + (f"-{i}" if i >= len(_EVENT_TITLES) else ""),
+                "lengthInMinutes": length,
+                "description": f"{title} with the team.",
+            }
+            if i % 4 == 3:
+                fields["confirmationPolicy"] = {"type": "always", "disabled": False}
+            self.add_event_type(self.owner_id, fields)
+        et_ids = sorted(self.event_types)
+        if not et_ids:
+            return
+        locations = (
+            None,
+            "https://zoom.us/j/{n}",
+            "https://meet.google.com/abc-{n}",
+            "+1 555 010 {n}",
+            "Main office, 3rd floor",
+        )
+        lo, hi = attendees_per_booking
+        made = 0
+        while made < bookings:
+            et_id = rng.choice(et_ids)
+            et = self.event_types[et_id]
+            day = rng.randint(-540, 180)
+            minute = rng.randrange(7 * 60, 19 * 60, 15)
+            base = math.floor(now / 86400) * 86400
+            first = base + day * 86400 + minute * 60
+            # about one booking in 25 belongs to a weekly series of four
+            series = min(4, bookings - made) if rng.random() < 0.01 else 1
+            series_uid = self.uid() if series > 1 else None
+            attendees = [self.person() for _ in range(rng.randint(lo, hi))]
+            host = rng.choice(hosts)
+            template = rng.choice(locations)
+            location = template.format(n=rng.randint(1000, 9999)) if template else None
+            created = min(now - 60, first - rng.uniform(0.5, 60) * 86400)
+            for week in range(series):
+                start = first + week * 7 * 86400
+                past = start < now
+                roll = rng.random()
+                if roll < 0.1:
+                    status = "cancelled"
+                elif roll < 0.13:
+                    status = "rejected"
+                elif roll < 0.2 and not past:
+                    status = "pending"
+                else:
+                    status = "accepted"
+                booking = self.add_booking(
+                    et_id,
+                    start,
+                    [dict(a) for a in attendees],
+                    length=int(et["lengthInMinutes"]),
+                    status=status,
+                    host_id=host,
+                    created=created,
+                    recurring_uid=series_uid,
+                    guests=[f"guest{rng.randint(1, 99)}@example.net"]
+                    if rng.random() < 0.15
+                    else None,
+                    location=location,
+                    metadata={"source": rng.choice(["web", "api", "embed", "crm"])},
+                )
+                made += 1
+                if status == "cancelled":
+                    booking.data["cancellationReason"] = rng.choice(
+                        ["Schedule conflict", "No longer needed", "Sick", "Rescheduling later"]
+                    )
+                if past and status == "accepted" and rng.random() < 0.05:
+                    booking.data["attendees"][0]["absent"] = True
+                self._age(booking, created, now)
+
+    def _age(self, booking: Booking, created: float, now: float) -> None:
+        updated = min(now - 1, created + self.rng.uniform(0, 5) * 86400)
+        booking.updated = ms(max(created, updated))
+        self.bookings_version += 1
+        booking.data["updatedAt"] = iso(booking.updated)
+
+    # -- teams, users --------------------------------------------------------------------------
+
+    def add_team(self, name: str, owner: int, **fields: Any) -> dict[str, Any]:
+        team_id = 1000 + self.next_id("team")
+        team = {
+            "id": team_id,
+            "name": name,
+            "slug": fields.pop("slug", None) or _slug(name),
+            "isOrganization": False,
+            "parentId": self.org_id,
+            "metadata": {},
+            "timeZone": "Europe/London",
+            "weekStart": "Monday",
+            "hideBranding": False,
+            "isPrivate": False,
+            "hideBookATeamMember": False,
+            **fields,
+        }
+        self.teams[team_id] = team
+        self.add_membership(team_id, owner, "OWNER", accepted=True)
+        return team
+
+    def add_membership(
+        self, team_id: int, user_id: int, role: str, *, accepted: bool
+    ) -> dict[str, Any]:
+        mid = self.next_id("membership")
+        u = self.users[user_id]
+        membership = {
+            "id": mid,
+            "userId": user_id,
+            "teamId": team_id,
+            "accepted": accepted,
+            "role": role,
+            "disableImpersonation": False,
+            "user": {
+                "email": u["email"],
+                "username": u["username"],
+                "name": u["name"],
+                "bio": u.get("bio") or "",
+                "metadata": {},
+            },
+        }
+        self.memberships[mid] = membership
+        return membership
+
+    def team(self, ctx: Ctx, team_id: int) -> dict[str, Any]:
+        team = self.teams.get(team_id)
+        if team is None:
+            raise not_found(f"Team with id={team_id} not found")
+        if not any(
+            m["teamId"] == team_id and m["userId"] == ctx.user_id for m in self.memberships.values()
+        ):
+            raise ApiError(403, "ForbiddenException", "Not a member of this team")
+        return team
+
+    def add_managed_user(self, client_id: str, name: str, email: str, tz: str) -> int:
+        local, _, domain = email.partition("@")
+        return self.add_user(
+            name,
+            f"{local}+{client_id}@{domain}",
+            tz,
+            username=f"{_slug(local)}-{client_id}".lower()[:40],
+            managed_by=client_id,
+            org=False,
+        )
+
+    def org_user(self, user_id: int) -> dict[str, Any]:
+        u = self.users[user_id]
+        return {
+            "id": user_id,
+            "username": u["username"],
+            "name": u["name"],
+            "email": u["email"],
+            "emailVerified": u["createdDate"],
+            "bio": u.get("bio") or None,
+            "avatarUrl": u.get("avatarUrl"),
+            "timeZone": u["timeZone"],
+            "weekStart": u["weekStart"],
+            "appTheme": None,
+            "theme": None,
+            "defaultScheduleId": u["defaultScheduleId"],
+            "locale": u.get("locale"),
+            "timeFormat": u["timeFormat"],
+            "hideBranding": False,
+            "brandColor": None,
+            "darkBrandColor": None,
+            "allowDynamicBooking": True,
+            "createdDate": u["createdDate"],
+            "verified": True,
+            "invitedTo": None,
+            "metadata": u.get("metadata") or {},
+            "profile": {
+                "id": user_id,
+                "organizationId": self.org_id,
+                "userId": user_id,
+                "username": u["username"],
+            },
+        }
+
+
+def _at(day: dt.date, hhmm: str, zone: ZoneInfo) -> float:
+    hour, minute = (int(x) for x in hhmm.split(":")[:2])
+    if hour >= 24:
+        nxt = day + dt.timedelta(days=1)
+        return dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone).timestamp()
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).timestamp()
+
+
+def _status_matches(b: Booking, wanted: set[str], now: float) -> bool:
+    status = b.status
+    cancelled = status in ("cancelled", "rejected")
+    for want in wanted:
+        if want == "cancelled" and cancelled:
+            return True
+        if want == "upcoming" and not cancelled and b.end >= now and status == "accepted":
+            return True
+        if want == "unconfirmed" and status == "pending" and b.end >= now:
+            return True
+        if want == "past" and not cancelled and b.end < now:
+            return True
+        if want == "recurring" and b.recurring_uid and not cancelled and b.end >= now:
+            return True
+    return False
+
+
+def paginate(ctx: Ctx, items: list[Any], *, default_take: int) -> dict[str, Any]:
+    """Slice by ``take``/``skip`` and add Cal.com's ``pagination`` meta."""
+    take = ctx.q_int("take", default_take)
+    skip = ctx.q_int("skip", 0)
+    if take < 1 or take > MAX_TAKE:
+        raise bad_request(f"take must be between 1 and {MAX_TAKE}", ["take"])
+    if skip < 0:
+        raise bad_request("skip must not be less than 0", ["skip"])
+    total = len(items)
+    page = items[skip : skip + take]
+    return {
+        "status": "success",
+        "data": page,
+        "pagination": {
+            "totalItems": total,
+            "remainingItems": max(0, total - skip - len(page)),
+            "returnedItems": len(page),
+            "itemsPerPage": take,
+            "currentPage": skip // take + 1,
+            "totalPages": math.ceil(total / take) if total else 0,
+            "hasNextPage": skip + len(page) < total,
+            "hasPreviousPage": skip > 0,
+        },
+    }
+
+
+def ok(data: Any) -> dict[str, Any]:
+    return {"status": "success", "data": data}
+
+
+from . import _handlers as _handlers  # noqa: E402  (registers the handlers)
