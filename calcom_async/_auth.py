@@ -228,12 +228,10 @@ class Auth:
         if bearer and accepted & {AuthMode.ACCESS_TOKEN, AuthMode.API_KEY}:
             preferred = [m for m in bearer if m in accepted]
             chosen.add((preferred or bearer)[0])
-        if not chosen and (not accepted or not accepted & {AuthMode.PLATFORM}):
-            # The document declares nothing we hold: send what we have and let the server judge.
-            if bearer:
-                chosen.add(bearer[0])
-            if AuthMode.PLATFORM in have:
-                chosen.add(AuthMode.PLATFORM)
+        if not chosen and not accepted and bearer:
+            # The document declares no auth header: send the bearer credential we hold and let
+            # the server judge. The platform secret goes only where an operation declares it.
+            chosen.add(bearer[0])
         if not chosen and op.auth_required:
             needed = " or ".join(sorted(m.value for m in accepted)) or "credentials"
             raise CalComUsageError(

@@ -18,6 +18,8 @@ from typing import Any, Generic, TypeVar
 import anyio
 import attrs
 
+from ._errors import CalComUsageError
+
 __all__ = ["BulkError", "BulkResult", "gather"]
 
 In = TypeVar("In")
@@ -66,7 +68,7 @@ async def gather(
     raises :class:`BulkError`. Only ``Exception``s are collected; cancellation always propagates.
     """
     if concurrency < 1:
-        raise ValueError("concurrency must be >= 1")
+        raise CalComUsageError("concurrency must be >= 1")
     inputs = list(items)
     results: list[BulkResult[In, Out] | None] = [None] * len(inputs)
     limiter = anyio.CapacityLimiter(concurrency)

@@ -20,7 +20,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._errors import ResponseValidationError
+from ._errors import CalComUsageError, ResponseValidationError
 from ._operation import Operation, Pagination
 from ._types import UNSET
 
@@ -88,9 +88,9 @@ class AsyncPaginator(Generic[T]):
         decode: bool = True,
     ) -> None:
         if op.pagination is None:
-            raise ValueError(f"{op.name} is not a paginated operation")
+            raise CalComUsageError(f"{op.name} is not a paginated operation")
         if prefetch < 0:
-            raise ValueError("prefetch must be >= 0")
+            raise CalComUsageError("prefetch must be an int >= 0")
         self._session = session
         self._op = op
         self._style = op.pagination
@@ -102,7 +102,7 @@ class AsyncPaginator(Generic[T]):
         size = page_size if page_size is not None else query.pop(size_key, _DEFAULT_PAGE_SIZE)
         query.pop(size_key, None)
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise ValueError(f"page_size must be a positive int, got {size!r}")
+            raise CalComUsageError(f"page_size must be a positive int, got {size!r}")
         if op.max_page_size is not None:
             size = min(size, op.max_page_size)
         self.page_size: int = size

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import orjson
 
-from ._errors import ResponseValidationError
+from ._errors import CalComUsageError, ResponseValidationError
 from ._generated.operations import BY_ID
 from ._serde import format_datetime
 
@@ -79,7 +79,7 @@ class SyncCheckpoint:
             watermark = _parse(data["watermark"]) if data.get("watermark") else None
             seen = {str(k): str(v) for k, v in data.get("seen", {}).items()}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"not a sync checkpoint: {exc}") from None
+            raise CalComUsageError(f"not a sync checkpoint: {exc}") from None
         return cls(watermark=watermark, seen=seen)
 
 
@@ -99,7 +99,7 @@ class BookingSync:
             checkpoint = SyncCheckpoint.from_json(checkpoint)
         op = BY_ID[_LIST]
         if page_size < 1:
-            raise ValueError("page_size must be >= 1")
+            raise CalComUsageError("page_size must be >= 1")
         self._session = session
         self._op = op
         self._page_size = min(page_size, op.max_page_size or page_size)

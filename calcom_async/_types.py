@@ -30,6 +30,9 @@ class Unset(enum.Enum):
 UNSET: Final = Unset.UNSET
 
 
+_UNKNOWN_CACHE_SIZE = 256
+
+
 class OpenStrEnum(enum.StrEnum):
     """A string enum that keeps values it does not know instead of failing.
 
@@ -50,13 +53,14 @@ class OpenStrEnum(enum.StrEnum):
             member = str.__new__(cls, value)
             member._name_ = value
             member._value_ = value
-            cache[value] = member
+            if len(cache) < _UNKNOWN_CACHE_SIZE:  # bounded: a flood of new values costs no memory
+                cache[value] = member
         return member
 
     @property
     def is_known(self) -> bool:
         """False for a value the document did not list (kept from the server's answer)."""
-        return self._name_ in type(self).__members__
+        return type(self)._value2member_map_.get(self._value_) is self
 
 
 def masked(value: object) -> str:

@@ -146,8 +146,8 @@ def _without_paging(op: Operation, pairs: list[tuple[str, str]]) -> list[tuple[s
 def _expected_auth(op: Operation) -> dict[str, str]:
     bearer = {"Authorization": f"Bearer {API_KEY}"}
     platform = {"x-cal-client-id": CLIENT_ID, "x-cal-secret-key": CLIENT_SECRET}
-    if not op.auth:
-        return {**bearer, **platform}
+    if not op.auth:  # no auth declared: the bearer credential, never the platform secret
+        return bearer
     expected: dict[str, str] = {}
     if op.auth & BEARER:
         expected.update(bearer)
@@ -232,3 +232,12 @@ async def test_operation_on_the_wire(make_client: Any, api: FakeAPI, op: Operati
         expected = answer.data if op.unwrap else answer
         assert _kind(result) is _kind(expected)
         assert _kind(raw.data) is _kind(expected)
+
+
+async def test_the_platform_secret_goes_only_where_declared(make_client: Any, api: FakeAPI) -> None:
+    cal = make_client(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    api.default = json_reply({"status": "success", "data": {}})
+    await cal.slots.get_available(start="2050-01-01", end="2050-01-02", event_type_id=1)
+    sent = api.calls[-1].headers
+    assert "x-cal-secret-key" not in sent and "x-cal-client-id" not in sent
+    assert "Authorization" not in sent
