@@ -23,7 +23,7 @@ import anyio
 import attrs
 
 from ._clock import Clock
-from ._errors import CalComUsageError, ResponseValidationError
+from ._errors import APIStatusError, CalComError, CalComUsageError, ResponseValidationError
 from ._operation import AuthMode, Operation, Param
 
 __all__ = [
@@ -177,6 +177,9 @@ class Auth:
         self._on_refresh = on_token_refresh
         self._leeway = refresh_leeway
         self._lock = anyio.Lock()
+        # a refresh token the server rejected, and how: waiters fail at once instead of each
+        # sending the same dead token again
+        self._rejected: tuple[str, BaseException] | None = None
 
     def __repr__(self) -> str:
         modes = [m.value for m in self.modes]
@@ -283,9 +286,21 @@ class Auth:
             if not self.can_refresh:
                 return False
             assert current.refresh_token and self._refresher is not None
+            if self._rejected is not None and self._rejected[0] == current.refresh_token:
+                raise self._rejected[1]
             label = self._refresher.label
             logger.info("refreshing %s access token", label)
-            self._tokens = new = await self._refresher.refresh(current, sender, self._clock)
+            try:
+                new = await self._refresher.refresh(current, sender, self._clock)
+            except APIStatusError as exc:
+                if exc.status_code is not None and 400 <= exc.status_code < 500:
+                    self._rejected = (current.refresh_token, exc)  # definitive: not transient
+                raise
+            except CalComError as exc:
+                if getattr(exc, "error", None):  # an OAuth error answer (invalid_grant, …)
+                    self._rejected = (current.refresh_token, exc)
+                raise
+            self._tokens = new
             logger.info("%s access token refreshed", label)
             if self._on_refresh is not None:  # in the lock: pairs are persisted in order
                 result = self._on_refresh(new)

@@ -16,6 +16,7 @@ from ._clock import Clock, SystemClock
 from ._errors import CalComUsageError
 from ._generated.client import GeneratedNamespaces
 from ._http import Transport
+from ._options import check_seconds
 from ._retry import RetryPolicy
 from ._session import Session, SessionConfig, check_api_version
 
@@ -167,8 +168,10 @@ class CalCom(GeneratedNamespaces):
                 raise CalComUsageError(f"{label} contains control characters")
         if refresh_token is not None and access_token is None:
             raise CalComUsageError("refresh_token needs access_token too")
-        if not isinstance(max_retries, int) or max_retries < 0:
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise CalComUsageError("max_retries must be an integer >= 0")
+        check_seconds("timeout", timeout)
+        check_seconds("connect_timeout", connect_timeout)
         if not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise CalComUsageError("max_concurrency must be an integer >= 1")
         clock = clock or SystemClock()
@@ -252,8 +255,12 @@ class CalCom(GeneratedNamespaces):
         ``default_headers`` are merged over this client's."""
         config = self._core.config
         retry = config.retry
+        if timeout is not _UNSET:
+            check_seconds("timeout", timeout)
+        if connect_timeout is not _UNSET:
+            check_seconds("connect_timeout", connect_timeout)
         if max_retries is not None:
-            if not isinstance(max_retries, int) or max_retries < 0:
+            if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
                 raise CalComUsageError("max_retries must be an integer >= 0")
             retry = attrs.evolve(retry, max_retries=max_retries)
         new_config = SessionConfig(

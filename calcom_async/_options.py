@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
-__all__ = ["RequestOptions"]
+__all__ = ["RequestOptions", "check_seconds"]
+
+
+def check_seconds(name: str, value: Any) -> None:
+    """A timeout is ``None`` (no limit) or a positive number of seconds."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        from ._errors import CalComUsageError
+
+        raise CalComUsageError(
+            f"{name} must be a positive number of seconds or None, got {value!r}"
+        )
+
+
+def _seconds(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    check_seconds(attribute.name, value)
+
+
+def _retries(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        from ._errors import CalComUsageError
+
+        raise CalComUsageError(f"max_retries must be an integer >= 0 or None, got {value!r}")
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -21,8 +45,8 @@ class RequestOptions:
     """
 
     api_version: str | None = None
-    timeout: float | None = None
-    connect_timeout: float | None = None
-    max_retries: int | None = None
+    timeout: float | None = attrs.field(default=None, validator=_seconds)
+    connect_timeout: float | None = attrs.field(default=None, validator=_seconds)
+    max_retries: int | None = attrs.field(default=None, validator=_retries)
     retry_unsafe: bool | None = None
     extra_headers: Mapping[str, str] | None = None

@@ -264,10 +264,31 @@ async def test_failed_refresh_raises_typed_errors_without_secrets(
     cal = managed(make_client, clock, expires_in=0)
     with pytest.raises(AuthenticationError, match="bad refresh token"):
         await cal.session.request(BEARER_OP, path={"thingId": "a"})
+    other = managed(make_client, clock, expires_in=0)
     api.queue(json_reply({"status": "success", "data": {"accessToken": NEW_ACCESS_TOKEN}}))
     with pytest.raises(ResponseValidationError, match="accessToken") as info:
-        await cal.session.request(BEARER_OP, path={"thingId": "a"})
+        await other.session.request(BEARER_OP, path={"thingId": "a"})
     assert info.value.raw is None and "SECRET" not in str(info.value)
+
+
+async def test_a_rejected_refresh_token_is_sent_once_however_many_wait(
+    make_client: Any, api: FakeAPI, clock: FakeClock
+) -> None:
+    api.default = json_reply(error_body(401, "UnauthorizedException", "bad refresh token"), 401)
+    cal = managed(make_client, clock, expires_in=-10)
+    failures: list[BaseException] = []
+
+    async def one() -> None:
+        try:
+            await cal.session.request(BEARER_OP, path={"thingId": "a"})
+        except AuthenticationError as exc:
+            failures.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(one)
+    assert len(failures) == 20
+    assert len([c for c in api.calls if c.path.endswith("/refresh")]) == 1
 
 
 @pytest.mark.parametrize("expires_in", [-10.0, None])

@@ -473,3 +473,34 @@ def test_any_path_value_stays_one_segment_and_decodes_back(value: str) -> None:
     assert len(segments) == 5 and segments[-1] == "cancel"
     assert unquote(segments[3]) == value
     assert segments[3] not in (".", "..")
+
+
+@pytest.mark.parametrize("bad", ["10", -1, 0, True])
+def test_bad_timeouts_and_retries_are_usage_errors(bad: Any) -> None:
+    from calcom_async import CalCom, CalComUsageError, RequestOptions
+
+    with pytest.raises(CalComUsageError, match="timeout"):
+        RequestOptions(timeout=bad)
+    with pytest.raises(CalComUsageError, match="timeout"):
+        CalCom(api_key=API_KEY, timeout=bad)
+    if bad != 0:
+        with pytest.raises(CalComUsageError, match="max_retries"):
+            RequestOptions(max_retries=bad if bad != "10" else "10")
+
+
+async def test_body_fields_of_the_wrong_type_are_refused_before_sending(
+    make_client: Any, api: FakeAPI
+) -> None:
+    from calcom_async import CalComUsageError, models
+
+    cal = make_client()
+    with pytest.raises(CalComUsageError, match="cancellation_reason must be str"):
+        await cal.bookings.cancel(
+            "u",
+            models.CancelBookingInput_2024_08_13(cancellation_reason=123),  # type: ignore[arg-type]
+        )
+    with pytest.raises(CalComUsageError, match="active must be bool"):
+        await cal.webhooks.update("w1", active=5)  # type: ignore[arg-type]
+    with pytest.raises(CalComUsageError, match="host must be bool"):
+        await cal.bookings.mark_absent("uid", host="yes")  # type: ignore[arg-type]
+    assert api.calls == []
