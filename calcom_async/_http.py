@@ -148,7 +148,13 @@ class Transport:
                     timeout=client_timeout,
                     allow_redirects=False,
                 ) as response:
-                    content = await response.read()
+                    try:
+                        content = await response.read()
+                    except aiohttp.ClientPayloadError:
+                        if response.status < 400:
+                            raise  # a success we could not read: a connection error below
+                        # an error status whose body was cut short: the status still counts
+                        content = b"(the error body was truncated)"
                     answer = RawAnswer(
                         response.status, response.reason or "", response.headers, content
                     )

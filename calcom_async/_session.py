@@ -294,14 +294,27 @@ def _log_attempt(
     request_id: str,
     attempt: int,
 ) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    duration = clock.monotonic() - sent
     logger.debug(
         "%s %s -> %s in %.3fs (request id %s, retry %d)",
         op.method,
         url_path,
         outcome,
-        clock.monotonic() - sent,
+        duration,
         request_id,
         attempt,
+        # the same facts as fields, for structured log handlers
+        extra={
+            "calcom_operation": op.name,
+            "calcom_method": op.method,
+            "calcom_path": url_path,
+            "calcom_outcome": outcome,
+            "calcom_duration": duration,
+            "calcom_request_id": request_id,
+            "calcom_retry": attempt,
+        },
     )
 
 

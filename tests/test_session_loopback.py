@@ -94,3 +94,30 @@ def test_a_client_left_open_after_its_loop_ended_warns_once(leak_scan: list[Any]
         del cal
         gc.collect()
     assert [str(w.message)[:30] for w in caught] == ["CalCom client was not closed: "]
+
+
+async def test_an_error_whose_body_is_cut_short_keeps_its_status() -> None:
+    from calcom_async import InternalServerError
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n"
+            b"Content-Length: 500\r\n\r\n<html>bad gat"
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        clock = FakeClock()
+        base = f"http://127.0.0.1:{port}"
+        async with CalCom(api_key=API_KEY, base_url=base, clock=clock, max_retries=0) as cal:
+            with pytest.raises(InternalServerError) as info:
+                await cal.session.request(make_op(), path={"thingId": "a"})
+        assert info.value.status_code == 502
+        assert "truncated" in str(info.value)
+    finally:
+        server.close()
+        await server.wait_closed()

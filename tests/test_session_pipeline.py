@@ -504,3 +504,18 @@ async def test_body_fields_of_the_wrong_type_are_refused_before_sending(
     with pytest.raises(CalComUsageError, match="host must be bool"):
         await cal.bookings.mark_absent("uid", host="yes")  # type: ignore[arg-type]
     assert api.calls == []
+
+
+async def test_log_records_carry_the_facts_as_fields(
+    make_client: Any, api: FakeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    api.default = json_reply({"status": "success", "data": THING})
+    cal = make_client()
+    with caplog.at_level(logging.DEBUG, logger="calcom_async"):
+        await cal.session.request(make_op(), path={"thingId": "a"})
+    record = next(r for r in caplog.records if hasattr(r, "calcom_request_id"))
+    assert record.calcom_method == "GET" and record.calcom_outcome == "200"
+    assert record.calcom_retry == 0 and record.calcom_duration >= 0
+    assert record.calcom_path.endswith("/things/a")
