@@ -58,25 +58,22 @@ class _Progress:
 
 
 async def sync_bookings(cal: Any) -> dict[str, Any]:
-    """Walk every booking (stable sort by creation), pages after the first fetched concurrently;
+    """Walk every booking (stable sort by creation) with the library's paginator: once the first
+    page tells the total, ``prefetch`` pages are fetched concurrently and still come in order;
     de-duplicated by uid."""
-    first = await cal.bookings.with_raw_response.list(take=PAGE, skip=0, sort_created="asc")
-    meta = first.json().get("pagination") or {}
-    total = int(meta.get("totalItems", 0))
-    seen: dict[str, Any] = {b.uid: b for b in first.parse()}
-    progress = _Progress(total, "syncing bookings")
-    progress.add(len(seen))
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def page(skip: int) -> None:
-        async with gate:
-            items = await cal.bookings.list(take=PAGE, skip=skip, sort_created="asc")
-        for booking in items:
+    seen: dict[str, Any] = {}
+    total = 0
+    progress: _Progress | None = None
+    walk = cal.bookings.list(sort_created="asc", page_size=PAGE, prefetch=CONCURRENCY)
+    async for page in walk.pages():
+        if progress is None:
+            total = page.total or 0
+            progress = _Progress(total, "syncing bookings")
+        for booking in page.items:
             seen[booking.uid] = booking
-        progress.add(len(items))
-
-    await asyncio.gather(*(page(skip) for skip in range(PAGE, total, PAGE)))
-    progress.close()
+        progress.add(len(page.items))
+    if progress is not None:
+        progress.close()
     statuses: dict[str, int] = {}
     for booking in seen.values():
         statuses[str(booking.status)] = statuses.get(str(booking.status), 0) + 1
