@@ -15,9 +15,9 @@ offset across changing data: every request starts again at the watermark (the ne
 ``updatedAt`` already yielded) with ``afterUpdatedAt`` and ``sortUpdatedAt=asc``, and the
 bookings at the watermark that were already yielded are recognised by ``(uid, updatedAt)``. A run
 of more than ``page_size`` bookings sharing one millisecond is read by asking for larger pages (up
-to 1,000 bookings in one answer, so that ties in any order are seen together); only a longer run
-is paged with ``skip``, which is exact if the server keeps ties in a stable order. Versions are
-told apart by ``updatedAt`` at millisecond resolution.
+to 250, the API's largest page, in one answer, so that ties in any order are seen together); only
+a longer run is paged with ``skip``, which is exact if the server keeps ties in a stable order.
+Versions are told apart by ``updatedAt`` at millisecond resolution.
 
 The checkpoint after each yielded booking covers it: persist the checkpoint with what you did with
 the booking (in one transaction) and a crashed sync resumes exactly after it; persist it later and
@@ -48,7 +48,7 @@ __all__ = ["BookingSync", "BookingsSyncMixin", "SyncCheckpoint"]
 
 _LIST = "BookingsController_2024_08_13_getBookings"
 _TICK = dt.timedelta(milliseconds=1)
-_MAX_TAKE = 1000  # the largest page asked for while reading a run of equal updatedAt
+_MAX_TAKE = 250  # the largest page asked for while reading a run of equal updatedAt (API maximum)
 
 
 def _parse(value: str) -> dt.datetime:
