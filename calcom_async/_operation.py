@@ -67,14 +67,21 @@ class Operation:
     pagination: Pagination | None
     summary: str = ""
     max_page_size: int | None = None  #: the document's ``maximum`` for ``take``/``limit``
+    # split once, read on every request
+    _path: tuple[Param, ...] = attrs.field(init=False, repr=False, eq=False)
+    _query: tuple[Param, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_path", tuple(p for p in self.params if p.location == "path"))
+        object.__setattr__(self, "_query", tuple(p for p in self.params if p.location == "query"))
 
     @property
     def path_params(self) -> tuple[Param, ...]:
-        return tuple(p for p in self.params if p.location == "path")
+        return self._path
 
     @property
     def query_params(self) -> tuple[Param, ...]:
-        return tuple(p for p in self.params if p.location == "query")
+        return self._query
 
     @property
     def is_idempotent(self) -> bool:
