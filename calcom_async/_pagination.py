@@ -140,21 +140,26 @@ class AsyncPaginator(Generic[T]):
         out: list[T] = []
         if max_items is not None and max_items <= 0:
             return out
-        async for page in self.pages():
-            out.extend(page.items)
-            if max_items is not None and len(out) >= max_items:
-                return out[:max_items]
+        async with aclosing(self._pages(limit=max_items)) as pages:
+            async for page in pages:
+                out.extend(page.items)
+                if max_items is not None and len(out) >= max_items:
+                    return out[:max_items]
         return out
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
+    def pages(self) -> AsyncIterator[Page[T]]:
         """Every page in order; ends at the first short or empty page or when the server says so."""
+        return self._pages(limit=None)
+
+    async def _pages(self, *, limit: int | None) -> AsyncGenerator[Page[T], None]:
         page, cursor = await self._fetch(self._start, cursor=None)
         yield page
         offset = self._start + len(page.items)
         if self._done(page, cursor):
             return
         if self._prefetch and page.total is not None and self._offset_key:
-            async with aclosing(self._prefetched(offset, page.total)) as ahead:
+            end = page.total if limit is None else min(page.total, self._start + limit)
+            async with aclosing(self._prefetched(offset, end)) as ahead:
                 async for page in ahead:
                     yield page
                     offset = page.offset + len(page.items)

@@ -127,7 +127,10 @@ def apply_overlay(spec: Spec, overlay_path: Path = OVERLAY) -> None:
         raise SpecError(f"{overlay_path}: not an OpenAPI Overlay 1.x document")
     for action in overlay.get("actions", []):
         target = action["target"]
-        matches = jsonpath(target).find(spec.doc)
+        try:
+            matches = jsonpath(target).find(spec.doc)
+        except Exception as exc:  # jsonpath-ng's lexer and parser errors
+            raise SpecError(f"{overlay_path}: bad target {target!r}: {exc}") from None
         if not matches:
             # A newer document may have fixed what we correct: say so, do not fail.
             spec.fixes.append(Fix("overlay", target, "no longer matches (already fixed upstream?)"))

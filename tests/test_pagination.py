@@ -208,3 +208,25 @@ async def test_a_page_that_is_not_a_list_is_a_typed_error() -> None:
 
     with pytest.raises(ResponseValidationError, match="not a list"):
         await AsyncPaginator(OneObject(), op, path={"orgId": 1, "userId": 1}).to_list()  # type: ignore[arg-type]
+
+
+async def test_max_items_with_prefetch_fetches_no_page_beyond_it() -> None:
+    op = next(o for o in PAGED if o.name == "bookings.list")
+    server = PagingServer(op, 1000)
+    items = await paginator(server, page_size=10, prefetch=8).to_list(max_items=15)
+    assert len(items) == 15
+    assert len(server.queries) == 2
+
+
+@pytest.mark.parametrize("op", [o for o in PAGED if o.pagination is not Pagination.LIMIT][:6])
+async def test_prefetch_with_a_total_that_grows_mid_walk(op: Operation) -> None:
+    server = PagingServer(op, 40)
+
+    def grow(srv: PagingServer, query: dict[str, Any]) -> None:
+        if query.get("skip") == 20:  # bookings added while the walk runs
+            srv.items.extend(srv.make(1000 + i) for i in range(7))
+
+    server.on_request = grow
+    items = [i async for i in paginator(server, page_size=10, prefetch=3)]
+    assert len(items) == 47
+    assert len(set(server.ids(items))) == 47

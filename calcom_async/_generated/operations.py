@@ -602,6 +602,7 @@ ORGANIZATIONS_BOOKINGS_LIST = Operation(
     auth_required=False,
     pagination=Pagination.TAKE_SKIP,
     summary='Get organization bookings',
+    max_page_size=250,
 )
 ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE = Operation(
     operation_id='OrganizationsDelegationCredentialController_createDelegationCredential',
@@ -2081,6 +2082,7 @@ ORGANIZATIONS_USERS_BOOKINGS_LIST = Operation(
     auth_required=False,
     pagination=Pagination.TAKE_SKIP,
     summary='Get all bookings for an organization user',
+    max_page_size=250,
 )
 ORGANIZATIONS_USERS_OOO_LIST = Operation(
     operation_id='OrganizationsUsersOOOController_getOrganizationUserOOO',
@@ -2505,6 +2507,7 @@ BOOKINGS_LIST = Operation(
     auth_required=True,
     pagination=Pagination.TAKE_SKIP,
     summary='Get all bookings',
+    max_page_size=250,
 )
 BOOKINGS_GET = Operation(
     operation_id='BookingsController_2024_08_13_getBooking',

@@ -146,7 +146,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
                 changes) in ascending or descending order.
             take: query ``take``. The number of items to return
             skip: query ``skip``. The number of items to skip
-            page_size: items per request (default 100).
+            page_size: items per request (default 100, at most 250).
             prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 

@@ -98,7 +98,7 @@ class OrganizationsBookings(BaseResource):
             take: query ``take``. The number of items to return
             skip: query ``skip``. The number of items to skip
             user_ids: query ``userIds``. Filter bookings by ids of users within your organization.
-            page_size: items per request (default 100).
+            page_size: items per request (default 100, at most 250).
             prefetch: once the total is known, fetch up to this many later pages concurrently.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
