@@ -32,12 +32,12 @@ check-generated: $(STAMP)
 	$(PY) -m codegen --spec '$(SPEC)' $(GEN_FLAGS) --check
 
 lint: $(STAMP)
-	$(PY) -m ruff check calcom_async codegen tests
-	$(PY) -m ruff format --check calcom_async codegen tests
+	$(PY) -m ruff check calcom_async codegen tests examples bench
+	$(PY) -m ruff format --check calcom_async codegen tests examples bench
 
 format: $(STAMP)
-	$(PY) -m ruff format calcom_async codegen tests
-	$(PY) -m ruff check --fix calcom_async codegen tests
+	$(PY) -m ruff format calcom_async codegen tests examples bench
+	$(PY) -m ruff check --fix calcom_async codegen tests examples bench
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ._types import UNSET, Unset
     from .blocking import CalComSync
     from .oauth import OAuthApp, OAuthError, OAuthToken, Scope
+    from .stores import StoreUnavailableError
 
 _LAZY: dict[str, str] = {
     "CalCom": "._client",
@@ -75,6 +76,7 @@ _LAZY: dict[str, str] = {
     "OAuthError": ".oauth",
     "OAuthToken": ".oauth",
     "Scope": ".oauth",
+    "StoreUnavailableError": ".stores",
     **dict.fromkeys(
         [
             "APIConnectionError",
@@ -135,6 +137,7 @@ __all__ = [
     "RequestOptions",
     "ResponseValidationError",
     "Scope",
+    "StoreUnavailableError",
     "SyncCheckpoint",
     "TokenPair",
     "UNSET",

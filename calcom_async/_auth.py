@@ -25,6 +25,7 @@ import attrs
 from ._clock import Clock
 from ._errors import APIStatusError, CalComError, CalComUsageError, ResponseValidationError
 from ._operation import AuthMode, Operation, Param
+from .stores import Store
 
 __all__ = [
     "ANONYMOUS_OPERATIONS",
@@ -159,6 +160,8 @@ class Auth:
         on_token_refresh: TokenRefreshCallback | None = None,
         refresh_leeway: float = 60.0,
         refresher: Refresher | None = None,
+        store: Store | None = None,
+        token_key: str | None = None,
     ) -> None:
         if (client_id is None) != (client_secret is None):
             raise CalComUsageError("client_id and client_secret go together: pass both or neither")
@@ -169,6 +172,21 @@ class Auth:
                 )
             refresher = ManagedUserRefresher(client_id)
         self._refresher = refresher
+        # a distributed store (calcom_async.stores) shares the pair and its refresh lock with
+        # other processes under ``token_key``; None: this process alone decides
+        self._store = store if store is not None and store.distributed else None
+        if (
+            self._store is not None
+            and tokens is not None
+            and tokens.refresh_token
+            and not token_key
+        ):
+            raise CalComUsageError(
+                "a shared store needs token_key= (a name for this user's tokens, such as "
+                "the managed user's id; never a secret) to coordinate refreshes"
+            )
+        self._token_key = token_key
+        self._version = 0  #: the stored version of self._tokens (0: not synced yet)
         self._clock = clock
         self._api_key = api_key
         self._client_id = client_id
@@ -266,6 +284,8 @@ class Auth:
 
     async def _fresh_token(self, sender: SendOperation) -> str:
         assert self._tokens is not None
+        if self._store is not None and self._version == 0 and self.can_refresh:
+            await self._sync_shared()
         if self._expiring(self._tokens) and self.can_refresh:
             await self.refresh(self._tokens.access_token, sender)
         return self._tokens.access_token
@@ -273,6 +293,76 @@ class Auth:
     def _expiring(self, tokens: TokenPair) -> bool:
         expires = tokens.access_token_expires_at
         return expires is not None and self._clock.time() >= expires - self._leeway
+
+    async def _sync_shared(self) -> None:
+        """Adopt the shared store's pair (newer than ours when another process refreshed), or
+        put ours there if it has none."""
+        assert self._store is not None and self._token_key and self._tokens is not None
+        async with self._lock:
+            if self._version == 0:
+                mine = self._tokens
+                pair, version = await self._store.seed_tokens(self._token_key, mine)
+                if _later(mine, pair) and await self._store.save_tokens(
+                    self._token_key, mine, version
+                ):  # ours expires later: a newer pair than the stored one (a force-refresh)
+                    pair, version = mine, version + 1
+                self._tokens, self._version = pair, version
+
+    async def _refresh_shared(self, current: TokenPair, sender: SendOperation) -> bool:
+        """The cross-process refresh (called under the in-process lock): take the store's lock,
+        refresh unless another process already has, write the new pair fenced by the version
+        it was refreshed from, and run ``on_token_refresh`` in the process that refreshed."""
+        assert self._store is not None and self._token_key and self._refresher is not None
+        store, key = self._store, self._token_key
+        pair, version = await store.load_tokens(key)
+        if pair is not None and pair.access_token != current.access_token:
+            self._tokens, self._version = pair, version  # another process refreshed
+            return True
+        async with store.refresh_lock(key) as lock:
+            if lock.pair is not None and lock.pair.access_token != current.access_token:
+                self._tokens, self._version = lock.pair, lock.version
+                return True
+            base = lock.pair or current
+            if not base.refresh_token:
+                return False
+            label = self._refresher.label
+            logger.info("refreshing %s access token (shared store)", label)
+            try:
+                new = await self._refresher.refresh(base, sender, self._clock)
+            except (APIStatusError, CalComError):
+                # the refresh token may have been rotated by a holder whose lock expired: a
+                # newer pair in the store is the answer, not an error
+                pair, version = await store.load_tokens(key)
+                if pair is not None and pair.access_token != current.access_token:
+                    self._tokens, self._version = pair, version
+                    return True
+                raise
+            try:
+                saved = await store.save_tokens(key, new, lock.version)
+            except CalComError:
+                # the store went away with the only valid pair in our hands: keep it, and
+                # hand it to on_token_refresh so that it is persisted somewhere
+                self._tokens = new
+                await self._persist(new)
+                raise
+            if not saved:
+                # fenced out: a newer pair was stored meanwhile (our lock had expired)
+                pair, version = await store.load_tokens(key)
+                logger.warning("%s token refresh lost the race to a newer stored pair", label)
+                if pair is None:
+                    return False
+                self._tokens, self._version = pair, version
+                return True
+            self._tokens, self._version = new, lock.version + 1
+            logger.info("%s access token refreshed", label)
+            await self._persist(new)  # once per refresh: only where it happened
+        return True
+
+    async def _persist(self, pair: TokenPair) -> None:
+        if self._on_refresh is not None:
+            result = self._on_refresh(pair)
+            if inspect.isawaitable(result):
+                await result
 
     async def refresh(self, stale_access_token: str, sender: SendOperation) -> bool:
         """Refresh the tokens unless another task already replaced ``stale_access_token``.
@@ -288,6 +378,8 @@ class Auth:
             assert current.refresh_token and self._refresher is not None
             if self._rejected is not None and self._rejected[0] == current.refresh_token:
                 raise self._rejected[1]
+            if self._store is not None:
+                return await self._refresh_shared(current, sender)
             label = self._refresher.label
             logger.info("refreshing %s access token", label)
             try:
@@ -307,6 +399,12 @@ class Auth:
                 if inspect.isawaitable(result):
                     await result
         return True
+
+
+def _later(mine: TokenPair, stored: TokenPair) -> bool:
+    """Whether ``mine`` is a different pair that expires after ``stored``."""
+    a, b = mine.access_token_expires_at, stored.access_token_expires_at
+    return mine.access_token != stored.access_token and a is not None and b is not None and a > b
 
 
 def _read_tokens(answer: Any) -> TokenPair:

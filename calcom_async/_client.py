@@ -19,6 +19,7 @@ from ._http import Transport
 from ._options import check_seconds
 from ._retry import RetryPolicy
 from ._session import Session, SessionConfig, check_api_version
+from .stores import Store
 
 if TYPE_CHECKING:
     import aiohttp
@@ -124,6 +125,12 @@ class CalCom(GeneratedNamespaces):
     may have processed); ``max_concurrency`` (requests in flight, and pooled connections);
     ``rate_limit`` (pace requests by the server's rate-limit headers); ``http_session`` (your own
     ``aiohttp.ClientSession``, left open on close); ``default_headers``.
+
+    Scaling out (``docs/scaling.md``): ``store`` (``calcom_async.stores``; default a
+    ``MemoryStore``) keeps the rate-limit budget, token pairs and sync checkpoints; a
+    ``RedisStore`` shares them between processes. ``token_key`` names this user's tokens in a
+    shared store (e.g. the managed user's id; never a secret). The store is not closed with the
+    client: several clients share one.
     """
 
     def __init__(
@@ -150,6 +157,8 @@ class CalCom(GeneratedNamespaces):
         http_session: aiohttp.ClientSession | None = None,
         clock: Clock | None = None,
         retry_policy: RetryPolicy | None = None,
+        store: Store | None = None,
+        token_key: str | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("CALCOM_API_KEY") or None
@@ -193,6 +202,8 @@ class CalCom(GeneratedNamespaces):
             tokens=tokens,
             on_token_refresh=on_token_refresh,
             refresher=refresher,
+            store=store,
+            token_key=token_key,
         )
         policy = retry_policy or RetryPolicy()
         config = SessionConfig(
@@ -212,6 +223,7 @@ class CalCom(GeneratedNamespaces):
             http_session=http_session,
             rate_limit=rate_limit,
             max_wait=policy.max_wait,
+            store=store,
         )
         self._core = Session(config, auth, transport)
         self._session = self._core
@@ -292,6 +304,11 @@ class CalCom(GeneratedNamespaces):
     def tokens(self) -> TokenPair | None:
         """The managed user's current tokens (after any refresh), or None."""
         return self._core.auth.tokens
+
+    @property
+    def store(self) -> Store:
+        """Where this client keeps shared state (``calcom_async.stores``)."""
+        return self._core.transport.store
 
     @property
     def session(self) -> Session:

@@ -16,8 +16,9 @@ import anyio
 
 from ._clock import Clock
 from ._errors import APIConnectionError, APITimeoutError, CalComUsageError
-from ._ratelimit import RateLimit, RateLimiter
+from ._ratelimit import RateLimit, RateLimiter, parse_rate_limits, retry_after_seconds
 from ._retry import Failure
+from .stores import MemoryStore, Store, credential_bucket
 
 if TYPE_CHECKING:
     import aiohttp
@@ -59,6 +60,7 @@ class Transport:
         http_session: aiohttp.ClientSession | None = None,
         rate_limit: bool = True,
         max_wait: float = 120.0,
+        store: Store | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -66,6 +68,11 @@ class Transport:
         self.max_concurrency = max_concurrency
         self.capacity = anyio.CapacityLimiter(max_concurrency)
         self.limiter = RateLimiter(clock, enabled=rate_limit, max_wait=max_wait)
+        #: where shared state lives (``calcom_async.stores``); a distributed store takes the
+        #: rate-limit budget in place of the in-process limiter
+        self.store: Store = store if store is not None else MemoryStore()
+        self._shared = rate_limit and self.store.distributed
+        self._max_wait = max_wait
         self._session = http_session
         self._owned = http_session is None
         self._closed = False
@@ -134,8 +141,12 @@ class Transport:
             self.capacity.acquire_nowait()
         except anyio.WouldBlock:
             await self.capacity.acquire()
+        bucket = credential_bucket(headers) if self._shared else None
         try:
-            await self.limiter.acquire()
+            if bucket is not None:
+                await self.store.rate_acquire(bucket, self._max_wait)
+            else:
+                await self.limiter.acquire()
             answer: RawAnswer | None = None
             try:
                 client_timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
@@ -179,13 +190,25 @@ class Transport:
             except ValueError as exc:  # aiohttp refused to send the request as given
                 raise _failed(APIConnectionError, "invalid request", exc, request_id, None) from exc
             finally:
-                if answer is None:
+                if bucket is not None:
+                    await self._shared_release(bucket, answer)
+                elif answer is None:
                     self.limiter.release()
                 else:
                     answer.rate_limits = self.limiter.release(answer.headers, answer.status)
             return answer
         finally:
             self.capacity.release()
+
+    async def _shared_release(self, bucket: str, answer: RawAnswer | None) -> None:
+        """Teach the shared budget what the answer's ``X-RateLimit-*`` headers say."""
+        if answer is None:
+            await self.store.rate_release(bucket, None, None, None)
+            return
+        wall = self.clock.time()
+        answer.rate_limits = parse_rate_limits(answer.headers, wall)
+        wait = retry_after_seconds(answer.headers, wall) if answer.status == 429 else None
+        await self.store.rate_release(bucket, answer.rate_limits, answer.status, wait)
 
 
 def _failed(

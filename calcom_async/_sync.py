@@ -43,6 +43,7 @@ from ._serde import format_datetime
 
 if TYPE_CHECKING:
     from ._resource import SessionProtocol
+    from .stores import Store
 
 __all__ = ["BookingSync", "BookingsSyncMixin", "SyncCheckpoint"]
 
@@ -94,7 +95,15 @@ class BookingSync:
         page_size: int = 100,
         overlap: dt.timedelta = dt.timedelta(0),
         filters: Mapping[str, Any] | None = None,
+        checkpoint_key: str | None = None,
     ) -> None:
+        if checkpoint_key is not None and checkpoint is not None:
+            raise CalComUsageError("pass checkpoint= or checkpoint_key=, not both")
+        if checkpoint_key is not None and (
+            not isinstance(checkpoint_key, str) or not checkpoint_key
+        ):
+            raise CalComUsageError("checkpoint_key must be a non-empty string")
+        self.checkpoint_key = checkpoint_key
         if isinstance(checkpoint, str):
             checkpoint = SyncCheckpoint.from_json(checkpoint)
         op = BY_ID[_LIST]
@@ -110,7 +119,24 @@ class BookingSync:
         self.pages = 0  #: requests made so far
 
     def __aiter__(self) -> AsyncIterator[Any]:
+        if self.checkpoint_key is not None:
+            return self._walk_stored(self.checkpoint_key)
         return self._walk()
+
+    async def _walk_stored(self, key: str) -> AsyncIterator[Any]:
+        """The walk with its checkpoint in the client's store (``checkpoint_key``): loaded at the
+        start and saved (one atomic write) as soon as you ask for the next booking, so a crash
+        repeats at most the booking you were handling (write your output and
+        ``sync.checkpoint.to_json()`` in one transaction to repeat none)."""
+        store: Store = self._session.transport.store  # type: ignore[attr-defined]
+        saved = await store.get_checkpoint(key)
+        if saved is not None:
+            self.checkpoint = SyncCheckpoint.from_json(saved)
+        async for item in self._walk():
+            yield item
+            await store.set_checkpoint(key, self.checkpoint.to_json())
+        if saved is None:
+            await store.set_checkpoint(key, self.checkpoint.to_json())
 
     def _margin(self) -> dt.datetime | None:
         w = self.checkpoint.watermark
@@ -122,6 +148,7 @@ class BookingSync:
             start = self._margin()
             rows, items = await self._page(start, skip, take)
             progressed = False
+            previous: dt.datetime | None = None
             for row, item in zip(rows, items, strict=True):
                 stamp = row.get("updatedAt") or row.get("createdAt")
                 uid = row.get("uid")
@@ -130,8 +157,15 @@ class BookingSync:
                         "bookings.sync: a booking without uid or updatedAt in the answer", raw=row
                     )
                 when = _parse(stamp)
-                if start is not None and when < start:
-                    continue  # older than asked for: not part of this increment
+                if (start is not None and when < start) or (previous and when < previous):
+                    # the server ignored afterUpdatedAt or sortUpdatedAt: going on could lose
+                    # bookings without a word, so stop with the evidence
+                    raise ResponseValidationError(
+                        "bookings.sync: the answer is not filtered by afterUpdatedAt and sorted "
+                        f"by updatedAt ascending (saw {stamp} after {previous or start})",
+                        raw=row,
+                    )
+                previous = when
                 version = format_datetime(when)
                 if self.checkpoint.seen.get(uid) == version:
                     continue  # this version was yielded already
@@ -190,8 +224,12 @@ class BookingsSyncMixin:
         status: list[str] | None = None,
         event_type_ids: str | None = None,
         team_id: str | None = None,
+        checkpoint_key: str | None = None,
     ) -> BookingSync:
-        """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`."""
+        """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`.
+
+        ``checkpoint_key``: keep the checkpoint in the client's store under this name instead
+        (resumed from there; with a ``RedisStore``, by any process)."""
         filters = {
             "status": status,
             "eventTypeIds": event_type_ids,
@@ -203,4 +241,5 @@ class BookingsSyncMixin:
             page_size=page_size,
             overlap=overlap,
             filters=filters,
+            checkpoint_key=checkpoint_key,
         )

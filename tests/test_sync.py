@@ -260,3 +260,21 @@ async def test_end_to_end_against_the_fake() -> None:
             changed = [b async for b in cal.bookings.sync(checkpoint=saved)]
     assert sorted(b.uid for b in changed) == sorted(b.uid for b in upcoming)
     assert {str(b.status) for b in changed} == {"cancelled"}
+
+
+async def test_a_server_that_ignores_the_filter_or_the_sort_is_an_error() -> None:
+    from calcom_async import ResponseValidationError
+
+    store = Store(8, [], 2)
+
+    class Unsorted(Store):
+        async def request(self, op: Any, *, query: Mapping[str, Any], raw: bool, **_: Any) -> Any:
+            answer = await super().request(op, query=query, raw=raw)
+            body = answer.json()
+            body["data"].reverse()  # newest first: the sort was ignored
+            return _Response(body)
+
+    bad = Unsorted(8, [], 2)
+    with pytest.raises(ResponseValidationError, match="sorted"):
+        await drain(BookingSync(bad, page_size=4))  # type: ignore[arg-type]
+    assert len(await drain(BookingSync(store, page_size=4))) == 8  # type: ignore[arg-type]

@@ -40,6 +40,10 @@ What it enforces, as Cal.com does:
   answer; over the limit: 429 ``ThrottlerException`` with ``Retry-After``, blocked for the
   limit's ``block`` seconds.
 - ``X-Request-Id`` is echoed.
+- **Third-party OAuth** (``fake.oauth``, :class:`FakeOAuth`): registered clients
+  (``fake.register_oauth_client``), the consent page ``/auth/oauth2/authorize`` (Allow / Deny),
+  ``POST /v2/auth/oauth2/token`` (single-use codes, PKCE S256, rotation, bare RFC 6749 bodies),
+  and its access tokens on the API routes with the real ``insufficient_scope`` 403s.
 
 Fault injection: ``fake.faults`` (:class:`Faults`) — latency, 5xx JSON errors, HTML error pages,
 empty bodies, dropped connections, truncated and malformed bodies, at a rate or on chosen
@@ -55,6 +59,7 @@ HMAC-SHA256 hex of the raw body) with its attempts; ``await fake.deliveries.wait
 from __future__ import annotations
 
 from ._faults import Faults, Limit
+from ._oauth import FakeOAuth, OAuthClient
 from ._server import DEFAULT_API_KEY, DEFAULT_CLIENT_ID, FakeCalCom, RequestRecord
 from ._webhooks import Deliveries, Delivery, DeliveryAttempt, sign
 
@@ -65,8 +70,10 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "FakeCalCom",
+    "FakeOAuth",
     "Faults",
     "Limit",
+    "OAuthClient",
     "RequestRecord",
     "sign",
 ]

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from .._operation import AuthMode, Operation
 from ._faults import Fault, Faults, Limit, ServerRateLimiter
+from ._oauth import FakeOAuth, OAuthClient
 from ._state import HANDLERS, Ctx, Principal, Store
 from ._util import ApiError, bad_request, iso
 from ._webhooks import Deliveries
@@ -102,6 +103,8 @@ class FakeCalCom:
         self.operations: Counter[str] = Counter()
         #: with ``record_bodies=True``: (operation name, status, JSON body) of every answer
         self.bodies: list[tuple[str, int, Any]] | None = [] if record_bodies else None
+        #: third-party OAuth: clients, consent page, token endpoint, scope checks (_oauth.py)
+        self.oauth = FakeOAuth(self)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
         self._site_port: int | None = None
@@ -202,6 +205,11 @@ class FakeCalCom:
             org_users=org_users,
         )
 
+    def register_oauth_client(self, **kwargs: Any) -> OAuthClient:
+        """Register a third-party OAuth client (see :meth:`FakeOAuth.register_client`):
+        ``redirect_uris=[…]``, ``scopes=[…]``, ``secret=`` or ``public=True``, ``client_id=``."""
+        return self.oauth.register_client(**kwargs)
+
     def reset_stats(self) -> None:
         self.requests.clear()
         self.operations.clear()
@@ -227,6 +235,7 @@ class FakeCalCom:
         from .._generated.operations import OPERATIONS
 
         app = web.Application(middlewares=[self._not_found_middleware], client_max_size=2**22)
+        self.oauth.add_routes(app)
         by_path: dict[str, list[Operation]] = {}
         for op in OPERATIONS:
             by_path.setdefault(op.path, []).append(op)
@@ -380,6 +389,9 @@ class FakeCalCom:
 
     def _authenticate(self, op: Operation, request: web.Request) -> Principal:
         """The caller's identity among the credentials sent that this operation accepts."""
+        oauth = self.oauth.principal(op, request.headers.get("Authorization"))
+        if oauth is not None:  # a third-party OAuth token: the user, after the scope check
+            return oauth
         found, errors = self.store.principals(
             request.headers.get("Authorization"),
             request.headers.get("x-cal-client-id"),

@@ -874,7 +874,9 @@ class Store:
         query = tuple(sorted((k, v) for k, v in ctx.query.items() if k not in ("take", "skip")))
         now = self.now()
         bucket = int(now) if ctx.q("status") else 0
-        key = (query, self.bookings_version, bucket)
+        # a managed user's access token lists that user's bookings only (as Cal.com does)
+        managed = self._managed_caller(ctx)
+        key = (query, self.bookings_version, bucket, managed)
         items = self._list_cache.get(key)
         if items is None:
             items = self._filter_sort(ctx, now)
@@ -883,8 +885,18 @@ class Store:
             self._list_cache[key] = items
         return paginate(ctx, items, default_take=100)
 
+    def _managed_caller(self, ctx: Ctx) -> int | None:
+        """The managed user calling with an access token (None for any other caller)."""
+        who = ctx.principal
+        if who.kind != AuthMode.ACCESS_TOKEN.value or who.user_id is None:
+            return None
+        return who.user_id if self.users.get(who.user_id, {}).get("_managed_by") else None
+
     def _filter_sort(self, ctx: Ctx, now: float) -> list[dict[str, Any]]:
         items = list(self.bookings.values())
+        managed = self._managed_caller(ctx)
+        if managed is not None:
+            items = [b for b in items if b.host_id == managed]
         statuses = set(ctx.q_list("status"))
         if statuses:
             items = [b for b in items if _status_matches(b, statuses, now)]
