@@ -315,34 +315,43 @@ class Auth:
         assert self._store is not None and self._token_key and self._refresher is not None
         store, key = self._store, self._token_key
         pair, version = await store.load_tokens(key)
-        if pair is not None and pair.access_token != current.access_token:
+        # only a pair stored at a later version than ours is newer: an equal version with another
+        # pair is the one we refreshed from while the store was away (ours replaced it)
+        if pair is not None and version > self._version:
             self._tokens, self._version = pair, version  # another process refreshed
             return True
         async with store.refresh_lock(key) as lock:
-            if lock.pair is not None and lock.pair.access_token != current.access_token:
+            if lock.pair is not None and lock.version > self._version:
                 self._tokens, self._version = lock.pair, lock.version
                 return True
-            base = lock.pair or current
+            base = current if lock.version <= self._version else (lock.pair or current)
             if not base.refresh_token:
                 return False
             label = self._refresher.label
             logger.info("refreshing %s access token (shared store)", label)
             try:
                 new = await self._refresher.refresh(base, sender, self._clock)
-            except (APIStatusError, CalComError):
+            except (APIStatusError, CalComError) as exc:
                 # the refresh token may have been rotated by a holder whose lock expired: a
                 # newer pair in the store is the answer, not an error
                 pair, version = await store.load_tokens(key)
-                if pair is not None and pair.access_token != current.access_token:
+                if pair is not None and version > self._version:
                     self._tokens, self._version = pair, version
                     return True
+                status = getattr(exc, "status_code", None)
+                if (isinstance(exc, APIStatusError) and status is not None and status < 500) or (
+                    getattr(exc, "error", None)
+                ):  # definitive: waiters fail at once, as without a shared store
+                    self._rejected = (base.refresh_token or "", exc)
                 raise
             try:
                 saved = await store.save_tokens(key, new, lock.version)
             except CalComError:
-                # the store went away with the only valid pair in our hands: keep it, and
-                # hand it to on_token_refresh so that it is persisted somewhere
-                self._tokens = new
+                # the store went away with the only valid pair in our hands: keep it (as based
+                # on the stored version, so the stale stored pair is never taken back), and
+                # hand it to on_token_refresh so that it is persisted somewhere; it is written
+                # to the store, fenced by that version, at the next refresh
+                self._tokens, self._version = new, lock.version
                 await self._persist(new)
                 raise
             if not saved:

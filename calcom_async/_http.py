@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from ._clock import Clock
-from ._errors import APIConnectionError, APITimeoutError, CalComUsageError
+from ._errors import APIConnectionError, APITimeoutError, CalComError, CalComUsageError
 from ._ratelimit import RateLimit, RateLimiter, parse_rate_limits, retry_after_seconds
 from ._retry import Failure
 from .stores import MemoryStore, Store, credential_bucket
@@ -208,7 +208,12 @@ class Transport:
         wall = self.clock.time()
         answer.rate_limits = parse_rate_limits(answer.headers, wall)
         wait = retry_after_seconds(answer.headers, wall) if answer.status == 429 else None
-        await self.store.rate_release(bucket, answer.rate_limits, answer.status, wait)
+        try:
+            await self.store.rate_release(bucket, answer.rate_limits, answer.status, wait)
+        except CalComError as exc:
+            # the server answered: that answer must not be lost (a POST may have created
+            # something). The shared budget learns from the next answer instead.
+            logger.warning("could not update the shared rate-limit budget: %s", exc)
 
 
 def _failed(

@@ -32,6 +32,7 @@ encrypted at rest with any object that has ``encrypt(bytes) -> bytes`` and
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -318,6 +319,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# the holder keeps its lock alive while it works (a slow refresh must not let a second process
+# refresh the same token); a holder that dies stops extending it, and it expires
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
 
 class _RedisLock:
     def __init__(self, version: int, pair: TokenPair | None) -> None:
@@ -362,6 +370,7 @@ class RedisStore:
         self._save = client.register_script(_SAVE)
         self._seed = client.register_script(_SEED)
         self._unlock = client.register_script(_UNLOCK)
+        self._extend = client.register_script(_EXTEND)
 
     @classmethod
     def from_url(
@@ -531,22 +540,40 @@ class RedisStore:
         name = self.key("lock", key)
         me = secrets.token_hex(16)
         ttl_ms = int(self.lock_ttl * 1000)
-        deadline = anyio.current_time() + self.lock_ttl + self._timeout
+        # a live holder extends its lock while it works: wait for it (a refresh is one request,
+        # with its timeout and retries) up to a hard limit; a dead holder's lock expires
+        patience = max(8 * self.lock_ttl, 180.0)
+        deadline = anyio.current_time() + patience + self._timeout
         while not await self._call("refresh lock", self._redis.set(name, me, nx=True, px=ttl_ms)):
             if anyio.current_time() > deadline:
                 raise StoreUnavailableError(
-                    f"the refresh lock of {key!r} was not released within {self.lock_ttl:g}s"
+                    f"the refresh lock of {key!r} was not released within {patience:g}s"
                 )
             await anyio.sleep(0.05)
+        heartbeat = asyncio.ensure_future(self._keep_alive(name, me, ttl_ms))
         try:
             pair, version = await self.load_tokens(key)
             yield _RedisLock(version, pair)
         finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
             with anyio.CancelScope(shield=True), anyio.move_on_after(self._timeout):
                 try:
                     await self._unlock(keys=[name], args=[me])
                 except Exception:  # the lock expires by itself
                     logger.warning("could not release the refresh lock of %r", key)
+
+    async def _keep_alive(self, name: str, me: str, ttl_ms: int) -> None:
+        """Extend the held lock every third of its lifetime until cancelled."""
+        while True:
+            await anyio.sleep(self.lock_ttl / 3)
+            try:
+                if not await self._extend(keys=[name], args=[me, ttl_ms]):
+                    logger.warning("the refresh lock expired while held (fenced writes stay safe)")
+                    return
+            except Exception:  # Redis away: the fence on the write still protects the pair
+                logger.warning("could not extend the refresh lock")
+                return
 
     # -- checkpoints ------------------------------------------------------------------------
 

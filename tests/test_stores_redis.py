@@ -227,8 +227,8 @@ async def test_fenced_write_refuses_an_older_version(redis_server: RedisServer) 
     store = RedisStore.from_url(redis_server.url, namespace="fence", lock_ttl=0.2)
     key = "user-1"
     await store.seed_tokens(key, TokenPair("a1", "r1", None))
-    async with store.refresh_lock(key) as late:  # this holder's lock expires
-        await asyncio.sleep(0.4)
+    async with store.refresh_lock(key) as late:  # this holder stalls and its lock expires
+        await store.redis.delete(store.key("lock", key))  # (a paused process: no heartbeat)
         async with store.refresh_lock(key) as other:
             assert other.version == late.version == 1
             assert await store.save_tokens(key, TokenPair("a2", "r2", None), other.version)
@@ -467,4 +467,117 @@ async def test_redis_lost_after_the_refresh_keeps_the_new_pair(redis_server: Red
             assert _refresh_calls(fake) == 1
             assert len(persisted) == 1 and cal.tokens == persisted[0]
             assert persisted[0].refresh_token in fake.store.refresh_tokens
+    await store.aclose()
+
+
+class _SaveFailsOnce(RedisStore):
+    failed = False
+
+    async def save_tokens(self, key: str, pair: TokenPair, expected_version: int) -> bool:
+        if not self.failed:
+            self.failed = True
+            raise StoreUnavailableError("Redis went away (store tokens)")
+        return await super().save_tokens(key, pair, expected_version)
+
+
+async def test_after_a_failed_save_the_stale_stored_pair_is_never_taken_back(
+    redis_server: RedisServer,
+) -> None:
+    """Two expiry cycles: the pair kept while Redis was away is the base of the next refresh
+    (and is then stored), never the revoked pair still in Redis."""
+    store = _SaveFailsOnce(aioredis.Redis.from_url(redis_server.url), namespace="twice")
+    async with FakeCalCom(access_token_ttl=600) as fake:
+        user_id, tokens = _managed_tokens(fake)
+        async with fake.platform_client(
+            access_token=tokens["accessToken"],
+            refresh_token=tokens["refreshToken"],
+            access_token_expires_at=tokens["accessTokenExpiresAt"],
+            store=store,
+            token_key=f"user-{user_id}",
+        ) as cal:
+            await cal.me.get()
+            fake.advance(601)
+            with pytest.raises(StoreUnavailableError):
+                await cal.me.get()
+            kept = cal.tokens
+            await cal.me.get()  # Redis is back: the kept pair still works
+            fake.advance(601)
+            await cal.me.get()  # refreshed from the kept pair, not the revoked stored one
+            assert cal.tokens != kept and _refresh_calls(fake) == 2
+            stored, _version = await store.load_tokens(f"user-{user_id}")
+            assert stored == cal.tokens
+    await store.aclose()
+
+
+class _ReleaseFails(RedisStore):
+    async def rate_release(self, *args: Any, **kwargs: Any) -> None:
+        raise StoreUnavailableError("Redis went away (rate release)")
+
+
+async def test_an_answer_is_kept_when_the_budget_update_fails(redis_server: RedisServer) -> None:
+    store = _ReleaseFails(aioredis.Redis.from_url(redis_server.url), namespace="release")
+    async with FakeCalCom() as fake, fake.client(store=store) as cal:
+        me = await cal.me.get()  # answered by the server: not turned into an error
+        assert me.email
+    await store.aclose()
+
+
+async def test_a_rejected_refresh_token_is_sent_once_with_a_shared_store(
+    redis_server: RedisServer,
+) -> None:
+    store = RedisStore(aioredis.Redis.from_url(redis_server.url), namespace="rejected")
+    async with FakeCalCom(access_token_ttl=600) as fake:
+        user_id, tokens = _managed_tokens(fake)
+        fake.store.refresh_tokens.clear()  # the refresh token is dead
+        async with fake.platform_client(
+            access_token=tokens["accessToken"],
+            refresh_token=tokens["refreshToken"],
+            access_token_expires_at=tokens["accessTokenExpiresAt"],
+            store=store,
+            token_key=f"user-{user_id}",
+        ) as cal:
+            fake.advance(601)
+            failures: list[BaseException] = []
+
+            async def one() -> None:
+                try:
+                    await cal.me.get()
+                except Exception as exc:
+                    failures.append(exc)
+
+            await asyncio.gather(*(one() for _ in range(20)))
+            assert len(failures) == 20
+            assert _refresh_calls(fake) == 1
+    await store.aclose()
+
+
+async def test_a_slow_refresh_keeps_its_lock_and_is_never_doubled(
+    redis_server: RedisServer,
+) -> None:
+    """The token endpoint answers after 0.6 s, the lock lives 0.3 s: the holder keeps extending
+    its lock, so the other client waits for the new pair instead of refreshing again."""
+    from calcom_async.testing import Faults
+
+    store = RedisStore.from_url(redis_server.url, namespace="slow", lock_ttl=0.3)
+    saved: list[TokenPair] = []
+    async with FakeCalCom(access_token_ttl=600, faults=Faults(latency=0.6)) as fake:
+        user_id, tokens = _managed_tokens(fake)
+
+        def client() -> CalCom:
+            return fake.platform_client(
+                access_token=tokens["accessToken"],
+                refresh_token=tokens["refreshToken"],
+                access_token_expires_at=tokens["accessTokenExpiresAt"],
+                store=store,
+                token_key=f"user-{user_id}",
+                on_token_refresh=saved.append,
+            )
+
+        async with client() as a, client() as b:
+            await a.me.get()
+            await b.me.get()
+            fake.advance(601)
+            await asyncio.gather(a.me.get(), b.me.get())
+        assert _refresh_calls(fake) == 1
+        assert len(saved) == 1
     await store.aclose()
