@@ -581,3 +581,45 @@ async def test_a_slow_refresh_keeps_its_lock_and_is_never_doubled(
         assert _refresh_calls(fake) == 1
         assert len(saved) == 1
     await store.aclose()
+
+
+async def test_oauth_user_tokens_share_the_store_across_clients(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 9 with issue 8: a third-party OAuth token refreshed once for two clients sharing a
+    RedisStore (the same refresh machinery), scopes kept, no token in key names or logs."""
+    import logging
+
+    from test_oauth_fake import REDIRECT, SCOPES, authorize, confidential
+
+    store = RedisStore.from_url(redis_server.url, namespace="oauth")
+    saved: list[Any] = []
+    async with FakeCalCom() as fake:
+        confidential(fake)
+        async with fake.oauth.app("crm-confidential", redirect_uri=REDIRECT, scopes=SCOPES) as app:
+            token = await authorize(fake, app)
+            fake.advance(31 * 60)  # the access token expired
+
+            def client() -> CalCom:
+                return CalCom(
+                    base_url=fake.base_url,
+                    oauth=token,
+                    oauth_app=app,
+                    store=store,
+                    token_key="crm-user-1",
+                    on_token_refresh=saved.append,
+                )
+
+            with caplog.at_level(logging.DEBUG):
+                async with client() as a, client() as b:
+                    await asyncio.gather(*(c.me.get() for c in (a, b) for _ in range(5)))
+            refreshes = [t for t in fake.oauth.token_requests if t.grant_type == "refresh_token"]
+            assert len(refreshes) == 1 and len(saved) == 1
+            pair, _version = await store.load_tokens("crm-user-1")
+            assert pair is not None and pair.access_token == saved[0].access_token
+            assert list(getattr(pair, "scopes", [])) == list(saved[0].scopes)
+            keys = await store.redis.keys("*")
+            for secret in (token.access_token, token.refresh_token, pair.access_token):
+                assert all(secret.encode() not in k for k in keys)
+                assert secret not in caplog.text
+    await store.aclose()
