@@ -300,12 +300,16 @@ class Auth:
         assert self._store is not None and self._token_key and self._tokens is not None
         async with self._lock:
             if self._version == 0:
-                mine = self._tokens
-                pair, version = await self._store.seed_tokens(self._token_key, mine)
-                if _later(mine, pair) and await self._store.save_tokens(
-                    self._token_key, mine, version
-                ):  # ours expires later: a newer pair than the stored one (a force-refresh)
-                    pair, version = mine, version + 1
+                store, key, mine = self._store, self._token_key, self._tokens
+                pair, version = await store.seed_tokens(key, mine)
+                if _later(mine, pair):
+                    # ours expires later: a newer pair than the stored one (a force-refresh).
+                    # Written under the refresh lock, so never in the middle of another
+                    # process's refresh (and fenced by the version it read)
+                    async with store.refresh_lock(key) as lock:
+                        pair, version = lock.pair or pair, lock.version
+                        if _later(mine, pair) and await store.save_tokens(key, mine, version):
+                            pair, version = mine, version + 1
                 self._tokens, self._version = pair, version
 
     async def _refresh_shared(self, current: TokenPair, sender: SendOperation) -> bool:
