@@ -198,6 +198,12 @@ class MemoryStore:
     async def aclose(self) -> None:
         return None
 
+    async def __aenter__(self) -> MemoryStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
 
 # -- RedisStore ---------------------------------------------------------------------------------
 
@@ -592,4 +598,11 @@ class RedisStore:
         await self._call("delete checkpoint", self._redis.delete(self.key("checkpoint", key)))
 
     async def aclose(self) -> None:
+        """Close the Redis client (clients using this store are not closed)."""
         await self._redis.aclose()
+
+    async def __aenter__(self) -> RedisStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
