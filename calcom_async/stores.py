@@ -55,6 +55,7 @@ __all__ = [
     "RedisStore",
     "RefreshLock",
     "Store",
+    "StoreDataError",
     "StoreUnavailableError",
     "credential_bucket",
 ]
@@ -67,6 +68,12 @@ class StoreUnavailableError(CalComError):
 
     Nothing was decided on a guess: a rate-limit slot was not taken, a token was not refreshed.
     """
+
+
+class StoreDataError(CalComError):
+    """A token pair in the store cannot be read: it does not decrypt with this store's cipher (a
+    different key, or a pair written without one), or it is not a token pair. Retrying does not
+    help; the message names the problem, never the stored value."""
 
 
 @runtime_checkable
@@ -228,24 +235,32 @@ if #names == 0 then
   return -1
 end
 local wait = 0
+local pending = false
 local unknown = false
 for _, n in ipairs(names) do
   local lim = tonumber(h['L:' .. n])
   local rem = tonumber(h['R:' .. n])
   local reset = tonumber(h['T:' .. n])
+  local from = tonumber(h['F:' .. n] or '0')
   if reset > 0 and now >= reset then
     rem = lim
+    from = now
     redis.call('HSET', key, 'R:' .. n, lim, 'T:' .. n, 0, 'F:' .. n, now)
   end
   if rem < 1 then
     if reset > 0 and now < reset then
       if reset - now > wait then wait = reset - now end
+    elseif now - from < tonumber(ARGV[1]) then
+      -- spent since the refill, and the answers that tell when this window ends are still
+      -- on their way: wait for one (a probe now would be one request over the limit)
+      pending = true
     else
-      unknown = true
+      unknown = true  -- no answer came for a while: one probe finds out
     end
   end
 end
 if wait > 0 then return wait end
+if pending then return -1 end
 if unknown then
   if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 0 end
   return -1
@@ -342,7 +357,8 @@ class _RedisLock:
 class RedisStore:
     """Shared state in Redis (see the module docstring).
 
-    ``namespace`` prefixes every key (``calcom:<namespace>:…``); ``timeout``: the deadline of
+    ``client``: a ``redis.asyncio.Redis`` or ``redis.asyncio.RedisCluster``. ``namespace``
+    prefixes every key (``calcom:<namespace>:…``); ``timeout``: the deadline of
     each Redis call; ``lock_ttl``: how long a refresh lock lives if its holder dies (waiters
     take over after it); ``cipher``: encrypts token pairs at rest.
     """
@@ -387,10 +403,12 @@ class RedisStore:
         timeout: float = 5.0,
         lock_ttl: float = 15.0,
         cipher: Cipher | None = None,
+        cluster: bool = False,
         **redis_kwargs: Any,
     ) -> RedisStore:
         """A store on a new ``redis.asyncio.Redis`` client for ``url`` (``redis://…``,
-        ``rediss://…``, ``unix://…``)."""
+        ``rediss://…``, ``unix://…``); ``cluster=True``: a ``redis.asyncio.RedisCluster``
+        (``url`` names any node of the cluster)."""
         try:
             import redis.asyncio as aioredis
         except ImportError:  # pragma: no cover - depends on the environment
@@ -399,8 +417,12 @@ class RedisStore:
             ) from None
         redis_kwargs.setdefault("socket_timeout", timeout)
         redis_kwargs.setdefault("socket_connect_timeout", timeout)
-        redis_kwargs.setdefault("retry_on_timeout", False)
-        client = aioredis.Redis.from_url(url, **redis_kwargs)
+        client: Any
+        if cluster:
+            client = aioredis.RedisCluster.from_url(url, **redis_kwargs)
+        else:
+            redis_kwargs.setdefault("retry_on_timeout", False)
+            client = aioredis.Redis.from_url(url, **redis_kwargs)
         return cls(client, namespace=namespace, timeout=timeout, lock_ttl=lock_ttl, cipher=cipher)
 
     def __repr__(self) -> str:
@@ -408,12 +430,16 @@ class RedisStore:
 
     @property
     def redis(self) -> Any:
-        """The ``redis.asyncio.Redis`` client."""
+        """The ``redis.asyncio.Redis`` (or ``RedisCluster``) client."""
         return self._redis
 
     def key(self, kind: str, name: str) -> str:
-        """The Redis key of one piece of state (``name`` must not be a secret)."""
-        return f"{self._prefix}{kind}:{name}"
+        """The Redis key of one piece of state (``name`` must not be a secret).
+
+        ``name`` is a hash tag (``calcom:<namespace>:<kind>:{<name>}``): the keys one script
+        touches (a budget and its probe, a pair and its version) live in one slot of a Redis
+        Cluster."""
+        return f"{self._prefix}{kind}:{{{name}}}"
 
     async def _call(self, what: str, coro: Any) -> Any:
         import redis.exceptions
@@ -501,9 +527,17 @@ class RedisStore:
 
         if blob is None:
             return None
-        if self._cipher is not None:
-            blob = self._cipher.decrypt(blob)
-        data = orjson.loads(blob)
+        try:
+            if self._cipher is not None:
+                blob = self._cipher.decrypt(blob)
+            data = orjson.loads(blob)
+            if not isinstance(data, dict) or not isinstance(data.get("a"), str):
+                raise ValueError("not a token pair")
+        except Exception as exc:  # the cipher's own error (Fernet: InvalidToken), bad JSON
+            how = "decrypt with this store's cipher (another key?)" if self._cipher else "parse"
+            raise StoreDataError(
+                f"a stored token pair does not {how}: {type(exc).__name__}"
+            ) from None
         if data.get("k") == "oauth":
             from .oauth import OAuthToken
 

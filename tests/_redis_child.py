@@ -2,7 +2,8 @@
 
 ``python tests/_redis_child.py '<json>'``: the JSON says what to do (``mode``) and with what; the
 process prints one JSON line with what happened. Every process waits at a barrier in Redis
-(``ready`` counter, ``go`` list) so that they all start at once.
+(``ready`` counter, ``go`` list) so that they all start at once. Everything is logged at DEBUG to
+stderr, which the tests scan for secrets.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import sys
 import time
@@ -20,6 +22,7 @@ import redis.asyncio as aioredis
 
 from calcom_async import CalCom, RateLimitError
 from calcom_async._auth import TokenPair
+from calcom_async._serde import format_datetime
 from calcom_async.stores import MemoryStore, RedisStore, StoreUnavailableError
 
 
@@ -104,8 +107,8 @@ async def refresh(args: dict[str, Any]) -> dict[str, Any]:
 
 
 async def sync(args: dict[str, Any]) -> dict[str, Any]:
-    """Sync into the output file (one uid a line); ``die_at_page``: SIGKILL itself when that
-    page is about to be requested."""
+    """Sync into the output file (one ``uid updatedAt`` version a line); ``die_at_page``:
+    SIGKILL itself when that booking is about to be handled."""
     store = RedisStore.from_url(args["redis"], namespace="t")
     die_at = args.get("die_at_page")
     count = 0
@@ -118,7 +121,7 @@ async def sync(args: dict[str, Any]) -> dict[str, Any]:
                     # asking for this booking saved the checkpoint covering the one before:
                     # killed before writing it, this booking is the next one's first
                     os.kill(os.getpid(), 9)
-                out.write(f"{booking.uid}\n")
+                out.write(f"{booking.uid} {format_datetime(booking.updated_at)}\n")
                 out.flush()
     await store.aclose()
     return {"count": count}
@@ -140,10 +143,38 @@ async def redis_dies(args: dict[str, Any]) -> dict[str, Any]:
     return {"error": None}
 
 
-MODES = {"calls": calls, "refresh": refresh, "sync": sync, "redis_dies": redis_dies}
+async def acquire(args: dict[str, Any]) -> dict[str, Any]:
+    """Take one unit of a bucket's shared budget (after the barrier); when it was granted, or
+    the error code if it was refused."""
+    store = RedisStore.from_url(args["redis"], namespace="t")
+    await barrier(args["redis"], args["barrier"])
+    started = time.time()
+    error = None
+    try:
+        await store.rate_acquire(args["bucket"], args["max_wait"])
+    except RateLimitError as exc:
+        error = exc.code
+    returned = time.time()
+    await store.aclose()
+    return {"started": started, "returned": returned, "error": error}
+
+
+MODES = {
+    "calls": calls,
+    "refresh": refresh,
+    "sync": sync,
+    "redis_dies": redis_dies,
+    "acquire": acquire,
+}
 
 
 def main() -> None:
+    # DEBUG everywhere (calcom_async, redis, aiohttp, asyncio): the test scans it for secrets
+    logging.basicConfig(
+        level=logging.DEBUG,
+        stream=sys.stderr,
+        format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
+    )
     args = json.loads(sys.argv[1])
     result = asyncio.run(MODES[args["mode"]](args))
     print(json.dumps(result), flush=True)

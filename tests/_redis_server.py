@@ -77,6 +77,14 @@ class RedisServer:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
+    def save(self) -> None:
+        """Write the data to ``dump.rdb`` in the server's directory (``SAVE``): a later
+        :meth:`start` on the same port and directory comes back with it, as a Redis with
+        persistence does after a restart."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
+            conn.sendall(b"SAVE\r\n")
+            assert conn.recv(16).startswith(b"+OK"), "SAVE failed"
+
 
 @contextlib.contextmanager
 def running(tmp: Path) -> Iterator[RedisServer]:

@@ -30,9 +30,9 @@ __all__ = ["FakeCalCom", "RequestRecord"]
 
 logger = logging.getLogger("calcom_async.testing")
 
-DEFAULT_API_KEY = "cal_test_fakecalcom_0123456789"
+DEFAULT_API_KEY = "cal_test_SECRET_fakecalcom_0123456789"
 DEFAULT_CLIENT_ID = "clfakeclient0001"
-DEFAULT_CLIENT_SECRET = "fake_client_secret_0123456789"
+DEFAULT_CLIENT_SECRET = "fake_client_SECRET_0123456789"
 
 _HTML = (
     b"<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"

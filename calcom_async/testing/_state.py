@@ -402,7 +402,8 @@ class Store:
 
     def issue_tokens(self, user_id: int, client_id: str) -> dict[str, Any]:
         now = self.now()
-        access, refresh = "mat_" + self.uid(40), "mrt_" + self.uid(40)
+        # every secret the fake issues carries SECRET: the tests' leak scan looks for it
+        access, refresh = "mat_SECRET_" + self.uid(40), "mrt_SECRET_" + self.uid(40)
         # rotation: every earlier refresh token of this user stops working
         for key in [k for k, t in self.refresh_tokens.items() if t.user_id == user_id]:
             del self.refresh_tokens[key]
