@@ -320,14 +320,19 @@ class Auth:
         store, key = self._store, self._token_key
         pair, version = await store.load_tokens(key)
         # only a pair stored at a later version than ours is newer: an equal version with another
-        # pair is the one we refreshed from while the store was away (ours replaced it)
+        # pair is the one we refreshed from while the store was away (ours replaced it); a later
+        # version holding our own pair is ours, written back by a client started with it
         if pair is not None and version > self._version:
-            self._tokens, self._version = pair, version  # another process refreshed
-            return True
+            if pair.access_token != current.access_token:
+                self._tokens, self._version = pair, version  # another process refreshed
+                return True
+            self._version = version
         async with store.refresh_lock(key) as lock:
             if lock.pair is not None and lock.version > self._version:
-                self._tokens, self._version = lock.pair, lock.version
-                return True
+                if lock.pair.access_token != current.access_token:
+                    self._tokens, self._version = lock.pair, lock.version
+                    return True
+                self._version = lock.version
             base = current if lock.version <= self._version else (lock.pair or current)
             if not base.refresh_token:
                 return False
@@ -339,13 +344,18 @@ class Auth:
                 # the refresh token may have been rotated by a holder whose lock expired: a
                 # newer pair in the store is the answer, not an error
                 pair, version = await store.load_tokens(key)
-                if pair is not None and version > self._version:
+                status = getattr(exc, "status_code", None)
+                rejected = isinstance(exc, APIStatusError) and status is not None and status < 500
+                if pair is not None and (
+                    version > self._version
+                    # a Redis that lost its data (restarted without persistence, evicted) counts
+                    # versions from 1 again: another pair stored there beats a rejected one
+                    or (rejected and pair.refresh_token != base.refresh_token)
+                ):
                     self._tokens, self._version = pair, version
                     return True
-                status = getattr(exc, "status_code", None)
-                if (isinstance(exc, APIStatusError) and status is not None and status < 500) or (
-                    getattr(exc, "error", None)
-                ):  # definitive: waiters fail at once, as without a shared store
+                if rejected or getattr(exc, "error", None):
+                    # definitive: waiters fail at once, as without a shared store
                     self._rejected = (base.refresh_token or "", exc)
                 raise
             try:

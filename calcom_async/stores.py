@@ -321,6 +321,9 @@ return 0
 # version the refresh started from.
 _SAVE = """
 local v = tonumber(redis.call('GET', KEYS[2]) or '0')
+if v == tonumber(ARGV[2]) + 1 and redis.call('GET', KEYS[1]) == ARGV[1] then
+  return 1  -- this very write, sent again after its reply was lost (a reconnect)
+end
 if v ~= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], v + 1)
@@ -333,6 +336,13 @@ if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('SET', KEYS[2], 1)
 end
 return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}
+"""
+
+# taken, or already ours (the same request sent again after its reply was lost)
+_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
 """
 
 _UNLOCK = """
@@ -391,6 +401,7 @@ class RedisStore:
         self._learn = client.register_script(_LEARN)
         self._save = client.register_script(_SAVE)
         self._seed = client.register_script(_SEED)
+        self._lock = client.register_script(_LOCK)
         self._unlock = client.register_script(_UNLOCK)
         self._extend = client.register_script(_EXTEND)
 
@@ -421,7 +432,15 @@ class RedisStore:
         if cluster:
             client = aioredis.RedisCluster.from_url(url, **redis_kwargs)
         else:
-            redis_kwargs.setdefault("retry_on_timeout", False)
+            # a connection Redis closed (a restart, a failover, an idle timeout) is reopened once
+            # instead of failing the call; every script is safe to send twice (a lost reply)
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+            from redis.exceptions import ConnectionError as RedisConnectionError
+
+            redis_kwargs.setdefault(
+                "retry", Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+            )
             client = aioredis.Redis.from_url(url, **redis_kwargs)
         return cls(client, namespace=namespace, timeout=timeout, lock_ttl=lock_ttl, cipher=cipher)
 
@@ -584,7 +603,7 @@ class RedisStore:
         # with its timeout and retries) up to a hard limit; a dead holder's lock expires
         patience = max(8 * self.lock_ttl, 180.0)
         deadline = anyio.current_time() + patience + self._timeout
-        while not await self._call("refresh lock", self._redis.set(name, me, nx=True, px=ttl_ms)):
+        while not await self._call("refresh lock", self._lock(keys=[name], args=[me, ttl_ms])):
             if anyio.current_time() > deadline:
                 raise StoreUnavailableError(
                     f"the refresh lock of {key!r} was not released within {patience:g}s"

@@ -23,7 +23,7 @@ from _redis_server import RedisServer, free_port, running
 from _sync_properties import Version, assert_each_version_once
 from conftest import MARKER
 
-from calcom_async import AuthenticationError, CalCom, RateLimitError
+from calcom_async import CalCom, RateLimitError
 from calcom_async._auth import TokenPair
 from calcom_async._ratelimit import RateLimit
 from calcom_async._retry import RetryPolicy
@@ -621,11 +621,8 @@ async def test_redis_gone_while_the_refresh_is_in_flight(redis_server: RedisServ
         assert {a.tokens, b.tokens} == {kept, first}
         refresher, other = (a, b) if a.tokens == kept else (b, a)
 
-        redis_server.start()  # back, with the pair stored before (version 1)
-        # (redis-py does not retry: each pooled connection from before the restart would fail
-        # its next command once, "Connection closed by server"; start from fresh connections)
-        for store in (store_a, store_b):
-            await store.redis.connection_pool.disconnect()
+        redis_server.start()  # back, with the pair stored before (version 1); the pooled
+        # connections from before the restart are reopened by from_url's retry
         assert await store_a.load_tokens(key) == (first, 1)
         assert (await refresher.me.get()).id == user_id  # the kept pair works
         c = client(store_a, kept)  # the next client, started with the persisted pair
@@ -635,11 +632,10 @@ async def test_redis_gone_while_the_refresh_is_in_flight(redis_server: RedisServ
         assert other.tokens == kept and _refresh_calls(fake) == 1
 
         fake.advance(601)  # not locked out: the next expiry is one refresh
-        await asyncio.gather(*(x.me.get() for x in (other, c) for _ in range(2)))
+        # (the refresher holds its own pair, now stored at version 2 by c: it must refresh or
+        # take the refreshed pair, never take its own expired pair back as if it were new)
+        await asyncio.gather(*(x.me.get() for x in (refresher, other, c) for _ in range(2)))
         assert _refresh_calls(fake) == 2 and len(persisted) == 2
-        # (the refresher comes after them: asked first, it would take its own pair back from
-        # version 2 as if it were new; see the xfail test below)
-        assert (await refresher.me.get()).id == user_id
         stored, version = await store_a.load_tokens(key)
         assert stored == persisted[1] == a.tokens == b.tokens == c.tokens and version == 3
         assert _refresh_calls(fake) == 2
@@ -889,13 +885,6 @@ async def test_after_a_failed_save_the_stale_stored_pair_is_never_taken_back(
     await store.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AuthenticationError,
-    reason="_auth.Auth._refresh_shared takes a pair stored at a later version as a refresh "
-    "even when it is the client's own pair (a kept pair written by a client started with "
-    "the persisted pair): the 401 retry resends the expired token",
-)
 async def test_a_kept_pair_stored_by_another_client_is_refreshed_not_taken_as_new(
     redis_server: RedisServer,
 ) -> None:
@@ -929,7 +918,7 @@ async def test_a_kept_pair_stored_by_another_client_is_refreshed_not_taken_as_ne
         await c.me.get()
         assert await store.load_tokens(f"user-{user_id}") == (kept, 2)
         fake.advance(601)
-        assert (await a.me.get()).id == user_id  # today: AuthenticationError (401)
+        assert (await a.me.get()).id == user_id  # not its own expired pair again (a 401)
         assert _refresh_calls(fake) == 2
 
 
@@ -1043,6 +1032,7 @@ async def test_oauth_user_tokens_share_the_store_across_clients(
             assert pair is not None and pair.access_token == saved[0].access_token
             assert list(getattr(pair, "scopes", [])) == list(saved[0].scopes)
             keys = await store.redis.keys("*")
+            assert token.refresh_token is not None
             for secret in (token.access_token, token.refresh_token, pair.access_token):
                 assert all(secret.encode() not in k for k in keys)
                 assert secret not in caplog.text

@@ -36,4 +36,5 @@ async def enqueue_all(page_size: int = 100) -> int:
 
 
 if __name__ == "__main__":
-    print(f"enqueued {asyncio.run(enqueue_all())} jobs")
+    page_size = int(os.environ.get("SYNC_PAGE_SIZE", "100"))
+    print(f"enqueued {asyncio.run(enqueue_all(page_size))} jobs")

@@ -5,7 +5,9 @@
 Configuration (environment): ``REDIS_URL`` (the broker and the store), ``CALCOM_BASE_URL``,
 ``CALCOM_CLIENT_ID`` / ``CALCOM_CLIENT_SECRET`` (the platform OAuth client),
 ``SYNC_IDLE_MS`` (a job whose worker died is handed to another worker after this long without an
-acknowledgement; keep it above your longest job: default 600000).
+acknowledgement; keep it above your longest job, waits for the rate limit included: default
+600000), ``SYNC_OUTPUT`` (the Redis list the bookings go to), ``SYNC_PAGE_SIZE`` (bookings per
+request, read by ``enqueue.py``: default 100).
 
 Exactly once: each booking is written together with the checkpoint that covers it, in one Redis
 script, and only over the checkpoint this run last saw (here the output is a Redis list; in your
@@ -23,8 +25,7 @@ from typing import Any
 from taskiq import SimpleRetryMiddleware, TaskiqEvents, TaskiqState
 from taskiq_redis import RedisStreamBroker
 
-from calcom_async import CalCom
-from calcom_async._auth import TokenPair
+from calcom_async import CalCom, TokenPair
 from calcom_async.stores import RedisStore
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
