@@ -203,7 +203,10 @@ class Transport:
     async def _shared_release(self, bucket: str, answer: RawAnswer | None) -> None:
         """Teach the shared budget what the answer's ``X-RateLimit-*`` headers say."""
         if answer is None:
-            await self.store.rate_release(bucket, None, None, None)
+            try:  # no answer: the request's own error is the one to raise, not the store's
+                await self.store.rate_release(bucket, None, None, None)
+            except CalComError as exc:
+                logger.warning("could not update the shared rate-limit budget: %s", exc)
             return
         wall = self.clock.time()
         answer.rate_limits = parse_rate_limits(answer.headers, wall)
