@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ._types import UNSET, Unset
     from .blocking import CalComSync
     from .oauth import OAuthApp, OAuthError, OAuthToken, Scope
-    from .stores import StoreUnavailableError
+    from .stores import StoreDataError, StoreUnavailableError
 
 _LAZY: dict[str, str] = {
     "CalCom": "._client",
@@ -76,6 +76,7 @@ _LAZY: dict[str, str] = {
     "OAuthError": ".oauth",
     "OAuthToken": ".oauth",
     "Scope": ".oauth",
+    "StoreDataError": ".stores",
     "StoreUnavailableError": ".stores",
     **dict.fromkeys(
         [
@@ -137,6 +138,7 @@ __all__ = [
     "RequestOptions",
     "ResponseValidationError",
     "Scope",
+    "StoreDataError",
     "StoreUnavailableError",
     "SyncCheckpoint",
     "TokenPair",
