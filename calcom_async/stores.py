@@ -8,12 +8,14 @@
         async for booking in cal.bookings.sync(checkpoint_key="nightly"):
             ...
 
-Three kinds of state go through a :class:`Store`:
+The state that goes through a :class:`Store`:
 
 - the **rate-limit budget** per credential and named window (``X-RateLimit-*-<Name>``);
 - **managed-user token pairs** with their **refresh lock** (refresh tokens rotate: two processes
   refreshing one user at once would lock the user out);
-- **sync checkpoints** (``cal.bookings.sync(checkpoint_key=...)``).
+- **sync checkpoints** (``cal.bookings.sync(checkpoint_key=...)``);
+- **webhook deliveries already received** (``webhooks.Router(..., replay_window=...,
+  store=...)``), so that a repeat reaching another receiver process is not dispatched twice.
 
 :class:`MemoryStore` (the default) keeps everything in the process: the client paces itself with
 its in-process limiter and refreshes tokens single-flight within the process, as before.
@@ -36,6 +38,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -133,6 +136,12 @@ class Store(Protocol):
 
     async def delete_checkpoint(self, key: str) -> None: ...
 
+    # -- webhook deliveries -----------------------------------------------------------------
+    async def claim(self, key: str, ttl: float) -> bool:
+        """``True`` for the first claim of ``key`` within ``ttl`` seconds (atomically, across
+        every process sharing the store), ``False`` for a repeat."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -156,6 +165,7 @@ class MemoryStore:
         self._checkpoints: dict[str, str] = {}
         self._tokens: dict[str, tuple[TokenPair, int]] = {}
         self._locks: dict[str, anyio.Lock] = {}
+        self._claims: dict[str, float] = {}
 
     def __repr__(self) -> str:
         return "MemoryStore()"
@@ -201,6 +211,15 @@ class MemoryStore:
 
     async def delete_checkpoint(self, key: str) -> None:
         self._checkpoints.pop(key, None)
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        now = time.monotonic()
+        if len(self._claims) > 1024:  # now and then: forget the expired ones
+            self._claims = {k: t for k, t in self._claims.items() if t > now}
+        if self._claims.get(key, 0.0) > now:
+            return False
+        self._claims[key] = now + ttl
+        return True
 
     async def aclose(self) -> None:
         return None
@@ -649,6 +668,17 @@ class RedisStore:
 
     async def delete_checkpoint(self, key: str) -> None:
         await self._call("delete checkpoint", self._redis.delete(self.key("checkpoint", key)))
+
+    # -- webhook deliveries -----------------------------------------------------------------
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        """``SET NX PX`` (the lock's script: a claim resent after a lost reply is still ours):
+        the first process to claim ``key`` gets ``True``."""
+        me, ttl_ms = secrets.token_hex(16), max(1, int(ttl * 1000))
+        done = await self._call(
+            "claim", self._lock(keys=[self.key("claim", key)], args=[me, ttl_ms])
+        )
+        return bool(done)
 
     async def aclose(self) -> None:
         """Close the Redis client (clients using this store are not closed)."""

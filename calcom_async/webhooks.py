@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from ._clock import Clock
+    from .stores import Store
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
@@ -454,7 +455,10 @@ class Router:
     them is accepted). ``max_body_size``: larger bodies get 413. ``replay_window``: seconds to
     remember a delivery (by the sha256 of its body) and answer a repeat 200 without dispatching it
     again; None (default) turns this off. ``max_in_flight``: deliveries whose handlers are still
-    running; past it the router answers 503 so that Cal.com retries later. ``shutdown_timeout``:
+    running; past it the router answers 503 so that Cal.com retries later. ``store``: a shared
+    store (:class:`~calcom_async.stores.RedisStore`) keeps the replay memory, so that receivers
+    in several processes dispatch a delivery once between them (a store that does not answer:
+    503, and Cal.com retries). ``shutdown_timeout``:
     how long :meth:`drain` (run on the app's cleanup) waits for running handlers before cancelling
     them.
 
@@ -478,6 +482,7 @@ class Router:
         max_in_flight: int = 1000,
         shutdown_timeout: float = 30.0,
         clock: Clock | None = None,
+        store: Store | None = None,
     ) -> None:
         self._keys = _secret_keys(secret)
         if not isinstance(max_body_size, int) or max_body_size <= 0:
@@ -492,9 +497,17 @@ class Router:
         self.max_in_flight = max_in_flight
         self.shutdown_timeout = shutdown_timeout
         monotonic = clock.monotonic if clock is not None else time.monotonic
+        if store is not None and replay_window is None:
+            raise CalComUsageError("store= keeps the replay memory: give a replay_window too")
         self._replay = (
             _ReplayGuard(replay_window, replay_max_entries, monotonic)
-            if replay_window is not None
+            if replay_window is not None and (store is None or not store.distributed)
+            else None
+        )
+        #: a shared store (RedisStore): receivers in several processes share the replay memory
+        self._shared_replay = (
+            (store, replay_window)
+            if store is not None and store.distributed and replay_window is not None
             else None
         )
         self._handlers: dict[str, list[Handler]] = {}
@@ -676,6 +689,20 @@ class Router:
             )
         if self._replay is not None:
             self._replay.remember(event.delivery_id)
+        elif self._shared_replay is not None:
+            store, window = self._shared_replay
+            try:
+                first = await store.claim(f"webhook-{event.delivery_id}", window)
+            except CalComError as exc:  # not remembered: Cal.com's retry gets through later
+                logger.warning("webhook %s refused with 503: %s", _describe(event), exc)
+                return web.json_response(
+                    {"error": "busy, retry later"}, status=503, headers={"Retry-After": "5"}
+                )
+            if not first:
+                logger.info(
+                    "webhook %s seen before: acknowledged, not dispatched", _describe(event)
+                )
+                return web.json_response({"status": "duplicate", "delivery": event.delivery_id})
         logger.debug("webhook %s accepted", _describe(event))
         self._start(event)
         return web.json_response({"status": "accepted", "delivery": event.delivery_id})
