@@ -5,34 +5,78 @@
     from calcom_async.blocking import CalComSync
 
     with CalComSync(api_key="cal_live_…") as cal:
-        booking = cal.bookings.get("uid")
-        raw = cal.bookings.with_raw_response.get("uid")
+        booking = cal.bookings.get("uid")                   # typed as the async get
+        raw = cal.bookings.with_raw_response.get("uid")     # APIResponse[…]
+        for booking in cal.bookings.list(status=["upcoming"]):    # a SyncPaginator
+            ...
 
 The async client runs on an event loop in a daemon thread behind an anyio ``BlockingPortal``;
-each call is handed to that loop and its result (or exception) handed back. Async iterators
-(paginators, ``pages()``) come back as plain iterables: ``for booking in cal.bookings.list(): …``.
+each call is handed to that loop and its result (or exception) handed back. Paginated lists come
+back as a :class:`SyncPaginator` (``for``, ``to_list()``, ``pages()``, ``raw()``), other async
+iterables (``cal.bookings.sync()``) as plain iterables.
+
+How it is typed
+---------------
+At run time one small generic proxy serves every resource: each public attribute of the async
+resource is looked up and wrapped (a coroutine method becomes a blocking call, a sub-resource a
+proxy, a paginator a :class:`SyncPaginator`). The types are generated from the same operation
+descriptions as the async resources (``codegen/``):
+
+- ``calcom_async/_generated/blocking_resources.py``: one ``Protocol`` per resource class
+  (``BlockingBookings``, ``BlockingBookingsWithRawResponse``, …) with the async class's methods
+  as plain ``def``s: the same names and parameters (rendered by the same template macro), the
+  same return types, ``SyncPaginator[T]`` where the async method returns ``AsyncPaginator[T]``.
+  A hand-written mixin has a hand-written twin here (:class:`BlockingBookingsSyncMixin`).
+- ``calcom_async/_generated/blocking_client.py``: ``BlockingNamespaces``, the typed top-level
+  properties ``CalComSync`` inherits.
+
+Protocols over a generic proxy rather than generated wrapper classes: wrappers would repeat some
+500 identical method bodies (every method and its raw twin) at run time, plus a run-time twin of
+every hand-written mixin, for no change in behaviour. The protocols are read by type checkers
+and IDEs only, never imported at run time, so ``import calcom_async.blocking`` costs about what
+it did before (one small generated module more). That the types tell the truth is tested: every
+protocol against its async class (parameters, return types) and against what the proxy hands
+back at run time (``tests/test_blocking_types.py``), and mypy over code using ``CalComSync``
+(``tests/test_blocking_mypy.py``). What the choice gives up: ``cal.bookings`` is a proxy, not an
+instance of ``BlockingBookings`` (annotate with the protocols; do not ``isinstance`` them).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import inspect
 import queue
 import threading
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar
 
 import anyio
 from anyio.from_thread import BlockingPortal
 
 from ._client import CalCom
+from ._generated.blocking_client import BlockingNamespaces
 from ._resource import BaseResource
 
-__all__ = ["CalComSync"]
+if TYPE_CHECKING:
+    from ._auth import TokenPair
+    from ._pagination import AsyncPaginator, Page
+    from ._sync import SyncCheckpoint
+
+__all__ = [
+    "BlockingBookingSync",
+    "BlockingBookingsSyncMixin",
+    "CalComSync",
+    "SyncPaginator",
+]
+
+T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _run_portal(ready: queue.Queue[BlockingPortal | BaseException]) -> None:
@@ -103,6 +147,11 @@ class _Proxy:
 def _wrap(portal: BlockingPortal, value: Any) -> Any:
     if isinstance(value, BaseResource):
         return _Proxy(portal, value)
+    # imported here: a paginator exists only once a resource module (which imports it) has loaded
+    from ._pagination import AsyncPaginator
+
+    if isinstance(value, AsyncPaginator):
+        return SyncPaginator(portal, value)
     if inspect.ismethod(value) or inspect.iscoroutinefunction(value):
 
         @functools.wraps(value)
@@ -117,8 +166,8 @@ def _wrap(portal: BlockingPortal, value: Any) -> Any:
 
 
 class _IterableProxy(_Proxy):
-    """An async iterable (a paginator, ``pages()``): iterate it with a plain ``for``; its
-    coroutine methods (``to_list()``) block like the resources' methods."""
+    """An async iterable (``cal.bookings.sync()``): iterate it with a plain ``for``; its
+    coroutine methods block like the resources' methods."""
 
     __slots__ = ()
 
@@ -147,9 +196,105 @@ async def _aiter(iterable: Any) -> Any:
     return iterable.__aiter__()
 
 
-class CalComSync:
+class SyncPaginator(Generic[T]):
+    """What a paginated list method of ``CalComSync`` returns (the blocking ``AsyncPaginator``).
+
+    ::
+
+        for booking in cal.bookings.list(status=["upcoming"]):    # every item, page after page
+        for page in cal.bookings.list().pages():                   # pages, with their meta
+        first_500 = cal.bookings.list().to_list(max_items=500)
+        for row in cal.bookings.list().raw():                      # plain dicts, no models
+
+    Nothing is sent until it is iterated; each ``for`` walks the list again from the start. One
+    page only: ``cal.<resource>.with_raw_response.list(...)`` (or ``to_list(max_items=…)``).
+    """
+
+    __slots__ = ("_portal", "_target")
+
+    def __init__(self, portal: BlockingPortal, target: AsyncPaginator[T]) -> None:
+        self._portal = portal
+        self._target = target
+
+    @property
+    def page_size(self) -> int:
+        """Items per request."""
+        return self._target.page_size
+
+    def __iter__(self) -> Iterator[T]:
+        return _iterate(self._portal, self._target)
+
+    def to_list(self, max_items: int | None = None) -> list[T]:
+        """Collect the items (at most ``max_items``; pages beyond it are not fetched)."""
+        return self._portal.call(self._target.to_list, max_items)
+
+    def pages(self) -> Iterator[Page[T]]:
+        """Every page in order (``.items``, ``.meta``, ``.total``, ``.response``)."""
+        return _iterate(self._portal, self._target.pages())
+
+    def raw(self) -> SyncPaginator[dict[str, Any]]:
+        """The same walk yielding the JSON items as plain dicts (no models are built)."""
+        return SyncPaginator(self._portal, self._target.raw())
+
+    def __repr__(self) -> str:
+        return f"<blocking {self._target!r}>"
+
+
+class BlockingBookingSync(Protocol):
+    """What ``cal.bookings.sync()`` of ``CalComSync`` returns: ``for booking in sync: …``, with
+    ``sync.checkpoint`` moving with each booking (see ``calcom_async._sync``)."""
+
+    @property
+    def checkpoint(self) -> SyncCheckpoint:
+        """Where the walk stands: persist ``checkpoint.to_json()`` with each booking."""
+
+    @property
+    def checkpoint_key(self) -> str | None:
+        """The store key the checkpoint is kept under, if any."""
+
+    @property
+    def pages(self) -> int:
+        """Requests made so far."""
+
+    def __iter__(self) -> Iterator[Any]:
+        """Every booking change since the checkpoint, once."""
+
+
+class BlockingBookingsSyncMixin(Protocol):
+    """The blocking twin of ``calcom_async._sync.BookingsSyncMixin`` (``cal.bookings.sync``);
+    the generated ``BlockingBookings`` inherits it (``codegen/render.py`` BLOCKING_MIXINS)."""
+
+    def sync(
+        self,
+        *,
+        checkpoint: SyncCheckpoint | str | None = None,
+        page_size: int = 100,
+        overlap: dt.timedelta = dt.timedelta(0),
+        status: list[str] | None = None,
+        event_type_ids: str | None = None,
+        team_id: str | None = None,
+        checkpoint_key: str | None = None,
+    ) -> BlockingBookingSync:
+        """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`."""
+
+
+def _parameters_of(
+    source: Callable[Concatenate[Any, P], Any],
+) -> Callable[[Callable[..., R]], Callable[Concatenate[Any, P], R]]:
+    """Give a method ``source``'s parameters: for type checkers, and for ``inspect.signature``
+    (``help()``, notebooks) through ``__wrapped__``."""
+
+    def decorate(method: Callable[..., R]) -> Callable[Concatenate[Any, P], R]:
+        method.__wrapped__ = source  # type: ignore[attr-defined]
+        return method
+
+    return decorate
+
+
+class CalComSync(BlockingNamespaces):
     """The blocking client: takes the same arguments as :class:`~calcom_async.CalCom`."""
 
+    @_parameters_of(CalCom.__init__)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         loop = _Loop()
         try:
@@ -166,14 +311,36 @@ class CalComSync:
         self._proxy = _Proxy(loop.portal, client)
         self._finalizer = weakref.finalize(self, _finalize, loop, client) if owner else None
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._proxy, name)
+    if not TYPE_CHECKING:  # type checkers see the declared attributes only, never ``Any``
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_"):
+                raise AttributeError(name)
+            return getattr(self._proxy, name)
 
     def __dir__(self) -> list[str]:
-        return sorted(set(dir(self._proxy)) | {"close", "with_options"})
+        own = {n for n in dir(type(self)) if not n.startswith("_")}
+        return sorted(set(dir(self._proxy)) | own)
 
+    @property
+    def base_url(self) -> str:
+        return self._client.base_url
+
+    @property
+    def api_versions(self) -> Mapping[str, str]:
+        """The versions pinned on this client (by operation or family)."""
+        return self._client.api_versions
+
+    @property
+    def tokens(self) -> TokenPair | None:
+        """The managed user's current tokens (after any refresh), or None."""
+        return self._client.tokens
+
+    @property
+    def is_closed(self) -> bool:
+        return self._client.is_closed
+
+    @_parameters_of(CalCom.with_options)
     def with_options(self, **options: Any) -> CalComSync:
         """A copy with other settings (see ``CalCom.with_options``), on the same thread."""
         copy = object.__new__(CalComSync)

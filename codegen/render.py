@@ -1,4 +1,5 @@
-"""Render the generated package: models, operation table, resources, namespaces, versions."""
+"""Render the generated package: models, operation table, resources, namespaces, versions, and
+the typed blocking views of the resources and namespaces (``CalComSync``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ from .spec import HTTP_METHODS, Fix, Spec, SpecError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BASE_VERSIONS = {"2024-04-15"}  # the API's oldest version: what a request without the header gets
+# a hand-written mixin of a resource (openapi/names.yaml ``mixins``) -> its blocking twin: a
+# ``Protocol`` with the same methods as plain ``def``s that the resource's blocking protocol
+# inherits (calcom_async/_generated/blocking_resources.py)
+BLOCKING_MIXINS = {
+    "calcom_async._sync:BookingsSyncMixin": "calcom_async.blocking:BlockingBookingsSyncMixin",
+}
 
 
 @dataclass
@@ -134,8 +141,10 @@ def render_all(spec: Spec) -> Result:
     files["resources/__init__.py"] = env.get_template("header.jinja2").render(ctx)
 
     mixins = load_names()["mixins"]
+    nodes: list[Node] = []
 
     def emit(node: Node) -> None:
+        nodes.append(node)
         mixin = mixins.get(node.dotted)
         files[f"resources/{node.module}.py"] = env.get_template("resource.py.jinja2").render(
             node=node, mixin=tuple(mixin.split(":")) if mixin else None, **ctx
@@ -146,6 +155,20 @@ def render_all(spec: Spec) -> Result:
     for root in roots:
         emit(root)
     files["client.py"] = env.get_template("client.py.jinja2").render(roots=roots, **ctx)
+    blocking_mixins = {}
+    for dotted, mixin in sorted(mixins.items()):
+        if mixin not in BLOCKING_MIXINS:
+            raise SpecError(
+                f"mixin {mixin} (cal.{dotted}) has no blocking twin: add a Protocol with the "
+                "same methods as plain defs and name it in codegen/render.py BLOCKING_MIXINS"
+            )
+        blocking_mixins[dotted] = tuple(BLOCKING_MIXINS[mixin].split(":"))
+    files["blocking_resources.py"] = env.get_template("blocking_resources.py.jinja2").render(
+        nodes=nodes, mixins=blocking_mixins, **ctx
+    )
+    files["blocking_client.py"] = env.get_template("blocking_client.py.jinja2").render(
+        roots=roots, **ctx
+    )
     builder = ExampleBuilder(spec.doc)
     examples = []
     for _method, _path, raw_op in spec.operations():

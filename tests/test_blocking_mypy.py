@@ -1,0 +1,165 @@
+"""A type checker sees ``CalComSync`` fully typed: mypy (strict, the project's settings) over code
+that uses it. ``assert_type`` makes every expectation exact (``Any`` fails it), and the code that
+must not type-check has to fail with exactly the errors marked ``# E: <code>``.
+
+One mypy run for both snippets, with the project's mypy cache (``.mypy_cache``, as
+``make typecheck``): a second run takes a second or two, a cold one ten or so.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from _spec import ROOT
+
+api = pytest.importorskip("mypy.api")
+
+GOOD = """
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, assert_type
+
+from calcom_async import APIResponse, BulkResult, Page, SyncCheckpoint, TokenPair, models as m
+from calcom_async._generated.blocking_resources import (
+    BlockingBookings,
+    BlockingBookingsWithRawResponse,
+    BlockingOrganizationsTeamsMemberships,
+)
+from calcom_async.blocking import BlockingBookingSync, CalComSync, SyncPaginator
+
+
+def use(cal: CalComSync) -> None:
+    assert_type(cal.webhooks.get("w1"), m.UserWebhookOutputDto)
+    assert_type(cal.me.get(), m.MeOutput)
+    hooks = cal.webhooks.list(take=10, prefetch=2, page_size=50)
+    assert_type(hooks, SyncPaginator[m.UserWebhookOutputDto])
+    for hook in hooks:
+        assert_type(hook, m.UserWebhookOutputDto)
+    assert_type(hooks.to_list(max_items=5), list[m.UserWebhookOutputDto])
+    for page in hooks.pages():
+        assert_type(page, Page[m.UserWebhookOutputDto])
+        assert_type(page.items, list[m.UserWebhookOutputDto])
+    assert_type(hooks.raw(), SyncPaginator[dict[str, Any]])
+    assert_type(hooks.page_size, int)
+    assert_type(
+        cal.webhooks.with_raw_response.get("w1"), APIResponse[m.UserWebhookOutputDto]
+    )
+    assert_type(
+        cal.webhooks.with_raw_response.list(take=5), APIResponse[list[m.UserWebhookOutputDto]]
+    )
+    assert_type(
+        cal.webhooks.get_many(["a", "b"], concurrency=4),
+        list[BulkResult[str, m.UserWebhookOutputDto]],
+    )
+    assert_type(cal.organizations.teams.memberships, BlockingOrganizationsTeamsMemberships)
+    members = cal.organizations.teams.memberships.list(1, 2)
+    assert_type(members.to_list(), list[m.TeamMembershipOutput])
+    bookings: BlockingBookings = cal.bookings
+    raw: BlockingBookingsWithRawResponse = bookings.with_raw_response
+    assert_type(raw.get("uid").status_code, int)
+    cancelled = bookings.cancel(
+        "uid", m.CancelBookingInput_2024_08_13(cancellation_reason="Moved")
+    )
+    assert_type(
+        cancelled,
+        m.BookingOutput_2024_08_13
+        | m.RecurringBookingOutput_2024_08_13
+        | list[m.RecurringBookingOutput_2024_08_13]
+        | m.GetSeatedBookingOutput_2024_08_13
+        | m.GetRecurringSeatedBookingOutput_2024_08_13
+        | list[m.GetRecurringSeatedBookingOutput_2024_08_13],
+    )
+    webhook = cal.webhooks.create(
+        subscriber_url="https://example.com/hook", triggers=[m.WebhookTriggerEvent.BOOKING_CREATED]
+    )
+    assert_type(webhook.id, int)
+    sync = bookings.sync(checkpoint=None, overlap=dt.timedelta(seconds=5))
+    assert_type(sync, BlockingBookingSync)
+    for booking in sync:
+        assert_type(sync.checkpoint, SyncCheckpoint)
+    assert_type(sync.pages, int)
+    assert_type(cal.with_options(timeout=5.0, api_versions={"bookings": "2024-08-13"}), CalComSync)
+    assert_type(cal.base_url, str)
+    assert_type(cal.tokens, TokenPair | None)
+    assert_type(cal.is_closed, bool)
+    cal.close()
+
+
+with CalComSync(api_key="cal_live_x", max_retries=3, timeout=10) as client:
+    assert_type(client, CalComSync)
+    use(client)
+"""
+
+BAD = """
+from calcom_async import models as m
+from calcom_async.blocking import CalComSync
+
+
+def misuse(cal: CalComSync) -> None:
+    cal.webhooks.get(1)  # E: arg-type
+    cal.bookings.get()  # E: call-arg
+    cal.bookings.gett("uid")  # E: attr-defined
+    cal.bookingz  # E: attr-defined
+    cal.webhooks.list(take="ten")  # E: arg-type
+    cal.webhooks.list().to_list(max_items="5")  # E: arg-type
+    cal.webhooks.list().first_page()  # E: attr-defined
+    cal.webhooks.with_raw_response.list(page_size=10)  # E: call-arg
+    number: int = cal.webhooks.get("w")  # E: assignment
+    webhook: m.UserWebhookOutputDto = cal.webhooks.list()  # E: assignment
+    cal.bookings.sync(checkpoint=1)  # E: arg-type
+    cal.with_options(bogus=True)  # E: call-arg
+    CalComSync(api_key=1)  # E: arg-type
+    CalComSync(api_kee="x")  # E: call-arg
+    for page in cal.webhooks.list().pages():
+        page.itemz  # E: attr-defined
+"""
+
+LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[\w-]+)\]$")
+
+
+@pytest.fixture(scope="module")
+def mypy_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[tuple[int, str]]]:
+    """Errors (line, code) by snippet, from one mypy run over both."""
+    folder = tmp_path_factory.mktemp("mypy")
+    (folder / "good.py").write_text(textwrap.dedent(GOOD).lstrip())
+    (folder / "bad.py").write_text(textwrap.dedent(BAD).lstrip())
+    stdout, stderr, _status = api.run(
+        [
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+            "--no-pretty",
+            "--show-error-codes",
+            "--hide-error-context",
+            str(folder / "good.py"),
+            str(folder / "bad.py"),
+        ]
+    )
+    assert not stderr, stderr
+    errors: dict[str, set[tuple[int, str]]] = {"good.py": set(), "bad.py": set()}
+    for line in stdout.splitlines():
+        match = LINE.match(line)
+        if match:
+            errors[Path(match["file"]).name].add((int(match["line"]), match["code"]))
+        else:
+            assert ": note: " in line or line.startswith(("Found ", "Success")), line
+    return errors
+
+
+def test_typed_use_type_checks_exactly(mypy_errors: dict[str, set[tuple[int, str]]]) -> None:
+    assert mypy_errors["good.py"] == set()
+
+
+def test_misuse_is_caught(mypy_errors: dict[str, set[tuple[int, str]]]) -> None:
+    expected = {
+        (number, line.split("# E: ")[1].strip())
+        for number, line in enumerate(textwrap.dedent(BAD).lstrip().splitlines(), start=1)
+        if "# E: " in line
+    }
+    assert len(expected) == 15
+    assert mypy_errors["bad.py"] == expected
