@@ -187,6 +187,9 @@ class Auth:
             )
         self._token_key = token_key
         self._version = 0  #: the stored version of self._tokens (0: not synced yet)
+        #: our pair is not in the store yet (refreshed while the store was away): the version it
+        #: is to be written over, fenced, as soon as the store answers again
+        self._unsaved: int | None = None
         self._clock = clock
         self._api_key = api_key
         self._client_id = client_id
@@ -284,8 +287,11 @@ class Auth:
 
     async def _fresh_token(self, sender: SendOperation) -> str:
         assert self._tokens is not None
-        if self._store is not None and self._version == 0 and self.can_refresh:
-            await self._sync_shared()
+        if self._store is not None and self.can_refresh:
+            if self._version == 0:
+                await self._sync_shared()
+            elif self._unsaved is not None:
+                await self._write_back()
         if self._expiring(self._tokens) and self.can_refresh:
             await self.refresh(self._tokens.access_token, sender)
         return self._tokens.access_token
@@ -311,6 +317,31 @@ class Auth:
                         if _later(mine, pair) and await store.save_tokens(key, mine, version):
                             pair, version = mine, version + 1
                 self._tokens, self._version = pair, version
+
+    async def _write_back(self) -> None:
+        """Put the pair we refreshed while the store was away into the store (fenced by the
+        version it was refreshed from), so that other processes stop using the revoked one."""
+        assert self._store is not None and self._token_key and self._tokens is not None
+        async with self._lock:
+            base = self._unsaved
+            if base is None:
+                return
+            store, key, mine = self._store, self._token_key, self._tokens
+            try:
+                if await store.save_tokens(key, mine, base):
+                    self._version, self._unsaved = base + 1, None
+                    return
+                pair, version = await store.load_tokens(key)
+            except CalComError as exc:  # still away: the request goes on with our pair
+                logger.debug("the refreshed pair is not in the shared store yet: %s", exc)
+                return
+            # another client wrote meanwhile: our own pair (started with the persisted one), or
+            # a pair refreshed from it; either way the stored one is current
+            self._unsaved = None
+            if pair is not None and version > base:
+                self._version = version
+                if pair.access_token != mine.access_token:
+                    self._tokens = pair
 
     async def _refresh_shared(self, current: TokenPair, sender: SendOperation) -> bool:
         """The cross-process refresh (called under the in-process lock): take the store's lock,
@@ -365,7 +396,7 @@ class Auth:
                 # on the stored version, so the stale stored pair is never taken back), and
                 # hand it to on_token_refresh so that it is persisted somewhere; it is written
                 # to the store, fenced by that version, at the next refresh
-                self._tokens, self._version = new, lock.version
+                self._tokens, self._version, self._unsaved = new, lock.version, lock.version
                 await self._persist(new)
                 raise
             if not saved:
@@ -376,9 +407,22 @@ class Auth:
                     return False
                 self._tokens, self._version = pair, version
                 return True
-            self._tokens, self._version = new, lock.version + 1
+            self._tokens, self._version, self._unsaved = new, lock.version + 1, None
             logger.info("%s access token refreshed", label)
             await self._persist(new)  # once per refresh: only where it happened
+        return True
+
+    async def _adopt_stored(self, current: TokenPair) -> bool:
+        """After our refresh token was rejected: take a pair another client stored since (a
+        recovery, such as a client started with the persisted pair), if there is one."""
+        assert self._store is not None and self._token_key
+        try:
+            pair, version = await self._store.load_tokens(self._token_key)
+        except CalComError:
+            return False
+        if pair is None or pair.refresh_token == current.refresh_token:
+            return False
+        self._tokens, self._version, self._rejected = pair, version, None
         return True
 
     async def _persist(self, pair: TokenPair) -> None:
@@ -400,7 +444,9 @@ class Auth:
                 return False
             assert current.refresh_token and self._refresher is not None
             if self._rejected is not None and self._rejected[0] == current.refresh_token:
-                raise self._rejected[1]
+                if self._store is None or not await self._adopt_stored(current):
+                    raise self._rejected[1]
+                return True
             if self._store is not None:
                 return await self._refresh_shared(current, sender)
             label = self._refresher.label

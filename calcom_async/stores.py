@@ -491,6 +491,8 @@ class RedisStore:
             ) from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             raise StoreUnavailableError(f"Redis unavailable ({what}): {exc}") from exc
+        except redis.exceptions.RedisError as exc:  # OOM, READONLY after a failover, …
+            raise StoreUnavailableError(f"Redis refused ({what}): {exc}") from exc
 
     async def ping(self) -> None:
         """Raise :class:`StoreUnavailableError` unless Redis answers."""
@@ -633,13 +635,16 @@ class RedisStore:
             pair, version = await self.load_tokens(key)
             yield _RedisLock(version, pair)
         finally:
-            heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
-            with anyio.CancelScope(shield=True), anyio.move_on_after(self._timeout):
-                try:
-                    await self._unlock(keys=[name], args=[me])
-                except Exception:  # the lock expires by itself
-                    logger.warning("could not release the refresh lock of %r", key)
+            # shielded: a holder whose caller was cancelled still releases the lock at once
+            # (otherwise every other process waits for it to expire)
+            with anyio.CancelScope(shield=True):
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
+                with anyio.move_on_after(self._timeout):
+                    try:
+                        await self._unlock(keys=[name], args=[me])
+                    except Exception:  # the lock expires by itself
+                        logger.warning("could not release the refresh lock of %r", key)
 
     async def _keep_alive(self, name: str, me: str, ttl_ms: int) -> None:
         """Extend the held lock every third of its lifetime until cancelled."""
@@ -649,9 +654,8 @@ class RedisStore:
                 if not await self._extend(keys=[name], args=[me, ttl_ms]):
                     logger.warning("the refresh lock expired while held (fenced writes stay safe)")
                     return
-            except Exception:  # Redis away: the fence on the write still protects the pair
-                logger.warning("could not extend the refresh lock")
-                return
+            except Exception:  # Redis away for a moment: try again, the lock may still be ours
+                logger.warning("could not extend the refresh lock (trying again)")
 
     # -- checkpoints ------------------------------------------------------------------------
 
