@@ -422,3 +422,34 @@ async def test_memory_store_per_worker_collects_429s(
         assert fake.stats["throttled"] > 0
         assert sorted(run.synced) == sorted(expected)
         _assert_no_secrets(run, [fake.client_secret, *spy.tokens])
+
+
+async def test_two_jobs_of_a_new_user_force_refresh_once(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example's first-pair bootstrap runs under the user's refresh lock: two concurrent
+    jobs of a user it has never seen force-refresh once (a second would revoke the first's
+    pair), and both get the stored pair."""
+    import importlib
+
+    async with FakeCalCom() as fake:
+        user = fake.store.add_managed_user(fake.client_id, "Ann", "ann@example.com", "UTC")
+        fake.store.issue_tokens(user, fake.client_id)
+        monkeypatch.setenv("REDIS_URL", redis_server.url)
+        monkeypatch.setenv("CALCOM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("CALCOM_CLIENT_ID", fake.client_id)
+        monkeypatch.setenv("CALCOM_CLIENT_SECRET", fake.client_secret)
+        monkeypatch.syspath_prepend(str(EXAMPLE))
+        monkeypatch.delitem(sys.modules, "tasks", raising=False)
+        tasks = importlib.import_module("tasks")
+        try:
+            pairs = await asyncio.gather(
+                *(tasks._tokens(user, f"managed-user-{user}") for _ in "ab")
+            )
+        finally:
+            await tasks.store().aclose()
+            sys.modules.pop("tasks", None)
+        forced = [r for r in fake.requests if r.path.endswith("/force-refresh")]
+        assert len(forced) == 1
+        assert pairs[0] == pairs[1]
+        assert pairs[0].refresh_token in fake.store.refresh_tokens  # not revoked

@@ -19,6 +19,7 @@ the checkpoint.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from typing import Any
 
@@ -60,7 +61,10 @@ async def _start_ticking(state: TaskiqState) -> None:
     async def run() -> None:
         while True:  # stopped with the worker
             await asyncio.sleep(period)
-            await tick.kiq()
+            try:
+                await tick.kiq()
+            except Exception as exc:  # a Redis blip must not stop the ticking for good
+                logging.getLogger(__name__).warning("could not send the tick: %s", exc)
 
     _ticker = asyncio.create_task(run())
 
@@ -93,15 +97,21 @@ def _platform(**kwargs: Any) -> CalCom:
 
 async def _tokens(user_id: int, key: str) -> TokenPair:
     """The user's pair from the store. Your application has them in its database; this example
-    gets a first pair for a user it has never seen with force-refresh."""
+    gets a first pair for a user it has never seen with force-refresh — under the user's refresh
+    lock, so that two jobs of one new user never force-refresh twice (the second would revoke the
+    pair the first stored)."""
     pair, _ = await store().load_tokens(key)
     if pair is not None:
         return pair
-    async with _platform() as cal:
-        keys = await cal.managed_users.force_refresh(os.environ["CALCOM_CLIENT_ID"], user_id)
-    fresh = TokenPair(keys.access_token, keys.refresh_token, keys.access_token_expires_at / 1000)
-    pair, _ = await store().seed_tokens(key, fresh)
-    return pair
+    async with store().refresh_lock(key) as lock:
+        if lock.pair is not None:  # another job got it first
+            return lock.pair
+        async with _platform() as cal:
+            keys = await cal.managed_users.force_refresh(os.environ["CALCOM_CLIENT_ID"], user_id)
+        expires = keys.access_token_expires_at / 1000
+        fresh = TokenPair(keys.access_token, keys.refresh_token, expires)
+        pair, _ = await store().seed_tokens(key, fresh)
+        return pair
 
 
 # The booking and the checkpoint covering it, in one step, and only over the checkpoint this run
