@@ -156,8 +156,9 @@ class _MemoryLock:
 
 class MemoryStore:
     """The default: everything stays in this process (the in-process limiter and refresh lock do
-    the work, as without a store). Checkpoints and token pairs are kept in dicts, so clients of
-    one process can share them."""
+    the work, as without a store). Checkpoints (``checkpoint_key=``) and webhook claims are kept
+    in dicts, shared by the clients and routers given the same store; token pairs are not
+    shared through it (a client refreshes its own pair, single-flight within the client)."""
 
     distributed = False
 
@@ -389,7 +390,8 @@ class RedisStore:
     ``client``: a ``redis.asyncio.Redis`` or ``redis.asyncio.RedisCluster``. ``namespace``
     prefixes every key (``calcom:<namespace>:…``); ``timeout``: the deadline of
     each Redis call; ``lock_ttl``: how long a refresh lock lives if its holder dies (waiters
-    take over after it); ``cipher``: encrypts token pairs at rest.
+    take over after it); ``cipher``: encrypts token pairs at rest; ``slack``: seconds added to
+    every reset the server reports (it rounds them to whole seconds).
     """
 
     distributed = True
@@ -434,6 +436,7 @@ class RedisStore:
         lock_ttl: float = 15.0,
         cipher: Cipher | None = None,
         cluster: bool = False,
+        slack: float = 0.25,
         **redis_kwargs: Any,
     ) -> RedisStore:
         """A store on a new ``redis.asyncio.Redis`` client for ``url`` (``redis://…``,
@@ -461,7 +464,14 @@ class RedisStore:
                 "retry", Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
             )
             client = aioredis.Redis.from_url(url, **redis_kwargs)
-        return cls(client, namespace=namespace, timeout=timeout, lock_ttl=lock_ttl, cipher=cipher)
+        return cls(
+            client,
+            namespace=namespace,
+            timeout=timeout,
+            lock_ttl=lock_ttl,
+            cipher=cipher,
+            slack=slack,
+        )
 
     def __repr__(self) -> str:
         return f"RedisStore(namespace={self._prefix[7:-1]!r})"
