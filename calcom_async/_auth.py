@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import anyio
@@ -198,6 +198,8 @@ class Auth:
         self._on_refresh = on_token_refresh
         self._leeway = refresh_leeway
         self._lock = anyio.Lock()
+        #: (id(op), no tokens) -> (op, its headers), for operations sent without an access token
+        self._fixed_headers: dict[tuple[int, bool], tuple[Operation, dict[str, str]]] = {}
         # a refresh token the server rejected, and how: waiters fail at once instead of each
         # sending the same dead token again
         self._rejected: tuple[str, BaseException] | None = None
@@ -264,6 +266,12 @@ class Auth:
             )
         return frozenset(chosen)
 
+    def fixed_headers(self, op: Operation) -> Mapping[str, str] | None:
+        """The auth headers of ``op`` when they are known to be the same on every call (no access
+        token in them), else None (then ``await headers(...)``). Not to be changed."""
+        fixed = self._fixed_headers.get((id(op), self._tokens is None))
+        return fixed[1] if fixed is not None and fixed[0] is op else None
+
     async def headers(
         self, op: Operation, sender: SendOperation
     ) -> tuple[dict[str, str], str | None]:
@@ -271,6 +279,10 @@ class Auth:
 
         ``sender`` sends a refresh call, should the access token be about to expire.
         """
+        key = (id(op), self._tokens is None)
+        fixed = self._fixed_headers.get(key)
+        if fixed is not None and fixed[0] is op:
+            return fixed[1].copy(), None
         modes = self.choose(op)
         headers: dict[str, str] = {}
         token: str | None = None
@@ -283,6 +295,10 @@ class Auth:
             headers["Authorization"] = f"Bearer {token}"
         elif AuthMode.API_KEY in modes:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        if AuthMode.ACCESS_TOKEN not in modes:  # the same for every call of op: chosen once
+            if len(self._fixed_headers) >= 1024:  # bounded (the table has a few hundred rows)
+                self._fixed_headers.clear()
+            self._fixed_headers[key] = (op, headers.copy())
         return headers, token
 
     async def _fresh_token(self, sender: SendOperation) -> str:

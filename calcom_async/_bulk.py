@@ -66,15 +66,18 @@ async def gather(
     With ``fail_fast=False`` (the default) one failure does not stop the others: each result says
     what happened to its input. With ``fail_fast=True`` the first failure cancels the rest and
     raises :class:`BulkError`. Only ``Exception``s are collected; cancellation always propagates.
+    The calls run in ``concurrency`` worker tasks, each taking the next input when it is done.
     """
     if concurrency < 1:
         raise CalComUsageError("concurrency must be >= 1")
     inputs = list(items)
     results: list[BulkResult[In, Out] | None] = [None] * len(inputs)
-    limiter = anyio.CapacityLimiter(concurrency)
+    # ``concurrency`` workers share one iterator of the inputs (each input goes to exactly one of
+    # them, in input order): a task per worker, not per input, and no limiter to pass per call
+    pending = iter(enumerate(inputs))
 
-    async def run(index: int, item: In) -> None:
-        async with limiter:
+    async def worker() -> None:
+        for index, item in pending:
             try:
                 value = await fn(item)
             except Exception as exc:
@@ -86,8 +89,8 @@ async def gather(
 
     try:
         async with anyio.create_task_group() as tg:
-            for index, item in enumerate(inputs):
-                tg.start_soon(run, index, item)
+            for _ in range(min(concurrency, len(inputs))):
+                tg.start_soon(worker)
     except BaseExceptionGroup as group:
         bulk = group.subgroup(BulkError)
         if fail_fast and bulk is not None:

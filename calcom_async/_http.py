@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -134,8 +134,8 @@ class Transport:
     ) -> RawAnswer:
         """One attempt under the concurrency cap and the rate limiter."""
         import aiohttp
-        from yarl import URL
 
+        URL = _yarl_url()
         http = self._http()
         try:  # a free slot is taken without the checkpoint (a loop round trip) of acquire()
             self.capacity.acquire_nowait()
@@ -145,11 +145,11 @@ class Transport:
         try:
             if bucket is not None:
                 await self.store.rate_acquire(bucket, self._max_wait)
-            else:
+            elif not self.limiter.try_acquire():  # room now: no coroutine, no wait
                 await self.limiter.acquire()
             answer: RawAnswer | None = None
             try:
-                client_timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
+                client_timeout = _client_timeout(timeout, connect_timeout)
                 async with http.request(
                     method,
                     URL(url, encoded=True),
@@ -217,6 +217,31 @@ class Transport:
             # the server answered: that answer must not be lost (a POST may have created
             # something). The shared budget learns from the next answer instead.
             logger.warning("could not update the shared rate-limit budget: %s", exc)
+
+
+_URL: Any = None
+#: (total, connect) -> aiohttp.ClientTimeout (immutable): built once, not per request
+_TIMEOUTS: dict[tuple[float | None, float | None], Any] = {}
+
+
+def _yarl_url() -> Any:
+    global _URL
+    if _URL is None:
+        from yarl import URL
+
+        _URL = URL
+    return _URL
+
+
+def _client_timeout(total: float | None, connect: float | None) -> Any:
+    timeout = _TIMEOUTS.get((total, connect))
+    if timeout is None:
+        import aiohttp
+
+        if len(_TIMEOUTS) >= 64:
+            _TIMEOUTS.clear()
+        timeout = _TIMEOUTS[total, connect] = aiohttp.ClientTimeout(total=total, connect=connect)
+    return timeout
 
 
 def _failed(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 import functools
 import importlib
+import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
@@ -17,6 +19,7 @@ import attrs
 __all__ = ["AuthMode", "Operation", "Pagination", "Param"]
 
 _MODELS = "calcom_async._generated.models"
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
 class AuthMode(enum.Enum):
@@ -70,6 +73,13 @@ class Operation:
     # split once, read on every request
     _path: tuple[Param, ...] = attrs.field(init=False, repr=False, eq=False)
     _query: tuple[Param, ...] = attrs.field(init=False, repr=False, eq=False)
+    # built on first use (an operation table has hundreds of rows, a program uses a few)
+    _query_by_name: dict[str, Param] | None = attrs.field(
+        init=False, default=None, repr=False, eq=False
+    )
+    _template: tuple[tuple[str, str, Param | None], ...] | None = attrs.field(
+        init=False, default=None, repr=False, eq=False
+    )
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_path", tuple(p for p in self.params if p.location == "path"))
@@ -82,6 +92,35 @@ class Operation:
     @property
     def query_params(self) -> tuple[Param, ...]:
         return self._query
+
+    @property
+    def query_params_by_name(self) -> Mapping[str, Param]:
+        """The query parameters by wire name."""
+        by_name = self._query_by_name
+        if by_name is None:
+            by_name = {p.name: p for p in self._query}
+            object.__setattr__(self, "_query_by_name", by_name)
+        return by_name
+
+    @property
+    def path_template(self) -> tuple[tuple[str, str, Param | None], ...]:
+        """The path split once: (literal text, placeholder name or ``""`` at the end, the
+        placeholder's declared parameter or None)."""
+        template = self._template
+        if template is None:
+            by_name = {p.name: p for p in self._path}
+            # (text before a placeholder, its name, its parameter) triples; the text after the
+            # last placeholder is the final triple's, with an empty name
+            pieces = _PLACEHOLDER.split(self.path)
+            template = (
+                *(
+                    (pieces[i], pieces[i + 1], by_name.get(pieces[i + 1]))
+                    for i in range(0, len(pieces) - 1, 2)
+                ),
+                (pieces[-1], "", None),
+            )
+            object.__setattr__(self, "_template", template)
+        return template
 
     @property
     def is_idempotent(self) -> bool:

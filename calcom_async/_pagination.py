@@ -224,6 +224,7 @@ class AsyncPaginator(Generic[T]):
             data = data.get("items", [])
         if self._decode and self._op.response is not None and self._style is not Pagination.CURSOR:
             data = response.data
+            response.release_json()  # the models are built: the dicts need not stay with them
         if data is None:
             data = []
         if not isinstance(data, list):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import anyio
 import attrs
@@ -58,31 +59,58 @@ def reset_seconds(value: float, now: float) -> float:
     return value
 
 
+#: header name -> (0 limit | 1 remaining | 2 reset, limit name), or None for any other header:
+#: each header name is looked at once
+_KEYS: dict[str, tuple[int, str] | None] = {}
+_KEYS_SIZE = 512  #: bounded: header names come from the server
+_KINDS = {"limit": 0, "remaining": 1, "reset": 2}
+_UNKNOWN: Any = object()
+
+
+def _classify(key: str) -> tuple[int, str] | None:
+    what: tuple[int, str] | None = None
+    if "RATELIMIT" in key.upper():  # most headers: skipped without the regex
+        match = _HEADER.match(key)
+        if match is not None:
+            what = (_KINDS[match.group(1).lower()], (match.group(2) or "").lower())
+    if len(_KEYS) >= _KEYS_SIZE:
+        _KEYS.clear()
+    _KEYS[key] = what
+    return what
+
+
 def parse_rate_limits(headers: Mapping[str, str], now: float) -> dict[str, RateLimit]:
     """The named limits in ``headers`` (plain ``X-RateLimit-*`` is the name ``""``).
 
     ``now`` is the Unix time, used for reset values given as a Unix time.
     """
-    found: dict[str, dict[str, float]] = {}
-    for key, value in headers.items():
-        if "RATELIMIT" not in key.upper():
-            continue  # most headers: skipped without the regex
-        match = _HEADER.match(key)
-        if match is None:
+    found: dict[str, list[float | None]] = {}
+    for key, value in headers.items():  # read on every answer: kept short
+        what = _KEYS.get(key, _UNKNOWN)
+        if what is None:
             continue
-        number = _number(value)
-        if number is None:
+        if what is _UNKNOWN:
+            what = _classify(key)
+            if what is None:
+                continue
+        try:
+            number = float(value)  # float() ignores surrounding whitespace itself
+        except ValueError:
             continue
-        kind, name = match.group(1).lower(), (match.group(2) or "").lower()
-        found.setdefault(name, {})[kind] = number
+        if not number >= 0:  # negative, or NaN
+            continue
+        slot, name = what
+        values = found.get(name)
+        if values is None:
+            values = found[name] = [None, None, None]
+        values[slot] = number
     limits = {}
-    for name, values in found.items():
-        limit, remaining, reset = values.get("limit"), values.get("remaining"), values.get("reset")
+    for name, (limit, remaining, reset) in found.items():
         limits[name] = RateLimit(
-            name=name,
-            limit=int(limit) if limit is not None else None,
-            remaining=int(remaining) if remaining is not None else None,
-            reset=reset_seconds(reset, now) if reset is not None else None,
+            name,
+            int(limit) if limit is not None else None,
+            int(remaining) if remaining is not None else None,
+            reset_seconds(reset, now) if reset is not None else None,
         )
     return limits
 
@@ -154,6 +182,31 @@ class RateLimiter:
             )
             for name, w in self._windows.items()
         }
+
+    def try_acquire(self) -> bool:
+        """``acquire()`` when it would not wait (and without a coroutine): take one request from
+        each limit and return True, or change nothing and return False."""
+        if not self._enabled:
+            self._in_flight += 1
+            return True
+        now = self._clock.monotonic()
+        if now < self._blocked_until:
+            return False
+        windows = self._windows.values()
+        for window in windows:
+            if window.reset_at is not None and now >= window.reset_at:
+                window.remaining, window.reset_at = window.limit, None
+        if not self._seen:  # nothing known yet: one probe at a time
+            if self._in_flight:
+                return False
+        else:
+            for window in windows:
+                if window.remaining < 1:
+                    return False  # acquire() decides: wait for the reset, an answer, or probe
+            for window in windows:
+                window.remaining -= 1
+        self._in_flight += 1
+        return True
 
     async def acquire(self) -> None:
         """Wait until every known limit has room, then take one request from each."""

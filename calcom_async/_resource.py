@@ -7,7 +7,7 @@ generated resource talks to the network.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class BaseResource:
     def __init__(self, session: SessionProtocol) -> None:
         self._session = session
 
-    async def _request(
+    def _request(
         self,
         op: Operation,
         *,
@@ -51,8 +51,9 @@ class BaseResource:
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         options: RequestOptions | None = None,
-    ) -> Any:
-        return await self._session.request(
+    ) -> Awaitable[Any]:
+        # the session's coroutine itself, not one wrapping it: one frame less on every resume
+        return self._session.request(
             op, path=path, query=query, body=body, options=options, raw=self._raw
         )
 

@@ -86,6 +86,12 @@ class APIResponse(Generic[T]):
                     ) from exc
         return self._json
 
+    def release_json(self) -> None:
+        """Let go of the decoded JSON that ``json()`` keeps (``json()`` decodes ``content`` again
+        if it is asked for later). The paginator calls it once a page's models are built: a page
+        in the prefetch window then holds its models, not a second copy of them as dicts."""
+        self._json = _MISSING
+
     def parse(self) -> T:
         """The typed result (the envelope's ``data`` for enveloped operations)."""
         if self._data is _MISSING:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import linecache
+import threading
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -131,8 +133,17 @@ def _make_structure_fn(cls: type[Any]) -> Callable[[Any], Any]:
 def _structure_factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
     attrs.resolve_types(cls)
     fn = _make_structure_fn(cls)
+    fast: Callable[[Any], Any] | None = None
 
     def structure_model(data: Any, _: Any) -> Any:
+        nonlocal fast
+        if _FAST_PATH:
+            if fast is None:
+                fast = _fast_fn(cls)
+            try:
+                return fast(data)
+            except Exception:  # not the common case: the careful path below says what is wrong
+                pass
         if type(data) is not dict and not isinstance(data, Mapping):
             raise SchemaMismatchError(
                 f"expected a JSON object for {cls.__name__}, got {type(data).__name__}", data
@@ -148,6 +159,8 @@ def _structure_factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
                 raise
             raise SchemaMismatchError(f"{cls.__name__}: {exc}", data) from None
 
+    _FAST_BUILDERS[structure_model] = lambda: _model_fast_fn(cls)
+    _MODEL_HOOKS[structure_model] = cls
     return structure_model
 
 
@@ -220,7 +233,13 @@ converter.register_unstructure_hook(_dt.datetime, format_datetime)
 converter.register_structure_hook(float, _structure_float)
 converter.register_structure_hook(str, _structure_str)
 converter.register_structure_hook(bool, _structure_bool)
-converter.register_structure_hook(Any, lambda value, _: value)
+
+
+def _structure_any(value: Any, _: Any) -> Any:
+    return value
+
+
+converter.register_structure_hook(Any, _structure_any)
 
 
 def _structure_enum(value: Any, cls: type[OpenStrEnum]) -> Any:
@@ -243,6 +262,7 @@ def _json_object_factory(tp: Any) -> Callable[[Any, Any], Any]:
     def structure_json_object(value: Any, _: Any) -> Any:
         return dict(value) if type(value) is dict else general(value, tp)
 
+    _JSON_OBJECT_HOOKS.add(structure_json_object)
     return structure_json_object
 
 
@@ -341,6 +361,7 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
             def structure_optional_scalar(data: Any, _: Any) -> Any:
                 return None if data is None and nullable else single(data)
 
+            _UNION_HOOKS[structure_optional_scalar] = (nullable, rest)
             return structure_optional_scalar
         single_hook: Callable[[Any, Any], Any] | None = None
 
@@ -352,6 +373,7 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
                 single_hook = _hook(single)
             return single_hook(data, single)
 
+        _UNION_HOOKS[structure_optional] = (nullable, rest)
         return structure_optional
     scored = [(member, _scorer(member)) for member in rest]
     names = ", ".join(getattr(m, "__name__", str(m)) for m in rest)
@@ -390,28 +412,54 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
                 continue
         raise SchemaMismatchError(f"the data fits none of: {names} ({error})", data) from None
 
+    def member_for(data: dict[str, Any]) -> Any:
+        """The member a JSON object goes to (remembered per shape)."""
+        shape = (*data, *[data.get(key) for key in tags]) if tags else tuple(data)
+        try:
+            member = by_shape.get(shape)
+        except TypeError:  # an unhashable tag value: not remembered
+            return choose(data)
+        if member is None:
+            member = choose(data)
+            if len(by_shape) >= _SHAPE_CACHE_SIZE:
+                by_shape.clear()
+            by_shape[shape] = member
+        return member
+
     def structure_union(data: Any, _: Any) -> Any:
         if data is None and nullable:
             return None
-        if type(data) is dict:
-            shape = (*data, *[data.get(key) for key in tags]) if tags else tuple(data)
-            try:
-                member = by_shape.get(shape)
-            except TypeError:  # an unhashable tag value: not remembered
-                member = choose(data)
-            else:
-                if member is None:
-                    member = choose(data)
-                    if len(by_shape) >= _SHAPE_CACHE_SIZE:
-                        by_shape.clear()
-                    by_shape[shape] = member
-        else:
-            member = choose(data)
+        member = member_for(data) if type(data) is dict else choose(data)
         try:
             return structure_as(member, data)
         except SchemaMismatchError as exc:
             return fallback(data, member, exc)
 
+    def union_lines(x: str, scope: dict[str, Any], tag: str) -> list[str]:
+        """The fast path (see ``_fast_fn``) as statements on ``x``: a JSON object whose shape is
+        known goes straight to its member's fast function; anything else to
+        ``structure_union``."""
+        scope[f"__us{tag}"], scope[f"__um{tag}"] = by_shape, member_for
+        scope[f"__uf{tag}"] = {member: _fast_fn(member) for member in rest}
+        scope[f"__uc{tag}"], scope[f"__ut{tag}"] = structure_union, tp
+        values = "".join(f"{x}.get({key!r}), " for key in tags)
+        shape = f"(*{x}, {values})" if tags else f"tuple({x})"
+        return [
+            f"if type({x}) is dict:",
+            f"    m{tag} = __us{tag}.get({shape})",
+            f"    if m{tag} is None: m{tag} = __um{tag}({x})",
+            f"    {x} = __uf{tag}[m{tag}]({x})",
+            f"else: {x} = __uc{tag}({x}, __ut{tag})",
+        ]
+
+    def build_fast() -> Callable[[Any], Any]:
+        scope: dict[str, Any] = {}
+        lines = ["def fast_union(o):", *_indent(union_lines("o", scope, "")), "    return o"]
+        return _compile("fast_union", lines, scope, f"union {names}")
+
+    _FAST_BUILDERS[structure_union] = build_fast
+    _UNION_HOOKS[structure_union] = (nullable, rest)
+    _UNION_CODE[structure_union] = union_lines
     return structure_union
 
 
@@ -435,10 +483,273 @@ def _list_factory(tp: Any) -> Callable[[Any, Any], Any]:
             hook = _hook(item)
         return [hook(value, item) for value in data]
 
+    _LIST_HOOKS[structure_list] = item
     return structure_list
 
 
 converter.register_structure_hook_factory(_is_list, _list_factory)
+
+
+# --- the fast path --------------------------------------------------------------------------------
+#
+# Every structure hook above is the *careful* path: it checks what it reads and says what is wrong.
+# The fast path is one generated function per type that does the same work for well-formed data
+# with fewer calls: nested models, lists, date-times, enums and JSON objects inline, instances
+# built with ``object.__new__`` and slot assignment where the attrs ``__init__`` does nothing else.
+# Its contract: it returns exactly what the careful hook would return, or raises (anything).
+# ``structure_model`` tries it first and, when it raises, runs the careful path, which then raises
+# the precise error (or, for a union whose best member did not fit, tries the next member).
+
+#: False: every model takes the careful path (tests compare the two)
+_FAST_PATH = True
+#: type -> its fast function (built on first use)
+_FAST: dict[Any, Callable[[Any], Any]] = {}
+_FAST_BUILDING: set[Any] = set()
+_FAST_LOCK = threading.RLock()
+#: careful hook -> builder of the fast function for its type (models and unions)
+_FAST_BUILDERS: dict[Any, Callable[[], Callable[[Any], Any]]] = {}
+#: careful union hook -> (nullable, members other than None and UNSET)
+_UNION_HOOKS: dict[Any, tuple[bool, tuple[Any, ...]]] = {}
+#: careful model hook -> its class
+_MODEL_HOOKS: dict[Any, Any] = {}
+#: careful union hook (of more than one member) -> writer of its fast path as statements
+_UNION_CODE: dict[Any, Callable[[str, dict[str, Any], str], list[str]]] = {}
+#: careful list hook -> item type
+_LIST_HOOKS: dict[Any, Any] = {}
+_JSON_OBJECT_HOOKS: set[Any] = set()
+
+
+def _compile(name: str, lines: list[str], scope: dict[str, Any], what: str) -> Callable[[Any], Any]:
+    exec(compile("\n".join(lines), f"<calcom_async fast {what}>", "exec"), scope)
+    fn: Callable[[Any], Any] = scope[name]
+    return fn
+
+
+def _fast_fn(tp: Any) -> Callable[[Any], Any]:
+    """The fast function of ``tp`` (see above), built on first use."""
+    try:
+        fn = _FAST.get(tp)
+    except TypeError:  # an unhashable type: the hook itself
+        return _hook_call(tp)
+    if fn is not None:
+        return fn
+    with _FAST_LOCK:  # one thread builds (a blocking client runs its loop in a thread)
+        fn = _FAST.get(tp)
+        if fn is not None:
+            return fn
+        if tp in _FAST_BUILDING:  # a recursive model: looked up when called
+            return lambda data: _FAST[tp](data)
+        _FAST_BUILDING.add(tp)
+        try:
+            builder = _FAST_BUILDERS.get(_hook(tp))
+            fn = builder() if builder is not None else _value_fast_fn(tp)
+        finally:
+            _FAST_BUILDING.discard(tp)
+        _FAST[tp] = fn
+        return fn
+
+
+def _hook_call(tp: Any) -> Callable[[Any], Any]:
+    hook = _hook(tp)
+    return lambda data: hook(data, tp)
+
+
+def _value_fast_fn(tp: Any) -> Callable[[Any], Any]:
+    """The fast function of a type that is not a model or a union (a list item, say)."""
+    scope: dict[str, Any] = {"__hk": _hook(tp), "__tk": tp}
+    lines = _value_lines(tp, "o", "__hk(o, __tk)", scope, "k")
+    if not lines:
+        return _identity
+    return _compile(
+        "fast_value", ["def fast_value(o):", *_indent(lines), "    return o"], scope, str(tp)
+    )
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _indent(lines: list[str], by: str = "    ") -> list[str]:
+    return [by + line for line in lines]
+
+
+def _value_lines(
+    tp: Any,
+    v: str,
+    fallback: str,
+    scope: dict[str, Any],
+    tag: str,
+    keep: tuple[str, ...] = (),
+    stack: tuple[Any, ...] = (),
+) -> list[str]:
+    """Statements that turn the JSON value in ``v`` into what the careful hook of ``tp`` makes of
+    it; ``fallback`` is an expression calling that hook (for what the fast code does not do);
+    ``keep``: conditions under which ``v`` stays as it is (``v is UNSET``, ``v is None``);
+    ``stack``: the models whose code this is inlined in."""
+    hook = _hook(tp)
+    if hook is _structure_any:
+        return []
+    if hook in _UNION_HOOKS:
+        nullable, rest = _UNION_HOOKS[hook]
+        if len(rest) == 1:  # X | None: the careful hook gives None for None, else X's hook
+            more = (f"{v} is None",) if nullable else ()
+            return _value_lines(rest[0], v, fallback, scope, tag, keep + more, stack)
+    test = _exact_type_test(tp)
+    if test is not None:
+        return [f"if not ({' or '.join((*keep, test.format(v=v)))}): {v} = {fallback}"]
+    if hook is _structure_datetime:
+        scope["__fromiso"], scope["__UTC"] = _dt.datetime.fromisoformat, _dt.UTC
+        lines = [
+            f"if type({v}) is str:",
+            f"    {v} = __fromiso({v})",
+            f"    if not {v}.tzinfo: {v} = {v}.replace(tzinfo=__UTC)",
+            f"else: {v} = {fallback}",
+        ]
+    elif hook is _structure_enum and isinstance(tp, type) and issubclass(tp, enum.Enum):
+        scope[f"__m{tag}"] = tp._value2member_map_  # what _structure_enum looks up first
+        lines = [f"{v} = __m{tag}.get({v}) or {fallback}"]
+    elif hook in _JSON_OBJECT_HOOKS:
+        lines = [f"{v} = dict({v}) if type({v}) is dict else {fallback}"]
+    elif hook in _LIST_HOOKS:
+        item = _LIST_HOOKS[hook]
+        body = _inline_model(item, f"x{tag}", scope, f"{tag}_", stack)
+        if body is None and _hook(item) in _UNION_CODE:
+            body = _UNION_CODE[_hook(item)](f"x{tag}", scope, f"{tag}_")
+        if body is None:
+            scope[f"__f{tag}"] = _fast_fn(item)
+            lines = [f"{v} = list(map(__f{tag}, {v})) if type({v}) is list else {fallback}"]
+        else:  # a list of models: the item's code written out in the loop
+            lines = [
+                f"if type({v}) is list:",
+                f"    r{tag} = []",
+                f"    for x{tag} in {v}:",
+                *_indent(body, "        "),
+                f"        r{tag}.append(x{tag})",
+                f"    {v} = r{tag}",
+                f"else: {v} = {fallback}",
+            ]
+    elif hook in _UNION_CODE:
+        lines = _UNION_CODE[hook](v, scope, f"{tag}_")
+    elif hook in _FAST_BUILDERS:
+        body = _inline_model(tp, v, scope, f"{tag}_", stack)
+        if body is None:
+            scope[f"__f{tag}"] = _fast_fn(tp)
+            lines = [f"{v} = __f{tag}({v})"]
+        else:
+            lines = body
+    else:
+        lines = [f"{v} = {fallback}"]
+    if not keep:
+        return lines
+    if len(lines) == 1:
+        return [f"if not ({' or '.join(keep)}): {lines[0]}"]
+    return [f"if not ({' or '.join(keep)}):", *_indent(lines)]
+
+
+def _plain_init(cls: type[Any], fields: list[attrs.Attribute[Any]]) -> bool:
+    """Whether the attrs ``__init__`` of ``cls`` only assigns its arguments, one per field (no
+    validators, converters, factories, hooks or frozen set-up), read from its generated source:
+    then ``object.__new__`` plus the same assignments builds the same instance."""
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    if code is None or not code.co_filename.startswith("<attrs generated"):
+        return False
+    lines = linecache.getlines(code.co_filename)
+    start = next((i for i, line in enumerate(lines) if line.startswith("def __init__(")), None)
+    if start is None:
+        return False
+    body = []
+    for line in lines[start + 1 :]:
+        if not line.startswith((" ", "\t")):
+            break
+        body.append(line.strip())
+    expected = [f"self.{a.name} = {a.alias}" for a in fields]
+    return body == expected and all(a.init for a in attrs.fields(cls))
+
+
+#: how deep models are written out inside the code of the model that holds them
+_INLINE_DEPTH = 2
+_INLINE_FIELDS = 16  #: and only models this small (the code grows with each copy)
+
+
+def _inline_model(
+    cls: Any, v: str, scope: dict[str, Any], tag: str, stack: tuple[Any, ...]
+) -> list[str] | None:
+    """The code of a small model, written out to run on the JSON object in ``v`` and leave the
+    instance in ``v`` (no call per object); None where that cannot be done (``_model_body``)."""
+    if not stack or len(stack) > _INLINE_DEPTH or cls in stack:
+        return None
+    model: Any = _MODEL_HOOKS.get(_hook(cls))
+    if model is not cls or len(attrs.fields(model)) > _INLINE_FIELDS:
+        return None  # not one of our models (a hook of its own), or a big one
+    return _model_body(cls, v, scope, tag, (*stack, cls))
+
+
+def _model_body(
+    cls: Any, v: str, scope: dict[str, Any], tag: str, stack: tuple[Any, ...]
+) -> list[str] | None:
+    """Statements that build ``cls`` from the JSON object in ``v`` and leave it in ``v``: for a
+    class whose ``__init__`` only assigns (``_plain_init``) and whose fields are required or
+    default to ``UNSET``; None for any other class."""
+    fields = [a for a in attrs.fields(cls) if a.init]
+    if not _plain_init(cls, fields) or any(
+        a.default is not attrs.NOTHING and a.default is not UNSET for a in fields
+    ):
+        return None
+    scope[f"__cl{tag}"] = cls
+    lines = [f"if type({v}) is not dict: raise TypeError"]
+    for j, a in enumerate(fields):
+        key, tp, name = _json_name(a), a.type, f"{tag}{j}"
+        var = f"v{name}"
+        scope[f"__h{name}"], scope[f"__t{name}"] = _hook(tp), tp
+        fallback = f"__h{name}({var}, __t{name})"
+        if a.default is attrs.NOTHING:
+            lines.append(f"{var} = {v}[{key!r}]")
+            lines += _value_lines(tp, var, fallback, scope, name, (), stack)
+        else:  # the careful hook of ``X | None | Unset`` is never called with UNSET
+            lines.append(f"{var} = {v}.get({key!r}, UNSET)")
+            lines += _value_lines(tp, var, fallback, scope, name, (f"{var} is UNSET",), stack)
+    lines.append(f"{v} = __new(__cl{tag})")
+    lines += [f"{v}.{a.name} = v{tag}{j}" for j, a in enumerate(fields)]
+    return lines
+
+
+def _model_fast_fn(cls: type[Any]) -> Callable[[Any], Any]:
+    """The fast function of an attrs class (see above)."""
+    scope: dict[str, Any] = {"UNSET": UNSET, "__new": object.__new__}
+    body = _model_body(cls, "o", scope, "", (cls,))
+    if body is not None:
+        lines = ["def fast_model(o):", *_indent(body), "    return o"]
+        return _compile("fast_model", lines, scope, cls.__qualname__)
+    # a class with other defaults or more to its __init__: built by calling it
+    fields = [a for a in attrs.fields(cls) if a.init]
+    scope["__cl"] = cls
+    lines = ["def fast_model(o):", "    if type(o) is not dict: raise TypeError"]
+    args: list[str] = []
+    factories = False
+    for i, a in enumerate(fields):
+        key, tp, v = _json_name(a), a.type, f"v{i}"
+        scope[f"__h{i}"], scope[f"__t{i}"] = _hook(tp), tp
+        fallback = f"__h{i}({v}, __t{i})"
+        if a.default is attrs.NOTHING:
+            lines.append(f"    {v} = o[{key!r}]")
+            lines += _indent(_value_lines(tp, v, fallback, scope, str(i)))
+        elif a.default is UNSET:
+            lines.append(f"    {v} = o.get({key!r}, UNSET)")
+            lines += _indent(_value_lines(tp, v, fallback, scope, str(i), (f"{v} is UNSET",)))
+        else:  # another default (or a factory): passed only when the key is there
+            factories = True
+            lines.append(f"    if {key!r} in o:")
+            lines.append(f"        {v} = o[{key!r}]")
+            lines += _indent(_value_lines(tp, v, fallback, scope, str(i)), "        ")
+            lines.append(f"        __kw[{a.alias!r}] = {v}")
+            continue
+        args.append(f"{a.alias}={v}")
+    if factories:
+        lines.insert(2, "    __kw = {}")
+        args.append("**__kw")
+    lines.append(f"    return __cl({', '.join(args)})")
+    return _compile("fast_model", lines, scope, cls.__qualname__)
 
 
 def structure(data: Any, tp: Any) -> Any:

@@ -19,12 +19,12 @@ import enum
 import functools
 import importlib
 import logging
+import os
 import platform
 import re
 import types
 import typing
-import uuid
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -54,7 +54,9 @@ __all__ = ["Session", "SessionConfig", "known_api_versions", "user_agent"]
 logger = logging.getLogger("calcom_async")
 
 _NO_OPTIONS = RequestOptions()
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_COLLECTIONS = (list, tuple, set, frozenset)
+_FIXED_SIZE = 1024  #: operations whose fixed headers are kept (the table has a few hundred)
+_UNKNOWN: Any = object()
 #: Headers a caller's extra headers may not replace.
 _PROTECTED = frozenset({"authorization", "x-cal-client-id", "x-cal-secret-key", "cal-api-version"})
 _OLDEST_VERSION = "2024-04-15"
@@ -110,13 +112,17 @@ class Session:
         self.auth = auth
         self.transport = transport
         self._user_agent: str | None = None
+        #: (id(op), has_body) -> (op, the headers every such call sends but X-Request-Id), for
+        #: the config in ``_fixed_for`` (see ``_headers``)
+        self._fixed: dict[tuple[int, bool], tuple[Operation, dict[str, str]]] = {}
+        self._fixed_for: SessionConfig | None = None
 
     def __repr__(self) -> str:
         return f"Session(base_url={self.config.base_url!r}, auth={self.auth!r})"
 
     # -- the boundary -----------------------------------------------------------------------
 
-    async def request(
+    def request(
         self,
         op: Operation,
         *,
@@ -125,14 +131,16 @@ class Session:
         body: Any = None,
         options: RequestOptions | None = None,
         raw: bool = False,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
+        """Check and encode the call, then return the coroutine that sends it (``await`` it):
+        the answer structured, or with ``raw`` the :class:`APIResponse`. Bad input raises
+        :class:`CalComUsageError` here, before anything is sent."""
         opts = options or _NO_OPTIONS
         url = self.config.base_url + render_path(op, path or {})
         params = encode_query(op, query or {})
         content = encode_body(op, body)
         headers = self._headers(op, opts, has_body=content is not None)
-        response = await self._send(op, url, params, headers, content, opts)
-        return response if raw else response.parse()
+        return self._send(op, url, params, headers, content, opts, raw)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -152,17 +160,25 @@ class Session:
         return op.api_version
 
     def _headers(self, op: Operation, opts: RequestOptions, *, has_body: bool) -> dict[str, str]:
+        config = self.config
+        if not config.default_headers and not opts.extra_headers:  # the usual case, short
+            if opts.api_version is not None:
+                headers = self._fixed_headers(op, opts, has_body=has_body)
+            else:  # what depends on the operation and the config only is built once
+                if self._fixed_for is not config or len(self._fixed) >= _FIXED_SIZE:
+                    self._fixed, self._fixed_for = {}, config
+                hit = self._fixed.get((id(op), has_body))
+                if hit is None or hit[0] is not op:
+                    hit = self._fixed[id(op), has_body] = (
+                        op,
+                        self._fixed_headers(op, opts, has_body=has_body),
+                    )
+                headers = hit[1].copy()
+            headers["X-Request-Id"] = new_request_id()
+            return headers
         if self._user_agent is None:
             self._user_agent = user_agent()
         headers = {"Accept": "application/json", "User-Agent": self._user_agent}
-        if not self.config.default_headers and not opts.extra_headers:  # the usual case, short
-            if has_body:
-                headers["Content-Type"] = "application/json"
-            version = self.api_version(op, opts)
-            if version is not None:
-                headers["cal-api-version"] = version
-            headers["X-Request-Id"] = f"req_{uuid.uuid4().hex}"
-            return headers
         for extra in (self.config.default_headers, opts.extra_headers or {}):
             for key, value in extra.items():
                 if not isinstance(value, str) or "\r" in value or "\n" in value:
@@ -176,7 +192,21 @@ class Session:
             headers["cal-api-version"] = version
         request_id = next((v for k, v in headers.items() if k.lower() == "x-request-id"), None)
         headers = {k: v for k, v in headers.items() if k.lower() != "x-request-id"}
-        headers["X-Request-Id"] = request_id or f"req_{uuid.uuid4().hex}"
+        headers["X-Request-Id"] = request_id or new_request_id()
+        return headers
+
+    def _fixed_headers(
+        self, op: Operation, opts: RequestOptions, *, has_body: bool
+    ) -> dict[str, str]:
+        """The usual headers but the request id (no default or extra headers)."""
+        if self._user_agent is None:
+            self._user_agent = user_agent()
+        headers = {"Accept": "application/json", "User-Agent": self._user_agent}
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        version = self.api_version(op, opts)
+        if version is not None:
+            headers["cal-api-version"] = version
         return headers
 
     async def _send(
@@ -187,7 +217,8 @@ class Session:
         headers: dict[str, str],
         content: bytes | None,
         opts: RequestOptions,
-    ) -> APIResponse[Any]:
+        raw: bool,
+    ) -> Any:
         config, clock = self.config, self.transport.clock
         request_id = headers["X-Request-Id"]
         url_path = url[len(config.base_url) :] or "/"
@@ -196,9 +227,15 @@ class Session:
         connect = config.connect_timeout if opts.connect_timeout is None else opts.connect_timeout
         started = clock.monotonic()
         attempt, refreshed = 0, False
+        auth = self.auth
         while True:
-            auth_headers, token = await self.auth.headers(op, self.request)
-            sent = clock.monotonic()
+            fixed = auth.fixed_headers(op)  # known and token-free: no await
+            if fixed is not None:
+                auth_headers, token = fixed, None
+            else:
+                auth_headers, token = await auth.headers(op, self.request)
+            debug = logger.isEnabledFor(logging.DEBUG)
+            sent = clock.monotonic() if debug else 0.0
             try:
                 answer = await self.transport.send(
                     op.method,
@@ -213,15 +250,18 @@ class Session:
             except AttemptError as exc:
                 error: CalComError = exc.error
                 failure, status, retry_after = exc.failure, None, None
-                _log_attempt(op, url_path, str(error), sent, clock, request_id, attempt)
+                if debug:
+                    _log_attempt(op, url_path, str(error), sent, clock, request_id, attempt)
             else:
-                _log_attempt(op, url_path, str(answer.status), sent, clock, request_id, attempt)
+                if debug:
+                    _log_attempt(op, url_path, str(answer.status), sent, clock, request_id, attempt)
                 if answer.status == 401 and token is not None and not refreshed:
                     refreshed = True
                     if self.auth.can_refresh and await self.auth.refresh(token, self.request):
                         continue  # the same request with the new token; not counted as a retry
                 if 200 <= answer.status < 300:
-                    return self._response(op, answer, request_id, url_path, started, attempt)
+                    response = self._response(op, answer, request_id, url_path, started, attempt)
+                    return response if raw else response.parse()
                 status, failure = answer.status, Failure.STATUS
                 retry_after = retry_after_seconds(
                     answer.headers, clock.time(), use_reset=status == 429
@@ -285,6 +325,16 @@ class Session:
         )
 
 
+_UUID4_MASK = ~(0xC000 << 48) & ~(0xF000 << 64)
+_UUID4_BITS = (0x8000 << 48) | (4 << 76)
+
+
+def new_request_id() -> str:
+    """``req_`` and the hex of a random version-4 UUID (what ``uuid.uuid4().hex`` gives, without
+    building a ``UUID`` object)."""
+    return f"req_{int.from_bytes(os.urandom(16)) & _UUID4_MASK | _UUID4_BITS:032x}"
+
+
 def _log_attempt(
     op: Operation,
     url_path: str,
@@ -294,8 +344,6 @@ def _log_attempt(
     request_id: str,
     attempt: int,
 ) -> None:
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
     duration = clock.monotonic() - sent
     logger.debug(
         "%s %s -> %s in %.3fs (request id %s, retry %d)",
@@ -330,30 +378,40 @@ def _missing(value: Any) -> bool:
     return value is None or isinstance(value, Unset)
 
 
+#: text made only of the characters ``quote(text, safe="")`` leaves as they are
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
 def render_path(op: Operation, values: Mapping[str, Any]) -> str:
     """The path with each value percent-encoded as exactly one segment."""
-    params = {p.name: p for p in op.path_params}
-
-    def segment(match: re.Match[str]) -> str:
-        name = match.group(1)
+    template = op.path_template
+    if len(template) == 1:  # no placeholder
+        return template[0][0]
+    parts: list[str] = []
+    for literal, name, param in template:
+        parts.append(literal)
+        if not name:
+            continue
         value = values.get(name)
-        param = params.get(name)
         label = param.python_name if param else name
-        if _missing(value):
-            raise CalComUsageError(f"{op.name}: missing path value {label!r}")
-        if param is not None:
-            check_type(op, param, value)
-        text = _scalar(op, label, value)
+        if type(value) is str and param is not None and param.annotation == "str":
+            text = value  # the usual id or uid: what the checks below would let through
+        else:
+            if _missing(value):
+                raise CalComUsageError(f"{op.name}: missing path value {label!r}")
+            if param is not None:
+                check_type(op, param, value)
+            text = _scalar(op, label, value)
         if text in ("", ".", ".."):
             raise CalComUsageError(f"{op.name}: path value {label!r} may not be {text!r}")
-        return quote(text, safe="")
-
-    return _PLACEHOLDER.sub(segment, op.path)
+        # the usual id or uid has nothing to escape (``quote`` would return it unchanged)
+        parts.append(text if _UNRESERVED(text) else quote(text, safe=""))
+    return "".join(parts)
 
 
 def encode_query(op: Operation, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Query pairs; ``None``/``UNSET`` values are left out, sequences exploded or comma-joined."""
-    params = {p.name: p for p in op.query_params}
+    params = op.query_params_by_name
     pairs: list[tuple[str, str]] = []
     for name, value in values.items():
         if _missing(value):
@@ -362,7 +420,7 @@ def encode_query(op: Operation, values: Mapping[str, Any]) -> list[tuple[str, st
         label = param.python_name if param else name
         if param is not None:
             check_type(op, param, value)
-        if isinstance(value, list | tuple | set | frozenset):
+        if isinstance(value, _COLLECTIONS):
             items = [_scalar(op, label, v) for v in value if not _missing(v)]
             if param is None or param.explode:
                 pairs.extend((name, item) for item in items)
@@ -374,6 +432,10 @@ def encode_query(op: Operation, values: Mapping[str, Any]) -> list[tuple[str, st
 
 
 def _scalar(op: Operation, label: str, value: Any) -> str:
+    if type(value) is str:  # the common cases first
+        return value
+    if type(value) is int:
+        return str(value)
     if isinstance(value, enum.Enum):
         value = value.value
     if isinstance(value, bool):
@@ -576,8 +638,22 @@ def accepts(annotation: str, value: Any) -> bool | None:
     return None if unsure else False
 
 
+#: (annotation, type of a value that is not a collection) -> what ``accepts`` says: for such a
+#: value the answer depends on its type alone
+_ACCEPTS: dict[tuple[str, type[Any]], bool | None] = {}
+
+
 def check_type(op: Operation, param: Param, value: Any) -> None:
-    if accepts(param.annotation, value) is False:
+    if isinstance(value, _COLLECTIONS):
+        verdict = accepts(param.annotation, value)
+    else:
+        key = (param.annotation, type(value))
+        verdict = _ACCEPTS.get(key, _UNKNOWN)
+        if verdict is _UNKNOWN:
+            verdict = accepts(param.annotation, value)
+            if len(_ACCEPTS) < 4096:
+                _ACCEPTS[key] = verdict
+    if verdict is False:
         raise CalComUsageError(
             f"{op.name}: argument {param.python_name!r} must be {param.annotation}, "
             f"not {type(value).__name__}"

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+from conftest import json_reply
 
 from calcom_async._generated.examples import response_example
 from calcom_async._generated.operations import OPERATIONS
@@ -37,6 +38,9 @@ class _Response:
     def data(self) -> Any:
         result = structure(self.json(), self._op.response_type())
         return result.data if self._op.unwrap else result
+
+    def release_json(self) -> None:
+        """Nothing kept here: ``json()`` decodes the bytes on every call."""
 
 
 class PagingServer:
@@ -230,3 +234,20 @@ async def test_prefetch_with_a_total_that_grows_mid_walk(op: Operation) -> None:
     items = [i async for i in paginator(server, page_size=10, prefetch=3)]
     assert len(items) == 47
     assert len(set(server.ids(items))) == 47
+
+
+async def test_a_typed_page_lets_go_of_its_dicts_but_can_still_show_them(
+    make_client: Any, api: Any
+) -> None:
+    body = response_example("BookingsController_2024_08_13_getBookings")
+    body["pagination"] = {**body["pagination"], "hasNextPage": False}
+    api.queue(json_reply(body))
+    cal = make_client()
+    pages = [page async for page in cal.bookings.list(page_size=10).pages()]
+    assert len(pages) == 1
+    page = pages[0]
+    assert [b.uid for b in page.items] == [b["uid"] for b in body["data"]]
+    assert page.response.data is page.items  # the models are kept
+    assert page.meta == body["pagination"]
+    assert page.response.json() == orjson.loads(orjson.dumps(body))  # decoded again on request
+    assert page.response.json() is page.response.json()  # and kept from then on

@@ -207,3 +207,30 @@ async def test_limiter_unit_probe_then_budget_then_reset(clock: FakeClock) -> No
     assert clock.now == pytest.approx(10.25)
     limiter.release()
     assert limiter.in_flight == 0
+
+
+async def test_try_acquire_takes_only_what_acquire_would_take_without_waiting(
+    clock: FakeClock,
+) -> None:
+    limiter = RateLimiter(clock)
+    assert limiter.try_acquire()  # the probe
+    assert not limiter.try_acquire()  # a second request waits for the probe's answer
+    assert limiter.in_flight == 1
+    headers = {
+        "X-RateLimit-Limit-Default": "2",
+        "X-RateLimit-Remaining-Default": "2",
+        "X-RateLimit-Reset-Default": "10",
+    }
+    limiter.release(headers, 200)
+    assert limiter.try_acquire() and limiter.try_acquire()
+    assert not limiter.try_acquire()  # the window is spent: nothing taken
+    assert limiter.snapshot()["default"].remaining == 0 and limiter.in_flight == 2
+    limiter.release()
+    limiter.release()
+    await limiter.acquire()  # waits for the reset, as before
+    assert clock.now == pytest.approx(10.25)
+    limiter.release({"Retry-After": "5"}, 429)
+    assert not limiter.try_acquire()  # blocked after a 429
+    assert limiter.in_flight == 0
+    off = RateLimiter(clock, enabled=False)
+    assert off.try_acquire() and off.in_flight == 1
