@@ -160,16 +160,22 @@ async def results(
 LIMIT = [Limit("default", 60, 3.0, block=3.0)]
 
 
+def _calls_job(fake: FakeCalCom, server: RedisServer, store: str, n: int) -> dict[str, Any]:
+    """A child that makes ``n`` calls with the fake's API key, on a ``redis`` or ``memory``
+    store."""
+    return {
+        "mode": "calls",
+        "store": store,
+        "redis": server.url,
+        "base_url": fake.base_url,
+        "api_key": fake.api_key,
+        "n": n,
+    }
+
+
 async def test_shared_budget_four_processes_no_429(rds: Any, redis_server: RedisServer) -> None:
     async with FakeCalCom(rate_limit=LIMIT) as fake:
-        job = {
-            "mode": "calls",
-            "store": "redis",
-            "redis": redis_server.url,
-            "base_url": fake.base_url,
-            "api_key": fake.api_key,
-            "n": 150,
-        }
+        job = _calls_job(fake, redis_server, "redis", 150)
         procs = await run_children(rds, [job] * 4, barrier="rl")
         out = await results(procs, fake=fake)
         assert fake.stats["throttled"] == 0
@@ -188,14 +194,7 @@ async def test_shared_budget_four_processes_no_429(rds: Any, redis_server: Redis
 async def test_memory_store_per_process_collects_429s(rds: Any, redis_server: RedisServer) -> None:
     """The same run without sharing: each process paces itself to the whole limit."""
     async with FakeCalCom(rate_limit=LIMIT) as fake:
-        job = {
-            "mode": "calls",
-            "store": "memory",
-            "redis": redis_server.url,
-            "base_url": fake.base_url,
-            "api_key": fake.api_key,
-            "n": 40,
-        }
+        job = _calls_job(fake, redis_server, "memory", 40)
         procs = await run_children(rds, [job] * 4, barrier="rl-mem")
         out = await results(procs, fake=fake)
         throttled = sum(r["throttled"] for r in out)
@@ -218,14 +217,7 @@ async def test_two_named_windows_shared_by_three_processes_no_429(
     the fake (which refuses a call over either window) sends no 429, the budget in Redis holds
     both windows, and the run takes the second long window it needs, not much more."""
     async with FakeCalCom(rate_limit=TWO_WINDOWS) as fake:
-        job = {
-            "mode": "calls",
-            "store": "redis",
-            "redis": redis_server.url,
-            "base_url": fake.base_url,
-            "api_key": fake.api_key,
-            "n": 15,
-        }
+        job = _calls_job(fake, redis_server, "redis", 15)
         procs = await run_children(rds, [job] * 3, barrier="rl-two")
         out = await results(procs, fake=fake)
         elapsed = max(r["ended"] for r in out) - min(r["started"] for r in out)
@@ -338,6 +330,29 @@ def _refresh_calls(fake: FakeCalCom) -> int:
     return sum(1 for r in fake.requests if r.path.endswith("/refresh"))
 
 
+def _refresh_job(
+    fake: FakeCalCom,
+    server: RedisServer,
+    user_id: int,
+    tokens: dict[str, Any],
+    callbacks: Path,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A child that calls with the managed user's (expired) tokens through a RedisStore,
+    appending every refreshed pair to ``callbacks``."""
+    return {
+        "mode": "refresh",
+        "redis": server.url,
+        "base_url": fake.base_url,
+        "client_id": fake.client_id,
+        "client_secret": fake.client_secret,
+        "tokens": tokens,
+        "token_key": f"user-{user_id}",
+        "callback_file": str(callbacks),
+        **extra,
+    }
+
+
 async def test_eight_processes_one_refresh(
     rds: Any, redis_server: RedisServer, tmp_path: Path
 ) -> None:
@@ -345,16 +360,7 @@ async def test_eight_processes_one_refresh(
         user_id, tokens = _managed_tokens(fake)
         fake.advance(601)  # the access token has expired
         callbacks = tmp_path / "callbacks.jsonl"
-        job = {
-            "mode": "refresh",
-            "redis": redis_server.url,
-            "base_url": fake.base_url,
-            "client_id": fake.client_id,
-            "client_secret": fake.client_secret,
-            "tokens": {**tokens, "accessTokenExpiresAt": tokens["accessTokenExpiresAt"]},
-            "token_key": f"user-{user_id}",
-            "callback_file": str(callbacks),
-        }
+        job = _refresh_job(fake, redis_server, user_id, tokens, callbacks)
         procs = await run_children(rds, [job] * 8, barrier="refresh")
         out = await results(procs, fake=fake, more=(tokens,))
         refreshes = _refresh_calls(fake)
@@ -384,17 +390,7 @@ async def test_lock_holder_killed_mid_refresh(
         user_id, tokens = _managed_tokens(fake)
         fake.advance(601)
         callbacks = tmp_path / "callbacks.jsonl"
-        base = {
-            "mode": "refresh",
-            "redis": redis_server.url,
-            "base_url": fake.base_url,
-            "client_id": fake.client_id,
-            "client_secret": fake.client_secret,
-            "tokens": tokens,
-            "token_key": f"user-{user_id}",
-            "callback_file": str(callbacks),
-            "lock_ttl": 2.0,
-        }
+        base = _refresh_job(fake, redis_server, user_id, tokens, callbacks, lock_ttl=2.0)
         # one holder that takes the lock and then stalls (killed there); then the others
         holder = (await run_children(rds, [{**base, "hold": 60}], barrier="hold"))[0]
         deadline = time.monotonic() + 30
