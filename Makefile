@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-SPEC   ?= ../shared/openapi/calcom-v2.openapi.json
+SPEC   ?= ../shared/openapi/releases/calcom-v2-fea00aa8.openapi.json
 # NO_VERIFY=1 skips the sha256 check of SPEC against openapi/pin.json (for a newer document)
 GEN_FLAGS := $(if $(NO_VERIFY),--no-verify,)
 

@@ -51,11 +51,12 @@ def booking(i: int) -> dict[str, Any]:
     b["icsUid"] = f"ics_{i:08d}@cal.com"
     b["absentHost"] = i % 11 == 0
     b["hosts"][0]["id"] = 1 + i % 40
-    b["hosts"][0]["email"] = f"host{i % 40}@example.com"
+    b["hosts"][0]["email"] = b["hosts"][0]["displayEmail"] = f"host{i % 40}@example.com"
     b["attendees"] = [
         {
             "name": f"Attendee {i}-{k}",
             "email": f"attendee{i}.{k}@example.com",
+            "displayEmail": f"attendee{i}.{k}@example.com",
             "timeZone": _ZONES[(i + k) % len(_ZONES)],
             "language": _LANGS[(i + k) % len(_LANGS)],
             "absent": (i + k) % 13 == 0,

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from codegen.spec import pinned_document
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / ".generated"
 MODELS = OUT / "pydantic_models.py"
@@ -55,6 +57,4 @@ def generate(spec_path: str) -> Path:
 
 
 if __name__ == "__main__":
-    print(
-        generate(sys.argv[1] if len(sys.argv) > 1 else "../shared/openapi/calcom-v2.openapi.json")
-    )
+    print(generate(sys.argv[1] if len(sys.argv) > 1 else str(pinned_document())))

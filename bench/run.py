@@ -19,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from codegen.spec import pinned_document
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
@@ -113,9 +115,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--spec", default=os.environ.get("SPEC", "../shared/openapi/calcom-v2.openapi.json")
-    )
+    parser.add_argument("--spec", default=os.environ.get("SPEC", str(pinned_document())))
     parser.add_argument("--runs", type=int, default=0)
     parser.add_argument("--prefetch", type=int, default=4)
     parser.add_argument(

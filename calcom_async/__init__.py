@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._generated import versions as _versions
+from ._generated.versions import *  # noqa: F403  (API_VERSION_… of the document generated from)
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -35,14 +37,6 @@ if TYPE_CHECKING:
         UnknownAPIVersionError,
         UnprocessableEntityError,
     )
-    from ._generated.versions import (
-        API_VERSION_2024_04_15,
-        API_VERSION_2024_06_11,
-        API_VERSION_2024_06_14,
-        API_VERSION_2024_08_13,
-        API_VERSION_2024_09_04,
-        KNOWN_API_VERSIONS,
-    )
     from ._options import RequestOptions
     from ._pagination import AsyncPaginator, Page
     from ._ratelimit import RateLimit
@@ -64,7 +58,6 @@ _LAZY: dict[str, str] = {
     "TokenPair": "._auth",
     "UNSET": "._types",
     "Unset": "._types",
-    "KNOWN_API_VERSIONS": "._generated.versions",
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "BulkError": "._bulk",
@@ -102,11 +95,6 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "API_VERSION_2024_04_15",
-    "API_VERSION_2024_06_11",
-    "API_VERSION_2024_06_14",
-    "API_VERSION_2024_08_13",
-    "API_VERSION_2024_09_04",
     "APIConnectionError",
     "APIResponse",
     "APIStatusError",
@@ -126,7 +114,6 @@ __all__ = [
     "EU_BASE_URL",
     "InsufficientScopeError",
     "InternalServerError",
-    "KNOWN_API_VERSIONS",
     "NotFoundError",
     "OAuthApp",
     "OAuthError",
@@ -149,12 +136,11 @@ __all__ = [
     "__version__",
     "gather",
 ]
+__all__ += _versions.__all__
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
-    if module is None and name.startswith("API_VERSION_"):
-        module = "._generated.versions"
     if module is None:
         raise AttributeError(f"module 'calcom_async' has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)

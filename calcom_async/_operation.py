@@ -70,6 +70,7 @@ class Operation:
     pagination: Pagination | None
     summary: str = ""
     max_page_size: int | None = None  #: the document's ``maximum`` for ``take``/``limit``
+    deprecated: str | None = None  #: why the document deprecates it (None: it does not)
     # split once, read on every request
     _path: tuple[Param, ...] = attrs.field(init=False, repr=False, eq=False)
     _query: tuple[Param, ...] = attrs.field(init=False, repr=False, eq=False)

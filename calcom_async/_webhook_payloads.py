@@ -19,7 +19,6 @@ from typing import Any
 
 import attrs
 
-from ._generated.models.webhook_trigger_event import WebhookTriggerEvent
 from ._types import UNSET, OpenStrEnum, Unset
 
 __all__ = [
@@ -27,6 +26,10 @@ __all__ = [
     "BookingResponse",
     "BookingTeam",
     "CalVideoNoShowPayload",
+    "DelegationCredential",
+    "DelegationCredentialError",
+    "DelegationCredentialErrorPayload",
+    "DelegationUser",
     "FormSubmittedPayload",
     "InstantMeetingPayload",
     "MeetingPayload",
@@ -46,6 +49,9 @@ __all__ = [
     "WebhookBookingStatus",
     "WebhookLanguage",
     "WebhookPerson",
+    "WrongAssignmentBooking",
+    "WrongAssignmentReport",
+    "WrongAssignmentReportPayload",
 ]
 
 
@@ -375,6 +381,65 @@ class CalVideoNoShowPayload:
     webhook: dict[str, Any] | None | Unset = UNSET
 
 
+@attrs.define(kw_only=True)
+class DelegationCredentialError:
+    type: str | Unset = UNSET
+    message: str | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class DelegationCredential:
+    id: int | Unset = UNSET
+    type: str | Unset = UNSET
+    app_id: str | Unset = attrs.field(default=UNSET, metadata={"json": "appId"})
+
+
+@attrs.define(kw_only=True)
+class DelegationUser:
+    id: int | Unset = UNSET
+    email: str | Unset = UNSET
+    name: str | None | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class DelegationCredentialErrorPayload:
+    """``DELEGATION_CREDENTIAL_ERROR``: a delegation credential (an organization's Google or
+    Microsoft service account) failed for a user: the error, the credential and the user."""
+
+    error: DelegationCredentialError | Unset = UNSET
+    credential: DelegationCredential | Unset = UNSET
+    user: DelegationUser | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class WrongAssignmentBooking:
+    id: int | Unset = UNSET
+    uid: str | Unset = UNSET
+    title: str | None | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class WrongAssignmentReport:
+    reported_by: DelegationUser | Unset = attrs.field(
+        default=UNSET, metadata={"json": "reportedBy"}
+    )
+    correct_assignee: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "correctAssignee"}
+    )
+    additional_notes: str | None | Unset = attrs.field(
+        default=UNSET, metadata={"json": "additionalNotes"}
+    )
+
+
+@attrs.define(kw_only=True)
+class WrongAssignmentReportPayload:
+    """``WRONG_ASSIGNMENT_REPORT``: a host reported a routed booking as assigned to the wrong
+    person: the booking and the report (who reported it, the correct assignee, notes)."""
+
+    booking: WrongAssignmentBooking | Unset = UNSET
+    report: WrongAssignmentReport | Unset = UNSET
+
+
 TypedPayload = (
     BookingPayload
     | NoShowUpdatedPayload
@@ -385,29 +450,32 @@ TypedPayload = (
     | OutOfOfficePayload
     | InstantMeetingPayload
     | CalVideoNoShowPayload
+    | DelegationCredentialErrorPayload
+    | WrongAssignmentReportPayload
 )
 
-_T = WebhookTriggerEvent
-
-#: Which class a known trigger's payload is structured into. A trigger missing here (a value
-#: newer than the pinned document) keeps its payload as the decoded JSON.
-PAYLOAD_TYPES: dict[WebhookTriggerEvent, type[Any]] = {
-    _T.BOOKING_CREATED: BookingPayload,
-    _T.BOOKING_RESCHEDULED: BookingPayload,
-    _T.BOOKING_CANCELLED: BookingPayload,
-    _T.BOOKING_REQUESTED: BookingPayload,
-    _T.BOOKING_REJECTED: BookingPayload,
-    _T.BOOKING_PAYMENT_INITIATED: BookingPayload,
-    _T.BOOKING_PAID: BookingPayload,
-    _T.BOOKING_NO_SHOW_UPDATED: NoShowUpdatedPayload,
-    _T.MEETING_STARTED: MeetingPayload,
-    _T.MEETING_ENDED: MeetingPayload,
-    _T.RECORDING_READY: RecordingReadyPayload,
-    _T.RECORDING_TRANSCRIPTION_GENERATED: TranscriptionPayload,
-    _T.FORM_SUBMITTED: FormSubmittedPayload,
-    _T.FORM_SUBMITTED_NO_EVENT: FormSubmittedPayload,
-    _T.OOO_CREATED: OutOfOfficePayload,
-    _T.INSTANT_MEETING: InstantMeetingPayload,
-    _T.AFTER_HOSTS_CAL_VIDEO_NO_SHOW: CalVideoNoShowPayload,
-    _T.AFTER_GUESTS_CAL_VIDEO_NO_SHOW: CalVideoNoShowPayload,
+#: Which class a known trigger's payload is structured into, by the trigger's value (so that a
+#: package generated from an older release, whose enum lacks some, imports all the same). A trigger
+#: missing here (a value newer than the pinned document) keeps its payload as the decoded JSON.
+PAYLOAD_TYPES: dict[str, type[Any]] = {
+    "BOOKING_CREATED": BookingPayload,
+    "BOOKING_RESCHEDULED": BookingPayload,
+    "BOOKING_CANCELLED": BookingPayload,
+    "BOOKING_REQUESTED": BookingPayload,
+    "BOOKING_REJECTED": BookingPayload,
+    "BOOKING_PAYMENT_INITIATED": BookingPayload,
+    "BOOKING_PAID": BookingPayload,
+    "BOOKING_NO_SHOW_UPDATED": NoShowUpdatedPayload,
+    "MEETING_STARTED": MeetingPayload,
+    "MEETING_ENDED": MeetingPayload,
+    "RECORDING_READY": RecordingReadyPayload,
+    "RECORDING_TRANSCRIPTION_GENERATED": TranscriptionPayload,
+    "FORM_SUBMITTED": FormSubmittedPayload,
+    "FORM_SUBMITTED_NO_EVENT": FormSubmittedPayload,
+    "OOO_CREATED": OutOfOfficePayload,
+    "INSTANT_MEETING": InstantMeetingPayload,
+    "AFTER_HOSTS_CAL_VIDEO_NO_SHOW": CalVideoNoShowPayload,
+    "AFTER_GUESTS_CAL_VIDEO_NO_SHOW": CalVideoNoShowPayload,
+    "DELEGATION_CREDENTIAL_ERROR": DelegationCredentialErrorPayload,
+    "WRONG_ASSIGNMENT_REPORT": WrongAssignmentReportPayload,
 }

@@ -1,6 +1,7 @@
 """``python -m codegen``: the OpenAPI document in, ``calcom_async/_generated/`` out.
 
     python -m codegen [--spec PATH_OR_URL] [--no-verify] [--check] [--out DIR]
+    python -m codegen diff OLD NEW      # what changes for users between two releases (Markdown)
 
 Prints every fix it makes to the document, then ``operations N/N schemas M/M``. Fails (exit 1)
 if any operation or schema would be dropped, or with ``--check`` if the files on disk differ
@@ -14,15 +15,39 @@ import sys
 from pathlib import Path
 
 from .render import render_all
-from .spec import ROOT, SpecError, apply_overlay, load, normalise
+from .spec import ROOT, SpecError, apply_overlay, load, normalise, pinned_document
 
-DEFAULT_SPEC = str((ROOT / ".." / "shared" / "openapi" / "calcom-v2.openapi.json").resolve())
 DEFAULT_OUT = ROOT / "calcom_async" / "_generated"
 
 
+def diff_main(argv: list[str]) -> int:
+    from .diff import describe, diff
+
+    parser = argparse.ArgumentParser(
+        prog="python -m codegen diff",
+        description="what changes for users between two releases of the document (Markdown)",
+    )
+    parser.add_argument("old", help="path or URL of the older document")
+    parser.add_argument("new", help="path or URL of the newer document")
+    args = parser.parse_args(argv)
+    try:
+        print(diff(describe(args.old), describe(args.new)), end="")
+    except SpecError as exc:
+        print(f"codegen: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["diff"]:
+        return diff_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__.splitlines()[0])
-    parser.add_argument("--spec", default=DEFAULT_SPEC, help="path or URL of the OpenAPI document")
+    parser.add_argument(
+        "--spec",
+        default=str(pinned_document()),
+        help="path or URL of the OpenAPI document (default: the pin, openapi/pin.json)",
+    )
     parser.add_argument("--no-verify", action="store_true", help="skip the sha256 pin check")
     parser.add_argument("--check", action="store_true", help="fail if the output on disk differs")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output package directory")

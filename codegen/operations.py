@@ -22,6 +22,7 @@ _AUTH_HEADERS = {
     "x-cal-secret-key": "platform",
     "x-cal-client-id": "platform",
 }
+_DEPRECATED_TAG = re.compile(r"^Deprecated:\s*(.+)$")
 _INT_NAMES = {"take", "skip", "limit", "offset", "page", "pageSize"}
 RESERVED = {"self", "body", "request_options"}
 
@@ -66,7 +67,7 @@ class OpDesc:
     auth_required: bool
     pagination: str | None
     max_page_size: int | None = None
-    deprecated: bool = False
+    deprecated: str | None = None  #: why the operation is deprecated (None: it is not)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -180,9 +181,7 @@ def _api_version(params: list[dict[str, Any]]) -> str | None:
             for candidate in (schema.get("default"), *(schema.get("enum") or ())):
                 if isinstance(candidate, str) and _VERSION.fullmatch(candidate):
                     return candidate
-            found = _VERSION.search(p.get("description", ""))
-            if found:
-                return found.group(0)
+            # codegen/spec.py wrote a default for every header that names its version
             raise SpecError(f"cal-api-version header without a version: {p}")
     return None
 
@@ -209,6 +208,13 @@ def build(
     for method, path, op in spec.operations():
         oid = op["operationId"]
         tag = (op.get("tags") or ["misc"])[0]
+        deprecated = "the document marks it deprecated" if op.get("deprecated") else None
+        found = _DEPRECATED_TAG.match(tag)
+        if found:
+            # newer documents retag what they deprecate ("Deprecated: Platform / Webhooks"): the
+            # namespace stays the one of the tag without the prefix, so names do not move
+            deprecated = f"the document tags it {tag!r}"
+            tag = found.group(1)
         namespace = names["namespaces"].get(tag)
         if namespace is None:
             namespace = default_namespace(tag)
@@ -367,7 +373,7 @@ def build(
                 auth_required=auth_required,
                 pagination=pagination,
                 max_page_size=max_page_size if pagination else None,
-                deprecated=bool(op.get("deprecated")),
+                deprecated=deprecated,
             )
         )
     return ops

@@ -36,6 +36,9 @@ class Result:
     schemas: int
     schemas_in_doc: int
     schemas_added: int = 0
+    #: what was rendered, for ``python -m codegen diff``
+    ops: list[OpDesc] = field(default_factory=list)
+    classes: dict[str, str] = field(default_factory=dict)  #: schema ref -> class name
 
 
 @dataclass
@@ -207,4 +210,6 @@ def render_all(spec: Spec) -> Result:
         schemas=len(schemas_in_doc & component_classes),
         schemas_in_doc=len(schemas_in_doc),
         schemas_added=len(component_classes - schemas_in_doc),
+        ops=ops,
+        classes=by_ref,
     )

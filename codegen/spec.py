@@ -22,6 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PIN = ROOT / "openapi" / "pin.json"
 OVERLAY = ROOT / "openapi" / "overlay.yaml"
 DEFAULT_SERVER = "https://api.cal.com"
+
+
+def pinned_document() -> Path:
+    """Where the pinned document lies (``local`` in ``openapi/pin.json``, from the project root)."""
+    return (ROOT / json.loads(PIN.read_text())["local"]).resolve()
+
+
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 PATH_PARAM = re.compile(r"{([^}/]+)}")
 
@@ -132,8 +139,18 @@ def apply_overlay(spec: Spec, overlay_path: Path = OVERLAY) -> None:
         except Exception as exc:  # jsonpath-ng's lexer and parser errors
             raise SpecError(f"{overlay_path}: bad target {target!r}: {exc}") from None
         if not matches:
-            # A newer document may have fixed what we correct: say so, do not fail.
-            spec.fixes.append(Fix("overlay", target, "no longer matches (already fixed upstream?)"))
+            # A newer document may have fixed what we correct, an older one may lack the target:
+            # say so, do not fail.
+            spec.fixes.append(
+                Fix("overlay", target, "skipped: no match in this document (fixed or absent)")
+            )
+            continue
+        missing = sorted(_schema_refs(action.get("update")) - set(_schemas(spec.doc)))
+        if missing:
+            # the correction points at a schema this release does not define (an older release)
+            spec.fixes.append(
+                Fix("overlay", target, f"skipped: refers to {', '.join(missing)}, not defined here")
+            )
             continue
         for match in matches:
             if action.get("remove"):
@@ -150,7 +167,194 @@ def apply_overlay(spec: Spec, overlay_path: Path = OVERLAY) -> None:
         spec.fixes.append(Fix("overlay", target, action.get("description", "updated").strip()))
 
 
+_SCHEMA_REF = "#/components/schemas/"
+
+
+def _schemas(doc: dict[str, Any]) -> dict[str, Any]:
+    schemas: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
+    return schemas
+
+
+def _schema_refs(node: Any) -> set[str]:
+    """The component schema names that ``$ref``s anywhere inside ``node`` point at."""
+    if isinstance(node, dict):
+        found = {r[len(_SCHEMA_REF) :] for r in [node.get("$ref")] if isinstance(r, str)}
+        return found.union(*(_schema_refs(v) for k, v in node.items() if k != "$ref"))
+    if isinstance(node, list):
+        return set().union(*(_schema_refs(v) for v in node))
+    return set()
+
+
 # --- normalisation of known defects ---------------------------------------------------------
+
+
+def _walk_schemas(node: Any, where: str) -> Any:
+    """Every schema object under ``node`` (properties, items, compositions, additional
+    properties), depth first, with a readable location: yields ``(schema, where)``."""
+    if not isinstance(node, dict):
+        return
+    yield node, where
+    for name, prop in (node.get("properties") or {}).items():
+        yield from _walk_schemas(prop, f"{where}.{name}")
+    if isinstance(node.get("items"), dict):
+        yield from _walk_schemas(node["items"], f"{where}[]")
+    if isinstance(node.get("additionalProperties"), dict):
+        yield from _walk_schemas(node["additionalProperties"], f"{where}{{}}")
+    for key in ("allOf", "oneOf", "anyOf"):
+        for i, sub in enumerate(node.get(key) or []):
+            yield from _walk_schemas(sub, f"{where}.{key}[{i}]")
+
+
+def _document_schemas(spec: Spec) -> Any:
+    """Every schema of the document: components, parameters, request bodies and responses."""
+    for name, schema in _schemas(spec.doc).items():
+        yield from _walk_schemas(schema, name)
+    for method, path, op in spec.operations():
+        where = f"{method.upper()} {path}"
+        for p in op.get("parameters", []):
+            yield from _walk_schemas(p.get("schema"), f"{where} {p.get('name')}")
+        bodies = [("body", op.get("requestBody") or {})]
+        bodies += [(code, r) for code, r in (op.get("responses") or {}).items()]
+        for label, part in bodies:
+            for media, content in (part.get("content") or {}).items():
+                yield from _walk_schemas(content.get("schema"), f"{where} {label} {media}")
+
+
+def _fix_dangling_refs(spec: Spec) -> None:
+    """A ``$ref`` to a component schema the document does not define: a free-form object.
+
+    Seen in releases whose generator lost a schema (``MicrosoftServiceAccountKeyInput``,
+    ``Output``); the generator and the examples would otherwise fail on the missing pointer.
+    """
+    defined = set(_schemas(spec.doc))
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(_SCHEMA_REF):
+                name = ref[len(_SCHEMA_REF) :]
+                if name not in defined:
+                    node.pop("$ref")
+                    node.update({"type": "object", "additionalProperties": {}})
+                    missing.add(name)
+            for value in list(node.values()):
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    missing: set[str] = set()
+    visit(spec.doc)
+    for name in sorted(missing):
+        spec.fixes.append(
+            Fix("dangling-ref", name, "referenced but not defined: a free-form object")
+        )
+
+
+def _fix_boolean_required(spec: Spec) -> None:
+    """``"required": true`` written on a property or on an array's ``items`` (OpenAPI 2 style)
+    instead of the object's ``required`` list: moved to that list (a property) or dropped."""
+    for schema, where in list(_document_schemas(spec)):
+        for name, prop in (schema.get("properties") or {}).items():
+            if isinstance(prop, dict) and isinstance(prop.get("required"), bool):
+                if prop.pop("required") and name not in schema.setdefault("required", []):
+                    schema["required"].append(name)
+                spec.fixes.append(
+                    Fix("boolean-required", f"{where}.{name}", "moved to the object's required")
+                )
+        items = schema.get("items")
+        if isinstance(items, dict) and isinstance(items.get("required"), bool):
+            del items["required"]
+            spec.fixes.append(Fix("boolean-required", f"{where}[]", "dropped from array items"))
+        if isinstance(schema.get("required"), bool):
+            # left on a schema that is not a property (a body, a response): it means nothing
+            del schema["required"]
+            spec.fixes.append(Fix("boolean-required", where, "dropped (not a property)"))
+
+
+def _fix_duplicate_operation_ids(spec: Spec) -> None:
+    """Two operations with one ``operationId``: the later ones get ``_<method>_<path>``."""
+    seen: set[str] = set()
+    for method, path, op in spec.operations():
+        op_id = op.get("operationId")
+        if not op_id:
+            continue
+        if op_id in seen:
+            new = re.sub(r"\W+", "_", f"{op_id}_{method}_{path}").strip("_")
+            op["operationId"] = new
+            spec.fixes.append(
+                Fix("duplicate-operation-id", f"{method.upper()} {path}", f"{op_id} renamed {new}")
+            )
+        seen.add(op["operationId"])
+
+
+def _fix_security_schemes(spec: Spec) -> None:
+    """Auth declared with ``security`` and ``components.securitySchemes`` (``bearerAuth``)
+    instead of header parameters: the header parameters the operation table reads auth from."""
+    schemes = spec.doc.get("components", {}).get("securitySchemes") or {}
+    default = spec.doc.get("security")
+    for method, path, op in spec.operations():
+        requirements = op.get("security", default) or []
+        params = op.setdefault("parameters", [])
+        declared = {p.get("name", "").lower() for p in params if p.get("in") == "header"}
+        added = []
+        for requirement in requirements:
+            for scheme_name in requirement:
+                scheme = schemes.get(scheme_name) or {}
+                if scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "bearer":
+                    header = "Authorization"
+                elif scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+                    header = scheme.get("name", "")
+                else:
+                    continue
+                if header and header.lower() not in declared:
+                    declared.add(header.lower())
+                    params.append(
+                        {
+                            "name": header,
+                            "in": "header",
+                            # one requirement among several alternatives is not required alone
+                            "required": len(requirements) == 1,
+                            "schema": {"type": "string"},
+                        }
+                    )
+                    added.append(f"{header} ({scheme_name})")
+        if added:
+            spec.fixes.append(
+                Fix(
+                    "security-scheme",
+                    f"{method.upper()} {path}",
+                    f"auth header parameters from security: {', '.join(added)}",
+                )
+            )
+
+
+_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _fix_version_defaults(spec: Spec) -> None:
+    """A ``cal-api-version`` header with no ``default`` (or enum): the version its description
+    names ("Must be set to 2024-08-13"), written as the default the operation table reads."""
+    for method, path, op in spec.operations():
+        for p in op.get("parameters", []):
+            if p.get("in") != "header" or p.get("name", "").lower() != "cal-api-version":
+                continue
+            schema = p.setdefault("schema", {"type": "string"})
+            candidates = [schema.get("default"), *(schema.get("enum") or ())]
+            if any(isinstance(c, str) and _VERSION.fullmatch(c) for c in candidates):
+                continue
+            found = _VERSION.search(p.get("description") or "")
+            where = f"{method.upper()} {path}"
+            if found:
+                schema["default"] = found.group(0)
+                spec.fixes.append(
+                    Fix("api-version-default", where, f"{found.group(0)} (from its description)")
+                )
+            else:
+                raise SpecError(
+                    f"{where}: a cal-api-version header that names no version "
+                    "(no default, enum or version in its description); add one in the overlay"
+                )
 
 
 def _param_schemas(spec: Spec) -> dict[str, dict[str, Any]]:
@@ -357,6 +561,11 @@ def _fix_query_times(spec: Spec) -> None:
 def normalise(spec: Spec) -> None:
     doc = spec.doc
     fixes = spec.fixes
+    _fix_dangling_refs(spec)
+    _fix_boolean_required(spec)
+    _fix_duplicate_operation_ids(spec)
+    _fix_security_schemes(spec)
+    _fix_version_defaults(spec)
     _fix_prose_constants(spec)
     _fix_ids(spec)
     _fix_empty_objects(spec)

@@ -141,7 +141,7 @@ async def demo(*, echo: bool = True) -> list[tuple[str, str]]:
 async def _free_slots(cal: CalCom, event_type_id: int) -> list[dt.datetime]:
     today = dt.datetime.now(dt.UTC).date()
     raw = await cal.slots.with_raw_response.get_available(
-        event_type_id=str(event_type_id),
+        event_type_id=event_type_id,
         start=(today + dt.timedelta(days=1)).isoformat(),
         end=(today + dt.timedelta(days=7)).isoformat(),
     )

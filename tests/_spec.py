@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from codegen.spec import Spec, apply_overlay, load, normalise
+from codegen.spec import Spec, apply_overlay, load, normalise, pinned_document
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENT = (ROOT / ".." / "shared" / "openapi" / "calcom-v2.openapi.json").resolve()
+DOCUMENT = pinned_document()
+RELEASES = (ROOT / ".." / "shared" / "openapi" / "releases").resolve()
 
 
 @functools.cache
@@ -23,3 +24,11 @@ def normalised_spec() -> Spec:
 
 def raw_document() -> dict[str, Any]:
     return json.loads(DOCUMENT.read_text())  # type: ignore[no-any-return]
+
+
+def document_counts(doc: dict[str, Any] | None = None) -> tuple[int, int]:
+    """(operations, component schemas) of a document as published (the pinned one by default)."""
+    doc = raw_document() if doc is None else doc
+    methods = ("get", "post", "put", "patch", "delete")
+    ops = sum(method in methods for item in doc["paths"].values() for method in item)
+    return ops, len(doc.get("components", {}).get("schemas", {}))

@@ -226,6 +226,21 @@ OTHERS: dict[WebhookTriggerEvent, dict[str, Any]] = {
         "responses": {"c1a2": {"value": "Hobby", "response": "Hobby"}},
         "c1a2": "Hobby",
     },
+    # the fields of Cal.com's DelegationCredentialErrorWebhookService / WRONG_ASSIGNMENT_REPORT
+    # producers (packages/features/webhooks), values ours
+    T.DELEGATION_CREDENTIAL_ERROR: {
+        "error": {"type": "CalendarAppDelegationCredentialError", "message": "invalid_grant"},
+        "credential": {"id": 17, "type": "google_calendar", "appId": "google-calendar"},
+        "user": {"id": 5, "email": "olga@example.com", "name": "Olga Organizer"},
+    },
+    T.WRONG_ASSIGNMENT_REPORT: {
+        "booking": {"uid": "aXzGKUXZ5Jcp9RrL7dpyNV", "id": 91, "title": "Sales call"},
+        "report": {
+            "reportedBy": {"id": 5, "email": "olga@example.com", "name": "Olga Organizer"},
+            "correctAssignee": "sam@example.com",
+            "additionalNotes": "Sam covers this region",
+        },
+    },
 }
 OTHERS[T.MEETING_ENDED] = OTHERS[T.MEETING_STARTED]
 OTHERS[T.AFTER_GUESTS_CAL_VIDEO_NO_SHOW] = {

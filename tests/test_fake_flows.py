@@ -32,7 +32,7 @@ def _starts(slots: Any) -> list[str]:
 
 async def _free_starts(cal: CalCom, et_id: int) -> list[str]:
     raw = await cal.slots.with_raw_response.get_available(
-        event_type_id=str(et_id), start=_day(1), end=_day(6)
+        event_type_id=et_id, start=_day(1), end=_day(6)
     )
     return _starts(raw.json()["data"])
 

@@ -17,12 +17,14 @@ import inspect
 import re
 import types
 import typing
+import warnings
 from typing import Any, Literal, Union, get_args, get_origin
 from urllib.parse import quote
 
 import attrs
 import orjson
 import pytest
+from _spec import document_counts
 from conftest import API_KEY, BASE, CLIENT_ID, CLIENT_SECRET, FakeAPI, json_reply
 
 from calcom_async import APIResponse
@@ -157,7 +159,7 @@ def _expected_auth(op: Operation) -> dict[str, str]:
 
 
 def test_the_table_is_complete() -> None:
-    assert len(OPERATIONS) == 230
+    assert len(OPERATIONS) == document_counts()[0]
     assert len({op.name for op in OPERATIONS}) == len(OPERATIONS)
 
 
@@ -202,8 +204,17 @@ async def test_operation_on_the_wire(make_client: Any, api: FakeAPI, op: Operati
             kwargs[parameter.name] = value
     assert "{" not in path, f"{op.name}: path values missing from the signature: {path}"
 
-    result = await method(*args, **kwargs)
-    raw = await _method(cal, op, raw=True)(*args, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = await method(*args, **kwargs)
+        raw = await _method(cal, op, raw=True)(*args, **kwargs)
+    deprecations = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+    if op.deprecated:  # said at the caller's line, by the method and its raw twin
+        assert [w.filename for w in deprecations] == [__file__, __file__], deprecations
+        assert f"cal.{op.name}() is deprecated" in str(deprecations[0].message)
+        assert ".. deprecated::" in (method.__doc__ or "")
+    else:
+        assert not deprecations, deprecations
 
     assert len(api.calls) == 2
     for call in api.calls:

@@ -355,9 +355,10 @@ def test_unknown_status_is_kept() -> None:
 
 
 def test_unknown_trigger_is_kept_with_a_raw_payload() -> None:
-    payload = {"booking": {"id": 1}, "report": {"reason": "wrong host"}}
-    event = parse_event(body_for("WRONG_ASSIGNMENT_REPORT", payload))
-    assert event.trigger_event == "WRONG_ASSIGNMENT_REPORT"
+    # a trigger of Cal.com's newer than the pinned document
+    payload = {"booking": {"id": 1}, "calendar": {"reason": "rejected"}}
+    event = parse_event(body_for("CALENDAR_ENTRY_REJECTED", payload))
+    assert event.trigger_event == "CALENDAR_ENTRY_REJECTED"
     assert isinstance(event.trigger_event, WebhookTriggerEvent)
     assert not event.trigger_event.is_known
     assert event.payload == payload and event.raw_payload == payload

@@ -36,7 +36,7 @@ def _day(days: int) -> str:
 
 async def _free_starts(cal: CalCom, et_id: int) -> list[str]:
     raw = await cal.slots.with_raw_response.get_available(
-        event_type_id=str(et_id), start=_day(1), end=_day(8)
+        event_type_id=et_id, start=_day(1), end=_day(8)
     )
     return [item["start"] for day in raw.json()["data"].values() for item in day]
 

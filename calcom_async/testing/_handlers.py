@@ -29,6 +29,8 @@ def _me(store: Store, user_id: int) -> dict[str, Any]:
         "username": u["username"],
         "email": u["email"],
         "name": u["name"],
+        "avatarUrl": u["avatarUrl"],
+        "bio": u["bio"],
         "timeFormat": u["timeFormat"],
         "defaultScheduleId": u["defaultScheduleId"],
         "weekStart": u["weekStart"],

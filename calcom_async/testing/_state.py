@@ -352,6 +352,7 @@ class Store:
             "id": user_id,
             "name": u["name"],
             "email": u["email"],
+            "displayEmail": u["email"],
             "username": u["username"],
             "timeZone": u["timeZone"],
         }
@@ -494,6 +495,7 @@ class Store:
         if team_id is None:
             et["ownerId"] = owner
             et["users"] = [self.users[owner]["username"]]
+            et["bookingUrl"] = f"https://cal.com/{self.users[owner]['username']}/{slug}"
         else:
             team = self.teams[team_id]
             et["teamId"] = team_id
@@ -511,6 +513,7 @@ class Store:
                 **{k: team.get(k) or "" for k in ("darkBrandColor", "theme")},
             }
             et["isInstantEvent"] = bool(fields.get("isInstantEvent", True))
+            et["bookingUrl"] = f"https://cal.com/team/{team.get('slug') or team_id}/{slug}"
             self.event_type_team[et_id] = team_id
         self.event_types[et_id] = et
         self.event_type_owner[et_id] = owner
@@ -675,7 +678,7 @@ class Store:
             "updatedAt": iso(created),
             "metadata": metadata or {},
             "icsUid": f"{uid}@Cal.com",
-            "attendees": attendees,
+            "attendees": [{"displayEmail": a["email"], **a} for a in attendees],
             "guests": guests or [],
             "bookingFieldsResponses": responses
             or {"name": first["name"], "email": first["email"], "guests": guests or []},

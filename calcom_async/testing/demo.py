@@ -83,7 +83,7 @@ async def sync_bookings(cal: Any) -> dict[str, Any]:
 async def book_reschedule_cancel(cal: Any) -> list[str]:
     event_types = await cal.event_types.list()
     et = next(e for e in event_types if not getattr(e, "confirmation_policy", None))
-    et_id = str(int(et.id))
+    et_id = int(et.id)
     today = dt.datetime.now(dt.UTC).date()
     raw = await cal.slots.with_raw_response.get_available(
         event_type_id=et_id,

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,10 @@ async def call(cal: CalCom, op: Operation) -> str | None:
     if body is not None:
         kwargs["body"] = body
     try:
-        response = await fn(*args, **kwargs)
+        with warnings.catch_warnings():
+            if op.deprecated:  # said on every call of it (tests/test_session_operations.py)
+                warnings.simplefilter("ignore", DeprecationWarning)
+            response = await fn(*args, **kwargs)
     except Exception as exc:
         body = getattr(exc, "body", None)
         return f"request: {type(exc).__name__}: {exc} {json.dumps(body)[:600] if body else ''}"
