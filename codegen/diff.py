@@ -49,7 +49,7 @@ def describe(source: str) -> Release:
 
 
 def _section(title: str, lines: list[str]) -> list[str]:
-    return [f"### {title} ({len(lines)})", "", *lines, ""] if lines else []
+    return [f"#### {title} ({len(lines)})", "", *lines, ""] if lines else []
 
 
 def diff(old: Release, new: Release) -> str:
