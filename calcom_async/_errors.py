@@ -69,7 +69,7 @@ class CalComUsageError(CalComError, ValueError):
 
 
 class UnknownAPIVersionError(CalComUsageError):
-    """A ``cal-api-version`` value the library does not know."""
+    """A malformed ``cal-api-version`` value (not a date like ``2024-08-13``)."""
 
 
 class APIConnectionError(CalComError):

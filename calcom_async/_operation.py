@@ -71,6 +71,9 @@ class Operation:
     summary: str = ""
     max_page_size: int | None = None  #: the document's ``maximum`` for ``take``/``limit``
     deprecated: str | None = None  #: why the document deprecates it (None: it does not)
+    #: every ``cal-api-version`` it answers to when the live API knows more than the document
+    #: (empty: only ``api_version``); ``VARIANTS`` has a row for those that answer differently
+    versions: frozenset[str] = frozenset()
     # split once, read on every request
     _path: tuple[Param, ...] = attrs.field(init=False, repr=False, eq=False)
     _query: tuple[Param, ...] = attrs.field(init=False, repr=False, eq=False)
@@ -122,6 +125,13 @@ class Operation:
             )
             object.__setattr__(self, "_template", template)
         return template
+
+    @property
+    def known_versions(self) -> frozenset[str]:
+        """The versions the table knows for this operation (empty: it takes no header)."""
+        if self.versions:
+            return self.versions
+        return frozenset({self.api_version}) if self.api_version else frozenset()
 
     @property
     def is_idempotent(self) -> bool:

@@ -87,6 +87,8 @@ class AsyncPaginator(Generic[T]):
         prefetch: int = 0,
         decode: bool = True,
     ) -> None:
+        # a pinned live version may page otherwise (bookings.list at 2026-05-01: a cursor)
+        op = session.route(op, options)
         if op.pagination is None:
             raise CalComUsageError(f"{op.name} is not a paginated operation")
         if prefetch < 0:
@@ -218,11 +220,17 @@ class AsyncPaginator(Generic[T]):
         # an envelope's data (documented, or an undocumented answer shaped like the others)
         data = body.get("data", body) if isinstance(body, dict) else body
         next_cursor = None
-        if isinstance(data, dict) and self._style is Pagination.CURSOR:
-            next_cursor = data.get("nextCursor")
-            meta = {k: v for k, v in data.items() if k != "items"} | (meta or {})
-            data = data.get("items", [])
-        if self._decode and self._op.response is not None and self._style is not Pagination.CURSOR:
+        if self._style is Pagination.CURSOR:
+            if isinstance(data, dict):  # the overview's shape: {"items", "nextCursor", …} in data
+                meta = {k: v for k, v in data.items() if k != "items"} | (meta or {})
+                data = data.get("items", [])
+            # 2026-05-01: "pagination": {"nextCursor": …, "hasMore": …}
+            cursor = (meta or {}).get("nextCursor")
+            more = (meta or {}).get("hasMore")
+            next_cursor = (
+                cursor if isinstance(cursor, str) and cursor and more is not False else None
+            )
+        if self._decode and self._op.response is not None and isinstance(data, list):
             data = response.data
             response.release_json()  # the models are built: the dicts need not stay with them
         if data is None:

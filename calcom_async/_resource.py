@@ -33,6 +33,10 @@ class SessionProtocol(Protocol):
         """Send ``op``; return the structured answer (``raw=True``: an ``APIResponse``)."""
         ...
 
+    def route(self, op: Operation, options: RequestOptions | None = None) -> Operation:
+        """The row a call of ``op`` uses (a pinned live version may have one of its own)."""
+        ...
+
 
 class BaseResource:
     """A namespace of operations (``cal.bookings``, ``cal.organizations.teams``, …)."""

@@ -60,25 +60,28 @@ _UNKNOWN: Any = object()
 #: Headers a caller's extra headers may not replace.
 _PROTECTED = frozenset({"authorization", "x-cal-client-id", "x-cal-secret-key", "cal-api-version"})
 _OLDEST_VERSION = "2024-04-15"
-_DOCUMENTED_VERSIONS = frozenset(
-    {"2024-04-15", "2024-06-11", "2024-06-14", "2024-08-13", "2024-09-04"}
-)
+_VERSION = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
+#: (operation, version) pairs already warned about: one warning per process each
+_WARNED_VERSIONS: set[tuple[str, str]] = set()
 
 
 def known_api_versions() -> frozenset[str]:
     """Every ``cal-api-version`` value the library knows (from the generated table)."""
-    try:
-        versions = importlib.import_module("calcom_async._generated.versions")
-        known: frozenset[str] = frozenset(versions.KNOWN_API_VERSIONS)
-    except (ImportError, AttributeError):
-        known = _DOCUMENTED_VERSIONS
+    versions = importlib.import_module("calcom_async._generated.versions")
+    known: frozenset[str] = frozenset(versions.KNOWN_API_VERSIONS)
     return known | {_OLDEST_VERSION}
 
 
 def check_api_version(value: object, where: str) -> str:
-    if not isinstance(value, str) or value not in known_api_versions():
+    """A well-formed ``cal-api-version`` (``YYYY-MM-DD``), else :class:`UnknownAPIVersionError`.
+
+    A well-formed value the table does not know for an operation is sent as asked (the live API
+    moves faster than Cal.com publishes its document): :meth:`Session.route` warns once."""
+    if not isinstance(value, str) or not _VERSION.fullmatch(value):
         known = ", ".join(sorted(known_api_versions()))
-        raise UnknownAPIVersionError(f"unknown cal-api-version {value!r} ({where}); known: {known}")
+        raise UnknownAPIVersionError(
+            f"malformed cal-api-version {value!r} ({where}): a date like 2024-08-13; known: {known}"
+        )
     return value
 
 
@@ -136,6 +139,7 @@ class Session:
         the answer structured, or with ``raw`` the :class:`APIResponse`. Bad input raises
         :class:`CalComUsageError` here, before anything is sent."""
         opts = options or _NO_OPTIONS
+        op = self.route(op, opts)
         url = self.config.base_url + render_path(op, path or {})
         params = encode_query(op, query or {})
         content = encode_body(op, body)
@@ -158,6 +162,28 @@ class Session:
                 if key in pins:
                     return pins[key]
         return op.api_version
+
+    def route(self, op: Operation, options: RequestOptions | None = None) -> Operation:
+        """The row a call of ``op`` uses: its own, or the row of the live version pinned for it
+        (``VARIANTS``: its own parameters, answer and paging). A well-formed version the table
+        does not know for ``op`` is sent as asked, with one warning per process."""
+        version = self.api_version(op, options or _NO_OPTIONS)
+        if version is None or version == op.api_version:
+            return op
+        from ._generated.operations import VARIANTS
+
+        if version not in op.known_versions and (op.name, version) not in _WARNED_VERSIONS:
+            _WARNED_VERSIONS.add((op.name, version))
+            known = ", ".join(sorted(op.known_versions)) or "none"
+            logger.warning(
+                "cal-api-version %s is not one the client knows for %s (known: %s): sent as "
+                "asked, the server decides; answers are read with the %s models",
+                version,
+                op.name,
+                known,
+                op.api_version or "document's",
+            )
+        return VARIANTS.get((op.operation_id, version), op)
 
     def _headers(self, op: Operation, opts: RequestOptions, *, has_body: bool) -> dict[str, str]:
         config = self.config

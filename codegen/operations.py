@@ -7,6 +7,7 @@ auth modes and pagination style.
 
 from __future__ import annotations
 
+import copy
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -22,6 +23,11 @@ _AUTH_HEADERS = {
     "x-cal-secret-key": "platform",
     "x-cal-client-id": "platform",
 }
+#: the overlay's annotation of the versions the live API answers to beyond the document's
+#: (``../shared/docs/CALCOM-API.md``, "The live API beyond the document"): version -> how that
+#: version differs (``{}``: in nothing the client sees; ``pagination: cursor``: pages with
+#: ``limit``/``cursor``; ``response``: its own answer schema)
+LIVE_VERSIONS = "x-calcom-live-versions"
 _DEPRECATED_TAG = re.compile(r"^Deprecated:\s*(.+)$")
 _INT_NAMES = {"take", "skip", "limit", "offset", "page", "pageSize"}
 RESERVED = {"self", "body", "request_options"}
@@ -68,11 +74,18 @@ class OpDesc:
     pagination: str | None
     max_page_size: int | None = None
     deprecated: str | None = None  #: why the operation is deprecated (None: it is not)
+    #: every ``cal-api-version`` it answers to: the document's, then the live API's (overlay)
+    versions: list[str] = field(default_factory=list)
+    #: rows of its own for live versions whose parameters or answer differ
+    variants: list[OpDesc] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def const(self) -> str:
-        return (self.namespace.replace(".", "_") + "_" + self.method_name).upper()
+        base = (self.namespace.replace(".", "_") + "_" + self.method_name).upper()
+        if "@" in self.operation_id:  # a live version's row: BOOKINGS_LIST_2026_05_01
+            return base + "_" + self.operation_id.rsplit("@", 1)[1].replace("-", "_")
+        return base
 
     @property
     def item_type(self) -> str:
@@ -238,142 +251,203 @@ def build(
             )
             public = f"{namespace}.{method_name}"
         seen[public] = oid
-        ptr = f"#/paths/{path.lstrip('/')}/{method}"
-        raw_params = op.get("parameters", [])
-        params: list[ParamDesc] = []
-        auth: set[str] = set()
-        auth_required = False
-        for p in raw_params:
-            loc = p.get("in")
-            if loc == "header":
-                kind = _AUTH_HEADERS.get(p["name"].lower())
-                if kind:
-                    auth.add(kind)
-                    auth_required = auth_required or bool(p.get("required"))
-                # recorded in the table; the session sends these (auth, version), not the caller
-                params.append(
-                    ParamDesc(p["name"], snake(p["name"]), "header", bool(p.get("required")), "str")
-                )
-                continue
-            if loc not in ("path", "query"):
-                continue
-            schema = p.get("schema") or {}
-            resolved = annot.resolve(schema)
-            if loc == "path":
-                ann = {"number": "int", "integer": "int"}.get(resolved.get("type", ""), "str")
-            else:
-                ann = annot.annotate(schema, f"{ptr}/parameters/{p['name']}", for_query=True)
-                if ann == "float" and (p["name"] in _INT_NAMES or p["name"].endswith("Id")):
-                    ann = "int"
-                if ann == "str" and re.search(r"Ids?$", p["name"]):
-                    ann = "int | str"  # an id, or several comma-joined
-            py = snake(p["name"])
-            if py in RESERVED:
-                py += "_"
-            params.append(
-                ParamDesc(
-                    name=p["name"],
-                    python_name=py,
-                    location=loc,
-                    required=bool(p.get("required")) or loc == "path",
-                    annotation=ann,
-                    description=" ".join((p.get("description") or "").split()),
-                    explode=p.get("explode", p.get("style", "form") == "form"),
-                )
-            )
-        # path parameters in path order, positional
-        order = re.findall(r"{([^}/]+)}", path)
-        rank = {"path": 0, "query": 1, "header": 2}
-        params.sort(
-            key=lambda x: (rank[x.location], order.index(x.name) if x.location == "path" else 0)
+        desc = _describe(
+            spec, annot, model_fields, (method, path, oid), op, (namespace, method_name, deprecated)
         )
-        body = None
-        body_required = False
-        body_fields = None
-        rb = op.get("requestBody")
-        if rb:
-            media = rb.get("content", {}).get("application/json")
-            if media is None:
-                raise SpecError(f"{method.upper()} {path}: request body is not JSON")
-            body = annot.class_of(media.get("schema", {}), f"{ptr}/requestBody/application/json")
-            if body is None:
-                raise SpecError(f"{method.upper()} {path}: no class for the request body")
-            body_required = bool(rb.get("required"))
-            if body in model_fields:
-                taken = {p.python_name for p in params} | RESERVED
-                body_fields = []
-                for attr, ann, required in model_fields[body]:
-                    kw = attr if attr not in taken else f"body_{attr}"
-                    body_fields.append(BodyField(attr, kw, ann, required))
-        response = None
-        unwrap = False
-        returns = "None"
-        pagination = None
-        has_meta = False
-        codes = sorted(c for c in op.get("responses", {}) if c.startswith("2"))
-        for code in codes:
-            media = op["responses"][code].get("content", {}).get("application/json")
-            if media is None:
-                continue
-            schema = media.get("schema", {})
-            rptr = f"{ptr}/responses/{code}/application/json"
-            response = annot.class_of(schema, rptr)
-            if response is None:
-                raise SpecError(f"{method.upper()} {path}: no class for the {code} response")
-            resolved = annot.resolve(schema)
-            props = resolved.get("properties", {})
-            if "data" in props and "status" in props and response in models:
-                unwrap = True
-                base = schema.get("$ref", rptr)
-                returns = annot.annotate(props["data"], f"{base}/data")
-            else:
-                returns = f"_m.{response}"
-            has_meta = "pagination" in props
-            break
-        if not codes:
-            raise SpecError(f"{method.upper()} {path}: no 2xx response")
-        if response is None:
-            returns = "Any"  # undocumented answer: the decoded JSON, as the server sent it
-        query_names = {p.name for p in params if p.location == "query"}
-        if {"take", "skip"} <= query_names:
-            pagination = "TAKE_SKIP" if has_meta else "BARE_LIST"
-        elif "cursor" in query_names:
-            pagination = "CURSOR"
-        elif "limit" in query_names:
-            pagination = "LIMIT"
-        max_page_size = None
-        for p in raw_params:
-            if p.get("in") == "query" and p["name"] in ("take", "limit"):
-                maximum = (p.get("schema") or {}).get("maximum")
-                if isinstance(maximum, int | float):
-                    max_page_size = int(maximum)
-        modes = []
-        if "bearer" in auth:
-            modes += ["API_KEY", "ACCESS_TOKEN"]
-        if "platform" in auth:
-            modes.append("PLATFORM")
-        ops.append(
-            OpDesc(
-                operation_id=oid,
-                namespace=namespace,
-                method_name=method_name,
-                http_method=method.upper(),
-                path=path,
-                summary=_docstring_text(" ".join((op.get("summary") or oid).split())),
-                description=_docstring_text(op.get("description") or ""),
-                params=params,
-                body=body,
-                body_required=body_required,
-                body_fields=body_fields,
-                response=response,
-                unwrap=unwrap,
-                returns=returns,
-                api_version=_api_version(raw_params),
-                auth=modes,
-                auth_required=auth_required,
-                pagination=pagination,
-                max_page_size=max_page_size if pagination else None,
-                deprecated=deprecated,
-            )
-        )
+        for version, variant in sorted((op.get(LIVE_VERSIONS) or {}).items()):
+            desc.versions.append(version)
+            if variant:  # its own parameters or answer: a row of its own
+                desc.variants.append(
+                    _describe(
+                        spec,
+                        annot,
+                        model_fields,
+                        (method, path, f"{oid}@{version}"),
+                        live_variant(op, version, variant),
+                        (namespace, method_name, deprecated),
+                    )
+                )
+        ops.append(desc)
     return ops
+
+
+def live_variant(op: dict[str, Any], version: str, variant: dict[str, Any]) -> dict[str, Any]:
+    """The operation as the live API answers it at ``version`` (see :data:`LIVE_VERSIONS`)."""
+    unknown = set(variant) - {"pagination", "response"}
+    if unknown or variant.get("pagination", "cursor") != "cursor":
+        raise SpecError(
+            f"{op.get('operationId')}: {LIVE_VERSIONS} {version}: cannot read {variant}"
+        )
+    out = copy.deepcopy({k: v for k, v in op.items() if k != LIVE_VERSIONS})
+    params = out.setdefault("parameters", [])
+    for p in params:
+        if p.get("in") == "header" and p["name"].lower() == "cal-api-version":
+            p["schema"] = {"type": "string", "default": version}
+    if variant.get("pagination") == "cursor":
+        take = next((p for p in params if p.get("in") == "query" and p["name"] == "take"), {})
+        maximum = (take.get("schema") or {}).get("maximum", 250)
+        params[:] = [p for p in params if not (p.get("in") == "query" and p["name"] in _OFFSET)]
+        params.append(
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": maximum}}
+        )
+        params.append({"name": "cursor", "in": "query", "schema": {"type": "string"}})
+    if "response" in variant:
+        code = min(c for c in out["responses"] if c.startswith("2"))
+        out["responses"][code] = {
+            "description": f"the live API's answer at {version}",
+            "content": {"application/json": {"schema": variant["response"]}},
+        }
+    return out
+
+
+_OFFSET = ("take", "skip")
+
+
+def _describe(
+    spec: Spec,
+    annot: Annotator,
+    model_fields: dict[str, list[tuple[str, str, bool]]],
+    where: tuple[str, str, str],
+    op: dict[str, Any],
+    name: tuple[str, str, str | None],
+) -> OpDesc:
+    """One operation (or one live version of it, ``op`` its variant) as the templates need it."""
+    method, path, oid = where
+    namespace, method_name, deprecated = name
+    ptr = f"#/paths/{path.lstrip('/')}/{method}"
+    raw_params = op.get("parameters", [])
+    params: list[ParamDesc] = []
+    auth: set[str] = set()
+    auth_required = False
+    for p in raw_params:
+        loc = p.get("in")
+        if loc == "header":
+            kind = _AUTH_HEADERS.get(p["name"].lower())
+            if kind:
+                auth.add(kind)
+                auth_required = auth_required or bool(p.get("required"))
+            # recorded in the table; the session sends these (auth, version), not the caller
+            params.append(
+                ParamDesc(p["name"], snake(p["name"]), "header", bool(p.get("required")), "str")
+            )
+            continue
+        if loc not in ("path", "query"):
+            continue
+        schema = p.get("schema") or {}
+        resolved = annot.resolve(schema)
+        if loc == "path":
+            ann = {"number": "int", "integer": "int"}.get(resolved.get("type", ""), "str")
+        else:
+            ann = annot.annotate(schema, f"{ptr}/parameters/{p['name']}", for_query=True)
+            if ann == "float" and (p["name"] in _INT_NAMES or p["name"].endswith("Id")):
+                ann = "int"
+            if ann == "str" and re.search(r"Ids?$", p["name"]):
+                ann = "int | str"  # an id, or several comma-joined
+        py = snake(p["name"])
+        if py in RESERVED:
+            py += "_"
+        params.append(
+            ParamDesc(
+                name=p["name"],
+                python_name=py,
+                location=loc,
+                required=bool(p.get("required")) or loc == "path",
+                annotation=ann,
+                description=" ".join((p.get("description") or "").split()),
+                explode=p.get("explode", p.get("style", "form") == "form"),
+            )
+        )
+    # path parameters in path order, positional
+    order = re.findall(r"{([^}/]+)}", path)
+    rank = {"path": 0, "query": 1, "header": 2}
+    params.sort(
+        key=lambda x: (rank[x.location], order.index(x.name) if x.location == "path" else 0)
+    )
+    body = None
+    body_required = False
+    body_fields = None
+    rb = op.get("requestBody")
+    if rb:
+        media = rb.get("content", {}).get("application/json")
+        if media is None:
+            raise SpecError(f"{method.upper()} {path}: request body is not JSON")
+        body = annot.class_of(media.get("schema", {}), f"{ptr}/requestBody/application/json")
+        if body is None:
+            raise SpecError(f"{method.upper()} {path}: no class for the request body")
+        body_required = bool(rb.get("required"))
+        if body in model_fields:
+            taken = {p.python_name for p in params} | RESERVED
+            body_fields = []
+            for attr, ann, required in model_fields[body]:
+                kw = attr if attr not in taken else f"body_{attr}"
+                body_fields.append(BodyField(attr, kw, ann, required))
+    response = None
+    unwrap = False
+    returns = "None"
+    pagination = None
+    has_meta = False
+    codes = sorted(c for c in op.get("responses", {}) if c.startswith("2"))
+    for code in codes:
+        media = op["responses"][code].get("content", {}).get("application/json")
+        if media is None:
+            continue
+        schema = media.get("schema", {})
+        rptr = f"{ptr}/responses/{code}/application/json"
+        response = annot.class_of(schema, rptr)
+        if response is None:
+            raise SpecError(f"{method.upper()} {path}: no class for the {code} response")
+        resolved = annot.resolve(schema)
+        props = resolved.get("properties", {})
+        if "data" in props and "status" in props and response in annot.models:
+            unwrap = True
+            base = schema.get("$ref", rptr)
+            returns = annot.annotate(props["data"], f"{base}/data")
+        else:
+            returns = f"_m.{response}"
+        has_meta = "pagination" in props
+        break
+    if not codes:
+        raise SpecError(f"{method.upper()} {path}: no 2xx response")
+    if response is None:
+        returns = "Any"  # undocumented answer: the decoded JSON, as the server sent it
+    query_names = {p.name for p in params if p.location == "query"}
+    if {"take", "skip"} <= query_names:
+        pagination = "TAKE_SKIP" if has_meta else "BARE_LIST"
+    elif "cursor" in query_names:
+        pagination = "CURSOR"
+    elif "limit" in query_names:
+        pagination = "LIMIT"
+    max_page_size = None
+    for p in raw_params:
+        if p.get("in") == "query" and p["name"] in ("take", "limit"):
+            maximum = (p.get("schema") or {}).get("maximum")
+            if isinstance(maximum, int | float):
+                max_page_size = int(maximum)
+    modes = []
+    if "bearer" in auth:
+        modes += ["API_KEY", "ACCESS_TOKEN"]
+    if "platform" in auth:
+        modes.append("PLATFORM")
+    return OpDesc(
+        operation_id=oid,
+        namespace=namespace,
+        method_name=method_name,
+        http_method=method.upper(),
+        path=path,
+        summary=_docstring_text(" ".join((op.get("summary") or oid).split())),
+        description=_docstring_text(op.get("description") or ""),
+        params=params,
+        body=body,
+        body_required=body_required,
+        body_fields=body_fields,
+        response=response,
+        unwrap=unwrap,
+        returns=returns,
+        api_version=_api_version(raw_params),
+        versions=[v for v in [_api_version(raw_params)] if v],
+        auth=modes,
+        auth_required=auth_required,
+        pagination=pagination,
+        max_page_size=max_page_size if pagination else None,
+        deprecated=deprecated,
+    )

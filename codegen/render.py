@@ -182,7 +182,11 @@ def render_all(spec: Spec) -> Result:
             text = json.dumps(builder.build(schema), separators=(",", ":"), ensure_ascii=False)
             examples.append((raw_op["operationId"], text))
     files["examples.py"] = env.get_template("examples.py.jinja2").render(examples=examples, **ctx)
-    versions = sorted(BASE_VERSIONS | {op.api_version for op in ops if op.api_version})
+    versions = sorted(
+        BASE_VERSIONS
+        | {op.api_version for op in ops if op.api_version}
+        | {v for op in ops for v in op.versions}
+    )
     families: dict[str, Counter[str]] = {}
     for op in ops:
         if op.api_version:

@@ -145,7 +145,10 @@ def apply_overlay(spec: Spec, overlay_path: Path = OVERLAY) -> None:
                 Fix("overlay", target, "skipped: no match in this document (fixed or absent)")
             )
             continue
-        missing = sorted(_schema_refs(action.get("update")) - set(_schemas(spec.doc)))
+        defined = set(_schemas(spec.doc))
+        if any(m.value is _schemas(spec.doc) for m in matches):  # the update adds schemas
+            defined |= set(action.get("update") or {})
+        missing = sorted(_schema_refs(action.get("update")) - defined)
         if missing:
             # the correction points at a schema this release does not define (an older release)
             spec.fixes.append(

@@ -66,6 +66,9 @@ class PagingServer:
             item["id"] = str(i) if isinstance(item.get("id"), str) else i
         return item
 
+    def route(self, op: Operation, options: Any = None) -> Operation:
+        return op
+
     async def request(
         self,
         op: Operation,
@@ -207,6 +210,9 @@ async def test_a_page_that_is_not_a_list_is_a_typed_error() -> None:
     op = next(o for o in PAGED if o.response is None)
 
     class OneObject:
+        def route(self, op: Operation, options: Any = None) -> Operation:
+            return op
+
         async def request(self, op: Operation, **kwargs: Any) -> Any:
             return _Response(op, {"status": "success", "data": {"not": "a list"}})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import gc
+import logging
 import platform
 import re
 import warnings
@@ -241,9 +242,10 @@ async def test_per_call_version_wins_and_with_options_pins(make_client: Any, api
     assert sent == ["2024-06-14", "2024-09-04", "2024-04-15"]
 
 
-async def test_unknown_versions_raise_before_sending(make_client: Any, api: FakeAPI) -> None:
-    with pytest.raises(UnknownAPIVersionError, match="2099-01-01"):
-        make_client(api_versions={"bookings": "2099-01-01"})
+async def test_malformed_versions_raise_before_sending(make_client: Any, api: FakeAPI) -> None:
+    for bad in ("2024/08/13", "v2", "2024-8-13", "latest"):
+        with pytest.raises(UnknownAPIVersionError, match="malformed cal-api-version"):
+            make_client(api_versions={"bookings": bad})
     with pytest.raises(CalComUsageError, match="neither an operation"):
         make_client(api_versions={"booking": "2024-08-13"})
     cal = make_client()
@@ -519,3 +521,21 @@ async def test_log_records_carry_the_facts_as_fields(
     assert record.calcom_method == "GET" and record.calcom_outcome == "200"
     assert record.calcom_retry == 0 and record.calcom_duration >= 0
     assert record.calcom_path.endswith("/things/a")
+
+
+async def test_a_well_formed_version_the_table_lacks_is_sent_with_one_warning(
+    make_client: Any, api: FakeAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The live API moves faster than its document: a date it may know is the server's to
+    judge; the client says once per process per operation that it does not know it."""
+    from calcom_async import _session
+
+    _session._WARNED_VERSIONS.clear()
+    cal = make_client(api_versions={"bookings": "2099-01-01"})
+    op = make_op(**BOOKING_OP)
+    with caplog.at_level(logging.WARNING, logger="calcom_async"):
+        for _ in range(3):
+            await cal.session.request(op, path={"thingId": "a"})
+    assert [c.headers["cal-api-version"] for c in api.calls] == ["2099-01-01"] * 3
+    warned = [r.getMessage() for r in caplog.records if "2099-01-01" in r.getMessage()]
+    assert len(warned) == 1 and "sent as asked" in warned[0] and op.name in warned[0]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from calcom_async._operation import AuthMode, Operation, Pagination, Param
 
-__all__ = ["BY_ID", "BY_NAME", "OPERATIONS"]
+__all__ = ["BY_ID", "BY_NAME", "OPERATIONS", "VARIANTS"]
+
 
 ORGANIZATIONS_ATTRIBUTES_LIST = Operation(
     operation_id='OrganizationsAttributesController_getOrganizationAttributes',
@@ -2791,6 +2792,7 @@ BOOKINGS_CREATE = Operation(
     auth_required=False,
     pagination=None,
     summary='Create a booking',
+    versions=frozenset(['2024-08-13', '2026-02-25']),
 )
 BOOKINGS_LIST = Operation(
     operation_id='BookingsController_2024_08_13_getBookings',
@@ -2831,6 +2833,47 @@ BOOKINGS_LIST = Operation(
     pagination=Pagination.TAKE_SKIP,
     summary='Get all bookings',
     max_page_size=250,
+    versions=frozenset(['2024-08-13', '2026-05-01']),
+)
+BOOKINGS_LIST_2026_05_01 = Operation(
+    operation_id='BookingsController_2024_08_13_getBookings@2026-05-01',
+    name='bookings.list',
+    method='GET',
+    path='/v2/bookings',
+    params=(
+        Param('status', 'status', 'query', False, "Sequence[Literal['upcoming', 'recurring', 'past', 'cancelled', 'unconfirmed']]", explode=False),
+        Param('attendeeEmail', 'attendee_email', 'query', False, 'str'),
+        Param('attendeeName', 'attendee_name', 'query', False, 'str'),
+        Param('bookingUid', 'booking_uid', 'query', False, 'str'),
+        Param('eventTypeIds', 'event_type_ids', 'query', False, 'int | str'),
+        Param('eventTypeId', 'event_type_id', 'query', False, 'int | str'),
+        Param('teamsIds', 'teams_ids', 'query', False, 'int | str'),
+        Param('teamId', 'team_id', 'query', False, 'int | str'),
+        Param('afterStart', 'after_start', 'query', False, 'datetime | str'),
+        Param('beforeEnd', 'before_end', 'query', False, 'datetime | str'),
+        Param('afterCreatedAt', 'after_created_at', 'query', False, 'datetime | str'),
+        Param('beforeCreatedAt', 'before_created_at', 'query', False, 'datetime | str'),
+        Param('afterUpdatedAt', 'after_updated_at', 'query', False, 'datetime | str'),
+        Param('beforeUpdatedAt', 'before_updated_at', 'query', False, 'datetime | str'),
+        Param('sortStart', 'sort_start', 'query', False, "Literal['asc', 'desc']"),
+        Param('sortEnd', 'sort_end', 'query', False, "Literal['asc', 'desc']"),
+        Param('sortCreated', 'sort_created', 'query', False, "Literal['asc', 'desc']"),
+        Param('sortUpdatedAt', 'sort_updated_at', 'query', False, "Literal['asc', 'desc']"),
+        Param('limit', 'limit', 'query', False, 'int'),
+        Param('cursor', 'cursor', 'query', False, 'str'),
+        Param('cal-api-version', 'cal_api_version', 'header', True, 'str'),
+        Param('Authorization', 'authorization', 'header', True, 'str'),
+    ),
+    body=None,
+    body_required=False,
+    response='GetBookingsOutput_2026_05_01',
+    unwrap=True,
+    api_version='2026-05-01',
+    auth=frozenset((AuthMode.API_KEY, AuthMode.ACCESS_TOKEN, )),
+    auth_required=True,
+    pagination=Pagination.CURSOR,
+    summary='Get all bookings',
+    max_page_size=250,
 )
 BOOKINGS_GET = Operation(
     operation_id='BookingsController_2024_08_13_getBooking',
@@ -2853,6 +2896,7 @@ BOOKINGS_GET = Operation(
     auth_required=False,
     pagination=None,
     summary='Get a booking',
+    versions=frozenset(['2024-08-13', '2026-02-25']),
 )
 BOOKINGS_GET_RECORDINGS = Operation(
     operation_id='BookingsController_2024_08_13_getBookingRecordings',
@@ -2915,6 +2959,7 @@ BOOKINGS_RESCHEDULE = Operation(
     auth_required=False,
     pagination=None,
     summary='Reschedule a booking',
+    versions=frozenset(['2024-08-13', '2026-02-25']),
 )
 BOOKINGS_CANCEL = Operation(
     operation_id='BookingsController_2024_08_13_cancelBooking',
@@ -2937,6 +2982,7 @@ BOOKINGS_CANCEL = Operation(
     auth_required=False,
     pagination=None,
     summary='Cancel a booking',
+    versions=frozenset(['2024-08-13', '2026-02-25']),
 )
 BOOKINGS_MARK_ABSENT = Operation(
     operation_id='BookingsController_2024_08_13_markNoShow',
@@ -6034,3 +6080,8 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 BY_ID: dict[str, Operation] = {op.operation_id: op for op in OPERATIONS}
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}
+#: (operation id, cal-api-version) -> the row of a live version whose parameters or answer differ
+#: from the document's (the overlay's x-calcom-live-versions)
+VARIANTS: dict[tuple[str, str], Operation] = {
+    ('BookingsController_2024_08_13_getBookings', '2026-05-01'): BOOKINGS_LIST_2026_05_01,
+}

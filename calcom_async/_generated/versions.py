@@ -13,6 +13,8 @@ __all__ = [
     "API_VERSION_2024_06_14",
     "API_VERSION_2024_08_13",
     "API_VERSION_2024_09_04",
+    "API_VERSION_2026_02_25",
+    "API_VERSION_2026_05_01",
     "KNOWN_API_VERSIONS",
 ]
 
@@ -21,9 +23,11 @@ API_VERSION_2024_06_11: Final = "2024-06-11"
 API_VERSION_2024_06_14: Final = "2024-06-14"
 API_VERSION_2024_08_13: Final = "2024-08-13"
 API_VERSION_2024_09_04: Final = "2024-09-04"
+API_VERSION_2026_02_25: Final = "2026-02-25"
+API_VERSION_2026_05_01: Final = "2026-05-01"
 
 #: every value the client accepts for ``cal-api-version``
-KNOWN_API_VERSIONS: Final[frozenset[str]] = frozenset({"2024-04-15", "2024-06-11", "2024-06-14", "2024-08-13", "2024-09-04"})
+KNOWN_API_VERSIONS: Final[frozenset[str]] = frozenset({"2024-04-15", "2024-06-11", "2024-06-14", "2024-08-13", "2024-09-04", "2026-02-25", "2026-05-01"})
 #: the version each operation family requires, from the operation table
 FAMILY_VERSIONS: Final[dict[str, str]] = {
     "bookings": "2024-08-13",

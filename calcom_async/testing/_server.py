@@ -325,7 +325,7 @@ class FakeCalCom:
                     "ThrottlerException: Too Many Requests",
                     headers={"Retry-After": str(max(1, int(refused + 0.999)))},
                 )
-            self._check_version(op, request)
+            op = self._check_version(op, request)
             ctx = await self._context(op, request, principal)
             status, payload = await self._handle(op, ctx)
         except ApiError as error:
@@ -409,18 +409,25 @@ class FakeCalCom:
             raise ApiError(401, "UnauthorizedException", f"{op.method} {op.path} needs {needed}")
         raise ApiError(401, "UnauthorizedException", "No credentials provided")
 
-    def _check_version(self, op: Operation, request: web.Request) -> None:
+    def _check_version(self, op: Operation, request: web.Request) -> Operation:
+        """The row the call is served with: the operation's, or that of the live version sent
+        (``bookings.list`` at 2026-05-01 pages with a cursor). Any other version is a 400."""
         if op.api_version is None:
-            return
+            return op
         sent = request.headers.get("cal-api-version")
         if sent == op.api_version:
-            return
+            return op
+        if sent in op.known_versions:
+            from .._generated.operations import VARIANTS
+
+            return VARIANTS.get((op.operation_id, sent), op)
         got = "no cal-api-version header" if sent is None else f"cal-api-version {sent!r}"
+        required = " or ".join(sorted(op.known_versions))
         raise bad_request(
-            f"{op.method} {op.path} requires the header cal-api-version: {op.api_version}; "
+            f"{op.method} {op.path} requires the header cal-api-version: {required}; "
             f"got {got}. The real API would silently treat this request as version 2024-04-15 "
             "and answer with that version's shapes.",
-            [f"cal-api-version must be {op.api_version}"],
+            [f"cal-api-version must be {required}"],
         )
 
     async def _context(self, op: Operation, request: web.Request, principal: Principal) -> Ctx:

@@ -7,6 +7,7 @@ the JSON body (status: 201 for POST, else 200) or ``(status, body)``.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
 import random
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .._operation import AuthMode, Operation
+from .._operation import AuthMode, Operation, Pagination
 from ._util import ApiError, bad_request, iso, ms, not_found, parse_time
 
 __all__ = ["HANDLERS", "Ctx", "Principal", "Store"]
@@ -875,7 +876,11 @@ class Store:
     def list_bookings(self, ctx: Ctx) -> dict[str, Any]:
         """Filter, sort, page. A walk over many pages reuses the filtered, sorted list (cached
         until a booking changes; with a status filter, for at most a second)."""
-        query = tuple(sorted((k, v) for k, v in ctx.query.items() if k not in ("take", "skip")))
+        query = tuple(
+            sorted(
+                (k, v) for k, v in ctx.query.items() if k not in ("take", "skip", "limit", "cursor")
+            )
+        )
         now = self.now()
         bucket = int(now) if ctx.q("status") else 0
         # a managed user's access token lists that user's bookings only (as Cal.com does)
@@ -1205,7 +1210,11 @@ def _status_matches(b: Booking, wanted: set[str], now: float) -> bool:
 
 
 def paginate(ctx: Ctx, items: list[Any], *, default_take: int) -> dict[str, Any]:
-    """Slice by ``take``/``skip`` and add Cal.com's ``pagination`` meta."""
+    """Slice by ``take``/``skip`` and add Cal.com's ``pagination`` meta; or, for an operation
+    that pages with a cursor (``bookings.list`` at 2026-05-01), by ``limit``/``cursor`` with
+    ``{"nextCursor", "hasMore"}`` (default page 10, as the live API's)."""
+    if ctx.op.pagination is Pagination.CURSOR:
+        return _cursor_page(ctx, items)
     take = ctx.q_int("take", default_take)
     skip = ctx.q_int("skip", 0)
     if take < 1 or take > MAX_TAKE:
@@ -1227,6 +1236,27 @@ def paginate(ctx: Ctx, items: list[Any], *, default_take: int) -> dict[str, Any]
             "hasNextPage": skip + len(page) < total,
             "hasPreviousPage": skip > 0,
         },
+    }
+
+
+def _cursor_page(ctx: Ctx, items: list[Any]) -> dict[str, Any]:
+    limit = ctx.q_int("limit", 10)
+    if limit < 1 or limit > MAX_TAKE:
+        raise bad_request(f"limit must be between 1 and {MAX_TAKE}", ["limit"])
+    start = 0
+    cursor = ctx.q("cursor")
+    if cursor is not None:  # opaque to clients: the offset of the next item, encoded
+        try:
+            start = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
+        except ValueError:
+            raise bad_request("cursor is not valid", ["cursor"]) from None
+    page = items[start : start + limit]
+    more = start + len(page) < len(items)
+    following = base64.urlsafe_b64encode(f"o:{start + len(page)}".encode()).decode()
+    return {
+        "status": "success",
+        "data": page,
+        "pagination": {"nextCursor": following if more else None, "hasMore": more},
     }
 
 

@@ -210,6 +210,7 @@ if TYPE_CHECKING:
     from .create_team_role_permissions_input_permission import CreateTeamRolePermissionsInput_permission as CreateTeamRolePermissionsInput_permission
     from .create_webhook_input_dto import CreateWebhookInputDto as CreateWebhookInputDto
     from .create_webhook_input_dto_version import CreateWebhookInputDto_version as CreateWebhookInputDto_version
+    from .cursor_pagination_output_2026_05_01 import CursorPaginationOutput_2026_05_01 as CursorPaginationOutput_2026_05_01
     from .data import Data as Data
     from .decline_booking_input_2024_08_13 import DeclineBookingInput_2024_08_13 as DeclineBookingInput_2024_08_13
     from .default_conferencing_apps_output_dto import DefaultConferencingAppsOutputDto as DefaultConferencingAppsOutputDto
@@ -300,6 +301,8 @@ if TYPE_CHECKING:
     from .get_booking_video_sessions_output_status import GetBookingVideoSessionsOutput_status as GetBookingVideoSessionsOutput_status
     from .get_bookings_output_2024_08_13 import GetBookingsOutput_2024_08_13 as GetBookingsOutput_2024_08_13
     from .get_bookings_output_2024_08_13_status import GetBookingsOutput_2024_08_13_status as GetBookingsOutput_2024_08_13_status
+    from .get_bookings_output_2026_05_01 import GetBookingsOutput_2026_05_01 as GetBookingsOutput_2026_05_01
+    from .get_bookings_output_2026_05_01_status import GetBookingsOutput_2026_05_01_status as GetBookingsOutput_2026_05_01_status
     from .get_busy_times_output import GetBusyTimesOutput as GetBusyTimesOutput
     from .get_busy_times_output_status import GetBusyTimesOutput_status as GetBusyTimesOutput_status
     from .get_conferencing_apps_oauth_url_response_dto import GetConferencingAppsOauthUrlResponseDto as GetConferencingAppsOauthUrlResponseDto
@@ -1020,6 +1023,7 @@ _MODULES: dict[str, str] = {
     "CreateTeamRolePermissionsInput_permission": "create_team_role_permissions_input_permission",
     "CreateWebhookInputDto": "create_webhook_input_dto",
     "CreateWebhookInputDto_version": "create_webhook_input_dto_version",
+    "CursorPaginationOutput_2026_05_01": "cursor_pagination_output_2026_05_01",
     "Data": "data",
     "DeclineBookingInput_2024_08_13": "decline_booking_input_2024_08_13",
     "DefaultConferencingAppsOutputDto": "default_conferencing_apps_output_dto",
@@ -1110,6 +1114,8 @@ _MODULES: dict[str, str] = {
     "GetBookingVideoSessionsOutput_status": "get_booking_video_sessions_output_status",
     "GetBookingsOutput_2024_08_13": "get_bookings_output_2024_08_13",
     "GetBookingsOutput_2024_08_13_status": "get_bookings_output_2024_08_13_status",
+    "GetBookingsOutput_2026_05_01": "get_bookings_output_2026_05_01",
+    "GetBookingsOutput_2026_05_01_status": "get_bookings_output_2026_05_01_status",
     "GetBusyTimesOutput": "get_busy_times_output",
     "GetBusyTimesOutput_status": "get_busy_times_output_status",
     "GetConferencingAppsOauthUrlResponseDto": "get_conferencing_apps_oauth_url_response_dto",
@@ -1832,6 +1838,7 @@ SCHEMA_REFS: dict[str, str] = {
     "CreateTeamRolePermissionsInput_permission": "#/components/schemas/CreateTeamRolePermissionsInput/permissions/0",
     "CreateWebhookInputDto": "#/components/schemas/CreateWebhookInputDto",
     "CreateWebhookInputDto_version": "#/components/schemas/CreateWebhookInputDto/version",
+    "CursorPaginationOutput_2026_05_01": "#/components/schemas/CursorPaginationOutput_2026_05_01",
     "Data": "#/components/schemas/Data",
     "DeclineBookingInput_2024_08_13": "#/components/schemas/DeclineBookingInput_2024_08_13",
     "DefaultConferencingAppsOutputDto": "#/components/schemas/DefaultConferencingAppsOutputDto",
@@ -1922,6 +1929,8 @@ SCHEMA_REFS: dict[str, str] = {
     "GetBookingVideoSessionsOutput_status": "#/components/schemas/GetBookingVideoSessionsOutput/status",
     "GetBookingsOutput_2024_08_13": "#/components/schemas/GetBookingsOutput_2024_08_13",
     "GetBookingsOutput_2024_08_13_status": "#/components/schemas/GetBookingsOutput_2024_08_13/status",
+    "GetBookingsOutput_2026_05_01": "#/components/schemas/GetBookingsOutput_2026_05_01",
+    "GetBookingsOutput_2026_05_01_status": "#/components/schemas/GetBookingsOutput_2026_05_01/status",
     "GetBusyTimesOutput": "#/components/schemas/GetBusyTimesOutput",
     "GetBusyTimesOutput_status": "#/components/schemas/GetBusyTimesOutput/status",
     "GetConferencingAppsOauthUrlResponseDto": "#/components/schemas/GetConferencingAppsOauthUrlResponseDto",
@@ -2643,6 +2652,7 @@ __all__ = [
     "CreateTeamRolePermissionsInput_permission",
     "CreateWebhookInputDto",
     "CreateWebhookInputDto_version",
+    "CursorPaginationOutput_2026_05_01",
     "Data",
     "DeclineBookingInput_2024_08_13",
     "DefaultConferencingAppsOutputDto",
@@ -2733,6 +2743,8 @@ __all__ = [
     "GetBookingVideoSessionsOutput_status",
     "GetBookingsOutput_2024_08_13",
     "GetBookingsOutput_2024_08_13_status",
+    "GetBookingsOutput_2026_05_01",
+    "GetBookingsOutput_2026_05_01_status",
     "GetBusyTimesOutput",
     "GetBusyTimesOutput_status",
     "GetConferencingAppsOauthUrlResponseDto",
