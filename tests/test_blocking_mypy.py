@@ -76,7 +76,7 @@ def use(cal: CalComSync) -> None:
     webhook = cal.webhooks.create(
         subscriber_url="https://example.com/hook", triggers=[m.WebhookTriggerEvent.BOOKING_CREATED]
     )
-    assert_type(webhook.id, int)
+    assert_type(webhook.id, str)  # a UUID on the live API (openapi/overlay.yaml)
     sync = bookings.sync(checkpoint=None, overlap=dt.timedelta(seconds=5))
     assert_type(sync, BlockingBookingSync)
     for booking in sync:

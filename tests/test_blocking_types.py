@@ -39,7 +39,7 @@ from calcom_async.blocking import CalComSync, SyncPaginator
 
 WEBHOOKS = [
     {
-        "id": n,
+        "id": f"hook-{n}",  # a UUID on the live API
         "userId": 7,
         "payloadTemplate": "",
         "triggers": ["BOOKING_CREATED"],
@@ -199,9 +199,9 @@ def test_sync_paginator_iterates_pages_and_collects(api: FakeAPI) -> None:
         assert api.calls == []  # lazy
         items = list(hooks)
         assert all(isinstance(h, UserWebhookOutputDto) for h in items)
-        assert [h.id for h in items] == [1, 2, 3]
+        assert [h.id for h in items] == ["hook-1", "hook-2", "hook-3"]
         assert len(api.calls) == 2
-        assert [h.id for h in hooks] == [1, 2, 3]  # each `for` walks again
+        assert [h.id for h in hooks] == ["hook-1", "hook-2", "hook-3"]  # each `for` walks again
         assert len(api.calls) == 4
         pages = hooks.pages()
         assert isinstance(pages, Iterator)
@@ -209,7 +209,7 @@ def test_sync_paginator_iterates_pages_and_collects(api: FakeAPI) -> None:
         assert got == [(0, 2, 3), (2, 1, 3)]
         assert all(isinstance(p, Page) for p in hooks.pages())
         del api.calls[:]
-        assert [h.id for h in hooks.to_list(max_items=2)] == [1, 2]
+        assert [h.id for h in hooks.to_list(max_items=2)] == ["hook-1", "hook-2"]
         assert len(api.calls) == 1  # pages beyond max_items are not fetched
         rows = hooks.raw()
         assert isinstance(rows, SyncPaginator)

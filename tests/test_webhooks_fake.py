@@ -182,7 +182,7 @@ async def test_booking_lifecycle_reaches_typed_handlers(
         declined = await _book(cal, int(gated.id), 2, "Cid")
         await cal.bookings.decline(declined.uid, reason="no capacity")
         # rotation: Cal.com now signs with the new secret; the router accepts both
-        await cal.webhooks.update(str(int(user_hook.id)), secret=NEW_KEY)
+        await cal.webhooks.update(user_hook.id, secret=NEW_KEY)
         await cal.bookings.cancel(moved.uid, {"cancellationReason": "plans changed"})
 
         deliveries = await fake.deliveries.wait(len(fake.deliveries), timeout=10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -356,7 +357,13 @@ def _reserve(store: Store, body: dict[str, Any], existing: Reservation | None) -
     if not store.is_free(et_id, start, length):
         if existing is not None:
             store.reservations[existing.uid] = existing
-        raise bad_request("Can't reserve a slot if the event is already booked or reserved")
+        # the live API answers this one without its envelope: {"error": {"message": …}}
+        raise ApiError(
+            422,
+            "UnprocessableEntityException",
+            "Can't reserve a slot if the event is already booked or reserved",
+            bare=True,
+        )
     r = Reservation(
         existing.uid if existing else store.uid(36),
         et_id,
@@ -687,7 +694,7 @@ def _hooks(store: Store, scope: tuple[str, Any]) -> list[Webhook]:
 
 
 def _hook(store: Store, ctx: Ctx, scope: tuple[str, Any]) -> Webhook:
-    hook_id = int(ctx.pid("webhookId"))
+    hook_id = str(ctx.path["webhookId"])
     hook = store.webhooks.get(hook_id)
     if hook is None or (hook.scope, hook.owner) != scope:
         raise not_found(f"Webhook with id={hook_id} not found")
@@ -708,10 +715,18 @@ def webhooks_create(store: Store, ctx: Ctx) -> Any:
     body = ctx.body
     if any(w.data["subscriberUrl"] == body["subscriberUrl"] for w in _hooks(store, scope)):
         raise ApiError(409, "ConflictException", "Webhook with this subscriber url already exists")
-    data: dict[str, Any] = {"id": store.next_id("webhook"), "payloadTemplate": "", "secret": ""}
+    # as the live API: a UUID id, null for what was not set, time/timeUnit/version undeclared
+    data: dict[str, Any] = {
+        "id": str(uuid.UUID(int=store.rng.getrandbits(128), version=4)),
+        "payloadTemplate": None,
+        "secret": None,
+        "time": None,
+        "timeUnit": None,
+        "version": "2021-10-20",
+    }
     data.update({k: body[k] for k in _WEBHOOK_FIELDS if k in body and body[k] is not None})
     hook = Webhook(data, *scope)
-    store.webhooks[int(data["id"])] = hook
+    store.webhooks[data["id"]] = hook
     return ok(hook.out())
 
 

@@ -260,8 +260,10 @@ class FakeCalCom:
         except web.HTTPException as exc:
             if exc.status not in (404, 405):
                 raise
+            # as the live API words it: "Cannot GET /api/v2/…" (its internal prefix shows)
             code = "NotFoundException" if exc.status == 404 else "MethodNotAllowedException"
-            error = ApiError(exc.status, code, f"Cannot {request.method} {request.path}")
+            path = "/api" + request.path if request.path.startswith("/v2/") else request.path
+            error = ApiError(exc.status, code, f"Cannot {request.method} {path}")
             request_id = request.headers.get("X-Request-Id")
             echo = {"X-Request-Id": request_id} if request_id else {}
             return self._error_response(request, error, echo)
@@ -277,6 +279,8 @@ class FakeCalCom:
         }
         if error.details is not None:
             body["error"]["details"] = error.details
+        if error.bare:
+            body = {"error": {"message": error.message}}
         out = {**headers, **error.headers}
         return web.Response(
             status=error.status,

@@ -284,7 +284,7 @@ class Store:
         self.bookings_version = 0  #: bumped by every change of a booking (list cache key)
         self._list_cache: dict[Any, list[dict[str, Any]]] = {}
         self.reservations: dict[str, Reservation] = {}
-        self.webhooks: dict[int, Webhook] = {}
+        self.webhooks: dict[str, Webhook] = {}
         self.teams: dict[int, dict[str, Any]] = {}
         self.memberships: dict[int, dict[str, Any]] = {}
         self.owner_id = self.add_user(
@@ -332,6 +332,20 @@ class Store:
         }
         self.add_schedule(user_id, "Working hours", tz, default=True)
         return user_id
+
+    def event_type_user(self, user_id: int) -> dict[str, Any]:
+        """A user as the live API lists it among an event type's ``users``."""
+        u = self.users[user_id]
+        return {
+            "id": user_id,
+            "name": u["name"],
+            "username": u["username"],
+            "avatarUrl": u["avatarUrl"],
+            "weekStart": u["weekStart"],
+            "brandColor": None,
+            "darkBrandColor": None,
+            "metadata": u["metadata"],
+        }
 
     def public_user(self, user_id: int) -> dict[str, Any]:
         return {k: v for k, v in self.users[user_id].items() if not k.startswith("_")}
@@ -491,11 +505,14 @@ class Store:
             "scheduleId": None,
             "hidden": False,
             "bookingRequiresAuthentication": False,
+            # sent by the live API, undeclared (or null where the document says otherwise)
+            "interfaceLanguage": None,
+            "skipAttendeeEmailDeliverabilityCheck": False,
         }
         self._apply_event_type(et, fields)
         if team_id is None:
             et["ownerId"] = owner
-            et["users"] = [self.users[owner]["username"]]
+            et["users"] = [self.event_type_user(owner)]
             et["bookingUrl"] = f"https://cal.com/{self.users[owner]['username']}/{slug}"
         else:
             team = self.teams[team_id]
@@ -686,6 +703,16 @@ class Store:
         }
         if data["location"].startswith("https://"):
             data["meetingUrl"] = data["location"]
+        # as the live API sends them: nulls the document types otherwise, an undeclared field,
+        # and on some bookings no guests key at all and empty cancellation fields
+        data["rescheduledByEmail"] = None
+        data["rating"] = None
+        data["isPlatformManagedUserBooking"] = False
+        if booking_id % 2 and not data["guests"]:
+            del data["guests"]
+        if booking_id % 3 == 0 and status != "cancelled":
+            data["cancellationReason"] = ""
+            data["cancelledByEmail"] = ""
         return data
 
     def get_booking(self, uid: str) -> Booking:

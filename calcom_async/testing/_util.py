@@ -12,7 +12,14 @@ class ApiError(Exception):
     """Answered as Cal.com's error envelope."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: Any = None, headers: Any = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: Any = None,
+        *,
+        bare: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -20,6 +27,9 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers: dict[str, str] = dict(headers or {})
+        #: answered without the envelope, as ``{"error": {"message": …}}`` (the live API does so
+        #: for some failures, e.g. a slot reservation that overlaps another)
+        self.bare = bare
 
 
 def bad_request(message: str, details: Any = None) -> ApiError:
@@ -27,7 +37,10 @@ def bad_request(message: str, details: Any = None) -> ApiError:
 
 
 def not_found(message: str) -> ApiError:
-    return ApiError(404, "NotFoundException", message)
+    """NestJS's NotFoundException as the live API sends it: ``details`` repeats the message with
+    ``error`` and ``statusCode``."""
+    details = {"message": message, "error": "Not Found", "statusCode": 404}
+    return ApiError(404, "NotFoundException", message, details)
 
 
 def ms(ts: float) -> float:

@@ -265,6 +265,7 @@ if TYPE_CHECKING:
     from .event_type_color_2024_06_14 import EventTypeColor_2024_06_14 as EventTypeColor_2024_06_14
     from .event_type_output_2024_06_14 import EventTypeOutput_2024_06_14 as EventTypeOutput_2024_06_14
     from .event_type_team import EventTypeTeam as EventTypeTeam
+    from .event_type_user_2024_06_14 import EventTypeUser_2024_06_14 as EventTypeUser_2024_06_14
     from .event_type_webhook_output_dto import EventTypeWebhookOutputDto as EventTypeWebhookOutputDto
     from .event_type_webhook_output_response_dto import EventTypeWebhookOutputResponseDto as EventTypeWebhookOutputResponseDto
     from .event_type_webhook_output_response_dto_status import EventTypeWebhookOutputResponseDto_status as EventTypeWebhookOutputResponseDto_status
@@ -1078,6 +1079,7 @@ _MODULES: dict[str, str] = {
     "EventTypeColor_2024_06_14": "event_type_color_2024_06_14",
     "EventTypeOutput_2024_06_14": "event_type_output_2024_06_14",
     "EventTypeTeam": "event_type_team",
+    "EventTypeUser_2024_06_14": "event_type_user_2024_06_14",
     "EventTypeWebhookOutputDto": "event_type_webhook_output_dto",
     "EventTypeWebhookOutputResponseDto": "event_type_webhook_output_response_dto",
     "EventTypeWebhookOutputResponseDto_status": "event_type_webhook_output_response_dto_status",
@@ -1893,6 +1895,7 @@ SCHEMA_REFS: dict[str, str] = {
     "EventTypeColor_2024_06_14": "#/components/schemas/EventTypeColor_2024_06_14",
     "EventTypeOutput_2024_06_14": "#/components/schemas/EventTypeOutput_2024_06_14",
     "EventTypeTeam": "#/components/schemas/EventTypeTeam",
+    "EventTypeUser_2024_06_14": "#/components/schemas/EventTypeUser_2024_06_14",
     "EventTypeWebhookOutputDto": "#/components/schemas/EventTypeWebhookOutputDto",
     "EventTypeWebhookOutputResponseDto": "#/components/schemas/EventTypeWebhookOutputResponseDto",
     "EventTypeWebhookOutputResponseDto_status": "#/components/schemas/EventTypeWebhookOutputResponseDto/status",
@@ -2707,6 +2710,7 @@ __all__ = [
     "EventTypeColor_2024_06_14",
     "EventTypeOutput_2024_06_14",
     "EventTypeTeam",
+    "EventTypeUser_2024_06_14",
     "EventTypeWebhookOutputDto",
     "EventTypeWebhookOutputResponseDto",
     "EventTypeWebhookOutputResponseDto_status",

@@ -38,3 +38,4 @@ class BookingOutput_2024_08_13:
     rating: float | None | Unset = UNSET
     ics_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "icsUid"})
     guests: list[str] | None | Unset = UNSET
+    is_platform_managed_user_booking: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "isPlatformManagedUserBooking"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
-from . import address_field_output_2024_06_14, booker_active_bookings_limit_output_2024_06_14, booker_layouts_2024_06_14, boolean_field_output_2024_06_14, business_days_window_2024_06_14, cal_video_settings as cal_video_settings_1, calendar_days_window_2024_06_14, checkbox_group_field_output_2024_06_14, destination_calendar_2024_06_14, disable_cancelling_output_2024_06_14, disable_rescheduling_output_2024_06_14, email_default_field_output_2024_06_14, event_type_color_2024_06_14, guests_default_field_output_2024_06_14, location_default_field_output_2024_06_14, multi_email_field_output_2024_06_14, multi_select_field_output_2024_06_14, name_default_field_output_2024_06_14, notes_default_field_output_2024_06_14, number_field_output_2024_06_14, output_address_location_2024_06_14, output_integration_location_2024_06_14, output_link_location_2024_06_14, output_organizers_default_app_location_2024_06_14, output_phone_location_2024_06_14, output_unknown_location_2024_06_14, phone_field_output_2024_06_14, radio_group_field_output_2024_06_14, range_window_2024_06_14, recurrence_2024_06_14, reschedule_reason_default_field_output_2024_06_14, seats_2024_06_14, select_field_output_2024_06_14, text_area_field_output_2024_06_14, text_field_output_2024_06_14, title_default_field_output_2024_06_14, url_field_output_2024_06_14
+from . import address_field_output_2024_06_14, booker_active_bookings_limit_output_2024_06_14, booker_layouts_2024_06_14, boolean_field_output_2024_06_14, business_days_window_2024_06_14, cal_video_settings as cal_video_settings_1, calendar_days_window_2024_06_14, checkbox_group_field_output_2024_06_14, destination_calendar_2024_06_14, disable_cancelling_output_2024_06_14, disable_rescheduling_output_2024_06_14, email_default_field_output_2024_06_14, event_type_color_2024_06_14, event_type_user_2024_06_14, guests_default_field_output_2024_06_14, location_default_field_output_2024_06_14, multi_email_field_output_2024_06_14, multi_select_field_output_2024_06_14, name_default_field_output_2024_06_14, notes_default_field_output_2024_06_14, number_field_output_2024_06_14, output_address_location_2024_06_14, output_integration_location_2024_06_14, output_link_location_2024_06_14, output_organizers_default_app_location_2024_06_14, output_phone_location_2024_06_14, output_unknown_location_2024_06_14, phone_field_output_2024_06_14, radio_group_field_output_2024_06_14, range_window_2024_06_14, recurrence_2024_06_14, reschedule_reason_default_field_output_2024_06_14, seats_2024_06_14, select_field_output_2024_06_14, text_area_field_output_2024_06_14, text_field_output_2024_06_14, title_default_field_output_2024_06_14, url_field_output_2024_06_14
 
 
 @attrs.define(kw_only=True)
@@ -23,13 +23,13 @@ class EventTypeOutput_2024_06_14:
     currency: str
     lock_time_zone_toggle_on_booking_page: bool = attrs.field(metadata={"json": "lockTimeZoneToggleOnBookingPage"})
     forward_params_success_redirect: dict[str, Any] | None = attrs.field(metadata={"json": "forwardParamsSuccessRedirect"})
-    success_redirect_url: dict[str, Any] | None = attrs.field(metadata={"json": "successRedirectUrl"})
+    success_redirect_url: str | None = attrs.field(metadata={"json": "successRedirectUrl"})
     is_instant_event: bool = attrs.field(metadata={"json": "isInstantEvent"})
     schedule_id: int | None = attrs.field(metadata={"json": "scheduleId"})
     hidden: bool
     booking_requires_authentication: bool = attrs.field(metadata={"json": "bookingRequiresAuthentication"})
     owner_id: int = attrs.field(metadata={"json": "ownerId"})
-    users: list[str]
+    users: list[event_type_user_2024_06_14.EventTypeUser_2024_06_14]
     booking_url: str = attrs.field(metadata={"json": "bookingUrl"})
     length_in_minutes_options: list[float] | None | Unset = attrs.field(default=UNSET, metadata={"json": "lengthInMinutesOptions"})
     slot_interval: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "slotInterval"})

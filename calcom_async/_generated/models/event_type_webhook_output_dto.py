@@ -8,10 +8,13 @@ from . import webhook_trigger_event
 
 @attrs.define(kw_only=True)
 class EventTypeWebhookOutputDto:
-    payload_template: str = attrs.field(metadata={"json": "payloadTemplate"})
+    payload_template: str | None = attrs.field(metadata={"json": "payloadTemplate"})
     event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
-    id: int
+    id: str
     triggers: list[webhook_trigger_event.WebhookTriggerEvent]
     subscriber_url: str = attrs.field(metadata={"json": "subscriberUrl"})
     active: bool
     secret: str | None | Unset = attrs.field(default=UNSET, repr=masked)
+    time: int | None | Unset = UNSET
+    time_unit: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeUnit"})
+    version: str | None | Unset = UNSET

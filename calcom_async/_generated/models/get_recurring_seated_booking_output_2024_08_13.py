@@ -37,3 +37,4 @@ class GetRecurringSeatedBookingOutput_2024_08_13:
     metadata: dict[str, Any] | None | Unset = UNSET
     rating: float | None | Unset = UNSET
     ics_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "icsUid"})
+    is_platform_managed_user_booking: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "isPlatformManagedUserBooking"})
