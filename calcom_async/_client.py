@@ -13,6 +13,7 @@ import attrs
 
 from ._auth import Auth, Refresher, TokenPair, TokenRefreshCallback, parse_expiry
 from ._clock import Clock, SystemClock
+from ._custom import CustomRequests
 from ._errors import CalComUsageError
 from ._generated.client import GeneratedNamespaces
 from ._http import Transport
@@ -104,7 +105,7 @@ def _check_pins(pins: Mapping[str, str]) -> dict[str, str]:
     return checked
 
 
-class CalCom(GeneratedNamespaces):
+class CalCom(CustomRequests, GeneratedNamespaces):
     """The async client. ``async with CalCom(api_key=...) as cal: await cal.bookings.list()``.
 
     Credentials (any combination; each call sends what its operation accepts):

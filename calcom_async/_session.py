@@ -24,7 +24,7 @@ import platform
 import re
 import types
 import typing
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -134,17 +134,21 @@ class Session:
         body: Any = None,
         options: RequestOptions | None = None,
         raw: bool = False,
+        parse: Callable[[APIResponse[Any]], Any] | None = None,
     ) -> Coroutine[Any, Any, Any]:
         """Check and encode the call, then return the coroutine that sends it (``await`` it):
         the answer structured, or with ``raw`` the :class:`APIResponse`. Bad input raises
-        :class:`CalComUsageError` here, before anything is sent."""
+        :class:`CalComUsageError` here, before anything is sent.
+
+        ``parse`` reads a 2xx answer in place of the operation's own model (``cal.request``'s
+        ``cast_to``, see ``_custom.py``); it becomes the answer's ``APIResponse.parse``."""
         opts = options or _NO_OPTIONS
         op = self.route(op, opts)
         url = self.config.base_url + render_path(op, path or {})
         params = encode_query(op, query or {})
         content = encode_body(op, body)
         headers = self._headers(op, opts, has_body=content is not None)
-        return self._send(op, url, params, headers, content, opts, raw)
+        return self._send(op, url, params, headers, content, opts, raw, parse)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -244,6 +248,7 @@ class Session:
         content: bytes | None,
         opts: RequestOptions,
         raw: bool,
+        parse: Callable[[APIResponse[Any]], Any] | None = None,
     ) -> Any:
         config, clock = self.config, self.transport.clock
         request_id = headers["X-Request-Id"]
@@ -286,7 +291,9 @@ class Session:
                     if self.auth.can_refresh and await self.auth.refresh(token, self.request):
                         continue  # the same request with the new token; not counted as a retry
                 if 200 <= answer.status < 300:
-                    response = self._response(op, answer, request_id, url_path, started, attempt)
+                    response = self._response(
+                        op, answer, request_id, url_path, started, attempt, parse
+                    )
                     return response if raw else response.parse()
                 status, failure = answer.status, Failure.STATUS
                 retry_after = retry_after_seconds(
@@ -331,6 +338,7 @@ class Session:
         url_path: str,
         started: float,
         retries: int,
+        parse: Callable[[APIResponse[Any]], Any] | None = None,
     ) -> APIResponse[Any]:
         clock = self.transport.clock
         return APIResponse(
@@ -347,7 +355,7 @@ class Session:
                 if answer.rate_limits is not None
                 else parse_rate_limits(answer.headers, clock.time())
             ),
-            parse=lambda response: parse_response(op, response),
+            parse=parse or (lambda response: parse_response(op, response)),
         )
 
 

@@ -53,22 +53,38 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    Literal,
+    ParamSpec,
+    Protocol,
+    Self,
+    TypeVar,
+    overload,
+)
 
 import anyio
 from anyio.from_thread import BlockingPortal
 
 from ._client import CalCom
+from ._custom import AS_SENT
 from ._generated.blocking_client import BlockingNamespaces
 from ._resource import BaseResource
 
 if TYPE_CHECKING:
     from ._auth import TokenPair
+    from ._custom import AuthChoice, HTTPMethod, PageStyle
+    from ._options import RequestOptions
+    from ._response import APIResponse
     from ._pagination import AsyncPaginator, Page
     from ._sync import SyncCheckpoint
 
 __all__ = [
     "BlockingBookingSync",
+    "BlockingRequestWithRawResponse",
     "BlockingBookingsSyncMixin",
     "CalComSync",
     "SyncPaginator",
@@ -340,6 +356,98 @@ class CalComSync(BlockingNamespaces):
     def is_closed(self) -> bool:
         return self._client.is_closed
 
+    # -- calling what the document lacks (``CalCom.request``, ``calcom_async._custom``) --------
+
+    @overload
+    def request(
+        self,
+        method: HTTPMethod,
+        path_template: str,
+        /,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        api_version: str | None = None,
+        cast_to: type[T],
+        auth: AuthChoice | None = None,
+        unwrap: bool = True,
+        request_options: RequestOptions | None = None,
+    ) -> T: ...
+
+    @overload
+    def request(
+        self,
+        method: HTTPMethod,
+        path_template: str,
+        /,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        api_version: str | None = None,
+        cast_to: Any = AS_SENT,
+        auth: AuthChoice | None = None,
+        unwrap: bool = True,
+        request_options: RequestOptions | None = None,
+    ) -> Any: ...
+
+    def request(self, method: HTTPMethod, path_template: str, /, **kwargs: Any) -> Any:
+        """``CalCom.request`` without ``await``: an endpoint the document lacks, through the
+        same pipeline (the same parameters; see ``docs/client.md``)."""
+        return self._loop.portal.call(
+            functools.partial(self._client.request, method, path_template, **kwargs)
+        )
+
+    @overload
+    def paginate(
+        self,
+        method: Literal["GET"],
+        path_template: str,
+        /,
+        *,
+        cast_to: type[T],
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        style: PageStyle = "take_skip",
+        page_size: int | None = None,
+        prefetch: int = 0,
+        api_version: str | None = None,
+        auth: AuthChoice | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPaginator[T]: ...
+
+    @overload
+    def paginate(
+        self,
+        method: Literal["GET"],
+        path_template: str,
+        /,
+        *,
+        cast_to: Any = AS_SENT,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        style: PageStyle = "take_skip",
+        page_size: int | None = None,
+        prefetch: int = 0,
+        api_version: str | None = None,
+        auth: AuthChoice | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> SyncPaginator[Any]: ...
+
+    def paginate(
+        self, method: Literal["GET"], path_template: str, /, **kwargs: Any
+    ) -> SyncPaginator[Any]:
+        """``CalCom.paginate`` as a :class:`SyncPaginator` (nothing is sent before it is
+        iterated)."""
+        paginator = self._client.paginate(method, path_template, **kwargs)
+        return SyncPaginator(self._loop.portal, paginator)
+
+    @property
+    def with_raw_response(self) -> BlockingRequestWithRawResponse:
+        """``cal.with_raw_response.request(...)``: the :class:`APIResponse`."""
+        return BlockingRequestWithRawResponse(self._loop.portal, self._client)
+
     @_parameters_of(CalCom.with_options)
     def with_options(self, **options: Any) -> CalComSync:
         """A copy with other settings (see ``CalCom.with_options``), on the same thread."""
@@ -365,6 +473,55 @@ class CalComSync(BlockingNamespaces):
 
     def __repr__(self) -> str:
         return f"CalComSync({self._client!r})"
+
+
+class BlockingRequestWithRawResponse:
+    """``CalComSync.with_raw_response``: ``request`` returning the :class:`APIResponse`."""
+
+    __slots__ = ("_client", "_portal")
+
+    def __init__(self, portal: BlockingPortal, client: CalCom) -> None:
+        self._portal = portal
+        self._client = client
+
+    @overload
+    def request(
+        self,
+        method: HTTPMethod,
+        path_template: str,
+        /,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        api_version: str | None = None,
+        cast_to: type[T],
+        auth: AuthChoice | None = None,
+        unwrap: bool = True,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[T]: ...
+
+    @overload
+    def request(
+        self,
+        method: HTTPMethod,
+        path_template: str,
+        /,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        api_version: str | None = None,
+        cast_to: Any = AS_SENT,
+        auth: AuthChoice | None = None,
+        unwrap: bool = True,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]: ...
+
+    def request(self, method: HTTPMethod, path_template: str, /, **kwargs: Any) -> Any:
+        """``CalCom.with_raw_response.request`` without ``await``."""
+        call = self._client.with_raw_response.request
+        return self._portal.call(functools.partial(call, method, path_template, **kwargs))
 
 
 async def _make(args: tuple[Any, ...], kwargs: dict[str, Any]) -> CalCom:
