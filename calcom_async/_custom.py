@@ -169,7 +169,10 @@ def check_path_values(where: str, names: tuple[str, ...], values: object) -> dic
             f"{where}: path value {', '.join(map(repr, extra))} has no {{placeholder}} in the path"
         )
     for name in names:
-        _check_scalar(where, "path value", name, values[name])
+        value = values[name]
+        _check_scalar(where, "path value", name, value)
+        if isinstance(value, str) and value in ("", ".", ".."):
+            raise CalComUsageError(f"{where}: path value {name!r} may not be {value!r}")
     return dict(values)
 
 

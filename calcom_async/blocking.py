@@ -78,8 +78,8 @@ if TYPE_CHECKING:
     from ._auth import TokenPair
     from ._custom import AuthChoice, HTTPMethod, PageStyle
     from ._options import RequestOptions
-    from ._response import APIResponse
     from ._pagination import AsyncPaginator, Page
+    from ._response import APIResponse
     from ._sync import SyncCheckpoint
 
 __all__ = [
