@@ -127,6 +127,10 @@ class CalCom(CustomRequests, GeneratedNamespaces):
     ``rate_limit`` (pace requests by the server's rate-limit headers); ``http_session`` (your own
     ``aiohttp.ClientSession``, left open on close); ``default_headers``.
 
+    What the document lacks: ``await cal.request("PATCH", "/v2/bookings/{bookingUid}/location",
+    path={"bookingUid": uid}, json={...}, api_version="2024-08-13", cast_to=Model)``, its raw twin
+    ``cal.with_raw_response.request`` and ``cal.paginate`` (``calcom_async._custom``).
+
     Scaling out (``docs/scaling.md``): ``store`` (``calcom_async.stores``; default a
     ``MemoryStore``) keeps the rate-limit budget, token pairs and sync checkpoints; a
     ``RedisStore`` shares them between processes. ``token_key`` names this user's tokens in a

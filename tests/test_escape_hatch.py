@@ -170,6 +170,29 @@ async def test_documented_endpoints_through_request_match_the_generated_methods(
             )
             assert booking == await cal.bookings.get(uid)
 
+            # PATCH …/location, which the newest document has: the same answer as its method
+            where = models.UpdateInputAddressLocation_2024_08_13(type="address", address="Main 1")
+            answer_type = (
+                models.BookingOutput_2024_08_13
+                | models.RecurringBookingOutput_2024_08_13
+                | list[models.RecurringBookingOutput_2024_08_13]
+                | models.GetSeatedBookingOutput_2024_08_13
+                | models.GetRecurringSeatedBookingOutput_2024_08_13
+                | list[models.GetRecurringSeatedBookingOutput_2024_08_13]
+            )
+            fake.reset_stats()
+            for body in ({"location": {"type": "address", "address": "Main 1"}}, where):
+                moved = await cal.request(
+                    "PATCH",
+                    LOCATION,
+                    path={"bookingUid": uid},
+                    json=body if isinstance(body, dict) else {"location": body},
+                    api_version="2024-08-13",
+                    cast_to=answer_type,
+                )
+                assert moved == await cal.bookings.update_location(uid, location=where)
+            assert fake.stats["requests"] == 4 and fake.stats["throttled"] == 0
+
 
 async def test_a_booking_list_pages_with_take_and_skip() -> None:
     async with FakeCalCom() as fake:
