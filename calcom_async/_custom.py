@@ -37,7 +37,7 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
-from ._errors import CalComUsageError, ResponseValidationError, UnknownAPIVersionError
+from ._errors import CalComUsageError, ResponseValidationError
 from ._operation import AuthMode, Operation, Pagination
 from ._options import RequestOptions
 from ._pagination import AsyncPaginator, Page
@@ -69,7 +69,6 @@ AS_SENT = _AsSent.AS_SENT
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _STYLES = {p.value: p for p in Pagination}
-_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 #: what a literal part of a path template may hold: RFC 3986 ``pchar`` and ``/``
@@ -83,20 +82,11 @@ _SEQUENCES = (list, tuple, set, frozenset)
 # -- checks ---------------------------------------------------------------------------------
 
 
-def check_version(value: object) -> str | None:
+def check_version(value: object, where: str) -> str | None:
     """A well-formed ``YYYY-MM-DD`` is sent as given (the server decides); None sends none."""
-    if value is None:
-        return None
-    if isinstance(value, str) and _VERSION.fullmatch(value):
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            return value
-    raise UnknownAPIVersionError(
-        f"malformed cal-api-version {value!r}: expected a date such as '2024-08-13'"
-    )
+    from ._session import check_api_version
+
+    return None if value is None else check_api_version(value, where)
 
 
 def resolve_template(method: str, template: object, base_url: str) -> tuple[HTTPMethod, str]:
@@ -277,7 +267,7 @@ def _options(
             )
         api_version = options.api_version
         options = attrs.evolve(options, api_version=None)
-    return check_version(api_version), options
+    return check_version(api_version, where), options
 
 
 # -- reading the answer -------------------------------------------------------------------------
@@ -328,9 +318,8 @@ def answer_parser(where: str, cast_to: Any, unwrap: bool) -> Callable[[APIRespon
 
 
 class CastPaginator(AsyncPaginator[T]):
-    """The paginator of ``cal.paginate``: items structured into ``cast_to``; the cursor read
-    from the data (``{"items", "nextCursor"}``) or from ``pagination`` (``{"nextCursor",
-    "hasMore"}``, the live API's ``2026-05-01`` shape)."""
+    """The paginator of ``cal.paginate``: the walk is ``AsyncPaginator``'s (the one-off row
+    says how it pages); each page's items are structured into ``cast_to``."""
 
     _cast_to: Any
 
@@ -342,16 +331,11 @@ class CastPaginator(AsyncPaginator[T]):
 
     async def _fetch(self, offset: int, *, cursor: str | None) -> tuple[Page[T], str | None]:
         page, next_cursor = await super()._fetch(offset, cursor=cursor)
-        if self._style is Pagination.CURSOR and page.meta is not None:
-            if next_cursor is None:
-                next_cursor = page.meta.get("nextCursor")
-            if page.meta.get("hasMore") is False or not isinstance(next_cursor, str):
-                next_cursor = None
         if self._decode and self._cast_to is not AS_SENT:
             items_type = types.GenericAlias(list, (self._cast_to,))
             page.items = _structure(self._op.name, page.items, items_type, page.response)
             page.response.release_json()
-        return page, next_cursor or None
+        return page, next_cursor
 
 
 # -- the public face ----------------------------------------------------------------------------
