@@ -125,7 +125,9 @@ class CalCom(CustomRequests, GeneratedNamespaces):
     (seconds); ``max_retries``; ``retry_unsafe`` (also re-send POST/PATCH after errors the server
     may have processed); ``max_concurrency`` (requests in flight, and pooled connections);
     ``rate_limit`` (pace requests by the server's rate-limit headers); ``http_session`` (your own
-    ``aiohttp.ClientSession``, left open on close); ``default_headers``.
+    ``aiohttp.ClientSession``, left open on close); ``default_headers``; ``strict`` (raise
+    ``ResponseValidationError`` when an answer deviates from its model, instead of reading it
+    tolerantly: the value kept as sent, the deviation logged once on ``calcom_async.drift``).
 
     What the document lacks: ``await cal.request("PATCH", "/v2/bookings/{bookingUid}/location",
     path={"bookingUid": uid}, json={...}, api_version="2024-08-13", cast_to=Model)``, its raw twin
@@ -164,6 +166,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         retry_policy: RetryPolicy | None = None,
         store: Store | None = None,
         token_key: str | None = None,
+        strict: bool = False,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("CALCOM_API_KEY") or None
@@ -221,6 +224,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
             retry_unsafe=retry_unsafe,
             api_versions=_check_pins(api_versions or {}),
             default_headers=dict(default_headers or {}),
+            strict=bool(strict),
         )
         transport = Transport(
             clock=clock,
@@ -266,6 +270,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         max_retries: int | None = None,
         retry_unsafe: bool | None = None,
         default_headers: Mapping[str, str] | None = None,
+        strict: bool | None = None,
     ) -> Self:
         """A copy with other settings, sharing the connection pool, the rate limiter and the
         credentials (a refreshed token is seen by both). ``api_versions`` and
@@ -290,6 +295,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
             retry_unsafe=config.retry_unsafe if retry_unsafe is None else retry_unsafe,
             api_versions={**config.api_versions, **_check_pins(api_versions or {})},
             default_headers={**config.default_headers, **(default_headers or {})},
+            strict=config.strict if strict is None else strict,
         )
         copy = object.__new__(type(self))
         copy._core = Session(new_config, self._core.auth, self._core.transport)

@@ -42,6 +42,9 @@ class RequestOptions:
     - ``max_retries``: retries after the first attempt.
     - ``retry_unsafe``: allow re-sending a POST/PATCH after an error the server may have processed.
     - ``extra_headers``: more headers (never overrides auth or version headers).
+    - ``strict``: raise ``ResponseValidationError`` when the answer deviates from its model,
+      instead of reading it tolerantly (the value kept as sent, the deviation logged on
+      ``calcom_async.drift``).
     """
 
     api_version: str | None = None
@@ -50,3 +53,4 @@ class RequestOptions:
     max_retries: int | None = attrs.field(default=None, validator=_retries)
     retry_unsafe: bool | None = None
     extra_headers: Mapping[str, str] | None = None
+    strict: bool | None = None

@@ -1,38 +1,64 @@
-"""The one cattrs ``Converter`` for every model: configured once, hooks generated per class.
+"""The one cattrs ``Converter`` for every model, and how answers are read: tolerantly.
 
 - attrs classes: snake_case attributes <-> the JSON names kept in field metadata (``"json"``);
   unknown keys ignored; optional fields left out of the JSON stay ``UNSET`` and ``UNSET`` fields
   are left out when unstructuring (``None`` is sent as ``null``).
 - enums: ``OpenStrEnum`` keeps a value it does not know.
-- date-times: ISO 8601 strings <-> aware ``datetime`` (a naive time is taken as UTC);
+- date-times: ISO 8601 strings <-> aware ``datetime`` (a naive time read from an answer is UTC);
   unstructured as ``2024-08-13T09:00:00.000Z``, the form the API sends.
 - numbers: an integral JSON number stays an ``int`` where the schema says ``number``.
 - unions (``oneOf``/``anyOf`` without a discriminator): the member whose required keys (and
-  constant-valued fields) fit the data; :class:`SchemaMismatchError` with the raw data if none does.
+  constant-valued fields) fit the data best.
+
+Tolerant reading (the default)
+------------------------------
+The live API does not follow its document: it sends ``null`` where a type is declared non-null,
+leaves out required keys, sends an object where a list is declared, data that fits no member of a
+union. Each model field is structured on its own: a value that does not fit its field is **kept as
+the server sent it** (a missing key: ``UNSET``), the rest of the model stays typed, and the
+deviation is recorded as a :class:`Deviation` (model, field, kind, the declared type, the JSON type
+that came — never the value). ``structure(..., strict=True)`` raises :class:`SchemaMismatchError`
+at the first deviation instead. The session reports deviations once per process per
+(model, field, kind) on the ``calcom_async.drift`` logger, with the JSON path
+(:func:`report_deviations`). So a tolerated field can hold ``None``, a ``dict``, a ``list`` or a
+scalar of another type where its annotation says otherwise; every other field is as typed.
+
+There is one structuring path: :func:`structure_attrs` (written out per generated model at
+build time) for every attrs class, the hooks below for
+everything inside. No code is generated at run time.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import enum
-import linecache
-import threading
+import logging
+import sys
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.gen import (
-    make_dict_unstructure_fn,
-    make_mapping_structure_fn,
-    override,
-)
+from cattrs.gen import make_dict_unstructure_fn, make_mapping_structure_fn, override
 
 from ._types import UNSET, OpenStrEnum, Unset
 
-__all__ = ["SchemaMismatchError", "converter", "structure", "unstructure"]
+__all__ = [
+    "Deviation",
+    "SchemaMismatchError",
+    "converter",
+    "report_answer_misfit",
+    "report_deviations",
+    "reset_drift_memory",
+    "structure",
+    "structure_reporting",
+    "unstructure",
+]
+
+drift_logger = logging.getLogger("calcom_async.drift")
 
 
 class SchemaMismatchError(ValueError):
@@ -51,117 +77,268 @@ def _json_name(a: attrs.Attribute[Any]) -> str:
     return name
 
 
+# --- deviations -----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Deviation:
+    """A value of an answer that does not fit its model's field (kept as it came)."""
+
+    model: str  #: the model's class name
+    field: str  #: the field's JSON name
+    kind: str  #: "null", "missing", "type" (another scalar), "shape" (object/list), "union"
+    declared: str  #: the field's type, as annotated
+    came: str  #: the JSON type of what came ("null", "string", "array", …, "absent")
+    #: the JSON object the field is in, to find its path in the answer (never shown)
+    parent: Any = attrs.field(eq=False, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.model, self.field, self.kind)
+
+
+#: structuring in strict mode (set by :func:`structure`); read only when a value does not fit
+_STRICT: contextvars.ContextVar[bool] = contextvars.ContextVar("calcom_strict", default=False)
+#: where the deviations of the structuring in progress are collected
+_FOUND: contextvars.ContextVar[list[Deviation] | None] = contextvars.ContextVar(
+    "calcom_deviations", default=None
+)
+#: (model, field, kind) already reported in this process
+_REPORTED: set[tuple[str, str, str]] = set()
+#: what a hook raises for a value that does not fit its type
+MISFITS = (SchemaMismatchError, ValueError, TypeError, KeyError, AttributeError)
+
+
+def _json_type(value: Any) -> str:
+    if value is UNSET:
+        return "absent"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def _type_text(tp: Any) -> str:
+    text = getattr(tp, "__name__", None) if isinstance(tp, type) else None
+    text = text or str(tp).replace("typing.", "")
+    for noise in (" | calcom_async._types.Unset", "calcom_async._generated.models.", "datetime."):
+        text = text.replace(noise, "")
+    return text
+
+
+def _kind(value: Any, tp: Any) -> str:
+    if value is UNSET:
+        return "missing"
+    if value is None:
+        return "null"
+    if _is_union(tp) and len([m for m in get_args(tp) if m not in (Unset, type(None))]) > 1:
+        return "union"
+    if isinstance(value, list | Mapping) or _is_list(tp) or attrs.has(tp):
+        return "shape"
+    return "type"
+
+
+def _misfit(parent: Any, value: Any, cls: type[Any], key: str, tp: Any, error: Any) -> Any:
+    """A field's value that does not fit its type: raised in strict mode; else kept as it came
+    (``UNSET`` for a missing key) and recorded."""
+    if _STRICT.get():
+        if value is UNSET:
+            raise SchemaMismatchError(f"{cls.__name__}: required field {key!r} is missing", parent)
+        # our own messages name JSON types; others (int(), fromisoformat) may quote the value
+        detail = f" ({error})" if isinstance(error, SchemaMismatchError) else ""
+        raise SchemaMismatchError(
+            f"{cls.__name__}.{key} does not fit {_type_text(tp)}: the answer has "
+            f"{_json_type(value)}{detail}",
+            parent,
+        )
+    found = _FOUND.get()
+    if found is not None:
+        found.append(
+            Deviation(
+                cls.__name__, key, _kind(value, tp), _type_text(tp), _json_type(value), parent
+            )
+        )
+    return value
+
+
+def structure(data: Any, tp: Any, *, strict: bool = False) -> Any:
+    """Structure JSON-shaped data into ``tp``: tolerantly (deviations are reported on the
+    ``calcom_async.drift`` logger, without a path), or with ``strict`` raising at the first."""
+    value, found = structure_reporting(data, tp, strict=strict)
+    report_deviations(found, data)
+    return value
+
+
+def structure_reporting(data: Any, tp: Any, *, strict: bool = False) -> tuple[Any, list[Deviation]]:
+    """Structure ``data`` into ``tp`` and return what deviated (empty with ``strict``: the first
+    deviation raises :class:`SchemaMismatchError`)."""
+    found: list[Deviation] = []
+    strict_token, found_token = _STRICT.set(strict), _FOUND.set(found)
+    try:
+        value = converter.structure(data, tp)
+    finally:
+        _STRICT.reset(strict_token)
+        _FOUND.reset(found_token)
+    return value, found
+
+
+def _paths(root: Any, where: str = "$") -> Iterator[tuple[Any, str]]:
+    """Every JSON object and array in ``root`` with its JSON path."""
+    yield root, where
+    if isinstance(root, dict):
+        for key, value in root.items():
+            if isinstance(value, dict | list):
+                yield from _paths(value, f"{where}.{key}")
+    elif isinstance(root, list):
+        for i, value in enumerate(root):
+            if isinstance(value, dict | list):
+                yield from _paths(value, f"{where}[{i}]")
+
+
+def report_deviations(found: list[Deviation], root: Any, where: str = "") -> None:
+    """Log each deviation not reported before in this process (once per model, field and kind)
+    as a WARNING on ``calcom_async.drift``, with its JSON path in ``root`` (the decoded answer).
+    Values are never logged: only JSON types."""
+    fresh = [d for d in found if d.key not in _REPORTED]
+    if not fresh:
+        return
+    for d in fresh:
+        if d.key in _REPORTED:  # twice in one answer
+            continue
+        _REPORTED.add(d.key)
+        # the object the field is in, found by identity in the decoded answer
+        where_in = next((path for node, path in _paths(root) if node is d.parent), "$…")
+        path = f"{where_in}{d.field}" if d.field.startswith("[") else f"{where_in}.{d.field}"
+        drift_logger.warning(
+            "%s%s: %s.%s does not fit the document (%s): it declares %s, the answer has %s; "
+            "kept as sent",
+            where,
+            path,
+            d.model,
+            d.field,
+            d.kind,
+            d.declared,
+            d.came,
+            extra={
+                "calcom_model": d.model,
+                "calcom_field": d.field,
+                "calcom_drift": d.kind,
+                "calcom_path": path,
+                "calcom_declared": d.declared,
+                "calcom_came": d.came,
+            },
+        )
+
+
+def report_answer_misfit(where: str, model: str, data: Any) -> None:
+    """A whole answer that is not the object its model needs (once per process per model)."""
+    key = (model, "$", "shape")
+    if key not in _REPORTED:
+        _REPORTED.add(key)
+        drift_logger.warning(
+            "%s $: the answer does not fit %s (the answer is %s); returned as sent",
+            where,
+            model,
+            _json_type(data),
+            extra={"calcom_model": model, "calcom_path": "$", "calcom_drift": "shape"},
+        )
+
+
+def reset_drift_memory() -> None:
+    """Forget which deviations were reported (tests; a long-lived process that wants them again)."""
+    _REPORTED.clear()
+
+
 # --- attrs classes --------------------------------------------------------------------------------
 
 
-def _exact_type_test(tp: Any) -> str | None:
-    """For a scalar type whose hook returns a value of exactly that type unchanged: the test
-    (on ``{v}``) that lets the generated code skip the call. None for any other type."""
-    hook = _hook(tp)
-    if tp is str and hook is _structure_str:
-        return "type({v}) is str"
-    if tp is float and hook is _structure_float:
-        return "type({v}) is float or type({v}) is int"
-    if tp is bool and hook is _structure_bool:
-        return "{v} is True or {v} is False"
-    if tp is int and hook == converter._structure_call:
-        return "type({v}) is int"
-    return None
+@attrs.frozen
+class _Field:
+    alias: str  #: the ``__init__`` keyword
+    key: str  #: the JSON name
+    type: Any
+    hook: Callable[[Any, Any], Any]
+    required: bool
 
 
-def _make_structure_fn(cls: type[Any]) -> Callable[[Any], Any]:
-    """A structuring function specialised for ``cls``, like cattrs' ``make_dict_structure_fn``
-    with the common cases written out instead of called (this is the hot path of every answer):
-
-    - scalar fields (``str``, ``float``, ``bool``, ``int``, optional or not): a value of exactly
-      the type is taken as it is; anything else goes to the converter's hook (which converts or
-      raises, as it always did);
-    - optional fields (``X | None | Unset = UNSET``): ``o.get(key, UNSET)``, passed on
-      directly, so no keyword dict is built;
-    - every other field: the converter's hook for its type, looked up on first use (a hook may
-      still be under construction when this runs: recursive models).
-
-    Optional fields are read first, then the required ones (cattrs' order); a missing required
-    key raises ``KeyError``.
-    """
-    fields = [a for a in attrs.fields(cls) if a.init]
-    hooks: list[Callable[[Any, Any], Any] | None] = [None] * len(fields)
-    types_: list[Any] = [a.type for a in fields]
-
-    def resolve(i: int) -> Callable[[Any, Any], Any]:
-        hook = hooks[i] = converter.get_structure_hook(types_[i])
-        return hook
-
-    scope: dict[str, Any] = {"__cl": cls, "UNSET": UNSET, "__h": hooks, "__t": types_}
-    scope["__resolve"] = resolve
-    optional: list[str] = []
-    required: list[str] = []
-    extra: list[str] = []
-    args: list[str] = []
-    for i, a in enumerate(fields):
-        key, tp, v = _json_name(a), a.type, f"v{i}"
-        hook = f"(__h[{i}] or __resolve({i}))"
-        members = set(get_args(tp)) if _is_union(tp) else {tp}
-        rest = members - {type(None), Unset}
-        test = _exact_type_test(next(iter(rest))) if len(rest) == 1 else None
-        skip = f"{v} is None or " if type(None) in members else ""  # None: the union gives None
-        if a.default is attrs.NOTHING:
-            if test is None:
-                required.append(f"    {v} = {hook}(o[{key!r}], __t[{i}])")
-            else:
-                required.append(f"    {v} = o[{key!r}]")
-                required.append(
-                    f"    if not ({skip}{test.format(v=v)}): {v} = {hook}({v}, __t[{i}])"
-                )
-            args.append(f"{a.alias}={v}")
-        elif a.default is UNSET:
-            optional.append(f"    {v} = o.get({key!r}, UNSET)")
-            cond = f"{v} is UNSET or {skip}{test.format(v=v)}" if test else f"{v} is UNSET"
-            optional.append(f"    if not ({cond}): {v} = {hook}({v}, __t[{i}])")
-            args.append(f"{a.alias}={v}")
-        else:  # another default (or a factory): passed only when the key is there
-            extra.append(f"    if {key!r} in o: res[{a.alias!r}] = {hook}(o[{key!r}], __t[{i}])")
-    name = f"structure_{cls.__name__}"
-    res = ["    res = {}", *extra] if extra else []
-    call = ", ".join(args + (["**res"] if extra else []))
-    lines = [f"def {name}(o):", *optional, *res, *required, f"    return __cl({call})"]
-    exec(compile("\n".join(lines), f"<calcom_async structure {cls.__qualname__}>", "exec"), scope)
-    fn: Callable[[Any], Any] = scope[name]
-    return fn
+#: each class's fields as structuring reads them, made on first use
+_PLANS: dict[type[Any], tuple[_Field, ...]] = {}
 
 
-def _structure_factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
-    attrs.resolve_types(cls)
-    fn = _make_structure_fn(cls)
-    fast: Callable[[Any], Any] | None = None
+def plan(cls: type[Any]) -> tuple[_Field, ...]:
+    """The class's fields as structuring reads them (made on first use)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _make_plan(cls)
+    return plan
 
-    def structure_model(data: Any, _: Any) -> Any:
-        nonlocal fast
-        if _FAST_PATH:
-            if fast is None:
-                fast = _fast_fn(cls)
-            try:
-                return fast(data)
-            except Exception:  # not the common case: the careful path below says what is wrong
-                pass
-        if type(data) is not dict and not isinstance(data, Mapping):
+
+def _make_plan(cls: type[Any]) -> tuple[_Field, ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        _Field(
+            a.alias,
+            _json_name(a),
+            hints.get(a.name, Any),
+            converter.get_structure_hook(hints.get(a.name, Any)),
+            a.default is attrs.NOTHING,
+        )
+        for a in attrs.fields(cls)
+        if a.init
+    )
+
+
+def read(parent: dict[str, Any], value: Any, cls: type[Any], f: _Field) -> Any:
+    """One field's value (``UNSET``: its key is missing) structured by its type's hook; one
+    that does not fit is kept as it came and recorded (:func:`_misfit`)."""
+    if value is UNSET:
+        return _misfit(parent, value, cls, f.key, f.type, None) if f.required else UNSET
+    try:
+        return f.hook(value, f.type)
+    except MISFITS as exc:
+        return _misfit(parent, value, cls, f.key, f.type, exc)
+
+
+def misfit(parent: dict[str, Any], value: Any, cls: type[Any], f: _Field, error: Any) -> Any:
+    """A field's value its hook refused: raised in strict mode, else kept and recorded."""
+    return _misfit(parent, value, cls, f.key, f.type, error)
+
+
+def structure_attrs(data: Any, cls: type[Any]) -> Any:
+    """An attrs class from a JSON object, field by field (:func:`read`); unknown keys ignored.
+
+    The generated models have this written out per class (``structure_<Class>`` in each model's
+    module, ``codegen/templates/models/attrs.jinja2``): the same steps, with a value of exactly
+    a scalar field's type taken as it is. Hand-written classes (webhook payloads) use this."""
+    if type(data) is not dict:
+        if not isinstance(data, Mapping):
             raise SchemaMismatchError(
-                f"expected a JSON object for {cls.__name__}, got {type(data).__name__}", data
+                f"expected a JSON object for {cls.__name__}, got {_json_type(data)}", data
             )
-        try:
-            return fn(data)
-        except KeyError as exc:
-            raise SchemaMismatchError(
-                f"{cls.__name__}: required field {exc.args[0]!r} is missing", data
-            ) from None
-        except (TypeError, ValueError, AttributeError) as exc:
-            if isinstance(exc, SchemaMismatchError):
-                raise
-            raise SchemaMismatchError(f"{cls.__name__}: {exc}", data) from None
+        data = dict(data)
+    kwargs: dict[str, Any] = {}
+    for f in plan(cls):
+        value = read(data, data.get(f.key, UNSET), cls, f)
+        if value is not UNSET or f.required:
+            kwargs[f.alias] = value
+    return cls(**kwargs)
 
-    _FAST_BUILDERS[structure_model] = lambda: _model_fast_fn(cls)
-    _MODEL_HOOKS[structure_model] = cls
-    return structure_model
+
+def _attrs_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
+    """A generated model's own structuring function, else :func:`structure_attrs`."""
+    written: Callable[[Any, Any], Any] | None = getattr(
+        sys.modules.get(cls.__module__), f"structure_{cls.__name__}", None
+    )
+    return written or structure_attrs
 
 
 def _unstructure_factory(cls: type[Any]) -> Callable[[Any], Any]:
@@ -173,7 +350,7 @@ def _unstructure_factory(cls: type[Any]) -> Callable[[Any], Any]:
     return make_dict_unstructure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
 
 
-converter.register_structure_hook_factory(attrs.has, _structure_factory)
+converter.register_structure_hook_factory(attrs.has, _attrs_hook)
 converter.register_unstructure_hook_factory(attrs.has, _unstructure_factory)
 
 
@@ -188,7 +365,7 @@ def _structure_datetime(value: Any, _: Any) -> _dt.datetime:
     elif isinstance(value, str):
         parsed = _dt.datetime.fromisoformat(value)
     else:
-        raise SchemaMismatchError(f"expected an ISO 8601 date-time, got {value!r}", value)
+        raise SchemaMismatchError(f"expected an ISO 8601 date-time, got {_json_type(value)}", value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
 
 
@@ -211,25 +388,34 @@ def _structure_float(value: Any, _: Any) -> float:
         return value
     if isinstance(value, str | int) and not isinstance(value, bool):
         return float(value)
-    raise SchemaMismatchError(f"expected a number, got {value!r}", value)
+    raise SchemaMismatchError(f"expected a number, got {_json_type(value)}", value)
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():  # 5.0: a JSON number that is whole
+        return int(value)
+    raise SchemaMismatchError(f"expected an integer, got {_json_type(value)}", value)
 
 
 def _structure_str(value: Any, _: Any) -> str:
     if isinstance(value, str):
         return value
-    raise SchemaMismatchError(f"expected a string, got {value!r}", value)
+    raise SchemaMismatchError(f"expected a string, got {_json_type(value)}", value)
 
 
 def _structure_bool(value: Any, _: Any) -> bool:
     if isinstance(value, bool):
         return value
-    raise SchemaMismatchError(f"expected a boolean, got {value!r}", value)
+    raise SchemaMismatchError(f"expected a boolean, got {_json_type(value)}", value)
 
 
 converter.register_structure_hook(_dt.datetime, _structure_datetime)
 converter.register_unstructure_hook(_dt.datetime, format_datetime)
 # strict scalars: cattrs would otherwise call str(value)/float(value) and turn an object into text
 # (OpenStrEnum, a subclass of str, has its own hook below, which singledispatch prefers)
+converter.register_structure_hook(int, _structure_int)
 converter.register_structure_hook(float, _structure_float)
 converter.register_structure_hook(str, _structure_str)
 converter.register_structure_hook(bool, _structure_bool)
@@ -262,7 +448,6 @@ def _json_object_factory(tp: Any) -> Callable[[Any, Any], Any]:
     def structure_json_object(value: Any, _: Any) -> Any:
         return dict(value) if type(value) is dict else general(value, tp)
 
-    _JSON_OBJECT_HOOKS.add(structure_json_object)
     return structure_json_object
 
 
@@ -339,6 +524,24 @@ def _scorer(tp: Any) -> Callable[[Any], int]:
     return lambda data: 0
 
 
+def _partial_scorer(tp: Any) -> Callable[[Any], int]:
+    """For tolerant reading, when the data fits no member fully: how much of a model member it
+    has (-1: not an object, a constant of the member contradicted, or no key in common)."""
+    if not attrs.has(tp):
+        return lambda data: -1
+    required, consts = _required_shape(tp)
+    keys = frozenset(_json_name(a) for a in attrs.fields(tp))
+
+    def partial_model(data: Any) -> int:
+        if not isinstance(data, Mapping) or not data.keys() & keys:
+            return -1
+        if any(k in data and data[k] not in allowed for k, allowed in consts.items()):
+            return -1
+        return 2 * len(required & data.keys()) + len(data.keys() & keys)
+
+    return partial_model
+
+
 def _hook(tp: Any) -> Callable[[Any, Any], Any]:
     """The converter's hook for ``tp``. Factories look it up on first use, not when they run:
     the hook of a class may still be under construction then (recursive models)."""
@@ -355,14 +558,6 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
     rest = tuple(m for m in members if m is not type(None)) if len(members) > 1 else members
     if len(rest) == 1:
         single = rest[0]
-        if single in (str, int, float, bool) and _hook(single) == converter._structure_call:
-            # cattrs structures these as ``single(data)``; calling it directly skips two layers
-
-            def structure_optional_scalar(data: Any, _: Any) -> Any:
-                return None if data is None and nullable else single(data)
-
-            _UNION_HOOKS[structure_optional_scalar] = (nullable, rest)
-            return structure_optional_scalar
         single_hook: Callable[[Any, Any], Any] | None = None
 
         def structure_optional(data: Any, _: Any) -> Any:
@@ -373,9 +568,9 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
                 single_hook = _hook(single)
             return single_hook(data, single)
 
-        _UNION_HOOKS[structure_optional] = (nullable, rest)
         return structure_optional
     scored = [(member, _scorer(member)) for member in rest]
+    partials = [(member, _partial_scorer(member)) for member in rest]
     names = ", ".join(getattr(m, "__name__", str(m)) for m in rest)
     hooks: dict[Any, Callable[[Any, Any], Any]] = {}
     # For a JSON object the best member depends only on its keys and the values of the members'
@@ -385,9 +580,14 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
     tags = sorted({key for m in rest if attrs.has(m) for key in _required_shape(m)[1]})
 
     def ranked(data: Any) -> list[Any]:
-        """The members the data may fit, best first (stable for equal scores)."""
+        """The members the data may fit, best first (stable for equal scores). Reading
+        tolerantly, data that fits no member fully goes to the member it fits best (its missing
+        or misfit fields kept as they came and reported)."""
         scores = [(score_of(data), i, member) for i, (member, score_of) in enumerate(scored)]
         fitting = sorted((s for s in scores if s[0] >= 0), key=lambda s: (-s[0], s[1]))
+        if not fitting and not _STRICT.get():
+            scores = [(partial(data), i, member) for i, (member, partial) in enumerate(partials)]
+            fitting = sorted((s for s in scores if s[0] >= 0), key=lambda s: (-s[0], s[1]))
         if not fitting:
             raise SchemaMismatchError(f"the data fits none of: {names}", data)
         return [member for _, _, member in fitting]
@@ -435,31 +635,6 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
         except SchemaMismatchError as exc:
             return fallback(data, member, exc)
 
-    def union_lines(x: str, scope: dict[str, Any], tag: str) -> list[str]:
-        """The fast path (see ``_fast_fn``) as statements on ``x``: a JSON object whose shape is
-        known goes straight to its member's fast function; anything else to
-        ``structure_union``."""
-        scope[f"__us{tag}"], scope[f"__um{tag}"] = by_shape, member_for
-        scope[f"__uf{tag}"] = {member: _fast_fn(member) for member in rest}
-        scope[f"__uc{tag}"], scope[f"__ut{tag}"] = structure_union, tp
-        values = "".join(f"{x}.get({key!r}), " for key in tags)
-        shape = f"(*{x}, {values})" if tags else f"tuple({x})"
-        return [
-            f"if type({x}) is dict:",
-            f"    m{tag} = __us{tag}.get({shape})",
-            f"    if m{tag} is None: m{tag} = __um{tag}({x})",
-            f"    {x} = __uf{tag}[m{tag}]({x})",
-            f"else: {x} = __uc{tag}({x}, __ut{tag})",
-        ]
-
-    def build_fast() -> Callable[[Any], Any]:
-        scope: dict[str, Any] = {}
-        lines = ["def fast_union(o):", *_indent(union_lines("o", scope, "")), "    return o"]
-        return _compile("fast_union", lines, scope, f"union {names}")
-
-    _FAST_BUILDERS[structure_union] = build_fast
-    _UNION_HOOKS[structure_union] = (nullable, rest)
-    _UNION_CODE[structure_union] = union_lines
     return structure_union
 
 
@@ -478,283 +653,43 @@ def _list_factory(tp: Any) -> Callable[[Any, Any], Any]:
     def structure_list(data: Any, _: Any) -> list[Any]:
         nonlocal hook
         if not isinstance(data, list):
-            raise SchemaMismatchError(f"expected a JSON array, got {type(data).__name__}", data)
+            raise SchemaMismatchError(f"expected a JSON array, got {_json_type(data)}", data)
         if hook is None:
             hook = _hook(item)
-        return [hook(value, item) for value in data]
+        try:
+            return [hook(value, item) for value in data]
+        except MISFITS:  # an item that does not fit: each kept or raised on its own
+            return [_list_item(data, i, value, item, hook) for i, value in enumerate(data)]
 
-    _LIST_HOOKS[structure_list] = item
     return structure_list
 
 
-converter.register_structure_hook_factory(_is_list, _list_factory)
-
-
-# --- the fast path --------------------------------------------------------------------------------
-#
-# Every structure hook above is the *careful* path: it checks what it reads and says what is wrong.
-# The fast path is one generated function per type that does the same work for well-formed data
-# with fewer calls: nested models, lists, date-times, enums and JSON objects inline, instances
-# built with ``object.__new__`` and slot assignment where the attrs ``__init__`` does nothing else.
-# Its contract: it returns exactly what the careful hook would return, or raises (anything).
-# ``structure_model`` tries it first and, when it raises, runs the careful path, which then raises
-# the precise error (or, for a union whose best member did not fit, tries the next member).
-
-#: False: every model takes the careful path (tests compare the two)
-_FAST_PATH = True
-#: type -> its fast function (built on first use)
-_FAST: dict[Any, Callable[[Any], Any]] = {}
-_FAST_BUILDING: set[Any] = set()
-_FAST_LOCK = threading.RLock()
-#: careful hook -> builder of the fast function for its type (models and unions)
-_FAST_BUILDERS: dict[Any, Callable[[], Callable[[Any], Any]]] = {}
-#: careful union hook -> (nullable, members other than None and UNSET)
-_UNION_HOOKS: dict[Any, tuple[bool, tuple[Any, ...]]] = {}
-#: careful model hook -> its class
-_MODEL_HOOKS: dict[Any, Any] = {}
-#: careful union hook (of more than one member) -> writer of its fast path as statements
-_UNION_CODE: dict[Any, Callable[[str, dict[str, Any], str], list[str]]] = {}
-#: careful list hook -> item type
-_LIST_HOOKS: dict[Any, Any] = {}
-_JSON_OBJECT_HOOKS: set[Any] = set()
-
-
-def _compile(name: str, lines: list[str], scope: dict[str, Any], what: str) -> Callable[[Any], Any]:
-    exec(compile("\n".join(lines), f"<calcom_async fast {what}>", "exec"), scope)
-    fn: Callable[[Any], Any] = scope[name]
-    return fn
-
-
-def _fast_fn(tp: Any) -> Callable[[Any], Any]:
-    """The fast function of ``tp`` (see above), built on first use."""
+def _list_item(
+    data: list[Any], index: int, value: Any, item: Any, hook: Callable[[Any, Any], Any]
+) -> Any:
+    """One item of a list whose items do not all fit: typed, or kept as it came and recorded."""
     try:
-        fn = _FAST.get(tp)
-    except TypeError:  # an unhashable type: the hook itself
-        return _hook_call(tp)
-    if fn is not None:
-        return fn
-    with _FAST_LOCK:  # one thread builds (a blocking client runs its loop in a thread)
-        fn = _FAST.get(tp)
-        if fn is not None:
-            return fn
-        if tp in _FAST_BUILDING:  # a recursive model: looked up when called
-            return lambda data: _FAST[tp](data)
-        _FAST_BUILDING.add(tp)
-        try:
-            builder = _FAST_BUILDERS.get(_hook(tp))
-            fn = builder() if builder is not None else _value_fast_fn(tp)
-        finally:
-            _FAST_BUILDING.discard(tp)
-        _FAST[tp] = fn
-        return fn
+        return hook(value, item)
+    except MISFITS as exc:
+        if _STRICT.get():
+            raise
+        found = _FOUND.get()
+        if found is not None:
+            found.append(
+                Deviation(
+                    f"list[{_type_text(item)}]",
+                    f"[{index}]",
+                    "union" if _is_union(item) else _kind(value, item),
+                    _type_text(item),
+                    _json_type(value),
+                    data,
+                )
+            )
+        del exc
+        return value
 
 
-def _hook_call(tp: Any) -> Callable[[Any], Any]:
-    hook = _hook(tp)
-    return lambda data: hook(data, tp)
-
-
-def _value_fast_fn(tp: Any) -> Callable[[Any], Any]:
-    """The fast function of a type that is not a model or a union (a list item, say)."""
-    scope: dict[str, Any] = {"__hk": _hook(tp), "__tk": tp}
-    lines = _value_lines(tp, "o", "__hk(o, __tk)", scope, "k")
-    if not lines:
-        return _identity
-    return _compile(
-        "fast_value", ["def fast_value(o):", *_indent(lines), "    return o"], scope, str(tp)
-    )
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _indent(lines: list[str], by: str = "    ") -> list[str]:
-    return [by + line for line in lines]
-
-
-def _value_lines(
-    tp: Any,
-    v: str,
-    fallback: str,
-    scope: dict[str, Any],
-    tag: str,
-    keep: tuple[str, ...] = (),
-    stack: tuple[Any, ...] = (),
-) -> list[str]:
-    """Statements that turn the JSON value in ``v`` into what the careful hook of ``tp`` makes of
-    it; ``fallback`` is an expression calling that hook (for what the fast code does not do);
-    ``keep``: conditions under which ``v`` stays as it is (``v is UNSET``, ``v is None``);
-    ``stack``: the models whose code this is inlined in."""
-    hook = _hook(tp)
-    if hook is _structure_any:
-        return []
-    if hook in _UNION_HOOKS:
-        nullable, rest = _UNION_HOOKS[hook]
-        if len(rest) == 1:  # X | None: the careful hook gives None for None, else X's hook
-            more = (f"{v} is None",) if nullable else ()
-            return _value_lines(rest[0], v, fallback, scope, tag, keep + more, stack)
-    test = _exact_type_test(tp)
-    if test is not None:
-        return [f"if not ({' or '.join((*keep, test.format(v=v)))}): {v} = {fallback}"]
-    if hook is _structure_datetime:
-        scope["__fromiso"], scope["__UTC"] = _dt.datetime.fromisoformat, _dt.UTC
-        lines = [
-            f"if type({v}) is str:",
-            f"    {v} = __fromiso({v})",
-            f"    if not {v}.tzinfo: {v} = {v}.replace(tzinfo=__UTC)",
-            f"else: {v} = {fallback}",
-        ]
-    elif hook is _structure_enum and isinstance(tp, type) and issubclass(tp, enum.Enum):
-        scope[f"__m{tag}"] = tp._value2member_map_  # what _structure_enum looks up first
-        lines = [f"{v} = __m{tag}.get({v}) or {fallback}"]
-    elif hook in _JSON_OBJECT_HOOKS:
-        lines = [f"{v} = dict({v}) if type({v}) is dict else {fallback}"]
-    elif hook in _LIST_HOOKS:
-        item = _LIST_HOOKS[hook]
-        body = _inline_model(item, f"x{tag}", scope, f"{tag}_", stack)
-        if body is None and _hook(item) in _UNION_CODE:
-            body = _UNION_CODE[_hook(item)](f"x{tag}", scope, f"{tag}_")
-        if body is None:
-            scope[f"__f{tag}"] = _fast_fn(item)
-            lines = [f"{v} = list(map(__f{tag}, {v})) if type({v}) is list else {fallback}"]
-        else:  # a list of models: the item's code written out in the loop
-            lines = [
-                f"if type({v}) is list:",
-                f"    r{tag} = []",
-                f"    for x{tag} in {v}:",
-                *_indent(body, "        "),
-                f"        r{tag}.append(x{tag})",
-                f"    {v} = r{tag}",
-                f"else: {v} = {fallback}",
-            ]
-    elif hook in _UNION_CODE:
-        lines = _UNION_CODE[hook](v, scope, f"{tag}_")
-    elif hook in _FAST_BUILDERS:
-        body = _inline_model(tp, v, scope, f"{tag}_", stack)
-        if body is None:
-            scope[f"__f{tag}"] = _fast_fn(tp)
-            lines = [f"{v} = __f{tag}({v})"]
-        else:
-            lines = body
-    else:
-        lines = [f"{v} = {fallback}"]
-    if not keep:
-        return lines
-    if len(lines) == 1:
-        return [f"if not ({' or '.join(keep)}): {lines[0]}"]
-    return [f"if not ({' or '.join(keep)}):", *_indent(lines)]
-
-
-def _plain_init(cls: type[Any], fields: list[attrs.Attribute[Any]]) -> bool:
-    """Whether the attrs ``__init__`` of ``cls`` only assigns its arguments, one per field (no
-    validators, converters, factories, hooks or frozen set-up), read from its generated source:
-    then ``object.__new__`` plus the same assignments builds the same instance."""
-    init = cls.__dict__.get("__init__")
-    code = getattr(init, "__code__", None)
-    if code is None or not code.co_filename.startswith("<attrs generated"):
-        return False
-    lines = linecache.getlines(code.co_filename)
-    start = next((i for i, line in enumerate(lines) if line.startswith("def __init__(")), None)
-    if start is None:
-        return False
-    body = []
-    for line in lines[start + 1 :]:
-        if not line.startswith((" ", "\t")):
-            break
-        body.append(line.strip())
-    expected = [f"self.{a.name} = {a.alias}" for a in fields]
-    return body == expected and all(a.init for a in attrs.fields(cls))
-
-
-#: how deep models are written out inside the code of the model that holds them
-_INLINE_DEPTH = 2
-_INLINE_FIELDS = 16  #: and only models this small (the code grows with each copy)
-
-
-def _inline_model(
-    cls: Any, v: str, scope: dict[str, Any], tag: str, stack: tuple[Any, ...]
-) -> list[str] | None:
-    """The code of a small model, written out to run on the JSON object in ``v`` and leave the
-    instance in ``v`` (no call per object); None where that cannot be done (``_model_body``)."""
-    if not stack or len(stack) > _INLINE_DEPTH or cls in stack:
-        return None
-    model: Any = _MODEL_HOOKS.get(_hook(cls))
-    if model is not cls or len(attrs.fields(model)) > _INLINE_FIELDS:
-        return None  # not one of our models (a hook of its own), or a big one
-    return _model_body(cls, v, scope, tag, (*stack, cls))
-
-
-def _model_body(
-    cls: Any, v: str, scope: dict[str, Any], tag: str, stack: tuple[Any, ...]
-) -> list[str] | None:
-    """Statements that build ``cls`` from the JSON object in ``v`` and leave it in ``v``: for a
-    class whose ``__init__`` only assigns (``_plain_init``) and whose fields are required or
-    default to ``UNSET``; None for any other class."""
-    fields = [a for a in attrs.fields(cls) if a.init]
-    if not _plain_init(cls, fields) or any(
-        a.default is not attrs.NOTHING and a.default is not UNSET for a in fields
-    ):
-        return None
-    scope[f"__cl{tag}"] = cls
-    lines = [f"if type({v}) is not dict: raise TypeError"]
-    for j, a in enumerate(fields):
-        key, tp, name = _json_name(a), a.type, f"{tag}{j}"
-        var = f"v{name}"
-        scope[f"__h{name}"], scope[f"__t{name}"] = _hook(tp), tp
-        fallback = f"__h{name}({var}, __t{name})"
-        if a.default is attrs.NOTHING:
-            lines.append(f"{var} = {v}[{key!r}]")
-            lines += _value_lines(tp, var, fallback, scope, name, (), stack)
-        else:  # the careful hook of ``X | None | Unset`` is never called with UNSET
-            lines.append(f"{var} = {v}.get({key!r}, UNSET)")
-            lines += _value_lines(tp, var, fallback, scope, name, (f"{var} is UNSET",), stack)
-    lines.append(f"{v} = __new(__cl{tag})")
-    lines += [f"{v}.{a.name} = v{tag}{j}" for j, a in enumerate(fields)]
-    return lines
-
-
-def _model_fast_fn(cls: type[Any]) -> Callable[[Any], Any]:
-    """The fast function of an attrs class (see above)."""
-    scope: dict[str, Any] = {"UNSET": UNSET, "__new": object.__new__}
-    body = _model_body(cls, "o", scope, "", (cls,))
-    if body is not None:
-        lines = ["def fast_model(o):", *_indent(body), "    return o"]
-        return _compile("fast_model", lines, scope, cls.__qualname__)
-    # a class with other defaults or more to its __init__: built by calling it
-    fields = [a for a in attrs.fields(cls) if a.init]
-    scope["__cl"] = cls
-    lines = ["def fast_model(o):", "    if type(o) is not dict: raise TypeError"]
-    args: list[str] = []
-    factories = False
-    for i, a in enumerate(fields):
-        key, tp, v = _json_name(a), a.type, f"v{i}"
-        scope[f"__h{i}"], scope[f"__t{i}"] = _hook(tp), tp
-        fallback = f"__h{i}({v}, __t{i})"
-        if a.default is attrs.NOTHING:
-            lines.append(f"    {v} = o[{key!r}]")
-            lines += _indent(_value_lines(tp, v, fallback, scope, str(i)))
-        elif a.default is UNSET:
-            lines.append(f"    {v} = o.get({key!r}, UNSET)")
-            lines += _indent(_value_lines(tp, v, fallback, scope, str(i), (f"{v} is UNSET",)))
-        else:  # another default (or a factory): passed only when the key is there
-            factories = True
-            lines.append(f"    if {key!r} in o:")
-            lines.append(f"        {v} = o[{key!r}]")
-            lines += _indent(_value_lines(tp, v, fallback, scope, str(i)), "        ")
-            lines.append(f"        __kw[{a.alias!r}] = {v}")
-            continue
-        args.append(f"{a.alias}={v}")
-    if factories:
-        lines.insert(2, "    __kw = {}")
-        args.append("**__kw")
-    lines.append(f"    return __cl({', '.join(args)})")
-    return _compile("fast_model", lines, scope, cls.__qualname__)
-
-
-def structure(data: Any, tp: Any) -> Any:
-    """Structure JSON-shaped data into ``tp``."""
-    return converter.structure(data, tp)
+converter.register_structure_hook_factory(_is_list, _list_factory)
 
 
 def unstructure(value: Any) -> Any:

@@ -103,6 +103,8 @@ class SessionConfig:
     connect_timeout: float | None = 10.0
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     retry_unsafe: bool = False
+    #: raise ResponseValidationError on an answer that deviates from its model (else tolerate)
+    strict: bool = False
     api_versions: Mapping[str, str] = attrs.field(factory=dict)  #: op name / family -> version
     default_headers: Mapping[str, str] = attrs.field(factory=dict)
 
@@ -291,8 +293,9 @@ class Session:
                     if self.auth.can_refresh and await self.auth.refresh(token, self.request):
                         continue  # the same request with the new token; not counted as a retry
                 if 200 <= answer.status < 300:
+                    strict = config.strict if opts.strict is None else opts.strict
                     response = self._response(
-                        op, answer, request_id, url_path, started, attempt, parse
+                        op, answer, request_id, url_path, started, attempt, parse, strict
                     )
                     return response if raw else response.parse()
                 status, failure = answer.status, Failure.STATUS
@@ -339,6 +342,7 @@ class Session:
         started: float,
         retries: int,
         parse: Callable[[APIResponse[Any]], Any] | None = None,
+        strict: bool = False,
     ) -> APIResponse[Any]:
         clock = self.transport.clock
         return APIResponse(
@@ -355,7 +359,7 @@ class Session:
                 if answer.rate_limits is not None
                 else parse_rate_limits(answer.headers, clock.time())
             ),
-            parse=parse or (lambda response: parse_response(op, response)),
+            parse=parse or (lambda response: parse_response(op, response, strict=strict)),
         )
 
 
@@ -584,15 +588,36 @@ def _type_name(tp: Any) -> str:
     return " | ".join(names)
 
 
-def parse_response(op: Operation, response: APIResponse[Any]) -> Any:
-    """Decode, structure and unwrap an answer (the work behind ``APIResponse.parse``)."""
+def parse_response(op: Operation, response: APIResponse[Any], *, strict: bool = False) -> Any:
+    """Decode, structure and unwrap an answer (the work behind ``APIResponse.parse``).
+
+    Tolerant unless ``strict``: a value that deviates from its model is kept as sent and reported
+    once per process on ``calcom_async.drift`` (``calcom_async._serde``)."""
     if response.status_code == 204:
         return None
     if op.response is None:  # the document does not describe the answer: the JSON as sent
         return response.json()
     data = response.json()
+    from ._serde import (
+        SchemaMismatchError,
+        report_answer_misfit,
+        report_deviations,
+        structure_reporting,
+    )
+
     try:
-        result = _converter().structure(data, op.response_type())
+        result, found = structure_reporting(data, op.response_type(), strict=strict)
+    except SchemaMismatchError as exc:
+        if strict:
+            raise ResponseValidationError(
+                f"{op.name}: the answer does not fit {op.response} ({_describe(exc)})",
+                raw=data,
+                status_code=response.status_code,
+                request_id=response.request_id,
+            ) from exc
+        # not even an object where the envelope was declared: the answer as it came
+        report_answer_misfit(op.name, op.response or "", data)
+        return data.get("data", data) if op.unwrap and isinstance(data, dict) else data
     except Exception as exc:
         raise ResponseValidationError(
             f"{op.name}: the answer does not fit {op.response} ({_describe(exc)})",
@@ -600,6 +625,7 @@ def parse_response(op: Operation, response: APIResponse[Any]) -> Any:
             status_code=response.status_code,
             request_id=response.request_id,
         ) from exc
+    report_deviations(found, data, where=f"{op.name} ")
     return result.data if op.unwrap else result
 
 

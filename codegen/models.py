@@ -30,6 +30,8 @@ IMPORT_UNSET = Import(from_="calcom_async._types", import_="UNSET")
 IMPORT_UNSET_TYPE = Import(from_="calcom_async._types", import_="Unset")
 IMPORT_OPEN_ENUM = Import(from_="calcom_async._types", import_="OpenStrEnum")
 IMPORT_MASK = Import(from_="calcom_async._types", import_="masked")
+IMPORT_SERDE = Import(from_="calcom_async", import_="_serde")
+IMPORT_ANY = Import(from_="typing", import_="Any")
 _SECRET = re.compile(r"secret|token|password|apikey|api_key|^key$", re.I)
 
 
@@ -42,7 +44,13 @@ class AttrsModel(DataClass):
     """An attrs class (``@attrs.define``, slots, keyword-only) instead of a dataclass."""
 
     TEMPLATE_FILE_PATH: ClassVar[str] = "attrs.jinja2"
-    DEFAULT_IMPORTS: ClassVar[tuple[Import, ...]] = (IMPORT_ATTRS, IMPORT_UNSET, IMPORT_UNSET_TYPE)
+    DEFAULT_IMPORTS: ClassVar[tuple[Import, ...]] = (
+        IMPORT_ATTRS,
+        IMPORT_UNSET,
+        IMPORT_UNSET_TYPE,
+        IMPORT_SERDE,  # the class's structuring function (templates/models/attrs.jinja2)
+        IMPORT_ANY,
+    )
 
     @property
     def imports(self) -> tuple[Import, ...]:

@@ -90,14 +90,22 @@ def test_unknown_enum_value_and_fields_are_kept_or_ignored() -> None:
     assert "brandNewField" not in back
 
 
-def test_bad_data_names_the_problem() -> None:
+def test_bad_data_names_the_problem_in_strict_mode() -> None:
     with pytest.raises(SchemaMismatchError) as info:
-        structure({"status": "success"}, models.GetBookingOutput_2024_08_13)
+        structure({"status": "success"}, models.GetBookingOutput_2024_08_13, strict=True)
     assert "data" in str(info.value)
     assert info.value.data == {"status": "success"}
     with pytest.raises(SchemaMismatchError) as union_info:
-        structure([1, 2], models.V2BookingsPostRequest)
+        structure([1, 2], models.V2BookingsPostRequest, strict=True)
     assert union_info.value.data == [1, 2]
+
+
+def test_bad_data_is_read_tolerantly_by_default() -> None:
+    envelope = structure({"status": "success"}, models.GetBookingOutput_2024_08_13)
+    assert isinstance(envelope, models.GetBookingOutput_2024_08_13)
+    assert envelope.status == "success" and envelope.data is UNSET  # the missing key
+    with pytest.raises(SchemaMismatchError):  # not an object at all: nothing to type
+        structure([1, 2], models.V2BookingsPostRequest)
 
 
 def test_unset_is_omitted_and_none_is_null() -> None:

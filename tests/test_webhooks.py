@@ -366,20 +366,36 @@ def test_unknown_trigger_is_kept_with_a_raw_payload() -> None:
     assert event.created_at is not None
 
 
-def test_payload_that_no_longer_fits_its_class_is_kept_raw_and_logged(
+def test_payload_that_no_longer_fits_its_class_is_typed_with_the_misfits_as_sent(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    from calcom_async._serde import reset_drift_memory
+
+    reset_drift_memory()
     payload = payload_for(WebhookTriggerEvent.BOOKING_CREATED)
     del payload["organizer"]
     payload["startTime"] = "next tuesday"
     body = body_for("BOOKING_CREATED", payload)
-    with caplog.at_level(logging.WARNING, logger="calcom_async.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="calcom_async.drift"):
         event = parse_event(body)
-    assert event.payload == payload and event.booking is None
+    booking = event.booking
+    assert isinstance(booking, BookingPayload) and event.raw_payload == payload
+    assert booking.start_time == "next tuesday"  # kept as it came
+    assert booking.organizer is UNSET  # the missing key
+    assert booking.title == payload["title"]  # the rest typed
     assert event.trigger_event is WebhookTriggerEvent.BOOKING_CREATED
-    (record,) = [r for r in caplog.records if r.name == "calcom_async.webhooks"]
-    assert "BookingPayload" in record.getMessage()
-    assert hashlib.sha256(body).hexdigest() in record.getMessage()
+    drift = sorted(r.getMessage() for r in caplog.records if r.name == "calcom_async.drift")
+    assert len(drift) == 2
+    assert "BookingPayload.organizer" in drift[0] and "BookingPayload.startTime" in drift[1]
+    assert "next tuesday" not in " ".join(drift)  # JSON types, never values
+
+
+def test_a_payload_that_is_not_an_object_is_kept_raw_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = body_for("BOOKING_CREATED", ["not", "an", "object"])
+    event = parse_event(body)
+    assert event.payload == ["not", "an", "object"] and event.booking is None
 
 
 def test_created_at_with_offset_and_naive() -> None:

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import guest
 
 
 @attrs.define(kw_only=True)
 class AddGuestsInput_2024_08_13:
     guests: list[guest.Guest]
+
+
+def structure_AddGuestsInput_2024_08_13(o: Any, _: Any = None) -> AddGuestsInput_2024_08_13:
+    """A ``AddGuestsInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: AddGuestsInput_2024_08_13 = _serde.structure_attrs(o, AddGuestsInput_2024_08_13)
+        return result
+    f = _serde.plan(AddGuestsInput_2024_08_13)
+    v0 = o.get("guests", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, AddGuestsInput_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, AddGuestsInput_2024_08_13, f[0], exc)
+    return AddGuestsInput_2024_08_13(
+        guests=v0,
+    )

@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class ApiKeyOutput:
     api_key: str = attrs.field(metadata={"json": "apiKey"}, repr=masked)
+
+
+def structure_ApiKeyOutput(o: Any, _: Any = None) -> ApiKeyOutput:
+    """A ``ApiKeyOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ApiKeyOutput = _serde.structure_attrs(o, ApiKeyOutput)
+        return result
+    f = _serde.plan(ApiKeyOutput)
+    v0 = o.get("apiKey", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, ApiKeyOutput, f[0])
+    return ApiKeyOutput(
+        api_key=v0,
+    )

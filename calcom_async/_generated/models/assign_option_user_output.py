@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import assign_option_user_output_data, assign_option_user_output_status
 
 
@@ -10,3 +12,31 @@ from . import assign_option_user_output_data, assign_option_user_output_status
 class AssignOptionUserOutput:
     status: assign_option_user_output_status.AssignOptionUserOutput_status
     data: assign_option_user_output_data.AssignOptionUserOutputData
+
+
+def structure_AssignOptionUserOutput(o: Any, _: Any = None) -> AssignOptionUserOutput:
+    """A ``AssignOptionUserOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: AssignOptionUserOutput = _serde.structure_attrs(o, AssignOptionUserOutput)
+        return result
+    f = _serde.plan(AssignOptionUserOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, AssignOptionUserOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, AssignOptionUserOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, AssignOptionUserOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, AssignOptionUserOutput, f[1], exc)
+    return AssignOptionUserOutput(
+        status=v0,
+        data=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -10,3 +12,25 @@ class AssignOptionUserOutputData:
     id: str
     member_id: int = attrs.field(metadata={"json": "memberId"})
     attribute_option_id: str = attrs.field(metadata={"json": "attributeOptionId"})
+
+
+def structure_AssignOptionUserOutputData(o: Any, _: Any = None) -> AssignOptionUserOutputData:
+    """A ``AssignOptionUserOutputData`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: AssignOptionUserOutputData = _serde.structure_attrs(o, AssignOptionUserOutputData)
+        return result
+    f = _serde.plan(AssignOptionUserOutputData)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, AssignOptionUserOutputData, f[0])
+    v1 = o.get("memberId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, AssignOptionUserOutputData, f[1])
+    v2 = o.get("attributeOptionId", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, AssignOptionUserOutputData, f[2])
+    return AssignOptionUserOutputData(
+        id=v0,
+        member_id=v1,
+        attribute_option_id=v2,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -10,3 +12,25 @@ class AssignOrganizationAttributeOptionToUserInput:
     attribute_id: str = attrs.field(metadata={"json": "attributeId"})
     value: str | None | Unset = UNSET
     attribute_option_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "attributeOptionId"})
+
+
+def structure_AssignOrganizationAttributeOptionToUserInput(o: Any, _: Any = None) -> AssignOrganizationAttributeOptionToUserInput:
+    """A ``AssignOrganizationAttributeOptionToUserInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: AssignOrganizationAttributeOptionToUserInput = _serde.structure_attrs(o, AssignOrganizationAttributeOptionToUserInput)
+        return result
+    f = _serde.plan(AssignOrganizationAttributeOptionToUserInput)
+    v0 = o.get("attributeId", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, AssignOrganizationAttributeOptionToUserInput, f[0])
+    v1 = o.get("value", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, AssignOrganizationAttributeOptionToUserInput, f[1])
+    v2 = o.get("attributeOptionId", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, AssignOrganizationAttributeOptionToUserInput, f[2])
+    return AssignOrganizationAttributeOptionToUserInput(
+        attribute_id=v0,
+        value=v1,
+        attribute_option_id=v2,
+    )

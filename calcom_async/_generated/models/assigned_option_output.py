@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -12,3 +14,38 @@ class AssignedOptionOutput:
     value: str
     slug: str
     assigned_user_ids: list[int] = attrs.field(metadata={"json": "assignedUserIds"})
+
+
+def structure_AssignedOptionOutput(o: Any, _: Any = None) -> AssignedOptionOutput:
+    """A ``AssignedOptionOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: AssignedOptionOutput = _serde.structure_attrs(o, AssignedOptionOutput)
+        return result
+    f = _serde.plan(AssignedOptionOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, AssignedOptionOutput, f[0])
+    v1 = o.get("attributeId", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, AssignedOptionOutput, f[1])
+    v2 = o.get("value", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, AssignedOptionOutput, f[2])
+    v3 = o.get("slug", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, AssignedOptionOutput, f[3])
+    v4 = o.get("assignedUserIds", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, AssignedOptionOutput, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, AssignedOptionOutput, f[4], exc)
+    return AssignedOptionOutput(
+        id=v0,
+        attribute_id=v1,
+        value=v2,
+        slug=v3,
+        assigned_user_ids=v4,
+    )

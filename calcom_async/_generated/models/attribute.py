@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import attribute_type
 
 
@@ -15,3 +17,46 @@ class Attribute:
     slug: str
     enabled: bool
     users_can_edit_relation: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "usersCanEditRelation"})
+
+
+def structure_Attribute(o: Any, _: Any = None) -> Attribute:
+    """A ``Attribute`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: Attribute = _serde.structure_attrs(o, Attribute)
+        return result
+    f = _serde.plan(Attribute)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, Attribute, f[0])
+    v1 = o.get("teamId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, Attribute, f[1])
+    v2 = o.get("type", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, Attribute, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, Attribute, f[2], exc)
+    v3 = o.get("name", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, Attribute, f[3])
+    v4 = o.get("slug", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, Attribute, f[4])
+    v5 = o.get("enabled", UNSET)
+    if not (v5 is True or v5 is False):
+        v5 = _serde.read(o, v5, Attribute, f[5])
+    v6 = o.get("usersCanEditRelation", UNSET)
+    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
+        v6 = _serde.read(o, v6, Attribute, f[6])
+    return Attribute(
+        id=v0,
+        team_id=v1,
+        type=v2,
+        name=v3,
+        slug=v4,
+        enabled=v5,
+        users_can_edit_relation=v6,
+    )

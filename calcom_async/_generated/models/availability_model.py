@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -16,3 +18,63 @@ class AvailabilityModel:
     event_type_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
     date: datetime | None | Unset = UNSET
     schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "scheduleId"})
+
+
+def structure_AvailabilityModel(o: Any, _: Any = None) -> AvailabilityModel:
+    """A ``AvailabilityModel`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: AvailabilityModel = _serde.structure_attrs(o, AvailabilityModel)
+        return result
+    f = _serde.plan(AvailabilityModel)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, AvailabilityModel, f[0])
+    v1 = o.get("days", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, AvailabilityModel, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, AvailabilityModel, f[1], exc)
+    v2 = o.get("startTime", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, AvailabilityModel, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, AvailabilityModel, f[2], exc)
+    v3 = o.get("endTime", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, AvailabilityModel, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, AvailabilityModel, f[3], exc)
+    v4 = o.get("userId", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is int):
+        v4 = _serde.read(o, v4, AvailabilityModel, f[4])
+    v5 = o.get("eventTypeId", UNSET)
+    if v5 is not UNSET and not (v5 is None or type(v5) is int):
+        v5 = _serde.read(o, v5, AvailabilityModel, f[5])
+    v6 = o.get("date", UNSET)
+    if v6 is not UNSET:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, AvailabilityModel, f[6], exc)
+    v7 = o.get("scheduleId", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is int):
+        v7 = _serde.read(o, v7, AvailabilityModel, f[7])
+    return AvailabilityModel(
+        id=v0,
+        days=v1,
+        start_time=v2,
+        end_time=v3,
+        user_id=v4,
+        event_type_id=v5,
+        date=v6,
+        schedule_id=v7,
+    )

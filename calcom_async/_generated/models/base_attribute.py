@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class BaseAttribute:
     id: str
     name: str
+
+
+def structure_BaseAttribute(o: Any, _: Any = None) -> BaseAttribute:
+    """A ``BaseAttribute`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BaseAttribute = _serde.structure_attrs(o, BaseAttribute)
+        return result
+    f = _serde.plan(BaseAttribute)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, BaseAttribute, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, BaseAttribute, f[1])
+    return BaseAttribute(
+        id=v0,
+        name=v1,
+    )

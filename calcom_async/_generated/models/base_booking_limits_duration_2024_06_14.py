@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class BaseBookingLimitsDuration_2024_06_14:
     week: float | None | Unset = UNSET
     month: float | None | Unset = UNSET
     year: float | None | Unset = UNSET
+
+
+def structure_BaseBookingLimitsDuration_2024_06_14(o: Any, _: Any = None) -> BaseBookingLimitsDuration_2024_06_14:
+    """A ``BaseBookingLimitsDuration_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BaseBookingLimitsDuration_2024_06_14 = _serde.structure_attrs(o, BaseBookingLimitsDuration_2024_06_14)
+        return result
+    f = _serde.plan(BaseBookingLimitsDuration_2024_06_14)
+    v0 = o.get("day", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is float or type(v0) is int):
+        v0 = _serde.read(o, v0, BaseBookingLimitsDuration_2024_06_14, f[0])
+    v1 = o.get("week", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, BaseBookingLimitsDuration_2024_06_14, f[1])
+    v2 = o.get("month", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is float or type(v2) is int):
+        v2 = _serde.read(o, v2, BaseBookingLimitsDuration_2024_06_14, f[2])
+    v3 = o.get("year", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is float or type(v3) is int):
+        v3 = _serde.read(o, v3, BaseBookingLimitsDuration_2024_06_14, f[3])
+    return BaseBookingLimitsDuration_2024_06_14(
+        day=v0,
+        week=v1,
+        month=v2,
+        year=v3,
+    )

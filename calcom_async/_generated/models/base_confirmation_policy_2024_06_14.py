@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import base_confirmation_policy_2024_06_14_type, notice_threshold_2024_06_14
 
 
@@ -11,3 +13,33 @@ class BaseConfirmationPolicy_2024_06_14:
     type: base_confirmation_policy_2024_06_14_type.BaseConfirmationPolicy_2024_06_14_type
     block_unconfirmed_bookings_in_booker: bool = attrs.field(metadata={"json": "blockUnconfirmedBookingsInBooker"})
     notice_threshold: notice_threshold_2024_06_14.NoticeThreshold_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "noticeThreshold"})
+
+
+def structure_BaseConfirmationPolicy_2024_06_14(o: Any, _: Any = None) -> BaseConfirmationPolicy_2024_06_14:
+    """A ``BaseConfirmationPolicy_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BaseConfirmationPolicy_2024_06_14 = _serde.structure_attrs(o, BaseConfirmationPolicy_2024_06_14)
+        return result
+    f = _serde.plan(BaseConfirmationPolicy_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, BaseConfirmationPolicy_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, BaseConfirmationPolicy_2024_06_14, f[0], exc)
+    v1 = o.get("blockUnconfirmedBookingsInBooker", UNSET)
+    if not (v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, BaseConfirmationPolicy_2024_06_14, f[1])
+    v2 = o.get("noticeThreshold", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, BaseConfirmationPolicy_2024_06_14, f[2], exc)
+    return BaseConfirmationPolicy_2024_06_14(
+        type=v0,
+        block_unconfirmed_bookings_in_booker=v1,
+        notice_threshold=v2,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class BookerActiveBookingsLimit_2024_06_14:
     maximum_active_bookings: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "maximumActiveBookings"})
     offer_reschedule: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "offerReschedule"})
+
+
+def structure_BookerActiveBookingsLimit_2024_06_14(o: Any, _: Any = None) -> BookerActiveBookingsLimit_2024_06_14:
+    """A ``BookerActiveBookingsLimit_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BookerActiveBookingsLimit_2024_06_14 = _serde.structure_attrs(o, BookerActiveBookingsLimit_2024_06_14)
+        return result
+    f = _serde.plan(BookerActiveBookingsLimit_2024_06_14)
+    v0 = o.get("maximumActiveBookings", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is float or type(v0) is int):
+        v0 = _serde.read(o, v0, BookerActiveBookingsLimit_2024_06_14, f[0])
+    v1 = o.get("offerReschedule", UNSET)
+    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, BookerActiveBookingsLimit_2024_06_14, f[1])
+    return BookerActiveBookingsLimit_2024_06_14(
+        maximum_active_bookings=v0,
+        offer_reschedule=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import booker_layouts_2024_06_14_default_layout, booker_layouts_2024_06_14_enabled_layout
 
 
@@ -10,3 +12,31 @@ from . import booker_layouts_2024_06_14_default_layout, booker_layouts_2024_06_1
 class BookerLayouts_2024_06_14:
     default_layout: booker_layouts_2024_06_14_default_layout.BookerLayouts_2024_06_14_default_layout = attrs.field(metadata={"json": "defaultLayout"})
     enabled_layouts: list[booker_layouts_2024_06_14_enabled_layout.BookerLayouts_2024_06_14_enabled_layout] = attrs.field(metadata={"json": "enabledLayouts"})
+
+
+def structure_BookerLayouts_2024_06_14(o: Any, _: Any = None) -> BookerLayouts_2024_06_14:
+    """A ``BookerLayouts_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BookerLayouts_2024_06_14 = _serde.structure_attrs(o, BookerLayouts_2024_06_14)
+        return result
+    f = _serde.plan(BookerLayouts_2024_06_14)
+    v0 = o.get("defaultLayout", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, BookerLayouts_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, BookerLayouts_2024_06_14, f[0], exc)
+    v1 = o.get("enabledLayouts", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, BookerLayouts_2024_06_14, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, BookerLayouts_2024_06_14, f[1], exc)
+    return BookerLayouts_2024_06_14(
+        default_layout=v0,
+        enabled_layouts=v1,
+    )

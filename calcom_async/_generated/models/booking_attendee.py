@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import booking_attendee_language
 
 
@@ -15,3 +17,44 @@ class BookingAttendee:
     absent: bool
     language: booking_attendee_language.BookingAttendee_language | None | Unset = UNSET
     phone_number: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "phoneNumber"})
+
+
+def structure_BookingAttendee(o: Any, _: Any = None) -> BookingAttendee:
+    """A ``BookingAttendee`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BookingAttendee = _serde.structure_attrs(o, BookingAttendee)
+        return result
+    f = _serde.plan(BookingAttendee)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, BookingAttendee, f[0])
+    v1 = o.get("email", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, BookingAttendee, f[1])
+    v2 = o.get("displayEmail", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, BookingAttendee, f[2])
+    v3 = o.get("timeZone", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, BookingAttendee, f[3])
+    v4 = o.get("absent", UNSET)
+    if not (v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, BookingAttendee, f[4])
+    v5 = o.get("language", UNSET)
+    if v5 is not UNSET:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, BookingAttendee, f[5], exc)
+    v6 = o.get("phoneNumber", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, BookingAttendee, f[6])
+    return BookingAttendee(
+        name=v0,
+        email=v1,
+        display_email=v2,
+        time_zone=v3,
+        absent=v4,
+        language=v5,
+        phone_number=v6,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -13,3 +15,37 @@ class BookingHost:
     display_email: str = attrs.field(metadata={"json": "displayEmail"})
     username: str
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
+
+
+def structure_BookingHost(o: Any, _: Any = None) -> BookingHost:
+    """A ``BookingHost`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BookingHost = _serde.structure_attrs(o, BookingHost)
+        return result
+    f = _serde.plan(BookingHost)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, BookingHost, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, BookingHost, f[1])
+    v2 = o.get("email", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, BookingHost, f[2])
+    v3 = o.get("displayEmail", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, BookingHost, f[3])
+    v4 = o.get("username", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, BookingHost, f[4])
+    v5 = o.get("timeZone", UNSET)
+    if not (type(v5) is str):
+        v5 = _serde.read(o, v5, BookingHost, f[5])
+    return BookingHost(
+        id=v0,
+        name=v1,
+        email=v2,
+        display_email=v3,
+        username=v4,
+        time_zone=v5,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import booking_input_address_location_2024_08_13_type
 
 
 @attrs.define(kw_only=True)
 class BookingInputAddressLocation_2024_08_13:
     type: booking_input_address_location_2024_08_13_type.BookingInputAddressLocation_2024_08_13_type
+
+
+def structure_BookingInputAddressLocation_2024_08_13(o: Any, _: Any = None) -> BookingInputAddressLocation_2024_08_13:
+    """A ``BookingInputAddressLocation_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BookingInputAddressLocation_2024_08_13 = _serde.structure_attrs(o, BookingInputAddressLocation_2024_08_13)
+        return result
+    f = _serde.plan(BookingInputAddressLocation_2024_08_13)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, BookingInputAddressLocation_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, BookingInputAddressLocation_2024_08_13, f[0], exc)
+    return BookingInputAddressLocation_2024_08_13(
+        type=v0,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import booking_input_attendee_address_location_2024_08_13_type
 
 
@@ -10,3 +12,26 @@ from . import booking_input_attendee_address_location_2024_08_13_type
 class BookingInputAttendeeAddressLocation_2024_08_13:
     type: booking_input_attendee_address_location_2024_08_13_type.BookingInputAttendeeAddressLocation_2024_08_13_type
     address: str
+
+
+def structure_BookingInputAttendeeAddressLocation_2024_08_13(o: Any, _: Any = None) -> BookingInputAttendeeAddressLocation_2024_08_13:
+    """A ``BookingInputAttendeeAddressLocation_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BookingInputAttendeeAddressLocation_2024_08_13 = _serde.structure_attrs(o, BookingInputAttendeeAddressLocation_2024_08_13)
+        return result
+    f = _serde.plan(BookingInputAttendeeAddressLocation_2024_08_13)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, BookingInputAttendeeAddressLocation_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, BookingInputAttendeeAddressLocation_2024_08_13, f[0], exc)
+    v1 = o.get("address", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, BookingInputAttendeeAddressLocation_2024_08_13, f[1])
+    return BookingInputAttendeeAddressLocation_2024_08_13(
+        type=v0,
+        address=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import booking_input_integration_location_2024_08_13_integration, booking_input_integration_location_2024_08_13_type
 
 
@@ -10,3 +12,31 @@ from . import booking_input_integration_location_2024_08_13_integration, booking
 class BookingInputIntegrationLocation_2024_08_13:
     type: booking_input_integration_location_2024_08_13_type.BookingInputIntegrationLocation_2024_08_13_type
     integration: booking_input_integration_location_2024_08_13_integration.BookingInputIntegrationLocation_2024_08_13_integration
+
+
+def structure_BookingInputIntegrationLocation_2024_08_13(o: Any, _: Any = None) -> BookingInputIntegrationLocation_2024_08_13:
+    """A ``BookingInputIntegrationLocation_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BookingInputIntegrationLocation_2024_08_13 = _serde.structure_attrs(o, BookingInputIntegrationLocation_2024_08_13)
+        return result
+    f = _serde.plan(BookingInputIntegrationLocation_2024_08_13)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, BookingInputIntegrationLocation_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, BookingInputIntegrationLocation_2024_08_13, f[0], exc)
+    v1 = o.get("integration", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, BookingInputIntegrationLocation_2024_08_13, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, BookingInputIntegrationLocation_2024_08_13, f[1], exc)
+    return BookingInputIntegrationLocation_2024_08_13(
+        type=v0,
+        integration=v1,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import booking_input_link_location_2024_08_13_type
 
 
 @attrs.define(kw_only=True)
 class BookingInputLinkLocation_2024_08_13:
     type: booking_input_link_location_2024_08_13_type.BookingInputLinkLocation_2024_08_13_type
+
+
+def structure_BookingInputLinkLocation_2024_08_13(o: Any, _: Any = None) -> BookingInputLinkLocation_2024_08_13:
+    """A ``BookingInputLinkLocation_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BookingInputLinkLocation_2024_08_13 = _serde.structure_attrs(o, BookingInputLinkLocation_2024_08_13)
+        return result
+    f = _serde.plan(BookingInputLinkLocation_2024_08_13)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, BookingInputLinkLocation_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, BookingInputLinkLocation_2024_08_13, f[0], exc)
+    return BookingInputLinkLocation_2024_08_13(
+        type=v0,
+    )

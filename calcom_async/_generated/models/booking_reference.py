@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class BookingReference:
     event_uid: str = attrs.field(metadata={"json": "eventUid"})
     destination_calendar_id: str | None = attrs.field(metadata={"json": "destinationCalendarId"})
     id: int
+
+
+def structure_BookingReference(o: Any, _: Any = None) -> BookingReference:
+    """A ``BookingReference`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BookingReference = _serde.structure_attrs(o, BookingReference)
+        return result
+    f = _serde.plan(BookingReference)
+    v0 = o.get("type", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, BookingReference, f[0])
+    v1 = o.get("eventUid", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, BookingReference, f[1])
+    v2 = o.get("destinationCalendarId", UNSET)
+    if not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, BookingReference, f[2])
+    v3 = o.get("id", UNSET)
+    if not (type(v3) is int):
+        v3 = _serde.read(o, v3, BookingReference, f[3])
+    return BookingReference(
+        type=v0,
+        event_uid=v1,
+        destination_calendar_id=v2,
+        id=v3,
+    )

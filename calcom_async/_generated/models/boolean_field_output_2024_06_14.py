@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import boolean_field_output_2024_06_14_type
 
 
@@ -15,3 +17,46 @@ class BooleanFieldOutput_2024_06_14:
     hidden: bool
     is_default: bool = attrs.field(metadata={"json": "isDefault"})
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+
+
+def structure_BooleanFieldOutput_2024_06_14(o: Any, _: Any = None) -> BooleanFieldOutput_2024_06_14:
+    """A ``BooleanFieldOutput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BooleanFieldOutput_2024_06_14 = _serde.structure_attrs(o, BooleanFieldOutput_2024_06_14)
+        return result
+    f = _serde.plan(BooleanFieldOutput_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, BooleanFieldOutput_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, BooleanFieldOutput_2024_06_14, f[0], exc)
+    v1 = o.get("slug", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, BooleanFieldOutput_2024_06_14, f[1])
+    v2 = o.get("label", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, BooleanFieldOutput_2024_06_14, f[2])
+    v3 = o.get("required", UNSET)
+    if not (v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, BooleanFieldOutput_2024_06_14, f[3])
+    v4 = o.get("hidden", UNSET)
+    if not (v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, BooleanFieldOutput_2024_06_14, f[4])
+    v5 = o.get("isDefault", UNSET)
+    if not (v5 is True or v5 is False):
+        v5 = _serde.read(o, v5, BooleanFieldOutput_2024_06_14, f[5])
+    v6 = o.get("disableOnPrefill", UNSET)
+    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
+        v6 = _serde.read(o, v6, BooleanFieldOutput_2024_06_14, f[6])
+    return BooleanFieldOutput_2024_06_14(
+        type=v0,
+        slug=v1,
+        label=v2,
+        required=v3,
+        hidden=v4,
+        is_default=v5,
+        disable_on_prefill=v6,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import business_days_window_2024_06_14_type
 
 
@@ -11,3 +13,30 @@ class BusinessDaysWindow_2024_06_14:
     type: business_days_window_2024_06_14_type.BusinessDaysWindow_2024_06_14_type
     value: float
     rolling: bool | None | Unset = UNSET
+
+
+def structure_BusinessDaysWindow_2024_06_14(o: Any, _: Any = None) -> BusinessDaysWindow_2024_06_14:
+    """A ``BusinessDaysWindow_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BusinessDaysWindow_2024_06_14 = _serde.structure_attrs(o, BusinessDaysWindow_2024_06_14)
+        return result
+    f = _serde.plan(BusinessDaysWindow_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, BusinessDaysWindow_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, BusinessDaysWindow_2024_06_14, f[0], exc)
+    v1 = o.get("value", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, BusinessDaysWindow_2024_06_14, f[1])
+    v2 = o.get("rolling", UNSET)
+    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, BusinessDaysWindow_2024_06_14, f[2])
+    return BusinessDaysWindow_2024_06_14(
+        type=v0,
+        value=v1,
+        rolling=v2,
+    )

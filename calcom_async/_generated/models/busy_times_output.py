@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,35 @@ class BusyTimesOutput:
     start: datetime
     end: datetime
     source: str | None | Unset = UNSET
+
+
+def structure_BusyTimesOutput(o: Any, _: Any = None) -> BusyTimesOutput:
+    """A ``BusyTimesOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: BusyTimesOutput = _serde.structure_attrs(o, BusyTimesOutput)
+        return result
+    f = _serde.plan(BusyTimesOutput)
+    v0 = o.get("start", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, BusyTimesOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, BusyTimesOutput, f[0], exc)
+    v1 = o.get("end", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, BusyTimesOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, BusyTimesOutput, f[1], exc)
+    v2 = o.get("source", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, BusyTimesOutput, f[2])
+    return BusyTimesOutput(
+        start=v0,
+        end=v1,
+        source=v2,
+    )

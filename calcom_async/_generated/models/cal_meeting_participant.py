@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class CalMeetingParticipant:
     user_name: str | None = attrs.field(metadata={"json": "userName"})
     join_time: float = attrs.field(metadata={"json": "joinTime"})
     duration: float
+
+
+def structure_CalMeetingParticipant(o: Any, _: Any = None) -> CalMeetingParticipant:
+    """A ``CalMeetingParticipant`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CalMeetingParticipant = _serde.structure_attrs(o, CalMeetingParticipant)
+        return result
+    f = _serde.plan(CalMeetingParticipant)
+    v0 = o.get("userId", UNSET)
+    if not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, CalMeetingParticipant, f[0])
+    v1 = o.get("userName", UNSET)
+    if not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, CalMeetingParticipant, f[1])
+    v2 = o.get("joinTime", UNSET)
+    if not (type(v2) is float or type(v2) is int):
+        v2 = _serde.read(o, v2, CalMeetingParticipant, f[2])
+    v3 = o.get("duration", UNSET)
+    if not (type(v3) is float or type(v3) is int):
+        v3 = _serde.read(o, v3, CalMeetingParticipant, f[3])
+    return CalMeetingParticipant(
+        user_id=v0,
+        user_name=v1,
+        join_time=v2,
+        duration=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import cal_meeting_participant
 
 
@@ -15,3 +17,46 @@ class CalMeetingSession:
     ongoing: bool
     max_participants: float = attrs.field(metadata={"json": "maxParticipants"})
     participants: list[cal_meeting_participant.CalMeetingParticipant]
+
+
+def structure_CalMeetingSession(o: Any, _: Any = None) -> CalMeetingSession:
+    """A ``CalMeetingSession`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CalMeetingSession = _serde.structure_attrs(o, CalMeetingSession)
+        return result
+    f = _serde.plan(CalMeetingSession)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CalMeetingSession, f[0])
+    v1 = o.get("room", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CalMeetingSession, f[1])
+    v2 = o.get("startTime", UNSET)
+    if not (type(v2) is float or type(v2) is int):
+        v2 = _serde.read(o, v2, CalMeetingSession, f[2])
+    v3 = o.get("duration", UNSET)
+    if not (type(v3) is float or type(v3) is int):
+        v3 = _serde.read(o, v3, CalMeetingSession, f[3])
+    v4 = o.get("ongoing", UNSET)
+    if not (v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, CalMeetingSession, f[4])
+    v5 = o.get("maxParticipants", UNSET)
+    if not (type(v5) is float or type(v5) is int):
+        v5 = _serde.read(o, v5, CalMeetingSession, f[5])
+    v6 = o.get("participants", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, CalMeetingSession, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, CalMeetingSession, f[6], exc)
+    return CalMeetingSession(
+        id=v0,
+        room=v1,
+        start_time=v2,
+        duration=v3,
+        ongoing=v4,
+        max_participants=v5,
+        participants=v6,
+    )

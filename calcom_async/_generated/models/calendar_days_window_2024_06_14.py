@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import calendar_days_window_2024_06_14_type
 
 
@@ -11,3 +13,30 @@ class CalendarDaysWindow_2024_06_14:
     type: calendar_days_window_2024_06_14_type.CalendarDaysWindow_2024_06_14_type
     value: float
     rolling: bool | None | Unset = UNSET
+
+
+def structure_CalendarDaysWindow_2024_06_14(o: Any, _: Any = None) -> CalendarDaysWindow_2024_06_14:
+    """A ``CalendarDaysWindow_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CalendarDaysWindow_2024_06_14 = _serde.structure_attrs(o, CalendarDaysWindow_2024_06_14)
+        return result
+    f = _serde.plan(CalendarDaysWindow_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CalendarDaysWindow_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CalendarDaysWindow_2024_06_14, f[0], exc)
+    v1 = o.get("value", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, CalendarDaysWindow_2024_06_14, f[1])
+    v2 = o.get("rolling", UNSET)
+    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, CalendarDaysWindow_2024_06_14, f[2])
+    return CalendarDaysWindow_2024_06_14(
+        type=v0,
+        value=v1,
+        rolling=v2,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import calendar_event_response_status
 
 
@@ -11,3 +13,28 @@ class CalendarEventHost:
     email: str
     name: str | None | Unset = UNSET
     response_status: calendar_event_response_status.CalendarEventResponseStatus | None | Unset = attrs.field(default=UNSET, metadata={"json": "responseStatus"})
+
+
+def structure_CalendarEventHost(o: Any, _: Any = None) -> CalendarEventHost:
+    """A ``CalendarEventHost`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CalendarEventHost = _serde.structure_attrs(o, CalendarEventHost)
+        return result
+    f = _serde.plan(CalendarEventHost)
+    v0 = o.get("email", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CalendarEventHost, f[0])
+    v1 = o.get("name", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, CalendarEventHost, f[1])
+    v2 = o.get("responseStatus", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CalendarEventHost, f[2], exc)
+    return CalendarEventHost(
+        email=v0,
+        name=v1,
+        response_status=v2,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CalendarEventOwner:
     email: str
     name: str | None | Unset = UNSET
+
+
+def structure_CalendarEventOwner(o: Any, _: Any = None) -> CalendarEventOwner:
+    """A ``CalendarEventOwner`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CalendarEventOwner = _serde.structure_attrs(o, CalendarEventOwner)
+        return result
+    f = _serde.plan(CalendarEventOwner)
+    v0 = o.get("email", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CalendarEventOwner, f[0])
+    v1 = o.get("name", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, CalendarEventOwner, f[1])
+    return CalendarEventOwner(
+        email=v0,
+        name=v1,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CalendarLink:
     label: str
     link: str
+
+
+def structure_CalendarLink(o: Any, _: Any = None) -> CalendarLink:
+    """A ``CalendarLink`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CalendarLink = _serde.structure_attrs(o, CalendarLink)
+        return result
+    f = _serde.plan(CalendarLink)
+    v0 = o.get("label", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CalendarLink, f[0])
+    v1 = o.get("link", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CalendarLink, f[1])
+    return CalendarLink(
+        label=v0,
+        link=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import calendar_link, calendar_links_output_2024_08_13_status
 
 
@@ -10,3 +12,31 @@ from . import calendar_link, calendar_links_output_2024_08_13_status
 class CalendarLinksOutput_2024_08_13:
     status: calendar_links_output_2024_08_13_status.CalendarLinksOutput_2024_08_13_status
     data: list[calendar_link.CalendarLink]
+
+
+def structure_CalendarLinksOutput_2024_08_13(o: Any, _: Any = None) -> CalendarLinksOutput_2024_08_13:
+    """A ``CalendarLinksOutput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CalendarLinksOutput_2024_08_13 = _serde.structure_attrs(o, CalendarLinksOutput_2024_08_13)
+        return result
+    f = _serde.plan(CalendarLinksOutput_2024_08_13)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CalendarLinksOutput_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CalendarLinksOutput_2024_08_13, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CalendarLinksOutput_2024_08_13, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CalendarLinksOutput_2024_08_13, f[1], exc)
+    return CalendarLinksOutput_2024_08_13(
+        status=v0,
+        data=v1,
+    )

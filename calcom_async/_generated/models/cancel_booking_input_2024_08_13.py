@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CancelBookingInput_2024_08_13:
     cancellation_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancellationReason"})
     cancel_subsequent_bookings: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancelSubsequentBookings"})
+
+
+def structure_CancelBookingInput_2024_08_13(o: Any, _: Any = None) -> CancelBookingInput_2024_08_13:
+    """A ``CancelBookingInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CancelBookingInput_2024_08_13 = _serde.structure_attrs(o, CancelBookingInput_2024_08_13)
+        return result
+    f = _serde.plan(CancelBookingInput_2024_08_13)
+    v0 = o.get("cancellationReason", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, CancelBookingInput_2024_08_13, f[0])
+    v1 = o.get("cancelSubsequentBookings", UNSET)
+    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, CancelBookingInput_2024_08_13, f[1])
+    return CancelBookingInput_2024_08_13(
+        cancellation_reason=v0,
+        cancel_subsequent_bookings=v1,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CancelSeatedBookingInput_2024_08_13:
     seat_uid: str = attrs.field(metadata={"json": "seatUid"})
     cancellation_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancellationReason"})
+
+
+def structure_CancelSeatedBookingInput_2024_08_13(o: Any, _: Any = None) -> CancelSeatedBookingInput_2024_08_13:
+    """A ``CancelSeatedBookingInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CancelSeatedBookingInput_2024_08_13 = _serde.structure_attrs(o, CancelSeatedBookingInput_2024_08_13)
+        return result
+    f = _serde.plan(CancelSeatedBookingInput_2024_08_13)
+    v0 = o.get("seatUid", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CancelSeatedBookingInput_2024_08_13, f[0])
+    v1 = o.get("cancellationReason", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, CancelSeatedBookingInput_2024_08_13, f[1])
+    return CancelSeatedBookingInput_2024_08_13(
+        seat_uid=v0,
+        cancellation_reason=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import conferencing_app_output_response_dto_status, conferencing_apps_output_dto
 
 
@@ -10,3 +12,31 @@ from . import conferencing_app_output_response_dto_status, conferencing_apps_out
 class ConferencingAppOutputResponseDto:
     status: conferencing_app_output_response_dto_status.ConferencingAppOutputResponseDto_status
     data: conferencing_apps_output_dto.ConferencingAppsOutputDto
+
+
+def structure_ConferencingAppOutputResponseDto(o: Any, _: Any = None) -> ConferencingAppOutputResponseDto:
+    """A ``ConferencingAppOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ConferencingAppOutputResponseDto = _serde.structure_attrs(o, ConferencingAppOutputResponseDto)
+        return result
+    f = _serde.plan(ConferencingAppOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, ConferencingAppOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, ConferencingAppOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, ConferencingAppOutputResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, ConferencingAppOutputResponseDto, f[1], exc)
+    return ConferencingAppOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class ConferencingAppsOutputDto:
     type: str
     user_id: int = attrs.field(metadata={"json": "userId"})
     invalid: bool | None | Unset = UNSET
+
+
+def structure_ConferencingAppsOutputDto(o: Any, _: Any = None) -> ConferencingAppsOutputDto:
+    """A ``ConferencingAppsOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ConferencingAppsOutputDto = _serde.structure_attrs(o, ConferencingAppsOutputDto)
+        return result
+    f = _serde.plan(ConferencingAppsOutputDto)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ConferencingAppsOutputDto, f[0])
+    v1 = o.get("type", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, ConferencingAppsOutputDto, f[1])
+    v2 = o.get("userId", UNSET)
+    if not (type(v2) is int):
+        v2 = _serde.read(o, v2, ConferencingAppsOutputDto, f[2])
+    v3 = o.get("invalid", UNSET)
+    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, ConferencingAppsOutputDto, f[3])
+    return ConferencingAppsOutputDto(
+        id=v0,
+        type=v1,
+        user_id=v2,
+        invalid=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import calendar, integration as integration_1, primary as primary_1
 
 
@@ -13,3 +15,44 @@ class ConnectedCalendar:
     delegation_credential_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "delegationCredentialId"})
     primary: primary_1.Primary | None | Unset = UNSET
     calendars: list[calendar.Calendar] | None | Unset = UNSET
+
+
+def structure_ConnectedCalendar(o: Any, _: Any = None) -> ConnectedCalendar:
+    """A ``ConnectedCalendar`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ConnectedCalendar = _serde.structure_attrs(o, ConnectedCalendar)
+        return result
+    f = _serde.plan(ConnectedCalendar)
+    v0 = o.get("integration", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, ConnectedCalendar, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, ConnectedCalendar, f[0], exc)
+    v1 = o.get("credentialId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, ConnectedCalendar, f[1])
+    v2 = o.get("delegationCredentialId", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, ConnectedCalendar, f[2])
+    v3 = o.get("primary", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, ConnectedCalendar, f[3], exc)
+    v4 = o.get("calendars", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, ConnectedCalendar, f[4], exc)
+    return ConnectedCalendar(
+        integration=v0,
+        credential_id=v1,
+        delegation_credential_id=v2,
+        primary=v3,
+        calendars=v4,
+    )

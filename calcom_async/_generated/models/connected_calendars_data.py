@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import connected_calendar, destination_calendar as destination_calendar_1
 
 
@@ -10,3 +12,31 @@ from . import connected_calendar, destination_calendar as destination_calendar_1
 class ConnectedCalendarsData:
     connected_calendars: list[connected_calendar.ConnectedCalendar] = attrs.field(metadata={"json": "connectedCalendars"})
     destination_calendar: destination_calendar_1.DestinationCalendar = attrs.field(metadata={"json": "destinationCalendar"})
+
+
+def structure_ConnectedCalendarsData(o: Any, _: Any = None) -> ConnectedCalendarsData:
+    """A ``ConnectedCalendarsData`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ConnectedCalendarsData = _serde.structure_attrs(o, ConnectedCalendarsData)
+        return result
+    f = _serde.plan(ConnectedCalendarsData)
+    v0 = o.get("connectedCalendars", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, ConnectedCalendarsData, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, ConnectedCalendarsData, f[0], exc)
+    v1 = o.get("destinationCalendar", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, ConnectedCalendarsData, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, ConnectedCalendarsData, f[1], exc)
+    return ConnectedCalendarsData(
+        connected_calendars=v0,
+        destination_calendar=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_booking_attendee_language
 
 
@@ -13,3 +15,36 @@ class CreateBookingAttendee:
     email: str | None | Unset = UNSET
     phone_number: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "phoneNumber"})
     language: create_booking_attendee_language.CreateBookingAttendee_language | Unset = UNSET
+
+
+def structure_CreateBookingAttendee(o: Any, _: Any = None) -> CreateBookingAttendee:
+    """A ``CreateBookingAttendee`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateBookingAttendee = _serde.structure_attrs(o, CreateBookingAttendee)
+        return result
+    f = _serde.plan(CreateBookingAttendee)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateBookingAttendee, f[0])
+    v1 = o.get("timeZone", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateBookingAttendee, f[1])
+    v2 = o.get("email", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, CreateBookingAttendee, f[2])
+    v3 = o.get("phoneNumber", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, CreateBookingAttendee, f[3])
+    v4 = o.get("language", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, CreateBookingAttendee, f[4], exc)
+    return CreateBookingAttendee(
+        name=v0,
+        time_zone=v1,
+        email=v2,
+        phone_number=v3,
+        language=v4,
+    )

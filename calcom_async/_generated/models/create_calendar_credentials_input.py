@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CreateCalendarCredentialsInput:
     username: str
     password: str = attrs.field(repr=masked)
+
+
+def structure_CreateCalendarCredentialsInput(o: Any, _: Any = None) -> CreateCalendarCredentialsInput:
+    """A ``CreateCalendarCredentialsInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateCalendarCredentialsInput = _serde.structure_attrs(o, CreateCalendarCredentialsInput)
+        return result
+    f = _serde.plan(CreateCalendarCredentialsInput)
+    v0 = o.get("username", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateCalendarCredentialsInput, f[0])
+    v1 = o.get("password", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateCalendarCredentialsInput, f[1])
+    return CreateCalendarCredentialsInput(
+        username=v0,
+        password=v1,
+    )

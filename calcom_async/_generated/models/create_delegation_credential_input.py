@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import google_service_account_key_input, microsoft_service_account_key_input
 
 
@@ -11,3 +13,30 @@ class CreateDelegationCredentialInput:
     workspace_platform_slug: str = attrs.field(metadata={"json": "workspacePlatformSlug"})
     domain: str
     service_account_key: list[google_service_account_key_input.GoogleServiceAccountKeyInput | microsoft_service_account_key_input.MicrosoftServiceAccountKeyInput] = attrs.field(metadata={"json": "serviceAccountKey"})
+
+
+def structure_CreateDelegationCredentialInput(o: Any, _: Any = None) -> CreateDelegationCredentialInput:
+    """A ``CreateDelegationCredentialInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateDelegationCredentialInput = _serde.structure_attrs(o, CreateDelegationCredentialInput)
+        return result
+    f = _serde.plan(CreateDelegationCredentialInput)
+    v0 = o.get("workspacePlatformSlug", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateDelegationCredentialInput, f[0])
+    v1 = o.get("domain", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateDelegationCredentialInput, f[1])
+    v2 = o.get("serviceAccountKey", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, CreateDelegationCredentialInput, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateDelegationCredentialInput, f[2], exc)
+    return CreateDelegationCredentialInput(
+        workspace_platform_slug=v0,
+        domain=v1,
+        service_account_key=v2,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_delegation_credential_output_status, delegation_credential_output
 
 
@@ -10,3 +12,31 @@ from . import create_delegation_credential_output_status, delegation_credential_
 class CreateDelegationCredentialOutput:
     status: create_delegation_credential_output_status.CreateDelegationCredentialOutput_status
     data: delegation_credential_output.DelegationCredentialOutput
+
+
+def structure_CreateDelegationCredentialOutput(o: Any, _: Any = None) -> CreateDelegationCredentialOutput:
+    """A ``CreateDelegationCredentialOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateDelegationCredentialOutput = _serde.structure_attrs(o, CreateDelegationCredentialOutput)
+        return result
+    f = _serde.plan(CreateDelegationCredentialOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateDelegationCredentialOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateDelegationCredentialOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateDelegationCredentialOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateDelegationCredentialOutput, f[1], exc)
+    return CreateDelegationCredentialOutput(
+        status=v0,
+        data=v1,
+    )

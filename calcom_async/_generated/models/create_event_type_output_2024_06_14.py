@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_event_type_output_2024_06_14_status, event_type_output_2024_06_14
 
 
@@ -10,3 +12,31 @@ from . import create_event_type_output_2024_06_14_status, event_type_output_2024
 class CreateEventTypeOutput_2024_06_14:
     status: create_event_type_output_2024_06_14_status.CreateEventTypeOutput_2024_06_14_status
     data: event_type_output_2024_06_14.EventTypeOutput_2024_06_14
+
+
+def structure_CreateEventTypeOutput_2024_06_14(o: Any, _: Any = None) -> CreateEventTypeOutput_2024_06_14:
+    """A ``CreateEventTypeOutput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateEventTypeOutput_2024_06_14 = _serde.structure_attrs(o, CreateEventTypeOutput_2024_06_14)
+        return result
+    f = _serde.plan(CreateEventTypeOutput_2024_06_14)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateEventTypeOutput_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateEventTypeOutput_2024_06_14, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateEventTypeOutput_2024_06_14, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateEventTypeOutput_2024_06_14, f[1], exc)
+    return CreateEventTypeOutput_2024_06_14(
+        status=v0,
+        data=v1,
+    )

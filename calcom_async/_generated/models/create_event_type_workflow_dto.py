@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import on_after_cal_video_guests_no_show_trigger_dto, on_after_cal_video_hosts_no_show_trigger_dto, on_after_event_trigger_dto, on_before_event_trigger_dto, on_cancel_trigger_dto, on_creation_trigger_dto, on_no_show_update_trigger_dto, on_paid_trigger_dto, on_payment_initiated_trigger_dto, on_rejected_trigger_dto, on_requested_trigger_dto, on_reschedule_trigger_dto, workflow_activation_dto, workflow_email_address_step_dto, workflow_email_attendee_step_dto, workflow_email_host_step_dto, workflow_phone_attendee_step_dto, workflow_phone_number_step_dto, workflow_phone_whats_app_attendee_step_dto, workflow_phone_whats_app_number_step_dto
 
 
@@ -12,3 +14,44 @@ class CreateEventTypeWorkflowDto:
     activation: workflow_activation_dto.WorkflowActivationDto
     trigger: on_before_event_trigger_dto.OnBeforeEventTriggerDto | on_after_event_trigger_dto.OnAfterEventTriggerDto | on_cancel_trigger_dto.OnCancelTriggerDto | on_creation_trigger_dto.OnCreationTriggerDto | on_reschedule_trigger_dto.OnRescheduleTriggerDto | on_after_cal_video_guests_no_show_trigger_dto.OnAfterCalVideoGuestsNoShowTriggerDto | on_after_cal_video_hosts_no_show_trigger_dto.OnAfterCalVideoHostsNoShowTriggerDto | on_rejected_trigger_dto.OnRejectedTriggerDto | on_requested_trigger_dto.OnRequestedTriggerDto | on_paid_trigger_dto.OnPaidTriggerDto | on_payment_initiated_trigger_dto.OnPaymentInitiatedTriggerDto | on_no_show_update_trigger_dto.OnNoShowUpdateTriggerDto
     steps: list[workflow_email_address_step_dto.WorkflowEmailAddressStepDto | workflow_email_attendee_step_dto.WorkflowEmailAttendeeStepDto | workflow_email_host_step_dto.WorkflowEmailHostStepDto | workflow_phone_whats_app_attendee_step_dto.WorkflowPhoneWhatsAppAttendeeStepDto | workflow_phone_whats_app_number_step_dto.WorkflowPhoneWhatsAppNumberStepDto | workflow_phone_number_step_dto.WorkflowPhoneNumberStepDto | workflow_phone_attendee_step_dto.WorkflowPhoneAttendeeStepDto]
+
+
+def structure_CreateEventTypeWorkflowDto(o: Any, _: Any = None) -> CreateEventTypeWorkflowDto:
+    """A ``CreateEventTypeWorkflowDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateEventTypeWorkflowDto = _serde.structure_attrs(o, CreateEventTypeWorkflowDto)
+        return result
+    f = _serde.plan(CreateEventTypeWorkflowDto)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateEventTypeWorkflowDto, f[0])
+    v1 = o.get("activation", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateEventTypeWorkflowDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateEventTypeWorkflowDto, f[1], exc)
+    v2 = o.get("trigger", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, CreateEventTypeWorkflowDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateEventTypeWorkflowDto, f[2], exc)
+    v3 = o.get("steps", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, CreateEventTypeWorkflowDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, CreateEventTypeWorkflowDto, f[3], exc)
+    return CreateEventTypeWorkflowDto(
+        name=v0,
+        activation=v1,
+        trigger=v2,
+        steps=v3,
+    )

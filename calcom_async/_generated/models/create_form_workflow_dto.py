@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import on_form_submitted_no_event_trigger_dto, on_form_submitted_trigger_dto, workflow_email_address_step_dto, workflow_email_attendee_step_dto, workflow_form_activation_dto, workflow_phone_attendee_step_dto, workflow_phone_number_step_dto
 
 
@@ -12,3 +14,44 @@ class CreateFormWorkflowDto:
     activation: workflow_form_activation_dto.WorkflowFormActivationDto
     trigger: on_form_submitted_trigger_dto.OnFormSubmittedTriggerDto | on_form_submitted_no_event_trigger_dto.OnFormSubmittedNoEventTriggerDto
     steps: list[workflow_email_address_step_dto.WorkflowEmailAddressStepDto | workflow_email_attendee_step_dto.WorkflowEmailAttendeeStepDto | workflow_phone_attendee_step_dto.WorkflowPhoneAttendeeStepDto | workflow_phone_number_step_dto.WorkflowPhoneNumberStepDto]
+
+
+def structure_CreateFormWorkflowDto(o: Any, _: Any = None) -> CreateFormWorkflowDto:
+    """A ``CreateFormWorkflowDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateFormWorkflowDto = _serde.structure_attrs(o, CreateFormWorkflowDto)
+        return result
+    f = _serde.plan(CreateFormWorkflowDto)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateFormWorkflowDto, f[0])
+    v1 = o.get("activation", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateFormWorkflowDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateFormWorkflowDto, f[1], exc)
+    v2 = o.get("trigger", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, CreateFormWorkflowDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateFormWorkflowDto, f[2], exc)
+    v3 = o.get("steps", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, CreateFormWorkflowDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, CreateFormWorkflowDto, f[3], exc)
+    return CreateFormWorkflowDto(
+        name=v0,
+        activation=v1,
+        trigger=v2,
+        steps=v3,
+    )

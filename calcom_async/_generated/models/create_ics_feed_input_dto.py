@@ -3,9 +3,34 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CreateIcsFeedInputDto:
     urls: list[str]
     read_only: bool | Unset = attrs.field(default=UNSET, metadata={"json": "readOnly"})
+
+
+def structure_CreateIcsFeedInputDto(o: Any, _: Any = None) -> CreateIcsFeedInputDto:
+    """A ``CreateIcsFeedInputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateIcsFeedInputDto = _serde.structure_attrs(o, CreateIcsFeedInputDto)
+        return result
+    f = _serde.plan(CreateIcsFeedInputDto)
+    v0 = o.get("urls", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateIcsFeedInputDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateIcsFeedInputDto, f[0], exc)
+    v1 = o.get("readOnly", UNSET)
+    if v1 is not UNSET and not (v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, CreateIcsFeedInputDto, f[1])
+    return CreateIcsFeedInputDto(
+        urls=v0,
+        read_only=v1,
+    )

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import booking_input_address_location_2024_08_13, booking_input_attendee_address_location_2024_08_13, booking_input_attendee_defined_location_2024_08_13, booking_input_attendee_phone_location_2024_08_13, booking_input_integration_location_2024_08_13, booking_input_link_location_2024_08_13, booking_input_organizers_default_app_location_2024_08_13, booking_input_phone_location_2024_08_13, create_booking_attendee, routing as routing_1
 
 
@@ -26,3 +27,102 @@ class CreateInstantBookingInput_2024_08_13:
     length_in_minutes: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "lengthInMinutes"})
     routing: routing_1.Routing | None | Unset = UNSET
     email_verification_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "emailVerificationCode"})
+
+
+def structure_CreateInstantBookingInput_2024_08_13(o: Any, _: Any = None) -> CreateInstantBookingInput_2024_08_13:
+    """A ``CreateInstantBookingInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateInstantBookingInput_2024_08_13 = _serde.structure_attrs(o, CreateInstantBookingInput_2024_08_13)
+        return result
+    f = _serde.plan(CreateInstantBookingInput_2024_08_13)
+    v0 = o.get("start", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateInstantBookingInput_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateInstantBookingInput_2024_08_13, f[0], exc)
+    v1 = o.get("attendee", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateInstantBookingInput_2024_08_13, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateInstantBookingInput_2024_08_13, f[1], exc)
+    v2 = o.get("instant", UNSET)
+    if not (v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, CreateInstantBookingInput_2024_08_13, f[2])
+    v3 = o.get("bookingFieldsResponses", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, CreateInstantBookingInput_2024_08_13, f[3], exc)
+    v4 = o.get("eventTypeId", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is int):
+        v4 = _serde.read(o, v4, CreateInstantBookingInput_2024_08_13, f[4])
+    v5 = o.get("eventTypeSlug", UNSET)
+    if v5 is not UNSET and not (v5 is None or type(v5) is str):
+        v5 = _serde.read(o, v5, CreateInstantBookingInput_2024_08_13, f[5])
+    v6 = o.get("username", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, CreateInstantBookingInput_2024_08_13, f[6])
+    v7 = o.get("teamSlug", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is str):
+        v7 = _serde.read(o, v7, CreateInstantBookingInput_2024_08_13, f[7])
+    v8 = o.get("organizationSlug", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is str):
+        v8 = _serde.read(o, v8, CreateInstantBookingInput_2024_08_13, f[8])
+    v9 = o.get("guests", UNSET)
+    if v9 is not UNSET:
+        try:
+            v9 = f[9].hook(v9, f[9].type)
+        except _serde.MISFITS as exc:
+            v9 = _serde.misfit(o, v9, CreateInstantBookingInput_2024_08_13, f[9], exc)
+    v10 = o.get("meetingUrl", UNSET)
+    if v10 is not UNSET and not (v10 is None or type(v10) is str):
+        v10 = _serde.read(o, v10, CreateInstantBookingInput_2024_08_13, f[10])
+    v11 = o.get("location", UNSET)
+    if v11 is not UNSET:
+        try:
+            v11 = f[11].hook(v11, f[11].type)
+        except _serde.MISFITS as exc:
+            v11 = _serde.misfit(o, v11, CreateInstantBookingInput_2024_08_13, f[11], exc)
+    v12 = o.get("metadata", UNSET)
+    if v12 is not UNSET:
+        try:
+            v12 = f[12].hook(v12, f[12].type)
+        except _serde.MISFITS as exc:
+            v12 = _serde.misfit(o, v12, CreateInstantBookingInput_2024_08_13, f[12], exc)
+    v13 = o.get("lengthInMinutes", UNSET)
+    if v13 is not UNSET and not (v13 is None or type(v13) is float or type(v13) is int):
+        v13 = _serde.read(o, v13, CreateInstantBookingInput_2024_08_13, f[13])
+    v14 = o.get("routing", UNSET)
+    if v14 is not UNSET:
+        try:
+            v14 = f[14].hook(v14, f[14].type)
+        except _serde.MISFITS as exc:
+            v14 = _serde.misfit(o, v14, CreateInstantBookingInput_2024_08_13, f[14], exc)
+    v15 = o.get("emailVerificationCode", UNSET)
+    if v15 is not UNSET and not (v15 is None or type(v15) is str):
+        v15 = _serde.read(o, v15, CreateInstantBookingInput_2024_08_13, f[15])
+    return CreateInstantBookingInput_2024_08_13(
+        start=v0,
+        attendee=v1,
+        instant=v2,
+        booking_fields_responses=v3,
+        event_type_id=v4,
+        event_type_slug=v5,
+        username=v6,
+        team_slug=v7,
+        organization_slug=v8,
+        guests=v9,
+        meeting_url=v10,
+        location=v11,
+        metadata=v12,
+        length_in_minutes=v13,
+        routing=v14,
+        email_verification_code=v15,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_invite_output_dto_status, invite_data_dto
 
 
@@ -10,3 +12,31 @@ from . import create_invite_output_dto_status, invite_data_dto
 class CreateInviteOutputDto:
     status: create_invite_output_dto_status.CreateInviteOutputDto_status
     data: invite_data_dto.InviteDataDto
+
+
+def structure_CreateInviteOutputDto(o: Any, _: Any = None) -> CreateInviteOutputDto:
+    """A ``CreateInviteOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateInviteOutputDto = _serde.structure_attrs(o, CreateInviteOutputDto)
+        return result
+    f = _serde.plan(CreateInviteOutputDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateInviteOutputDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateInviteOutputDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateInviteOutputDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateInviteOutputDto, f[1], exc)
+    return CreateInviteOutputDto(
+        status=v0,
+        data=v1,
+    )

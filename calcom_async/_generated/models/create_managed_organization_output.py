@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_managed_organization_output_status, managed_organization_with_api_key_output
 
 
@@ -10,3 +12,31 @@ from . import create_managed_organization_output_status, managed_organization_wi
 class CreateManagedOrganizationOutput:
     status: create_managed_organization_output_status.CreateManagedOrganizationOutput_status
     data: managed_organization_with_api_key_output.ManagedOrganizationWithApiKeyOutput
+
+
+def structure_CreateManagedOrganizationOutput(o: Any, _: Any = None) -> CreateManagedOrganizationOutput:
+    """A ``CreateManagedOrganizationOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateManagedOrganizationOutput = _serde.structure_attrs(o, CreateManagedOrganizationOutput)
+        return result
+    f = _serde.plan(CreateManagedOrganizationOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateManagedOrganizationOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateManagedOrganizationOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateManagedOrganizationOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateManagedOrganizationOutput, f[1], exc)
+    return CreateManagedOrganizationOutput(
+        status=v0,
+        data=v1,
+    )

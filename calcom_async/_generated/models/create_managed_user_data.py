@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 from . import managed_user_output
 
 
@@ -13,3 +15,38 @@ class CreateManagedUserData:
     user: managed_user_output.ManagedUserOutput
     access_token_expires_at: float = attrs.field(metadata={"json": "accessTokenExpiresAt"})
     refresh_token_expires_at: float = attrs.field(metadata={"json": "refreshTokenExpiresAt"})
+
+
+def structure_CreateManagedUserData(o: Any, _: Any = None) -> CreateManagedUserData:
+    """A ``CreateManagedUserData`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateManagedUserData = _serde.structure_attrs(o, CreateManagedUserData)
+        return result
+    f = _serde.plan(CreateManagedUserData)
+    v0 = o.get("accessToken", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateManagedUserData, f[0])
+    v1 = o.get("refreshToken", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateManagedUserData, f[1])
+    v2 = o.get("user", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, CreateManagedUserData, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateManagedUserData, f[2], exc)
+    v3 = o.get("accessTokenExpiresAt", UNSET)
+    if not (type(v3) is float or type(v3) is int):
+        v3 = _serde.read(o, v3, CreateManagedUserData, f[3])
+    v4 = o.get("refreshTokenExpiresAt", UNSET)
+    if not (type(v4) is float or type(v4) is int):
+        v4 = _serde.read(o, v4, CreateManagedUserData, f[4])
+    return CreateManagedUserData(
+        access_token=v0,
+        refresh_token=v1,
+        user=v2,
+        access_token_expires_at=v3,
+        refresh_token_expires_at=v4,
+    )

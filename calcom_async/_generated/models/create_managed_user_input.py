@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import create_managed_user_input_locale, create_managed_user_input_time_format, create_managed_user_input_week_start
 
 
@@ -18,3 +19,61 @@ class CreateManagedUserInput:
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
     bio: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_CreateManagedUserInput(o: Any, _: Any = None) -> CreateManagedUserInput:
+    """A ``CreateManagedUserInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateManagedUserInput = _serde.structure_attrs(o, CreateManagedUserInput)
+        return result
+    f = _serde.plan(CreateManagedUserInput)
+    v0 = o.get("email", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateManagedUserInput, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateManagedUserInput, f[1])
+    v2 = o.get("timeFormat", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateManagedUserInput, f[2], exc)
+    v3 = o.get("weekStart", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, CreateManagedUserInput, f[3], exc)
+    v4 = o.get("timeZone", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, CreateManagedUserInput, f[4])
+    v5 = o.get("locale", UNSET)
+    if v5 is not UNSET:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, CreateManagedUserInput, f[5], exc)
+    v6 = o.get("avatarUrl", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, CreateManagedUserInput, f[6])
+    v7 = o.get("bio", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is str):
+        v7 = _serde.read(o, v7, CreateManagedUserInput, f[7])
+    v8 = o.get("metadata", UNSET)
+    if v8 is not UNSET:
+        try:
+            v8 = f[8].hook(v8, f[8].type)
+        except _serde.MISFITS as exc:
+            v8 = _serde.misfit(o, v8, CreateManagedUserInput, f[8], exc)
+    return CreateManagedUserInput(
+        email=v0,
+        name=v1,
+        time_format=v2,
+        week_start=v3,
+        time_zone=v4,
+        locale=v5,
+        avatar_url=v6,
+        bio=v7,
+        metadata=v8,
+    )

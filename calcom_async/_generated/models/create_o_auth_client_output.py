@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CreateOAuthClientOutput:
     client_id: str = attrs.field(metadata={"json": "clientId"})
     client_secret: str = attrs.field(metadata={"json": "clientSecret"}, repr=masked)
+
+
+def structure_CreateOAuthClientOutput(o: Any, _: Any = None) -> CreateOAuthClientOutput:
+    """A ``CreateOAuthClientOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateOAuthClientOutput = _serde.structure_attrs(o, CreateOAuthClientOutput)
+        return result
+    f = _serde.plan(CreateOAuthClientOutput)
+    v0 = o.get("clientId", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateOAuthClientOutput, f[0])
+    v1 = o.get("clientSecret", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateOAuthClientOutput, f[1])
+    return CreateOAuthClientOutput(
+        client_id=v0,
+        client_secret=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_org_membership_dto_role
 
 
@@ -12,3 +14,34 @@ class CreateOrgMembershipDto:
     role: create_org_membership_dto_role.CreateOrgMembershipDto_role
     accepted: bool | Unset = UNSET
     disable_impersonation: bool | Unset = attrs.field(default=UNSET, metadata={"json": "disableImpersonation"})
+
+
+def structure_CreateOrgMembershipDto(o: Any, _: Any = None) -> CreateOrgMembershipDto:
+    """A ``CreateOrgMembershipDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateOrgMembershipDto = _serde.structure_attrs(o, CreateOrgMembershipDto)
+        return result
+    f = _serde.plan(CreateOrgMembershipDto)
+    v0 = o.get("userId", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, CreateOrgMembershipDto, f[0])
+    v1 = o.get("role", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateOrgMembershipDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateOrgMembershipDto, f[1], exc)
+    v2 = o.get("accepted", UNSET)
+    if v2 is not UNSET and not (v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, CreateOrgMembershipDto, f[2])
+    v3 = o.get("disableImpersonation", UNSET)
+    if v3 is not UNSET and not (v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, CreateOrgMembershipDto, f[3])
+    return CreateOrgMembershipDto(
+        user_id=v0,
+        role=v1,
+        accepted=v2,
+        disable_impersonation=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_org_membership_output_status, organization_membership_output
 
 
@@ -10,3 +12,31 @@ from . import create_org_membership_output_status, organization_membership_outpu
 class CreateOrgMembershipOutput:
     status: create_org_membership_output_status.CreateOrgMembershipOutput_status
     data: organization_membership_output.OrganizationMembershipOutput
+
+
+def structure_CreateOrgMembershipOutput(o: Any, _: Any = None) -> CreateOrgMembershipOutput:
+    """A ``CreateOrgMembershipOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateOrgMembershipOutput = _serde.structure_attrs(o, CreateOrgMembershipOutput)
+        return result
+    f = _serde.plan(CreateOrgMembershipOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateOrgMembershipOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateOrgMembershipOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateOrgMembershipOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateOrgMembershipOutput, f[1], exc)
+    return CreateOrgMembershipOutput(
+        status=v0,
+        data=v1,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_org_role_permissions_input_permission
 
 
 @attrs.define(kw_only=True)
 class CreateOrgRolePermissionsInput:
     permissions: list[create_org_role_permissions_input_permission.CreateOrgRolePermissionsInput_permission]
+
+
+def structure_CreateOrgRolePermissionsInput(o: Any, _: Any = None) -> CreateOrgRolePermissionsInput:
+    """A ``CreateOrgRolePermissionsInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateOrgRolePermissionsInput = _serde.structure_attrs(o, CreateOrgRolePermissionsInput)
+        return result
+    f = _serde.plan(CreateOrgRolePermissionsInput)
+    v0 = o.get("permissions", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateOrgRolePermissionsInput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateOrgRolePermissionsInput, f[0], exc)
+    return CreateOrgRolePermissionsInput(
+        permissions=v0,
+    )

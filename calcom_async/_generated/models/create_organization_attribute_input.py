@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_organization_attribute_input_type, create_organization_attribute_option_input
 
 
@@ -13,3 +15,43 @@ class CreateOrganizationAttributeInput:
     type: create_organization_attribute_input_type.CreateOrganizationAttributeInput_type
     options: list[create_organization_attribute_option_input.CreateOrganizationAttributeOptionInput]
     enabled: bool | None | Unset = UNSET
+
+
+def structure_CreateOrganizationAttributeInput(o: Any, _: Any = None) -> CreateOrganizationAttributeInput:
+    """A ``CreateOrganizationAttributeInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateOrganizationAttributeInput = _serde.structure_attrs(o, CreateOrganizationAttributeInput)
+        return result
+    f = _serde.plan(CreateOrganizationAttributeInput)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateOrganizationAttributeInput, f[0])
+    v1 = o.get("slug", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateOrganizationAttributeInput, f[1])
+    v2 = o.get("type", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, CreateOrganizationAttributeInput, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateOrganizationAttributeInput, f[2], exc)
+    v3 = o.get("options", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, CreateOrganizationAttributeInput, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, CreateOrganizationAttributeInput, f[3], exc)
+    v4 = o.get("enabled", UNSET)
+    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, CreateOrganizationAttributeInput, f[4])
+    return CreateOrganizationAttributeInput(
+        name=v0,
+        slug=v1,
+        type=v2,
+        options=v3,
+        enabled=v4,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CreateOrganizationAttributeOptionInput:
     value: str
     slug: str
+
+
+def structure_CreateOrganizationAttributeOptionInput(o: Any, _: Any = None) -> CreateOrganizationAttributeOptionInput:
+    """A ``CreateOrganizationAttributeOptionInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateOrganizationAttributeOptionInput = _serde.structure_attrs(o, CreateOrganizationAttributeOptionInput)
+        return result
+    f = _serde.plan(CreateOrganizationAttributeOptionInput)
+    v0 = o.get("value", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateOrganizationAttributeOptionInput, f[0])
+    v1 = o.get("slug", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateOrganizationAttributeOptionInput, f[1])
+    return CreateOrganizationAttributeOptionInput(
+        value=v0,
+        slug=v1,
+    )

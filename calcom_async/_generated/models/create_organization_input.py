@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
@@ -13,3 +14,36 @@ class CreateOrganizationInput:
     api_key_never_expires: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyNeverExpires"})
     slug: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_CreateOrganizationInput(o: Any, _: Any = None) -> CreateOrganizationInput:
+    """A ``CreateOrganizationInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateOrganizationInput = _serde.structure_attrs(o, CreateOrganizationInput)
+        return result
+    f = _serde.plan(CreateOrganizationInput)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateOrganizationInput, f[0])
+    v1 = o.get("apiKeyDaysValid", UNSET)
+    if v1 is not UNSET and not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, CreateOrganizationInput, f[1])
+    v2 = o.get("apiKeyNeverExpires", UNSET)
+    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, CreateOrganizationInput, f[2])
+    v3 = o.get("slug", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, CreateOrganizationInput, f[3])
+    v4 = o.get("metadata", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, CreateOrganizationInput, f[4], exc)
+    return CreateOrganizationInput(
+        name=v0,
+        api_key_days_valid=v1,
+        api_key_never_expires=v2,
+        slug=v3,
+        metadata=v4,
+    )

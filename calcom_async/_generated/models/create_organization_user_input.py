@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import create_organization_user_input_organization_role
 
 
@@ -26,3 +27,87 @@ class CreateOrganizationUserInput:
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
     organization_role: create_organization_user_input_organization_role.CreateOrganizationUserInput_organization_role | Unset = attrs.field(default=UNSET, metadata={"json": "organizationRole"})
     auto_accept: bool | Unset = attrs.field(default=UNSET, metadata={"json": "autoAccept"})
+
+
+def structure_CreateOrganizationUserInput(o: Any, _: Any = None) -> CreateOrganizationUserInput:
+    """A ``CreateOrganizationUserInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateOrganizationUserInput = _serde.structure_attrs(o, CreateOrganizationUserInput)
+        return result
+    f = _serde.plan(CreateOrganizationUserInput)
+    v0 = o.get("email", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateOrganizationUserInput, f[0])
+    v1 = o.get("username", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, CreateOrganizationUserInput, f[1])
+    v2 = o.get("weekday", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, CreateOrganizationUserInput, f[2])
+    v3 = o.get("brandColor", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, CreateOrganizationUserInput, f[3])
+    v4 = o.get("bio", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, CreateOrganizationUserInput, f[4])
+    v5 = o.get("metadata", UNSET)
+    if v5 is not UNSET:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, CreateOrganizationUserInput, f[5], exc)
+    v6 = o.get("darkBrandColor", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, CreateOrganizationUserInput, f[6])
+    v7 = o.get("hideBranding", UNSET)
+    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, CreateOrganizationUserInput, f[7])
+    v8 = o.get("timeZone", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is str):
+        v8 = _serde.read(o, v8, CreateOrganizationUserInput, f[8])
+    v9 = o.get("theme", UNSET)
+    if v9 is not UNSET and not (v9 is None or type(v9) is str):
+        v9 = _serde.read(o, v9, CreateOrganizationUserInput, f[9])
+    v10 = o.get("appTheme", UNSET)
+    if v10 is not UNSET and not (v10 is None or type(v10) is str):
+        v10 = _serde.read(o, v10, CreateOrganizationUserInput, f[10])
+    v11 = o.get("timeFormat", UNSET)
+    if v11 is not UNSET and not (v11 is None or type(v11) is float or type(v11) is int):
+        v11 = _serde.read(o, v11, CreateOrganizationUserInput, f[11])
+    v12 = o.get("defaultScheduleId", UNSET)
+    if v12 is not UNSET and not (v12 is None or type(v12) is int):
+        v12 = _serde.read(o, v12, CreateOrganizationUserInput, f[12])
+    v13 = o.get("locale", UNSET)
+    if v13 is not UNSET and not (v13 is None or type(v13) is str):
+        v13 = _serde.read(o, v13, CreateOrganizationUserInput, f[13])
+    v14 = o.get("avatarUrl", UNSET)
+    if v14 is not UNSET and not (v14 is None or type(v14) is str):
+        v14 = _serde.read(o, v14, CreateOrganizationUserInput, f[14])
+    v15 = o.get("organizationRole", UNSET)
+    if v15 is not UNSET:
+        try:
+            v15 = f[15].hook(v15, f[15].type)
+        except _serde.MISFITS as exc:
+            v15 = _serde.misfit(o, v15, CreateOrganizationUserInput, f[15], exc)
+    v16 = o.get("autoAccept", UNSET)
+    if v16 is not UNSET and not (v16 is True or v16 is False):
+        v16 = _serde.read(o, v16, CreateOrganizationUserInput, f[16])
+    return CreateOrganizationUserInput(
+        email=v0,
+        username=v1,
+        weekday=v2,
+        brand_color=v3,
+        bio=v4,
+        metadata=v5,
+        dark_brand_color=v6,
+        hide_branding=v7,
+        time_zone=v8,
+        theme=v9,
+        app_theme=v10,
+        time_format=v11,
+        default_schedule_id=v12,
+        locale=v13,
+        avatar_url=v14,
+        organization_role=v15,
+        auto_accept=v16,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_out_of_office_entry_dto_reason
 
 
@@ -14,3 +16,46 @@ class CreateOutOfOfficeEntryDto:
     notes: str | None | Unset = UNSET
     to_user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "toUserId"})
     reason: create_out_of_office_entry_dto_reason.CreateOutOfOfficeEntryDto_reason | None | Unset = UNSET
+
+
+def structure_CreateOutOfOfficeEntryDto(o: Any, _: Any = None) -> CreateOutOfOfficeEntryDto:
+    """A ``CreateOutOfOfficeEntryDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateOutOfOfficeEntryDto = _serde.structure_attrs(o, CreateOutOfOfficeEntryDto)
+        return result
+    f = _serde.plan(CreateOutOfOfficeEntryDto)
+    v0 = o.get("start", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateOutOfOfficeEntryDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateOutOfOfficeEntryDto, f[0], exc)
+    v1 = o.get("end", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateOutOfOfficeEntryDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateOutOfOfficeEntryDto, f[1], exc)
+    v2 = o.get("notes", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, CreateOutOfOfficeEntryDto, f[2])
+    v3 = o.get("toUserId", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is int):
+        v3 = _serde.read(o, v3, CreateOutOfOfficeEntryDto, f[3])
+    v4 = o.get("reason", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, CreateOutOfOfficeEntryDto, f[4], exc)
+    return CreateOutOfOfficeEntryDto(
+        start=v0,
+        end=v1,
+        notes=v2,
+        to_user_id=v3,
+        reason=v4,
+    )

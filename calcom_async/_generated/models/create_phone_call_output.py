@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_phone_call_output_status, data as data_1
 
 
@@ -10,3 +12,31 @@ from . import create_phone_call_output_status, data as data_1
 class CreatePhoneCallOutput:
     status: create_phone_call_output_status.CreatePhoneCallOutput_status
     data: data_1.Data
+
+
+def structure_CreatePhoneCallOutput(o: Any, _: Any = None) -> CreatePhoneCallOutput:
+    """A ``CreatePhoneCallOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreatePhoneCallOutput = _serde.structure_attrs(o, CreatePhoneCallOutput)
+        return result
+    f = _serde.plan(CreatePhoneCallOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreatePhoneCallOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreatePhoneCallOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreatePhoneCallOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreatePhoneCallOutput, f[1], exc)
+    return CreatePhoneCallOutput(
+        status=v0,
+        data=v1,
+    )

@@ -4,9 +4,32 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CreatePrivateLinkInput:
     expires_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "expiresAt"})
     max_usage_count: float | Unset = attrs.field(default=UNSET, metadata={"json": "maxUsageCount"})
+
+
+def structure_CreatePrivateLinkInput(o: Any, _: Any = None) -> CreatePrivateLinkInput:
+    """A ``CreatePrivateLinkInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreatePrivateLinkInput = _serde.structure_attrs(o, CreatePrivateLinkInput)
+        return result
+    f = _serde.plan(CreatePrivateLinkInput)
+    v0 = o.get("expiresAt", UNSET)
+    if v0 is not UNSET:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreatePrivateLinkInput, f[0], exc)
+    v1 = o.get("maxUsageCount", UNSET)
+    if v1 is not UNSET and not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, CreatePrivateLinkInput, f[1])
+    return CreatePrivateLinkInput(
+        expires_at=v0,
+        max_usage_count=v1,
+    )

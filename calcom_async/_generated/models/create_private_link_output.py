@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import time_based_private_link_output, usage_based_private_link_output
 
 
@@ -10,3 +12,26 @@ from . import time_based_private_link_output, usage_based_private_link_output
 class CreatePrivateLinkOutput:
     status: str
     data: time_based_private_link_output.TimeBasedPrivateLinkOutput | usage_based_private_link_output.UsageBasedPrivateLinkOutput
+
+
+def structure_CreatePrivateLinkOutput(o: Any, _: Any = None) -> CreatePrivateLinkOutput:
+    """A ``CreatePrivateLinkOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreatePrivateLinkOutput = _serde.structure_attrs(o, CreatePrivateLinkOutput)
+        return result
+    f = _serde.plan(CreatePrivateLinkOutput)
+    v0 = o.get("status", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreatePrivateLinkOutput, f[0])
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreatePrivateLinkOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreatePrivateLinkOutput, f[1], exc)
+    return CreatePrivateLinkOutput(
+        status=v0,
+        data=v1,
+    )

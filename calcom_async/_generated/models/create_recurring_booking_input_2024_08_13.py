@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import booking_input_address_location_2024_08_13, booking_input_attendee_address_location_2024_08_13, booking_input_attendee_defined_location_2024_08_13, booking_input_attendee_phone_location_2024_08_13, booking_input_integration_location_2024_08_13, booking_input_link_location_2024_08_13, booking_input_organizers_default_app_location_2024_08_13, booking_input_phone_location_2024_08_13, create_booking_attendee, routing as routing_1
 
 
@@ -26,3 +27,102 @@ class CreateRecurringBookingInput_2024_08_13:
     routing: routing_1.Routing | None | Unset = UNSET
     email_verification_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "emailVerificationCode"})
     recurrence_count: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "recurrenceCount"})
+
+
+def structure_CreateRecurringBookingInput_2024_08_13(o: Any, _: Any = None) -> CreateRecurringBookingInput_2024_08_13:
+    """A ``CreateRecurringBookingInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateRecurringBookingInput_2024_08_13 = _serde.structure_attrs(o, CreateRecurringBookingInput_2024_08_13)
+        return result
+    f = _serde.plan(CreateRecurringBookingInput_2024_08_13)
+    v0 = o.get("start", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, CreateRecurringBookingInput_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, CreateRecurringBookingInput_2024_08_13, f[0], exc)
+    v1 = o.get("attendee", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, CreateRecurringBookingInput_2024_08_13, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateRecurringBookingInput_2024_08_13, f[1], exc)
+    v2 = o.get("bookingFieldsResponses", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateRecurringBookingInput_2024_08_13, f[2], exc)
+    v3 = o.get("eventTypeId", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is int):
+        v3 = _serde.read(o, v3, CreateRecurringBookingInput_2024_08_13, f[3])
+    v4 = o.get("eventTypeSlug", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, CreateRecurringBookingInput_2024_08_13, f[4])
+    v5 = o.get("username", UNSET)
+    if v5 is not UNSET and not (v5 is None or type(v5) is str):
+        v5 = _serde.read(o, v5, CreateRecurringBookingInput_2024_08_13, f[5])
+    v6 = o.get("teamSlug", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, CreateRecurringBookingInput_2024_08_13, f[6])
+    v7 = o.get("organizationSlug", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is str):
+        v7 = _serde.read(o, v7, CreateRecurringBookingInput_2024_08_13, f[7])
+    v8 = o.get("guests", UNSET)
+    if v8 is not UNSET:
+        try:
+            v8 = f[8].hook(v8, f[8].type)
+        except _serde.MISFITS as exc:
+            v8 = _serde.misfit(o, v8, CreateRecurringBookingInput_2024_08_13, f[8], exc)
+    v9 = o.get("meetingUrl", UNSET)
+    if v9 is not UNSET and not (v9 is None or type(v9) is str):
+        v9 = _serde.read(o, v9, CreateRecurringBookingInput_2024_08_13, f[9])
+    v10 = o.get("location", UNSET)
+    if v10 is not UNSET:
+        try:
+            v10 = f[10].hook(v10, f[10].type)
+        except _serde.MISFITS as exc:
+            v10 = _serde.misfit(o, v10, CreateRecurringBookingInput_2024_08_13, f[10], exc)
+    v11 = o.get("metadata", UNSET)
+    if v11 is not UNSET:
+        try:
+            v11 = f[11].hook(v11, f[11].type)
+        except _serde.MISFITS as exc:
+            v11 = _serde.misfit(o, v11, CreateRecurringBookingInput_2024_08_13, f[11], exc)
+    v12 = o.get("lengthInMinutes", UNSET)
+    if v12 is not UNSET and not (v12 is None or type(v12) is float or type(v12) is int):
+        v12 = _serde.read(o, v12, CreateRecurringBookingInput_2024_08_13, f[12])
+    v13 = o.get("routing", UNSET)
+    if v13 is not UNSET:
+        try:
+            v13 = f[13].hook(v13, f[13].type)
+        except _serde.MISFITS as exc:
+            v13 = _serde.misfit(o, v13, CreateRecurringBookingInput_2024_08_13, f[13], exc)
+    v14 = o.get("emailVerificationCode", UNSET)
+    if v14 is not UNSET and not (v14 is None or type(v14) is str):
+        v14 = _serde.read(o, v14, CreateRecurringBookingInput_2024_08_13, f[14])
+    v15 = o.get("recurrenceCount", UNSET)
+    if v15 is not UNSET and not (v15 is None or type(v15) is float or type(v15) is int):
+        v15 = _serde.read(o, v15, CreateRecurringBookingInput_2024_08_13, f[15])
+    return CreateRecurringBookingInput_2024_08_13(
+        start=v0,
+        attendee=v1,
+        booking_fields_responses=v2,
+        event_type_id=v3,
+        event_type_slug=v4,
+        username=v5,
+        team_slug=v6,
+        organization_slug=v7,
+        guests=v8,
+        meeting_url=v9,
+        location=v10,
+        metadata=v11,
+        length_in_minutes=v12,
+        routing=v13,
+        email_verification_code=v14,
+        recurrence_count=v15,
+    )

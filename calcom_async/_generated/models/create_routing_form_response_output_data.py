@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import range_slots_output_2024_09_04, routing as routing_1, slots_output_2024_09_04
 
 
@@ -13,3 +15,39 @@ class CreateRoutingFormResponseOutputData:
     routing_custom_message: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "routingCustomMessage"})
     routing_external_redirect_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "routingExternalRedirectUrl"})
     slots: slots_output_2024_09_04.SlotsOutput_2024_09_04 | range_slots_output_2024_09_04.RangeSlotsOutput_2024_09_04 | None | Unset = UNSET
+
+
+def structure_CreateRoutingFormResponseOutputData(o: Any, _: Any = None) -> CreateRoutingFormResponseOutputData:
+    """A ``CreateRoutingFormResponseOutputData`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateRoutingFormResponseOutputData = _serde.structure_attrs(o, CreateRoutingFormResponseOutputData)
+        return result
+    f = _serde.plan(CreateRoutingFormResponseOutputData)
+    v0 = o.get("eventTypeId", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is int):
+        v0 = _serde.read(o, v0, CreateRoutingFormResponseOutputData, f[0])
+    v1 = o.get("routing", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, CreateRoutingFormResponseOutputData, f[1], exc)
+    v2 = o.get("routingCustomMessage", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, CreateRoutingFormResponseOutputData, f[2])
+    v3 = o.get("routingExternalRedirectUrl", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, CreateRoutingFormResponseOutputData, f[3])
+    v4 = o.get("slots", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, CreateRoutingFormResponseOutputData, f[4], exc)
+    return CreateRoutingFormResponseOutputData(
+        event_type_id=v0,
+        routing=v1,
+        routing_custom_message=v2,
+        routing_external_redirect_url=v3,
+        slots=v4,
+    )

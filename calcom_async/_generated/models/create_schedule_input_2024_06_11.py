@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import schedule_availability_input_2024_06_11, schedule_override_input_2024_06_11
 
 
@@ -13,3 +15,39 @@ class CreateScheduleInput_2024_06_11:
     is_default: bool = attrs.field(metadata={"json": "isDefault"})
     availability: list[schedule_availability_input_2024_06_11.ScheduleAvailabilityInput_2024_06_11] | None | Unset = UNSET
     overrides: list[schedule_override_input_2024_06_11.ScheduleOverrideInput_2024_06_11] | None | Unset = UNSET
+
+
+def structure_CreateScheduleInput_2024_06_11(o: Any, _: Any = None) -> CreateScheduleInput_2024_06_11:
+    """A ``CreateScheduleInput_2024_06_11`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateScheduleInput_2024_06_11 = _serde.structure_attrs(o, CreateScheduleInput_2024_06_11)
+        return result
+    f = _serde.plan(CreateScheduleInput_2024_06_11)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateScheduleInput_2024_06_11, f[0])
+    v1 = o.get("timeZone", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateScheduleInput_2024_06_11, f[1])
+    v2 = o.get("isDefault", UNSET)
+    if not (v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, CreateScheduleInput_2024_06_11, f[2])
+    v3 = o.get("availability", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, CreateScheduleInput_2024_06_11, f[3], exc)
+    v4 = o.get("overrides", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, CreateScheduleInput_2024_06_11, f[4], exc)
+    return CreateScheduleInput_2024_06_11(
+        name=v0,
+        time_zone=v1,
+        is_default=v2,
+        availability=v3,
+        overrides=v4,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_team_membership_input_role
 
 
@@ -12,3 +14,32 @@ class CreateTeamMembershipInput:
     accepted: bool | Unset = UNSET
     role: create_team_membership_input_role.CreateTeamMembershipInput_role | Unset = UNSET
     disable_impersonation: bool | Unset = attrs.field(default=UNSET, metadata={"json": "disableImpersonation"})
+
+
+def structure_CreateTeamMembershipInput(o: Any, _: Any = None) -> CreateTeamMembershipInput:
+    """A ``CreateTeamMembershipInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateTeamMembershipInput = _serde.structure_attrs(o, CreateTeamMembershipInput)
+        return result
+    f = _serde.plan(CreateTeamMembershipInput)
+    v0 = o.get("userId", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, CreateTeamMembershipInput, f[0])
+    v1 = o.get("accepted", UNSET)
+    if v1 is not UNSET and not (v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, CreateTeamMembershipInput, f[1])
+    v2 = o.get("role", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateTeamMembershipInput, f[2], exc)
+    v3 = o.get("disableImpersonation", UNSET)
+    if v3 is not UNSET and not (v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, CreateTeamMembershipInput, f[3])
+    return CreateTeamMembershipInput(
+        user_id=v0,
+        accepted=v1,
+        role=v2,
+        disable_impersonation=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import team_output_dto
 
 
@@ -11,3 +13,30 @@ class CreateTeamOutputData:
     message: str
     payment_link: str = attrs.field(metadata={"json": "paymentLink"})
     pending_team: team_output_dto.TeamOutputDto = attrs.field(metadata={"json": "pendingTeam"})
+
+
+def structure_CreateTeamOutputData(o: Any, _: Any = None) -> CreateTeamOutputData:
+    """A ``CreateTeamOutputData`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateTeamOutputData = _serde.structure_attrs(o, CreateTeamOutputData)
+        return result
+    f = _serde.plan(CreateTeamOutputData)
+    v0 = o.get("message", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateTeamOutputData, f[0])
+    v1 = o.get("paymentLink", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateTeamOutputData, f[1])
+    v2 = o.get("pendingTeam", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, CreateTeamOutputData, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateTeamOutputData, f[2], exc)
+    return CreateTeamOutputData(
+        message=v0,
+        payment_link=v1,
+        pending_team=v2,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import create_team_role_input_permission
 
 
@@ -12,3 +14,32 @@ class CreateTeamRoleInput:
     color: str | None | Unset = UNSET
     description: str | None | Unset = UNSET
     permissions: list[create_team_role_input_permission.CreateTeamRoleInput_permission] | None | Unset = UNSET
+
+
+def structure_CreateTeamRoleInput(o: Any, _: Any = None) -> CreateTeamRoleInput:
+    """A ``CreateTeamRoleInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateTeamRoleInput = _serde.structure_attrs(o, CreateTeamRoleInput)
+        return result
+    f = _serde.plan(CreateTeamRoleInput)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, CreateTeamRoleInput, f[0])
+    v1 = o.get("color", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, CreateTeamRoleInput, f[1])
+    v2 = o.get("description", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, CreateTeamRoleInput, f[2])
+    v3 = o.get("permissions", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, CreateTeamRoleInput, f[3], exc)
+    return CreateTeamRoleInput(
+        name=v0,
+        color=v1,
+        description=v2,
+        permissions=v3,
+    )

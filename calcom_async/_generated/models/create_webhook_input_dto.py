@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 from . import create_webhook_input_dto_version, webhook_trigger_event
 
 
@@ -14,3 +16,45 @@ class CreateWebhookInputDto:
     payload_template: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "payloadTemplate"})
     secret: str | None | Unset = attrs.field(default=UNSET, repr=masked)
     version: create_webhook_input_dto_version.CreateWebhookInputDto_version | None | Unset = UNSET
+
+
+def structure_CreateWebhookInputDto(o: Any, _: Any = None) -> CreateWebhookInputDto:
+    """A ``CreateWebhookInputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CreateWebhookInputDto = _serde.structure_attrs(o, CreateWebhookInputDto)
+        return result
+    f = _serde.plan(CreateWebhookInputDto)
+    v0 = o.get("active", UNSET)
+    if not (v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, CreateWebhookInputDto, f[0])
+    v1 = o.get("subscriberUrl", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, CreateWebhookInputDto, f[1])
+    v2 = o.get("triggers", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, CreateWebhookInputDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, CreateWebhookInputDto, f[2], exc)
+    v3 = o.get("payloadTemplate", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, CreateWebhookInputDto, f[3])
+    v4 = o.get("secret", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, CreateWebhookInputDto, f[4])
+    v5 = o.get("version", UNSET)
+    if v5 is not UNSET:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, CreateWebhookInputDto, f[5], exc)
+    return CreateWebhookInputDto(
+        active=v0,
+        subscriber_url=v1,
+        triggers=v2,
+        payload_template=v3,
+        secret=v4,
+        version=v5,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class CursorPaginationOutput_2026_05_01:
     next_cursor: str | None = attrs.field(metadata={"json": "nextCursor"})
     has_more: bool = attrs.field(metadata={"json": "hasMore"})
+
+
+def structure_CursorPaginationOutput_2026_05_01(o: Any, _: Any = None) -> CursorPaginationOutput_2026_05_01:
+    """A ``CursorPaginationOutput_2026_05_01`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: CursorPaginationOutput_2026_05_01 = _serde.structure_attrs(o, CursorPaginationOutput_2026_05_01)
+        return result
+    f = _serde.plan(CursorPaginationOutput_2026_05_01)
+    v0 = o.get("nextCursor", UNSET)
+    if not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, CursorPaginationOutput_2026_05_01, f[0])
+    v1 = o.get("hasMore", UNSET)
+    if not (v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, CursorPaginationOutput_2026_05_01, f[1])
+    return CursorPaginationOutput_2026_05_01(
+        next_cursor=v0,
+        has_more=v1,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class Data:
     call_id: str = attrs.field(metadata={"json": "callId"})
     agent_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "agentId"})
+
+
+def structure_Data(o: Any, _: Any = None) -> Data:
+    """A ``Data`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: Data = _serde.structure_attrs(o, Data)
+        return result
+    f = _serde.plan(Data)
+    v0 = o.get("callId", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, Data, f[0])
+    v1 = o.get("agentId", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, Data, f[1])
+    return Data(
+        call_id=v0,
+        agent_id=v1,
+    )

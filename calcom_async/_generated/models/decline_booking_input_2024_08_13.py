@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class DeclineBookingInput_2024_08_13:
     reason: str | None | Unset = UNSET
+
+
+def structure_DeclineBookingInput_2024_08_13(o: Any, _: Any = None) -> DeclineBookingInput_2024_08_13:
+    """A ``DeclineBookingInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeclineBookingInput_2024_08_13 = _serde.structure_attrs(o, DeclineBookingInput_2024_08_13)
+        return result
+    f = _serde.plan(DeclineBookingInput_2024_08_13)
+    v0 = o.get("reason", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, DeclineBookingInput_2024_08_13, f[0])
+    return DeclineBookingInput_2024_08_13(
+        reason=v0,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class DefaultConferencingAppsOutputDto:
     app_slug: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appSlug"})
     app_link: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appLink"})
+
+
+def structure_DefaultConferencingAppsOutputDto(o: Any, _: Any = None) -> DefaultConferencingAppsOutputDto:
+    """A ``DefaultConferencingAppsOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DefaultConferencingAppsOutputDto = _serde.structure_attrs(o, DefaultConferencingAppsOutputDto)
+        return result
+    f = _serde.plan(DefaultConferencingAppsOutputDto)
+    v0 = o.get("appSlug", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, DefaultConferencingAppsOutputDto, f[0])
+    v1 = o.get("appLink", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, DefaultConferencingAppsOutputDto, f[1])
+    return DefaultConferencingAppsOutputDto(
+        app_slug=v0,
+        app_link=v1,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import workspace_platform_dto
 
 
@@ -16,3 +18,56 @@ class DelegationCredentialOutput:
     workspace_platform: workspace_platform_dto.WorkspacePlatformDto = attrs.field(metadata={"json": "workspacePlatform"})
     created_at: datetime = attrs.field(metadata={"json": "createdAt"})
     updated_at: datetime = attrs.field(metadata={"json": "updatedAt"})
+
+
+def structure_DelegationCredentialOutput(o: Any, _: Any = None) -> DelegationCredentialOutput:
+    """A ``DelegationCredentialOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DelegationCredentialOutput = _serde.structure_attrs(o, DelegationCredentialOutput)
+        return result
+    f = _serde.plan(DelegationCredentialOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, DelegationCredentialOutput, f[0])
+    v1 = o.get("enabled", UNSET)
+    if not (v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, DelegationCredentialOutput, f[1])
+    v2 = o.get("domain", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, DelegationCredentialOutput, f[2])
+    v3 = o.get("organizationId", UNSET)
+    if not (type(v3) is int):
+        v3 = _serde.read(o, v3, DelegationCredentialOutput, f[3])
+    v4 = o.get("workspacePlatform", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, DelegationCredentialOutput, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, DelegationCredentialOutput, f[4], exc)
+    v5 = o.get("createdAt", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, DelegationCredentialOutput, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, DelegationCredentialOutput, f[5], exc)
+    v6 = o.get("updatedAt", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, DelegationCredentialOutput, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, DelegationCredentialOutput, f[6], exc)
+    return DelegationCredentialOutput(
+        id=v0,
+        enabled=v1,
+        domain=v2,
+        organization_id=v3,
+        workspace_platform=v4,
+        created_at=v5,
+        updated_at=v6,
+    )

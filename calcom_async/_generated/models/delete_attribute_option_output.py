@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import delete_attribute_option_output_status, option_output
 
 
@@ -10,3 +12,31 @@ from . import delete_attribute_option_output_status, option_output
 class DeleteAttributeOptionOutput:
     status: delete_attribute_option_output_status.DeleteAttributeOptionOutput_status
     data: option_output.OptionOutput
+
+
+def structure_DeleteAttributeOptionOutput(o: Any, _: Any = None) -> DeleteAttributeOptionOutput:
+    """A ``DeleteAttributeOptionOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeleteAttributeOptionOutput = _serde.structure_attrs(o, DeleteAttributeOptionOutput)
+        return result
+    f = _serde.plan(DeleteAttributeOptionOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, DeleteAttributeOptionOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, DeleteAttributeOptionOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, DeleteAttributeOptionOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, DeleteAttributeOptionOutput, f[1], exc)
+    return DeleteAttributeOptionOutput(
+        status=v0,
+        data=v1,
+    )

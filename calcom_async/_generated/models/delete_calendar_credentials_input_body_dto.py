@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class DeleteCalendarCredentialsInputBodyDto:
     id: int
+
+
+def structure_DeleteCalendarCredentialsInputBodyDto(o: Any, _: Any = None) -> DeleteCalendarCredentialsInputBodyDto:
+    """A ``DeleteCalendarCredentialsInputBodyDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeleteCalendarCredentialsInputBodyDto = _serde.structure_attrs(o, DeleteCalendarCredentialsInputBodyDto)
+        return result
+    f = _serde.plan(DeleteCalendarCredentialsInputBodyDto)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, DeleteCalendarCredentialsInputBodyDto, f[0])
+    return DeleteCalendarCredentialsInputBodyDto(
+        id=v0,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class DeleteData_2024_06_14:
     length_in_minutes: float = attrs.field(metadata={"json": "lengthInMinutes"})
     title: str
     slug: str
+
+
+def structure_DeleteData_2024_06_14(o: Any, _: Any = None) -> DeleteData_2024_06_14:
+    """A ``DeleteData_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeleteData_2024_06_14 = _serde.structure_attrs(o, DeleteData_2024_06_14)
+        return result
+    f = _serde.plan(DeleteData_2024_06_14)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, DeleteData_2024_06_14, f[0])
+    v1 = o.get("lengthInMinutes", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, DeleteData_2024_06_14, f[1])
+    v2 = o.get("title", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, DeleteData_2024_06_14, f[2])
+    v3 = o.get("slug", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, DeleteData_2024_06_14, f[3])
+    return DeleteData_2024_06_14(
+        id=v0,
+        length_in_minutes=v1,
+        title=v2,
+        slug=v3,
+    )

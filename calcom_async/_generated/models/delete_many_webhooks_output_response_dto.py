@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import delete_many_webhooks_output_response_dto_status
 
 
@@ -10,3 +12,26 @@ from . import delete_many_webhooks_output_response_dto_status
 class DeleteManyWebhooksOutputResponseDto:
     status: delete_many_webhooks_output_response_dto_status.DeleteManyWebhooksOutputResponseDto_status
     data: str
+
+
+def structure_DeleteManyWebhooksOutputResponseDto(o: Any, _: Any = None) -> DeleteManyWebhooksOutputResponseDto:
+    """A ``DeleteManyWebhooksOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeleteManyWebhooksOutputResponseDto = _serde.structure_attrs(o, DeleteManyWebhooksOutputResponseDto)
+        return result
+    f = _serde.plan(DeleteManyWebhooksOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, DeleteManyWebhooksOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, DeleteManyWebhooksOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, DeleteManyWebhooksOutputResponseDto, f[1])
+    return DeleteManyWebhooksOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

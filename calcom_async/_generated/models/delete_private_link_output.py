@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import delete_private_link_output_data
 
 
@@ -10,3 +12,26 @@ from . import delete_private_link_output_data
 class DeletePrivateLinkOutput:
     status: str
     data: delete_private_link_output_data.DeletePrivateLinkOutput_data
+
+
+def structure_DeletePrivateLinkOutput(o: Any, _: Any = None) -> DeletePrivateLinkOutput:
+    """A ``DeletePrivateLinkOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeletePrivateLinkOutput = _serde.structure_attrs(o, DeletePrivateLinkOutput)
+        return result
+    f = _serde.plan(DeletePrivateLinkOutput)
+    v0 = o.get("status", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, DeletePrivateLinkOutput, f[0])
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, DeletePrivateLinkOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, DeletePrivateLinkOutput, f[1], exc)
+    return DeletePrivateLinkOutput(
+        status=v0,
+        data=v1,
+    )

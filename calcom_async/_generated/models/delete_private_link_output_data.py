@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class DeletePrivateLinkOutput_data:
     link_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "linkId"})
     message: str | None | Unset = UNSET
+
+
+def structure_DeletePrivateLinkOutput_data(o: Any, _: Any = None) -> DeletePrivateLinkOutput_data:
+    """A ``DeletePrivateLinkOutput_data`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeletePrivateLinkOutput_data = _serde.structure_attrs(o, DeletePrivateLinkOutput_data)
+        return result
+    f = _serde.plan(DeletePrivateLinkOutput_data)
+    v0 = o.get("linkId", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, DeletePrivateLinkOutput_data, f[0])
+    v1 = o.get("message", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, DeletePrivateLinkOutput_data, f[1])
+    return DeletePrivateLinkOutput_data(
+        link_id=v0,
+        message=v1,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import delete_schedule_output_2024_06_11_status
 
 
 @attrs.define(kw_only=True)
 class DeleteScheduleOutput_2024_06_11:
     status: delete_schedule_output_2024_06_11_status.DeleteScheduleOutput_2024_06_11_status
+
+
+def structure_DeleteScheduleOutput_2024_06_11(o: Any, _: Any = None) -> DeleteScheduleOutput_2024_06_11:
+    """A ``DeleteScheduleOutput_2024_06_11`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeleteScheduleOutput_2024_06_11 = _serde.structure_attrs(o, DeleteScheduleOutput_2024_06_11)
+        return result
+    f = _serde.plan(DeleteScheduleOutput_2024_06_11)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, DeleteScheduleOutput_2024_06_11, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, DeleteScheduleOutput_2024_06_11, f[0], exc)
+    return DeleteScheduleOutput_2024_06_11(
+        status=v0,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import delete_team_event_type_output_status
 
 
@@ -11,3 +12,31 @@ from . import delete_team_event_type_output_status
 class DeleteTeamEventTypeOutput:
     status: delete_team_event_type_output_status.DeleteTeamEventTypeOutput_status
     data: dict[str, Any]
+
+
+def structure_DeleteTeamEventTypeOutput(o: Any, _: Any = None) -> DeleteTeamEventTypeOutput:
+    """A ``DeleteTeamEventTypeOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeleteTeamEventTypeOutput = _serde.structure_attrs(o, DeleteTeamEventTypeOutput)
+        return result
+    f = _serde.plan(DeleteTeamEventTypeOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, DeleteTeamEventTypeOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, DeleteTeamEventTypeOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, DeleteTeamEventTypeOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, DeleteTeamEventTypeOutput, f[1], exc)
+    return DeleteTeamEventTypeOutput(
+        status=v0,
+        data=v1,
+    )

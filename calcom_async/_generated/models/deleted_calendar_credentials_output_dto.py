@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -13,3 +15,37 @@ class DeletedCalendarCredentialsOutputDto:
     team_id: int | None = attrs.field(metadata={"json": "teamId"})
     app_id: str | None = attrs.field(metadata={"json": "appId"})
     invalid: bool | None
+
+
+def structure_DeletedCalendarCredentialsOutputDto(o: Any, _: Any = None) -> DeletedCalendarCredentialsOutputDto:
+    """A ``DeletedCalendarCredentialsOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeletedCalendarCredentialsOutputDto = _serde.structure_attrs(o, DeletedCalendarCredentialsOutputDto)
+        return result
+    f = _serde.plan(DeletedCalendarCredentialsOutputDto)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, DeletedCalendarCredentialsOutputDto, f[0])
+    v1 = o.get("type", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, DeletedCalendarCredentialsOutputDto, f[1])
+    v2 = o.get("userId", UNSET)
+    if not (v2 is None or type(v2) is int):
+        v2 = _serde.read(o, v2, DeletedCalendarCredentialsOutputDto, f[2])
+    v3 = o.get("teamId", UNSET)
+    if not (v3 is None or type(v3) is int):
+        v3 = _serde.read(o, v3, DeletedCalendarCredentialsOutputDto, f[3])
+    v4 = o.get("appId", UNSET)
+    if not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, DeletedCalendarCredentialsOutputDto, f[4])
+    v5 = o.get("invalid", UNSET)
+    if not (v5 is None or v5 is True or v5 is False):
+        v5 = _serde.read(o, v5, DeletedCalendarCredentialsOutputDto, f[5])
+    return DeletedCalendarCredentialsOutputDto(
+        id=v0,
+        type=v1,
+        user_id=v2,
+        team_id=v3,
+        app_id=v4,
+        invalid=v5,
+    )

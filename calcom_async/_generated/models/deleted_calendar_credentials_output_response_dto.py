@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import deleted_calendar_credentials_output_dto, deleted_calendar_credentials_output_response_dto_status
 
 
@@ -10,3 +12,31 @@ from . import deleted_calendar_credentials_output_dto, deleted_calendar_credenti
 class DeletedCalendarCredentialsOutputResponseDto:
     status: deleted_calendar_credentials_output_response_dto_status.DeletedCalendarCredentialsOutputResponseDto_status
     data: deleted_calendar_credentials_output_dto.DeletedCalendarCredentialsOutputDto
+
+
+def structure_DeletedCalendarCredentialsOutputResponseDto(o: Any, _: Any = None) -> DeletedCalendarCredentialsOutputResponseDto:
+    """A ``DeletedCalendarCredentialsOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DeletedCalendarCredentialsOutputResponseDto = _serde.structure_attrs(o, DeletedCalendarCredentialsOutputResponseDto)
+        return result
+    f = _serde.plan(DeletedCalendarCredentialsOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, DeletedCalendarCredentialsOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, DeletedCalendarCredentialsOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, DeletedCalendarCredentialsOutputResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, DeletedCalendarCredentialsOutputResponseDto, f[1], exc)
+    return DeletedCalendarCredentialsOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

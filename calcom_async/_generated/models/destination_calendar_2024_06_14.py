@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class DestinationCalendar_2024_06_14:
     integration: str
     external_id: str = attrs.field(metadata={"json": "externalId"})
+
+
+def structure_DestinationCalendar_2024_06_14(o: Any, _: Any = None) -> DestinationCalendar_2024_06_14:
+    """A ``DestinationCalendar_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DestinationCalendar_2024_06_14 = _serde.structure_attrs(o, DestinationCalendar_2024_06_14)
+        return result
+    f = _serde.plan(DestinationCalendar_2024_06_14)
+    v0 = o.get("integration", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, DestinationCalendar_2024_06_14, f[0])
+    v1 = o.get("externalId", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, DestinationCalendar_2024_06_14, f[1])
+    return DestinationCalendar_2024_06_14(
+        integration=v0,
+        external_id=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import destination_calendars_input_body_dto_integration
 
 
@@ -11,3 +13,30 @@ class DestinationCalendarsInputBodyDto:
     integration: destination_calendars_input_body_dto_integration.DestinationCalendarsInputBodyDto_integration
     external_id: str = attrs.field(metadata={"json": "externalId"})
     delegation_credential_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "delegationCredentialId"})
+
+
+def structure_DestinationCalendarsInputBodyDto(o: Any, _: Any = None) -> DestinationCalendarsInputBodyDto:
+    """A ``DestinationCalendarsInputBodyDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DestinationCalendarsInputBodyDto = _serde.structure_attrs(o, DestinationCalendarsInputBodyDto)
+        return result
+    f = _serde.plan(DestinationCalendarsInputBodyDto)
+    v0 = o.get("integration", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, DestinationCalendarsInputBodyDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, DestinationCalendarsInputBodyDto, f[0], exc)
+    v1 = o.get("externalId", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, DestinationCalendarsInputBodyDto, f[1])
+    v2 = o.get("delegationCredentialId", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, DestinationCalendarsInputBodyDto, f[2])
+    return DestinationCalendarsInputBodyDto(
+        integration=v0,
+        external_id=v1,
+        delegation_credential_id=v2,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class DestinationCalendarsOutputDto:
     integration: str
     external_id: str = attrs.field(metadata={"json": "externalId"})
     credential_id: int | None = attrs.field(metadata={"json": "credentialId"})
+
+
+def structure_DestinationCalendarsOutputDto(o: Any, _: Any = None) -> DestinationCalendarsOutputDto:
+    """A ``DestinationCalendarsOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DestinationCalendarsOutputDto = _serde.structure_attrs(o, DestinationCalendarsOutputDto)
+        return result
+    f = _serde.plan(DestinationCalendarsOutputDto)
+    v0 = o.get("userId", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, DestinationCalendarsOutputDto, f[0])
+    v1 = o.get("integration", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, DestinationCalendarsOutputDto, f[1])
+    v2 = o.get("externalId", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, DestinationCalendarsOutputDto, f[2])
+    v3 = o.get("credentialId", UNSET)
+    if not (v3 is None or type(v3) is int):
+        v3 = _serde.read(o, v3, DestinationCalendarsOutputDto, f[3])
+    return DestinationCalendarsOutputDto(
+        user_id=v0,
+        integration=v1,
+        external_id=v2,
+        credential_id=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import destination_calendars_output_dto, destination_calendars_output_response_dto_status
 
 
@@ -10,3 +12,31 @@ from . import destination_calendars_output_dto, destination_calendars_output_res
 class DestinationCalendarsOutputResponseDto:
     status: destination_calendars_output_response_dto_status.DestinationCalendarsOutputResponseDto_status
     data: destination_calendars_output_dto.DestinationCalendarsOutputDto
+
+
+def structure_DestinationCalendarsOutputResponseDto(o: Any, _: Any = None) -> DestinationCalendarsOutputResponseDto:
+    """A ``DestinationCalendarsOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DestinationCalendarsOutputResponseDto = _serde.structure_attrs(o, DestinationCalendarsOutputResponseDto)
+        return result
+    f = _serde.plan(DestinationCalendarsOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, DestinationCalendarsOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, DestinationCalendarsOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, DestinationCalendarsOutputResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, DestinationCalendarsOutputResponseDto, f[1], exc)
+    return DestinationCalendarsOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

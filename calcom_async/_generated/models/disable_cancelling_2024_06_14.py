@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class DisableCancelling_2024_06_14:
     disabled: bool | None | Unset = UNSET
+
+
+def structure_DisableCancelling_2024_06_14(o: Any, _: Any = None) -> DisableCancelling_2024_06_14:
+    """A ``DisableCancelling_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DisableCancelling_2024_06_14 = _serde.structure_attrs(o, DisableCancelling_2024_06_14)
+        return result
+    f = _serde.plan(DisableCancelling_2024_06_14)
+    v0 = o.get("disabled", UNSET)
+    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, DisableCancelling_2024_06_14, f[0])
+    return DisableCancelling_2024_06_14(
+        disabled=v0,
+    )

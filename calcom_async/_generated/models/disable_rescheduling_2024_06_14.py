@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class DisableRescheduling_2024_06_14:
     disabled: bool | None | Unset = UNSET
     minutes_before: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "minutesBefore"})
+
+
+def structure_DisableRescheduling_2024_06_14(o: Any, _: Any = None) -> DisableRescheduling_2024_06_14:
+    """A ``DisableRescheduling_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: DisableRescheduling_2024_06_14 = _serde.structure_attrs(o, DisableRescheduling_2024_06_14)
+        return result
+    f = _serde.plan(DisableRescheduling_2024_06_14)
+    v0 = o.get("disabled", UNSET)
+    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, DisableRescheduling_2024_06_14, f[0])
+    v1 = o.get("minutesBefore", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, DisableRescheduling_2024_06_14, f[1])
+    return DisableRescheduling_2024_06_14(
+        disabled=v0,
+        minutes_before=v1,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import email_default_field_input_2024_06_14_type
 
 
@@ -15,3 +16,45 @@ class EmailDefaultFieldInput_2024_06_14:
     required: dict[str, Any] | None | Unset = UNSET
     hidden: bool | None | Unset = UNSET
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+
+
+def structure_EmailDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> EmailDefaultFieldInput_2024_06_14:
+    """A ``EmailDefaultFieldInput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EmailDefaultFieldInput_2024_06_14 = _serde.structure_attrs(o, EmailDefaultFieldInput_2024_06_14)
+        return result
+    f = _serde.plan(EmailDefaultFieldInput_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, EmailDefaultFieldInput_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, EmailDefaultFieldInput_2024_06_14, f[0], exc)
+    v1 = o.get("label", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, EmailDefaultFieldInput_2024_06_14, f[1])
+    v2 = o.get("placeholder", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, EmailDefaultFieldInput_2024_06_14, f[2])
+    v3 = o.get("required", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, EmailDefaultFieldInput_2024_06_14, f[3], exc)
+    v4 = o.get("hidden", UNSET)
+    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, EmailDefaultFieldInput_2024_06_14, f[4])
+    v5 = o.get("disableOnPrefill", UNSET)
+    if v5 is not UNSET and not (v5 is None or v5 is True or v5 is False):
+        v5 = _serde.read(o, v5, EmailDefaultFieldInput_2024_06_14, f[5])
+    return EmailDefaultFieldInput_2024_06_14(
+        type=v0,
+        label=v1,
+        placeholder=v2,
+        required=v3,
+        hidden=v4,
+        disable_on_prefill=v5,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class EmailSettings_2024_06_14:
     disable_emails_to_attendees: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableEmailsToAttendees"})
     disable_emails_to_hosts: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableEmailsToHosts"})
+
+
+def structure_EmailSettings_2024_06_14(o: Any, _: Any = None) -> EmailSettings_2024_06_14:
+    """A ``EmailSettings_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EmailSettings_2024_06_14 = _serde.structure_attrs(o, EmailSettings_2024_06_14)
+        return result
+    f = _serde.plan(EmailSettings_2024_06_14)
+    v0 = o.get("disableEmailsToAttendees", UNSET)
+    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, EmailSettings_2024_06_14, f[0])
+    v1 = o.get("disableEmailsToHosts", UNSET)
+    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, EmailSettings_2024_06_14, f[1])
+    return EmailSettings_2024_06_14(
+        disable_emails_to_attendees=v0,
+        disable_emails_to_hosts=v1,
+    )

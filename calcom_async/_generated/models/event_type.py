@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class EventType:
     id: int
     slug: str
+
+
+def structure_EventType(o: Any, _: Any = None) -> EventType:
+    """A ``EventType`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventType = _serde.structure_attrs(o, EventType)
+        return result
+    f = _serde.plan(EventType)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, EventType, f[0])
+    v1 = o.get("slug", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, EventType, f[1])
+    return EventType(
+        id=v0,
+        slug=v1,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class EventTypeColor_2024_06_14:
     light_theme_hex: str = attrs.field(metadata={"json": "lightThemeHex"})
     dark_theme_hex: str = attrs.field(metadata={"json": "darkThemeHex"})
+
+
+def structure_EventTypeColor_2024_06_14(o: Any, _: Any = None) -> EventTypeColor_2024_06_14:
+    """A ``EventTypeColor_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeColor_2024_06_14 = _serde.structure_attrs(o, EventTypeColor_2024_06_14)
+        return result
+    f = _serde.plan(EventTypeColor_2024_06_14)
+    v0 = o.get("lightThemeHex", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, EventTypeColor_2024_06_14, f[0])
+    v1 = o.get("darkThemeHex", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, EventTypeColor_2024_06_14, f[1])
+    return EventTypeColor_2024_06_14(
+        light_theme_hex=v0,
+        dark_theme_hex=v1,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import address_field_output_2024_06_14, booker_active_bookings_limit_output_2024_06_14, booker_layouts_2024_06_14, boolean_field_output_2024_06_14, business_days_window_2024_06_14, cal_video_settings as cal_video_settings_1, calendar_days_window_2024_06_14, checkbox_group_field_output_2024_06_14, destination_calendar_2024_06_14, disable_cancelling_output_2024_06_14, disable_rescheduling_output_2024_06_14, email_default_field_output_2024_06_14, event_type_color_2024_06_14, event_type_user_2024_06_14, guests_default_field_output_2024_06_14, location_default_field_output_2024_06_14, multi_email_field_output_2024_06_14, multi_select_field_output_2024_06_14, name_default_field_output_2024_06_14, notes_default_field_output_2024_06_14, number_field_output_2024_06_14, output_address_location_2024_06_14, output_integration_location_2024_06_14, output_link_location_2024_06_14, output_organizers_default_app_location_2024_06_14, output_phone_location_2024_06_14, output_unknown_location_2024_06_14, phone_field_output_2024_06_14, radio_group_field_output_2024_06_14, range_window_2024_06_14, recurrence_2024_06_14, reschedule_reason_default_field_output_2024_06_14, seats_2024_06_14, select_field_output_2024_06_14, text_area_field_output_2024_06_14, text_field_output_2024_06_14, title_default_field_output_2024_06_14, url_field_output_2024_06_14
 
 
@@ -62,3 +63,297 @@ class EventTypeOutput_2024_06_14:
     allow_rescheduling_past_bookings: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "allowReschedulingPastBookings"})
     allow_rescheduling_cancelled_bookings: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "allowReschedulingCancelledBookings"})
     show_optimized_slots: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "showOptimizedSlots"})
+
+
+def structure_EventTypeOutput_2024_06_14(o: Any, _: Any = None) -> EventTypeOutput_2024_06_14:
+    """A ``EventTypeOutput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeOutput_2024_06_14 = _serde.structure_attrs(o, EventTypeOutput_2024_06_14)
+        return result
+    f = _serde.plan(EventTypeOutput_2024_06_14)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, EventTypeOutput_2024_06_14, f[0])
+    v1 = o.get("lengthInMinutes", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, EventTypeOutput_2024_06_14, f[1])
+    v2 = o.get("title", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, EventTypeOutput_2024_06_14, f[2])
+    v3 = o.get("slug", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, EventTypeOutput_2024_06_14, f[3])
+    v4 = o.get("description", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, EventTypeOutput_2024_06_14, f[4])
+    v5 = o.get("locations", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, EventTypeOutput_2024_06_14, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, EventTypeOutput_2024_06_14, f[5], exc)
+    v6 = o.get("bookingFields", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, EventTypeOutput_2024_06_14, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, EventTypeOutput_2024_06_14, f[6], exc)
+    v7 = o.get("disableGuests", UNSET)
+    if not (v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, EventTypeOutput_2024_06_14, f[7])
+    v8 = o.get("recurrence", UNSET)
+    if v8 is UNSET:
+        v8 = _serde.read(o, v8, EventTypeOutput_2024_06_14, f[8])
+    else:
+        try:
+            v8 = f[8].hook(v8, f[8].type)
+        except _serde.MISFITS as exc:
+            v8 = _serde.misfit(o, v8, EventTypeOutput_2024_06_14, f[8], exc)
+    v9 = o.get("metadata", UNSET)
+    if v9 is UNSET:
+        v9 = _serde.read(o, v9, EventTypeOutput_2024_06_14, f[9])
+    else:
+        try:
+            v9 = f[9].hook(v9, f[9].type)
+        except _serde.MISFITS as exc:
+            v9 = _serde.misfit(o, v9, EventTypeOutput_2024_06_14, f[9], exc)
+    v10 = o.get("price", UNSET)
+    if not (type(v10) is float or type(v10) is int):
+        v10 = _serde.read(o, v10, EventTypeOutput_2024_06_14, f[10])
+    v11 = o.get("currency", UNSET)
+    if not (type(v11) is str):
+        v11 = _serde.read(o, v11, EventTypeOutput_2024_06_14, f[11])
+    v12 = o.get("lockTimeZoneToggleOnBookingPage", UNSET)
+    if not (v12 is True or v12 is False):
+        v12 = _serde.read(o, v12, EventTypeOutput_2024_06_14, f[12])
+    v13 = o.get("forwardParamsSuccessRedirect", UNSET)
+    if v13 is UNSET:
+        v13 = _serde.read(o, v13, EventTypeOutput_2024_06_14, f[13])
+    else:
+        try:
+            v13 = f[13].hook(v13, f[13].type)
+        except _serde.MISFITS as exc:
+            v13 = _serde.misfit(o, v13, EventTypeOutput_2024_06_14, f[13], exc)
+    v14 = o.get("successRedirectUrl", UNSET)
+    if not (v14 is None or type(v14) is str):
+        v14 = _serde.read(o, v14, EventTypeOutput_2024_06_14, f[14])
+    v15 = o.get("isInstantEvent", UNSET)
+    if not (v15 is True or v15 is False):
+        v15 = _serde.read(o, v15, EventTypeOutput_2024_06_14, f[15])
+    v16 = o.get("scheduleId", UNSET)
+    if not (v16 is None or type(v16) is int):
+        v16 = _serde.read(o, v16, EventTypeOutput_2024_06_14, f[16])
+    v17 = o.get("hidden", UNSET)
+    if not (v17 is True or v17 is False):
+        v17 = _serde.read(o, v17, EventTypeOutput_2024_06_14, f[17])
+    v18 = o.get("bookingRequiresAuthentication", UNSET)
+    if not (v18 is True or v18 is False):
+        v18 = _serde.read(o, v18, EventTypeOutput_2024_06_14, f[18])
+    v19 = o.get("ownerId", UNSET)
+    if not (type(v19) is int):
+        v19 = _serde.read(o, v19, EventTypeOutput_2024_06_14, f[19])
+    v20 = o.get("users", UNSET)
+    if v20 is UNSET:
+        v20 = _serde.read(o, v20, EventTypeOutput_2024_06_14, f[20])
+    else:
+        try:
+            v20 = f[20].hook(v20, f[20].type)
+        except _serde.MISFITS as exc:
+            v20 = _serde.misfit(o, v20, EventTypeOutput_2024_06_14, f[20], exc)
+    v21 = o.get("bookingUrl", UNSET)
+    if not (type(v21) is str):
+        v21 = _serde.read(o, v21, EventTypeOutput_2024_06_14, f[21])
+    v22 = o.get("lengthInMinutesOptions", UNSET)
+    if v22 is not UNSET:
+        try:
+            v22 = f[22].hook(v22, f[22].type)
+        except _serde.MISFITS as exc:
+            v22 = _serde.misfit(o, v22, EventTypeOutput_2024_06_14, f[22], exc)
+    v23 = o.get("slotInterval", UNSET)
+    if v23 is not UNSET and not (v23 is None or type(v23) is float or type(v23) is int):
+        v23 = _serde.read(o, v23, EventTypeOutput_2024_06_14, f[23])
+    v24 = o.get("minimumBookingNotice", UNSET)
+    if v24 is not UNSET and not (v24 is None or type(v24) is float or type(v24) is int):
+        v24 = _serde.read(o, v24, EventTypeOutput_2024_06_14, f[24])
+    v25 = o.get("beforeEventBuffer", UNSET)
+    if v25 is not UNSET and not (v25 is None or type(v25) is float or type(v25) is int):
+        v25 = _serde.read(o, v25, EventTypeOutput_2024_06_14, f[25])
+    v26 = o.get("afterEventBuffer", UNSET)
+    if v26 is not UNSET and not (v26 is None or type(v26) is float or type(v26) is int):
+        v26 = _serde.read(o, v26, EventTypeOutput_2024_06_14, f[26])
+    v27 = o.get("seatsPerTimeSlot", UNSET)
+    if v27 is not UNSET:
+        try:
+            v27 = f[27].hook(v27, f[27].type)
+        except _serde.MISFITS as exc:
+            v27 = _serde.misfit(o, v27, EventTypeOutput_2024_06_14, f[27], exc)
+    v28 = o.get("seatsShowAvailabilityCount", UNSET)
+    if v28 is not UNSET and not (v28 is None or v28 is True or v28 is False):
+        v28 = _serde.read(o, v28, EventTypeOutput_2024_06_14, f[28])
+    v29 = o.get("bookingLimitsCount", UNSET)
+    if v29 is not UNSET:
+        try:
+            v29 = f[29].hook(v29, f[29].type)
+        except _serde.MISFITS as exc:
+            v29 = _serde.misfit(o, v29, EventTypeOutput_2024_06_14, f[29], exc)
+    v30 = o.get("bookerActiveBookingsLimit", UNSET)
+    if v30 is not UNSET:
+        try:
+            v30 = f[30].hook(v30, f[30].type)
+        except _serde.MISFITS as exc:
+            v30 = _serde.misfit(o, v30, EventTypeOutput_2024_06_14, f[30], exc)
+    v31 = o.get("onlyShowFirstAvailableSlot", UNSET)
+    if v31 is not UNSET and not (v31 is None or v31 is True or v31 is False):
+        v31 = _serde.read(o, v31, EventTypeOutput_2024_06_14, f[31])
+    v32 = o.get("bookingLimitsDuration", UNSET)
+    if v32 is not UNSET:
+        try:
+            v32 = f[32].hook(v32, f[32].type)
+        except _serde.MISFITS as exc:
+            v32 = _serde.misfit(o, v32, EventTypeOutput_2024_06_14, f[32], exc)
+    v33 = o.get("bookingWindow", UNSET)
+    if v33 is not UNSET:
+        try:
+            v33 = f[33].hook(v33, f[33].type)
+        except _serde.MISFITS as exc:
+            v33 = _serde.misfit(o, v33, EventTypeOutput_2024_06_14, f[33], exc)
+    v34 = o.get("bookerLayouts", UNSET)
+    if v34 is not UNSET:
+        try:
+            v34 = f[34].hook(v34, f[34].type)
+        except _serde.MISFITS as exc:
+            v34 = _serde.misfit(o, v34, EventTypeOutput_2024_06_14, f[34], exc)
+    v35 = o.get("confirmationPolicy", UNSET)
+    if v35 is not UNSET:
+        try:
+            v35 = f[35].hook(v35, f[35].type)
+        except _serde.MISFITS as exc:
+            v35 = _serde.misfit(o, v35, EventTypeOutput_2024_06_14, f[35], exc)
+    v36 = o.get("requiresBookerEmailVerification", UNSET)
+    if v36 is not UNSET and not (v36 is None or v36 is True or v36 is False):
+        v36 = _serde.read(o, v36, EventTypeOutput_2024_06_14, f[36])
+    v37 = o.get("hideCalendarNotes", UNSET)
+    if v37 is not UNSET and not (v37 is None or v37 is True or v37 is False):
+        v37 = _serde.read(o, v37, EventTypeOutput_2024_06_14, f[37])
+    v38 = o.get("color", UNSET)
+    if v38 is not UNSET:
+        try:
+            v38 = f[38].hook(v38, f[38].type)
+        except _serde.MISFITS as exc:
+            v38 = _serde.misfit(o, v38, EventTypeOutput_2024_06_14, f[38], exc)
+    v39 = o.get("seats", UNSET)
+    if v39 is not UNSET:
+        try:
+            v39 = f[39].hook(v39, f[39].type)
+        except _serde.MISFITS as exc:
+            v39 = _serde.misfit(o, v39, EventTypeOutput_2024_06_14, f[39], exc)
+    v40 = o.get("offsetStart", UNSET)
+    if v40 is not UNSET and not (v40 is None or type(v40) is float or type(v40) is int):
+        v40 = _serde.read(o, v40, EventTypeOutput_2024_06_14, f[40])
+    v41 = o.get("customName", UNSET)
+    if v41 is not UNSET and not (v41 is None or type(v41) is str):
+        v41 = _serde.read(o, v41, EventTypeOutput_2024_06_14, f[41])
+    v42 = o.get("destinationCalendar", UNSET)
+    if v42 is not UNSET:
+        try:
+            v42 = f[42].hook(v42, f[42].type)
+        except _serde.MISFITS as exc:
+            v42 = _serde.misfit(o, v42, EventTypeOutput_2024_06_14, f[42], exc)
+    v43 = o.get("useDestinationCalendarEmail", UNSET)
+    if v43 is not UNSET and not (v43 is None or v43 is True or v43 is False):
+        v43 = _serde.read(o, v43, EventTypeOutput_2024_06_14, f[43])
+    v44 = o.get("hideCalendarEventDetails", UNSET)
+    if v44 is not UNSET and not (v44 is None or v44 is True or v44 is False):
+        v44 = _serde.read(o, v44, EventTypeOutput_2024_06_14, f[44])
+    v45 = o.get("hideOrganizerEmail", UNSET)
+    if v45 is not UNSET and not (v45 is None or v45 is True or v45 is False):
+        v45 = _serde.read(o, v45, EventTypeOutput_2024_06_14, f[45])
+    v46 = o.get("calVideoSettings", UNSET)
+    if v46 is not UNSET:
+        try:
+            v46 = f[46].hook(v46, f[46].type)
+        except _serde.MISFITS as exc:
+            v46 = _serde.misfit(o, v46, EventTypeOutput_2024_06_14, f[46], exc)
+    v47 = o.get("disableCancelling", UNSET)
+    if v47 is not UNSET:
+        try:
+            v47 = f[47].hook(v47, f[47].type)
+        except _serde.MISFITS as exc:
+            v47 = _serde.misfit(o, v47, EventTypeOutput_2024_06_14, f[47], exc)
+    v48 = o.get("disableRescheduling", UNSET)
+    if v48 is not UNSET:
+        try:
+            v48 = f[48].hook(v48, f[48].type)
+        except _serde.MISFITS as exc:
+            v48 = _serde.misfit(o, v48, EventTypeOutput_2024_06_14, f[48], exc)
+    v49 = o.get("interfaceLanguage", UNSET)
+    if v49 is not UNSET and not (v49 is None or type(v49) is str):
+        v49 = _serde.read(o, v49, EventTypeOutput_2024_06_14, f[49])
+    v50 = o.get("allowReschedulingPastBookings", UNSET)
+    if v50 is not UNSET and not (v50 is None or v50 is True or v50 is False):
+        v50 = _serde.read(o, v50, EventTypeOutput_2024_06_14, f[50])
+    v51 = o.get("allowReschedulingCancelledBookings", UNSET)
+    if v51 is not UNSET and not (v51 is None or v51 is True or v51 is False):
+        v51 = _serde.read(o, v51, EventTypeOutput_2024_06_14, f[51])
+    v52 = o.get("showOptimizedSlots", UNSET)
+    if v52 is not UNSET and not (v52 is None or v52 is True or v52 is False):
+        v52 = _serde.read(o, v52, EventTypeOutput_2024_06_14, f[52])
+    return EventTypeOutput_2024_06_14(
+        id=v0,
+        length_in_minutes=v1,
+        title=v2,
+        slug=v3,
+        description=v4,
+        locations=v5,
+        booking_fields=v6,
+        disable_guests=v7,
+        recurrence=v8,
+        metadata=v9,
+        price=v10,
+        currency=v11,
+        lock_time_zone_toggle_on_booking_page=v12,
+        forward_params_success_redirect=v13,
+        success_redirect_url=v14,
+        is_instant_event=v15,
+        schedule_id=v16,
+        hidden=v17,
+        booking_requires_authentication=v18,
+        owner_id=v19,
+        users=v20,
+        booking_url=v21,
+        length_in_minutes_options=v22,
+        slot_interval=v23,
+        minimum_booking_notice=v24,
+        before_event_buffer=v25,
+        after_event_buffer=v26,
+        seats_per_time_slot=v27,
+        seats_show_availability_count=v28,
+        booking_limits_count=v29,
+        booker_active_bookings_limit=v30,
+        only_show_first_available_slot=v31,
+        booking_limits_duration=v32,
+        booking_window=v33,
+        booker_layouts=v34,
+        confirmation_policy=v35,
+        requires_booker_email_verification=v36,
+        hide_calendar_notes=v37,
+        color=v38,
+        seats=v39,
+        offset_start=v40,
+        custom_name=v41,
+        destination_calendar=v42,
+        use_destination_calendar_email=v43,
+        hide_calendar_event_details=v44,
+        hide_organizer_email=v45,
+        cal_video_settings=v46,
+        disable_cancelling=v47,
+        disable_rescheduling=v48,
+        interface_language=v49,
+        allow_rescheduling_past_bookings=v50,
+        allow_rescheduling_cancelled_bookings=v51,
+        show_optimized_slots=v52,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -16,3 +18,49 @@ class EventTypeTeam:
     brand_color: str = attrs.field(metadata={"json": "brandColor"})
     dark_brand_color: str = attrs.field(metadata={"json": "darkBrandColor"})
     theme: str
+
+
+def structure_EventTypeTeam(o: Any, _: Any = None) -> EventTypeTeam:
+    """A ``EventTypeTeam`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeTeam = _serde.structure_attrs(o, EventTypeTeam)
+        return result
+    f = _serde.plan(EventTypeTeam)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, EventTypeTeam, f[0])
+    v1 = o.get("slug", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, EventTypeTeam, f[1])
+    v2 = o.get("bannerUrl", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, EventTypeTeam, f[2])
+    v3 = o.get("name", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, EventTypeTeam, f[3])
+    v4 = o.get("logoUrl", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, EventTypeTeam, f[4])
+    v5 = o.get("weekStart", UNSET)
+    if not (type(v5) is str):
+        v5 = _serde.read(o, v5, EventTypeTeam, f[5])
+    v6 = o.get("brandColor", UNSET)
+    if not (type(v6) is str):
+        v6 = _serde.read(o, v6, EventTypeTeam, f[6])
+    v7 = o.get("darkBrandColor", UNSET)
+    if not (type(v7) is str):
+        v7 = _serde.read(o, v7, EventTypeTeam, f[7])
+    v8 = o.get("theme", UNSET)
+    if not (type(v8) is str):
+        v8 = _serde.read(o, v8, EventTypeTeam, f[8])
+    return EventTypeTeam(
+        id=v0,
+        slug=v1,
+        banner_url=v2,
+        name=v3,
+        logo_url=v4,
+        week_start=v5,
+        brand_color=v6,
+        dark_brand_color=v7,
+        theme=v8,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class EventTypeUser_2024_06_14:
     name: str | None | Unset = UNSET
     username: str | None | Unset = UNSET
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
+
+
+def structure_EventTypeUser_2024_06_14(o: Any, _: Any = None) -> EventTypeUser_2024_06_14:
+    """A ``EventTypeUser_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeUser_2024_06_14 = _serde.structure_attrs(o, EventTypeUser_2024_06_14)
+        return result
+    f = _serde.plan(EventTypeUser_2024_06_14)
+    v0 = o.get("id", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is int):
+        v0 = _serde.read(o, v0, EventTypeUser_2024_06_14, f[0])
+    v1 = o.get("name", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, EventTypeUser_2024_06_14, f[1])
+    v2 = o.get("username", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, EventTypeUser_2024_06_14, f[2])
+    v3 = o.get("avatarUrl", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, EventTypeUser_2024_06_14, f[3])
+    return EventTypeUser_2024_06_14(
+        id=v0,
+        name=v1,
+        username=v2,
+        avatar_url=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 from . import webhook_trigger_event
 
 
@@ -18,3 +20,58 @@ class EventTypeWebhookOutputDto:
     time: int | None | Unset = UNSET
     time_unit: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeUnit"})
     version: str | None | Unset = UNSET
+
+
+def structure_EventTypeWebhookOutputDto(o: Any, _: Any = None) -> EventTypeWebhookOutputDto:
+    """A ``EventTypeWebhookOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeWebhookOutputDto = _serde.structure_attrs(o, EventTypeWebhookOutputDto)
+        return result
+    f = _serde.plan(EventTypeWebhookOutputDto)
+    v0 = o.get("payloadTemplate", UNSET)
+    if not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, EventTypeWebhookOutputDto, f[0])
+    v1 = o.get("eventTypeId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, EventTypeWebhookOutputDto, f[1])
+    v2 = o.get("id", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, EventTypeWebhookOutputDto, f[2])
+    v3 = o.get("triggers", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, EventTypeWebhookOutputDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, EventTypeWebhookOutputDto, f[3], exc)
+    v4 = o.get("subscriberUrl", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, EventTypeWebhookOutputDto, f[4])
+    v5 = o.get("active", UNSET)
+    if not (v5 is True or v5 is False):
+        v5 = _serde.read(o, v5, EventTypeWebhookOutputDto, f[5])
+    v6 = o.get("secret", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, EventTypeWebhookOutputDto, f[6])
+    v7 = o.get("time", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is int):
+        v7 = _serde.read(o, v7, EventTypeWebhookOutputDto, f[7])
+    v8 = o.get("timeUnit", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is str):
+        v8 = _serde.read(o, v8, EventTypeWebhookOutputDto, f[8])
+    v9 = o.get("version", UNSET)
+    if v9 is not UNSET and not (v9 is None or type(v9) is str):
+        v9 = _serde.read(o, v9, EventTypeWebhookOutputDto, f[9])
+    return EventTypeWebhookOutputDto(
+        payload_template=v0,
+        event_type_id=v1,
+        id=v2,
+        triggers=v3,
+        subscriber_url=v4,
+        active=v5,
+        secret=v6,
+        time=v7,
+        time_unit=v8,
+        version=v9,
+    )

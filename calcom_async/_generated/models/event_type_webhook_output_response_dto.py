@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import event_type_webhook_output_dto, event_type_webhook_output_response_dto_status
 
 
@@ -10,3 +12,31 @@ from . import event_type_webhook_output_dto, event_type_webhook_output_response_
 class EventTypeWebhookOutputResponseDto:
     status: event_type_webhook_output_response_dto_status.EventTypeWebhookOutputResponseDto_status
     data: event_type_webhook_output_dto.EventTypeWebhookOutputDto
+
+
+def structure_EventTypeWebhookOutputResponseDto(o: Any, _: Any = None) -> EventTypeWebhookOutputResponseDto:
+    """A ``EventTypeWebhookOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeWebhookOutputResponseDto = _serde.structure_attrs(o, EventTypeWebhookOutputResponseDto)
+        return result
+    f = _serde.plan(EventTypeWebhookOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, EventTypeWebhookOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, EventTypeWebhookOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, EventTypeWebhookOutputResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, EventTypeWebhookOutputResponseDto, f[1], exc)
+    return EventTypeWebhookOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

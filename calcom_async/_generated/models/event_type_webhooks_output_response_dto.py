@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import event_type_webhook_output_dto, event_type_webhooks_output_response_dto_status
 
 
@@ -10,3 +12,31 @@ from . import event_type_webhook_output_dto, event_type_webhooks_output_response
 class EventTypeWebhooksOutputResponseDto:
     status: event_type_webhooks_output_response_dto_status.EventTypeWebhooksOutputResponseDto_status
     data: list[event_type_webhook_output_dto.EventTypeWebhookOutputDto]
+
+
+def structure_EventTypeWebhooksOutputResponseDto(o: Any, _: Any = None) -> EventTypeWebhooksOutputResponseDto:
+    """A ``EventTypeWebhooksOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeWebhooksOutputResponseDto = _serde.structure_attrs(o, EventTypeWebhooksOutputResponseDto)
+        return result
+    f = _serde.plan(EventTypeWebhooksOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, EventTypeWebhooksOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, EventTypeWebhooksOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, EventTypeWebhooksOutputResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, EventTypeWebhooksOutputResponseDto, f[1], exc)
+    return EventTypeWebhooksOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

@@ -3,9 +3,32 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class EventTypeWorkflowActivationOutputDto:
     is_active_on_all_event_types: bool | Unset = attrs.field(default=UNSET, metadata={"json": "isActiveOnAllEventTypes"})
     active_on_event_type_ids: list[int] | None | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnEventTypeIds"})
+
+
+def structure_EventTypeWorkflowActivationOutputDto(o: Any, _: Any = None) -> EventTypeWorkflowActivationOutputDto:
+    """A ``EventTypeWorkflowActivationOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeWorkflowActivationOutputDto = _serde.structure_attrs(o, EventTypeWorkflowActivationOutputDto)
+        return result
+    f = _serde.plan(EventTypeWorkflowActivationOutputDto)
+    v0 = o.get("isActiveOnAllEventTypes", UNSET)
+    if v0 is not UNSET and not (v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, EventTypeWorkflowActivationOutputDto, f[0])
+    v1 = o.get("activeOnEventTypeIds", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, EventTypeWorkflowActivationOutputDto, f[1], exc)
+    return EventTypeWorkflowActivationOutputDto(
+        is_active_on_all_event_types=v0,
+        active_on_event_type_ids=v1,
+    )

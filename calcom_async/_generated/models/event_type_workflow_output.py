@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import event_type_workflow_activation_output_dto, event_type_workflow_output_type, event_type_workflow_step_output_dto, event_type_workflow_trigger_output_dto
 
 
@@ -19,3 +21,79 @@ class EventTypeWorkflowOutput:
     team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
     created_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "createdAt"})
     updated_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "updatedAt"})
+
+
+def structure_EventTypeWorkflowOutput(o: Any, _: Any = None) -> EventTypeWorkflowOutput:
+    """A ``EventTypeWorkflowOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeWorkflowOutput = _serde.structure_attrs(o, EventTypeWorkflowOutput)
+        return result
+    f = _serde.plan(EventTypeWorkflowOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, EventTypeWorkflowOutput, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, EventTypeWorkflowOutput, f[1])
+    v2 = o.get("type", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, EventTypeWorkflowOutput, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, EventTypeWorkflowOutput, f[2], exc)
+    v3 = o.get("activation", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, EventTypeWorkflowOutput, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, EventTypeWorkflowOutput, f[3], exc)
+    v4 = o.get("trigger", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, EventTypeWorkflowOutput, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, EventTypeWorkflowOutput, f[4], exc)
+    v5 = o.get("steps", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, EventTypeWorkflowOutput, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, EventTypeWorkflowOutput, f[5], exc)
+    v6 = o.get("userId", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is int):
+        v6 = _serde.read(o, v6, EventTypeWorkflowOutput, f[6])
+    v7 = o.get("teamId", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is int):
+        v7 = _serde.read(o, v7, EventTypeWorkflowOutput, f[7])
+    v8 = o.get("createdAt", UNSET)
+    if v8 is not UNSET:
+        try:
+            v8 = f[8].hook(v8, f[8].type)
+        except _serde.MISFITS as exc:
+            v8 = _serde.misfit(o, v8, EventTypeWorkflowOutput, f[8], exc)
+    v9 = o.get("updatedAt", UNSET)
+    if v9 is not UNSET:
+        try:
+            v9 = f[9].hook(v9, f[9].type)
+        except _serde.MISFITS as exc:
+            v9 = _serde.misfit(o, v9, EventTypeWorkflowOutput, f[9], exc)
+    return EventTypeWorkflowOutput(
+        id=v0,
+        name=v1,
+        type=v2,
+        activation=v3,
+        trigger=v4,
+        steps=v5,
+        user_id=v6,
+        team_id=v7,
+        created_at=v8,
+        updated_at=v9,
+    )

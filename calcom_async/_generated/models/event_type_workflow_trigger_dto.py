@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import event_type_workflow_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class EventTypeWorkflowTriggerDto:
     type: event_type_workflow_trigger_dto_type.EventTypeWorkflowTriggerDto_type
+
+
+def structure_EventTypeWorkflowTriggerDto(o: Any, _: Any = None) -> EventTypeWorkflowTriggerDto:
+    """A ``EventTypeWorkflowTriggerDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeWorkflowTriggerDto = _serde.structure_attrs(o, EventTypeWorkflowTriggerDto)
+        return result
+    f = _serde.plan(EventTypeWorkflowTriggerDto)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, EventTypeWorkflowTriggerDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, EventTypeWorkflowTriggerDto, f[0], exc)
+    return EventTypeWorkflowTriggerDto(
+        type=v0,
+    )

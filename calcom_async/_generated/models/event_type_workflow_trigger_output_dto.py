@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import event_type_workflow_trigger_output_dto_type, workflow_trigger_offset_output_dto
 
 
@@ -10,3 +12,29 @@ from . import event_type_workflow_trigger_output_dto_type, workflow_trigger_offs
 class EventTypeWorkflowTriggerOutputDto:
     type: event_type_workflow_trigger_output_dto_type.EventTypeWorkflowTriggerOutputDto_type
     offset: workflow_trigger_offset_output_dto.WorkflowTriggerOffsetOutputDto | None | Unset = UNSET
+
+
+def structure_EventTypeWorkflowTriggerOutputDto(o: Any, _: Any = None) -> EventTypeWorkflowTriggerOutputDto:
+    """A ``EventTypeWorkflowTriggerOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: EventTypeWorkflowTriggerOutputDto = _serde.structure_attrs(o, EventTypeWorkflowTriggerOutputDto)
+        return result
+    f = _serde.plan(EventTypeWorkflowTriggerOutputDto)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, EventTypeWorkflowTriggerOutputDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, EventTypeWorkflowTriggerOutputDto, f[0], exc)
+    v1 = o.get("offset", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, EventTypeWorkflowTriggerOutputDto, f[1], exc)
+    return EventTypeWorkflowTriggerOutputDto(
+        type=v0,
+        offset=v1,
+    )

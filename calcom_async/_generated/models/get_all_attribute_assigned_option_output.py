@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import assigned_option_output, get_all_attribute_assigned_option_output_status
 
 
@@ -10,3 +12,31 @@ from . import assigned_option_output, get_all_attribute_assigned_option_output_s
 class GetAllAttributeAssignedOptionOutput:
     status: get_all_attribute_assigned_option_output_status.GetAllAttributeAssignedOptionOutput_status
     data: list[assigned_option_output.AssignedOptionOutput]
+
+
+def structure_GetAllAttributeAssignedOptionOutput(o: Any, _: Any = None) -> GetAllAttributeAssignedOptionOutput:
+    """A ``GetAllAttributeAssignedOptionOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetAllAttributeAssignedOptionOutput = _serde.structure_attrs(o, GetAllAttributeAssignedOptionOutput)
+        return result
+    f = _serde.plan(GetAllAttributeAssignedOptionOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetAllAttributeAssignedOptionOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetAllAttributeAssignedOptionOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetAllAttributeAssignedOptionOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetAllAttributeAssignedOptionOutput, f[1], exc)
+    return GetAllAttributeAssignedOptionOutput(
+        status=v0,
+        data=v1,
+    )

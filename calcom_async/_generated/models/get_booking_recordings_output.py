@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import get_booking_recordings_output_status, recording_item
 
 
@@ -12,3 +13,38 @@ class GetBookingRecordingsOutput:
     status: get_booking_recordings_output_status.GetBookingRecordingsOutput_status
     data: list[recording_item.RecordingItem]
     error: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_GetBookingRecordingsOutput(o: Any, _: Any = None) -> GetBookingRecordingsOutput:
+    """A ``GetBookingRecordingsOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetBookingRecordingsOutput = _serde.structure_attrs(o, GetBookingRecordingsOutput)
+        return result
+    f = _serde.plan(GetBookingRecordingsOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetBookingRecordingsOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetBookingRecordingsOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetBookingRecordingsOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetBookingRecordingsOutput, f[1], exc)
+    v2 = o.get("error", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, GetBookingRecordingsOutput, f[2], exc)
+    return GetBookingRecordingsOutput(
+        status=v0,
+        data=v1,
+        error=v2,
+    )

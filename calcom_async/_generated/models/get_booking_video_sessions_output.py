@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import cal_meeting_session, get_booking_video_sessions_output_status
 
 
@@ -12,3 +13,38 @@ class GetBookingVideoSessionsOutput:
     status: get_booking_video_sessions_output_status.GetBookingVideoSessionsOutput_status
     data: list[cal_meeting_session.CalMeetingSession]
     error: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_GetBookingVideoSessionsOutput(o: Any, _: Any = None) -> GetBookingVideoSessionsOutput:
+    """A ``GetBookingVideoSessionsOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetBookingVideoSessionsOutput = _serde.structure_attrs(o, GetBookingVideoSessionsOutput)
+        return result
+    f = _serde.plan(GetBookingVideoSessionsOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetBookingVideoSessionsOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetBookingVideoSessionsOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetBookingVideoSessionsOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetBookingVideoSessionsOutput, f[1], exc)
+    v2 = o.get("error", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, GetBookingVideoSessionsOutput, f[2], exc)
+    return GetBookingVideoSessionsOutput(
+        status=v0,
+        data=v1,
+        error=v2,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import booking_output_2024_08_13, get_bookings_output_2024_08_13_status, get_recurring_seated_booking_output_2024_08_13, get_seated_booking_output_2024_08_13, pagination_meta_dto, recurring_booking_output_2024_08_13
 
 
@@ -13,3 +14,47 @@ class GetBookingsOutput_2024_08_13:
     data: list[booking_output_2024_08_13.BookingOutput_2024_08_13 | recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13 | get_seated_booking_output_2024_08_13.GetSeatedBookingOutput_2024_08_13 | get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13]
     pagination: pagination_meta_dto.PaginationMetaDto
     error: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_GetBookingsOutput_2024_08_13(o: Any, _: Any = None) -> GetBookingsOutput_2024_08_13:
+    """A ``GetBookingsOutput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetBookingsOutput_2024_08_13 = _serde.structure_attrs(o, GetBookingsOutput_2024_08_13)
+        return result
+    f = _serde.plan(GetBookingsOutput_2024_08_13)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetBookingsOutput_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetBookingsOutput_2024_08_13, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetBookingsOutput_2024_08_13, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetBookingsOutput_2024_08_13, f[1], exc)
+    v2 = o.get("pagination", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, GetBookingsOutput_2024_08_13, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, GetBookingsOutput_2024_08_13, f[2], exc)
+    v3 = o.get("error", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, GetBookingsOutput_2024_08_13, f[3], exc)
+    return GetBookingsOutput_2024_08_13(
+        status=v0,
+        data=v1,
+        pagination=v2,
+        error=v3,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_conferencing_apps_oauth_url_response_dto_status
 
 
 @attrs.define(kw_only=True)
 class GetConferencingAppsOauthUrlResponseDto:
     status: get_conferencing_apps_oauth_url_response_dto_status.GetConferencingAppsOauthUrlResponseDto_status
+
+
+def structure_GetConferencingAppsOauthUrlResponseDto(o: Any, _: Any = None) -> GetConferencingAppsOauthUrlResponseDto:
+    """A ``GetConferencingAppsOauthUrlResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetConferencingAppsOauthUrlResponseDto = _serde.structure_attrs(o, GetConferencingAppsOauthUrlResponseDto)
+        return result
+    f = _serde.plan(GetConferencingAppsOauthUrlResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetConferencingAppsOauthUrlResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetConferencingAppsOauthUrlResponseDto, f[0], exc)
+    return GetConferencingAppsOauthUrlResponseDto(
+        status=v0,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import default_conferencing_apps_output_dto, get_default_conferencing_app_output_response_dto_status
 
 
@@ -10,3 +12,29 @@ from . import default_conferencing_apps_output_dto, get_default_conferencing_app
 class GetDefaultConferencingAppOutputResponseDto:
     status: get_default_conferencing_app_output_response_dto_status.GetDefaultConferencingAppOutputResponseDto_status
     data: default_conferencing_apps_output_dto.DefaultConferencingAppsOutputDto | None | Unset = UNSET
+
+
+def structure_GetDefaultConferencingAppOutputResponseDto(o: Any, _: Any = None) -> GetDefaultConferencingAppOutputResponseDto:
+    """A ``GetDefaultConferencingAppOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetDefaultConferencingAppOutputResponseDto = _serde.structure_attrs(o, GetDefaultConferencingAppOutputResponseDto)
+        return result
+    f = _serde.plan(GetDefaultConferencingAppOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetDefaultConferencingAppOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetDefaultConferencingAppOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetDefaultConferencingAppOutputResponseDto, f[1], exc)
+    return GetDefaultConferencingAppOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_default_schedule_output_2024_06_11_status, schedule_output_2024_06_11
 
 
@@ -10,3 +12,31 @@ from . import get_default_schedule_output_2024_06_11_status, schedule_output_202
 class GetDefaultScheduleOutput_2024_06_11:
     status: get_default_schedule_output_2024_06_11_status.GetDefaultScheduleOutput_2024_06_11_status
     data: schedule_output_2024_06_11.ScheduleOutput_2024_06_11
+
+
+def structure_GetDefaultScheduleOutput_2024_06_11(o: Any, _: Any = None) -> GetDefaultScheduleOutput_2024_06_11:
+    """A ``GetDefaultScheduleOutput_2024_06_11`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetDefaultScheduleOutput_2024_06_11 = _serde.structure_attrs(o, GetDefaultScheduleOutput_2024_06_11)
+        return result
+    f = _serde.plan(GetDefaultScheduleOutput_2024_06_11)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetDefaultScheduleOutput_2024_06_11, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetDefaultScheduleOutput_2024_06_11, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetDefaultScheduleOutput_2024_06_11, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetDefaultScheduleOutput_2024_06_11, f[1], exc)
+    return GetDefaultScheduleOutput_2024_06_11(
+        status=v0,
+        data=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_managed_organizations_output_status, managed_organization_output, pagination_meta_dto
 
 
@@ -11,3 +13,40 @@ class GetManagedOrganizationsOutput:
     status: get_managed_organizations_output_status.GetManagedOrganizationsOutput_status
     data: list[managed_organization_output.ManagedOrganizationOutput]
     pagination: pagination_meta_dto.PaginationMetaDto
+
+
+def structure_GetManagedOrganizationsOutput(o: Any, _: Any = None) -> GetManagedOrganizationsOutput:
+    """A ``GetManagedOrganizationsOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetManagedOrganizationsOutput = _serde.structure_attrs(o, GetManagedOrganizationsOutput)
+        return result
+    f = _serde.plan(GetManagedOrganizationsOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetManagedOrganizationsOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetManagedOrganizationsOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetManagedOrganizationsOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetManagedOrganizationsOutput, f[1], exc)
+    v2 = o.get("pagination", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, GetManagedOrganizationsOutput, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, GetManagedOrganizationsOutput, f[2], exc)
+    return GetManagedOrganizationsOutput(
+        status=v0,
+        data=v1,
+        pagination=v2,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_o_auth_client_response_dto_status, platform_o_auth_client_dto
 
 
@@ -10,3 +12,31 @@ from . import get_o_auth_client_response_dto_status, platform_o_auth_client_dto
 class GetOAuthClientResponseDto:
     status: get_o_auth_client_response_dto_status.GetOAuthClientResponseDto_status
     data: platform_o_auth_client_dto.PlatformOAuthClientDto
+
+
+def structure_GetOAuthClientResponseDto(o: Any, _: Any = None) -> GetOAuthClientResponseDto:
+    """A ``GetOAuthClientResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetOAuthClientResponseDto = _serde.structure_attrs(o, GetOAuthClientResponseDto)
+        return result
+    f = _serde.plan(GetOAuthClientResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetOAuthClientResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetOAuthClientResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetOAuthClientResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetOAuthClientResponseDto, f[1], exc)
+    return GetOAuthClientResponseDto(
+        status=v0,
+        data=v1,
+    )

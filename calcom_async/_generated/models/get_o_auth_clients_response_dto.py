@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_o_auth_clients_response_dto_status, platform_o_auth_client_dto
 
 
@@ -10,3 +12,31 @@ from . import get_o_auth_clients_response_dto_status, platform_o_auth_client_dto
 class GetOAuthClientsResponseDto:
     status: get_o_auth_clients_response_dto_status.GetOAuthClientsResponseDto_status
     data: list[platform_o_auth_client_dto.PlatformOAuthClientDto]
+
+
+def structure_GetOAuthClientsResponseDto(o: Any, _: Any = None) -> GetOAuthClientsResponseDto:
+    """A ``GetOAuthClientsResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetOAuthClientsResponseDto = _serde.structure_attrs(o, GetOAuthClientsResponseDto)
+        return result
+    f = _serde.plan(GetOAuthClientsResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetOAuthClientsResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetOAuthClientsResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetOAuthClientsResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetOAuthClientsResponseDto, f[1], exc)
+    return GetOAuthClientsResponseDto(
+        status=v0,
+        data=v1,
+    )

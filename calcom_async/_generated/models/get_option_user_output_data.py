@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class GetOptionUserOutputData:
     attribute_id: str = attrs.field(metadata={"json": "attributeId"})
     value: str
     slug: str
+
+
+def structure_GetOptionUserOutputData(o: Any, _: Any = None) -> GetOptionUserOutputData:
+    """A ``GetOptionUserOutputData`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetOptionUserOutputData = _serde.structure_attrs(o, GetOptionUserOutputData)
+        return result
+    f = _serde.plan(GetOptionUserOutputData)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, GetOptionUserOutputData, f[0])
+    v1 = o.get("attributeId", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, GetOptionUserOutputData, f[1])
+    v2 = o.get("value", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, GetOptionUserOutputData, f[2])
+    v3 = o.get("slug", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, GetOptionUserOutputData, f[3])
+    return GetOptionUserOutputData(
+        id=v0,
+        attribute_id=v1,
+        value=v2,
+        slug=v3,
+    )

@@ -3,9 +3,34 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class GetOrgRolePermissionsOutput:
     status: str
     data: list[str]
+
+
+def structure_GetOrgRolePermissionsOutput(o: Any, _: Any = None) -> GetOrgRolePermissionsOutput:
+    """A ``GetOrgRolePermissionsOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetOrgRolePermissionsOutput = _serde.structure_attrs(o, GetOrgRolePermissionsOutput)
+        return result
+    f = _serde.plan(GetOrgRolePermissionsOutput)
+    v0 = o.get("status", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, GetOrgRolePermissionsOutput, f[0])
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetOrgRolePermissionsOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetOrgRolePermissionsOutput, f[1], exc)
+    return GetOrgRolePermissionsOutput(
+        status=v0,
+        data=v1,
+    )

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import profile_output
 
 
@@ -33,3 +34,121 @@ class GetOrgUsersWithProfileOutput:
     verified: bool | None | Unset = UNSET
     invited_to: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "invitedTo"})
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_GetOrgUsersWithProfileOutput(o: Any, _: Any = None) -> GetOrgUsersWithProfileOutput:
+    """A ``GetOrgUsersWithProfileOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetOrgUsersWithProfileOutput = _serde.structure_attrs(o, GetOrgUsersWithProfileOutput)
+        return result
+    f = _serde.plan(GetOrgUsersWithProfileOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, GetOrgUsersWithProfileOutput, f[0])
+    v1 = o.get("email", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, GetOrgUsersWithProfileOutput, f[1])
+    v2 = o.get("timeZone", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, GetOrgUsersWithProfileOutput, f[2])
+    v3 = o.get("weekStart", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, GetOrgUsersWithProfileOutput, f[3])
+    v4 = o.get("hideBranding", UNSET)
+    if not (v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, GetOrgUsersWithProfileOutput, f[4])
+    v5 = o.get("createdDate", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, GetOrgUsersWithProfileOutput, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, GetOrgUsersWithProfileOutput, f[5], exc)
+    v6 = o.get("profile", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, GetOrgUsersWithProfileOutput, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, GetOrgUsersWithProfileOutput, f[6], exc)
+    v7 = o.get("username", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is str):
+        v7 = _serde.read(o, v7, GetOrgUsersWithProfileOutput, f[7])
+    v8 = o.get("name", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is str):
+        v8 = _serde.read(o, v8, GetOrgUsersWithProfileOutput, f[8])
+    v9 = o.get("emailVerified", UNSET)
+    if v9 is not UNSET:
+        try:
+            v9 = f[9].hook(v9, f[9].type)
+        except _serde.MISFITS as exc:
+            v9 = _serde.misfit(o, v9, GetOrgUsersWithProfileOutput, f[9], exc)
+    v10 = o.get("bio", UNSET)
+    if v10 is not UNSET and not (v10 is None or type(v10) is str):
+        v10 = _serde.read(o, v10, GetOrgUsersWithProfileOutput, f[10])
+    v11 = o.get("avatarUrl", UNSET)
+    if v11 is not UNSET and not (v11 is None or type(v11) is str):
+        v11 = _serde.read(o, v11, GetOrgUsersWithProfileOutput, f[11])
+    v12 = o.get("appTheme", UNSET)
+    if v12 is not UNSET and not (v12 is None or type(v12) is str):
+        v12 = _serde.read(o, v12, GetOrgUsersWithProfileOutput, f[12])
+    v13 = o.get("theme", UNSET)
+    if v13 is not UNSET and not (v13 is None or type(v13) is str):
+        v13 = _serde.read(o, v13, GetOrgUsersWithProfileOutput, f[13])
+    v14 = o.get("defaultScheduleId", UNSET)
+    if v14 is not UNSET and not (v14 is None or type(v14) is int):
+        v14 = _serde.read(o, v14, GetOrgUsersWithProfileOutput, f[14])
+    v15 = o.get("locale", UNSET)
+    if v15 is not UNSET and not (v15 is None or type(v15) is str):
+        v15 = _serde.read(o, v15, GetOrgUsersWithProfileOutput, f[15])
+    v16 = o.get("timeFormat", UNSET)
+    if v16 is not UNSET and not (v16 is None or type(v16) is float or type(v16) is int):
+        v16 = _serde.read(o, v16, GetOrgUsersWithProfileOutput, f[16])
+    v17 = o.get("brandColor", UNSET)
+    if v17 is not UNSET and not (v17 is None or type(v17) is str):
+        v17 = _serde.read(o, v17, GetOrgUsersWithProfileOutput, f[17])
+    v18 = o.get("darkBrandColor", UNSET)
+    if v18 is not UNSET and not (v18 is None or type(v18) is str):
+        v18 = _serde.read(o, v18, GetOrgUsersWithProfileOutput, f[18])
+    v19 = o.get("allowDynamicBooking", UNSET)
+    if v19 is not UNSET and not (v19 is None or v19 is True or v19 is False):
+        v19 = _serde.read(o, v19, GetOrgUsersWithProfileOutput, f[19])
+    v20 = o.get("verified", UNSET)
+    if v20 is not UNSET and not (v20 is None or v20 is True or v20 is False):
+        v20 = _serde.read(o, v20, GetOrgUsersWithProfileOutput, f[20])
+    v21 = o.get("invitedTo", UNSET)
+    if v21 is not UNSET and not (v21 is None or type(v21) is float or type(v21) is int):
+        v21 = _serde.read(o, v21, GetOrgUsersWithProfileOutput, f[21])
+    v22 = o.get("metadata", UNSET)
+    if v22 is not UNSET:
+        try:
+            v22 = f[22].hook(v22, f[22].type)
+        except _serde.MISFITS as exc:
+            v22 = _serde.misfit(o, v22, GetOrgUsersWithProfileOutput, f[22], exc)
+    return GetOrgUsersWithProfileOutput(
+        id=v0,
+        email=v1,
+        time_zone=v2,
+        week_start=v3,
+        hide_branding=v4,
+        created_date=v5,
+        profile=v6,
+        username=v7,
+        name=v8,
+        email_verified=v9,
+        bio=v10,
+        avatar_url=v11,
+        app_theme=v12,
+        theme=v13,
+        default_schedule_id=v14,
+        locale=v15,
+        time_format=v16,
+        brand_color=v17,
+        dark_brand_color=v18,
+        allow_dynamic_booking=v19,
+        verified=v20,
+        invited_to=v21,
+        metadata=v22,
+    )

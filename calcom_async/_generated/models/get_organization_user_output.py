@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_org_users_with_profile_output, get_organization_user_output_status
 
 
@@ -10,3 +12,31 @@ from . import get_org_users_with_profile_output, get_organization_user_output_st
 class GetOrganizationUserOutput:
     status: get_organization_user_output_status.GetOrganizationUserOutput_status
     data: get_org_users_with_profile_output.GetOrgUsersWithProfileOutput
+
+
+def structure_GetOrganizationUserOutput(o: Any, _: Any = None) -> GetOrganizationUserOutput:
+    """A ``GetOrganizationUserOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetOrganizationUserOutput = _serde.structure_attrs(o, GetOrganizationUserOutput)
+        return result
+    f = _serde.plan(GetOrganizationUserOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetOrganizationUserOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetOrganizationUserOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetOrganizationUserOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetOrganizationUserOutput, f[1], exc)
+    return GetOrganizationUserOutput(
+        status=v0,
+        data=v1,
+    )

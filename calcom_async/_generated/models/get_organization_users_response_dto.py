@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_org_users_with_profile_output, get_organization_users_response_dto_status
 
 
@@ -10,3 +12,31 @@ from . import get_org_users_with_profile_output, get_organization_users_response
 class GetOrganizationUsersResponseDTO:
     status: get_organization_users_response_dto_status.GetOrganizationUsersResponseDTO_status
     data: list[get_org_users_with_profile_output.GetOrgUsersWithProfileOutput]
+
+
+def structure_GetOrganizationUsersResponseDTO(o: Any, _: Any = None) -> GetOrganizationUsersResponseDTO:
+    """A ``GetOrganizationUsersResponseDTO`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetOrganizationUsersResponseDTO = _serde.structure_attrs(o, GetOrganizationUsersResponseDTO)
+        return result
+    f = _serde.plan(GetOrganizationUsersResponseDTO)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetOrganizationUsersResponseDTO, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetOrganizationUsersResponseDTO, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetOrganizationUsersResponseDTO, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetOrganizationUsersResponseDTO, f[1], exc)
+    return GetOrganizationUsersResponseDTO(
+        status=v0,
+        data=v1,
+    )

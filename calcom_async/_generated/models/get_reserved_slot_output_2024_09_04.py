@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_reserved_slot_output_2024_09_04_status, reserve_slot_output_2024_09_04
 
 
@@ -10,3 +12,31 @@ from . import get_reserved_slot_output_2024_09_04_status, reserve_slot_output_20
 class GetReservedSlotOutput_2024_09_04:
     status: get_reserved_slot_output_2024_09_04_status.GetReservedSlotOutput_2024_09_04_status
     data: reserve_slot_output_2024_09_04.ReserveSlotOutput_2024_09_04 | None
+
+
+def structure_GetReservedSlotOutput_2024_09_04(o: Any, _: Any = None) -> GetReservedSlotOutput_2024_09_04:
+    """A ``GetReservedSlotOutput_2024_09_04`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetReservedSlotOutput_2024_09_04 = _serde.structure_attrs(o, GetReservedSlotOutput_2024_09_04)
+        return result
+    f = _serde.plan(GetReservedSlotOutput_2024_09_04)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetReservedSlotOutput_2024_09_04, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetReservedSlotOutput_2024_09_04, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetReservedSlotOutput_2024_09_04, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetReservedSlotOutput_2024_09_04, f[1], exc)
+    return GetReservedSlotOutput_2024_09_04(
+        status=v0,
+        data=v1,
+    )

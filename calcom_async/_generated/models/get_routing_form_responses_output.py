@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_routing_form_responses_output_status, routing_form_response_output
 
 
@@ -10,3 +12,31 @@ from . import get_routing_form_responses_output_status, routing_form_response_ou
 class GetRoutingFormResponsesOutput:
     status: get_routing_form_responses_output_status.GetRoutingFormResponsesOutput_status
     data: list[routing_form_response_output.RoutingFormResponseOutput]
+
+
+def structure_GetRoutingFormResponsesOutput(o: Any, _: Any = None) -> GetRoutingFormResponsesOutput:
+    """A ``GetRoutingFormResponsesOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetRoutingFormResponsesOutput = _serde.structure_attrs(o, GetRoutingFormResponsesOutput)
+        return result
+    f = _serde.plan(GetRoutingFormResponsesOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetRoutingFormResponsesOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetRoutingFormResponsesOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetRoutingFormResponsesOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetRoutingFormResponsesOutput, f[1], exc)
+    return GetRoutingFormResponsesOutput(
+        status=v0,
+        data=v1,
+    )

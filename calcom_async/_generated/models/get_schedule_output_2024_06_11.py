@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import get_schedule_output_2024_06_11_status, schedule_output_2024_06_11
 
 
@@ -12,3 +13,38 @@ class GetScheduleOutput_2024_06_11:
     status: get_schedule_output_2024_06_11_status.GetScheduleOutput_2024_06_11_status
     data: schedule_output_2024_06_11.ScheduleOutput_2024_06_11 | None
     error: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_GetScheduleOutput_2024_06_11(o: Any, _: Any = None) -> GetScheduleOutput_2024_06_11:
+    """A ``GetScheduleOutput_2024_06_11`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetScheduleOutput_2024_06_11 = _serde.structure_attrs(o, GetScheduleOutput_2024_06_11)
+        return result
+    f = _serde.plan(GetScheduleOutput_2024_06_11)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetScheduleOutput_2024_06_11, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetScheduleOutput_2024_06_11, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetScheduleOutput_2024_06_11, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetScheduleOutput_2024_06_11, f[1], exc)
+    v2 = o.get("error", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, GetScheduleOutput_2024_06_11, f[2], exc)
+    return GetScheduleOutput_2024_06_11(
+        status=v0,
+        data=v1,
+        error=v2,
+    )

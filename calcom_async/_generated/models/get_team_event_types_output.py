@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import get_team_event_types_output_status, team_event_type_output_2024_06_14
 
 
@@ -10,3 +12,31 @@ from . import get_team_event_types_output_status, team_event_type_output_2024_06
 class GetTeamEventTypesOutput:
     status: get_team_event_types_output_status.GetTeamEventTypesOutput_status
     data: list[team_event_type_output_2024_06_14.TeamEventTypeOutput_2024_06_14]
+
+
+def structure_GetTeamEventTypesOutput(o: Any, _: Any = None) -> GetTeamEventTypesOutput:
+    """A ``GetTeamEventTypesOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetTeamEventTypesOutput = _serde.structure_attrs(o, GetTeamEventTypesOutput)
+        return result
+    f = _serde.plan(GetTeamEventTypesOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, GetTeamEventTypesOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, GetTeamEventTypesOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetTeamEventTypesOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetTeamEventTypesOutput, f[1], exc)
+    return GetTeamEventTypesOutput(
+        status=v0,
+        data=v1,
+    )

@@ -3,9 +3,34 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class GetTeamRolePermissionsOutput:
     status: str
     data: list[str]
+
+
+def structure_GetTeamRolePermissionsOutput(o: Any, _: Any = None) -> GetTeamRolePermissionsOutput:
+    """A ``GetTeamRolePermissionsOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GetTeamRolePermissionsOutput = _serde.structure_attrs(o, GetTeamRolePermissionsOutput)
+        return result
+    f = _serde.plan(GetTeamRolePermissionsOutput)
+    v0 = o.get("status", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, GetTeamRolePermissionsOutput, f[0])
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, GetTeamRolePermissionsOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, GetTeamRolePermissionsOutput, f[1], exc)
+    return GetTeamRolePermissionsOutput(
+        status=v0,
+        data=v1,
+    )

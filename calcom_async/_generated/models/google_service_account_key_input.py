@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -10,3 +12,25 @@ class GoogleServiceAccountKeyInput:
     private_key: str
     client_email: str
     client_id: str
+
+
+def structure_GoogleServiceAccountKeyInput(o: Any, _: Any = None) -> GoogleServiceAccountKeyInput:
+    """A ``GoogleServiceAccountKeyInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: GoogleServiceAccountKeyInput = _serde.structure_attrs(o, GoogleServiceAccountKeyInput)
+        return result
+    f = _serde.plan(GoogleServiceAccountKeyInput)
+    v0 = o.get("private_key", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, GoogleServiceAccountKeyInput, f[0])
+    v1 = o.get("client_email", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, GoogleServiceAccountKeyInput, f[1])
+    v2 = o.get("client_id", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, GoogleServiceAccountKeyInput, f[2])
+    return GoogleServiceAccountKeyInput(
+        private_key=v0,
+        client_email=v1,
+        client_id=v2,
+    )

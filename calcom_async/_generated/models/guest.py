@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import guest_language
 
 
@@ -13,3 +15,36 @@ class Guest:
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
     phone_number: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "phoneNumber"})
     language: guest_language.Guest_language | Unset = UNSET
+
+
+def structure_Guest(o: Any, _: Any = None) -> Guest:
+    """A ``Guest`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: Guest = _serde.structure_attrs(o, Guest)
+        return result
+    f = _serde.plan(Guest)
+    v0 = o.get("email", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, Guest, f[0])
+    v1 = o.get("name", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, Guest, f[1])
+    v2 = o.get("timeZone", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, Guest, f[2])
+    v3 = o.get("phoneNumber", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, Guest, f[3])
+    v4 = o.get("language", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, Guest, f[4], exc)
+    return Guest(
+        email=v0,
+        name=v1,
+        time_zone=v2,
+        phone_number=v3,
+        language=v4,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import host_priority
 
 
@@ -11,3 +13,28 @@ class Host:
     user_id: int = attrs.field(metadata={"json": "userId"})
     mandatory: bool | None | Unset = UNSET
     priority: host_priority.Host_priority | None | Unset = UNSET
+
+
+def structure_Host(o: Any, _: Any = None) -> Host:
+    """A ``Host`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: Host = _serde.structure_attrs(o, Host)
+        return result
+    f = _serde.plan(Host)
+    v0 = o.get("userId", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, Host, f[0])
+    v1 = o.get("mandatory", UNSET)
+    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, Host, f[1])
+    v2 = o.get("priority", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, Host, f[2], exc)
+    return Host(
+        user_id=v0,
+        mandatory=v1,
+        priority=v2,
+    )

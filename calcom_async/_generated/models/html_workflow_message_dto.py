@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class HtmlWorkflowMessageDto:
     subject: str
     html: str
+
+
+def structure_HtmlWorkflowMessageDto(o: Any, _: Any = None) -> HtmlWorkflowMessageDto:
+    """A ``HtmlWorkflowMessageDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: HtmlWorkflowMessageDto = _serde.structure_attrs(o, HtmlWorkflowMessageDto)
+        return result
+    f = _serde.plan(HtmlWorkflowMessageDto)
+    v0 = o.get("subject", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, HtmlWorkflowMessageDto, f[0])
+    v1 = o.get("html", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, HtmlWorkflowMessageDto, f[1])
+    return HtmlWorkflowMessageDto(
+        subject=v0,
+        html=v1,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import input_attendee_phone_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class InputAttendeePhoneLocation_2024_06_14:
     type: input_attendee_phone_location_2024_06_14_type.InputAttendeePhoneLocation_2024_06_14_type
+
+
+def structure_InputAttendeePhoneLocation_2024_06_14(o: Any, _: Any = None) -> InputAttendeePhoneLocation_2024_06_14:
+    """A ``InputAttendeePhoneLocation_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: InputAttendeePhoneLocation_2024_06_14 = _serde.structure_attrs(o, InputAttendeePhoneLocation_2024_06_14)
+        return result
+    f = _serde.plan(InputAttendeePhoneLocation_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, InputAttendeePhoneLocation_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, InputAttendeePhoneLocation_2024_06_14, f[0], exc)
+    return InputAttendeePhoneLocation_2024_06_14(
+        type=v0,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import input_integration_location_2024_06_14_integration, input_integration_location_2024_06_14_type
 
 
@@ -10,3 +12,31 @@ from . import input_integration_location_2024_06_14_integration, input_integrati
 class InputIntegrationLocation_2024_06_14:
     type: input_integration_location_2024_06_14_type.InputIntegrationLocation_2024_06_14_type
     integration: input_integration_location_2024_06_14_integration.InputIntegrationLocation_2024_06_14_integration
+
+
+def structure_InputIntegrationLocation_2024_06_14(o: Any, _: Any = None) -> InputIntegrationLocation_2024_06_14:
+    """A ``InputIntegrationLocation_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: InputIntegrationLocation_2024_06_14 = _serde.structure_attrs(o, InputIntegrationLocation_2024_06_14)
+        return result
+    f = _serde.plan(InputIntegrationLocation_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, InputIntegrationLocation_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, InputIntegrationLocation_2024_06_14, f[0], exc)
+    v1 = o.get("integration", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, InputIntegrationLocation_2024_06_14, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, InputIntegrationLocation_2024_06_14, f[1], exc)
+    return InputIntegrationLocation_2024_06_14(
+        type=v0,
+        integration=v1,
+    )

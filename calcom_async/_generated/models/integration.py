@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
@@ -25,3 +26,94 @@ class Integration:
     installed: bool | None | Unset = UNSET
     title: str | None | Unset = UNSET
     category: str | None | Unset = UNSET
+
+
+def structure_Integration(o: Any, _: Any = None) -> Integration:
+    """A ``Integration`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: Integration = _serde.structure_attrs(o, Integration)
+        return result
+    f = _serde.plan(Integration)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, Integration, f[0])
+    v1 = o.get("description", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, Integration, f[1])
+    v2 = o.get("type", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, Integration, f[2])
+    v3 = o.get("variant", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, Integration, f[3])
+    v4 = o.get("categories", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, Integration, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, Integration, f[4], exc)
+    v5 = o.get("logo", UNSET)
+    if not (type(v5) is str):
+        v5 = _serde.read(o, v5, Integration, f[5])
+    v6 = o.get("publisher", UNSET)
+    if not (type(v6) is str):
+        v6 = _serde.read(o, v6, Integration, f[6])
+    v7 = o.get("slug", UNSET)
+    if not (type(v7) is str):
+        v7 = _serde.read(o, v7, Integration, f[7])
+    v8 = o.get("url", UNSET)
+    if not (type(v8) is str):
+        v8 = _serde.read(o, v8, Integration, f[8])
+    v9 = o.get("email", UNSET)
+    if not (type(v9) is str):
+        v9 = _serde.read(o, v9, Integration, f[9])
+    v10 = o.get("locationOption", UNSET)
+    if v10 is UNSET:
+        v10 = _serde.read(o, v10, Integration, f[10])
+    else:
+        try:
+            v10 = f[10].hook(v10, f[10].type)
+        except _serde.MISFITS as exc:
+            v10 = _serde.misfit(o, v10, Integration, f[10], exc)
+    v11 = o.get("appData", UNSET)
+    if v11 is not UNSET:
+        try:
+            v11 = f[11].hook(v11, f[11].type)
+        except _serde.MISFITS as exc:
+            v11 = _serde.misfit(o, v11, Integration, f[11], exc)
+    v12 = o.get("dirName", UNSET)
+    if v12 is not UNSET and not (v12 is None or type(v12) is str):
+        v12 = _serde.read(o, v12, Integration, f[12])
+    v13 = o.get("__template", UNSET)
+    if v13 is not UNSET and not (v13 is None or type(v13) is str):
+        v13 = _serde.read(o, v13, Integration, f[13])
+    v14 = o.get("installed", UNSET)
+    if v14 is not UNSET and not (v14 is None or v14 is True or v14 is False):
+        v14 = _serde.read(o, v14, Integration, f[14])
+    v15 = o.get("title", UNSET)
+    if v15 is not UNSET and not (v15 is None or type(v15) is str):
+        v15 = _serde.read(o, v15, Integration, f[15])
+    v16 = o.get("category", UNSET)
+    if v16 is not UNSET and not (v16 is None or type(v16) is str):
+        v16 = _serde.read(o, v16, Integration, f[16])
+    return Integration(
+        name=v0,
+        description=v1,
+        type=v2,
+        variant=v3,
+        categories=v4,
+        logo=v5,
+        publisher=v6,
+        slug=v7,
+        url=v8,
+        email=v9,
+        location_option=v10,
+        app_data=v11,
+        dir_name=v12,
+        field__template=v13,
+        installed=v14,
+        title=v15,
+        category=v16,
+    )

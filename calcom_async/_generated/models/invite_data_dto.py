@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class InviteDataDto:
     token: str = attrs.field(repr=masked)
     invite_link: str = attrs.field(metadata={"json": "inviteLink"})
+
+
+def structure_InviteDataDto(o: Any, _: Any = None) -> InviteDataDto:
+    """A ``InviteDataDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: InviteDataDto = _serde.structure_attrs(o, InviteDataDto)
+        return result
+    f = _serde.plan(InviteDataDto)
+    v0 = o.get("token", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, InviteDataDto, f[0])
+    v1 = o.get("inviteLink", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, InviteDataDto, f[1])
+    return InviteDataDto(
+        token=v0,
+        invite_link=v1,
+    )

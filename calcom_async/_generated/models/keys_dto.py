@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class KeysDto:
     refresh_token: str = attrs.field(metadata={"json": "refreshToken"}, repr=masked)
     access_token_expires_at: float = attrs.field(metadata={"json": "accessTokenExpiresAt"})
     refresh_token_expires_at: float = attrs.field(metadata={"json": "refreshTokenExpiresAt"})
+
+
+def structure_KeysDto(o: Any, _: Any = None) -> KeysDto:
+    """A ``KeysDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: KeysDto = _serde.structure_attrs(o, KeysDto)
+        return result
+    f = _serde.plan(KeysDto)
+    v0 = o.get("accessToken", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, KeysDto, f[0])
+    v1 = o.get("refreshToken", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, KeysDto, f[1])
+    v2 = o.get("accessTokenExpiresAt", UNSET)
+    if not (type(v2) is float or type(v2) is int):
+        v2 = _serde.read(o, v2, KeysDto, f[2])
+    v3 = o.get("refreshTokenExpiresAt", UNSET)
+    if not (type(v3) is float or type(v3) is int):
+        v3 = _serde.read(o, v3, KeysDto, f[3])
+    return KeysDto(
+        access_token=v0,
+        refresh_token=v1,
+        access_token_expires_at=v2,
+        refresh_token_expires_at=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import keys_dto, keys_response_dto_status
 
 
@@ -10,3 +12,31 @@ from . import keys_dto, keys_response_dto_status
 class KeysResponseDto:
     status: keys_response_dto_status.KeysResponseDto_status
     data: keys_dto.KeysDto
+
+
+def structure_KeysResponseDto(o: Any, _: Any = None) -> KeysResponseDto:
+    """A ``KeysResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: KeysResponseDto = _serde.structure_attrs(o, KeysResponseDto)
+        return result
+    f = _serde.plan(KeysResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, KeysResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, KeysResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, KeysResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, KeysResponseDto, f[1], exc)
+    return KeysResponseDto(
+        status=v0,
+        data=v1,
+    )

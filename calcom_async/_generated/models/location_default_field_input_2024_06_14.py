@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class LocationDefaultFieldInput_2024_06_14:
     slug: str
     label: str | None | Unset = UNSET
+
+
+def structure_LocationDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> LocationDefaultFieldInput_2024_06_14:
+    """A ``LocationDefaultFieldInput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: LocationDefaultFieldInput_2024_06_14 = _serde.structure_attrs(o, LocationDefaultFieldInput_2024_06_14)
+        return result
+    f = _serde.plan(LocationDefaultFieldInput_2024_06_14)
+    v0 = o.get("slug", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, LocationDefaultFieldInput_2024_06_14, f[0])
+    v1 = o.get("label", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, LocationDefaultFieldInput_2024_06_14, f[1])
+    return LocationDefaultFieldInput_2024_06_14(
+        slug=v0,
+        label=v1,
+    )

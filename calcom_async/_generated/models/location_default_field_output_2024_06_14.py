@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -13,3 +15,37 @@ class LocationDefaultFieldOutput_2024_06_14:
     required: bool
     hidden: bool
     label: str
+
+
+def structure_LocationDefaultFieldOutput_2024_06_14(o: Any, _: Any = None) -> LocationDefaultFieldOutput_2024_06_14:
+    """A ``LocationDefaultFieldOutput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: LocationDefaultFieldOutput_2024_06_14 = _serde.structure_attrs(o, LocationDefaultFieldOutput_2024_06_14)
+        return result
+    f = _serde.plan(LocationDefaultFieldOutput_2024_06_14)
+    v0 = o.get("isDefault", UNSET)
+    if not (v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, LocationDefaultFieldOutput_2024_06_14, f[0])
+    v1 = o.get("slug", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, LocationDefaultFieldOutput_2024_06_14, f[1])
+    v2 = o.get("type", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, LocationDefaultFieldOutput_2024_06_14, f[2])
+    v3 = o.get("required", UNSET)
+    if not (v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, LocationDefaultFieldOutput_2024_06_14, f[3])
+    v4 = o.get("hidden", UNSET)
+    if not (v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, LocationDefaultFieldOutput_2024_06_14, f[4])
+    v5 = o.get("label", UNSET)
+    if not (type(v5) is str):
+        v5 = _serde.read(o, v5, LocationDefaultFieldOutput_2024_06_14, f[5])
+    return LocationDefaultFieldOutput_2024_06_14(
+        is_default=v0,
+        slug=v1,
+        type=v2,
+        required=v3,
+        hidden=v4,
+        label=v5,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
@@ -12,3 +13,32 @@ class ManagedOrganizationOutput:
     name: str
     slug: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_ManagedOrganizationOutput(o: Any, _: Any = None) -> ManagedOrganizationOutput:
+    """A ``ManagedOrganizationOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ManagedOrganizationOutput = _serde.structure_attrs(o, ManagedOrganizationOutput)
+        return result
+    f = _serde.plan(ManagedOrganizationOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ManagedOrganizationOutput, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, ManagedOrganizationOutput, f[1])
+    v2 = o.get("slug", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, ManagedOrganizationOutput, f[2])
+    v3 = o.get("metadata", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, ManagedOrganizationOutput, f[3], exc)
+    return ManagedOrganizationOutput(
+        id=v0,
+        name=v1,
+        slug=v2,
+        metadata=v3,
+    )

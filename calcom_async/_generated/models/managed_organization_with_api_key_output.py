@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
@@ -13,3 +14,36 @@ class ManagedOrganizationWithApiKeyOutput:
     api_key: str = attrs.field(metadata={"json": "apiKey"}, repr=masked)
     slug: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_ManagedOrganizationWithApiKeyOutput(o: Any, _: Any = None) -> ManagedOrganizationWithApiKeyOutput:
+    """A ``ManagedOrganizationWithApiKeyOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ManagedOrganizationWithApiKeyOutput = _serde.structure_attrs(o, ManagedOrganizationWithApiKeyOutput)
+        return result
+    f = _serde.plan(ManagedOrganizationWithApiKeyOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ManagedOrganizationWithApiKeyOutput, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, ManagedOrganizationWithApiKeyOutput, f[1])
+    v2 = o.get("apiKey", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, ManagedOrganizationWithApiKeyOutput, f[2])
+    v3 = o.get("slug", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, ManagedOrganizationWithApiKeyOutput, f[3])
+    v4 = o.get("metadata", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, ManagedOrganizationWithApiKeyOutput, f[4], exc)
+    return ManagedOrganizationWithApiKeyOutput(
+        id=v0,
+        name=v1,
+        api_key=v2,
+        slug=v3,
+        metadata=v4,
+    )

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import managed_user_output_locale
 
 
@@ -23,3 +24,76 @@ class ManagedUserOutput:
     locale: managed_user_output_locale.ManagedUserOutput_locale | None | Unset = UNSET
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_ManagedUserOutput(o: Any, _: Any = None) -> ManagedUserOutput:
+    """A ``ManagedUserOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ManagedUserOutput = _serde.structure_attrs(o, ManagedUserOutput)
+        return result
+    f = _serde.plan(ManagedUserOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ManagedUserOutput, f[0])
+    v1 = o.get("email", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, ManagedUserOutput, f[1])
+    v2 = o.get("username", UNSET)
+    if not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, ManagedUserOutput, f[2])
+    v3 = o.get("name", UNSET)
+    if not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, ManagedUserOutput, f[3])
+    v4 = o.get("bio", UNSET)
+    if not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, ManagedUserOutput, f[4])
+    v5 = o.get("timeZone", UNSET)
+    if not (type(v5) is str):
+        v5 = _serde.read(o, v5, ManagedUserOutput, f[5])
+    v6 = o.get("weekStart", UNSET)
+    if not (type(v6) is str):
+        v6 = _serde.read(o, v6, ManagedUserOutput, f[6])
+    v7 = o.get("createdDate", UNSET)
+    if v7 is UNSET:
+        v7 = _serde.read(o, v7, ManagedUserOutput, f[7])
+    else:
+        try:
+            v7 = f[7].hook(v7, f[7].type)
+        except _serde.MISFITS as exc:
+            v7 = _serde.misfit(o, v7, ManagedUserOutput, f[7], exc)
+    v8 = o.get("timeFormat", UNSET)
+    if not (v8 is None or type(v8) is float or type(v8) is int):
+        v8 = _serde.read(o, v8, ManagedUserOutput, f[8])
+    v9 = o.get("defaultScheduleId", UNSET)
+    if not (v9 is None or type(v9) is int):
+        v9 = _serde.read(o, v9, ManagedUserOutput, f[9])
+    v10 = o.get("locale", UNSET)
+    if v10 is not UNSET:
+        try:
+            v10 = f[10].hook(v10, f[10].type)
+        except _serde.MISFITS as exc:
+            v10 = _serde.misfit(o, v10, ManagedUserOutput, f[10], exc)
+    v11 = o.get("avatarUrl", UNSET)
+    if v11 is not UNSET and not (v11 is None or type(v11) is str):
+        v11 = _serde.read(o, v11, ManagedUserOutput, f[11])
+    v12 = o.get("metadata", UNSET)
+    if v12 is not UNSET:
+        try:
+            v12 = f[12].hook(v12, f[12].type)
+        except _serde.MISFITS as exc:
+            v12 = _serde.misfit(o, v12, ManagedUserOutput, f[12], exc)
+    return ManagedUserOutput(
+        id=v0,
+        email=v1,
+        username=v2,
+        name=v3,
+        bio=v4,
+        time_zone=v5,
+        week_start=v6,
+        created_date=v7,
+        time_format=v8,
+        default_schedule_id=v9,
+        locale=v10,
+        avatar_url=v11,
+        metadata=v12,
+    )

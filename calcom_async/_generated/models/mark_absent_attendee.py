@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class MarkAbsentAttendee:
     email: str
     absent: bool
+
+
+def structure_MarkAbsentAttendee(o: Any, _: Any = None) -> MarkAbsentAttendee:
+    """A ``MarkAbsentAttendee`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: MarkAbsentAttendee = _serde.structure_attrs(o, MarkAbsentAttendee)
+        return result
+    f = _serde.plan(MarkAbsentAttendee)
+    v0 = o.get("email", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, MarkAbsentAttendee, f[0])
+    v1 = o.get("absent", UNSET)
+    if not (v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, MarkAbsentAttendee, f[1])
+    return MarkAbsentAttendee(
+        email=v0,
+        absent=v1,
+    )

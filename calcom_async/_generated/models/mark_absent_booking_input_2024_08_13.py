@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import mark_absent_attendee
 
 
@@ -10,3 +12,24 @@ from . import mark_absent_attendee
 class MarkAbsentBookingInput_2024_08_13:
     host: bool | None | Unset = UNSET
     attendees: list[mark_absent_attendee.MarkAbsentAttendee] | None | Unset = UNSET
+
+
+def structure_MarkAbsentBookingInput_2024_08_13(o: Any, _: Any = None) -> MarkAbsentBookingInput_2024_08_13:
+    """A ``MarkAbsentBookingInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: MarkAbsentBookingInput_2024_08_13 = _serde.structure_attrs(o, MarkAbsentBookingInput_2024_08_13)
+        return result
+    f = _serde.plan(MarkAbsentBookingInput_2024_08_13)
+    v0 = o.get("host", UNSET)
+    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, MarkAbsentBookingInput_2024_08_13, f[0])
+    v1 = o.get("attendees", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, MarkAbsentBookingInput_2024_08_13, f[1], exc)
+    return MarkAbsentBookingInput_2024_08_13(
+        host=v0,
+        attendees=v1,
+    )

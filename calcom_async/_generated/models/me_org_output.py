@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class MeOrgOutput:
     is_platform: bool = attrs.field(metadata={"json": "isPlatform"})
     id: int
+
+
+def structure_MeOrgOutput(o: Any, _: Any = None) -> MeOrgOutput:
+    """A ``MeOrgOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: MeOrgOutput = _serde.structure_attrs(o, MeOrgOutput)
+        return result
+    f = _serde.plan(MeOrgOutput)
+    v0 = o.get("isPlatform", UNSET)
+    if not (v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, MeOrgOutput, f[0])
+    v1 = o.get("id", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, MeOrgOutput, f[1])
+    return MeOrgOutput(
+        is_platform=v0,
+        id=v1,
+    )

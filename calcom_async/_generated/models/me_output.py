@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import me_org_output
 
 
@@ -20,3 +22,64 @@ class MeOutput:
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
     organization_id: int | None = attrs.field(metadata={"json": "organizationId"})
     organization: me_org_output.MeOrgOutput | None | Unset = UNSET
+
+
+def structure_MeOutput(o: Any, _: Any = None) -> MeOutput:
+    """A ``MeOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: MeOutput = _serde.structure_attrs(o, MeOutput)
+        return result
+    f = _serde.plan(MeOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, MeOutput, f[0])
+    v1 = o.get("username", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, MeOutput, f[1])
+    v2 = o.get("email", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, MeOutput, f[2])
+    v3 = o.get("name", UNSET)
+    if not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, MeOutput, f[3])
+    v4 = o.get("avatarUrl", UNSET)
+    if not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, MeOutput, f[4])
+    v5 = o.get("bio", UNSET)
+    if not (v5 is None or type(v5) is str):
+        v5 = _serde.read(o, v5, MeOutput, f[5])
+    v6 = o.get("timeFormat", UNSET)
+    if not (type(v6) is float or type(v6) is int):
+        v6 = _serde.read(o, v6, MeOutput, f[6])
+    v7 = o.get("defaultScheduleId", UNSET)
+    if not (v7 is None or type(v7) is int):
+        v7 = _serde.read(o, v7, MeOutput, f[7])
+    v8 = o.get("weekStart", UNSET)
+    if not (type(v8) is str):
+        v8 = _serde.read(o, v8, MeOutput, f[8])
+    v9 = o.get("timeZone", UNSET)
+    if not (type(v9) is str):
+        v9 = _serde.read(o, v9, MeOutput, f[9])
+    v10 = o.get("organizationId", UNSET)
+    if not (v10 is None or type(v10) is int):
+        v10 = _serde.read(o, v10, MeOutput, f[10])
+    v11 = o.get("organization", UNSET)
+    if v11 is not UNSET:
+        try:
+            v11 = f[11].hook(v11, f[11].type)
+        except _serde.MISFITS as exc:
+            v11 = _serde.misfit(o, v11, MeOutput, f[11], exc)
+    return MeOutput(
+        id=v0,
+        username=v1,
+        email=v2,
+        name=v3,
+        avatar_url=v4,
+        bio=v5,
+        time_format=v6,
+        default_schedule_id=v7,
+        week_start=v8,
+        time_zone=v9,
+        organization_id=v10,
+        organization=v11,
+    )

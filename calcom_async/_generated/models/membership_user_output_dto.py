@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
@@ -14,3 +15,40 @@ class MembershipUserOutputDto:
     name: str | None | Unset = UNSET
     bio: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_MembershipUserOutputDto(o: Any, _: Any = None) -> MembershipUserOutputDto:
+    """A ``MembershipUserOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: MembershipUserOutputDto = _serde.structure_attrs(o, MembershipUserOutputDto)
+        return result
+    f = _serde.plan(MembershipUserOutputDto)
+    v0 = o.get("email", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, MembershipUserOutputDto, f[0])
+    v1 = o.get("avatarUrl", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, MembershipUserOutputDto, f[1])
+    v2 = o.get("username", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, MembershipUserOutputDto, f[2])
+    v3 = o.get("name", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, MembershipUserOutputDto, f[3])
+    v4 = o.get("bio", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, MembershipUserOutputDto, f[4])
+    v5 = o.get("metadata", UNSET)
+    if v5 is not UNSET:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, MembershipUserOutputDto, f[5], exc)
+    return MembershipUserOutputDto(
+        email=v0,
+        avatar_url=v1,
+        username=v2,
+        name=v3,
+        bio=v4,
+        metadata=v5,
+    )

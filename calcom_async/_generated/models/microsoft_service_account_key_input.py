@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -10,3 +12,25 @@ class MicrosoftServiceAccountKeyInput:
     private_key: str
     tenant_id: str
     client_id: str
+
+
+def structure_MicrosoftServiceAccountKeyInput(o: Any, _: Any = None) -> MicrosoftServiceAccountKeyInput:
+    """A ``MicrosoftServiceAccountKeyInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: MicrosoftServiceAccountKeyInput = _serde.structure_attrs(o, MicrosoftServiceAccountKeyInput)
+        return result
+    f = _serde.plan(MicrosoftServiceAccountKeyInput)
+    v0 = o.get("private_key", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, MicrosoftServiceAccountKeyInput, f[0])
+    v1 = o.get("tenant_id", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, MicrosoftServiceAccountKeyInput, f[1])
+    v2 = o.get("client_id", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, MicrosoftServiceAccountKeyInput, f[2])
+    return MicrosoftServiceAccountKeyInput(
+        private_key=v0,
+        tenant_id=v1,
+        client_id=v2,
+    )

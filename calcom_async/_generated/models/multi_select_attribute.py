@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import multi_select_attribute_option
 
 
@@ -12,3 +14,34 @@ class MultiSelectAttribute:
     name: str
     type: str
     options: list[multi_select_attribute_option.MultiSelectAttributeOption]
+
+
+def structure_MultiSelectAttribute(o: Any, _: Any = None) -> MultiSelectAttribute:
+    """A ``MultiSelectAttribute`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: MultiSelectAttribute = _serde.structure_attrs(o, MultiSelectAttribute)
+        return result
+    f = _serde.plan(MultiSelectAttribute)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, MultiSelectAttribute, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, MultiSelectAttribute, f[1])
+    v2 = o.get("type", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, MultiSelectAttribute, f[2])
+    v3 = o.get("options", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, MultiSelectAttribute, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, MultiSelectAttribute, f[3], exc)
+    return MultiSelectAttribute(
+        id=v0,
+        name=v1,
+        type=v2,
+        options=v3,
+    )

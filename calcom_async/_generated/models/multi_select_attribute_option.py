@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class MultiSelectAttributeOption:
     option_id: str = attrs.field(metadata={"json": "optionId"})
     option: str
+
+
+def structure_MultiSelectAttributeOption(o: Any, _: Any = None) -> MultiSelectAttributeOption:
+    """A ``MultiSelectAttributeOption`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: MultiSelectAttributeOption = _serde.structure_attrs(o, MultiSelectAttributeOption)
+        return result
+    f = _serde.plan(MultiSelectAttributeOption)
+    v0 = o.get("optionId", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, MultiSelectAttributeOption, f[0])
+    v1 = o.get("option", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, MultiSelectAttributeOption, f[1])
+    return MultiSelectAttributeOption(
+        option_id=v0,
+        option=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import name_default_field_input_2024_06_14_type
 
 
@@ -12,3 +14,34 @@ class NameDefaultFieldInput_2024_06_14:
     label: str
     placeholder: str
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+
+
+def structure_NameDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> NameDefaultFieldInput_2024_06_14:
+    """A ``NameDefaultFieldInput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: NameDefaultFieldInput_2024_06_14 = _serde.structure_attrs(o, NameDefaultFieldInput_2024_06_14)
+        return result
+    f = _serde.plan(NameDefaultFieldInput_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, NameDefaultFieldInput_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, NameDefaultFieldInput_2024_06_14, f[0], exc)
+    v1 = o.get("label", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, NameDefaultFieldInput_2024_06_14, f[1])
+    v2 = o.get("placeholder", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, NameDefaultFieldInput_2024_06_14, f[2])
+    v3 = o.get("disableOnPrefill", UNSET)
+    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, NameDefaultFieldInput_2024_06_14, f[3])
+    return NameDefaultFieldInput_2024_06_14(
+        type=v0,
+        label=v1,
+        placeholder=v2,
+        disable_on_prefill=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -15,3 +17,45 @@ class NotesDefaultFieldOutput_2024_06_14:
     label: str | None | Unset = UNSET
     placeholder: str | None | Unset = UNSET
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+
+
+def structure_NotesDefaultFieldOutput_2024_06_14(o: Any, _: Any = None) -> NotesDefaultFieldOutput_2024_06_14:
+    """A ``NotesDefaultFieldOutput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: NotesDefaultFieldOutput_2024_06_14 = _serde.structure_attrs(o, NotesDefaultFieldOutput_2024_06_14)
+        return result
+    f = _serde.plan(NotesDefaultFieldOutput_2024_06_14)
+    v0 = o.get("slug", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, NotesDefaultFieldOutput_2024_06_14, f[0])
+    v1 = o.get("isDefault", UNSET)
+    if not (v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, NotesDefaultFieldOutput_2024_06_14, f[1])
+    v2 = o.get("type", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, NotesDefaultFieldOutput_2024_06_14, f[2])
+    v3 = o.get("required", UNSET)
+    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, NotesDefaultFieldOutput_2024_06_14, f[3])
+    v4 = o.get("hidden", UNSET)
+    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, NotesDefaultFieldOutput_2024_06_14, f[4])
+    v5 = o.get("label", UNSET)
+    if v5 is not UNSET and not (v5 is None or type(v5) is str):
+        v5 = _serde.read(o, v5, NotesDefaultFieldOutput_2024_06_14, f[5])
+    v6 = o.get("placeholder", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, NotesDefaultFieldOutput_2024_06_14, f[6])
+    v7 = o.get("disableOnPrefill", UNSET)
+    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, NotesDefaultFieldOutput_2024_06_14, f[7])
+    return NotesDefaultFieldOutput_2024_06_14(
+        slug=v0,
+        is_default=v1,
+        type=v2,
+        required=v3,
+        hidden=v4,
+        label=v5,
+        placeholder=v6,
+        disable_on_prefill=v7,
+    )

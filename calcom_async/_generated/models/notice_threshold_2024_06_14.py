@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class NoticeThreshold_2024_06_14:
     unit: str
     count: float
+
+
+def structure_NoticeThreshold_2024_06_14(o: Any, _: Any = None) -> NoticeThreshold_2024_06_14:
+    """A ``NoticeThreshold_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: NoticeThreshold_2024_06_14 = _serde.structure_attrs(o, NoticeThreshold_2024_06_14)
+        return result
+    f = _serde.plan(NoticeThreshold_2024_06_14)
+    v0 = o.get("unit", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, NoticeThreshold_2024_06_14, f[0])
+    v1 = o.get("count", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, NoticeThreshold_2024_06_14, f[1])
+    return NoticeThreshold_2024_06_14(
+        unit=v0,
+        count=v1,
+    )

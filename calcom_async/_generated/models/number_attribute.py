@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -12,3 +14,33 @@ class NumberAttribute:
     type: str
     option: float
     option_id: str = attrs.field(metadata={"json": "optionId"})
+
+
+def structure_NumberAttribute(o: Any, _: Any = None) -> NumberAttribute:
+    """A ``NumberAttribute`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: NumberAttribute = _serde.structure_attrs(o, NumberAttribute)
+        return result
+    f = _serde.plan(NumberAttribute)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, NumberAttribute, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, NumberAttribute, f[1])
+    v2 = o.get("type", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, NumberAttribute, f[2])
+    v3 = o.get("option", UNSET)
+    if not (type(v3) is float or type(v3) is int):
+        v3 = _serde.read(o, v3, NumberAttribute, f[3])
+    v4 = o.get("optionId", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, NumberAttribute, f[4])
+    return NumberAttribute(
+        id=v0,
+        name=v1,
+        type=v2,
+        option=v3,
+        option_id=v4,
+    )

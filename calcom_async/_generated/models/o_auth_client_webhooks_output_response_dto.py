@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import o_auth_client_webhook_output_dto, o_auth_client_webhooks_output_response_dto_status
 
 
@@ -10,3 +12,31 @@ from . import o_auth_client_webhook_output_dto, o_auth_client_webhooks_output_re
 class OAuthClientWebhooksOutputResponseDto:
     status: o_auth_client_webhooks_output_response_dto_status.OAuthClientWebhooksOutputResponseDto_status
     data: list[o_auth_client_webhook_output_dto.OAuthClientWebhookOutputDto]
+
+
+def structure_OAuthClientWebhooksOutputResponseDto(o: Any, _: Any = None) -> OAuthClientWebhooksOutputResponseDto:
+    """A ``OAuthClientWebhooksOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OAuthClientWebhooksOutputResponseDto = _serde.structure_attrs(o, OAuthClientWebhooksOutputResponseDto)
+        return result
+    f = _serde.plan(OAuthClientWebhooksOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OAuthClientWebhooksOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OAuthClientWebhooksOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, OAuthClientWebhooksOutputResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, OAuthClientWebhooksOutputResponseDto, f[1], exc)
+    return OAuthClientWebhooksOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import on_after_cal_video_hosts_no_show_trigger_dto_type, workflow_trigger_offset_dto
 
 
@@ -10,3 +12,31 @@ from . import on_after_cal_video_hosts_no_show_trigger_dto_type, workflow_trigge
 class OnAfterCalVideoHostsNoShowTriggerDto:
     offset: workflow_trigger_offset_dto.WorkflowTriggerOffsetDto
     type: on_after_cal_video_hosts_no_show_trigger_dto_type.OnAfterCalVideoHostsNoShowTriggerDto_type
+
+
+def structure_OnAfterCalVideoHostsNoShowTriggerDto(o: Any, _: Any = None) -> OnAfterCalVideoHostsNoShowTriggerDto:
+    """A ``OnAfterCalVideoHostsNoShowTriggerDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OnAfterCalVideoHostsNoShowTriggerDto = _serde.structure_attrs(o, OnAfterCalVideoHostsNoShowTriggerDto)
+        return result
+    f = _serde.plan(OnAfterCalVideoHostsNoShowTriggerDto)
+    v0 = o.get("offset", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OnAfterCalVideoHostsNoShowTriggerDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OnAfterCalVideoHostsNoShowTriggerDto, f[0], exc)
+    v1 = o.get("type", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, OnAfterCalVideoHostsNoShowTriggerDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, OnAfterCalVideoHostsNoShowTriggerDto, f[1], exc)
+    return OnAfterCalVideoHostsNoShowTriggerDto(
+        offset=v0,
+        type=v1,
+    )

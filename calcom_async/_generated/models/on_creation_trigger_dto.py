@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import on_creation_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class OnCreationTriggerDto:
     type: on_creation_trigger_dto_type.OnCreationTriggerDto_type
+
+
+def structure_OnCreationTriggerDto(o: Any, _: Any = None) -> OnCreationTriggerDto:
+    """A ``OnCreationTriggerDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OnCreationTriggerDto = _serde.structure_attrs(o, OnCreationTriggerDto)
+        return result
+    f = _serde.plan(OnCreationTriggerDto)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OnCreationTriggerDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OnCreationTriggerDto, f[0], exc)
+    return OnCreationTriggerDto(
+        type=v0,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import on_form_submitted_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class OnFormSubmittedTriggerDto:
     type: on_form_submitted_trigger_dto_type.OnFormSubmittedTriggerDto_type
+
+
+def structure_OnFormSubmittedTriggerDto(o: Any, _: Any = None) -> OnFormSubmittedTriggerDto:
+    """A ``OnFormSubmittedTriggerDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OnFormSubmittedTriggerDto = _serde.structure_attrs(o, OnFormSubmittedTriggerDto)
+        return result
+    f = _serde.plan(OnFormSubmittedTriggerDto)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OnFormSubmittedTriggerDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OnFormSubmittedTriggerDto, f[0], exc)
+    return OnFormSubmittedTriggerDto(
+        type=v0,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import on_payment_initiated_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class OnPaymentInitiatedTriggerDto:
     type: on_payment_initiated_trigger_dto_type.OnPaymentInitiatedTriggerDto_type
+
+
+def structure_OnPaymentInitiatedTriggerDto(o: Any, _: Any = None) -> OnPaymentInitiatedTriggerDto:
+    """A ``OnPaymentInitiatedTriggerDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OnPaymentInitiatedTriggerDto = _serde.structure_attrs(o, OnPaymentInitiatedTriggerDto)
+        return result
+    f = _serde.plan(OnPaymentInitiatedTriggerDto)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OnPaymentInitiatedTriggerDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OnPaymentInitiatedTriggerDto, f[0], exc)
+    return OnPaymentInitiatedTriggerDto(
+        type=v0,
+    )

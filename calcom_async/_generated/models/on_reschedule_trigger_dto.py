@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import on_reschedule_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class OnRescheduleTriggerDto:
     type: on_reschedule_trigger_dto_type.OnRescheduleTriggerDto_type
+
+
+def structure_OnRescheduleTriggerDto(o: Any, _: Any = None) -> OnRescheduleTriggerDto:
+    """A ``OnRescheduleTriggerDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OnRescheduleTriggerDto = _serde.structure_attrs(o, OnRescheduleTriggerDto)
+        return result
+    f = _serde.plan(OnRescheduleTriggerDto)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OnRescheduleTriggerDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OnRescheduleTriggerDto, f[0], exc)
+    return OnRescheduleTriggerDto(
+        type=v0,
+    )

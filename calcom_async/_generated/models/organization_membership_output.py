@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import membership_user_output_dto, multi_select_attribute, number_attribute, organization_membership_output_role, single_select_attribute, text_attribute
 
 
@@ -16,3 +18,60 @@ class OrganizationMembershipOutput:
     user: membership_user_output_dto.MembershipUserOutputDto
     attributes: list[text_attribute.TextAttribute | number_attribute.NumberAttribute | single_select_attribute.SingleSelectAttribute | multi_select_attribute.MultiSelectAttribute]
     disable_impersonation: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableImpersonation"})
+
+
+def structure_OrganizationMembershipOutput(o: Any, _: Any = None) -> OrganizationMembershipOutput:
+    """A ``OrganizationMembershipOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OrganizationMembershipOutput = _serde.structure_attrs(o, OrganizationMembershipOutput)
+        return result
+    f = _serde.plan(OrganizationMembershipOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, OrganizationMembershipOutput, f[0])
+    v1 = o.get("userId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, OrganizationMembershipOutput, f[1])
+    v2 = o.get("teamId", UNSET)
+    if not (type(v2) is int):
+        v2 = _serde.read(o, v2, OrganizationMembershipOutput, f[2])
+    v3 = o.get("accepted", UNSET)
+    if not (v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, OrganizationMembershipOutput, f[3])
+    v4 = o.get("role", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, OrganizationMembershipOutput, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, OrganizationMembershipOutput, f[4], exc)
+    v5 = o.get("user", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, OrganizationMembershipOutput, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, OrganizationMembershipOutput, f[5], exc)
+    v6 = o.get("attributes", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, OrganizationMembershipOutput, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, OrganizationMembershipOutput, f[6], exc)
+    v7 = o.get("disableImpersonation", UNSET)
+    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, OrganizationMembershipOutput, f[7])
+    return OrganizationMembershipOutput(
+        id=v0,
+        user_id=v1,
+        team_id=v2,
+        accepted=v3,
+        role=v4,
+        user=v5,
+        attributes=v6,
+        disable_impersonation=v7,
+    )

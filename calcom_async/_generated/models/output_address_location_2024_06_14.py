@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import output_address_location_2024_06_14_type
 
 
@@ -11,3 +13,30 @@ class OutputAddressLocation_2024_06_14:
     type: output_address_location_2024_06_14_type.OutputAddressLocation_2024_06_14_type
     address: str
     public: bool
+
+
+def structure_OutputAddressLocation_2024_06_14(o: Any, _: Any = None) -> OutputAddressLocation_2024_06_14:
+    """A ``OutputAddressLocation_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OutputAddressLocation_2024_06_14 = _serde.structure_attrs(o, OutputAddressLocation_2024_06_14)
+        return result
+    f = _serde.plan(OutputAddressLocation_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OutputAddressLocation_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OutputAddressLocation_2024_06_14, f[0], exc)
+    v1 = o.get("address", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, OutputAddressLocation_2024_06_14, f[1])
+    v2 = o.get("public", UNSET)
+    if not (v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, OutputAddressLocation_2024_06_14, f[2])
+    return OutputAddressLocation_2024_06_14(
+        type=v0,
+        address=v1,
+        public=v2,
+    )

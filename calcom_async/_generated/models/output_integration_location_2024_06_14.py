@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import output_integration_location_2024_06_14_integration, output_integration_location_2024_06_14_type
 
 
@@ -12,3 +14,39 @@ class OutputIntegrationLocation_2024_06_14:
     integration: output_integration_location_2024_06_14_integration.OutputIntegrationLocation_2024_06_14_integration
     link: str | None | Unset = UNSET
     credential_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "credentialId"})
+
+
+def structure_OutputIntegrationLocation_2024_06_14(o: Any, _: Any = None) -> OutputIntegrationLocation_2024_06_14:
+    """A ``OutputIntegrationLocation_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OutputIntegrationLocation_2024_06_14 = _serde.structure_attrs(o, OutputIntegrationLocation_2024_06_14)
+        return result
+    f = _serde.plan(OutputIntegrationLocation_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OutputIntegrationLocation_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OutputIntegrationLocation_2024_06_14, f[0], exc)
+    v1 = o.get("integration", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, OutputIntegrationLocation_2024_06_14, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, OutputIntegrationLocation_2024_06_14, f[1], exc)
+    v2 = o.get("link", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, OutputIntegrationLocation_2024_06_14, f[2])
+    v3 = o.get("credentialId", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is int):
+        v3 = _serde.read(o, v3, OutputIntegrationLocation_2024_06_14, f[3])
+    return OutputIntegrationLocation_2024_06_14(
+        type=v0,
+        integration=v1,
+        link=v2,
+        credential_id=v3,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import output_organizers_default_app_location_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
 class OutputOrganizersDefaultAppLocation_2024_06_14:
     type: output_organizers_default_app_location_2024_06_14_type.OutputOrganizersDefaultAppLocation_2024_06_14_type
+
+
+def structure_OutputOrganizersDefaultAppLocation_2024_06_14(o: Any, _: Any = None) -> OutputOrganizersDefaultAppLocation_2024_06_14:
+    """A ``OutputOrganizersDefaultAppLocation_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OutputOrganizersDefaultAppLocation_2024_06_14 = _serde.structure_attrs(o, OutputOrganizersDefaultAppLocation_2024_06_14)
+        return result
+    f = _serde.plan(OutputOrganizersDefaultAppLocation_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OutputOrganizersDefaultAppLocation_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OutputOrganizersDefaultAppLocation_2024_06_14, f[0], exc)
+    return OutputOrganizersDefaultAppLocation_2024_06_14(
+        type=v0,
+    )

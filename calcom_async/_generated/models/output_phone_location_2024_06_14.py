@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import output_phone_location_2024_06_14_type
 
 
@@ -11,3 +13,30 @@ class OutputPhoneLocation_2024_06_14:
     type: output_phone_location_2024_06_14_type.OutputPhoneLocation_2024_06_14_type
     phone: str
     public: bool
+
+
+def structure_OutputPhoneLocation_2024_06_14(o: Any, _: Any = None) -> OutputPhoneLocation_2024_06_14:
+    """A ``OutputPhoneLocation_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OutputPhoneLocation_2024_06_14 = _serde.structure_attrs(o, OutputPhoneLocation_2024_06_14)
+        return result
+    f = _serde.plan(OutputPhoneLocation_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OutputPhoneLocation_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OutputPhoneLocation_2024_06_14, f[0], exc)
+    v1 = o.get("phone", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, OutputPhoneLocation_2024_06_14, f[1])
+    v2 = o.get("public", UNSET)
+    if not (v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, OutputPhoneLocation_2024_06_14, f[2])
+    return OutputPhoneLocation_2024_06_14(
+        type=v0,
+        phone=v1,
+        public=v2,
+    )

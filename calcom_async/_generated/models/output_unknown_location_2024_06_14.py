@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import output_unknown_location_2024_06_14_type
 
 
@@ -10,3 +12,26 @@ from . import output_unknown_location_2024_06_14_type
 class OutputUnknownLocation_2024_06_14:
     type: output_unknown_location_2024_06_14_type.OutputUnknownLocation_2024_06_14_type
     location: str
+
+
+def structure_OutputUnknownLocation_2024_06_14(o: Any, _: Any = None) -> OutputUnknownLocation_2024_06_14:
+    """A ``OutputUnknownLocation_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: OutputUnknownLocation_2024_06_14 = _serde.structure_attrs(o, OutputUnknownLocation_2024_06_14)
+        return result
+    f = _serde.plan(OutputUnknownLocation_2024_06_14)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, OutputUnknownLocation_2024_06_14, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, OutputUnknownLocation_2024_06_14, f[0], exc)
+    v1 = o.get("location", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, OutputUnknownLocation_2024_06_14, f[1])
+    return OutputUnknownLocation_2024_06_14(
+        type=v0,
+        location=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -15,3 +17,45 @@ class PaginationMetaDto:
     total_pages: float = attrs.field(metadata={"json": "totalPages"})
     has_next_page: bool = attrs.field(metadata={"json": "hasNextPage"})
     has_previous_page: bool = attrs.field(metadata={"json": "hasPreviousPage"})
+
+
+def structure_PaginationMetaDto(o: Any, _: Any = None) -> PaginationMetaDto:
+    """A ``PaginationMetaDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: PaginationMetaDto = _serde.structure_attrs(o, PaginationMetaDto)
+        return result
+    f = _serde.plan(PaginationMetaDto)
+    v0 = o.get("totalItems", UNSET)
+    if not (type(v0) is float or type(v0) is int):
+        v0 = _serde.read(o, v0, PaginationMetaDto, f[0])
+    v1 = o.get("remainingItems", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, PaginationMetaDto, f[1])
+    v2 = o.get("returnedItems", UNSET)
+    if not (type(v2) is float or type(v2) is int):
+        v2 = _serde.read(o, v2, PaginationMetaDto, f[2])
+    v3 = o.get("itemsPerPage", UNSET)
+    if not (type(v3) is float or type(v3) is int):
+        v3 = _serde.read(o, v3, PaginationMetaDto, f[3])
+    v4 = o.get("currentPage", UNSET)
+    if not (type(v4) is float or type(v4) is int):
+        v4 = _serde.read(o, v4, PaginationMetaDto, f[4])
+    v5 = o.get("totalPages", UNSET)
+    if not (type(v5) is float or type(v5) is int):
+        v5 = _serde.read(o, v5, PaginationMetaDto, f[5])
+    v6 = o.get("hasNextPage", UNSET)
+    if not (v6 is True or v6 is False):
+        v6 = _serde.read(o, v6, PaginationMetaDto, f[6])
+    v7 = o.get("hasPreviousPage", UNSET)
+    if not (v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, PaginationMetaDto, f[7])
+    return PaginationMetaDto(
+        total_items=v0,
+        remaining_items=v1,
+        returned_items=v2,
+        items_per_page=v3,
+        current_page=v4,
+        total_pages=v5,
+        has_next_page=v6,
+        has_previous_page=v7,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 from . import platform_o_auth_client_dto_permission
 
 
@@ -23,3 +25,84 @@ class PlatformOAuthClientDto:
     booking_redirect_uri: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingRedirectUri"})
     booking_cancel_redirect_uri: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingCancelRedirectUri"})
     booking_reschedule_redirect_uri: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingRescheduleRedirectUri"})
+
+
+def structure_PlatformOAuthClientDto(o: Any, _: Any = None) -> PlatformOAuthClientDto:
+    """A ``PlatformOAuthClientDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: PlatformOAuthClientDto = _serde.structure_attrs(o, PlatformOAuthClientDto)
+        return result
+    f = _serde.plan(PlatformOAuthClientDto)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, PlatformOAuthClientDto, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, PlatformOAuthClientDto, f[1])
+    v2 = o.get("secret", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, PlatformOAuthClientDto, f[2])
+    v3 = o.get("permissions", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, PlatformOAuthClientDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, PlatformOAuthClientDto, f[3], exc)
+    v4 = o.get("redirectUris", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, PlatformOAuthClientDto, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, PlatformOAuthClientDto, f[4], exc)
+    v5 = o.get("organizationId", UNSET)
+    if not (type(v5) is int):
+        v5 = _serde.read(o, v5, PlatformOAuthClientDto, f[5])
+    v6 = o.get("createdAt", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, PlatformOAuthClientDto, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, PlatformOAuthClientDto, f[6], exc)
+    v7 = o.get("areEmailsEnabled", UNSET)
+    if not (v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, PlatformOAuthClientDto, f[7])
+    v8 = o.get("areDefaultEventTypesEnabled", UNSET)
+    if not (v8 is True or v8 is False):
+        v8 = _serde.read(o, v8, PlatformOAuthClientDto, f[8])
+    v9 = o.get("areCalendarEventsEnabled", UNSET)
+    if not (v9 is True or v9 is False):
+        v9 = _serde.read(o, v9, PlatformOAuthClientDto, f[9])
+    v10 = o.get("logo", UNSET)
+    if v10 is not UNSET and not (v10 is None or type(v10) is str):
+        v10 = _serde.read(o, v10, PlatformOAuthClientDto, f[10])
+    v11 = o.get("bookingRedirectUri", UNSET)
+    if v11 is not UNSET and not (v11 is None or type(v11) is str):
+        v11 = _serde.read(o, v11, PlatformOAuthClientDto, f[11])
+    v12 = o.get("bookingCancelRedirectUri", UNSET)
+    if v12 is not UNSET and not (v12 is None or type(v12) is str):
+        v12 = _serde.read(o, v12, PlatformOAuthClientDto, f[12])
+    v13 = o.get("bookingRescheduleRedirectUri", UNSET)
+    if v13 is not UNSET and not (v13 is None or type(v13) is str):
+        v13 = _serde.read(o, v13, PlatformOAuthClientDto, f[13])
+    return PlatformOAuthClientDto(
+        id=v0,
+        name=v1,
+        secret=v2,
+        permissions=v3,
+        redirect_uris=v4,
+        organization_id=v5,
+        created_at=v6,
+        are_emails_enabled=v7,
+        are_default_event_types_enabled=v8,
+        are_calendar_events_enabled=v9,
+        logo=v10,
+        booking_redirect_uri=v11,
+        booking_cancel_redirect_uri=v12,
+        booking_reschedule_redirect_uri=v13,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class ProfileOutput:
     organization_id: int = attrs.field(metadata={"json": "organizationId"})
     user_id: int = attrs.field(metadata={"json": "userId"})
     username: str | None | Unset = UNSET
+
+
+def structure_ProfileOutput(o: Any, _: Any = None) -> ProfileOutput:
+    """A ``ProfileOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ProfileOutput = _serde.structure_attrs(o, ProfileOutput)
+        return result
+    f = _serde.plan(ProfileOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ProfileOutput, f[0])
+    v1 = o.get("organizationId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, ProfileOutput, f[1])
+    v2 = o.get("userId", UNSET)
+    if not (type(v2) is int):
+        v2 = _serde.read(o, v2, ProfileOutput, f[2])
+    v3 = o.get("username", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, ProfileOutput, f[3])
+    return ProfileOutput(
+        id=v0,
+        organization_id=v1,
+        user_id=v2,
+        username=v3,
+    )

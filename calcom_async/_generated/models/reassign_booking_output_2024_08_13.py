@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import reassign_booking_output_2024_08_13_status
 
 
@@ -11,3 +12,31 @@ from . import reassign_booking_output_2024_08_13_status
 class ReassignBookingOutput_2024_08_13:
     status: reassign_booking_output_2024_08_13_status.ReassignBookingOutput_2024_08_13_status
     data: dict[str, Any]
+
+
+def structure_ReassignBookingOutput_2024_08_13(o: Any, _: Any = None) -> ReassignBookingOutput_2024_08_13:
+    """A ``ReassignBookingOutput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ReassignBookingOutput_2024_08_13 = _serde.structure_attrs(o, ReassignBookingOutput_2024_08_13)
+        return result
+    f = _serde.plan(ReassignBookingOutput_2024_08_13)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, ReassignBookingOutput_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, ReassignBookingOutput_2024_08_13, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, ReassignBookingOutput_2024_08_13, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, ReassignBookingOutput_2024_08_13, f[1], exc)
+    return ReassignBookingOutput_2024_08_13(
+        status=v0,
+        data=v1,
+    )

@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class ReassignToUserBookingInput_2024_08_13:
     reason: str | None | Unset = UNSET
+
+
+def structure_ReassignToUserBookingInput_2024_08_13(o: Any, _: Any = None) -> ReassignToUserBookingInput_2024_08_13:
+    """A ``ReassignToUserBookingInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ReassignToUserBookingInput_2024_08_13 = _serde.structure_attrs(o, ReassignToUserBookingInput_2024_08_13)
+        return result
+    f = _serde.plan(ReassignToUserBookingInput_2024_08_13)
+    v0 = o.get("reason", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, ReassignToUserBookingInput_2024_08_13, f[0])
+    return ReassignToUserBookingInput_2024_08_13(
+        reason=v0,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class ReassignedToDto:
     name: str
     email: str
     display_email: str = attrs.field(metadata={"json": "displayEmail"})
+
+
+def structure_ReassignedToDto(o: Any, _: Any = None) -> ReassignedToDto:
+    """A ``ReassignedToDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ReassignedToDto = _serde.structure_attrs(o, ReassignedToDto)
+        return result
+    f = _serde.plan(ReassignedToDto)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ReassignedToDto, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, ReassignedToDto, f[1])
+    v2 = o.get("email", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, ReassignedToDto, f[2])
+    v3 = o.get("displayEmail", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, ReassignedToDto, f[3])
+    return ReassignedToDto(
+        id=v0,
+        name=v1,
+        email=v2,
+        display_email=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import recurrence_2024_06_14_frequency
 
 
@@ -11,3 +13,30 @@ class Recurrence_2024_06_14:
     interval: float
     occurrences: float
     frequency: recurrence_2024_06_14_frequency.Recurrence_2024_06_14_frequency
+
+
+def structure_Recurrence_2024_06_14(o: Any, _: Any = None) -> Recurrence_2024_06_14:
+    """A ``Recurrence_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: Recurrence_2024_06_14 = _serde.structure_attrs(o, Recurrence_2024_06_14)
+        return result
+    f = _serde.plan(Recurrence_2024_06_14)
+    v0 = o.get("interval", UNSET)
+    if not (type(v0) is float or type(v0) is int):
+        v0 = _serde.read(o, v0, Recurrence_2024_06_14, f[0])
+    v1 = o.get("occurrences", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, Recurrence_2024_06_14, f[1])
+    v2 = o.get("frequency", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, Recurrence_2024_06_14, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, Recurrence_2024_06_14, f[2], exc)
+    return Recurrence_2024_06_14(
+        interval=v0,
+        occurrences=v1,
+        frequency=v2,
+    )

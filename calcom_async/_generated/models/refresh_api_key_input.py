@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class RefreshApiKeyInput:
     api_key_days_valid: float | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyDaysValid"}, repr=masked)
     api_key_never_expires: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyNeverExpires"})
+
+
+def structure_RefreshApiKeyInput(o: Any, _: Any = None) -> RefreshApiKeyInput:
+    """A ``RefreshApiKeyInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RefreshApiKeyInput = _serde.structure_attrs(o, RefreshApiKeyInput)
+        return result
+    f = _serde.plan(RefreshApiKeyInput)
+    v0 = o.get("apiKeyDaysValid", UNSET)
+    if v0 is not UNSET and not (type(v0) is float or type(v0) is int):
+        v0 = _serde.read(o, v0, RefreshApiKeyInput, f[0])
+    v1 = o.get("apiKeyNeverExpires", UNSET)
+    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, RefreshApiKeyInput, f[1])
+    return RefreshApiKeyInput(
+        api_key_days_valid=v0,
+        api_key_never_expires=v1,
+    )

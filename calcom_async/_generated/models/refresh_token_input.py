@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class RefreshTokenInput:
     refresh_token: str = attrs.field(metadata={"json": "refreshToken"}, repr=masked)
+
+
+def structure_RefreshTokenInput(o: Any, _: Any = None) -> RefreshTokenInput:
+    """A ``RefreshTokenInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RefreshTokenInput = _serde.structure_attrs(o, RefreshTokenInput)
+        return result
+    f = _serde.plan(RefreshTokenInput)
+    v0 = o.get("refreshToken", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, RefreshTokenInput, f[0])
+    return RefreshTokenInput(
+        refresh_token=v0,
+    )

@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class RequestEmailVerificationInput:
     email: str
+
+
+def structure_RequestEmailVerificationInput(o: Any, _: Any = None) -> RequestEmailVerificationInput:
+    """A ``RequestEmailVerificationInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RequestEmailVerificationInput = _serde.structure_attrs(o, RequestEmailVerificationInput)
+        return result
+    f = _serde.plan(RequestEmailVerificationInput)
+    v0 = o.get("email", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, RequestEmailVerificationInput, f[0])
+    return RequestEmailVerificationInput(
+        email=v0,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import request_email_verification_output_status
 
 
 @attrs.define(kw_only=True)
 class RequestEmailVerificationOutput:
     status: request_email_verification_output_status.RequestEmailVerificationOutput_status
+
+
+def structure_RequestEmailVerificationOutput(o: Any, _: Any = None) -> RequestEmailVerificationOutput:
+    """A ``RequestEmailVerificationOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RequestEmailVerificationOutput = _serde.structure_attrs(o, RequestEmailVerificationOutput)
+        return result
+    f = _serde.plan(RequestEmailVerificationOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, RequestEmailVerificationOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, RequestEmailVerificationOutput, f[0], exc)
+    return RequestEmailVerificationOutput(
+        status=v0,
+    )

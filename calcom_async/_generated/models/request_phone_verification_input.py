@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class RequestPhoneVerificationInput:
     phone: str
+
+
+def structure_RequestPhoneVerificationInput(o: Any, _: Any = None) -> RequestPhoneVerificationInput:
+    """A ``RequestPhoneVerificationInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RequestPhoneVerificationInput = _serde.structure_attrs(o, RequestPhoneVerificationInput)
+        return result
+    f = _serde.plan(RequestPhoneVerificationInput)
+    v0 = o.get("phone", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, RequestPhoneVerificationInput, f[0])
+    return RequestPhoneVerificationInput(
+        phone=v0,
+    )

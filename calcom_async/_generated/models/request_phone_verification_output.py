@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import request_phone_verification_output_status
 
 
 @attrs.define(kw_only=True)
 class RequestPhoneVerificationOutput:
     status: request_phone_verification_output_status.RequestPhoneVerificationOutput_status
+
+
+def structure_RequestPhoneVerificationOutput(o: Any, _: Any = None) -> RequestPhoneVerificationOutput:
+    """A ``RequestPhoneVerificationOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RequestPhoneVerificationOutput = _serde.structure_attrs(o, RequestPhoneVerificationOutput)
+        return result
+    f = _serde.plan(RequestPhoneVerificationOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, RequestPhoneVerificationOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, RequestPhoneVerificationOutput, f[0], exc)
+    return RequestPhoneVerificationOutput(
+        status=v0,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -12,3 +14,34 @@ class RescheduleBookingInput_2024_08_13:
     rescheduled_by: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduledBy"})
     rescheduling_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "reschedulingReason"})
     email_verification_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "emailVerificationCode"})
+
+
+def structure_RescheduleBookingInput_2024_08_13(o: Any, _: Any = None) -> RescheduleBookingInput_2024_08_13:
+    """A ``RescheduleBookingInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RescheduleBookingInput_2024_08_13 = _serde.structure_attrs(o, RescheduleBookingInput_2024_08_13)
+        return result
+    f = _serde.plan(RescheduleBookingInput_2024_08_13)
+    v0 = o.get("start", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, RescheduleBookingInput_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, RescheduleBookingInput_2024_08_13, f[0], exc)
+    v1 = o.get("rescheduledBy", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, RescheduleBookingInput_2024_08_13, f[1])
+    v2 = o.get("reschedulingReason", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, RescheduleBookingInput_2024_08_13, f[2])
+    v3 = o.get("emailVerificationCode", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, RescheduleBookingInput_2024_08_13, f[3])
+    return RescheduleBookingInput_2024_08_13(
+        start=v0,
+        rescheduled_by=v1,
+        rescheduling_reason=v2,
+        email_verification_code=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -13,3 +15,37 @@ class RescheduleReasonDefaultFieldInput_2024_06_14:
     label: str | None | Unset = UNSET
     placeholder: str | None | Unset = UNSET
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+
+
+def structure_RescheduleReasonDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> RescheduleReasonDefaultFieldInput_2024_06_14:
+    """A ``RescheduleReasonDefaultFieldInput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RescheduleReasonDefaultFieldInput_2024_06_14 = _serde.structure_attrs(o, RescheduleReasonDefaultFieldInput_2024_06_14)
+        return result
+    f = _serde.plan(RescheduleReasonDefaultFieldInput_2024_06_14)
+    v0 = o.get("slug", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, RescheduleReasonDefaultFieldInput_2024_06_14, f[0])
+    v1 = o.get("required", UNSET)
+    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, RescheduleReasonDefaultFieldInput_2024_06_14, f[1])
+    v2 = o.get("hidden", UNSET)
+    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, RescheduleReasonDefaultFieldInput_2024_06_14, f[2])
+    v3 = o.get("label", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, RescheduleReasonDefaultFieldInput_2024_06_14, f[3])
+    v4 = o.get("placeholder", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, RescheduleReasonDefaultFieldInput_2024_06_14, f[4])
+    v5 = o.get("disableOnPrefill", UNSET)
+    if v5 is not UNSET and not (v5 is None or v5 is True or v5 is False):
+        v5 = _serde.read(o, v5, RescheduleReasonDefaultFieldInput_2024_06_14, f[5])
+    return RescheduleReasonDefaultFieldInput_2024_06_14(
+        slug=v0,
+        required=v1,
+        hidden=v2,
+        label=v3,
+        placeholder=v4,
+        disable_on_prefill=v5,
+    )

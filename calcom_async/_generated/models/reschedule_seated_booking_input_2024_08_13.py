@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -12,3 +14,34 @@ class RescheduleSeatedBookingInput_2024_08_13:
     seat_uid: str = attrs.field(metadata={"json": "seatUid"})
     rescheduled_by: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduledBy"})
     email_verification_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "emailVerificationCode"})
+
+
+def structure_RescheduleSeatedBookingInput_2024_08_13(o: Any, _: Any = None) -> RescheduleSeatedBookingInput_2024_08_13:
+    """A ``RescheduleSeatedBookingInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RescheduleSeatedBookingInput_2024_08_13 = _serde.structure_attrs(o, RescheduleSeatedBookingInput_2024_08_13)
+        return result
+    f = _serde.plan(RescheduleSeatedBookingInput_2024_08_13)
+    v0 = o.get("start", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, RescheduleSeatedBookingInput_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, RescheduleSeatedBookingInput_2024_08_13, f[0], exc)
+    v1 = o.get("seatUid", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, RescheduleSeatedBookingInput_2024_08_13, f[1])
+    v2 = o.get("rescheduledBy", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, RescheduleSeatedBookingInput_2024_08_13, f[2])
+    v3 = o.get("emailVerificationCode", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, RescheduleSeatedBookingInput_2024_08_13, f[3])
+    return RescheduleSeatedBookingInput_2024_08_13(
+        start=v0,
+        seat_uid=v1,
+        rescheduled_by=v2,
+        email_verification_code=v3,
+    )

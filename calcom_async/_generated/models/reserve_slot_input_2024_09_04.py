@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -12,3 +14,34 @@ class ReserveSlotInput_2024_09_04:
     slot_start: datetime = attrs.field(metadata={"json": "slotStart"})
     slot_duration: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "slotDuration"})
     reservation_duration: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "reservationDuration"})
+
+
+def structure_ReserveSlotInput_2024_09_04(o: Any, _: Any = None) -> ReserveSlotInput_2024_09_04:
+    """A ``ReserveSlotInput_2024_09_04`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ReserveSlotInput_2024_09_04 = _serde.structure_attrs(o, ReserveSlotInput_2024_09_04)
+        return result
+    f = _serde.plan(ReserveSlotInput_2024_09_04)
+    v0 = o.get("eventTypeId", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ReserveSlotInput_2024_09_04, f[0])
+    v1 = o.get("slotStart", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, ReserveSlotInput_2024_09_04, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, ReserveSlotInput_2024_09_04, f[1], exc)
+    v2 = o.get("slotDuration", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is float or type(v2) is int):
+        v2 = _serde.read(o, v2, ReserveSlotInput_2024_09_04, f[2])
+    v3 = o.get("reservationDuration", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is float or type(v3) is int):
+        v3 = _serde.read(o, v3, ReserveSlotInput_2024_09_04, f[3])
+    return ReserveSlotInput_2024_09_04(
+        event_type_id=v0,
+        slot_start=v1,
+        slot_duration=v2,
+        reservation_duration=v3,
+    )

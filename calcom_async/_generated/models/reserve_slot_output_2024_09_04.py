@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -15,3 +17,56 @@ class ReserveSlotOutput_2024_09_04:
     reservation_uid: str = attrs.field(metadata={"json": "reservationUid"})
     reservation_duration: float = attrs.field(metadata={"json": "reservationDuration"})
     reservation_until: datetime = attrs.field(metadata={"json": "reservationUntil"})
+
+
+def structure_ReserveSlotOutput_2024_09_04(o: Any, _: Any = None) -> ReserveSlotOutput_2024_09_04:
+    """A ``ReserveSlotOutput_2024_09_04`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ReserveSlotOutput_2024_09_04 = _serde.structure_attrs(o, ReserveSlotOutput_2024_09_04)
+        return result
+    f = _serde.plan(ReserveSlotOutput_2024_09_04)
+    v0 = o.get("eventTypeId", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ReserveSlotOutput_2024_09_04, f[0])
+    v1 = o.get("slotStart", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, ReserveSlotOutput_2024_09_04, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, ReserveSlotOutput_2024_09_04, f[1], exc)
+    v2 = o.get("slotEnd", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, ReserveSlotOutput_2024_09_04, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, ReserveSlotOutput_2024_09_04, f[2], exc)
+    v3 = o.get("slotDuration", UNSET)
+    if not (type(v3) is float or type(v3) is int):
+        v3 = _serde.read(o, v3, ReserveSlotOutput_2024_09_04, f[3])
+    v4 = o.get("reservationUid", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, ReserveSlotOutput_2024_09_04, f[4])
+    v5 = o.get("reservationDuration", UNSET)
+    if not (type(v5) is float or type(v5) is int):
+        v5 = _serde.read(o, v5, ReserveSlotOutput_2024_09_04, f[5])
+    v6 = o.get("reservationUntil", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, ReserveSlotOutput_2024_09_04, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, ReserveSlotOutput_2024_09_04, f[6], exc)
+    return ReserveSlotOutput_2024_09_04(
+        event_type_id=v0,
+        slot_start=v1,
+        slot_end=v2,
+        slot_duration=v3,
+        reservation_uid=v4,
+        reservation_duration=v5,
+        reservation_until=v6,
+    )

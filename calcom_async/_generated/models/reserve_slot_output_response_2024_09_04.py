@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import reserve_slot_output_2024_09_04, reserve_slot_output_response_2024_09_04_status
 
 
@@ -10,3 +12,31 @@ from . import reserve_slot_output_2024_09_04, reserve_slot_output_response_2024_
 class ReserveSlotOutputResponse_2024_09_04:
     status: reserve_slot_output_response_2024_09_04_status.ReserveSlotOutputResponse_2024_09_04_status
     data: reserve_slot_output_2024_09_04.ReserveSlotOutput_2024_09_04
+
+
+def structure_ReserveSlotOutputResponse_2024_09_04(o: Any, _: Any = None) -> ReserveSlotOutputResponse_2024_09_04:
+    """A ``ReserveSlotOutputResponse_2024_09_04`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ReserveSlotOutputResponse_2024_09_04 = _serde.structure_attrs(o, ReserveSlotOutputResponse_2024_09_04)
+        return result
+    f = _serde.plan(ReserveSlotOutputResponse_2024_09_04)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, ReserveSlotOutputResponse_2024_09_04, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, ReserveSlotOutputResponse_2024_09_04, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, ReserveSlotOutputResponse_2024_09_04, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, ReserveSlotOutputResponse_2024_09_04, f[1], exc)
+    return ReserveSlotOutputResponse_2024_09_04(
+        status=v0,
+        data=v1,
+    )

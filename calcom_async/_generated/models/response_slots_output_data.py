@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import range_slots_output_2024_09_04, slots_output_2024_09_04
 
 
@@ -10,3 +12,26 @@ from . import range_slots_output_2024_09_04, slots_output_2024_09_04
 class ResponseSlotsOutputData:
     event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
     slots: slots_output_2024_09_04.SlotsOutput_2024_09_04 | range_slots_output_2024_09_04.RangeSlotsOutput_2024_09_04
+
+
+def structure_ResponseSlotsOutputData(o: Any, _: Any = None) -> ResponseSlotsOutputData:
+    """A ``ResponseSlotsOutputData`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ResponseSlotsOutputData = _serde.structure_attrs(o, ResponseSlotsOutputData)
+        return result
+    f = _serde.plan(ResponseSlotsOutputData)
+    v0 = o.get("eventTypeId", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ResponseSlotsOutputData, f[0])
+    v1 = o.get("slots", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, ResponseSlotsOutputData, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, ResponseSlotsOutputData, f[1], exc)
+    return ResponseSlotsOutputData(
+        event_type_id=v0,
+        slots=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -14,3 +16,46 @@ class Routing:
     skip_contact_owner: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "skipContactOwner"})
     crm_app_slug: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "crmAppSlug"})
     crm_owner_record_type: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "crmOwnerRecordType"})
+
+
+def structure_Routing(o: Any, _: Any = None) -> Routing:
+    """A ``Routing`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: Routing = _serde.structure_attrs(o, Routing)
+        return result
+    f = _serde.plan(Routing)
+    v0 = o.get("teamMemberIds", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, Routing, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, Routing, f[0], exc)
+    v1 = o.get("queuedResponseId", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, Routing, f[1])
+    v2 = o.get("responseId", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is int):
+        v2 = _serde.read(o, v2, Routing, f[2])
+    v3 = o.get("teamMemberEmail", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, Routing, f[3])
+    v4 = o.get("skipContactOwner", UNSET)
+    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, Routing, f[4])
+    v5 = o.get("crmAppSlug", UNSET)
+    if v5 is not UNSET and not (v5 is None or type(v5) is str):
+        v5 = _serde.read(o, v5, Routing, f[5])
+    v6 = o.get("crmOwnerRecordType", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, Routing, f[6])
+    return Routing(
+        team_member_ids=v0,
+        queued_response_id=v1,
+        response_id=v2,
+        team_member_email=v3,
+        skip_contact_owner=v4,
+        crm_app_slug=v5,
+        crm_owner_record_type=v6,
+    )

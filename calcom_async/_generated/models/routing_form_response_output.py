@@ -5,6 +5,7 @@ from typing import Any
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
@@ -15,3 +16,47 @@ class RoutingFormResponseOutput:
     routed_to_booking_uid: str = attrs.field(metadata={"json": "routedToBookingUid"})
     response: dict[str, Any]
     created_at: datetime = attrs.field(metadata={"json": "createdAt"})
+
+
+def structure_RoutingFormResponseOutput(o: Any, _: Any = None) -> RoutingFormResponseOutput:
+    """A ``RoutingFormResponseOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RoutingFormResponseOutput = _serde.structure_attrs(o, RoutingFormResponseOutput)
+        return result
+    f = _serde.plan(RoutingFormResponseOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, RoutingFormResponseOutput, f[0])
+    v1 = o.get("formId", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, RoutingFormResponseOutput, f[1])
+    v2 = o.get("formFillerId", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, RoutingFormResponseOutput, f[2])
+    v3 = o.get("routedToBookingUid", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, RoutingFormResponseOutput, f[3])
+    v4 = o.get("response", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, RoutingFormResponseOutput, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, RoutingFormResponseOutput, f[4], exc)
+    v5 = o.get("createdAt", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, RoutingFormResponseOutput, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, RoutingFormResponseOutput, f[5], exc)
+    return RoutingFormResponseOutput(
+        id=v0,
+        form_id=v1,
+        form_filler_id=v2,
+        routed_to_booking_uid=v3,
+        response=v4,
+        created_at=v5,
+    )

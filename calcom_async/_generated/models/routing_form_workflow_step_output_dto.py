@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import routing_form_workflow_step_output_dto_action, routing_form_workflow_step_output_dto_recipient, routing_form_workflow_step_output_dto_template, workflow_message_output_dto
 
 
@@ -19,3 +21,77 @@ class RoutingFormWorkflowStepOutputDto:
     phone: str | None | Unset = UNSET
     phone_required: bool | Unset = attrs.field(default=UNSET, metadata={"json": "phoneRequired"})
     include_calendar_event: bool | Unset = attrs.field(default=UNSET, metadata={"json": "includeCalendarEvent"})
+
+
+def structure_RoutingFormWorkflowStepOutputDto(o: Any, _: Any = None) -> RoutingFormWorkflowStepOutputDto:
+    """A ``RoutingFormWorkflowStepOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RoutingFormWorkflowStepOutputDto = _serde.structure_attrs(o, RoutingFormWorkflowStepOutputDto)
+        return result
+    f = _serde.plan(RoutingFormWorkflowStepOutputDto)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, RoutingFormWorkflowStepOutputDto, f[0])
+    v1 = o.get("stepNumber", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, RoutingFormWorkflowStepOutputDto, f[1])
+    v2 = o.get("recipient", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, RoutingFormWorkflowStepOutputDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, RoutingFormWorkflowStepOutputDto, f[2], exc)
+    v3 = o.get("template", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, RoutingFormWorkflowStepOutputDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, RoutingFormWorkflowStepOutputDto, f[3], exc)
+    v4 = o.get("sender", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, RoutingFormWorkflowStepOutputDto, f[4])
+    v5 = o.get("message", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, RoutingFormWorkflowStepOutputDto, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, RoutingFormWorkflowStepOutputDto, f[5], exc)
+    v6 = o.get("action", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, RoutingFormWorkflowStepOutputDto, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, RoutingFormWorkflowStepOutputDto, f[6], exc)
+    v7 = o.get("email", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is str):
+        v7 = _serde.read(o, v7, RoutingFormWorkflowStepOutputDto, f[7])
+    v8 = o.get("phone", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is str):
+        v8 = _serde.read(o, v8, RoutingFormWorkflowStepOutputDto, f[8])
+    v9 = o.get("phoneRequired", UNSET)
+    if v9 is not UNSET and not (v9 is True or v9 is False):
+        v9 = _serde.read(o, v9, RoutingFormWorkflowStepOutputDto, f[9])
+    v10 = o.get("includeCalendarEvent", UNSET)
+    if v10 is not UNSET and not (v10 is True or v10 is False):
+        v10 = _serde.read(o, v10, RoutingFormWorkflowStepOutputDto, f[10])
+    return RoutingFormWorkflowStepOutputDto(
+        id=v0,
+        step_number=v1,
+        recipient=v2,
+        template=v3,
+        sender=v4,
+        message=v5,
+        action=v6,
+        email=v7,
+        phone=v8,
+        phone_required=v9,
+        include_calendar_event=v10,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import routing_form_workflow_trigger_dto_type
 
 
 @attrs.define(kw_only=True)
 class RoutingFormWorkflowTriggerDto:
     type: routing_form_workflow_trigger_dto_type.RoutingFormWorkflowTriggerDto_type
+
+
+def structure_RoutingFormWorkflowTriggerDto(o: Any, _: Any = None) -> RoutingFormWorkflowTriggerDto:
+    """A ``RoutingFormWorkflowTriggerDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RoutingFormWorkflowTriggerDto = _serde.structure_attrs(o, RoutingFormWorkflowTriggerDto)
+        return result
+    f = _serde.plan(RoutingFormWorkflowTriggerDto)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, RoutingFormWorkflowTriggerDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, RoutingFormWorkflowTriggerDto, f[0], exc)
+    return RoutingFormWorkflowTriggerDto(
+        type=v0,
+    )

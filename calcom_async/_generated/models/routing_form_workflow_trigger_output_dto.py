@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import routing_form_workflow_trigger_output_dto_type, workflow_trigger_offset_output_dto
 
 
@@ -10,3 +12,29 @@ from . import routing_form_workflow_trigger_output_dto_type, workflow_trigger_of
 class RoutingFormWorkflowTriggerOutputDto:
     type: routing_form_workflow_trigger_output_dto_type.RoutingFormWorkflowTriggerOutputDto_type
     offset: workflow_trigger_offset_output_dto.WorkflowTriggerOffsetOutputDto | None | Unset = UNSET
+
+
+def structure_RoutingFormWorkflowTriggerOutputDto(o: Any, _: Any = None) -> RoutingFormWorkflowTriggerOutputDto:
+    """A ``RoutingFormWorkflowTriggerOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: RoutingFormWorkflowTriggerOutputDto = _serde.structure_attrs(o, RoutingFormWorkflowTriggerOutputDto)
+        return result
+    f = _serde.plan(RoutingFormWorkflowTriggerOutputDto)
+    v0 = o.get("type", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, RoutingFormWorkflowTriggerOutputDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, RoutingFormWorkflowTriggerOutputDto, f[0], exc)
+    v1 = o.get("offset", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, RoutingFormWorkflowTriggerOutputDto, f[1], exc)
+    return RoutingFormWorkflowTriggerOutputDto(
+        type=v0,
+        offset=v1,
+    )

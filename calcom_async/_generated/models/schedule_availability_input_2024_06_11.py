@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import schedule_availability_input_2024_06_11_day
 
 
@@ -11,3 +13,30 @@ class ScheduleAvailabilityInput_2024_06_11:
     days: list[schedule_availability_input_2024_06_11_day.ScheduleAvailabilityInput_2024_06_11_day]
     start_time: str = attrs.field(metadata={"json": "startTime"})
     end_time: str = attrs.field(metadata={"json": "endTime"})
+
+
+def structure_ScheduleAvailabilityInput_2024_06_11(o: Any, _: Any = None) -> ScheduleAvailabilityInput_2024_06_11:
+    """A ``ScheduleAvailabilityInput_2024_06_11`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ScheduleAvailabilityInput_2024_06_11 = _serde.structure_attrs(o, ScheduleAvailabilityInput_2024_06_11)
+        return result
+    f = _serde.plan(ScheduleAvailabilityInput_2024_06_11)
+    v0 = o.get("days", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, ScheduleAvailabilityInput_2024_06_11, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, ScheduleAvailabilityInput_2024_06_11, f[0], exc)
+    v1 = o.get("startTime", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, ScheduleAvailabilityInput_2024_06_11, f[1])
+    v2 = o.get("endTime", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, ScheduleAvailabilityInput_2024_06_11, f[2])
+    return ScheduleAvailabilityInput_2024_06_11(
+        days=v0,
+        start_time=v1,
+        end_time=v2,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import availability_model, working_hours as working_hours_1
 
 
@@ -20,3 +21,75 @@ class ScheduleOutput:
     is_last_schedule: bool = attrs.field(metadata={"json": "isLastSchedule"})
     read_only: bool = attrs.field(metadata={"json": "readOnly"})
     date_overrides: list[dict[str, Any]] | None | Unset = attrs.field(default=UNSET, metadata={"json": "dateOverrides"})
+
+
+def structure_ScheduleOutput(o: Any, _: Any = None) -> ScheduleOutput:
+    """A ``ScheduleOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ScheduleOutput = _serde.structure_attrs(o, ScheduleOutput)
+        return result
+    f = _serde.plan(ScheduleOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ScheduleOutput, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, ScheduleOutput, f[1])
+    v2 = o.get("isManaged", UNSET)
+    if not (v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, ScheduleOutput, f[2])
+    v3 = o.get("workingHours", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, ScheduleOutput, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, ScheduleOutput, f[3], exc)
+    v4 = o.get("schedule", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, ScheduleOutput, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, ScheduleOutput, f[4], exc)
+    v5 = o.get("availability", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, ScheduleOutput, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, ScheduleOutput, f[5], exc)
+    v6 = o.get("timeZone", UNSET)
+    if not (type(v6) is str):
+        v6 = _serde.read(o, v6, ScheduleOutput, f[6])
+    v7 = o.get("isDefault", UNSET)
+    if not (v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, ScheduleOutput, f[7])
+    v8 = o.get("isLastSchedule", UNSET)
+    if not (v8 is True or v8 is False):
+        v8 = _serde.read(o, v8, ScheduleOutput, f[8])
+    v9 = o.get("readOnly", UNSET)
+    if not (v9 is True or v9 is False):
+        v9 = _serde.read(o, v9, ScheduleOutput, f[9])
+    v10 = o.get("dateOverrides", UNSET)
+    if v10 is not UNSET:
+        try:
+            v10 = f[10].hook(v10, f[10].type)
+        except _serde.MISFITS as exc:
+            v10 = _serde.misfit(o, v10, ScheduleOutput, f[10], exc)
+    return ScheduleOutput(
+        id=v0,
+        name=v1,
+        is_managed=v2,
+        working_hours=v3,
+        schedule=v4,
+        availability=v5,
+        time_zone=v6,
+        is_default=v7,
+        is_last_schedule=v8,
+        read_only=v9,
+        date_overrides=v10,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import schedule_availability_input_2024_06_11, schedule_override_input_2024_06_11
 
 
@@ -15,3 +17,51 @@ class ScheduleOutput_2024_06_11:
     availability: list[schedule_availability_input_2024_06_11.ScheduleAvailabilityInput_2024_06_11]
     is_default: bool = attrs.field(metadata={"json": "isDefault"})
     overrides: list[schedule_override_input_2024_06_11.ScheduleOverrideInput_2024_06_11]
+
+
+def structure_ScheduleOutput_2024_06_11(o: Any, _: Any = None) -> ScheduleOutput_2024_06_11:
+    """A ``ScheduleOutput_2024_06_11`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ScheduleOutput_2024_06_11 = _serde.structure_attrs(o, ScheduleOutput_2024_06_11)
+        return result
+    f = _serde.plan(ScheduleOutput_2024_06_11)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, ScheduleOutput_2024_06_11, f[0])
+    v1 = o.get("ownerId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, ScheduleOutput_2024_06_11, f[1])
+    v2 = o.get("name", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, ScheduleOutput_2024_06_11, f[2])
+    v3 = o.get("timeZone", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, ScheduleOutput_2024_06_11, f[3])
+    v4 = o.get("availability", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, ScheduleOutput_2024_06_11, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, ScheduleOutput_2024_06_11, f[4], exc)
+    v5 = o.get("isDefault", UNSET)
+    if not (v5 is True or v5 is False):
+        v5 = _serde.read(o, v5, ScheduleOutput_2024_06_11, f[5])
+    v6 = o.get("overrides", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, ScheduleOutput_2024_06_11, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, ScheduleOutput_2024_06_11, f[6], exc)
+    return ScheduleOutput_2024_06_11(
+        id=v0,
+        owner_id=v1,
+        name=v2,
+        time_zone=v3,
+        availability=v4,
+        is_default=v5,
+        overrides=v6,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -10,3 +12,25 @@ class ScheduleOverrideInput_2024_06_11:
     date: str
     start_time: str = attrs.field(metadata={"json": "startTime"})
     end_time: str = attrs.field(metadata={"json": "endTime"})
+
+
+def structure_ScheduleOverrideInput_2024_06_11(o: Any, _: Any = None) -> ScheduleOverrideInput_2024_06_11:
+    """A ``ScheduleOverrideInput_2024_06_11`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: ScheduleOverrideInput_2024_06_11 = _serde.structure_attrs(o, ScheduleOverrideInput_2024_06_11)
+        return result
+    f = _serde.plan(ScheduleOverrideInput_2024_06_11)
+    v0 = o.get("date", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, ScheduleOverrideInput_2024_06_11, f[0])
+    v1 = o.get("startTime", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, ScheduleOverrideInput_2024_06_11, f[1])
+    v2 = o.get("endTime", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, ScheduleOverrideInput_2024_06_11, f[2])
+    return ScheduleOverrideInput_2024_06_11(
+        date=v0,
+        start_time=v1,
+        end_time=v2,
+    )

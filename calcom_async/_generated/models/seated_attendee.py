@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import seated_attendee_language
 
 
@@ -19,3 +20,64 @@ class SeatedAttendee:
     language: seated_attendee_language.SeatedAttendee_language | None | Unset = UNSET
     phone_number: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "phoneNumber"})
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_SeatedAttendee(o: Any, _: Any = None) -> SeatedAttendee:
+    """A ``SeatedAttendee`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: SeatedAttendee = _serde.structure_attrs(o, SeatedAttendee)
+        return result
+    f = _serde.plan(SeatedAttendee)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, SeatedAttendee, f[0])
+    v1 = o.get("email", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, SeatedAttendee, f[1])
+    v2 = o.get("displayEmail", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, SeatedAttendee, f[2])
+    v3 = o.get("timeZone", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, SeatedAttendee, f[3])
+    v4 = o.get("absent", UNSET)
+    if not (v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, SeatedAttendee, f[4])
+    v5 = o.get("seatUid", UNSET)
+    if not (type(v5) is str):
+        v5 = _serde.read(o, v5, SeatedAttendee, f[5])
+    v6 = o.get("bookingFieldsResponses", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, SeatedAttendee, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, SeatedAttendee, f[6], exc)
+    v7 = o.get("language", UNSET)
+    if v7 is not UNSET:
+        try:
+            v7 = f[7].hook(v7, f[7].type)
+        except _serde.MISFITS as exc:
+            v7 = _serde.misfit(o, v7, SeatedAttendee, f[7], exc)
+    v8 = o.get("phoneNumber", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is str):
+        v8 = _serde.read(o, v8, SeatedAttendee, f[8])
+    v9 = o.get("metadata", UNSET)
+    if v9 is not UNSET:
+        try:
+            v9 = f[9].hook(v9, f[9].type)
+        except _serde.MISFITS as exc:
+            v9 = _serde.misfit(o, v9, SeatedAttendee, f[9], exc)
+    return SeatedAttendee(
+        name=v0,
+        email=v1,
+        display_email=v2,
+        time_zone=v3,
+        absent=v4,
+        seat_uid=v5,
+        booking_fields_responses=v6,
+        language=v7,
+        phone_number=v8,
+        metadata=v9,
+    )

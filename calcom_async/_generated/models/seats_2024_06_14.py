@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -10,3 +12,25 @@ class Seats_2024_06_14:
     seats_per_time_slot: float = attrs.field(metadata={"json": "seatsPerTimeSlot"})
     show_attendee_info: bool = attrs.field(metadata={"json": "showAttendeeInfo"})
     show_availability_count: bool = attrs.field(metadata={"json": "showAvailabilityCount"})
+
+
+def structure_Seats_2024_06_14(o: Any, _: Any = None) -> Seats_2024_06_14:
+    """A ``Seats_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: Seats_2024_06_14 = _serde.structure_attrs(o, Seats_2024_06_14)
+        return result
+    f = _serde.plan(Seats_2024_06_14)
+    v0 = o.get("seatsPerTimeSlot", UNSET)
+    if not (type(v0) is float or type(v0) is int):
+        v0 = _serde.read(o, v0, Seats_2024_06_14, f[0])
+    v1 = o.get("showAttendeeInfo", UNSET)
+    if not (v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, Seats_2024_06_14, f[1])
+    v2 = o.get("showAvailabilityCount", UNSET)
+    if not (v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, Seats_2024_06_14, f[2])
+    return Seats_2024_06_14(
+        seats_per_time_slot=v0,
+        show_attendee_info=v1,
+        show_availability_count=v2,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import selected_calendar_output_dto, selected_calendar_output_response_dto_status
 
 
@@ -10,3 +12,31 @@ from . import selected_calendar_output_dto, selected_calendar_output_response_dt
 class SelectedCalendarOutputResponseDto:
     status: selected_calendar_output_response_dto_status.SelectedCalendarOutputResponseDto_status
     data: selected_calendar_output_dto.SelectedCalendarOutputDto
+
+
+def structure_SelectedCalendarOutputResponseDto(o: Any, _: Any = None) -> SelectedCalendarOutputResponseDto:
+    """A ``SelectedCalendarOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: SelectedCalendarOutputResponseDto = _serde.structure_attrs(o, SelectedCalendarOutputResponseDto)
+        return result
+    f = _serde.plan(SelectedCalendarOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, SelectedCalendarOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, SelectedCalendarOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, SelectedCalendarOutputResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, SelectedCalendarOutputResponseDto, f[1], exc)
+    return SelectedCalendarOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class SelectedCalendarsInputDto:
     external_id: str = attrs.field(metadata={"json": "externalId"})
     credential_id: int = attrs.field(metadata={"json": "credentialId"})
     delegation_credential_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "delegationCredentialId"})
+
+
+def structure_SelectedCalendarsInputDto(o: Any, _: Any = None) -> SelectedCalendarsInputDto:
+    """A ``SelectedCalendarsInputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: SelectedCalendarsInputDto = _serde.structure_attrs(o, SelectedCalendarsInputDto)
+        return result
+    f = _serde.plan(SelectedCalendarsInputDto)
+    v0 = o.get("integration", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, SelectedCalendarsInputDto, f[0])
+    v1 = o.get("externalId", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, SelectedCalendarsInputDto, f[1])
+    v2 = o.get("credentialId", UNSET)
+    if not (type(v2) is int):
+        v2 = _serde.read(o, v2, SelectedCalendarsInputDto, f[2])
+    v3 = o.get("delegationCredentialId", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, SelectedCalendarsInputDto, f[3])
+    return SelectedCalendarsInputDto(
+        integration=v0,
+        external_id=v1,
+        credential_id=v2,
+        delegation_credential_id=v3,
+    )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import set_default_conferencing_app_output_response_dto_status
 
 
 @attrs.define(kw_only=True)
 class SetDefaultConferencingAppOutputResponseDto:
     status: set_default_conferencing_app_output_response_dto_status.SetDefaultConferencingAppOutputResponseDto_status
+
+
+def structure_SetDefaultConferencingAppOutputResponseDto(o: Any, _: Any = None) -> SetDefaultConferencingAppOutputResponseDto:
+    """A ``SetDefaultConferencingAppOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: SetDefaultConferencingAppOutputResponseDto = _serde.structure_attrs(o, SetDefaultConferencingAppOutputResponseDto)
+        return result
+    f = _serde.plan(SetDefaultConferencingAppOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, SetDefaultConferencingAppOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, SetDefaultConferencingAppOutputResponseDto, f[0], exc)
+    return SetDefaultConferencingAppOutputResponseDto(
+        status=v0,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -12,3 +14,33 @@ class SingleSelectAttribute:
     type: str
     option: str
     option_id: str = attrs.field(metadata={"json": "optionId"})
+
+
+def structure_SingleSelectAttribute(o: Any, _: Any = None) -> SingleSelectAttribute:
+    """A ``SingleSelectAttribute`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: SingleSelectAttribute = _serde.structure_attrs(o, SingleSelectAttribute)
+        return result
+    f = _serde.plan(SingleSelectAttribute)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, SingleSelectAttribute, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, SingleSelectAttribute, f[1])
+    v2 = o.get("type", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, SingleSelectAttribute, f[2])
+    v3 = o.get("option", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, SingleSelectAttribute, f[3])
+    v4 = o.get("optionId", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, SingleSelectAttribute, f[4])
+    return SingleSelectAttribute(
+        id=v0,
+        name=v1,
+        type=v2,
+        option=v3,
+        option_id=v4,
+    )

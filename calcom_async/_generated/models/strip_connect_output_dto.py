@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class StripConnectOutputDto:
     auth_url: str = attrs.field(metadata={"json": "authUrl"})
+
+
+def structure_StripConnectOutputDto(o: Any, _: Any = None) -> StripConnectOutputDto:
+    """A ``StripConnectOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: StripConnectOutputDto = _serde.structure_attrs(o, StripConnectOutputDto)
+        return result
+    f = _serde.plan(StripConnectOutputDto)
+    v0 = o.get("authUrl", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, StripConnectOutputDto, f[0])
+    return StripConnectOutputDto(
+        auth_url=v0,
+    )

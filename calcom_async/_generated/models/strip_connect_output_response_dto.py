@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import strip_connect_output_dto, strip_connect_output_response_dto_status
 
 
@@ -10,3 +12,31 @@ from . import strip_connect_output_dto, strip_connect_output_response_dto_status
 class StripConnectOutputResponseDto:
     status: strip_connect_output_response_dto_status.StripConnectOutputResponseDto_status
     data: strip_connect_output_dto.StripConnectOutputDto
+
+
+def structure_StripConnectOutputResponseDto(o: Any, _: Any = None) -> StripConnectOutputResponseDto:
+    """A ``StripConnectOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: StripConnectOutputResponseDto = _serde.structure_attrs(o, StripConnectOutputResponseDto)
+        return result
+    f = _serde.plan(StripConnectOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, StripConnectOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, StripConnectOutputResponseDto, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, StripConnectOutputResponseDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, StripConnectOutputResponseDto, f[1], exc)
+    return StripConnectOutputResponseDto(
+        status=v0,
+        data=v1,
+    )

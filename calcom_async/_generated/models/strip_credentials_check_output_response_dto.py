@@ -3,9 +3,30 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import strip_credentials_check_output_response_dto_status
 
 
 @attrs.define(kw_only=True)
 class StripCredentialsCheckOutputResponseDto:
     status: strip_credentials_check_output_response_dto_status.StripCredentialsCheckOutputResponseDto_status
+
+
+def structure_StripCredentialsCheckOutputResponseDto(o: Any, _: Any = None) -> StripCredentialsCheckOutputResponseDto:
+    """A ``StripCredentialsCheckOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: StripCredentialsCheckOutputResponseDto = _serde.structure_attrs(o, StripCredentialsCheckOutputResponseDto)
+        return result
+    f = _serde.plan(StripCredentialsCheckOutputResponseDto)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, StripCredentialsCheckOutputResponseDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, StripCredentialsCheckOutputResponseDto, f[0], exc)
+    return StripCredentialsCheckOutputResponseDto(
+        status=v0,
+    )

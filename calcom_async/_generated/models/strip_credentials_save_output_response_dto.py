@@ -3,8 +3,24 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class StripCredentialsSaveOutputResponseDto:
     url: str
+
+
+def structure_StripCredentialsSaveOutputResponseDto(o: Any, _: Any = None) -> StripCredentialsSaveOutputResponseDto:
+    """A ``StripCredentialsSaveOutputResponseDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: StripCredentialsSaveOutputResponseDto = _serde.structure_attrs(o, StripCredentialsSaveOutputResponseDto)
+        return result
+    f = _serde.plan(StripCredentialsSaveOutputResponseDto)
+    v0 = o.get("url", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, StripCredentialsSaveOutputResponseDto, f[0])
+    return StripCredentialsSaveOutputResponseDto(
+        url=v0,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import address_field_output_2024_06_14, booker_active_bookings_limit_output_2024_06_14, booker_layouts_2024_06_14, boolean_field_output_2024_06_14, business_days_window_2024_06_14, cal_video_settings as cal_video_settings_1, calendar_days_window_2024_06_14, checkbox_group_field_output_2024_06_14, destination_calendar_2024_06_14, disable_cancelling_output_2024_06_14, disable_rescheduling_output_2024_06_14, email_default_field_output_2024_06_14, email_settings_2024_06_14, event_type_color_2024_06_14, event_type_team, guests_default_field_output_2024_06_14, location_default_field_output_2024_06_14, multi_email_field_output_2024_06_14, multi_select_field_output_2024_06_14, name_default_field_output_2024_06_14, notes_default_field_output_2024_06_14, number_field_output_2024_06_14, output_address_location_2024_06_14, output_integration_location_2024_06_14, output_link_location_2024_06_14, output_organizers_default_app_location_2024_06_14, output_phone_location_2024_06_14, output_unknown_location_2024_06_14, phone_field_output_2024_06_14, radio_group_field_output_2024_06_14, range_window_2024_06_14, recurrence_2024_06_14, reschedule_reason_default_field_output_2024_06_14, seats_2024_06_14, select_field_output_2024_06_14, team_event_type_output_2024_06_14_scheduling_type, text_area_field_output_2024_06_14, text_field_output_2024_06_14, title_default_field_output_2024_06_14, url_field_output_2024_06_14
 
 
@@ -68,3 +69,345 @@ class TeamEventTypeOutput_2024_06_14:
     assign_all_team_members: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "assignAllTeamMembers"})
     email_settings: email_settings_2024_06_14.EmailSettings_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "emailSettings"})
     reschedule_with_same_round_robin_host: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduleWithSameRoundRobinHost"})
+
+
+def structure_TeamEventTypeOutput_2024_06_14(o: Any, _: Any = None) -> TeamEventTypeOutput_2024_06_14:
+    """A ``TeamEventTypeOutput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: TeamEventTypeOutput_2024_06_14 = _serde.structure_attrs(o, TeamEventTypeOutput_2024_06_14)
+        return result
+    f = _serde.plan(TeamEventTypeOutput_2024_06_14)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, TeamEventTypeOutput_2024_06_14, f[0])
+    v1 = o.get("lengthInMinutes", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, TeamEventTypeOutput_2024_06_14, f[1])
+    v2 = o.get("title", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, TeamEventTypeOutput_2024_06_14, f[2])
+    v3 = o.get("slug", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, TeamEventTypeOutput_2024_06_14, f[3])
+    v4 = o.get("description", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, TeamEventTypeOutput_2024_06_14, f[4])
+    v5 = o.get("locations", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, TeamEventTypeOutput_2024_06_14, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, TeamEventTypeOutput_2024_06_14, f[5], exc)
+    v6 = o.get("bookingFields", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, TeamEventTypeOutput_2024_06_14, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, TeamEventTypeOutput_2024_06_14, f[6], exc)
+    v7 = o.get("disableGuests", UNSET)
+    if not (v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, TeamEventTypeOutput_2024_06_14, f[7])
+    v8 = o.get("recurrence", UNSET)
+    if v8 is UNSET:
+        v8 = _serde.read(o, v8, TeamEventTypeOutput_2024_06_14, f[8])
+    else:
+        try:
+            v8 = f[8].hook(v8, f[8].type)
+        except _serde.MISFITS as exc:
+            v8 = _serde.misfit(o, v8, TeamEventTypeOutput_2024_06_14, f[8], exc)
+    v9 = o.get("metadata", UNSET)
+    if v9 is UNSET:
+        v9 = _serde.read(o, v9, TeamEventTypeOutput_2024_06_14, f[9])
+    else:
+        try:
+            v9 = f[9].hook(v9, f[9].type)
+        except _serde.MISFITS as exc:
+            v9 = _serde.misfit(o, v9, TeamEventTypeOutput_2024_06_14, f[9], exc)
+    v10 = o.get("price", UNSET)
+    if not (type(v10) is float or type(v10) is int):
+        v10 = _serde.read(o, v10, TeamEventTypeOutput_2024_06_14, f[10])
+    v11 = o.get("currency", UNSET)
+    if not (type(v11) is str):
+        v11 = _serde.read(o, v11, TeamEventTypeOutput_2024_06_14, f[11])
+    v12 = o.get("lockTimeZoneToggleOnBookingPage", UNSET)
+    if not (v12 is True or v12 is False):
+        v12 = _serde.read(o, v12, TeamEventTypeOutput_2024_06_14, f[12])
+    v13 = o.get("forwardParamsSuccessRedirect", UNSET)
+    if v13 is UNSET:
+        v13 = _serde.read(o, v13, TeamEventTypeOutput_2024_06_14, f[13])
+    else:
+        try:
+            v13 = f[13].hook(v13, f[13].type)
+        except _serde.MISFITS as exc:
+            v13 = _serde.misfit(o, v13, TeamEventTypeOutput_2024_06_14, f[13], exc)
+    v14 = o.get("successRedirectUrl", UNSET)
+    if v14 is UNSET:
+        v14 = _serde.read(o, v14, TeamEventTypeOutput_2024_06_14, f[14])
+    else:
+        try:
+            v14 = f[14].hook(v14, f[14].type)
+        except _serde.MISFITS as exc:
+            v14 = _serde.misfit(o, v14, TeamEventTypeOutput_2024_06_14, f[14], exc)
+    v15 = o.get("isInstantEvent", UNSET)
+    if not (v15 is True or v15 is False):
+        v15 = _serde.read(o, v15, TeamEventTypeOutput_2024_06_14, f[15])
+    v16 = o.get("scheduleId", UNSET)
+    if not (v16 is None or type(v16) is int):
+        v16 = _serde.read(o, v16, TeamEventTypeOutput_2024_06_14, f[16])
+    v17 = o.get("hidden", UNSET)
+    if not (v17 is True or v17 is False):
+        v17 = _serde.read(o, v17, TeamEventTypeOutput_2024_06_14, f[17])
+    v18 = o.get("bookingRequiresAuthentication", UNSET)
+    if not (v18 is True or v18 is False):
+        v18 = _serde.read(o, v18, TeamEventTypeOutput_2024_06_14, f[18])
+    v19 = o.get("teamId", UNSET)
+    if not (type(v19) is int):
+        v19 = _serde.read(o, v19, TeamEventTypeOutput_2024_06_14, f[19])
+    v20 = o.get("hosts", UNSET)
+    if v20 is UNSET:
+        v20 = _serde.read(o, v20, TeamEventTypeOutput_2024_06_14, f[20])
+    else:
+        try:
+            v20 = f[20].hook(v20, f[20].type)
+        except _serde.MISFITS as exc:
+            v20 = _serde.misfit(o, v20, TeamEventTypeOutput_2024_06_14, f[20], exc)
+    v21 = o.get("schedulingType", UNSET)
+    if v21 is UNSET:
+        v21 = _serde.read(o, v21, TeamEventTypeOutput_2024_06_14, f[21])
+    else:
+        try:
+            v21 = f[21].hook(v21, f[21].type)
+        except _serde.MISFITS as exc:
+            v21 = _serde.misfit(o, v21, TeamEventTypeOutput_2024_06_14, f[21], exc)
+    v22 = o.get("team", UNSET)
+    if v22 is UNSET:
+        v22 = _serde.read(o, v22, TeamEventTypeOutput_2024_06_14, f[22])
+    else:
+        try:
+            v22 = f[22].hook(v22, f[22].type)
+        except _serde.MISFITS as exc:
+            v22 = _serde.misfit(o, v22, TeamEventTypeOutput_2024_06_14, f[22], exc)
+    v23 = o.get("lengthInMinutesOptions", UNSET)
+    if v23 is not UNSET:
+        try:
+            v23 = f[23].hook(v23, f[23].type)
+        except _serde.MISFITS as exc:
+            v23 = _serde.misfit(o, v23, TeamEventTypeOutput_2024_06_14, f[23], exc)
+    v24 = o.get("slotInterval", UNSET)
+    if v24 is not UNSET and not (v24 is None or type(v24) is float or type(v24) is int):
+        v24 = _serde.read(o, v24, TeamEventTypeOutput_2024_06_14, f[24])
+    v25 = o.get("minimumBookingNotice", UNSET)
+    if v25 is not UNSET and not (v25 is None or type(v25) is float or type(v25) is int):
+        v25 = _serde.read(o, v25, TeamEventTypeOutput_2024_06_14, f[25])
+    v26 = o.get("beforeEventBuffer", UNSET)
+    if v26 is not UNSET and not (v26 is None or type(v26) is float or type(v26) is int):
+        v26 = _serde.read(o, v26, TeamEventTypeOutput_2024_06_14, f[26])
+    v27 = o.get("afterEventBuffer", UNSET)
+    if v27 is not UNSET and not (v27 is None or type(v27) is float or type(v27) is int):
+        v27 = _serde.read(o, v27, TeamEventTypeOutput_2024_06_14, f[27])
+    v28 = o.get("seatsPerTimeSlot", UNSET)
+    if v28 is not UNSET:
+        try:
+            v28 = f[28].hook(v28, f[28].type)
+        except _serde.MISFITS as exc:
+            v28 = _serde.misfit(o, v28, TeamEventTypeOutput_2024_06_14, f[28], exc)
+    v29 = o.get("seatsShowAvailabilityCount", UNSET)
+    if v29 is not UNSET and not (v29 is None or v29 is True or v29 is False):
+        v29 = _serde.read(o, v29, TeamEventTypeOutput_2024_06_14, f[29])
+    v30 = o.get("bookingLimitsCount", UNSET)
+    if v30 is not UNSET:
+        try:
+            v30 = f[30].hook(v30, f[30].type)
+        except _serde.MISFITS as exc:
+            v30 = _serde.misfit(o, v30, TeamEventTypeOutput_2024_06_14, f[30], exc)
+    v31 = o.get("bookerActiveBookingsLimit", UNSET)
+    if v31 is not UNSET:
+        try:
+            v31 = f[31].hook(v31, f[31].type)
+        except _serde.MISFITS as exc:
+            v31 = _serde.misfit(o, v31, TeamEventTypeOutput_2024_06_14, f[31], exc)
+    v32 = o.get("onlyShowFirstAvailableSlot", UNSET)
+    if v32 is not UNSET and not (v32 is None or v32 is True or v32 is False):
+        v32 = _serde.read(o, v32, TeamEventTypeOutput_2024_06_14, f[32])
+    v33 = o.get("bookingLimitsDuration", UNSET)
+    if v33 is not UNSET:
+        try:
+            v33 = f[33].hook(v33, f[33].type)
+        except _serde.MISFITS as exc:
+            v33 = _serde.misfit(o, v33, TeamEventTypeOutput_2024_06_14, f[33], exc)
+    v34 = o.get("bookingWindow", UNSET)
+    if v34 is not UNSET:
+        try:
+            v34 = f[34].hook(v34, f[34].type)
+        except _serde.MISFITS as exc:
+            v34 = _serde.misfit(o, v34, TeamEventTypeOutput_2024_06_14, f[34], exc)
+    v35 = o.get("bookerLayouts", UNSET)
+    if v35 is not UNSET:
+        try:
+            v35 = f[35].hook(v35, f[35].type)
+        except _serde.MISFITS as exc:
+            v35 = _serde.misfit(o, v35, TeamEventTypeOutput_2024_06_14, f[35], exc)
+    v36 = o.get("confirmationPolicy", UNSET)
+    if v36 is not UNSET:
+        try:
+            v36 = f[36].hook(v36, f[36].type)
+        except _serde.MISFITS as exc:
+            v36 = _serde.misfit(o, v36, TeamEventTypeOutput_2024_06_14, f[36], exc)
+    v37 = o.get("requiresBookerEmailVerification", UNSET)
+    if v37 is not UNSET and not (v37 is None or v37 is True or v37 is False):
+        v37 = _serde.read(o, v37, TeamEventTypeOutput_2024_06_14, f[37])
+    v38 = o.get("hideCalendarNotes", UNSET)
+    if v38 is not UNSET and not (v38 is None or v38 is True or v38 is False):
+        v38 = _serde.read(o, v38, TeamEventTypeOutput_2024_06_14, f[38])
+    v39 = o.get("color", UNSET)
+    if v39 is not UNSET:
+        try:
+            v39 = f[39].hook(v39, f[39].type)
+        except _serde.MISFITS as exc:
+            v39 = _serde.misfit(o, v39, TeamEventTypeOutput_2024_06_14, f[39], exc)
+    v40 = o.get("seats", UNSET)
+    if v40 is not UNSET:
+        try:
+            v40 = f[40].hook(v40, f[40].type)
+        except _serde.MISFITS as exc:
+            v40 = _serde.misfit(o, v40, TeamEventTypeOutput_2024_06_14, f[40], exc)
+    v41 = o.get("offsetStart", UNSET)
+    if v41 is not UNSET and not (v41 is None or type(v41) is float or type(v41) is int):
+        v41 = _serde.read(o, v41, TeamEventTypeOutput_2024_06_14, f[41])
+    v42 = o.get("customName", UNSET)
+    if v42 is not UNSET and not (v42 is None or type(v42) is str):
+        v42 = _serde.read(o, v42, TeamEventTypeOutput_2024_06_14, f[42])
+    v43 = o.get("destinationCalendar", UNSET)
+    if v43 is not UNSET:
+        try:
+            v43 = f[43].hook(v43, f[43].type)
+        except _serde.MISFITS as exc:
+            v43 = _serde.misfit(o, v43, TeamEventTypeOutput_2024_06_14, f[43], exc)
+    v44 = o.get("useDestinationCalendarEmail", UNSET)
+    if v44 is not UNSET and not (v44 is None or v44 is True or v44 is False):
+        v44 = _serde.read(o, v44, TeamEventTypeOutput_2024_06_14, f[44])
+    v45 = o.get("hideCalendarEventDetails", UNSET)
+    if v45 is not UNSET and not (v45 is None or v45 is True or v45 is False):
+        v45 = _serde.read(o, v45, TeamEventTypeOutput_2024_06_14, f[45])
+    v46 = o.get("hideOrganizerEmail", UNSET)
+    if v46 is not UNSET and not (v46 is None or v46 is True or v46 is False):
+        v46 = _serde.read(o, v46, TeamEventTypeOutput_2024_06_14, f[46])
+    v47 = o.get("calVideoSettings", UNSET)
+    if v47 is not UNSET:
+        try:
+            v47 = f[47].hook(v47, f[47].type)
+        except _serde.MISFITS as exc:
+            v47 = _serde.misfit(o, v47, TeamEventTypeOutput_2024_06_14, f[47], exc)
+    v48 = o.get("disableCancelling", UNSET)
+    if v48 is not UNSET:
+        try:
+            v48 = f[48].hook(v48, f[48].type)
+        except _serde.MISFITS as exc:
+            v48 = _serde.misfit(o, v48, TeamEventTypeOutput_2024_06_14, f[48], exc)
+    v49 = o.get("disableRescheduling", UNSET)
+    if v49 is not UNSET:
+        try:
+            v49 = f[49].hook(v49, f[49].type)
+        except _serde.MISFITS as exc:
+            v49 = _serde.misfit(o, v49, TeamEventTypeOutput_2024_06_14, f[49], exc)
+    v50 = o.get("interfaceLanguage", UNSET)
+    if v50 is not UNSET and not (v50 is None or type(v50) is str):
+        v50 = _serde.read(o, v50, TeamEventTypeOutput_2024_06_14, f[50])
+    v51 = o.get("allowReschedulingPastBookings", UNSET)
+    if v51 is not UNSET and not (v51 is None or v51 is True or v51 is False):
+        v51 = _serde.read(o, v51, TeamEventTypeOutput_2024_06_14, f[51])
+    v52 = o.get("allowReschedulingCancelledBookings", UNSET)
+    if v52 is not UNSET and not (v52 is None or v52 is True or v52 is False):
+        v52 = _serde.read(o, v52, TeamEventTypeOutput_2024_06_14, f[52])
+    v53 = o.get("showOptimizedSlots", UNSET)
+    if v53 is not UNSET and not (v53 is None or v53 is True or v53 is False):
+        v53 = _serde.read(o, v53, TeamEventTypeOutput_2024_06_14, f[53])
+    v54 = o.get("ownerId", UNSET)
+    if v54 is not UNSET:
+        try:
+            v54 = f[54].hook(v54, f[54].type)
+        except _serde.MISFITS as exc:
+            v54 = _serde.misfit(o, v54, TeamEventTypeOutput_2024_06_14, f[54], exc)
+    v55 = o.get("parentEventTypeId", UNSET)
+    if v55 is not UNSET:
+        try:
+            v55 = f[55].hook(v55, f[55].type)
+        except _serde.MISFITS as exc:
+            v55 = _serde.misfit(o, v55, TeamEventTypeOutput_2024_06_14, f[55], exc)
+    v56 = o.get("assignAllTeamMembers", UNSET)
+    if v56 is not UNSET and not (v56 is None or v56 is True or v56 is False):
+        v56 = _serde.read(o, v56, TeamEventTypeOutput_2024_06_14, f[56])
+    v57 = o.get("emailSettings", UNSET)
+    if v57 is not UNSET:
+        try:
+            v57 = f[57].hook(v57, f[57].type)
+        except _serde.MISFITS as exc:
+            v57 = _serde.misfit(o, v57, TeamEventTypeOutput_2024_06_14, f[57], exc)
+    v58 = o.get("rescheduleWithSameRoundRobinHost", UNSET)
+    if v58 is not UNSET and not (v58 is None or v58 is True or v58 is False):
+        v58 = _serde.read(o, v58, TeamEventTypeOutput_2024_06_14, f[58])
+    return TeamEventTypeOutput_2024_06_14(
+        id=v0,
+        length_in_minutes=v1,
+        title=v2,
+        slug=v3,
+        description=v4,
+        locations=v5,
+        booking_fields=v6,
+        disable_guests=v7,
+        recurrence=v8,
+        metadata=v9,
+        price=v10,
+        currency=v11,
+        lock_time_zone_toggle_on_booking_page=v12,
+        forward_params_success_redirect=v13,
+        success_redirect_url=v14,
+        is_instant_event=v15,
+        schedule_id=v16,
+        hidden=v17,
+        booking_requires_authentication=v18,
+        team_id=v19,
+        hosts=v20,
+        scheduling_type=v21,
+        team=v22,
+        length_in_minutes_options=v23,
+        slot_interval=v24,
+        minimum_booking_notice=v25,
+        before_event_buffer=v26,
+        after_event_buffer=v27,
+        seats_per_time_slot=v28,
+        seats_show_availability_count=v29,
+        booking_limits_count=v30,
+        booker_active_bookings_limit=v31,
+        only_show_first_available_slot=v32,
+        booking_limits_duration=v33,
+        booking_window=v34,
+        booker_layouts=v35,
+        confirmation_policy=v36,
+        requires_booker_email_verification=v37,
+        hide_calendar_notes=v38,
+        color=v39,
+        seats=v40,
+        offset_start=v41,
+        custom_name=v42,
+        destination_calendar=v43,
+        use_destination_calendar_email=v44,
+        hide_calendar_event_details=v45,
+        hide_organizer_email=v46,
+        cal_video_settings=v47,
+        disable_cancelling=v48,
+        disable_rescheduling=v49,
+        interface_language=v50,
+        allow_rescheduling_past_bookings=v51,
+        allow_rescheduling_cancelled_bookings=v52,
+        show_optimized_slots=v53,
+        owner_id=v54,
+        parent_event_type_id=v55,
+        assign_all_team_members=v56,
+        email_settings=v57,
+        reschedule_with_same_round_robin_host=v58,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import membership_user_output_dto, team_membership_output_role
 
 
@@ -15,3 +17,51 @@ class TeamMembershipOutput:
     role: team_membership_output_role.TeamMembershipOutput_role
     user: membership_user_output_dto.MembershipUserOutputDto
     disable_impersonation: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableImpersonation"})
+
+
+def structure_TeamMembershipOutput(o: Any, _: Any = None) -> TeamMembershipOutput:
+    """A ``TeamMembershipOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: TeamMembershipOutput = _serde.structure_attrs(o, TeamMembershipOutput)
+        return result
+    f = _serde.plan(TeamMembershipOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, TeamMembershipOutput, f[0])
+    v1 = o.get("userId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, TeamMembershipOutput, f[1])
+    v2 = o.get("teamId", UNSET)
+    if not (type(v2) is int):
+        v2 = _serde.read(o, v2, TeamMembershipOutput, f[2])
+    v3 = o.get("accepted", UNSET)
+    if not (v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, TeamMembershipOutput, f[3])
+    v4 = o.get("role", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, TeamMembershipOutput, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, TeamMembershipOutput, f[4], exc)
+    v5 = o.get("user", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, TeamMembershipOutput, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, TeamMembershipOutput, f[5], exc)
+    v6 = o.get("disableImpersonation", UNSET)
+    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
+        v6 = _serde.read(o, v6, TeamMembershipOutput, f[6])
+    return TeamMembershipOutput(
+        id=v0,
+        user_id=v1,
+        team_id=v2,
+        accepted=v3,
+        role=v4,
+        user=v5,
+        disable_impersonation=v6,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import team_role_output_permission, team_role_output_type
 
 
@@ -17,3 +19,59 @@ class TeamRoleOutput:
     color: str | None | Unset = UNSET
     description: str | None | Unset = UNSET
     team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
+
+
+def structure_TeamRoleOutput(o: Any, _: Any = None) -> TeamRoleOutput:
+    """A ``TeamRoleOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: TeamRoleOutput = _serde.structure_attrs(o, TeamRoleOutput)
+        return result
+    f = _serde.plan(TeamRoleOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, TeamRoleOutput, f[0])
+    v1 = o.get("name", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, TeamRoleOutput, f[1])
+    v2 = o.get("type", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, TeamRoleOutput, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, TeamRoleOutput, f[2], exc)
+    v3 = o.get("permissions", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, TeamRoleOutput, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, TeamRoleOutput, f[3], exc)
+    v4 = o.get("createdAt", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, TeamRoleOutput, f[4])
+    v5 = o.get("updatedAt", UNSET)
+    if not (type(v5) is str):
+        v5 = _serde.read(o, v5, TeamRoleOutput, f[5])
+    v6 = o.get("color", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, TeamRoleOutput, f[6])
+    v7 = o.get("description", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is str):
+        v7 = _serde.read(o, v7, TeamRoleOutput, f[7])
+    v8 = o.get("teamId", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is int):
+        v8 = _serde.read(o, v8, TeamRoleOutput, f[8])
+    return TeamRoleOutput(
+        id=v0,
+        name=v1,
+        type=v2,
+        permissions=v3,
+        created_at=v4,
+        updated_at=v5,
+        color=v6,
+        description=v7,
+        team_id=v8,
+    )

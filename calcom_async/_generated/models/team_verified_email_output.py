@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import team_verified_email_output_status, verified_email_output
 
 
@@ -10,3 +12,31 @@ from . import team_verified_email_output_status, verified_email_output
 class TeamVerifiedEmailOutput:
     status: team_verified_email_output_status.TeamVerifiedEmailOutput_status
     data: verified_email_output.VerifiedEmailOutput
+
+
+def structure_TeamVerifiedEmailOutput(o: Any, _: Any = None) -> TeamVerifiedEmailOutput:
+    """A ``TeamVerifiedEmailOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: TeamVerifiedEmailOutput = _serde.structure_attrs(o, TeamVerifiedEmailOutput)
+        return result
+    f = _serde.plan(TeamVerifiedEmailOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, TeamVerifiedEmailOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, TeamVerifiedEmailOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, TeamVerifiedEmailOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, TeamVerifiedEmailOutput, f[1], exc)
+    return TeamVerifiedEmailOutput(
+        status=v0,
+        data=v1,
+    )

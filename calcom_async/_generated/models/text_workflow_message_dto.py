@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class TextWorkflowMessageDto:
     subject: str
     text: str
+
+
+def structure_TextWorkflowMessageDto(o: Any, _: Any = None) -> TextWorkflowMessageDto:
+    """A ``TextWorkflowMessageDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: TextWorkflowMessageDto = _serde.structure_attrs(o, TextWorkflowMessageDto)
+        return result
+    f = _serde.plan(TextWorkflowMessageDto)
+    v0 = o.get("subject", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, TextWorkflowMessageDto, f[0])
+    v1 = o.get("text", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, TextWorkflowMessageDto, f[1])
+    return TextWorkflowMessageDto(
+        subject=v0,
+        text=v1,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -13,3 +15,38 @@ class TimeBasedPrivateLinkOutput:
     is_expired: bool = attrs.field(metadata={"json": "isExpired"})
     booking_url: str = attrs.field(metadata={"json": "bookingUrl"})
     expires_at: datetime = attrs.field(metadata={"json": "expiresAt"})
+
+
+def structure_TimeBasedPrivateLinkOutput(o: Any, _: Any = None) -> TimeBasedPrivateLinkOutput:
+    """A ``TimeBasedPrivateLinkOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: TimeBasedPrivateLinkOutput = _serde.structure_attrs(o, TimeBasedPrivateLinkOutput)
+        return result
+    f = _serde.plan(TimeBasedPrivateLinkOutput)
+    v0 = o.get("linkId", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, TimeBasedPrivateLinkOutput, f[0])
+    v1 = o.get("eventTypeId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, TimeBasedPrivateLinkOutput, f[1])
+    v2 = o.get("isExpired", UNSET)
+    if not (v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, TimeBasedPrivateLinkOutput, f[2])
+    v3 = o.get("bookingUrl", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, TimeBasedPrivateLinkOutput, f[3])
+    v4 = o.get("expiresAt", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, TimeBasedPrivateLinkOutput, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, TimeBasedPrivateLinkOutput, f[4], exc)
+    return TimeBasedPrivateLinkOutput(
+        link_id=v0,
+        event_type_id=v1,
+        is_expired=v2,
+        booking_url=v3,
+        expires_at=v4,
+    )

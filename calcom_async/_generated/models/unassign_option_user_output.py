@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import assign_option_user_output_data, unassign_option_user_output_status
 
 
@@ -10,3 +12,31 @@ from . import assign_option_user_output_data, unassign_option_user_output_status
 class UnassignOptionUserOutput:
     status: unassign_option_user_output_status.UnassignOptionUserOutput_status
     data: assign_option_user_output_data.AssignOptionUserOutputData
+
+
+def structure_UnassignOptionUserOutput(o: Any, _: Any = None) -> UnassignOptionUserOutput:
+    """A ``UnassignOptionUserOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UnassignOptionUserOutput = _serde.structure_attrs(o, UnassignOptionUserOutput)
+        return result
+    f = _serde.plan(UnassignOptionUserOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, UnassignOptionUserOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UnassignOptionUserOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, UnassignOptionUserOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UnassignOptionUserOutput, f[1], exc)
+    return UnassignOptionUserOutput(
+        status=v0,
+        data=v1,
+    )

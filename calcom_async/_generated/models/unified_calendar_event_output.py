@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import calendar_event_attendee, calendar_event_host, calendar_event_owner as calendar_event_owner_1, calendar_event_status, calendar_source, unified_calendar_event_output_end, unified_calendar_event_output_locations, unified_calendar_event_output_start
 
 
@@ -19,3 +21,87 @@ class UnifiedCalendarEventOutput:
     status: calendar_event_status.CalendarEventStatus | None | Unset = UNSET
     hosts: list[calendar_event_host.CalendarEventHost] | None | Unset = UNSET
     calendar_event_owner: calendar_event_owner_1.CalendarEventOwner | None | Unset = attrs.field(default=UNSET, metadata={"json": "calendarEventOwner"})
+
+
+def structure_UnifiedCalendarEventOutput(o: Any, _: Any = None) -> UnifiedCalendarEventOutput:
+    """A ``UnifiedCalendarEventOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UnifiedCalendarEventOutput = _serde.structure_attrs(o, UnifiedCalendarEventOutput)
+        return result
+    f = _serde.plan(UnifiedCalendarEventOutput)
+    v0 = o.get("start", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, UnifiedCalendarEventOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UnifiedCalendarEventOutput, f[0], exc)
+    v1 = o.get("end", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, UnifiedCalendarEventOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UnifiedCalendarEventOutput, f[1], exc)
+    v2 = o.get("id", UNSET)
+    if not (type(v2) is str):
+        v2 = _serde.read(o, v2, UnifiedCalendarEventOutput, f[2])
+    v3 = o.get("title", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, UnifiedCalendarEventOutput, f[3])
+    v4 = o.get("source", UNSET)
+    if v4 is UNSET:
+        v4 = _serde.read(o, v4, UnifiedCalendarEventOutput, f[4])
+    else:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, UnifiedCalendarEventOutput, f[4], exc)
+    v5 = o.get("description", UNSET)
+    if v5 is not UNSET and not (v5 is None or type(v5) is str):
+        v5 = _serde.read(o, v5, UnifiedCalendarEventOutput, f[5])
+    v6 = o.get("locations", UNSET)
+    if v6 is not UNSET:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, UnifiedCalendarEventOutput, f[6], exc)
+    v7 = o.get("attendees", UNSET)
+    if v7 is not UNSET:
+        try:
+            v7 = f[7].hook(v7, f[7].type)
+        except _serde.MISFITS as exc:
+            v7 = _serde.misfit(o, v7, UnifiedCalendarEventOutput, f[7], exc)
+    v8 = o.get("status", UNSET)
+    if v8 is not UNSET:
+        try:
+            v8 = f[8].hook(v8, f[8].type)
+        except _serde.MISFITS as exc:
+            v8 = _serde.misfit(o, v8, UnifiedCalendarEventOutput, f[8], exc)
+    v9 = o.get("hosts", UNSET)
+    if v9 is not UNSET:
+        try:
+            v9 = f[9].hook(v9, f[9].type)
+        except _serde.MISFITS as exc:
+            v9 = _serde.misfit(o, v9, UnifiedCalendarEventOutput, f[9], exc)
+    v10 = o.get("calendarEventOwner", UNSET)
+    if v10 is not UNSET:
+        try:
+            v10 = f[10].hook(v10, f[10].type)
+        except _serde.MISFITS as exc:
+            v10 = _serde.misfit(o, v10, UnifiedCalendarEventOutput, f[10], exc)
+    return UnifiedCalendarEventOutput(
+        start=v0,
+        end=v1,
+        id=v2,
+        title=v3,
+        source=v4,
+        description=v5,
+        locations=v6,
+        attendees=v7,
+        status=v8,
+        hosts=v9,
+        calendar_event_owner=v10,
+    )

@@ -3,9 +3,28 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import update_booking_input_attendee_address_location_2024_08_13, update_booking_input_attendee_defined_location_2024_08_13, update_booking_input_attendee_phone_location_2024_08_13, update_booking_input_link_location_2024_08_13, update_booking_input_phone_location_2024_08_13, update_input_address_location_2024_08_13
 
 
 @attrs.define(kw_only=True)
 class UpdateBookingLocationInput_2024_08_13:
     location: update_input_address_location_2024_08_13.UpdateInputAddressLocation_2024_08_13 | update_booking_input_attendee_address_location_2024_08_13.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | update_booking_input_attendee_defined_location_2024_08_13.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | update_booking_input_attendee_phone_location_2024_08_13.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | update_booking_input_link_location_2024_08_13.UpdateBookingInputLinkLocation_2024_08_13 | update_booking_input_phone_location_2024_08_13.UpdateBookingInputPhoneLocation_2024_08_13 | None | Unset = UNSET
+
+
+def structure_UpdateBookingLocationInput_2024_08_13(o: Any, _: Any = None) -> UpdateBookingLocationInput_2024_08_13:
+    """A ``UpdateBookingLocationInput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateBookingLocationInput_2024_08_13 = _serde.structure_attrs(o, UpdateBookingLocationInput_2024_08_13)
+        return result
+    f = _serde.plan(UpdateBookingLocationInput_2024_08_13)
+    v0 = o.get("location", UNSET)
+    if v0 is not UNSET:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdateBookingLocationInput_2024_08_13, f[0], exc)
+    return UpdateBookingLocationInput_2024_08_13(
+        location=v0,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import booking_output_2024_08_13, get_recurring_seated_booking_output_2024_08_13, get_seated_booking_output_2024_08_13, recurring_booking_output_2024_08_13, update_booking_location_output_2024_08_13_status
 
 
@@ -10,3 +12,31 @@ from . import booking_output_2024_08_13, get_recurring_seated_booking_output_202
 class UpdateBookingLocationOutput_2024_08_13:
     status: update_booking_location_output_2024_08_13_status.UpdateBookingLocationOutput_2024_08_13_status
     data: booking_output_2024_08_13.BookingOutput_2024_08_13 | recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13 | list[recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13] | get_seated_booking_output_2024_08_13.GetSeatedBookingOutput_2024_08_13 | get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13 | list[get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13]
+
+
+def structure_UpdateBookingLocationOutput_2024_08_13(o: Any, _: Any = None) -> UpdateBookingLocationOutput_2024_08_13:
+    """A ``UpdateBookingLocationOutput_2024_08_13`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateBookingLocationOutput_2024_08_13 = _serde.structure_attrs(o, UpdateBookingLocationOutput_2024_08_13)
+        return result
+    f = _serde.plan(UpdateBookingLocationOutput_2024_08_13)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, UpdateBookingLocationOutput_2024_08_13, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdateBookingLocationOutput_2024_08_13, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, UpdateBookingLocationOutput_2024_08_13, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateBookingLocationOutput_2024_08_13, f[1], exc)
+    return UpdateBookingLocationOutput_2024_08_13(
+        status=v0,
+        data=v1,
+    )

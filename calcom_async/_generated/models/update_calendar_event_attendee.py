@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import calendar_event_response_status
 
 
@@ -14,3 +16,40 @@ class UpdateCalendarEventAttendee:
     self_: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "self"})
     optional: bool | None | Unset = UNSET
     host: bool | None | Unset = UNSET
+
+
+def structure_UpdateCalendarEventAttendee(o: Any, _: Any = None) -> UpdateCalendarEventAttendee:
+    """A ``UpdateCalendarEventAttendee`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateCalendarEventAttendee = _serde.structure_attrs(o, UpdateCalendarEventAttendee)
+        return result
+    f = _serde.plan(UpdateCalendarEventAttendee)
+    v0 = o.get("email", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateCalendarEventAttendee, f[0])
+    v1 = o.get("name", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateCalendarEventAttendee, f[1])
+    v2 = o.get("responseStatus", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateCalendarEventAttendee, f[2], exc)
+    v3 = o.get("self", UNSET)
+    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, UpdateCalendarEventAttendee, f[3])
+    v4 = o.get("optional", UNSET)
+    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
+        v4 = _serde.read(o, v4, UpdateCalendarEventAttendee, f[4])
+    v5 = o.get("host", UNSET)
+    if v5 is not UNSET and not (v5 is None or v5 is True or v5 is False):
+        v5 = _serde.read(o, v5, UpdateCalendarEventAttendee, f[5])
+    return UpdateCalendarEventAttendee(
+        email=v0,
+        name=v1,
+        response_status=v2,
+        self_=v3,
+        optional=v4,
+        host=v5,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import google_service_account_key_input, microsoft_service_account_key_input
 
 
@@ -10,3 +12,24 @@ from . import google_service_account_key_input, microsoft_service_account_key_in
 class UpdateDelegationCredentialInput:
     enabled: bool | None | Unset = UNSET
     service_account_key: list[google_service_account_key_input.GoogleServiceAccountKeyInput | microsoft_service_account_key_input.MicrosoftServiceAccountKeyInput] | None | Unset = attrs.field(default=UNSET, metadata={"json": "serviceAccountKey"})
+
+
+def structure_UpdateDelegationCredentialInput(o: Any, _: Any = None) -> UpdateDelegationCredentialInput:
+    """A ``UpdateDelegationCredentialInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateDelegationCredentialInput = _serde.structure_attrs(o, UpdateDelegationCredentialInput)
+        return result
+    f = _serde.plan(UpdateDelegationCredentialInput)
+    v0 = o.get("enabled", UNSET)
+    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, UpdateDelegationCredentialInput, f[0])
+    v1 = o.get("serviceAccountKey", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateDelegationCredentialInput, f[1], exc)
+    return UpdateDelegationCredentialInput(
+        enabled=v0,
+        service_account_key=v1,
+    )

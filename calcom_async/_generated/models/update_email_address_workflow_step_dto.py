@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import html_workflow_message_dto, update_email_address_workflow_step_dto_action, update_email_address_workflow_step_dto_recipient, update_email_address_workflow_step_dto_template
 
 
@@ -17,3 +19,69 @@ class UpdateEmailAddressWorkflowStepDto:
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
     id: int | None | Unset = UNSET
+
+
+def structure_UpdateEmailAddressWorkflowStepDto(o: Any, _: Any = None) -> UpdateEmailAddressWorkflowStepDto:
+    """A ``UpdateEmailAddressWorkflowStepDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateEmailAddressWorkflowStepDto = _serde.structure_attrs(o, UpdateEmailAddressWorkflowStepDto)
+        return result
+    f = _serde.plan(UpdateEmailAddressWorkflowStepDto)
+    v0 = o.get("action", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, UpdateEmailAddressWorkflowStepDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdateEmailAddressWorkflowStepDto, f[0], exc)
+    v1 = o.get("stepNumber", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, UpdateEmailAddressWorkflowStepDto, f[1])
+    v2 = o.get("recipient", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, UpdateEmailAddressWorkflowStepDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateEmailAddressWorkflowStepDto, f[2], exc)
+    v3 = o.get("template", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, UpdateEmailAddressWorkflowStepDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, UpdateEmailAddressWorkflowStepDto, f[3], exc)
+    v4 = o.get("sender", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, UpdateEmailAddressWorkflowStepDto, f[4])
+    v5 = o.get("verifiedEmailId", UNSET)
+    if not (type(v5) is int):
+        v5 = _serde.read(o, v5, UpdateEmailAddressWorkflowStepDto, f[5])
+    v6 = o.get("includeCalendarEvent", UNSET)
+    if not (v6 is True or v6 is False):
+        v6 = _serde.read(o, v6, UpdateEmailAddressWorkflowStepDto, f[6])
+    v7 = o.get("message", UNSET)
+    if v7 is UNSET:
+        v7 = _serde.read(o, v7, UpdateEmailAddressWorkflowStepDto, f[7])
+    else:
+        try:
+            v7 = f[7].hook(v7, f[7].type)
+        except _serde.MISFITS as exc:
+            v7 = _serde.misfit(o, v7, UpdateEmailAddressWorkflowStepDto, f[7], exc)
+    v8 = o.get("id", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is int):
+        v8 = _serde.read(o, v8, UpdateEmailAddressWorkflowStepDto, f[8])
+    return UpdateEmailAddressWorkflowStepDto(
+        action=v0,
+        step_number=v1,
+        recipient=v2,
+        template=v3,
+        sender=v4,
+        verified_email_id=v5,
+        include_calendar_event=v6,
+        message=v7,
+        id=v8,
+    )

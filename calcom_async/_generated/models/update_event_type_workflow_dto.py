@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import on_after_cal_video_guests_no_show_trigger_dto, on_after_cal_video_hosts_no_show_trigger_dto, on_after_event_trigger_dto, on_before_event_trigger_dto, on_cancel_trigger_dto, on_creation_trigger_dto, on_no_show_update_trigger_dto, on_paid_trigger_dto, on_payment_initiated_trigger_dto, on_rejected_trigger_dto, on_requested_trigger_dto, on_reschedule_trigger_dto, update_email_address_workflow_step_dto, update_email_attendee_workflow_step_dto, update_email_host_workflow_step_dto, update_phone_attendee_workflow_step_dto, update_phone_number_workflow_step_dto, update_phone_whats_app_number_workflow_step_dto, update_whats_app_attendee_phone_workflow_step_dto, workflow_activation_dto
 
 
@@ -12,3 +14,38 @@ class UpdateEventTypeWorkflowDto:
     activation: workflow_activation_dto.WorkflowActivationDto | None | Unset = UNSET
     trigger: on_before_event_trigger_dto.OnBeforeEventTriggerDto | on_after_event_trigger_dto.OnAfterEventTriggerDto | on_cancel_trigger_dto.OnCancelTriggerDto | on_creation_trigger_dto.OnCreationTriggerDto | on_reschedule_trigger_dto.OnRescheduleTriggerDto | on_after_cal_video_guests_no_show_trigger_dto.OnAfterCalVideoGuestsNoShowTriggerDto | on_after_cal_video_hosts_no_show_trigger_dto.OnAfterCalVideoHostsNoShowTriggerDto | on_rejected_trigger_dto.OnRejectedTriggerDto | on_requested_trigger_dto.OnRequestedTriggerDto | on_paid_trigger_dto.OnPaidTriggerDto | on_payment_initiated_trigger_dto.OnPaymentInitiatedTriggerDto | on_no_show_update_trigger_dto.OnNoShowUpdateTriggerDto | None | Unset = UNSET
     steps: list[update_email_address_workflow_step_dto.UpdateEmailAddressWorkflowStepDto | update_email_attendee_workflow_step_dto.UpdateEmailAttendeeWorkflowStepDto | update_email_host_workflow_step_dto.UpdateEmailHostWorkflowStepDto | update_phone_attendee_workflow_step_dto.UpdatePhoneAttendeeWorkflowStepDto | update_phone_whats_app_number_workflow_step_dto.UpdatePhoneWhatsAppNumberWorkflowStepDto | update_whats_app_attendee_phone_workflow_step_dto.UpdateWhatsAppAttendeePhoneWorkflowStepDto | update_phone_number_workflow_step_dto.UpdatePhoneNumberWorkflowStepDto] | None | Unset = UNSET
+
+
+def structure_UpdateEventTypeWorkflowDto(o: Any, _: Any = None) -> UpdateEventTypeWorkflowDto:
+    """A ``UpdateEventTypeWorkflowDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateEventTypeWorkflowDto = _serde.structure_attrs(o, UpdateEventTypeWorkflowDto)
+        return result
+    f = _serde.plan(UpdateEventTypeWorkflowDto)
+    v0 = o.get("name", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateEventTypeWorkflowDto, f[0])
+    v1 = o.get("activation", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateEventTypeWorkflowDto, f[1], exc)
+    v2 = o.get("trigger", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateEventTypeWorkflowDto, f[2], exc)
+    v3 = o.get("steps", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, UpdateEventTypeWorkflowDto, f[3], exc)
+    return UpdateEventTypeWorkflowDto(
+        name=v0,
+        activation=v1,
+        trigger=v2,
+        steps=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import on_form_submitted_no_event_trigger_dto, on_form_submitted_trigger_dto, update_email_address_workflow_step_dto, update_email_attendee_workflow_step_dto, update_phone_attendee_workflow_step_dto, update_phone_number_workflow_step_dto, workflow_form_activation_dto
 
 
@@ -12,3 +14,38 @@ class UpdateFormWorkflowDto:
     trigger: on_form_submitted_trigger_dto.OnFormSubmittedTriggerDto | on_form_submitted_no_event_trigger_dto.OnFormSubmittedNoEventTriggerDto | None | Unset = UNSET
     steps: list[update_email_address_workflow_step_dto.UpdateEmailAddressWorkflowStepDto | update_email_attendee_workflow_step_dto.UpdateEmailAttendeeWorkflowStepDto | update_phone_attendee_workflow_step_dto.UpdatePhoneAttendeeWorkflowStepDto | update_phone_number_workflow_step_dto.UpdatePhoneNumberWorkflowStepDto] | None | Unset = UNSET
     activation: workflow_form_activation_dto.WorkflowFormActivationDto | None | Unset = UNSET
+
+
+def structure_UpdateFormWorkflowDto(o: Any, _: Any = None) -> UpdateFormWorkflowDto:
+    """A ``UpdateFormWorkflowDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateFormWorkflowDto = _serde.structure_attrs(o, UpdateFormWorkflowDto)
+        return result
+    f = _serde.plan(UpdateFormWorkflowDto)
+    v0 = o.get("name", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateFormWorkflowDto, f[0])
+    v1 = o.get("trigger", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateFormWorkflowDto, f[1], exc)
+    v2 = o.get("steps", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateFormWorkflowDto, f[2], exc)
+    v3 = o.get("activation", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, UpdateFormWorkflowDto, f[3], exc)
+    return UpdateFormWorkflowDto(
+        name=v0,
+        trigger=v1,
+        steps=v2,
+        activation=v3,
+    )

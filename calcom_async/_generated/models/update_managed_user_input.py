@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 from . import update_managed_user_input_locale, update_managed_user_input_time_format, update_managed_user_input_week_start
 
 
@@ -19,3 +20,65 @@ class UpdateManagedUserInput:
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
     bio: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_UpdateManagedUserInput(o: Any, _: Any = None) -> UpdateManagedUserInput:
+    """A ``UpdateManagedUserInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateManagedUserInput = _serde.structure_attrs(o, UpdateManagedUserInput)
+        return result
+    f = _serde.plan(UpdateManagedUserInput)
+    v0 = o.get("email", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateManagedUserInput, f[0])
+    v1 = o.get("name", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateManagedUserInput, f[1])
+    v2 = o.get("timeFormat", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateManagedUserInput, f[2], exc)
+    v3 = o.get("defaultScheduleId", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is int):
+        v3 = _serde.read(o, v3, UpdateManagedUserInput, f[3])
+    v4 = o.get("weekStart", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, UpdateManagedUserInput, f[4], exc)
+    v5 = o.get("timeZone", UNSET)
+    if v5 is not UNSET and not (v5 is None or type(v5) is str):
+        v5 = _serde.read(o, v5, UpdateManagedUserInput, f[5])
+    v6 = o.get("locale", UNSET)
+    if v6 is not UNSET:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, UpdateManagedUserInput, f[6], exc)
+    v7 = o.get("avatarUrl", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is str):
+        v7 = _serde.read(o, v7, UpdateManagedUserInput, f[7])
+    v8 = o.get("bio", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is str):
+        v8 = _serde.read(o, v8, UpdateManagedUserInput, f[8])
+    v9 = o.get("metadata", UNSET)
+    if v9 is not UNSET:
+        try:
+            v9 = f[9].hook(v9, f[9].type)
+        except _serde.MISFITS as exc:
+            v9 = _serde.misfit(o, v9, UpdateManagedUserInput, f[9], exc)
+    return UpdateManagedUserInput(
+        email=v0,
+        name=v1,
+        time_format=v2,
+        default_schedule_id=v3,
+        week_start=v4,
+        time_zone=v5,
+        locale=v6,
+        avatar_url=v7,
+        bio=v8,
+        metadata=v9,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -16,3 +18,52 @@ class UpdateOAuthClientInput:
     are_emails_enabled: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "areEmailsEnabled"})
     are_default_event_types_enabled: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "areDefaultEventTypesEnabled"})
     are_calendar_events_enabled: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "areCalendarEventsEnabled"})
+
+
+def structure_UpdateOAuthClientInput(o: Any, _: Any = None) -> UpdateOAuthClientInput:
+    """A ``UpdateOAuthClientInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateOAuthClientInput = _serde.structure_attrs(o, UpdateOAuthClientInput)
+        return result
+    f = _serde.plan(UpdateOAuthClientInput)
+    v0 = o.get("logo", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateOAuthClientInput, f[0])
+    v1 = o.get("name", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateOAuthClientInput, f[1])
+    v2 = o.get("redirectUris", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateOAuthClientInput, f[2], exc)
+    v3 = o.get("bookingRedirectUri", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, UpdateOAuthClientInput, f[3])
+    v4 = o.get("bookingCancelRedirectUri", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, UpdateOAuthClientInput, f[4])
+    v5 = o.get("bookingRescheduleRedirectUri", UNSET)
+    if v5 is not UNSET and not (v5 is None or type(v5) is str):
+        v5 = _serde.read(o, v5, UpdateOAuthClientInput, f[5])
+    v6 = o.get("areEmailsEnabled", UNSET)
+    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
+        v6 = _serde.read(o, v6, UpdateOAuthClientInput, f[6])
+    v7 = o.get("areDefaultEventTypesEnabled", UNSET)
+    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, UpdateOAuthClientInput, f[7])
+    v8 = o.get("areCalendarEventsEnabled", UNSET)
+    if v8 is not UNSET and not (v8 is None or v8 is True or v8 is False):
+        v8 = _serde.read(o, v8, UpdateOAuthClientInput, f[8])
+    return UpdateOAuthClientInput(
+        logo=v0,
+        name=v1,
+        redirect_uris=v2,
+        booking_redirect_uri=v3,
+        booking_cancel_redirect_uri=v4,
+        booking_reschedule_redirect_uri=v5,
+        are_emails_enabled=v6,
+        are_default_event_types_enabled=v7,
+        are_calendar_events_enabled=v8,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import update_org_membership_dto_role
 
 
@@ -11,3 +13,28 @@ class UpdateOrgMembershipDto:
     accepted: bool | None | Unset = UNSET
     role: update_org_membership_dto_role.UpdateOrgMembershipDto_role | None | Unset = UNSET
     disable_impersonation: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableImpersonation"})
+
+
+def structure_UpdateOrgMembershipDto(o: Any, _: Any = None) -> UpdateOrgMembershipDto:
+    """A ``UpdateOrgMembershipDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateOrgMembershipDto = _serde.structure_attrs(o, UpdateOrgMembershipDto)
+        return result
+    f = _serde.plan(UpdateOrgMembershipDto)
+    v0 = o.get("accepted", UNSET)
+    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, UpdateOrgMembershipDto, f[0])
+    v1 = o.get("role", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateOrgMembershipDto, f[1], exc)
+    v2 = o.get("disableImpersonation", UNSET)
+    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, UpdateOrgMembershipDto, f[2])
+    return UpdateOrgMembershipDto(
+        accepted=v0,
+        role=v1,
+        disable_impersonation=v2,
+    )

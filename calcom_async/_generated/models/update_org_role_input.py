@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import update_org_role_input_permission
 
 
@@ -12,3 +14,32 @@ class UpdateOrgRoleInput:
     description: str | None | Unset = UNSET
     permissions: list[update_org_role_input_permission.UpdateOrgRoleInput_permission] | None | Unset = UNSET
     name: str | None | Unset = UNSET
+
+
+def structure_UpdateOrgRoleInput(o: Any, _: Any = None) -> UpdateOrgRoleInput:
+    """A ``UpdateOrgRoleInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateOrgRoleInput = _serde.structure_attrs(o, UpdateOrgRoleInput)
+        return result
+    f = _serde.plan(UpdateOrgRoleInput)
+    v0 = o.get("color", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateOrgRoleInput, f[0])
+    v1 = o.get("description", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateOrgRoleInput, f[1])
+    v2 = o.get("permissions", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateOrgRoleInput, f[2], exc)
+    v3 = o.get("name", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, UpdateOrgRoleInput, f[3])
+    return UpdateOrgRoleInput(
+        color=v0,
+        description=v1,
+        permissions=v2,
+        name=v3,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
@@ -28,3 +29,96 @@ class UpdateOrgTeamDto:
     week_start: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "weekStart"})
     booking_limits: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingLimits"})
     include_managed_events_in_limits: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "includeManagedEventsInLimits"})
+
+
+def structure_UpdateOrgTeamDto(o: Any, _: Any = None) -> UpdateOrgTeamDto:
+    """A ``UpdateOrgTeamDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateOrgTeamDto = _serde.structure_attrs(o, UpdateOrgTeamDto)
+        return result
+    f = _serde.plan(UpdateOrgTeamDto)
+    v0 = o.get("name", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateOrgTeamDto, f[0])
+    v1 = o.get("slug", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateOrgTeamDto, f[1])
+    v2 = o.get("logoUrl", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, UpdateOrgTeamDto, f[2])
+    v3 = o.get("calVideoLogo", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, UpdateOrgTeamDto, f[3])
+    v4 = o.get("appLogo", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, UpdateOrgTeamDto, f[4])
+    v5 = o.get("appIconLogo", UNSET)
+    if v5 is not UNSET and not (v5 is None or type(v5) is str):
+        v5 = _serde.read(o, v5, UpdateOrgTeamDto, f[5])
+    v6 = o.get("bio", UNSET)
+    if v6 is not UNSET and not (v6 is None or type(v6) is str):
+        v6 = _serde.read(o, v6, UpdateOrgTeamDto, f[6])
+    v7 = o.get("hideBranding", UNSET)
+    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
+        v7 = _serde.read(o, v7, UpdateOrgTeamDto, f[7])
+    v8 = o.get("isPrivate", UNSET)
+    if v8 is not UNSET and not (v8 is None or v8 is True or v8 is False):
+        v8 = _serde.read(o, v8, UpdateOrgTeamDto, f[8])
+    v9 = o.get("hideBookATeamMember", UNSET)
+    if v9 is not UNSET and not (v9 is None or v9 is True or v9 is False):
+        v9 = _serde.read(o, v9, UpdateOrgTeamDto, f[9])
+    v10 = o.get("metadata", UNSET)
+    if v10 is not UNSET:
+        try:
+            v10 = f[10].hook(v10, f[10].type)
+        except _serde.MISFITS as exc:
+            v10 = _serde.misfit(o, v10, UpdateOrgTeamDto, f[10], exc)
+    v11 = o.get("theme", UNSET)
+    if v11 is not UNSET and not (v11 is None or type(v11) is str):
+        v11 = _serde.read(o, v11, UpdateOrgTeamDto, f[11])
+    v12 = o.get("brandColor", UNSET)
+    if v12 is not UNSET and not (v12 is None or type(v12) is str):
+        v12 = _serde.read(o, v12, UpdateOrgTeamDto, f[12])
+    v13 = o.get("darkBrandColor", UNSET)
+    if v13 is not UNSET and not (v13 is None or type(v13) is str):
+        v13 = _serde.read(o, v13, UpdateOrgTeamDto, f[13])
+    v14 = o.get("bannerUrl", UNSET)
+    if v14 is not UNSET and not (v14 is None or type(v14) is str):
+        v14 = _serde.read(o, v14, UpdateOrgTeamDto, f[14])
+    v15 = o.get("timeFormat", UNSET)
+    if v15 is not UNSET and not (v15 is None or type(v15) is float or type(v15) is int):
+        v15 = _serde.read(o, v15, UpdateOrgTeamDto, f[15])
+    v16 = o.get("timeZone", UNSET)
+    if v16 is not UNSET and not (v16 is None or type(v16) is str):
+        v16 = _serde.read(o, v16, UpdateOrgTeamDto, f[16])
+    v17 = o.get("weekStart", UNSET)
+    if v17 is not UNSET and not (v17 is None or type(v17) is str):
+        v17 = _serde.read(o, v17, UpdateOrgTeamDto, f[17])
+    v18 = o.get("bookingLimits", UNSET)
+    if v18 is not UNSET and not (v18 is None or type(v18) is str):
+        v18 = _serde.read(o, v18, UpdateOrgTeamDto, f[18])
+    v19 = o.get("includeManagedEventsInLimits", UNSET)
+    if v19 is not UNSET and not (v19 is None or v19 is True or v19 is False):
+        v19 = _serde.read(o, v19, UpdateOrgTeamDto, f[19])
+    return UpdateOrgTeamDto(
+        name=v0,
+        slug=v1,
+        logo_url=v2,
+        cal_video_logo=v3,
+        app_logo=v4,
+        app_icon_logo=v5,
+        bio=v6,
+        hide_branding=v7,
+        is_private=v8,
+        hide_book_a_team_member=v9,
+        metadata=v10,
+        theme=v11,
+        brand_color=v12,
+        dark_brand_color=v13,
+        banner_url=v14,
+        time_format=v15,
+        time_zone=v16,
+        week_start=v17,
+        booking_limits=v18,
+        include_managed_events_in_limits=v19,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import update_organization_attribute_input_type
 
 
@@ -12,3 +14,32 @@ class UpdateOrganizationAttributeInput:
     slug: str | None | Unset = UNSET
     type: update_organization_attribute_input_type.UpdateOrganizationAttributeInput_type | None | Unset = UNSET
     enabled: bool | None | Unset = UNSET
+
+
+def structure_UpdateOrganizationAttributeInput(o: Any, _: Any = None) -> UpdateOrganizationAttributeInput:
+    """A ``UpdateOrganizationAttributeInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateOrganizationAttributeInput = _serde.structure_attrs(o, UpdateOrganizationAttributeInput)
+        return result
+    f = _serde.plan(UpdateOrganizationAttributeInput)
+    v0 = o.get("name", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateOrganizationAttributeInput, f[0])
+    v1 = o.get("slug", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateOrganizationAttributeInput, f[1])
+    v2 = o.get("type", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateOrganizationAttributeInput, f[2], exc)
+    v3 = o.get("enabled", UNSET)
+    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, UpdateOrganizationAttributeInput, f[3])
+    return UpdateOrganizationAttributeInput(
+        name=v0,
+        slug=v1,
+        type=v2,
+        enabled=v3,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class UpdateOrganizationAttributeOptionInput:
     value: str | None | Unset = UNSET
     slug: str | None | Unset = UNSET
+
+
+def structure_UpdateOrganizationAttributeOptionInput(o: Any, _: Any = None) -> UpdateOrganizationAttributeOptionInput:
+    """A ``UpdateOrganizationAttributeOptionInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateOrganizationAttributeOptionInput = _serde.structure_attrs(o, UpdateOrganizationAttributeOptionInput)
+        return result
+    f = _serde.plan(UpdateOrganizationAttributeOptionInput)
+    v0 = o.get("value", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateOrganizationAttributeOptionInput, f[0])
+    v1 = o.get("slug", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateOrganizationAttributeOptionInput, f[1])
+    return UpdateOrganizationAttributeOptionInput(
+        value=v0,
+        slug=v1,
+    )

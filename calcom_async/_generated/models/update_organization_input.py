@@ -4,9 +4,31 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
 class UpdateOrganizationInput:
     name: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_UpdateOrganizationInput(o: Any, _: Any = None) -> UpdateOrganizationInput:
+    """A ``UpdateOrganizationInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateOrganizationInput = _serde.structure_attrs(o, UpdateOrganizationInput)
+        return result
+    f = _serde.plan(UpdateOrganizationInput)
+    v0 = o.get("name", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateOrganizationInput, f[0])
+    v1 = o.get("metadata", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateOrganizationInput, f[1], exc)
+    return UpdateOrganizationInput(
+        name=v0,
+        metadata=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import text_workflow_message_dto, update_phone_attendee_workflow_step_dto_action, update_phone_attendee_workflow_step_dto_recipient, update_phone_attendee_workflow_step_dto_template
 
 
@@ -16,3 +18,65 @@ class UpdatePhoneAttendeeWorkflowStepDto:
     message: text_workflow_message_dto.TextWorkflowMessageDto
     phone_required: bool | Unset = attrs.field(default=UNSET, metadata={"json": "phoneRequired"})
     id: int | None | Unset = UNSET
+
+
+def structure_UpdatePhoneAttendeeWorkflowStepDto(o: Any, _: Any = None) -> UpdatePhoneAttendeeWorkflowStepDto:
+    """A ``UpdatePhoneAttendeeWorkflowStepDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdatePhoneAttendeeWorkflowStepDto = _serde.structure_attrs(o, UpdatePhoneAttendeeWorkflowStepDto)
+        return result
+    f = _serde.plan(UpdatePhoneAttendeeWorkflowStepDto)
+    v0 = o.get("action", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, UpdatePhoneAttendeeWorkflowStepDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdatePhoneAttendeeWorkflowStepDto, f[0], exc)
+    v1 = o.get("stepNumber", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, UpdatePhoneAttendeeWorkflowStepDto, f[1])
+    v2 = o.get("recipient", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, UpdatePhoneAttendeeWorkflowStepDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdatePhoneAttendeeWorkflowStepDto, f[2], exc)
+    v3 = o.get("template", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, UpdatePhoneAttendeeWorkflowStepDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, UpdatePhoneAttendeeWorkflowStepDto, f[3], exc)
+    v4 = o.get("sender", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, UpdatePhoneAttendeeWorkflowStepDto, f[4])
+    v5 = o.get("message", UNSET)
+    if v5 is UNSET:
+        v5 = _serde.read(o, v5, UpdatePhoneAttendeeWorkflowStepDto, f[5])
+    else:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, UpdatePhoneAttendeeWorkflowStepDto, f[5], exc)
+    v6 = o.get("phoneRequired", UNSET)
+    if v6 is not UNSET and not (v6 is True or v6 is False):
+        v6 = _serde.read(o, v6, UpdatePhoneAttendeeWorkflowStepDto, f[6])
+    v7 = o.get("id", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is int):
+        v7 = _serde.read(o, v7, UpdatePhoneAttendeeWorkflowStepDto, f[7])
+    return UpdatePhoneAttendeeWorkflowStepDto(
+        action=v0,
+        step_number=v1,
+        recipient=v2,
+        template=v3,
+        sender=v4,
+        message=v5,
+        phone_required=v6,
+        id=v7,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import text_workflow_message_dto, update_phone_number_workflow_step_dto_action, update_phone_number_workflow_step_dto_recipient, update_phone_number_workflow_step_dto_template
 
 
@@ -16,3 +18,65 @@ class UpdatePhoneNumberWorkflowStepDto:
     verified_phone_id: int = attrs.field(metadata={"json": "verifiedPhoneId"})
     message: text_workflow_message_dto.TextWorkflowMessageDto
     id: int | None | Unset = UNSET
+
+
+def structure_UpdatePhoneNumberWorkflowStepDto(o: Any, _: Any = None) -> UpdatePhoneNumberWorkflowStepDto:
+    """A ``UpdatePhoneNumberWorkflowStepDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdatePhoneNumberWorkflowStepDto = _serde.structure_attrs(o, UpdatePhoneNumberWorkflowStepDto)
+        return result
+    f = _serde.plan(UpdatePhoneNumberWorkflowStepDto)
+    v0 = o.get("action", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, UpdatePhoneNumberWorkflowStepDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdatePhoneNumberWorkflowStepDto, f[0], exc)
+    v1 = o.get("stepNumber", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, UpdatePhoneNumberWorkflowStepDto, f[1])
+    v2 = o.get("recipient", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, UpdatePhoneNumberWorkflowStepDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdatePhoneNumberWorkflowStepDto, f[2], exc)
+    v3 = o.get("template", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, UpdatePhoneNumberWorkflowStepDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, UpdatePhoneNumberWorkflowStepDto, f[3], exc)
+    v4 = o.get("sender", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, UpdatePhoneNumberWorkflowStepDto, f[4])
+    v5 = o.get("verifiedPhoneId", UNSET)
+    if not (type(v5) is int):
+        v5 = _serde.read(o, v5, UpdatePhoneNumberWorkflowStepDto, f[5])
+    v6 = o.get("message", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, UpdatePhoneNumberWorkflowStepDto, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, UpdatePhoneNumberWorkflowStepDto, f[6], exc)
+    v7 = o.get("id", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is int):
+        v7 = _serde.read(o, v7, UpdatePhoneNumberWorkflowStepDto, f[7])
+    return UpdatePhoneNumberWorkflowStepDto(
+        action=v0,
+        step_number=v1,
+        recipient=v2,
+        template=v3,
+        sender=v4,
+        verified_phone_id=v5,
+        message=v6,
+        id=v7,
+    )

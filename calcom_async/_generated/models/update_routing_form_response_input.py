@@ -4,8 +4,26 @@ from __future__ import annotations
 from typing import Any
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
 class UpdateRoutingFormResponseInput:
     response: dict[str, Any] | None | Unset = UNSET
+
+
+def structure_UpdateRoutingFormResponseInput(o: Any, _: Any = None) -> UpdateRoutingFormResponseInput:
+    """A ``UpdateRoutingFormResponseInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateRoutingFormResponseInput = _serde.structure_attrs(o, UpdateRoutingFormResponseInput)
+        return result
+    f = _serde.plan(UpdateRoutingFormResponseInput)
+    v0 = o.get("response", UNSET)
+    if v0 is not UNSET:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdateRoutingFormResponseInput, f[0], exc)
+    return UpdateRoutingFormResponseInput(
+        response=v0,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import routing_form_response_output, update_routing_form_response_output_status
 
 
@@ -10,3 +12,31 @@ from . import routing_form_response_output, update_routing_form_response_output_
 class UpdateRoutingFormResponseOutput:
     status: update_routing_form_response_output_status.UpdateRoutingFormResponseOutput_status
     data: routing_form_response_output.RoutingFormResponseOutput
+
+
+def structure_UpdateRoutingFormResponseOutput(o: Any, _: Any = None) -> UpdateRoutingFormResponseOutput:
+    """A ``UpdateRoutingFormResponseOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateRoutingFormResponseOutput = _serde.structure_attrs(o, UpdateRoutingFormResponseOutput)
+        return result
+    f = _serde.plan(UpdateRoutingFormResponseOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, UpdateRoutingFormResponseOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdateRoutingFormResponseOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, UpdateRoutingFormResponseOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateRoutingFormResponseOutput, f[1], exc)
+    return UpdateRoutingFormResponseOutput(
+        status=v0,
+        data=v1,
+    )

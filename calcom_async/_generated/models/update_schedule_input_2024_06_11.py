@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import schedule_availability_input_2024_06_11, schedule_override_input_2024_06_11
 
 
@@ -13,3 +15,39 @@ class UpdateScheduleInput_2024_06_11:
     availability: list[schedule_availability_input_2024_06_11.ScheduleAvailabilityInput_2024_06_11] | None | Unset = UNSET
     is_default: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "isDefault"})
     overrides: list[schedule_override_input_2024_06_11.ScheduleOverrideInput_2024_06_11] | None | Unset = UNSET
+
+
+def structure_UpdateScheduleInput_2024_06_11(o: Any, _: Any = None) -> UpdateScheduleInput_2024_06_11:
+    """A ``UpdateScheduleInput_2024_06_11`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateScheduleInput_2024_06_11 = _serde.structure_attrs(o, UpdateScheduleInput_2024_06_11)
+        return result
+    f = _serde.plan(UpdateScheduleInput_2024_06_11)
+    v0 = o.get("name", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateScheduleInput_2024_06_11, f[0])
+    v1 = o.get("timeZone", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateScheduleInput_2024_06_11, f[1])
+    v2 = o.get("availability", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateScheduleInput_2024_06_11, f[2], exc)
+    v3 = o.get("isDefault", UNSET)
+    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
+        v3 = _serde.read(o, v3, UpdateScheduleInput_2024_06_11, f[3])
+    v4 = o.get("overrides", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, UpdateScheduleInput_2024_06_11, f[4], exc)
+    return UpdateScheduleInput_2024_06_11(
+        name=v0,
+        time_zone=v1,
+        availability=v2,
+        is_default=v3,
+        overrides=v4,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import address_field_input_2024_06_14, base_booking_limits_count_2024_06_14, base_booking_limits_duration_2024_06_14, base_confirmation_policy_2024_06_14, booker_active_bookings_limit_2024_06_14, booker_layouts_2024_06_14, boolean_field_input_2024_06_14, business_days_window_2024_06_14, cal_video_settings as cal_video_settings_1, calendar_days_window_2024_06_14, checkbox_group_field_input_2024_06_14, destination_calendar_2024_06_14, disable_cancelling_2024_06_14, disable_rescheduling_2024_06_14, disabled_2024_06_14, email_default_field_input_2024_06_14, email_settings_2024_06_14, event_type_color_2024_06_14, guests_default_field_input_2024_06_14, host, input_address_location_2024_06_14, input_attendee_address_location_2024_06_14, input_attendee_defined_location_2024_06_14, input_attendee_phone_location_2024_06_14, input_integration_location_2024_06_14, input_link_location_2024_06_14, input_organizers_default_app_2024_06_14, input_phone_location_2024_06_14, location_default_field_input_2024_06_14, multi_email_field_input_2024_06_14, multi_select_field_input_2024_06_14, name_default_field_input_2024_06_14, notes_default_field_input_2024_06_14, number_field_input_2024_06_14, phone_field_input_2024_06_14, radio_group_field_input_2024_06_14, range_window_2024_06_14, recurrence_2024_06_14, reschedule_reason_default_field_input_2024_06_14, seats_2024_06_14, select_field_input_2024_06_14, text_area_field_input_2024_06_14, text_field_input_2024_06_14, title_default_field_input_2024_06_14, update_team_event_type_input_2024_06_14_interface_language, update_team_event_type_input_2024_06_14_scheduling_type
 
 
@@ -55,3 +57,261 @@ class UpdateTeamEventTypeInput_2024_06_14:
     locations: list[input_address_location_2024_06_14.InputAddressLocation_2024_06_14 | input_link_location_2024_06_14.InputLinkLocation_2024_06_14 | input_integration_location_2024_06_14.InputIntegrationLocation_2024_06_14 | input_phone_location_2024_06_14.InputPhoneLocation_2024_06_14 | input_attendee_address_location_2024_06_14.InputAttendeeAddressLocation_2024_06_14 | input_attendee_phone_location_2024_06_14.InputAttendeePhoneLocation_2024_06_14 | input_attendee_defined_location_2024_06_14.InputAttendeeDefinedLocation_2024_06_14 | input_organizers_default_app_2024_06_14.InputOrganizersDefaultApp_2024_06_14] | None | Unset = UNSET
     email_settings: email_settings_2024_06_14.EmailSettings_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "emailSettings"})
     reschedule_with_same_round_robin_host: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduleWithSameRoundRobinHost"})
+
+
+def structure_UpdateTeamEventTypeInput_2024_06_14(o: Any, _: Any = None) -> UpdateTeamEventTypeInput_2024_06_14:
+    """A ``UpdateTeamEventTypeInput_2024_06_14`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateTeamEventTypeInput_2024_06_14 = _serde.structure_attrs(o, UpdateTeamEventTypeInput_2024_06_14)
+        return result
+    f = _serde.plan(UpdateTeamEventTypeInput_2024_06_14)
+    v0 = o.get("lengthInMinutes", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is float or type(v0) is int):
+        v0 = _serde.read(o, v0, UpdateTeamEventTypeInput_2024_06_14, f[0])
+    v1 = o.get("lengthInMinutesOptions", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateTeamEventTypeInput_2024_06_14, f[1], exc)
+    v2 = o.get("title", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, UpdateTeamEventTypeInput_2024_06_14, f[2])
+    v3 = o.get("slug", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, UpdateTeamEventTypeInput_2024_06_14, f[3])
+    v4 = o.get("description", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, UpdateTeamEventTypeInput_2024_06_14, f[4])
+    v5 = o.get("bookingFields", UNSET)
+    if v5 is not UNSET:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, UpdateTeamEventTypeInput_2024_06_14, f[5], exc)
+    v6 = o.get("disableGuests", UNSET)
+    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
+        v6 = _serde.read(o, v6, UpdateTeamEventTypeInput_2024_06_14, f[6])
+    v7 = o.get("slotInterval", UNSET)
+    if v7 is not UNSET and not (v7 is None or type(v7) is float or type(v7) is int):
+        v7 = _serde.read(o, v7, UpdateTeamEventTypeInput_2024_06_14, f[7])
+    v8 = o.get("minimumBookingNotice", UNSET)
+    if v8 is not UNSET and not (v8 is None or type(v8) is float or type(v8) is int):
+        v8 = _serde.read(o, v8, UpdateTeamEventTypeInput_2024_06_14, f[8])
+    v9 = o.get("beforeEventBuffer", UNSET)
+    if v9 is not UNSET and not (v9 is None or type(v9) is float or type(v9) is int):
+        v9 = _serde.read(o, v9, UpdateTeamEventTypeInput_2024_06_14, f[9])
+    v10 = o.get("afterEventBuffer", UNSET)
+    if v10 is not UNSET and not (v10 is None or type(v10) is float or type(v10) is int):
+        v10 = _serde.read(o, v10, UpdateTeamEventTypeInput_2024_06_14, f[10])
+    v11 = o.get("scheduleId", UNSET)
+    if v11 is not UNSET and not (v11 is None or type(v11) is int):
+        v11 = _serde.read(o, v11, UpdateTeamEventTypeInput_2024_06_14, f[11])
+    v12 = o.get("bookingLimitsCount", UNSET)
+    if v12 is not UNSET:
+        try:
+            v12 = f[12].hook(v12, f[12].type)
+        except _serde.MISFITS as exc:
+            v12 = _serde.misfit(o, v12, UpdateTeamEventTypeInput_2024_06_14, f[12], exc)
+    v13 = o.get("bookerActiveBookingsLimit", UNSET)
+    if v13 is not UNSET:
+        try:
+            v13 = f[13].hook(v13, f[13].type)
+        except _serde.MISFITS as exc:
+            v13 = _serde.misfit(o, v13, UpdateTeamEventTypeInput_2024_06_14, f[13], exc)
+    v14 = o.get("onlyShowFirstAvailableSlot", UNSET)
+    if v14 is not UNSET and not (v14 is None or v14 is True or v14 is False):
+        v14 = _serde.read(o, v14, UpdateTeamEventTypeInput_2024_06_14, f[14])
+    v15 = o.get("bookingLimitsDuration", UNSET)
+    if v15 is not UNSET:
+        try:
+            v15 = f[15].hook(v15, f[15].type)
+        except _serde.MISFITS as exc:
+            v15 = _serde.misfit(o, v15, UpdateTeamEventTypeInput_2024_06_14, f[15], exc)
+    v16 = o.get("bookingWindow", UNSET)
+    if v16 is not UNSET:
+        try:
+            v16 = f[16].hook(v16, f[16].type)
+        except _serde.MISFITS as exc:
+            v16 = _serde.misfit(o, v16, UpdateTeamEventTypeInput_2024_06_14, f[16], exc)
+    v17 = o.get("offsetStart", UNSET)
+    if v17 is not UNSET and not (v17 is None or type(v17) is float or type(v17) is int):
+        v17 = _serde.read(o, v17, UpdateTeamEventTypeInput_2024_06_14, f[17])
+    v18 = o.get("bookerLayouts", UNSET)
+    if v18 is not UNSET:
+        try:
+            v18 = f[18].hook(v18, f[18].type)
+        except _serde.MISFITS as exc:
+            v18 = _serde.misfit(o, v18, UpdateTeamEventTypeInput_2024_06_14, f[18], exc)
+    v19 = o.get("confirmationPolicy", UNSET)
+    if v19 is not UNSET:
+        try:
+            v19 = f[19].hook(v19, f[19].type)
+        except _serde.MISFITS as exc:
+            v19 = _serde.misfit(o, v19, UpdateTeamEventTypeInput_2024_06_14, f[19], exc)
+    v20 = o.get("recurrence", UNSET)
+    if v20 is not UNSET:
+        try:
+            v20 = f[20].hook(v20, f[20].type)
+        except _serde.MISFITS as exc:
+            v20 = _serde.misfit(o, v20, UpdateTeamEventTypeInput_2024_06_14, f[20], exc)
+    v21 = o.get("requiresBookerEmailVerification", UNSET)
+    if v21 is not UNSET and not (v21 is None or v21 is True or v21 is False):
+        v21 = _serde.read(o, v21, UpdateTeamEventTypeInput_2024_06_14, f[21])
+    v22 = o.get("hideCalendarNotes", UNSET)
+    if v22 is not UNSET and not (v22 is None or v22 is True or v22 is False):
+        v22 = _serde.read(o, v22, UpdateTeamEventTypeInput_2024_06_14, f[22])
+    v23 = o.get("lockTimeZoneToggleOnBookingPage", UNSET)
+    if v23 is not UNSET and not (v23 is None or v23 is True or v23 is False):
+        v23 = _serde.read(o, v23, UpdateTeamEventTypeInput_2024_06_14, f[23])
+    v24 = o.get("color", UNSET)
+    if v24 is not UNSET:
+        try:
+            v24 = f[24].hook(v24, f[24].type)
+        except _serde.MISFITS as exc:
+            v24 = _serde.misfit(o, v24, UpdateTeamEventTypeInput_2024_06_14, f[24], exc)
+    v25 = o.get("seats", UNSET)
+    if v25 is not UNSET:
+        try:
+            v25 = f[25].hook(v25, f[25].type)
+        except _serde.MISFITS as exc:
+            v25 = _serde.misfit(o, v25, UpdateTeamEventTypeInput_2024_06_14, f[25], exc)
+    v26 = o.get("customName", UNSET)
+    if v26 is not UNSET and not (v26 is None or type(v26) is str):
+        v26 = _serde.read(o, v26, UpdateTeamEventTypeInput_2024_06_14, f[26])
+    v27 = o.get("destinationCalendar", UNSET)
+    if v27 is not UNSET:
+        try:
+            v27 = f[27].hook(v27, f[27].type)
+        except _serde.MISFITS as exc:
+            v27 = _serde.misfit(o, v27, UpdateTeamEventTypeInput_2024_06_14, f[27], exc)
+    v28 = o.get("useDestinationCalendarEmail", UNSET)
+    if v28 is not UNSET and not (v28 is None or v28 is True or v28 is False):
+        v28 = _serde.read(o, v28, UpdateTeamEventTypeInput_2024_06_14, f[28])
+    v29 = o.get("hideCalendarEventDetails", UNSET)
+    if v29 is not UNSET and not (v29 is None or v29 is True or v29 is False):
+        v29 = _serde.read(o, v29, UpdateTeamEventTypeInput_2024_06_14, f[29])
+    v30 = o.get("successRedirectUrl", UNSET)
+    if v30 is not UNSET and not (v30 is None or type(v30) is str):
+        v30 = _serde.read(o, v30, UpdateTeamEventTypeInput_2024_06_14, f[30])
+    v31 = o.get("hideOrganizerEmail", UNSET)
+    if v31 is not UNSET and not (v31 is None or v31 is True or v31 is False):
+        v31 = _serde.read(o, v31, UpdateTeamEventTypeInput_2024_06_14, f[31])
+    v32 = o.get("calVideoSettings", UNSET)
+    if v32 is not UNSET:
+        try:
+            v32 = f[32].hook(v32, f[32].type)
+        except _serde.MISFITS as exc:
+            v32 = _serde.misfit(o, v32, UpdateTeamEventTypeInput_2024_06_14, f[32], exc)
+    v33 = o.get("hidden", UNSET)
+    if v33 is not UNSET and not (v33 is None or v33 is True or v33 is False):
+        v33 = _serde.read(o, v33, UpdateTeamEventTypeInput_2024_06_14, f[33])
+    v34 = o.get("bookingRequiresAuthentication", UNSET)
+    if v34 is not UNSET and not (v34 is True or v34 is False):
+        v34 = _serde.read(o, v34, UpdateTeamEventTypeInput_2024_06_14, f[34])
+    v35 = o.get("disableCancelling", UNSET)
+    if v35 is not UNSET:
+        try:
+            v35 = f[35].hook(v35, f[35].type)
+        except _serde.MISFITS as exc:
+            v35 = _serde.misfit(o, v35, UpdateTeamEventTypeInput_2024_06_14, f[35], exc)
+    v36 = o.get("disableRescheduling", UNSET)
+    if v36 is not UNSET:
+        try:
+            v36 = f[36].hook(v36, f[36].type)
+        except _serde.MISFITS as exc:
+            v36 = _serde.misfit(o, v36, UpdateTeamEventTypeInput_2024_06_14, f[36], exc)
+    v37 = o.get("interfaceLanguage", UNSET)
+    if v37 is not UNSET:
+        try:
+            v37 = f[37].hook(v37, f[37].type)
+        except _serde.MISFITS as exc:
+            v37 = _serde.misfit(o, v37, UpdateTeamEventTypeInput_2024_06_14, f[37], exc)
+    v38 = o.get("allowReschedulingPastBookings", UNSET)
+    if v38 is not UNSET and not (v38 is True or v38 is False):
+        v38 = _serde.read(o, v38, UpdateTeamEventTypeInput_2024_06_14, f[38])
+    v39 = o.get("allowReschedulingCancelledBookings", UNSET)
+    if v39 is not UNSET and not (v39 is True or v39 is False):
+        v39 = _serde.read(o, v39, UpdateTeamEventTypeInput_2024_06_14, f[39])
+    v40 = o.get("showOptimizedSlots", UNSET)
+    if v40 is not UNSET and not (v40 is True or v40 is False):
+        v40 = _serde.read(o, v40, UpdateTeamEventTypeInput_2024_06_14, f[40])
+    v41 = o.get("schedulingType", UNSET)
+    if v41 is not UNSET:
+        try:
+            v41 = f[41].hook(v41, f[41].type)
+        except _serde.MISFITS as exc:
+            v41 = _serde.misfit(o, v41, UpdateTeamEventTypeInput_2024_06_14, f[41], exc)
+    v42 = o.get("hosts", UNSET)
+    if v42 is not UNSET:
+        try:
+            v42 = f[42].hook(v42, f[42].type)
+        except _serde.MISFITS as exc:
+            v42 = _serde.misfit(o, v42, UpdateTeamEventTypeInput_2024_06_14, f[42], exc)
+    v43 = o.get("assignAllTeamMembers", UNSET)
+    if v43 is not UNSET and not (v43 is None or v43 is True or v43 is False):
+        v43 = _serde.read(o, v43, UpdateTeamEventTypeInput_2024_06_14, f[43])
+    v44 = o.get("locations", UNSET)
+    if v44 is not UNSET:
+        try:
+            v44 = f[44].hook(v44, f[44].type)
+        except _serde.MISFITS as exc:
+            v44 = _serde.misfit(o, v44, UpdateTeamEventTypeInput_2024_06_14, f[44], exc)
+    v45 = o.get("emailSettings", UNSET)
+    if v45 is not UNSET:
+        try:
+            v45 = f[45].hook(v45, f[45].type)
+        except _serde.MISFITS as exc:
+            v45 = _serde.misfit(o, v45, UpdateTeamEventTypeInput_2024_06_14, f[45], exc)
+    v46 = o.get("rescheduleWithSameRoundRobinHost", UNSET)
+    if v46 is not UNSET and not (v46 is None or v46 is True or v46 is False):
+        v46 = _serde.read(o, v46, UpdateTeamEventTypeInput_2024_06_14, f[46])
+    return UpdateTeamEventTypeInput_2024_06_14(
+        length_in_minutes=v0,
+        length_in_minutes_options=v1,
+        title=v2,
+        slug=v3,
+        description=v4,
+        booking_fields=v5,
+        disable_guests=v6,
+        slot_interval=v7,
+        minimum_booking_notice=v8,
+        before_event_buffer=v9,
+        after_event_buffer=v10,
+        schedule_id=v11,
+        booking_limits_count=v12,
+        booker_active_bookings_limit=v13,
+        only_show_first_available_slot=v14,
+        booking_limits_duration=v15,
+        booking_window=v16,
+        offset_start=v17,
+        booker_layouts=v18,
+        confirmation_policy=v19,
+        recurrence=v20,
+        requires_booker_email_verification=v21,
+        hide_calendar_notes=v22,
+        lock_time_zone_toggle_on_booking_page=v23,
+        color=v24,
+        seats=v25,
+        custom_name=v26,
+        destination_calendar=v27,
+        use_destination_calendar_email=v28,
+        hide_calendar_event_details=v29,
+        success_redirect_url=v30,
+        hide_organizer_email=v31,
+        cal_video_settings=v32,
+        hidden=v33,
+        booking_requires_authentication=v34,
+        disable_cancelling=v35,
+        disable_rescheduling=v36,
+        interface_language=v37,
+        allow_rescheduling_past_bookings=v38,
+        allow_rescheduling_cancelled_bookings=v39,
+        show_optimized_slots=v40,
+        scheduling_type=v41,
+        hosts=v42,
+        assign_all_team_members=v43,
+        locations=v44,
+        email_settings=v45,
+        reschedule_with_same_round_robin_host=v46,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import update_team_membership_input_role
 
 
@@ -11,3 +13,28 @@ class UpdateTeamMembershipInput:
     accepted: bool | None | Unset = UNSET
     role: update_team_membership_input_role.UpdateTeamMembershipInput_role | None | Unset = UNSET
     disable_impersonation: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableImpersonation"})
+
+
+def structure_UpdateTeamMembershipInput(o: Any, _: Any = None) -> UpdateTeamMembershipInput:
+    """A ``UpdateTeamMembershipInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateTeamMembershipInput = _serde.structure_attrs(o, UpdateTeamMembershipInput)
+        return result
+    f = _serde.plan(UpdateTeamMembershipInput)
+    v0 = o.get("accepted", UNSET)
+    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, UpdateTeamMembershipInput, f[0])
+    v1 = o.get("role", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateTeamMembershipInput, f[1], exc)
+    v2 = o.get("disableImpersonation", UNSET)
+    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, UpdateTeamMembershipInput, f[2])
+    return UpdateTeamMembershipInput(
+        accepted=v0,
+        role=v1,
+        disable_impersonation=v2,
+    )

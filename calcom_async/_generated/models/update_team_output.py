@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import team_output_dto, update_team_output_status
 
 
@@ -10,3 +12,31 @@ from . import team_output_dto, update_team_output_status
 class UpdateTeamOutput:
     status: update_team_output_status.UpdateTeamOutput_status
     data: team_output_dto.TeamOutputDto
+
+
+def structure_UpdateTeamOutput(o: Any, _: Any = None) -> UpdateTeamOutput:
+    """A ``UpdateTeamOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateTeamOutput = _serde.structure_attrs(o, UpdateTeamOutput)
+        return result
+    f = _serde.plan(UpdateTeamOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, UpdateTeamOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdateTeamOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, UpdateTeamOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateTeamOutput, f[1], exc)
+    return UpdateTeamOutput(
+        status=v0,
+        data=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import update_team_role_input_permission
 
 
@@ -12,3 +14,32 @@ class UpdateTeamRoleInput:
     description: str | None | Unset = UNSET
     permissions: list[update_team_role_input_permission.UpdateTeamRoleInput_permission] | None | Unset = UNSET
     name: str | None | Unset = UNSET
+
+
+def structure_UpdateTeamRoleInput(o: Any, _: Any = None) -> UpdateTeamRoleInput:
+    """A ``UpdateTeamRoleInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateTeamRoleInput = _serde.structure_attrs(o, UpdateTeamRoleInput)
+        return result
+    f = _serde.plan(UpdateTeamRoleInput)
+    v0 = o.get("color", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateTeamRoleInput, f[0])
+    v1 = o.get("description", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateTeamRoleInput, f[1])
+    v2 = o.get("permissions", UNSET)
+    if v2 is not UNSET:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, UpdateTeamRoleInput, f[2], exc)
+    v3 = o.get("name", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, UpdateTeamRoleInput, f[3])
+    return UpdateTeamRoleInput(
+        color=v0,
+        description=v1,
+        permissions=v2,
+        name=v3,
+    )

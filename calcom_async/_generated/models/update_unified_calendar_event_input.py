@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import calendar_event_status, update_calendar_event_attendee, update_unified_calendar_event_input_end, update_unified_calendar_event_input_start
 
 
@@ -14,3 +16,49 @@ class UpdateUnifiedCalendarEventInput:
     description: str | None | Unset = UNSET
     attendees: list[update_calendar_event_attendee.UpdateCalendarEventAttendee] | None | Unset = UNSET
     status: calendar_event_status.CalendarEventStatus | None | Unset = UNSET
+
+
+def structure_UpdateUnifiedCalendarEventInput(o: Any, _: Any = None) -> UpdateUnifiedCalendarEventInput:
+    """A ``UpdateUnifiedCalendarEventInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateUnifiedCalendarEventInput = _serde.structure_attrs(o, UpdateUnifiedCalendarEventInput)
+        return result
+    f = _serde.plan(UpdateUnifiedCalendarEventInput)
+    v0 = o.get("start", UNSET)
+    if v0 is not UNSET:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdateUnifiedCalendarEventInput, f[0], exc)
+    v1 = o.get("end", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UpdateUnifiedCalendarEventInput, f[1], exc)
+    v2 = o.get("title", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, UpdateUnifiedCalendarEventInput, f[2])
+    v3 = o.get("description", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, UpdateUnifiedCalendarEventInput, f[3])
+    v4 = o.get("attendees", UNSET)
+    if v4 is not UNSET:
+        try:
+            v4 = f[4].hook(v4, f[4].type)
+        except _serde.MISFITS as exc:
+            v4 = _serde.misfit(o, v4, UpdateUnifiedCalendarEventInput, f[4], exc)
+    v5 = o.get("status", UNSET)
+    if v5 is not UNSET:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, UpdateUnifiedCalendarEventInput, f[5], exc)
+    return UpdateUnifiedCalendarEventInput(
+        start=v0,
+        end=v1,
+        title=v2,
+        description=v3,
+        attendees=v4,
+        status=v5,
+    )

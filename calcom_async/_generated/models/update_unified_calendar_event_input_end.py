@@ -4,9 +4,32 @@ from __future__ import annotations
 from datetime import datetime
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class UpdateUnifiedCalendarEventInput_end:
     time: datetime | None | Unset = UNSET
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
+
+
+def structure_UpdateUnifiedCalendarEventInput_end(o: Any, _: Any = None) -> UpdateUnifiedCalendarEventInput_end:
+    """A ``UpdateUnifiedCalendarEventInput_end`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateUnifiedCalendarEventInput_end = _serde.structure_attrs(o, UpdateUnifiedCalendarEventInput_end)
+        return result
+    f = _serde.plan(UpdateUnifiedCalendarEventInput_end)
+    v0 = o.get("time", UNSET)
+    if v0 is not UNSET:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UpdateUnifiedCalendarEventInput_end, f[0], exc)
+    v1 = o.get("timeZone", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, UpdateUnifiedCalendarEventInput_end, f[1])
+    return UpdateUnifiedCalendarEventInput_end(
+        time=v0,
+        time_zone=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset, masked
+from calcom_async import _serde
+from typing import Any
 from . import update_webhook_input_dto_version, webhook_trigger_event
 
 
@@ -14,3 +16,43 @@ class UpdateWebhookInputDto:
     triggers: list[webhook_trigger_event.WebhookTriggerEvent] | None | Unset = UNSET
     secret: str | None | Unset = attrs.field(default=UNSET, repr=masked)
     version: update_webhook_input_dto_version.UpdateWebhookInputDto_version | None | Unset = UNSET
+
+
+def structure_UpdateWebhookInputDto(o: Any, _: Any = None) -> UpdateWebhookInputDto:
+    """A ``UpdateWebhookInputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UpdateWebhookInputDto = _serde.structure_attrs(o, UpdateWebhookInputDto)
+        return result
+    f = _serde.plan(UpdateWebhookInputDto)
+    v0 = o.get("payloadTemplate", UNSET)
+    if v0 is not UNSET and not (v0 is None or type(v0) is str):
+        v0 = _serde.read(o, v0, UpdateWebhookInputDto, f[0])
+    v1 = o.get("active", UNSET)
+    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
+        v1 = _serde.read(o, v1, UpdateWebhookInputDto, f[1])
+    v2 = o.get("subscriberUrl", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, UpdateWebhookInputDto, f[2])
+    v3 = o.get("triggers", UNSET)
+    if v3 is not UNSET:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, UpdateWebhookInputDto, f[3], exc)
+    v4 = o.get("secret", UNSET)
+    if v4 is not UNSET and not (v4 is None or type(v4) is str):
+        v4 = _serde.read(o, v4, UpdateWebhookInputDto, f[4])
+    v5 = o.get("version", UNSET)
+    if v5 is not UNSET:
+        try:
+            v5 = f[5].hook(v5, f[5].type)
+        except _serde.MISFITS as exc:
+            v5 = _serde.misfit(o, v5, UpdateWebhookInputDto, f[5], exc)
+    return UpdateWebhookInputDto(
+        payload_template=v0,
+        active=v1,
+        subscriber_url=v2,
+        triggers=v3,
+        secret=v4,
+        version=v5,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -13,3 +15,37 @@ class UsageBasedPrivateLinkOutput:
     booking_url: str = attrs.field(metadata={"json": "bookingUrl"})
     max_usage_count: float = attrs.field(metadata={"json": "maxUsageCount"})
     usage_count: float = attrs.field(metadata={"json": "usageCount"})
+
+
+def structure_UsageBasedPrivateLinkOutput(o: Any, _: Any = None) -> UsageBasedPrivateLinkOutput:
+    """A ``UsageBasedPrivateLinkOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UsageBasedPrivateLinkOutput = _serde.structure_attrs(o, UsageBasedPrivateLinkOutput)
+        return result
+    f = _serde.plan(UsageBasedPrivateLinkOutput)
+    v0 = o.get("linkId", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, UsageBasedPrivateLinkOutput, f[0])
+    v1 = o.get("eventTypeId", UNSET)
+    if not (type(v1) is int):
+        v1 = _serde.read(o, v1, UsageBasedPrivateLinkOutput, f[1])
+    v2 = o.get("isExpired", UNSET)
+    if not (v2 is True or v2 is False):
+        v2 = _serde.read(o, v2, UsageBasedPrivateLinkOutput, f[2])
+    v3 = o.get("bookingUrl", UNSET)
+    if not (type(v3) is str):
+        v3 = _serde.read(o, v3, UsageBasedPrivateLinkOutput, f[3])
+    v4 = o.get("maxUsageCount", UNSET)
+    if not (type(v4) is float or type(v4) is int):
+        v4 = _serde.read(o, v4, UsageBasedPrivateLinkOutput, f[4])
+    v5 = o.get("usageCount", UNSET)
+    if not (type(v5) is float or type(v5) is int):
+        v5 = _serde.read(o, v5, UsageBasedPrivateLinkOutput, f[5])
+    return UsageBasedPrivateLinkOutput(
+        link_id=v0,
+        event_type_id=v1,
+        is_expired=v2,
+        booking_url=v3,
+        max_usage_count=v4,
+        usage_count=v5,
+    )

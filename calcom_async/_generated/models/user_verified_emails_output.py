@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import user_verified_emails_output_status, verified_email_output
 
 
@@ -10,3 +12,31 @@ from . import user_verified_emails_output_status, verified_email_output
 class UserVerifiedEmailsOutput:
     status: user_verified_emails_output_status.UserVerifiedEmailsOutput_status
     data: list[verified_email_output.VerifiedEmailOutput]
+
+
+def structure_UserVerifiedEmailsOutput(o: Any, _: Any = None) -> UserVerifiedEmailsOutput:
+    """A ``UserVerifiedEmailsOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: UserVerifiedEmailsOutput = _serde.structure_attrs(o, UserVerifiedEmailsOutput)
+        return result
+    f = _serde.plan(UserVerifiedEmailsOutput)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, UserVerifiedEmailsOutput, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, UserVerifiedEmailsOutput, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, UserVerifiedEmailsOutput, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, UserVerifiedEmailsOutput, f[1], exc)
+    return UserVerifiedEmailsOutput(
+        status=v0,
+        data=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import v2_slots_get_response_datum, v2_slots_get_response_status
 
 
@@ -10,3 +12,31 @@ from . import v2_slots_get_response_datum, v2_slots_get_response_status
 class V2SlotsGetResponse:
     status: v2_slots_get_response_status.V2SlotsGetResponse_status
     data: dict[str, list[v2_slots_get_response_datum.V2SlotsGetResponse_datum]]
+
+
+def structure_V2SlotsGetResponse(o: Any, _: Any = None) -> V2SlotsGetResponse:
+    """A ``V2SlotsGetResponse`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: V2SlotsGetResponse = _serde.structure_attrs(o, V2SlotsGetResponse)
+        return result
+    f = _serde.plan(V2SlotsGetResponse)
+    v0 = o.get("status", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, V2SlotsGetResponse, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, V2SlotsGetResponse, f[0], exc)
+    v1 = o.get("data", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, V2SlotsGetResponse, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, V2SlotsGetResponse, f[1], exc)
+    return V2SlotsGetResponse(
+        status=v0,
+        data=v1,
+    )

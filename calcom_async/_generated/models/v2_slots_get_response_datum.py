@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class V2SlotsGetResponse_datum:
     end: str | None | Unset = UNSET
     attendees_count: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "attendeesCount"})
     booking_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingUid"})
+
+
+def structure_V2SlotsGetResponse_datum(o: Any, _: Any = None) -> V2SlotsGetResponse_datum:
+    """A ``V2SlotsGetResponse_datum`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: V2SlotsGetResponse_datum = _serde.structure_attrs(o, V2SlotsGetResponse_datum)
+        return result
+    f = _serde.plan(V2SlotsGetResponse_datum)
+    v0 = o.get("start", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, V2SlotsGetResponse_datum, f[0])
+    v1 = o.get("end", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, V2SlotsGetResponse_datum, f[1])
+    v2 = o.get("attendeesCount", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is float or type(v2) is int):
+        v2 = _serde.read(o, v2, V2SlotsGetResponse_datum, f[2])
+    v3 = o.get("bookingUid", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is str):
+        v3 = _serde.read(o, v3, V2SlotsGetResponse_datum, f[3])
+    return V2SlotsGetResponse_datum(
+        start=v0,
+        end=v1,
+        attendees_count=v2,
+        booking_uid=v3,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,29 @@ class VerifiedEmailOutput:
     email: str
     user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
     team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
+
+
+def structure_VerifiedEmailOutput(o: Any, _: Any = None) -> VerifiedEmailOutput:
+    """A ``VerifiedEmailOutput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: VerifiedEmailOutput = _serde.structure_attrs(o, VerifiedEmailOutput)
+        return result
+    f = _serde.plan(VerifiedEmailOutput)
+    v0 = o.get("id", UNSET)
+    if not (type(v0) is int):
+        v0 = _serde.read(o, v0, VerifiedEmailOutput, f[0])
+    v1 = o.get("email", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, VerifiedEmailOutput, f[1])
+    v2 = o.get("userId", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is int):
+        v2 = _serde.read(o, v2, VerifiedEmailOutput, f[2])
+    v3 = o.get("teamId", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is int):
+        v3 = _serde.read(o, v3, VerifiedEmailOutput, f[3])
+    return VerifiedEmailOutput(
+        id=v0,
+        email=v1,
+        user_id=v2,
+        team_id=v3,
+    )

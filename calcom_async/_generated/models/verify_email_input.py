@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class VerifyEmailInput:
     email: str
     code: str
+
+
+def structure_VerifyEmailInput(o: Any, _: Any = None) -> VerifyEmailInput:
+    """A ``VerifyEmailInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: VerifyEmailInput = _serde.structure_attrs(o, VerifyEmailInput)
+        return result
+    f = _serde.plan(VerifyEmailInput)
+    v0 = o.get("email", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, VerifyEmailInput, f[0])
+    v1 = o.get("code", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, VerifyEmailInput, f[1])
+    return VerifyEmailInput(
+        email=v0,
+        code=v1,
+    )

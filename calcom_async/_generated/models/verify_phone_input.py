@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class VerifyPhoneInput:
     phone: str
     code: str
+
+
+def structure_VerifyPhoneInput(o: Any, _: Any = None) -> VerifyPhoneInput:
+    """A ``VerifyPhoneInput`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: VerifyPhoneInput = _serde.structure_attrs(o, VerifyPhoneInput)
+        return result
+    f = _serde.plan(VerifyPhoneInput)
+    v0 = o.get("phone", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, VerifyPhoneInput, f[0])
+    v1 = o.get("code", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, VerifyPhoneInput, f[1])
+    return VerifyPhoneInput(
+        phone=v0,
+        code=v1,
+    )

@@ -4,9 +4,32 @@ from __future__ import annotations
 from dataclasses import field
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class WorkflowActivationDto:
     is_active_on_all_event_types: bool = attrs.field(metadata={"json": "isActiveOnAllEventTypes"})
     active_on_event_type_ids: list[int] | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnEventTypeIds"})
+
+
+def structure_WorkflowActivationDto(o: Any, _: Any = None) -> WorkflowActivationDto:
+    """A ``WorkflowActivationDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: WorkflowActivationDto = _serde.structure_attrs(o, WorkflowActivationDto)
+        return result
+    f = _serde.plan(WorkflowActivationDto)
+    v0 = o.get("isActiveOnAllEventTypes", UNSET)
+    if not (v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, WorkflowActivationDto, f[0])
+    v1 = o.get("activeOnEventTypeIds", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, WorkflowActivationDto, f[1], exc)
+    return WorkflowActivationDto(
+        is_active_on_all_event_types=v0,
+        active_on_event_type_ids=v1,
+    )

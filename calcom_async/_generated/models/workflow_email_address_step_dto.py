@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import html_workflow_message_dto, workflow_email_address_step_dto_action, workflow_email_address_step_dto_recipient, workflow_email_address_step_dto_template
 
 
@@ -16,3 +18,65 @@ class WorkflowEmailAddressStepDto:
     verified_email_id: int = attrs.field(metadata={"json": "verifiedEmailId"})
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
+
+
+def structure_WorkflowEmailAddressStepDto(o: Any, _: Any = None) -> WorkflowEmailAddressStepDto:
+    """A ``WorkflowEmailAddressStepDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: WorkflowEmailAddressStepDto = _serde.structure_attrs(o, WorkflowEmailAddressStepDto)
+        return result
+    f = _serde.plan(WorkflowEmailAddressStepDto)
+    v0 = o.get("action", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, WorkflowEmailAddressStepDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, WorkflowEmailAddressStepDto, f[0], exc)
+    v1 = o.get("stepNumber", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, WorkflowEmailAddressStepDto, f[1])
+    v2 = o.get("recipient", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, WorkflowEmailAddressStepDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, WorkflowEmailAddressStepDto, f[2], exc)
+    v3 = o.get("template", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, WorkflowEmailAddressStepDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, WorkflowEmailAddressStepDto, f[3], exc)
+    v4 = o.get("sender", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, WorkflowEmailAddressStepDto, f[4])
+    v5 = o.get("verifiedEmailId", UNSET)
+    if not (type(v5) is int):
+        v5 = _serde.read(o, v5, WorkflowEmailAddressStepDto, f[5])
+    v6 = o.get("includeCalendarEvent", UNSET)
+    if not (v6 is True or v6 is False):
+        v6 = _serde.read(o, v6, WorkflowEmailAddressStepDto, f[6])
+    v7 = o.get("message", UNSET)
+    if v7 is UNSET:
+        v7 = _serde.read(o, v7, WorkflowEmailAddressStepDto, f[7])
+    else:
+        try:
+            v7 = f[7].hook(v7, f[7].type)
+        except _serde.MISFITS as exc:
+            v7 = _serde.misfit(o, v7, WorkflowEmailAddressStepDto, f[7], exc)
+    return WorkflowEmailAddressStepDto(
+        action=v0,
+        step_number=v1,
+        recipient=v2,
+        template=v3,
+        sender=v4,
+        verified_email_id=v5,
+        include_calendar_event=v6,
+        message=v7,
+    )

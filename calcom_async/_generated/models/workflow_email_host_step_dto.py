@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import html_workflow_message_dto, workflow_email_host_step_dto_action, workflow_email_host_step_dto_recipient, workflow_email_host_step_dto_template
 
 
@@ -15,3 +17,61 @@ class WorkflowEmailHostStepDto:
     sender: str
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
+
+
+def structure_WorkflowEmailHostStepDto(o: Any, _: Any = None) -> WorkflowEmailHostStepDto:
+    """A ``WorkflowEmailHostStepDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: WorkflowEmailHostStepDto = _serde.structure_attrs(o, WorkflowEmailHostStepDto)
+        return result
+    f = _serde.plan(WorkflowEmailHostStepDto)
+    v0 = o.get("action", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, WorkflowEmailHostStepDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, WorkflowEmailHostStepDto, f[0], exc)
+    v1 = o.get("stepNumber", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, WorkflowEmailHostStepDto, f[1])
+    v2 = o.get("recipient", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, WorkflowEmailHostStepDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, WorkflowEmailHostStepDto, f[2], exc)
+    v3 = o.get("template", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, WorkflowEmailHostStepDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, WorkflowEmailHostStepDto, f[3], exc)
+    v4 = o.get("sender", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, WorkflowEmailHostStepDto, f[4])
+    v5 = o.get("includeCalendarEvent", UNSET)
+    if not (v5 is True or v5 is False):
+        v5 = _serde.read(o, v5, WorkflowEmailHostStepDto, f[5])
+    v6 = o.get("message", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, WorkflowEmailHostStepDto, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, WorkflowEmailHostStepDto, f[6], exc)
+    return WorkflowEmailHostStepDto(
+        action=v0,
+        step_number=v1,
+        recipient=v2,
+        template=v3,
+        sender=v4,
+        include_calendar_event=v5,
+        message=v6,
+    )

@@ -3,9 +3,32 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class WorkflowFormActivationDto:
     is_active_on_all_routing_forms: bool = attrs.field(metadata={"json": "isActiveOnAllRoutingForms"})
     active_on_routing_form_ids: list[str] | None | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnRoutingFormIds"})
+
+
+def structure_WorkflowFormActivationDto(o: Any, _: Any = None) -> WorkflowFormActivationDto:
+    """A ``WorkflowFormActivationDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: WorkflowFormActivationDto = _serde.structure_attrs(o, WorkflowFormActivationDto)
+        return result
+    f = _serde.plan(WorkflowFormActivationDto)
+    v0 = o.get("isActiveOnAllRoutingForms", UNSET)
+    if not (v0 is True or v0 is False):
+        v0 = _serde.read(o, v0, WorkflowFormActivationDto, f[0])
+    v1 = o.get("activeOnRoutingFormIds", UNSET)
+    if v1 is not UNSET:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, WorkflowFormActivationDto, f[1], exc)
+    return WorkflowFormActivationDto(
+        is_active_on_all_routing_forms=v0,
+        active_on_routing_form_ids=v1,
+    )

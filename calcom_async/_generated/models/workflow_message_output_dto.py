@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -10,3 +12,25 @@ class WorkflowMessageOutputDto:
     subject: str
     html: str | None | Unset = UNSET
     text: str | None | Unset = UNSET
+
+
+def structure_WorkflowMessageOutputDto(o: Any, _: Any = None) -> WorkflowMessageOutputDto:
+    """A ``WorkflowMessageOutputDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: WorkflowMessageOutputDto = _serde.structure_attrs(o, WorkflowMessageOutputDto)
+        return result
+    f = _serde.plan(WorkflowMessageOutputDto)
+    v0 = o.get("subject", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, WorkflowMessageOutputDto, f[0])
+    v1 = o.get("html", UNSET)
+    if v1 is not UNSET and not (v1 is None or type(v1) is str):
+        v1 = _serde.read(o, v1, WorkflowMessageOutputDto, f[1])
+    v2 = o.get("text", UNSET)
+    if v2 is not UNSET and not (v2 is None or type(v2) is str):
+        v2 = _serde.read(o, v2, WorkflowMessageOutputDto, f[2])
+    return WorkflowMessageOutputDto(
+        subject=v0,
+        html=v1,
+        text=v2,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import text_workflow_message_dto, workflow_phone_number_step_dto_action, workflow_phone_number_step_dto_recipient, workflow_phone_number_step_dto_template
 
 
@@ -15,3 +17,61 @@ class WorkflowPhoneNumberStepDto:
     sender: str
     verified_phone_id: int = attrs.field(metadata={"json": "verifiedPhoneId"})
     message: text_workflow_message_dto.TextWorkflowMessageDto
+
+
+def structure_WorkflowPhoneNumberStepDto(o: Any, _: Any = None) -> WorkflowPhoneNumberStepDto:
+    """A ``WorkflowPhoneNumberStepDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: WorkflowPhoneNumberStepDto = _serde.structure_attrs(o, WorkflowPhoneNumberStepDto)
+        return result
+    f = _serde.plan(WorkflowPhoneNumberStepDto)
+    v0 = o.get("action", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, WorkflowPhoneNumberStepDto, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, WorkflowPhoneNumberStepDto, f[0], exc)
+    v1 = o.get("stepNumber", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, WorkflowPhoneNumberStepDto, f[1])
+    v2 = o.get("recipient", UNSET)
+    if v2 is UNSET:
+        v2 = _serde.read(o, v2, WorkflowPhoneNumberStepDto, f[2])
+    else:
+        try:
+            v2 = f[2].hook(v2, f[2].type)
+        except _serde.MISFITS as exc:
+            v2 = _serde.misfit(o, v2, WorkflowPhoneNumberStepDto, f[2], exc)
+    v3 = o.get("template", UNSET)
+    if v3 is UNSET:
+        v3 = _serde.read(o, v3, WorkflowPhoneNumberStepDto, f[3])
+    else:
+        try:
+            v3 = f[3].hook(v3, f[3].type)
+        except _serde.MISFITS as exc:
+            v3 = _serde.misfit(o, v3, WorkflowPhoneNumberStepDto, f[3], exc)
+    v4 = o.get("sender", UNSET)
+    if not (type(v4) is str):
+        v4 = _serde.read(o, v4, WorkflowPhoneNumberStepDto, f[4])
+    v5 = o.get("verifiedPhoneId", UNSET)
+    if not (type(v5) is int):
+        v5 = _serde.read(o, v5, WorkflowPhoneNumberStepDto, f[5])
+    v6 = o.get("message", UNSET)
+    if v6 is UNSET:
+        v6 = _serde.read(o, v6, WorkflowPhoneNumberStepDto, f[6])
+    else:
+        try:
+            v6 = f[6].hook(v6, f[6].type)
+        except _serde.MISFITS as exc:
+            v6 = _serde.misfit(o, v6, WorkflowPhoneNumberStepDto, f[6], exc)
+    return WorkflowPhoneNumberStepDto(
+        action=v0,
+        step_number=v1,
+        recipient=v2,
+        template=v3,
+        sender=v4,
+        verified_phone_id=v5,
+        message=v6,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 from . import workflow_trigger_offset_dto_unit
 
 
@@ -10,3 +12,26 @@ from . import workflow_trigger_offset_dto_unit
 class WorkflowTriggerOffsetDto:
     value: float
     unit: workflow_trigger_offset_dto_unit.WorkflowTriggerOffsetDto_unit
+
+
+def structure_WorkflowTriggerOffsetDto(o: Any, _: Any = None) -> WorkflowTriggerOffsetDto:
+    """A ``WorkflowTriggerOffsetDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: WorkflowTriggerOffsetDto = _serde.structure_attrs(o, WorkflowTriggerOffsetDto)
+        return result
+    f = _serde.plan(WorkflowTriggerOffsetDto)
+    v0 = o.get("value", UNSET)
+    if not (type(v0) is float or type(v0) is int):
+        v0 = _serde.read(o, v0, WorkflowTriggerOffsetDto, f[0])
+    v1 = o.get("unit", UNSET)
+    if v1 is UNSET:
+        v1 = _serde.read(o, v1, WorkflowTriggerOffsetDto, f[1])
+    else:
+        try:
+            v1 = f[1].hook(v1, f[1].type)
+        except _serde.MISFITS as exc:
+            v1 = _serde.misfit(o, v1, WorkflowTriggerOffsetDto, f[1], exc)
+    return WorkflowTriggerOffsetDto(
+        value=v0,
+        unit=v1,
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
@@ -11,3 +13,34 @@ class WorkingHours:
     start_time: float = attrs.field(metadata={"json": "startTime"})
     end_time: float = attrs.field(metadata={"json": "endTime"})
     user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
+
+
+def structure_WorkingHours(o: Any, _: Any = None) -> WorkingHours:
+    """A ``WorkingHours`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: WorkingHours = _serde.structure_attrs(o, WorkingHours)
+        return result
+    f = _serde.plan(WorkingHours)
+    v0 = o.get("days", UNSET)
+    if v0 is UNSET:
+        v0 = _serde.read(o, v0, WorkingHours, f[0])
+    else:
+        try:
+            v0 = f[0].hook(v0, f[0].type)
+        except _serde.MISFITS as exc:
+            v0 = _serde.misfit(o, v0, WorkingHours, f[0], exc)
+    v1 = o.get("startTime", UNSET)
+    if not (type(v1) is float or type(v1) is int):
+        v1 = _serde.read(o, v1, WorkingHours, f[1])
+    v2 = o.get("endTime", UNSET)
+    if not (type(v2) is float or type(v2) is int):
+        v2 = _serde.read(o, v2, WorkingHours, f[2])
+    v3 = o.get("userId", UNSET)
+    if v3 is not UNSET and not (v3 is None or type(v3) is int):
+        v3 = _serde.read(o, v3, WorkingHours, f[3])
+    return WorkingHours(
+        days=v0,
+        start_time=v1,
+        end_time=v2,
+        user_id=v3,
+    )

@@ -3,9 +3,29 @@
 from __future__ import annotations
 import attrs
 from calcom_async._types import UNSET, Unset
+from calcom_async import _serde
+from typing import Any
 
 
 @attrs.define(kw_only=True)
 class WorkspacePlatformDto:
     name: str
     slug: str
+
+
+def structure_WorkspacePlatformDto(o: Any, _: Any = None) -> WorkspacePlatformDto:
+    """A ``WorkspacePlatformDto`` from decoded JSON (see ``calcom_async._serde``)."""
+    if type(o) is not dict:
+        result: WorkspacePlatformDto = _serde.structure_attrs(o, WorkspacePlatformDto)
+        return result
+    f = _serde.plan(WorkspacePlatformDto)
+    v0 = o.get("name", UNSET)
+    if not (type(v0) is str):
+        v0 = _serde.read(o, v0, WorkspacePlatformDto, f[0])
+    v1 = o.get("slug", UNSET)
+    if not (type(v1) is str):
+        v1 = _serde.read(o, v1, WorkspacePlatformDto, f[1])
+    return WorkspacePlatformDto(
+        name=v0,
+        slug=v1,
+    )
