@@ -1,8 +1,10 @@
 """cal.bookings.sync(): exact under changes between pages, resumable from its checkpoint.
 
-A stub bookings endpoint with the API's semantics (``afterUpdatedAt`` inclusive, ``sortUpdatedAt``
-ascending with ties in random order, ``take``/``skip`` offsets) is mutated between page requests
-by Hypothesis: creations, updates and cancellations, several in one millisecond.
+A stub bookings endpoint with the API's semantics (``afterUpdatedAt``/``beforeCreatedAt``
+inclusive and matching no ``null``, ``sortUpdatedAt``/``sortCreated`` with ties in random order
+and ``null`` first or last, ``take``/``skip`` offsets, ``totalItems``) is mutated between page
+requests by Hypothesis: creations, updates and cancellations, several in one millisecond; some
+bookings start with ``updatedAt: null`` and are stamped when they change.
 """
 
 from __future__ import annotations
@@ -49,16 +51,25 @@ class Store:
     """Bookings with the list endpoint's semantics; ``schedule[i]`` runs before page request i."""
 
     def __init__(
-        self, count: int, schedule: list[list[tuple[str, int]]], seed: int, stable: bool = False
+        self,
+        count: int,
+        schedule: list[list[tuple[str, int]]],
+        seed: int,
+        stable: bool = False,
+        nulls: int = 0,
+        nulls_first: bool = False,
     ) -> None:
         self.stable = stable  # ties in one fixed order (as a database usually keeps them)
+        self.nulls_first = nulls_first  # where sortUpdatedAt puts null (undocumented live)
         self.clock = T0
         self.rows: dict[str, dict[str, Any]] = {}
         self.random = random.Random(seed)
         self.schedule = schedule
         self.requests = 0
-        for _ in range(count):
+        for i in range(count):
             self.create()
+            if i < nulls:  # an old booking, made before Cal.com stamped updatedAt
+                self.rows[f"uid-{i}"]["updatedAt"] = None
             self.tick(self.random.choice([0, 1]))
 
     def tick(self, ms: int) -> None:
@@ -76,7 +87,8 @@ class Store:
             return
         row = self.rows[sorted(self.rows)[index % len(self.rows)]]
         # a booking's next version is stamped later than its last one (ms resolution)
-        stamp = max(self.clock, dt.datetime.fromisoformat(row["updatedAt"]) + MS)
+        last = row["updatedAt"] or row["createdAt"]
+        stamp = max(self.clock, dt.datetime.fromisoformat(last) + MS)
         self.clock = stamp
         row["updatedAt"] = format_datetime(stamp)
         row["title"] = f"{row['title']}!"
@@ -94,19 +106,38 @@ class Store:
         else:
             self.tick(value)
 
+    def _sorted(self, rows: list[dict[str, Any]], query: Mapping[str, Any]) -> None:
+        if not self.stable:
+            self.random.shuffle(rows)  # ties come in any order
+        if query.get("sortCreated"):
+            rows.sort(key=lambda r: r["createdAt"], reverse=query["sortCreated"] == "desc")
+            return
+        desc = query["sortUpdatedAt"] == "desc"
+        stamped = sorted((r for r in rows if r["updatedAt"]), key=lambda r: r["updatedAt"])
+        if desc:
+            stamped.reverse()
+        nulls = [r for r in rows if not r["updatedAt"]]
+        rows[:] = nulls + stamped if self.nulls_first else stamped + nulls
+
     async def request(self, op: Any, *, query: Mapping[str, Any], raw: bool, **_: Any) -> Any:
-        assert op is OP and raw and query["sortUpdatedAt"] == "asc"
+        assert op is OP and raw
         if self.requests < len(self.schedule):
             for step in self.schedule[self.requests]:
                 self.apply(step)
         self.requests += 1
         rows = list(self.rows.values())
-        if "afterUpdatedAt" in query:
-            after = dt.datetime.fromisoformat(query["afterUpdatedAt"])
-            rows = [r for r in rows if dt.datetime.fromisoformat(r["updatedAt"]) >= after]
-        if not self.stable:
-            self.random.shuffle(rows)  # ties come in any order
-        rows.sort(key=lambda r: r["updatedAt"])
+        for name, field, keep in (
+            ("afterUpdatedAt", "updatedAt", lambda v, b: v >= b),
+            ("beforeCreatedAt", "createdAt", lambda v, b: v <= b),
+        ):
+            if name in query:
+                bound = dt.datetime.fromisoformat(query[name])
+                rows = [
+                    r
+                    for r in rows
+                    if r[field] is not None and keep(dt.datetime.fromisoformat(r[field]), bound)
+                ]
+        self._sorted(rows, query)
         skip, take = query["skip"], query["take"]
         assert 1 <= take <= 250, "the API's largest page"
         page = rows[skip : skip + take]
@@ -143,28 +174,36 @@ steps = st.one_of(
 schedules = st.lists(st.lists(steps, max_size=4), max_size=12)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     count=st.integers(0, 25),
     page_size=st.integers(1, 6),
     schedule=schedules,
     seed=st.integers(0, 2**16),
+    nulls=st.integers(0, 25),
+    nulls_first=st.booleans(),
 )
 async def test_changes_between_pages_are_never_lost_or_repeated(
-    count: int, page_size: int, schedule: list[list[tuple[str, int]]], seed: int
+    count: int,
+    page_size: int,
+    schedule: list[list[tuple[str, int]]],
+    seed: int,
+    nulls: int,
+    nulls_first: bool,
 ) -> None:
-    store = Store(count, schedule, seed)
+    store = Store(count, schedule, seed, nulls=nulls, nulls_first=nulls_first)
     seen = await drain(BookingSync(store, page_size=page_size))  # type: ignore[arg-type]
     assert_each_version_once(seen, store.versions())
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     count=st.integers(0, 25),
     page_size=st.integers(1, 6),
     schedule=schedules,
     seed=st.integers(0, 2**16),
     crash_after=st.integers(0, 30),
+    nulls=st.integers(0, 25),
 )
 async def test_crash_and_resume_from_the_checkpoint(
     count: int,
@@ -172,8 +211,9 @@ async def test_crash_and_resume_from_the_checkpoint(
     schedule: list[list[tuple[str, int]]],
     seed: int,
     crash_after: int,
+    nulls: int,
 ) -> None:
-    store = Store(count, schedule, seed)
+    store = Store(count, schedule, seed, nulls=nulls)
     first = BookingSync(store, page_size=page_size)  # type: ignore[arg-type]
     before = await drain(first, limit=crash_after) if crash_after else []
     saved = first.checkpoint.to_json()  # persisted with the last processed booking
