@@ -373,6 +373,11 @@ class BookingSync:
         self._pages = pager(self._fetch, self._page_size)
         self.pages = 0  #: requests made so far
 
+    @property
+    def page_size(self) -> int:
+        """Bookings asked for per request."""
+        return self._page_size
+
     def _restore(self, saved: SyncCheckpoint) -> None:
         first = saved.first and FirstPass(saved.first.created, list(saved.first.uids))
         self.checkpoint = attrs.evolve(saved, seen=dict(saved.seen), first=first)
