@@ -411,9 +411,14 @@ class BookingSync:
         if cp.watermark is None and cp.first is None:
             cp.first = FirstPass()
         if cp.first is not None:
+            whole, before = cp.first == FirstPass(), self.pages
             async for item in self._first_pass(cp.first):
                 yield item
             cp.first = None
+            if whole and self.pages - before == 1:
+                return  # all in one answer: nothing can have changed since it was read
+        if cp.watermark is None:
+            return  # no booking at all
         async for item in self._changes():
             yield item
 
@@ -463,8 +468,8 @@ class BookingSync:
         stamp given before the pass began (a change after it is stamped later). A first page
         without one asks the server for its newest stamp and starts the pass again (False)."""
         stamps = [s for s in (_stamp(r, "updatedAt") for r in page.rows) if s is not None]
-        if stamps or not page.rows:
-            self.checkpoint.watermark = max(stamps, default=_EPOCH)
+        if stamps or not page.rows:  # no booking at all: the next sync begins afresh
+            self.checkpoint.watermark = max(stamps, default=None)
             return True
         one = {"limit": 1} if self._op.pagination is Pagination.CURSOR else {"take": 1, "skip": 0}
         query = {

@@ -23,12 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calcom_async._generated.examples import response_example
-from calcom_async._generated.operations import BY_ID
 from calcom_async._operation import Pagination
 from calcom_async._serde import format_datetime, structure
-from calcom_async._sync import BookingSync, SyncCheckpoint
+from calcom_async._sync import BookingSync, SyncCheckpoint, _list_operation
 
-OP = BY_ID["BookingsController_2024_08_13_getBookings"]
+OP = _list_operation()  # cal.bookings.list, whatever its operationId in this document
 TEMPLATE = response_example(OP.operation_id)["data"][0]
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 MS = dt.timedelta(milliseconds=1)
