@@ -357,7 +357,8 @@ class BookingSync:
         self.checkpoint_key = checkpoint_key
         if isinstance(checkpoint, str):
             checkpoint = SyncCheckpoint.from_json(checkpoint)
-        op = operation or _list_operation()
+        # the list's row at the version the client sends (a pinned 2026-05-01 pages by cursor)
+        op = operation or session.route(_list_operation())
         largest = op.max_page_size or _MAX_TAKE
         if page_size is not None and page_size < 1:
             raise CalComUsageError("page_size must be >= 1")

@@ -136,6 +136,9 @@ class Store:
         self._sorted(rows, query)
         return rows
 
+    def route(self, op: Any, options: Any = None) -> Any:
+        return op
+
     def next_request(self) -> None:
         if self.requests < len(self.schedule):
             for step in self.schedule[self.requests]:
@@ -465,3 +468,18 @@ async def test_cursor_paging_makes_one_request_a_page() -> None:
     assert store.requests == 6 + 1  # the first pass, then one changes request
     again = BookingSync(store, checkpoint=sync.checkpoint, operation=CURSOR_OP)  # type: ignore[arg-type]
     assert await drain(again) == [] and store.requests == 7 + 1
+
+
+async def test_a_sync_pinned_to_the_cursor_version_pages_by_cursor_at_the_fake() -> None:
+    from calcom_async.testing import FakeCalCom
+
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=1_200)
+        async with fake.client(api_versions={"bookings.list": "2026-05-01"}) as cal:
+            full = cal.bookings.sync()
+            assert len({b.uid async for b in full}) == 1_200
+            assert fake.operations["bookings.list"] == -(-1_200 // 250) + 1
+            fake.reset_stats()
+            assert [b async for b in cal.bookings.sync(checkpoint=full.checkpoint)] == []
+            assert fake.operations["bookings.list"] == 1
+    assert all(r.api_version == "2026-05-01" and "take" not in r.query for r in fake.requests)
