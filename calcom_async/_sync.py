@@ -45,10 +45,12 @@ Cal.com's and the fake's are); the changes pass also re-reads the millisecond be
 
 Requests: a full sync of N bookings makes ceil(N / page size) first-pass requests (plus one for
 each page that landed wrong, which takes ties in an unstable order or a deletion) and one changes
-request when nothing changed meanwhile; an incremental sync with no changes makes one. A list
-version that pages with a cursor (``limit``/``cursor``, ``nextCursor``/``hasMore``) is followed
-page by page instead, each pass one query (exact if the server's cursor is a keyset, as cursors
-are); the checkpoint never holds a cursor, so a resumed pass starts a new query at its bound.
+request when nothing changed meanwhile (none when the first pass was one answer); an incremental
+sync with no changes makes one. The list is called at the version the client sends (its row in
+the operation table; ``api_versions={"bookings.list": "2026-05-01"}`` pins the live one): one that
+pages with a cursor (``limit``/``cursor``, ``nextCursor``/``hasMore``) is followed page by page,
+each pass one query (exact if the server's cursor is a keyset, as cursors usually are); the
+checkpoint never holds a cursor, so a resumed pass starts a new query at its bound.
 
 The checkpoint after each yielded booking covers it: persist the checkpoint with what you did with
 the booking (in one transaction) and a crashed sync resumes exactly after it; persist it later and
