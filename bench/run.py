@@ -237,9 +237,14 @@ def main() -> None:
     from bench import multiprocess
 
     result["multiprocess"] = multiprocess.run()
+    # issue 14: requests of a full and an incremental bookings sync from the fake
+    from bench import sync
+
+    result["sync"] = sync.run(5_000 if quick else 20_000)
     result["total_seconds"] = time.perf_counter() - started
     print_table(result)
     print("\n" + multiprocess.describe(result["multiprocess"]))
+    print("\n" + sync.describe(result["sync"]))
     RESULTS.mkdir(exist_ok=True)
     Path(opts.out).write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     print(f"\nwritten: {opts.out} ({result['total_seconds']:.0f} s)")

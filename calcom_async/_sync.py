@@ -6,50 +6,89 @@
 
 The guarantee
 -------------
-Each *version* of a booking (its ``uid`` with its ``updatedAt``) is yielded at most once per
-checkpoint lineage, and every booking that exists when the walk ends is yielded in its state as
-of the page that last carried it: a booking created, updated, rescheduled or cancelled while the
-walk runs gets a later ``updatedAt`` and is yielded (again, as its new version) later in the same
-walk. It holds while bookings change between page requests, because the walk never pages with an
-offset across changing data: every request starts again at the watermark (the newest
-``updatedAt`` already yielded) with ``afterUpdatedAt`` and ``sortUpdatedAt=asc``, and the
-bookings at the watermark that were already yielded are recognised by ``(uid, updatedAt)``. A run
-of more than ``page_size`` bookings sharing one millisecond is read by asking for larger pages (up
-to 250, the API's largest page, in one answer, so that ties in any order are seen together); only
-a longer run is paged with ``skip``, which is exact if the server keeps ties in a stable order.
-Versions are told apart by ``updatedAt`` at millisecond resolution.
+Each *version* of a booking (its ``uid`` with its ``updatedAt``, which may be ``null``) is yielded
+at most once per checkpoint lineage, and every booking that exists when the walk ends is yielded
+in its state as of the page that last carried it: a booking created, updated, rescheduled or
+cancelled while the walk runs gets a later ``updatedAt`` and is yielded (again, as its new
+version) later in the same walk. Bookings whose ``updatedAt`` is ``null`` (made before Cal.com
+stamped it) are yielded once, by the first pass; a change stamps them and the changes pass
+yields them again.
+
+How: two passes, each over a key that changes cannot reorder under it.
+
+1. **The first pass** (a sync without a checkpoint) reads every booking once, newest
+   ``createdAt`` first (``sortCreated=desc``, bounded by ``beforeCreatedAt``). ``createdAt`` is
+   never ``null`` and never changes, and new bookings land above the bound, so the set below it
+   stays put: each page carries on where the last stopped (``skip`` = the bookings already read
+   at the bound's millisecond, usually one), and an answer proves it landed right — no booking
+   it was to skip appears in it, and ``totalItems`` is what the last page left (a booking
+   deleted meanwhile would change it) — or the page is read again from the bound (the way of
+   the changes pass). With a ``status`` filter, bookings leave and join the set when they change,
+   so every page starts again at the bound. Its first page also gives the changes pass its start:
+   the newest ``updatedAt`` on it, a stamp the server had given before the pass began.
+2. **The changes pass** (each later sync, and the end of the first) reads from the watermark
+   (the newest ``updatedAt`` yielded) with ``afterUpdatedAt`` and ``sortUpdatedAt=asc``. Every page
+   starts again at the watermark and asks for as many more bookings as it will repeat (those
+   already yielded there, recognised by ``(uid, updatedAt)``), so a booking that changes between
+   pages moves past the watermark and is met again, never skipped. A run of more than ``250 -
+   _GUARD`` bookings sharing one millisecond is paged with ``skip``, re-reading ``_GUARD`` of them:
+   exact if the server keeps ties in a stable order and fewer than ``_GUARD`` of them change
+   between two pages.
+
+The live API's ``afterUpdatedAt``/``beforeUpdatedAt`` match no booking whose ``updatedAt`` is
+``null`` (SQL: ``NULL >= x`` is not true), and where ``sortUpdatedAt`` puts ``null`` is not
+documented (PostgreSQL's default: last ascending, first descending; the fake does that). The walk
+depends on neither: ``null`` only ever meets it in the first pass, which sorts by ``createdAt``;
+an answer to a changes request that holds a ``null`` ``updatedAt`` (the filter did not exclude
+it) stops the walk with the evidence rather than guess. Both filters are taken as inclusive (as
+Cal.com's and the fake's are); the changes pass also re-reads the millisecond before its start.
+
+Requests: a full sync of N bookings makes ceil(N / page size) first-pass requests (plus one for
+each page that landed wrong, which takes ties in an unstable order or a deletion) and one changes
+request when nothing changed meanwhile (none when the first pass was one answer); an incremental
+sync with no changes makes one. The list is called at the version the client sends (its row in
+the operation table; ``api_versions={"bookings.list": "2026-05-01"}`` pins the live one): one that
+pages with a cursor (``limit``/``cursor``, ``nextCursor``/``hasMore``) is followed page by page,
+each pass one query (exact if the server's cursor is a keyset, as cursors usually are); the
+checkpoint never holds a cursor, so a resumed pass starts a new query at its bound.
 
 The checkpoint after each yielded booking covers it: persist the checkpoint with what you did with
 the booking (in one transaction) and a crashed sync resumes exactly after it; persist it later and
-the bookings since are yielded again (at least once, never lost). The walk ends at the first page
-shorter than ``page_size`` (caught up); run it again later with the saved checkpoint for the next
-increment. It assumes the server stamps ``updatedAt`` when a change becomes visible; where a
-change may become visible later than its stamp (replication lag), ``overlap`` re-reads that much
-time before the watermark (repeats are filtered, so nothing is yielded twice).
+the bookings since are yielded again (at least once, never lost). The walk ends when the server
+says the list has no more (or at the first page shorter than asked for); run it again later with
+the saved checkpoint for the next increment. It assumes the server stamps ``updatedAt`` when a
+change becomes visible; where a change may become visible later than its stamp (replication
+lag), ``overlap`` re-reads that much time before the watermark (repeats are filtered, so nothing
+is yielded twice).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import orjson
 
 from ._errors import CalComUsageError, ResponseValidationError
 from ._generated.operations import BY_ID
+from ._operation import Operation, Pagination
 from ._serde import format_datetime
 
 if TYPE_CHECKING:
     from ._resource import SessionProtocol
     from .stores import Store
 
-__all__ = ["BookingSync", "BookingsSyncMixin", "SyncCheckpoint"]
+__all__ = ["BookingSync", "BookingsSyncMixin", "FirstPass", "SyncCheckpoint"]
 
-_LIST = "BookingsController_2024_08_13_getBookings"
+_LIST = "bookings.list"  # the operation's public name: its operationId changes with the document
 _TICK = dt.timedelta(milliseconds=1)
-_MAX_TAKE = 250  # the largest page asked for while reading a run of equal updatedAt (API maximum)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MAX_TAKE = 250  # the API's largest page
+_GUARD = 50  # bookings a changes page re-reads at its start when it has to skip (see above)
+
+Row = dict[str, Any]
 
 
 def _parse(value: str) -> dt.datetime:
@@ -57,19 +96,42 @@ def _parse(value: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def _list_operation() -> Operation:
+    return next(op for op in BY_ID.values() if op.name == _LIST)
+
+
+@attrs.define
+class FirstPass:
+    """Where the first pass stands: the ``createdAt`` it has read down to, and the bookings it
+    has read with exactly that ``createdAt`` (``None``: it has not begun)."""
+
+    created: dt.datetime | None = None
+    uids: list[str] = attrs.field(factory=list)
+
+
 @attrs.define
 class SyncCheckpoint:
-    """Where a sync stands: the watermark and the versions yielded at (or just before) it."""
+    """Where a sync stands: the watermark and the versions yielded at (or just before) it, and
+    the first pass while it runs."""
 
     watermark: dt.datetime | None = None
-    #: uid -> updatedAt (ISO) of the versions yielded within ``overlap`` of the watermark
+    #: uid -> updatedAt (ISO) of the versions yielded within ``overlap`` of the watermark (and,
+    #: during the first pass, at or after it)
     seen: dict[str, str] = attrs.field(factory=dict)
+    first: FirstPass | None = None
 
     def to_json(self) -> str:
+        first = self.first
         return orjson.dumps(
             {
                 "watermark": format_datetime(self.watermark) if self.watermark else None,
                 "seen": self.seen,
+                "first": None
+                if first is None
+                else {
+                    "createdAt": format_datetime(first.created) if first.created else None,
+                    "uids": first.uids,
+                },
             }
         ).decode()
 
@@ -79,9 +141,199 @@ class SyncCheckpoint:
             data = orjson.loads(text)
             watermark = _parse(data["watermark"]) if data.get("watermark") else None
             seen = {str(k): str(v) for k, v in data.get("seen", {}).items()}
+            raw = data.get("first")
+            first = None
+            if raw is not None:
+                created = _parse(raw["createdAt"]) if raw.get("createdAt") else None
+                first = FirstPass(created, [str(uid) for uid in raw.get("uids", [])])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CalComUsageError(f"not a sync checkpoint: {exc}") from None
-        return cls(watermark=watermark, seen=seen)
+        return cls(watermark=watermark, seen=seen, first=first)
+
+
+@attrs.define
+class _Page:
+    rows: list[Row]
+    items: list[Any]
+    asked: int  #: the page size asked for
+    skip: int = 0
+    total: int | None = None  #: ``totalItems``: bookings matching the query (offset paging)
+    more: bool | None = None  #: ``hasNextPage`` / ``hasMore``: None when the answer has none
+    cursor: str | None = None  #: ``nextCursor``
+
+    @property
+    def last(self) -> bool:
+        return self.more is False or len(self.rows) < self.asked
+
+
+Fetch = Callable[[dict[str, Any]], Awaitable[tuple[Any, list[Any]]]]
+
+
+class _Edge(Protocol):
+    """What a pass tells its pager: the bound of the next request, how many bookings that
+    request repeats before new ones, and which (the first pass)."""
+
+    @property
+    def param(self) -> str:
+        """The query parameter of the bound."""
+
+    @property
+    def bound(self) -> dt.datetime | None: ...
+
+    @property
+    def head(self) -> int: ...
+
+    @property
+    def done(self) -> frozenset[str]: ...
+
+    def key(self, row: Row) -> dt.datetime | None: ...
+
+
+class _OffsetPages:
+    """``take``/``skip`` paging, each request starting again at its pass's bound."""
+
+    def __init__(self, fetch: Fetch, page_size: int) -> None:
+        self._fetch = fetch
+        self._size = page_size
+        self._reread = min(page_size, _MAX_TAKE - _GUARD)
+
+    async def _get(self, query: dict[str, Any], edge: _Edge, skip: int, take: int) -> _Page:
+        query = {**query, "take": take, "skip": skip}
+        if edge.bound is not None:
+            query[edge.param] = format_datetime(edge.bound)
+        body, items = await self._fetch(query)
+        meta = body.get("pagination")
+        meta = meta if isinstance(meta, dict) else {}
+        total, more = meta.get("totalItems"), meta.get("hasNextPage")
+        return _Page(
+            body["data"],
+            items,
+            take,
+            skip,
+            total if isinstance(total, int) else None,
+            more if isinstance(more, bool) else None,
+        )
+
+    async def walk(
+        self, query: dict[str, Any], edge: _Edge, *, carry: bool
+    ) -> AsyncGenerator[_Page, None]:
+        """Pages until the last. With ``carry`` (a set below the bound that only changes if a
+        booking is deleted) a page skips what the last one read at the bound, and is taken only
+        if it proves it landed right; otherwise it starts at the bound and re-reads that."""
+        expect: int | None = None  # the totalItems the next carried page must report
+        while True:
+            page = None
+            if carry and (edge.head == 0 or expect is not None):
+                page = await self._get(query, edge, edge.head, self._size)
+                if edge.head and not _landed(page, edge, expect):
+                    page = None
+            if page is None:
+                extra = edge.head + self._reread
+                page = await self._get(
+                    query, edge, max(0, extra - _MAX_TAKE), min(extra, _MAX_TAKE)
+                )
+            expect = _left(page, edge)
+            yield page
+            if page.last:
+                return
+
+
+def _landed(page: _Page, edge: _Edge, expect: int | None) -> bool:
+    """A page that skipped ``edge.head`` bookings at the bound skipped exactly those read there:
+    none of them is in it, and none of the set went (the total is what the last page left)."""
+    if expect is None or page.total != expect:
+        return False
+    return not any(edge.key(r) == edge.bound and r.get("uid") in edge.done for r in page.rows)
+
+
+def _left(page: _Page, edge: _Edge) -> int | None:
+    """The ``totalItems`` of the next page, bounded by this page's last key, if nothing changes:
+    this page's total less what came before that key's run."""
+    if page.total is None or not page.rows:
+        return None
+    last = edge.key(page.rows[-1])
+    if last == edge.bound:
+        return page.total
+    run = sum(1 for r in page.rows if edge.key(r) == last)
+    return page.total - (page.skip + len(page.rows) - run)
+
+
+class _CursorPages:
+    """``limit``/``cursor`` paging: one query per pass, followed by ``nextCursor``."""
+
+    def __init__(self, fetch: Fetch, page_size: int) -> None:
+        self._fetch = fetch
+        self._size = page_size
+
+    async def walk(
+        self, query: dict[str, Any], edge: _Edge, *, carry: bool
+    ) -> AsyncGenerator[_Page, None]:
+        query = {**query, "limit": self._size}
+        if edge.bound is not None:
+            query[edge.param] = format_datetime(edge.bound)
+        cursor: str | None = None
+        while True:
+            body, items = await self._fetch(
+                query if cursor is None else {**query, "cursor": cursor}
+            )
+            meta = body.get("pagination")
+            meta = meta if isinstance(meta, dict) else {}
+            more, cursor = meta.get("hasMore"), meta.get("nextCursor")
+            page = _Page(
+                body["data"], items, self._size, more=more if isinstance(more, bool) else None
+            )
+            yield page
+            if page.last or not isinstance(cursor, str) or not cursor:
+                return
+
+
+class _FirstEdge:
+    param = "beforeCreatedAt"
+
+    def __init__(self, first: FirstPass) -> None:
+        self._first = first
+
+    @property
+    def bound(self) -> dt.datetime | None:
+        return self._first.created
+
+    @property
+    def head(self) -> int:
+        return len(self._first.uids)
+
+    @property
+    def done(self) -> frozenset[str]:
+        return frozenset(self._first.uids)
+
+    def key(self, row: Row) -> dt.datetime | None:
+        return _stamp(row, "createdAt")
+
+
+class _ChangesEdge:
+    param = "afterUpdatedAt"
+    done: frozenset[str] = frozenset()
+
+    def __init__(self, sync: BookingSync) -> None:
+        self._sync = sync
+
+    @property
+    def bound(self) -> dt.datetime | None:
+        return self._sync._margin()
+
+    @property
+    def head(self) -> int:
+        """The versions yielded at or before the watermark: the page repeats them first."""
+        cp = self._sync.checkpoint
+        w = cp.watermark
+        return sum(1 for v in cp.seen.values() if w is None or _parse(v) <= w)
+
+    def key(self, row: Row) -> dt.datetime | None:
+        return _stamp(row, "updatedAt")
+
+
+def _stamp(row: Row, name: str) -> dt.datetime | None:
+    value = row.get(name)
+    return _parse(value) if isinstance(value, str) else None
 
 
 class BookingSync:
@@ -92,10 +344,11 @@ class BookingSync:
         session: SessionProtocol,
         *,
         checkpoint: SyncCheckpoint | str | None = None,
-        page_size: int = 100,
+        page_size: int | None = None,
         overlap: dt.timedelta = dt.timedelta(0),
         filters: Mapping[str, Any] | None = None,
         checkpoint_key: str | None = None,
+        operation: Operation | None = None,
     ) -> None:
         if checkpoint_key is not None and checkpoint is not None:
             raise CalComUsageError("pass checkpoint= or checkpoint_key=, not both")
@@ -106,17 +359,31 @@ class BookingSync:
         self.checkpoint_key = checkpoint_key
         if isinstance(checkpoint, str):
             checkpoint = SyncCheckpoint.from_json(checkpoint)
-        op = BY_ID[_LIST]
-        if page_size < 1:
+        # the list's row at the version the client sends (a pinned 2026-05-01 pages by cursor)
+        op = operation or session.route(_list_operation())
+        largest = op.max_page_size or _MAX_TAKE
+        if page_size is not None and page_size < 1:
             raise CalComUsageError("page_size must be >= 1")
         self._session = session
         self._op = op
-        self._page_size = min(page_size, op.max_page_size or page_size)
+        self._page_size = min(page_size or largest, largest)
         self._overlap = overlap
         self._filters = {k: v for k, v in (filters or {}).items() if v is not None}
-        self.checkpoint = attrs.evolve(checkpoint) if checkpoint else SyncCheckpoint()
-        self.checkpoint.seen = dict(self.checkpoint.seen)
+        self.checkpoint = SyncCheckpoint()
+        if checkpoint:
+            self._restore(checkpoint)
+        pager = _CursorPages if op.pagination is Pagination.CURSOR else _OffsetPages
+        self._pages = pager(self._fetch, self._page_size)
         self.pages = 0  #: requests made so far
+
+    @property
+    def page_size(self) -> int:
+        """Bookings asked for per request."""
+        return self._page_size
+
+    def _restore(self, saved: SyncCheckpoint) -> None:
+        first = saved.first and FirstPass(saved.first.created, list(saved.first.uids))
+        self.checkpoint = attrs.evolve(saved, seen=dict(saved.seen), first=first)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         if self.checkpoint_key is not None:
@@ -131,7 +398,7 @@ class BookingSync:
         store: Store = self._session.transport.store  # type: ignore[attr-defined]
         saved = await store.get_checkpoint(key)
         if saved is not None:
-            self.checkpoint = SyncCheckpoint.from_json(saved)
+            self._restore(SyncCheckpoint.from_json(saved))
         async for item in self._walk():
             yield item
             await store.set_checkpoint(key, self.checkpoint.to_json())
@@ -140,49 +407,110 @@ class BookingSync:
 
     def _margin(self) -> dt.datetime | None:
         w = self.checkpoint.watermark
-        return None if w is None else w - self._overlap - _TICK
+        return None if w is None else max(_EPOCH, w - self._overlap - _TICK)
 
     async def _walk(self) -> AsyncIterator[Any]:
-        skip, take = 0, self._page_size
+        cp = self.checkpoint
+        if cp.watermark is None and cp.first is None:
+            cp.first = FirstPass()
+        if cp.first is not None:
+            whole, before = cp.first == FirstPass(), self.pages
+            async for item in self._first_pass(cp.first):
+                yield item
+            cp.first = None
+            if whole and self.pages - before == 1:
+                return  # all in one answer: nothing can have changed since it was read
+        if cp.watermark is None:
+            return  # no booking at all
+        async for item in self._changes():
+            yield item
+
+    # -- the first pass ---------------------------------------------------------------------
+
+    async def _first_pass(self, first: FirstPass) -> AsyncIterator[Any]:
+        query = {**self._filters, "sortCreated": "desc"}
+        carry = "status" not in self._filters  # status changes move bookings in and out
         while True:
+            pages = self._pages.walk(query, _FirstEdge(first), carry=carry)
+            async for page in pages:
+                if self.checkpoint.watermark is None and not await self._start_changes(page):
+                    break  # begin again, now that the changes pass has its start
+                for item in self._read_first(first, page):
+                    yield item
+            else:
+                return
+            await pages.aclose()
+
+    def _read_first(self, first: FirstPass, page: _Page) -> Iterator[Any]:
+        cp = self.checkpoint
+        previous = first.created
+        for row, item in zip(page.rows, page.items, strict=True):
+            uid = _uid(row)
+            created = _stamp(row, "createdAt")
+            if created is None or (previous is not None and created > previous):
+                raise ResponseValidationError(
+                    "bookings.sync: the answer is not filtered by beforeCreatedAt and sorted "
+                    f"by createdAt descending (saw {row.get('createdAt')} after {previous})",
+                    raw=row,
+                )
+            previous = created
+            if created == first.created:
+                if uid in first.uids:
+                    continue  # read on the page before
+                first.uids.append(uid)
+            else:
+                first.created, first.uids = created, [uid]
+            updated = _stamp(row, "updatedAt")
+            floor = self._margin()
+            if updated is not None and (floor is None or updated >= floor):
+                cp.seen[uid] = format_datetime(updated)  # the changes pass will meet it
+            yield item
+
+    async def _start_changes(self, page: _Page) -> bool:
+        """Set where the changes pass starts, from the first page: its newest ``updatedAt``, a
+        stamp given before the pass began (a change after it is stamped later). A first page
+        without one asks the server for its newest stamp and starts the pass again (False)."""
+        stamps = [s for s in (_stamp(r, "updatedAt") for r in page.rows) if s is not None]
+        if stamps or not page.rows:  # no booking at all: the next sync begins afresh
+            self.checkpoint.watermark = max(stamps, default=None)
+            return True
+        one = {"limit": 1} if self._op.pagination is Pagination.CURSOR else {"take": 1, "skip": 0}
+        query = {
+            **self._filters,
+            "sortUpdatedAt": "desc",
+            "afterUpdatedAt": format_datetime(_EPOCH),
+            **one,
+        }
+        body, _ = await self._fetch(query)
+        newest = [s for s in (_stamp(r, "updatedAt") for r in body["data"]) if s is not None]
+        self.checkpoint.watermark = max(newest, default=_EPOCH)
+        return False
+
+    # -- the changes pass -------------------------------------------------------------------
+
+    async def _changes(self) -> AsyncIterator[Any]:
+        query = {**self._filters, "sortUpdatedAt": "asc"}
+        async for page in self._pages.walk(query, _ChangesEdge(self), carry=False):
             start = self._margin()
-            rows, items = await self._page(start, skip, take)
-            progressed = False
             previous: dt.datetime | None = None
-            for row, item in zip(rows, items, strict=True):
-                stamp = row.get("updatedAt") or row.get("createdAt")
-                uid = row.get("uid")
-                if not isinstance(stamp, str) or not isinstance(uid, str):
-                    raise ResponseValidationError(
-                        "bookings.sync: a booking without uid or updatedAt in the answer", raw=row
-                    )
-                when = _parse(stamp)
-                if (start is not None and when < start) or (previous and when < previous):
+            for row, item in zip(page.rows, page.items, strict=True):
+                uid = _uid(row)
+                when = _stamp(row, "updatedAt")
+                if when is None or (start and when < start) or (previous and when < previous):
                     # the server ignored afterUpdatedAt or sortUpdatedAt: going on could lose
                     # bookings without a word, so stop with the evidence
                     raise ResponseValidationError(
                         "bookings.sync: the answer is not filtered by afterUpdatedAt and sorted "
-                        f"by updatedAt ascending (saw {stamp} after {previous or start})",
+                        f"by updatedAt ascending (saw {row.get('updatedAt')} after "
+                        f"{previous or start})",
                         raw=row,
                     )
                 previous = when
                 version = format_datetime(when)
-                if self.checkpoint.seen.get(uid) == version:
-                    continue  # this version was yielded already
+                fresh = self.checkpoint.seen.get(uid) != version
                 self._advance(uid, when, version)
-                progressed = True
-                yield item
-            if len(rows) < take:
-                return  # caught up
-            if progressed:  # go on from the new watermark
-                skip, take = 0, self._page_size
-            elif take < _MAX_TAKE:
-                # nothing new in a full page: it was one run of bookings sharing the watermark's
-                # millisecond. Ties come in no fixed order, so read the run in ONE answer: ask
-                # for more at once until the answer reaches past it.
-                take = min(take * 2, _MAX_TAKE)
-            else:  # a run longer than _MAX_TAKE: page through it (exact if ties keep their order)
-                skip += take
+                if fresh:
+                    yield item
 
     def _advance(self, uid: str, when: dt.datetime, version: str) -> None:
         cp = self.checkpoint
@@ -192,21 +520,21 @@ class BookingSync:
             cp.seen = {u: v for u, v in cp.seen.items() if _parse(v) >= floor}
         cp.seen[uid] = version
 
-    async def _page(
-        self, start: dt.datetime | None, skip: int, take: int
-    ) -> tuple[list[Any], list[Any]]:
-        query: dict[str, Any] = dict(self._filters)
-        query.update(sortUpdatedAt="asc", take=take, skip=skip)
-        if start is not None:
-            query["afterUpdatedAt"] = format_datetime(start)
+    async def _fetch(self, query: dict[str, Any]) -> tuple[Any, list[Any]]:
         response = await self._session.request(self._op, query=query, raw=True)
         self.pages += 1
         body = response.json()
         rows = body.get("data") if isinstance(body, dict) else None
         if not isinstance(rows, list):
             raise ResponseValidationError("bookings.sync: a page without a data list", raw=body)
-        items = response.data
-        return rows, list(items)
+        return body, list(response.data)
+
+
+def _uid(row: Row) -> str:
+    uid = row.get("uid")
+    if not isinstance(uid, str):
+        raise ResponseValidationError("bookings.sync: a booking without uid in the answer", raw=row)
+    return uid
 
 
 class BookingsSyncMixin:
@@ -219,7 +547,7 @@ class BookingsSyncMixin:
         self,
         *,
         checkpoint: SyncCheckpoint | str | None = None,
-        page_size: int = 100,
+        page_size: int | None = None,
         overlap: dt.timedelta = dt.timedelta(0),
         status: list[str] | None = None,
         event_type_ids: str | None = None,
@@ -228,6 +556,7 @@ class BookingsSyncMixin:
     ) -> BookingSync:
         """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`.
 
+        ``page_size``: bookings per request, the operation's largest page (250) by default.
         ``checkpoint_key``: keep the checkpoint in the client's store under this name instead
         (resumed from there; with a ``RedisStore``, by any process)."""
         filters = {

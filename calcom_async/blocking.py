@@ -284,7 +284,7 @@ class BlockingBookingsSyncMixin(Protocol):
         self,
         *,
         checkpoint: SyncCheckpoint | str | None = None,
-        page_size: int = 100,
+        page_size: int | None = None,
         overlap: dt.timedelta = dt.timedelta(0),
         status: list[str] | None = None,
         event_type_ids: str | None = None,

@@ -121,7 +121,8 @@ async def sync(args: dict[str, Any]) -> dict[str, Any]:
                     # asking for this booking saved the checkpoint covering the one before:
                     # killed before writing it, this booking is the next one's first
                     os.kill(os.getpid(), 9)
-                out.write(f"{booking.uid} {format_datetime(booking.updated_at)}\n")
+                stamp = booking.updated_at and format_datetime(booking.updated_at)
+                out.write(f"{booking.uid} {stamp or '-'}\n")  # '-': updatedAt null
                 out.flush()
     await store.aclose()
     return {"count": count}

@@ -14,12 +14,12 @@ from typing import Any
 
 from calcom_async._serde import format_datetime
 
-Version = tuple[str, str]
+Version = tuple[str, str | None]
 
 
 def version(item: Any) -> Version:
     """A synced booking's version: ``(uid, updatedAt)``."""
-    return item.uid, format_datetime(item.updated_at)
+    return item.uid, format_datetime(item.updated_at) if item.updated_at else None
 
 
 def assert_each_version_once(seen: Sequence[Version], final: Iterable[Version]) -> None:

@@ -231,7 +231,7 @@ def test_bookings_sync_is_a_blocking_iterable_with_its_checkpoint(api: FakeAPI) 
         assert sync.checkpoint.watermark is None
     (call,) = api.calls
     assert call.path == "/v2/bookings"
-    assert call.url.query["sortUpdatedAt"] == "asc"
+    assert call.url.query["sortCreated"] == "desc"  # the first pass: every booking, newest first
 
 
 def test_the_protocols_are_not_imported_at_run_time() -> None:

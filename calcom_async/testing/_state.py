@@ -29,6 +29,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 BUSY_STATUSES = frozenset({"accepted", "pending"})
 MAX_TAKE = 250
 MAX_SLOT_DAYS = 62
+_STAMPED_SINCE = 450 * 86400  # seeded bookings older than this may have updatedAt null
 _UID_ALPHABET = string.ascii_letters + string.digits
 WebhookSink = Callable[[dict[str, Any], str, dict[str, Any], str], None]
 
@@ -111,7 +112,7 @@ class Booking:
     start: float
     end: float
     created: float
-    updated: float
+    updated: float | None  #: None: ``updatedAt: null``, an old booking never stamped
     event_type_id: int
     host_id: int
     team_id: int | None = None
@@ -722,7 +723,8 @@ class Store:
         return booking
 
     def touch(self, booking: Booking) -> None:
-        now = ms(max(self.now(), booking.updated + 0.001))
+        last = booking.created if booking.updated is None else booking.updated
+        now = ms(max(self.now(), last + 0.001))
         booking.updated = now
         self.bookings_version += 1
         booking.data["updatedAt"] = iso(now)
@@ -965,10 +967,8 @@ class Store:
             bound = ctx.q_time(name)
             if bound is not None:  # compared in whole milliseconds, the API's precision
                 edge = round(bound * 1000)
-                if op == "ge":
-                    items = [b for b in items if round(getattr(b, attr) * 1000) >= edge]
-                else:
-                    items = [b for b in items if round(getattr(b, attr) * 1000) <= edge]
+                # a null updatedAt matches no bound (SQL: NULL >= x is not true)
+                items = [b for b in items if _within(getattr(b, attr), edge, op)]
         key_attr, reverse = "start", False
         for name, attr in (
             ("sortStart", "start"),
@@ -982,7 +982,9 @@ class Store:
                     raise bad_request(f"{name} must be one of: asc, desc", [name])
                 key_attr, reverse = attr, direction == "desc"
                 break
-        items.sort(key=lambda b: (getattr(b, key_attr), b.data["id"]), reverse=reverse)
+        # ties in id order; a null updatedAt sorts as the largest value (PostgreSQL's default:
+        # NULLS LAST ascending, NULLS FIRST descending), see ``_by``
+        items.sort(key=lambda b: _by(getattr(b, key_attr), b.data["id"]), reverse=reverse)
         return [b.data for b in items]
 
     # -- seeding -------------------------------------------------------------------------------
@@ -1068,7 +1070,9 @@ class Store:
             host = rng.choice(hosts)
             template = rng.choice(locations)
             location = template.format(n=rng.randint(1000, 9999)) if template else None
-            created = min(now - 60, first - rng.uniform(0.5, 60) * 86400)
+            created = first - rng.uniform(0.5, 60) * 86400
+            if created > now - 60:  # an upcoming booking, made some time in the last month
+                created = now - rng.uniform(60, 30 * 86400)
             for week in range(series):
                 start = first + week * 7 * 86400
                 past = start < now
@@ -1106,9 +1110,20 @@ class Store:
                 self._age(booking, created, now)
 
     def _age(self, booking: Booking, created: float, now: float) -> None:
-        updated = min(now - 1, created + self.rng.uniform(0, 5) * 86400)
-        booking.updated = ms(max(created, updated))
+        """Stamp ``updatedAt`` as the live API has it: within a second of ``createdAt``, later
+        for a booking changed since (cancelled, rejected, confirmed, or about one in five), and
+        ``null`` for most bookings made before Cal.com stamped it (older than _STAMPED_SINCE)."""
+        rng = self.rng
+        changed = booking.status != "accepted" or rng.random() < 0.2
         self.bookings_version += 1
+        if created < now - _STAMPED_SINCE and not changed and rng.random() < 0.8:
+            booking.updated = None
+            booking.data["updatedAt"] = None
+            return
+        updated = created + rng.uniform(0.001, 1)
+        if changed:
+            updated += rng.uniform(0, min(5 * 86400, now - 2 - updated))
+        booking.updated = ms(updated)
         booking.data["updatedAt"] = iso(booking.updated)
 
     # -- teams, users --------------------------------------------------------------------------
@@ -1234,6 +1249,18 @@ def _status_matches(b: Booking, wanted: set[str], now: float) -> bool:
         if want == "recurring" and b.recurring_uid and not cancelled and b.end >= now:
             return True
     return False
+
+
+def _within(value: float | None, edge: int, op: str) -> bool:
+    if value is None:
+        return False
+    millis = round(value * 1000)
+    return millis >= edge if op == "ge" else millis <= edge
+
+
+def _by(value: float | None, tie: int) -> tuple[bool, float, int]:
+    """A sort key that puts None after every value (before every value in reverse)."""
+    return (value is None, value or 0.0, tie)
 
 
 def paginate(ctx: Ctx, items: list[Any], *, default_take: int) -> dict[str, Any]:

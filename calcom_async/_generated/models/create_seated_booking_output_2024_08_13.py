@@ -25,7 +25,7 @@ class CreateSeatedBookingOutput_2024_08_13:
     location: str
     absent_host: bool = attrs.field(metadata={"json": "absentHost"})
     created_at: datetime = attrs.field(metadata={"json": "createdAt"})
-    updated_at: datetime = attrs.field(metadata={"json": "updatedAt"})
+    updated_at: datetime | None = attrs.field(metadata={"json": "updatedAt"})
     seat_uid: str = attrs.field(metadata={"json": "seatUid"})
     attendees: list[seated_attendee.SeatedAttendee]
     cancellation_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancellationReason"})

@@ -25,7 +25,7 @@ class RecurringBookingOutput_2024_08_13:
     location: str
     absent_host: bool = attrs.field(metadata={"json": "absentHost"})
     created_at: datetime = attrs.field(metadata={"json": "createdAt"})
-    updated_at: datetime = attrs.field(metadata={"json": "updatedAt"})
+    updated_at: datetime | None = attrs.field(metadata={"json": "updatedAt"})
     attendees: list[booking_attendee.BookingAttendee]
     booking_fields_responses: dict[str, Any] = attrs.field(metadata={"json": "bookingFieldsResponses"})
     recurring_booking_uid: str = attrs.field(metadata={"json": "recurringBookingUid"})
