@@ -277,13 +277,19 @@ def _is_envelope(body: Any) -> bool:
     return isinstance(body, dict) and "status" in body and "data" in body
 
 
-def _structure(where: str, data: Any, cast_to: Any, response: APIResponse[Any]) -> Any:
+def _structure(
+    where: str, data: Any, cast_to: Any, response: APIResponse[Any], strict: bool
+) -> Any:
+    """``data`` as ``cast_to``: read tolerantly (deviations kept as sent and reported on
+    ``calcom_async.drift``) unless ``strict``, as generated methods read their answers."""
     if cast_to is AS_SENT or cast_to is Any or cast_to is object:
         return data
     from . import _serde
 
     try:
-        return _serde.structure(data, cast_to)
+        value, found = _serde.structure_reporting(data, cast_to, strict=strict)
+        _serde.report_deviations(found, data, where=f"{where} ")
+        return value
     except Exception as exc:
         import cattrs
 
@@ -303,7 +309,9 @@ def _structure(where: str, data: Any, cast_to: Any, response: APIResponse[Any]) 
         ) from exc
 
 
-def answer_parser(where: str, cast_to: Any, unwrap: bool) -> Callable[[APIResponse[Any]], Any]:
+def answer_parser(
+    where: str, cast_to: Any, unwrap: bool, strict: bool = False
+) -> Callable[[APIResponse[Any]], Any]:
     """``APIResponse.parse`` for a custom call: unwrap the envelope (if the answer is one and
     ``unwrap``), then structure into ``cast_to`` (``None``: no value)."""
 
@@ -312,7 +320,7 @@ def answer_parser(where: str, cast_to: Any, unwrap: bool) -> Callable[[APIRespon
             return None
         body = response.json()
         data = body["data"] if unwrap and _is_envelope(body) else body
-        return _structure(where, data, cast_to, response)
+        return _structure(where, data, cast_to, response, strict)
 
     return parse
 
@@ -322,6 +330,7 @@ class CastPaginator(AsyncPaginator[T]):
     says how it pages); each page's items are structured into ``cast_to``."""
 
     _cast_to: Any
+    _strict: bool = False
 
     def raw(self) -> AsyncPaginator[dict[str, Any]]:
         clone: CastPaginator[dict[str, Any]] = CastPaginator.__new__(CastPaginator)
@@ -333,7 +342,9 @@ class CastPaginator(AsyncPaginator[T]):
         page, next_cursor = await super()._fetch(offset, cursor=cursor)
         if self._decode and self._cast_to is not AS_SENT:
             items_type = types.GenericAlias(list, (self._cast_to,))
-            page.items = _structure(self._op.name, page.items, items_type, page.response)
+            page.items = _structure(
+                self._op.name, page.items, items_type, page.response, self._strict
+            )
             page.response.release_json()
         return page, next_cursor
 
@@ -345,6 +356,12 @@ class _Caller:
     """What ``cal.request`` and its raw twin share: the checks and the one-off operation."""
 
     _core: Session
+
+    def _strict_for(self, options: RequestOptions | None) -> bool:
+        """The call's ``strict``: its request options', else the client's."""
+        if options is not None and options.strict is not None:
+            return options.strict
+        return self._core.config.strict
 
     def _prepare(
         self,
@@ -399,7 +416,7 @@ class _Caller:
             body=json,
             options=options,
             raw=raw,
-            parse=answer_parser(op.name, cast_to, unwrap),
+            parse=answer_parser(op.name, cast_to, unwrap, self._strict_for(options)),
         )
         return await coro
 
@@ -589,6 +606,7 @@ class CustomRequests(_Caller):
             prefetch=prefetch,
         )
         paginator._cast_to = cast_to
+        paginator._strict = self._strict_for(options)
         return paginator
 
     @property
