@@ -35,6 +35,7 @@ encrypted at rest with any object that has ``encrypt(bytes) -> bytes`` and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -718,9 +719,20 @@ class RedisStore:
         """``SET NX PX`` (the lock's script: a claim resent after a lost reply is still ours):
         the first process to claim ``key`` gets ``True``."""
         me, ttl_ms = secrets.token_hex(16), max(1, int(ttl * 1000))
-        done = await self._call(
-            "claim", self._lock(keys=[self.key("claim", key)], args=[me, ttl_ms])
-        )
+        name = self.key("claim", key)
+        try:
+            done = await self._call("claim", self._lock(keys=[name], args=[me, ttl_ms]))
+        except StoreUnavailableError:
+            # the claim may have landed with its answer late or lost (a busy Redis): the caller
+            # answers 503 and the sender delivers again, which must not find it claimed (it
+            # would be a "duplicate" never dispatched). Take it back if it is ours, best effort.
+            with (
+                anyio.CancelScope(shield=True),
+                anyio.move_on_after(self._timeout),
+                contextlib.suppress(Exception),
+            ):
+                await self._unlock(keys=[name], args=[me])
+            raise
         return bool(done)
 
     async def aclose(self) -> None:
