@@ -268,7 +268,7 @@ class Session:
         token_ = CURRENT.set(deadline)
         try:
             return await self._attempts(
-                op, url, url_path, params, headers, content, opts, raw, deadline, started
+                op, url, url_path, params, headers, content, opts, raw, parse, deadline, started
             )
         finally:
             CURRENT.reset(token_)
@@ -283,6 +283,7 @@ class Session:
         content: bytes | None,
         opts: RequestOptions,
         raw: bool,
+        parse: Callable[[APIResponse[Any]], Any] | None,
         deadline: Deadline,
         started: float,
     ) -> Any:
