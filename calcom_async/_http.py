@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -197,7 +198,10 @@ class Transport:
                     left = deadline.at - self.clock.monotonic()
                     if left <= 0:
                         raise deadline.exceeded(self.clock.monotonic(), "a turn to send")
-                    # the attempt gets what is left of the call's timeout
+                    # the attempt gets what is left of the call's timeout (to a tenth of a
+                    # second up: the usual first attempt keeps the timeout as given, and the
+                    # ClientTimeout cache its hits)
+                    left = math.ceil(left * 10) / 10
                     timeout = left if timeout is None else min(timeout, left)
                 client_timeout = _client_timeout(timeout, connect_timeout)
                 async with http.request(
