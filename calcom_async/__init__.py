@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         CalComError,
         CalComUsageError,
         ConflictError,
+        DeadlineExceededError,
         InsufficientScopeError,
         InternalServerError,
         NotFoundError,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from ._pagination import AsyncPaginator, Page
     from ._ratelimit import RateLimit
     from ._response import APIResponse
+    from ._retry import RetryPolicy
     from ._sync import BookingSync, SyncCheckpoint
     from ._types import UNSET, Unset
     from .blocking import CalComSync
@@ -55,6 +57,7 @@ _LAZY: dict[str, str] = {
     "APIResponse": "._response",
     "RateLimit": "._ratelimit",
     "RequestOptions": "._options",
+    "RetryPolicy": "._retry",
     "TokenPair": "._auth",
     "UNSET": "._types",
     "Unset": "._types",
@@ -81,6 +84,7 @@ _LAZY: dict[str, str] = {
             "CalComError",
             "CalComUsageError",
             "ConflictError",
+            "DeadlineExceededError",
             "InsufficientScopeError",
             "InternalServerError",
             "NotFoundError",
@@ -111,6 +115,7 @@ __all__ = [
     "CalComUsageError",
     "ConflictError",
     "DEFAULT_BASE_URL",
+    "DeadlineExceededError",
     "EU_BASE_URL",
     "InsufficientScopeError",
     "InternalServerError",
@@ -124,6 +129,7 @@ __all__ = [
     "RateLimitError",
     "RequestOptions",
     "ResponseValidationError",
+    "RetryPolicy",
     "Scope",
     "StoreDataError",
     "StoreUnavailableError",

@@ -23,6 +23,7 @@ import anyio
 import attrs
 
 from ._clock import Clock
+from ._deadline import current as current_deadline
 from ._errors import APIStatusError, CalComError, CalComUsageError, ResponseValidationError
 from ._operation import AuthMode, Operation, Param
 from .stores import Store
@@ -452,37 +453,57 @@ class Auth:
 
         Returns whether the tokens are now different from ``stale_access_token``.
         """
-        async with self._lock:
-            current = self._tokens
-            if current is None or current.access_token != stale_access_token:
-                return current is not None
-            if not self.can_refresh:
-                return False
-            assert current.refresh_token and self._refresher is not None
-            if self._rejected is not None and self._rejected[0] == current.refresh_token:
-                if self._store is None or not await self._adopt_stored(current):
-                    raise self._rejected[1]
-                return True
-            if self._store is not None:
-                return await self._refresh_shared(current, sender)
-            label = self._refresher.label
-            logger.info("refreshing %s access token", label)
-            try:
-                new = await self._refresher.refresh(current, sender, self._clock)
-            except APIStatusError as exc:
-                if exc.status_code is not None and 400 <= exc.status_code < 500:
-                    self._rejected = (current.refresh_token, exc)  # definitive: not transient
-                raise
-            except CalComError as exc:
-                if getattr(exc, "error", None):  # an OAuth error answer (invalid_grant, …)
-                    self._rejected = (current.refresh_token, exc)
-                raise
-            self._tokens = new
-            logger.info("%s access token refreshed", label)
-            if self._on_refresh is not None:  # in the lock: pairs are persisted in order
-                result = self._on_refresh(new)
-                if inspect.isawaitable(result):
-                    await result
+        await self._acquire_lock()
+        try:
+            return await self._refresh_locked(stale_access_token, sender)
+        finally:
+            self._lock.release()
+
+    async def _acquire_lock(self) -> None:
+        """The refresh lock, waited for within the call's deadline (another call may be
+        refreshing: its refresh keeps its own deadline, the waiters give up at theirs)."""
+        deadline = current_deadline()
+        left = None if deadline is None else deadline.remaining(self._clock.monotonic())
+        if left is None or not self._lock.locked():
+            await self._lock.acquire()
+            return
+        with anyio.move_on_after(max(0.0, left)) as scope:
+            await self._lock.acquire()
+        if scope.cancelled_caught:
+            assert deadline is not None
+            raise deadline.exceeded(self._clock.monotonic(), "token refresh")
+
+    async def _refresh_locked(self, stale_access_token: str, sender: SendOperation) -> bool:
+        current = self._tokens
+        if current is None or current.access_token != stale_access_token:
+            return current is not None
+        if not self.can_refresh:
+            return False
+        assert current.refresh_token and self._refresher is not None
+        if self._rejected is not None and self._rejected[0] == current.refresh_token:
+            if self._store is None or not await self._adopt_stored(current):
+                raise self._rejected[1]
+            return True
+        if self._store is not None:
+            return await self._refresh_shared(current, sender)
+        label = self._refresher.label
+        logger.info("refreshing %s access token", label)
+        try:
+            new = await self._refresher.refresh(current, sender, self._clock)
+        except APIStatusError as exc:
+            if exc.status_code is not None and 400 <= exc.status_code < 500:
+                self._rejected = (current.refresh_token, exc)  # definitive: not transient
+            raise
+        except CalComError as exc:
+            if getattr(exc, "error", None):  # an OAuth error answer (invalid_grant, …)
+                self._rejected = (current.refresh_token, exc)
+            raise
+        self._tokens = new
+        logger.info("%s access token refreshed", label)
+        if self._on_refresh is not None:  # in the lock: pairs are persisted in order
+            result = self._on_refresh(new)
+            if inspect.isawaitable(result):
+                await result
         return True
 
 

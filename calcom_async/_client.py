@@ -154,7 +154,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         oauth_app: OAuthApp | None = None,
         base_url: str | None = None,
         api_versions: Mapping[str, str] | None = None,
-        timeout: float | None = 60.0,
+        timeout: float | None = 120.0,
         connect_timeout: float | None = 10.0,
         max_retries: int = 2,
         retry_unsafe: bool = False,
@@ -227,6 +227,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
             strict=bool(strict),
         )
         transport = Transport(
+            scope=config.base_url,
             clock=clock,
             max_concurrency=max_concurrency,
             http_session=http_session,

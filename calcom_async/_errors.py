@@ -6,7 +6,10 @@
     ├── CalComUsageError (also ValueError)    bad input, caught before anything is sent
     │   └── UnknownAPIVersionError
     ├── APIConnectionError                    the request did not get an HTTP answer
-    │   └── APITimeoutError
+    │   └── APITimeoutError                   the call's timeout ran out (connecting, reading)
+    │       └── DeadlineExceededError         ... or would run out during a wait (the rate
+    │                                         limit, a retry's backoff, a token refresh):
+    │                                         raised at once, naming the wait
     ├── APIStatusError                        the server answered with status >= 400
     │   ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403
     │   │                                     (InsufficientScopeError: an OAuth token's scopes)
@@ -40,6 +43,7 @@ __all__ = [
     "CalComError",
     "CalComUsageError",
     "ConflictError",
+    "DeadlineExceededError",
     "InsufficientScopeError",
     "InternalServerError",
     "NotFoundError",
@@ -85,6 +89,42 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, message: str = "Request timed out.", *, request_id: str | None = None):
         super().__init__(message, request_id=request_id)
+
+
+class DeadlineExceededError(APITimeoutError):
+    """A wait the call would have to make does not fit in what is left of its ``timeout``:
+    raised at once instead of waiting (and nothing more is sent).
+
+    ``waiting_for``: what the wait was for (``"rate limit"``, ``"retry backoff"``,
+    ``"token refresh"``); ``limit``: the rate limit's name (``"default"``, or the name in
+    ``X-RateLimit-*-<Name>``), when a limit was the reason; ``wait``: the seconds the wait would
+    take (None when not known: waiting for an answer, or a lock); ``timeout``: the call's
+    timeout; ``remaining``: seconds of it left when the wait came up; ``retry_after``: when
+    trying again could succeed (seconds from now), when known.
+
+    A subclass of :class:`APITimeoutError`: ``except APITimeoutError`` catches every way a call
+    runs out of time. (``RetryPolicy(max_wait=...)`` is a separate switch: a rate-limit wait
+    longer than it raises :class:`RateLimitError` with ``code="ClientSideRateLimit"``.)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        waiting_for: str,
+        limit: str | None = None,
+        wait: float | None = None,
+        timeout: float | None = None,
+        remaining: float | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.waiting_for = waiting_for
+        self.limit = limit
+        self.wait = wait
+        self.timeout = timeout
+        self.remaining = remaining
+        self.retry_after = wait
 
 
 class APIStatusError(CalComError):

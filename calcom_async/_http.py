@@ -7,7 +7,9 @@ carrying a typed :class:`~calcom_async.APIConnectionError` and what kind of fail
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,8 +17,16 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ._clock import Clock
+from ._deadline import Deadline, log_wait
 from ._errors import APIConnectionError, APITimeoutError, CalComError, CalComUsageError
-from ._ratelimit import RateLimit, RateLimiter, parse_rate_limits, retry_after_seconds
+from ._ratelimit import (
+    PROCESS_LIMITERS,
+    LimiterRegistry,
+    RateLimit,
+    RateLimiter,
+    parse_rate_limits,
+    retry_after_seconds,
+)
 from ._retry import Failure
 from .stores import MemoryStore, Store, credential_bucket
 
@@ -61,17 +71,29 @@ class Transport:
         rate_limit: bool = True,
         max_wait: float = 120.0,
         store: Store | None = None,
+        scope: str = "",
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.clock = clock
         self.max_concurrency = max_concurrency
         self.capacity = anyio.CapacityLimiter(max_concurrency)
-        self.limiter = RateLimiter(clock, enabled=rate_limit, max_wait=max_wait)
         #: where shared state lives (``calcom_async.stores``); a distributed store takes the
         #: rate-limit budget in place of the in-process limiter
         self.store: Store = store if store is not None else MemoryStore()
         self._shared = rate_limit and self.store.distributed
+        #: one in-process budget per credential: from the process-wide registry, or from the
+        #: MemoryStore given as ``store=`` (clients given that store share it, and only it)
+        registry = getattr(store, "limiters", None) if store is not None else PROCESS_LIMITERS
+        self._registry: LimiterRegistry = (
+            registry if isinstance(registry, LimiterRegistry) else LimiterRegistry()
+        )
+        self._scope = scope  #: the server (base URL): another server, another budget
+        self._rate_limit = rate_limit
+        self._off = RateLimiter(clock, enabled=False)  #: ``rate_limit=False``
+        #: credential header value -> its limiter, for the event loop in ``_limiters_loop``
+        self._limiters: dict[str, RateLimiter] = {}
+        self._limiters_loop: object = None
         self._max_wait = max_wait
         self._session = http_session
         self._owned = http_session is None
@@ -80,6 +102,26 @@ class Transport:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def limiter_for(self, headers: Mapping[str, str]) -> RateLimiter:
+        """The in-process limiter of the credential in ``headers`` (shared by every client of
+        this process and event loop that sends it to the same server, see ``LimiterRegistry``)."""
+        if not self._rate_limit:
+            return self._off
+        credential = headers.get("Authorization") or headers.get("x-cal-client-id") or ""
+        limiters = self._limiters
+        loop = asyncio.get_running_loop()
+        if self._limiters_loop is not loop:
+            limiters.clear()
+            self._limiters_loop = loop
+        limiter = limiters.get(credential)
+        if limiter is None:
+            if len(limiters) >= 64:  # bounded: a client holds a few credentials
+                limiters.clear()
+            limiter = limiters[credential] = self._registry.get(
+                self._scope, credential_bucket(headers), self.clock, self._max_wait
+            )
+        return limiter
 
     def _http(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -131,8 +173,10 @@ class Transport:
         timeout: float | None,  # noqa: ASYNC109 - handed to aiohttp's ClientTimeout
         connect_timeout: float | None,
         request_id: str,
+        deadline: Deadline | None = None,
     ) -> RawAnswer:
-        """One attempt under the concurrency cap and the rate limiter."""
+        """One attempt under the concurrency cap and the rate limiter; every wait, and the
+        attempt itself, within ``deadline`` (the call's)."""
         import aiohttp
 
         URL = _yarl_url()
@@ -140,15 +184,25 @@ class Transport:
         try:  # a free slot is taken without the checkpoint (a loop round trip) of acquire()
             self.capacity.acquire_nowait()
         except anyio.WouldBlock:
-            await self.capacity.acquire()
+            await self._wait_for_slot(deadline)
         bucket = credential_bucket(headers) if self._shared else None
+        limiter = self._off if bucket is not None else self.limiter_for(headers)
         try:
             if bucket is not None:
                 await self.store.rate_acquire(bucket, self._max_wait)
-            elif not self.limiter.try_acquire():  # room now: no coroutine, no wait
-                await self.limiter.acquire()
+            elif not limiter.try_acquire():  # room now: no coroutine, no wait
+                await limiter.acquire(deadline, self._max_wait)
             answer: RawAnswer | None = None
             try:
+                if deadline is not None and deadline.at is not None:
+                    left = deadline.at - self.clock.monotonic()
+                    if left <= 0:
+                        raise deadline.exceeded(self.clock.monotonic(), "a turn to send")
+                    # the attempt gets what is left of the call's timeout (to a tenth of a
+                    # second up: the usual first attempt keeps the timeout as given, and the
+                    # ClientTimeout cache its hits)
+                    left = math.ceil(left * 10) / 10
+                    timeout = left if timeout is None else min(timeout, left)
                 client_timeout = _client_timeout(timeout, connect_timeout)
                 async with http.request(
                     method,
@@ -193,12 +247,27 @@ class Transport:
                 if bucket is not None:
                     await self._shared_release(bucket, answer)
                 elif answer is None:
-                    self.limiter.release()
+                    limiter.release()
                 else:
-                    answer.rate_limits = self.limiter.release(answer.headers, answer.status)
+                    answer.rate_limits = limiter.release(answer.headers, answer.status)
             return answer
         finally:
             self.capacity.release()
+
+    async def _wait_for_slot(self, deadline: Deadline | None) -> None:
+        """A free place under ``max_concurrency``, within the call's deadline."""
+        now = self.clock.monotonic()
+        left = deadline.remaining(now) if deadline is not None else None
+        if left is None:
+            await self.capacity.acquire()
+            return
+        with anyio.move_on_after(max(0.0, left)) as scope:
+            await self.capacity.acquire()
+        if scope.cancelled_caught:
+            assert deadline is not None
+            raise deadline.exceeded(self.clock.monotonic(), "a free slot under max_concurrency")
+        waited = self.clock.monotonic() - now
+        log_wait(waited, "a free slot under max_concurrency", None, deadline, now)
 
     async def _shared_release(self, bucket: str, answer: RawAnswer | None) -> None:
         """Teach the shared budget what the answer's ``X-RateLimit-*`` headers say."""

@@ -10,22 +10,39 @@ budget per named limit and lets a request start only when every limit has room, 
 - an exhausted budget waits for its window to reset (then refills to ``limit``);
 - a 429 blocks every request until ``Retry-After`` / the reset the server gave.
 
+Every wait is bounded by the call's deadline (``_deadline``): a wait of known length that would
+end after it raises :class:`~calcom_async.DeadlineExceededError` at once, a wait for an answer is
+cut off at the deadline; waits longer than a second are logged at INFO.
+
+One budget per credential: clients in one process (and event loop) that send the same
+credential to the same server share one :class:`RateLimiter` (:class:`LimiterRegistry`, keyed by
+a hash of the credential), unless they were given their own store.
+
 Answers without rate-limit headers leave the limiter open (self-hosted servers may have none).
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import anyio
 import attrs
 
-from ._clock import Clock
+from ._clock import Clock, SystemClock
+from ._deadline import Deadline, log_wait
 from ._errors import RateLimitError
 
-__all__ = ["RateLimit", "RateLimiter", "parse_rate_limits", "retry_after_seconds"]
+__all__ = [
+    "PROCESS_LIMITERS",
+    "LimiterRegistry",
+    "RateLimit",
+    "RateLimiter",
+    "parse_rate_limits",
+    "retry_after_seconds",
+]
 
 _HEADER = re.compile(r"^(?:x-)?ratelimit-(limit|remaining|reset)(?:-(.+))?$", re.IGNORECASE)
 _DEFAULT_BLOCK = 60.0  # seconds to hold back after a 429 that says nothing about when to retry
@@ -166,6 +183,7 @@ class RateLimiter:
         self._seen = False
         self._in_flight = 0
         self._blocked_until = 0.0
+        self._blocked_by = "default"  #: the limit a 429 named (for messages and logs)
         self._changed = anyio.Event()
         self._waiting = 0  #: tasks in _wait_for_answer
 
@@ -208,12 +226,18 @@ class RateLimiter:
         self._in_flight += 1
         return True
 
-    async def acquire(self) -> None:
-        """Wait until every known limit has room, then take one request from each."""
+    async def acquire(
+        self, deadline: Deadline | None = None, max_wait: float | None = None
+    ) -> None:
+        """Wait until every known limit has room, then take one request from each.
+
+        ``deadline``: the call's (a wait past it raises ``DeadlineExceededError`` at once);
+        ``max_wait``: a longer wait raises ``RateLimitError`` (default: the limiter's)."""
+        limit_wait = self._max_wait if max_wait is None else max_wait
         while self._enabled:
             now = self._clock.monotonic()
             if now < self._blocked_until:
-                await self._sleep(self._blocked_until - now)
+                await self._sleep(self._blocked_until - now, self._blocked_by, deadline, limit_wait)
                 continue
             for window in self._windows.values():
                 if window.reset_at is not None and now >= window.reset_at:
@@ -221,20 +245,21 @@ class RateLimiter:
             if not self._seen:  # nothing known yet: one probe at a time
                 if self._in_flight == 0:
                     break
-                await self._wait_for_answer()
+                await self._wait_for_answer(deadline)
                 continue
-            empty = [w for w in self._windows.values() if w.remaining < 1]
+            empty = [(n, w) for n, w in self._windows.items() if w.remaining < 1]
             if not empty:
                 for window in self._windows.values():
                     window.remaining -= 1
                 break
-            resets = [w.reset_at for w in empty if w.reset_at is not None]
+            resets = [(w.reset_at, n) for n, w in empty if w.reset_at is not None]
             if resets:
-                await self._sleep(max(resets) - now)
+                reset_at, name = max(resets)
+                await self._sleep(reset_at - now, name or "default", deadline, limit_wait)
             elif self._in_flight == 0:
                 break  # no answer is coming to tell us more: probe
             else:
-                await self._wait_for_answer()
+                await self._wait_for_answer(deadline)
         self._in_flight += 1
 
     def release(
@@ -254,21 +279,44 @@ class RateLimiter:
                 self._changed.set()
                 self._changed = anyio.Event()
 
-    async def _sleep(self, seconds: float) -> None:
-        if seconds > self._max_wait:
+    async def _sleep(
+        self, seconds: float, limit: str, deadline: Deadline | None, max_wait: float
+    ) -> None:
+        now = self._clock.monotonic()
+        left = deadline.remaining(now) if deadline is not None else None
+        if seconds > max_wait and (left is None or left >= max_wait):
+            why = (
+                f"the server asked to wait {seconds:.0f}s more ({limit!r} limit)"
+                if now < self._blocked_until
+                else f"the {limit!r} limit frees up in {seconds:.0f}s"
+            )
             raise RateLimitError(
-                f"rate limited: the server asked to wait {seconds:.0f}s more, longer than "
-                f"{self._max_wait:.0f}s",
+                f"rate limited: {why}, longer than max_wait={max_wait:.0f}s",
                 retry_after=seconds,
                 status_code=429,
                 code="ClientSideRateLimit",
             )
+        if deadline is not None:
+            deadline.check(now, seconds, "rate limit", limit=limit)
+        log_wait(seconds, "rate limit", limit, deadline, now)
         await self._clock.sleep(seconds)
 
-    async def _wait_for_answer(self) -> None:
+    async def _wait_for_answer(self, deadline: Deadline | None = None) -> None:
         self._waiting += 1
         try:
-            await self._changed.wait()
+            left = None if deadline is None else deadline.remaining(self._clock.monotonic())
+            if left is None:
+                await self._changed.wait()
+                return
+            with anyio.move_on_after(max(0.0, left)) as scope:
+                await self._changed.wait()
+            if scope.cancelled_caught:
+                raise deadline.exceeded(  # type: ignore[union-attr]
+                    self._clock.monotonic(),
+                    "rate limit",
+                    limit=None,
+                    cause="waiting for an answer that tells the budget",
+                )
         finally:
             self._waiting -= 1
 
@@ -298,4 +346,38 @@ class RateLimiter:
             wait = retry_after_seconds(headers, wall)
             wait = _DEFAULT_BLOCK if wait is None else wait
             self._blocked_until = max(self._blocked_until, now + wait + self._slack)
+            spent = [n or "default" for n, x in limits.items() if x.remaining == 0]
+            self._blocked_by = ", ".join(spent) if spent else "default"
         return limits
+
+
+class LimiterRegistry:
+    """Rate limiters by (server, credential hash, clock, event loop): the clients that find
+    theirs here share one budget. Entries live as long as a client holds them (weakly kept)."""
+
+    def __init__(self) -> None:
+        self._limiters: weakref.WeakValueDictionary[tuple[Any, ...], RateLimiter] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def get(self, scope: str, bucket: str, clock: Clock, max_wait: float) -> RateLimiter:
+        import asyncio
+
+        try:
+            loop: Any = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover - a limiter is taken inside a request
+            loop = None
+        # every SystemClock is the same clock; an injected one (tests) shares with itself only
+        clock_key: Any = "system" if type(clock) is SystemClock else id(clock)
+        key = (scope, bucket, clock_key, loop)
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = RateLimiter(clock, max_wait=max_wait)
+        return limiter
+
+    def __len__(self) -> int:
+        return len(self._limiters)
+
+
+#: the process-wide registry: clients with no store of their own share budgets through it
+PROCESS_LIMITERS = LimiterRegistry()

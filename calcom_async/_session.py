@@ -33,6 +33,7 @@ import orjson
 
 from ._auth import Auth
 from ._clock import Clock
+from ._deadline import CURRENT, Deadline
 from ._errors import (
     CalComError,
     CalComUsageError,
@@ -99,7 +100,7 @@ class SessionConfig:
     """A client's settings (a ``with_options`` copy gets its own)."""
 
     base_url: str  #: scheme://host[:port][/prefix], without a trailing ``/v2``
-    timeout: float | None = 60.0
+    timeout: float | None = 120.0
     connect_timeout: float | None = 10.0
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     retry_unsafe: bool = False
@@ -255,10 +256,42 @@ class Session:
         config, clock = self.config, self.transport.clock
         request_id = headers["X-Request-Id"]
         url_path = url[len(config.base_url) :] or "/"
+        timeout = config.timeout if opts.timeout is None else opts.timeout
+        started = clock.monotonic()
+        # the timeout covers the whole call: the limiter, the attempts, the backoff, the refresh
+        deadline = Deadline(
+            None if timeout is None else started + timeout,
+            timeout,
+            request_id,
+            f"{op.method} {url_path}",
+        )
+        token_ = CURRENT.set(deadline)
+        try:
+            return await self._attempts(
+                op, url, url_path, params, headers, content, opts, raw, parse, deadline, started
+            )
+        finally:
+            CURRENT.reset(token_)
+
+    async def _attempts(
+        self,
+        op: Operation,
+        url: str,
+        url_path: str,
+        params: list[tuple[str, str]],
+        headers: dict[str, str],
+        content: bytes | None,
+        opts: RequestOptions,
+        raw: bool,
+        parse: Callable[[APIResponse[Any]], Any] | None,
+        deadline: Deadline,
+        started: float,
+    ) -> Any:
+        config, clock = self.config, self.transport.clock
+        request_id = headers["X-Request-Id"]
         retry_unsafe = config.retry_unsafe if opts.retry_unsafe is None else opts.retry_unsafe
         timeout = config.timeout if opts.timeout is None else opts.timeout
         connect = config.connect_timeout if opts.connect_timeout is None else opts.connect_timeout
-        started = clock.monotonic()
         attempt, refreshed = 0, False
         auth = self.auth
         while True:
@@ -279,6 +312,7 @@ class Session:
                     timeout=timeout,
                     connect_timeout=connect,
                     request_id=request_id,
+                    deadline=deadline,
                 )
             except AttemptError as exc:
                 error: CalComError = exc.error
@@ -321,6 +355,15 @@ class Session:
             delay = config.retry.delay(attempt, retry_after) if retry else None
             if delay is None:
                 raise error from error.__cause__
+            limit = _limit_name(answer.headers) if status == 429 else None
+            waiting_for = "rate limit" if status == 429 else "retry backoff"
+            now = clock.monotonic()
+            if deadline.at is not None and now + delay > deadline.at:
+                # the retry would start after the deadline: the call ends now, with what
+                # happened and what it would have waited for
+                raise deadline.exceeded(
+                    now, waiting_for, limit=limit, wait=delay, cause=str(error)
+                ) from error
             attempt += 1
             logger.info(
                 "retrying %s %s in %.2fs after %s (request id %s, retry %d)",
@@ -330,6 +373,17 @@ class Session:
                 status or type(error).__name__,
                 request_id,
                 attempt,
+                extra={
+                    "calcom_operation": op.name,
+                    "calcom_method": op.method,
+                    "calcom_path": url_path,
+                    "calcom_outcome": str(status or type(error).__name__),
+                    "calcom_wait": delay,
+                    "calcom_waiting_for": waiting_for,
+                    "calcom_limit": limit,
+                    "calcom_request_id": request_id,
+                    "calcom_retry": attempt,
+                },
             )
             await clock.sleep(delay)
 
@@ -371,6 +425,13 @@ def new_request_id() -> str:
     """``req_`` and the hex of a random version-4 UUID (what ``uuid.uuid4().hex`` gives, without
     building a ``UUID`` object)."""
     return f"req_{int.from_bytes(os.urandom(16)) & _UUID4_MASK | _UUID4_BITS:032x}"
+
+
+def _limit_name(headers: Mapping[str, str]) -> str:
+    """The name of the limit a 429 says is spent (``default`` when it names none)."""
+    limits = parse_rate_limits(headers, 0.0)
+    spent = [name or "default" for name, x in limits.items() if x.remaining == 0]
+    return ", ".join(spent) if spent else "default"
 
 
 def _log_attempt(

@@ -35,6 +35,7 @@ encrypted at rest with any object that has ``encrypt(bytes) -> bytes`` and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -46,7 +47,10 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import anyio
 import orjson
 
+from ._deadline import current as current_deadline
+from ._deadline import log_wait
 from ._errors import CalComError, CalComUsageError, RateLimitError
+from ._ratelimit import LimiterRegistry
 
 if TYPE_CHECKING:
     from ._auth import TokenPair
@@ -156,9 +160,11 @@ class _MemoryLock:
 
 class MemoryStore:
     """The default: everything stays in this process (the in-process limiter and refresh lock do
-    the work, as without a store). Checkpoints (``checkpoint_key=``) and webhook claims are kept
-    in dicts, shared by the clients and routers given the same store; token pairs are not
-    shared through it (a client refreshes its own pair, single-flight within the client)."""
+    the work, as without a store). Without ``store=``, clients share one budget per credential
+    with every client of the process; the clients given one ``MemoryStore`` share their budgets
+    with each other only (``limiters``). Checkpoints (``checkpoint_key=``) and webhook claims
+    are kept in dicts, shared by the clients and routers given the same store; token pairs are
+    not shared through it (a client refreshes its own pair, single-flight within the client)."""
 
     distributed = False
 
@@ -167,6 +173,8 @@ class MemoryStore:
         self._tokens: dict[str, tuple[TokenPair, int]] = {}
         self._locks: dict[str, anyio.Lock] = {}
         self._claims: dict[str, float] = {}
+        #: the rate-limit budgets of the clients given this store (one per credential)
+        self.limiters = LimiterRegistry()
 
     def __repr__(self) -> str:
         return "MemoryStore()"
@@ -522,6 +530,10 @@ class RedisStore:
             if wait_ms == 0:
                 return
             seconds = 0.02 if wait_ms < 0 else wait_ms / 1000.0
+            deadline = current_deadline()
+            if deadline is not None:  # a wait for an answer (-1): until the deadline at most
+                wait = seconds if wait_ms > 0 else 0.0
+                deadline.check(time.monotonic(), wait, "rate limit", limit="shared budget")
             if waited + seconds > max_wait:
                 raise RateLimitError(
                     f"rate limited: the shared budget frees up in {seconds:.0f}s, longer than "
@@ -530,6 +542,8 @@ class RedisStore:
                     status_code=429,
                     code="ClientSideRateLimit",
                 )
+            if wait_ms > 0:
+                log_wait(seconds, "rate limit", "shared budget", deadline, time.monotonic())
             await anyio.sleep(seconds)
             waited += seconds
 
@@ -634,38 +648,54 @@ class RedisStore:
         # with its timeout and retries) up to a hard limit; a dead holder's lock expires
         patience = max(8 * self.lock_ttl, 180.0)
         deadline = anyio.current_time() + patience + self._timeout
+        call = current_deadline()
         while not await self._call("refresh lock", self._lock(keys=[name], args=[me, ttl_ms])):
             if anyio.current_time() > deadline:
                 raise StoreUnavailableError(
                     f"the refresh lock of {key!r} was not released within {patience:g}s"
                 )
+            if call is not None:  # another process refreshes: wait within the call's deadline
+                call.check(time.monotonic(), 0.05, "token refresh")
             await anyio.sleep(0.05)
-        heartbeat = asyncio.ensure_future(self._keep_alive(name, me, ttl_ms))
+        stop = asyncio.Event()
+        heartbeat = asyncio.ensure_future(self._keep_alive(name, me, ttl_ms, stop))
         try:
             pair, version = await self.load_tokens(key)
             yield _RedisLock(version, pair)
         finally:
             # shielded: a holder whose caller was cancelled still releases the lock at once
-            # (otherwise every other process waits for it to expire)
+            # (otherwise every other process waits for it to expire). Every step has a
+            # deadline: on Python 3.11 a cancel() can be lost inside redis-py (its
+            # asyncio.wait_for swallows a cancel that arrives as the send completes), so the
+            # heartbeat also stops on ``stop``, and is waited for a bounded time only
             with anyio.CancelScope(shield=True):
+                stop.set()
                 heartbeat.cancel()
-                await asyncio.gather(heartbeat, return_exceptions=True)
+                await asyncio.wait([heartbeat], timeout=self._timeout)
                 with anyio.move_on_after(self._timeout):
                     try:
                         await self._unlock(keys=[name], args=[me])
                     except Exception:  # the lock expires by itself
                         logger.warning("could not release the refresh lock of %r", key)
 
-    async def _keep_alive(self, name: str, me: str, ttl_ms: int) -> None:
-        """Extend the held lock every third of its lifetime until cancelled."""
-        while True:
-            await anyio.sleep(self.lock_ttl / 3)
+    async def _keep_alive(self, name: str, me: str, ttl_ms: int, stop: asyncio.Event) -> None:
+        """Extend the held lock every third of its lifetime until ``stop`` (or cancelled)."""
+        while not stop.is_set():
+            with anyio.move_on_after(self.lock_ttl / 3):
+                await stop.wait()
+            if stop.is_set():
+                return
             try:
-                if not await self._extend(keys=[name], args=[me, ttl_ms]):
-                    logger.warning("the refresh lock expired while held (fenced writes stay safe)")
-                    return
-            except Exception:  # Redis away for a moment: try again, the lock may still be ours
-                logger.warning("could not extend the refresh lock (trying again)")
+                extended = await self._call(
+                    "refresh lock", self._extend(keys=[name], args=[me, ttl_ms])
+                )
+            except CalComError:  # Redis away for a moment: try again, the lock may still be ours
+                if not stop.is_set():
+                    logger.warning("could not extend the refresh lock (trying again)")
+                continue
+            if not extended:
+                logger.warning("the refresh lock expired while held (fenced writes stay safe)")
+                return
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -689,9 +719,20 @@ class RedisStore:
         """``SET NX PX`` (the lock's script: a claim resent after a lost reply is still ours):
         the first process to claim ``key`` gets ``True``."""
         me, ttl_ms = secrets.token_hex(16), max(1, int(ttl * 1000))
-        done = await self._call(
-            "claim", self._lock(keys=[self.key("claim", key)], args=[me, ttl_ms])
-        )
+        name = self.key("claim", key)
+        try:
+            done = await self._call("claim", self._lock(keys=[name], args=[me, ttl_ms]))
+        except StoreUnavailableError:
+            # the claim may have landed with its answer late or lost (a busy Redis): the caller
+            # answers 503 and the sender delivers again, which must not find it claimed (it
+            # would be a "duplicate" never dispatched). Take it back if it is ours, best effort.
+            with (
+                anyio.CancelScope(shield=True),
+                anyio.move_on_after(self._timeout),
+                contextlib.suppress(Exception),
+            ):
+                await self._unlock(keys=[name], args=[me])
+            raise
         return bool(done)
 
     async def aclose(self) -> None:

@@ -57,6 +57,15 @@ class Receivers:
         data = await answer.json()
         return answer.status, data.get("status", data.get("error", ""))
 
+    async def deliver(self, i: int, body: bytes) -> tuple[int, str]:
+        """As Cal.com delivers: a 503 (the store too slow, on a busy machine) is sent again."""
+        for _ in range(20):
+            status, text = await self.post(i, body)
+            if status != 503:
+                break
+            await asyncio.sleep(0.05)
+        return status, text
+
     async def close(self) -> None:
         for client in self.clients:
             await client.close()
@@ -80,14 +89,29 @@ async def test_a_delivery_reaching_every_receiver_is_dispatched_once(
     ]
     # every delivery sent to every receiver at once, twice (Cal.com's retry of a lost answer)
     answers = await asyncio.gather(
-        *(receivers.post(i, body) for body in bodies for i in range(3) for _ in range(2))
+        *(receivers.deliver(i, body) for body in bodies for i in range(3) for _ in range(2))
     )
     await asyncio.sleep(0.1)  # handlers run after the answer
     assert sorted(s for _, s in answers).count("accepted") == 20
     assert all(status == 200 for status, _ in answers)
     ids = [d for _, d in receivers.dispatched]
     assert len(ids) == 20 and len(set(ids)) == 20  # once each, between the three
-    assert len({i for i, _ in receivers.dispatched}) > 1  # spread: not one receiver doing all
+    # Which receiver wins a race is the scheduler's business (on a busy machine receiver 0,
+    # whose posts start first, can win all 20: "spread" is not a guarantee). What the shared
+    # window guarantees is that whoever claims first dispatches, and every other receiver
+    # sees a duplicate: checked with a known first receiver for each delivery.
+    receivers.dispatched.clear()
+    later = [
+        body_for("BOOKING_CREATED", created_at=f"2026-03-02T10:0{k}:00.000Z") for k in range(3)
+    ]
+    for k, body in enumerate(later):
+        assert await receivers.deliver(k, body) == (200, "accepted")
+        repeats = await asyncio.gather(
+            *(receivers.deliver(i, body) for i in range(3) for _ in range(2))
+        )
+        assert repeats == [(200, "duplicate")] * 6
+    await asyncio.sleep(0.1)
+    assert [i for i, _ in receivers.dispatched] == [0, 1, 2]  # each by its first receiver
 
 
 async def test_the_shared_window_expires(redis_server: RedisServer, receivers: Receivers) -> None:
