@@ -24,6 +24,7 @@ import attrs
 
 from ._clock import Clock
 from ._errors import RateLimitError
+from ._progress import record_wait
 
 __all__ = ["RateLimit", "RateLimiter", "parse_rate_limits", "retry_after_seconds"]
 
@@ -264,13 +265,16 @@ class RateLimiter:
                 code="ClientSideRateLimit",
             )
         await self._clock.sleep(seconds)
+        record_wait(seconds)
 
     async def _wait_for_answer(self) -> None:
         self._waiting += 1
+        since = self._clock.monotonic()
         try:
             await self._changed.wait()
         finally:
             self._waiting -= 1
+            record_wait(self._clock.monotonic() - since)
 
     def _learn(self, headers: Mapping[str, str], status: int | None) -> dict[str, RateLimit]:
         self._seen = True

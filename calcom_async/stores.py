@@ -47,6 +47,7 @@ import anyio
 import orjson
 
 from ._errors import CalComError, CalComUsageError, RateLimitError
+from ._progress import record_wait
 
 if TYPE_CHECKING:
     from ._auth import TokenPair
@@ -531,6 +532,7 @@ class RedisStore:
                     code="ClientSideRateLimit",
                 )
             await anyio.sleep(seconds)
+            record_wait(seconds)
             waited += seconds
 
     async def rate_release(
