@@ -79,8 +79,8 @@ if TYPE_CHECKING:
     from ._custom import AuthChoice, HTTPMethod, PageStyle
     from ._options import RequestOptions
     from ._pagination import AsyncPaginator, Page
-    from ._response import APIResponse
     from ._progress import Progress
+    from ._response import APIResponse
     from ._sync import SyncCheckpoint
 
 __all__ = [
@@ -430,7 +430,9 @@ class CalComSync(BlockingNamespaces):
         query: Mapping[str, Any] | None = None,
         style: PageStyle = "take_skip",
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         api_version: str | None = None,
         auth: AuthChoice | None = None,
         request_options: RequestOptions | None = None,
@@ -448,7 +450,9 @@ class CalComSync(BlockingNamespaces):
         query: Mapping[str, Any] | None = None,
         style: PageStyle = "take_skip",
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         api_version: str | None = None,
         auth: AuthChoice | None = None,
         request_options: RequestOptions | None = None,
