@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     )
     from ._options import RequestOptions
     from ._pagination import AsyncPaginator, Page
+    from ._progress import Progress
     from ._ratelimit import RateLimit
     from ._response import APIResponse
     from ._retry import RetryPolicy
@@ -63,6 +64,7 @@ _LAZY: dict[str, str] = {
     "Unset": "._types",
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
+    "Progress": "._progress",
     "BulkError": "._bulk",
     "BulkResult": "._bulk",
     "gather": "._bulk",
@@ -125,6 +127,7 @@ __all__ = [
     "OAuthToken",
     "Page",
     "PermissionDeniedError",
+    "Progress",
     "RateLimit",
     "RateLimitError",
     "RequestOptions",

@@ -17,13 +17,16 @@ import datetime as dt
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import attrs
 
 from ._clock import Clock
 from ._deadline import current as current_deadline
+
+if TYPE_CHECKING:
+    from .oauth import OAuthToken
 from ._errors import APIStatusError, CalComError, CalComUsageError, ResponseValidationError
 from ._operation import AuthMode, Operation, Param
 from .stores import Store
@@ -85,7 +88,12 @@ class TokenPair:
     __str__ = __repr__
 
 
-TokenRefreshCallback = Callable[[TokenPair], "Awaitable[None] | None"]
+#: what ``on_token_refresh=`` takes: called with a managed user's new ``TokenPair``, or with the
+#: new ``calcom_async.oauth.OAuthToken`` of a third-party OAuth app's user (``oauth=``)
+TokenRefreshCallback = (
+    Callable[[TokenPair], "Awaitable[None] | None"]
+    | Callable[["OAuthToken"], "Awaitable[None] | None"]
+)
 #: ``Session.request``: a refresher sends its call through the one pipeline with it.
 SendOperation = Callable[..., Awaitable[Any]]
 
@@ -196,7 +204,8 @@ class Auth:
         self._client_id = client_id
         self._client_secret = client_secret
         self._tokens = tokens
-        self._on_refresh = on_token_refresh
+        # called with what this client's refresher makes (a TokenPair, or an OAuthToken)
+        self._on_refresh: Callable[[Any], Awaitable[None] | None] | None = on_token_refresh
         self._leeway = refresh_leeway
         self._lock = anyio.Lock()
         #: (id(op), no tokens) -> (op, its headers), for operations sent without an access token

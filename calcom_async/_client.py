@@ -105,6 +105,12 @@ def _check_pins(pins: Mapping[str, str]) -> dict[str, str]:
     return checked
 
 
+class SyncContextError(CalComUsageError, TypeError):
+    """``with CalCom()`` without ``async``: a :class:`CalComUsageError` (the library's "you used
+    it wrong, nothing was sent") that is also the ``TypeError`` Python itself raises for an
+    object that is no context manager, so code catching either keeps working."""
+
+
 class CalCom(CustomRequests, GeneratedNamespaces):
     """The async client. ``async with CalCom(api_key=...) as cal: await cal.bookings.list()``.
 
@@ -250,6 +256,18 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    if not TYPE_CHECKING:  # hidden from type checkers: `with CalCom()` stays a type error
+
+        def __enter__(self) -> None:
+            raise SyncContextError(
+                "CalCom is an async client: use `async with`, or `CalComSync` in blocking "
+                "code (`async with CalCom(...) as cal:` in a coroutine; "
+                "`with calcom_async.CalComSync(...) as cal:` in a script)"
+            )
+
+        def __exit__(self, *exc: object) -> None:  # pragma: no cover - __enter__ raised
+            return None
 
     async def aclose(self) -> None:
         """Close the connection pool (a ``http_session`` you passed in is left open)."""

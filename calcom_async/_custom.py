@@ -43,6 +43,7 @@ from ._options import RequestOptions
 from ._pagination import AsyncPaginator, Page
 
 if TYPE_CHECKING:
+    from ._progress import Progress
     from ._response import APIResponse
     from ._session import Session
 
@@ -529,7 +530,9 @@ class CustomRequests(_Caller):
         query: Mapping[str, Any] | None = None,
         style: PageStyle = "take_skip",
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         api_version: str | None = None,
         auth: AuthChoice | None = None,
         request_options: RequestOptions | None = None,
@@ -547,7 +550,9 @@ class CustomRequests(_Caller):
         query: Mapping[str, Any] | None = None,
         style: PageStyle = "take_skip",
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         api_version: str | None = None,
         auth: AuthChoice | None = None,
         request_options: RequestOptions | None = None,
@@ -564,7 +569,9 @@ class CustomRequests(_Caller):
         query: Mapping[str, Any] | None = None,
         style: PageStyle = "take_skip",
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         api_version: str | None = None,
         auth: AuthChoice | None = None,
         request_options: RequestOptions | None = None,
@@ -577,7 +584,10 @@ class CustomRequests(_Caller):
         bare list: a short page is the last), ``"limit"`` (``limit``/``offset``), ``"cursor"``
         (``limit``/``cursor``; the next cursor from ``pagination.nextCursor`` — none or
         ``hasMore: false`` ends — or from ``data.nextCursor`` with the items in
-        ``data.items``). ``page_size`` (or ``take``/``limit`` in ``query``) defaults to 100.
+        ``data.items``). ``page_size`` (items per request) defaults to 100; ``max_items`` is how
+        many you want; ``on_page`` gets a :class:`calcom_async.Progress` after each page. A
+        ``take``/``limit`` in ``query`` is one request's size: ``await`` sends it, a walk given it
+        raises ``CalComUsageError`` (as on every list method).
         The other arguments are ``request``'s. Nothing is sent until it is iterated.
         """
         if style not in _STYLES:
@@ -604,6 +614,8 @@ class CustomRequests(_Caller):
             options=options,
             page_size=page_size,
             prefetch=prefetch,
+            max_items=max_items,
+            on_page=on_page,
         )
         paginator._cast_to = cast_to
         paginator._strict = self._strict_for(options)

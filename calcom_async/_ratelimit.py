@@ -34,6 +34,7 @@ import attrs
 from ._clock import Clock, SystemClock
 from ._deadline import Deadline, log_wait
 from ._errors import RateLimitError
+from ._progress import record_wait
 
 __all__ = [
     "PROCESS_LIMITERS",
@@ -300,9 +301,11 @@ class RateLimiter:
             deadline.check(now, seconds, "rate limit", limit=limit)
         log_wait(seconds, "rate limit", limit, deadline, now)
         await self._clock.sleep(seconds)
+        record_wait(seconds)
 
     async def _wait_for_answer(self, deadline: Deadline | None = None) -> None:
         self._waiting += 1
+        since = self._clock.monotonic()
         try:
             left = None if deadline is None else deadline.remaining(self._clock.monotonic())
             if left is None:
@@ -319,6 +322,7 @@ class RateLimiter:
                 )
         finally:
             self._waiting -= 1
+            record_wait(self._clock.monotonic() - since)
 
     def _learn(self, headers: Mapping[str, str], status: int | None) -> dict[str, RateLimit]:
         self._seen = True

@@ -44,6 +44,7 @@ from ._errors import (
 from ._http import AttemptError, RawAnswer, Transport
 from ._operation import Operation, Param
 from ._options import RequestOptions
+from ._progress import record_wait
 from ._ratelimit import parse_rate_limits, retry_after_seconds
 from ._response import APIResponse
 from ._retry import Failure, RetryPolicy
@@ -386,6 +387,8 @@ class Session:
                 },
             )
             await clock.sleep(delay)
+            if status == 429:
+                record_wait(delay)  # progress hooks count it as waiting for the rate limit
 
     def _response(
         self,

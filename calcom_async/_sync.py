@@ -65,6 +65,7 @@ is yielded twice).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -74,6 +75,7 @@ import orjson
 from ._errors import CalComUsageError, ResponseValidationError
 from ._generated.operations import BY_ID
 from ._operation import Operation, Pagination
+from ._progress import Progress, metered
 from ._serde import format_datetime
 
 if TYPE_CHECKING:
@@ -349,7 +351,10 @@ class BookingSync:
         filters: Mapping[str, Any] | None = None,
         checkpoint_key: str | None = None,
         operation: Operation | None = None,
+        on_page: Callable[[Progress], object] | None = None,
     ) -> None:
+        if on_page is not None and not callable(on_page):
+            raise CalComUsageError(f"on_page must be a callable, got {on_page!r}")
         if checkpoint_key is not None and checkpoint is not None:
             raise CalComUsageError("pass checkpoint= or checkpoint_key=, not both")
         if checkpoint_key is not None and (
@@ -375,6 +380,16 @@ class BookingSync:
         pager = _CursorPages if op.pagination is Pagination.CURSOR else _OffsetPages
         self._pages = pager(self._fetch, self._page_size)
         self.pages = 0  #: requests made so far
+        #: the walk so far (``calcom_async.Progress``): bookings yielded, an estimate of the total
+        #: (what was yielded plus what the server still counts; exact once the walk has ended),
+        #: requests, seconds waited for the rate limit; ``on_page`` gets each one
+        self.progress = Progress()
+        self._on_page = on_page
+        self._started = 0.0
+        self._yielded = 0
+        self._waited = 0.0
+        self._total: int | None = None
+        self._pending = False  #: a page was fetched and not reported yet
 
     @property
     def page_size(self) -> int:
@@ -410,6 +425,32 @@ class BookingSync:
         return None if w is None else max(_EPOCH, w - self._overlap - _TICK)
 
     async def _walk(self) -> AsyncIterator[Any]:
+        self._started, self._yielded, self._waited = time.monotonic(), 0, 0.0
+        self._total, self._pending = None, False
+        self.progress = Progress()
+        async for item in self._passes():
+            self._yielded += 1
+            yield item
+        self._total = self._yielded  # the walk has ended: the total is what it yielded
+        self._pending = True
+        self._report()
+
+    def _report(self) -> None:
+        """Tell ``on_page`` about the page fetched last (once its bookings have been yielded)."""
+        if not self._pending:
+            return
+        self._pending = False
+        self.progress = Progress(
+            items=self._yielded,
+            total=self._total,
+            requests=self.pages,
+            rate_limit_wait=self._waited,
+            elapsed=time.monotonic() - self._started,
+        )
+        if self._on_page is not None:
+            self._on_page(self.progress)
+
+    async def _passes(self) -> AsyncIterator[Any]:
         cp = self.checkpoint
         if cp.watermark is None and cp.first is None:
             cp.first = FirstPass()
@@ -521,12 +562,23 @@ class BookingSync:
         cp.seen[uid] = version
 
     async def _fetch(self, query: dict[str, Any]) -> tuple[Any, list[Any]]:
-        response = await self._session.request(self._op, query=query, raw=True)
+        self._report()  # the page before is done: its bookings were yielded
+        response, waited = await metered(
+            lambda: self._session.request(self._op, query=query, raw=True)
+        )
         self.pages += 1
+        self._waited += waited
         body = response.json()
         rows = body.get("data") if isinstance(body, dict) else None
         if not isinstance(rows, list):
             raise ResponseValidationError("bookings.sync: a page without a data list", raw=body)
+        meta = body.get("pagination")
+        total = meta.get("totalItems") if isinstance(meta, dict) else None
+        if isinstance(total, int) and not isinstance(total, bool):
+            skip = query.get("skip", 0)
+            left = max(0, total - (skip if isinstance(skip, int) else 0))
+            self._total = max(self._yielded + left, self._total or 0)
+        self._pending = True
         return body, list(response.data)
 
 
@@ -553,8 +605,13 @@ class BookingsSyncMixin:
         event_type_ids: str | None = None,
         team_id: str | None = None,
         checkpoint_key: str | None = None,
+        on_page: Callable[[Progress], object] | None = None,
     ) -> BookingSync:
-        """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`.
+        """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`
+        and docs/sync.md.
+
+        ``on_page``: called with a :class:`calcom_async.Progress` after each page's bookings
+        have been yielded (also kept as ``sync.progress``).
 
         ``page_size``: bookings per request, the operation's largest page (250) by default.
         ``checkpoint_key``: keep the checkpoint in the client's store under this name instead
@@ -571,4 +628,5 @@ class BookingsSyncMixin:
             overlap=overlap,
             filters=filters,
             checkpoint_key=checkpoint_key,
+            on_page=on_page,
         )

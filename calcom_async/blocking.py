@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from ._custom import AuthChoice, HTTPMethod, PageStyle
     from ._options import RequestOptions
     from ._pagination import AsyncPaginator, Page
+    from ._progress import Progress
     from ._response import APIResponse
     from ._sync import SyncCheckpoint
 
@@ -218,12 +219,15 @@ class SyncPaginator(Generic[T]):
     ::
 
         for booking in cal.bookings.list(status=["upcoming"]):    # every item, page after page
+        for booking in cal.bookings.list(max_items=5):             # five items, one request
         for page in cal.bookings.list().pages():                   # pages, with their meta
         first_500 = cal.bookings.list().to_list(max_items=500)
         for row in cal.bookings.list().raw():                      # plain dicts, no models
 
     Nothing is sent until it is iterated; each ``for`` walks the list again from the start. One
-    page only: ``cal.<resource>.with_raw_response.list(...)`` (or ``to_list(max_items=…)``).
+    page only: ``cal.<resource>.with_raw_response.list(...)`` (or ``to_list(max_items=…)``). As
+    with the async paginator, iterating a list given the API's ``take=`` raises
+    ``CalComUsageError`` (``take`` is one request's size): pass ``max_items=`` / ``page_size=``.
     """
 
     __slots__ = ("_portal", "_target")
@@ -236,6 +240,16 @@ class SyncPaginator(Generic[T]):
     def page_size(self) -> int:
         """Items per request."""
         return self._target.page_size
+
+    @property
+    def max_items(self) -> int | None:
+        """At most this many items (None: all)."""
+        return self._target.max_items
+
+    @property
+    def progress(self) -> Progress:
+        """The walk so far: items, total (when the server says), requests, rate-limit waits."""
+        return self._target.progress
 
     def __iter__(self) -> Iterator[T]:
         return _iterate(self._portal, self._target)
@@ -272,6 +286,10 @@ class BlockingBookingSync(Protocol):
     def pages(self) -> int:
         """Requests made so far."""
 
+    @property
+    def progress(self) -> Progress:
+        """The walk so far (``items``, ``total`` estimate, ``requests``, ``rate_limit_wait``)."""
+
     def __iter__(self) -> Iterator[Any]:
         """Every booking change since the checkpoint, once."""
 
@@ -290,6 +308,7 @@ class BlockingBookingsSyncMixin(Protocol):
         event_type_ids: str | None = None,
         team_id: str | None = None,
         checkpoint_key: str | None = None,
+        on_page: Callable[[Progress], object] | None = None,
     ) -> BlockingBookingSync:
         """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`."""
 
@@ -411,7 +430,9 @@ class CalComSync(BlockingNamespaces):
         query: Mapping[str, Any] | None = None,
         style: PageStyle = "take_skip",
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         api_version: str | None = None,
         auth: AuthChoice | None = None,
         request_options: RequestOptions | None = None,
@@ -429,7 +450,9 @@ class CalComSync(BlockingNamespaces):
         query: Mapping[str, Any] | None = None,
         style: PageStyle = "take_skip",
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         api_version: str | None = None,
         auth: AuthChoice | None = None,
         request_options: RequestOptions | None = None,

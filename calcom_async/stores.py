@@ -51,6 +51,7 @@ from ._deadline import current as current_deadline
 from ._deadline import log_wait
 from ._errors import CalComError, CalComUsageError, RateLimitError
 from ._ratelimit import LimiterRegistry
+from ._progress import record_wait
 
 if TYPE_CHECKING:
     from ._auth import TokenPair
@@ -545,6 +546,7 @@ class RedisStore:
             if wait_ms > 0:
                 log_wait(seconds, "rate limit", "shared budget", deadline, time.monotonic())
             await anyio.sleep(seconds)
+            record_wait(seconds)
             waited += seconds
 
     async def rate_release(

@@ -17,7 +17,7 @@ not import this module at run time (why: the docstring of ``calcom_async/blockin
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from calcom_async._bulk import BulkResult
     from calcom_async._generated import models as _m
     from calcom_async._options import RequestOptions
+    from calcom_async._progress import Progress
     from calcom_async._response import APIResponse
     from calcom_async.blocking import SyncPaginator
 
@@ -235,13 +236,16 @@ class BlockingOrganizationsAttributes(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.Attribute]:
         """Get all attributes
 
         ``GET /v2/organizations/{orgId}/attributes``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -477,13 +481,16 @@ class BlockingOrganizationsAttributesOptions(Protocol):
         assigned_option_ids: Sequence[str] | Unset = UNSET,
         team_ids: Sequence[int] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.AssignedOptionOutput]:
         """Get all assigned attribute options by attribute ID
 
         ``GET /v2/organizations/{orgId}/attributes/{attributeId}/options/assigned``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get_assigned_by_slug(
@@ -497,13 +504,16 @@ class BlockingOrganizationsAttributesOptions(Protocol):
         assigned_option_ids: Sequence[str] | Unset = UNSET,
         team_ids: Sequence[int] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.AssignedOptionOutput]:
         """Get all assigned attribute options by attribute slug
 
         ``GET /v2/organizations/{orgId}/attributes/slugs/{attributeSlug}/options/assigned``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def assign_to_user(
@@ -727,13 +737,16 @@ class BlockingOrganizationsBookings(Protocol):
         skip: int | Unset = UNSET,
         user_ids: int | str | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Get organization bookings
 
         ``GET /v2/organizations/{orgId}/bookings``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
 
@@ -865,13 +878,16 @@ class BlockingOrganizationsMemberships(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.OrganizationMembershipOutput]:
         """Get all memberships
 
         ``GET /v2/organizations/{orgId}/memberships``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -1061,13 +1077,16 @@ class BlockingOrganizationsRoles(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.OrgRoleOutput]:
         """Get all organization roles
 
         ``GET /v2/organizations/{orgId}/roles``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get(
@@ -1383,13 +1402,16 @@ class BlockingOrganizationsRoutingForms(Protocol):
         routed_to_booking_uid: str | Unset = UNSET,
         team_ids: Sequence[int] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.RoutingFormOutput]:
         """Get organization routing forms
 
         ``GET /v2/organizations/{orgId}/routing-forms``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def list_responses(
@@ -1408,13 +1430,16 @@ class BlockingOrganizationsRoutingForms(Protocol):
         before_updated_at: datetime | str | Unset = UNSET,
         routed_to_booking_uid: str | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.RoutingFormResponseOutput]:
         """Get routing form responses
 
         ``GET /v2/organizations/{orgId}/routing-forms/{routingFormId}/responses``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create_response(
@@ -1553,13 +1578,16 @@ class BlockingOrganizationsSchedules(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.ScheduleOutput_2024_06_11]:
         """Get all schedules
 
         ``GET /v2/organizations/{orgId}/schedules``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
 
@@ -1644,13 +1672,16 @@ class BlockingOrganizationsTeams(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.OrgTeamOutputDto]:
         """Get all teams
 
         ``GET /v2/organizations/{orgId}/teams``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -1693,13 +1724,16 @@ class BlockingOrganizationsTeams(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.OrgTeamOutputDto]:
         """Get teams membership for user
 
         ``GET /v2/organizations/{orgId}/teams/me``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get(
@@ -1926,13 +1960,16 @@ class BlockingOrganizationsTeamsBookings(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Get organization team bookings
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/bookings``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get_references(
@@ -2421,13 +2458,16 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
         skip: int | Unset = UNSET,
         sort_created_at: Literal['asc', 'desc'] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.TeamEventTypeOutput_2024_06_14]:
         """Get all team event types
 
         ``GET /v2/organizations/{orgId}/teams/event-types``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get_many(
@@ -2844,13 +2884,16 @@ class BlockingOrganizationsTeamsMemberships(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.TeamMembershipOutput]:
         """Get all memberships
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/memberships``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -3052,13 +3095,16 @@ class BlockingOrganizationsTeamsRoles(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.TeamRoleOutput]:
         """Get all organization team roles
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/roles``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get(
@@ -3397,13 +3443,16 @@ class BlockingOrganizationsTeamsRoutingForms(Protocol):
         before_updated_at: datetime | str | Unset = UNSET,
         routed_to_booking_uid: str | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.RoutingFormOutput]:
         """Get team routing forms
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/routing-forms``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
 
@@ -3457,13 +3506,16 @@ class BlockingOrganizationsTeamsRoutingFormsResponses(Protocol):
         before_updated_at: datetime | str | Unset = UNSET,
         routed_to_booking_uid: str | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.RoutingFormResponseOutput]:
         """Get organization team routing form responses
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/routing-forms/{routingFormId}/responses``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -3587,13 +3639,16 @@ class BlockingOrganizationsTeamsSchedules(Protocol):
         skip: int | Unset = UNSET,
         event_type_id: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.ScheduleOutput_2024_06_11]:
         """Get all team member schedules
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/schedules``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
 
@@ -3789,13 +3844,16 @@ class BlockingOrganizationsTeamsWorkflows(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.EventTypeWorkflowOutput]:
         """Get organization team workflows
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/workflows``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -3825,13 +3883,16 @@ class BlockingOrganizationsTeamsWorkflows(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.RoutingFormWorkflowOutput]:
         """Get organization team workflows
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/workflows/routing-form``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create_form(
@@ -4202,13 +4263,16 @@ class BlockingOrganizationsTeamsVerifiedResources(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.VerifiedEmailOutput]:
         """Get list of verified emails of an org team
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/emails``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def list_phone_numbers(
@@ -4220,13 +4284,16 @@ class BlockingOrganizationsTeamsVerifiedResources(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.VerifiedPhoneOutput]:
         """Get list of verified phone numbers of an org team
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get_email(
@@ -4413,13 +4480,16 @@ class BlockingOrganizationsUsers(Protocol):
         attribute_query_operator: Literal['OR', 'AND', 'NONE'] | Unset = UNSET,
         team_ids: Sequence[int] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.GetOrgUsersWithProfileOutput]:
         """Get all users
 
         ``GET /v2/organizations/{orgId}/users``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -4593,13 +4663,16 @@ class BlockingOrganizationsUsersBookings(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Get all bookings for an organization user
 
         ``GET /v2/organizations/{orgId}/users/{userId}/bookings``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
 
@@ -4658,13 +4731,16 @@ class BlockingOrganizationsUsersOoo(Protocol):
         sort_start: Literal['asc', 'desc'] | Unset = UNSET,
         sort_end: Literal['asc', 'desc'] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[Any]:
         """Get all out-of-office entries for a user
 
         ``GET /v2/organizations/{orgId}/users/{userId}/ooo``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -4731,13 +4807,16 @@ class BlockingOrganizationsUsersOoo(Protocol):
         sort_end: Literal['asc', 'desc'] | Unset = UNSET,
         email: str | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[Any]:
         """Get all out-of-office entries for organization users
 
         ``GET /v2/organizations/{orgId}/ooo``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
 
@@ -5032,13 +5111,16 @@ class BlockingOrganizationsWebhooks(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.TeamWebhookOutputDto]:
         """Get all webhooks
 
         ``GET /v2/organizations/{orgId}/webhooks``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -5238,13 +5320,16 @@ class BlockingOrganizationsManagedOrganizations(Protocol):
         metadata_key: str | Unset = UNSET,
         metadata_value: str | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.ManagedOrganizationOutput]:
         """Get all organizations within an organization
 
         ``GET /v2/organizations/{orgId}/organizations``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get(
@@ -5467,13 +5552,16 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Get all bookings
 
         ``GET /v2/bookings``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get(
@@ -6457,13 +6545,16 @@ class BlockingManagedUsers(Protocol):
         offset: int | Unset = UNSET,
         emails: Sequence[str] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.ManagedUserOutput]:
         """Get all managed users
 
         ``GET /v2/oauth-clients/{clientId}/users``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def create(
@@ -6911,13 +7002,16 @@ class BlockingOauthClientsWebhooks(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.OAuthClientWebhookOutputDto]:
         """Get all webhooks
 
         ``GET /v2/oauth-clients/{clientId}/webhooks``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def delete_all(
@@ -7487,13 +7581,16 @@ class BlockingEventTypesWebhooks(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.EventTypeWebhookOutputDto]:
         """Get all webhooks
 
         ``GET /v2/event-types/{eventTypeId}/webhooks``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def delete_all(
@@ -8668,13 +8765,16 @@ class BlockingTeamsBookings(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Get team bookings
 
         ``GET /v2/teams/{teamId}/bookings``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
 
@@ -9145,13 +9245,16 @@ class BlockingTeamsEventTypesWebhooks(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.EventTypeWebhookOutputDto]:
         """Get all webhooks for a team event type
 
         ``GET /v2/teams/{teamId}/event-types/{eventTypeId}/webhooks``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def delete_all(
@@ -9400,13 +9503,16 @@ class BlockingTeamsMemberships(Protocol):
         skip: int | Unset = UNSET,
         emails: Sequence[str] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.TeamMembershipOutput]:
         """Get all memberships
 
         ``GET /v2/teams/{teamId}/memberships``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get(
@@ -9559,13 +9665,16 @@ class BlockingTeamsSchedules(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.ScheduleOutput_2024_06_11]:
         """Get all team member schedules
 
         ``GET /v2/teams/{teamId}/schedules``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
 
@@ -9660,13 +9769,16 @@ class BlockingTeamsVerifiedResources(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.VerifiedEmailOutput]:
         """Get list of verified emails of a team
 
         ``GET /v2/teams/{teamId}/verified-resources/emails``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def list_phone_numbers(
@@ -9677,13 +9789,16 @@ class BlockingTeamsVerifiedResources(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.VerifiedPhoneOutput]:
         """Get list of verified phone numbers of a team
 
         ``GET /v2/teams/{teamId}/verified-resources/phones``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get_email(
@@ -9892,13 +10007,16 @@ class BlockingVerifiedResources(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.VerifiedEmailOutput]:
         """Get list of verified emails
 
         ``GET /v2/verified-resources/emails``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def list_phone_numbers(
@@ -9907,13 +10025,16 @@ class BlockingVerifiedResources(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.VerifiedPhoneOutput]:
         """Get list of verified phone numbers
 
         ``GET /v2/verified-resources/phones``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def get_email(
@@ -10073,13 +10194,16 @@ class BlockingWebhooks(Protocol):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> SyncPaginator[_m.UserWebhookOutputDto]:
         """Get all webhooks
 
         ``GET /v2/webhooks``: every item, page after page (``for``,
-        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``).
+        ``.to_list(max_items=…)``, ``.pages()``, ``.raw()``); ``max_items=`` is how many you want,
+        ``page_size=`` items per request.
         """
 
     def update(

@@ -6,12 +6,14 @@ import asyncio
 import functools
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from aiohttp import web
@@ -19,7 +21,7 @@ from aiohttp import web
 from .._operation import AuthMode, Operation
 from ._faults import Fault, Faults, Limit, ServerRateLimiter
 from ._oauth import FakeOAuth, OAuthClient
-from ._state import HANDLERS, Ctx, Principal, Store
+from ._state import HANDLERS, MAX_TAKE, Ctx, Principal, Store
 from ._util import ApiError, bad_request, iso
 from ._webhooks import Deliveries
 
@@ -460,6 +462,8 @@ class FakeCalCom:
                     float(values[0])
                 except ValueError:
                     details.append(f"{param.name} must be a number")
+                    continue
+            details.extend(_check_query(op, param.name, param.annotation, values))
         body: Any = None
         if op.body is not None:
             raw = await request.read()
@@ -471,6 +475,7 @@ class FakeCalCom:
                 if not isinstance(body, dict):
                     details.append("the request body must be a JSON object")
                 else:
+                    details.extend(_check_zones(body, ""))
                     details.extend(_validate_body(op, body))
             elif op.body_required:
                 details.append("a request body is required")
@@ -517,6 +522,68 @@ def _limits(value: int | Sequence[Limit] | None, default: int) -> tuple[Limit, .
     if isinstance(value, int):
         return (Limit(limit=value),)
     return tuple(value)
+
+
+_LITERAL = re.compile(r"Literal\[([^\]]*)\]")
+_ZONE_KEYS = frozenset({"timeZone"})
+
+
+@functools.cache
+def _allowed(annotation: str) -> tuple[str, ...]:
+    """The values a ``Literal[...]`` annotation allows (empty: any)."""
+    found = _LITERAL.search(annotation)
+    if found is None:
+        return ()
+    return tuple(v.strip().strip("'\"") for v in found.group(1).split(","))
+
+
+def _zone_ok(name: Any) -> bool:
+    if not isinstance(name, str) or not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _check_query(op: Operation, name: str, annotation: str, values: list[str]) -> list[str]:
+    """What the live API's validation pipe (NestJS, class-validator) refuses in a query:
+    values outside an enum, a page size over the maximum, an unknown time zone."""
+    out: list[str] = []
+    allowed = _allowed(annotation)
+    if allowed:
+        many = annotation.startswith(("Sequence[", "list["))
+        given = [p.strip() for v in values for p in (v.split(",") if many else [v])]
+        if any(v not in allowed for v in given if v):
+            out.append(f"{name} must be one of the following values: {', '.join(allowed)}")
+    if name in ("take", "limit") and op.pagination is not None:
+        maximum = op.max_page_size or MAX_TAKE
+        try:
+            size = float(values[0])
+        except ValueError:
+            size = 0
+        if not 1 <= size <= maximum:
+            out.append(f"{name} must be between 1 and {maximum}")
+    if name in _ZONE_KEYS and not _zone_ok(values[0]):
+        out.append(f"{name} must be a valid IANA time-zone")
+    return out
+
+
+def _check_zones(value: Any, where: str) -> list[str]:
+    """Every ``timeZone`` in a body, at any depth, must name an IANA zone."""
+    out: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if key in _ZONE_KEYS and item is not None and not _zone_ok(item):
+                out.append(f"{path} must be a valid IANA time-zone")
+            else:
+                out.extend(_check_zones(item, path))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out.extend(_check_zones(item, f"{where}[{i}]"))
+    return out
 
 
 def _validate_body(op: Operation, body: dict[str, Any]) -> list[str]:

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from .._clock import SystemClock
+from .._progress import Progress
 
 PAGE = 100
 CONCURRENCY = 8
@@ -35,49 +36,56 @@ class _CountingClock(SystemClock):
         await super().sleep(seconds)
 
 
-class _Progress:
-    def __init__(self, total: int, label: str) -> None:
-        self.total, self.label, self.done = max(total, 1), label, 0
+class _Bar:
+    """A text bar fed by the library's public progress hook (``on_page=``): one line redrawn on
+    a terminal, a line per tenth otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
         self.tty = sys.stdout.isatty()
         self._last_tenth = -1
+        self.last: Progress | None = None
 
-    def add(self, n: int) -> None:
-        self.done += n
-        filled = int(30 * self.done / self.total)
+    def __call__(self, p: Progress) -> None:
+        self.last = p
+        total = p.total or max(p.items, 1)
+        filled = int(30 * min(p.items, total) / total)
         bar = "#" * filled + "." * (30 - filled)
-        line = f"{self.label} [{bar}] {self.done:>6}/{self.total}"
+        line = (
+            f"{self.label} [{bar}] {p.items:>6}/{p.total if p.total is not None else '?'}"
+            f"  {p.requests} requests, {p.rate_limit_wait:.1f}s waiting for the rate limit"
+        )
         if self.tty:
             print("\r" + line, end="", flush=True)
-        elif self.done * 10 // self.total != self._last_tenth:
-            self._last_tenth = self.done * 10 // self.total
+        elif p.items * 10 // total != self._last_tenth:
+            self._last_tenth = p.items * 10 // total
             print(line, flush=True)
 
     def close(self) -> None:
-        if self.tty:
+        if self.tty and self.last is not None:
             print()
 
 
 async def sync_bookings(cal: Any) -> dict[str, Any]:
     """Walk every booking (stable sort by creation) with the library's paginator: once the first
     page tells the total, ``prefetch`` pages are fetched concurrently and still come in order;
-    de-duplicated by uid."""
+    de-duplicated by uid. The bar is the public ``on_page=`` hook (``calcom_async.Progress``)."""
     seen: dict[str, Any] = {}
-    total = 0
-    progress: _Progress | None = None
-    walk = cal.bookings.list(sort_created="asc", page_size=PAGE, prefetch=CONCURRENCY)
-    async for page in walk.pages():
-        if progress is None:
-            total = page.total or 0
-            progress = _Progress(total, "syncing bookings")
-        for booking in page.items:
-            seen[booking.uid] = booking
-        progress.add(len(page.items))
-    if progress is not None:
-        progress.close()
+    bar = _Bar("syncing bookings")
+    walk = cal.bookings.list(sort_created="asc", page_size=PAGE, prefetch=CONCURRENCY, on_page=bar)
+    async for booking in walk:
+        seen[booking.uid] = booking
+    bar.close()
+    progress: Progress = walk.progress
     statuses: dict[str, int] = {}
     for booking in seen.values():
         statuses[str(booking.status)] = statuses.get(str(booking.status), 0) + 1
-    return {"total": total, "synced": len(seen), "statuses": statuses}
+    return {
+        "total": progress.total or 0,
+        "synced": len(seen),
+        "statuses": statuses,
+        "waited": progress.rate_limit_wait,
+    }
 
 
 async def book_reschedule_cancel(cal: Any) -> list[str]:
@@ -157,6 +165,7 @@ async def run_fake(bookings: int) -> int:
     print(f"  retries           {stats['retries']} (after {stats['faults']} injected 5xx)")
     print(f"  429s received     {stats['throttled']}")
     print(f"  429s avoided      {held_back} waits for the rate-limit window instead of a 429")
+    print(f"  rate-limit waits  {result['waited']:.1f}s of the bookings walk")
     ok = result["synced"] == result["total"] == bookings and len(lines) == 3 and bool(changes)
     return 0 if ok else 1
 
@@ -178,6 +187,7 @@ async def run_real() -> int:
     print(f"  bookings synced   {result['synced']}/{result['total']}  {result['statuses']}")
     print(f"  wall time         {wall:.2f}s")
     print(f"  client waits      {clock.sleeps} (rate-limit pacing and retry backoff)")
+    print(f"  rate-limit waits  {result['waited']:.1f}s of the bookings walk")
     return 0
 
 

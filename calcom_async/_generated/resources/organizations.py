@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -19,6 +19,7 @@ from calcom_async._generated import operations as _ops
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
     from calcom_async._options import RequestOptions
+    from calcom_async._progress import Progress
     from calcom_async._response import APIResponse
     from .organizations__attributes import OrganizationsAttributes
     from .organizations__bookings import OrganizationsBookings

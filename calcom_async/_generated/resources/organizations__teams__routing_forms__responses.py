@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -19,6 +19,7 @@ from calcom_async._generated import operations as _ops
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
     from calcom_async._options import RequestOptions
+    from calcom_async._progress import Progress
     from calcom_async._response import APIResponse
 else:
     from calcom_async._generated import models as _m
@@ -53,7 +54,9 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
         before_updated_at: datetime | str | Unset = UNSET,
         routed_to_booking_uid: str | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> AsyncPaginator[_m.RoutingFormResponseOutput]:
         """Get organization team routing form responses
@@ -74,12 +77,17 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
             before_updated_at: query ``beforeUpdatedAt``. Filter by responses updated before this date
             routed_to_booking_uid: query ``routedToBookingUid``. Filter by responses routed to a specific booking
             page_size: items per request (default 100).
+            max_items: how many items you want (None: all); only the pages needed are fetched.
             prefetch: once the total is known, fetch up to this many later pages concurrently.
+            on_page: called with a ``calcom_async.Progress`` after each page (items, total,
+                requests, rate-limit waits).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
             An ``AsyncPaginator`` of ``_m.RoutingFormResponseOutput``: ``async for`` walks every page,
             ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
+            ``take`` is the size of one request: ``await`` takes it; a walk given it
+            raises ``CalComUsageError`` (use ``max_items=`` and ``page_size=``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
@@ -103,6 +111,8 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
             options=request_options,
             page_size=page_size,
             prefetch=prefetch,
+            max_items=max_items,
+            on_page=on_page,
         )
 
     async def create(

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -19,6 +19,7 @@ from calcom_async._generated import operations as _ops
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
     from calcom_async._options import RequestOptions
+    from calcom_async._progress import Progress
     from calcom_async._response import APIResponse
     from .organizations__users__bookings import OrganizationsUsersBookings
     from .organizations__users__ooo import OrganizationsUsersOoo
@@ -72,7 +73,9 @@ class OrganizationsUsers(BaseResource):
         attribute_query_operator: Literal['OR', 'AND', 'NONE'] | Unset = UNSET,
         team_ids: Sequence[int] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> AsyncPaginator[_m.GetOrgUsersWithProfileOutput]:
         """Get all users
@@ -89,12 +92,17 @@ class OrganizationsUsers(BaseResource):
             attribute_query_operator: query ``attributeQueryOperator``. Query operator used to filter assigned options, AND by default.
             team_ids: query ``teamIds``. Filter by teamIds. Team ids must be separated by a comma.
             page_size: items per request (default 100, at most 1000).
+            max_items: how many items you want (None: all); only the pages needed are fetched.
             prefetch: once the total is known, fetch up to this many later pages concurrently.
+            on_page: called with a ``calcom_async.Progress`` after each page (items, total,
+                requests, rate-limit waits).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
             An ``AsyncPaginator`` of ``_m.GetOrgUsersWithProfileOutput``: ``async for`` walks every page,
             ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
+            ``take`` is the size of one request: ``await`` takes it; a walk given it
+            raises ``CalComUsageError`` (use ``max_items=`` and ``page_size=``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
@@ -115,6 +123,8 @@ class OrganizationsUsers(BaseResource):
             options=request_options,
             page_size=page_size,
             prefetch=prefetch,
+            max_items=max_items,
+            on_page=on_page,
         )
 
     async def create(

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -19,6 +19,7 @@ from calcom_async._generated import operations as _ops
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
     from calcom_async._options import RequestOptions
+    from calcom_async._progress import Progress
     from calcom_async._response import APIResponse
 else:
     from calcom_async._generated import models as _m
@@ -47,7 +48,9 @@ class OrganizationsUsersOoo(BaseResource):
         sort_start: Literal['asc', 'desc'] | Unset = UNSET,
         sort_end: Literal['asc', 'desc'] | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> AsyncPaginator[Any]:
         """Get all out-of-office entries for a user
@@ -62,12 +65,17 @@ class OrganizationsUsersOoo(BaseResource):
             sort_start: query ``sortStart``. Sort results by their start time in ascending or descending order.
             sort_end: query ``sortEnd``. Sort results by their end time in ascending or descending order.
             page_size: items per request (default 100, at most 250).
+            max_items: how many items you want (None: all); only the pages needed are fetched.
             prefetch: once the total is known, fetch up to this many later pages concurrently.
+            on_page: called with a ``calcom_async.Progress`` after each page (items, total,
+                requests, rate-limit waits).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
             An ``AsyncPaginator`` of ``Any``: ``async for`` walks every page,
             ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
+            ``take`` is the size of one request: ``await`` takes it; a walk given it
+            raises ``CalComUsageError`` (use ``max_items=`` and ``page_size=``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
@@ -86,6 +94,8 @@ class OrganizationsUsersOoo(BaseResource):
             options=request_options,
             page_size=page_size,
             prefetch=prefetch,
+            max_items=max_items,
+            on_page=on_page,
         )
 
     async def create(
@@ -238,7 +248,9 @@ class OrganizationsUsersOoo(BaseResource):
         sort_end: Literal['asc', 'desc'] | Unset = UNSET,
         email: str | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> AsyncPaginator[Any]:
         """Get all out-of-office entries for organization users
@@ -254,12 +266,17 @@ class OrganizationsUsersOoo(BaseResource):
             email: query ``email``. Filter ooo entries by the user email address. user must be within your
                 organization.
             page_size: items per request (default 100, at most 250).
+            max_items: how many items you want (None: all); only the pages needed are fetched.
             prefetch: once the total is known, fetch up to this many later pages concurrently.
+            on_page: called with a ``calcom_async.Progress`` after each page (items, total,
+                requests, rate-limit waits).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
             An ``AsyncPaginator`` of ``Any``: ``async for`` walks every page,
             ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
+            ``take`` is the size of one request: ``await`` takes it; a walk given it
+            raises ``CalComUsageError`` (use ``max_items=`` and ``page_size=``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
@@ -279,6 +296,8 @@ class OrganizationsUsersOoo(BaseResource):
             options=request_options,
             page_size=page_size,
             prefetch=prefetch,
+            max_items=max_items,
+            on_page=on_page,
         )
 
 

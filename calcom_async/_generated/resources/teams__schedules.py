@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -19,6 +19,7 @@ from calcom_async._generated import operations as _ops
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
     from calcom_async._options import RequestOptions
+    from calcom_async._progress import Progress
     from calcom_async._response import APIResponse
 else:
     from calcom_async._generated import models as _m
@@ -44,7 +45,9 @@ class TeamsSchedules(BaseResource):
         take: int | Unset = UNSET,
         skip: int | Unset = UNSET,
         page_size: int | None = None,
+        max_items: int | None = None,
         prefetch: int = 0,
+        on_page: Callable[[Progress], object] | None = None,
         request_options: RequestOptions | None = None,
     ) -> AsyncPaginator[_m.ScheduleOutput_2024_06_11]:
         """Get all team member schedules
@@ -56,12 +59,17 @@ class TeamsSchedules(BaseResource):
             take: query ``take``. Maximum number of items to return
             skip: query ``skip``. Number of items to skip
             page_size: items per request (default 100, at most 250).
+            max_items: how many items you want (None: all); only the pages needed are fetched.
             prefetch: once the total is known, fetch up to this many later pages concurrently.
+            on_page: called with a ``calcom_async.Progress`` after each page (items, total,
+                requests, rate-limit waits).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
             An ``AsyncPaginator`` of ``_m.ScheduleOutput_2024_06_11``: ``async for`` walks every page,
             ``await`` gives the first page, ``.pages()``, ``.to_list()`` and ``.raw()`` (dicts).
+            ``take`` is the size of one request: ``await`` takes it; a walk given it
+            raises ``CalComUsageError`` (use ``max_items=`` and ``page_size=``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
@@ -78,6 +86,8 @@ class TeamsSchedules(BaseResource):
             options=request_options,
             page_size=page_size,
             prefetch=prefetch,
+            max_items=max_items,
+            on_page=on_page,
         )
 
 

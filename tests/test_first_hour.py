@@ -1,0 +1,309 @@
+"""Issue 15, a new user's first hour: the traps of paginators (1), the fake (8) and the small
+ones (9: progress, ``with CalCom()``, the standalone fake's ``--help`` and signals)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from calcom_async import BadRequestError, CalCom, CalComUsageError, Progress
+from calcom_async.blocking import CalComSync
+from calcom_async.testing import FakeCalCom, Limit
+
+# -- trap 1: take / max_items ---------------------------------------------------------------
+
+
+def _listed(fake: FakeCalCom) -> list[Any]:
+    return [r for r in fake.requests if r.operation == "bookings.list"]
+
+
+async def test_max_items_is_how_many_you_want_and_fetches_only_the_pages_needed() -> None:
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=600)
+        async with fake.client() as cal:
+            five = [b async for b in cal.bookings.list(max_items=5)]
+            assert len(five) == 5
+            assert len(_listed(fake)) == 1
+            assert _listed(fake)[0].query["take"] == "5"  # no page larger than wanted
+
+            fake.requests.clear()
+            three_hundred = [b async for b in cal.bookings.list(max_items=300)]
+            assert len(three_hundred) == 300
+            assert len(_listed(fake)) == 2  # pages of 250 (the largest), not three of 100
+
+            fake.requests.clear()
+            assert len(await cal.bookings.list(max_items=260, page_size=100)) == 260
+            assert len(_listed(fake)) == 3
+
+            fake.requests.clear()
+            pages = [p async for p in cal.bookings.list(max_items=7, page_size=5).pages()]
+            assert [len(p.items) for p in pages] == [5, 2]
+            assert len(await cal.bookings.list(max_items=12).to_list(max_items=4)) == 4
+
+
+@pytest.mark.parametrize("how", ["iter", "pages", "to_list", "raw"])
+async def test_take_on_a_walk_raises_naming_max_items_and_page_size(how: str) -> None:
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=30)
+        async with fake.client() as cal:
+            walk = cal.bookings.list(take=5)
+            with pytest.raises(CalComUsageError, match=r"max_items=5.*page_size=5") as caught:
+                if how == "iter":
+                    [b async for b in walk]
+                elif how == "pages":
+                    [p async for p in walk.pages()]
+                elif how == "to_list":
+                    await walk.to_list()
+                else:
+                    [r async for r in walk.raw()]
+            assert "take" in str(caught.value)
+            assert _listed(fake) == []  # refused before any request
+            assert len(await cal.bookings.list(take=5)) == 5  # one request: the API's meaning
+
+
+async def test_take_over_the_maximum_and_take_with_page_size_are_refused_before_sending() -> None:
+    async with FakeCalCom() as fake:
+        async with fake.client() as cal:
+            with pytest.raises(CalComUsageError, match="take must be between 1 and 250"):
+                await cal.bookings.list(take=1000)
+            with pytest.raises(CalComUsageError, match="page_size="):
+                cal.bookings.list(take=5, page_size=5)
+            with pytest.raises(CalComUsageError, match="max_items"):
+                cal.bookings.list(max_items=-1)
+        assert _listed(fake) == []
+
+
+class _Thread:
+    """A FakeCalCom on an event loop of its own, for the blocking client."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.fake = FakeCalCom(**kwargs)
+
+    def __enter__(self) -> FakeCalCom:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(30)
+        return self.fake
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.close(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def test_calcomsync_take_raises_and_max_items_stops() -> None:
+    with _Thread() as fake:
+        fake.seed(bookings=40)
+        with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as cal:
+            with pytest.raises(CalComUsageError, match="max_items=5"):
+                list(cal.bookings.list(take=5))
+            assert _listed(fake) == []
+            items = list(cal.bookings.list(max_items=5))
+            assert len(items) == 5 and len(_listed(fake)) == 1
+            walk = cal.bookings.list(max_items=12, page_size=5)
+            assert len(walk.to_list()) == 12
+            assert walk.progress.items == 12 and walk.progress.requests == 3
+
+
+# -- trap 9: progress -------------------------------------------------------------------------
+
+
+async def test_on_page_and_progress_of_a_paginator() -> None:
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=23)
+        seen: list[Progress] = []
+        async with fake.client() as cal:
+            walk = cal.bookings.list(page_size=10, on_page=seen.append)
+            assert len([b async for b in walk]) == 23
+        assert [(p.items, p.total, p.requests) for p in seen] == [
+            (10, 23, 1),
+            (20, 23, 2),
+            (23, 23, 3),
+        ]
+        assert walk.progress == seen[-1] and seen[-1].fraction == 1.0
+        assert all(p.rate_limit_wait == 0 for p in seen)
+
+
+async def test_progress_counts_the_time_waited_for_the_rate_limit() -> None:
+    async with FakeCalCom(rate_limit=[Limit(limit=2, window=0.5, block=1.0)]) as fake:
+        fake.seed(bookings=12)
+        seen: list[Progress] = []
+        async with fake.client() as cal:
+            [b async for b in cal.bookings.list(page_size=2, on_page=seen.append)]
+        assert seen[-1].requests == 6 and seen[-1].items == 12
+        assert seen[-1].rate_limit_wait > 0.5  # two windows at least
+        assert seen[-1].rate_limit_wait <= seen[-1].elapsed + 0.05
+        assert fake.stats["throttled"] == 0
+
+
+async def test_on_page_and_progress_of_the_sync() -> None:
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=25)
+        seen: list[Progress] = []
+        async with fake.client() as cal:
+            sync = cal.bookings.sync(page_size=10, on_page=seen.append)
+            got = [b async for b in sync]
+        assert len(got) == 25
+        assert seen[-1].items == 25 and seen[-1].total == 25
+        assert seen[0].total == 25 and seen[0].items == 10
+        assert sync.progress == seen[-1] and sync.progress.requests == sync.pages
+
+
+async def test_the_demo_bar_is_the_public_hook(capsys: pytest.CaptureFixture[str]) -> None:
+    from calcom_async.testing import demo
+
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=250)
+        async with fake.client() as cal:
+            result = await demo.sync_bookings(cal)
+    assert result["synced"] == result["total"] == 250
+    out = capsys.readouterr().out
+    assert "250/250" in out and "3 requests" in out and "waiting for the rate limit" in out
+
+
+# -- trap 9: with CalCom() --------------------------------------------------------------------
+
+
+async def test_with_calcom_without_async_says_what_to_do() -> None:
+    cal = CalCom(api_key="cal_test_x")
+    expected = r"use `async with`, or `CalComSync` in blocking code"
+    with pytest.raises(CalComUsageError, match=expected) as caught, cal:  # type: ignore[attr-defined]
+        pass
+    assert isinstance(caught.value, TypeError)  # what Python raises for it, still catchable
+    await cal.aclose()
+
+
+# -- trap 8: the fake refuses what the live API refuses ---------------------------------------
+
+
+async def test_the_fake_refuses_an_unknown_time_zone() -> None:
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=1, event_types=1)
+        async with fake.client() as cal:
+            et = (await cal.event_types.list())[0]
+            with pytest.raises(BadRequestError, match="valid IANA time-zone") as caught:
+                await cal.slots.get_available(
+                    event_type_id=int(et.id),
+                    start="2030-01-01",
+                    end="2030-01-02",
+                    time_zone="Mars/Olympus",
+                )
+            assert "timeZone" in caught.value.message
+            with pytest.raises(BadRequestError, match=r"attendee\.timeZone must be a valid IANA"):
+                await cal.bookings.create(
+                    {
+                        "eventTypeId": int(et.id),
+                        "start": "2030-01-01T10:00:00Z",
+                        "attendee": {"name": "A", "email": "a@x.org", "timeZone": "Mars/Olympus"},
+                    }
+                )
+
+
+async def test_the_fake_refuses_unknown_enum_values_in_filters() -> None:
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=3)
+        async with fake.client() as cal:
+            with pytest.raises(BadRequestError) as caught:
+                await cal.bookings.list(status=["upcomming"])  # type: ignore[list-item]
+            assert caught.value.message == (
+                "status must be one of the following values: "
+                "upcoming, recurring, past, cancelled, unconfirmed"
+            )
+            with pytest.raises(BadRequestError, match="sortStart must be one of the following"):
+                await cal.bookings.list(sort_start="up")  # type: ignore[arg-type]
+            assert await cal.bookings.list(status=["upcoming", "past"])  # the known ones pass
+
+
+async def test_the_fake_refuses_take_over_the_maximum() -> None:
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=300)
+        async with aiohttp.ClientSession() as http:
+            for path in ("/v2/bookings", "/v2/webhooks"):
+                headers = {"Authorization": f"Bearer {fake.api_key}"}
+                if path == "/v2/bookings":
+                    headers["cal-api-version"] = "2024-08-13"
+                async with http.get(
+                    fake.base_url + path, params={"take": "1000"}, headers=headers
+                ) as resp:
+                    body = await resp.json()
+                assert resp.status == 400, (path, body)
+                assert body["error"]["message"] == "take must be between 1 and 250"
+
+
+# -- trap 9: the standalone fake --------------------------------------------------------------
+
+
+def test_the_standalone_fake_help_lists_its_options() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "calcom_async.testing", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    for option in ("--host", "--port", "--bookings", "--event-types", "--rate-limit", "--seed"):
+        assert option in out
+    assert out.count("usage:") == 1
+    assert "default: 8787" in out
+
+
+@contextlib.contextmanager
+def _standalone(*, background: bool) -> Iterator[subprocess.Popen[str]]:
+    args = [sys.executable, "-m", "calcom_async.testing", "--port", "0", "--bookings", "5"]
+    if background:  # as `python -m calcom_async.testing &` in a non-interactive shell: SIGINT
+        # ignored in the child before it starts
+        cmd = ["sh", "-c", '"$@" & wait $!', "sh", *args]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    else:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        line = ""
+        while "listening on" not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+        assert "listening on" in line, line
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def _server_pid(proc: subprocess.Popen[str], *, background: bool) -> int:
+    if not background:
+        return proc.pid
+    out = subprocess.run(
+        ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(out[0])
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_standalone_fake_stops_on_sigint_and_sigterm(
+    sig: signal.Signals, background: bool
+) -> None:
+    with _standalone(background=background) as proc:
+        pid = _server_pid(proc, background=background)
+        os.kill(pid, sig)
+        assert proc.wait(20) == 0
+        assert proc.stdout is not None
+        assert "stopped" in proc.stdout.read()
