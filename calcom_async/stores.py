@@ -50,8 +50,8 @@ import orjson
 from ._deadline import current as current_deadline
 from ._deadline import log_wait
 from ._errors import CalComError, CalComUsageError, RateLimitError
-from ._ratelimit import LimiterRegistry
 from ._progress import record_wait
+from ._ratelimit import LimiterRegistry
 
 if TYPE_CHECKING:
     from ._auth import TokenPair
