@@ -66,5 +66,9 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	SPEC='$(SPEC)' $(PY) -m bench.run
 
+# instructions per booking to structure a page (callgrind: repeatable on a busy machine)
+bench-instructions: $(BENCH_STAMP)
+	$(PY) -m bench.instructions
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build dist

@@ -23,9 +23,14 @@ at the first deviation instead. The session reports deviations once per process 
 (:func:`report_deviations`). So a tolerated field can hold ``None``, a ``dict``, a ``list`` or a
 scalar of another type where its annotation says otherwise; every other field is as typed.
 
-There is one structuring path: :func:`structure_attrs` (written out per generated model at
-build time) for every attrs class, the hooks below for
-everything inside. No code is generated at run time.
+There is one structuring path. Each generated model has its structuring function written out
+at build time (``structure_<Class>`` in the model's module, ``codegen/templates/models/attrs.jinja2``):
+per field a fast path chosen for the field's type (a scalar's type test, an ISO date-time parsed,
+an enum member looked up, a nested model's own function called), and :func:`read_field` for a
+value that does not take it: the converter's hook for the field's type (the hooks below), and a
+value that does not fit that either is kept and recorded. Hand-written attrs classes (webhook
+payloads) go through :func:`structure_attrs`, the same steps in a loop. No code is generated at
+run time.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ __all__ = [
 ]
 
 drift_logger = logging.getLogger("calcom_async.drift")
+UTC = _dt.UTC
 
 
 class SchemaMismatchError(ValueError):
@@ -308,9 +314,22 @@ def read(parent: dict[str, Any], value: Any, cls: type[Any], f: _Field) -> Any:
         return _misfit(parent, value, cls, f.key, f.type, exc)
 
 
-def misfit(parent: dict[str, Any], value: Any, cls: type[Any], f: _Field, error: Any) -> Any:
-    """A field's value its hook refused: raised in strict mode, else kept and recorded."""
-    return _misfit(parent, value, cls, f.key, f.type, error)
+def read_field(parent: dict[str, Any], value: Any, cls: type[Any], index: int) -> Any:
+    """:func:`read` for the ``index``-th field of ``cls``: what a generated structuring function
+    calls where a value does not take its field's fast path (or the field has none)."""
+    return read(parent, value, cls, plan(cls)[index])
+
+
+def read_datetime(value: str) -> _dt.datetime:
+    """An ISO 8601 string as an aware ``datetime`` (a time without offset is UTC)."""
+    parsed = _dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
+
+
+def read_enum(cls: type[OpenStrEnum], value: str) -> Any:
+    """The member of ``cls`` with this value (one it does not know is kept: ``OpenStrEnum``)."""
+    member = cls._value2member_map_.get(value)
+    return cls(value) if member is None else member
 
 
 def structure_attrs(data: Any, cls: type[Any]) -> Any:
@@ -358,12 +377,10 @@ converter.register_unstructure_hook_factory(attrs.has, _unstructure_factory)
 
 
 def _structure_datetime(value: Any, _: Any) -> _dt.datetime:
-    if type(value) is str:  # the common case first
-        parsed = _dt.datetime.fromisoformat(value)
-    elif isinstance(value, _dt.datetime):
+    if isinstance(value, str):
+        return read_datetime(value)
+    if isinstance(value, _dt.datetime):
         parsed = value
-    elif isinstance(value, str):
-        parsed = _dt.datetime.fromisoformat(value)
     else:
         raise SchemaMismatchError(f"expected an ISO 8601 date-time, got {_json_type(value)}", value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
@@ -614,7 +631,12 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
 
     def member_for(data: dict[str, Any]) -> Any:
         """The member a JSON object goes to (remembered per shape)."""
-        shape = (*data, *[data.get(key) for key in tags]) if tags else tuple(data)
+        if not tags:
+            shape: tuple[Any, ...] = tuple(data)
+        elif len(tags) == 1:
+            shape = (*data, data.get(tags[0]))
+        else:
+            shape = (*data, *[data.get(key) for key in tags])
         try:
             member = by_shape.get(shape)
         except TypeError:  # an unhashable tag value: not remembered
@@ -630,8 +652,11 @@ def _union_factory(tp: Any) -> Callable[[Any, Any], Any]:
         if data is None and nullable:
             return None
         member = member_for(data) if type(data) is dict else choose(data)
+        hook = hooks.get(member)
+        if hook is None:
+            hook = hooks[member] = _hook(member)
         try:
-            return structure_as(member, data)
+            return hook(data, member)
         except SchemaMismatchError as exc:
             return fallback(data, member, exc)
 

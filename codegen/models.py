@@ -40,8 +40,96 @@ def is_secret(name: str) -> bool:
     return bool(_SECRET.search(name)) and "expire" not in name.lower()
 
 
+@dataclass(frozen=True)
+class FieldRead:
+    """How the class's structuring function reads one field (``templates/models/attrs.jinja2``).
+
+    ``kind`` names the fast path written out for the field's type:
+
+    - ``scalar``: a value taken as it is (a JSON scalar, or a free-form object); ``check`` is the
+      test it must pass;
+    - ``scalars``: a list of them (``check`` tests each item);
+    - ``datetime``: an ISO 8601 string, parsed;
+    - ``model``, ``models``: a model, a list of models (``target``: the structuring function);
+    - ``enum``: ``target`` is the enum class;
+    - ``any``: anything, as it came;
+    - ``general``: the rest (unions, literals, nested lists): the converter's hook for the field's
+      type (``calcom_async._serde``).
+
+    A value that does not pass its fast path goes the general way too: typed there, or kept as
+    it came and reported.
+    """
+
+    kind: str
+    nullable: bool
+    target: str = ""
+    check: str = ""
+
+
+_SCALAR_CHECKS = {
+    "str": "type({v}) is str",
+    "int": "type({v}) is int",
+    "float": "type({v}) is float or type({v}) is int",
+    "bool": "{v} is True or {v} is False",
+}
+
+
+def _structure_function(type_hint: str) -> str:
+    """``booking_host.BookingHost`` -> ``booking_host.structure_BookingHost``."""
+    module, _, name = type_hint.rpartition(".")
+    return f"{module}.structure_{name}" if module else f"structure_{name}"
+
+
+def field_read(field: Any) -> FieldRead:
+    """The fast path for a field, from datamodel-code-generator's description of its type."""
+    nullable = str(field.type_hint).endswith(" | None")
+    data_type = field.data_type
+    # ``T | None``: one member besides None
+    while not data_type.reference and not data_type.type and len(data_type.data_types) == 1:
+        if data_type.is_list or data_type.is_dict:
+            break
+        data_type = data_type.data_types[0]
+    if data_type.is_dict:
+        values = data_type.data_types
+        if len(values) == 1 and values[0].type == "Any":  # a free-form object: as it came
+            return FieldRead("scalar", nullable, check="type({v}) is dict")
+        return FieldRead("general", nullable)
+    if data_type.is_list:
+        (item,) = data_type.data_types or [None]
+        if item is not None and _is_model(item):
+            return FieldRead("models", nullable, _structure_function(item.type_hint))
+        if item is not None and not item.data_types and item.type in _SCALAR_CHECKS:
+            return FieldRead("scalars", nullable, check=_SCALAR_CHECKS[item.type])
+        return FieldRead("general", nullable)
+    if data_type.reference:
+        if _is_model(data_type):
+            return FieldRead("model", nullable, _structure_function(data_type.type_hint))
+        if isinstance(data_type.reference.source, OpenEnum):
+            return FieldRead("enum", nullable, data_type.type_hint)
+        return FieldRead("general", nullable)
+    if data_type.literals or data_type.data_types:
+        return FieldRead("general", nullable)
+    if data_type.type in _SCALAR_CHECKS:
+        return FieldRead("scalar", nullable, check=_SCALAR_CHECKS[data_type.type])
+    if data_type.type == "datetime":
+        return FieldRead("datetime", nullable)
+    if data_type.type == "Any":
+        return FieldRead("any", nullable)
+    return FieldRead("general", nullable)
+
+
+def _is_model(data_type: Any) -> bool:
+    return bool(data_type.reference) and isinstance(data_type.reference.source, AttrsModel)
+
+
 class AttrsModel(DataClass):
     """An attrs class (``@attrs.define``, slots, keyword-only) instead of a dataclass."""
+
+    def _render(self, *args: Any, **kwargs: Any) -> str:
+        # how the structuring function reads each field (the template writes it out)
+        kwargs["reads"] = [field_read(f) for f in kwargs.get("fields", ())]
+        rendered: str = super()._render(*args, **kwargs)
+        return rendered
 
     TEMPLATE_FILE_PATH: ClassVar[str] = "attrs.jinja2"
     DEFAULT_IMPORTS: ClassVar[tuple[Import, ...]] = (

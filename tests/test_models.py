@@ -234,3 +234,49 @@ def test_unstructure_structure_is_identity(name: str) -> None:
         assert unstructure(back) == data
 
     check()
+
+
+def _model_classes() -> list[type[Any]]:
+    classes = (getattr(models, name) for name in models.SCHEMA_REFS)
+    return sorted((c for c in classes if attrs.has(c)), key=lambda c: c.__name__)
+
+
+def test_every_model_is_a_plain_attrs_class_its_reader_may_fill() -> None:
+    """Each model's generated ``structure_<Class>`` sets the instance's slots as ``__init__``
+    would (``codegen/templates/models/attrs.jinja2``): that is right only while no model has a
+    validator, a converter, an ``on_setattr`` hook, an ``__attrs_post_init__`` or a base class."""
+    classes = _model_classes()
+    assert len(classes) > 300
+    for cls in classes:
+        assert cls.__bases__ == (object,), cls
+        assert "__slots__" in cls.__dict__, cls
+        assert not hasattr(cls, "__attrs_post_init__"), cls
+        assert not hasattr(cls, "__attrs_pre_init__"), cls
+        assert "__setattr__" not in cls.__dict__, cls  # attrs writes one for on_setattr hooks
+        for a in attrs.fields(cls):
+            assert a.validator is None and a.converter is None and a.on_setattr is None, (cls, a)
+            assert a.init, (cls, a)
+
+
+def test_a_read_instance_equals_the_one_init_builds() -> None:
+    """Every field set, none left out, the same values: the reader and ``__init__`` agree."""
+    data = {
+        "name": "Ada",
+        "email": "ada@example.com",
+        "displayEmail": "ada@example.com",
+        "timeZone": "Europe/Rome",
+        "absent": False,
+        "language": "it",
+    }
+    read = structure(data, models.BookingAttendee)
+    built = models.BookingAttendee(
+        name="Ada",
+        email="ada@example.com",
+        display_email="ada@example.com",
+        time_zone="Europe/Rome",
+        absent=False,
+        language=models.BookingAttendee_language("it"),
+    )
+    assert read == built and repr(read) == repr(built)
+    assert read.phone_number is UNSET  # an optional key left out: its default
+    assert attrs.asdict(read) == attrs.asdict(built)

@@ -18,15 +18,16 @@ def structure_AddGuestsInput_2024_08_13(o: Any, _: Any = None) -> AddGuestsInput
     if type(o) is not dict:
         result: AddGuestsInput_2024_08_13 = _serde.structure_attrs(o, AddGuestsInput_2024_08_13)
         return result
-    f = _serde.plan(AddGuestsInput_2024_08_13)
     v0 = o.get("guests", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, AddGuestsInput_2024_08_13, f[0])
-    else:
+    if type(v0) is list:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, AddGuestsInput_2024_08_13, f[0], exc)
-    return AddGuestsInput_2024_08_13(
-        guests=v0,
-    )
+            v0 = [guest.structure_Guest(item) for item in v0]
+        except _serde.MISFITS:
+            v0 = _serde.read_field(o, v0, AddGuestsInput_2024_08_13, 0)
+    else:
+        v0 = _serde.read_field(o, v0, AddGuestsInput_2024_08_13, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(AddGuestsInput_2024_08_13)
+    obj.guests = v0
+    return obj

@@ -17,10 +17,11 @@ def structure_ApiKeyOutput(o: Any, _: Any = None) -> ApiKeyOutput:
     if type(o) is not dict:
         result: ApiKeyOutput = _serde.structure_attrs(o, ApiKeyOutput)
         return result
-    f = _serde.plan(ApiKeyOutput)
     v0 = o.get("apiKey", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, ApiKeyOutput, f[0])
-    return ApiKeyOutput(
-        api_key=v0,
-    )
+        v0 = _serde.read_field(o, v0, ApiKeyOutput, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ApiKeyOutput)
+    obj.api_key = v0
+    return obj

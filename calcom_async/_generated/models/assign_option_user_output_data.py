@@ -19,18 +19,19 @@ def structure_AssignOptionUserOutputData(o: Any, _: Any = None) -> AssignOptionU
     if type(o) is not dict:
         result: AssignOptionUserOutputData = _serde.structure_attrs(o, AssignOptionUserOutputData)
         return result
-    f = _serde.plan(AssignOptionUserOutputData)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, AssignOptionUserOutputData, f[0])
+        v0 = _serde.read_field(o, v0, AssignOptionUserOutputData, 0)
     v1 = o.get("memberId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, AssignOptionUserOutputData, f[1])
+        v1 = _serde.read_field(o, v1, AssignOptionUserOutputData, 1)
     v2 = o.get("attributeOptionId", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, AssignOptionUserOutputData, f[2])
-    return AssignOptionUserOutputData(
-        id=v0,
-        member_id=v1,
-        attribute_option_id=v2,
-    )
+        v2 = _serde.read_field(o, v2, AssignOptionUserOutputData, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(AssignOptionUserOutputData)
+    obj.id = v0
+    obj.member_id = v1
+    obj.attribute_option_id = v2
+    return obj

@@ -19,18 +19,19 @@ def structure_AssignOrganizationAttributeOptionToUserInput(o: Any, _: Any = None
     if type(o) is not dict:
         result: AssignOrganizationAttributeOptionToUserInput = _serde.structure_attrs(o, AssignOrganizationAttributeOptionToUserInput)
         return result
-    f = _serde.plan(AssignOrganizationAttributeOptionToUserInput)
     v0 = o.get("attributeId", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, AssignOrganizationAttributeOptionToUserInput, f[0])
+        v0 = _serde.read_field(o, v0, AssignOrganizationAttributeOptionToUserInput, 0)
     v1 = o.get("value", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, AssignOrganizationAttributeOptionToUserInput, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, AssignOrganizationAttributeOptionToUserInput, 1)
     v2 = o.get("attributeOptionId", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, AssignOrganizationAttributeOptionToUserInput, f[2])
-    return AssignOrganizationAttributeOptionToUserInput(
-        attribute_id=v0,
-        value=v1,
-        attribute_option_id=v2,
-    )
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, AssignOrganizationAttributeOptionToUserInput, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(AssignOrganizationAttributeOptionToUserInput)
+    obj.attribute_id = v0
+    obj.value = v1
+    obj.attribute_option_id = v2
+    return obj

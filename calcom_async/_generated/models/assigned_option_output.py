@@ -21,31 +21,32 @@ def structure_AssignedOptionOutput(o: Any, _: Any = None) -> AssignedOptionOutpu
     if type(o) is not dict:
         result: AssignedOptionOutput = _serde.structure_attrs(o, AssignedOptionOutput)
         return result
-    f = _serde.plan(AssignedOptionOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, AssignedOptionOutput, f[0])
+        v0 = _serde.read_field(o, v0, AssignedOptionOutput, 0)
     v1 = o.get("attributeId", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, AssignedOptionOutput, f[1])
+        v1 = _serde.read_field(o, v1, AssignedOptionOutput, 1)
     v2 = o.get("value", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, AssignedOptionOutput, f[2])
+        v2 = _serde.read_field(o, v2, AssignedOptionOutput, 2)
     v3 = o.get("slug", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, AssignedOptionOutput, f[3])
+        v3 = _serde.read_field(o, v3, AssignedOptionOutput, 3)
     v4 = o.get("assignedUserIds", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, AssignedOptionOutput, f[4])
+    if type(v4) is list:
+        for item in v4:
+            if not (type(item) is int):
+                v4 = _serde.read_field(o, v4, AssignedOptionOutput, 4)
+                break
     else:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, AssignedOptionOutput, f[4], exc)
-    return AssignedOptionOutput(
-        id=v0,
-        attribute_id=v1,
-        value=v2,
-        slug=v3,
-        assigned_user_ids=v4,
-    )
+        v4 = _serde.read_field(o, v4, AssignedOptionOutput, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(AssignedOptionOutput)
+    obj.id = v0
+    obj.attribute_id = v1
+    obj.value = v2
+    obj.slug = v3
+    obj.assigned_user_ids = v4
+    return obj

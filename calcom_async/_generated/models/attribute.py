@@ -24,39 +24,37 @@ def structure_Attribute(o: Any, _: Any = None) -> Attribute:
     if type(o) is not dict:
         result: Attribute = _serde.structure_attrs(o, Attribute)
         return result
-    f = _serde.plan(Attribute)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, Attribute, f[0])
+        v0 = _serde.read_field(o, v0, Attribute, 0)
     v1 = o.get("teamId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, Attribute, f[1])
+        v1 = _serde.read_field(o, v1, Attribute, 1)
     v2 = o.get("type", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, Attribute, f[2])
+    if type(v2) is str:
+        v2 = attribute_type.Attribute_type._value2member_map_.get(v2) or _serde.read_enum(attribute_type.Attribute_type, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, Attribute, f[2], exc)
+        v2 = _serde.read_field(o, v2, Attribute, 2)
     v3 = o.get("name", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, Attribute, f[3])
+        v3 = _serde.read_field(o, v3, Attribute, 3)
     v4 = o.get("slug", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, Attribute, f[4])
+        v4 = _serde.read_field(o, v4, Attribute, 4)
     v5 = o.get("enabled", UNSET)
     if not (v5 is True or v5 is False):
-        v5 = _serde.read(o, v5, Attribute, f[5])
+        v5 = _serde.read_field(o, v5, Attribute, 5)
     v6 = o.get("usersCanEditRelation", UNSET)
-    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, Attribute, f[6])
-    return Attribute(
-        id=v0,
-        team_id=v1,
-        type=v2,
-        name=v3,
-        slug=v4,
-        enabled=v5,
-        users_can_edit_relation=v6,
-    )
+    if not (v6 is True or v6 is False or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, Attribute, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Attribute)
+    obj.id = v0
+    obj.team_id = v1
+    obj.type = v2
+    obj.name = v3
+    obj.slug = v4
+    obj.enabled = v5
+    obj.users_can_edit_relation = v6
+    return obj

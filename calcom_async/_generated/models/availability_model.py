@@ -25,56 +25,68 @@ def structure_AvailabilityModel(o: Any, _: Any = None) -> AvailabilityModel:
     if type(o) is not dict:
         result: AvailabilityModel = _serde.structure_attrs(o, AvailabilityModel)
         return result
-    f = _serde.plan(AvailabilityModel)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, AvailabilityModel, f[0])
+        v0 = _serde.read_field(o, v0, AvailabilityModel, 0)
     v1 = o.get("days", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, AvailabilityModel, f[1])
+    if type(v1) is list:
+        for item in v1:
+            if not (type(item) is float or type(item) is int):
+                v1 = _serde.read_field(o, v1, AvailabilityModel, 1)
+                break
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, AvailabilityModel, f[1], exc)
+        v1 = _serde.read_field(o, v1, AvailabilityModel, 1)
     v2 = o.get("startTime", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, AvailabilityModel, f[2])
-    else:
+    if type(v2) is str:
         try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, AvailabilityModel, f[2], exc)
+            v2 = datetime.fromisoformat(v2)
+        except ValueError:
+            v2 = _serde.read_field(o, v2, AvailabilityModel, 2)
+        else:
+            if v2.tzinfo is None:  # a time without an offset is UTC
+                v2 = v2.replace(tzinfo=_serde.UTC)
+    else:
+        v2 = _serde.read_field(o, v2, AvailabilityModel, 2)
     v3 = o.get("endTime", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, AvailabilityModel, f[3])
+    if type(v3) is str:
+        try:
+            v3 = datetime.fromisoformat(v3)
+        except ValueError:
+            v3 = _serde.read_field(o, v3, AvailabilityModel, 3)
+        else:
+            if v3.tzinfo is None:  # a time without an offset is UTC
+                v3 = v3.replace(tzinfo=_serde.UTC)
     else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, AvailabilityModel, f[3], exc)
+        v3 = _serde.read_field(o, v3, AvailabilityModel, 3)
     v4 = o.get("userId", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is int):
-        v4 = _serde.read(o, v4, AvailabilityModel, f[4])
+    if not (type(v4) is int or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, AvailabilityModel, 4)
     v5 = o.get("eventTypeId", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is int):
-        v5 = _serde.read(o, v5, AvailabilityModel, f[5])
+    if not (type(v5) is int or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, AvailabilityModel, 5)
     v6 = o.get("date", UNSET)
-    if v6 is not UNSET:
+    if type(v6) is str:
         try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, AvailabilityModel, f[6], exc)
+            v6 = datetime.fromisoformat(v6)
+        except ValueError:
+            v6 = _serde.read_field(o, v6, AvailabilityModel, 6)
+        else:
+            if v6.tzinfo is None:  # a time without an offset is UTC
+                v6 = v6.replace(tzinfo=_serde.UTC)
+    elif not (v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, AvailabilityModel, 6)
     v7 = o.get("scheduleId", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is int):
-        v7 = _serde.read(o, v7, AvailabilityModel, f[7])
-    return AvailabilityModel(
-        id=v0,
-        days=v1,
-        start_time=v2,
-        end_time=v3,
-        user_id=v4,
-        event_type_id=v5,
-        date=v6,
-        schedule_id=v7,
-    )
+    if not (type(v7) is int or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, AvailabilityModel, 7)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(AvailabilityModel)
+    obj.id = v0
+    obj.days = v1
+    obj.start_time = v2
+    obj.end_time = v3
+    obj.user_id = v4
+    obj.event_type_id = v5
+    obj.date = v6
+    obj.schedule_id = v7
+    return obj

@@ -18,14 +18,15 @@ def structure_BaseAttribute(o: Any, _: Any = None) -> BaseAttribute:
     if type(o) is not dict:
         result: BaseAttribute = _serde.structure_attrs(o, BaseAttribute)
         return result
-    f = _serde.plan(BaseAttribute)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, BaseAttribute, f[0])
+        v0 = _serde.read_field(o, v0, BaseAttribute, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, BaseAttribute, f[1])
-    return BaseAttribute(
-        id=v0,
-        name=v1,
-    )
+        v1 = _serde.read_field(o, v1, BaseAttribute, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BaseAttribute)
+    obj.id = v0
+    obj.name = v1
+    return obj

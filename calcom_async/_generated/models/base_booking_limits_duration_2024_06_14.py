@@ -20,22 +20,23 @@ def structure_BaseBookingLimitsDuration_2024_06_14(o: Any, _: Any = None) -> Bas
     if type(o) is not dict:
         result: BaseBookingLimitsDuration_2024_06_14 = _serde.structure_attrs(o, BaseBookingLimitsDuration_2024_06_14)
         return result
-    f = _serde.plan(BaseBookingLimitsDuration_2024_06_14)
     v0 = o.get("day", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is float or type(v0) is int):
-        v0 = _serde.read(o, v0, BaseBookingLimitsDuration_2024_06_14, f[0])
+    if not (type(v0) is float or type(v0) is int or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, BaseBookingLimitsDuration_2024_06_14, 0)
     v1 = o.get("week", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, BaseBookingLimitsDuration_2024_06_14, f[1])
+    if not (type(v1) is float or type(v1) is int or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, BaseBookingLimitsDuration_2024_06_14, 1)
     v2 = o.get("month", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, BaseBookingLimitsDuration_2024_06_14, f[2])
+    if not (type(v2) is float or type(v2) is int or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, BaseBookingLimitsDuration_2024_06_14, 2)
     v3 = o.get("year", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is float or type(v3) is int):
-        v3 = _serde.read(o, v3, BaseBookingLimitsDuration_2024_06_14, f[3])
-    return BaseBookingLimitsDuration_2024_06_14(
-        day=v0,
-        week=v1,
-        month=v2,
-        year=v3,
-    )
+    if not (type(v3) is float or type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, BaseBookingLimitsDuration_2024_06_14, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BaseBookingLimitsDuration_2024_06_14)
+    obj.day = v0
+    obj.week = v1
+    obj.month = v2
+    obj.year = v3
+    return obj

@@ -20,26 +20,26 @@ def structure_BaseConfirmationPolicy_2024_06_14(o: Any, _: Any = None) -> BaseCo
     if type(o) is not dict:
         result: BaseConfirmationPolicy_2024_06_14 = _serde.structure_attrs(o, BaseConfirmationPolicy_2024_06_14)
         return result
-    f = _serde.plan(BaseConfirmationPolicy_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, BaseConfirmationPolicy_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = base_confirmation_policy_2024_06_14_type.BaseConfirmationPolicy_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(base_confirmation_policy_2024_06_14_type.BaseConfirmationPolicy_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, BaseConfirmationPolicy_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, BaseConfirmationPolicy_2024_06_14, 0)
     v1 = o.get("blockUnconfirmedBookingsInBooker", UNSET)
     if not (v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, BaseConfirmationPolicy_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, BaseConfirmationPolicy_2024_06_14, 1)
     v2 = o.get("noticeThreshold", UNSET)
-    if v2 is not UNSET:
+    if type(v2) is dict:
         try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, BaseConfirmationPolicy_2024_06_14, f[2], exc)
-    return BaseConfirmationPolicy_2024_06_14(
-        type=v0,
-        block_unconfirmed_bookings_in_booker=v1,
-        notice_threshold=v2,
-    )
+            v2 = notice_threshold_2024_06_14.structure_NoticeThreshold_2024_06_14(v2)
+        except _serde.MISFITS:
+            v2 = _serde.read_field(o, v2, BaseConfirmationPolicy_2024_06_14, 2)
+    elif not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, BaseConfirmationPolicy_2024_06_14, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BaseConfirmationPolicy_2024_06_14)
+    obj.type = v0
+    obj.block_unconfirmed_bookings_in_booker = v1
+    obj.notice_threshold = v2
+    return obj

@@ -18,14 +18,15 @@ def structure_BookerActiveBookingsLimit_2024_06_14(o: Any, _: Any = None) -> Boo
     if type(o) is not dict:
         result: BookerActiveBookingsLimit_2024_06_14 = _serde.structure_attrs(o, BookerActiveBookingsLimit_2024_06_14)
         return result
-    f = _serde.plan(BookerActiveBookingsLimit_2024_06_14)
     v0 = o.get("maximumActiveBookings", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is float or type(v0) is int):
-        v0 = _serde.read(o, v0, BookerActiveBookingsLimit_2024_06_14, f[0])
+    if not (type(v0) is float or type(v0) is int or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, BookerActiveBookingsLimit_2024_06_14, 0)
     v1 = o.get("offerReschedule", UNSET)
-    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, BookerActiveBookingsLimit_2024_06_14, f[1])
-    return BookerActiveBookingsLimit_2024_06_14(
-        maximum_active_bookings=v0,
-        offer_reschedule=v1,
-    )
+    if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, BookerActiveBookingsLimit_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BookerActiveBookingsLimit_2024_06_14)
+    obj.maximum_active_bookings = v0
+    obj.offer_reschedule = v1
+    return obj

@@ -19,24 +19,16 @@ def structure_BookerLayouts_2024_06_14(o: Any, _: Any = None) -> BookerLayouts_2
     if type(o) is not dict:
         result: BookerLayouts_2024_06_14 = _serde.structure_attrs(o, BookerLayouts_2024_06_14)
         return result
-    f = _serde.plan(BookerLayouts_2024_06_14)
     v0 = o.get("defaultLayout", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, BookerLayouts_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = booker_layouts_2024_06_14_default_layout.BookerLayouts_2024_06_14_default_layout._value2member_map_.get(v0) or _serde.read_enum(booker_layouts_2024_06_14_default_layout.BookerLayouts_2024_06_14_default_layout, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, BookerLayouts_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, BookerLayouts_2024_06_14, 0)
     v1 = o.get("enabledLayouts", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, BookerLayouts_2024_06_14, f[1])
-    else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, BookerLayouts_2024_06_14, f[1], exc)
-    return BookerLayouts_2024_06_14(
-        default_layout=v0,
-        enabled_layouts=v1,
-    )
+    v1 = _serde.read_field(o, v1, BookerLayouts_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BookerLayouts_2024_06_14)
+    obj.default_layout = v0
+    obj.enabled_layouts = v1
+    return obj

@@ -24,37 +24,37 @@ def structure_BookingAttendee(o: Any, _: Any = None) -> BookingAttendee:
     if type(o) is not dict:
         result: BookingAttendee = _serde.structure_attrs(o, BookingAttendee)
         return result
-    f = _serde.plan(BookingAttendee)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, BookingAttendee, f[0])
+        v0 = _serde.read_field(o, v0, BookingAttendee, 0)
     v1 = o.get("email", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, BookingAttendee, f[1])
+        v1 = _serde.read_field(o, v1, BookingAttendee, 1)
     v2 = o.get("displayEmail", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, BookingAttendee, f[2])
+        v2 = _serde.read_field(o, v2, BookingAttendee, 2)
     v3 = o.get("timeZone", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, BookingAttendee, f[3])
+        v3 = _serde.read_field(o, v3, BookingAttendee, 3)
     v4 = o.get("absent", UNSET)
     if not (v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, BookingAttendee, f[4])
+        v4 = _serde.read_field(o, v4, BookingAttendee, 4)
     v5 = o.get("language", UNSET)
-    if v5 is not UNSET:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, BookingAttendee, f[5], exc)
+    if type(v5) is str:
+        v5 = booking_attendee_language.BookingAttendee_language._value2member_map_.get(v5) or _serde.read_enum(booking_attendee_language.BookingAttendee_language, v5)
+    elif not (v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, BookingAttendee, 5)
     v6 = o.get("phoneNumber", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, BookingAttendee, f[6])
-    return BookingAttendee(
-        name=v0,
-        email=v1,
-        display_email=v2,
-        time_zone=v3,
-        absent=v4,
-        language=v5,
-        phone_number=v6,
-    )
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, BookingAttendee, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BookingAttendee)
+    obj.name = v0
+    obj.email = v1
+    obj.display_email = v2
+    obj.time_zone = v3
+    obj.absent = v4
+    obj.language = v5
+    obj.phone_number = v6
+    return obj

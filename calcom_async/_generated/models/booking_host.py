@@ -22,30 +22,31 @@ def structure_BookingHost(o: Any, _: Any = None) -> BookingHost:
     if type(o) is not dict:
         result: BookingHost = _serde.structure_attrs(o, BookingHost)
         return result
-    f = _serde.plan(BookingHost)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, BookingHost, f[0])
+        v0 = _serde.read_field(o, v0, BookingHost, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, BookingHost, f[1])
+        v1 = _serde.read_field(o, v1, BookingHost, 1)
     v2 = o.get("email", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, BookingHost, f[2])
+        v2 = _serde.read_field(o, v2, BookingHost, 2)
     v3 = o.get("displayEmail", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, BookingHost, f[3])
+        v3 = _serde.read_field(o, v3, BookingHost, 3)
     v4 = o.get("username", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, BookingHost, f[4])
+        v4 = _serde.read_field(o, v4, BookingHost, 4)
     v5 = o.get("timeZone", UNSET)
     if not (type(v5) is str):
-        v5 = _serde.read(o, v5, BookingHost, f[5])
-    return BookingHost(
-        id=v0,
-        name=v1,
-        email=v2,
-        display_email=v3,
-        username=v4,
-        time_zone=v5,
-    )
+        v5 = _serde.read_field(o, v5, BookingHost, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BookingHost)
+    obj.id = v0
+    obj.name = v1
+    obj.email = v2
+    obj.display_email = v3
+    obj.username = v4
+    obj.time_zone = v5
+    return obj

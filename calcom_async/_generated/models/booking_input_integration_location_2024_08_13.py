@@ -19,24 +19,19 @@ def structure_BookingInputIntegrationLocation_2024_08_13(o: Any, _: Any = None) 
     if type(o) is not dict:
         result: BookingInputIntegrationLocation_2024_08_13 = _serde.structure_attrs(o, BookingInputIntegrationLocation_2024_08_13)
         return result
-    f = _serde.plan(BookingInputIntegrationLocation_2024_08_13)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, BookingInputIntegrationLocation_2024_08_13, f[0])
+    if type(v0) is str:
+        v0 = booking_input_integration_location_2024_08_13_type.BookingInputIntegrationLocation_2024_08_13_type._value2member_map_.get(v0) or _serde.read_enum(booking_input_integration_location_2024_08_13_type.BookingInputIntegrationLocation_2024_08_13_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, BookingInputIntegrationLocation_2024_08_13, f[0], exc)
+        v0 = _serde.read_field(o, v0, BookingInputIntegrationLocation_2024_08_13, 0)
     v1 = o.get("integration", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, BookingInputIntegrationLocation_2024_08_13, f[1])
+    if type(v1) is str:
+        v1 = booking_input_integration_location_2024_08_13_integration.BookingInputIntegrationLocation_2024_08_13_integration._value2member_map_.get(v1) or _serde.read_enum(booking_input_integration_location_2024_08_13_integration.BookingInputIntegrationLocation_2024_08_13_integration, v1)
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, BookingInputIntegrationLocation_2024_08_13, f[1], exc)
-    return BookingInputIntegrationLocation_2024_08_13(
-        type=v0,
-        integration=v1,
-    )
+        v1 = _serde.read_field(o, v1, BookingInputIntegrationLocation_2024_08_13, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BookingInputIntegrationLocation_2024_08_13)
+    obj.type = v0
+    obj.integration = v1
+    return obj

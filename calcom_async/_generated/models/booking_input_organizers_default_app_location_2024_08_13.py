@@ -18,15 +18,13 @@ def structure_BookingInputOrganizersDefaultAppLocation_2024_08_13(o: Any, _: Any
     if type(o) is not dict:
         result: BookingInputOrganizersDefaultAppLocation_2024_08_13 = _serde.structure_attrs(o, BookingInputOrganizersDefaultAppLocation_2024_08_13)
         return result
-    f = _serde.plan(BookingInputOrganizersDefaultAppLocation_2024_08_13)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, BookingInputOrganizersDefaultAppLocation_2024_08_13, f[0])
+    if type(v0) is str:
+        v0 = booking_input_organizers_default_app_location_2024_08_13_type.BookingInputOrganizersDefaultAppLocation_2024_08_13_type._value2member_map_.get(v0) or _serde.read_enum(booking_input_organizers_default_app_location_2024_08_13_type.BookingInputOrganizersDefaultAppLocation_2024_08_13_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, BookingInputOrganizersDefaultAppLocation_2024_08_13, f[0], exc)
-    return BookingInputOrganizersDefaultAppLocation_2024_08_13(
-        type=v0,
-    )
+        v0 = _serde.read_field(o, v0, BookingInputOrganizersDefaultAppLocation_2024_08_13, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BookingInputOrganizersDefaultAppLocation_2024_08_13)
+    obj.type = v0
+    return obj

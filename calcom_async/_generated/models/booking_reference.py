@@ -20,22 +20,23 @@ def structure_BookingReference(o: Any, _: Any = None) -> BookingReference:
     if type(o) is not dict:
         result: BookingReference = _serde.structure_attrs(o, BookingReference)
         return result
-    f = _serde.plan(BookingReference)
     v0 = o.get("type", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, BookingReference, f[0])
+        v0 = _serde.read_field(o, v0, BookingReference, 0)
     v1 = o.get("eventUid", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, BookingReference, f[1])
+        v1 = _serde.read_field(o, v1, BookingReference, 1)
     v2 = o.get("destinationCalendarId", UNSET)
-    if not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, BookingReference, f[2])
+    if not (type(v2) is str or v2 is None):
+        v2 = _serde.read_field(o, v2, BookingReference, 2)
     v3 = o.get("id", UNSET)
     if not (type(v3) is int):
-        v3 = _serde.read(o, v3, BookingReference, f[3])
-    return BookingReference(
-        type=v0,
-        event_uid=v1,
-        destination_calendar_id=v2,
-        id=v3,
-    )
+        v3 = _serde.read_field(o, v3, BookingReference, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BookingReference)
+    obj.type = v0
+    obj.event_uid = v1
+    obj.destination_calendar_id = v2
+    obj.id = v3
+    return obj

@@ -20,28 +20,35 @@ def structure_BusyTimesOutput(o: Any, _: Any = None) -> BusyTimesOutput:
     if type(o) is not dict:
         result: BusyTimesOutput = _serde.structure_attrs(o, BusyTimesOutput)
         return result
-    f = _serde.plan(BusyTimesOutput)
     v0 = o.get("start", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, BusyTimesOutput, f[0])
-    else:
+    if type(v0) is str:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, BusyTimesOutput, f[0], exc)
+            v0 = datetime.fromisoformat(v0)
+        except ValueError:
+            v0 = _serde.read_field(o, v0, BusyTimesOutput, 0)
+        else:
+            if v0.tzinfo is None:  # a time without an offset is UTC
+                v0 = v0.replace(tzinfo=_serde.UTC)
+    else:
+        v0 = _serde.read_field(o, v0, BusyTimesOutput, 0)
     v1 = o.get("end", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, BusyTimesOutput, f[1])
-    else:
+    if type(v1) is str:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, BusyTimesOutput, f[1], exc)
+            v1 = datetime.fromisoformat(v1)
+        except ValueError:
+            v1 = _serde.read_field(o, v1, BusyTimesOutput, 1)
+        else:
+            if v1.tzinfo is None:  # a time without an offset is UTC
+                v1 = v1.replace(tzinfo=_serde.UTC)
+    else:
+        v1 = _serde.read_field(o, v1, BusyTimesOutput, 1)
     v2 = o.get("source", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, BusyTimesOutput, f[2])
-    return BusyTimesOutput(
-        start=v0,
-        end=v1,
-        source=v2,
-    )
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, BusyTimesOutput, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(BusyTimesOutput)
+    obj.start = v0
+    obj.end = v1
+    obj.source = v2
+    return obj

@@ -20,22 +20,23 @@ def structure_CalMeetingParticipant(o: Any, _: Any = None) -> CalMeetingParticip
     if type(o) is not dict:
         result: CalMeetingParticipant = _serde.structure_attrs(o, CalMeetingParticipant)
         return result
-    f = _serde.plan(CalMeetingParticipant)
     v0 = o.get("userId", UNSET)
-    if not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, CalMeetingParticipant, f[0])
+    if not (type(v0) is str or v0 is None):
+        v0 = _serde.read_field(o, v0, CalMeetingParticipant, 0)
     v1 = o.get("userName", UNSET)
-    if not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, CalMeetingParticipant, f[1])
+    if not (type(v1) is str or v1 is None):
+        v1 = _serde.read_field(o, v1, CalMeetingParticipant, 1)
     v2 = o.get("joinTime", UNSET)
     if not (type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, CalMeetingParticipant, f[2])
+        v2 = _serde.read_field(o, v2, CalMeetingParticipant, 2)
     v3 = o.get("duration", UNSET)
     if not (type(v3) is float or type(v3) is int):
-        v3 = _serde.read(o, v3, CalMeetingParticipant, f[3])
-    return CalMeetingParticipant(
-        user_id=v0,
-        user_name=v1,
-        join_time=v2,
-        duration=v3,
-    )
+        v3 = _serde.read_field(o, v3, CalMeetingParticipant, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalMeetingParticipant)
+    obj.user_id = v0
+    obj.user_name = v1
+    obj.join_time = v2
+    obj.duration = v3
+    return obj

@@ -24,39 +24,40 @@ def structure_CalMeetingSession(o: Any, _: Any = None) -> CalMeetingSession:
     if type(o) is not dict:
         result: CalMeetingSession = _serde.structure_attrs(o, CalMeetingSession)
         return result
-    f = _serde.plan(CalMeetingSession)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CalMeetingSession, f[0])
+        v0 = _serde.read_field(o, v0, CalMeetingSession, 0)
     v1 = o.get("room", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CalMeetingSession, f[1])
+        v1 = _serde.read_field(o, v1, CalMeetingSession, 1)
     v2 = o.get("startTime", UNSET)
     if not (type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, CalMeetingSession, f[2])
+        v2 = _serde.read_field(o, v2, CalMeetingSession, 2)
     v3 = o.get("duration", UNSET)
     if not (type(v3) is float or type(v3) is int):
-        v3 = _serde.read(o, v3, CalMeetingSession, f[3])
+        v3 = _serde.read_field(o, v3, CalMeetingSession, 3)
     v4 = o.get("ongoing", UNSET)
     if not (v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, CalMeetingSession, f[4])
+        v4 = _serde.read_field(o, v4, CalMeetingSession, 4)
     v5 = o.get("maxParticipants", UNSET)
     if not (type(v5) is float or type(v5) is int):
-        v5 = _serde.read(o, v5, CalMeetingSession, f[5])
+        v5 = _serde.read_field(o, v5, CalMeetingSession, 5)
     v6 = o.get("participants", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, CalMeetingSession, f[6])
-    else:
+    if type(v6) is list:
         try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, CalMeetingSession, f[6], exc)
-    return CalMeetingSession(
-        id=v0,
-        room=v1,
-        start_time=v2,
-        duration=v3,
-        ongoing=v4,
-        max_participants=v5,
-        participants=v6,
-    )
+            v6 = [cal_meeting_participant.structure_CalMeetingParticipant(item) for item in v6]
+        except _serde.MISFITS:
+            v6 = _serde.read_field(o, v6, CalMeetingSession, 6)
+    else:
+        v6 = _serde.read_field(o, v6, CalMeetingSession, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalMeetingSession)
+    obj.id = v0
+    obj.room = v1
+    obj.start_time = v2
+    obj.duration = v3
+    obj.ongoing = v4
+    obj.max_participants = v5
+    obj.participants = v6
+    return obj

@@ -24,41 +24,39 @@ def structure_CalVideoSettings(o: Any, _: Any = None) -> CalVideoSettings:
     if type(o) is not dict:
         result: CalVideoSettings = _serde.structure_attrs(o, CalVideoSettings)
         return result
-    f = _serde.plan(CalVideoSettings)
     v0 = o.get("disableRecordingForOrganizer", UNSET)
-    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, CalVideoSettings, f[0])
+    if not (v0 is True or v0 is False or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, CalVideoSettings, 0)
     v1 = o.get("disableRecordingForGuests", UNSET)
-    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, CalVideoSettings, f[1])
+    if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CalVideoSettings, 1)
     v2 = o.get("redirectUrlOnExit", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CalVideoSettings, f[2], exc)
+    if not (type(v2) is dict or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CalVideoSettings, 2)
     v3 = o.get("enableAutomaticRecordingForOrganizer", UNSET)
-    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, CalVideoSettings, f[3])
+    if not (v3 is True or v3 is False or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CalVideoSettings, 3)
     v4 = o.get("enableAutomaticTranscription", UNSET)
-    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, CalVideoSettings, f[4])
+    if not (v4 is True or v4 is False or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CalVideoSettings, 4)
     v5 = o.get("disableTranscriptionForGuests", UNSET)
-    if v5 is not UNSET and not (v5 is None or v5 is True or v5 is False):
-        v5 = _serde.read(o, v5, CalVideoSettings, f[5])
+    if not (v5 is True or v5 is False or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CalVideoSettings, 5)
     v6 = o.get("disableTranscriptionForOrganizer", UNSET)
-    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, CalVideoSettings, f[6])
+    if not (v6 is True or v6 is False or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CalVideoSettings, 6)
     v7 = o.get("sendTranscriptionEmails", UNSET)
-    if v7 is not UNSET and not (v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, CalVideoSettings, f[7])
-    return CalVideoSettings(
-        disable_recording_for_organizer=v0,
-        disable_recording_for_guests=v1,
-        redirect_url_on_exit=v2,
-        enable_automatic_recording_for_organizer=v3,
-        enable_automatic_transcription=v4,
-        disable_transcription_for_guests=v5,
-        disable_transcription_for_organizer=v6,
-        send_transcription_emails=v7,
-    )
+    if not (v7 is True or v7 is False or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, CalVideoSettings, 7)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalVideoSettings)
+    obj.disable_recording_for_organizer = v0
+    obj.disable_recording_for_guests = v1
+    obj.redirect_url_on_exit = v2
+    obj.enable_automatic_recording_for_organizer = v3
+    obj.enable_automatic_transcription = v4
+    obj.disable_transcription_for_guests = v5
+    obj.disable_transcription_for_organizer = v6
+    obj.send_transcription_emails = v7
+    return obj

@@ -25,42 +25,43 @@ def structure_Calendar(o: Any, _: Any = None) -> Calendar:
     if type(o) is not dict:
         result: Calendar = _serde.structure_attrs(o, Calendar)
         return result
-    f = _serde.plan(Calendar)
     v0 = o.get("externalId", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, Calendar, f[0])
+        v0 = _serde.read_field(o, v0, Calendar, 0)
     v1 = o.get("readOnly", UNSET)
     if not (v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, Calendar, f[1])
+        v1 = _serde.read_field(o, v1, Calendar, 1)
     v2 = o.get("isSelected", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, Calendar, f[2])
+        v2 = _serde.read_field(o, v2, Calendar, 2)
     v3 = o.get("credentialId", UNSET)
     if not (type(v3) is int):
-        v3 = _serde.read(o, v3, Calendar, f[3])
+        v3 = _serde.read_field(o, v3, Calendar, 3)
     v4 = o.get("integration", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, Calendar, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, Calendar, 4)
     v5 = o.get("name", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, Calendar, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, Calendar, 5)
     v6 = o.get("primary", UNSET)
-    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, Calendar, f[6])
+    if not (v6 is True or v6 is False or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, Calendar, 6)
     v7 = o.get("email", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, Calendar, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, Calendar, 7)
     v8 = o.get("delegationCredentialId", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, Calendar, f[8])
-    return Calendar(
-        external_id=v0,
-        read_only=v1,
-        is_selected=v2,
-        credential_id=v3,
-        integration=v4,
-        name=v5,
-        primary=v6,
-        email=v7,
-        delegation_credential_id=v8,
-    )
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, Calendar, 8)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Calendar)
+    obj.external_id = v0
+    obj.read_only = v1
+    obj.is_selected = v2
+    obj.credential_id = v3
+    obj.integration = v4
+    obj.name = v5
+    obj.primary = v6
+    obj.email = v7
+    obj.delegation_credential_id = v8
+    return obj

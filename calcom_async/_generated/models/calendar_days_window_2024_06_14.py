@@ -20,23 +20,21 @@ def structure_CalendarDaysWindow_2024_06_14(o: Any, _: Any = None) -> CalendarDa
     if type(o) is not dict:
         result: CalendarDaysWindow_2024_06_14 = _serde.structure_attrs(o, CalendarDaysWindow_2024_06_14)
         return result
-    f = _serde.plan(CalendarDaysWindow_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CalendarDaysWindow_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = calendar_days_window_2024_06_14_type.CalendarDaysWindow_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(calendar_days_window_2024_06_14_type.CalendarDaysWindow_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CalendarDaysWindow_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, CalendarDaysWindow_2024_06_14, 0)
     v1 = o.get("value", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, CalendarDaysWindow_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, CalendarDaysWindow_2024_06_14, 1)
     v2 = o.get("rolling", UNSET)
-    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, CalendarDaysWindow_2024_06_14, f[2])
-    return CalendarDaysWindow_2024_06_14(
-        type=v0,
-        value=v1,
-        rolling=v2,
-    )
+    if not (v2 is True or v2 is False or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CalendarDaysWindow_2024_06_14, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalendarDaysWindow_2024_06_14)
+    obj.type = v0
+    obj.value = v1
+    obj.rolling = v2
+    return obj

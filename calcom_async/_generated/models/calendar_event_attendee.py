@@ -23,33 +23,33 @@ def structure_CalendarEventAttendee(o: Any, _: Any = None) -> CalendarEventAtten
     if type(o) is not dict:
         result: CalendarEventAttendee = _serde.structure_attrs(o, CalendarEventAttendee)
         return result
-    f = _serde.plan(CalendarEventAttendee)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CalendarEventAttendee, f[0])
+        v0 = _serde.read_field(o, v0, CalendarEventAttendee, 0)
     v1 = o.get("name", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, CalendarEventAttendee, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CalendarEventAttendee, 1)
     v2 = o.get("responseStatus", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CalendarEventAttendee, f[2], exc)
+    if type(v2) is str:
+        v2 = calendar_event_response_status.CalendarEventResponseStatus._value2member_map_.get(v2) or _serde.read_enum(calendar_event_response_status.CalendarEventResponseStatus, v2)
+    elif not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CalendarEventAttendee, 2)
     v3 = o.get("self", UNSET)
-    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, CalendarEventAttendee, f[3])
+    if not (v3 is True or v3 is False or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CalendarEventAttendee, 3)
     v4 = o.get("optional", UNSET)
-    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, CalendarEventAttendee, f[4])
+    if not (v4 is True or v4 is False or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CalendarEventAttendee, 4)
     v5 = o.get("host", UNSET)
-    if v5 is not UNSET and not (v5 is None or v5 is True or v5 is False):
-        v5 = _serde.read(o, v5, CalendarEventAttendee, f[5])
-    return CalendarEventAttendee(
-        email=v0,
-        name=v1,
-        response_status=v2,
-        self_=v3,
-        optional=v4,
-        host=v5,
-    )
+    if not (v5 is True or v5 is False or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CalendarEventAttendee, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalendarEventAttendee)
+    obj.email = v0
+    obj.name = v1
+    obj.response_status = v2
+    obj.self_ = v3
+    obj.optional = v4
+    obj.host = v5
+    return obj

@@ -20,21 +20,21 @@ def structure_CalendarEventHost(o: Any, _: Any = None) -> CalendarEventHost:
     if type(o) is not dict:
         result: CalendarEventHost = _serde.structure_attrs(o, CalendarEventHost)
         return result
-    f = _serde.plan(CalendarEventHost)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CalendarEventHost, f[0])
+        v0 = _serde.read_field(o, v0, CalendarEventHost, 0)
     v1 = o.get("name", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, CalendarEventHost, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CalendarEventHost, 1)
     v2 = o.get("responseStatus", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CalendarEventHost, f[2], exc)
-    return CalendarEventHost(
-        email=v0,
-        name=v1,
-        response_status=v2,
-    )
+    if type(v2) is str:
+        v2 = calendar_event_response_status.CalendarEventResponseStatus._value2member_map_.get(v2) or _serde.read_enum(calendar_event_response_status.CalendarEventResponseStatus, v2)
+    elif not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CalendarEventHost, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalendarEventHost)
+    obj.email = v0
+    obj.name = v1
+    obj.response_status = v2
+    return obj

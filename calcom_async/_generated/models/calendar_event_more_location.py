@@ -19,23 +19,18 @@ def structure_CalendarEventMoreLocation(o: Any, _: Any = None) -> CalendarEventM
     if type(o) is not dict:
         result: CalendarEventMoreLocation = _serde.structure_attrs(o, CalendarEventMoreLocation)
         return result
-    f = _serde.plan(CalendarEventMoreLocation)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CalendarEventMoreLocation, f[0])
-    else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CalendarEventMoreLocation, f[0], exc)
+    v0 = _serde.read_field(o, v0, CalendarEventMoreLocation, 0)
     v1 = o.get("url", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CalendarEventMoreLocation, f[1])
+        v1 = _serde.read_field(o, v1, CalendarEventMoreLocation, 1)
     v2 = o.get("label", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, CalendarEventMoreLocation, f[2])
-    return CalendarEventMoreLocation(
-        type=v0,
-        url=v1,
-        label=v2,
-    )
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CalendarEventMoreLocation, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalendarEventMoreLocation)
+    obj.type = v0
+    obj.url = v1
+    obj.label = v2
+    return obj

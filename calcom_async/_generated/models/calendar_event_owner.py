@@ -18,14 +18,15 @@ def structure_CalendarEventOwner(o: Any, _: Any = None) -> CalendarEventOwner:
     if type(o) is not dict:
         result: CalendarEventOwner = _serde.structure_attrs(o, CalendarEventOwner)
         return result
-    f = _serde.plan(CalendarEventOwner)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CalendarEventOwner, f[0])
+        v0 = _serde.read_field(o, v0, CalendarEventOwner, 0)
     v1 = o.get("name", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, CalendarEventOwner, f[1])
-    return CalendarEventOwner(
-        email=v0,
-        name=v1,
-    )
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CalendarEventOwner, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalendarEventOwner)
+    obj.email = v0
+    obj.name = v1
+    return obj

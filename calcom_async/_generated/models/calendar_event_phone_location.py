@@ -23,39 +23,34 @@ def structure_CalendarEventPhoneLocation(o: Any, _: Any = None) -> CalendarEvent
     if type(o) is not dict:
         result: CalendarEventPhoneLocation = _serde.structure_attrs(o, CalendarEventPhoneLocation)
         return result
-    f = _serde.plan(CalendarEventPhoneLocation)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CalendarEventPhoneLocation, f[0])
-    else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CalendarEventPhoneLocation, f[0], exc)
+    v0 = _serde.read_field(o, v0, CalendarEventPhoneLocation, 0)
     v1 = o.get("url", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CalendarEventPhoneLocation, f[1])
+        v1 = _serde.read_field(o, v1, CalendarEventPhoneLocation, 1)
     v2 = o.get("label", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, CalendarEventPhoneLocation, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CalendarEventPhoneLocation, 2)
     v3 = o.get("pin", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CalendarEventPhoneLocation, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CalendarEventPhoneLocation, 3)
     v4 = o.get("password", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, CalendarEventPhoneLocation, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CalendarEventPhoneLocation, 4)
     v5 = o.get("accessCode", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, CalendarEventPhoneLocation, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CalendarEventPhoneLocation, 5)
     v6 = o.get("regionCode", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, CalendarEventPhoneLocation, f[6])
-    return CalendarEventPhoneLocation(
-        type=v0,
-        url=v1,
-        label=v2,
-        pin=v3,
-        password=v4,
-        access_code=v5,
-        region_code=v6,
-    )
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CalendarEventPhoneLocation, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalendarEventPhoneLocation)
+    obj.type = v0
+    obj.url = v1
+    obj.label = v2
+    obj.pin = v3
+    obj.password = v4
+    obj.access_code = v5
+    obj.region_code = v6
+    return obj

@@ -21,31 +21,26 @@ def structure_CalendarEventSipLocation(o: Any, _: Any = None) -> CalendarEventSi
     if type(o) is not dict:
         result: CalendarEventSipLocation = _serde.structure_attrs(o, CalendarEventSipLocation)
         return result
-    f = _serde.plan(CalendarEventSipLocation)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CalendarEventSipLocation, f[0])
-    else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CalendarEventSipLocation, f[0], exc)
+    v0 = _serde.read_field(o, v0, CalendarEventSipLocation, 0)
     v1 = o.get("url", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CalendarEventSipLocation, f[1])
+        v1 = _serde.read_field(o, v1, CalendarEventSipLocation, 1)
     v2 = o.get("label", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, CalendarEventSipLocation, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CalendarEventSipLocation, 2)
     v3 = o.get("pin", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CalendarEventSipLocation, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CalendarEventSipLocation, 3)
     v4 = o.get("password", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, CalendarEventSipLocation, f[4])
-    return CalendarEventSipLocation(
-        type=v0,
-        url=v1,
-        label=v2,
-        pin=v3,
-        password=v4,
-    )
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CalendarEventSipLocation, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalendarEventSipLocation)
+    obj.type = v0
+    obj.url = v1
+    obj.label = v2
+    obj.pin = v3
+    obj.password = v4
+    return obj

@@ -22,35 +22,30 @@ def structure_CalendarEventVideoLocation(o: Any, _: Any = None) -> CalendarEvent
     if type(o) is not dict:
         result: CalendarEventVideoLocation = _serde.structure_attrs(o, CalendarEventVideoLocation)
         return result
-    f = _serde.plan(CalendarEventVideoLocation)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CalendarEventVideoLocation, f[0])
-    else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CalendarEventVideoLocation, f[0], exc)
+    v0 = _serde.read_field(o, v0, CalendarEventVideoLocation, 0)
     v1 = o.get("url", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CalendarEventVideoLocation, f[1])
+        v1 = _serde.read_field(o, v1, CalendarEventVideoLocation, 1)
     v2 = o.get("label", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, CalendarEventVideoLocation, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CalendarEventVideoLocation, 2)
     v3 = o.get("password", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CalendarEventVideoLocation, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CalendarEventVideoLocation, 3)
     v4 = o.get("meetingCode", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, CalendarEventVideoLocation, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CalendarEventVideoLocation, 4)
     v5 = o.get("accessCode", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, CalendarEventVideoLocation, f[5])
-    return CalendarEventVideoLocation(
-        type=v0,
-        url=v1,
-        label=v2,
-        password=v3,
-        meeting_code=v4,
-        access_code=v5,
-    )
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CalendarEventVideoLocation, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalendarEventVideoLocation)
+    obj.type = v0
+    obj.url = v1
+    obj.label = v2
+    obj.password = v3
+    obj.meeting_code = v4
+    obj.access_code = v5
+    return obj

@@ -18,14 +18,15 @@ def structure_CalendarLink(o: Any, _: Any = None) -> CalendarLink:
     if type(o) is not dict:
         result: CalendarLink = _serde.structure_attrs(o, CalendarLink)
         return result
-    f = _serde.plan(CalendarLink)
     v0 = o.get("label", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CalendarLink, f[0])
+        v0 = _serde.read_field(o, v0, CalendarLink, 0)
     v1 = o.get("link", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CalendarLink, f[1])
-    return CalendarLink(
-        label=v0,
-        link=v1,
-    )
+        v1 = _serde.read_field(o, v1, CalendarLink, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CalendarLink)
+    obj.label = v0
+    obj.link = v1
+    return obj

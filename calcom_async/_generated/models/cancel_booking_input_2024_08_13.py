@@ -18,14 +18,15 @@ def structure_CancelBookingInput_2024_08_13(o: Any, _: Any = None) -> CancelBook
     if type(o) is not dict:
         result: CancelBookingInput_2024_08_13 = _serde.structure_attrs(o, CancelBookingInput_2024_08_13)
         return result
-    f = _serde.plan(CancelBookingInput_2024_08_13)
     v0 = o.get("cancellationReason", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, CancelBookingInput_2024_08_13, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, CancelBookingInput_2024_08_13, 0)
     v1 = o.get("cancelSubsequentBookings", UNSET)
-    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, CancelBookingInput_2024_08_13, f[1])
-    return CancelBookingInput_2024_08_13(
-        cancellation_reason=v0,
-        cancel_subsequent_bookings=v1,
-    )
+    if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CancelBookingInput_2024_08_13, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CancelBookingInput_2024_08_13)
+    obj.cancellation_reason = v0
+    obj.cancel_subsequent_bookings = v1
+    return obj

@@ -18,14 +18,15 @@ def structure_CancelSeatedBookingInput_2024_08_13(o: Any, _: Any = None) -> Canc
     if type(o) is not dict:
         result: CancelSeatedBookingInput_2024_08_13 = _serde.structure_attrs(o, CancelSeatedBookingInput_2024_08_13)
         return result
-    f = _serde.plan(CancelSeatedBookingInput_2024_08_13)
     v0 = o.get("seatUid", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CancelSeatedBookingInput_2024_08_13, f[0])
+        v0 = _serde.read_field(o, v0, CancelSeatedBookingInput_2024_08_13, 0)
     v1 = o.get("cancellationReason", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, CancelSeatedBookingInput_2024_08_13, f[1])
-    return CancelSeatedBookingInput_2024_08_13(
-        seat_uid=v0,
-        cancellation_reason=v1,
-    )
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CancelSeatedBookingInput_2024_08_13, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CancelSeatedBookingInput_2024_08_13)
+    obj.seat_uid = v0
+    obj.cancellation_reason = v1
+    return obj

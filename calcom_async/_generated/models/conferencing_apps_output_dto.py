@@ -20,22 +20,23 @@ def structure_ConferencingAppsOutputDto(o: Any, _: Any = None) -> ConferencingAp
     if type(o) is not dict:
         result: ConferencingAppsOutputDto = _serde.structure_attrs(o, ConferencingAppsOutputDto)
         return result
-    f = _serde.plan(ConferencingAppsOutputDto)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ConferencingAppsOutputDto, f[0])
+        v0 = _serde.read_field(o, v0, ConferencingAppsOutputDto, 0)
     v1 = o.get("type", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, ConferencingAppsOutputDto, f[1])
+        v1 = _serde.read_field(o, v1, ConferencingAppsOutputDto, 1)
     v2 = o.get("userId", UNSET)
     if not (type(v2) is int):
-        v2 = _serde.read(o, v2, ConferencingAppsOutputDto, f[2])
+        v2 = _serde.read_field(o, v2, ConferencingAppsOutputDto, 2)
     v3 = o.get("invalid", UNSET)
-    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, ConferencingAppsOutputDto, f[3])
-    return ConferencingAppsOutputDto(
-        id=v0,
-        type=v1,
-        user_id=v2,
-        invalid=v3,
-    )
+    if not (v3 is True or v3 is False or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, ConferencingAppsOutputDto, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ConferencingAppsOutputDto)
+    obj.id = v0
+    obj.type = v1
+    obj.user_id = v2
+    obj.invalid = v3
+    return obj

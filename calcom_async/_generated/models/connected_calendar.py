@@ -22,37 +22,42 @@ def structure_ConnectedCalendar(o: Any, _: Any = None) -> ConnectedCalendar:
     if type(o) is not dict:
         result: ConnectedCalendar = _serde.structure_attrs(o, ConnectedCalendar)
         return result
-    f = _serde.plan(ConnectedCalendar)
     v0 = o.get("integration", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, ConnectedCalendar, f[0])
-    else:
+    if type(v0) is dict:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, ConnectedCalendar, f[0], exc)
+            v0 = integration_1.structure_Integration(v0)
+        except _serde.MISFITS:
+            v0 = _serde.read_field(o, v0, ConnectedCalendar, 0)
+    else:
+        v0 = _serde.read_field(o, v0, ConnectedCalendar, 0)
     v1 = o.get("credentialId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, ConnectedCalendar, f[1])
+        v1 = _serde.read_field(o, v1, ConnectedCalendar, 1)
     v2 = o.get("delegationCredentialId", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, ConnectedCalendar, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, ConnectedCalendar, 2)
     v3 = o.get("primary", UNSET)
-    if v3 is not UNSET:
+    if type(v3) is dict:
         try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, ConnectedCalendar, f[3], exc)
+            v3 = primary_1.structure_Primary(v3)
+        except _serde.MISFITS:
+            v3 = _serde.read_field(o, v3, ConnectedCalendar, 3)
+    elif not (v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, ConnectedCalendar, 3)
     v4 = o.get("calendars", UNSET)
-    if v4 is not UNSET:
+    if type(v4) is list:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, ConnectedCalendar, f[4], exc)
-    return ConnectedCalendar(
-        integration=v0,
-        credential_id=v1,
-        delegation_credential_id=v2,
-        primary=v3,
-        calendars=v4,
-    )
+            v4 = [calendar.structure_Calendar(item) for item in v4]
+        except _serde.MISFITS:
+            v4 = _serde.read_field(o, v4, ConnectedCalendar, 4)
+    elif not (v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, ConnectedCalendar, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ConnectedCalendar)
+    obj.integration = v0
+    obj.credential_id = v1
+    obj.delegation_credential_id = v2
+    obj.primary = v3
+    obj.calendars = v4
+    return obj

@@ -19,24 +19,25 @@ def structure_ConnectedCalendarsData(o: Any, _: Any = None) -> ConnectedCalendar
     if type(o) is not dict:
         result: ConnectedCalendarsData = _serde.structure_attrs(o, ConnectedCalendarsData)
         return result
-    f = _serde.plan(ConnectedCalendarsData)
     v0 = o.get("connectedCalendars", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, ConnectedCalendarsData, f[0])
-    else:
+    if type(v0) is list:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, ConnectedCalendarsData, f[0], exc)
+            v0 = [connected_calendar.structure_ConnectedCalendar(item) for item in v0]
+        except _serde.MISFITS:
+            v0 = _serde.read_field(o, v0, ConnectedCalendarsData, 0)
+    else:
+        v0 = _serde.read_field(o, v0, ConnectedCalendarsData, 0)
     v1 = o.get("destinationCalendar", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, ConnectedCalendarsData, f[1])
-    else:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, ConnectedCalendarsData, f[1], exc)
-    return ConnectedCalendarsData(
-        connected_calendars=v0,
-        destination_calendar=v1,
-    )
+            v1 = destination_calendar_1.structure_DestinationCalendar(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, ConnectedCalendarsData, 1)
+    else:
+        v1 = _serde.read_field(o, v1, ConnectedCalendarsData, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ConnectedCalendarsData)
+    obj.connected_calendars = v0
+    obj.destination_calendar = v1
+    return obj

@@ -22,29 +22,29 @@ def structure_CreateBookingAttendee(o: Any, _: Any = None) -> CreateBookingAtten
     if type(o) is not dict:
         result: CreateBookingAttendee = _serde.structure_attrs(o, CreateBookingAttendee)
         return result
-    f = _serde.plan(CreateBookingAttendee)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateBookingAttendee, f[0])
+        v0 = _serde.read_field(o, v0, CreateBookingAttendee, 0)
     v1 = o.get("timeZone", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateBookingAttendee, f[1])
+        v1 = _serde.read_field(o, v1, CreateBookingAttendee, 1)
     v2 = o.get("email", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, CreateBookingAttendee, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateBookingAttendee, 2)
     v3 = o.get("phoneNumber", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CreateBookingAttendee, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateBookingAttendee, 3)
     v4 = o.get("language", UNSET)
-    if v4 is not UNSET:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, CreateBookingAttendee, f[4], exc)
-    return CreateBookingAttendee(
-        name=v0,
-        time_zone=v1,
-        email=v2,
-        phone_number=v3,
-        language=v4,
-    )
+    if type(v4) is str:
+        v4 = create_booking_attendee_language.CreateBookingAttendee_language._value2member_map_.get(v4) or _serde.read_enum(create_booking_attendee_language.CreateBookingAttendee_language, v4)
+    elif not (v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateBookingAttendee, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateBookingAttendee)
+    obj.name = v0
+    obj.time_zone = v1
+    obj.email = v2
+    obj.phone_number = v3
+    obj.language = v4
+    return obj

@@ -33,91 +33,90 @@ def structure_CreateBookingInput_2024_08_13(o: Any, _: Any = None) -> CreateBook
     if type(o) is not dict:
         result: CreateBookingInput_2024_08_13 = _serde.structure_attrs(o, CreateBookingInput_2024_08_13)
         return result
-    f = _serde.plan(CreateBookingInput_2024_08_13)
     v0 = o.get("start", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CreateBookingInput_2024_08_13, f[0])
-    else:
+    if type(v0) is str:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CreateBookingInput_2024_08_13, f[0], exc)
+            v0 = datetime.fromisoformat(v0)
+        except ValueError:
+            v0 = _serde.read_field(o, v0, CreateBookingInput_2024_08_13, 0)
+        else:
+            if v0.tzinfo is None:  # a time without an offset is UTC
+                v0 = v0.replace(tzinfo=_serde.UTC)
+    else:
+        v0 = _serde.read_field(o, v0, CreateBookingInput_2024_08_13, 0)
     v1 = o.get("attendee", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, CreateBookingInput_2024_08_13, f[1])
+    if type(v1) is dict:
+        try:
+            v1 = create_booking_attendee.structure_CreateBookingAttendee(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, CreateBookingInput_2024_08_13, 1)
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, CreateBookingInput_2024_08_13, f[1], exc)
+        v1 = _serde.read_field(o, v1, CreateBookingInput_2024_08_13, 1)
     v2 = o.get("bookingFieldsResponses", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateBookingInput_2024_08_13, f[2], exc)
+    if not (type(v2) is dict or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateBookingInput_2024_08_13, 2)
     v3 = o.get("eventTypeId", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, CreateBookingInput_2024_08_13, f[3])
+    if not (type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateBookingInput_2024_08_13, 3)
     v4 = o.get("eventTypeSlug", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, CreateBookingInput_2024_08_13, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateBookingInput_2024_08_13, 4)
     v5 = o.get("username", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, CreateBookingInput_2024_08_13, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CreateBookingInput_2024_08_13, 5)
     v6 = o.get("teamSlug", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, CreateBookingInput_2024_08_13, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CreateBookingInput_2024_08_13, 6)
     v7 = o.get("organizationSlug", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, CreateBookingInput_2024_08_13, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, CreateBookingInput_2024_08_13, 7)
     v8 = o.get("guests", UNSET)
-    if v8 is not UNSET:
-        try:
-            v8 = f[8].hook(v8, f[8].type)
-        except _serde.MISFITS as exc:
-            v8 = _serde.misfit(o, v8, CreateBookingInput_2024_08_13, f[8], exc)
+    if type(v8) is list:
+        for item in v8:
+            if not (type(item) is str):
+                v8 = _serde.read_field(o, v8, CreateBookingInput_2024_08_13, 8)
+                break
+    elif not (v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, CreateBookingInput_2024_08_13, 8)
     v9 = o.get("meetingUrl", UNSET)
-    if v9 is not UNSET and not (v9 is None or type(v9) is str):
-        v9 = _serde.read(o, v9, CreateBookingInput_2024_08_13, f[9])
+    if not (type(v9) is str or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, CreateBookingInput_2024_08_13, 9)
     v10 = o.get("location", UNSET)
-    if v10 is not UNSET:
-        try:
-            v10 = f[10].hook(v10, f[10].type)
-        except _serde.MISFITS as exc:
-            v10 = _serde.misfit(o, v10, CreateBookingInput_2024_08_13, f[10], exc)
+    if not (v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, CreateBookingInput_2024_08_13, 10)
     v11 = o.get("metadata", UNSET)
-    if v11 is not UNSET:
-        try:
-            v11 = f[11].hook(v11, f[11].type)
-        except _serde.MISFITS as exc:
-            v11 = _serde.misfit(o, v11, CreateBookingInput_2024_08_13, f[11], exc)
+    if not (type(v11) is dict or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, CreateBookingInput_2024_08_13, 11)
     v12 = o.get("lengthInMinutes", UNSET)
-    if v12 is not UNSET and not (v12 is None or type(v12) is float or type(v12) is int):
-        v12 = _serde.read(o, v12, CreateBookingInput_2024_08_13, f[12])
+    if not (type(v12) is float or type(v12) is int or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, CreateBookingInput_2024_08_13, 12)
     v13 = o.get("routing", UNSET)
-    if v13 is not UNSET:
+    if type(v13) is dict:
         try:
-            v13 = f[13].hook(v13, f[13].type)
-        except _serde.MISFITS as exc:
-            v13 = _serde.misfit(o, v13, CreateBookingInput_2024_08_13, f[13], exc)
+            v13 = routing_1.structure_Routing(v13)
+        except _serde.MISFITS:
+            v13 = _serde.read_field(o, v13, CreateBookingInput_2024_08_13, 13)
+    elif not (v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, CreateBookingInput_2024_08_13, 13)
     v14 = o.get("emailVerificationCode", UNSET)
-    if v14 is not UNSET and not (v14 is None or type(v14) is str):
-        v14 = _serde.read(o, v14, CreateBookingInput_2024_08_13, f[14])
-    return CreateBookingInput_2024_08_13(
-        start=v0,
-        attendee=v1,
-        booking_fields_responses=v2,
-        event_type_id=v3,
-        event_type_slug=v4,
-        username=v5,
-        team_slug=v6,
-        organization_slug=v7,
-        guests=v8,
-        meeting_url=v9,
-        location=v10,
-        metadata=v11,
-        length_in_minutes=v12,
-        routing=v13,
-        email_verification_code=v14,
-    )
+    if not (type(v14) is str or v14 is None or v14 is UNSET):
+        v14 = _serde.read_field(o, v14, CreateBookingInput_2024_08_13, 14)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateBookingInput_2024_08_13)
+    obj.start = v0
+    obj.attendee = v1
+    obj.booking_fields_responses = v2
+    obj.event_type_id = v3
+    obj.event_type_slug = v4
+    obj.username = v5
+    obj.team_slug = v6
+    obj.organization_slug = v7
+    obj.guests = v8
+    obj.meeting_url = v9
+    obj.location = v10
+    obj.metadata = v11
+    obj.length_in_minutes = v12
+    obj.routing = v13
+    obj.email_verification_code = v14
+    return obj

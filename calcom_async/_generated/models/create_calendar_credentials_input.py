@@ -18,14 +18,15 @@ def structure_CreateCalendarCredentialsInput(o: Any, _: Any = None) -> CreateCal
     if type(o) is not dict:
         result: CreateCalendarCredentialsInput = _serde.structure_attrs(o, CreateCalendarCredentialsInput)
         return result
-    f = _serde.plan(CreateCalendarCredentialsInput)
     v0 = o.get("username", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateCalendarCredentialsInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateCalendarCredentialsInput, 0)
     v1 = o.get("password", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateCalendarCredentialsInput, f[1])
-    return CreateCalendarCredentialsInput(
-        username=v0,
-        password=v1,
-    )
+        v1 = _serde.read_field(o, v1, CreateCalendarCredentialsInput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateCalendarCredentialsInput)
+    obj.username = v0
+    obj.password = v1
+    return obj

@@ -20,23 +20,18 @@ def structure_CreateDelegationCredentialInput(o: Any, _: Any = None) -> CreateDe
     if type(o) is not dict:
         result: CreateDelegationCredentialInput = _serde.structure_attrs(o, CreateDelegationCredentialInput)
         return result
-    f = _serde.plan(CreateDelegationCredentialInput)
     v0 = o.get("workspacePlatformSlug", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateDelegationCredentialInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateDelegationCredentialInput, 0)
     v1 = o.get("domain", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateDelegationCredentialInput, f[1])
+        v1 = _serde.read_field(o, v1, CreateDelegationCredentialInput, 1)
     v2 = o.get("serviceAccountKey", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, CreateDelegationCredentialInput, f[2])
-    else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateDelegationCredentialInput, f[2], exc)
-    return CreateDelegationCredentialInput(
-        workspace_platform_slug=v0,
-        domain=v1,
-        service_account_key=v2,
-    )
+    v2 = _serde.read_field(o, v2, CreateDelegationCredentialInput, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateDelegationCredentialInput)
+    obj.workspace_platform_slug = v0
+    obj.domain = v1
+    obj.service_account_key = v2
+    return obj

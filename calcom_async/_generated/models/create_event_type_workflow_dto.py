@@ -21,37 +21,26 @@ def structure_CreateEventTypeWorkflowDto(o: Any, _: Any = None) -> CreateEventTy
     if type(o) is not dict:
         result: CreateEventTypeWorkflowDto = _serde.structure_attrs(o, CreateEventTypeWorkflowDto)
         return result
-    f = _serde.plan(CreateEventTypeWorkflowDto)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateEventTypeWorkflowDto, f[0])
+        v0 = _serde.read_field(o, v0, CreateEventTypeWorkflowDto, 0)
     v1 = o.get("activation", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, CreateEventTypeWorkflowDto, f[1])
-    else:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, CreateEventTypeWorkflowDto, f[1], exc)
+            v1 = workflow_activation_dto.structure_WorkflowActivationDto(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, CreateEventTypeWorkflowDto, 1)
+    else:
+        v1 = _serde.read_field(o, v1, CreateEventTypeWorkflowDto, 1)
     v2 = o.get("trigger", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, CreateEventTypeWorkflowDto, f[2])
-    else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateEventTypeWorkflowDto, f[2], exc)
+    v2 = _serde.read_field(o, v2, CreateEventTypeWorkflowDto, 2)
     v3 = o.get("steps", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, CreateEventTypeWorkflowDto, f[3])
-    else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, CreateEventTypeWorkflowDto, f[3], exc)
-    return CreateEventTypeWorkflowDto(
-        name=v0,
-        activation=v1,
-        trigger=v2,
-        steps=v3,
-    )
+    v3 = _serde.read_field(o, v3, CreateEventTypeWorkflowDto, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateEventTypeWorkflowDto)
+    obj.name = v0
+    obj.activation = v1
+    obj.trigger = v2
+    obj.steps = v3
+    return obj

@@ -18,19 +18,20 @@ def structure_CreateIcsFeedInputDto(o: Any, _: Any = None) -> CreateIcsFeedInput
     if type(o) is not dict:
         result: CreateIcsFeedInputDto = _serde.structure_attrs(o, CreateIcsFeedInputDto)
         return result
-    f = _serde.plan(CreateIcsFeedInputDto)
     v0 = o.get("urls", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CreateIcsFeedInputDto, f[0])
+    if type(v0) is list:
+        for item in v0:
+            if not (type(item) is str):
+                v0 = _serde.read_field(o, v0, CreateIcsFeedInputDto, 0)
+                break
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CreateIcsFeedInputDto, f[0], exc)
+        v0 = _serde.read_field(o, v0, CreateIcsFeedInputDto, 0)
     v1 = o.get("readOnly", UNSET)
-    if v1 is not UNSET and not (v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, CreateIcsFeedInputDto, f[1])
-    return CreateIcsFeedInputDto(
-        urls=v0,
-        read_only=v1,
-    )
+    if not (v1 is True or v1 is False or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CreateIcsFeedInputDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateIcsFeedInputDto)
+    obj.urls = v0
+    obj.read_only = v1
+    return obj

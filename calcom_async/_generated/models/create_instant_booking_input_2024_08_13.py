@@ -34,95 +34,94 @@ def structure_CreateInstantBookingInput_2024_08_13(o: Any, _: Any = None) -> Cre
     if type(o) is not dict:
         result: CreateInstantBookingInput_2024_08_13 = _serde.structure_attrs(o, CreateInstantBookingInput_2024_08_13)
         return result
-    f = _serde.plan(CreateInstantBookingInput_2024_08_13)
     v0 = o.get("start", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CreateInstantBookingInput_2024_08_13, f[0])
-    else:
+    if type(v0) is str:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CreateInstantBookingInput_2024_08_13, f[0], exc)
+            v0 = datetime.fromisoformat(v0)
+        except ValueError:
+            v0 = _serde.read_field(o, v0, CreateInstantBookingInput_2024_08_13, 0)
+        else:
+            if v0.tzinfo is None:  # a time without an offset is UTC
+                v0 = v0.replace(tzinfo=_serde.UTC)
+    else:
+        v0 = _serde.read_field(o, v0, CreateInstantBookingInput_2024_08_13, 0)
     v1 = o.get("attendee", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, CreateInstantBookingInput_2024_08_13, f[1])
-    else:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, CreateInstantBookingInput_2024_08_13, f[1], exc)
+            v1 = create_booking_attendee.structure_CreateBookingAttendee(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, CreateInstantBookingInput_2024_08_13, 1)
+    else:
+        v1 = _serde.read_field(o, v1, CreateInstantBookingInput_2024_08_13, 1)
     v2 = o.get("instant", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, CreateInstantBookingInput_2024_08_13, f[2])
+        v2 = _serde.read_field(o, v2, CreateInstantBookingInput_2024_08_13, 2)
     v3 = o.get("bookingFieldsResponses", UNSET)
-    if v3 is not UNSET:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, CreateInstantBookingInput_2024_08_13, f[3], exc)
+    if not (type(v3) is dict or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateInstantBookingInput_2024_08_13, 3)
     v4 = o.get("eventTypeId", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is int):
-        v4 = _serde.read(o, v4, CreateInstantBookingInput_2024_08_13, f[4])
+    if not (type(v4) is int or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateInstantBookingInput_2024_08_13, 4)
     v5 = o.get("eventTypeSlug", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, CreateInstantBookingInput_2024_08_13, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CreateInstantBookingInput_2024_08_13, 5)
     v6 = o.get("username", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, CreateInstantBookingInput_2024_08_13, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CreateInstantBookingInput_2024_08_13, 6)
     v7 = o.get("teamSlug", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, CreateInstantBookingInput_2024_08_13, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, CreateInstantBookingInput_2024_08_13, 7)
     v8 = o.get("organizationSlug", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, CreateInstantBookingInput_2024_08_13, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, CreateInstantBookingInput_2024_08_13, 8)
     v9 = o.get("guests", UNSET)
-    if v9 is not UNSET:
-        try:
-            v9 = f[9].hook(v9, f[9].type)
-        except _serde.MISFITS as exc:
-            v9 = _serde.misfit(o, v9, CreateInstantBookingInput_2024_08_13, f[9], exc)
+    if type(v9) is list:
+        for item in v9:
+            if not (type(item) is str):
+                v9 = _serde.read_field(o, v9, CreateInstantBookingInput_2024_08_13, 9)
+                break
+    elif not (v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, CreateInstantBookingInput_2024_08_13, 9)
     v10 = o.get("meetingUrl", UNSET)
-    if v10 is not UNSET and not (v10 is None or type(v10) is str):
-        v10 = _serde.read(o, v10, CreateInstantBookingInput_2024_08_13, f[10])
+    if not (type(v10) is str or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, CreateInstantBookingInput_2024_08_13, 10)
     v11 = o.get("location", UNSET)
-    if v11 is not UNSET:
-        try:
-            v11 = f[11].hook(v11, f[11].type)
-        except _serde.MISFITS as exc:
-            v11 = _serde.misfit(o, v11, CreateInstantBookingInput_2024_08_13, f[11], exc)
+    if not (v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, CreateInstantBookingInput_2024_08_13, 11)
     v12 = o.get("metadata", UNSET)
-    if v12 is not UNSET:
-        try:
-            v12 = f[12].hook(v12, f[12].type)
-        except _serde.MISFITS as exc:
-            v12 = _serde.misfit(o, v12, CreateInstantBookingInput_2024_08_13, f[12], exc)
+    if not (type(v12) is dict or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, CreateInstantBookingInput_2024_08_13, 12)
     v13 = o.get("lengthInMinutes", UNSET)
-    if v13 is not UNSET and not (v13 is None or type(v13) is float or type(v13) is int):
-        v13 = _serde.read(o, v13, CreateInstantBookingInput_2024_08_13, f[13])
+    if not (type(v13) is float or type(v13) is int or v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, CreateInstantBookingInput_2024_08_13, 13)
     v14 = o.get("routing", UNSET)
-    if v14 is not UNSET:
+    if type(v14) is dict:
         try:
-            v14 = f[14].hook(v14, f[14].type)
-        except _serde.MISFITS as exc:
-            v14 = _serde.misfit(o, v14, CreateInstantBookingInput_2024_08_13, f[14], exc)
+            v14 = routing_1.structure_Routing(v14)
+        except _serde.MISFITS:
+            v14 = _serde.read_field(o, v14, CreateInstantBookingInput_2024_08_13, 14)
+    elif not (v14 is None or v14 is UNSET):
+        v14 = _serde.read_field(o, v14, CreateInstantBookingInput_2024_08_13, 14)
     v15 = o.get("emailVerificationCode", UNSET)
-    if v15 is not UNSET and not (v15 is None or type(v15) is str):
-        v15 = _serde.read(o, v15, CreateInstantBookingInput_2024_08_13, f[15])
-    return CreateInstantBookingInput_2024_08_13(
-        start=v0,
-        attendee=v1,
-        instant=v2,
-        booking_fields_responses=v3,
-        event_type_id=v4,
-        event_type_slug=v5,
-        username=v6,
-        team_slug=v7,
-        organization_slug=v8,
-        guests=v9,
-        meeting_url=v10,
-        location=v11,
-        metadata=v12,
-        length_in_minutes=v13,
-        routing=v14,
-        email_verification_code=v15,
-    )
+    if not (type(v15) is str or v15 is None or v15 is UNSET):
+        v15 = _serde.read_field(o, v15, CreateInstantBookingInput_2024_08_13, 15)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateInstantBookingInput_2024_08_13)
+    obj.start = v0
+    obj.attendee = v1
+    obj.instant = v2
+    obj.booking_fields_responses = v3
+    obj.event_type_id = v4
+    obj.event_type_slug = v5
+    obj.username = v6
+    obj.team_slug = v7
+    obj.organization_slug = v8
+    obj.guests = v9
+    obj.meeting_url = v10
+    obj.location = v11
+    obj.metadata = v12
+    obj.length_in_minutes = v13
+    obj.routing = v14
+    obj.email_verification_code = v15
+    return obj

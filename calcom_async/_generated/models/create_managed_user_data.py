@@ -22,31 +22,32 @@ def structure_CreateManagedUserData(o: Any, _: Any = None) -> CreateManagedUserD
     if type(o) is not dict:
         result: CreateManagedUserData = _serde.structure_attrs(o, CreateManagedUserData)
         return result
-    f = _serde.plan(CreateManagedUserData)
     v0 = o.get("accessToken", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateManagedUserData, f[0])
+        v0 = _serde.read_field(o, v0, CreateManagedUserData, 0)
     v1 = o.get("refreshToken", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateManagedUserData, f[1])
+        v1 = _serde.read_field(o, v1, CreateManagedUserData, 1)
     v2 = o.get("user", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, CreateManagedUserData, f[2])
-    else:
+    if type(v2) is dict:
         try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateManagedUserData, f[2], exc)
+            v2 = managed_user_output.structure_ManagedUserOutput(v2)
+        except _serde.MISFITS:
+            v2 = _serde.read_field(o, v2, CreateManagedUserData, 2)
+    else:
+        v2 = _serde.read_field(o, v2, CreateManagedUserData, 2)
     v3 = o.get("accessTokenExpiresAt", UNSET)
     if not (type(v3) is float or type(v3) is int):
-        v3 = _serde.read(o, v3, CreateManagedUserData, f[3])
+        v3 = _serde.read_field(o, v3, CreateManagedUserData, 3)
     v4 = o.get("refreshTokenExpiresAt", UNSET)
     if not (type(v4) is float or type(v4) is int):
-        v4 = _serde.read(o, v4, CreateManagedUserData, f[4])
-    return CreateManagedUserData(
-        access_token=v0,
-        refresh_token=v1,
-        user=v2,
-        access_token_expires_at=v3,
-        refresh_token_expires_at=v4,
-    )
+        v4 = _serde.read_field(o, v4, CreateManagedUserData, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateManagedUserData)
+    obj.access_token = v0
+    obj.refresh_token = v1
+    obj.user = v2
+    obj.access_token_expires_at = v3
+    obj.refresh_token_expires_at = v4
+    return obj

@@ -26,54 +26,47 @@ def structure_CreateManagedUserInput(o: Any, _: Any = None) -> CreateManagedUser
     if type(o) is not dict:
         result: CreateManagedUserInput = _serde.structure_attrs(o, CreateManagedUserInput)
         return result
-    f = _serde.plan(CreateManagedUserInput)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateManagedUserInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateManagedUserInput, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateManagedUserInput, f[1])
+        v1 = _serde.read_field(o, v1, CreateManagedUserInput, 1)
     v2 = o.get("timeFormat", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateManagedUserInput, f[2], exc)
+    if not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateManagedUserInput, 2)
     v3 = o.get("weekStart", UNSET)
-    if v3 is not UNSET:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, CreateManagedUserInput, f[3], exc)
+    if type(v3) is str:
+        v3 = create_managed_user_input_week_start.CreateManagedUserInput_week_start._value2member_map_.get(v3) or _serde.read_enum(create_managed_user_input_week_start.CreateManagedUserInput_week_start, v3)
+    elif not (v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateManagedUserInput, 3)
     v4 = o.get("timeZone", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, CreateManagedUserInput, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateManagedUserInput, 4)
     v5 = o.get("locale", UNSET)
-    if v5 is not UNSET:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, CreateManagedUserInput, f[5], exc)
+    if type(v5) is str:
+        v5 = create_managed_user_input_locale.CreateManagedUserInput_locale._value2member_map_.get(v5) or _serde.read_enum(create_managed_user_input_locale.CreateManagedUserInput_locale, v5)
+    elif not (v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CreateManagedUserInput, 5)
     v6 = o.get("avatarUrl", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, CreateManagedUserInput, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CreateManagedUserInput, 6)
     v7 = o.get("bio", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, CreateManagedUserInput, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, CreateManagedUserInput, 7)
     v8 = o.get("metadata", UNSET)
-    if v8 is not UNSET:
-        try:
-            v8 = f[8].hook(v8, f[8].type)
-        except _serde.MISFITS as exc:
-            v8 = _serde.misfit(o, v8, CreateManagedUserInput, f[8], exc)
-    return CreateManagedUserInput(
-        email=v0,
-        name=v1,
-        time_format=v2,
-        week_start=v3,
-        time_zone=v4,
-        locale=v5,
-        avatar_url=v6,
-        bio=v7,
-        metadata=v8,
-    )
+    if not (type(v8) is dict or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, CreateManagedUserInput, 8)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateManagedUserInput)
+    obj.email = v0
+    obj.name = v1
+    obj.time_format = v2
+    obj.week_start = v3
+    obj.time_zone = v4
+    obj.locale = v5
+    obj.avatar_url = v6
+    obj.bio = v7
+    obj.metadata = v8
+    return obj

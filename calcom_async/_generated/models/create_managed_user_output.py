@@ -20,31 +20,26 @@ def structure_CreateManagedUserOutput(o: Any, _: Any = None) -> CreateManagedUse
     if type(o) is not dict:
         result: CreateManagedUserOutput = _serde.structure_attrs(o, CreateManagedUserOutput)
         return result
-    f = _serde.plan(CreateManagedUserOutput)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CreateManagedUserOutput, f[0])
+    if type(v0) is str:
+        v0 = create_managed_user_output_status.CreateManagedUserOutput_status._value2member_map_.get(v0) or _serde.read_enum(create_managed_user_output_status.CreateManagedUserOutput_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CreateManagedUserOutput, f[0], exc)
+        v0 = _serde.read_field(o, v0, CreateManagedUserOutput, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, CreateManagedUserOutput, f[1])
+    if type(v1) is dict:
+        try:
+            v1 = create_managed_user_data.structure_CreateManagedUserData(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, CreateManagedUserOutput, 1)
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, CreateManagedUserOutput, f[1], exc)
+        v1 = _serde.read_field(o, v1, CreateManagedUserOutput, 1)
     v2 = o.get("error", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateManagedUserOutput, f[2], exc)
-    return CreateManagedUserOutput(
-        status=v0,
-        data=v1,
-        error=v2,
-    )
+    if not (type(v2) is dict or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateManagedUserOutput, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateManagedUserOutput)
+    obj.status = v0
+    obj.data = v1
+    obj.error = v2
+    return obj

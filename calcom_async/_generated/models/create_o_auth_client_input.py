@@ -27,56 +27,51 @@ def structure_CreateOAuthClientInput(o: Any, _: Any = None) -> CreateOAuthClient
     if type(o) is not dict:
         result: CreateOAuthClientInput = _serde.structure_attrs(o, CreateOAuthClientInput)
         return result
-    f = _serde.plan(CreateOAuthClientInput)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateOAuthClientInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateOAuthClientInput, 0)
     v1 = o.get("redirectUris", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, CreateOAuthClientInput, f[1])
+    if type(v1) is list:
+        for item in v1:
+            if not (type(item) is str):
+                v1 = _serde.read_field(o, v1, CreateOAuthClientInput, 1)
+                break
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, CreateOAuthClientInput, f[1], exc)
+        v1 = _serde.read_field(o, v1, CreateOAuthClientInput, 1)
     v2 = o.get("permissions", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, CreateOAuthClientInput, f[2])
-    else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateOAuthClientInput, f[2], exc)
+    v2 = _serde.read_field(o, v2, CreateOAuthClientInput, 2)
     v3 = o.get("logo", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CreateOAuthClientInput, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateOAuthClientInput, 3)
     v4 = o.get("bookingRedirectUri", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, CreateOAuthClientInput, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateOAuthClientInput, 4)
     v5 = o.get("bookingCancelRedirectUri", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, CreateOAuthClientInput, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CreateOAuthClientInput, 5)
     v6 = o.get("bookingRescheduleRedirectUri", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, CreateOAuthClientInput, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CreateOAuthClientInput, 6)
     v7 = o.get("areEmailsEnabled", UNSET)
-    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, CreateOAuthClientInput, f[7])
+    if not (v7 is True or v7 is False or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, CreateOAuthClientInput, 7)
     v8 = o.get("areDefaultEventTypesEnabled", UNSET)
-    if v8 is not UNSET and not (v8 is True or v8 is False):
-        v8 = _serde.read(o, v8, CreateOAuthClientInput, f[8])
+    if not (v8 is True or v8 is False or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, CreateOAuthClientInput, 8)
     v9 = o.get("areCalendarEventsEnabled", UNSET)
-    if v9 is not UNSET and not (v9 is True or v9 is False):
-        v9 = _serde.read(o, v9, CreateOAuthClientInput, f[9])
-    return CreateOAuthClientInput(
-        name=v0,
-        redirect_uris=v1,
-        permissions=v2,
-        logo=v3,
-        booking_redirect_uri=v4,
-        booking_cancel_redirect_uri=v5,
-        booking_reschedule_redirect_uri=v6,
-        are_emails_enabled=v7,
-        are_default_event_types_enabled=v8,
-        are_calendar_events_enabled=v9,
-    )
+    if not (v9 is True or v9 is False or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, CreateOAuthClientInput, 9)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateOAuthClientInput)
+    obj.name = v0
+    obj.redirect_uris = v1
+    obj.permissions = v2
+    obj.logo = v3
+    obj.booking_redirect_uri = v4
+    obj.booking_cancel_redirect_uri = v5
+    obj.booking_reschedule_redirect_uri = v6
+    obj.are_emails_enabled = v7
+    obj.are_default_event_types_enabled = v8
+    obj.are_calendar_events_enabled = v9
+    return obj

@@ -18,14 +18,15 @@ def structure_CreateOAuthClientOutput(o: Any, _: Any = None) -> CreateOAuthClien
     if type(o) is not dict:
         result: CreateOAuthClientOutput = _serde.structure_attrs(o, CreateOAuthClientOutput)
         return result
-    f = _serde.plan(CreateOAuthClientOutput)
     v0 = o.get("clientId", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateOAuthClientOutput, f[0])
+        v0 = _serde.read_field(o, v0, CreateOAuthClientOutput, 0)
     v1 = o.get("clientSecret", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateOAuthClientOutput, f[1])
-    return CreateOAuthClientOutput(
-        client_id=v0,
-        client_secret=v1,
-    )
+        v1 = _serde.read_field(o, v1, CreateOAuthClientOutput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateOAuthClientOutput)
+    obj.client_id = v0
+    obj.client_secret = v1
+    return obj

@@ -21,27 +21,25 @@ def structure_CreateOrgTeamMembershipDto(o: Any, _: Any = None) -> CreateOrgTeam
     if type(o) is not dict:
         result: CreateOrgTeamMembershipDto = _serde.structure_attrs(o, CreateOrgTeamMembershipDto)
         return result
-    f = _serde.plan(CreateOrgTeamMembershipDto)
     v0 = o.get("userId", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, CreateOrgTeamMembershipDto, f[0])
+        v0 = _serde.read_field(o, v0, CreateOrgTeamMembershipDto, 0)
     v1 = o.get("role", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, CreateOrgTeamMembershipDto, f[1])
+    if type(v1) is str:
+        v1 = create_org_team_membership_dto_role.CreateOrgTeamMembershipDto_role._value2member_map_.get(v1) or _serde.read_enum(create_org_team_membership_dto_role.CreateOrgTeamMembershipDto_role, v1)
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, CreateOrgTeamMembershipDto, f[1], exc)
+        v1 = _serde.read_field(o, v1, CreateOrgTeamMembershipDto, 1)
     v2 = o.get("accepted", UNSET)
-    if v2 is not UNSET and not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, CreateOrgTeamMembershipDto, f[2])
+    if not (v2 is True or v2 is False or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateOrgTeamMembershipDto, 2)
     v3 = o.get("disableImpersonation", UNSET)
-    if v3 is not UNSET and not (v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, CreateOrgTeamMembershipDto, f[3])
-    return CreateOrgTeamMembershipDto(
-        user_id=v0,
-        role=v1,
-        accepted=v2,
-        disable_impersonation=v3,
-    )
+    if not (v3 is True or v3 is False or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateOrgTeamMembershipDto, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateOrgTeamMembershipDto)
+    obj.user_id = v0
+    obj.role = v1
+    obj.accepted = v2
+    obj.disable_impersonation = v3
+    return obj

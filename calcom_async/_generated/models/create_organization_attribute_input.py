@@ -22,36 +22,34 @@ def structure_CreateOrganizationAttributeInput(o: Any, _: Any = None) -> CreateO
     if type(o) is not dict:
         result: CreateOrganizationAttributeInput = _serde.structure_attrs(o, CreateOrganizationAttributeInput)
         return result
-    f = _serde.plan(CreateOrganizationAttributeInput)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateOrganizationAttributeInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateOrganizationAttributeInput, 0)
     v1 = o.get("slug", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateOrganizationAttributeInput, f[1])
+        v1 = _serde.read_field(o, v1, CreateOrganizationAttributeInput, 1)
     v2 = o.get("type", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, CreateOrganizationAttributeInput, f[2])
+    if type(v2) is str:
+        v2 = create_organization_attribute_input_type.CreateOrganizationAttributeInput_type._value2member_map_.get(v2) or _serde.read_enum(create_organization_attribute_input_type.CreateOrganizationAttributeInput_type, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateOrganizationAttributeInput, f[2], exc)
+        v2 = _serde.read_field(o, v2, CreateOrganizationAttributeInput, 2)
     v3 = o.get("options", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, CreateOrganizationAttributeInput, f[3])
-    else:
+    if type(v3) is list:
         try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, CreateOrganizationAttributeInput, f[3], exc)
+            v3 = [create_organization_attribute_option_input.structure_CreateOrganizationAttributeOptionInput(item) for item in v3]
+        except _serde.MISFITS:
+            v3 = _serde.read_field(o, v3, CreateOrganizationAttributeInput, 3)
+    else:
+        v3 = _serde.read_field(o, v3, CreateOrganizationAttributeInput, 3)
     v4 = o.get("enabled", UNSET)
-    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, CreateOrganizationAttributeInput, f[4])
-    return CreateOrganizationAttributeInput(
-        name=v0,
-        slug=v1,
-        type=v2,
-        options=v3,
-        enabled=v4,
-    )
+    if not (v4 is True or v4 is False or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateOrganizationAttributeInput, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateOrganizationAttributeInput)
+    obj.name = v0
+    obj.slug = v1
+    obj.type = v2
+    obj.options = v3
+    obj.enabled = v4
+    return obj

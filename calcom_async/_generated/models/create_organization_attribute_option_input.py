@@ -18,14 +18,15 @@ def structure_CreateOrganizationAttributeOptionInput(o: Any, _: Any = None) -> C
     if type(o) is not dict:
         result: CreateOrganizationAttributeOptionInput = _serde.structure_attrs(o, CreateOrganizationAttributeOptionInput)
         return result
-    f = _serde.plan(CreateOrganizationAttributeOptionInput)
     v0 = o.get("value", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateOrganizationAttributeOptionInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateOrganizationAttributeOptionInput, 0)
     v1 = o.get("slug", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateOrganizationAttributeOptionInput, f[1])
-    return CreateOrganizationAttributeOptionInput(
-        value=v0,
-        slug=v1,
-    )
+        v1 = _serde.read_field(o, v1, CreateOrganizationAttributeOptionInput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateOrganizationAttributeOptionInput)
+    obj.value = v0
+    obj.slug = v1
+    return obj

@@ -21,29 +21,27 @@ def structure_CreateOrganizationInput(o: Any, _: Any = None) -> CreateOrganizati
     if type(o) is not dict:
         result: CreateOrganizationInput = _serde.structure_attrs(o, CreateOrganizationInput)
         return result
-    f = _serde.plan(CreateOrganizationInput)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateOrganizationInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateOrganizationInput, 0)
     v1 = o.get("apiKeyDaysValid", UNSET)
-    if v1 is not UNSET and not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, CreateOrganizationInput, f[1])
+    if not (type(v1) is float or type(v1) is int or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CreateOrganizationInput, 1)
     v2 = o.get("apiKeyNeverExpires", UNSET)
-    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, CreateOrganizationInput, f[2])
+    if not (v2 is True or v2 is False or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateOrganizationInput, 2)
     v3 = o.get("slug", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CreateOrganizationInput, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateOrganizationInput, 3)
     v4 = o.get("metadata", UNSET)
-    if v4 is not UNSET:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, CreateOrganizationInput, f[4], exc)
-    return CreateOrganizationInput(
-        name=v0,
-        api_key_days_valid=v1,
-        api_key_never_expires=v2,
-        slug=v3,
-        metadata=v4,
-    )
+    if not (type(v4) is dict or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateOrganizationInput, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateOrganizationInput)
+    obj.name = v0
+    obj.api_key_days_valid = v1
+    obj.api_key_never_expires = v2
+    obj.slug = v3
+    obj.metadata = v4
+    return obj

@@ -34,80 +34,77 @@ def structure_CreateOrganizationUserInput(o: Any, _: Any = None) -> CreateOrgani
     if type(o) is not dict:
         result: CreateOrganizationUserInput = _serde.structure_attrs(o, CreateOrganizationUserInput)
         return result
-    f = _serde.plan(CreateOrganizationUserInput)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateOrganizationUserInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateOrganizationUserInput, 0)
     v1 = o.get("username", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, CreateOrganizationUserInput, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CreateOrganizationUserInput, 1)
     v2 = o.get("weekday", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, CreateOrganizationUserInput, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateOrganizationUserInput, 2)
     v3 = o.get("brandColor", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CreateOrganizationUserInput, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateOrganizationUserInput, 3)
     v4 = o.get("bio", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, CreateOrganizationUserInput, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateOrganizationUserInput, 4)
     v5 = o.get("metadata", UNSET)
-    if v5 is not UNSET:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, CreateOrganizationUserInput, f[5], exc)
+    if not (type(v5) is dict or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CreateOrganizationUserInput, 5)
     v6 = o.get("darkBrandColor", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, CreateOrganizationUserInput, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CreateOrganizationUserInput, 6)
     v7 = o.get("hideBranding", UNSET)
-    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, CreateOrganizationUserInput, f[7])
+    if not (v7 is True or v7 is False or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, CreateOrganizationUserInput, 7)
     v8 = o.get("timeZone", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, CreateOrganizationUserInput, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, CreateOrganizationUserInput, 8)
     v9 = o.get("theme", UNSET)
-    if v9 is not UNSET and not (v9 is None or type(v9) is str):
-        v9 = _serde.read(o, v9, CreateOrganizationUserInput, f[9])
+    if not (type(v9) is str or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, CreateOrganizationUserInput, 9)
     v10 = o.get("appTheme", UNSET)
-    if v10 is not UNSET and not (v10 is None or type(v10) is str):
-        v10 = _serde.read(o, v10, CreateOrganizationUserInput, f[10])
+    if not (type(v10) is str or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, CreateOrganizationUserInput, 10)
     v11 = o.get("timeFormat", UNSET)
-    if v11 is not UNSET and not (v11 is None or type(v11) is float or type(v11) is int):
-        v11 = _serde.read(o, v11, CreateOrganizationUserInput, f[11])
+    if not (type(v11) is float or type(v11) is int or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, CreateOrganizationUserInput, 11)
     v12 = o.get("defaultScheduleId", UNSET)
-    if v12 is not UNSET and not (v12 is None or type(v12) is int):
-        v12 = _serde.read(o, v12, CreateOrganizationUserInput, f[12])
+    if not (type(v12) is int or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, CreateOrganizationUserInput, 12)
     v13 = o.get("locale", UNSET)
-    if v13 is not UNSET and not (v13 is None or type(v13) is str):
-        v13 = _serde.read(o, v13, CreateOrganizationUserInput, f[13])
+    if not (type(v13) is str or v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, CreateOrganizationUserInput, 13)
     v14 = o.get("avatarUrl", UNSET)
-    if v14 is not UNSET and not (v14 is None or type(v14) is str):
-        v14 = _serde.read(o, v14, CreateOrganizationUserInput, f[14])
+    if not (type(v14) is str or v14 is None or v14 is UNSET):
+        v14 = _serde.read_field(o, v14, CreateOrganizationUserInput, 14)
     v15 = o.get("organizationRole", UNSET)
-    if v15 is not UNSET:
-        try:
-            v15 = f[15].hook(v15, f[15].type)
-        except _serde.MISFITS as exc:
-            v15 = _serde.misfit(o, v15, CreateOrganizationUserInput, f[15], exc)
+    if type(v15) is str:
+        v15 = create_organization_user_input_organization_role.CreateOrganizationUserInput_organization_role._value2member_map_.get(v15) or _serde.read_enum(create_organization_user_input_organization_role.CreateOrganizationUserInput_organization_role, v15)
+    elif not (v15 is UNSET):
+        v15 = _serde.read_field(o, v15, CreateOrganizationUserInput, 15)
     v16 = o.get("autoAccept", UNSET)
-    if v16 is not UNSET and not (v16 is True or v16 is False):
-        v16 = _serde.read(o, v16, CreateOrganizationUserInput, f[16])
-    return CreateOrganizationUserInput(
-        email=v0,
-        username=v1,
-        weekday=v2,
-        brand_color=v3,
-        bio=v4,
-        metadata=v5,
-        dark_brand_color=v6,
-        hide_branding=v7,
-        time_zone=v8,
-        theme=v9,
-        app_theme=v10,
-        time_format=v11,
-        default_schedule_id=v12,
-        locale=v13,
-        avatar_url=v14,
-        organization_role=v15,
-        auto_accept=v16,
-    )
+    if not (v16 is True or v16 is False or v16 is UNSET):
+        v16 = _serde.read_field(o, v16, CreateOrganizationUserInput, 16)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateOrganizationUserInput)
+    obj.email = v0
+    obj.username = v1
+    obj.weekday = v2
+    obj.brand_color = v3
+    obj.bio = v4
+    obj.metadata = v5
+    obj.dark_brand_color = v6
+    obj.hide_branding = v7
+    obj.time_zone = v8
+    obj.theme = v9
+    obj.app_theme = v10
+    obj.time_format = v11
+    obj.default_schedule_id = v12
+    obj.locale = v13
+    obj.avatar_url = v14
+    obj.organization_role = v15
+    obj.auto_accept = v16
+    return obj

@@ -28,60 +28,53 @@ def structure_CreatePhoneCallInput(o: Any, _: Any = None) -> CreatePhoneCallInpu
     if type(o) is not dict:
         result: CreatePhoneCallInput = _serde.structure_attrs(o, CreatePhoneCallInput)
         return result
-    f = _serde.plan(CreatePhoneCallInput)
     v0 = o.get("yourPhoneNumber", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreatePhoneCallInput, f[0])
+        v0 = _serde.read_field(o, v0, CreatePhoneCallInput, 0)
     v1 = o.get("numberToCall", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreatePhoneCallInput, f[1])
+        v1 = _serde.read_field(o, v1, CreatePhoneCallInput, 1)
     v2 = o.get("calApiKey", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, CreatePhoneCallInput, f[2])
+        v2 = _serde.read_field(o, v2, CreatePhoneCallInput, 2)
     v3 = o.get("enabled", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, CreatePhoneCallInput, f[3])
-    else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, CreatePhoneCallInput, f[3], exc)
+    if not (type(v3) is dict):
+        v3 = _serde.read_field(o, v3, CreatePhoneCallInput, 3)
     v4 = o.get("templateType", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, CreatePhoneCallInput, f[4])
+    if type(v4) is str:
+        v4 = create_phone_call_input_template_type.CreatePhoneCallInput_template_type._value2member_map_.get(v4) or _serde.read_enum(create_phone_call_input_template_type.CreatePhoneCallInput_template_type, v4)
     else:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, CreatePhoneCallInput, f[4], exc)
+        v4 = _serde.read_field(o, v4, CreatePhoneCallInput, 4)
     v5 = o.get("schedulerName", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, CreatePhoneCallInput, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CreatePhoneCallInput, 5)
     v6 = o.get("guestName", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, CreatePhoneCallInput, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CreatePhoneCallInput, 6)
     v7 = o.get("guestEmail", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, CreatePhoneCallInput, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, CreatePhoneCallInput, 7)
     v8 = o.get("guestCompany", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, CreatePhoneCallInput, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, CreatePhoneCallInput, 8)
     v9 = o.get("beginMessage", UNSET)
-    if v9 is not UNSET and not (v9 is None or type(v9) is str):
-        v9 = _serde.read(o, v9, CreatePhoneCallInput, f[9])
+    if not (type(v9) is str or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, CreatePhoneCallInput, 9)
     v10 = o.get("generalPrompt", UNSET)
-    if v10 is not UNSET and not (v10 is None or type(v10) is str):
-        v10 = _serde.read(o, v10, CreatePhoneCallInput, f[10])
-    return CreatePhoneCallInput(
-        your_phone_number=v0,
-        number_to_call=v1,
-        cal_api_key=v2,
-        enabled=v3,
-        template_type=v4,
-        scheduler_name=v5,
-        guest_name=v6,
-        guest_email=v7,
-        guest_company=v8,
-        begin_message=v9,
-        general_prompt=v10,
-    )
+    if not (type(v10) is str or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, CreatePhoneCallInput, 10)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreatePhoneCallInput)
+    obj.your_phone_number = v0
+    obj.number_to_call = v1
+    obj.cal_api_key = v2
+    obj.enabled = v3
+    obj.template_type = v4
+    obj.scheduler_name = v5
+    obj.guest_name = v6
+    obj.guest_email = v7
+    obj.guest_company = v8
+    obj.begin_message = v9
+    obj.general_prompt = v10
+    return obj

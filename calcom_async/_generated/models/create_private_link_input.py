@@ -19,17 +19,23 @@ def structure_CreatePrivateLinkInput(o: Any, _: Any = None) -> CreatePrivateLink
     if type(o) is not dict:
         result: CreatePrivateLinkInput = _serde.structure_attrs(o, CreatePrivateLinkInput)
         return result
-    f = _serde.plan(CreatePrivateLinkInput)
     v0 = o.get("expiresAt", UNSET)
-    if v0 is not UNSET:
+    if type(v0) is str:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CreatePrivateLinkInput, f[0], exc)
+            v0 = datetime.fromisoformat(v0)
+        except ValueError:
+            v0 = _serde.read_field(o, v0, CreatePrivateLinkInput, 0)
+        else:
+            if v0.tzinfo is None:  # a time without an offset is UTC
+                v0 = v0.replace(tzinfo=_serde.UTC)
+    elif not (v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, CreatePrivateLinkInput, 0)
     v1 = o.get("maxUsageCount", UNSET)
-    if v1 is not UNSET and not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, CreatePrivateLinkInput, f[1])
-    return CreatePrivateLinkInput(
-        expires_at=v0,
-        max_usage_count=v1,
-    )
+    if not (type(v1) is float or type(v1) is int or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CreatePrivateLinkInput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreatePrivateLinkInput)
+    obj.expires_at = v0
+    obj.max_usage_count = v1
+    return obj

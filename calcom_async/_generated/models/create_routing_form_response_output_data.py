@@ -22,32 +22,32 @@ def structure_CreateRoutingFormResponseOutputData(o: Any, _: Any = None) -> Crea
     if type(o) is not dict:
         result: CreateRoutingFormResponseOutputData = _serde.structure_attrs(o, CreateRoutingFormResponseOutputData)
         return result
-    f = _serde.plan(CreateRoutingFormResponseOutputData)
     v0 = o.get("eventTypeId", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is int):
-        v0 = _serde.read(o, v0, CreateRoutingFormResponseOutputData, f[0])
+    if not (type(v0) is int or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, CreateRoutingFormResponseOutputData, 0)
     v1 = o.get("routing", UNSET)
-    if v1 is not UNSET:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, CreateRoutingFormResponseOutputData, f[1], exc)
+            v1 = routing_1.structure_Routing(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, CreateRoutingFormResponseOutputData, 1)
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CreateRoutingFormResponseOutputData, 1)
     v2 = o.get("routingCustomMessage", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, CreateRoutingFormResponseOutputData, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateRoutingFormResponseOutputData, 2)
     v3 = o.get("routingExternalRedirectUrl", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CreateRoutingFormResponseOutputData, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateRoutingFormResponseOutputData, 3)
     v4 = o.get("slots", UNSET)
-    if v4 is not UNSET:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, CreateRoutingFormResponseOutputData, f[4], exc)
-    return CreateRoutingFormResponseOutputData(
-        event_type_id=v0,
-        routing=v1,
-        routing_custom_message=v2,
-        routing_external_redirect_url=v3,
-        slots=v4,
-    )
+    if not (v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateRoutingFormResponseOutputData, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateRoutingFormResponseOutputData)
+    obj.event_type_id = v0
+    obj.routing = v1
+    obj.routing_custom_message = v2
+    obj.routing_external_redirect_url = v3
+    obj.slots = v4
+    return obj

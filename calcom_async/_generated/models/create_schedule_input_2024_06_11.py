@@ -22,32 +22,37 @@ def structure_CreateScheduleInput_2024_06_11(o: Any, _: Any = None) -> CreateSch
     if type(o) is not dict:
         result: CreateScheduleInput_2024_06_11 = _serde.structure_attrs(o, CreateScheduleInput_2024_06_11)
         return result
-    f = _serde.plan(CreateScheduleInput_2024_06_11)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateScheduleInput_2024_06_11, f[0])
+        v0 = _serde.read_field(o, v0, CreateScheduleInput_2024_06_11, 0)
     v1 = o.get("timeZone", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateScheduleInput_2024_06_11, f[1])
+        v1 = _serde.read_field(o, v1, CreateScheduleInput_2024_06_11, 1)
     v2 = o.get("isDefault", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, CreateScheduleInput_2024_06_11, f[2])
+        v2 = _serde.read_field(o, v2, CreateScheduleInput_2024_06_11, 2)
     v3 = o.get("availability", UNSET)
-    if v3 is not UNSET:
+    if type(v3) is list:
         try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, CreateScheduleInput_2024_06_11, f[3], exc)
+            v3 = [schedule_availability_input_2024_06_11.structure_ScheduleAvailabilityInput_2024_06_11(item) for item in v3]
+        except _serde.MISFITS:
+            v3 = _serde.read_field(o, v3, CreateScheduleInput_2024_06_11, 3)
+    elif not (v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateScheduleInput_2024_06_11, 3)
     v4 = o.get("overrides", UNSET)
-    if v4 is not UNSET:
+    if type(v4) is list:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, CreateScheduleInput_2024_06_11, f[4], exc)
-    return CreateScheduleInput_2024_06_11(
-        name=v0,
-        time_zone=v1,
-        is_default=v2,
-        availability=v3,
-        overrides=v4,
-    )
+            v4 = [schedule_override_input_2024_06_11.structure_ScheduleOverrideInput_2024_06_11(item) for item in v4]
+        except _serde.MISFITS:
+            v4 = _serde.read_field(o, v4, CreateScheduleInput_2024_06_11, 4)
+    elif not (v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateScheduleInput_2024_06_11, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateScheduleInput_2024_06_11)
+    obj.name = v0
+    obj.time_zone = v1
+    obj.is_default = v2
+    obj.availability = v3
+    obj.overrides = v4
+    return obj

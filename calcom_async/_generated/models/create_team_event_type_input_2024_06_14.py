@@ -64,256 +64,244 @@ def structure_CreateTeamEventTypeInput_2024_06_14(o: Any, _: Any = None) -> Crea
     if type(o) is not dict:
         result: CreateTeamEventTypeInput_2024_06_14 = _serde.structure_attrs(o, CreateTeamEventTypeInput_2024_06_14)
         return result
-    f = _serde.plan(CreateTeamEventTypeInput_2024_06_14)
     v0 = o.get("lengthInMinutes", UNSET)
     if not (type(v0) is float or type(v0) is int):
-        v0 = _serde.read(o, v0, CreateTeamEventTypeInput_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, CreateTeamEventTypeInput_2024_06_14, 0)
     v1 = o.get("title", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateTeamEventTypeInput_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, CreateTeamEventTypeInput_2024_06_14, 1)
     v2 = o.get("slug", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, CreateTeamEventTypeInput_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, CreateTeamEventTypeInput_2024_06_14, 2)
     v3 = o.get("schedulingType", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, CreateTeamEventTypeInput_2024_06_14, f[3])
+    if type(v3) is str:
+        v3 = create_team_event_type_input_2024_06_14_scheduling_type.CreateTeamEventTypeInput_2024_06_14_scheduling_type._value2member_map_.get(v3) or _serde.read_enum(create_team_event_type_input_2024_06_14_scheduling_type.CreateTeamEventTypeInput_2024_06_14_scheduling_type, v3)
     else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, CreateTeamEventTypeInput_2024_06_14, f[3], exc)
+        v3 = _serde.read_field(o, v3, CreateTeamEventTypeInput_2024_06_14, 3)
     v4 = o.get("lengthInMinutesOptions", UNSET)
-    if v4 is not UNSET:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, CreateTeamEventTypeInput_2024_06_14, f[4], exc)
+    if type(v4) is list:
+        for item in v4:
+            if not (type(item) is float or type(item) is int):
+                v4 = _serde.read_field(o, v4, CreateTeamEventTypeInput_2024_06_14, 4)
+                break
+    elif not (v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateTeamEventTypeInput_2024_06_14, 4)
     v5 = o.get("description", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, CreateTeamEventTypeInput_2024_06_14, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CreateTeamEventTypeInput_2024_06_14, 5)
     v6 = o.get("bookingFields", UNSET)
-    if v6 is not UNSET:
-        try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, CreateTeamEventTypeInput_2024_06_14, f[6], exc)
+    if not (v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CreateTeamEventTypeInput_2024_06_14, 6)
     v7 = o.get("disableGuests", UNSET)
-    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, CreateTeamEventTypeInput_2024_06_14, f[7])
+    if not (v7 is True or v7 is False or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, CreateTeamEventTypeInput_2024_06_14, 7)
     v8 = o.get("slotInterval", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is float or type(v8) is int):
-        v8 = _serde.read(o, v8, CreateTeamEventTypeInput_2024_06_14, f[8])
+    if not (type(v8) is float or type(v8) is int or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, CreateTeamEventTypeInput_2024_06_14, 8)
     v9 = o.get("minimumBookingNotice", UNSET)
-    if v9 is not UNSET and not (v9 is None or type(v9) is float or type(v9) is int):
-        v9 = _serde.read(o, v9, CreateTeamEventTypeInput_2024_06_14, f[9])
+    if not (type(v9) is float or type(v9) is int or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, CreateTeamEventTypeInput_2024_06_14, 9)
     v10 = o.get("beforeEventBuffer", UNSET)
-    if v10 is not UNSET and not (v10 is None or type(v10) is float or type(v10) is int):
-        v10 = _serde.read(o, v10, CreateTeamEventTypeInput_2024_06_14, f[10])
+    if not (type(v10) is float or type(v10) is int or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, CreateTeamEventTypeInput_2024_06_14, 10)
     v11 = o.get("afterEventBuffer", UNSET)
-    if v11 is not UNSET and not (v11 is None or type(v11) is float or type(v11) is int):
-        v11 = _serde.read(o, v11, CreateTeamEventTypeInput_2024_06_14, f[11])
+    if not (type(v11) is float or type(v11) is int or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, CreateTeamEventTypeInput_2024_06_14, 11)
     v12 = o.get("scheduleId", UNSET)
-    if v12 is not UNSET and not (v12 is None or type(v12) is int):
-        v12 = _serde.read(o, v12, CreateTeamEventTypeInput_2024_06_14, f[12])
+    if not (type(v12) is int or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, CreateTeamEventTypeInput_2024_06_14, 12)
     v13 = o.get("bookingLimitsCount", UNSET)
-    if v13 is not UNSET:
-        try:
-            v13 = f[13].hook(v13, f[13].type)
-        except _serde.MISFITS as exc:
-            v13 = _serde.misfit(o, v13, CreateTeamEventTypeInput_2024_06_14, f[13], exc)
+    if not (v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, CreateTeamEventTypeInput_2024_06_14, 13)
     v14 = o.get("bookerActiveBookingsLimit", UNSET)
-    if v14 is not UNSET:
-        try:
-            v14 = f[14].hook(v14, f[14].type)
-        except _serde.MISFITS as exc:
-            v14 = _serde.misfit(o, v14, CreateTeamEventTypeInput_2024_06_14, f[14], exc)
+    if not (v14 is None or v14 is UNSET):
+        v14 = _serde.read_field(o, v14, CreateTeamEventTypeInput_2024_06_14, 14)
     v15 = o.get("onlyShowFirstAvailableSlot", UNSET)
-    if v15 is not UNSET and not (v15 is None or v15 is True or v15 is False):
-        v15 = _serde.read(o, v15, CreateTeamEventTypeInput_2024_06_14, f[15])
+    if not (v15 is True or v15 is False or v15 is None or v15 is UNSET):
+        v15 = _serde.read_field(o, v15, CreateTeamEventTypeInput_2024_06_14, 15)
     v16 = o.get("bookingLimitsDuration", UNSET)
-    if v16 is not UNSET:
-        try:
-            v16 = f[16].hook(v16, f[16].type)
-        except _serde.MISFITS as exc:
-            v16 = _serde.misfit(o, v16, CreateTeamEventTypeInput_2024_06_14, f[16], exc)
+    if not (v16 is None or v16 is UNSET):
+        v16 = _serde.read_field(o, v16, CreateTeamEventTypeInput_2024_06_14, 16)
     v17 = o.get("bookingWindow", UNSET)
-    if v17 is not UNSET:
-        try:
-            v17 = f[17].hook(v17, f[17].type)
-        except _serde.MISFITS as exc:
-            v17 = _serde.misfit(o, v17, CreateTeamEventTypeInput_2024_06_14, f[17], exc)
+    if not (v17 is None or v17 is UNSET):
+        v17 = _serde.read_field(o, v17, CreateTeamEventTypeInput_2024_06_14, 17)
     v18 = o.get("offsetStart", UNSET)
-    if v18 is not UNSET and not (v18 is None or type(v18) is float or type(v18) is int):
-        v18 = _serde.read(o, v18, CreateTeamEventTypeInput_2024_06_14, f[18])
+    if not (type(v18) is float or type(v18) is int or v18 is None or v18 is UNSET):
+        v18 = _serde.read_field(o, v18, CreateTeamEventTypeInput_2024_06_14, 18)
     v19 = o.get("bookerLayouts", UNSET)
-    if v19 is not UNSET:
+    if type(v19) is dict:
         try:
-            v19 = f[19].hook(v19, f[19].type)
-        except _serde.MISFITS as exc:
-            v19 = _serde.misfit(o, v19, CreateTeamEventTypeInput_2024_06_14, f[19], exc)
+            v19 = booker_layouts_2024_06_14.structure_BookerLayouts_2024_06_14(v19)
+        except _serde.MISFITS:
+            v19 = _serde.read_field(o, v19, CreateTeamEventTypeInput_2024_06_14, 19)
+    elif not (v19 is None or v19 is UNSET):
+        v19 = _serde.read_field(o, v19, CreateTeamEventTypeInput_2024_06_14, 19)
     v20 = o.get("confirmationPolicy", UNSET)
-    if v20 is not UNSET:
-        try:
-            v20 = f[20].hook(v20, f[20].type)
-        except _serde.MISFITS as exc:
-            v20 = _serde.misfit(o, v20, CreateTeamEventTypeInput_2024_06_14, f[20], exc)
+    if not (v20 is None or v20 is UNSET):
+        v20 = _serde.read_field(o, v20, CreateTeamEventTypeInput_2024_06_14, 20)
     v21 = o.get("recurrence", UNSET)
-    if v21 is not UNSET:
-        try:
-            v21 = f[21].hook(v21, f[21].type)
-        except _serde.MISFITS as exc:
-            v21 = _serde.misfit(o, v21, CreateTeamEventTypeInput_2024_06_14, f[21], exc)
+    if not (v21 is None or v21 is UNSET):
+        v21 = _serde.read_field(o, v21, CreateTeamEventTypeInput_2024_06_14, 21)
     v22 = o.get("requiresBookerEmailVerification", UNSET)
-    if v22 is not UNSET and not (v22 is None or v22 is True or v22 is False):
-        v22 = _serde.read(o, v22, CreateTeamEventTypeInput_2024_06_14, f[22])
+    if not (v22 is True or v22 is False or v22 is None or v22 is UNSET):
+        v22 = _serde.read_field(o, v22, CreateTeamEventTypeInput_2024_06_14, 22)
     v23 = o.get("hideCalendarNotes", UNSET)
-    if v23 is not UNSET and not (v23 is None or v23 is True or v23 is False):
-        v23 = _serde.read(o, v23, CreateTeamEventTypeInput_2024_06_14, f[23])
+    if not (v23 is True or v23 is False or v23 is None or v23 is UNSET):
+        v23 = _serde.read_field(o, v23, CreateTeamEventTypeInput_2024_06_14, 23)
     v24 = o.get("lockTimeZoneToggleOnBookingPage", UNSET)
-    if v24 is not UNSET and not (v24 is None or v24 is True or v24 is False):
-        v24 = _serde.read(o, v24, CreateTeamEventTypeInput_2024_06_14, f[24])
+    if not (v24 is True or v24 is False or v24 is None or v24 is UNSET):
+        v24 = _serde.read_field(o, v24, CreateTeamEventTypeInput_2024_06_14, 24)
     v25 = o.get("color", UNSET)
-    if v25 is not UNSET:
+    if type(v25) is dict:
         try:
-            v25 = f[25].hook(v25, f[25].type)
-        except _serde.MISFITS as exc:
-            v25 = _serde.misfit(o, v25, CreateTeamEventTypeInput_2024_06_14, f[25], exc)
+            v25 = event_type_color_2024_06_14.structure_EventTypeColor_2024_06_14(v25)
+        except _serde.MISFITS:
+            v25 = _serde.read_field(o, v25, CreateTeamEventTypeInput_2024_06_14, 25)
+    elif not (v25 is None or v25 is UNSET):
+        v25 = _serde.read_field(o, v25, CreateTeamEventTypeInput_2024_06_14, 25)
     v26 = o.get("seats", UNSET)
-    if v26 is not UNSET:
-        try:
-            v26 = f[26].hook(v26, f[26].type)
-        except _serde.MISFITS as exc:
-            v26 = _serde.misfit(o, v26, CreateTeamEventTypeInput_2024_06_14, f[26], exc)
+    if not (v26 is None or v26 is UNSET):
+        v26 = _serde.read_field(o, v26, CreateTeamEventTypeInput_2024_06_14, 26)
     v27 = o.get("customName", UNSET)
-    if v27 is not UNSET and not (v27 is None or type(v27) is str):
-        v27 = _serde.read(o, v27, CreateTeamEventTypeInput_2024_06_14, f[27])
+    if not (type(v27) is str or v27 is None or v27 is UNSET):
+        v27 = _serde.read_field(o, v27, CreateTeamEventTypeInput_2024_06_14, 27)
     v28 = o.get("destinationCalendar", UNSET)
-    if v28 is not UNSET:
+    if type(v28) is dict:
         try:
-            v28 = f[28].hook(v28, f[28].type)
-        except _serde.MISFITS as exc:
-            v28 = _serde.misfit(o, v28, CreateTeamEventTypeInput_2024_06_14, f[28], exc)
+            v28 = destination_calendar_2024_06_14.structure_DestinationCalendar_2024_06_14(v28)
+        except _serde.MISFITS:
+            v28 = _serde.read_field(o, v28, CreateTeamEventTypeInput_2024_06_14, 28)
+    elif not (v28 is None or v28 is UNSET):
+        v28 = _serde.read_field(o, v28, CreateTeamEventTypeInput_2024_06_14, 28)
     v29 = o.get("useDestinationCalendarEmail", UNSET)
-    if v29 is not UNSET and not (v29 is None or v29 is True or v29 is False):
-        v29 = _serde.read(o, v29, CreateTeamEventTypeInput_2024_06_14, f[29])
+    if not (v29 is True or v29 is False or v29 is None or v29 is UNSET):
+        v29 = _serde.read_field(o, v29, CreateTeamEventTypeInput_2024_06_14, 29)
     v30 = o.get("hideCalendarEventDetails", UNSET)
-    if v30 is not UNSET and not (v30 is None or v30 is True or v30 is False):
-        v30 = _serde.read(o, v30, CreateTeamEventTypeInput_2024_06_14, f[30])
+    if not (v30 is True or v30 is False or v30 is None or v30 is UNSET):
+        v30 = _serde.read_field(o, v30, CreateTeamEventTypeInput_2024_06_14, 30)
     v31 = o.get("successRedirectUrl", UNSET)
-    if v31 is not UNSET and not (v31 is None or type(v31) is str):
-        v31 = _serde.read(o, v31, CreateTeamEventTypeInput_2024_06_14, f[31])
+    if not (type(v31) is str or v31 is None or v31 is UNSET):
+        v31 = _serde.read_field(o, v31, CreateTeamEventTypeInput_2024_06_14, 31)
     v32 = o.get("hideOrganizerEmail", UNSET)
-    if v32 is not UNSET and not (v32 is None or v32 is True or v32 is False):
-        v32 = _serde.read(o, v32, CreateTeamEventTypeInput_2024_06_14, f[32])
+    if not (v32 is True or v32 is False or v32 is None or v32 is UNSET):
+        v32 = _serde.read_field(o, v32, CreateTeamEventTypeInput_2024_06_14, 32)
     v33 = o.get("calVideoSettings", UNSET)
-    if v33 is not UNSET:
+    if type(v33) is dict:
         try:
-            v33 = f[33].hook(v33, f[33].type)
-        except _serde.MISFITS as exc:
-            v33 = _serde.misfit(o, v33, CreateTeamEventTypeInput_2024_06_14, f[33], exc)
+            v33 = cal_video_settings_1.structure_CalVideoSettings(v33)
+        except _serde.MISFITS:
+            v33 = _serde.read_field(o, v33, CreateTeamEventTypeInput_2024_06_14, 33)
+    elif not (v33 is None or v33 is UNSET):
+        v33 = _serde.read_field(o, v33, CreateTeamEventTypeInput_2024_06_14, 33)
     v34 = o.get("hidden", UNSET)
-    if v34 is not UNSET and not (v34 is None or v34 is True or v34 is False):
-        v34 = _serde.read(o, v34, CreateTeamEventTypeInput_2024_06_14, f[34])
+    if not (v34 is True or v34 is False or v34 is None or v34 is UNSET):
+        v34 = _serde.read_field(o, v34, CreateTeamEventTypeInput_2024_06_14, 34)
     v35 = o.get("bookingRequiresAuthentication", UNSET)
-    if v35 is not UNSET and not (v35 is True or v35 is False):
-        v35 = _serde.read(o, v35, CreateTeamEventTypeInput_2024_06_14, f[35])
+    if not (v35 is True or v35 is False or v35 is UNSET):
+        v35 = _serde.read_field(o, v35, CreateTeamEventTypeInput_2024_06_14, 35)
     v36 = o.get("disableCancelling", UNSET)
-    if v36 is not UNSET:
+    if type(v36) is dict:
         try:
-            v36 = f[36].hook(v36, f[36].type)
-        except _serde.MISFITS as exc:
-            v36 = _serde.misfit(o, v36, CreateTeamEventTypeInput_2024_06_14, f[36], exc)
+            v36 = disable_cancelling_2024_06_14.structure_DisableCancelling_2024_06_14(v36)
+        except _serde.MISFITS:
+            v36 = _serde.read_field(o, v36, CreateTeamEventTypeInput_2024_06_14, 36)
+    elif not (v36 is None or v36 is UNSET):
+        v36 = _serde.read_field(o, v36, CreateTeamEventTypeInput_2024_06_14, 36)
     v37 = o.get("disableRescheduling", UNSET)
-    if v37 is not UNSET:
+    if type(v37) is dict:
         try:
-            v37 = f[37].hook(v37, f[37].type)
-        except _serde.MISFITS as exc:
-            v37 = _serde.misfit(o, v37, CreateTeamEventTypeInput_2024_06_14, f[37], exc)
+            v37 = disable_rescheduling_2024_06_14.structure_DisableRescheduling_2024_06_14(v37)
+        except _serde.MISFITS:
+            v37 = _serde.read_field(o, v37, CreateTeamEventTypeInput_2024_06_14, 37)
+    elif not (v37 is None or v37 is UNSET):
+        v37 = _serde.read_field(o, v37, CreateTeamEventTypeInput_2024_06_14, 37)
     v38 = o.get("interfaceLanguage", UNSET)
-    if v38 is not UNSET:
-        try:
-            v38 = f[38].hook(v38, f[38].type)
-        except _serde.MISFITS as exc:
-            v38 = _serde.misfit(o, v38, CreateTeamEventTypeInput_2024_06_14, f[38], exc)
+    if type(v38) is str:
+        v38 = create_team_event_type_input_2024_06_14_interface_language.CreateTeamEventTypeInput_2024_06_14_interface_language._value2member_map_.get(v38) or _serde.read_enum(create_team_event_type_input_2024_06_14_interface_language.CreateTeamEventTypeInput_2024_06_14_interface_language, v38)
+    elif not (v38 is None or v38 is UNSET):
+        v38 = _serde.read_field(o, v38, CreateTeamEventTypeInput_2024_06_14, 38)
     v39 = o.get("allowReschedulingPastBookings", UNSET)
-    if v39 is not UNSET and not (v39 is True or v39 is False):
-        v39 = _serde.read(o, v39, CreateTeamEventTypeInput_2024_06_14, f[39])
+    if not (v39 is True or v39 is False or v39 is UNSET):
+        v39 = _serde.read_field(o, v39, CreateTeamEventTypeInput_2024_06_14, 39)
     v40 = o.get("allowReschedulingCancelledBookings", UNSET)
-    if v40 is not UNSET and not (v40 is True or v40 is False):
-        v40 = _serde.read(o, v40, CreateTeamEventTypeInput_2024_06_14, f[40])
+    if not (v40 is True or v40 is False or v40 is UNSET):
+        v40 = _serde.read_field(o, v40, CreateTeamEventTypeInput_2024_06_14, 40)
     v41 = o.get("showOptimizedSlots", UNSET)
-    if v41 is not UNSET and not (v41 is True or v41 is False):
-        v41 = _serde.read(o, v41, CreateTeamEventTypeInput_2024_06_14, f[41])
+    if not (v41 is True or v41 is False or v41 is UNSET):
+        v41 = _serde.read_field(o, v41, CreateTeamEventTypeInput_2024_06_14, 41)
     v42 = o.get("hosts", UNSET)
-    if v42 is not UNSET:
+    if type(v42) is list:
         try:
-            v42 = f[42].hook(v42, f[42].type)
-        except _serde.MISFITS as exc:
-            v42 = _serde.misfit(o, v42, CreateTeamEventTypeInput_2024_06_14, f[42], exc)
+            v42 = [host.structure_Host(item) for item in v42]
+        except _serde.MISFITS:
+            v42 = _serde.read_field(o, v42, CreateTeamEventTypeInput_2024_06_14, 42)
+    elif not (v42 is None or v42 is UNSET):
+        v42 = _serde.read_field(o, v42, CreateTeamEventTypeInput_2024_06_14, 42)
     v43 = o.get("assignAllTeamMembers", UNSET)
-    if v43 is not UNSET and not (v43 is None or v43 is True or v43 is False):
-        v43 = _serde.read(o, v43, CreateTeamEventTypeInput_2024_06_14, f[43])
+    if not (v43 is True or v43 is False or v43 is None or v43 is UNSET):
+        v43 = _serde.read_field(o, v43, CreateTeamEventTypeInput_2024_06_14, 43)
     v44 = o.get("locations", UNSET)
-    if v44 is not UNSET:
-        try:
-            v44 = f[44].hook(v44, f[44].type)
-        except _serde.MISFITS as exc:
-            v44 = _serde.misfit(o, v44, CreateTeamEventTypeInput_2024_06_14, f[44], exc)
+    if not (v44 is None or v44 is UNSET):
+        v44 = _serde.read_field(o, v44, CreateTeamEventTypeInput_2024_06_14, 44)
     v45 = o.get("emailSettings", UNSET)
-    if v45 is not UNSET:
+    if type(v45) is dict:
         try:
-            v45 = f[45].hook(v45, f[45].type)
-        except _serde.MISFITS as exc:
-            v45 = _serde.misfit(o, v45, CreateTeamEventTypeInput_2024_06_14, f[45], exc)
+            v45 = email_settings_2024_06_14.structure_EmailSettings_2024_06_14(v45)
+        except _serde.MISFITS:
+            v45 = _serde.read_field(o, v45, CreateTeamEventTypeInput_2024_06_14, 45)
+    elif not (v45 is None or v45 is UNSET):
+        v45 = _serde.read_field(o, v45, CreateTeamEventTypeInput_2024_06_14, 45)
     v46 = o.get("rescheduleWithSameRoundRobinHost", UNSET)
-    if v46 is not UNSET and not (v46 is None or v46 is True or v46 is False):
-        v46 = _serde.read(o, v46, CreateTeamEventTypeInput_2024_06_14, f[46])
-    return CreateTeamEventTypeInput_2024_06_14(
-        length_in_minutes=v0,
-        title=v1,
-        slug=v2,
-        scheduling_type=v3,
-        length_in_minutes_options=v4,
-        description=v5,
-        booking_fields=v6,
-        disable_guests=v7,
-        slot_interval=v8,
-        minimum_booking_notice=v9,
-        before_event_buffer=v10,
-        after_event_buffer=v11,
-        schedule_id=v12,
-        booking_limits_count=v13,
-        booker_active_bookings_limit=v14,
-        only_show_first_available_slot=v15,
-        booking_limits_duration=v16,
-        booking_window=v17,
-        offset_start=v18,
-        booker_layouts=v19,
-        confirmation_policy=v20,
-        recurrence=v21,
-        requires_booker_email_verification=v22,
-        hide_calendar_notes=v23,
-        lock_time_zone_toggle_on_booking_page=v24,
-        color=v25,
-        seats=v26,
-        custom_name=v27,
-        destination_calendar=v28,
-        use_destination_calendar_email=v29,
-        hide_calendar_event_details=v30,
-        success_redirect_url=v31,
-        hide_organizer_email=v32,
-        cal_video_settings=v33,
-        hidden=v34,
-        booking_requires_authentication=v35,
-        disable_cancelling=v36,
-        disable_rescheduling=v37,
-        interface_language=v38,
-        allow_rescheduling_past_bookings=v39,
-        allow_rescheduling_cancelled_bookings=v40,
-        show_optimized_slots=v41,
-        hosts=v42,
-        assign_all_team_members=v43,
-        locations=v44,
-        email_settings=v45,
-        reschedule_with_same_round_robin_host=v46,
-    )
+    if not (v46 is True or v46 is False or v46 is None or v46 is UNSET):
+        v46 = _serde.read_field(o, v46, CreateTeamEventTypeInput_2024_06_14, 46)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateTeamEventTypeInput_2024_06_14)
+    obj.length_in_minutes = v0
+    obj.title = v1
+    obj.slug = v2
+    obj.scheduling_type = v3
+    obj.length_in_minutes_options = v4
+    obj.description = v5
+    obj.booking_fields = v6
+    obj.disable_guests = v7
+    obj.slot_interval = v8
+    obj.minimum_booking_notice = v9
+    obj.before_event_buffer = v10
+    obj.after_event_buffer = v11
+    obj.schedule_id = v12
+    obj.booking_limits_count = v13
+    obj.booker_active_bookings_limit = v14
+    obj.only_show_first_available_slot = v15
+    obj.booking_limits_duration = v16
+    obj.booking_window = v17
+    obj.offset_start = v18
+    obj.booker_layouts = v19
+    obj.confirmation_policy = v20
+    obj.recurrence = v21
+    obj.requires_booker_email_verification = v22
+    obj.hide_calendar_notes = v23
+    obj.lock_time_zone_toggle_on_booking_page = v24
+    obj.color = v25
+    obj.seats = v26
+    obj.custom_name = v27
+    obj.destination_calendar = v28
+    obj.use_destination_calendar_email = v29
+    obj.hide_calendar_event_details = v30
+    obj.success_redirect_url = v31
+    obj.hide_organizer_email = v32
+    obj.cal_video_settings = v33
+    obj.hidden = v34
+    obj.booking_requires_authentication = v35
+    obj.disable_cancelling = v36
+    obj.disable_rescheduling = v37
+    obj.interface_language = v38
+    obj.allow_rescheduling_past_bookings = v39
+    obj.allow_rescheduling_cancelled_bookings = v40
+    obj.show_optimized_slots = v41
+    obj.hosts = v42
+    obj.assign_all_team_members = v43
+    obj.locations = v44
+    obj.email_settings = v45
+    obj.reschedule_with_same_round_robin_host = v46
+    return obj

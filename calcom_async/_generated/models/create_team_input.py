@@ -35,85 +35,83 @@ def structure_CreateTeamInput(o: Any, _: Any = None) -> CreateTeamInput:
     if type(o) is not dict:
         result: CreateTeamInput = _serde.structure_attrs(o, CreateTeamInput)
         return result
-    f = _serde.plan(CreateTeamInput)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateTeamInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateTeamInput, 0)
     v1 = o.get("slug", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, CreateTeamInput, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CreateTeamInput, 1)
     v2 = o.get("logoUrl", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, CreateTeamInput, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateTeamInput, 2)
     v3 = o.get("calVideoLogo", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CreateTeamInput, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateTeamInput, 3)
     v4 = o.get("appLogo", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, CreateTeamInput, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateTeamInput, 4)
     v5 = o.get("appIconLogo", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, CreateTeamInput, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CreateTeamInput, 5)
     v6 = o.get("bio", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, CreateTeamInput, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, CreateTeamInput, 6)
     v7 = o.get("hideBranding", UNSET)
-    if v7 is not UNSET and not (v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, CreateTeamInput, f[7])
+    if not (v7 is True or v7 is False or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, CreateTeamInput, 7)
     v8 = o.get("isPrivate", UNSET)
-    if v8 is not UNSET and not (v8 is None or v8 is True or v8 is False):
-        v8 = _serde.read(o, v8, CreateTeamInput, f[8])
+    if not (v8 is True or v8 is False or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, CreateTeamInput, 8)
     v9 = o.get("hideBookATeamMember", UNSET)
-    if v9 is not UNSET and not (v9 is None or v9 is True or v9 is False):
-        v9 = _serde.read(o, v9, CreateTeamInput, f[9])
+    if not (v9 is True or v9 is False or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, CreateTeamInput, 9)
     v10 = o.get("metadata", UNSET)
-    if v10 is not UNSET:
-        try:
-            v10 = f[10].hook(v10, f[10].type)
-        except _serde.MISFITS as exc:
-            v10 = _serde.misfit(o, v10, CreateTeamInput, f[10], exc)
+    if not (type(v10) is dict or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, CreateTeamInput, 10)
     v11 = o.get("theme", UNSET)
-    if v11 is not UNSET and not (v11 is None or type(v11) is str):
-        v11 = _serde.read(o, v11, CreateTeamInput, f[11])
+    if not (type(v11) is str or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, CreateTeamInput, 11)
     v12 = o.get("brandColor", UNSET)
-    if v12 is not UNSET and not (v12 is None or type(v12) is str):
-        v12 = _serde.read(o, v12, CreateTeamInput, f[12])
+    if not (type(v12) is str or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, CreateTeamInput, 12)
     v13 = o.get("darkBrandColor", UNSET)
-    if v13 is not UNSET and not (v13 is None or type(v13) is str):
-        v13 = _serde.read(o, v13, CreateTeamInput, f[13])
+    if not (type(v13) is str or v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, CreateTeamInput, 13)
     v14 = o.get("bannerUrl", UNSET)
-    if v14 is not UNSET and not (v14 is None or type(v14) is str):
-        v14 = _serde.read(o, v14, CreateTeamInput, f[14])
+    if not (type(v14) is str or v14 is None or v14 is UNSET):
+        v14 = _serde.read_field(o, v14, CreateTeamInput, 14)
     v15 = o.get("timeFormat", UNSET)
-    if v15 is not UNSET and not (v15 is None or type(v15) is float or type(v15) is int):
-        v15 = _serde.read(o, v15, CreateTeamInput, f[15])
+    if not (type(v15) is float or type(v15) is int or v15 is None or v15 is UNSET):
+        v15 = _serde.read_field(o, v15, CreateTeamInput, 15)
     v16 = o.get("timeZone", UNSET)
-    if v16 is not UNSET and not (type(v16) is str):
-        v16 = _serde.read(o, v16, CreateTeamInput, f[16])
+    if not (type(v16) is str or v16 is UNSET):
+        v16 = _serde.read_field(o, v16, CreateTeamInput, 16)
     v17 = o.get("weekStart", UNSET)
-    if v17 is not UNSET and not (type(v17) is str):
-        v17 = _serde.read(o, v17, CreateTeamInput, f[17])
+    if not (type(v17) is str or v17 is UNSET):
+        v17 = _serde.read_field(o, v17, CreateTeamInput, 17)
     v18 = o.get("autoAcceptCreator", UNSET)
-    if v18 is not UNSET and not (v18 is True or v18 is False):
-        v18 = _serde.read(o, v18, CreateTeamInput, f[18])
-    return CreateTeamInput(
-        name=v0,
-        slug=v1,
-        logo_url=v2,
-        cal_video_logo=v3,
-        app_logo=v4,
-        app_icon_logo=v5,
-        bio=v6,
-        hide_branding=v7,
-        is_private=v8,
-        hide_book_a_team_member=v9,
-        metadata=v10,
-        theme=v11,
-        brand_color=v12,
-        dark_brand_color=v13,
-        banner_url=v14,
-        time_format=v15,
-        time_zone=v16,
-        week_start=v17,
-        auto_accept_creator=v18,
-    )
+    if not (v18 is True or v18 is False or v18 is UNSET):
+        v18 = _serde.read_field(o, v18, CreateTeamInput, 18)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateTeamInput)
+    obj.name = v0
+    obj.slug = v1
+    obj.logo_url = v2
+    obj.cal_video_logo = v3
+    obj.app_logo = v4
+    obj.app_icon_logo = v5
+    obj.bio = v6
+    obj.hide_branding = v7
+    obj.is_private = v8
+    obj.hide_book_a_team_member = v9
+    obj.metadata = v10
+    obj.theme = v11
+    obj.brand_color = v12
+    obj.dark_brand_color = v13
+    obj.banner_url = v14
+    obj.time_format = v15
+    obj.time_zone = v16
+    obj.week_start = v17
+    obj.auto_accept_creator = v18
+    return obj

@@ -21,25 +21,25 @@ def structure_CreateTeamMembershipInput(o: Any, _: Any = None) -> CreateTeamMemb
     if type(o) is not dict:
         result: CreateTeamMembershipInput = _serde.structure_attrs(o, CreateTeamMembershipInput)
         return result
-    f = _serde.plan(CreateTeamMembershipInput)
     v0 = o.get("userId", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, CreateTeamMembershipInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateTeamMembershipInput, 0)
     v1 = o.get("accepted", UNSET)
-    if v1 is not UNSET and not (v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, CreateTeamMembershipInput, f[1])
+    if not (v1 is True or v1 is False or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CreateTeamMembershipInput, 1)
     v2 = o.get("role", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateTeamMembershipInput, f[2], exc)
+    if type(v2) is str:
+        v2 = create_team_membership_input_role.CreateTeamMembershipInput_role._value2member_map_.get(v2) or _serde.read_enum(create_team_membership_input_role.CreateTeamMembershipInput_role, v2)
+    elif not (v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateTeamMembershipInput, 2)
     v3 = o.get("disableImpersonation", UNSET)
-    if v3 is not UNSET and not (v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, CreateTeamMembershipInput, f[3])
-    return CreateTeamMembershipInput(
-        user_id=v0,
-        accepted=v1,
-        role=v2,
-        disable_impersonation=v3,
-    )
+    if not (v3 is True or v3 is False or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateTeamMembershipInput, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateTeamMembershipInput)
+    obj.user_id = v0
+    obj.accepted = v1
+    obj.role = v2
+    obj.disable_impersonation = v3
+    return obj

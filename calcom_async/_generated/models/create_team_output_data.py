@@ -20,23 +20,24 @@ def structure_CreateTeamOutputData(o: Any, _: Any = None) -> CreateTeamOutputDat
     if type(o) is not dict:
         result: CreateTeamOutputData = _serde.structure_attrs(o, CreateTeamOutputData)
         return result
-    f = _serde.plan(CreateTeamOutputData)
     v0 = o.get("message", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateTeamOutputData, f[0])
+        v0 = _serde.read_field(o, v0, CreateTeamOutputData, 0)
     v1 = o.get("paymentLink", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateTeamOutputData, f[1])
+        v1 = _serde.read_field(o, v1, CreateTeamOutputData, 1)
     v2 = o.get("pendingTeam", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, CreateTeamOutputData, f[2])
-    else:
+    if type(v2) is dict:
         try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateTeamOutputData, f[2], exc)
-    return CreateTeamOutputData(
-        message=v0,
-        payment_link=v1,
-        pending_team=v2,
-    )
+            v2 = team_output_dto.structure_TeamOutputDto(v2)
+        except _serde.MISFITS:
+            v2 = _serde.read_field(o, v2, CreateTeamOutputData, 2)
+    else:
+        v2 = _serde.read_field(o, v2, CreateTeamOutputData, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateTeamOutputData)
+    obj.message = v0
+    obj.payment_link = v1
+    obj.pending_team = v2
+    return obj

@@ -21,25 +21,23 @@ def structure_CreateTeamRoleInput(o: Any, _: Any = None) -> CreateTeamRoleInput:
     if type(o) is not dict:
         result: CreateTeamRoleInput = _serde.structure_attrs(o, CreateTeamRoleInput)
         return result
-    f = _serde.plan(CreateTeamRoleInput)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, CreateTeamRoleInput, f[0])
+        v0 = _serde.read_field(o, v0, CreateTeamRoleInput, 0)
     v1 = o.get("color", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, CreateTeamRoleInput, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, CreateTeamRoleInput, 1)
     v2 = o.get("description", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, CreateTeamRoleInput, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, CreateTeamRoleInput, 2)
     v3 = o.get("permissions", UNSET)
-    if v3 is not UNSET:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, CreateTeamRoleInput, f[3], exc)
-    return CreateTeamRoleInput(
-        name=v0,
-        color=v1,
-        description=v2,
-        permissions=v3,
-    )
+    if not (v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateTeamRoleInput, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateTeamRoleInput)
+    obj.name = v0
+    obj.color = v1
+    obj.description = v2
+    obj.permissions = v3
+    return obj

@@ -18,15 +18,10 @@ def structure_CreateTeamRolePermissionsInput(o: Any, _: Any = None) -> CreateTea
     if type(o) is not dict:
         result: CreateTeamRolePermissionsInput = _serde.structure_attrs(o, CreateTeamRolePermissionsInput)
         return result
-    f = _serde.plan(CreateTeamRolePermissionsInput)
     v0 = o.get("permissions", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, CreateTeamRolePermissionsInput, f[0])
-    else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, CreateTeamRolePermissionsInput, f[0], exc)
-    return CreateTeamRolePermissionsInput(
-        permissions=v0,
-    )
+    v0 = _serde.read_field(o, v0, CreateTeamRolePermissionsInput, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateTeamRolePermissionsInput)
+    obj.permissions = v0
+    return obj

@@ -23,38 +23,32 @@ def structure_CreateWebhookInputDto(o: Any, _: Any = None) -> CreateWebhookInput
     if type(o) is not dict:
         result: CreateWebhookInputDto = _serde.structure_attrs(o, CreateWebhookInputDto)
         return result
-    f = _serde.plan(CreateWebhookInputDto)
     v0 = o.get("active", UNSET)
     if not (v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, CreateWebhookInputDto, f[0])
+        v0 = _serde.read_field(o, v0, CreateWebhookInputDto, 0)
     v1 = o.get("subscriberUrl", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, CreateWebhookInputDto, f[1])
+        v1 = _serde.read_field(o, v1, CreateWebhookInputDto, 1)
     v2 = o.get("triggers", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, CreateWebhookInputDto, f[2])
-    else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, CreateWebhookInputDto, f[2], exc)
+    v2 = _serde.read_field(o, v2, CreateWebhookInputDto, 2)
     v3 = o.get("payloadTemplate", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, CreateWebhookInputDto, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, CreateWebhookInputDto, 3)
     v4 = o.get("secret", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, CreateWebhookInputDto, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, CreateWebhookInputDto, 4)
     v5 = o.get("version", UNSET)
-    if v5 is not UNSET:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, CreateWebhookInputDto, f[5], exc)
-    return CreateWebhookInputDto(
-        active=v0,
-        subscriber_url=v1,
-        triggers=v2,
-        payload_template=v3,
-        secret=v4,
-        version=v5,
-    )
+    if type(v5) is str:
+        v5 = create_webhook_input_dto_version.CreateWebhookInputDto_version._value2member_map_.get(v5) or _serde.read_enum(create_webhook_input_dto_version.CreateWebhookInputDto_version, v5)
+    elif not (v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, CreateWebhookInputDto, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CreateWebhookInputDto)
+    obj.active = v0
+    obj.subscriber_url = v1
+    obj.triggers = v2
+    obj.payload_template = v3
+    obj.secret = v4
+    obj.version = v5
+    return obj

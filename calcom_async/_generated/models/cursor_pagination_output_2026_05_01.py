@@ -18,14 +18,15 @@ def structure_CursorPaginationOutput_2026_05_01(o: Any, _: Any = None) -> Cursor
     if type(o) is not dict:
         result: CursorPaginationOutput_2026_05_01 = _serde.structure_attrs(o, CursorPaginationOutput_2026_05_01)
         return result
-    f = _serde.plan(CursorPaginationOutput_2026_05_01)
     v0 = o.get("nextCursor", UNSET)
-    if not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, CursorPaginationOutput_2026_05_01, f[0])
+    if not (type(v0) is str or v0 is None):
+        v0 = _serde.read_field(o, v0, CursorPaginationOutput_2026_05_01, 0)
     v1 = o.get("hasMore", UNSET)
     if not (v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, CursorPaginationOutput_2026_05_01, f[1])
-    return CursorPaginationOutput_2026_05_01(
-        next_cursor=v0,
-        has_more=v1,
-    )
+        v1 = _serde.read_field(o, v1, CursorPaginationOutput_2026_05_01, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(CursorPaginationOutput_2026_05_01)
+    obj.next_cursor = v0
+    obj.has_more = v1
+    return obj

@@ -18,14 +18,15 @@ def structure_Data(o: Any, _: Any = None) -> Data:
     if type(o) is not dict:
         result: Data = _serde.structure_attrs(o, Data)
         return result
-    f = _serde.plan(Data)
     v0 = o.get("callId", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, Data, f[0])
+        v0 = _serde.read_field(o, v0, Data, 0)
     v1 = o.get("agentId", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, Data, f[1])
-    return Data(
-        call_id=v0,
-        agent_id=v1,
-    )
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, Data, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Data)
+    obj.call_id = v0
+    obj.agent_id = v1
+    return obj

@@ -17,10 +17,11 @@ def structure_DeclineBookingInput_2024_08_13(o: Any, _: Any = None) -> DeclineBo
     if type(o) is not dict:
         result: DeclineBookingInput_2024_08_13 = _serde.structure_attrs(o, DeclineBookingInput_2024_08_13)
         return result
-    f = _serde.plan(DeclineBookingInput_2024_08_13)
     v0 = o.get("reason", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, DeclineBookingInput_2024_08_13, f[0])
-    return DeclineBookingInput_2024_08_13(
-        reason=v0,
-    )
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, DeclineBookingInput_2024_08_13, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DeclineBookingInput_2024_08_13)
+    obj.reason = v0
+    return obj

@@ -18,14 +18,15 @@ def structure_DefaultConferencingAppsOutputDto(o: Any, _: Any = None) -> Default
     if type(o) is not dict:
         result: DefaultConferencingAppsOutputDto = _serde.structure_attrs(o, DefaultConferencingAppsOutputDto)
         return result
-    f = _serde.plan(DefaultConferencingAppsOutputDto)
     v0 = o.get("appSlug", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, DefaultConferencingAppsOutputDto, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, DefaultConferencingAppsOutputDto, 0)
     v1 = o.get("appLink", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, DefaultConferencingAppsOutputDto, f[1])
-    return DefaultConferencingAppsOutputDto(
-        app_slug=v0,
-        app_link=v1,
-    )
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, DefaultConferencingAppsOutputDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DefaultConferencingAppsOutputDto)
+    obj.app_slug = v0
+    obj.app_link = v1
+    return obj

@@ -25,49 +25,56 @@ def structure_DelegationCredentialOutput(o: Any, _: Any = None) -> DelegationCre
     if type(o) is not dict:
         result: DelegationCredentialOutput = _serde.structure_attrs(o, DelegationCredentialOutput)
         return result
-    f = _serde.plan(DelegationCredentialOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, DelegationCredentialOutput, f[0])
+        v0 = _serde.read_field(o, v0, DelegationCredentialOutput, 0)
     v1 = o.get("enabled", UNSET)
     if not (v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, DelegationCredentialOutput, f[1])
+        v1 = _serde.read_field(o, v1, DelegationCredentialOutput, 1)
     v2 = o.get("domain", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, DelegationCredentialOutput, f[2])
+        v2 = _serde.read_field(o, v2, DelegationCredentialOutput, 2)
     v3 = o.get("organizationId", UNSET)
     if not (type(v3) is int):
-        v3 = _serde.read(o, v3, DelegationCredentialOutput, f[3])
+        v3 = _serde.read_field(o, v3, DelegationCredentialOutput, 3)
     v4 = o.get("workspacePlatform", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, DelegationCredentialOutput, f[4])
-    else:
+    if type(v4) is dict:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, DelegationCredentialOutput, f[4], exc)
+            v4 = workspace_platform_dto.structure_WorkspacePlatformDto(v4)
+        except _serde.MISFITS:
+            v4 = _serde.read_field(o, v4, DelegationCredentialOutput, 4)
+    else:
+        v4 = _serde.read_field(o, v4, DelegationCredentialOutput, 4)
     v5 = o.get("createdAt", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, DelegationCredentialOutput, f[5])
-    else:
+    if type(v5) is str:
         try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, DelegationCredentialOutput, f[5], exc)
+            v5 = datetime.fromisoformat(v5)
+        except ValueError:
+            v5 = _serde.read_field(o, v5, DelegationCredentialOutput, 5)
+        else:
+            if v5.tzinfo is None:  # a time without an offset is UTC
+                v5 = v5.replace(tzinfo=_serde.UTC)
+    else:
+        v5 = _serde.read_field(o, v5, DelegationCredentialOutput, 5)
     v6 = o.get("updatedAt", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, DelegationCredentialOutput, f[6])
-    else:
+    if type(v6) is str:
         try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, DelegationCredentialOutput, f[6], exc)
-    return DelegationCredentialOutput(
-        id=v0,
-        enabled=v1,
-        domain=v2,
-        organization_id=v3,
-        workspace_platform=v4,
-        created_at=v5,
-        updated_at=v6,
-    )
+            v6 = datetime.fromisoformat(v6)
+        except ValueError:
+            v6 = _serde.read_field(o, v6, DelegationCredentialOutput, 6)
+        else:
+            if v6.tzinfo is None:  # a time without an offset is UTC
+                v6 = v6.replace(tzinfo=_serde.UTC)
+    else:
+        v6 = _serde.read_field(o, v6, DelegationCredentialOutput, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DelegationCredentialOutput)
+    obj.id = v0
+    obj.enabled = v1
+    obj.domain = v2
+    obj.organization_id = v3
+    obj.workspace_platform = v4
+    obj.created_at = v5
+    obj.updated_at = v6
+    return obj

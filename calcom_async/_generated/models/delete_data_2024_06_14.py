@@ -20,22 +20,23 @@ def structure_DeleteData_2024_06_14(o: Any, _: Any = None) -> DeleteData_2024_06
     if type(o) is not dict:
         result: DeleteData_2024_06_14 = _serde.structure_attrs(o, DeleteData_2024_06_14)
         return result
-    f = _serde.plan(DeleteData_2024_06_14)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, DeleteData_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, DeleteData_2024_06_14, 0)
     v1 = o.get("lengthInMinutes", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, DeleteData_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, DeleteData_2024_06_14, 1)
     v2 = o.get("title", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, DeleteData_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, DeleteData_2024_06_14, 2)
     v3 = o.get("slug", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, DeleteData_2024_06_14, f[3])
-    return DeleteData_2024_06_14(
-        id=v0,
-        length_in_minutes=v1,
-        title=v2,
-        slug=v3,
-    )
+        v3 = _serde.read_field(o, v3, DeleteData_2024_06_14, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DeleteData_2024_06_14)
+    obj.id = v0
+    obj.length_in_minutes = v1
+    obj.title = v2
+    obj.slug = v3
+    return obj

@@ -19,19 +19,17 @@ def structure_DeleteManyWebhooksOutputResponseDto(o: Any, _: Any = None) -> Dele
     if type(o) is not dict:
         result: DeleteManyWebhooksOutputResponseDto = _serde.structure_attrs(o, DeleteManyWebhooksOutputResponseDto)
         return result
-    f = _serde.plan(DeleteManyWebhooksOutputResponseDto)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, DeleteManyWebhooksOutputResponseDto, f[0])
+    if type(v0) is str:
+        v0 = delete_many_webhooks_output_response_dto_status.DeleteManyWebhooksOutputResponseDto_status._value2member_map_.get(v0) or _serde.read_enum(delete_many_webhooks_output_response_dto_status.DeleteManyWebhooksOutputResponseDto_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, DeleteManyWebhooksOutputResponseDto, f[0], exc)
+        v0 = _serde.read_field(o, v0, DeleteManyWebhooksOutputResponseDto, 0)
     v1 = o.get("data", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, DeleteManyWebhooksOutputResponseDto, f[1])
-    return DeleteManyWebhooksOutputResponseDto(
-        status=v0,
-        data=v1,
-    )
+        v1 = _serde.read_field(o, v1, DeleteManyWebhooksOutputResponseDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DeleteManyWebhooksOutputResponseDto)
+    obj.status = v0
+    obj.data = v1
+    return obj

@@ -19,19 +19,20 @@ def structure_DeletePrivateLinkOutput(o: Any, _: Any = None) -> DeletePrivateLin
     if type(o) is not dict:
         result: DeletePrivateLinkOutput = _serde.structure_attrs(o, DeletePrivateLinkOutput)
         return result
-    f = _serde.plan(DeletePrivateLinkOutput)
     v0 = o.get("status", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, DeletePrivateLinkOutput, f[0])
+        v0 = _serde.read_field(o, v0, DeletePrivateLinkOutput, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, DeletePrivateLinkOutput, f[1])
-    else:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, DeletePrivateLinkOutput, f[1], exc)
-    return DeletePrivateLinkOutput(
-        status=v0,
-        data=v1,
-    )
+            v1 = delete_private_link_output_data.structure_DeletePrivateLinkOutput_data(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, DeletePrivateLinkOutput, 1)
+    else:
+        v1 = _serde.read_field(o, v1, DeletePrivateLinkOutput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DeletePrivateLinkOutput)
+    obj.status = v0
+    obj.data = v1
+    return obj

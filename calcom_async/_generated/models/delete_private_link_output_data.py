@@ -18,14 +18,15 @@ def structure_DeletePrivateLinkOutput_data(o: Any, _: Any = None) -> DeletePriva
     if type(o) is not dict:
         result: DeletePrivateLinkOutput_data = _serde.structure_attrs(o, DeletePrivateLinkOutput_data)
         return result
-    f = _serde.plan(DeletePrivateLinkOutput_data)
     v0 = o.get("linkId", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, DeletePrivateLinkOutput_data, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, DeletePrivateLinkOutput_data, 0)
     v1 = o.get("message", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, DeletePrivateLinkOutput_data, f[1])
-    return DeletePrivateLinkOutput_data(
-        link_id=v0,
-        message=v1,
-    )
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, DeletePrivateLinkOutput_data, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DeletePrivateLinkOutput_data)
+    obj.link_id = v0
+    obj.message = v1
+    return obj

@@ -18,15 +18,13 @@ def structure_DeleteScheduleOutput_2024_06_11(o: Any, _: Any = None) -> DeleteSc
     if type(o) is not dict:
         result: DeleteScheduleOutput_2024_06_11 = _serde.structure_attrs(o, DeleteScheduleOutput_2024_06_11)
         return result
-    f = _serde.plan(DeleteScheduleOutput_2024_06_11)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, DeleteScheduleOutput_2024_06_11, f[0])
+    if type(v0) is str:
+        v0 = delete_schedule_output_2024_06_11_status.DeleteScheduleOutput_2024_06_11_status._value2member_map_.get(v0) or _serde.read_enum(delete_schedule_output_2024_06_11_status.DeleteScheduleOutput_2024_06_11_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, DeleteScheduleOutput_2024_06_11, f[0], exc)
-    return DeleteScheduleOutput_2024_06_11(
-        status=v0,
-    )
+        v0 = _serde.read_field(o, v0, DeleteScheduleOutput_2024_06_11, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DeleteScheduleOutput_2024_06_11)
+    obj.status = v0
+    return obj

@@ -19,24 +19,17 @@ def structure_DeleteTeamEventTypeOutput(o: Any, _: Any = None) -> DeleteTeamEven
     if type(o) is not dict:
         result: DeleteTeamEventTypeOutput = _serde.structure_attrs(o, DeleteTeamEventTypeOutput)
         return result
-    f = _serde.plan(DeleteTeamEventTypeOutput)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, DeleteTeamEventTypeOutput, f[0])
+    if type(v0) is str:
+        v0 = delete_team_event_type_output_status.DeleteTeamEventTypeOutput_status._value2member_map_.get(v0) or _serde.read_enum(delete_team_event_type_output_status.DeleteTeamEventTypeOutput_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, DeleteTeamEventTypeOutput, f[0], exc)
+        v0 = _serde.read_field(o, v0, DeleteTeamEventTypeOutput, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, DeleteTeamEventTypeOutput, f[1])
-    else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, DeleteTeamEventTypeOutput, f[1], exc)
-    return DeleteTeamEventTypeOutput(
-        status=v0,
-        data=v1,
-    )
+    if not (type(v1) is dict):
+        v1 = _serde.read_field(o, v1, DeleteTeamEventTypeOutput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DeleteTeamEventTypeOutput)
+    obj.status = v0
+    obj.data = v1
+    return obj

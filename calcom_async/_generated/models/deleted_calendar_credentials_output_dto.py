@@ -22,30 +22,31 @@ def structure_DeletedCalendarCredentialsOutputDto(o: Any, _: Any = None) -> Dele
     if type(o) is not dict:
         result: DeletedCalendarCredentialsOutputDto = _serde.structure_attrs(o, DeletedCalendarCredentialsOutputDto)
         return result
-    f = _serde.plan(DeletedCalendarCredentialsOutputDto)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, DeletedCalendarCredentialsOutputDto, f[0])
+        v0 = _serde.read_field(o, v0, DeletedCalendarCredentialsOutputDto, 0)
     v1 = o.get("type", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, DeletedCalendarCredentialsOutputDto, f[1])
+        v1 = _serde.read_field(o, v1, DeletedCalendarCredentialsOutputDto, 1)
     v2 = o.get("userId", UNSET)
-    if not (v2 is None or type(v2) is int):
-        v2 = _serde.read(o, v2, DeletedCalendarCredentialsOutputDto, f[2])
+    if not (type(v2) is int or v2 is None):
+        v2 = _serde.read_field(o, v2, DeletedCalendarCredentialsOutputDto, 2)
     v3 = o.get("teamId", UNSET)
-    if not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, DeletedCalendarCredentialsOutputDto, f[3])
+    if not (type(v3) is int or v3 is None):
+        v3 = _serde.read_field(o, v3, DeletedCalendarCredentialsOutputDto, 3)
     v4 = o.get("appId", UNSET)
-    if not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, DeletedCalendarCredentialsOutputDto, f[4])
+    if not (type(v4) is str or v4 is None):
+        v4 = _serde.read_field(o, v4, DeletedCalendarCredentialsOutputDto, 4)
     v5 = o.get("invalid", UNSET)
-    if not (v5 is None or v5 is True or v5 is False):
-        v5 = _serde.read(o, v5, DeletedCalendarCredentialsOutputDto, f[5])
-    return DeletedCalendarCredentialsOutputDto(
-        id=v0,
-        type=v1,
-        user_id=v2,
-        team_id=v3,
-        app_id=v4,
-        invalid=v5,
-    )
+    if not (v5 is True or v5 is False or v5 is None):
+        v5 = _serde.read_field(o, v5, DeletedCalendarCredentialsOutputDto, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DeletedCalendarCredentialsOutputDto)
+    obj.id = v0
+    obj.type = v1
+    obj.user_id = v2
+    obj.team_id = v3
+    obj.app_id = v4
+    obj.invalid = v5
+    return obj

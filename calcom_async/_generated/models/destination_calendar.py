@@ -29,63 +29,59 @@ def structure_DestinationCalendar(o: Any, _: Any = None) -> DestinationCalendar:
     if type(o) is not dict:
         result: DestinationCalendar = _serde.structure_attrs(o, DestinationCalendar)
         return result
-    f = _serde.plan(DestinationCalendar)
     v0 = o.get("id", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, DestinationCalendar, f[0])
-    else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, DestinationCalendar, f[0], exc)
+    if not (type(v0) is dict):
+        v0 = _serde.read_field(o, v0, DestinationCalendar, 0)
     v1 = o.get("integration", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, DestinationCalendar, f[1])
+        v1 = _serde.read_field(o, v1, DestinationCalendar, 1)
     v2 = o.get("externalId", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, DestinationCalendar, f[2])
+        v2 = _serde.read_field(o, v2, DestinationCalendar, 2)
     v3 = o.get("primaryEmail", UNSET)
-    if not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, DestinationCalendar, f[3])
+    if not (type(v3) is str or v3 is None):
+        v3 = _serde.read_field(o, v3, DestinationCalendar, 3)
     v4 = o.get("userId", UNSET)
-    if not (v4 is None or type(v4) is int):
-        v4 = _serde.read(o, v4, DestinationCalendar, f[4])
+    if not (type(v4) is int or v4 is None):
+        v4 = _serde.read_field(o, v4, DestinationCalendar, 4)
     v5 = o.get("eventTypeId", UNSET)
-    if not (v5 is None or type(v5) is int):
-        v5 = _serde.read(o, v5, DestinationCalendar, f[5])
+    if not (type(v5) is int or v5 is None):
+        v5 = _serde.read_field(o, v5, DestinationCalendar, 5)
     v6 = o.get("credentialId", UNSET)
-    if not (v6 is None or type(v6) is int):
-        v6 = _serde.read(o, v6, DestinationCalendar, f[6])
+    if not (type(v6) is int or v6 is None):
+        v6 = _serde.read_field(o, v6, DestinationCalendar, 6)
     v7 = o.get("delegationCredentialId", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, DestinationCalendar, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, DestinationCalendar, 7)
     v8 = o.get("name", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, DestinationCalendar, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, DestinationCalendar, 8)
     v9 = o.get("primary", UNSET)
-    if v9 is not UNSET and not (v9 is None or v9 is True or v9 is False):
-        v9 = _serde.read(o, v9, DestinationCalendar, f[9])
+    if not (v9 is True or v9 is False or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, DestinationCalendar, 9)
     v10 = o.get("readOnly", UNSET)
-    if v10 is not UNSET and not (v10 is None or v10 is True or v10 is False):
-        v10 = _serde.read(o, v10, DestinationCalendar, f[10])
+    if not (v10 is True or v10 is False or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, DestinationCalendar, 10)
     v11 = o.get("email", UNSET)
-    if v11 is not UNSET and not (v11 is None or type(v11) is str):
-        v11 = _serde.read(o, v11, DestinationCalendar, f[11])
+    if not (type(v11) is str or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, DestinationCalendar, 11)
     v12 = o.get("integrationTitle", UNSET)
-    if v12 is not UNSET and not (v12 is None or type(v12) is str):
-        v12 = _serde.read(o, v12, DestinationCalendar, f[12])
-    return DestinationCalendar(
-        id=v0,
-        integration=v1,
-        external_id=v2,
-        primary_email=v3,
-        user_id=v4,
-        event_type_id=v5,
-        credential_id=v6,
-        delegation_credential_id=v7,
-        name=v8,
-        primary=v9,
-        read_only=v10,
-        email=v11,
-        integration_title=v12,
-    )
+    if not (type(v12) is str or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, DestinationCalendar, 12)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DestinationCalendar)
+    obj.id = v0
+    obj.integration = v1
+    obj.external_id = v2
+    obj.primary_email = v3
+    obj.user_id = v4
+    obj.event_type_id = v5
+    obj.credential_id = v6
+    obj.delegation_credential_id = v7
+    obj.name = v8
+    obj.primary = v9
+    obj.read_only = v10
+    obj.email = v11
+    obj.integration_title = v12
+    return obj

@@ -18,14 +18,15 @@ def structure_DestinationCalendar_2024_06_14(o: Any, _: Any = None) -> Destinati
     if type(o) is not dict:
         result: DestinationCalendar_2024_06_14 = _serde.structure_attrs(o, DestinationCalendar_2024_06_14)
         return result
-    f = _serde.plan(DestinationCalendar_2024_06_14)
     v0 = o.get("integration", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, DestinationCalendar_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, DestinationCalendar_2024_06_14, 0)
     v1 = o.get("externalId", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, DestinationCalendar_2024_06_14, f[1])
-    return DestinationCalendar_2024_06_14(
-        integration=v0,
-        external_id=v1,
-    )
+        v1 = _serde.read_field(o, v1, DestinationCalendar_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DestinationCalendar_2024_06_14)
+    obj.integration = v0
+    obj.external_id = v1
+    return obj

@@ -20,23 +20,21 @@ def structure_DestinationCalendarsInputBodyDto(o: Any, _: Any = None) -> Destina
     if type(o) is not dict:
         result: DestinationCalendarsInputBodyDto = _serde.structure_attrs(o, DestinationCalendarsInputBodyDto)
         return result
-    f = _serde.plan(DestinationCalendarsInputBodyDto)
     v0 = o.get("integration", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, DestinationCalendarsInputBodyDto, f[0])
+    if type(v0) is str:
+        v0 = destination_calendars_input_body_dto_integration.DestinationCalendarsInputBodyDto_integration._value2member_map_.get(v0) or _serde.read_enum(destination_calendars_input_body_dto_integration.DestinationCalendarsInputBodyDto_integration, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, DestinationCalendarsInputBodyDto, f[0], exc)
+        v0 = _serde.read_field(o, v0, DestinationCalendarsInputBodyDto, 0)
     v1 = o.get("externalId", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, DestinationCalendarsInputBodyDto, f[1])
+        v1 = _serde.read_field(o, v1, DestinationCalendarsInputBodyDto, 1)
     v2 = o.get("delegationCredentialId", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, DestinationCalendarsInputBodyDto, f[2])
-    return DestinationCalendarsInputBodyDto(
-        integration=v0,
-        external_id=v1,
-        delegation_credential_id=v2,
-    )
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, DestinationCalendarsInputBodyDto, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DestinationCalendarsInputBodyDto)
+    obj.integration = v0
+    obj.external_id = v1
+    obj.delegation_credential_id = v2
+    return obj

@@ -17,10 +17,11 @@ def structure_DisableCancellingOutput_2024_06_14(o: Any, _: Any = None) -> Disab
     if type(o) is not dict:
         result: DisableCancellingOutput_2024_06_14 = _serde.structure_attrs(o, DisableCancellingOutput_2024_06_14)
         return result
-    f = _serde.plan(DisableCancellingOutput_2024_06_14)
     v0 = o.get("disabled", UNSET)
-    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, DisableCancellingOutput_2024_06_14, f[0])
-    return DisableCancellingOutput_2024_06_14(
-        disabled=v0,
-    )
+    if not (v0 is True or v0 is False or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, DisableCancellingOutput_2024_06_14, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DisableCancellingOutput_2024_06_14)
+    obj.disabled = v0
+    return obj

@@ -18,14 +18,15 @@ def structure_DisableReschedulingOutput_2024_06_14(o: Any, _: Any = None) -> Dis
     if type(o) is not dict:
         result: DisableReschedulingOutput_2024_06_14 = _serde.structure_attrs(o, DisableReschedulingOutput_2024_06_14)
         return result
-    f = _serde.plan(DisableReschedulingOutput_2024_06_14)
     v0 = o.get("disabled", UNSET)
-    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, DisableReschedulingOutput_2024_06_14, f[0])
+    if not (v0 is True or v0 is False or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, DisableReschedulingOutput_2024_06_14, 0)
     v1 = o.get("minutesBefore", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, DisableReschedulingOutput_2024_06_14, f[1])
-    return DisableReschedulingOutput_2024_06_14(
-        disabled=v0,
-        minutes_before=v1,
-    )
+    if not (type(v1) is float or type(v1) is int or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, DisableReschedulingOutput_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DisableReschedulingOutput_2024_06_14)
+    obj.disabled = v0
+    obj.minutes_before = v1
+    return obj

@@ -18,15 +18,13 @@ def structure_DisconnectConferencingAppOutputResponseDto(o: Any, _: Any = None) 
     if type(o) is not dict:
         result: DisconnectConferencingAppOutputResponseDto = _serde.structure_attrs(o, DisconnectConferencingAppOutputResponseDto)
         return result
-    f = _serde.plan(DisconnectConferencingAppOutputResponseDto)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, DisconnectConferencingAppOutputResponseDto, f[0])
+    if type(v0) is str:
+        v0 = disconnect_conferencing_app_output_response_dto_status.DisconnectConferencingAppOutputResponseDto_status._value2member_map_.get(v0) or _serde.read_enum(disconnect_conferencing_app_output_response_dto_status.DisconnectConferencingAppOutputResponseDto_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, DisconnectConferencingAppOutputResponseDto, f[0], exc)
-    return DisconnectConferencingAppOutputResponseDto(
-        status=v0,
-    )
+        v0 = _serde.read_field(o, v0, DisconnectConferencingAppOutputResponseDto, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(DisconnectConferencingAppOutputResponseDto)
+    obj.status = v0
+    return obj

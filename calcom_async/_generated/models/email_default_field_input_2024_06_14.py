@@ -23,38 +23,33 @@ def structure_EmailDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> EmailD
     if type(o) is not dict:
         result: EmailDefaultFieldInput_2024_06_14 = _serde.structure_attrs(o, EmailDefaultFieldInput_2024_06_14)
         return result
-    f = _serde.plan(EmailDefaultFieldInput_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, EmailDefaultFieldInput_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = email_default_field_input_2024_06_14_type.EmailDefaultFieldInput_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(email_default_field_input_2024_06_14_type.EmailDefaultFieldInput_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, EmailDefaultFieldInput_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, EmailDefaultFieldInput_2024_06_14, 0)
     v1 = o.get("label", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, EmailDefaultFieldInput_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, EmailDefaultFieldInput_2024_06_14, 1)
     v2 = o.get("placeholder", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, EmailDefaultFieldInput_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, EmailDefaultFieldInput_2024_06_14, 2)
     v3 = o.get("required", UNSET)
-    if v3 is not UNSET:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, EmailDefaultFieldInput_2024_06_14, f[3], exc)
+    if not (type(v3) is dict or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, EmailDefaultFieldInput_2024_06_14, 3)
     v4 = o.get("hidden", UNSET)
-    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, EmailDefaultFieldInput_2024_06_14, f[4])
+    if not (v4 is True or v4 is False or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, EmailDefaultFieldInput_2024_06_14, 4)
     v5 = o.get("disableOnPrefill", UNSET)
-    if v5 is not UNSET and not (v5 is None or v5 is True or v5 is False):
-        v5 = _serde.read(o, v5, EmailDefaultFieldInput_2024_06_14, f[5])
-    return EmailDefaultFieldInput_2024_06_14(
-        type=v0,
-        label=v1,
-        placeholder=v2,
-        required=v3,
-        hidden=v4,
-        disable_on_prefill=v5,
-    )
+    if not (v5 is True or v5 is False or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, EmailDefaultFieldInput_2024_06_14, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EmailDefaultFieldInput_2024_06_14)
+    obj.type = v0
+    obj.label = v1
+    obj.placeholder = v2
+    obj.required = v3
+    obj.hidden = v4
+    obj.disable_on_prefill = v5
+    return obj

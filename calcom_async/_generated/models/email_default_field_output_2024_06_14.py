@@ -25,46 +25,41 @@ def structure_EmailDefaultFieldOutput_2024_06_14(o: Any, _: Any = None) -> Email
     if type(o) is not dict:
         result: EmailDefaultFieldOutput_2024_06_14 = _serde.structure_attrs(o, EmailDefaultFieldOutput_2024_06_14)
         return result
-    f = _serde.plan(EmailDefaultFieldOutput_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, EmailDefaultFieldOutput_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = email_default_field_output_2024_06_14_type.EmailDefaultFieldOutput_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(email_default_field_output_2024_06_14_type.EmailDefaultFieldOutput_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, EmailDefaultFieldOutput_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, EmailDefaultFieldOutput_2024_06_14, 0)
     v1 = o.get("label", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, EmailDefaultFieldOutput_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, EmailDefaultFieldOutput_2024_06_14, 1)
     v2 = o.get("placeholder", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, EmailDefaultFieldOutput_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, EmailDefaultFieldOutput_2024_06_14, 2)
     v3 = o.get("isDefault", UNSET)
     if not (v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, EmailDefaultFieldOutput_2024_06_14, f[3])
+        v3 = _serde.read_field(o, v3, EmailDefaultFieldOutput_2024_06_14, 3)
     v4 = o.get("slug", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, EmailDefaultFieldOutput_2024_06_14, f[4])
+        v4 = _serde.read_field(o, v4, EmailDefaultFieldOutput_2024_06_14, 4)
     v5 = o.get("required", UNSET)
-    if v5 is not UNSET:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, EmailDefaultFieldOutput_2024_06_14, f[5], exc)
+    if not (type(v5) is dict or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, EmailDefaultFieldOutput_2024_06_14, 5)
     v6 = o.get("hidden", UNSET)
-    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, EmailDefaultFieldOutput_2024_06_14, f[6])
+    if not (v6 is True or v6 is False or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, EmailDefaultFieldOutput_2024_06_14, 6)
     v7 = o.get("disableOnPrefill", UNSET)
-    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, EmailDefaultFieldOutput_2024_06_14, f[7])
-    return EmailDefaultFieldOutput_2024_06_14(
-        type=v0,
-        label=v1,
-        placeholder=v2,
-        is_default=v3,
-        slug=v4,
-        required=v5,
-        hidden=v6,
-        disable_on_prefill=v7,
-    )
+    if not (v7 is True or v7 is False or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, EmailDefaultFieldOutput_2024_06_14, 7)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EmailDefaultFieldOutput_2024_06_14)
+    obj.type = v0
+    obj.label = v1
+    obj.placeholder = v2
+    obj.is_default = v3
+    obj.slug = v4
+    obj.required = v5
+    obj.hidden = v6
+    obj.disable_on_prefill = v7
+    return obj

@@ -18,14 +18,15 @@ def structure_EmailSettings_2024_06_14(o: Any, _: Any = None) -> EmailSettings_2
     if type(o) is not dict:
         result: EmailSettings_2024_06_14 = _serde.structure_attrs(o, EmailSettings_2024_06_14)
         return result
-    f = _serde.plan(EmailSettings_2024_06_14)
     v0 = o.get("disableEmailsToAttendees", UNSET)
-    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, EmailSettings_2024_06_14, f[0])
+    if not (v0 is True or v0 is False or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, EmailSettings_2024_06_14, 0)
     v1 = o.get("disableEmailsToHosts", UNSET)
-    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, EmailSettings_2024_06_14, f[1])
-    return EmailSettings_2024_06_14(
-        disable_emails_to_attendees=v0,
-        disable_emails_to_hosts=v1,
-    )
+    if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, EmailSettings_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EmailSettings_2024_06_14)
+    obj.disable_emails_to_attendees = v0
+    obj.disable_emails_to_hosts = v1
+    return obj

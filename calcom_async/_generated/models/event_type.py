@@ -18,14 +18,15 @@ def structure_EventType(o: Any, _: Any = None) -> EventType:
     if type(o) is not dict:
         result: EventType = _serde.structure_attrs(o, EventType)
         return result
-    f = _serde.plan(EventType)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, EventType, f[0])
+        v0 = _serde.read_field(o, v0, EventType, 0)
     v1 = o.get("slug", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, EventType, f[1])
-    return EventType(
-        id=v0,
-        slug=v1,
-    )
+        v1 = _serde.read_field(o, v1, EventType, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EventType)
+    obj.id = v0
+    obj.slug = v1
+    return obj

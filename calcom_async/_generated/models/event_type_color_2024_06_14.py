@@ -18,14 +18,15 @@ def structure_EventTypeColor_2024_06_14(o: Any, _: Any = None) -> EventTypeColor
     if type(o) is not dict:
         result: EventTypeColor_2024_06_14 = _serde.structure_attrs(o, EventTypeColor_2024_06_14)
         return result
-    f = _serde.plan(EventTypeColor_2024_06_14)
     v0 = o.get("lightThemeHex", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, EventTypeColor_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, EventTypeColor_2024_06_14, 0)
     v1 = o.get("darkThemeHex", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, EventTypeColor_2024_06_14, f[1])
-    return EventTypeColor_2024_06_14(
-        light_theme_hex=v0,
-        dark_theme_hex=v1,
-    )
+        v1 = _serde.read_field(o, v1, EventTypeColor_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EventTypeColor_2024_06_14)
+    obj.light_theme_hex = v0
+    obj.dark_theme_hex = v1
+    return obj

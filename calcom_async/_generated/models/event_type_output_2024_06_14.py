@@ -70,290 +70,272 @@ def structure_EventTypeOutput_2024_06_14(o: Any, _: Any = None) -> EventTypeOutp
     if type(o) is not dict:
         result: EventTypeOutput_2024_06_14 = _serde.structure_attrs(o, EventTypeOutput_2024_06_14)
         return result
-    f = _serde.plan(EventTypeOutput_2024_06_14)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, EventTypeOutput_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, EventTypeOutput_2024_06_14, 0)
     v1 = o.get("lengthInMinutes", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, EventTypeOutput_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, EventTypeOutput_2024_06_14, 1)
     v2 = o.get("title", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, EventTypeOutput_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, EventTypeOutput_2024_06_14, 2)
     v3 = o.get("slug", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, EventTypeOutput_2024_06_14, f[3])
+        v3 = _serde.read_field(o, v3, EventTypeOutput_2024_06_14, 3)
     v4 = o.get("description", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, EventTypeOutput_2024_06_14, f[4])
+        v4 = _serde.read_field(o, v4, EventTypeOutput_2024_06_14, 4)
     v5 = o.get("locations", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, EventTypeOutput_2024_06_14, f[5])
-    else:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, EventTypeOutput_2024_06_14, f[5], exc)
+    v5 = _serde.read_field(o, v5, EventTypeOutput_2024_06_14, 5)
     v6 = o.get("bookingFields", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, EventTypeOutput_2024_06_14, f[6])
-    else:
-        try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, EventTypeOutput_2024_06_14, f[6], exc)
+    v6 = _serde.read_field(o, v6, EventTypeOutput_2024_06_14, 6)
     v7 = o.get("disableGuests", UNSET)
     if not (v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, EventTypeOutput_2024_06_14, f[7])
+        v7 = _serde.read_field(o, v7, EventTypeOutput_2024_06_14, 7)
     v8 = o.get("recurrence", UNSET)
-    if v8 is UNSET:
-        v8 = _serde.read(o, v8, EventTypeOutput_2024_06_14, f[8])
-    else:
+    if type(v8) is dict:
         try:
-            v8 = f[8].hook(v8, f[8].type)
-        except _serde.MISFITS as exc:
-            v8 = _serde.misfit(o, v8, EventTypeOutput_2024_06_14, f[8], exc)
+            v8 = recurrence_2024_06_14.structure_Recurrence_2024_06_14(v8)
+        except _serde.MISFITS:
+            v8 = _serde.read_field(o, v8, EventTypeOutput_2024_06_14, 8)
+    elif not (v8 is None):
+        v8 = _serde.read_field(o, v8, EventTypeOutput_2024_06_14, 8)
     v9 = o.get("metadata", UNSET)
-    if v9 is UNSET:
-        v9 = _serde.read(o, v9, EventTypeOutput_2024_06_14, f[9])
-    else:
-        try:
-            v9 = f[9].hook(v9, f[9].type)
-        except _serde.MISFITS as exc:
-            v9 = _serde.misfit(o, v9, EventTypeOutput_2024_06_14, f[9], exc)
+    if not (type(v9) is dict):
+        v9 = _serde.read_field(o, v9, EventTypeOutput_2024_06_14, 9)
     v10 = o.get("price", UNSET)
     if not (type(v10) is float or type(v10) is int):
-        v10 = _serde.read(o, v10, EventTypeOutput_2024_06_14, f[10])
+        v10 = _serde.read_field(o, v10, EventTypeOutput_2024_06_14, 10)
     v11 = o.get("currency", UNSET)
     if not (type(v11) is str):
-        v11 = _serde.read(o, v11, EventTypeOutput_2024_06_14, f[11])
+        v11 = _serde.read_field(o, v11, EventTypeOutput_2024_06_14, 11)
     v12 = o.get("lockTimeZoneToggleOnBookingPage", UNSET)
     if not (v12 is True or v12 is False):
-        v12 = _serde.read(o, v12, EventTypeOutput_2024_06_14, f[12])
+        v12 = _serde.read_field(o, v12, EventTypeOutput_2024_06_14, 12)
     v13 = o.get("forwardParamsSuccessRedirect", UNSET)
-    if v13 is UNSET:
-        v13 = _serde.read(o, v13, EventTypeOutput_2024_06_14, f[13])
-    else:
-        try:
-            v13 = f[13].hook(v13, f[13].type)
-        except _serde.MISFITS as exc:
-            v13 = _serde.misfit(o, v13, EventTypeOutput_2024_06_14, f[13], exc)
+    if not (type(v13) is dict or v13 is None):
+        v13 = _serde.read_field(o, v13, EventTypeOutput_2024_06_14, 13)
     v14 = o.get("successRedirectUrl", UNSET)
-    if not (v14 is None or type(v14) is str):
-        v14 = _serde.read(o, v14, EventTypeOutput_2024_06_14, f[14])
+    if not (type(v14) is str or v14 is None):
+        v14 = _serde.read_field(o, v14, EventTypeOutput_2024_06_14, 14)
     v15 = o.get("isInstantEvent", UNSET)
     if not (v15 is True or v15 is False):
-        v15 = _serde.read(o, v15, EventTypeOutput_2024_06_14, f[15])
+        v15 = _serde.read_field(o, v15, EventTypeOutput_2024_06_14, 15)
     v16 = o.get("scheduleId", UNSET)
-    if not (v16 is None or type(v16) is int):
-        v16 = _serde.read(o, v16, EventTypeOutput_2024_06_14, f[16])
+    if not (type(v16) is int or v16 is None):
+        v16 = _serde.read_field(o, v16, EventTypeOutput_2024_06_14, 16)
     v17 = o.get("hidden", UNSET)
     if not (v17 is True or v17 is False):
-        v17 = _serde.read(o, v17, EventTypeOutput_2024_06_14, f[17])
+        v17 = _serde.read_field(o, v17, EventTypeOutput_2024_06_14, 17)
     v18 = o.get("bookingRequiresAuthentication", UNSET)
     if not (v18 is True or v18 is False):
-        v18 = _serde.read(o, v18, EventTypeOutput_2024_06_14, f[18])
+        v18 = _serde.read_field(o, v18, EventTypeOutput_2024_06_14, 18)
     v19 = o.get("ownerId", UNSET)
     if not (type(v19) is int):
-        v19 = _serde.read(o, v19, EventTypeOutput_2024_06_14, f[19])
+        v19 = _serde.read_field(o, v19, EventTypeOutput_2024_06_14, 19)
     v20 = o.get("users", UNSET)
-    if v20 is UNSET:
-        v20 = _serde.read(o, v20, EventTypeOutput_2024_06_14, f[20])
-    else:
+    if type(v20) is list:
         try:
-            v20 = f[20].hook(v20, f[20].type)
-        except _serde.MISFITS as exc:
-            v20 = _serde.misfit(o, v20, EventTypeOutput_2024_06_14, f[20], exc)
+            v20 = [event_type_user_2024_06_14.structure_EventTypeUser_2024_06_14(item) for item in v20]
+        except _serde.MISFITS:
+            v20 = _serde.read_field(o, v20, EventTypeOutput_2024_06_14, 20)
+    else:
+        v20 = _serde.read_field(o, v20, EventTypeOutput_2024_06_14, 20)
     v21 = o.get("bookingUrl", UNSET)
     if not (type(v21) is str):
-        v21 = _serde.read(o, v21, EventTypeOutput_2024_06_14, f[21])
+        v21 = _serde.read_field(o, v21, EventTypeOutput_2024_06_14, 21)
     v22 = o.get("lengthInMinutesOptions", UNSET)
-    if v22 is not UNSET:
-        try:
-            v22 = f[22].hook(v22, f[22].type)
-        except _serde.MISFITS as exc:
-            v22 = _serde.misfit(o, v22, EventTypeOutput_2024_06_14, f[22], exc)
+    if type(v22) is list:
+        for item in v22:
+            if not (type(item) is float or type(item) is int):
+                v22 = _serde.read_field(o, v22, EventTypeOutput_2024_06_14, 22)
+                break
+    elif not (v22 is None or v22 is UNSET):
+        v22 = _serde.read_field(o, v22, EventTypeOutput_2024_06_14, 22)
     v23 = o.get("slotInterval", UNSET)
-    if v23 is not UNSET and not (v23 is None or type(v23) is float or type(v23) is int):
-        v23 = _serde.read(o, v23, EventTypeOutput_2024_06_14, f[23])
+    if not (type(v23) is float or type(v23) is int or v23 is None or v23 is UNSET):
+        v23 = _serde.read_field(o, v23, EventTypeOutput_2024_06_14, 23)
     v24 = o.get("minimumBookingNotice", UNSET)
-    if v24 is not UNSET and not (v24 is None or type(v24) is float or type(v24) is int):
-        v24 = _serde.read(o, v24, EventTypeOutput_2024_06_14, f[24])
+    if not (type(v24) is float or type(v24) is int or v24 is None or v24 is UNSET):
+        v24 = _serde.read_field(o, v24, EventTypeOutput_2024_06_14, 24)
     v25 = o.get("beforeEventBuffer", UNSET)
-    if v25 is not UNSET and not (v25 is None or type(v25) is float or type(v25) is int):
-        v25 = _serde.read(o, v25, EventTypeOutput_2024_06_14, f[25])
+    if not (type(v25) is float or type(v25) is int or v25 is None or v25 is UNSET):
+        v25 = _serde.read_field(o, v25, EventTypeOutput_2024_06_14, 25)
     v26 = o.get("afterEventBuffer", UNSET)
-    if v26 is not UNSET and not (v26 is None or type(v26) is float or type(v26) is int):
-        v26 = _serde.read(o, v26, EventTypeOutput_2024_06_14, f[26])
+    if not (type(v26) is float or type(v26) is int or v26 is None or v26 is UNSET):
+        v26 = _serde.read_field(o, v26, EventTypeOutput_2024_06_14, 26)
     v27 = o.get("seatsPerTimeSlot", UNSET)
-    if v27 is not UNSET:
-        try:
-            v27 = f[27].hook(v27, f[27].type)
-        except _serde.MISFITS as exc:
-            v27 = _serde.misfit(o, v27, EventTypeOutput_2024_06_14, f[27], exc)
+    if not (type(v27) is dict or v27 is None or v27 is UNSET):
+        v27 = _serde.read_field(o, v27, EventTypeOutput_2024_06_14, 27)
     v28 = o.get("seatsShowAvailabilityCount", UNSET)
-    if v28 is not UNSET and not (v28 is None or v28 is True or v28 is False):
-        v28 = _serde.read(o, v28, EventTypeOutput_2024_06_14, f[28])
+    if not (v28 is True or v28 is False or v28 is None or v28 is UNSET):
+        v28 = _serde.read_field(o, v28, EventTypeOutput_2024_06_14, 28)
     v29 = o.get("bookingLimitsCount", UNSET)
-    if v29 is not UNSET:
-        try:
-            v29 = f[29].hook(v29, f[29].type)
-        except _serde.MISFITS as exc:
-            v29 = _serde.misfit(o, v29, EventTypeOutput_2024_06_14, f[29], exc)
+    if not (type(v29) is dict or v29 is None or v29 is UNSET):
+        v29 = _serde.read_field(o, v29, EventTypeOutput_2024_06_14, 29)
     v30 = o.get("bookerActiveBookingsLimit", UNSET)
-    if v30 is not UNSET:
+    if type(v30) is dict:
         try:
-            v30 = f[30].hook(v30, f[30].type)
-        except _serde.MISFITS as exc:
-            v30 = _serde.misfit(o, v30, EventTypeOutput_2024_06_14, f[30], exc)
+            v30 = booker_active_bookings_limit_output_2024_06_14.structure_BookerActiveBookingsLimitOutput_2024_06_14(v30)
+        except _serde.MISFITS:
+            v30 = _serde.read_field(o, v30, EventTypeOutput_2024_06_14, 30)
+    elif not (v30 is None or v30 is UNSET):
+        v30 = _serde.read_field(o, v30, EventTypeOutput_2024_06_14, 30)
     v31 = o.get("onlyShowFirstAvailableSlot", UNSET)
-    if v31 is not UNSET and not (v31 is None or v31 is True or v31 is False):
-        v31 = _serde.read(o, v31, EventTypeOutput_2024_06_14, f[31])
+    if not (v31 is True or v31 is False or v31 is None or v31 is UNSET):
+        v31 = _serde.read_field(o, v31, EventTypeOutput_2024_06_14, 31)
     v32 = o.get("bookingLimitsDuration", UNSET)
-    if v32 is not UNSET:
-        try:
-            v32 = f[32].hook(v32, f[32].type)
-        except _serde.MISFITS as exc:
-            v32 = _serde.misfit(o, v32, EventTypeOutput_2024_06_14, f[32], exc)
+    if not (type(v32) is dict or v32 is None or v32 is UNSET):
+        v32 = _serde.read_field(o, v32, EventTypeOutput_2024_06_14, 32)
     v33 = o.get("bookingWindow", UNSET)
-    if v33 is not UNSET:
-        try:
-            v33 = f[33].hook(v33, f[33].type)
-        except _serde.MISFITS as exc:
-            v33 = _serde.misfit(o, v33, EventTypeOutput_2024_06_14, f[33], exc)
+    if not (v33 is None or v33 is UNSET):
+        v33 = _serde.read_field(o, v33, EventTypeOutput_2024_06_14, 33)
     v34 = o.get("bookerLayouts", UNSET)
-    if v34 is not UNSET:
+    if type(v34) is dict:
         try:
-            v34 = f[34].hook(v34, f[34].type)
-        except _serde.MISFITS as exc:
-            v34 = _serde.misfit(o, v34, EventTypeOutput_2024_06_14, f[34], exc)
+            v34 = booker_layouts_2024_06_14.structure_BookerLayouts_2024_06_14(v34)
+        except _serde.MISFITS:
+            v34 = _serde.read_field(o, v34, EventTypeOutput_2024_06_14, 34)
+    elif not (v34 is None or v34 is UNSET):
+        v34 = _serde.read_field(o, v34, EventTypeOutput_2024_06_14, 34)
     v35 = o.get("confirmationPolicy", UNSET)
-    if v35 is not UNSET:
-        try:
-            v35 = f[35].hook(v35, f[35].type)
-        except _serde.MISFITS as exc:
-            v35 = _serde.misfit(o, v35, EventTypeOutput_2024_06_14, f[35], exc)
+    if not (type(v35) is dict or v35 is None or v35 is UNSET):
+        v35 = _serde.read_field(o, v35, EventTypeOutput_2024_06_14, 35)
     v36 = o.get("requiresBookerEmailVerification", UNSET)
-    if v36 is not UNSET and not (v36 is None or v36 is True or v36 is False):
-        v36 = _serde.read(o, v36, EventTypeOutput_2024_06_14, f[36])
+    if not (v36 is True or v36 is False or v36 is None or v36 is UNSET):
+        v36 = _serde.read_field(o, v36, EventTypeOutput_2024_06_14, 36)
     v37 = o.get("hideCalendarNotes", UNSET)
-    if v37 is not UNSET and not (v37 is None or v37 is True or v37 is False):
-        v37 = _serde.read(o, v37, EventTypeOutput_2024_06_14, f[37])
+    if not (v37 is True or v37 is False or v37 is None or v37 is UNSET):
+        v37 = _serde.read_field(o, v37, EventTypeOutput_2024_06_14, 37)
     v38 = o.get("color", UNSET)
-    if v38 is not UNSET:
+    if type(v38) is dict:
         try:
-            v38 = f[38].hook(v38, f[38].type)
-        except _serde.MISFITS as exc:
-            v38 = _serde.misfit(o, v38, EventTypeOutput_2024_06_14, f[38], exc)
+            v38 = event_type_color_2024_06_14.structure_EventTypeColor_2024_06_14(v38)
+        except _serde.MISFITS:
+            v38 = _serde.read_field(o, v38, EventTypeOutput_2024_06_14, 38)
+    elif not (v38 is None or v38 is UNSET):
+        v38 = _serde.read_field(o, v38, EventTypeOutput_2024_06_14, 38)
     v39 = o.get("seats", UNSET)
-    if v39 is not UNSET:
+    if type(v39) is dict:
         try:
-            v39 = f[39].hook(v39, f[39].type)
-        except _serde.MISFITS as exc:
-            v39 = _serde.misfit(o, v39, EventTypeOutput_2024_06_14, f[39], exc)
+            v39 = seats_2024_06_14.structure_Seats_2024_06_14(v39)
+        except _serde.MISFITS:
+            v39 = _serde.read_field(o, v39, EventTypeOutput_2024_06_14, 39)
+    elif not (v39 is None or v39 is UNSET):
+        v39 = _serde.read_field(o, v39, EventTypeOutput_2024_06_14, 39)
     v40 = o.get("offsetStart", UNSET)
-    if v40 is not UNSET and not (v40 is None or type(v40) is float or type(v40) is int):
-        v40 = _serde.read(o, v40, EventTypeOutput_2024_06_14, f[40])
+    if not (type(v40) is float or type(v40) is int or v40 is None or v40 is UNSET):
+        v40 = _serde.read_field(o, v40, EventTypeOutput_2024_06_14, 40)
     v41 = o.get("customName", UNSET)
-    if v41 is not UNSET and not (v41 is None or type(v41) is str):
-        v41 = _serde.read(o, v41, EventTypeOutput_2024_06_14, f[41])
+    if not (type(v41) is str or v41 is None or v41 is UNSET):
+        v41 = _serde.read_field(o, v41, EventTypeOutput_2024_06_14, 41)
     v42 = o.get("destinationCalendar", UNSET)
-    if v42 is not UNSET:
+    if type(v42) is dict:
         try:
-            v42 = f[42].hook(v42, f[42].type)
-        except _serde.MISFITS as exc:
-            v42 = _serde.misfit(o, v42, EventTypeOutput_2024_06_14, f[42], exc)
+            v42 = destination_calendar_2024_06_14.structure_DestinationCalendar_2024_06_14(v42)
+        except _serde.MISFITS:
+            v42 = _serde.read_field(o, v42, EventTypeOutput_2024_06_14, 42)
+    elif not (v42 is None or v42 is UNSET):
+        v42 = _serde.read_field(o, v42, EventTypeOutput_2024_06_14, 42)
     v43 = o.get("useDestinationCalendarEmail", UNSET)
-    if v43 is not UNSET and not (v43 is None or v43 is True or v43 is False):
-        v43 = _serde.read(o, v43, EventTypeOutput_2024_06_14, f[43])
+    if not (v43 is True or v43 is False or v43 is None or v43 is UNSET):
+        v43 = _serde.read_field(o, v43, EventTypeOutput_2024_06_14, 43)
     v44 = o.get("hideCalendarEventDetails", UNSET)
-    if v44 is not UNSET and not (v44 is None or v44 is True or v44 is False):
-        v44 = _serde.read(o, v44, EventTypeOutput_2024_06_14, f[44])
+    if not (v44 is True or v44 is False or v44 is None or v44 is UNSET):
+        v44 = _serde.read_field(o, v44, EventTypeOutput_2024_06_14, 44)
     v45 = o.get("hideOrganizerEmail", UNSET)
-    if v45 is not UNSET and not (v45 is None or v45 is True or v45 is False):
-        v45 = _serde.read(o, v45, EventTypeOutput_2024_06_14, f[45])
+    if not (v45 is True or v45 is False or v45 is None or v45 is UNSET):
+        v45 = _serde.read_field(o, v45, EventTypeOutput_2024_06_14, 45)
     v46 = o.get("calVideoSettings", UNSET)
-    if v46 is not UNSET:
+    if type(v46) is dict:
         try:
-            v46 = f[46].hook(v46, f[46].type)
-        except _serde.MISFITS as exc:
-            v46 = _serde.misfit(o, v46, EventTypeOutput_2024_06_14, f[46], exc)
+            v46 = cal_video_settings_1.structure_CalVideoSettings(v46)
+        except _serde.MISFITS:
+            v46 = _serde.read_field(o, v46, EventTypeOutput_2024_06_14, 46)
+    elif not (v46 is None or v46 is UNSET):
+        v46 = _serde.read_field(o, v46, EventTypeOutput_2024_06_14, 46)
     v47 = o.get("disableCancelling", UNSET)
-    if v47 is not UNSET:
+    if type(v47) is dict:
         try:
-            v47 = f[47].hook(v47, f[47].type)
-        except _serde.MISFITS as exc:
-            v47 = _serde.misfit(o, v47, EventTypeOutput_2024_06_14, f[47], exc)
+            v47 = disable_cancelling_output_2024_06_14.structure_DisableCancellingOutput_2024_06_14(v47)
+        except _serde.MISFITS:
+            v47 = _serde.read_field(o, v47, EventTypeOutput_2024_06_14, 47)
+    elif not (v47 is None or v47 is UNSET):
+        v47 = _serde.read_field(o, v47, EventTypeOutput_2024_06_14, 47)
     v48 = o.get("disableRescheduling", UNSET)
-    if v48 is not UNSET:
+    if type(v48) is dict:
         try:
-            v48 = f[48].hook(v48, f[48].type)
-        except _serde.MISFITS as exc:
-            v48 = _serde.misfit(o, v48, EventTypeOutput_2024_06_14, f[48], exc)
+            v48 = disable_rescheduling_output_2024_06_14.structure_DisableReschedulingOutput_2024_06_14(v48)
+        except _serde.MISFITS:
+            v48 = _serde.read_field(o, v48, EventTypeOutput_2024_06_14, 48)
+    elif not (v48 is None or v48 is UNSET):
+        v48 = _serde.read_field(o, v48, EventTypeOutput_2024_06_14, 48)
     v49 = o.get("interfaceLanguage", UNSET)
-    if v49 is not UNSET and not (v49 is None or type(v49) is str):
-        v49 = _serde.read(o, v49, EventTypeOutput_2024_06_14, f[49])
+    if not (type(v49) is str or v49 is None or v49 is UNSET):
+        v49 = _serde.read_field(o, v49, EventTypeOutput_2024_06_14, 49)
     v50 = o.get("allowReschedulingPastBookings", UNSET)
-    if v50 is not UNSET and not (v50 is None or v50 is True or v50 is False):
-        v50 = _serde.read(o, v50, EventTypeOutput_2024_06_14, f[50])
+    if not (v50 is True or v50 is False or v50 is None or v50 is UNSET):
+        v50 = _serde.read_field(o, v50, EventTypeOutput_2024_06_14, 50)
     v51 = o.get("allowReschedulingCancelledBookings", UNSET)
-    if v51 is not UNSET and not (v51 is None or v51 is True or v51 is False):
-        v51 = _serde.read(o, v51, EventTypeOutput_2024_06_14, f[51])
+    if not (v51 is True or v51 is False or v51 is None or v51 is UNSET):
+        v51 = _serde.read_field(o, v51, EventTypeOutput_2024_06_14, 51)
     v52 = o.get("showOptimizedSlots", UNSET)
-    if v52 is not UNSET and not (v52 is None or v52 is True or v52 is False):
-        v52 = _serde.read(o, v52, EventTypeOutput_2024_06_14, f[52])
-    return EventTypeOutput_2024_06_14(
-        id=v0,
-        length_in_minutes=v1,
-        title=v2,
-        slug=v3,
-        description=v4,
-        locations=v5,
-        booking_fields=v6,
-        disable_guests=v7,
-        recurrence=v8,
-        metadata=v9,
-        price=v10,
-        currency=v11,
-        lock_time_zone_toggle_on_booking_page=v12,
-        forward_params_success_redirect=v13,
-        success_redirect_url=v14,
-        is_instant_event=v15,
-        schedule_id=v16,
-        hidden=v17,
-        booking_requires_authentication=v18,
-        owner_id=v19,
-        users=v20,
-        booking_url=v21,
-        length_in_minutes_options=v22,
-        slot_interval=v23,
-        minimum_booking_notice=v24,
-        before_event_buffer=v25,
-        after_event_buffer=v26,
-        seats_per_time_slot=v27,
-        seats_show_availability_count=v28,
-        booking_limits_count=v29,
-        booker_active_bookings_limit=v30,
-        only_show_first_available_slot=v31,
-        booking_limits_duration=v32,
-        booking_window=v33,
-        booker_layouts=v34,
-        confirmation_policy=v35,
-        requires_booker_email_verification=v36,
-        hide_calendar_notes=v37,
-        color=v38,
-        seats=v39,
-        offset_start=v40,
-        custom_name=v41,
-        destination_calendar=v42,
-        use_destination_calendar_email=v43,
-        hide_calendar_event_details=v44,
-        hide_organizer_email=v45,
-        cal_video_settings=v46,
-        disable_cancelling=v47,
-        disable_rescheduling=v48,
-        interface_language=v49,
-        allow_rescheduling_past_bookings=v50,
-        allow_rescheduling_cancelled_bookings=v51,
-        show_optimized_slots=v52,
-    )
+    if not (v52 is True or v52 is False or v52 is None or v52 is UNSET):
+        v52 = _serde.read_field(o, v52, EventTypeOutput_2024_06_14, 52)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EventTypeOutput_2024_06_14)
+    obj.id = v0
+    obj.length_in_minutes = v1
+    obj.title = v2
+    obj.slug = v3
+    obj.description = v4
+    obj.locations = v5
+    obj.booking_fields = v6
+    obj.disable_guests = v7
+    obj.recurrence = v8
+    obj.metadata = v9
+    obj.price = v10
+    obj.currency = v11
+    obj.lock_time_zone_toggle_on_booking_page = v12
+    obj.forward_params_success_redirect = v13
+    obj.success_redirect_url = v14
+    obj.is_instant_event = v15
+    obj.schedule_id = v16
+    obj.hidden = v17
+    obj.booking_requires_authentication = v18
+    obj.owner_id = v19
+    obj.users = v20
+    obj.booking_url = v21
+    obj.length_in_minutes_options = v22
+    obj.slot_interval = v23
+    obj.minimum_booking_notice = v24
+    obj.before_event_buffer = v25
+    obj.after_event_buffer = v26
+    obj.seats_per_time_slot = v27
+    obj.seats_show_availability_count = v28
+    obj.booking_limits_count = v29
+    obj.booker_active_bookings_limit = v30
+    obj.only_show_first_available_slot = v31
+    obj.booking_limits_duration = v32
+    obj.booking_window = v33
+    obj.booker_layouts = v34
+    obj.confirmation_policy = v35
+    obj.requires_booker_email_verification = v36
+    obj.hide_calendar_notes = v37
+    obj.color = v38
+    obj.seats = v39
+    obj.offset_start = v40
+    obj.custom_name = v41
+    obj.destination_calendar = v42
+    obj.use_destination_calendar_email = v43
+    obj.hide_calendar_event_details = v44
+    obj.hide_organizer_email = v45
+    obj.cal_video_settings = v46
+    obj.disable_cancelling = v47
+    obj.disable_rescheduling = v48
+    obj.interface_language = v49
+    obj.allow_rescheduling_past_bookings = v50
+    obj.allow_rescheduling_cancelled_bookings = v51
+    obj.show_optimized_slots = v52
+    return obj

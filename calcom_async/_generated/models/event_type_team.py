@@ -25,42 +25,43 @@ def structure_EventTypeTeam(o: Any, _: Any = None) -> EventTypeTeam:
     if type(o) is not dict:
         result: EventTypeTeam = _serde.structure_attrs(o, EventTypeTeam)
         return result
-    f = _serde.plan(EventTypeTeam)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, EventTypeTeam, f[0])
+        v0 = _serde.read_field(o, v0, EventTypeTeam, 0)
     v1 = o.get("slug", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, EventTypeTeam, f[1])
+        v1 = _serde.read_field(o, v1, EventTypeTeam, 1)
     v2 = o.get("bannerUrl", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, EventTypeTeam, f[2])
+        v2 = _serde.read_field(o, v2, EventTypeTeam, 2)
     v3 = o.get("name", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, EventTypeTeam, f[3])
+        v3 = _serde.read_field(o, v3, EventTypeTeam, 3)
     v4 = o.get("logoUrl", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, EventTypeTeam, f[4])
+        v4 = _serde.read_field(o, v4, EventTypeTeam, 4)
     v5 = o.get("weekStart", UNSET)
     if not (type(v5) is str):
-        v5 = _serde.read(o, v5, EventTypeTeam, f[5])
+        v5 = _serde.read_field(o, v5, EventTypeTeam, 5)
     v6 = o.get("brandColor", UNSET)
     if not (type(v6) is str):
-        v6 = _serde.read(o, v6, EventTypeTeam, f[6])
+        v6 = _serde.read_field(o, v6, EventTypeTeam, 6)
     v7 = o.get("darkBrandColor", UNSET)
     if not (type(v7) is str):
-        v7 = _serde.read(o, v7, EventTypeTeam, f[7])
+        v7 = _serde.read_field(o, v7, EventTypeTeam, 7)
     v8 = o.get("theme", UNSET)
     if not (type(v8) is str):
-        v8 = _serde.read(o, v8, EventTypeTeam, f[8])
-    return EventTypeTeam(
-        id=v0,
-        slug=v1,
-        banner_url=v2,
-        name=v3,
-        logo_url=v4,
-        week_start=v5,
-        brand_color=v6,
-        dark_brand_color=v7,
-        theme=v8,
-    )
+        v8 = _serde.read_field(o, v8, EventTypeTeam, 8)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EventTypeTeam)
+    obj.id = v0
+    obj.slug = v1
+    obj.banner_url = v2
+    obj.name = v3
+    obj.logo_url = v4
+    obj.week_start = v5
+    obj.brand_color = v6
+    obj.dark_brand_color = v7
+    obj.theme = v8
+    return obj

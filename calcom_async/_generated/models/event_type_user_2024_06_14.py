@@ -20,22 +20,23 @@ def structure_EventTypeUser_2024_06_14(o: Any, _: Any = None) -> EventTypeUser_2
     if type(o) is not dict:
         result: EventTypeUser_2024_06_14 = _serde.structure_attrs(o, EventTypeUser_2024_06_14)
         return result
-    f = _serde.plan(EventTypeUser_2024_06_14)
     v0 = o.get("id", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is int):
-        v0 = _serde.read(o, v0, EventTypeUser_2024_06_14, f[0])
+    if not (type(v0) is int or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, EventTypeUser_2024_06_14, 0)
     v1 = o.get("name", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, EventTypeUser_2024_06_14, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, EventTypeUser_2024_06_14, 1)
     v2 = o.get("username", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, EventTypeUser_2024_06_14, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, EventTypeUser_2024_06_14, 2)
     v3 = o.get("avatarUrl", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, EventTypeUser_2024_06_14, f[3])
-    return EventTypeUser_2024_06_14(
-        id=v0,
-        name=v1,
-        username=v2,
-        avatar_url=v3,
-    )
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, EventTypeUser_2024_06_14, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EventTypeUser_2024_06_14)
+    obj.id = v0
+    obj.name = v1
+    obj.username = v2
+    obj.avatar_url = v3
+    return obj

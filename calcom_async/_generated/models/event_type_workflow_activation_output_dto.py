@@ -18,17 +18,20 @@ def structure_EventTypeWorkflowActivationOutputDto(o: Any, _: Any = None) -> Eve
     if type(o) is not dict:
         result: EventTypeWorkflowActivationOutputDto = _serde.structure_attrs(o, EventTypeWorkflowActivationOutputDto)
         return result
-    f = _serde.plan(EventTypeWorkflowActivationOutputDto)
     v0 = o.get("isActiveOnAllEventTypes", UNSET)
-    if v0 is not UNSET and not (v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, EventTypeWorkflowActivationOutputDto, f[0])
+    if not (v0 is True or v0 is False or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, EventTypeWorkflowActivationOutputDto, 0)
     v1 = o.get("activeOnEventTypeIds", UNSET)
-    if v1 is not UNSET:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, EventTypeWorkflowActivationOutputDto, f[1], exc)
-    return EventTypeWorkflowActivationOutputDto(
-        is_active_on_all_event_types=v0,
-        active_on_event_type_ids=v1,
-    )
+    if type(v1) is list:
+        for item in v1:
+            if not (type(item) is int):
+                v1 = _serde.read_field(o, v1, EventTypeWorkflowActivationOutputDto, 1)
+                break
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, EventTypeWorkflowActivationOutputDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EventTypeWorkflowActivationOutputDto)
+    obj.is_active_on_all_event_types = v0
+    obj.active_on_event_type_ids = v1
+    return obj

@@ -28,72 +28,80 @@ def structure_EventTypeWorkflowOutput(o: Any, _: Any = None) -> EventTypeWorkflo
     if type(o) is not dict:
         result: EventTypeWorkflowOutput = _serde.structure_attrs(o, EventTypeWorkflowOutput)
         return result
-    f = _serde.plan(EventTypeWorkflowOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, EventTypeWorkflowOutput, f[0])
+        v0 = _serde.read_field(o, v0, EventTypeWorkflowOutput, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, EventTypeWorkflowOutput, f[1])
+        v1 = _serde.read_field(o, v1, EventTypeWorkflowOutput, 1)
     v2 = o.get("type", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, EventTypeWorkflowOutput, f[2])
+    if type(v2) is str:
+        v2 = event_type_workflow_output_type.EventTypeWorkflowOutput_type._value2member_map_.get(v2) or _serde.read_enum(event_type_workflow_output_type.EventTypeWorkflowOutput_type, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, EventTypeWorkflowOutput, f[2], exc)
+        v2 = _serde.read_field(o, v2, EventTypeWorkflowOutput, 2)
     v3 = o.get("activation", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, EventTypeWorkflowOutput, f[3])
-    else:
+    if type(v3) is dict:
         try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, EventTypeWorkflowOutput, f[3], exc)
+            v3 = event_type_workflow_activation_output_dto.structure_EventTypeWorkflowActivationOutputDto(v3)
+        except _serde.MISFITS:
+            v3 = _serde.read_field(o, v3, EventTypeWorkflowOutput, 3)
+    else:
+        v3 = _serde.read_field(o, v3, EventTypeWorkflowOutput, 3)
     v4 = o.get("trigger", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, EventTypeWorkflowOutput, f[4])
-    else:
+    if type(v4) is dict:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, EventTypeWorkflowOutput, f[4], exc)
+            v4 = event_type_workflow_trigger_output_dto.structure_EventTypeWorkflowTriggerOutputDto(v4)
+        except _serde.MISFITS:
+            v4 = _serde.read_field(o, v4, EventTypeWorkflowOutput, 4)
+    else:
+        v4 = _serde.read_field(o, v4, EventTypeWorkflowOutput, 4)
     v5 = o.get("steps", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, EventTypeWorkflowOutput, f[5])
+    if type(v5) is list:
+        try:
+            v5 = [event_type_workflow_step_output_dto.structure_EventTypeWorkflowStepOutputDto(item) for item in v5]
+        except _serde.MISFITS:
+            v5 = _serde.read_field(o, v5, EventTypeWorkflowOutput, 5)
     else:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, EventTypeWorkflowOutput, f[5], exc)
+        v5 = _serde.read_field(o, v5, EventTypeWorkflowOutput, 5)
     v6 = o.get("userId", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is int):
-        v6 = _serde.read(o, v6, EventTypeWorkflowOutput, f[6])
+    if not (type(v6) is int or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, EventTypeWorkflowOutput, 6)
     v7 = o.get("teamId", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is int):
-        v7 = _serde.read(o, v7, EventTypeWorkflowOutput, f[7])
+    if not (type(v7) is int or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, EventTypeWorkflowOutput, 7)
     v8 = o.get("createdAt", UNSET)
-    if v8 is not UNSET:
+    if type(v8) is str:
         try:
-            v8 = f[8].hook(v8, f[8].type)
-        except _serde.MISFITS as exc:
-            v8 = _serde.misfit(o, v8, EventTypeWorkflowOutput, f[8], exc)
+            v8 = datetime.fromisoformat(v8)
+        except ValueError:
+            v8 = _serde.read_field(o, v8, EventTypeWorkflowOutput, 8)
+        else:
+            if v8.tzinfo is None:  # a time without an offset is UTC
+                v8 = v8.replace(tzinfo=_serde.UTC)
+    elif not (v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, EventTypeWorkflowOutput, 8)
     v9 = o.get("updatedAt", UNSET)
-    if v9 is not UNSET:
+    if type(v9) is str:
         try:
-            v9 = f[9].hook(v9, f[9].type)
-        except _serde.MISFITS as exc:
-            v9 = _serde.misfit(o, v9, EventTypeWorkflowOutput, f[9], exc)
-    return EventTypeWorkflowOutput(
-        id=v0,
-        name=v1,
-        type=v2,
-        activation=v3,
-        trigger=v4,
-        steps=v5,
-        user_id=v6,
-        team_id=v7,
-        created_at=v8,
-        updated_at=v9,
-    )
+            v9 = datetime.fromisoformat(v9)
+        except ValueError:
+            v9 = _serde.read_field(o, v9, EventTypeWorkflowOutput, 9)
+        else:
+            if v9.tzinfo is None:  # a time without an offset is UTC
+                v9 = v9.replace(tzinfo=_serde.UTC)
+    elif not (v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, EventTypeWorkflowOutput, 9)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EventTypeWorkflowOutput)
+    obj.id = v0
+    obj.name = v1
+    obj.type = v2
+    obj.activation = v3
+    obj.trigger = v4
+    obj.steps = v5
+    obj.user_id = v6
+    obj.team_id = v7
+    obj.created_at = v8
+    obj.updated_at = v9
+    return obj

@@ -19,22 +19,22 @@ def structure_EventTypeWorkflowTriggerOutputDto(o: Any, _: Any = None) -> EventT
     if type(o) is not dict:
         result: EventTypeWorkflowTriggerOutputDto = _serde.structure_attrs(o, EventTypeWorkflowTriggerOutputDto)
         return result
-    f = _serde.plan(EventTypeWorkflowTriggerOutputDto)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, EventTypeWorkflowTriggerOutputDto, f[0])
+    if type(v0) is str:
+        v0 = event_type_workflow_trigger_output_dto_type.EventTypeWorkflowTriggerOutputDto_type._value2member_map_.get(v0) or _serde.read_enum(event_type_workflow_trigger_output_dto_type.EventTypeWorkflowTriggerOutputDto_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, EventTypeWorkflowTriggerOutputDto, f[0], exc)
+        v0 = _serde.read_field(o, v0, EventTypeWorkflowTriggerOutputDto, 0)
     v1 = o.get("offset", UNSET)
-    if v1 is not UNSET:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, EventTypeWorkflowTriggerOutputDto, f[1], exc)
-    return EventTypeWorkflowTriggerOutputDto(
-        type=v0,
-        offset=v1,
-    )
+            v1 = workflow_trigger_offset_output_dto.structure_WorkflowTriggerOffsetOutputDto(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, EventTypeWorkflowTriggerOutputDto, 1)
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, EventTypeWorkflowTriggerOutputDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(EventTypeWorkflowTriggerOutputDto)
+    obj.type = v0
+    obj.offset = v1
+    return obj

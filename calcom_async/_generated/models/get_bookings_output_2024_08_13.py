@@ -21,40 +21,29 @@ def structure_GetBookingsOutput_2024_08_13(o: Any, _: Any = None) -> GetBookings
     if type(o) is not dict:
         result: GetBookingsOutput_2024_08_13 = _serde.structure_attrs(o, GetBookingsOutput_2024_08_13)
         return result
-    f = _serde.plan(GetBookingsOutput_2024_08_13)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, GetBookingsOutput_2024_08_13, f[0])
+    if type(v0) is str:
+        v0 = get_bookings_output_2024_08_13_status.GetBookingsOutput_2024_08_13_status._value2member_map_.get(v0) or _serde.read_enum(get_bookings_output_2024_08_13_status.GetBookingsOutput_2024_08_13_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, GetBookingsOutput_2024_08_13, f[0], exc)
+        v0 = _serde.read_field(o, v0, GetBookingsOutput_2024_08_13, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, GetBookingsOutput_2024_08_13, f[1])
-    else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, GetBookingsOutput_2024_08_13, f[1], exc)
+    v1 = _serde.read_field(o, v1, GetBookingsOutput_2024_08_13, 1)
     v2 = o.get("pagination", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, GetBookingsOutput_2024_08_13, f[2])
+    if type(v2) is dict:
+        try:
+            v2 = pagination_meta_dto.structure_PaginationMetaDto(v2)
+        except _serde.MISFITS:
+            v2 = _serde.read_field(o, v2, GetBookingsOutput_2024_08_13, 2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, GetBookingsOutput_2024_08_13, f[2], exc)
+        v2 = _serde.read_field(o, v2, GetBookingsOutput_2024_08_13, 2)
     v3 = o.get("error", UNSET)
-    if v3 is not UNSET:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, GetBookingsOutput_2024_08_13, f[3], exc)
-    return GetBookingsOutput_2024_08_13(
-        status=v0,
-        data=v1,
-        pagination=v2,
-        error=v3,
-    )
+    if not (type(v3) is dict or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, GetBookingsOutput_2024_08_13, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GetBookingsOutput_2024_08_13)
+    obj.status = v0
+    obj.data = v1
+    obj.pagination = v2
+    obj.error = v3
+    return obj

@@ -20,33 +20,25 @@ def structure_GetBookingsOutput_2026_05_01(o: Any, _: Any = None) -> GetBookings
     if type(o) is not dict:
         result: GetBookingsOutput_2026_05_01 = _serde.structure_attrs(o, GetBookingsOutput_2026_05_01)
         return result
-    f = _serde.plan(GetBookingsOutput_2026_05_01)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, GetBookingsOutput_2026_05_01, f[0])
+    if type(v0) is str:
+        v0 = get_bookings_output_2026_05_01_status.GetBookingsOutput_2026_05_01_status._value2member_map_.get(v0) or _serde.read_enum(get_bookings_output_2026_05_01_status.GetBookingsOutput_2026_05_01_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, GetBookingsOutput_2026_05_01, f[0], exc)
+        v0 = _serde.read_field(o, v0, GetBookingsOutput_2026_05_01, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, GetBookingsOutput_2026_05_01, f[1])
-    else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, GetBookingsOutput_2026_05_01, f[1], exc)
+    v1 = _serde.read_field(o, v1, GetBookingsOutput_2026_05_01, 1)
     v2 = o.get("pagination", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, GetBookingsOutput_2026_05_01, f[2])
-    else:
+    if type(v2) is dict:
         try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, GetBookingsOutput_2026_05_01, f[2], exc)
-    return GetBookingsOutput_2026_05_01(
-        status=v0,
-        data=v1,
-        pagination=v2,
-    )
+            v2 = cursor_pagination_output_2026_05_01.structure_CursorPaginationOutput_2026_05_01(v2)
+        except _serde.MISFITS:
+            v2 = _serde.read_field(o, v2, GetBookingsOutput_2026_05_01, 2)
+    else:
+        v2 = _serde.read_field(o, v2, GetBookingsOutput_2026_05_01, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GetBookingsOutput_2026_05_01)
+    obj.status = v0
+    obj.data = v1
+    obj.pagination = v2
+    return obj

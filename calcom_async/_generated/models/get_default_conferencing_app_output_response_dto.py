@@ -19,22 +19,22 @@ def structure_GetDefaultConferencingAppOutputResponseDto(o: Any, _: Any = None) 
     if type(o) is not dict:
         result: GetDefaultConferencingAppOutputResponseDto = _serde.structure_attrs(o, GetDefaultConferencingAppOutputResponseDto)
         return result
-    f = _serde.plan(GetDefaultConferencingAppOutputResponseDto)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, GetDefaultConferencingAppOutputResponseDto, f[0])
+    if type(v0) is str:
+        v0 = get_default_conferencing_app_output_response_dto_status.GetDefaultConferencingAppOutputResponseDto_status._value2member_map_.get(v0) or _serde.read_enum(get_default_conferencing_app_output_response_dto_status.GetDefaultConferencingAppOutputResponseDto_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, GetDefaultConferencingAppOutputResponseDto, f[0], exc)
+        v0 = _serde.read_field(o, v0, GetDefaultConferencingAppOutputResponseDto, 0)
     v1 = o.get("data", UNSET)
-    if v1 is not UNSET:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, GetDefaultConferencingAppOutputResponseDto, f[1], exc)
-    return GetDefaultConferencingAppOutputResponseDto(
-        status=v0,
-        data=v1,
-    )
+            v1 = default_conferencing_apps_output_dto.structure_DefaultConferencingAppsOutputDto(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, GetDefaultConferencingAppOutputResponseDto, 1)
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, GetDefaultConferencingAppOutputResponseDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GetDefaultConferencingAppOutputResponseDto)
+    obj.status = v0
+    obj.data = v1
+    return obj

@@ -19,24 +19,22 @@ def structure_GetEventTypesOutput_2024_06_14(o: Any, _: Any = None) -> GetEventT
     if type(o) is not dict:
         result: GetEventTypesOutput_2024_06_14 = _serde.structure_attrs(o, GetEventTypesOutput_2024_06_14)
         return result
-    f = _serde.plan(GetEventTypesOutput_2024_06_14)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, GetEventTypesOutput_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = get_event_types_output_2024_06_14_status.GetEventTypesOutput_2024_06_14_status._value2member_map_.get(v0) or _serde.read_enum(get_event_types_output_2024_06_14_status.GetEventTypesOutput_2024_06_14_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, GetEventTypesOutput_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, GetEventTypesOutput_2024_06_14, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, GetEventTypesOutput_2024_06_14, f[1])
-    else:
+    if type(v1) is list:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, GetEventTypesOutput_2024_06_14, f[1], exc)
-    return GetEventTypesOutput_2024_06_14(
-        status=v0,
-        data=v1,
-    )
+            v1 = [event_type_output_2024_06_14.structure_EventTypeOutput_2024_06_14(item) for item in v1]
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, GetEventTypesOutput_2024_06_14, 1)
+    else:
+        v1 = _serde.read_field(o, v1, GetEventTypesOutput_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GetEventTypesOutput_2024_06_14)
+    obj.status = v0
+    obj.data = v1
+    return obj

@@ -20,33 +20,31 @@ def structure_GetManagedOrganizationsOutput(o: Any, _: Any = None) -> GetManaged
     if type(o) is not dict:
         result: GetManagedOrganizationsOutput = _serde.structure_attrs(o, GetManagedOrganizationsOutput)
         return result
-    f = _serde.plan(GetManagedOrganizationsOutput)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, GetManagedOrganizationsOutput, f[0])
+    if type(v0) is str:
+        v0 = get_managed_organizations_output_status.GetManagedOrganizationsOutput_status._value2member_map_.get(v0) or _serde.read_enum(get_managed_organizations_output_status.GetManagedOrganizationsOutput_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, GetManagedOrganizationsOutput, f[0], exc)
+        v0 = _serde.read_field(o, v0, GetManagedOrganizationsOutput, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, GetManagedOrganizationsOutput, f[1])
-    else:
+    if type(v1) is list:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, GetManagedOrganizationsOutput, f[1], exc)
+            v1 = [managed_organization_output.structure_ManagedOrganizationOutput(item) for item in v1]
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, GetManagedOrganizationsOutput, 1)
+    else:
+        v1 = _serde.read_field(o, v1, GetManagedOrganizationsOutput, 1)
     v2 = o.get("pagination", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, GetManagedOrganizationsOutput, f[2])
-    else:
+    if type(v2) is dict:
         try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, GetManagedOrganizationsOutput, f[2], exc)
-    return GetManagedOrganizationsOutput(
-        status=v0,
-        data=v1,
-        pagination=v2,
-    )
+            v2 = pagination_meta_dto.structure_PaginationMetaDto(v2)
+        except _serde.MISFITS:
+            v2 = _serde.read_field(o, v2, GetManagedOrganizationsOutput, 2)
+    else:
+        v2 = _serde.read_field(o, v2, GetManagedOrganizationsOutput, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GetManagedOrganizationsOutput)
+    obj.status = v0
+    obj.data = v1
+    obj.pagination = v2
+    return obj

@@ -41,114 +41,120 @@ def structure_GetOrgUsersWithProfileOutput(o: Any, _: Any = None) -> GetOrgUsers
     if type(o) is not dict:
         result: GetOrgUsersWithProfileOutput = _serde.structure_attrs(o, GetOrgUsersWithProfileOutput)
         return result
-    f = _serde.plan(GetOrgUsersWithProfileOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, GetOrgUsersWithProfileOutput, f[0])
+        v0 = _serde.read_field(o, v0, GetOrgUsersWithProfileOutput, 0)
     v1 = o.get("email", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, GetOrgUsersWithProfileOutput, f[1])
+        v1 = _serde.read_field(o, v1, GetOrgUsersWithProfileOutput, 1)
     v2 = o.get("timeZone", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, GetOrgUsersWithProfileOutput, f[2])
+        v2 = _serde.read_field(o, v2, GetOrgUsersWithProfileOutput, 2)
     v3 = o.get("weekStart", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, GetOrgUsersWithProfileOutput, f[3])
+        v3 = _serde.read_field(o, v3, GetOrgUsersWithProfileOutput, 3)
     v4 = o.get("hideBranding", UNSET)
     if not (v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, GetOrgUsersWithProfileOutput, f[4])
+        v4 = _serde.read_field(o, v4, GetOrgUsersWithProfileOutput, 4)
     v5 = o.get("createdDate", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, GetOrgUsersWithProfileOutput, f[5])
-    else:
+    if type(v5) is str:
         try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, GetOrgUsersWithProfileOutput, f[5], exc)
+            v5 = datetime.fromisoformat(v5)
+        except ValueError:
+            v5 = _serde.read_field(o, v5, GetOrgUsersWithProfileOutput, 5)
+        else:
+            if v5.tzinfo is None:  # a time without an offset is UTC
+                v5 = v5.replace(tzinfo=_serde.UTC)
+    else:
+        v5 = _serde.read_field(o, v5, GetOrgUsersWithProfileOutput, 5)
     v6 = o.get("profile", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, GetOrgUsersWithProfileOutput, f[6])
+    if type(v6) is dict:
+        try:
+            v6 = profile_output.structure_ProfileOutput(v6)
+        except _serde.MISFITS:
+            v6 = _serde.read_field(o, v6, GetOrgUsersWithProfileOutput, 6)
     else:
-        try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, GetOrgUsersWithProfileOutput, f[6], exc)
+        v6 = _serde.read_field(o, v6, GetOrgUsersWithProfileOutput, 6)
     v7 = o.get("username", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, GetOrgUsersWithProfileOutput, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, GetOrgUsersWithProfileOutput, 7)
     v8 = o.get("name", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, GetOrgUsersWithProfileOutput, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, GetOrgUsersWithProfileOutput, 8)
     v9 = o.get("emailVerified", UNSET)
-    if v9 is not UNSET:
+    if type(v9) is str:
         try:
-            v9 = f[9].hook(v9, f[9].type)
-        except _serde.MISFITS as exc:
-            v9 = _serde.misfit(o, v9, GetOrgUsersWithProfileOutput, f[9], exc)
+            v9 = datetime.fromisoformat(v9)
+        except ValueError:
+            v9 = _serde.read_field(o, v9, GetOrgUsersWithProfileOutput, 9)
+        else:
+            if v9.tzinfo is None:  # a time without an offset is UTC
+                v9 = v9.replace(tzinfo=_serde.UTC)
+    elif not (v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, GetOrgUsersWithProfileOutput, 9)
     v10 = o.get("bio", UNSET)
-    if v10 is not UNSET and not (v10 is None or type(v10) is str):
-        v10 = _serde.read(o, v10, GetOrgUsersWithProfileOutput, f[10])
+    if not (type(v10) is str or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, GetOrgUsersWithProfileOutput, 10)
     v11 = o.get("avatarUrl", UNSET)
-    if v11 is not UNSET and not (v11 is None or type(v11) is str):
-        v11 = _serde.read(o, v11, GetOrgUsersWithProfileOutput, f[11])
+    if not (type(v11) is str or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, GetOrgUsersWithProfileOutput, 11)
     v12 = o.get("appTheme", UNSET)
-    if v12 is not UNSET and not (v12 is None or type(v12) is str):
-        v12 = _serde.read(o, v12, GetOrgUsersWithProfileOutput, f[12])
+    if not (type(v12) is str or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, GetOrgUsersWithProfileOutput, 12)
     v13 = o.get("theme", UNSET)
-    if v13 is not UNSET and not (v13 is None or type(v13) is str):
-        v13 = _serde.read(o, v13, GetOrgUsersWithProfileOutput, f[13])
+    if not (type(v13) is str or v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, GetOrgUsersWithProfileOutput, 13)
     v14 = o.get("defaultScheduleId", UNSET)
-    if v14 is not UNSET and not (v14 is None or type(v14) is int):
-        v14 = _serde.read(o, v14, GetOrgUsersWithProfileOutput, f[14])
+    if not (type(v14) is int or v14 is None or v14 is UNSET):
+        v14 = _serde.read_field(o, v14, GetOrgUsersWithProfileOutput, 14)
     v15 = o.get("locale", UNSET)
-    if v15 is not UNSET and not (v15 is None or type(v15) is str):
-        v15 = _serde.read(o, v15, GetOrgUsersWithProfileOutput, f[15])
+    if not (type(v15) is str or v15 is None or v15 is UNSET):
+        v15 = _serde.read_field(o, v15, GetOrgUsersWithProfileOutput, 15)
     v16 = o.get("timeFormat", UNSET)
-    if v16 is not UNSET and not (v16 is None or type(v16) is float or type(v16) is int):
-        v16 = _serde.read(o, v16, GetOrgUsersWithProfileOutput, f[16])
+    if not (type(v16) is float or type(v16) is int or v16 is None or v16 is UNSET):
+        v16 = _serde.read_field(o, v16, GetOrgUsersWithProfileOutput, 16)
     v17 = o.get("brandColor", UNSET)
-    if v17 is not UNSET and not (v17 is None or type(v17) is str):
-        v17 = _serde.read(o, v17, GetOrgUsersWithProfileOutput, f[17])
+    if not (type(v17) is str or v17 is None or v17 is UNSET):
+        v17 = _serde.read_field(o, v17, GetOrgUsersWithProfileOutput, 17)
     v18 = o.get("darkBrandColor", UNSET)
-    if v18 is not UNSET and not (v18 is None or type(v18) is str):
-        v18 = _serde.read(o, v18, GetOrgUsersWithProfileOutput, f[18])
+    if not (type(v18) is str or v18 is None or v18 is UNSET):
+        v18 = _serde.read_field(o, v18, GetOrgUsersWithProfileOutput, 18)
     v19 = o.get("allowDynamicBooking", UNSET)
-    if v19 is not UNSET and not (v19 is None or v19 is True or v19 is False):
-        v19 = _serde.read(o, v19, GetOrgUsersWithProfileOutput, f[19])
+    if not (v19 is True or v19 is False or v19 is None or v19 is UNSET):
+        v19 = _serde.read_field(o, v19, GetOrgUsersWithProfileOutput, 19)
     v20 = o.get("verified", UNSET)
-    if v20 is not UNSET and not (v20 is None or v20 is True or v20 is False):
-        v20 = _serde.read(o, v20, GetOrgUsersWithProfileOutput, f[20])
+    if not (v20 is True or v20 is False or v20 is None or v20 is UNSET):
+        v20 = _serde.read_field(o, v20, GetOrgUsersWithProfileOutput, 20)
     v21 = o.get("invitedTo", UNSET)
-    if v21 is not UNSET and not (v21 is None or type(v21) is float or type(v21) is int):
-        v21 = _serde.read(o, v21, GetOrgUsersWithProfileOutput, f[21])
+    if not (type(v21) is float or type(v21) is int or v21 is None or v21 is UNSET):
+        v21 = _serde.read_field(o, v21, GetOrgUsersWithProfileOutput, 21)
     v22 = o.get("metadata", UNSET)
-    if v22 is not UNSET:
-        try:
-            v22 = f[22].hook(v22, f[22].type)
-        except _serde.MISFITS as exc:
-            v22 = _serde.misfit(o, v22, GetOrgUsersWithProfileOutput, f[22], exc)
-    return GetOrgUsersWithProfileOutput(
-        id=v0,
-        email=v1,
-        time_zone=v2,
-        week_start=v3,
-        hide_branding=v4,
-        created_date=v5,
-        profile=v6,
-        username=v7,
-        name=v8,
-        email_verified=v9,
-        bio=v10,
-        avatar_url=v11,
-        app_theme=v12,
-        theme=v13,
-        default_schedule_id=v14,
-        locale=v15,
-        time_format=v16,
-        brand_color=v17,
-        dark_brand_color=v18,
-        allow_dynamic_booking=v19,
-        verified=v20,
-        invited_to=v21,
-        metadata=v22,
-    )
+    if not (type(v22) is dict or v22 is None or v22 is UNSET):
+        v22 = _serde.read_field(o, v22, GetOrgUsersWithProfileOutput, 22)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GetOrgUsersWithProfileOutput)
+    obj.id = v0
+    obj.email = v1
+    obj.time_zone = v2
+    obj.week_start = v3
+    obj.hide_branding = v4
+    obj.created_date = v5
+    obj.profile = v6
+    obj.username = v7
+    obj.name = v8
+    obj.email_verified = v9
+    obj.bio = v10
+    obj.avatar_url = v11
+    obj.app_theme = v12
+    obj.theme = v13
+    obj.default_schedule_id = v14
+    obj.locale = v15
+    obj.time_format = v16
+    obj.brand_color = v17
+    obj.dark_brand_color = v18
+    obj.allow_dynamic_booking = v19
+    obj.verified = v20
+    obj.invited_to = v21
+    obj.metadata = v22
+    return obj

@@ -20,31 +20,26 @@ def structure_GetScheduleOutput_2024_06_11(o: Any, _: Any = None) -> GetSchedule
     if type(o) is not dict:
         result: GetScheduleOutput_2024_06_11 = _serde.structure_attrs(o, GetScheduleOutput_2024_06_11)
         return result
-    f = _serde.plan(GetScheduleOutput_2024_06_11)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, GetScheduleOutput_2024_06_11, f[0])
+    if type(v0) is str:
+        v0 = get_schedule_output_2024_06_11_status.GetScheduleOutput_2024_06_11_status._value2member_map_.get(v0) or _serde.read_enum(get_schedule_output_2024_06_11_status.GetScheduleOutput_2024_06_11_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, GetScheduleOutput_2024_06_11, f[0], exc)
+        v0 = _serde.read_field(o, v0, GetScheduleOutput_2024_06_11, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, GetScheduleOutput_2024_06_11, f[1])
-    else:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, GetScheduleOutput_2024_06_11, f[1], exc)
+            v1 = schedule_output_2024_06_11.structure_ScheduleOutput_2024_06_11(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, GetScheduleOutput_2024_06_11, 1)
+    elif not (v1 is None):
+        v1 = _serde.read_field(o, v1, GetScheduleOutput_2024_06_11, 1)
     v2 = o.get("error", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, GetScheduleOutput_2024_06_11, f[2], exc)
-    return GetScheduleOutput_2024_06_11(
-        status=v0,
-        data=v1,
-        error=v2,
-    )
+    if not (type(v2) is dict or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, GetScheduleOutput_2024_06_11, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GetScheduleOutput_2024_06_11)
+    obj.status = v0
+    obj.data = v1
+    obj.error = v2
+    return obj

@@ -45,157 +45,164 @@ def structure_GetSeatedBookingOutput_2024_08_13(o: Any, _: Any = None) -> GetSea
     if type(o) is not dict:
         result: GetSeatedBookingOutput_2024_08_13 = _serde.structure_attrs(o, GetSeatedBookingOutput_2024_08_13)
         return result
-    f = _serde.plan(GetSeatedBookingOutput_2024_08_13)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, GetSeatedBookingOutput_2024_08_13, f[0])
+        v0 = _serde.read_field(o, v0, GetSeatedBookingOutput_2024_08_13, 0)
     v1 = o.get("uid", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, GetSeatedBookingOutput_2024_08_13, f[1])
+        v1 = _serde.read_field(o, v1, GetSeatedBookingOutput_2024_08_13, 1)
     v2 = o.get("title", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, GetSeatedBookingOutput_2024_08_13, f[2])
+        v2 = _serde.read_field(o, v2, GetSeatedBookingOutput_2024_08_13, 2)
     v3 = o.get("description", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, GetSeatedBookingOutput_2024_08_13, f[3])
+        v3 = _serde.read_field(o, v3, GetSeatedBookingOutput_2024_08_13, 3)
     v4 = o.get("hosts", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, GetSeatedBookingOutput_2024_08_13, f[4])
-    else:
+    if type(v4) is list:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, GetSeatedBookingOutput_2024_08_13, f[4], exc)
+            v4 = [booking_host.structure_BookingHost(item) for item in v4]
+        except _serde.MISFITS:
+            v4 = _serde.read_field(o, v4, GetSeatedBookingOutput_2024_08_13, 4)
+    else:
+        v4 = _serde.read_field(o, v4, GetSeatedBookingOutput_2024_08_13, 4)
     v5 = o.get("status", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, GetSeatedBookingOutput_2024_08_13, f[5])
+    if type(v5) is str:
+        v5 = get_seated_booking_output_2024_08_13_status.GetSeatedBookingOutput_2024_08_13_status._value2member_map_.get(v5) or _serde.read_enum(get_seated_booking_output_2024_08_13_status.GetSeatedBookingOutput_2024_08_13_status, v5)
     else:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, GetSeatedBookingOutput_2024_08_13, f[5], exc)
+        v5 = _serde.read_field(o, v5, GetSeatedBookingOutput_2024_08_13, 5)
     v6 = o.get("start", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, GetSeatedBookingOutput_2024_08_13, f[6])
-    else:
+    if type(v6) is str:
         try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, GetSeatedBookingOutput_2024_08_13, f[6], exc)
+            v6 = datetime.fromisoformat(v6)
+        except ValueError:
+            v6 = _serde.read_field(o, v6, GetSeatedBookingOutput_2024_08_13, 6)
+        else:
+            if v6.tzinfo is None:  # a time without an offset is UTC
+                v6 = v6.replace(tzinfo=_serde.UTC)
+    else:
+        v6 = _serde.read_field(o, v6, GetSeatedBookingOutput_2024_08_13, 6)
     v7 = o.get("end", UNSET)
-    if v7 is UNSET:
-        v7 = _serde.read(o, v7, GetSeatedBookingOutput_2024_08_13, f[7])
-    else:
+    if type(v7) is str:
         try:
-            v7 = f[7].hook(v7, f[7].type)
-        except _serde.MISFITS as exc:
-            v7 = _serde.misfit(o, v7, GetSeatedBookingOutput_2024_08_13, f[7], exc)
+            v7 = datetime.fromisoformat(v7)
+        except ValueError:
+            v7 = _serde.read_field(o, v7, GetSeatedBookingOutput_2024_08_13, 7)
+        else:
+            if v7.tzinfo is None:  # a time without an offset is UTC
+                v7 = v7.replace(tzinfo=_serde.UTC)
+    else:
+        v7 = _serde.read_field(o, v7, GetSeatedBookingOutput_2024_08_13, 7)
     v8 = o.get("duration", UNSET)
     if not (type(v8) is float or type(v8) is int):
-        v8 = _serde.read(o, v8, GetSeatedBookingOutput_2024_08_13, f[8])
+        v8 = _serde.read_field(o, v8, GetSeatedBookingOutput_2024_08_13, 8)
     v9 = o.get("eventTypeId", UNSET)
     if not (type(v9) is int):
-        v9 = _serde.read(o, v9, GetSeatedBookingOutput_2024_08_13, f[9])
+        v9 = _serde.read_field(o, v9, GetSeatedBookingOutput_2024_08_13, 9)
     v10 = o.get("eventType", UNSET)
-    if v10 is UNSET:
-        v10 = _serde.read(o, v10, GetSeatedBookingOutput_2024_08_13, f[10])
-    else:
+    if type(v10) is dict:
         try:
-            v10 = f[10].hook(v10, f[10].type)
-        except _serde.MISFITS as exc:
-            v10 = _serde.misfit(o, v10, GetSeatedBookingOutput_2024_08_13, f[10], exc)
+            v10 = event_type_1.structure_EventType(v10)
+        except _serde.MISFITS:
+            v10 = _serde.read_field(o, v10, GetSeatedBookingOutput_2024_08_13, 10)
+    else:
+        v10 = _serde.read_field(o, v10, GetSeatedBookingOutput_2024_08_13, 10)
     v11 = o.get("location", UNSET)
     if not (type(v11) is str):
-        v11 = _serde.read(o, v11, GetSeatedBookingOutput_2024_08_13, f[11])
+        v11 = _serde.read_field(o, v11, GetSeatedBookingOutput_2024_08_13, 11)
     v12 = o.get("absentHost", UNSET)
     if not (v12 is True or v12 is False):
-        v12 = _serde.read(o, v12, GetSeatedBookingOutput_2024_08_13, f[12])
+        v12 = _serde.read_field(o, v12, GetSeatedBookingOutput_2024_08_13, 12)
     v13 = o.get("createdAt", UNSET)
-    if v13 is UNSET:
-        v13 = _serde.read(o, v13, GetSeatedBookingOutput_2024_08_13, f[13])
-    else:
+    if type(v13) is str:
         try:
-            v13 = f[13].hook(v13, f[13].type)
-        except _serde.MISFITS as exc:
-            v13 = _serde.misfit(o, v13, GetSeatedBookingOutput_2024_08_13, f[13], exc)
+            v13 = datetime.fromisoformat(v13)
+        except ValueError:
+            v13 = _serde.read_field(o, v13, GetSeatedBookingOutput_2024_08_13, 13)
+        else:
+            if v13.tzinfo is None:  # a time without an offset is UTC
+                v13 = v13.replace(tzinfo=_serde.UTC)
+    else:
+        v13 = _serde.read_field(o, v13, GetSeatedBookingOutput_2024_08_13, 13)
     v14 = o.get("updatedAt", UNSET)
-    if v14 is UNSET:
-        v14 = _serde.read(o, v14, GetSeatedBookingOutput_2024_08_13, f[14])
-    else:
+    if type(v14) is str:
         try:
-            v14 = f[14].hook(v14, f[14].type)
-        except _serde.MISFITS as exc:
-            v14 = _serde.misfit(o, v14, GetSeatedBookingOutput_2024_08_13, f[14], exc)
+            v14 = datetime.fromisoformat(v14)
+        except ValueError:
+            v14 = _serde.read_field(o, v14, GetSeatedBookingOutput_2024_08_13, 14)
+        else:
+            if v14.tzinfo is None:  # a time without an offset is UTC
+                v14 = v14.replace(tzinfo=_serde.UTC)
+    elif not (v14 is None):
+        v14 = _serde.read_field(o, v14, GetSeatedBookingOutput_2024_08_13, 14)
     v15 = o.get("attendees", UNSET)
-    if v15 is UNSET:
-        v15 = _serde.read(o, v15, GetSeatedBookingOutput_2024_08_13, f[15])
+    if type(v15) is list:
+        try:
+            v15 = [seated_attendee.structure_SeatedAttendee(item) for item in v15]
+        except _serde.MISFITS:
+            v15 = _serde.read_field(o, v15, GetSeatedBookingOutput_2024_08_13, 15)
     else:
-        try:
-            v15 = f[15].hook(v15, f[15].type)
-        except _serde.MISFITS as exc:
-            v15 = _serde.misfit(o, v15, GetSeatedBookingOutput_2024_08_13, f[15], exc)
+        v15 = _serde.read_field(o, v15, GetSeatedBookingOutput_2024_08_13, 15)
     v16 = o.get("cancellationReason", UNSET)
-    if v16 is not UNSET and not (v16 is None or type(v16) is str):
-        v16 = _serde.read(o, v16, GetSeatedBookingOutput_2024_08_13, f[16])
+    if not (type(v16) is str or v16 is None or v16 is UNSET):
+        v16 = _serde.read_field(o, v16, GetSeatedBookingOutput_2024_08_13, 16)
     v17 = o.get("cancelledByEmail", UNSET)
-    if v17 is not UNSET and not (v17 is None or type(v17) is str):
-        v17 = _serde.read(o, v17, GetSeatedBookingOutput_2024_08_13, f[17])
+    if not (type(v17) is str or v17 is None or v17 is UNSET):
+        v17 = _serde.read_field(o, v17, GetSeatedBookingOutput_2024_08_13, 17)
     v18 = o.get("reschedulingReason", UNSET)
-    if v18 is not UNSET and not (v18 is None or type(v18) is str):
-        v18 = _serde.read(o, v18, GetSeatedBookingOutput_2024_08_13, f[18])
+    if not (type(v18) is str or v18 is None or v18 is UNSET):
+        v18 = _serde.read_field(o, v18, GetSeatedBookingOutput_2024_08_13, 18)
     v19 = o.get("rescheduledByEmail", UNSET)
-    if v19 is not UNSET and not (v19 is None or type(v19) is str):
-        v19 = _serde.read(o, v19, GetSeatedBookingOutput_2024_08_13, f[19])
+    if not (type(v19) is str or v19 is None or v19 is UNSET):
+        v19 = _serde.read_field(o, v19, GetSeatedBookingOutput_2024_08_13, 19)
     v20 = o.get("rescheduledFromUid", UNSET)
-    if v20 is not UNSET and not (v20 is None or type(v20) is str):
-        v20 = _serde.read(o, v20, GetSeatedBookingOutput_2024_08_13, f[20])
+    if not (type(v20) is str or v20 is None or v20 is UNSET):
+        v20 = _serde.read_field(o, v20, GetSeatedBookingOutput_2024_08_13, 20)
     v21 = o.get("rescheduledToUid", UNSET)
-    if v21 is not UNSET and not (v21 is None or type(v21) is str):
-        v21 = _serde.read(o, v21, GetSeatedBookingOutput_2024_08_13, f[21])
+    if not (type(v21) is str or v21 is None or v21 is UNSET):
+        v21 = _serde.read_field(o, v21, GetSeatedBookingOutput_2024_08_13, 21)
     v22 = o.get("meetingUrl", UNSET)
-    if v22 is not UNSET and not (v22 is None or type(v22) is str):
-        v22 = _serde.read(o, v22, GetSeatedBookingOutput_2024_08_13, f[22])
+    if not (type(v22) is str or v22 is None or v22 is UNSET):
+        v22 = _serde.read_field(o, v22, GetSeatedBookingOutput_2024_08_13, 22)
     v23 = o.get("metadata", UNSET)
-    if v23 is not UNSET:
-        try:
-            v23 = f[23].hook(v23, f[23].type)
-        except _serde.MISFITS as exc:
-            v23 = _serde.misfit(o, v23, GetSeatedBookingOutput_2024_08_13, f[23], exc)
+    if not (type(v23) is dict or v23 is None or v23 is UNSET):
+        v23 = _serde.read_field(o, v23, GetSeatedBookingOutput_2024_08_13, 23)
     v24 = o.get("rating", UNSET)
-    if v24 is not UNSET and not (v24 is None or type(v24) is float or type(v24) is int):
-        v24 = _serde.read(o, v24, GetSeatedBookingOutput_2024_08_13, f[24])
+    if not (type(v24) is float or type(v24) is int or v24 is None or v24 is UNSET):
+        v24 = _serde.read_field(o, v24, GetSeatedBookingOutput_2024_08_13, 24)
     v25 = o.get("icsUid", UNSET)
-    if v25 is not UNSET and not (v25 is None or type(v25) is str):
-        v25 = _serde.read(o, v25, GetSeatedBookingOutput_2024_08_13, f[25])
+    if not (type(v25) is str or v25 is None or v25 is UNSET):
+        v25 = _serde.read_field(o, v25, GetSeatedBookingOutput_2024_08_13, 25)
     v26 = o.get("isPlatformManagedUserBooking", UNSET)
-    if v26 is not UNSET and not (v26 is None or v26 is True or v26 is False):
-        v26 = _serde.read(o, v26, GetSeatedBookingOutput_2024_08_13, f[26])
-    return GetSeatedBookingOutput_2024_08_13(
-        id=v0,
-        uid=v1,
-        title=v2,
-        description=v3,
-        hosts=v4,
-        status=v5,
-        start=v6,
-        end=v7,
-        duration=v8,
-        event_type_id=v9,
-        event_type=v10,
-        location=v11,
-        absent_host=v12,
-        created_at=v13,
-        updated_at=v14,
-        attendees=v15,
-        cancellation_reason=v16,
-        cancelled_by_email=v17,
-        rescheduling_reason=v18,
-        rescheduled_by_email=v19,
-        rescheduled_from_uid=v20,
-        rescheduled_to_uid=v21,
-        meeting_url=v22,
-        metadata=v23,
-        rating=v24,
-        ics_uid=v25,
-        is_platform_managed_user_booking=v26,
-    )
+    if not (v26 is True or v26 is False or v26 is None or v26 is UNSET):
+        v26 = _serde.read_field(o, v26, GetSeatedBookingOutput_2024_08_13, 26)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GetSeatedBookingOutput_2024_08_13)
+    obj.id = v0
+    obj.uid = v1
+    obj.title = v2
+    obj.description = v3
+    obj.hosts = v4
+    obj.status = v5
+    obj.start = v6
+    obj.end = v7
+    obj.duration = v8
+    obj.event_type_id = v9
+    obj.event_type = v10
+    obj.location = v11
+    obj.absent_host = v12
+    obj.created_at = v13
+    obj.updated_at = v14
+    obj.attendees = v15
+    obj.cancellation_reason = v16
+    obj.cancelled_by_email = v17
+    obj.rescheduling_reason = v18
+    obj.rescheduled_by_email = v19
+    obj.rescheduled_from_uid = v20
+    obj.rescheduled_to_uid = v21
+    obj.meeting_url = v22
+    obj.metadata = v23
+    obj.rating = v24
+    obj.ics_uid = v25
+    obj.is_platform_managed_user_booking = v26
+    return obj

@@ -18,19 +18,20 @@ def structure_GetTeamRolePermissionsOutput(o: Any, _: Any = None) -> GetTeamRole
     if type(o) is not dict:
         result: GetTeamRolePermissionsOutput = _serde.structure_attrs(o, GetTeamRolePermissionsOutput)
         return result
-    f = _serde.plan(GetTeamRolePermissionsOutput)
     v0 = o.get("status", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, GetTeamRolePermissionsOutput, f[0])
+        v0 = _serde.read_field(o, v0, GetTeamRolePermissionsOutput, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, GetTeamRolePermissionsOutput, f[1])
+    if type(v1) is list:
+        for item in v1:
+            if not (type(item) is str):
+                v1 = _serde.read_field(o, v1, GetTeamRolePermissionsOutput, 1)
+                break
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, GetTeamRolePermissionsOutput, f[1], exc)
-    return GetTeamRolePermissionsOutput(
-        status=v0,
-        data=v1,
-    )
+        v1 = _serde.read_field(o, v1, GetTeamRolePermissionsOutput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GetTeamRolePermissionsOutput)
+    obj.status = v0
+    obj.data = v1
+    return obj

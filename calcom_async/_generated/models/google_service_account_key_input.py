@@ -19,18 +19,19 @@ def structure_GoogleServiceAccountKeyInput(o: Any, _: Any = None) -> GoogleServi
     if type(o) is not dict:
         result: GoogleServiceAccountKeyInput = _serde.structure_attrs(o, GoogleServiceAccountKeyInput)
         return result
-    f = _serde.plan(GoogleServiceAccountKeyInput)
     v0 = o.get("private_key", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, GoogleServiceAccountKeyInput, f[0])
+        v0 = _serde.read_field(o, v0, GoogleServiceAccountKeyInput, 0)
     v1 = o.get("client_email", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, GoogleServiceAccountKeyInput, f[1])
+        v1 = _serde.read_field(o, v1, GoogleServiceAccountKeyInput, 1)
     v2 = o.get("client_id", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, GoogleServiceAccountKeyInput, f[2])
-    return GoogleServiceAccountKeyInput(
-        private_key=v0,
-        client_email=v1,
-        client_id=v2,
-    )
+        v2 = _serde.read_field(o, v2, GoogleServiceAccountKeyInput, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(GoogleServiceAccountKeyInput)
+    obj.private_key = v0
+    obj.client_email = v1
+    obj.client_id = v2
+    return obj

@@ -22,29 +22,29 @@ def structure_Guest(o: Any, _: Any = None) -> Guest:
     if type(o) is not dict:
         result: Guest = _serde.structure_attrs(o, Guest)
         return result
-    f = _serde.plan(Guest)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, Guest, f[0])
+        v0 = _serde.read_field(o, v0, Guest, 0)
     v1 = o.get("name", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, Guest, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, Guest, 1)
     v2 = o.get("timeZone", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, Guest, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, Guest, 2)
     v3 = o.get("phoneNumber", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, Guest, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, Guest, 3)
     v4 = o.get("language", UNSET)
-    if v4 is not UNSET:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, Guest, f[4], exc)
-    return Guest(
-        email=v0,
-        name=v1,
-        time_zone=v2,
-        phone_number=v3,
-        language=v4,
-    )
+    if type(v4) is str:
+        v4 = guest_language.Guest_language._value2member_map_.get(v4) or _serde.read_enum(guest_language.Guest_language, v4)
+    elif not (v4 is UNSET):
+        v4 = _serde.read_field(o, v4, Guest, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Guest)
+    obj.email = v0
+    obj.name = v1
+    obj.time_zone = v2
+    obj.phone_number = v3
+    obj.language = v4
+    return obj

@@ -20,21 +20,21 @@ def structure_Host(o: Any, _: Any = None) -> Host:
     if type(o) is not dict:
         result: Host = _serde.structure_attrs(o, Host)
         return result
-    f = _serde.plan(Host)
     v0 = o.get("userId", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, Host, f[0])
+        v0 = _serde.read_field(o, v0, Host, 0)
     v1 = o.get("mandatory", UNSET)
-    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, Host, f[1])
+    if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, Host, 1)
     v2 = o.get("priority", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, Host, f[2], exc)
-    return Host(
-        user_id=v0,
-        mandatory=v1,
-        priority=v2,
-    )
+    if type(v2) is str:
+        v2 = host_priority.Host_priority._value2member_map_.get(v2) or _serde.read_enum(host_priority.Host_priority, v2)
+    elif not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, Host, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Host)
+    obj.user_id = v0
+    obj.mandatory = v1
+    obj.priority = v2
+    return obj

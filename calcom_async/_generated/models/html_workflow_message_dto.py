@@ -18,14 +18,15 @@ def structure_HtmlWorkflowMessageDto(o: Any, _: Any = None) -> HtmlWorkflowMessa
     if type(o) is not dict:
         result: HtmlWorkflowMessageDto = _serde.structure_attrs(o, HtmlWorkflowMessageDto)
         return result
-    f = _serde.plan(HtmlWorkflowMessageDto)
     v0 = o.get("subject", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, HtmlWorkflowMessageDto, f[0])
+        v0 = _serde.read_field(o, v0, HtmlWorkflowMessageDto, 0)
     v1 = o.get("html", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, HtmlWorkflowMessageDto, f[1])
-    return HtmlWorkflowMessageDto(
-        subject=v0,
-        html=v1,
-    )
+        v1 = _serde.read_field(o, v1, HtmlWorkflowMessageDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(HtmlWorkflowMessageDto)
+    obj.subject = v0
+    obj.html = v1
+    return obj

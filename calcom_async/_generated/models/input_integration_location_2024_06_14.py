@@ -19,24 +19,19 @@ def structure_InputIntegrationLocation_2024_06_14(o: Any, _: Any = None) -> Inpu
     if type(o) is not dict:
         result: InputIntegrationLocation_2024_06_14 = _serde.structure_attrs(o, InputIntegrationLocation_2024_06_14)
         return result
-    f = _serde.plan(InputIntegrationLocation_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, InputIntegrationLocation_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = input_integration_location_2024_06_14_type.InputIntegrationLocation_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(input_integration_location_2024_06_14_type.InputIntegrationLocation_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, InputIntegrationLocation_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, InputIntegrationLocation_2024_06_14, 0)
     v1 = o.get("integration", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, InputIntegrationLocation_2024_06_14, f[1])
+    if type(v1) is str:
+        v1 = input_integration_location_2024_06_14_integration.InputIntegrationLocation_2024_06_14_integration._value2member_map_.get(v1) or _serde.read_enum(input_integration_location_2024_06_14_integration.InputIntegrationLocation_2024_06_14_integration, v1)
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, InputIntegrationLocation_2024_06_14, f[1], exc)
-    return InputIntegrationLocation_2024_06_14(
-        type=v0,
-        integration=v1,
-    )
+        v1 = _serde.read_field(o, v1, InputIntegrationLocation_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(InputIntegrationLocation_2024_06_14)
+    obj.type = v0
+    obj.integration = v1
+    return obj

@@ -33,87 +33,80 @@ def structure_Integration(o: Any, _: Any = None) -> Integration:
     if type(o) is not dict:
         result: Integration = _serde.structure_attrs(o, Integration)
         return result
-    f = _serde.plan(Integration)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, Integration, f[0])
+        v0 = _serde.read_field(o, v0, Integration, 0)
     v1 = o.get("description", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, Integration, f[1])
+        v1 = _serde.read_field(o, v1, Integration, 1)
     v2 = o.get("type", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, Integration, f[2])
+        v2 = _serde.read_field(o, v2, Integration, 2)
     v3 = o.get("variant", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, Integration, f[3])
+        v3 = _serde.read_field(o, v3, Integration, 3)
     v4 = o.get("categories", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, Integration, f[4])
+    if type(v4) is list:
+        for item in v4:
+            if not (type(item) is str):
+                v4 = _serde.read_field(o, v4, Integration, 4)
+                break
     else:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, Integration, f[4], exc)
+        v4 = _serde.read_field(o, v4, Integration, 4)
     v5 = o.get("logo", UNSET)
     if not (type(v5) is str):
-        v5 = _serde.read(o, v5, Integration, f[5])
+        v5 = _serde.read_field(o, v5, Integration, 5)
     v6 = o.get("publisher", UNSET)
     if not (type(v6) is str):
-        v6 = _serde.read(o, v6, Integration, f[6])
+        v6 = _serde.read_field(o, v6, Integration, 6)
     v7 = o.get("slug", UNSET)
     if not (type(v7) is str):
-        v7 = _serde.read(o, v7, Integration, f[7])
+        v7 = _serde.read_field(o, v7, Integration, 7)
     v8 = o.get("url", UNSET)
     if not (type(v8) is str):
-        v8 = _serde.read(o, v8, Integration, f[8])
+        v8 = _serde.read_field(o, v8, Integration, 8)
     v9 = o.get("email", UNSET)
     if not (type(v9) is str):
-        v9 = _serde.read(o, v9, Integration, f[9])
+        v9 = _serde.read_field(o, v9, Integration, 9)
     v10 = o.get("locationOption", UNSET)
-    if v10 is UNSET:
-        v10 = _serde.read(o, v10, Integration, f[10])
-    else:
-        try:
-            v10 = f[10].hook(v10, f[10].type)
-        except _serde.MISFITS as exc:
-            v10 = _serde.misfit(o, v10, Integration, f[10], exc)
+    if not (type(v10) is dict or v10 is None):
+        v10 = _serde.read_field(o, v10, Integration, 10)
     v11 = o.get("appData", UNSET)
-    if v11 is not UNSET:
-        try:
-            v11 = f[11].hook(v11, f[11].type)
-        except _serde.MISFITS as exc:
-            v11 = _serde.misfit(o, v11, Integration, f[11], exc)
+    if not (type(v11) is dict or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, Integration, 11)
     v12 = o.get("dirName", UNSET)
-    if v12 is not UNSET and not (v12 is None or type(v12) is str):
-        v12 = _serde.read(o, v12, Integration, f[12])
+    if not (type(v12) is str or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, Integration, 12)
     v13 = o.get("__template", UNSET)
-    if v13 is not UNSET and not (v13 is None or type(v13) is str):
-        v13 = _serde.read(o, v13, Integration, f[13])
+    if not (type(v13) is str or v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, Integration, 13)
     v14 = o.get("installed", UNSET)
-    if v14 is not UNSET and not (v14 is None or v14 is True or v14 is False):
-        v14 = _serde.read(o, v14, Integration, f[14])
+    if not (v14 is True or v14 is False or v14 is None or v14 is UNSET):
+        v14 = _serde.read_field(o, v14, Integration, 14)
     v15 = o.get("title", UNSET)
-    if v15 is not UNSET and not (v15 is None or type(v15) is str):
-        v15 = _serde.read(o, v15, Integration, f[15])
+    if not (type(v15) is str or v15 is None or v15 is UNSET):
+        v15 = _serde.read_field(o, v15, Integration, 15)
     v16 = o.get("category", UNSET)
-    if v16 is not UNSET and not (v16 is None or type(v16) is str):
-        v16 = _serde.read(o, v16, Integration, f[16])
-    return Integration(
-        name=v0,
-        description=v1,
-        type=v2,
-        variant=v3,
-        categories=v4,
-        logo=v5,
-        publisher=v6,
-        slug=v7,
-        url=v8,
-        email=v9,
-        location_option=v10,
-        app_data=v11,
-        dir_name=v12,
-        field__template=v13,
-        installed=v14,
-        title=v15,
-        category=v16,
-    )
+    if not (type(v16) is str or v16 is None or v16 is UNSET):
+        v16 = _serde.read_field(o, v16, Integration, 16)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Integration)
+    obj.name = v0
+    obj.description = v1
+    obj.type = v2
+    obj.variant = v3
+    obj.categories = v4
+    obj.logo = v5
+    obj.publisher = v6
+    obj.slug = v7
+    obj.url = v8
+    obj.email = v9
+    obj.location_option = v10
+    obj.app_data = v11
+    obj.dir_name = v12
+    obj.field__template = v13
+    obj.installed = v14
+    obj.title = v15
+    obj.category = v16
+    return obj

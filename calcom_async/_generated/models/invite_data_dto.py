@@ -18,14 +18,15 @@ def structure_InviteDataDto(o: Any, _: Any = None) -> InviteDataDto:
     if type(o) is not dict:
         result: InviteDataDto = _serde.structure_attrs(o, InviteDataDto)
         return result
-    f = _serde.plan(InviteDataDto)
     v0 = o.get("token", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, InviteDataDto, f[0])
+        v0 = _serde.read_field(o, v0, InviteDataDto, 0)
     v1 = o.get("inviteLink", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, InviteDataDto, f[1])
-    return InviteDataDto(
-        token=v0,
-        invite_link=v1,
-    )
+        v1 = _serde.read_field(o, v1, InviteDataDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(InviteDataDto)
+    obj.token = v0
+    obj.invite_link = v1
+    return obj

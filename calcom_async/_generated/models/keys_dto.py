@@ -20,22 +20,23 @@ def structure_KeysDto(o: Any, _: Any = None) -> KeysDto:
     if type(o) is not dict:
         result: KeysDto = _serde.structure_attrs(o, KeysDto)
         return result
-    f = _serde.plan(KeysDto)
     v0 = o.get("accessToken", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, KeysDto, f[0])
+        v0 = _serde.read_field(o, v0, KeysDto, 0)
     v1 = o.get("refreshToken", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, KeysDto, f[1])
+        v1 = _serde.read_field(o, v1, KeysDto, 1)
     v2 = o.get("accessTokenExpiresAt", UNSET)
     if not (type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, KeysDto, f[2])
+        v2 = _serde.read_field(o, v2, KeysDto, 2)
     v3 = o.get("refreshTokenExpiresAt", UNSET)
     if not (type(v3) is float or type(v3) is int):
-        v3 = _serde.read(o, v3, KeysDto, f[3])
-    return KeysDto(
-        access_token=v0,
-        refresh_token=v1,
-        access_token_expires_at=v2,
-        refresh_token_expires_at=v3,
-    )
+        v3 = _serde.read_field(o, v3, KeysDto, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(KeysDto)
+    obj.access_token = v0
+    obj.refresh_token = v1
+    obj.access_token_expires_at = v2
+    obj.refresh_token_expires_at = v3
+    return obj

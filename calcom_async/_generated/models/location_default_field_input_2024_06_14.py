@@ -18,14 +18,15 @@ def structure_LocationDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> Loc
     if type(o) is not dict:
         result: LocationDefaultFieldInput_2024_06_14 = _serde.structure_attrs(o, LocationDefaultFieldInput_2024_06_14)
         return result
-    f = _serde.plan(LocationDefaultFieldInput_2024_06_14)
     v0 = o.get("slug", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, LocationDefaultFieldInput_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, LocationDefaultFieldInput_2024_06_14, 0)
     v1 = o.get("label", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, LocationDefaultFieldInput_2024_06_14, f[1])
-    return LocationDefaultFieldInput_2024_06_14(
-        slug=v0,
-        label=v1,
-    )
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, LocationDefaultFieldInput_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(LocationDefaultFieldInput_2024_06_14)
+    obj.slug = v0
+    obj.label = v1
+    return obj

@@ -22,30 +22,31 @@ def structure_LocationDefaultFieldOutput_2024_06_14(o: Any, _: Any = None) -> Lo
     if type(o) is not dict:
         result: LocationDefaultFieldOutput_2024_06_14 = _serde.structure_attrs(o, LocationDefaultFieldOutput_2024_06_14)
         return result
-    f = _serde.plan(LocationDefaultFieldOutput_2024_06_14)
     v0 = o.get("isDefault", UNSET)
     if not (v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, LocationDefaultFieldOutput_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, LocationDefaultFieldOutput_2024_06_14, 0)
     v1 = o.get("slug", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, LocationDefaultFieldOutput_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, LocationDefaultFieldOutput_2024_06_14, 1)
     v2 = o.get("type", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, LocationDefaultFieldOutput_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, LocationDefaultFieldOutput_2024_06_14, 2)
     v3 = o.get("required", UNSET)
     if not (v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, LocationDefaultFieldOutput_2024_06_14, f[3])
+        v3 = _serde.read_field(o, v3, LocationDefaultFieldOutput_2024_06_14, 3)
     v4 = o.get("hidden", UNSET)
     if not (v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, LocationDefaultFieldOutput_2024_06_14, f[4])
+        v4 = _serde.read_field(o, v4, LocationDefaultFieldOutput_2024_06_14, 4)
     v5 = o.get("label", UNSET)
     if not (type(v5) is str):
-        v5 = _serde.read(o, v5, LocationDefaultFieldOutput_2024_06_14, f[5])
-    return LocationDefaultFieldOutput_2024_06_14(
-        is_default=v0,
-        slug=v1,
-        type=v2,
-        required=v3,
-        hidden=v4,
-        label=v5,
-    )
+        v5 = _serde.read_field(o, v5, LocationDefaultFieldOutput_2024_06_14, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(LocationDefaultFieldOutput_2024_06_14)
+    obj.is_default = v0
+    obj.slug = v1
+    obj.type = v2
+    obj.required = v3
+    obj.hidden = v4
+    obj.label = v5
+    return obj

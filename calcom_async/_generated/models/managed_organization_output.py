@@ -20,25 +20,23 @@ def structure_ManagedOrganizationOutput(o: Any, _: Any = None) -> ManagedOrganiz
     if type(o) is not dict:
         result: ManagedOrganizationOutput = _serde.structure_attrs(o, ManagedOrganizationOutput)
         return result
-    f = _serde.plan(ManagedOrganizationOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ManagedOrganizationOutput, f[0])
+        v0 = _serde.read_field(o, v0, ManagedOrganizationOutput, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, ManagedOrganizationOutput, f[1])
+        v1 = _serde.read_field(o, v1, ManagedOrganizationOutput, 1)
     v2 = o.get("slug", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, ManagedOrganizationOutput, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, ManagedOrganizationOutput, 2)
     v3 = o.get("metadata", UNSET)
-    if v3 is not UNSET:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, ManagedOrganizationOutput, f[3], exc)
-    return ManagedOrganizationOutput(
-        id=v0,
-        name=v1,
-        slug=v2,
-        metadata=v3,
-    )
+    if not (type(v3) is dict or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, ManagedOrganizationOutput, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ManagedOrganizationOutput)
+    obj.id = v0
+    obj.name = v1
+    obj.slug = v2
+    obj.metadata = v3
+    return obj

@@ -21,29 +21,27 @@ def structure_ManagedOrganizationWithApiKeyOutput(o: Any, _: Any = None) -> Mana
     if type(o) is not dict:
         result: ManagedOrganizationWithApiKeyOutput = _serde.structure_attrs(o, ManagedOrganizationWithApiKeyOutput)
         return result
-    f = _serde.plan(ManagedOrganizationWithApiKeyOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ManagedOrganizationWithApiKeyOutput, f[0])
+        v0 = _serde.read_field(o, v0, ManagedOrganizationWithApiKeyOutput, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, ManagedOrganizationWithApiKeyOutput, f[1])
+        v1 = _serde.read_field(o, v1, ManagedOrganizationWithApiKeyOutput, 1)
     v2 = o.get("apiKey", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, ManagedOrganizationWithApiKeyOutput, f[2])
+        v2 = _serde.read_field(o, v2, ManagedOrganizationWithApiKeyOutput, 2)
     v3 = o.get("slug", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, ManagedOrganizationWithApiKeyOutput, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, ManagedOrganizationWithApiKeyOutput, 3)
     v4 = o.get("metadata", UNSET)
-    if v4 is not UNSET:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, ManagedOrganizationWithApiKeyOutput, f[4], exc)
-    return ManagedOrganizationWithApiKeyOutput(
-        id=v0,
-        name=v1,
-        api_key=v2,
-        slug=v3,
-        metadata=v4,
-    )
+    if not (type(v4) is dict or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, ManagedOrganizationWithApiKeyOutput, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ManagedOrganizationWithApiKeyOutput)
+    obj.id = v0
+    obj.name = v1
+    obj.api_key = v2
+    obj.slug = v3
+    obj.metadata = v4
+    return obj

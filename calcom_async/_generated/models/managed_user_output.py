@@ -31,69 +31,69 @@ def structure_ManagedUserOutput(o: Any, _: Any = None) -> ManagedUserOutput:
     if type(o) is not dict:
         result: ManagedUserOutput = _serde.structure_attrs(o, ManagedUserOutput)
         return result
-    f = _serde.plan(ManagedUserOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ManagedUserOutput, f[0])
+        v0 = _serde.read_field(o, v0, ManagedUserOutput, 0)
     v1 = o.get("email", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, ManagedUserOutput, f[1])
+        v1 = _serde.read_field(o, v1, ManagedUserOutput, 1)
     v2 = o.get("username", UNSET)
-    if not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, ManagedUserOutput, f[2])
+    if not (type(v2) is str or v2 is None):
+        v2 = _serde.read_field(o, v2, ManagedUserOutput, 2)
     v3 = o.get("name", UNSET)
-    if not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, ManagedUserOutput, f[3])
+    if not (type(v3) is str or v3 is None):
+        v3 = _serde.read_field(o, v3, ManagedUserOutput, 3)
     v4 = o.get("bio", UNSET)
-    if not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, ManagedUserOutput, f[4])
+    if not (type(v4) is str or v4 is None):
+        v4 = _serde.read_field(o, v4, ManagedUserOutput, 4)
     v5 = o.get("timeZone", UNSET)
     if not (type(v5) is str):
-        v5 = _serde.read(o, v5, ManagedUserOutput, f[5])
+        v5 = _serde.read_field(o, v5, ManagedUserOutput, 5)
     v6 = o.get("weekStart", UNSET)
     if not (type(v6) is str):
-        v6 = _serde.read(o, v6, ManagedUserOutput, f[6])
+        v6 = _serde.read_field(o, v6, ManagedUserOutput, 6)
     v7 = o.get("createdDate", UNSET)
-    if v7 is UNSET:
-        v7 = _serde.read(o, v7, ManagedUserOutput, f[7])
+    if type(v7) is str:
+        try:
+            v7 = datetime.fromisoformat(v7)
+        except ValueError:
+            v7 = _serde.read_field(o, v7, ManagedUserOutput, 7)
+        else:
+            if v7.tzinfo is None:  # a time without an offset is UTC
+                v7 = v7.replace(tzinfo=_serde.UTC)
     else:
-        try:
-            v7 = f[7].hook(v7, f[7].type)
-        except _serde.MISFITS as exc:
-            v7 = _serde.misfit(o, v7, ManagedUserOutput, f[7], exc)
+        v7 = _serde.read_field(o, v7, ManagedUserOutput, 7)
     v8 = o.get("timeFormat", UNSET)
-    if not (v8 is None or type(v8) is float or type(v8) is int):
-        v8 = _serde.read(o, v8, ManagedUserOutput, f[8])
+    if not (type(v8) is float or type(v8) is int or v8 is None):
+        v8 = _serde.read_field(o, v8, ManagedUserOutput, 8)
     v9 = o.get("defaultScheduleId", UNSET)
-    if not (v9 is None or type(v9) is int):
-        v9 = _serde.read(o, v9, ManagedUserOutput, f[9])
+    if not (type(v9) is int or v9 is None):
+        v9 = _serde.read_field(o, v9, ManagedUserOutput, 9)
     v10 = o.get("locale", UNSET)
-    if v10 is not UNSET:
-        try:
-            v10 = f[10].hook(v10, f[10].type)
-        except _serde.MISFITS as exc:
-            v10 = _serde.misfit(o, v10, ManagedUserOutput, f[10], exc)
+    if type(v10) is str:
+        v10 = managed_user_output_locale.ManagedUserOutput_locale._value2member_map_.get(v10) or _serde.read_enum(managed_user_output_locale.ManagedUserOutput_locale, v10)
+    elif not (v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, ManagedUserOutput, 10)
     v11 = o.get("avatarUrl", UNSET)
-    if v11 is not UNSET and not (v11 is None or type(v11) is str):
-        v11 = _serde.read(o, v11, ManagedUserOutput, f[11])
+    if not (type(v11) is str or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, ManagedUserOutput, 11)
     v12 = o.get("metadata", UNSET)
-    if v12 is not UNSET:
-        try:
-            v12 = f[12].hook(v12, f[12].type)
-        except _serde.MISFITS as exc:
-            v12 = _serde.misfit(o, v12, ManagedUserOutput, f[12], exc)
-    return ManagedUserOutput(
-        id=v0,
-        email=v1,
-        username=v2,
-        name=v3,
-        bio=v4,
-        time_zone=v5,
-        week_start=v6,
-        created_date=v7,
-        time_format=v8,
-        default_schedule_id=v9,
-        locale=v10,
-        avatar_url=v11,
-        metadata=v12,
-    )
+    if not (type(v12) is dict or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, ManagedUserOutput, 12)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ManagedUserOutput)
+    obj.id = v0
+    obj.email = v1
+    obj.username = v2
+    obj.name = v3
+    obj.bio = v4
+    obj.time_zone = v5
+    obj.week_start = v6
+    obj.created_date = v7
+    obj.time_format = v8
+    obj.default_schedule_id = v9
+    obj.locale = v10
+    obj.avatar_url = v11
+    obj.metadata = v12
+    return obj

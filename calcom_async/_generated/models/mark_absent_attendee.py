@@ -18,14 +18,15 @@ def structure_MarkAbsentAttendee(o: Any, _: Any = None) -> MarkAbsentAttendee:
     if type(o) is not dict:
         result: MarkAbsentAttendee = _serde.structure_attrs(o, MarkAbsentAttendee)
         return result
-    f = _serde.plan(MarkAbsentAttendee)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, MarkAbsentAttendee, f[0])
+        v0 = _serde.read_field(o, v0, MarkAbsentAttendee, 0)
     v1 = o.get("absent", UNSET)
     if not (v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, MarkAbsentAttendee, f[1])
-    return MarkAbsentAttendee(
-        email=v0,
-        absent=v1,
-    )
+        v1 = _serde.read_field(o, v1, MarkAbsentAttendee, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MarkAbsentAttendee)
+    obj.email = v0
+    obj.absent = v1
+    return obj

@@ -19,17 +19,20 @@ def structure_MarkAbsentBookingInput_2024_08_13(o: Any, _: Any = None) -> MarkAb
     if type(o) is not dict:
         result: MarkAbsentBookingInput_2024_08_13 = _serde.structure_attrs(o, MarkAbsentBookingInput_2024_08_13)
         return result
-    f = _serde.plan(MarkAbsentBookingInput_2024_08_13)
     v0 = o.get("host", UNSET)
-    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, MarkAbsentBookingInput_2024_08_13, f[0])
+    if not (v0 is True or v0 is False or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, MarkAbsentBookingInput_2024_08_13, 0)
     v1 = o.get("attendees", UNSET)
-    if v1 is not UNSET:
+    if type(v1) is list:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, MarkAbsentBookingInput_2024_08_13, f[1], exc)
-    return MarkAbsentBookingInput_2024_08_13(
-        host=v0,
-        attendees=v1,
-    )
+            v1 = [mark_absent_attendee.structure_MarkAbsentAttendee(item) for item in v1]
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, MarkAbsentBookingInput_2024_08_13, 1)
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, MarkAbsentBookingInput_2024_08_13, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MarkAbsentBookingInput_2024_08_13)
+    obj.host = v0
+    obj.attendees = v1
+    return obj

@@ -19,24 +19,16 @@ def structure_MarkAbsentBookingOutput_2024_08_13(o: Any, _: Any = None) -> MarkA
     if type(o) is not dict:
         result: MarkAbsentBookingOutput_2024_08_13 = _serde.structure_attrs(o, MarkAbsentBookingOutput_2024_08_13)
         return result
-    f = _serde.plan(MarkAbsentBookingOutput_2024_08_13)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, MarkAbsentBookingOutput_2024_08_13, f[0])
+    if type(v0) is str:
+        v0 = mark_absent_booking_output_2024_08_13_status.MarkAbsentBookingOutput_2024_08_13_status._value2member_map_.get(v0) or _serde.read_enum(mark_absent_booking_output_2024_08_13_status.MarkAbsentBookingOutput_2024_08_13_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, MarkAbsentBookingOutput_2024_08_13, f[0], exc)
+        v0 = _serde.read_field(o, v0, MarkAbsentBookingOutput_2024_08_13, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, MarkAbsentBookingOutput_2024_08_13, f[1])
-    else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, MarkAbsentBookingOutput_2024_08_13, f[1], exc)
-    return MarkAbsentBookingOutput_2024_08_13(
-        status=v0,
-        data=v1,
-    )
+    v1 = _serde.read_field(o, v1, MarkAbsentBookingOutput_2024_08_13, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MarkAbsentBookingOutput_2024_08_13)
+    obj.status = v0
+    obj.data = v1
+    return obj

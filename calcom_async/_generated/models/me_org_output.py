@@ -18,14 +18,15 @@ def structure_MeOrgOutput(o: Any, _: Any = None) -> MeOrgOutput:
     if type(o) is not dict:
         result: MeOrgOutput = _serde.structure_attrs(o, MeOrgOutput)
         return result
-    f = _serde.plan(MeOrgOutput)
     v0 = o.get("isPlatform", UNSET)
     if not (v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, MeOrgOutput, f[0])
+        v0 = _serde.read_field(o, v0, MeOrgOutput, 0)
     v1 = o.get("id", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, MeOrgOutput, f[1])
-    return MeOrgOutput(
-        is_platform=v0,
-        id=v1,
-    )
+        v1 = _serde.read_field(o, v1, MeOrgOutput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MeOrgOutput)
+    obj.is_platform = v0
+    obj.id = v1
+    return obj

@@ -29,57 +29,60 @@ def structure_MeOutput(o: Any, _: Any = None) -> MeOutput:
     if type(o) is not dict:
         result: MeOutput = _serde.structure_attrs(o, MeOutput)
         return result
-    f = _serde.plan(MeOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, MeOutput, f[0])
+        v0 = _serde.read_field(o, v0, MeOutput, 0)
     v1 = o.get("username", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, MeOutput, f[1])
+        v1 = _serde.read_field(o, v1, MeOutput, 1)
     v2 = o.get("email", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, MeOutput, f[2])
+        v2 = _serde.read_field(o, v2, MeOutput, 2)
     v3 = o.get("name", UNSET)
-    if not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, MeOutput, f[3])
+    if not (type(v3) is str or v3 is None):
+        v3 = _serde.read_field(o, v3, MeOutput, 3)
     v4 = o.get("avatarUrl", UNSET)
-    if not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, MeOutput, f[4])
+    if not (type(v4) is str or v4 is None):
+        v4 = _serde.read_field(o, v4, MeOutput, 4)
     v5 = o.get("bio", UNSET)
-    if not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, MeOutput, f[5])
+    if not (type(v5) is str or v5 is None):
+        v5 = _serde.read_field(o, v5, MeOutput, 5)
     v6 = o.get("timeFormat", UNSET)
     if not (type(v6) is float or type(v6) is int):
-        v6 = _serde.read(o, v6, MeOutput, f[6])
+        v6 = _serde.read_field(o, v6, MeOutput, 6)
     v7 = o.get("defaultScheduleId", UNSET)
-    if not (v7 is None or type(v7) is int):
-        v7 = _serde.read(o, v7, MeOutput, f[7])
+    if not (type(v7) is int or v7 is None):
+        v7 = _serde.read_field(o, v7, MeOutput, 7)
     v8 = o.get("weekStart", UNSET)
     if not (type(v8) is str):
-        v8 = _serde.read(o, v8, MeOutput, f[8])
+        v8 = _serde.read_field(o, v8, MeOutput, 8)
     v9 = o.get("timeZone", UNSET)
     if not (type(v9) is str):
-        v9 = _serde.read(o, v9, MeOutput, f[9])
+        v9 = _serde.read_field(o, v9, MeOutput, 9)
     v10 = o.get("organizationId", UNSET)
-    if not (v10 is None or type(v10) is int):
-        v10 = _serde.read(o, v10, MeOutput, f[10])
+    if not (type(v10) is int or v10 is None):
+        v10 = _serde.read_field(o, v10, MeOutput, 10)
     v11 = o.get("organization", UNSET)
-    if v11 is not UNSET:
+    if type(v11) is dict:
         try:
-            v11 = f[11].hook(v11, f[11].type)
-        except _serde.MISFITS as exc:
-            v11 = _serde.misfit(o, v11, MeOutput, f[11], exc)
-    return MeOutput(
-        id=v0,
-        username=v1,
-        email=v2,
-        name=v3,
-        avatar_url=v4,
-        bio=v5,
-        time_format=v6,
-        default_schedule_id=v7,
-        week_start=v8,
-        time_zone=v9,
-        organization_id=v10,
-        organization=v11,
-    )
+            v11 = me_org_output.structure_MeOrgOutput(v11)
+        except _serde.MISFITS:
+            v11 = _serde.read_field(o, v11, MeOutput, 11)
+    elif not (v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, MeOutput, 11)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MeOutput)
+    obj.id = v0
+    obj.username = v1
+    obj.email = v2
+    obj.name = v3
+    obj.avatar_url = v4
+    obj.bio = v5
+    obj.time_format = v6
+    obj.default_schedule_id = v7
+    obj.week_start = v8
+    obj.time_zone = v9
+    obj.organization_id = v10
+    obj.organization = v11
+    return obj

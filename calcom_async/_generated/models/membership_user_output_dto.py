@@ -22,33 +22,31 @@ def structure_MembershipUserOutputDto(o: Any, _: Any = None) -> MembershipUserOu
     if type(o) is not dict:
         result: MembershipUserOutputDto = _serde.structure_attrs(o, MembershipUserOutputDto)
         return result
-    f = _serde.plan(MembershipUserOutputDto)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, MembershipUserOutputDto, f[0])
+        v0 = _serde.read_field(o, v0, MembershipUserOutputDto, 0)
     v1 = o.get("avatarUrl", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, MembershipUserOutputDto, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, MembershipUserOutputDto, 1)
     v2 = o.get("username", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, MembershipUserOutputDto, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, MembershipUserOutputDto, 2)
     v3 = o.get("name", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, MembershipUserOutputDto, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, MembershipUserOutputDto, 3)
     v4 = o.get("bio", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, MembershipUserOutputDto, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, MembershipUserOutputDto, 4)
     v5 = o.get("metadata", UNSET)
-    if v5 is not UNSET:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, MembershipUserOutputDto, f[5], exc)
-    return MembershipUserOutputDto(
-        email=v0,
-        avatar_url=v1,
-        username=v2,
-        name=v3,
-        bio=v4,
-        metadata=v5,
-    )
+    if not (type(v5) is dict or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, MembershipUserOutputDto, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MembershipUserOutputDto)
+    obj.email = v0
+    obj.avatar_url = v1
+    obj.username = v2
+    obj.name = v3
+    obj.bio = v4
+    obj.metadata = v5
+    return obj

@@ -19,18 +19,19 @@ def structure_MicrosoftServiceAccountKeyInput(o: Any, _: Any = None) -> Microsof
     if type(o) is not dict:
         result: MicrosoftServiceAccountKeyInput = _serde.structure_attrs(o, MicrosoftServiceAccountKeyInput)
         return result
-    f = _serde.plan(MicrosoftServiceAccountKeyInput)
     v0 = o.get("private_key", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, MicrosoftServiceAccountKeyInput, f[0])
+        v0 = _serde.read_field(o, v0, MicrosoftServiceAccountKeyInput, 0)
     v1 = o.get("tenant_id", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, MicrosoftServiceAccountKeyInput, f[1])
+        v1 = _serde.read_field(o, v1, MicrosoftServiceAccountKeyInput, 1)
     v2 = o.get("client_id", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, MicrosoftServiceAccountKeyInput, f[2])
-    return MicrosoftServiceAccountKeyInput(
-        private_key=v0,
-        tenant_id=v1,
-        client_id=v2,
-    )
+        v2 = _serde.read_field(o, v2, MicrosoftServiceAccountKeyInput, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MicrosoftServiceAccountKeyInput)
+    obj.private_key = v0
+    obj.tenant_id = v1
+    obj.client_id = v2
+    return obj

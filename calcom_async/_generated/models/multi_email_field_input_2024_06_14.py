@@ -24,39 +24,37 @@ def structure_MultiEmailFieldInput_2024_06_14(o: Any, _: Any = None) -> MultiEma
     if type(o) is not dict:
         result: MultiEmailFieldInput_2024_06_14 = _serde.structure_attrs(o, MultiEmailFieldInput_2024_06_14)
         return result
-    f = _serde.plan(MultiEmailFieldInput_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, MultiEmailFieldInput_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = multi_email_field_input_2024_06_14_type.MultiEmailFieldInput_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(multi_email_field_input_2024_06_14_type.MultiEmailFieldInput_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, MultiEmailFieldInput_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, MultiEmailFieldInput_2024_06_14, 0)
     v1 = o.get("slug", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, MultiEmailFieldInput_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, MultiEmailFieldInput_2024_06_14, 1)
     v2 = o.get("label", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, MultiEmailFieldInput_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, MultiEmailFieldInput_2024_06_14, 2)
     v3 = o.get("required", UNSET)
     if not (v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, MultiEmailFieldInput_2024_06_14, f[3])
+        v3 = _serde.read_field(o, v3, MultiEmailFieldInput_2024_06_14, 3)
     v4 = o.get("placeholder", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, MultiEmailFieldInput_2024_06_14, f[4])
+        v4 = _serde.read_field(o, v4, MultiEmailFieldInput_2024_06_14, 4)
     v5 = o.get("hidden", UNSET)
     if not (v5 is True or v5 is False):
-        v5 = _serde.read(o, v5, MultiEmailFieldInput_2024_06_14, f[5])
+        v5 = _serde.read_field(o, v5, MultiEmailFieldInput_2024_06_14, 5)
     v6 = o.get("disableOnPrefill", UNSET)
-    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, MultiEmailFieldInput_2024_06_14, f[6])
-    return MultiEmailFieldInput_2024_06_14(
-        type=v0,
-        slug=v1,
-        label=v2,
-        required=v3,
-        placeholder=v4,
-        hidden=v5,
-        disable_on_prefill=v6,
-    )
+    if not (v6 is True or v6 is False or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, MultiEmailFieldInput_2024_06_14, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MultiEmailFieldInput_2024_06_14)
+    obj.type = v0
+    obj.slug = v1
+    obj.label = v2
+    obj.required = v3
+    obj.placeholder = v4
+    obj.hidden = v5
+    obj.disable_on_prefill = v6
+    return obj

@@ -21,27 +21,28 @@ def structure_MultiSelectAttribute(o: Any, _: Any = None) -> MultiSelectAttribut
     if type(o) is not dict:
         result: MultiSelectAttribute = _serde.structure_attrs(o, MultiSelectAttribute)
         return result
-    f = _serde.plan(MultiSelectAttribute)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, MultiSelectAttribute, f[0])
+        v0 = _serde.read_field(o, v0, MultiSelectAttribute, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, MultiSelectAttribute, f[1])
+        v1 = _serde.read_field(o, v1, MultiSelectAttribute, 1)
     v2 = o.get("type", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, MultiSelectAttribute, f[2])
+        v2 = _serde.read_field(o, v2, MultiSelectAttribute, 2)
     v3 = o.get("options", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, MultiSelectAttribute, f[3])
-    else:
+    if type(v3) is list:
         try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, MultiSelectAttribute, f[3], exc)
-    return MultiSelectAttribute(
-        id=v0,
-        name=v1,
-        type=v2,
-        options=v3,
-    )
+            v3 = [multi_select_attribute_option.structure_MultiSelectAttributeOption(item) for item in v3]
+        except _serde.MISFITS:
+            v3 = _serde.read_field(o, v3, MultiSelectAttribute, 3)
+    else:
+        v3 = _serde.read_field(o, v3, MultiSelectAttribute, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MultiSelectAttribute)
+    obj.id = v0
+    obj.name = v1
+    obj.type = v2
+    obj.options = v3
+    return obj

@@ -18,14 +18,15 @@ def structure_MultiSelectAttributeOption(o: Any, _: Any = None) -> MultiSelectAt
     if type(o) is not dict:
         result: MultiSelectAttributeOption = _serde.structure_attrs(o, MultiSelectAttributeOption)
         return result
-    f = _serde.plan(MultiSelectAttributeOption)
     v0 = o.get("optionId", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, MultiSelectAttributeOption, f[0])
+        v0 = _serde.read_field(o, v0, MultiSelectAttributeOption, 0)
     v1 = o.get("option", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, MultiSelectAttributeOption, f[1])
-    return MultiSelectAttributeOption(
-        option_id=v0,
-        option=v1,
-    )
+        v1 = _serde.read_field(o, v1, MultiSelectAttributeOption, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(MultiSelectAttributeOption)
+    obj.option_id = v0
+    obj.option = v1
+    return obj

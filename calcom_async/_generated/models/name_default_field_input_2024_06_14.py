@@ -21,27 +21,25 @@ def structure_NameDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> NameDef
     if type(o) is not dict:
         result: NameDefaultFieldInput_2024_06_14 = _serde.structure_attrs(o, NameDefaultFieldInput_2024_06_14)
         return result
-    f = _serde.plan(NameDefaultFieldInput_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, NameDefaultFieldInput_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = name_default_field_input_2024_06_14_type.NameDefaultFieldInput_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(name_default_field_input_2024_06_14_type.NameDefaultFieldInput_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, NameDefaultFieldInput_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, NameDefaultFieldInput_2024_06_14, 0)
     v1 = o.get("label", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, NameDefaultFieldInput_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, NameDefaultFieldInput_2024_06_14, 1)
     v2 = o.get("placeholder", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, NameDefaultFieldInput_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, NameDefaultFieldInput_2024_06_14, 2)
     v3 = o.get("disableOnPrefill", UNSET)
-    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, NameDefaultFieldInput_2024_06_14, f[3])
-    return NameDefaultFieldInput_2024_06_14(
-        type=v0,
-        label=v1,
-        placeholder=v2,
-        disable_on_prefill=v3,
-    )
+    if not (v3 is True or v3 is False or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, NameDefaultFieldInput_2024_06_14, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(NameDefaultFieldInput_2024_06_14)
+    obj.type = v0
+    obj.label = v1
+    obj.placeholder = v2
+    obj.disable_on_prefill = v3
+    return obj

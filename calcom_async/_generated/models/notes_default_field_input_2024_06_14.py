@@ -22,30 +22,31 @@ def structure_NotesDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> NotesD
     if type(o) is not dict:
         result: NotesDefaultFieldInput_2024_06_14 = _serde.structure_attrs(o, NotesDefaultFieldInput_2024_06_14)
         return result
-    f = _serde.plan(NotesDefaultFieldInput_2024_06_14)
     v0 = o.get("slug", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, NotesDefaultFieldInput_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, NotesDefaultFieldInput_2024_06_14, 0)
     v1 = o.get("required", UNSET)
-    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, NotesDefaultFieldInput_2024_06_14, f[1])
+    if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, NotesDefaultFieldInput_2024_06_14, 1)
     v2 = o.get("hidden", UNSET)
-    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, NotesDefaultFieldInput_2024_06_14, f[2])
+    if not (v2 is True or v2 is False or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, NotesDefaultFieldInput_2024_06_14, 2)
     v3 = o.get("label", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, NotesDefaultFieldInput_2024_06_14, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, NotesDefaultFieldInput_2024_06_14, 3)
     v4 = o.get("placeholder", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, NotesDefaultFieldInput_2024_06_14, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, NotesDefaultFieldInput_2024_06_14, 4)
     v5 = o.get("disableOnPrefill", UNSET)
-    if v5 is not UNSET and not (v5 is None or v5 is True or v5 is False):
-        v5 = _serde.read(o, v5, NotesDefaultFieldInput_2024_06_14, f[5])
-    return NotesDefaultFieldInput_2024_06_14(
-        slug=v0,
-        required=v1,
-        hidden=v2,
-        label=v3,
-        placeholder=v4,
-        disable_on_prefill=v5,
-    )
+    if not (v5 is True or v5 is False or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, NotesDefaultFieldInput_2024_06_14, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(NotesDefaultFieldInput_2024_06_14)
+    obj.slug = v0
+    obj.required = v1
+    obj.hidden = v2
+    obj.label = v3
+    obj.placeholder = v4
+    obj.disable_on_prefill = v5
+    return obj

@@ -24,38 +24,39 @@ def structure_NotesDefaultFieldOutput_2024_06_14(o: Any, _: Any = None) -> Notes
     if type(o) is not dict:
         result: NotesDefaultFieldOutput_2024_06_14 = _serde.structure_attrs(o, NotesDefaultFieldOutput_2024_06_14)
         return result
-    f = _serde.plan(NotesDefaultFieldOutput_2024_06_14)
     v0 = o.get("slug", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, NotesDefaultFieldOutput_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, NotesDefaultFieldOutput_2024_06_14, 0)
     v1 = o.get("isDefault", UNSET)
     if not (v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, NotesDefaultFieldOutput_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, NotesDefaultFieldOutput_2024_06_14, 1)
     v2 = o.get("type", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, NotesDefaultFieldOutput_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, NotesDefaultFieldOutput_2024_06_14, 2)
     v3 = o.get("required", UNSET)
-    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, NotesDefaultFieldOutput_2024_06_14, f[3])
+    if not (v3 is True or v3 is False or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, NotesDefaultFieldOutput_2024_06_14, 3)
     v4 = o.get("hidden", UNSET)
-    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, NotesDefaultFieldOutput_2024_06_14, f[4])
+    if not (v4 is True or v4 is False or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, NotesDefaultFieldOutput_2024_06_14, 4)
     v5 = o.get("label", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, NotesDefaultFieldOutput_2024_06_14, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, NotesDefaultFieldOutput_2024_06_14, 5)
     v6 = o.get("placeholder", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, NotesDefaultFieldOutput_2024_06_14, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, NotesDefaultFieldOutput_2024_06_14, 6)
     v7 = o.get("disableOnPrefill", UNSET)
-    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, NotesDefaultFieldOutput_2024_06_14, f[7])
-    return NotesDefaultFieldOutput_2024_06_14(
-        slug=v0,
-        is_default=v1,
-        type=v2,
-        required=v3,
-        hidden=v4,
-        label=v5,
-        placeholder=v6,
-        disable_on_prefill=v7,
-    )
+    if not (v7 is True or v7 is False or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, NotesDefaultFieldOutput_2024_06_14, 7)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(NotesDefaultFieldOutput_2024_06_14)
+    obj.slug = v0
+    obj.is_default = v1
+    obj.type = v2
+    obj.required = v3
+    obj.hidden = v4
+    obj.label = v5
+    obj.placeholder = v6
+    obj.disable_on_prefill = v7
+    return obj

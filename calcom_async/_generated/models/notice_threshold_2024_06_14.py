@@ -18,14 +18,15 @@ def structure_NoticeThreshold_2024_06_14(o: Any, _: Any = None) -> NoticeThresho
     if type(o) is not dict:
         result: NoticeThreshold_2024_06_14 = _serde.structure_attrs(o, NoticeThreshold_2024_06_14)
         return result
-    f = _serde.plan(NoticeThreshold_2024_06_14)
     v0 = o.get("unit", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, NoticeThreshold_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, NoticeThreshold_2024_06_14, 0)
     v1 = o.get("count", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, NoticeThreshold_2024_06_14, f[1])
-    return NoticeThreshold_2024_06_14(
-        unit=v0,
-        count=v1,
-    )
+        v1 = _serde.read_field(o, v1, NoticeThreshold_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(NoticeThreshold_2024_06_14)
+    obj.unit = v0
+    obj.count = v1
+    return obj

@@ -19,24 +19,22 @@ def structure_OnAfterCalVideoHostsNoShowTriggerDto(o: Any, _: Any = None) -> OnA
     if type(o) is not dict:
         result: OnAfterCalVideoHostsNoShowTriggerDto = _serde.structure_attrs(o, OnAfterCalVideoHostsNoShowTriggerDto)
         return result
-    f = _serde.plan(OnAfterCalVideoHostsNoShowTriggerDto)
     v0 = o.get("offset", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, OnAfterCalVideoHostsNoShowTriggerDto, f[0])
-    else:
+    if type(v0) is dict:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, OnAfterCalVideoHostsNoShowTriggerDto, f[0], exc)
+            v0 = workflow_trigger_offset_dto.structure_WorkflowTriggerOffsetDto(v0)
+        except _serde.MISFITS:
+            v0 = _serde.read_field(o, v0, OnAfterCalVideoHostsNoShowTriggerDto, 0)
+    else:
+        v0 = _serde.read_field(o, v0, OnAfterCalVideoHostsNoShowTriggerDto, 0)
     v1 = o.get("type", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, OnAfterCalVideoHostsNoShowTriggerDto, f[1])
+    if type(v1) is str:
+        v1 = on_after_cal_video_hosts_no_show_trigger_dto_type.OnAfterCalVideoHostsNoShowTriggerDto_type._value2member_map_.get(v1) or _serde.read_enum(on_after_cal_video_hosts_no_show_trigger_dto_type.OnAfterCalVideoHostsNoShowTriggerDto_type, v1)
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, OnAfterCalVideoHostsNoShowTriggerDto, f[1], exc)
-    return OnAfterCalVideoHostsNoShowTriggerDto(
-        offset=v0,
-        type=v1,
-    )
+        v1 = _serde.read_field(o, v1, OnAfterCalVideoHostsNoShowTriggerDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OnAfterCalVideoHostsNoShowTriggerDto)
+    obj.offset = v0
+    obj.type = v1
+    return obj

@@ -18,15 +18,13 @@ def structure_OnPaidTriggerDto(o: Any, _: Any = None) -> OnPaidTriggerDto:
     if type(o) is not dict:
         result: OnPaidTriggerDto = _serde.structure_attrs(o, OnPaidTriggerDto)
         return result
-    f = _serde.plan(OnPaidTriggerDto)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, OnPaidTriggerDto, f[0])
+    if type(v0) is str:
+        v0 = on_paid_trigger_dto_type.OnPaidTriggerDto_type._value2member_map_.get(v0) or _serde.read_enum(on_paid_trigger_dto_type.OnPaidTriggerDto_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, OnPaidTriggerDto, f[0], exc)
-    return OnPaidTriggerDto(
-        type=v0,
-    )
+        v0 = _serde.read_field(o, v0, OnPaidTriggerDto, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OnPaidTriggerDto)
+    obj.type = v0
+    return obj

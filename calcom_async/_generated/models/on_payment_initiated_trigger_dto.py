@@ -18,15 +18,13 @@ def structure_OnPaymentInitiatedTriggerDto(o: Any, _: Any = None) -> OnPaymentIn
     if type(o) is not dict:
         result: OnPaymentInitiatedTriggerDto = _serde.structure_attrs(o, OnPaymentInitiatedTriggerDto)
         return result
-    f = _serde.plan(OnPaymentInitiatedTriggerDto)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, OnPaymentInitiatedTriggerDto, f[0])
+    if type(v0) is str:
+        v0 = on_payment_initiated_trigger_dto_type.OnPaymentInitiatedTriggerDto_type._value2member_map_.get(v0) or _serde.read_enum(on_payment_initiated_trigger_dto_type.OnPaymentInitiatedTriggerDto_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, OnPaymentInitiatedTriggerDto, f[0], exc)
-    return OnPaymentInitiatedTriggerDto(
-        type=v0,
-    )
+        v0 = _serde.read_field(o, v0, OnPaymentInitiatedTriggerDto, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OnPaymentInitiatedTriggerDto)
+    obj.type = v0
+    return obj

@@ -20,22 +20,23 @@ def structure_OptionOutput(o: Any, _: Any = None) -> OptionOutput:
     if type(o) is not dict:
         result: OptionOutput = _serde.structure_attrs(o, OptionOutput)
         return result
-    f = _serde.plan(OptionOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, OptionOutput, f[0])
+        v0 = _serde.read_field(o, v0, OptionOutput, 0)
     v1 = o.get("attributeId", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, OptionOutput, f[1])
+        v1 = _serde.read_field(o, v1, OptionOutput, 1)
     v2 = o.get("value", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, OptionOutput, f[2])
+        v2 = _serde.read_field(o, v2, OptionOutput, 2)
     v3 = o.get("slug", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, OptionOutput, f[3])
-    return OptionOutput(
-        id=v0,
-        attribute_id=v1,
-        value=v2,
-        slug=v3,
-    )
+        v3 = _serde.read_field(o, v3, OptionOutput, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OptionOutput)
+    obj.id = v0
+    obj.attribute_id = v1
+    obj.value = v2
+    obj.slug = v3
+    return obj

@@ -37,93 +37,91 @@ def structure_OrgTeamOutputDto(o: Any, _: Any = None) -> OrgTeamOutputDto:
     if type(o) is not dict:
         result: OrgTeamOutputDto = _serde.structure_attrs(o, OrgTeamOutputDto)
         return result
-    f = _serde.plan(OrgTeamOutputDto)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, OrgTeamOutputDto, f[0])
+        v0 = _serde.read_field(o, v0, OrgTeamOutputDto, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, OrgTeamOutputDto, f[1])
+        v1 = _serde.read_field(o, v1, OrgTeamOutputDto, 1)
     v2 = o.get("isOrganization", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, OrgTeamOutputDto, f[2])
+        v2 = _serde.read_field(o, v2, OrgTeamOutputDto, 2)
     v3 = o.get("parentId", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, OrgTeamOutputDto, f[3])
+    if not (type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, OrgTeamOutputDto, 3)
     v4 = o.get("slug", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, OrgTeamOutputDto, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, OrgTeamOutputDto, 4)
     v5 = o.get("logoUrl", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, OrgTeamOutputDto, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, OrgTeamOutputDto, 5)
     v6 = o.get("calVideoLogo", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, OrgTeamOutputDto, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, OrgTeamOutputDto, 6)
     v7 = o.get("appLogo", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, OrgTeamOutputDto, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, OrgTeamOutputDto, 7)
     v8 = o.get("appIconLogo", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, OrgTeamOutputDto, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, OrgTeamOutputDto, 8)
     v9 = o.get("bio", UNSET)
-    if v9 is not UNSET and not (v9 is None or type(v9) is str):
-        v9 = _serde.read(o, v9, OrgTeamOutputDto, f[9])
+    if not (type(v9) is str or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, OrgTeamOutputDto, 9)
     v10 = o.get("hideBranding", UNSET)
-    if v10 is not UNSET and not (v10 is None or v10 is True or v10 is False):
-        v10 = _serde.read(o, v10, OrgTeamOutputDto, f[10])
+    if not (v10 is True or v10 is False or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, OrgTeamOutputDto, 10)
     v11 = o.get("isPrivate", UNSET)
-    if v11 is not UNSET and not (v11 is None or v11 is True or v11 is False):
-        v11 = _serde.read(o, v11, OrgTeamOutputDto, f[11])
+    if not (v11 is True or v11 is False or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, OrgTeamOutputDto, 11)
     v12 = o.get("hideBookATeamMember", UNSET)
-    if v12 is not UNSET and not (v12 is True or v12 is False):
-        v12 = _serde.read(o, v12, OrgTeamOutputDto, f[12])
+    if not (v12 is True or v12 is False or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, OrgTeamOutputDto, 12)
     v13 = o.get("metadata", UNSET)
-    if v13 is not UNSET:
-        try:
-            v13 = f[13].hook(v13, f[13].type)
-        except _serde.MISFITS as exc:
-            v13 = _serde.misfit(o, v13, OrgTeamOutputDto, f[13], exc)
+    if not (type(v13) is dict or v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, OrgTeamOutputDto, 13)
     v14 = o.get("theme", UNSET)
-    if v14 is not UNSET and not (v14 is None or type(v14) is str):
-        v14 = _serde.read(o, v14, OrgTeamOutputDto, f[14])
+    if not (type(v14) is str or v14 is None or v14 is UNSET):
+        v14 = _serde.read_field(o, v14, OrgTeamOutputDto, 14)
     v15 = o.get("brandColor", UNSET)
-    if v15 is not UNSET and not (v15 is None or type(v15) is str):
-        v15 = _serde.read(o, v15, OrgTeamOutputDto, f[15])
+    if not (type(v15) is str or v15 is None or v15 is UNSET):
+        v15 = _serde.read_field(o, v15, OrgTeamOutputDto, 15)
     v16 = o.get("darkBrandColor", UNSET)
-    if v16 is not UNSET and not (v16 is None or type(v16) is str):
-        v16 = _serde.read(o, v16, OrgTeamOutputDto, f[16])
+    if not (type(v16) is str or v16 is None or v16 is UNSET):
+        v16 = _serde.read_field(o, v16, OrgTeamOutputDto, 16)
     v17 = o.get("bannerUrl", UNSET)
-    if v17 is not UNSET and not (v17 is None or type(v17) is str):
-        v17 = _serde.read(o, v17, OrgTeamOutputDto, f[17])
+    if not (type(v17) is str or v17 is None or v17 is UNSET):
+        v17 = _serde.read_field(o, v17, OrgTeamOutputDto, 17)
     v18 = o.get("timeFormat", UNSET)
-    if v18 is not UNSET and not (v18 is None or type(v18) is float or type(v18) is int):
-        v18 = _serde.read(o, v18, OrgTeamOutputDto, f[18])
+    if not (type(v18) is float or type(v18) is int or v18 is None or v18 is UNSET):
+        v18 = _serde.read_field(o, v18, OrgTeamOutputDto, 18)
     v19 = o.get("timeZone", UNSET)
-    if v19 is not UNSET and not (type(v19) is str):
-        v19 = _serde.read(o, v19, OrgTeamOutputDto, f[19])
+    if not (type(v19) is str or v19 is UNSET):
+        v19 = _serde.read_field(o, v19, OrgTeamOutputDto, 19)
     v20 = o.get("weekStart", UNSET)
-    if v20 is not UNSET and not (type(v20) is str):
-        v20 = _serde.read(o, v20, OrgTeamOutputDto, f[20])
-    return OrgTeamOutputDto(
-        id=v0,
-        name=v1,
-        is_organization=v2,
-        parent_id=v3,
-        slug=v4,
-        logo_url=v5,
-        cal_video_logo=v6,
-        app_logo=v7,
-        app_icon_logo=v8,
-        bio=v9,
-        hide_branding=v10,
-        is_private=v11,
-        hide_book_a_team_member=v12,
-        metadata=v13,
-        theme=v14,
-        brand_color=v15,
-        dark_brand_color=v16,
-        banner_url=v17,
-        time_format=v18,
-        time_zone=v19,
-        week_start=v20,
-    )
+    if not (type(v20) is str or v20 is UNSET):
+        v20 = _serde.read_field(o, v20, OrgTeamOutputDto, 20)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OrgTeamOutputDto)
+    obj.id = v0
+    obj.name = v1
+    obj.is_organization = v2
+    obj.parent_id = v3
+    obj.slug = v4
+    obj.logo_url = v5
+    obj.cal_video_logo = v6
+    obj.app_logo = v7
+    obj.app_icon_logo = v8
+    obj.bio = v9
+    obj.hide_branding = v10
+    obj.is_private = v11
+    obj.hide_book_a_team_member = v12
+    obj.metadata = v13
+    obj.theme = v14
+    obj.brand_color = v15
+    obj.dark_brand_color = v16
+    obj.banner_url = v17
+    obj.time_format = v18
+    obj.time_zone = v19
+    obj.week_start = v20
+    return obj

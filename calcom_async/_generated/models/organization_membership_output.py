@@ -25,53 +25,45 @@ def structure_OrganizationMembershipOutput(o: Any, _: Any = None) -> Organizatio
     if type(o) is not dict:
         result: OrganizationMembershipOutput = _serde.structure_attrs(o, OrganizationMembershipOutput)
         return result
-    f = _serde.plan(OrganizationMembershipOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, OrganizationMembershipOutput, f[0])
+        v0 = _serde.read_field(o, v0, OrganizationMembershipOutput, 0)
     v1 = o.get("userId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, OrganizationMembershipOutput, f[1])
+        v1 = _serde.read_field(o, v1, OrganizationMembershipOutput, 1)
     v2 = o.get("teamId", UNSET)
     if not (type(v2) is int):
-        v2 = _serde.read(o, v2, OrganizationMembershipOutput, f[2])
+        v2 = _serde.read_field(o, v2, OrganizationMembershipOutput, 2)
     v3 = o.get("accepted", UNSET)
     if not (v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, OrganizationMembershipOutput, f[3])
+        v3 = _serde.read_field(o, v3, OrganizationMembershipOutput, 3)
     v4 = o.get("role", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, OrganizationMembershipOutput, f[4])
+    if type(v4) is str:
+        v4 = organization_membership_output_role.OrganizationMembershipOutput_role._value2member_map_.get(v4) or _serde.read_enum(organization_membership_output_role.OrganizationMembershipOutput_role, v4)
     else:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, OrganizationMembershipOutput, f[4], exc)
+        v4 = _serde.read_field(o, v4, OrganizationMembershipOutput, 4)
     v5 = o.get("user", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, OrganizationMembershipOutput, f[5])
-    else:
+    if type(v5) is dict:
         try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, OrganizationMembershipOutput, f[5], exc)
+            v5 = membership_user_output_dto.structure_MembershipUserOutputDto(v5)
+        except _serde.MISFITS:
+            v5 = _serde.read_field(o, v5, OrganizationMembershipOutput, 5)
+    else:
+        v5 = _serde.read_field(o, v5, OrganizationMembershipOutput, 5)
     v6 = o.get("attributes", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, OrganizationMembershipOutput, f[6])
-    else:
-        try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, OrganizationMembershipOutput, f[6], exc)
+    v6 = _serde.read_field(o, v6, OrganizationMembershipOutput, 6)
     v7 = o.get("disableImpersonation", UNSET)
-    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, OrganizationMembershipOutput, f[7])
-    return OrganizationMembershipOutput(
-        id=v0,
-        user_id=v1,
-        team_id=v2,
-        accepted=v3,
-        role=v4,
-        user=v5,
-        attributes=v6,
-        disable_impersonation=v7,
-    )
+    if not (v7 is True or v7 is False or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, OrganizationMembershipOutput, 7)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OrganizationMembershipOutput)
+    obj.id = v0
+    obj.user_id = v1
+    obj.team_id = v2
+    obj.accepted = v3
+    obj.role = v4
+    obj.user = v5
+    obj.attributes = v6
+    obj.disable_impersonation = v7
+    return obj

@@ -20,23 +20,21 @@ def structure_OutputAddressLocation_2024_06_14(o: Any, _: Any = None) -> OutputA
     if type(o) is not dict:
         result: OutputAddressLocation_2024_06_14 = _serde.structure_attrs(o, OutputAddressLocation_2024_06_14)
         return result
-    f = _serde.plan(OutputAddressLocation_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, OutputAddressLocation_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = output_address_location_2024_06_14_type.OutputAddressLocation_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(output_address_location_2024_06_14_type.OutputAddressLocation_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, OutputAddressLocation_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, OutputAddressLocation_2024_06_14, 0)
     v1 = o.get("address", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, OutputAddressLocation_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, OutputAddressLocation_2024_06_14, 1)
     v2 = o.get("public", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, OutputAddressLocation_2024_06_14, f[2])
-    return OutputAddressLocation_2024_06_14(
-        type=v0,
-        address=v1,
-        public=v2,
-    )
+        v2 = _serde.read_field(o, v2, OutputAddressLocation_2024_06_14, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OutputAddressLocation_2024_06_14)
+    obj.type = v0
+    obj.address = v1
+    obj.public = v2
+    return obj

@@ -21,32 +21,27 @@ def structure_OutputIntegrationLocation_2024_06_14(o: Any, _: Any = None) -> Out
     if type(o) is not dict:
         result: OutputIntegrationLocation_2024_06_14 = _serde.structure_attrs(o, OutputIntegrationLocation_2024_06_14)
         return result
-    f = _serde.plan(OutputIntegrationLocation_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, OutputIntegrationLocation_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = output_integration_location_2024_06_14_type.OutputIntegrationLocation_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(output_integration_location_2024_06_14_type.OutputIntegrationLocation_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, OutputIntegrationLocation_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, OutputIntegrationLocation_2024_06_14, 0)
     v1 = o.get("integration", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, OutputIntegrationLocation_2024_06_14, f[1])
+    if type(v1) is str:
+        v1 = output_integration_location_2024_06_14_integration.OutputIntegrationLocation_2024_06_14_integration._value2member_map_.get(v1) or _serde.read_enum(output_integration_location_2024_06_14_integration.OutputIntegrationLocation_2024_06_14_integration, v1)
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, OutputIntegrationLocation_2024_06_14, f[1], exc)
+        v1 = _serde.read_field(o, v1, OutputIntegrationLocation_2024_06_14, 1)
     v2 = o.get("link", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, OutputIntegrationLocation_2024_06_14, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, OutputIntegrationLocation_2024_06_14, 2)
     v3 = o.get("credentialId", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, OutputIntegrationLocation_2024_06_14, f[3])
-    return OutputIntegrationLocation_2024_06_14(
-        type=v0,
-        integration=v1,
-        link=v2,
-        credential_id=v3,
-    )
+    if not (type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, OutputIntegrationLocation_2024_06_14, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OutputIntegrationLocation_2024_06_14)
+    obj.type = v0
+    obj.integration = v1
+    obj.link = v2
+    obj.credential_id = v3
+    return obj

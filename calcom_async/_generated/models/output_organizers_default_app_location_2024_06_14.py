@@ -18,15 +18,13 @@ def structure_OutputOrganizersDefaultAppLocation_2024_06_14(o: Any, _: Any = Non
     if type(o) is not dict:
         result: OutputOrganizersDefaultAppLocation_2024_06_14 = _serde.structure_attrs(o, OutputOrganizersDefaultAppLocation_2024_06_14)
         return result
-    f = _serde.plan(OutputOrganizersDefaultAppLocation_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, OutputOrganizersDefaultAppLocation_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = output_organizers_default_app_location_2024_06_14_type.OutputOrganizersDefaultAppLocation_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(output_organizers_default_app_location_2024_06_14_type.OutputOrganizersDefaultAppLocation_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, OutputOrganizersDefaultAppLocation_2024_06_14, f[0], exc)
-    return OutputOrganizersDefaultAppLocation_2024_06_14(
-        type=v0,
-    )
+        v0 = _serde.read_field(o, v0, OutputOrganizersDefaultAppLocation_2024_06_14, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OutputOrganizersDefaultAppLocation_2024_06_14)
+    obj.type = v0
+    return obj

@@ -19,19 +19,17 @@ def structure_OutputUnknownLocation_2024_06_14(o: Any, _: Any = None) -> OutputU
     if type(o) is not dict:
         result: OutputUnknownLocation_2024_06_14 = _serde.structure_attrs(o, OutputUnknownLocation_2024_06_14)
         return result
-    f = _serde.plan(OutputUnknownLocation_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, OutputUnknownLocation_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = output_unknown_location_2024_06_14_type.OutputUnknownLocation_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(output_unknown_location_2024_06_14_type.OutputUnknownLocation_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, OutputUnknownLocation_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, OutputUnknownLocation_2024_06_14, 0)
     v1 = o.get("location", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, OutputUnknownLocation_2024_06_14, f[1])
-    return OutputUnknownLocation_2024_06_14(
-        type=v0,
-        location=v1,
-    )
+        v1 = _serde.read_field(o, v1, OutputUnknownLocation_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(OutputUnknownLocation_2024_06_14)
+    obj.type = v0
+    obj.location = v1
+    return obj

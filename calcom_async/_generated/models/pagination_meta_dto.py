@@ -24,38 +24,39 @@ def structure_PaginationMetaDto(o: Any, _: Any = None) -> PaginationMetaDto:
     if type(o) is not dict:
         result: PaginationMetaDto = _serde.structure_attrs(o, PaginationMetaDto)
         return result
-    f = _serde.plan(PaginationMetaDto)
     v0 = o.get("totalItems", UNSET)
     if not (type(v0) is float or type(v0) is int):
-        v0 = _serde.read(o, v0, PaginationMetaDto, f[0])
+        v0 = _serde.read_field(o, v0, PaginationMetaDto, 0)
     v1 = o.get("remainingItems", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, PaginationMetaDto, f[1])
+        v1 = _serde.read_field(o, v1, PaginationMetaDto, 1)
     v2 = o.get("returnedItems", UNSET)
     if not (type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, PaginationMetaDto, f[2])
+        v2 = _serde.read_field(o, v2, PaginationMetaDto, 2)
     v3 = o.get("itemsPerPage", UNSET)
     if not (type(v3) is float or type(v3) is int):
-        v3 = _serde.read(o, v3, PaginationMetaDto, f[3])
+        v3 = _serde.read_field(o, v3, PaginationMetaDto, 3)
     v4 = o.get("currentPage", UNSET)
     if not (type(v4) is float or type(v4) is int):
-        v4 = _serde.read(o, v4, PaginationMetaDto, f[4])
+        v4 = _serde.read_field(o, v4, PaginationMetaDto, 4)
     v5 = o.get("totalPages", UNSET)
     if not (type(v5) is float or type(v5) is int):
-        v5 = _serde.read(o, v5, PaginationMetaDto, f[5])
+        v5 = _serde.read_field(o, v5, PaginationMetaDto, 5)
     v6 = o.get("hasNextPage", UNSET)
     if not (v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, PaginationMetaDto, f[6])
+        v6 = _serde.read_field(o, v6, PaginationMetaDto, 6)
     v7 = o.get("hasPreviousPage", UNSET)
     if not (v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, PaginationMetaDto, f[7])
-    return PaginationMetaDto(
-        total_items=v0,
-        remaining_items=v1,
-        returned_items=v2,
-        items_per_page=v3,
-        current_page=v4,
-        total_pages=v5,
-        has_next_page=v6,
-        has_previous_page=v7,
-    )
+        v7 = _serde.read_field(o, v7, PaginationMetaDto, 7)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(PaginationMetaDto)
+    obj.total_items = v0
+    obj.remaining_items = v1
+    obj.returned_items = v2
+    obj.items_per_page = v3
+    obj.current_page = v4
+    obj.total_pages = v5
+    obj.has_next_page = v6
+    obj.has_previous_page = v7
+    return obj

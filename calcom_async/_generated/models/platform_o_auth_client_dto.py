@@ -32,77 +32,75 @@ def structure_PlatformOAuthClientDto(o: Any, _: Any = None) -> PlatformOAuthClie
     if type(o) is not dict:
         result: PlatformOAuthClientDto = _serde.structure_attrs(o, PlatformOAuthClientDto)
         return result
-    f = _serde.plan(PlatformOAuthClientDto)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, PlatformOAuthClientDto, f[0])
+        v0 = _serde.read_field(o, v0, PlatformOAuthClientDto, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, PlatformOAuthClientDto, f[1])
+        v1 = _serde.read_field(o, v1, PlatformOAuthClientDto, 1)
     v2 = o.get("secret", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, PlatformOAuthClientDto, f[2])
+        v2 = _serde.read_field(o, v2, PlatformOAuthClientDto, 2)
     v3 = o.get("permissions", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, PlatformOAuthClientDto, f[3])
-    else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, PlatformOAuthClientDto, f[3], exc)
+    v3 = _serde.read_field(o, v3, PlatformOAuthClientDto, 3)
     v4 = o.get("redirectUris", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, PlatformOAuthClientDto, f[4])
+    if type(v4) is list:
+        for item in v4:
+            if not (type(item) is str):
+                v4 = _serde.read_field(o, v4, PlatformOAuthClientDto, 4)
+                break
     else:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, PlatformOAuthClientDto, f[4], exc)
+        v4 = _serde.read_field(o, v4, PlatformOAuthClientDto, 4)
     v5 = o.get("organizationId", UNSET)
     if not (type(v5) is int):
-        v5 = _serde.read(o, v5, PlatformOAuthClientDto, f[5])
+        v5 = _serde.read_field(o, v5, PlatformOAuthClientDto, 5)
     v6 = o.get("createdAt", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, PlatformOAuthClientDto, f[6])
-    else:
+    if type(v6) is str:
         try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, PlatformOAuthClientDto, f[6], exc)
+            v6 = datetime.fromisoformat(v6)
+        except ValueError:
+            v6 = _serde.read_field(o, v6, PlatformOAuthClientDto, 6)
+        else:
+            if v6.tzinfo is None:  # a time without an offset is UTC
+                v6 = v6.replace(tzinfo=_serde.UTC)
+    else:
+        v6 = _serde.read_field(o, v6, PlatformOAuthClientDto, 6)
     v7 = o.get("areEmailsEnabled", UNSET)
     if not (v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, PlatformOAuthClientDto, f[7])
+        v7 = _serde.read_field(o, v7, PlatformOAuthClientDto, 7)
     v8 = o.get("areDefaultEventTypesEnabled", UNSET)
     if not (v8 is True or v8 is False):
-        v8 = _serde.read(o, v8, PlatformOAuthClientDto, f[8])
+        v8 = _serde.read_field(o, v8, PlatformOAuthClientDto, 8)
     v9 = o.get("areCalendarEventsEnabled", UNSET)
     if not (v9 is True or v9 is False):
-        v9 = _serde.read(o, v9, PlatformOAuthClientDto, f[9])
+        v9 = _serde.read_field(o, v9, PlatformOAuthClientDto, 9)
     v10 = o.get("logo", UNSET)
-    if v10 is not UNSET and not (v10 is None or type(v10) is str):
-        v10 = _serde.read(o, v10, PlatformOAuthClientDto, f[10])
+    if not (type(v10) is str or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, PlatformOAuthClientDto, 10)
     v11 = o.get("bookingRedirectUri", UNSET)
-    if v11 is not UNSET and not (v11 is None or type(v11) is str):
-        v11 = _serde.read(o, v11, PlatformOAuthClientDto, f[11])
+    if not (type(v11) is str or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, PlatformOAuthClientDto, 11)
     v12 = o.get("bookingCancelRedirectUri", UNSET)
-    if v12 is not UNSET and not (v12 is None or type(v12) is str):
-        v12 = _serde.read(o, v12, PlatformOAuthClientDto, f[12])
+    if not (type(v12) is str or v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, PlatformOAuthClientDto, 12)
     v13 = o.get("bookingRescheduleRedirectUri", UNSET)
-    if v13 is not UNSET and not (v13 is None or type(v13) is str):
-        v13 = _serde.read(o, v13, PlatformOAuthClientDto, f[13])
-    return PlatformOAuthClientDto(
-        id=v0,
-        name=v1,
-        secret=v2,
-        permissions=v3,
-        redirect_uris=v4,
-        organization_id=v5,
-        created_at=v6,
-        are_emails_enabled=v7,
-        are_default_event_types_enabled=v8,
-        are_calendar_events_enabled=v9,
-        logo=v10,
-        booking_redirect_uri=v11,
-        booking_cancel_redirect_uri=v12,
-        booking_reschedule_redirect_uri=v13,
-    )
+    if not (type(v13) is str or v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, PlatformOAuthClientDto, 13)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(PlatformOAuthClientDto)
+    obj.id = v0
+    obj.name = v1
+    obj.secret = v2
+    obj.permissions = v3
+    obj.redirect_uris = v4
+    obj.organization_id = v5
+    obj.created_at = v6
+    obj.are_emails_enabled = v7
+    obj.are_default_event_types_enabled = v8
+    obj.are_calendar_events_enabled = v9
+    obj.logo = v10
+    obj.booking_redirect_uri = v11
+    obj.booking_cancel_redirect_uri = v12
+    obj.booking_reschedule_redirect_uri = v13
+    return obj

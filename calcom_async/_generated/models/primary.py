@@ -25,42 +25,43 @@ def structure_Primary(o: Any, _: Any = None) -> Primary:
     if type(o) is not dict:
         result: Primary = _serde.structure_attrs(o, Primary)
         return result
-    f = _serde.plan(Primary)
     v0 = o.get("externalId", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, Primary, f[0])
+        v0 = _serde.read_field(o, v0, Primary, 0)
     v1 = o.get("primary", UNSET)
-    if not (v1 is None or v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, Primary, f[1])
+    if not (v1 is True or v1 is False or v1 is None):
+        v1 = _serde.read_field(o, v1, Primary, 1)
     v2 = o.get("readOnly", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, Primary, f[2])
+        v2 = _serde.read_field(o, v2, Primary, 2)
     v3 = o.get("isSelected", UNSET)
     if not (v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, Primary, f[3])
+        v3 = _serde.read_field(o, v3, Primary, 3)
     v4 = o.get("credentialId", UNSET)
     if not (type(v4) is int):
-        v4 = _serde.read(o, v4, Primary, f[4])
+        v4 = _serde.read_field(o, v4, Primary, 4)
     v5 = o.get("integration", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, Primary, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, Primary, 5)
     v6 = o.get("name", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, Primary, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, Primary, 6)
     v7 = o.get("email", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, Primary, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, Primary, 7)
     v8 = o.get("delegationCredentialId", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, Primary, f[8])
-    return Primary(
-        external_id=v0,
-        primary=v1,
-        read_only=v2,
-        is_selected=v3,
-        credential_id=v4,
-        integration=v5,
-        name=v6,
-        email=v7,
-        delegation_credential_id=v8,
-    )
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, Primary, 8)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Primary)
+    obj.external_id = v0
+    obj.primary = v1
+    obj.read_only = v2
+    obj.is_selected = v3
+    obj.credential_id = v4
+    obj.integration = v5
+    obj.name = v6
+    obj.email = v7
+    obj.delegation_credential_id = v8
+    return obj

@@ -20,22 +20,23 @@ def structure_ProfileOutput(o: Any, _: Any = None) -> ProfileOutput:
     if type(o) is not dict:
         result: ProfileOutput = _serde.structure_attrs(o, ProfileOutput)
         return result
-    f = _serde.plan(ProfileOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ProfileOutput, f[0])
+        v0 = _serde.read_field(o, v0, ProfileOutput, 0)
     v1 = o.get("organizationId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, ProfileOutput, f[1])
+        v1 = _serde.read_field(o, v1, ProfileOutput, 1)
     v2 = o.get("userId", UNSET)
     if not (type(v2) is int):
-        v2 = _serde.read(o, v2, ProfileOutput, f[2])
+        v2 = _serde.read_field(o, v2, ProfileOutput, 2)
     v3 = o.get("username", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, ProfileOutput, f[3])
-    return ProfileOutput(
-        id=v0,
-        organization_id=v1,
-        user_id=v2,
-        username=v3,
-    )
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, ProfileOutput, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ProfileOutput)
+    obj.id = v0
+    obj.organization_id = v1
+    obj.user_id = v2
+    obj.username = v3
+    return obj

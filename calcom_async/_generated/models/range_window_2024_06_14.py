@@ -19,24 +19,22 @@ def structure_RangeWindow_2024_06_14(o: Any, _: Any = None) -> RangeWindow_2024_
     if type(o) is not dict:
         result: RangeWindow_2024_06_14 = _serde.structure_attrs(o, RangeWindow_2024_06_14)
         return result
-    f = _serde.plan(RangeWindow_2024_06_14)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, RangeWindow_2024_06_14, f[0])
+    if type(v0) is str:
+        v0 = range_window_2024_06_14_type.RangeWindow_2024_06_14_type._value2member_map_.get(v0) or _serde.read_enum(range_window_2024_06_14_type.RangeWindow_2024_06_14_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, RangeWindow_2024_06_14, f[0], exc)
+        v0 = _serde.read_field(o, v0, RangeWindow_2024_06_14, 0)
     v1 = o.get("value", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, RangeWindow_2024_06_14, f[1])
+    if type(v1) is list:
+        for item in v1:
+            if not (type(item) is str):
+                v1 = _serde.read_field(o, v1, RangeWindow_2024_06_14, 1)
+                break
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, RangeWindow_2024_06_14, f[1], exc)
-    return RangeWindow_2024_06_14(
-        type=v0,
-        value=v1,
-    )
+        v1 = _serde.read_field(o, v1, RangeWindow_2024_06_14, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RangeWindow_2024_06_14)
+    obj.type = v0
+    obj.value = v1
+    return obj

@@ -20,22 +20,23 @@ def structure_ReassignedToDto(o: Any, _: Any = None) -> ReassignedToDto:
     if type(o) is not dict:
         result: ReassignedToDto = _serde.structure_attrs(o, ReassignedToDto)
         return result
-    f = _serde.plan(ReassignedToDto)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ReassignedToDto, f[0])
+        v0 = _serde.read_field(o, v0, ReassignedToDto, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, ReassignedToDto, f[1])
+        v1 = _serde.read_field(o, v1, ReassignedToDto, 1)
     v2 = o.get("email", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, ReassignedToDto, f[2])
+        v2 = _serde.read_field(o, v2, ReassignedToDto, 2)
     v3 = o.get("displayEmail", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, ReassignedToDto, f[3])
-    return ReassignedToDto(
-        id=v0,
-        name=v1,
-        email=v2,
-        display_email=v3,
-    )
+        v3 = _serde.read_field(o, v3, ReassignedToDto, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ReassignedToDto)
+    obj.id = v0
+    obj.name = v1
+    obj.email = v2
+    obj.display_email = v3
+    return obj

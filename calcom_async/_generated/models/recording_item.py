@@ -25,42 +25,43 @@ def structure_RecordingItem(o: Any, _: Any = None) -> RecordingItem:
     if type(o) is not dict:
         result: RecordingItem = _serde.structure_attrs(o, RecordingItem)
         return result
-    f = _serde.plan(RecordingItem)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, RecordingItem, f[0])
+        v0 = _serde.read_field(o, v0, RecordingItem, 0)
     v1 = o.get("roomName", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, RecordingItem, f[1])
+        v1 = _serde.read_field(o, v1, RecordingItem, 1)
     v2 = o.get("startTs", UNSET)
     if not (type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, RecordingItem, f[2])
+        v2 = _serde.read_field(o, v2, RecordingItem, 2)
     v3 = o.get("status", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, RecordingItem, f[3])
+        v3 = _serde.read_field(o, v3, RecordingItem, 3)
     v4 = o.get("duration", UNSET)
     if not (type(v4) is float or type(v4) is int):
-        v4 = _serde.read(o, v4, RecordingItem, f[4])
+        v4 = _serde.read_field(o, v4, RecordingItem, 4)
     v5 = o.get("shareToken", UNSET)
     if not (type(v5) is str):
-        v5 = _serde.read(o, v5, RecordingItem, f[5])
+        v5 = _serde.read_field(o, v5, RecordingItem, 5)
     v6 = o.get("maxParticipants", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is float or type(v6) is int):
-        v6 = _serde.read(o, v6, RecordingItem, f[6])
+    if not (type(v6) is float or type(v6) is int or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, RecordingItem, 6)
     v7 = o.get("downloadLink", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, RecordingItem, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, RecordingItem, 7)
     v8 = o.get("error", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, RecordingItem, f[8])
-    return RecordingItem(
-        id=v0,
-        room_name=v1,
-        start_ts=v2,
-        status=v3,
-        duration=v4,
-        share_token=v5,
-        max_participants=v6,
-        download_link=v7,
-        error=v8,
-    )
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, RecordingItem, 8)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RecordingItem)
+    obj.id = v0
+    obj.room_name = v1
+    obj.start_ts = v2
+    obj.status = v3
+    obj.duration = v4
+    obj.share_token = v5
+    obj.max_participants = v6
+    obj.download_link = v7
+    obj.error = v8
+    return obj

@@ -20,23 +20,21 @@ def structure_Recurrence_2024_06_14(o: Any, _: Any = None) -> Recurrence_2024_06
     if type(o) is not dict:
         result: Recurrence_2024_06_14 = _serde.structure_attrs(o, Recurrence_2024_06_14)
         return result
-    f = _serde.plan(Recurrence_2024_06_14)
     v0 = o.get("interval", UNSET)
     if not (type(v0) is float or type(v0) is int):
-        v0 = _serde.read(o, v0, Recurrence_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, Recurrence_2024_06_14, 0)
     v1 = o.get("occurrences", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, Recurrence_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, Recurrence_2024_06_14, 1)
     v2 = o.get("frequency", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, Recurrence_2024_06_14, f[2])
+    if type(v2) is str:
+        v2 = recurrence_2024_06_14_frequency.Recurrence_2024_06_14_frequency._value2member_map_.get(v2) or _serde.read_enum(recurrence_2024_06_14_frequency.Recurrence_2024_06_14_frequency, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, Recurrence_2024_06_14, f[2], exc)
-    return Recurrence_2024_06_14(
-        interval=v0,
-        occurrences=v1,
-        frequency=v2,
-    )
+        v2 = _serde.read_field(o, v2, Recurrence_2024_06_14, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Recurrence_2024_06_14)
+    obj.interval = v0
+    obj.occurrences = v1
+    obj.frequency = v2
+    return obj

@@ -18,14 +18,15 @@ def structure_RefreshApiKeyInput(o: Any, _: Any = None) -> RefreshApiKeyInput:
     if type(o) is not dict:
         result: RefreshApiKeyInput = _serde.structure_attrs(o, RefreshApiKeyInput)
         return result
-    f = _serde.plan(RefreshApiKeyInput)
     v0 = o.get("apiKeyDaysValid", UNSET)
-    if v0 is not UNSET and not (type(v0) is float or type(v0) is int):
-        v0 = _serde.read(o, v0, RefreshApiKeyInput, f[0])
+    if not (type(v0) is float or type(v0) is int or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, RefreshApiKeyInput, 0)
     v1 = o.get("apiKeyNeverExpires", UNSET)
-    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, RefreshApiKeyInput, f[1])
-    return RefreshApiKeyInput(
-        api_key_days_valid=v0,
-        api_key_never_expires=v1,
-    )
+    if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, RefreshApiKeyInput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RefreshApiKeyInput)
+    obj.api_key_days_valid = v0
+    obj.api_key_never_expires = v1
+    return obj

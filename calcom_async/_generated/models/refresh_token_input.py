@@ -17,10 +17,11 @@ def structure_RefreshTokenInput(o: Any, _: Any = None) -> RefreshTokenInput:
     if type(o) is not dict:
         result: RefreshTokenInput = _serde.structure_attrs(o, RefreshTokenInput)
         return result
-    f = _serde.plan(RefreshTokenInput)
     v0 = o.get("refreshToken", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, RefreshTokenInput, f[0])
-    return RefreshTokenInput(
-        refresh_token=v0,
-    )
+        v0 = _serde.read_field(o, v0, RefreshTokenInput, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RefreshTokenInput)
+    obj.refresh_token = v0
+    return obj

@@ -17,10 +17,11 @@ def structure_RequestEmailVerificationInput(o: Any, _: Any = None) -> RequestEma
     if type(o) is not dict:
         result: RequestEmailVerificationInput = _serde.structure_attrs(o, RequestEmailVerificationInput)
         return result
-    f = _serde.plan(RequestEmailVerificationInput)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, RequestEmailVerificationInput, f[0])
-    return RequestEmailVerificationInput(
-        email=v0,
-    )
+        v0 = _serde.read_field(o, v0, RequestEmailVerificationInput, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RequestEmailVerificationInput)
+    obj.email = v0
+    return obj

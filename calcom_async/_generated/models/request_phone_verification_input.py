@@ -17,10 +17,11 @@ def structure_RequestPhoneVerificationInput(o: Any, _: Any = None) -> RequestPho
     if type(o) is not dict:
         result: RequestPhoneVerificationInput = _serde.structure_attrs(o, RequestPhoneVerificationInput)
         return result
-    f = _serde.plan(RequestPhoneVerificationInput)
     v0 = o.get("phone", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, RequestPhoneVerificationInput, f[0])
-    return RequestPhoneVerificationInput(
-        phone=v0,
-    )
+        v0 = _serde.read_field(o, v0, RequestPhoneVerificationInput, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RequestPhoneVerificationInput)
+    obj.phone = v0
+    return obj

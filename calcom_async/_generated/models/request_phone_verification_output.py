@@ -18,15 +18,13 @@ def structure_RequestPhoneVerificationOutput(o: Any, _: Any = None) -> RequestPh
     if type(o) is not dict:
         result: RequestPhoneVerificationOutput = _serde.structure_attrs(o, RequestPhoneVerificationOutput)
         return result
-    f = _serde.plan(RequestPhoneVerificationOutput)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, RequestPhoneVerificationOutput, f[0])
+    if type(v0) is str:
+        v0 = request_phone_verification_output_status.RequestPhoneVerificationOutput_status._value2member_map_.get(v0) or _serde.read_enum(request_phone_verification_output_status.RequestPhoneVerificationOutput_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, RequestPhoneVerificationOutput, f[0], exc)
-    return RequestPhoneVerificationOutput(
-        status=v0,
-    )
+        v0 = _serde.read_field(o, v0, RequestPhoneVerificationOutput, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RequestPhoneVerificationOutput)
+    obj.status = v0
+    return obj

@@ -21,27 +21,31 @@ def structure_RescheduleBookingInput_2024_08_13(o: Any, _: Any = None) -> Resche
     if type(o) is not dict:
         result: RescheduleBookingInput_2024_08_13 = _serde.structure_attrs(o, RescheduleBookingInput_2024_08_13)
         return result
-    f = _serde.plan(RescheduleBookingInput_2024_08_13)
     v0 = o.get("start", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, RescheduleBookingInput_2024_08_13, f[0])
-    else:
+    if type(v0) is str:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, RescheduleBookingInput_2024_08_13, f[0], exc)
+            v0 = datetime.fromisoformat(v0)
+        except ValueError:
+            v0 = _serde.read_field(o, v0, RescheduleBookingInput_2024_08_13, 0)
+        else:
+            if v0.tzinfo is None:  # a time without an offset is UTC
+                v0 = v0.replace(tzinfo=_serde.UTC)
+    else:
+        v0 = _serde.read_field(o, v0, RescheduleBookingInput_2024_08_13, 0)
     v1 = o.get("rescheduledBy", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, RescheduleBookingInput_2024_08_13, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, RescheduleBookingInput_2024_08_13, 1)
     v2 = o.get("reschedulingReason", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, RescheduleBookingInput_2024_08_13, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, RescheduleBookingInput_2024_08_13, 2)
     v3 = o.get("emailVerificationCode", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, RescheduleBookingInput_2024_08_13, f[3])
-    return RescheduleBookingInput_2024_08_13(
-        start=v0,
-        rescheduled_by=v1,
-        rescheduling_reason=v2,
-        email_verification_code=v3,
-    )
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, RescheduleBookingInput_2024_08_13, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RescheduleBookingInput_2024_08_13)
+    obj.start = v0
+    obj.rescheduled_by = v1
+    obj.rescheduling_reason = v2
+    obj.email_verification_code = v3
+    return obj

@@ -21,27 +21,31 @@ def structure_ReserveSlotInput_2024_09_04(o: Any, _: Any = None) -> ReserveSlotI
     if type(o) is not dict:
         result: ReserveSlotInput_2024_09_04 = _serde.structure_attrs(o, ReserveSlotInput_2024_09_04)
         return result
-    f = _serde.plan(ReserveSlotInput_2024_09_04)
     v0 = o.get("eventTypeId", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ReserveSlotInput_2024_09_04, f[0])
+        v0 = _serde.read_field(o, v0, ReserveSlotInput_2024_09_04, 0)
     v1 = o.get("slotStart", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, ReserveSlotInput_2024_09_04, f[1])
-    else:
+    if type(v1) is str:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, ReserveSlotInput_2024_09_04, f[1], exc)
+            v1 = datetime.fromisoformat(v1)
+        except ValueError:
+            v1 = _serde.read_field(o, v1, ReserveSlotInput_2024_09_04, 1)
+        else:
+            if v1.tzinfo is None:  # a time without an offset is UTC
+                v1 = v1.replace(tzinfo=_serde.UTC)
+    else:
+        v1 = _serde.read_field(o, v1, ReserveSlotInput_2024_09_04, 1)
     v2 = o.get("slotDuration", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, ReserveSlotInput_2024_09_04, f[2])
+    if not (type(v2) is float or type(v2) is int or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, ReserveSlotInput_2024_09_04, 2)
     v3 = o.get("reservationDuration", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is float or type(v3) is int):
-        v3 = _serde.read(o, v3, ReserveSlotInput_2024_09_04, f[3])
-    return ReserveSlotInput_2024_09_04(
-        event_type_id=v0,
-        slot_start=v1,
-        slot_duration=v2,
-        reservation_duration=v3,
-    )
+    if not (type(v3) is float or type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, ReserveSlotInput_2024_09_04, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ReserveSlotInput_2024_09_04)
+    obj.event_type_id = v0
+    obj.slot_start = v1
+    obj.slot_duration = v2
+    obj.reservation_duration = v3
+    return obj

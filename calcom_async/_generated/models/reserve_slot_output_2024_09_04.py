@@ -24,49 +24,59 @@ def structure_ReserveSlotOutput_2024_09_04(o: Any, _: Any = None) -> ReserveSlot
     if type(o) is not dict:
         result: ReserveSlotOutput_2024_09_04 = _serde.structure_attrs(o, ReserveSlotOutput_2024_09_04)
         return result
-    f = _serde.plan(ReserveSlotOutput_2024_09_04)
     v0 = o.get("eventTypeId", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ReserveSlotOutput_2024_09_04, f[0])
+        v0 = _serde.read_field(o, v0, ReserveSlotOutput_2024_09_04, 0)
     v1 = o.get("slotStart", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, ReserveSlotOutput_2024_09_04, f[1])
-    else:
+    if type(v1) is str:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, ReserveSlotOutput_2024_09_04, f[1], exc)
+            v1 = datetime.fromisoformat(v1)
+        except ValueError:
+            v1 = _serde.read_field(o, v1, ReserveSlotOutput_2024_09_04, 1)
+        else:
+            if v1.tzinfo is None:  # a time without an offset is UTC
+                v1 = v1.replace(tzinfo=_serde.UTC)
+    else:
+        v1 = _serde.read_field(o, v1, ReserveSlotOutput_2024_09_04, 1)
     v2 = o.get("slotEnd", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, ReserveSlotOutput_2024_09_04, f[2])
-    else:
+    if type(v2) is str:
         try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, ReserveSlotOutput_2024_09_04, f[2], exc)
+            v2 = datetime.fromisoformat(v2)
+        except ValueError:
+            v2 = _serde.read_field(o, v2, ReserveSlotOutput_2024_09_04, 2)
+        else:
+            if v2.tzinfo is None:  # a time without an offset is UTC
+                v2 = v2.replace(tzinfo=_serde.UTC)
+    else:
+        v2 = _serde.read_field(o, v2, ReserveSlotOutput_2024_09_04, 2)
     v3 = o.get("slotDuration", UNSET)
     if not (type(v3) is float or type(v3) is int):
-        v3 = _serde.read(o, v3, ReserveSlotOutput_2024_09_04, f[3])
+        v3 = _serde.read_field(o, v3, ReserveSlotOutput_2024_09_04, 3)
     v4 = o.get("reservationUid", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, ReserveSlotOutput_2024_09_04, f[4])
+        v4 = _serde.read_field(o, v4, ReserveSlotOutput_2024_09_04, 4)
     v5 = o.get("reservationDuration", UNSET)
     if not (type(v5) is float or type(v5) is int):
-        v5 = _serde.read(o, v5, ReserveSlotOutput_2024_09_04, f[5])
+        v5 = _serde.read_field(o, v5, ReserveSlotOutput_2024_09_04, 5)
     v6 = o.get("reservationUntil", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, ReserveSlotOutput_2024_09_04, f[6])
-    else:
+    if type(v6) is str:
         try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, ReserveSlotOutput_2024_09_04, f[6], exc)
-    return ReserveSlotOutput_2024_09_04(
-        event_type_id=v0,
-        slot_start=v1,
-        slot_end=v2,
-        slot_duration=v3,
-        reservation_uid=v4,
-        reservation_duration=v5,
-        reservation_until=v6,
-    )
+            v6 = datetime.fromisoformat(v6)
+        except ValueError:
+            v6 = _serde.read_field(o, v6, ReserveSlotOutput_2024_09_04, 6)
+        else:
+            if v6.tzinfo is None:  # a time without an offset is UTC
+                v6 = v6.replace(tzinfo=_serde.UTC)
+    else:
+        v6 = _serde.read_field(o, v6, ReserveSlotOutput_2024_09_04, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ReserveSlotOutput_2024_09_04)
+    obj.event_type_id = v0
+    obj.slot_start = v1
+    obj.slot_end = v2
+    obj.slot_duration = v3
+    obj.reservation_uid = v4
+    obj.reservation_duration = v5
+    obj.reservation_until = v6
+    return obj

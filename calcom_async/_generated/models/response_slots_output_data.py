@@ -19,19 +19,14 @@ def structure_ResponseSlotsOutputData(o: Any, _: Any = None) -> ResponseSlotsOut
     if type(o) is not dict:
         result: ResponseSlotsOutputData = _serde.structure_attrs(o, ResponseSlotsOutputData)
         return result
-    f = _serde.plan(ResponseSlotsOutputData)
     v0 = o.get("eventTypeId", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ResponseSlotsOutputData, f[0])
+        v0 = _serde.read_field(o, v0, ResponseSlotsOutputData, 0)
     v1 = o.get("slots", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, ResponseSlotsOutputData, f[1])
-    else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, ResponseSlotsOutputData, f[1], exc)
-    return ResponseSlotsOutputData(
-        event_type_id=v0,
-        slots=v1,
-    )
+    v1 = _serde.read_field(o, v1, ResponseSlotsOutputData, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ResponseSlotsOutputData)
+    obj.event_type_id = v0
+    obj.slots = v1
+    return obj

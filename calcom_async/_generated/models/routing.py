@@ -23,39 +23,40 @@ def structure_Routing(o: Any, _: Any = None) -> Routing:
     if type(o) is not dict:
         result: Routing = _serde.structure_attrs(o, Routing)
         return result
-    f = _serde.plan(Routing)
     v0 = o.get("teamMemberIds", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, Routing, f[0])
+    if type(v0) is list:
+        for item in v0:
+            if not (type(item) is int):
+                v0 = _serde.read_field(o, v0, Routing, 0)
+                break
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, Routing, f[0], exc)
+        v0 = _serde.read_field(o, v0, Routing, 0)
     v1 = o.get("queuedResponseId", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, Routing, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, Routing, 1)
     v2 = o.get("responseId", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is int):
-        v2 = _serde.read(o, v2, Routing, f[2])
+    if not (type(v2) is int or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, Routing, 2)
     v3 = o.get("teamMemberEmail", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, Routing, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, Routing, 3)
     v4 = o.get("skipContactOwner", UNSET)
-    if v4 is not UNSET and not (v4 is None or v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, Routing, f[4])
+    if not (v4 is True or v4 is False or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, Routing, 4)
     v5 = o.get("crmAppSlug", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, Routing, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, Routing, 5)
     v6 = o.get("crmOwnerRecordType", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, Routing, f[6])
-    return Routing(
-        team_member_ids=v0,
-        queued_response_id=v1,
-        response_id=v2,
-        team_member_email=v3,
-        skip_contact_owner=v4,
-        crm_app_slug=v5,
-        crm_owner_record_type=v6,
-    )
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, Routing, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Routing)
+    obj.team_member_ids = v0
+    obj.queued_response_id = v1
+    obj.response_id = v2
+    obj.team_member_email = v3
+    obj.skip_contact_owner = v4
+    obj.crm_app_slug = v5
+    obj.crm_owner_record_type = v6
+    return obj

@@ -29,79 +29,71 @@ def structure_RoutingFormOutput(o: Any, _: Any = None) -> RoutingFormOutput:
     if type(o) is not dict:
         result: RoutingFormOutput = _serde.structure_attrs(o, RoutingFormOutput)
         return result
-    f = _serde.plan(RoutingFormOutput)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, RoutingFormOutput, f[0])
+        v0 = _serde.read_field(o, v0, RoutingFormOutput, 0)
     v1 = o.get("description", UNSET)
-    if not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, RoutingFormOutput, f[1])
+    if not (type(v1) is str or v1 is None):
+        v1 = _serde.read_field(o, v1, RoutingFormOutput, 1)
     v2 = o.get("position", UNSET)
     if not (type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, RoutingFormOutput, f[2])
+        v2 = _serde.read_field(o, v2, RoutingFormOutput, 2)
     v3 = o.get("createdAt", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, RoutingFormOutput, f[3])
-    else:
+    if type(v3) is str:
         try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, RoutingFormOutput, f[3], exc)
+            v3 = datetime.fromisoformat(v3)
+        except ValueError:
+            v3 = _serde.read_field(o, v3, RoutingFormOutput, 3)
+        else:
+            if v3.tzinfo is None:  # a time without an offset is UTC
+                v3 = v3.replace(tzinfo=_serde.UTC)
+    else:
+        v3 = _serde.read_field(o, v3, RoutingFormOutput, 3)
     v4 = o.get("updatedAt", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, RoutingFormOutput, f[4])
-    else:
+    if type(v4) is str:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, RoutingFormOutput, f[4], exc)
+            v4 = datetime.fromisoformat(v4)
+        except ValueError:
+            v4 = _serde.read_field(o, v4, RoutingFormOutput, 4)
+        else:
+            if v4.tzinfo is None:  # a time without an offset is UTC
+                v4 = v4.replace(tzinfo=_serde.UTC)
+    else:
+        v4 = _serde.read_field(o, v4, RoutingFormOutput, 4)
     v5 = o.get("userId", UNSET)
     if not (type(v5) is int):
-        v5 = _serde.read(o, v5, RoutingFormOutput, f[5])
+        v5 = _serde.read_field(o, v5, RoutingFormOutput, 5)
     v6 = o.get("teamId", UNSET)
-    if not (v6 is None or type(v6) is int):
-        v6 = _serde.read(o, v6, RoutingFormOutput, f[6])
+    if not (type(v6) is int or v6 is None):
+        v6 = _serde.read_field(o, v6, RoutingFormOutput, 6)
     v7 = o.get("disabled", UNSET)
     if not (v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, RoutingFormOutput, f[7])
+        v7 = _serde.read_field(o, v7, RoutingFormOutput, 7)
     v8 = o.get("id", UNSET)
     if not (type(v8) is str):
-        v8 = _serde.read(o, v8, RoutingFormOutput, f[8])
+        v8 = _serde.read_field(o, v8, RoutingFormOutput, 8)
     v9 = o.get("routes", UNSET)
-    if v9 is UNSET:
-        v9 = _serde.read(o, v9, RoutingFormOutput, f[9])
-    else:
-        try:
-            v9 = f[9].hook(v9, f[9].type)
-        except _serde.MISFITS as exc:
-            v9 = _serde.misfit(o, v9, RoutingFormOutput, f[9], exc)
+    if not (type(v9) is dict or v9 is None):
+        v9 = _serde.read_field(o, v9, RoutingFormOutput, 9)
     v10 = o.get("fields", UNSET)
-    if v10 is UNSET:
-        v10 = _serde.read(o, v10, RoutingFormOutput, f[10])
-    else:
-        try:
-            v10 = f[10].hook(v10, f[10].type)
-        except _serde.MISFITS as exc:
-            v10 = _serde.misfit(o, v10, RoutingFormOutput, f[10], exc)
+    if not (type(v10) is dict or v10 is None):
+        v10 = _serde.read_field(o, v10, RoutingFormOutput, 10)
     v11 = o.get("settings", UNSET)
-    if v11 is UNSET:
-        v11 = _serde.read(o, v11, RoutingFormOutput, f[11])
-    else:
-        try:
-            v11 = f[11].hook(v11, f[11].type)
-        except _serde.MISFITS as exc:
-            v11 = _serde.misfit(o, v11, RoutingFormOutput, f[11], exc)
-    return RoutingFormOutput(
-        name=v0,
-        description=v1,
-        position=v2,
-        created_at=v3,
-        updated_at=v4,
-        user_id=v5,
-        team_id=v6,
-        disabled=v7,
-        id=v8,
-        routes=v9,
-        fields=v10,
-        settings=v11,
-    )
+    if not (type(v11) is dict or v11 is None):
+        v11 = _serde.read_field(o, v11, RoutingFormOutput, 11)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RoutingFormOutput)
+    obj.name = v0
+    obj.description = v1
+    obj.position = v2
+    obj.created_at = v3
+    obj.updated_at = v4
+    obj.user_id = v5
+    obj.team_id = v6
+    obj.disabled = v7
+    obj.id = v8
+    obj.routes = v9
+    obj.fields = v10
+    obj.settings = v11
+    return obj

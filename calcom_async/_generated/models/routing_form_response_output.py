@@ -23,40 +23,39 @@ def structure_RoutingFormResponseOutput(o: Any, _: Any = None) -> RoutingFormRes
     if type(o) is not dict:
         result: RoutingFormResponseOutput = _serde.structure_attrs(o, RoutingFormResponseOutput)
         return result
-    f = _serde.plan(RoutingFormResponseOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, RoutingFormResponseOutput, f[0])
+        v0 = _serde.read_field(o, v0, RoutingFormResponseOutput, 0)
     v1 = o.get("formId", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, RoutingFormResponseOutput, f[1])
+        v1 = _serde.read_field(o, v1, RoutingFormResponseOutput, 1)
     v2 = o.get("formFillerId", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, RoutingFormResponseOutput, f[2])
+        v2 = _serde.read_field(o, v2, RoutingFormResponseOutput, 2)
     v3 = o.get("routedToBookingUid", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, RoutingFormResponseOutput, f[3])
+        v3 = _serde.read_field(o, v3, RoutingFormResponseOutput, 3)
     v4 = o.get("response", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, RoutingFormResponseOutput, f[4])
-    else:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, RoutingFormResponseOutput, f[4], exc)
+    if not (type(v4) is dict):
+        v4 = _serde.read_field(o, v4, RoutingFormResponseOutput, 4)
     v5 = o.get("createdAt", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, RoutingFormResponseOutput, f[5])
-    else:
+    if type(v5) is str:
         try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, RoutingFormResponseOutput, f[5], exc)
-    return RoutingFormResponseOutput(
-        id=v0,
-        form_id=v1,
-        form_filler_id=v2,
-        routed_to_booking_uid=v3,
-        response=v4,
-        created_at=v5,
-    )
+            v5 = datetime.fromisoformat(v5)
+        except ValueError:
+            v5 = _serde.read_field(o, v5, RoutingFormResponseOutput, 5)
+        else:
+            if v5.tzinfo is None:  # a time without an offset is UTC
+                v5 = v5.replace(tzinfo=_serde.UTC)
+    else:
+        v5 = _serde.read_field(o, v5, RoutingFormResponseOutput, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RoutingFormResponseOutput)
+    obj.id = v0
+    obj.form_id = v1
+    obj.form_filler_id = v2
+    obj.routed_to_booking_uid = v3
+    obj.response = v4
+    obj.created_at = v5
+    return obj

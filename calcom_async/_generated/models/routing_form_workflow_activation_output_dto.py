@@ -18,17 +18,20 @@ def structure_RoutingFormWorkflowActivationOutputDto(o: Any, _: Any = None) -> R
     if type(o) is not dict:
         result: RoutingFormWorkflowActivationOutputDto = _serde.structure_attrs(o, RoutingFormWorkflowActivationOutputDto)
         return result
-    f = _serde.plan(RoutingFormWorkflowActivationOutputDto)
     v0 = o.get("isActiveOnAllRoutingForms", UNSET)
-    if v0 is not UNSET and not (v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, RoutingFormWorkflowActivationOutputDto, f[0])
+    if not (v0 is True or v0 is False or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, RoutingFormWorkflowActivationOutputDto, 0)
     v1 = o.get("activeOnRoutingFormIds", UNSET)
-    if v1 is not UNSET:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, RoutingFormWorkflowActivationOutputDto, f[1], exc)
-    return RoutingFormWorkflowActivationOutputDto(
-        is_active_on_all_routing_forms=v0,
-        active_on_routing_form_ids=v1,
-    )
+    if type(v1) is list:
+        for item in v1:
+            if not (type(item) is str):
+                v1 = _serde.read_field(o, v1, RoutingFormWorkflowActivationOutputDto, 1)
+                break
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, RoutingFormWorkflowActivationOutputDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RoutingFormWorkflowActivationOutputDto)
+    obj.is_active_on_all_routing_forms = v0
+    obj.active_on_routing_form_ids = v1
+    return obj

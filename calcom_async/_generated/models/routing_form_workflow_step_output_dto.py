@@ -28,70 +28,62 @@ def structure_RoutingFormWorkflowStepOutputDto(o: Any, _: Any = None) -> Routing
     if type(o) is not dict:
         result: RoutingFormWorkflowStepOutputDto = _serde.structure_attrs(o, RoutingFormWorkflowStepOutputDto)
         return result
-    f = _serde.plan(RoutingFormWorkflowStepOutputDto)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, RoutingFormWorkflowStepOutputDto, f[0])
+        v0 = _serde.read_field(o, v0, RoutingFormWorkflowStepOutputDto, 0)
     v1 = o.get("stepNumber", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, RoutingFormWorkflowStepOutputDto, f[1])
+        v1 = _serde.read_field(o, v1, RoutingFormWorkflowStepOutputDto, 1)
     v2 = o.get("recipient", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, RoutingFormWorkflowStepOutputDto, f[2])
+    if type(v2) is str:
+        v2 = routing_form_workflow_step_output_dto_recipient.RoutingFormWorkflowStepOutputDto_recipient._value2member_map_.get(v2) or _serde.read_enum(routing_form_workflow_step_output_dto_recipient.RoutingFormWorkflowStepOutputDto_recipient, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, RoutingFormWorkflowStepOutputDto, f[2], exc)
+        v2 = _serde.read_field(o, v2, RoutingFormWorkflowStepOutputDto, 2)
     v3 = o.get("template", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, RoutingFormWorkflowStepOutputDto, f[3])
+    if type(v3) is str:
+        v3 = routing_form_workflow_step_output_dto_template.RoutingFormWorkflowStepOutputDto_template._value2member_map_.get(v3) or _serde.read_enum(routing_form_workflow_step_output_dto_template.RoutingFormWorkflowStepOutputDto_template, v3)
     else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, RoutingFormWorkflowStepOutputDto, f[3], exc)
+        v3 = _serde.read_field(o, v3, RoutingFormWorkflowStepOutputDto, 3)
     v4 = o.get("sender", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, RoutingFormWorkflowStepOutputDto, f[4])
+        v4 = _serde.read_field(o, v4, RoutingFormWorkflowStepOutputDto, 4)
     v5 = o.get("message", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, RoutingFormWorkflowStepOutputDto, f[5])
-    else:
+    if type(v5) is dict:
         try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, RoutingFormWorkflowStepOutputDto, f[5], exc)
+            v5 = workflow_message_output_dto.structure_WorkflowMessageOutputDto(v5)
+        except _serde.MISFITS:
+            v5 = _serde.read_field(o, v5, RoutingFormWorkflowStepOutputDto, 5)
+    else:
+        v5 = _serde.read_field(o, v5, RoutingFormWorkflowStepOutputDto, 5)
     v6 = o.get("action", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, RoutingFormWorkflowStepOutputDto, f[6])
+    if type(v6) is str:
+        v6 = routing_form_workflow_step_output_dto_action.RoutingFormWorkflowStepOutputDto_action._value2member_map_.get(v6) or _serde.read_enum(routing_form_workflow_step_output_dto_action.RoutingFormWorkflowStepOutputDto_action, v6)
     else:
-        try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, RoutingFormWorkflowStepOutputDto, f[6], exc)
+        v6 = _serde.read_field(o, v6, RoutingFormWorkflowStepOutputDto, 6)
     v7 = o.get("email", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, RoutingFormWorkflowStepOutputDto, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, RoutingFormWorkflowStepOutputDto, 7)
     v8 = o.get("phone", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, RoutingFormWorkflowStepOutputDto, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, RoutingFormWorkflowStepOutputDto, 8)
     v9 = o.get("phoneRequired", UNSET)
-    if v9 is not UNSET and not (v9 is True or v9 is False):
-        v9 = _serde.read(o, v9, RoutingFormWorkflowStepOutputDto, f[9])
+    if not (v9 is True or v9 is False or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, RoutingFormWorkflowStepOutputDto, 9)
     v10 = o.get("includeCalendarEvent", UNSET)
-    if v10 is not UNSET and not (v10 is True or v10 is False):
-        v10 = _serde.read(o, v10, RoutingFormWorkflowStepOutputDto, f[10])
-    return RoutingFormWorkflowStepOutputDto(
-        id=v0,
-        step_number=v1,
-        recipient=v2,
-        template=v3,
-        sender=v4,
-        message=v5,
-        action=v6,
-        email=v7,
-        phone=v8,
-        phone_required=v9,
-        include_calendar_event=v10,
-    )
+    if not (v10 is True or v10 is False or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, RoutingFormWorkflowStepOutputDto, 10)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RoutingFormWorkflowStepOutputDto)
+    obj.id = v0
+    obj.step_number = v1
+    obj.recipient = v2
+    obj.template = v3
+    obj.sender = v4
+    obj.message = v5
+    obj.action = v6
+    obj.email = v7
+    obj.phone = v8
+    obj.phone_required = v9
+    obj.include_calendar_event = v10
+    return obj

@@ -18,15 +18,13 @@ def structure_RoutingFormWorkflowTriggerDto(o: Any, _: Any = None) -> RoutingFor
     if type(o) is not dict:
         result: RoutingFormWorkflowTriggerDto = _serde.structure_attrs(o, RoutingFormWorkflowTriggerDto)
         return result
-    f = _serde.plan(RoutingFormWorkflowTriggerDto)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, RoutingFormWorkflowTriggerDto, f[0])
+    if type(v0) is str:
+        v0 = routing_form_workflow_trigger_dto_type.RoutingFormWorkflowTriggerDto_type._value2member_map_.get(v0) or _serde.read_enum(routing_form_workflow_trigger_dto_type.RoutingFormWorkflowTriggerDto_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, RoutingFormWorkflowTriggerDto, f[0], exc)
-    return RoutingFormWorkflowTriggerDto(
-        type=v0,
-    )
+        v0 = _serde.read_field(o, v0, RoutingFormWorkflowTriggerDto, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(RoutingFormWorkflowTriggerDto)
+    obj.type = v0
+    return obj

@@ -28,68 +28,60 @@ def structure_ScheduleOutput(o: Any, _: Any = None) -> ScheduleOutput:
     if type(o) is not dict:
         result: ScheduleOutput = _serde.structure_attrs(o, ScheduleOutput)
         return result
-    f = _serde.plan(ScheduleOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ScheduleOutput, f[0])
+        v0 = _serde.read_field(o, v0, ScheduleOutput, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, ScheduleOutput, f[1])
+        v1 = _serde.read_field(o, v1, ScheduleOutput, 1)
     v2 = o.get("isManaged", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, ScheduleOutput, f[2])
+        v2 = _serde.read_field(o, v2, ScheduleOutput, 2)
     v3 = o.get("workingHours", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, ScheduleOutput, f[3])
-    else:
+    if type(v3) is list:
         try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, ScheduleOutput, f[3], exc)
+            v3 = [working_hours_1.structure_WorkingHours(item) for item in v3]
+        except _serde.MISFITS:
+            v3 = _serde.read_field(o, v3, ScheduleOutput, 3)
+    else:
+        v3 = _serde.read_field(o, v3, ScheduleOutput, 3)
     v4 = o.get("schedule", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, ScheduleOutput, f[4])
-    else:
+    if type(v4) is list:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, ScheduleOutput, f[4], exc)
+            v4 = [availability_model.structure_AvailabilityModel(item) for item in v4]
+        except _serde.MISFITS:
+            v4 = _serde.read_field(o, v4, ScheduleOutput, 4)
+    else:
+        v4 = _serde.read_field(o, v4, ScheduleOutput, 4)
     v5 = o.get("availability", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, ScheduleOutput, f[5])
-    else:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, ScheduleOutput, f[5], exc)
+    v5 = _serde.read_field(o, v5, ScheduleOutput, 5)
     v6 = o.get("timeZone", UNSET)
     if not (type(v6) is str):
-        v6 = _serde.read(o, v6, ScheduleOutput, f[6])
+        v6 = _serde.read_field(o, v6, ScheduleOutput, 6)
     v7 = o.get("isDefault", UNSET)
     if not (v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, ScheduleOutput, f[7])
+        v7 = _serde.read_field(o, v7, ScheduleOutput, 7)
     v8 = o.get("isLastSchedule", UNSET)
     if not (v8 is True or v8 is False):
-        v8 = _serde.read(o, v8, ScheduleOutput, f[8])
+        v8 = _serde.read_field(o, v8, ScheduleOutput, 8)
     v9 = o.get("readOnly", UNSET)
     if not (v9 is True or v9 is False):
-        v9 = _serde.read(o, v9, ScheduleOutput, f[9])
+        v9 = _serde.read_field(o, v9, ScheduleOutput, 9)
     v10 = o.get("dateOverrides", UNSET)
-    if v10 is not UNSET:
-        try:
-            v10 = f[10].hook(v10, f[10].type)
-        except _serde.MISFITS as exc:
-            v10 = _serde.misfit(o, v10, ScheduleOutput, f[10], exc)
-    return ScheduleOutput(
-        id=v0,
-        name=v1,
-        is_managed=v2,
-        working_hours=v3,
-        schedule=v4,
-        availability=v5,
-        time_zone=v6,
-        is_default=v7,
-        is_last_schedule=v8,
-        read_only=v9,
-        date_overrides=v10,
-    )
+    if not (v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, ScheduleOutput, 10)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ScheduleOutput)
+    obj.id = v0
+    obj.name = v1
+    obj.is_managed = v2
+    obj.working_hours = v3
+    obj.schedule = v4
+    obj.availability = v5
+    obj.time_zone = v6
+    obj.is_default = v7
+    obj.is_last_schedule = v8
+    obj.read_only = v9
+    obj.date_overrides = v10
+    return obj

@@ -24,44 +24,45 @@ def structure_ScheduleOutput_2024_06_11(o: Any, _: Any = None) -> ScheduleOutput
     if type(o) is not dict:
         result: ScheduleOutput_2024_06_11 = _serde.structure_attrs(o, ScheduleOutput_2024_06_11)
         return result
-    f = _serde.plan(ScheduleOutput_2024_06_11)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, ScheduleOutput_2024_06_11, f[0])
+        v0 = _serde.read_field(o, v0, ScheduleOutput_2024_06_11, 0)
     v1 = o.get("ownerId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, ScheduleOutput_2024_06_11, f[1])
+        v1 = _serde.read_field(o, v1, ScheduleOutput_2024_06_11, 1)
     v2 = o.get("name", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, ScheduleOutput_2024_06_11, f[2])
+        v2 = _serde.read_field(o, v2, ScheduleOutput_2024_06_11, 2)
     v3 = o.get("timeZone", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, ScheduleOutput_2024_06_11, f[3])
+        v3 = _serde.read_field(o, v3, ScheduleOutput_2024_06_11, 3)
     v4 = o.get("availability", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, ScheduleOutput_2024_06_11, f[4])
-    else:
+    if type(v4) is list:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, ScheduleOutput_2024_06_11, f[4], exc)
+            v4 = [schedule_availability_input_2024_06_11.structure_ScheduleAvailabilityInput_2024_06_11(item) for item in v4]
+        except _serde.MISFITS:
+            v4 = _serde.read_field(o, v4, ScheduleOutput_2024_06_11, 4)
+    else:
+        v4 = _serde.read_field(o, v4, ScheduleOutput_2024_06_11, 4)
     v5 = o.get("isDefault", UNSET)
     if not (v5 is True or v5 is False):
-        v5 = _serde.read(o, v5, ScheduleOutput_2024_06_11, f[5])
+        v5 = _serde.read_field(o, v5, ScheduleOutput_2024_06_11, 5)
     v6 = o.get("overrides", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, ScheduleOutput_2024_06_11, f[6])
-    else:
+    if type(v6) is list:
         try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, ScheduleOutput_2024_06_11, f[6], exc)
-    return ScheduleOutput_2024_06_11(
-        id=v0,
-        owner_id=v1,
-        name=v2,
-        time_zone=v3,
-        availability=v4,
-        is_default=v5,
-        overrides=v6,
-    )
+            v6 = [schedule_override_input_2024_06_11.structure_ScheduleOverrideInput_2024_06_11(item) for item in v6]
+        except _serde.MISFITS:
+            v6 = _serde.read_field(o, v6, ScheduleOutput_2024_06_11, 6)
+    else:
+        v6 = _serde.read_field(o, v6, ScheduleOutput_2024_06_11, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ScheduleOutput_2024_06_11)
+    obj.id = v0
+    obj.owner_id = v1
+    obj.name = v2
+    obj.time_zone = v3
+    obj.availability = v4
+    obj.is_default = v5
+    obj.overrides = v6
+    return obj

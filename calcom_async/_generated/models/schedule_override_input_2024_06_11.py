@@ -19,18 +19,19 @@ def structure_ScheduleOverrideInput_2024_06_11(o: Any, _: Any = None) -> Schedul
     if type(o) is not dict:
         result: ScheduleOverrideInput_2024_06_11 = _serde.structure_attrs(o, ScheduleOverrideInput_2024_06_11)
         return result
-    f = _serde.plan(ScheduleOverrideInput_2024_06_11)
     v0 = o.get("date", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, ScheduleOverrideInput_2024_06_11, f[0])
+        v0 = _serde.read_field(o, v0, ScheduleOverrideInput_2024_06_11, 0)
     v1 = o.get("startTime", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, ScheduleOverrideInput_2024_06_11, f[1])
+        v1 = _serde.read_field(o, v1, ScheduleOverrideInput_2024_06_11, 1)
     v2 = o.get("endTime", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, ScheduleOverrideInput_2024_06_11, f[2])
-    return ScheduleOverrideInput_2024_06_11(
-        date=v0,
-        start_time=v1,
-        end_time=v2,
-    )
+        v2 = _serde.read_field(o, v2, ScheduleOverrideInput_2024_06_11, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(ScheduleOverrideInput_2024_06_11)
+    obj.date = v0
+    obj.start_time = v1
+    obj.end_time = v2
+    return obj

@@ -27,57 +27,49 @@ def structure_SeatedAttendee(o: Any, _: Any = None) -> SeatedAttendee:
     if type(o) is not dict:
         result: SeatedAttendee = _serde.structure_attrs(o, SeatedAttendee)
         return result
-    f = _serde.plan(SeatedAttendee)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, SeatedAttendee, f[0])
+        v0 = _serde.read_field(o, v0, SeatedAttendee, 0)
     v1 = o.get("email", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, SeatedAttendee, f[1])
+        v1 = _serde.read_field(o, v1, SeatedAttendee, 1)
     v2 = o.get("displayEmail", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, SeatedAttendee, f[2])
+        v2 = _serde.read_field(o, v2, SeatedAttendee, 2)
     v3 = o.get("timeZone", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, SeatedAttendee, f[3])
+        v3 = _serde.read_field(o, v3, SeatedAttendee, 3)
     v4 = o.get("absent", UNSET)
     if not (v4 is True or v4 is False):
-        v4 = _serde.read(o, v4, SeatedAttendee, f[4])
+        v4 = _serde.read_field(o, v4, SeatedAttendee, 4)
     v5 = o.get("seatUid", UNSET)
     if not (type(v5) is str):
-        v5 = _serde.read(o, v5, SeatedAttendee, f[5])
+        v5 = _serde.read_field(o, v5, SeatedAttendee, 5)
     v6 = o.get("bookingFieldsResponses", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, SeatedAttendee, f[6])
-    else:
-        try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, SeatedAttendee, f[6], exc)
+    if not (type(v6) is dict):
+        v6 = _serde.read_field(o, v6, SeatedAttendee, 6)
     v7 = o.get("language", UNSET)
-    if v7 is not UNSET:
-        try:
-            v7 = f[7].hook(v7, f[7].type)
-        except _serde.MISFITS as exc:
-            v7 = _serde.misfit(o, v7, SeatedAttendee, f[7], exc)
+    if type(v7) is str:
+        v7 = seated_attendee_language.SeatedAttendee_language._value2member_map_.get(v7) or _serde.read_enum(seated_attendee_language.SeatedAttendee_language, v7)
+    elif not (v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, SeatedAttendee, 7)
     v8 = o.get("phoneNumber", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, SeatedAttendee, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, SeatedAttendee, 8)
     v9 = o.get("metadata", UNSET)
-    if v9 is not UNSET:
-        try:
-            v9 = f[9].hook(v9, f[9].type)
-        except _serde.MISFITS as exc:
-            v9 = _serde.misfit(o, v9, SeatedAttendee, f[9], exc)
-    return SeatedAttendee(
-        name=v0,
-        email=v1,
-        display_email=v2,
-        time_zone=v3,
-        absent=v4,
-        seat_uid=v5,
-        booking_fields_responses=v6,
-        language=v7,
-        phone_number=v8,
-        metadata=v9,
-    )
+    if not (type(v9) is dict or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, SeatedAttendee, 9)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(SeatedAttendee)
+    obj.name = v0
+    obj.email = v1
+    obj.display_email = v2
+    obj.time_zone = v3
+    obj.absent = v4
+    obj.seat_uid = v5
+    obj.booking_fields_responses = v6
+    obj.language = v7
+    obj.phone_number = v8
+    obj.metadata = v9
+    return obj

@@ -19,18 +19,19 @@ def structure_Seats_2024_06_14(o: Any, _: Any = None) -> Seats_2024_06_14:
     if type(o) is not dict:
         result: Seats_2024_06_14 = _serde.structure_attrs(o, Seats_2024_06_14)
         return result
-    f = _serde.plan(Seats_2024_06_14)
     v0 = o.get("seatsPerTimeSlot", UNSET)
     if not (type(v0) is float or type(v0) is int):
-        v0 = _serde.read(o, v0, Seats_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, Seats_2024_06_14, 0)
     v1 = o.get("showAttendeeInfo", UNSET)
     if not (v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, Seats_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, Seats_2024_06_14, 1)
     v2 = o.get("showAvailabilityCount", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, Seats_2024_06_14, f[2])
-    return Seats_2024_06_14(
-        seats_per_time_slot=v0,
-        show_attendee_info=v1,
-        show_availability_count=v2,
-    )
+        v2 = _serde.read_field(o, v2, Seats_2024_06_14, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(Seats_2024_06_14)
+    obj.seats_per_time_slot = v0
+    obj.show_attendee_info = v1
+    obj.show_availability_count = v2
+    return obj

@@ -20,22 +20,23 @@ def structure_SelectedCalendarOutputDto(o: Any, _: Any = None) -> SelectedCalend
     if type(o) is not dict:
         result: SelectedCalendarOutputDto = _serde.structure_attrs(o, SelectedCalendarOutputDto)
         return result
-    f = _serde.plan(SelectedCalendarOutputDto)
     v0 = o.get("userId", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, SelectedCalendarOutputDto, f[0])
+        v0 = _serde.read_field(o, v0, SelectedCalendarOutputDto, 0)
     v1 = o.get("integration", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, SelectedCalendarOutputDto, f[1])
+        v1 = _serde.read_field(o, v1, SelectedCalendarOutputDto, 1)
     v2 = o.get("externalId", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, SelectedCalendarOutputDto, f[2])
+        v2 = _serde.read_field(o, v2, SelectedCalendarOutputDto, 2)
     v3 = o.get("credentialId", UNSET)
-    if not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, SelectedCalendarOutputDto, f[3])
-    return SelectedCalendarOutputDto(
-        user_id=v0,
-        integration=v1,
-        external_id=v2,
-        credential_id=v3,
-    )
+    if not (type(v3) is int or v3 is None):
+        v3 = _serde.read_field(o, v3, SelectedCalendarOutputDto, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(SelectedCalendarOutputDto)
+    obj.user_id = v0
+    obj.integration = v1
+    obj.external_id = v2
+    obj.credential_id = v3
+    return obj

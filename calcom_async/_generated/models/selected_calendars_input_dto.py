@@ -20,22 +20,23 @@ def structure_SelectedCalendarsInputDto(o: Any, _: Any = None) -> SelectedCalend
     if type(o) is not dict:
         result: SelectedCalendarsInputDto = _serde.structure_attrs(o, SelectedCalendarsInputDto)
         return result
-    f = _serde.plan(SelectedCalendarsInputDto)
     v0 = o.get("integration", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, SelectedCalendarsInputDto, f[0])
+        v0 = _serde.read_field(o, v0, SelectedCalendarsInputDto, 0)
     v1 = o.get("externalId", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, SelectedCalendarsInputDto, f[1])
+        v1 = _serde.read_field(o, v1, SelectedCalendarsInputDto, 1)
     v2 = o.get("credentialId", UNSET)
     if not (type(v2) is int):
-        v2 = _serde.read(o, v2, SelectedCalendarsInputDto, f[2])
+        v2 = _serde.read_field(o, v2, SelectedCalendarsInputDto, 2)
     v3 = o.get("delegationCredentialId", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, SelectedCalendarsInputDto, f[3])
-    return SelectedCalendarsInputDto(
-        integration=v0,
-        external_id=v1,
-        credential_id=v2,
-        delegation_credential_id=v3,
-    )
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, SelectedCalendarsInputDto, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(SelectedCalendarsInputDto)
+    obj.integration = v0
+    obj.external_id = v1
+    obj.credential_id = v2
+    obj.delegation_credential_id = v3
+    return obj

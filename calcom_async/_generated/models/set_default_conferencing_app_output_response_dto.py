@@ -18,15 +18,13 @@ def structure_SetDefaultConferencingAppOutputResponseDto(o: Any, _: Any = None) 
     if type(o) is not dict:
         result: SetDefaultConferencingAppOutputResponseDto = _serde.structure_attrs(o, SetDefaultConferencingAppOutputResponseDto)
         return result
-    f = _serde.plan(SetDefaultConferencingAppOutputResponseDto)
     v0 = o.get("status", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, SetDefaultConferencingAppOutputResponseDto, f[0])
+    if type(v0) is str:
+        v0 = set_default_conferencing_app_output_response_dto_status.SetDefaultConferencingAppOutputResponseDto_status._value2member_map_.get(v0) or _serde.read_enum(set_default_conferencing_app_output_response_dto_status.SetDefaultConferencingAppOutputResponseDto_status, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, SetDefaultConferencingAppOutputResponseDto, f[0], exc)
-    return SetDefaultConferencingAppOutputResponseDto(
-        status=v0,
-    )
+        v0 = _serde.read_field(o, v0, SetDefaultConferencingAppOutputResponseDto, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(SetDefaultConferencingAppOutputResponseDto)
+    obj.status = v0
+    return obj

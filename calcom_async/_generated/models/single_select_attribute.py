@@ -21,26 +21,27 @@ def structure_SingleSelectAttribute(o: Any, _: Any = None) -> SingleSelectAttrib
     if type(o) is not dict:
         result: SingleSelectAttribute = _serde.structure_attrs(o, SingleSelectAttribute)
         return result
-    f = _serde.plan(SingleSelectAttribute)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, SingleSelectAttribute, f[0])
+        v0 = _serde.read_field(o, v0, SingleSelectAttribute, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, SingleSelectAttribute, f[1])
+        v1 = _serde.read_field(o, v1, SingleSelectAttribute, 1)
     v2 = o.get("type", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, SingleSelectAttribute, f[2])
+        v2 = _serde.read_field(o, v2, SingleSelectAttribute, 2)
     v3 = o.get("option", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, SingleSelectAttribute, f[3])
+        v3 = _serde.read_field(o, v3, SingleSelectAttribute, 3)
     v4 = o.get("optionId", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, SingleSelectAttribute, f[4])
-    return SingleSelectAttribute(
-        id=v0,
-        name=v1,
-        type=v2,
-        option=v3,
-        option_id=v4,
-    )
+        v4 = _serde.read_field(o, v4, SingleSelectAttribute, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(SingleSelectAttribute)
+    obj.id = v0
+    obj.name = v1
+    obj.type = v2
+    obj.option = v3
+    obj.option_id = v4
+    return obj

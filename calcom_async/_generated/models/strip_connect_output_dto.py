@@ -17,10 +17,11 @@ def structure_StripConnectOutputDto(o: Any, _: Any = None) -> StripConnectOutput
     if type(o) is not dict:
         result: StripConnectOutputDto = _serde.structure_attrs(o, StripConnectOutputDto)
         return result
-    f = _serde.plan(StripConnectOutputDto)
     v0 = o.get("authUrl", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, StripConnectOutputDto, f[0])
-    return StripConnectOutputDto(
-        auth_url=v0,
-    )
+        v0 = _serde.read_field(o, v0, StripConnectOutputDto, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(StripConnectOutputDto)
+    obj.auth_url = v0
+    return obj

@@ -17,10 +17,11 @@ def structure_StripCredentialsSaveOutputResponseDto(o: Any, _: Any = None) -> St
     if type(o) is not dict:
         result: StripCredentialsSaveOutputResponseDto = _serde.structure_attrs(o, StripCredentialsSaveOutputResponseDto)
         return result
-    f = _serde.plan(StripCredentialsSaveOutputResponseDto)
     v0 = o.get("url", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, StripCredentialsSaveOutputResponseDto, f[0])
-    return StripCredentialsSaveOutputResponseDto(
-        url=v0,
-    )
+        v0 = _serde.read_field(o, v0, StripCredentialsSaveOutputResponseDto, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(StripCredentialsSaveOutputResponseDto)
+    obj.url = v0
+    return obj

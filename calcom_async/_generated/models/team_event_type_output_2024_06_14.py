@@ -76,338 +76,308 @@ def structure_TeamEventTypeOutput_2024_06_14(o: Any, _: Any = None) -> TeamEvent
     if type(o) is not dict:
         result: TeamEventTypeOutput_2024_06_14 = _serde.structure_attrs(o, TeamEventTypeOutput_2024_06_14)
         return result
-    f = _serde.plan(TeamEventTypeOutput_2024_06_14)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, TeamEventTypeOutput_2024_06_14, f[0])
+        v0 = _serde.read_field(o, v0, TeamEventTypeOutput_2024_06_14, 0)
     v1 = o.get("lengthInMinutes", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, TeamEventTypeOutput_2024_06_14, f[1])
+        v1 = _serde.read_field(o, v1, TeamEventTypeOutput_2024_06_14, 1)
     v2 = o.get("title", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, TeamEventTypeOutput_2024_06_14, f[2])
+        v2 = _serde.read_field(o, v2, TeamEventTypeOutput_2024_06_14, 2)
     v3 = o.get("slug", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, TeamEventTypeOutput_2024_06_14, f[3])
+        v3 = _serde.read_field(o, v3, TeamEventTypeOutput_2024_06_14, 3)
     v4 = o.get("description", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, TeamEventTypeOutput_2024_06_14, f[4])
+        v4 = _serde.read_field(o, v4, TeamEventTypeOutput_2024_06_14, 4)
     v5 = o.get("locations", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, TeamEventTypeOutput_2024_06_14, f[5])
-    else:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, TeamEventTypeOutput_2024_06_14, f[5], exc)
+    v5 = _serde.read_field(o, v5, TeamEventTypeOutput_2024_06_14, 5)
     v6 = o.get("bookingFields", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, TeamEventTypeOutput_2024_06_14, f[6])
-    else:
-        try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, TeamEventTypeOutput_2024_06_14, f[6], exc)
+    v6 = _serde.read_field(o, v6, TeamEventTypeOutput_2024_06_14, 6)
     v7 = o.get("disableGuests", UNSET)
     if not (v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, TeamEventTypeOutput_2024_06_14, f[7])
+        v7 = _serde.read_field(o, v7, TeamEventTypeOutput_2024_06_14, 7)
     v8 = o.get("recurrence", UNSET)
-    if v8 is UNSET:
-        v8 = _serde.read(o, v8, TeamEventTypeOutput_2024_06_14, f[8])
-    else:
+    if type(v8) is dict:
         try:
-            v8 = f[8].hook(v8, f[8].type)
-        except _serde.MISFITS as exc:
-            v8 = _serde.misfit(o, v8, TeamEventTypeOutput_2024_06_14, f[8], exc)
+            v8 = recurrence_2024_06_14.structure_Recurrence_2024_06_14(v8)
+        except _serde.MISFITS:
+            v8 = _serde.read_field(o, v8, TeamEventTypeOutput_2024_06_14, 8)
+    elif not (v8 is None):
+        v8 = _serde.read_field(o, v8, TeamEventTypeOutput_2024_06_14, 8)
     v9 = o.get("metadata", UNSET)
-    if v9 is UNSET:
-        v9 = _serde.read(o, v9, TeamEventTypeOutput_2024_06_14, f[9])
-    else:
-        try:
-            v9 = f[9].hook(v9, f[9].type)
-        except _serde.MISFITS as exc:
-            v9 = _serde.misfit(o, v9, TeamEventTypeOutput_2024_06_14, f[9], exc)
+    if not (type(v9) is dict):
+        v9 = _serde.read_field(o, v9, TeamEventTypeOutput_2024_06_14, 9)
     v10 = o.get("price", UNSET)
     if not (type(v10) is float or type(v10) is int):
-        v10 = _serde.read(o, v10, TeamEventTypeOutput_2024_06_14, f[10])
+        v10 = _serde.read_field(o, v10, TeamEventTypeOutput_2024_06_14, 10)
     v11 = o.get("currency", UNSET)
     if not (type(v11) is str):
-        v11 = _serde.read(o, v11, TeamEventTypeOutput_2024_06_14, f[11])
+        v11 = _serde.read_field(o, v11, TeamEventTypeOutput_2024_06_14, 11)
     v12 = o.get("lockTimeZoneToggleOnBookingPage", UNSET)
     if not (v12 is True or v12 is False):
-        v12 = _serde.read(o, v12, TeamEventTypeOutput_2024_06_14, f[12])
+        v12 = _serde.read_field(o, v12, TeamEventTypeOutput_2024_06_14, 12)
     v13 = o.get("forwardParamsSuccessRedirect", UNSET)
-    if v13 is UNSET:
-        v13 = _serde.read(o, v13, TeamEventTypeOutput_2024_06_14, f[13])
-    else:
-        try:
-            v13 = f[13].hook(v13, f[13].type)
-        except _serde.MISFITS as exc:
-            v13 = _serde.misfit(o, v13, TeamEventTypeOutput_2024_06_14, f[13], exc)
+    if not (type(v13) is dict or v13 is None):
+        v13 = _serde.read_field(o, v13, TeamEventTypeOutput_2024_06_14, 13)
     v14 = o.get("successRedirectUrl", UNSET)
-    if v14 is UNSET:
-        v14 = _serde.read(o, v14, TeamEventTypeOutput_2024_06_14, f[14])
-    else:
-        try:
-            v14 = f[14].hook(v14, f[14].type)
-        except _serde.MISFITS as exc:
-            v14 = _serde.misfit(o, v14, TeamEventTypeOutput_2024_06_14, f[14], exc)
+    if not (type(v14) is dict or v14 is None):
+        v14 = _serde.read_field(o, v14, TeamEventTypeOutput_2024_06_14, 14)
     v15 = o.get("isInstantEvent", UNSET)
     if not (v15 is True or v15 is False):
-        v15 = _serde.read(o, v15, TeamEventTypeOutput_2024_06_14, f[15])
+        v15 = _serde.read_field(o, v15, TeamEventTypeOutput_2024_06_14, 15)
     v16 = o.get("scheduleId", UNSET)
-    if not (v16 is None or type(v16) is int):
-        v16 = _serde.read(o, v16, TeamEventTypeOutput_2024_06_14, f[16])
+    if not (type(v16) is int or v16 is None):
+        v16 = _serde.read_field(o, v16, TeamEventTypeOutput_2024_06_14, 16)
     v17 = o.get("hidden", UNSET)
     if not (v17 is True or v17 is False):
-        v17 = _serde.read(o, v17, TeamEventTypeOutput_2024_06_14, f[17])
+        v17 = _serde.read_field(o, v17, TeamEventTypeOutput_2024_06_14, 17)
     v18 = o.get("bookingRequiresAuthentication", UNSET)
     if not (v18 is True or v18 is False):
-        v18 = _serde.read(o, v18, TeamEventTypeOutput_2024_06_14, f[18])
+        v18 = _serde.read_field(o, v18, TeamEventTypeOutput_2024_06_14, 18)
     v19 = o.get("teamId", UNSET)
     if not (type(v19) is int):
-        v19 = _serde.read(o, v19, TeamEventTypeOutput_2024_06_14, f[19])
+        v19 = _serde.read_field(o, v19, TeamEventTypeOutput_2024_06_14, 19)
     v20 = o.get("hosts", UNSET)
-    if v20 is UNSET:
-        v20 = _serde.read(o, v20, TeamEventTypeOutput_2024_06_14, f[20])
+    if type(v20) is list:
+        for item in v20:
+            if not (type(item) is str):
+                v20 = _serde.read_field(o, v20, TeamEventTypeOutput_2024_06_14, 20)
+                break
     else:
-        try:
-            v20 = f[20].hook(v20, f[20].type)
-        except _serde.MISFITS as exc:
-            v20 = _serde.misfit(o, v20, TeamEventTypeOutput_2024_06_14, f[20], exc)
+        v20 = _serde.read_field(o, v20, TeamEventTypeOutput_2024_06_14, 20)
     v21 = o.get("schedulingType", UNSET)
-    if v21 is UNSET:
-        v21 = _serde.read(o, v21, TeamEventTypeOutput_2024_06_14, f[21])
+    if type(v21) is str:
+        v21 = team_event_type_output_2024_06_14_scheduling_type.TeamEventTypeOutput_2024_06_14_scheduling_type._value2member_map_.get(v21) or _serde.read_enum(team_event_type_output_2024_06_14_scheduling_type.TeamEventTypeOutput_2024_06_14_scheduling_type, v21)
     else:
-        try:
-            v21 = f[21].hook(v21, f[21].type)
-        except _serde.MISFITS as exc:
-            v21 = _serde.misfit(o, v21, TeamEventTypeOutput_2024_06_14, f[21], exc)
+        v21 = _serde.read_field(o, v21, TeamEventTypeOutput_2024_06_14, 21)
     v22 = o.get("team", UNSET)
-    if v22 is UNSET:
-        v22 = _serde.read(o, v22, TeamEventTypeOutput_2024_06_14, f[22])
+    if type(v22) is dict:
+        try:
+            v22 = event_type_team.structure_EventTypeTeam(v22)
+        except _serde.MISFITS:
+            v22 = _serde.read_field(o, v22, TeamEventTypeOutput_2024_06_14, 22)
     else:
-        try:
-            v22 = f[22].hook(v22, f[22].type)
-        except _serde.MISFITS as exc:
-            v22 = _serde.misfit(o, v22, TeamEventTypeOutput_2024_06_14, f[22], exc)
+        v22 = _serde.read_field(o, v22, TeamEventTypeOutput_2024_06_14, 22)
     v23 = o.get("lengthInMinutesOptions", UNSET)
-    if v23 is not UNSET:
-        try:
-            v23 = f[23].hook(v23, f[23].type)
-        except _serde.MISFITS as exc:
-            v23 = _serde.misfit(o, v23, TeamEventTypeOutput_2024_06_14, f[23], exc)
+    if type(v23) is list:
+        for item in v23:
+            if not (type(item) is float or type(item) is int):
+                v23 = _serde.read_field(o, v23, TeamEventTypeOutput_2024_06_14, 23)
+                break
+    elif not (v23 is None or v23 is UNSET):
+        v23 = _serde.read_field(o, v23, TeamEventTypeOutput_2024_06_14, 23)
     v24 = o.get("slotInterval", UNSET)
-    if v24 is not UNSET and not (v24 is None or type(v24) is float or type(v24) is int):
-        v24 = _serde.read(o, v24, TeamEventTypeOutput_2024_06_14, f[24])
+    if not (type(v24) is float or type(v24) is int or v24 is None or v24 is UNSET):
+        v24 = _serde.read_field(o, v24, TeamEventTypeOutput_2024_06_14, 24)
     v25 = o.get("minimumBookingNotice", UNSET)
-    if v25 is not UNSET and not (v25 is None or type(v25) is float or type(v25) is int):
-        v25 = _serde.read(o, v25, TeamEventTypeOutput_2024_06_14, f[25])
+    if not (type(v25) is float or type(v25) is int or v25 is None or v25 is UNSET):
+        v25 = _serde.read_field(o, v25, TeamEventTypeOutput_2024_06_14, 25)
     v26 = o.get("beforeEventBuffer", UNSET)
-    if v26 is not UNSET and not (v26 is None or type(v26) is float or type(v26) is int):
-        v26 = _serde.read(o, v26, TeamEventTypeOutput_2024_06_14, f[26])
+    if not (type(v26) is float or type(v26) is int or v26 is None or v26 is UNSET):
+        v26 = _serde.read_field(o, v26, TeamEventTypeOutput_2024_06_14, 26)
     v27 = o.get("afterEventBuffer", UNSET)
-    if v27 is not UNSET and not (v27 is None or type(v27) is float or type(v27) is int):
-        v27 = _serde.read(o, v27, TeamEventTypeOutput_2024_06_14, f[27])
+    if not (type(v27) is float or type(v27) is int or v27 is None or v27 is UNSET):
+        v27 = _serde.read_field(o, v27, TeamEventTypeOutput_2024_06_14, 27)
     v28 = o.get("seatsPerTimeSlot", UNSET)
-    if v28 is not UNSET:
-        try:
-            v28 = f[28].hook(v28, f[28].type)
-        except _serde.MISFITS as exc:
-            v28 = _serde.misfit(o, v28, TeamEventTypeOutput_2024_06_14, f[28], exc)
+    if not (type(v28) is dict or v28 is None or v28 is UNSET):
+        v28 = _serde.read_field(o, v28, TeamEventTypeOutput_2024_06_14, 28)
     v29 = o.get("seatsShowAvailabilityCount", UNSET)
-    if v29 is not UNSET and not (v29 is None or v29 is True or v29 is False):
-        v29 = _serde.read(o, v29, TeamEventTypeOutput_2024_06_14, f[29])
+    if not (v29 is True or v29 is False or v29 is None or v29 is UNSET):
+        v29 = _serde.read_field(o, v29, TeamEventTypeOutput_2024_06_14, 29)
     v30 = o.get("bookingLimitsCount", UNSET)
-    if v30 is not UNSET:
-        try:
-            v30 = f[30].hook(v30, f[30].type)
-        except _serde.MISFITS as exc:
-            v30 = _serde.misfit(o, v30, TeamEventTypeOutput_2024_06_14, f[30], exc)
+    if not (type(v30) is dict or v30 is None or v30 is UNSET):
+        v30 = _serde.read_field(o, v30, TeamEventTypeOutput_2024_06_14, 30)
     v31 = o.get("bookerActiveBookingsLimit", UNSET)
-    if v31 is not UNSET:
+    if type(v31) is dict:
         try:
-            v31 = f[31].hook(v31, f[31].type)
-        except _serde.MISFITS as exc:
-            v31 = _serde.misfit(o, v31, TeamEventTypeOutput_2024_06_14, f[31], exc)
+            v31 = booker_active_bookings_limit_output_2024_06_14.structure_BookerActiveBookingsLimitOutput_2024_06_14(v31)
+        except _serde.MISFITS:
+            v31 = _serde.read_field(o, v31, TeamEventTypeOutput_2024_06_14, 31)
+    elif not (v31 is None or v31 is UNSET):
+        v31 = _serde.read_field(o, v31, TeamEventTypeOutput_2024_06_14, 31)
     v32 = o.get("onlyShowFirstAvailableSlot", UNSET)
-    if v32 is not UNSET and not (v32 is None or v32 is True or v32 is False):
-        v32 = _serde.read(o, v32, TeamEventTypeOutput_2024_06_14, f[32])
+    if not (v32 is True or v32 is False or v32 is None or v32 is UNSET):
+        v32 = _serde.read_field(o, v32, TeamEventTypeOutput_2024_06_14, 32)
     v33 = o.get("bookingLimitsDuration", UNSET)
-    if v33 is not UNSET:
-        try:
-            v33 = f[33].hook(v33, f[33].type)
-        except _serde.MISFITS as exc:
-            v33 = _serde.misfit(o, v33, TeamEventTypeOutput_2024_06_14, f[33], exc)
+    if not (type(v33) is dict or v33 is None or v33 is UNSET):
+        v33 = _serde.read_field(o, v33, TeamEventTypeOutput_2024_06_14, 33)
     v34 = o.get("bookingWindow", UNSET)
-    if v34 is not UNSET:
-        try:
-            v34 = f[34].hook(v34, f[34].type)
-        except _serde.MISFITS as exc:
-            v34 = _serde.misfit(o, v34, TeamEventTypeOutput_2024_06_14, f[34], exc)
+    if not (v34 is None or v34 is UNSET):
+        v34 = _serde.read_field(o, v34, TeamEventTypeOutput_2024_06_14, 34)
     v35 = o.get("bookerLayouts", UNSET)
-    if v35 is not UNSET:
+    if type(v35) is dict:
         try:
-            v35 = f[35].hook(v35, f[35].type)
-        except _serde.MISFITS as exc:
-            v35 = _serde.misfit(o, v35, TeamEventTypeOutput_2024_06_14, f[35], exc)
+            v35 = booker_layouts_2024_06_14.structure_BookerLayouts_2024_06_14(v35)
+        except _serde.MISFITS:
+            v35 = _serde.read_field(o, v35, TeamEventTypeOutput_2024_06_14, 35)
+    elif not (v35 is None or v35 is UNSET):
+        v35 = _serde.read_field(o, v35, TeamEventTypeOutput_2024_06_14, 35)
     v36 = o.get("confirmationPolicy", UNSET)
-    if v36 is not UNSET:
-        try:
-            v36 = f[36].hook(v36, f[36].type)
-        except _serde.MISFITS as exc:
-            v36 = _serde.misfit(o, v36, TeamEventTypeOutput_2024_06_14, f[36], exc)
+    if not (type(v36) is dict or v36 is None or v36 is UNSET):
+        v36 = _serde.read_field(o, v36, TeamEventTypeOutput_2024_06_14, 36)
     v37 = o.get("requiresBookerEmailVerification", UNSET)
-    if v37 is not UNSET and not (v37 is None or v37 is True or v37 is False):
-        v37 = _serde.read(o, v37, TeamEventTypeOutput_2024_06_14, f[37])
+    if not (v37 is True or v37 is False or v37 is None or v37 is UNSET):
+        v37 = _serde.read_field(o, v37, TeamEventTypeOutput_2024_06_14, 37)
     v38 = o.get("hideCalendarNotes", UNSET)
-    if v38 is not UNSET and not (v38 is None or v38 is True or v38 is False):
-        v38 = _serde.read(o, v38, TeamEventTypeOutput_2024_06_14, f[38])
+    if not (v38 is True or v38 is False or v38 is None or v38 is UNSET):
+        v38 = _serde.read_field(o, v38, TeamEventTypeOutput_2024_06_14, 38)
     v39 = o.get("color", UNSET)
-    if v39 is not UNSET:
+    if type(v39) is dict:
         try:
-            v39 = f[39].hook(v39, f[39].type)
-        except _serde.MISFITS as exc:
-            v39 = _serde.misfit(o, v39, TeamEventTypeOutput_2024_06_14, f[39], exc)
+            v39 = event_type_color_2024_06_14.structure_EventTypeColor_2024_06_14(v39)
+        except _serde.MISFITS:
+            v39 = _serde.read_field(o, v39, TeamEventTypeOutput_2024_06_14, 39)
+    elif not (v39 is None or v39 is UNSET):
+        v39 = _serde.read_field(o, v39, TeamEventTypeOutput_2024_06_14, 39)
     v40 = o.get("seats", UNSET)
-    if v40 is not UNSET:
+    if type(v40) is dict:
         try:
-            v40 = f[40].hook(v40, f[40].type)
-        except _serde.MISFITS as exc:
-            v40 = _serde.misfit(o, v40, TeamEventTypeOutput_2024_06_14, f[40], exc)
+            v40 = seats_2024_06_14.structure_Seats_2024_06_14(v40)
+        except _serde.MISFITS:
+            v40 = _serde.read_field(o, v40, TeamEventTypeOutput_2024_06_14, 40)
+    elif not (v40 is None or v40 is UNSET):
+        v40 = _serde.read_field(o, v40, TeamEventTypeOutput_2024_06_14, 40)
     v41 = o.get("offsetStart", UNSET)
-    if v41 is not UNSET and not (v41 is None or type(v41) is float or type(v41) is int):
-        v41 = _serde.read(o, v41, TeamEventTypeOutput_2024_06_14, f[41])
+    if not (type(v41) is float or type(v41) is int or v41 is None or v41 is UNSET):
+        v41 = _serde.read_field(o, v41, TeamEventTypeOutput_2024_06_14, 41)
     v42 = o.get("customName", UNSET)
-    if v42 is not UNSET and not (v42 is None or type(v42) is str):
-        v42 = _serde.read(o, v42, TeamEventTypeOutput_2024_06_14, f[42])
+    if not (type(v42) is str or v42 is None or v42 is UNSET):
+        v42 = _serde.read_field(o, v42, TeamEventTypeOutput_2024_06_14, 42)
     v43 = o.get("destinationCalendar", UNSET)
-    if v43 is not UNSET:
+    if type(v43) is dict:
         try:
-            v43 = f[43].hook(v43, f[43].type)
-        except _serde.MISFITS as exc:
-            v43 = _serde.misfit(o, v43, TeamEventTypeOutput_2024_06_14, f[43], exc)
+            v43 = destination_calendar_2024_06_14.structure_DestinationCalendar_2024_06_14(v43)
+        except _serde.MISFITS:
+            v43 = _serde.read_field(o, v43, TeamEventTypeOutput_2024_06_14, 43)
+    elif not (v43 is None or v43 is UNSET):
+        v43 = _serde.read_field(o, v43, TeamEventTypeOutput_2024_06_14, 43)
     v44 = o.get("useDestinationCalendarEmail", UNSET)
-    if v44 is not UNSET and not (v44 is None or v44 is True or v44 is False):
-        v44 = _serde.read(o, v44, TeamEventTypeOutput_2024_06_14, f[44])
+    if not (v44 is True or v44 is False or v44 is None or v44 is UNSET):
+        v44 = _serde.read_field(o, v44, TeamEventTypeOutput_2024_06_14, 44)
     v45 = o.get("hideCalendarEventDetails", UNSET)
-    if v45 is not UNSET and not (v45 is None or v45 is True or v45 is False):
-        v45 = _serde.read(o, v45, TeamEventTypeOutput_2024_06_14, f[45])
+    if not (v45 is True or v45 is False or v45 is None or v45 is UNSET):
+        v45 = _serde.read_field(o, v45, TeamEventTypeOutput_2024_06_14, 45)
     v46 = o.get("hideOrganizerEmail", UNSET)
-    if v46 is not UNSET and not (v46 is None or v46 is True or v46 is False):
-        v46 = _serde.read(o, v46, TeamEventTypeOutput_2024_06_14, f[46])
+    if not (v46 is True or v46 is False or v46 is None or v46 is UNSET):
+        v46 = _serde.read_field(o, v46, TeamEventTypeOutput_2024_06_14, 46)
     v47 = o.get("calVideoSettings", UNSET)
-    if v47 is not UNSET:
+    if type(v47) is dict:
         try:
-            v47 = f[47].hook(v47, f[47].type)
-        except _serde.MISFITS as exc:
-            v47 = _serde.misfit(o, v47, TeamEventTypeOutput_2024_06_14, f[47], exc)
+            v47 = cal_video_settings_1.structure_CalVideoSettings(v47)
+        except _serde.MISFITS:
+            v47 = _serde.read_field(o, v47, TeamEventTypeOutput_2024_06_14, 47)
+    elif not (v47 is None or v47 is UNSET):
+        v47 = _serde.read_field(o, v47, TeamEventTypeOutput_2024_06_14, 47)
     v48 = o.get("disableCancelling", UNSET)
-    if v48 is not UNSET:
+    if type(v48) is dict:
         try:
-            v48 = f[48].hook(v48, f[48].type)
-        except _serde.MISFITS as exc:
-            v48 = _serde.misfit(o, v48, TeamEventTypeOutput_2024_06_14, f[48], exc)
+            v48 = disable_cancelling_output_2024_06_14.structure_DisableCancellingOutput_2024_06_14(v48)
+        except _serde.MISFITS:
+            v48 = _serde.read_field(o, v48, TeamEventTypeOutput_2024_06_14, 48)
+    elif not (v48 is None or v48 is UNSET):
+        v48 = _serde.read_field(o, v48, TeamEventTypeOutput_2024_06_14, 48)
     v49 = o.get("disableRescheduling", UNSET)
-    if v49 is not UNSET:
+    if type(v49) is dict:
         try:
-            v49 = f[49].hook(v49, f[49].type)
-        except _serde.MISFITS as exc:
-            v49 = _serde.misfit(o, v49, TeamEventTypeOutput_2024_06_14, f[49], exc)
+            v49 = disable_rescheduling_output_2024_06_14.structure_DisableReschedulingOutput_2024_06_14(v49)
+        except _serde.MISFITS:
+            v49 = _serde.read_field(o, v49, TeamEventTypeOutput_2024_06_14, 49)
+    elif not (v49 is None or v49 is UNSET):
+        v49 = _serde.read_field(o, v49, TeamEventTypeOutput_2024_06_14, 49)
     v50 = o.get("interfaceLanguage", UNSET)
-    if v50 is not UNSET and not (v50 is None or type(v50) is str):
-        v50 = _serde.read(o, v50, TeamEventTypeOutput_2024_06_14, f[50])
+    if not (type(v50) is str or v50 is None or v50 is UNSET):
+        v50 = _serde.read_field(o, v50, TeamEventTypeOutput_2024_06_14, 50)
     v51 = o.get("allowReschedulingPastBookings", UNSET)
-    if v51 is not UNSET and not (v51 is None or v51 is True or v51 is False):
-        v51 = _serde.read(o, v51, TeamEventTypeOutput_2024_06_14, f[51])
+    if not (v51 is True or v51 is False or v51 is None or v51 is UNSET):
+        v51 = _serde.read_field(o, v51, TeamEventTypeOutput_2024_06_14, 51)
     v52 = o.get("allowReschedulingCancelledBookings", UNSET)
-    if v52 is not UNSET and not (v52 is None or v52 is True or v52 is False):
-        v52 = _serde.read(o, v52, TeamEventTypeOutput_2024_06_14, f[52])
+    if not (v52 is True or v52 is False or v52 is None or v52 is UNSET):
+        v52 = _serde.read_field(o, v52, TeamEventTypeOutput_2024_06_14, 52)
     v53 = o.get("showOptimizedSlots", UNSET)
-    if v53 is not UNSET and not (v53 is None or v53 is True or v53 is False):
-        v53 = _serde.read(o, v53, TeamEventTypeOutput_2024_06_14, f[53])
+    if not (v53 is True or v53 is False or v53 is None or v53 is UNSET):
+        v53 = _serde.read_field(o, v53, TeamEventTypeOutput_2024_06_14, 53)
     v54 = o.get("ownerId", UNSET)
-    if v54 is not UNSET:
-        try:
-            v54 = f[54].hook(v54, f[54].type)
-        except _serde.MISFITS as exc:
-            v54 = _serde.misfit(o, v54, TeamEventTypeOutput_2024_06_14, f[54], exc)
+    if not (type(v54) is dict or v54 is None or v54 is UNSET):
+        v54 = _serde.read_field(o, v54, TeamEventTypeOutput_2024_06_14, 54)
     v55 = o.get("parentEventTypeId", UNSET)
-    if v55 is not UNSET:
-        try:
-            v55 = f[55].hook(v55, f[55].type)
-        except _serde.MISFITS as exc:
-            v55 = _serde.misfit(o, v55, TeamEventTypeOutput_2024_06_14, f[55], exc)
+    if not (type(v55) is dict or v55 is None or v55 is UNSET):
+        v55 = _serde.read_field(o, v55, TeamEventTypeOutput_2024_06_14, 55)
     v56 = o.get("assignAllTeamMembers", UNSET)
-    if v56 is not UNSET and not (v56 is None or v56 is True or v56 is False):
-        v56 = _serde.read(o, v56, TeamEventTypeOutput_2024_06_14, f[56])
+    if not (v56 is True or v56 is False or v56 is None or v56 is UNSET):
+        v56 = _serde.read_field(o, v56, TeamEventTypeOutput_2024_06_14, 56)
     v57 = o.get("emailSettings", UNSET)
-    if v57 is not UNSET:
+    if type(v57) is dict:
         try:
-            v57 = f[57].hook(v57, f[57].type)
-        except _serde.MISFITS as exc:
-            v57 = _serde.misfit(o, v57, TeamEventTypeOutput_2024_06_14, f[57], exc)
+            v57 = email_settings_2024_06_14.structure_EmailSettings_2024_06_14(v57)
+        except _serde.MISFITS:
+            v57 = _serde.read_field(o, v57, TeamEventTypeOutput_2024_06_14, 57)
+    elif not (v57 is None or v57 is UNSET):
+        v57 = _serde.read_field(o, v57, TeamEventTypeOutput_2024_06_14, 57)
     v58 = o.get("rescheduleWithSameRoundRobinHost", UNSET)
-    if v58 is not UNSET and not (v58 is None or v58 is True or v58 is False):
-        v58 = _serde.read(o, v58, TeamEventTypeOutput_2024_06_14, f[58])
-    return TeamEventTypeOutput_2024_06_14(
-        id=v0,
-        length_in_minutes=v1,
-        title=v2,
-        slug=v3,
-        description=v4,
-        locations=v5,
-        booking_fields=v6,
-        disable_guests=v7,
-        recurrence=v8,
-        metadata=v9,
-        price=v10,
-        currency=v11,
-        lock_time_zone_toggle_on_booking_page=v12,
-        forward_params_success_redirect=v13,
-        success_redirect_url=v14,
-        is_instant_event=v15,
-        schedule_id=v16,
-        hidden=v17,
-        booking_requires_authentication=v18,
-        team_id=v19,
-        hosts=v20,
-        scheduling_type=v21,
-        team=v22,
-        length_in_minutes_options=v23,
-        slot_interval=v24,
-        minimum_booking_notice=v25,
-        before_event_buffer=v26,
-        after_event_buffer=v27,
-        seats_per_time_slot=v28,
-        seats_show_availability_count=v29,
-        booking_limits_count=v30,
-        booker_active_bookings_limit=v31,
-        only_show_first_available_slot=v32,
-        booking_limits_duration=v33,
-        booking_window=v34,
-        booker_layouts=v35,
-        confirmation_policy=v36,
-        requires_booker_email_verification=v37,
-        hide_calendar_notes=v38,
-        color=v39,
-        seats=v40,
-        offset_start=v41,
-        custom_name=v42,
-        destination_calendar=v43,
-        use_destination_calendar_email=v44,
-        hide_calendar_event_details=v45,
-        hide_organizer_email=v46,
-        cal_video_settings=v47,
-        disable_cancelling=v48,
-        disable_rescheduling=v49,
-        interface_language=v50,
-        allow_rescheduling_past_bookings=v51,
-        allow_rescheduling_cancelled_bookings=v52,
-        show_optimized_slots=v53,
-        owner_id=v54,
-        parent_event_type_id=v55,
-        assign_all_team_members=v56,
-        email_settings=v57,
-        reschedule_with_same_round_robin_host=v58,
-    )
+    if not (v58 is True or v58 is False or v58 is None or v58 is UNSET):
+        v58 = _serde.read_field(o, v58, TeamEventTypeOutput_2024_06_14, 58)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(TeamEventTypeOutput_2024_06_14)
+    obj.id = v0
+    obj.length_in_minutes = v1
+    obj.title = v2
+    obj.slug = v3
+    obj.description = v4
+    obj.locations = v5
+    obj.booking_fields = v6
+    obj.disable_guests = v7
+    obj.recurrence = v8
+    obj.metadata = v9
+    obj.price = v10
+    obj.currency = v11
+    obj.lock_time_zone_toggle_on_booking_page = v12
+    obj.forward_params_success_redirect = v13
+    obj.success_redirect_url = v14
+    obj.is_instant_event = v15
+    obj.schedule_id = v16
+    obj.hidden = v17
+    obj.booking_requires_authentication = v18
+    obj.team_id = v19
+    obj.hosts = v20
+    obj.scheduling_type = v21
+    obj.team = v22
+    obj.length_in_minutes_options = v23
+    obj.slot_interval = v24
+    obj.minimum_booking_notice = v25
+    obj.before_event_buffer = v26
+    obj.after_event_buffer = v27
+    obj.seats_per_time_slot = v28
+    obj.seats_show_availability_count = v29
+    obj.booking_limits_count = v30
+    obj.booker_active_bookings_limit = v31
+    obj.only_show_first_available_slot = v32
+    obj.booking_limits_duration = v33
+    obj.booking_window = v34
+    obj.booker_layouts = v35
+    obj.confirmation_policy = v36
+    obj.requires_booker_email_verification = v37
+    obj.hide_calendar_notes = v38
+    obj.color = v39
+    obj.seats = v40
+    obj.offset_start = v41
+    obj.custom_name = v42
+    obj.destination_calendar = v43
+    obj.use_destination_calendar_email = v44
+    obj.hide_calendar_event_details = v45
+    obj.hide_organizer_email = v46
+    obj.cal_video_settings = v47
+    obj.disable_cancelling = v48
+    obj.disable_rescheduling = v49
+    obj.interface_language = v50
+    obj.allow_rescheduling_past_bookings = v51
+    obj.allow_rescheduling_cancelled_bookings = v52
+    obj.show_optimized_slots = v53
+    obj.owner_id = v54
+    obj.parent_event_type_id = v55
+    obj.assign_all_team_members = v56
+    obj.email_settings = v57
+    obj.reschedule_with_same_round_robin_host = v58
+    return obj

@@ -24,44 +24,42 @@ def structure_TeamMembershipOutput(o: Any, _: Any = None) -> TeamMembershipOutpu
     if type(o) is not dict:
         result: TeamMembershipOutput = _serde.structure_attrs(o, TeamMembershipOutput)
         return result
-    f = _serde.plan(TeamMembershipOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, TeamMembershipOutput, f[0])
+        v0 = _serde.read_field(o, v0, TeamMembershipOutput, 0)
     v1 = o.get("userId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, TeamMembershipOutput, f[1])
+        v1 = _serde.read_field(o, v1, TeamMembershipOutput, 1)
     v2 = o.get("teamId", UNSET)
     if not (type(v2) is int):
-        v2 = _serde.read(o, v2, TeamMembershipOutput, f[2])
+        v2 = _serde.read_field(o, v2, TeamMembershipOutput, 2)
     v3 = o.get("accepted", UNSET)
     if not (v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, TeamMembershipOutput, f[3])
+        v3 = _serde.read_field(o, v3, TeamMembershipOutput, 3)
     v4 = o.get("role", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, TeamMembershipOutput, f[4])
+    if type(v4) is str:
+        v4 = team_membership_output_role.TeamMembershipOutput_role._value2member_map_.get(v4) or _serde.read_enum(team_membership_output_role.TeamMembershipOutput_role, v4)
     else:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, TeamMembershipOutput, f[4], exc)
+        v4 = _serde.read_field(o, v4, TeamMembershipOutput, 4)
     v5 = o.get("user", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, TeamMembershipOutput, f[5])
-    else:
+    if type(v5) is dict:
         try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, TeamMembershipOutput, f[5], exc)
+            v5 = membership_user_output_dto.structure_MembershipUserOutputDto(v5)
+        except _serde.MISFITS:
+            v5 = _serde.read_field(o, v5, TeamMembershipOutput, 5)
+    else:
+        v5 = _serde.read_field(o, v5, TeamMembershipOutput, 5)
     v6 = o.get("disableImpersonation", UNSET)
-    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, TeamMembershipOutput, f[6])
-    return TeamMembershipOutput(
-        id=v0,
-        user_id=v1,
-        team_id=v2,
-        accepted=v3,
-        role=v4,
-        user=v5,
-        disable_impersonation=v6,
-    )
+    if not (v6 is True or v6 is False or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, TeamMembershipOutput, 6)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(TeamMembershipOutput)
+    obj.id = v0
+    obj.user_id = v1
+    obj.team_id = v2
+    obj.accepted = v3
+    obj.role = v4
+    obj.user = v5
+    obj.disable_impersonation = v6
+    return obj

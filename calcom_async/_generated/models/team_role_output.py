@@ -26,52 +26,44 @@ def structure_TeamRoleOutput(o: Any, _: Any = None) -> TeamRoleOutput:
     if type(o) is not dict:
         result: TeamRoleOutput = _serde.structure_attrs(o, TeamRoleOutput)
         return result
-    f = _serde.plan(TeamRoleOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, TeamRoleOutput, f[0])
+        v0 = _serde.read_field(o, v0, TeamRoleOutput, 0)
     v1 = o.get("name", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, TeamRoleOutput, f[1])
+        v1 = _serde.read_field(o, v1, TeamRoleOutput, 1)
     v2 = o.get("type", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, TeamRoleOutput, f[2])
+    if type(v2) is str:
+        v2 = team_role_output_type.TeamRoleOutput_type._value2member_map_.get(v2) or _serde.read_enum(team_role_output_type.TeamRoleOutput_type, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, TeamRoleOutput, f[2], exc)
+        v2 = _serde.read_field(o, v2, TeamRoleOutput, 2)
     v3 = o.get("permissions", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, TeamRoleOutput, f[3])
-    else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, TeamRoleOutput, f[3], exc)
+    v3 = _serde.read_field(o, v3, TeamRoleOutput, 3)
     v4 = o.get("createdAt", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, TeamRoleOutput, f[4])
+        v4 = _serde.read_field(o, v4, TeamRoleOutput, 4)
     v5 = o.get("updatedAt", UNSET)
     if not (type(v5) is str):
-        v5 = _serde.read(o, v5, TeamRoleOutput, f[5])
+        v5 = _serde.read_field(o, v5, TeamRoleOutput, 5)
     v6 = o.get("color", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, TeamRoleOutput, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, TeamRoleOutput, 6)
     v7 = o.get("description", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, TeamRoleOutput, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, TeamRoleOutput, 7)
     v8 = o.get("teamId", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is int):
-        v8 = _serde.read(o, v8, TeamRoleOutput, f[8])
-    return TeamRoleOutput(
-        id=v0,
-        name=v1,
-        type=v2,
-        permissions=v3,
-        created_at=v4,
-        updated_at=v5,
-        color=v6,
-        description=v7,
-        team_id=v8,
-    )
+    if not (type(v8) is int or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, TeamRoleOutput, 8)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(TeamRoleOutput)
+    obj.id = v0
+    obj.name = v1
+    obj.type = v2
+    obj.permissions = v3
+    obj.created_at = v4
+    obj.updated_at = v5
+    obj.color = v6
+    obj.description = v7
+    obj.team_id = v8
+    return obj

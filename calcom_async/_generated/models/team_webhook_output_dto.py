@@ -27,51 +27,46 @@ def structure_TeamWebhookOutputDto(o: Any, _: Any = None) -> TeamWebhookOutputDt
     if type(o) is not dict:
         result: TeamWebhookOutputDto = _serde.structure_attrs(o, TeamWebhookOutputDto)
         return result
-    f = _serde.plan(TeamWebhookOutputDto)
     v0 = o.get("payloadTemplate", UNSET)
-    if not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, TeamWebhookOutputDto, f[0])
+    if not (type(v0) is str or v0 is None):
+        v0 = _serde.read_field(o, v0, TeamWebhookOutputDto, 0)
     v1 = o.get("teamId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, TeamWebhookOutputDto, f[1])
+        v1 = _serde.read_field(o, v1, TeamWebhookOutputDto, 1)
     v2 = o.get("id", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, TeamWebhookOutputDto, f[2])
+        v2 = _serde.read_field(o, v2, TeamWebhookOutputDto, 2)
     v3 = o.get("triggers", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, TeamWebhookOutputDto, f[3])
-    else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, TeamWebhookOutputDto, f[3], exc)
+    v3 = _serde.read_field(o, v3, TeamWebhookOutputDto, 3)
     v4 = o.get("subscriberUrl", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, TeamWebhookOutputDto, f[4])
+        v4 = _serde.read_field(o, v4, TeamWebhookOutputDto, 4)
     v5 = o.get("active", UNSET)
     if not (v5 is True or v5 is False):
-        v5 = _serde.read(o, v5, TeamWebhookOutputDto, f[5])
+        v5 = _serde.read_field(o, v5, TeamWebhookOutputDto, 5)
     v6 = o.get("secret", UNSET)
-    if v6 is not UNSET and not (v6 is None or type(v6) is str):
-        v6 = _serde.read(o, v6, TeamWebhookOutputDto, f[6])
+    if not (type(v6) is str or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, TeamWebhookOutputDto, 6)
     v7 = o.get("time", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is int):
-        v7 = _serde.read(o, v7, TeamWebhookOutputDto, f[7])
+    if not (type(v7) is int or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, TeamWebhookOutputDto, 7)
     v8 = o.get("timeUnit", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, TeamWebhookOutputDto, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, TeamWebhookOutputDto, 8)
     v9 = o.get("version", UNSET)
-    if v9 is not UNSET and not (v9 is None or type(v9) is str):
-        v9 = _serde.read(o, v9, TeamWebhookOutputDto, f[9])
-    return TeamWebhookOutputDto(
-        payload_template=v0,
-        team_id=v1,
-        id=v2,
-        triggers=v3,
-        subscriber_url=v4,
-        active=v5,
-        secret=v6,
-        time=v7,
-        time_unit=v8,
-        version=v9,
-    )
+    if not (type(v9) is str or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, TeamWebhookOutputDto, 9)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(TeamWebhookOutputDto)
+    obj.payload_template = v0
+    obj.team_id = v1
+    obj.id = v2
+    obj.triggers = v3
+    obj.subscriber_url = v4
+    obj.active = v5
+    obj.secret = v6
+    obj.time = v7
+    obj.time_unit = v8
+    obj.version = v9
+    return obj

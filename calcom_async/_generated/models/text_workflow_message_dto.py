@@ -18,14 +18,15 @@ def structure_TextWorkflowMessageDto(o: Any, _: Any = None) -> TextWorkflowMessa
     if type(o) is not dict:
         result: TextWorkflowMessageDto = _serde.structure_attrs(o, TextWorkflowMessageDto)
         return result
-    f = _serde.plan(TextWorkflowMessageDto)
     v0 = o.get("subject", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, TextWorkflowMessageDto, f[0])
+        v0 = _serde.read_field(o, v0, TextWorkflowMessageDto, 0)
     v1 = o.get("text", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, TextWorkflowMessageDto, f[1])
-    return TextWorkflowMessageDto(
-        subject=v0,
-        text=v1,
-    )
+        v1 = _serde.read_field(o, v1, TextWorkflowMessageDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(TextWorkflowMessageDto)
+    obj.subject = v0
+    obj.text = v1
+    return obj

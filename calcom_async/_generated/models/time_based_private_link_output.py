@@ -22,31 +22,35 @@ def structure_TimeBasedPrivateLinkOutput(o: Any, _: Any = None) -> TimeBasedPriv
     if type(o) is not dict:
         result: TimeBasedPrivateLinkOutput = _serde.structure_attrs(o, TimeBasedPrivateLinkOutput)
         return result
-    f = _serde.plan(TimeBasedPrivateLinkOutput)
     v0 = o.get("linkId", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, TimeBasedPrivateLinkOutput, f[0])
+        v0 = _serde.read_field(o, v0, TimeBasedPrivateLinkOutput, 0)
     v1 = o.get("eventTypeId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, TimeBasedPrivateLinkOutput, f[1])
+        v1 = _serde.read_field(o, v1, TimeBasedPrivateLinkOutput, 1)
     v2 = o.get("isExpired", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, TimeBasedPrivateLinkOutput, f[2])
+        v2 = _serde.read_field(o, v2, TimeBasedPrivateLinkOutput, 2)
     v3 = o.get("bookingUrl", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, TimeBasedPrivateLinkOutput, f[3])
+        v3 = _serde.read_field(o, v3, TimeBasedPrivateLinkOutput, 3)
     v4 = o.get("expiresAt", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, TimeBasedPrivateLinkOutput, f[4])
-    else:
+    if type(v4) is str:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, TimeBasedPrivateLinkOutput, f[4], exc)
-    return TimeBasedPrivateLinkOutput(
-        link_id=v0,
-        event_type_id=v1,
-        is_expired=v2,
-        booking_url=v3,
-        expires_at=v4,
-    )
+            v4 = datetime.fromisoformat(v4)
+        except ValueError:
+            v4 = _serde.read_field(o, v4, TimeBasedPrivateLinkOutput, 4)
+        else:
+            if v4.tzinfo is None:  # a time without an offset is UTC
+                v4 = v4.replace(tzinfo=_serde.UTC)
+    else:
+        v4 = _serde.read_field(o, v4, TimeBasedPrivateLinkOutput, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(TimeBasedPrivateLinkOutput)
+    obj.link_id = v0
+    obj.event_type_id = v1
+    obj.is_expired = v2
+    obj.booking_url = v3
+    obj.expires_at = v4
+    return obj

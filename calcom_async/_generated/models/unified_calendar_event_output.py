@@ -28,80 +28,80 @@ def structure_UnifiedCalendarEventOutput(o: Any, _: Any = None) -> UnifiedCalend
     if type(o) is not dict:
         result: UnifiedCalendarEventOutput = _serde.structure_attrs(o, UnifiedCalendarEventOutput)
         return result
-    f = _serde.plan(UnifiedCalendarEventOutput)
     v0 = o.get("start", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, UnifiedCalendarEventOutput, f[0])
-    else:
+    if type(v0) is dict:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UnifiedCalendarEventOutput, f[0], exc)
+            v0 = unified_calendar_event_output_start.structure_UnifiedCalendarEventOutput_start(v0)
+        except _serde.MISFITS:
+            v0 = _serde.read_field(o, v0, UnifiedCalendarEventOutput, 0)
+    else:
+        v0 = _serde.read_field(o, v0, UnifiedCalendarEventOutput, 0)
     v1 = o.get("end", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, UnifiedCalendarEventOutput, f[1])
-    else:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UnifiedCalendarEventOutput, f[1], exc)
+            v1 = unified_calendar_event_output_end.structure_UnifiedCalendarEventOutput_end(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, UnifiedCalendarEventOutput, 1)
+    else:
+        v1 = _serde.read_field(o, v1, UnifiedCalendarEventOutput, 1)
     v2 = o.get("id", UNSET)
     if not (type(v2) is str):
-        v2 = _serde.read(o, v2, UnifiedCalendarEventOutput, f[2])
+        v2 = _serde.read_field(o, v2, UnifiedCalendarEventOutput, 2)
     v3 = o.get("title", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, UnifiedCalendarEventOutput, f[3])
+        v3 = _serde.read_field(o, v3, UnifiedCalendarEventOutput, 3)
     v4 = o.get("source", UNSET)
-    if v4 is UNSET:
-        v4 = _serde.read(o, v4, UnifiedCalendarEventOutput, f[4])
+    if type(v4) is str:
+        v4 = calendar_source.CalendarSource._value2member_map_.get(v4) or _serde.read_enum(calendar_source.CalendarSource, v4)
     else:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, UnifiedCalendarEventOutput, f[4], exc)
+        v4 = _serde.read_field(o, v4, UnifiedCalendarEventOutput, 4)
     v5 = o.get("description", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, UnifiedCalendarEventOutput, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, UnifiedCalendarEventOutput, 5)
     v6 = o.get("locations", UNSET)
-    if v6 is not UNSET:
-        try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, UnifiedCalendarEventOutput, f[6], exc)
+    if not (v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, UnifiedCalendarEventOutput, 6)
     v7 = o.get("attendees", UNSET)
-    if v7 is not UNSET:
+    if type(v7) is list:
         try:
-            v7 = f[7].hook(v7, f[7].type)
-        except _serde.MISFITS as exc:
-            v7 = _serde.misfit(o, v7, UnifiedCalendarEventOutput, f[7], exc)
+            v7 = [calendar_event_attendee.structure_CalendarEventAttendee(item) for item in v7]
+        except _serde.MISFITS:
+            v7 = _serde.read_field(o, v7, UnifiedCalendarEventOutput, 7)
+    elif not (v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, UnifiedCalendarEventOutput, 7)
     v8 = o.get("status", UNSET)
-    if v8 is not UNSET:
-        try:
-            v8 = f[8].hook(v8, f[8].type)
-        except _serde.MISFITS as exc:
-            v8 = _serde.misfit(o, v8, UnifiedCalendarEventOutput, f[8], exc)
+    if type(v8) is str:
+        v8 = calendar_event_status.CalendarEventStatus._value2member_map_.get(v8) or _serde.read_enum(calendar_event_status.CalendarEventStatus, v8)
+    elif not (v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, UnifiedCalendarEventOutput, 8)
     v9 = o.get("hosts", UNSET)
-    if v9 is not UNSET:
+    if type(v9) is list:
         try:
-            v9 = f[9].hook(v9, f[9].type)
-        except _serde.MISFITS as exc:
-            v9 = _serde.misfit(o, v9, UnifiedCalendarEventOutput, f[9], exc)
+            v9 = [calendar_event_host.structure_CalendarEventHost(item) for item in v9]
+        except _serde.MISFITS:
+            v9 = _serde.read_field(o, v9, UnifiedCalendarEventOutput, 9)
+    elif not (v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, UnifiedCalendarEventOutput, 9)
     v10 = o.get("calendarEventOwner", UNSET)
-    if v10 is not UNSET:
+    if type(v10) is dict:
         try:
-            v10 = f[10].hook(v10, f[10].type)
-        except _serde.MISFITS as exc:
-            v10 = _serde.misfit(o, v10, UnifiedCalendarEventOutput, f[10], exc)
-    return UnifiedCalendarEventOutput(
-        start=v0,
-        end=v1,
-        id=v2,
-        title=v3,
-        source=v4,
-        description=v5,
-        locations=v6,
-        attendees=v7,
-        status=v8,
-        hosts=v9,
-        calendar_event_owner=v10,
-    )
+            v10 = calendar_event_owner_1.structure_CalendarEventOwner(v10)
+        except _serde.MISFITS:
+            v10 = _serde.read_field(o, v10, UnifiedCalendarEventOutput, 10)
+    elif not (v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, UnifiedCalendarEventOutput, 10)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UnifiedCalendarEventOutput)
+    obj.start = v0
+    obj.end = v1
+    obj.id = v2
+    obj.title = v3
+    obj.source = v4
+    obj.description = v5
+    obj.locations = v6
+    obj.attendees = v7
+    obj.status = v8
+    obj.hosts = v9
+    obj.calendar_event_owner = v10
+    return obj

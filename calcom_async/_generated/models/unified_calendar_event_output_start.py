@@ -19,17 +19,23 @@ def structure_UnifiedCalendarEventOutput_start(o: Any, _: Any = None) -> Unified
     if type(o) is not dict:
         result: UnifiedCalendarEventOutput_start = _serde.structure_attrs(o, UnifiedCalendarEventOutput_start)
         return result
-    f = _serde.plan(UnifiedCalendarEventOutput_start)
     v0 = o.get("time", UNSET)
-    if v0 is not UNSET:
+    if type(v0) is str:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UnifiedCalendarEventOutput_start, f[0], exc)
+            v0 = datetime.fromisoformat(v0)
+        except ValueError:
+            v0 = _serde.read_field(o, v0, UnifiedCalendarEventOutput_start, 0)
+        else:
+            if v0.tzinfo is None:  # a time without an offset is UTC
+                v0 = v0.replace(tzinfo=_serde.UTC)
+    elif not (v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UnifiedCalendarEventOutput_start, 0)
     v1 = o.get("timeZone", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, UnifiedCalendarEventOutput_start, f[1])
-    return UnifiedCalendarEventOutput_start(
-        time=v0,
-        time_zone=v1,
-    )
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UnifiedCalendarEventOutput_start, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UnifiedCalendarEventOutput_start)
+    obj.time = v0
+    obj.time_zone = v1
+    return obj

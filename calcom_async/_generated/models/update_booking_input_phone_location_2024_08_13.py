@@ -19,19 +19,17 @@ def structure_UpdateBookingInputPhoneLocation_2024_08_13(o: Any, _: Any = None) 
     if type(o) is not dict:
         result: UpdateBookingInputPhoneLocation_2024_08_13 = _serde.structure_attrs(o, UpdateBookingInputPhoneLocation_2024_08_13)
         return result
-    f = _serde.plan(UpdateBookingInputPhoneLocation_2024_08_13)
     v0 = o.get("type", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, UpdateBookingInputPhoneLocation_2024_08_13, f[0])
+    if type(v0) is str:
+        v0 = update_booking_input_phone_location_2024_08_13_type.UpdateBookingInputPhoneLocation_2024_08_13_type._value2member_map_.get(v0) or _serde.read_enum(update_booking_input_phone_location_2024_08_13_type.UpdateBookingInputPhoneLocation_2024_08_13_type, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UpdateBookingInputPhoneLocation_2024_08_13, f[0], exc)
+        v0 = _serde.read_field(o, v0, UpdateBookingInputPhoneLocation_2024_08_13, 0)
     v1 = o.get("phone", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, UpdateBookingInputPhoneLocation_2024_08_13, f[1])
-    return UpdateBookingInputPhoneLocation_2024_08_13(
-        type=v0,
-        phone=v1,
-    )
+        v1 = _serde.read_field(o, v1, UpdateBookingInputPhoneLocation_2024_08_13, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateBookingInputPhoneLocation_2024_08_13)
+    obj.type = v0
+    obj.phone = v1
+    return obj

@@ -18,13 +18,11 @@ def structure_UpdateBookingLocationInput_2024_08_13(o: Any, _: Any = None) -> Up
     if type(o) is not dict:
         result: UpdateBookingLocationInput_2024_08_13 = _serde.structure_attrs(o, UpdateBookingLocationInput_2024_08_13)
         return result
-    f = _serde.plan(UpdateBookingLocationInput_2024_08_13)
     v0 = o.get("location", UNSET)
-    if v0 is not UNSET:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UpdateBookingLocationInput_2024_08_13, f[0], exc)
-    return UpdateBookingLocationInput_2024_08_13(
-        location=v0,
-    )
+    if not (v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateBookingLocationInput_2024_08_13, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateBookingLocationInput_2024_08_13)
+    obj.location = v0
+    return obj

@@ -19,17 +19,15 @@ def structure_UpdateDelegationCredentialInput(o: Any, _: Any = None) -> UpdateDe
     if type(o) is not dict:
         result: UpdateDelegationCredentialInput = _serde.structure_attrs(o, UpdateDelegationCredentialInput)
         return result
-    f = _serde.plan(UpdateDelegationCredentialInput)
     v0 = o.get("enabled", UNSET)
-    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, UpdateDelegationCredentialInput, f[0])
+    if not (v0 is True or v0 is False or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateDelegationCredentialInput, 0)
     v1 = o.get("serviceAccountKey", UNSET)
-    if v1 is not UNSET:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UpdateDelegationCredentialInput, f[1], exc)
-    return UpdateDelegationCredentialInput(
-        enabled=v0,
-        service_account_key=v1,
-    )
+    if not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateDelegationCredentialInput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateDelegationCredentialInput)
+    obj.enabled = v0
+    obj.service_account_key = v1
+    return obj

@@ -26,62 +26,54 @@ def structure_UpdateEmailAddressWorkflowStepDto(o: Any, _: Any = None) -> Update
     if type(o) is not dict:
         result: UpdateEmailAddressWorkflowStepDto = _serde.structure_attrs(o, UpdateEmailAddressWorkflowStepDto)
         return result
-    f = _serde.plan(UpdateEmailAddressWorkflowStepDto)
     v0 = o.get("action", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, UpdateEmailAddressWorkflowStepDto, f[0])
+    if type(v0) is str:
+        v0 = update_email_address_workflow_step_dto_action.UpdateEmailAddressWorkflowStepDto_action._value2member_map_.get(v0) or _serde.read_enum(update_email_address_workflow_step_dto_action.UpdateEmailAddressWorkflowStepDto_action, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UpdateEmailAddressWorkflowStepDto, f[0], exc)
+        v0 = _serde.read_field(o, v0, UpdateEmailAddressWorkflowStepDto, 0)
     v1 = o.get("stepNumber", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, UpdateEmailAddressWorkflowStepDto, f[1])
+        v1 = _serde.read_field(o, v1, UpdateEmailAddressWorkflowStepDto, 1)
     v2 = o.get("recipient", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, UpdateEmailAddressWorkflowStepDto, f[2])
+    if type(v2) is str:
+        v2 = update_email_address_workflow_step_dto_recipient.UpdateEmailAddressWorkflowStepDto_recipient._value2member_map_.get(v2) or _serde.read_enum(update_email_address_workflow_step_dto_recipient.UpdateEmailAddressWorkflowStepDto_recipient, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdateEmailAddressWorkflowStepDto, f[2], exc)
+        v2 = _serde.read_field(o, v2, UpdateEmailAddressWorkflowStepDto, 2)
     v3 = o.get("template", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, UpdateEmailAddressWorkflowStepDto, f[3])
+    if type(v3) is str:
+        v3 = update_email_address_workflow_step_dto_template.UpdateEmailAddressWorkflowStepDto_template._value2member_map_.get(v3) or _serde.read_enum(update_email_address_workflow_step_dto_template.UpdateEmailAddressWorkflowStepDto_template, v3)
     else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, UpdateEmailAddressWorkflowStepDto, f[3], exc)
+        v3 = _serde.read_field(o, v3, UpdateEmailAddressWorkflowStepDto, 3)
     v4 = o.get("sender", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, UpdateEmailAddressWorkflowStepDto, f[4])
+        v4 = _serde.read_field(o, v4, UpdateEmailAddressWorkflowStepDto, 4)
     v5 = o.get("verifiedEmailId", UNSET)
     if not (type(v5) is int):
-        v5 = _serde.read(o, v5, UpdateEmailAddressWorkflowStepDto, f[5])
+        v5 = _serde.read_field(o, v5, UpdateEmailAddressWorkflowStepDto, 5)
     v6 = o.get("includeCalendarEvent", UNSET)
     if not (v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, UpdateEmailAddressWorkflowStepDto, f[6])
+        v6 = _serde.read_field(o, v6, UpdateEmailAddressWorkflowStepDto, 6)
     v7 = o.get("message", UNSET)
-    if v7 is UNSET:
-        v7 = _serde.read(o, v7, UpdateEmailAddressWorkflowStepDto, f[7])
-    else:
+    if type(v7) is dict:
         try:
-            v7 = f[7].hook(v7, f[7].type)
-        except _serde.MISFITS as exc:
-            v7 = _serde.misfit(o, v7, UpdateEmailAddressWorkflowStepDto, f[7], exc)
+            v7 = html_workflow_message_dto.structure_HtmlWorkflowMessageDto(v7)
+        except _serde.MISFITS:
+            v7 = _serde.read_field(o, v7, UpdateEmailAddressWorkflowStepDto, 7)
+    else:
+        v7 = _serde.read_field(o, v7, UpdateEmailAddressWorkflowStepDto, 7)
     v8 = o.get("id", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is int):
-        v8 = _serde.read(o, v8, UpdateEmailAddressWorkflowStepDto, f[8])
-    return UpdateEmailAddressWorkflowStepDto(
-        action=v0,
-        step_number=v1,
-        recipient=v2,
-        template=v3,
-        sender=v4,
-        verified_email_id=v5,
-        include_calendar_event=v6,
-        message=v7,
-        id=v8,
-    )
+    if not (type(v8) is int or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, UpdateEmailAddressWorkflowStepDto, 8)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateEmailAddressWorkflowStepDto)
+    obj.action = v0
+    obj.step_number = v1
+    obj.recipient = v2
+    obj.template = v3
+    obj.sender = v4
+    obj.verified_email_id = v5
+    obj.include_calendar_event = v6
+    obj.message = v7
+    obj.id = v8
+    return obj

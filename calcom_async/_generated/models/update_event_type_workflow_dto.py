@@ -21,31 +21,28 @@ def structure_UpdateEventTypeWorkflowDto(o: Any, _: Any = None) -> UpdateEventTy
     if type(o) is not dict:
         result: UpdateEventTypeWorkflowDto = _serde.structure_attrs(o, UpdateEventTypeWorkflowDto)
         return result
-    f = _serde.plan(UpdateEventTypeWorkflowDto)
     v0 = o.get("name", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateEventTypeWorkflowDto, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateEventTypeWorkflowDto, 0)
     v1 = o.get("activation", UNSET)
-    if v1 is not UNSET:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UpdateEventTypeWorkflowDto, f[1], exc)
+            v1 = workflow_activation_dto.structure_WorkflowActivationDto(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, UpdateEventTypeWorkflowDto, 1)
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateEventTypeWorkflowDto, 1)
     v2 = o.get("trigger", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdateEventTypeWorkflowDto, f[2], exc)
+    if not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateEventTypeWorkflowDto, 2)
     v3 = o.get("steps", UNSET)
-    if v3 is not UNSET:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, UpdateEventTypeWorkflowDto, f[3], exc)
-    return UpdateEventTypeWorkflowDto(
-        name=v0,
-        activation=v1,
-        trigger=v2,
-        steps=v3,
-    )
+    if not (v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateEventTypeWorkflowDto, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateEventTypeWorkflowDto)
+    obj.name = v0
+    obj.activation = v1
+    obj.trigger = v2
+    obj.steps = v3
+    return obj

@@ -21,31 +21,28 @@ def structure_UpdateFormWorkflowDto(o: Any, _: Any = None) -> UpdateFormWorkflow
     if type(o) is not dict:
         result: UpdateFormWorkflowDto = _serde.structure_attrs(o, UpdateFormWorkflowDto)
         return result
-    f = _serde.plan(UpdateFormWorkflowDto)
     v0 = o.get("name", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateFormWorkflowDto, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateFormWorkflowDto, 0)
     v1 = o.get("trigger", UNSET)
-    if v1 is not UNSET:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UpdateFormWorkflowDto, f[1], exc)
+    if not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateFormWorkflowDto, 1)
     v2 = o.get("steps", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdateFormWorkflowDto, f[2], exc)
+    if not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateFormWorkflowDto, 2)
     v3 = o.get("activation", UNSET)
-    if v3 is not UNSET:
+    if type(v3) is dict:
         try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, UpdateFormWorkflowDto, f[3], exc)
-    return UpdateFormWorkflowDto(
-        name=v0,
-        trigger=v1,
-        steps=v2,
-        activation=v3,
-    )
+            v3 = workflow_form_activation_dto.structure_WorkflowFormActivationDto(v3)
+        except _serde.MISFITS:
+            v3 = _serde.read_field(o, v3, UpdateFormWorkflowDto, 3)
+    elif not (v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateFormWorkflowDto, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateFormWorkflowDto)
+    obj.name = v0
+    obj.trigger = v1
+    obj.steps = v2
+    obj.activation = v3
+    return obj

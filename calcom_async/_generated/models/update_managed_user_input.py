@@ -27,58 +27,51 @@ def structure_UpdateManagedUserInput(o: Any, _: Any = None) -> UpdateManagedUser
     if type(o) is not dict:
         result: UpdateManagedUserInput = _serde.structure_attrs(o, UpdateManagedUserInput)
         return result
-    f = _serde.plan(UpdateManagedUserInput)
     v0 = o.get("email", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateManagedUserInput, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateManagedUserInput, 0)
     v1 = o.get("name", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, UpdateManagedUserInput, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateManagedUserInput, 1)
     v2 = o.get("timeFormat", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdateManagedUserInput, f[2], exc)
+    if not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateManagedUserInput, 2)
     v3 = o.get("defaultScheduleId", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, UpdateManagedUserInput, f[3])
+    if not (type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateManagedUserInput, 3)
     v4 = o.get("weekStart", UNSET)
-    if v4 is not UNSET:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, UpdateManagedUserInput, f[4], exc)
+    if type(v4) is str:
+        v4 = update_managed_user_input_week_start.UpdateManagedUserInput_week_start._value2member_map_.get(v4) or _serde.read_enum(update_managed_user_input_week_start.UpdateManagedUserInput_week_start, v4)
+    elif not (v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, UpdateManagedUserInput, 4)
     v5 = o.get("timeZone", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, UpdateManagedUserInput, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, UpdateManagedUserInput, 5)
     v6 = o.get("locale", UNSET)
-    if v6 is not UNSET:
-        try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, UpdateManagedUserInput, f[6], exc)
+    if type(v6) is str:
+        v6 = update_managed_user_input_locale.UpdateManagedUserInput_locale._value2member_map_.get(v6) or _serde.read_enum(update_managed_user_input_locale.UpdateManagedUserInput_locale, v6)
+    elif not (v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, UpdateManagedUserInput, 6)
     v7 = o.get("avatarUrl", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is str):
-        v7 = _serde.read(o, v7, UpdateManagedUserInput, f[7])
+    if not (type(v7) is str or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, UpdateManagedUserInput, 7)
     v8 = o.get("bio", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is str):
-        v8 = _serde.read(o, v8, UpdateManagedUserInput, f[8])
+    if not (type(v8) is str or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, UpdateManagedUserInput, 8)
     v9 = o.get("metadata", UNSET)
-    if v9 is not UNSET:
-        try:
-            v9 = f[9].hook(v9, f[9].type)
-        except _serde.MISFITS as exc:
-            v9 = _serde.misfit(o, v9, UpdateManagedUserInput, f[9], exc)
-    return UpdateManagedUserInput(
-        email=v0,
-        name=v1,
-        time_format=v2,
-        default_schedule_id=v3,
-        week_start=v4,
-        time_zone=v5,
-        locale=v6,
-        avatar_url=v7,
-        bio=v8,
-        metadata=v9,
-    )
+    if not (type(v9) is dict or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, UpdateManagedUserInput, 9)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateManagedUserInput)
+    obj.email = v0
+    obj.name = v1
+    obj.time_format = v2
+    obj.default_schedule_id = v3
+    obj.week_start = v4
+    obj.time_zone = v5
+    obj.locale = v6
+    obj.avatar_url = v7
+    obj.bio = v8
+    obj.metadata = v9
+    return obj

@@ -25,45 +25,48 @@ def structure_UpdateOAuthClientInput(o: Any, _: Any = None) -> UpdateOAuthClient
     if type(o) is not dict:
         result: UpdateOAuthClientInput = _serde.structure_attrs(o, UpdateOAuthClientInput)
         return result
-    f = _serde.plan(UpdateOAuthClientInput)
     v0 = o.get("logo", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateOAuthClientInput, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateOAuthClientInput, 0)
     v1 = o.get("name", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, UpdateOAuthClientInput, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateOAuthClientInput, 1)
     v2 = o.get("redirectUris", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdateOAuthClientInput, f[2], exc)
+    if type(v2) is list:
+        for item in v2:
+            if not (type(item) is str):
+                v2 = _serde.read_field(o, v2, UpdateOAuthClientInput, 2)
+                break
+    elif not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateOAuthClientInput, 2)
     v3 = o.get("bookingRedirectUri", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, UpdateOAuthClientInput, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateOAuthClientInput, 3)
     v4 = o.get("bookingCancelRedirectUri", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, UpdateOAuthClientInput, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, UpdateOAuthClientInput, 4)
     v5 = o.get("bookingRescheduleRedirectUri", UNSET)
-    if v5 is not UNSET and not (v5 is None or type(v5) is str):
-        v5 = _serde.read(o, v5, UpdateOAuthClientInput, f[5])
+    if not (type(v5) is str or v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, UpdateOAuthClientInput, 5)
     v6 = o.get("areEmailsEnabled", UNSET)
-    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, UpdateOAuthClientInput, f[6])
+    if not (v6 is True or v6 is False or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, UpdateOAuthClientInput, 6)
     v7 = o.get("areDefaultEventTypesEnabled", UNSET)
-    if v7 is not UNSET and not (v7 is None or v7 is True or v7 is False):
-        v7 = _serde.read(o, v7, UpdateOAuthClientInput, f[7])
+    if not (v7 is True or v7 is False or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, UpdateOAuthClientInput, 7)
     v8 = o.get("areCalendarEventsEnabled", UNSET)
-    if v8 is not UNSET and not (v8 is None or v8 is True or v8 is False):
-        v8 = _serde.read(o, v8, UpdateOAuthClientInput, f[8])
-    return UpdateOAuthClientInput(
-        logo=v0,
-        name=v1,
-        redirect_uris=v2,
-        booking_redirect_uri=v3,
-        booking_cancel_redirect_uri=v4,
-        booking_reschedule_redirect_uri=v5,
-        are_emails_enabled=v6,
-        are_default_event_types_enabled=v7,
-        are_calendar_events_enabled=v8,
-    )
+    if not (v8 is True or v8 is False or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, UpdateOAuthClientInput, 8)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateOAuthClientInput)
+    obj.logo = v0
+    obj.name = v1
+    obj.redirect_uris = v2
+    obj.booking_redirect_uri = v3
+    obj.booking_cancel_redirect_uri = v4
+    obj.booking_reschedule_redirect_uri = v5
+    obj.are_emails_enabled = v6
+    obj.are_default_event_types_enabled = v7
+    obj.are_calendar_events_enabled = v8
+    return obj

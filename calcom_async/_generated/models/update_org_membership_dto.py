@@ -20,21 +20,21 @@ def structure_UpdateOrgMembershipDto(o: Any, _: Any = None) -> UpdateOrgMembersh
     if type(o) is not dict:
         result: UpdateOrgMembershipDto = _serde.structure_attrs(o, UpdateOrgMembershipDto)
         return result
-    f = _serde.plan(UpdateOrgMembershipDto)
     v0 = o.get("accepted", UNSET)
-    if v0 is not UNSET and not (v0 is None or v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, UpdateOrgMembershipDto, f[0])
+    if not (v0 is True or v0 is False or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateOrgMembershipDto, 0)
     v1 = o.get("role", UNSET)
-    if v1 is not UNSET:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UpdateOrgMembershipDto, f[1], exc)
+    if type(v1) is str:
+        v1 = update_org_membership_dto_role.UpdateOrgMembershipDto_role._value2member_map_.get(v1) or _serde.read_enum(update_org_membership_dto_role.UpdateOrgMembershipDto_role, v1)
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateOrgMembershipDto, 1)
     v2 = o.get("disableImpersonation", UNSET)
-    if v2 is not UNSET and not (v2 is None or v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, UpdateOrgMembershipDto, f[2])
-    return UpdateOrgMembershipDto(
-        accepted=v0,
-        role=v1,
-        disable_impersonation=v2,
-    )
+    if not (v2 is True or v2 is False or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateOrgMembershipDto, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateOrgMembershipDto)
+    obj.accepted = v0
+    obj.role = v1
+    obj.disable_impersonation = v2
+    return obj

@@ -21,25 +21,23 @@ def structure_UpdateOrgRoleInput(o: Any, _: Any = None) -> UpdateOrgRoleInput:
     if type(o) is not dict:
         result: UpdateOrgRoleInput = _serde.structure_attrs(o, UpdateOrgRoleInput)
         return result
-    f = _serde.plan(UpdateOrgRoleInput)
     v0 = o.get("color", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateOrgRoleInput, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateOrgRoleInput, 0)
     v1 = o.get("description", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, UpdateOrgRoleInput, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateOrgRoleInput, 1)
     v2 = o.get("permissions", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdateOrgRoleInput, f[2], exc)
+    if not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateOrgRoleInput, 2)
     v3 = o.get("name", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, UpdateOrgRoleInput, f[3])
-    return UpdateOrgRoleInput(
-        color=v0,
-        description=v1,
-        permissions=v2,
-        name=v3,
-    )
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateOrgRoleInput, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateOrgRoleInput)
+    obj.color = v0
+    obj.description = v1
+    obj.permissions = v2
+    obj.name = v3
+    return obj

@@ -21,25 +21,25 @@ def structure_UpdateOrganizationAttributeInput(o: Any, _: Any = None) -> UpdateO
     if type(o) is not dict:
         result: UpdateOrganizationAttributeInput = _serde.structure_attrs(o, UpdateOrganizationAttributeInput)
         return result
-    f = _serde.plan(UpdateOrganizationAttributeInput)
     v0 = o.get("name", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateOrganizationAttributeInput, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateOrganizationAttributeInput, 0)
     v1 = o.get("slug", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, UpdateOrganizationAttributeInput, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateOrganizationAttributeInput, 1)
     v2 = o.get("type", UNSET)
-    if v2 is not UNSET:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdateOrganizationAttributeInput, f[2], exc)
+    if type(v2) is str:
+        v2 = update_organization_attribute_input_type.UpdateOrganizationAttributeInput_type._value2member_map_.get(v2) or _serde.read_enum(update_organization_attribute_input_type.UpdateOrganizationAttributeInput_type, v2)
+    elif not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateOrganizationAttributeInput, 2)
     v3 = o.get("enabled", UNSET)
-    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, UpdateOrganizationAttributeInput, f[3])
-    return UpdateOrganizationAttributeInput(
-        name=v0,
-        slug=v1,
-        type=v2,
-        enabled=v3,
-    )
+    if not (v3 is True or v3 is False or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateOrganizationAttributeInput, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateOrganizationAttributeInput)
+    obj.name = v0
+    obj.slug = v1
+    obj.type = v2
+    obj.enabled = v3
+    return obj

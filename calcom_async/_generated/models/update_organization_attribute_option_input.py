@@ -18,14 +18,15 @@ def structure_UpdateOrganizationAttributeOptionInput(o: Any, _: Any = None) -> U
     if type(o) is not dict:
         result: UpdateOrganizationAttributeOptionInput = _serde.structure_attrs(o, UpdateOrganizationAttributeOptionInput)
         return result
-    f = _serde.plan(UpdateOrganizationAttributeOptionInput)
     v0 = o.get("value", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateOrganizationAttributeOptionInput, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateOrganizationAttributeOptionInput, 0)
     v1 = o.get("slug", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, UpdateOrganizationAttributeOptionInput, f[1])
-    return UpdateOrganizationAttributeOptionInput(
-        value=v0,
-        slug=v1,
-    )
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateOrganizationAttributeOptionInput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateOrganizationAttributeOptionInput)
+    obj.value = v0
+    obj.slug = v1
+    return obj

@@ -18,17 +18,15 @@ def structure_UpdateOrganizationInput(o: Any, _: Any = None) -> UpdateOrganizati
     if type(o) is not dict:
         result: UpdateOrganizationInput = _serde.structure_attrs(o, UpdateOrganizationInput)
         return result
-    f = _serde.plan(UpdateOrganizationInput)
     v0 = o.get("name", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateOrganizationInput, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateOrganizationInput, 0)
     v1 = o.get("metadata", UNSET)
-    if v1 is not UNSET:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UpdateOrganizationInput, f[1], exc)
-    return UpdateOrganizationInput(
-        name=v0,
-        metadata=v1,
-    )
+    if not (type(v1) is dict or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateOrganizationInput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateOrganizationInput)
+    obj.name = v0
+    obj.metadata = v1
+    return obj

@@ -23,35 +23,45 @@ def structure_UpdateOutOfOfficeEntryDto(o: Any, _: Any = None) -> UpdateOutOfOff
     if type(o) is not dict:
         result: UpdateOutOfOfficeEntryDto = _serde.structure_attrs(o, UpdateOutOfOfficeEntryDto)
         return result
-    f = _serde.plan(UpdateOutOfOfficeEntryDto)
     v0 = o.get("start", UNSET)
-    if v0 is not UNSET:
+    if type(v0) is str:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UpdateOutOfOfficeEntryDto, f[0], exc)
+            v0 = datetime.fromisoformat(v0)
+        except ValueError:
+            v0 = _serde.read_field(o, v0, UpdateOutOfOfficeEntryDto, 0)
+        else:
+            if v0.tzinfo is None:  # a time without an offset is UTC
+                v0 = v0.replace(tzinfo=_serde.UTC)
+    elif not (v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateOutOfOfficeEntryDto, 0)
     v1 = o.get("end", UNSET)
-    if v1 is not UNSET:
+    if type(v1) is str:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UpdateOutOfOfficeEntryDto, f[1], exc)
+            v1 = datetime.fromisoformat(v1)
+        except ValueError:
+            v1 = _serde.read_field(o, v1, UpdateOutOfOfficeEntryDto, 1)
+        else:
+            if v1.tzinfo is None:  # a time without an offset is UTC
+                v1 = v1.replace(tzinfo=_serde.UTC)
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateOutOfOfficeEntryDto, 1)
     v2 = o.get("notes", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, UpdateOutOfOfficeEntryDto, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateOutOfOfficeEntryDto, 2)
     v3 = o.get("toUserId", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, UpdateOutOfOfficeEntryDto, f[3])
+    if not (type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateOutOfOfficeEntryDto, 3)
     v4 = o.get("reason", UNSET)
-    if v4 is not UNSET:
-        try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, UpdateOutOfOfficeEntryDto, f[4], exc)
-    return UpdateOutOfOfficeEntryDto(
-        start=v0,
-        end=v1,
-        notes=v2,
-        to_user_id=v3,
-        reason=v4,
-    )
+    if type(v4) is str:
+        v4 = update_out_of_office_entry_dto_reason.UpdateOutOfOfficeEntryDto_reason._value2member_map_.get(v4) or _serde.read_enum(update_out_of_office_entry_dto_reason.UpdateOutOfOfficeEntryDto_reason, v4)
+    elif not (v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, UpdateOutOfOfficeEntryDto, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateOutOfOfficeEntryDto)
+    obj.start = v0
+    obj.end = v1
+    obj.notes = v2
+    obj.to_user_id = v3
+    obj.reason = v4
+    return obj

@@ -25,58 +25,50 @@ def structure_UpdatePhoneAttendeeWorkflowStepDto(o: Any, _: Any = None) -> Updat
     if type(o) is not dict:
         result: UpdatePhoneAttendeeWorkflowStepDto = _serde.structure_attrs(o, UpdatePhoneAttendeeWorkflowStepDto)
         return result
-    f = _serde.plan(UpdatePhoneAttendeeWorkflowStepDto)
     v0 = o.get("action", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, UpdatePhoneAttendeeWorkflowStepDto, f[0])
+    if type(v0) is str:
+        v0 = update_phone_attendee_workflow_step_dto_action.UpdatePhoneAttendeeWorkflowStepDto_action._value2member_map_.get(v0) or _serde.read_enum(update_phone_attendee_workflow_step_dto_action.UpdatePhoneAttendeeWorkflowStepDto_action, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UpdatePhoneAttendeeWorkflowStepDto, f[0], exc)
+        v0 = _serde.read_field(o, v0, UpdatePhoneAttendeeWorkflowStepDto, 0)
     v1 = o.get("stepNumber", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, UpdatePhoneAttendeeWorkflowStepDto, f[1])
+        v1 = _serde.read_field(o, v1, UpdatePhoneAttendeeWorkflowStepDto, 1)
     v2 = o.get("recipient", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, UpdatePhoneAttendeeWorkflowStepDto, f[2])
+    if type(v2) is str:
+        v2 = update_phone_attendee_workflow_step_dto_recipient.UpdatePhoneAttendeeWorkflowStepDto_recipient._value2member_map_.get(v2) or _serde.read_enum(update_phone_attendee_workflow_step_dto_recipient.UpdatePhoneAttendeeWorkflowStepDto_recipient, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdatePhoneAttendeeWorkflowStepDto, f[2], exc)
+        v2 = _serde.read_field(o, v2, UpdatePhoneAttendeeWorkflowStepDto, 2)
     v3 = o.get("template", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, UpdatePhoneAttendeeWorkflowStepDto, f[3])
+    if type(v3) is str:
+        v3 = update_phone_attendee_workflow_step_dto_template.UpdatePhoneAttendeeWorkflowStepDto_template._value2member_map_.get(v3) or _serde.read_enum(update_phone_attendee_workflow_step_dto_template.UpdatePhoneAttendeeWorkflowStepDto_template, v3)
     else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, UpdatePhoneAttendeeWorkflowStepDto, f[3], exc)
+        v3 = _serde.read_field(o, v3, UpdatePhoneAttendeeWorkflowStepDto, 3)
     v4 = o.get("sender", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, UpdatePhoneAttendeeWorkflowStepDto, f[4])
+        v4 = _serde.read_field(o, v4, UpdatePhoneAttendeeWorkflowStepDto, 4)
     v5 = o.get("message", UNSET)
-    if v5 is UNSET:
-        v5 = _serde.read(o, v5, UpdatePhoneAttendeeWorkflowStepDto, f[5])
-    else:
+    if type(v5) is dict:
         try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, UpdatePhoneAttendeeWorkflowStepDto, f[5], exc)
+            v5 = text_workflow_message_dto.structure_TextWorkflowMessageDto(v5)
+        except _serde.MISFITS:
+            v5 = _serde.read_field(o, v5, UpdatePhoneAttendeeWorkflowStepDto, 5)
+    else:
+        v5 = _serde.read_field(o, v5, UpdatePhoneAttendeeWorkflowStepDto, 5)
     v6 = o.get("phoneRequired", UNSET)
-    if v6 is not UNSET and not (v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, UpdatePhoneAttendeeWorkflowStepDto, f[6])
+    if not (v6 is True or v6 is False or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, UpdatePhoneAttendeeWorkflowStepDto, 6)
     v7 = o.get("id", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is int):
-        v7 = _serde.read(o, v7, UpdatePhoneAttendeeWorkflowStepDto, f[7])
-    return UpdatePhoneAttendeeWorkflowStepDto(
-        action=v0,
-        step_number=v1,
-        recipient=v2,
-        template=v3,
-        sender=v4,
-        message=v5,
-        phone_required=v6,
-        id=v7,
-    )
+    if not (type(v7) is int or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, UpdatePhoneAttendeeWorkflowStepDto, 7)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdatePhoneAttendeeWorkflowStepDto)
+    obj.action = v0
+    obj.step_number = v1
+    obj.recipient = v2
+    obj.template = v3
+    obj.sender = v4
+    obj.message = v5
+    obj.phone_required = v6
+    obj.id = v7
+    return obj

@@ -25,58 +25,50 @@ def structure_UpdatePhoneWhatsAppNumberWorkflowStepDto(o: Any, _: Any = None) ->
     if type(o) is not dict:
         result: UpdatePhoneWhatsAppNumberWorkflowStepDto = _serde.structure_attrs(o, UpdatePhoneWhatsAppNumberWorkflowStepDto)
         return result
-    f = _serde.plan(UpdatePhoneWhatsAppNumberWorkflowStepDto)
     v0 = o.get("action", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[0])
+    if type(v0) is str:
+        v0 = update_phone_whats_app_number_workflow_step_dto_action.UpdatePhoneWhatsAppNumberWorkflowStepDto_action._value2member_map_.get(v0) or _serde.read_enum(update_phone_whats_app_number_workflow_step_dto_action.UpdatePhoneWhatsAppNumberWorkflowStepDto_action, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[0], exc)
+        v0 = _serde.read_field(o, v0, UpdatePhoneWhatsAppNumberWorkflowStepDto, 0)
     v1 = o.get("stepNumber", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[1])
+        v1 = _serde.read_field(o, v1, UpdatePhoneWhatsAppNumberWorkflowStepDto, 1)
     v2 = o.get("recipient", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[2])
+    if type(v2) is str:
+        v2 = update_phone_whats_app_number_workflow_step_dto_recipient.UpdatePhoneWhatsAppNumberWorkflowStepDto_recipient._value2member_map_.get(v2) or _serde.read_enum(update_phone_whats_app_number_workflow_step_dto_recipient.UpdatePhoneWhatsAppNumberWorkflowStepDto_recipient, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[2], exc)
+        v2 = _serde.read_field(o, v2, UpdatePhoneWhatsAppNumberWorkflowStepDto, 2)
     v3 = o.get("template", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[3])
+    if type(v3) is str:
+        v3 = update_phone_whats_app_number_workflow_step_dto_template.UpdatePhoneWhatsAppNumberWorkflowStepDto_template._value2member_map_.get(v3) or _serde.read_enum(update_phone_whats_app_number_workflow_step_dto_template.UpdatePhoneWhatsAppNumberWorkflowStepDto_template, v3)
     else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[3], exc)
+        v3 = _serde.read_field(o, v3, UpdatePhoneWhatsAppNumberWorkflowStepDto, 3)
     v4 = o.get("sender", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[4])
+        v4 = _serde.read_field(o, v4, UpdatePhoneWhatsAppNumberWorkflowStepDto, 4)
     v5 = o.get("verifiedPhoneId", UNSET)
     if not (type(v5) is int):
-        v5 = _serde.read(o, v5, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[5])
+        v5 = _serde.read_field(o, v5, UpdatePhoneWhatsAppNumberWorkflowStepDto, 5)
     v6 = o.get("message", UNSET)
-    if v6 is UNSET:
-        v6 = _serde.read(o, v6, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[6])
-    else:
+    if type(v6) is dict:
         try:
-            v6 = f[6].hook(v6, f[6].type)
-        except _serde.MISFITS as exc:
-            v6 = _serde.misfit(o, v6, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[6], exc)
+            v6 = text_workflow_message_dto.structure_TextWorkflowMessageDto(v6)
+        except _serde.MISFITS:
+            v6 = _serde.read_field(o, v6, UpdatePhoneWhatsAppNumberWorkflowStepDto, 6)
+    else:
+        v6 = _serde.read_field(o, v6, UpdatePhoneWhatsAppNumberWorkflowStepDto, 6)
     v7 = o.get("id", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is int):
-        v7 = _serde.read(o, v7, UpdatePhoneWhatsAppNumberWorkflowStepDto, f[7])
-    return UpdatePhoneWhatsAppNumberWorkflowStepDto(
-        action=v0,
-        step_number=v1,
-        recipient=v2,
-        template=v3,
-        sender=v4,
-        verified_phone_id=v5,
-        message=v6,
-        id=v7,
-    )
+    if not (type(v7) is int or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, UpdatePhoneWhatsAppNumberWorkflowStepDto, 7)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdatePhoneWhatsAppNumberWorkflowStepDto)
+    obj.action = v0
+    obj.step_number = v1
+    obj.recipient = v2
+    obj.template = v3
+    obj.sender = v4
+    obj.verified_phone_id = v5
+    obj.message = v6
+    obj.id = v7
+    return obj

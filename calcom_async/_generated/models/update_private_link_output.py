@@ -19,19 +19,14 @@ def structure_UpdatePrivateLinkOutput(o: Any, _: Any = None) -> UpdatePrivateLin
     if type(o) is not dict:
         result: UpdatePrivateLinkOutput = _serde.structure_attrs(o, UpdatePrivateLinkOutput)
         return result
-    f = _serde.plan(UpdatePrivateLinkOutput)
     v0 = o.get("status", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, UpdatePrivateLinkOutput, f[0])
+        v0 = _serde.read_field(o, v0, UpdatePrivateLinkOutput, 0)
     v1 = o.get("data", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, UpdatePrivateLinkOutput, f[1])
-    else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UpdatePrivateLinkOutput, f[1], exc)
-    return UpdatePrivateLinkOutput(
-        status=v0,
-        data=v1,
-    )
+    v1 = _serde.read_field(o, v1, UpdatePrivateLinkOutput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdatePrivateLinkOutput)
+    obj.status = v0
+    obj.data = v1
+    return obj

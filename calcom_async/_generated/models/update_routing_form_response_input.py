@@ -17,13 +17,11 @@ def structure_UpdateRoutingFormResponseInput(o: Any, _: Any = None) -> UpdateRou
     if type(o) is not dict:
         result: UpdateRoutingFormResponseInput = _serde.structure_attrs(o, UpdateRoutingFormResponseInput)
         return result
-    f = _serde.plan(UpdateRoutingFormResponseInput)
     v0 = o.get("response", UNSET)
-    if v0 is not UNSET:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UpdateRoutingFormResponseInput, f[0], exc)
-    return UpdateRoutingFormResponseInput(
-        response=v0,
-    )
+    if not (type(v0) is dict or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateRoutingFormResponseInput, 0)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateRoutingFormResponseInput)
+    obj.response = v0
+    return obj

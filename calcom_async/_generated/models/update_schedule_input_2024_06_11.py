@@ -22,32 +22,37 @@ def structure_UpdateScheduleInput_2024_06_11(o: Any, _: Any = None) -> UpdateSch
     if type(o) is not dict:
         result: UpdateScheduleInput_2024_06_11 = _serde.structure_attrs(o, UpdateScheduleInput_2024_06_11)
         return result
-    f = _serde.plan(UpdateScheduleInput_2024_06_11)
     v0 = o.get("name", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateScheduleInput_2024_06_11, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateScheduleInput_2024_06_11, 0)
     v1 = o.get("timeZone", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, UpdateScheduleInput_2024_06_11, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateScheduleInput_2024_06_11, 1)
     v2 = o.get("availability", UNSET)
-    if v2 is not UNSET:
+    if type(v2) is list:
         try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, UpdateScheduleInput_2024_06_11, f[2], exc)
+            v2 = [schedule_availability_input_2024_06_11.structure_ScheduleAvailabilityInput_2024_06_11(item) for item in v2]
+        except _serde.MISFITS:
+            v2 = _serde.read_field(o, v2, UpdateScheduleInput_2024_06_11, 2)
+    elif not (v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateScheduleInput_2024_06_11, 2)
     v3 = o.get("isDefault", UNSET)
-    if v3 is not UNSET and not (v3 is None or v3 is True or v3 is False):
-        v3 = _serde.read(o, v3, UpdateScheduleInput_2024_06_11, f[3])
+    if not (v3 is True or v3 is False or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateScheduleInput_2024_06_11, 3)
     v4 = o.get("overrides", UNSET)
-    if v4 is not UNSET:
+    if type(v4) is list:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, UpdateScheduleInput_2024_06_11, f[4], exc)
-    return UpdateScheduleInput_2024_06_11(
-        name=v0,
-        time_zone=v1,
-        availability=v2,
-        is_default=v3,
-        overrides=v4,
-    )
+            v4 = [schedule_override_input_2024_06_11.structure_ScheduleOverrideInput_2024_06_11(item) for item in v4]
+        except _serde.MISFITS:
+            v4 = _serde.read_field(o, v4, UpdateScheduleInput_2024_06_11, 4)
+    elif not (v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, UpdateScheduleInput_2024_06_11, 4)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateScheduleInput_2024_06_11)
+    obj.name = v0
+    obj.time_zone = v1
+    obj.availability = v2
+    obj.is_default = v3
+    obj.overrides = v4
+    return obj

@@ -64,254 +64,244 @@ def structure_UpdateTeamEventTypeInput_2024_06_14(o: Any, _: Any = None) -> Upda
     if type(o) is not dict:
         result: UpdateTeamEventTypeInput_2024_06_14 = _serde.structure_attrs(o, UpdateTeamEventTypeInput_2024_06_14)
         return result
-    f = _serde.plan(UpdateTeamEventTypeInput_2024_06_14)
     v0 = o.get("lengthInMinutes", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is float or type(v0) is int):
-        v0 = _serde.read(o, v0, UpdateTeamEventTypeInput_2024_06_14, f[0])
+    if not (type(v0) is float or type(v0) is int or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateTeamEventTypeInput_2024_06_14, 0)
     v1 = o.get("lengthInMinutesOptions", UNSET)
-    if v1 is not UNSET:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UpdateTeamEventTypeInput_2024_06_14, f[1], exc)
+    if type(v1) is list:
+        for item in v1:
+            if not (type(item) is float or type(item) is int):
+                v1 = _serde.read_field(o, v1, UpdateTeamEventTypeInput_2024_06_14, 1)
+                break
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateTeamEventTypeInput_2024_06_14, 1)
     v2 = o.get("title", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, UpdateTeamEventTypeInput_2024_06_14, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateTeamEventTypeInput_2024_06_14, 2)
     v3 = o.get("slug", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, UpdateTeamEventTypeInput_2024_06_14, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateTeamEventTypeInput_2024_06_14, 3)
     v4 = o.get("description", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, UpdateTeamEventTypeInput_2024_06_14, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, UpdateTeamEventTypeInput_2024_06_14, 4)
     v5 = o.get("bookingFields", UNSET)
-    if v5 is not UNSET:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, UpdateTeamEventTypeInput_2024_06_14, f[5], exc)
+    if not (v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, UpdateTeamEventTypeInput_2024_06_14, 5)
     v6 = o.get("disableGuests", UNSET)
-    if v6 is not UNSET and not (v6 is None or v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, UpdateTeamEventTypeInput_2024_06_14, f[6])
+    if not (v6 is True or v6 is False or v6 is None or v6 is UNSET):
+        v6 = _serde.read_field(o, v6, UpdateTeamEventTypeInput_2024_06_14, 6)
     v7 = o.get("slotInterval", UNSET)
-    if v7 is not UNSET and not (v7 is None or type(v7) is float or type(v7) is int):
-        v7 = _serde.read(o, v7, UpdateTeamEventTypeInput_2024_06_14, f[7])
+    if not (type(v7) is float or type(v7) is int or v7 is None or v7 is UNSET):
+        v7 = _serde.read_field(o, v7, UpdateTeamEventTypeInput_2024_06_14, 7)
     v8 = o.get("minimumBookingNotice", UNSET)
-    if v8 is not UNSET and not (v8 is None or type(v8) is float or type(v8) is int):
-        v8 = _serde.read(o, v8, UpdateTeamEventTypeInput_2024_06_14, f[8])
+    if not (type(v8) is float or type(v8) is int or v8 is None or v8 is UNSET):
+        v8 = _serde.read_field(o, v8, UpdateTeamEventTypeInput_2024_06_14, 8)
     v9 = o.get("beforeEventBuffer", UNSET)
-    if v9 is not UNSET and not (v9 is None or type(v9) is float or type(v9) is int):
-        v9 = _serde.read(o, v9, UpdateTeamEventTypeInput_2024_06_14, f[9])
+    if not (type(v9) is float or type(v9) is int or v9 is None or v9 is UNSET):
+        v9 = _serde.read_field(o, v9, UpdateTeamEventTypeInput_2024_06_14, 9)
     v10 = o.get("afterEventBuffer", UNSET)
-    if v10 is not UNSET and not (v10 is None or type(v10) is float or type(v10) is int):
-        v10 = _serde.read(o, v10, UpdateTeamEventTypeInput_2024_06_14, f[10])
+    if not (type(v10) is float or type(v10) is int or v10 is None or v10 is UNSET):
+        v10 = _serde.read_field(o, v10, UpdateTeamEventTypeInput_2024_06_14, 10)
     v11 = o.get("scheduleId", UNSET)
-    if v11 is not UNSET and not (v11 is None or type(v11) is int):
-        v11 = _serde.read(o, v11, UpdateTeamEventTypeInput_2024_06_14, f[11])
+    if not (type(v11) is int or v11 is None or v11 is UNSET):
+        v11 = _serde.read_field(o, v11, UpdateTeamEventTypeInput_2024_06_14, 11)
     v12 = o.get("bookingLimitsCount", UNSET)
-    if v12 is not UNSET:
-        try:
-            v12 = f[12].hook(v12, f[12].type)
-        except _serde.MISFITS as exc:
-            v12 = _serde.misfit(o, v12, UpdateTeamEventTypeInput_2024_06_14, f[12], exc)
+    if not (v12 is None or v12 is UNSET):
+        v12 = _serde.read_field(o, v12, UpdateTeamEventTypeInput_2024_06_14, 12)
     v13 = o.get("bookerActiveBookingsLimit", UNSET)
-    if v13 is not UNSET:
-        try:
-            v13 = f[13].hook(v13, f[13].type)
-        except _serde.MISFITS as exc:
-            v13 = _serde.misfit(o, v13, UpdateTeamEventTypeInput_2024_06_14, f[13], exc)
+    if not (v13 is None or v13 is UNSET):
+        v13 = _serde.read_field(o, v13, UpdateTeamEventTypeInput_2024_06_14, 13)
     v14 = o.get("onlyShowFirstAvailableSlot", UNSET)
-    if v14 is not UNSET and not (v14 is None or v14 is True or v14 is False):
-        v14 = _serde.read(o, v14, UpdateTeamEventTypeInput_2024_06_14, f[14])
+    if not (v14 is True or v14 is False or v14 is None or v14 is UNSET):
+        v14 = _serde.read_field(o, v14, UpdateTeamEventTypeInput_2024_06_14, 14)
     v15 = o.get("bookingLimitsDuration", UNSET)
-    if v15 is not UNSET:
-        try:
-            v15 = f[15].hook(v15, f[15].type)
-        except _serde.MISFITS as exc:
-            v15 = _serde.misfit(o, v15, UpdateTeamEventTypeInput_2024_06_14, f[15], exc)
+    if not (v15 is None or v15 is UNSET):
+        v15 = _serde.read_field(o, v15, UpdateTeamEventTypeInput_2024_06_14, 15)
     v16 = o.get("bookingWindow", UNSET)
-    if v16 is not UNSET:
-        try:
-            v16 = f[16].hook(v16, f[16].type)
-        except _serde.MISFITS as exc:
-            v16 = _serde.misfit(o, v16, UpdateTeamEventTypeInput_2024_06_14, f[16], exc)
+    if not (v16 is None or v16 is UNSET):
+        v16 = _serde.read_field(o, v16, UpdateTeamEventTypeInput_2024_06_14, 16)
     v17 = o.get("offsetStart", UNSET)
-    if v17 is not UNSET and not (v17 is None or type(v17) is float or type(v17) is int):
-        v17 = _serde.read(o, v17, UpdateTeamEventTypeInput_2024_06_14, f[17])
+    if not (type(v17) is float or type(v17) is int or v17 is None or v17 is UNSET):
+        v17 = _serde.read_field(o, v17, UpdateTeamEventTypeInput_2024_06_14, 17)
     v18 = o.get("bookerLayouts", UNSET)
-    if v18 is not UNSET:
+    if type(v18) is dict:
         try:
-            v18 = f[18].hook(v18, f[18].type)
-        except _serde.MISFITS as exc:
-            v18 = _serde.misfit(o, v18, UpdateTeamEventTypeInput_2024_06_14, f[18], exc)
+            v18 = booker_layouts_2024_06_14.structure_BookerLayouts_2024_06_14(v18)
+        except _serde.MISFITS:
+            v18 = _serde.read_field(o, v18, UpdateTeamEventTypeInput_2024_06_14, 18)
+    elif not (v18 is None or v18 is UNSET):
+        v18 = _serde.read_field(o, v18, UpdateTeamEventTypeInput_2024_06_14, 18)
     v19 = o.get("confirmationPolicy", UNSET)
-    if v19 is not UNSET:
-        try:
-            v19 = f[19].hook(v19, f[19].type)
-        except _serde.MISFITS as exc:
-            v19 = _serde.misfit(o, v19, UpdateTeamEventTypeInput_2024_06_14, f[19], exc)
+    if not (v19 is None or v19 is UNSET):
+        v19 = _serde.read_field(o, v19, UpdateTeamEventTypeInput_2024_06_14, 19)
     v20 = o.get("recurrence", UNSET)
-    if v20 is not UNSET:
-        try:
-            v20 = f[20].hook(v20, f[20].type)
-        except _serde.MISFITS as exc:
-            v20 = _serde.misfit(o, v20, UpdateTeamEventTypeInput_2024_06_14, f[20], exc)
+    if not (v20 is None or v20 is UNSET):
+        v20 = _serde.read_field(o, v20, UpdateTeamEventTypeInput_2024_06_14, 20)
     v21 = o.get("requiresBookerEmailVerification", UNSET)
-    if v21 is not UNSET and not (v21 is None or v21 is True or v21 is False):
-        v21 = _serde.read(o, v21, UpdateTeamEventTypeInput_2024_06_14, f[21])
+    if not (v21 is True or v21 is False or v21 is None or v21 is UNSET):
+        v21 = _serde.read_field(o, v21, UpdateTeamEventTypeInput_2024_06_14, 21)
     v22 = o.get("hideCalendarNotes", UNSET)
-    if v22 is not UNSET and not (v22 is None or v22 is True or v22 is False):
-        v22 = _serde.read(o, v22, UpdateTeamEventTypeInput_2024_06_14, f[22])
+    if not (v22 is True or v22 is False or v22 is None or v22 is UNSET):
+        v22 = _serde.read_field(o, v22, UpdateTeamEventTypeInput_2024_06_14, 22)
     v23 = o.get("lockTimeZoneToggleOnBookingPage", UNSET)
-    if v23 is not UNSET and not (v23 is None or v23 is True or v23 is False):
-        v23 = _serde.read(o, v23, UpdateTeamEventTypeInput_2024_06_14, f[23])
+    if not (v23 is True or v23 is False or v23 is None or v23 is UNSET):
+        v23 = _serde.read_field(o, v23, UpdateTeamEventTypeInput_2024_06_14, 23)
     v24 = o.get("color", UNSET)
-    if v24 is not UNSET:
+    if type(v24) is dict:
         try:
-            v24 = f[24].hook(v24, f[24].type)
-        except _serde.MISFITS as exc:
-            v24 = _serde.misfit(o, v24, UpdateTeamEventTypeInput_2024_06_14, f[24], exc)
+            v24 = event_type_color_2024_06_14.structure_EventTypeColor_2024_06_14(v24)
+        except _serde.MISFITS:
+            v24 = _serde.read_field(o, v24, UpdateTeamEventTypeInput_2024_06_14, 24)
+    elif not (v24 is None or v24 is UNSET):
+        v24 = _serde.read_field(o, v24, UpdateTeamEventTypeInput_2024_06_14, 24)
     v25 = o.get("seats", UNSET)
-    if v25 is not UNSET:
-        try:
-            v25 = f[25].hook(v25, f[25].type)
-        except _serde.MISFITS as exc:
-            v25 = _serde.misfit(o, v25, UpdateTeamEventTypeInput_2024_06_14, f[25], exc)
+    if not (v25 is None or v25 is UNSET):
+        v25 = _serde.read_field(o, v25, UpdateTeamEventTypeInput_2024_06_14, 25)
     v26 = o.get("customName", UNSET)
-    if v26 is not UNSET and not (v26 is None or type(v26) is str):
-        v26 = _serde.read(o, v26, UpdateTeamEventTypeInput_2024_06_14, f[26])
+    if not (type(v26) is str or v26 is None or v26 is UNSET):
+        v26 = _serde.read_field(o, v26, UpdateTeamEventTypeInput_2024_06_14, 26)
     v27 = o.get("destinationCalendar", UNSET)
-    if v27 is not UNSET:
+    if type(v27) is dict:
         try:
-            v27 = f[27].hook(v27, f[27].type)
-        except _serde.MISFITS as exc:
-            v27 = _serde.misfit(o, v27, UpdateTeamEventTypeInput_2024_06_14, f[27], exc)
+            v27 = destination_calendar_2024_06_14.structure_DestinationCalendar_2024_06_14(v27)
+        except _serde.MISFITS:
+            v27 = _serde.read_field(o, v27, UpdateTeamEventTypeInput_2024_06_14, 27)
+    elif not (v27 is None or v27 is UNSET):
+        v27 = _serde.read_field(o, v27, UpdateTeamEventTypeInput_2024_06_14, 27)
     v28 = o.get("useDestinationCalendarEmail", UNSET)
-    if v28 is not UNSET and not (v28 is None or v28 is True or v28 is False):
-        v28 = _serde.read(o, v28, UpdateTeamEventTypeInput_2024_06_14, f[28])
+    if not (v28 is True or v28 is False or v28 is None or v28 is UNSET):
+        v28 = _serde.read_field(o, v28, UpdateTeamEventTypeInput_2024_06_14, 28)
     v29 = o.get("hideCalendarEventDetails", UNSET)
-    if v29 is not UNSET and not (v29 is None or v29 is True or v29 is False):
-        v29 = _serde.read(o, v29, UpdateTeamEventTypeInput_2024_06_14, f[29])
+    if not (v29 is True or v29 is False or v29 is None or v29 is UNSET):
+        v29 = _serde.read_field(o, v29, UpdateTeamEventTypeInput_2024_06_14, 29)
     v30 = o.get("successRedirectUrl", UNSET)
-    if v30 is not UNSET and not (v30 is None or type(v30) is str):
-        v30 = _serde.read(o, v30, UpdateTeamEventTypeInput_2024_06_14, f[30])
+    if not (type(v30) is str or v30 is None or v30 is UNSET):
+        v30 = _serde.read_field(o, v30, UpdateTeamEventTypeInput_2024_06_14, 30)
     v31 = o.get("hideOrganizerEmail", UNSET)
-    if v31 is not UNSET and not (v31 is None or v31 is True or v31 is False):
-        v31 = _serde.read(o, v31, UpdateTeamEventTypeInput_2024_06_14, f[31])
+    if not (v31 is True or v31 is False or v31 is None or v31 is UNSET):
+        v31 = _serde.read_field(o, v31, UpdateTeamEventTypeInput_2024_06_14, 31)
     v32 = o.get("calVideoSettings", UNSET)
-    if v32 is not UNSET:
+    if type(v32) is dict:
         try:
-            v32 = f[32].hook(v32, f[32].type)
-        except _serde.MISFITS as exc:
-            v32 = _serde.misfit(o, v32, UpdateTeamEventTypeInput_2024_06_14, f[32], exc)
+            v32 = cal_video_settings_1.structure_CalVideoSettings(v32)
+        except _serde.MISFITS:
+            v32 = _serde.read_field(o, v32, UpdateTeamEventTypeInput_2024_06_14, 32)
+    elif not (v32 is None or v32 is UNSET):
+        v32 = _serde.read_field(o, v32, UpdateTeamEventTypeInput_2024_06_14, 32)
     v33 = o.get("hidden", UNSET)
-    if v33 is not UNSET and not (v33 is None or v33 is True or v33 is False):
-        v33 = _serde.read(o, v33, UpdateTeamEventTypeInput_2024_06_14, f[33])
+    if not (v33 is True or v33 is False or v33 is None or v33 is UNSET):
+        v33 = _serde.read_field(o, v33, UpdateTeamEventTypeInput_2024_06_14, 33)
     v34 = o.get("bookingRequiresAuthentication", UNSET)
-    if v34 is not UNSET and not (v34 is True or v34 is False):
-        v34 = _serde.read(o, v34, UpdateTeamEventTypeInput_2024_06_14, f[34])
+    if not (v34 is True or v34 is False or v34 is UNSET):
+        v34 = _serde.read_field(o, v34, UpdateTeamEventTypeInput_2024_06_14, 34)
     v35 = o.get("disableCancelling", UNSET)
-    if v35 is not UNSET:
+    if type(v35) is dict:
         try:
-            v35 = f[35].hook(v35, f[35].type)
-        except _serde.MISFITS as exc:
-            v35 = _serde.misfit(o, v35, UpdateTeamEventTypeInput_2024_06_14, f[35], exc)
+            v35 = disable_cancelling_2024_06_14.structure_DisableCancelling_2024_06_14(v35)
+        except _serde.MISFITS:
+            v35 = _serde.read_field(o, v35, UpdateTeamEventTypeInput_2024_06_14, 35)
+    elif not (v35 is None or v35 is UNSET):
+        v35 = _serde.read_field(o, v35, UpdateTeamEventTypeInput_2024_06_14, 35)
     v36 = o.get("disableRescheduling", UNSET)
-    if v36 is not UNSET:
+    if type(v36) is dict:
         try:
-            v36 = f[36].hook(v36, f[36].type)
-        except _serde.MISFITS as exc:
-            v36 = _serde.misfit(o, v36, UpdateTeamEventTypeInput_2024_06_14, f[36], exc)
+            v36 = disable_rescheduling_2024_06_14.structure_DisableRescheduling_2024_06_14(v36)
+        except _serde.MISFITS:
+            v36 = _serde.read_field(o, v36, UpdateTeamEventTypeInput_2024_06_14, 36)
+    elif not (v36 is None or v36 is UNSET):
+        v36 = _serde.read_field(o, v36, UpdateTeamEventTypeInput_2024_06_14, 36)
     v37 = o.get("interfaceLanguage", UNSET)
-    if v37 is not UNSET:
-        try:
-            v37 = f[37].hook(v37, f[37].type)
-        except _serde.MISFITS as exc:
-            v37 = _serde.misfit(o, v37, UpdateTeamEventTypeInput_2024_06_14, f[37], exc)
+    if type(v37) is str:
+        v37 = update_team_event_type_input_2024_06_14_interface_language.UpdateTeamEventTypeInput_2024_06_14_interface_language._value2member_map_.get(v37) or _serde.read_enum(update_team_event_type_input_2024_06_14_interface_language.UpdateTeamEventTypeInput_2024_06_14_interface_language, v37)
+    elif not (v37 is None or v37 is UNSET):
+        v37 = _serde.read_field(o, v37, UpdateTeamEventTypeInput_2024_06_14, 37)
     v38 = o.get("allowReschedulingPastBookings", UNSET)
-    if v38 is not UNSET and not (v38 is True or v38 is False):
-        v38 = _serde.read(o, v38, UpdateTeamEventTypeInput_2024_06_14, f[38])
+    if not (v38 is True or v38 is False or v38 is UNSET):
+        v38 = _serde.read_field(o, v38, UpdateTeamEventTypeInput_2024_06_14, 38)
     v39 = o.get("allowReschedulingCancelledBookings", UNSET)
-    if v39 is not UNSET and not (v39 is True or v39 is False):
-        v39 = _serde.read(o, v39, UpdateTeamEventTypeInput_2024_06_14, f[39])
+    if not (v39 is True or v39 is False or v39 is UNSET):
+        v39 = _serde.read_field(o, v39, UpdateTeamEventTypeInput_2024_06_14, 39)
     v40 = o.get("showOptimizedSlots", UNSET)
-    if v40 is not UNSET and not (v40 is True or v40 is False):
-        v40 = _serde.read(o, v40, UpdateTeamEventTypeInput_2024_06_14, f[40])
+    if not (v40 is True or v40 is False or v40 is UNSET):
+        v40 = _serde.read_field(o, v40, UpdateTeamEventTypeInput_2024_06_14, 40)
     v41 = o.get("schedulingType", UNSET)
-    if v41 is not UNSET:
-        try:
-            v41 = f[41].hook(v41, f[41].type)
-        except _serde.MISFITS as exc:
-            v41 = _serde.misfit(o, v41, UpdateTeamEventTypeInput_2024_06_14, f[41], exc)
+    if type(v41) is str:
+        v41 = update_team_event_type_input_2024_06_14_scheduling_type.UpdateTeamEventTypeInput_2024_06_14_scheduling_type._value2member_map_.get(v41) or _serde.read_enum(update_team_event_type_input_2024_06_14_scheduling_type.UpdateTeamEventTypeInput_2024_06_14_scheduling_type, v41)
+    elif not (v41 is None or v41 is UNSET):
+        v41 = _serde.read_field(o, v41, UpdateTeamEventTypeInput_2024_06_14, 41)
     v42 = o.get("hosts", UNSET)
-    if v42 is not UNSET:
+    if type(v42) is list:
         try:
-            v42 = f[42].hook(v42, f[42].type)
-        except _serde.MISFITS as exc:
-            v42 = _serde.misfit(o, v42, UpdateTeamEventTypeInput_2024_06_14, f[42], exc)
+            v42 = [host.structure_Host(item) for item in v42]
+        except _serde.MISFITS:
+            v42 = _serde.read_field(o, v42, UpdateTeamEventTypeInput_2024_06_14, 42)
+    elif not (v42 is None or v42 is UNSET):
+        v42 = _serde.read_field(o, v42, UpdateTeamEventTypeInput_2024_06_14, 42)
     v43 = o.get("assignAllTeamMembers", UNSET)
-    if v43 is not UNSET and not (v43 is None or v43 is True or v43 is False):
-        v43 = _serde.read(o, v43, UpdateTeamEventTypeInput_2024_06_14, f[43])
+    if not (v43 is True or v43 is False or v43 is None or v43 is UNSET):
+        v43 = _serde.read_field(o, v43, UpdateTeamEventTypeInput_2024_06_14, 43)
     v44 = o.get("locations", UNSET)
-    if v44 is not UNSET:
-        try:
-            v44 = f[44].hook(v44, f[44].type)
-        except _serde.MISFITS as exc:
-            v44 = _serde.misfit(o, v44, UpdateTeamEventTypeInput_2024_06_14, f[44], exc)
+    if not (v44 is None or v44 is UNSET):
+        v44 = _serde.read_field(o, v44, UpdateTeamEventTypeInput_2024_06_14, 44)
     v45 = o.get("emailSettings", UNSET)
-    if v45 is not UNSET:
+    if type(v45) is dict:
         try:
-            v45 = f[45].hook(v45, f[45].type)
-        except _serde.MISFITS as exc:
-            v45 = _serde.misfit(o, v45, UpdateTeamEventTypeInput_2024_06_14, f[45], exc)
+            v45 = email_settings_2024_06_14.structure_EmailSettings_2024_06_14(v45)
+        except _serde.MISFITS:
+            v45 = _serde.read_field(o, v45, UpdateTeamEventTypeInput_2024_06_14, 45)
+    elif not (v45 is None or v45 is UNSET):
+        v45 = _serde.read_field(o, v45, UpdateTeamEventTypeInput_2024_06_14, 45)
     v46 = o.get("rescheduleWithSameRoundRobinHost", UNSET)
-    if v46 is not UNSET and not (v46 is None or v46 is True or v46 is False):
-        v46 = _serde.read(o, v46, UpdateTeamEventTypeInput_2024_06_14, f[46])
-    return UpdateTeamEventTypeInput_2024_06_14(
-        length_in_minutes=v0,
-        length_in_minutes_options=v1,
-        title=v2,
-        slug=v3,
-        description=v4,
-        booking_fields=v5,
-        disable_guests=v6,
-        slot_interval=v7,
-        minimum_booking_notice=v8,
-        before_event_buffer=v9,
-        after_event_buffer=v10,
-        schedule_id=v11,
-        booking_limits_count=v12,
-        booker_active_bookings_limit=v13,
-        only_show_first_available_slot=v14,
-        booking_limits_duration=v15,
-        booking_window=v16,
-        offset_start=v17,
-        booker_layouts=v18,
-        confirmation_policy=v19,
-        recurrence=v20,
-        requires_booker_email_verification=v21,
-        hide_calendar_notes=v22,
-        lock_time_zone_toggle_on_booking_page=v23,
-        color=v24,
-        seats=v25,
-        custom_name=v26,
-        destination_calendar=v27,
-        use_destination_calendar_email=v28,
-        hide_calendar_event_details=v29,
-        success_redirect_url=v30,
-        hide_organizer_email=v31,
-        cal_video_settings=v32,
-        hidden=v33,
-        booking_requires_authentication=v34,
-        disable_cancelling=v35,
-        disable_rescheduling=v36,
-        interface_language=v37,
-        allow_rescheduling_past_bookings=v38,
-        allow_rescheduling_cancelled_bookings=v39,
-        show_optimized_slots=v40,
-        scheduling_type=v41,
-        hosts=v42,
-        assign_all_team_members=v43,
-        locations=v44,
-        email_settings=v45,
-        reschedule_with_same_round_robin_host=v46,
-    )
+    if not (v46 is True or v46 is False or v46 is None or v46 is UNSET):
+        v46 = _serde.read_field(o, v46, UpdateTeamEventTypeInput_2024_06_14, 46)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateTeamEventTypeInput_2024_06_14)
+    obj.length_in_minutes = v0
+    obj.length_in_minutes_options = v1
+    obj.title = v2
+    obj.slug = v3
+    obj.description = v4
+    obj.booking_fields = v5
+    obj.disable_guests = v6
+    obj.slot_interval = v7
+    obj.minimum_booking_notice = v8
+    obj.before_event_buffer = v9
+    obj.after_event_buffer = v10
+    obj.schedule_id = v11
+    obj.booking_limits_count = v12
+    obj.booker_active_bookings_limit = v13
+    obj.only_show_first_available_slot = v14
+    obj.booking_limits_duration = v15
+    obj.booking_window = v16
+    obj.offset_start = v17
+    obj.booker_layouts = v18
+    obj.confirmation_policy = v19
+    obj.recurrence = v20
+    obj.requires_booker_email_verification = v21
+    obj.hide_calendar_notes = v22
+    obj.lock_time_zone_toggle_on_booking_page = v23
+    obj.color = v24
+    obj.seats = v25
+    obj.custom_name = v26
+    obj.destination_calendar = v27
+    obj.use_destination_calendar_email = v28
+    obj.hide_calendar_event_details = v29
+    obj.success_redirect_url = v30
+    obj.hide_organizer_email = v31
+    obj.cal_video_settings = v32
+    obj.hidden = v33
+    obj.booking_requires_authentication = v34
+    obj.disable_cancelling = v35
+    obj.disable_rescheduling = v36
+    obj.interface_language = v37
+    obj.allow_rescheduling_past_bookings = v38
+    obj.allow_rescheduling_cancelled_bookings = v39
+    obj.show_optimized_slots = v40
+    obj.scheduling_type = v41
+    obj.hosts = v42
+    obj.assign_all_team_members = v43
+    obj.locations = v44
+    obj.email_settings = v45
+    obj.reschedule_with_same_round_robin_host = v46
+    return obj

@@ -23,42 +23,48 @@ def structure_UpdateUnifiedCalendarEventInput(o: Any, _: Any = None) -> UpdateUn
     if type(o) is not dict:
         result: UpdateUnifiedCalendarEventInput = _serde.structure_attrs(o, UpdateUnifiedCalendarEventInput)
         return result
-    f = _serde.plan(UpdateUnifiedCalendarEventInput)
     v0 = o.get("start", UNSET)
-    if v0 is not UNSET:
+    if type(v0) is dict:
         try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, UpdateUnifiedCalendarEventInput, f[0], exc)
+            v0 = update_unified_calendar_event_input_start.structure_UpdateUnifiedCalendarEventInput_start(v0)
+        except _serde.MISFITS:
+            v0 = _serde.read_field(o, v0, UpdateUnifiedCalendarEventInput, 0)
+    elif not (v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateUnifiedCalendarEventInput, 0)
     v1 = o.get("end", UNSET)
-    if v1 is not UNSET:
+    if type(v1) is dict:
         try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, UpdateUnifiedCalendarEventInput, f[1], exc)
+            v1 = update_unified_calendar_event_input_end.structure_UpdateUnifiedCalendarEventInput_end(v1)
+        except _serde.MISFITS:
+            v1 = _serde.read_field(o, v1, UpdateUnifiedCalendarEventInput, 1)
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateUnifiedCalendarEventInput, 1)
     v2 = o.get("title", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, UpdateUnifiedCalendarEventInput, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateUnifiedCalendarEventInput, 2)
     v3 = o.get("description", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, UpdateUnifiedCalendarEventInput, f[3])
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateUnifiedCalendarEventInput, 3)
     v4 = o.get("attendees", UNSET)
-    if v4 is not UNSET:
+    if type(v4) is list:
         try:
-            v4 = f[4].hook(v4, f[4].type)
-        except _serde.MISFITS as exc:
-            v4 = _serde.misfit(o, v4, UpdateUnifiedCalendarEventInput, f[4], exc)
+            v4 = [update_calendar_event_attendee.structure_UpdateCalendarEventAttendee(item) for item in v4]
+        except _serde.MISFITS:
+            v4 = _serde.read_field(o, v4, UpdateUnifiedCalendarEventInput, 4)
+    elif not (v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, UpdateUnifiedCalendarEventInput, 4)
     v5 = o.get("status", UNSET)
-    if v5 is not UNSET:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, UpdateUnifiedCalendarEventInput, f[5], exc)
-    return UpdateUnifiedCalendarEventInput(
-        start=v0,
-        end=v1,
-        title=v2,
-        description=v3,
-        attendees=v4,
-        status=v5,
-    )
+    if type(v5) is str:
+        v5 = calendar_event_status.CalendarEventStatus._value2member_map_.get(v5) or _serde.read_enum(calendar_event_status.CalendarEventStatus, v5)
+    elif not (v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, UpdateUnifiedCalendarEventInput, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateUnifiedCalendarEventInput)
+    obj.start = v0
+    obj.end = v1
+    obj.title = v2
+    obj.description = v3
+    obj.attendees = v4
+    obj.status = v5
+    return obj

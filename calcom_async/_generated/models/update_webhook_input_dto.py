@@ -23,36 +23,33 @@ def structure_UpdateWebhookInputDto(o: Any, _: Any = None) -> UpdateWebhookInput
     if type(o) is not dict:
         result: UpdateWebhookInputDto = _serde.structure_attrs(o, UpdateWebhookInputDto)
         return result
-    f = _serde.plan(UpdateWebhookInputDto)
     v0 = o.get("payloadTemplate", UNSET)
-    if v0 is not UNSET and not (v0 is None or type(v0) is str):
-        v0 = _serde.read(o, v0, UpdateWebhookInputDto, f[0])
+    if not (type(v0) is str or v0 is None or v0 is UNSET):
+        v0 = _serde.read_field(o, v0, UpdateWebhookInputDto, 0)
     v1 = o.get("active", UNSET)
-    if v1 is not UNSET and not (v1 is None or v1 is True or v1 is False):
-        v1 = _serde.read(o, v1, UpdateWebhookInputDto, f[1])
+    if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, UpdateWebhookInputDto, 1)
     v2 = o.get("subscriberUrl", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, UpdateWebhookInputDto, f[2])
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, UpdateWebhookInputDto, 2)
     v3 = o.get("triggers", UNSET)
-    if v3 is not UNSET:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, UpdateWebhookInputDto, f[3], exc)
+    if not (v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, UpdateWebhookInputDto, 3)
     v4 = o.get("secret", UNSET)
-    if v4 is not UNSET and not (v4 is None or type(v4) is str):
-        v4 = _serde.read(o, v4, UpdateWebhookInputDto, f[4])
+    if not (type(v4) is str or v4 is None or v4 is UNSET):
+        v4 = _serde.read_field(o, v4, UpdateWebhookInputDto, 4)
     v5 = o.get("version", UNSET)
-    if v5 is not UNSET:
-        try:
-            v5 = f[5].hook(v5, f[5].type)
-        except _serde.MISFITS as exc:
-            v5 = _serde.misfit(o, v5, UpdateWebhookInputDto, f[5], exc)
-    return UpdateWebhookInputDto(
-        payload_template=v0,
-        active=v1,
-        subscriber_url=v2,
-        triggers=v3,
-        secret=v4,
-        version=v5,
-    )
+    if type(v5) is str:
+        v5 = update_webhook_input_dto_version.UpdateWebhookInputDto_version._value2member_map_.get(v5) or _serde.read_enum(update_webhook_input_dto_version.UpdateWebhookInputDto_version, v5)
+    elif not (v5 is None or v5 is UNSET):
+        v5 = _serde.read_field(o, v5, UpdateWebhookInputDto, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UpdateWebhookInputDto)
+    obj.payload_template = v0
+    obj.active = v1
+    obj.subscriber_url = v2
+    obj.triggers = v3
+    obj.secret = v4
+    obj.version = v5
+    return obj

@@ -22,30 +22,31 @@ def structure_UsageBasedPrivateLinkOutput(o: Any, _: Any = None) -> UsageBasedPr
     if type(o) is not dict:
         result: UsageBasedPrivateLinkOutput = _serde.structure_attrs(o, UsageBasedPrivateLinkOutput)
         return result
-    f = _serde.plan(UsageBasedPrivateLinkOutput)
     v0 = o.get("linkId", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, UsageBasedPrivateLinkOutput, f[0])
+        v0 = _serde.read_field(o, v0, UsageBasedPrivateLinkOutput, 0)
     v1 = o.get("eventTypeId", UNSET)
     if not (type(v1) is int):
-        v1 = _serde.read(o, v1, UsageBasedPrivateLinkOutput, f[1])
+        v1 = _serde.read_field(o, v1, UsageBasedPrivateLinkOutput, 1)
     v2 = o.get("isExpired", UNSET)
     if not (v2 is True or v2 is False):
-        v2 = _serde.read(o, v2, UsageBasedPrivateLinkOutput, f[2])
+        v2 = _serde.read_field(o, v2, UsageBasedPrivateLinkOutput, 2)
     v3 = o.get("bookingUrl", UNSET)
     if not (type(v3) is str):
-        v3 = _serde.read(o, v3, UsageBasedPrivateLinkOutput, f[3])
+        v3 = _serde.read_field(o, v3, UsageBasedPrivateLinkOutput, 3)
     v4 = o.get("maxUsageCount", UNSET)
     if not (type(v4) is float or type(v4) is int):
-        v4 = _serde.read(o, v4, UsageBasedPrivateLinkOutput, f[4])
+        v4 = _serde.read_field(o, v4, UsageBasedPrivateLinkOutput, 4)
     v5 = o.get("usageCount", UNSET)
     if not (type(v5) is float or type(v5) is int):
-        v5 = _serde.read(o, v5, UsageBasedPrivateLinkOutput, f[5])
-    return UsageBasedPrivateLinkOutput(
-        link_id=v0,
-        event_type_id=v1,
-        is_expired=v2,
-        booking_url=v3,
-        max_usage_count=v4,
-        usage_count=v5,
-    )
+        v5 = _serde.read_field(o, v5, UsageBasedPrivateLinkOutput, 5)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(UsageBasedPrivateLinkOutput)
+    obj.link_id = v0
+    obj.event_type_id = v1
+    obj.is_expired = v2
+    obj.booking_url = v3
+    obj.max_usage_count = v4
+    obj.usage_count = v5
+    return obj

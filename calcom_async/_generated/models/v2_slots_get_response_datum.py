@@ -20,22 +20,23 @@ def structure_V2SlotsGetResponse_datum(o: Any, _: Any = None) -> V2SlotsGetRespo
     if type(o) is not dict:
         result: V2SlotsGetResponse_datum = _serde.structure_attrs(o, V2SlotsGetResponse_datum)
         return result
-    f = _serde.plan(V2SlotsGetResponse_datum)
     v0 = o.get("start", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, V2SlotsGetResponse_datum, f[0])
+        v0 = _serde.read_field(o, v0, V2SlotsGetResponse_datum, 0)
     v1 = o.get("end", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, V2SlotsGetResponse_datum, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, V2SlotsGetResponse_datum, 1)
     v2 = o.get("attendeesCount", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, V2SlotsGetResponse_datum, f[2])
+    if not (type(v2) is float or type(v2) is int or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, V2SlotsGetResponse_datum, 2)
     v3 = o.get("bookingUid", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is str):
-        v3 = _serde.read(o, v3, V2SlotsGetResponse_datum, f[3])
-    return V2SlotsGetResponse_datum(
-        start=v0,
-        end=v1,
-        attendees_count=v2,
-        booking_uid=v3,
-    )
+    if not (type(v3) is str or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, V2SlotsGetResponse_datum, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(V2SlotsGetResponse_datum)
+    obj.start = v0
+    obj.end = v1
+    obj.attendees_count = v2
+    obj.booking_uid = v3
+    return obj

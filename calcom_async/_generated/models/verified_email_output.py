@@ -20,22 +20,23 @@ def structure_VerifiedEmailOutput(o: Any, _: Any = None) -> VerifiedEmailOutput:
     if type(o) is not dict:
         result: VerifiedEmailOutput = _serde.structure_attrs(o, VerifiedEmailOutput)
         return result
-    f = _serde.plan(VerifiedEmailOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, VerifiedEmailOutput, f[0])
+        v0 = _serde.read_field(o, v0, VerifiedEmailOutput, 0)
     v1 = o.get("email", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, VerifiedEmailOutput, f[1])
+        v1 = _serde.read_field(o, v1, VerifiedEmailOutput, 1)
     v2 = o.get("userId", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is int):
-        v2 = _serde.read(o, v2, VerifiedEmailOutput, f[2])
+    if not (type(v2) is int or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, VerifiedEmailOutput, 2)
     v3 = o.get("teamId", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, VerifiedEmailOutput, f[3])
-    return VerifiedEmailOutput(
-        id=v0,
-        email=v1,
-        user_id=v2,
-        team_id=v3,
-    )
+    if not (type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, VerifiedEmailOutput, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(VerifiedEmailOutput)
+    obj.id = v0
+    obj.email = v1
+    obj.user_id = v2
+    obj.team_id = v3
+    return obj

@@ -20,22 +20,23 @@ def structure_VerifiedPhoneOutput(o: Any, _: Any = None) -> VerifiedPhoneOutput:
     if type(o) is not dict:
         result: VerifiedPhoneOutput = _serde.structure_attrs(o, VerifiedPhoneOutput)
         return result
-    f = _serde.plan(VerifiedPhoneOutput)
     v0 = o.get("id", UNSET)
     if not (type(v0) is int):
-        v0 = _serde.read(o, v0, VerifiedPhoneOutput, f[0])
+        v0 = _serde.read_field(o, v0, VerifiedPhoneOutput, 0)
     v1 = o.get("phoneNumber", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, VerifiedPhoneOutput, f[1])
+        v1 = _serde.read_field(o, v1, VerifiedPhoneOutput, 1)
     v2 = o.get("userId", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is int):
-        v2 = _serde.read(o, v2, VerifiedPhoneOutput, f[2])
+    if not (type(v2) is int or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, VerifiedPhoneOutput, 2)
     v3 = o.get("teamId", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, VerifiedPhoneOutput, f[3])
-    return VerifiedPhoneOutput(
-        id=v0,
-        phone_number=v1,
-        user_id=v2,
-        team_id=v3,
-    )
+    if not (type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, VerifiedPhoneOutput, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(VerifiedPhoneOutput)
+    obj.id = v0
+    obj.phone_number = v1
+    obj.user_id = v2
+    obj.team_id = v3
+    return obj

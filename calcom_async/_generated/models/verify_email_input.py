@@ -18,14 +18,15 @@ def structure_VerifyEmailInput(o: Any, _: Any = None) -> VerifyEmailInput:
     if type(o) is not dict:
         result: VerifyEmailInput = _serde.structure_attrs(o, VerifyEmailInput)
         return result
-    f = _serde.plan(VerifyEmailInput)
     v0 = o.get("email", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, VerifyEmailInput, f[0])
+        v0 = _serde.read_field(o, v0, VerifyEmailInput, 0)
     v1 = o.get("code", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, VerifyEmailInput, f[1])
-    return VerifyEmailInput(
-        email=v0,
-        code=v1,
-    )
+        v1 = _serde.read_field(o, v1, VerifyEmailInput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(VerifyEmailInput)
+    obj.email = v0
+    obj.code = v1
+    return obj

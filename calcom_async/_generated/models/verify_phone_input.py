@@ -18,14 +18,15 @@ def structure_VerifyPhoneInput(o: Any, _: Any = None) -> VerifyPhoneInput:
     if type(o) is not dict:
         result: VerifyPhoneInput = _serde.structure_attrs(o, VerifyPhoneInput)
         return result
-    f = _serde.plan(VerifyPhoneInput)
     v0 = o.get("phone", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, VerifyPhoneInput, f[0])
+        v0 = _serde.read_field(o, v0, VerifyPhoneInput, 0)
     v1 = o.get("code", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, VerifyPhoneInput, f[1])
-    return VerifyPhoneInput(
-        phone=v0,
-        code=v1,
-    )
+        v1 = _serde.read_field(o, v1, VerifyPhoneInput, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(VerifyPhoneInput)
+    obj.phone = v0
+    obj.code = v1
+    return obj

@@ -19,17 +19,20 @@ def structure_WorkflowActivationDto(o: Any, _: Any = None) -> WorkflowActivation
     if type(o) is not dict:
         result: WorkflowActivationDto = _serde.structure_attrs(o, WorkflowActivationDto)
         return result
-    f = _serde.plan(WorkflowActivationDto)
     v0 = o.get("isActiveOnAllEventTypes", UNSET)
     if not (v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, WorkflowActivationDto, f[0])
+        v0 = _serde.read_field(o, v0, WorkflowActivationDto, 0)
     v1 = o.get("activeOnEventTypeIds", UNSET)
-    if v1 is not UNSET:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, WorkflowActivationDto, f[1], exc)
-    return WorkflowActivationDto(
-        is_active_on_all_event_types=v0,
-        active_on_event_type_ids=v1,
-    )
+    if type(v1) is list:
+        for item in v1:
+            if not (type(item) is int):
+                v1 = _serde.read_field(o, v1, WorkflowActivationDto, 1)
+                break
+    elif not (v1 is UNSET):
+        v1 = _serde.read_field(o, v1, WorkflowActivationDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(WorkflowActivationDto)
+    obj.is_active_on_all_event_types = v0
+    obj.active_on_event_type_ids = v1
+    return obj

@@ -25,58 +25,50 @@ def structure_WorkflowEmailAddressStepDto(o: Any, _: Any = None) -> WorkflowEmai
     if type(o) is not dict:
         result: WorkflowEmailAddressStepDto = _serde.structure_attrs(o, WorkflowEmailAddressStepDto)
         return result
-    f = _serde.plan(WorkflowEmailAddressStepDto)
     v0 = o.get("action", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, WorkflowEmailAddressStepDto, f[0])
+    if type(v0) is str:
+        v0 = workflow_email_address_step_dto_action.WorkflowEmailAddressStepDto_action._value2member_map_.get(v0) or _serde.read_enum(workflow_email_address_step_dto_action.WorkflowEmailAddressStepDto_action, v0)
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, WorkflowEmailAddressStepDto, f[0], exc)
+        v0 = _serde.read_field(o, v0, WorkflowEmailAddressStepDto, 0)
     v1 = o.get("stepNumber", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, WorkflowEmailAddressStepDto, f[1])
+        v1 = _serde.read_field(o, v1, WorkflowEmailAddressStepDto, 1)
     v2 = o.get("recipient", UNSET)
-    if v2 is UNSET:
-        v2 = _serde.read(o, v2, WorkflowEmailAddressStepDto, f[2])
+    if type(v2) is str:
+        v2 = workflow_email_address_step_dto_recipient.WorkflowEmailAddressStepDto_recipient._value2member_map_.get(v2) or _serde.read_enum(workflow_email_address_step_dto_recipient.WorkflowEmailAddressStepDto_recipient, v2)
     else:
-        try:
-            v2 = f[2].hook(v2, f[2].type)
-        except _serde.MISFITS as exc:
-            v2 = _serde.misfit(o, v2, WorkflowEmailAddressStepDto, f[2], exc)
+        v2 = _serde.read_field(o, v2, WorkflowEmailAddressStepDto, 2)
     v3 = o.get("template", UNSET)
-    if v3 is UNSET:
-        v3 = _serde.read(o, v3, WorkflowEmailAddressStepDto, f[3])
+    if type(v3) is str:
+        v3 = workflow_email_address_step_dto_template.WorkflowEmailAddressStepDto_template._value2member_map_.get(v3) or _serde.read_enum(workflow_email_address_step_dto_template.WorkflowEmailAddressStepDto_template, v3)
     else:
-        try:
-            v3 = f[3].hook(v3, f[3].type)
-        except _serde.MISFITS as exc:
-            v3 = _serde.misfit(o, v3, WorkflowEmailAddressStepDto, f[3], exc)
+        v3 = _serde.read_field(o, v3, WorkflowEmailAddressStepDto, 3)
     v4 = o.get("sender", UNSET)
     if not (type(v4) is str):
-        v4 = _serde.read(o, v4, WorkflowEmailAddressStepDto, f[4])
+        v4 = _serde.read_field(o, v4, WorkflowEmailAddressStepDto, 4)
     v5 = o.get("verifiedEmailId", UNSET)
     if not (type(v5) is int):
-        v5 = _serde.read(o, v5, WorkflowEmailAddressStepDto, f[5])
+        v5 = _serde.read_field(o, v5, WorkflowEmailAddressStepDto, 5)
     v6 = o.get("includeCalendarEvent", UNSET)
     if not (v6 is True or v6 is False):
-        v6 = _serde.read(o, v6, WorkflowEmailAddressStepDto, f[6])
+        v6 = _serde.read_field(o, v6, WorkflowEmailAddressStepDto, 6)
     v7 = o.get("message", UNSET)
-    if v7 is UNSET:
-        v7 = _serde.read(o, v7, WorkflowEmailAddressStepDto, f[7])
-    else:
+    if type(v7) is dict:
         try:
-            v7 = f[7].hook(v7, f[7].type)
-        except _serde.MISFITS as exc:
-            v7 = _serde.misfit(o, v7, WorkflowEmailAddressStepDto, f[7], exc)
-    return WorkflowEmailAddressStepDto(
-        action=v0,
-        step_number=v1,
-        recipient=v2,
-        template=v3,
-        sender=v4,
-        verified_email_id=v5,
-        include_calendar_event=v6,
-        message=v7,
-    )
+            v7 = html_workflow_message_dto.structure_HtmlWorkflowMessageDto(v7)
+        except _serde.MISFITS:
+            v7 = _serde.read_field(o, v7, WorkflowEmailAddressStepDto, 7)
+    else:
+        v7 = _serde.read_field(o, v7, WorkflowEmailAddressStepDto, 7)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(WorkflowEmailAddressStepDto)
+    obj.action = v0
+    obj.step_number = v1
+    obj.recipient = v2
+    obj.template = v3
+    obj.sender = v4
+    obj.verified_email_id = v5
+    obj.include_calendar_event = v6
+    obj.message = v7
+    return obj

@@ -18,17 +18,20 @@ def structure_WorkflowFormActivationDto(o: Any, _: Any = None) -> WorkflowFormAc
     if type(o) is not dict:
         result: WorkflowFormActivationDto = _serde.structure_attrs(o, WorkflowFormActivationDto)
         return result
-    f = _serde.plan(WorkflowFormActivationDto)
     v0 = o.get("isActiveOnAllRoutingForms", UNSET)
     if not (v0 is True or v0 is False):
-        v0 = _serde.read(o, v0, WorkflowFormActivationDto, f[0])
+        v0 = _serde.read_field(o, v0, WorkflowFormActivationDto, 0)
     v1 = o.get("activeOnRoutingFormIds", UNSET)
-    if v1 is not UNSET:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, WorkflowFormActivationDto, f[1], exc)
-    return WorkflowFormActivationDto(
-        is_active_on_all_routing_forms=v0,
-        active_on_routing_form_ids=v1,
-    )
+    if type(v1) is list:
+        for item in v1:
+            if not (type(item) is str):
+                v1 = _serde.read_field(o, v1, WorkflowFormActivationDto, 1)
+                break
+    elif not (v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, WorkflowFormActivationDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(WorkflowFormActivationDto)
+    obj.is_active_on_all_routing_forms = v0
+    obj.active_on_routing_form_ids = v1
+    return obj

@@ -19,18 +19,19 @@ def structure_WorkflowMessageOutputDto(o: Any, _: Any = None) -> WorkflowMessage
     if type(o) is not dict:
         result: WorkflowMessageOutputDto = _serde.structure_attrs(o, WorkflowMessageOutputDto)
         return result
-    f = _serde.plan(WorkflowMessageOutputDto)
     v0 = o.get("subject", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, WorkflowMessageOutputDto, f[0])
+        v0 = _serde.read_field(o, v0, WorkflowMessageOutputDto, 0)
     v1 = o.get("html", UNSET)
-    if v1 is not UNSET and not (v1 is None or type(v1) is str):
-        v1 = _serde.read(o, v1, WorkflowMessageOutputDto, f[1])
+    if not (type(v1) is str or v1 is None or v1 is UNSET):
+        v1 = _serde.read_field(o, v1, WorkflowMessageOutputDto, 1)
     v2 = o.get("text", UNSET)
-    if v2 is not UNSET and not (v2 is None or type(v2) is str):
-        v2 = _serde.read(o, v2, WorkflowMessageOutputDto, f[2])
-    return WorkflowMessageOutputDto(
-        subject=v0,
-        html=v1,
-        text=v2,
-    )
+    if not (type(v2) is str or v2 is None or v2 is UNSET):
+        v2 = _serde.read_field(o, v2, WorkflowMessageOutputDto, 2)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(WorkflowMessageOutputDto)
+    obj.subject = v0
+    obj.html = v1
+    obj.text = v2
+    return obj

@@ -19,19 +19,17 @@ def structure_WorkflowTriggerOffsetOutputDto(o: Any, _: Any = None) -> WorkflowT
     if type(o) is not dict:
         result: WorkflowTriggerOffsetOutputDto = _serde.structure_attrs(o, WorkflowTriggerOffsetOutputDto)
         return result
-    f = _serde.plan(WorkflowTriggerOffsetOutputDto)
     v0 = o.get("value", UNSET)
     if not (type(v0) is float or type(v0) is int):
-        v0 = _serde.read(o, v0, WorkflowTriggerOffsetOutputDto, f[0])
+        v0 = _serde.read_field(o, v0, WorkflowTriggerOffsetOutputDto, 0)
     v1 = o.get("unit", UNSET)
-    if v1 is UNSET:
-        v1 = _serde.read(o, v1, WorkflowTriggerOffsetOutputDto, f[1])
+    if type(v1) is str:
+        v1 = workflow_trigger_offset_output_dto_unit.WorkflowTriggerOffsetOutputDto_unit._value2member_map_.get(v1) or _serde.read_enum(workflow_trigger_offset_output_dto_unit.WorkflowTriggerOffsetOutputDto_unit, v1)
     else:
-        try:
-            v1 = f[1].hook(v1, f[1].type)
-        except _serde.MISFITS as exc:
-            v1 = _serde.misfit(o, v1, WorkflowTriggerOffsetOutputDto, f[1], exc)
-    return WorkflowTriggerOffsetOutputDto(
-        value=v0,
-        unit=v1,
-    )
+        v1 = _serde.read_field(o, v1, WorkflowTriggerOffsetOutputDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(WorkflowTriggerOffsetOutputDto)
+    obj.value = v0
+    obj.unit = v1
+    return obj

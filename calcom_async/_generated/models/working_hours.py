@@ -20,27 +20,28 @@ def structure_WorkingHours(o: Any, _: Any = None) -> WorkingHours:
     if type(o) is not dict:
         result: WorkingHours = _serde.structure_attrs(o, WorkingHours)
         return result
-    f = _serde.plan(WorkingHours)
     v0 = o.get("days", UNSET)
-    if v0 is UNSET:
-        v0 = _serde.read(o, v0, WorkingHours, f[0])
+    if type(v0) is list:
+        for item in v0:
+            if not (type(item) is float or type(item) is int):
+                v0 = _serde.read_field(o, v0, WorkingHours, 0)
+                break
     else:
-        try:
-            v0 = f[0].hook(v0, f[0].type)
-        except _serde.MISFITS as exc:
-            v0 = _serde.misfit(o, v0, WorkingHours, f[0], exc)
+        v0 = _serde.read_field(o, v0, WorkingHours, 0)
     v1 = o.get("startTime", UNSET)
     if not (type(v1) is float or type(v1) is int):
-        v1 = _serde.read(o, v1, WorkingHours, f[1])
+        v1 = _serde.read_field(o, v1, WorkingHours, 1)
     v2 = o.get("endTime", UNSET)
     if not (type(v2) is float or type(v2) is int):
-        v2 = _serde.read(o, v2, WorkingHours, f[2])
+        v2 = _serde.read_field(o, v2, WorkingHours, 2)
     v3 = o.get("userId", UNSET)
-    if v3 is not UNSET and not (v3 is None or type(v3) is int):
-        v3 = _serde.read(o, v3, WorkingHours, f[3])
-    return WorkingHours(
-        days=v0,
-        start_time=v1,
-        end_time=v2,
-        user_id=v3,
-    )
+    if not (type(v3) is int or v3 is None or v3 is UNSET):
+        v3 = _serde.read_field(o, v3, WorkingHours, 3)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(WorkingHours)
+    obj.days = v0
+    obj.start_time = v1
+    obj.end_time = v2
+    obj.user_id = v3
+    return obj

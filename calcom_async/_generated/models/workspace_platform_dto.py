@@ -18,14 +18,15 @@ def structure_WorkspacePlatformDto(o: Any, _: Any = None) -> WorkspacePlatformDt
     if type(o) is not dict:
         result: WorkspacePlatformDto = _serde.structure_attrs(o, WorkspacePlatformDto)
         return result
-    f = _serde.plan(WorkspacePlatformDto)
     v0 = o.get("name", UNSET)
     if not (type(v0) is str):
-        v0 = _serde.read(o, v0, WorkspacePlatformDto, f[0])
+        v0 = _serde.read_field(o, v0, WorkspacePlatformDto, 0)
     v1 = o.get("slug", UNSET)
     if not (type(v1) is str):
-        v1 = _serde.read(o, v1, WorkspacePlatformDto, f[1])
-    return WorkspacePlatformDto(
-        name=v0,
-        slug=v1,
-    )
+        v1 = _serde.read_field(o, v1, WorkspacePlatformDto, 1)
+    # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
+    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    obj = object.__new__(WorkspacePlatformDto)
+    obj.name = v0
+    obj.slug = v1
+    return obj
