@@ -21,10 +21,15 @@ so a model written from a tolerated answer reads back equal. ``strict=True`` rai
 
 from __future__ import annotations
 
+import contextvars
 import enum
+import functools
 import inspect
+import operator
+import types
+import typing
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, overload
 
 import attrs
 import orjson
@@ -32,6 +37,7 @@ import orjson
 from . import _serde
 from ._errors import CalComUsageError
 from ._serde import SchemaMismatchError
+from ._types import Unset
 
 if TYPE_CHECKING:
     from typing import Self
@@ -93,10 +99,37 @@ class CalComModel:
         from pydantic_core import core_schema
 
         def validate(value: Any) -> Any:
-            return value if isinstance(value, source) else source.from_dict(value, strict=True)
+            if isinstance(value, source):
+                return value
+            try:  # data from outside (a request body): strictly
+                return source.from_dict(value, strict=True)
+            except SchemaMismatchError as exc:  # pydantic reports a ValueError's message
+                raise ValueError(str(exc)) from None
 
+        ref = f"{source.__module__}.{source.__qualname__}"
+        building = _BUILDING.get()
+        if source in building:  # a model that holds itself (a tree): refer to the one above
+            return core_schema.definition_reference_schema(ref)
+        token = _BUILDING.set(building | {source})
+        try:  # the JSON object's shape, for the JSON schema only (OpenAPI of a FastAPI app)
+            hints = typing.get_type_hints(source)
+            shape = core_schema.typed_dict_schema(
+                {
+                    _serde._json_name(a): core_schema.typed_dict_field(
+                        handler.generate_schema(_without_unset(hints[a.name])),
+                        required=a.default is attrs.NOTHING,
+                    )
+                    for a in _fields(source)
+                },
+                config={"title": source.__name__},
+            )
+        finally:
+            _BUILDING.reset(token)
         return core_schema.no_info_plain_validator_function(
             validate,
+            ref=ref,
+            json_schema_input_schema=shape,
+            # to_dict's JSON: its date-times are already strings, so not ``shape`` here
             serialization=core_schema.plain_serializer_function_ser_schema(
                 to_dict, return_schema=core_schema.dict_schema()
             ),
@@ -106,14 +139,23 @@ class CalComModel:
     def __get_pydantic_json_schema__(
         cls, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        """An object with the model's JSON names (their types are in Cal.com's reference)."""
-        fields = _fields(cls)
-        return {
-            "type": "object",
-            "title": cls.__name__,
-            "properties": {_serde._json_name(a): {} for a in fields},
-            "required": [_serde._json_name(a) for a in fields if a.default is attrs.NOTHING],
-        }
+        """The JSON object's shape in both modes (requests and answers have the same JSON)."""
+        shape = schema.get("json_schema_input_schema")
+        return handler(shape if shape is not None else schema)
+
+
+#: the models whose pydantic schema is being built (a model inside itself refers to it)
+_BUILDING: contextvars.ContextVar[frozenset[type[Any]]] = contextvars.ContextVar(
+    "calcom_pydantic_building", default=frozenset()
+)
+
+
+def _without_unset(tp: Any) -> Any:
+    """``str | None | Unset`` -> ``str | None`` (``UNSET`` is a missing key, not a value)."""
+    if get_origin(tp) in (Union, types.UnionType):
+        members = [m for m in get_args(tp) if m is not Unset]
+        return functools.reduce(operator.or_, members)
+    return tp
 
 
 def _fields(cls: type[Any]) -> tuple[attrs.Attribute[Any], ...]:
