@@ -341,6 +341,11 @@ def _attrs_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
     return written or structure_attrs
 
 
+#: values that are JSON as they are (exactly these types: an enum member, a ``str``, goes
+#: through its hook)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def attrs_unstructurer(
     into: cattrs.Converter, *, json_names: bool = True
 ) -> Callable[[type[Any]], Callable[[Any], dict[str, Any]]]:
@@ -357,7 +362,9 @@ def attrs_unstructurer(
             out: dict[str, Any] = {}
             for name, key in keys:
                 value = getattr(obj, name)
-                if value is not UNSET:
+                if type(value) in _PLAIN:  # most values: no hook to look up
+                    out[key] = value
+                elif value is not UNSET:
                     out[key] = unstructure(value)
             return out
 
@@ -395,9 +402,8 @@ def format_datetime(value: _dt.datetime | str) -> str:
         return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=_dt.UTC)
-    if value.utcoffset() == _dt.timedelta(0):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    return value.isoformat(timespec="milliseconds")  # 2024-09-05T09:00:00.000-04:00
+    text = value.isoformat(timespec="milliseconds")  # 2024-09-05T09:00:00.000-04:00
+    return text[:-6] + "Z" if value.utcoffset() == _dt.timedelta(0) else text
 
 
 def _structure_float(value: Any, _: Any) -> float:
