@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 from _live import Recorded, operation_of, recorded
+from _webhook_samples import T, body_for
 from fastapi import Body, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
@@ -40,6 +41,7 @@ from calcom_async._generated import models as generated
 from calcom_async._serde import structure, structure_reporting
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
+from calcom_async.webhooks import parse_event
 
 ANSWERS = [a for a in recorded() if a.status < 400]
 CREATED = next(a for a in ANSWERS if a.name.startswith("bookings-create"))
@@ -208,7 +210,7 @@ def test_every_generated_model_has_the_class_methods() -> None:
     assert len(attrs_classes) > 400
     for cls in attrs_classes:
         assert issubclass(cls, CalComModel), cls
-        assert "__dict__" not in dir(cls) or not hasattr(cls, "__slots__"), cls  # still slotted
+        assert "__slots__" in vars(cls) and "__weakref__" not in vars(CalComModel), cls
     booking = _booking()
     with pytest.raises(AttributeError):
         booking.undeclared = 1  # type: ignore[attr-defined]  # slots: no __dict__
@@ -451,3 +453,11 @@ def test_a_model_that_holds_itself_has_a_schema_and_serialises() -> None:
     assert adapter.validate_python({"name": "a", "children": [{"name": "b"}]}) == tree
     with pytest.raises(ValidationError, match=r"Node: required field .name."):
         adapter.validate_python({"children": []})
+
+
+def test_a_webhook_payload_leaves_the_library_too() -> None:
+    body = body_for(T.BOOKING_CREATED)
+    event = parse_event(body)
+    written = to_dict(event.payload)
+    assert written["startTime"] == json.loads(body)["payload"]["startTime"]
+    _sub_document(written, json.loads(body)["payload"])
