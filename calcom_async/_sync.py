@@ -633,6 +633,8 @@ class BookingsSyncMixin:
         ``on_page``: called with a :class:`calcom_async.Progress` after each page's bookings
         have been yielded (also kept as ``sync.progress``).
 
+        ``.raw()`` on the result: the same walk yielding the answer's dicts (no models).
+
         ``page_size``: bookings per request, the operation's largest page (250) by default.
         ``checkpoint_key``: keep the checkpoint in the client's store under this name instead
         (resumed from there; with a ``RedisStore``, by any process)."""
