@@ -35,7 +35,6 @@ import attrs
 import orjson
 
 from . import _serde
-from ._errors import CalComUsageError
 from ._serde import SchemaMismatchError
 from ._types import Unset
 
@@ -214,4 +213,6 @@ def _check_exportable(value: Any) -> None:
         )
     elif hasattr(value, "items") and hasattr(value, "meta"):
         hint = ": pass the page's items (`to_dict(page.items)`)"
+    from ._errors import CalComUsageError  # here: loading a model needs no error classes
+
     raise CalComUsageError(f"to_dict takes a model, a list or a dict of them, not {name}{hint}")
