@@ -38,12 +38,14 @@ if TYPE_CHECKING:
         UnknownAPIVersionError,
         UnprocessableEntityError,
     )
+    from ._model import CalComModel, to_dict, to_json
     from ._options import RequestOptions
     from ._pagination import AsyncPaginator, Page
     from ._progress import Progress
     from ._ratelimit import RateLimit
     from ._response import APIResponse
     from ._retry import RetryPolicy
+    from ._serde import SchemaMismatchError
     from ._sync import BookingSync, SyncCheckpoint
     from ._types import UNSET, Unset
     from .blocking import CalComSync
@@ -56,6 +58,10 @@ _LAZY: dict[str, str] = {
     "EU_BASE_URL": "._client",
     "CalComSync": ".blocking",
     "APIResponse": "._response",
+    "CalComModel": "._model",
+    "to_dict": "._model",
+    "to_json": "._model",
+    "SchemaMismatchError": "._serde",
     "RateLimit": "._ratelimit",
     "RequestOptions": "._options",
     "RetryPolicy": "._retry",
@@ -113,6 +119,7 @@ __all__ = [
     "BulkResult",
     "CalCom",
     "CalComError",
+    "CalComModel",
     "CalComSync",
     "CalComUsageError",
     "ConflictError",
@@ -133,6 +140,7 @@ __all__ = [
     "RequestOptions",
     "ResponseValidationError",
     "RetryPolicy",
+    "SchemaMismatchError",
     "Scope",
     "StoreDataError",
     "StoreUnavailableError",
@@ -144,6 +152,8 @@ __all__ = [
     "Unset",
     "__version__",
     "gather",
+    "to_dict",
+    "to_json",
 ]
 __all__ += _versions.__all__
 

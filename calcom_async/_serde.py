@@ -47,7 +47,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_unstructure_fn, make_mapping_structure_fn, override
+from cattrs.gen import make_mapping_structure_fn
 
 from ._types import UNSET, OpenStrEnum, Unset
 
@@ -360,17 +360,40 @@ def _attrs_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
     return written or structure_attrs
 
 
-def _unstructure_factory(cls: type[Any]) -> Callable[[Any], Any]:
-    attrs.resolve_types(cls)
-    overrides = {
-        a.name: override(rename=_json_name(a), omit_if_default=a.default is UNSET)
-        for a in attrs.fields(cls)
-    }
-    return make_dict_unstructure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
+#: values that are JSON as they are (exactly these types: an enum member, a ``str``, goes
+#: through its hook)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def attrs_unstructurer(
+    into: cattrs.Converter, *, json_names: bool = True
+) -> Callable[[type[Any]], Callable[[Any], dict[str, Any]]]:
+    """The unstructure hook factory for attrs classes of the converter ``into``: a JSON object
+    under the fields' JSON names (``json_names=False``: their attribute names), ``UNSET`` fields
+    left out. Each value is unstructured by its run-time type, not its annotation: a value kept
+    as the server sent it (tolerant reading) is written back as it came."""
+
+    def factory(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+        keys = tuple((a.name, _json_name(a) if json_names else a.name) for a in attrs.fields(cls))
+        unstructure = into.unstructure
+
+        def unstructure_attrs(obj: Any) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for name, key in keys:
+                value = getattr(obj, name)
+                if type(value) in _PLAIN:  # most values: no hook to look up
+                    out[key] = value
+                elif value is not UNSET:
+                    out[key] = unstructure(value)
+            return out
+
+        return unstructure_attrs
+
+    return factory
 
 
 converter.register_structure_hook_factory(attrs.has, _attrs_hook)
-converter.register_unstructure_hook_factory(attrs.has, _unstructure_factory)
+converter.register_unstructure_hook_factory(attrs.has, attrs_unstructurer(converter))
 
 
 # --- scalars --------------------------------------------------------------------------------------
@@ -387,7 +410,8 @@ def _structure_datetime(value: Any, _: Any) -> _dt.datetime:
 
 
 def format_datetime(value: _dt.datetime | str) -> str:
-    """``2024-08-13T09:00:00.000Z`` for UTC (as the API writes it), else ISO 8601 with offset.
+    """``2024-08-13T09:00:00.000Z`` for UTC, else ``2024-08-13T11:00:00.000+02:00`` (as the API
+    writes them: milliseconds, and the offset).
 
     A string is passed through as it is (the caller wrote the date-time themselves).
     """
@@ -395,9 +419,8 @@ def format_datetime(value: _dt.datetime | str) -> str:
         return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=_dt.UTC)
-    if value.utcoffset() == _dt.timedelta(0):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    return value.isoformat()
+    text = value.isoformat(timespec="milliseconds")  # 2024-09-05T09:00:00.000-04:00
+    return text[:-6] + "Z" if value.utcoffset() == _dt.timedelta(0) else text
 
 
 def _structure_float(value: Any, _: Any) -> float:
@@ -469,6 +492,7 @@ def _json_object_factory(tp: Any) -> Callable[[Any, Any], Any]:
 
 
 converter.register_structure_hook(OpenStrEnum, _structure_enum)
+converter.register_unstructure_hook(OpenStrEnum, lambda member: str(member.value))
 converter.register_structure_hook_factory(_is_json_object, _json_object_factory)
 converter.register_unstructure_hook(Unset, lambda _: None)
 

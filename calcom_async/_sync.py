@@ -67,7 +67,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 import orjson
@@ -91,6 +91,7 @@ _MAX_TAKE = 250  # the API's largest page
 _GUARD = 50  # bookings a changes page re-reads at its start when it has to skip (see above)
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
 def _parse(value: str) -> dt.datetime:
@@ -315,7 +316,7 @@ class _ChangesEdge:
     param = "afterUpdatedAt"
     done: frozenset[str] = frozenset()
 
-    def __init__(self, sync: BookingSync) -> None:
+    def __init__(self, sync: BookingSync[Any]) -> None:
         self._sync = sync
 
     @property
@@ -338,8 +339,9 @@ def _stamp(row: Row, name: str) -> dt.datetime | None:
     return _parse(value) if isinstance(value, str) else None
 
 
-class BookingSync:
-    """The async iterator ``cal.bookings.sync()`` returns; ``checkpoint`` moves with each item."""
+class BookingSync(Generic[T]):
+    """The async iterator ``cal.bookings.sync()`` returns; ``checkpoint`` moves with each item.
+    ``.raw()``: the same walk yielding each booking as the JSON object the server sent."""
 
     def __init__(
         self,
@@ -390,6 +392,7 @@ class BookingSync:
         self._waited = 0.0
         self._total: int | None = None
         self._pending = False  #: a page was fetched and not reported yet
+        self._decode = True  #: models (False: the answer's dicts, see ``raw``)
 
     @property
     def page_size(self) -> int:
@@ -400,12 +403,29 @@ class BookingSync:
         first = saved.first and FirstPass(saved.first.created, list(saved.first.uids))
         self.checkpoint = attrs.evolve(saved, seen=dict(saved.seen), first=first)
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def raw(self) -> BookingSync[dict[str, Any]]:
+        """The same walk (same checkpoint, filters, page size, ``on_page``) yielding each booking
+        as the JSON object the server sent, no models built: every key the answer had, values
+        as they came. The checkpoint moves exactly as it does for the models."""
+        twin: BookingSync[dict[str, Any]] = BookingSync(
+            self._session,
+            checkpoint=None if self.checkpoint_key is not None else self.checkpoint,
+            page_size=self._page_size,
+            overlap=self._overlap,
+            filters=self._filters,
+            checkpoint_key=self.checkpoint_key,
+            operation=self._op,
+            on_page=self._on_page,
+        )
+        twin._decode = False
+        return twin
+
+    def __aiter__(self) -> AsyncIterator[T]:
         if self.checkpoint_key is not None:
             return self._walk_stored(self.checkpoint_key)
         return self._walk()
 
-    async def _walk_stored(self, key: str) -> AsyncIterator[Any]:
+    async def _walk_stored(self, key: str) -> AsyncIterator[T]:
         """The walk with its checkpoint in the client's store (``checkpoint_key``): loaded at the
         start and saved (one atomic write) as soon as you ask for the next booking, so a crash
         repeats at most the booking you were handling (write your output and
@@ -424,7 +444,7 @@ class BookingSync:
         w = self.checkpoint.watermark
         return None if w is None else max(_EPOCH, w - self._overlap - _TICK)
 
-    async def _walk(self) -> AsyncIterator[Any]:
+    async def _walk(self) -> AsyncIterator[T]:
         self._started, self._yielded, self._waited = time.monotonic(), 0, 0.0
         self._total, self._pending = None, False
         self.progress = Progress()
@@ -450,7 +470,7 @@ class BookingSync:
         if self._on_page is not None:
             self._on_page(self.progress)
 
-    async def _passes(self) -> AsyncIterator[Any]:
+    async def _passes(self) -> AsyncIterator[T]:
         cp = self.checkpoint
         if cp.watermark is None and cp.first is None:
             cp.first = FirstPass()
@@ -468,7 +488,7 @@ class BookingSync:
 
     # -- the first pass ---------------------------------------------------------------------
 
-    async def _first_pass(self, first: FirstPass) -> AsyncIterator[Any]:
+    async def _first_pass(self, first: FirstPass) -> AsyncIterator[T]:
         query = {**self._filters, "sortCreated": "desc"}
         carry = "status" not in self._filters  # status changes move bookings in and out
         while True:
@@ -482,7 +502,7 @@ class BookingSync:
                 return
             await pages.aclose()
 
-    def _read_first(self, first: FirstPass, page: _Page) -> Iterator[Any]:
+    def _read_first(self, first: FirstPass, page: _Page) -> Iterator[T]:
         cp = self.checkpoint
         previous = first.created
         for row, item in zip(page.rows, page.items, strict=True):
@@ -529,7 +549,7 @@ class BookingSync:
 
     # -- the changes pass -------------------------------------------------------------------
 
-    async def _changes(self) -> AsyncIterator[Any]:
+    async def _changes(self) -> AsyncIterator[T]:
         query = {**self._filters, "sortUpdatedAt": "asc"}
         async for page in self._pages.walk(query, _ChangesEdge(self), carry=False):
             start = self._margin()
@@ -579,7 +599,7 @@ class BookingSync:
             left = max(0, total - (skip if isinstance(skip, int) else 0))
             self._total = max(self._yielded + left, self._total or 0)
         self._pending = True
-        return body, list(response.data)
+        return body, list(response.data) if self._decode else rows
 
 
 def _uid(row: Row) -> str:
@@ -606,12 +626,14 @@ class BookingsSyncMixin:
         team_id: str | None = None,
         checkpoint_key: str | None = None,
         on_page: Callable[[Progress], object] | None = None,
-    ) -> BookingSync:
+    ) -> BookingSync[Any]:
         """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`
         and docs/sync.md.
 
         ``on_page``: called with a :class:`calcom_async.Progress` after each page's bookings
         have been yielded (also kept as ``sync.progress``).
+
+        ``.raw()`` on the result: the same walk yielding the answer's dicts (no models).
 
         ``page_size``: bookings per request, the operation's largest page (250) by default.
         ``checkpoint_key``: keep the checkpoint in the client's store under this name instead

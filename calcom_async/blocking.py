@@ -92,6 +92,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -270,9 +271,10 @@ class SyncPaginator(Generic[T]):
         return f"<blocking {self._target!r}>"
 
 
-class BlockingBookingSync(Protocol):
+class BlockingBookingSync(Protocol[T_co]):
     """What ``cal.bookings.sync()`` of ``CalComSync`` returns: ``for booking in sync: …``, with
-    ``sync.checkpoint`` moving with each booking (see ``calcom_async._sync``)."""
+    ``sync.checkpoint`` moving with each booking (see ``calcom_async._sync``); ``sync.raw()``
+    yields the answer's dicts instead."""
 
     @property
     def checkpoint(self) -> SyncCheckpoint:
@@ -290,8 +292,11 @@ class BlockingBookingSync(Protocol):
     def progress(self) -> Progress:
         """The walk so far (``items``, ``total`` estimate, ``requests``, ``rate_limit_wait``)."""
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[T_co]:
         """Every booking change since the checkpoint, once."""
+
+    def raw(self) -> BlockingBookingSync[dict[str, Any]]:
+        """The same walk yielding each booking as the JSON object the server sent."""
 
 
 class BlockingBookingsSyncMixin(Protocol):
@@ -309,7 +314,7 @@ class BlockingBookingsSyncMixin(Protocol):
         team_id: str | None = None,
         checkpoint_key: str | None = None,
         on_page: Callable[[Progress], object] | None = None,
-    ) -> BlockingBookingSync:
+    ) -> BlockingBookingSync[Any]:
         """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`."""
 
 

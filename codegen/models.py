@@ -132,6 +132,8 @@ class AttrsModel(DataClass):
         return rendered
 
     TEMPLATE_FILE_PATH: ClassVar[str] = "attrs.jinja2"
+    #: from_dict/from_json and pydantic support, one hand-written class (``__slots__ = ()``)
+    BASE_CLASS: ClassVar[str] = "calcom_async._model.CalComModel"
     DEFAULT_IMPORTS: ClassVar[tuple[Import, ...]] = (
         IMPORT_ATTRS,
         IMPORT_UNSET,

@@ -78,9 +78,11 @@ def use(cal: CalComSync) -> None:
     )
     assert_type(webhook.id, str)  # a UUID on the live API (openapi/overlay.yaml)
     sync = bookings.sync(checkpoint=None, overlap=dt.timedelta(seconds=5))
-    assert_type(sync, BlockingBookingSync)
+    assert_type(sync, BlockingBookingSync[Any])
     for booking in sync:
         assert_type(sync.checkpoint, SyncCheckpoint)
+    for row in sync.raw():  # the answer's dicts
+        assert_type(row, dict[str, Any])
     assert_type(sync.pages, int)
     assert_type(cal.with_options(timeout=5.0, api_versions={"bookings": "2024-08-13"}), CalComSync)
     assert_type(cal.base_url, str)

@@ -70,8 +70,8 @@ def blocking_return(annotation: str) -> str:
     """What the proxy hands back for a member annotated ``annotation`` on the async side."""
     if annotation.startswith("AsyncPaginator["):
         return "SyncPaginator[" + annotation.removeprefix("AsyncPaginator[")
-    if "Blocking" + annotation in twin_names():  # a sub-resource, the raw twin, BookingSync
-        return "Blocking" + annotation
+    if "Blocking" + annotation.split("[")[0] in twin_names():  # a sub-resource, the raw twin,
+        return "Blocking" + annotation  # BookingSync[…]
     return annotation
 
 
@@ -146,10 +146,10 @@ def dummy_call(fn: Any) -> Any:
 
 def test_the_proxy_hands_back_what_the_protocols_say(api: FakeAPI) -> None:
     seen: set[str] = set()
-    paginators = 0
+    paginators = syncs = 0
 
     def walk(proxy: Any, protocol: type) -> None:
-        nonlocal paginators
+        nonlocal paginators, syncs
         seen.add(protocol.__name__)
         assert type(proxy._target).__name__ == protocol.__name__.removeprefix("Blocking")
         for name, member in members(protocol, skip=(Protocol,)).items():
@@ -165,11 +165,14 @@ def test_the_proxy_hands_back_what_the_protocols_say(api: FakeAPI) -> None:
             if returned.startswith("SyncPaginator["):
                 assert isinstance(dummy_call(value), SyncPaginator), where
                 paginators += 1
-            elif returned == "BlockingBookingSync":
+            elif returned == "BlockingBookingSync[Any]":
                 sync = value()
                 assert isinstance(sync.checkpoint, SyncCheckpoint), where
                 assert sync.pages == 0 and sync.checkpoint_key is None, where
                 assert callable(sync.__iter__), where
+                raw = sync.raw()  # BlockingBookingSync[dict[str, Any]]: a blocking twin too
+                assert isinstance(raw.checkpoint, SyncCheckpoint) and callable(raw.__iter__)
+                syncs += 1
 
     with CalComSync(api_key=API_KEY) as cal:
         for name, prop in members(BlockingNamespaces, skip=()).items():
@@ -177,6 +180,7 @@ def test_the_proxy_hands_back_what_the_protocols_say(api: FakeAPI) -> None:
             walk(getattr(cal, name), getattr(blocking_resources, returned))
     assert seen == set(blocking_resources.__all__)
     assert paginators == sum(op.pagination is not None for op in OPERATIONS)
+    assert syncs == 1  # cal.bookings.sync
     assert api.calls == []  # building paginators and syncs sends nothing
 
 

@@ -1,23 +1,29 @@
-"""Issue 15, a new user's first hour: the traps of paginators (1), the fake (8) and the small
-ones (9: progress, ``with CalCom()``, the standalone fake's ``--help`` and signals)."""
+"""Issue 15, a new user's first hour: the traps of paginators (1), models that could not leave
+the library (3), the fake (8) and the small ones (9: progress, ``with CalCom()``, the standalone
+fake's ``--help`` and signals)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import attrs
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
 
-from calcom_async import BadRequestError, CalCom, CalComUsageError, Progress
+from calcom_async import BadRequestError, CalCom, CalComUsageError, Progress, models, to_dict
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom, Limit
 
@@ -116,6 +122,39 @@ def test_calcomsync_take_raises_and_max_items_stops() -> None:
             walk = cal.bookings.list(max_items=12, page_size=5)
             assert len(walk.to_list()) == 12
             assert walk.progress.items == 12 and walk.progress.requests == 3
+
+
+# -- trap 3: models leave the library ---------------------------------------------------------
+
+
+def test_a_booking_leaves_the_library_as_json_and_from_a_fastapi_endpoint() -> None:
+    with _Thread() as fake:
+        fake.seed(bookings=5)
+        with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as blocking:
+            booking = blocking.bookings.list(max_items=1).to_list()[0]
+        with pytest.raises(TypeError, match="datetime"):  # the trap, as the user met it
+            json.dumps(attrs.asdict(booking))
+        text = json.dumps(to_dict(booking))
+        assert json.loads(text)["uid"] == booking.uid and "eventTypeId" in json.loads(text)
+        assert type(booking).from_json(text) == booking
+
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            async with CalCom(api_key=fake.api_key, base_url=fake.base_url) as cal:
+                app.state.cal = cal
+                yield
+
+        app = FastAPI(lifespan=lifespan)
+
+        @app.get("/bookings")
+        async def listed(request: Request) -> list[models.BookingOutput_2024_08_13]:
+            return await request.app.state.cal.bookings.list(max_items=5)
+
+        with TestClient(app) as client:
+            reply = client.get("/bookings")
+        assert reply.status_code == 200, reply.text
+        assert reply.json()[0] == to_dict(booking)  # the model, as the API writes it
+        assert len(reply.json()) == 5
 
 
 # -- trap 9: progress -------------------------------------------------------------------------

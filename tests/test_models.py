@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calcom_async._generated import models
+from calcom_async._model import CalComModel
 from calcom_async._generated.operations import OPERATIONS
 from calcom_async._serde import SchemaMismatchError, structure, unstructure
 from calcom_async._types import UNSET, OpenStrEnum, Unset
@@ -244,11 +245,14 @@ def _model_classes() -> list[type[Any]]:
 def test_every_model_is_a_plain_attrs_class_its_reader_may_fill() -> None:
     """Each model's generated ``structure_<Class>`` sets the instance's slots as ``__init__``
     would (``codegen/templates/models/attrs.jinja2``): that is right only while no model has a
-    validator, a converter, an ``on_setattr`` hook, an ``__attrs_post_init__`` or a base class."""
+    validator, a converter, an ``on_setattr`` hook, an ``__attrs_post_init__`` or a base class
+    besides the field-less ``CalComModel``."""
     classes = _model_classes()
     assert len(classes) > 300
+    assert CalComModel.__slots__ == () and not attrs.has(CalComModel)
+    assert "__setattr__" not in CalComModel.__dict__ and "__init__" not in CalComModel.__dict__
     for cls in classes:
-        assert cls.__bases__ == (object,), cls
+        assert cls.__bases__ == (CalComModel,), cls
         assert "__slots__" in cls.__dict__, cls
         assert not hasattr(cls, "__attrs_post_init__"), cls
         assert not hasattr(cls, "__attrs_pre_init__"), cls

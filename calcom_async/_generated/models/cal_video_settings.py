@@ -2,13 +2,14 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
-class CalVideoSettings:
+class CalVideoSettings(CalComModel):
     disable_recording_for_organizer: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableRecordingForOrganizer"})
     disable_recording_for_guests: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableRecordingForGuests"})
     redirect_url_on_exit: dict[str, Any] | None | Unset = attrs.field(default=UNSET, metadata={"json": "redirectUrlOnExit"})

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import create_managed_user_input_locale, create_managed_user_input_time_f
 
 
 @attrs.define(kw_only=True)
-class CreateManagedUserInput:
+class CreateManagedUserInput(CalComModel):
     email: str
     name: str
     time_format: create_managed_user_input_time_format.CreateManagedUserInput_time_format | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})

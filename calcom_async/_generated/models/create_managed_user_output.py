@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import create_managed_user_data, create_managed_user_output_status
 
 
 @attrs.define(kw_only=True)
-class CreateManagedUserOutput:
+class CreateManagedUserOutput(CalComModel):
     status: create_managed_user_output_status.CreateManagedUserOutput_status
     data: create_managed_user_data.CreateManagedUserData
     error: dict[str, Any] | None | Unset = UNSET

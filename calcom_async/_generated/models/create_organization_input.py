@@ -2,13 +2,14 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset, masked
 from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
-class CreateOrganizationInput:
+class CreateOrganizationInput(CalComModel):
     name: str
     api_key_days_valid: float | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyDaysValid"}, repr=masked)
     api_key_never_expires: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyNeverExpires"})

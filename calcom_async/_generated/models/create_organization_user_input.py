@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import create_organization_user_input_organization_role
 
 
 @attrs.define(kw_only=True)
-class CreateOrganizationUserInput:
+class CreateOrganizationUserInput(CalComModel):
     email: str
     username: str | None | Unset = UNSET
     weekday: str | None | Unset = UNSET

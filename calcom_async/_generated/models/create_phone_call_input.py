@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset, masked
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import create_phone_call_input_template_type
 
 
 @attrs.define(kw_only=True)
-class CreatePhoneCallInput:
+class CreatePhoneCallInput(CalComModel):
     your_phone_number: str = attrs.field(metadata={"json": "yourPhoneNumber"})
     number_to_call: str = attrs.field(metadata={"json": "numberToCall"})
     cal_api_key: str = attrs.field(metadata={"json": "calApiKey"}, repr=masked)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 from datetime import datetime
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -10,7 +11,7 @@ from . import booking_input_address_location_2024_08_13, booking_input_attendee_
 
 
 @attrs.define(kw_only=True)
-class CreateRecurringBookingInput_2024_08_13:
+class CreateRecurringBookingInput_2024_08_13(CalComModel):
     start: datetime
     attendee: create_booking_attendee.CreateBookingAttendee
     booking_fields_responses: dict[str, Any] | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingFieldsResponses"})

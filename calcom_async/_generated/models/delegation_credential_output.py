@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from datetime import datetime
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -10,7 +11,7 @@ from . import workspace_platform_dto
 
 
 @attrs.define(kw_only=True)
-class DelegationCredentialOutput:
+class DelegationCredentialOutput(CalComModel):
     id: str
     enabled: bool
     domain: str

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import email_default_field_input_2024_06_14_type
 
 
 @attrs.define(kw_only=True)
-class EmailDefaultFieldInput_2024_06_14:
+class EmailDefaultFieldInput_2024_06_14(CalComModel):
     type: email_default_field_input_2024_06_14_type.EmailDefaultFieldInput_2024_06_14_type
     label: str
     placeholder: str

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from datetime import datetime
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -10,7 +11,7 @@ from . import event_type_workflow_activation_output_dto, event_type_workflow_out
 
 
 @attrs.define(kw_only=True)
-class EventTypeWorkflowOutput:
+class EventTypeWorkflowOutput(CalComModel):
     id: int
     name: str
     type: event_type_workflow_output_type.EventTypeWorkflowOutput_type

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import get_booking_recordings_output_status, recording_item
 
 
 @attrs.define(kw_only=True)
-class GetBookingRecordingsOutput:
+class GetBookingRecordingsOutput(CalComModel):
     status: get_booking_recordings_output_status.GetBookingRecordingsOutput_status
     data: list[recording_item.RecordingItem]
     error: dict[str, Any] | None | Unset = UNSET

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import cal_meeting_session, get_booking_video_sessions_output_status
 
 
 @attrs.define(kw_only=True)
-class GetBookingVideoSessionsOutput:
+class GetBookingVideoSessionsOutput(CalComModel):
     status: get_booking_video_sessions_output_status.GetBookingVideoSessionsOutput_status
     data: list[cal_meeting_session.CalMeetingSession]
     error: dict[str, Any] | None | Unset = UNSET

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import booking_output_2024_08_13, get_bookings_output_2024_08_13_status, 
 
 
 @attrs.define(kw_only=True)
-class GetBookingsOutput_2024_08_13:
+class GetBookingsOutput_2024_08_13(CalComModel):
     status: get_bookings_output_2024_08_13_status.GetBookingsOutput_2024_08_13_status
     data: list[booking_output_2024_08_13.BookingOutput_2024_08_13 | recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13 | get_seated_booking_output_2024_08_13.GetSeatedBookingOutput_2024_08_13 | get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13]
     pagination: pagination_meta_dto.PaginationMetaDto

@@ -3,6 +3,7 @@
 from __future__ import annotations
 from datetime import datetime
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -10,7 +11,7 @@ from . import profile_output
 
 
 @attrs.define(kw_only=True)
-class GetOrgUsersWithProfileOutput:
+class GetOrgUsersWithProfileOutput(CalComModel):
     id: int
     email: str
     time_zone: str = attrs.field(metadata={"json": "timeZone"})

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import get_schedules_output_2024_06_11_status, schedule_output_2024_06_11
 
 
 @attrs.define(kw_only=True)
-class GetSchedulesOutput_2024_06_11:
+class GetSchedulesOutput_2024_06_11(CalComModel):
     status: get_schedules_output_2024_06_11_status.GetSchedulesOutput_2024_06_11_status
     data: list[schedule_output_2024_06_11.ScheduleOutput_2024_06_11]
     error: dict[str, Any] | None | Unset = UNSET

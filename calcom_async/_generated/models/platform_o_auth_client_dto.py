@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from datetime import datetime
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset, masked
 from calcom_async import _serde
@@ -10,7 +11,7 @@ from . import platform_o_auth_client_dto_permission
 
 
 @attrs.define(kw_only=True)
-class PlatformOAuthClientDto:
+class PlatformOAuthClientDto(CalComModel):
     id: str
     name: str
     secret: str = attrs.field(repr=masked)

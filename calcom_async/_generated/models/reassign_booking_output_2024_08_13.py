@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import reassign_booking_output_2024_08_13_status
 
 
 @attrs.define(kw_only=True)
-class ReassignBookingOutput_2024_08_13:
+class ReassignBookingOutput_2024_08_13(CalComModel):
     status: reassign_booking_output_2024_08_13_status.ReassignBookingOutput_2024_08_13_status
     data: dict[str, Any]
 

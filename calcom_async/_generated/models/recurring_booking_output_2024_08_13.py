@@ -3,6 +3,7 @@
 from __future__ import annotations
 from datetime import datetime
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -10,7 +11,7 @@ from . import booking_attendee, booking_host, event_type as event_type_1, recurr
 
 
 @attrs.define(kw_only=True)
-class RecurringBookingOutput_2024_08_13:
+class RecurringBookingOutput_2024_08_13(CalComModel):
     id: int
     uid: str
     title: str

@@ -3,13 +3,14 @@
 from __future__ import annotations
 from datetime import datetime
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
-class RoutingFormOutput:
+class RoutingFormOutput(CalComModel):
     name: str
     description: str | None
     position: float

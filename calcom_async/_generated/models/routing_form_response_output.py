@@ -3,13 +3,14 @@
 from __future__ import annotations
 from typing import Any
 from datetime import datetime
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
-class RoutingFormResponseOutput:
+class RoutingFormResponseOutput(CalComModel):
     id: int
     form_id: str = attrs.field(metadata={"json": "formId"})
     form_filler_id: str = attrs.field(metadata={"json": "formFillerId"})

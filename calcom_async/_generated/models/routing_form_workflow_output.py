@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from datetime import datetime
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -10,7 +11,7 @@ from . import routing_form_workflow_activation_output_dto, routing_form_workflow
 
 
 @attrs.define(kw_only=True)
-class RoutingFormWorkflowOutput:
+class RoutingFormWorkflowOutput(CalComModel):
     id: int
     name: str
     type: routing_form_workflow_output_type.RoutingFormWorkflowOutput_type

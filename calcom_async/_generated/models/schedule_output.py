@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import availability_model, working_hours as working_hours_1
 
 
 @attrs.define(kw_only=True)
-class ScheduleOutput:
+class ScheduleOutput(CalComModel):
     id: int
     name: str
     is_managed: bool = attrs.field(metadata={"json": "isManaged"})

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import address_field_output_2024_06_14, booker_active_bookings_limit_outp
 
 
 @attrs.define(kw_only=True)
-class TeamEventTypeOutput_2024_06_14:
+class TeamEventTypeOutput_2024_06_14(CalComModel):
     id: int
     length_in_minutes: float = attrs.field(metadata={"json": "lengthInMinutes"})
     title: str

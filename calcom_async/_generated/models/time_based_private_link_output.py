@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from datetime import datetime
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from typing import Any
 
 
 @attrs.define(kw_only=True)
-class TimeBasedPrivateLinkOutput:
+class TimeBasedPrivateLinkOutput(CalComModel):
     link_id: str = attrs.field(metadata={"json": "linkId"})
     event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
     is_expired: bool = attrs.field(metadata={"json": "isExpired"})

@@ -2,13 +2,14 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
 
 
 @attrs.define(kw_only=True)
-class UpdateOrganizationInput:
+class UpdateOrganizationInput(CalComModel):
     name: str | None | Unset = UNSET
     metadata: dict[str, Any] | None | Unset = UNSET
 

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from datetime import datetime
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -10,7 +11,7 @@ from . import update_out_of_office_entry_dto_reason
 
 
 @attrs.define(kw_only=True)
-class UpdateOutOfOfficeEntryDto:
+class UpdateOutOfOfficeEntryDto(CalComModel):
     start: datetime | None | Unset = UNSET
     end: datetime | None | Unset = UNSET
     notes: str | None | Unset = UNSET

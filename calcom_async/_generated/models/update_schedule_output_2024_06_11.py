@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from typing import Any
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from . import schedule_output_2024_06_11, update_schedule_output_2024_06_11_stat
 
 
 @attrs.define(kw_only=True)
-class UpdateScheduleOutput_2024_06_11:
+class UpdateScheduleOutput_2024_06_11(CalComModel):
     status: update_schedule_output_2024_06_11_status.UpdateScheduleOutput_2024_06_11_status
     data: schedule_output_2024_06_11.ScheduleOutput_2024_06_11
     error: dict[str, Any] | None | Unset = UNSET

@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from datetime import datetime
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from typing import Any
 
 
 @attrs.define(kw_only=True)
-class UpdateUnifiedCalendarEventInput_start:
+class UpdateUnifiedCalendarEventInput_start(CalComModel):
     time: datetime | None | Unset = UNSET
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
 

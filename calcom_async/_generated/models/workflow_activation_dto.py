@@ -2,6 +2,7 @@
 # Do not edit: change codegen/ or openapi/ and run `make generate`.
 from __future__ import annotations
 from dataclasses import field
+from calcom_async._model import CalComModel
 import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
@@ -9,7 +10,7 @@ from typing import Any
 
 
 @attrs.define(kw_only=True)
-class WorkflowActivationDto:
+class WorkflowActivationDto(CalComModel):
     is_active_on_all_event_types: bool = attrs.field(metadata={"json": "isActiveOnAllEventTypes"})
     active_on_event_type_ids: list[int] | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnEventTypeIds"})
 
