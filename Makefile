@@ -12,7 +12,8 @@ PRISM_VERSION ?= 5.16.0
 PRISM_DIR     := .tools/prism
 PRISM_STAMP   := $(PRISM_DIR)/.installed-$(PRISM_VERSION)
 
-.PHONY: install test generate check-generated lint typecheck format clean demo contract bench
+.PHONY: install test generate check-generated lint typecheck format clean demo contract bench \
+	dist smoke docs docs-serve docs-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,12 +33,12 @@ check-generated: $(STAMP)
 	$(PY) -m codegen --spec '$(SPEC)' $(GEN_FLAGS) --check
 
 lint: $(STAMP)
-	$(PY) -m ruff check calcom_async codegen tests examples bench
-	$(PY) -m ruff format --check calcom_async codegen tests examples bench
+	$(PY) -m ruff check calcom_async codegen tests examples bench scripts
+	$(PY) -m ruff format --check calcom_async codegen tests examples bench scripts
 
 format: $(STAMP)
-	$(PY) -m ruff format calcom_async codegen tests examples bench
-	$(PY) -m ruff check --fix calcom_async codegen tests examples bench
+	$(PY) -m ruff format calcom_async codegen tests examples bench scripts
+	$(PY) -m ruff check --fix calcom_async codegen tests examples bench scripts
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
@@ -66,5 +67,31 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	SPEC='$(SPEC)' $(PY) -m bench.run
 
+# issue 17: the wheel and the sdist (python -m build), checked: twine, check-wheel-contents (the
+# wheel holds exactly the source package), and scripts/dist.py (py.typed, the generated code and
+# the fake in; tests, codegen and caches out). `make smoke`: the wheel alone in fresh venvs.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+	$(VENV)/bin/check-wheel-contents --package calcom_async dist/*.whl
+	$(PY) scripts/dist.py check dist
+
+# the wheel with only its runtime dependencies, then with each extra, each in a new venv
+smoke: dist
+	$(PY) scripts/dist.py smoke dist
+
+# the documentation site (mkdocs.yml) into site/; --strict: a broken link or reference fails
+docs: $(STAMP)
+	$(PY) -m mkdocs build --strict --site-dir site
+
+docs-serve: $(STAMP)
+	$(PY) -m mkdocs serve
+
+# the built site in headless Chromium: pages render, the search finds "sync"; screenshots in
+# .artifacts/docs/
+docs-check: docs
+	$(PY) scripts/docs_browser.py site .artifacts/docs
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build dist site .artifacts
