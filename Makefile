@@ -82,11 +82,12 @@ smoke: dist
 	$(PY) scripts/dist.py smoke dist
 
 # the documentation site (mkdocs.yml) into site/; --strict: a broken link or reference fails
+# (NO_MKDOCS_2_WARNING: mkdocs-material's banner about its successor, printed on every build)
 docs: $(STAMP)
-	$(PY) -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 docs-serve: $(STAMP)
-	$(PY) -m mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve
 
 # the built site in headless Chromium: pages render, the search finds "sync"; screenshots in
 # .artifacts/docs/
