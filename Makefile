@@ -42,6 +42,7 @@ format: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+	$(PY) -m mypy --strict scripts
 
 # the main job against the embedded FakeCalCom (DEMO_BOOKINGS=500 for a shorter run); with
 # CALCOM_API_KEY set, the read-only part against the real API
