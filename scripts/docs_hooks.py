@@ -9,6 +9,8 @@
   generated operation table (``calcom_async._generated.operations``): the Python method, HTTP
   method and path, ``cal-api-version``, auth, paging. Each method is looked up on a real
   ``CalCom``, so a row cannot name a method that does not exist.
+- **Docstrings written for Sphinx**: a role (``:class:`X```) shows as the code it names, and
+  the ``::`` before a literal block is dropped.
 - **The API reference covers the public surface**: every name of ``calcom_async.__all__`` has a
   ``::: calcom_async.NAME`` entry on a page under ``reference/`` (the ``API_VERSION_…``
   constants are listed by the operation reference); a name without one fails the build.
@@ -47,6 +49,10 @@ DOCUMENTED_ELSEWHERE = frozenset({"__version__"})
 _LINK = re.compile(r"(?<=\]\()(?P<target>[^)\s#]*)(?P<anchor>#[^)\s]*)?(?=[)\s])")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _DIRECTIVE = re.compile(r"^:::\s+(?P<name>[\w.]+)\s*$", re.MULTILINE)
+#: a Sphinx role of a docstring as Markdown renders it: :class:<code>~calcom_async.CalCom</code>
+_ROLE = re.compile(
+    r":(?:class|mod|func|meth|attr|exc|data|obj|py:\w+):<code>(?P<tilde>~?)(?P<name>[^<]*)</code>"
+)
 
 
 # -- links between repository files --------------------------------------------------------------
@@ -274,3 +280,21 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     return rewrite_links(markdown, page.file.src_uri)
+
+
+def tidy_docstrings(html: str) -> str:
+    """The docstrings are written for Sphinx: Markdown leaves a role (``:class:`~x.Y```) as
+    text before the code it names, and the ``::`` that opens a literal block as text. Keep the
+    code (``~``: its last component, as Sphinx shows it); drop a lone ``::``, and make a
+    trailing ``text::`` read ``text:`` (the indented block below is already code)."""
+
+    def code(match: re.Match[str]) -> str:
+        name = match.group("name")
+        return f"<code>{name.rsplit('.', 1)[-1] if match.group('tilde') else name}</code>"
+
+    html = _ROLE.sub(code, html)
+    return html.replace("<p>::</p>", "").replace("::</p>", ":</p>")
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    return tidy_docstrings(html) if page.file.src_uri.startswith("reference/") else html

@@ -142,3 +142,12 @@ def test_every_public_name_has_a_reference_entry(hooks: ModuleType) -> None:
         "OAuthToken",
         "Scope",
     ]
+
+
+def test_sphinx_markup_of_docstrings_reads_as_it_would_in_sphinx(hooks: ModuleType) -> None:
+    html = "a :class:<code>~calcom_async.CalCom</code>, :meth:<code>x.Y.z</code> and <code>k</code>"
+    assert hooks.tidy_docstrings(html) == (
+        "a <code>CalCom</code>, <code>x.Y.z</code> and <code>k</code>"
+    )
+    html = "<p>Usage::</p><pre>x</pre><p>::</p><pre>y</pre><p>a::b</p>"
+    assert hooks.tidy_docstrings(html) == "<p>Usage:</p><pre>x</pre><pre>y</pre><p>a::b</p>"
