@@ -40,6 +40,7 @@ SMOKED_EXTRAS: dict[str, tuple[str, ...]] = {
     "redis": ("redis",),
     "encryption": ("redis", "encryption"),
     "cli": ("cli",),
+    "testing": ("testing",),
 }
 
 #: files the runtime needs: a wheel without any of them is broken

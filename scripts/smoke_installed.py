@@ -11,8 +11,9 @@ typed call, a list walk, a full and an incremental sync, the blocking facade and
 dependencies of the other extras absent, that the base install really is only the runtime
 dependencies. Per extra (``--extra``): ``redis`` a sync resumed from a checkpoint kept in a real
 redis-server, ``encryption`` a token pair encrypted at rest in it, ``cli`` the ``calcom``
-command (``--help`` and one call against the fake). Exit status 0: all passed; otherwise the
-first failure is printed.
+command (``--help`` and one call against the fake), ``testing`` a user's test file on the
+pytest plugin's fixtures (one test that passes, one that must fail). Exit status 0: all
+passed; otherwise the first failure is printed.
 """
 
 from __future__ import annotations
@@ -40,8 +41,14 @@ from typing import Any
 DIST = "calcom-async"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 #: the modules each extra brings: absent from an environment installed without that extra
-EXTRA_MODULES = {"redis": "redis", "encryption": "cryptography", "cli": "click"}
-#: modules of the development extras: never in an environment of the wheel
+EXTRA_MODULES = {
+    "redis": "redis",
+    "encryption": "cryptography",
+    "cli": "click",
+    "testing": "pytest_asyncio",
+}
+#: modules of the development extras: never in an environment of the wheel (pytest: but with
+#: the testing extra)
 DEV_MODULES = ("pytest", "mypy", "codegen", "datamodel_code_generator", "mkdocs", "hypothesis")
 BOOKINGS = 120
 
@@ -92,6 +99,8 @@ def check_only_runtime(extras: list[str]) -> None:
                 f"{module} is installed although the {extra!r} extra was not asked for",
             )
     for module in DEV_MODULES:
+        if module == "pytest" and "testing" in extras:
+            continue
         check(importlib.util.find_spec(module) is None, f"{module} is installed (development)")
     ok("only the runtime dependencies" + (f" and {', '.join(extras)}" if extras else ""))
 
@@ -304,6 +313,43 @@ def check_cli(fake: Fake) -> None:
     ok("cli: calcom --help; calcom api GET /v2/me against the fake")
 
 
+USER_TESTS = """\
+pytest_plugins = ["calcom_async.testing.pytest_plugin"]
+
+
+async def test_me(fake_calcom_client):
+    me = await fake_calcom_client.me.get()
+    assert me.email == "owner@fakecal.example"
+
+
+async def test_wrong_email(fake_calcom_client):
+    me = await fake_calcom_client.me.get()
+    assert me.email == "someone-else@example.com"
+"""
+
+
+def check_testing() -> None:
+    with tempfile.TemporaryDirectory() as workdir:
+        Path(workdir, "test_user.py").write_text(USER_TESTS)
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        command += ["-o", "asyncio_mode=auto", "test_user.py"]
+        passed = subprocess.run(
+            [*command, "-k", "test_me"], capture_output=True, text=True, timeout=120, cwd=workdir
+        )
+        check(
+            passed.returncode == 0 and "1 passed" in passed.stdout,
+            f"a test on the fake_calcom_client fixture did not pass:\n{passed.stdout}",
+        )
+        failed = subprocess.run(
+            [*command, "-k", "test_wrong"], capture_output=True, text=True, timeout=120, cwd=workdir
+        )
+        check(
+            failed.returncode == 1 and "1 failed" in failed.stdout,
+            f"a test that must fail on the fixture did not fail:\n{failed.stdout}",
+        )
+    ok("testing: the pytest plugin's fake_calcom_client in a user's test (1 pass, 1 fail)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--extra", action="append", default=[], choices=sorted(EXTRA_MODULES))
@@ -324,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                         asyncio.run(check_encryption(url))
             if "cli" in extras:
                 check_cli(fake)
+        if "testing" in extras:
+            check_testing()
     except SmokeFailure as exc:
         print(f"  FAILED: {exc}", flush=True)
         return 1
