@@ -87,8 +87,9 @@ smoke: dist
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
+DOCS_ADDR ?= 127.0.0.1:8000
 docs-serve: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --dev-addr $(DOCS_ADDR)
 
 # the built site in headless Chromium: pages render, the search finds "sync"; screenshots in
 # .artifacts/docs/

@@ -17,7 +17,6 @@ import calcom_async
 from calcom_async._generated.operations import OPERATIONS, VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest.importorskip("mkdocs", reason="the docs extra (pip install -e '.[dev]') is not installed")
 
 
 @pytest.fixture(scope="module")
