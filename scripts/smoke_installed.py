@@ -291,7 +291,32 @@ async def check_encryption(url: str) -> None:
     ok("encryption: a token pair stored encrypted with Fernet, read back")
 
 
+def console_scripts() -> list[str]:
+    """The commands the installed distribution declares (``[project.scripts]``)."""
+    return [
+        ep.name
+        for ep in importlib.metadata.distribution(DIST).entry_points
+        if ep.group == "console_scripts"
+    ]
+
+
+def check_cli_missing() -> None:
+    """Without the cli extra, a declared ``calcom`` says what to install (no traceback)."""
+    if "calcom" not in console_scripts():
+        return
+    calcom = Path(sys.executable).parent / "calcom"
+    shown = subprocess.run([str(calcom), "--help"], capture_output=True, text=True, timeout=60)
+    check(
+        shown.returncode != 0
+        and "calcom-async[cli]" in shown.stderr
+        and "Traceback" not in shown.stderr,
+        f"calcom without the cli extra: exit {shown.returncode}, {shown.stderr!r}",
+    )
+    ok("calcom without the cli extra: says to install calcom-async[cli]")
+
+
 def check_cli(fake: Fake) -> None:
+    check("calcom" in console_scripts(), "the cli extra is installed but no `calcom` is declared")
     calcom = Path(sys.executable).parent / "calcom"
     check(calcom.is_file(), f"the cli extra is installed but there is no {calcom}")
     shown = subprocess.run(
@@ -370,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
                         asyncio.run(check_encryption(url))
             if "cli" in extras:
                 check_cli(fake)
+            else:
+                check_cli_missing()
         if "testing" in extras:
             check_testing()
     except SmokeFailure as exc:
