@@ -12,7 +12,8 @@ PRISM_VERSION ?= 5.16.0
 PRISM_DIR     := .tools/prism
 PRISM_STAMP   := $(PRISM_DIR)/.installed-$(PRISM_VERSION)
 
-.PHONY: install test generate check-generated lint typecheck format clean demo contract bench
+.PHONY: install test generate check-generated lint typecheck format clean demo contract bench \
+	dist smoke docs docs-serve docs-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,15 +33,16 @@ check-generated: $(STAMP)
 	$(PY) -m codegen --spec '$(SPEC)' $(GEN_FLAGS) --check
 
 lint: $(STAMP)
-	$(PY) -m ruff check calcom_async codegen tests examples bench
-	$(PY) -m ruff format --check calcom_async codegen tests examples bench
+	$(PY) -m ruff check calcom_async codegen tests examples bench scripts
+	$(PY) -m ruff format --check calcom_async codegen tests examples bench scripts
 
 format: $(STAMP)
-	$(PY) -m ruff format calcom_async codegen tests examples bench
-	$(PY) -m ruff check --fix calcom_async codegen tests examples bench
+	$(PY) -m ruff format calcom_async codegen tests examples bench scripts
+	$(PY) -m ruff check --fix calcom_async codegen tests examples bench scripts
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+	$(PY) -m mypy --strict scripts
 
 # the main job against the embedded FakeCalCom (DEMO_BOOKINGS=500 for a shorter run); with
 # CALCOM_API_KEY set, the read-only part against the real API
@@ -70,5 +72,33 @@ bench: $(BENCH_STAMP)
 bench-instructions: $(BENCH_STAMP)
 	$(PY) -m bench.instructions
 
+# issue 17: the wheel and the sdist (python -m build), checked: twine, check-wheel-contents (the
+# wheel holds exactly the source package), and scripts/dist.py (py.typed, the generated code and
+# the fake in; tests, codegen and caches out). `make smoke`: the wheel alone in fresh venvs.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+	$(VENV)/bin/check-wheel-contents --package calcom_async dist/*.whl
+	$(PY) scripts/dist.py check dist
+
+# the wheel with only its runtime dependencies, then with each extra, each in a new venv
+smoke: dist
+	$(PY) scripts/dist.py smoke dist
+
+# the documentation site (mkdocs.yml) into site/; --strict: a broken link or reference fails
+# (NO_MKDOCS_2_WARNING: mkdocs-material's banner about its successor, printed on every build)
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
+DOCS_ADDR ?= 127.0.0.1:8000
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --dev-addr $(DOCS_ADDR)
+
+# the built site in headless Chromium: pages render, the search finds "sync"; screenshots in
+# .artifacts/docs/
+docs-check: docs
+	$(PY) scripts/docs_browser.py site .artifacts/docs
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build dist site .artifacts

@@ -24,9 +24,10 @@ at the first deviation instead. The session reports deviations once per process 
 scalar of another type where its annotation says otherwise; every other field is as typed.
 
 There is one structuring path. Each generated model has its structuring function written out
-at build time (``structure_<Class>`` in the model's module, ``codegen/templates/models/attrs.jinja2``):
-per field a fast path chosen for the field's type (a scalar's type test, an ISO date-time parsed,
-an enum member looked up, a nested model's own function called), and :func:`read_field` for a
+at build time (``structure_<Class>`` in the model's module, from
+``codegen/templates/models/attrs.jinja2``): per field a fast path chosen for the field's type
+(a scalar's type test, an ISO date-time parsed, an enum member looked up, a nested model's own
+function called), and :func:`read_field` for a
 value that does not take it: the converter's hook for the field's type (the hooks below), and a
 value that does not fit that either is kept and recorded. Hand-written attrs classes (webhook
 payloads) go through :func:`structure_attrs`, the same steps in a loop. No code is generated at

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calcom_async._generated import models
-from calcom_async._model import CalComModel
 from calcom_async._generated.operations import OPERATIONS
+from calcom_async._model import CalComModel
 from calcom_async._serde import SchemaMismatchError, structure, unstructure
 from calcom_async._types import UNSET, OpenStrEnum, Unset
 from codegen.examples import ExampleBuilder
