@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -36,15 +37,6 @@ from ._types import Unset
 
 __all__ = ["build", "check", "members", "naive_datetime"]
 
-_HINTS: dict[type[Any], dict[str, Any]] = {}  # a model's resolved field types, by class
-
-
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    return hints
-
 
 @attrs.frozen
 class _Field:
@@ -54,30 +46,39 @@ class _Field:
     required: bool
 
 
+#: a model's fields as the checks read them, by class (made on first use; a program sends a few)
+_FIELDS: dict[type[Any], tuple[_Field, ...]] = {}
+
+
 def _fields(cls: type[Any]) -> tuple[_Field, ...]:
-    hints = _hints(cls)
-    return tuple(
-        _Field(
-            a.alias,
-            a.metadata.get("json", a.name),
-            hints.get(a.name, Any),
-            a.default is attrs.NOTHING,
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        hints = typing.get_type_hints(cls)
+        fields = _FIELDS[cls] = tuple(
+            _Field(
+                a.alias,
+                a.metadata.get("json", a.name),
+                hints.get(a.name, Any),
+                a.default is attrs.NOTHING,
+            )
+            for a in attrs.fields(cls)
+            if a.init
         )
-        for a in attrs.fields(cls)
-        if a.init
-    )
+    return fields
 
 
+@functools.cache  # types are few and hashable: worked out once each
 def _union_args(tp: Any) -> tuple[Any, ...]:
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         return typing.get_args(tp)
     return (tp,)
 
 
-def members(tp: Any) -> list[type[Any]]:
+@functools.cache
+def members(tp: Any) -> tuple[type[Any], ...]:
     """The models a body of type ``tp`` may be: the model, or a union's members that are models
     (empty: a free-form body)."""
-    return [m for m in _union_args(tp) if isinstance(m, type) and attrs.has(m)]
+    return tuple(m for m in _union_args(tp) if isinstance(m, type) and attrs.has(m))
 
 
 # -- choosing the model ---------------------------------------------------------------------------
@@ -90,10 +91,10 @@ def _choose(where: str, models: Sequence[type[Any]], given: set[str], *, by: str
         raise CalComUsageError(f"{where}: this body has no fields to give as keywords")
     missing_of: list[tuple[type[Any], list[str]]] = []
     for model in models:
-        names = {getattr(f, by): f for f in _fields(model)}
-        if not given <= names.keys():
+        if not given <= _names_of(model, by):
             continue
-        missing = [name for name, f in names.items() if f.required and name not in given]
+        missing = [f.attr if by == "attr" else f.key for f in _fields(model) if f.required]
+        missing = [name for name in missing if name not in given]
         if not missing:
             return model
         missing_of.append((model, missing))
@@ -113,8 +114,24 @@ def _choose(where: str, models: Sequence[type[Any]], given: set[str], *, by: str
     )
 
 
-def _names_of(model: type[Any], by: str) -> set[str]:
-    return {getattr(f, by) for f in _fields(model)}
+_NAMES: dict[tuple[type[Any], str], frozenset[str]] = {}
+_BY_KEY: dict[type[Any], dict[str, _Field]] = {}
+
+
+def _by_key(model: type[Any]) -> dict[str, _Field]:
+    """The model's fields by JSON name."""
+    by_key = _BY_KEY.get(model)
+    if by_key is None:
+        by_key = _BY_KEY[model] = {f.key: f for f in _fields(model)}
+    return by_key
+
+
+def _names_of(model: type[Any], by: str) -> frozenset[str]:
+    """The model's Python names (``by="attr"``) or JSON names (``"key"``)."""
+    names = _NAMES.get((model, by))
+    if names is None:
+        names = _NAMES[model, by] = frozenset(getattr(f, by) for f in _fields(model))
+    return names
 
 
 def _names(names: Sequence[str]) -> str:
@@ -149,9 +166,10 @@ def check(where: str, tp: Any, body: Any) -> None:
         _check_model(where, body, type(body).__name__)
     elif isinstance(body, Mapping) and members(tp):
         models = members(tp)
-        _check_spelling(where, models, body, "body")
         declared = set().union(*(_names_of(m, "key") for m in models))
-        model = _choose(where, models, {k for k in body if k in declared}, by="key")
+        for key in body.keys() - declared:
+            _check_spelling(where, models, key, "body")
+        model = _choose(where, models, body.keys() & declared, by="key")
         _check_dict(where, model, body, "body")
     else:
         _check_free(where, body, "body")
@@ -162,28 +180,25 @@ def _check_model(where: str, model: Any, label: str) -> None:
         _check_value(where, f.type, getattr(model, f.attr), f"{label}.{f.attr}", in_dict=False)
 
 
-def _check_spelling(
-    where: str, models: Sequence[type[Any]], data: Mapping[str, Any], label: str
-) -> None:
-    for key in data:
-        if any(key == f.key for m in models for f in _fields(m)):
-            continue
-        for m in models:
-            for f in _fields(m):
-                if key == f.attr != f.key:
-                    raise CalComUsageError(
-                        f"{where}: {label} key {key!r} is the Python name: a dict body is sent "
-                        f"as written and the API writes camelCase, so use {f.key!r} (or pass "
-                        f"{f.attr}= as a keyword, or a {m.__name__})"
-                    )
+def _check_spelling(where: str, models: Sequence[type[Any]], key: str, label: str) -> None:
+    """A key no model declares, spelt the Python way (``event_type_id`` for ``eventTypeId``),
+    is refused."""
+    for m in models:
+        for f in _fields(m):
+            if key == f.attr != f.key:
+                raise CalComUsageError(
+                    f"{where}: {label} key {key!r} is the Python name: a dict body is sent "
+                    f"as written and the API writes camelCase, so use {f.key!r} (or pass "
+                    f"{f.attr}= as a keyword, or a {m.__name__})"
+                )
 
 
 def _check_dict(where: str, model: type[Any], data: Mapping[str, Any], label: str) -> None:
-    fields = {f.key: f for f in _fields(model)}
-    _check_spelling(where, [model], data, label)
+    fields = _by_key(model)
     for key, value in data.items():
         f = fields.get(key)
         if f is None:  # not in the document: sent as it is, the server decides
+            _check_spelling(where, [model], key, label)
             _check_free(where, value, f"{label}.{key}")
         else:
             _check_value(where, f.type, value, f"{label}.{key}", in_dict=True)
@@ -198,14 +213,19 @@ def _check_dict(where: str, model: type[Any], data: Mapping[str, Any], label: st
 def _check_value(where: str, tp: Any, value: Any, label: str, *, in_dict: bool) -> None:
     """One value against its declared type; models, dicts and lists inside it too. In a dict
     body a nested model may be a dict; in a model it is a model (as its annotation says)."""
+    leaf = type(value) in _LEAVES
+    if leaf and type(value) in _union_args(tp):
+        return  # the usual field: a value of its declared type, or left out
     naive_datetime(where, label, value)
     if not _fits(tp, value, in_dict):
         hint = ""
         if isinstance(value, Mapping) and members(tp):
-            hint = f" (in a model a nested model is one: models.{members(tp)[0].__name__}(...))"
+            hint = f" (inside a model give models.{members(tp)[0].__name__}(...))"
         raise CalComUsageError(
             f"{where}: {label} must be {_type_name(tp, in_dict)}, not {_value_type(value)}{hint}"
         )
+    if leaf:
+        return
     if attrs.has(type(value)):
         _check_model(where, value, label)
         return
@@ -225,6 +245,10 @@ def _check_value(where: str, tp: Any, value: Any, label: str, *, in_dict: bool) 
                 _check_value(where, item, element, f"{label}[{i}]", in_dict=in_dict)
 
 
+#: values with nothing inside to check
+_LEAVES = frozenset({str, int, float, bool, type(None), Unset, dt.date})
+
+
 def _check_free(where: str, value: Any, label: str) -> None:
     """A value with no declared type: only what can never be right (a naive datetime)."""
     naive_datetime(where, label, value)
@@ -241,9 +265,8 @@ def _check_free(where: str, value: Any, label: str) -> None:
 def naive_datetime(where: str, label: str, value: Any) -> None:
     """A naive ``datetime`` raises :class:`CalComUsageError` naming ``label``."""
     if isinstance(value, dt.datetime) and value.utcoffset() is None:
-        example = f"datetime({value.year}, {value.month}, {value.day}, {value.hour}, " + (
-            f'{value.minute}, tzinfo=ZoneInfo("Europe/Rome"))'
-        )
+        fields = f"{value.year}, {value.month}, {value.day}, {value.hour}, {value.minute}"
+        example = f'datetime({fields}, tzinfo=ZoneInfo("Europe/Rome"))'
         raise CalComUsageError(
             f"{where}: {label} is a naive datetime (no time zone), which the API would read as "
             f"UTC: pass an aware datetime, e.g. {example}, or datetime.now(UTC)"
@@ -252,11 +275,14 @@ def naive_datetime(where: str, label: str, value: Any) -> None:
 
 def _fits(tp: Any, value: Any, in_dict: bool) -> bool:
     """Whether ``value`` can be sent as ``tp`` (the outer type; unknown types: yes)."""
-    origin = typing.get_origin(tp)
     if tp is Any:
         return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_fits(member, value, in_dict) for member in typing.get_args(tp))
+    args = _union_args(tp)
+    if type(value) in args:  # the usual case: None, UNSET, a str, an int, a model, a datetime
+        return True
+    if len(args) > 1:
+        return any(_fits(member, value, in_dict) for member in args)
+    origin = typing.get_origin(tp)
     if tp is type(None):
         return value is None
     if tp is Unset:
@@ -283,7 +309,7 @@ def _fits(tp: Any, value: Any, in_dict: bool) -> bool:
 
 
 def _type_name(tp: Any, in_dict: bool) -> str:
-    """``int``, ``str (or None)``, ``CreateBookingAttendee (or a dict)``, ``list of str``."""
+    """``int``, ``str (or None)``, ``CreateBookingAttendee | a dict``, ``a list of str``."""
     names: list[str] = []
     nullable = False
     for member in _union_args(tp):
