@@ -62,32 +62,12 @@ class BaseResource:
         )
 
 
-def build_body(model: Any, body: Any, fields: Mapping[str, Any]) -> Any:
-    """The request body of a generated method: the model given, or one built from keyword fields.
+def build_body(op: Operation, body: Any, fields: Mapping[str, Any]) -> Any:
+    """The request body of a generated method: the body given, or the model its keyword fields
+    build (for a union body, the first member that takes them: ``calcom_async._bodies``).
 
     Giving both is a usage error, as is leaving out a field the model requires.
     """
-    from ._types import UNSET
+    from ._bodies import build
 
-    given = {name: value for name, value in fields.items() if value is not UNSET}
-    if body is not None:
-        if given:
-            raise _usage_error(
-                f"pass the body as a {model.__name__} or as keyword fields, not both "
-                f"(got body and {', '.join(sorted(given))})"
-            )
-        return body
-    try:
-        return model(**given)
-    except TypeError as exc:
-        raise _usage_error(
-            f"cannot build {model.__name__} from the keyword fields: {exc}"
-        ) from None
-
-
-def _usage_error(message: str) -> Exception:
-    try:
-        from ._errors import CalComUsageError
-    except ImportError:  # pragma: no cover - the error tree is the session layer's
-        return TypeError(message)
-    return CalComUsageError(message)
+    return build(op.name, op.body_type(), body, fields)

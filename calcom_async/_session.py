@@ -13,7 +13,6 @@ goes through :meth:`Session.request`:
 
 from __future__ import annotations
 
-import datetime
 import datetime as dt
 import enum
 import functools
@@ -22,8 +21,6 @@ import logging
 import os
 import platform
 import re
-import types
-import typing
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +29,8 @@ import attrs
 import orjson
 
 from ._auth import Auth
+from ._bodies import check as check_body
+from ._bodies import naive_datetime
 from ._clock import Clock
 from ._deadline import CURRENT, Deadline
 from ._errors import (
@@ -549,8 +548,7 @@ def _scalar(op: Operation, label: str, value: Any) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)  # naive datetimes are taken as UTC
+        naive_datetime(op.name, f"argument {label!r}", value)
         text: str = value.astimezone(dt.UTC).isoformat()
         return text.removesuffix("+00:00") + "Z"
     if isinstance(value, dt.date):
@@ -575,8 +573,7 @@ def encode_body(op: Operation, body: Any) -> bytes | None:
             raise CalComUsageError(
                 f"{op.name}: the body must be {op.body} (or a dict), not {type(body).__name__}"
             )
-    if attrs.has(type(body)):
-        _check_fields(op, body)
+    check_body(op.name, expected, body)  # types, spelling, naive datetimes: calcom_async._bodies
     try:
         data = _converter().unstructure(body)
         return orjson.dumps(data, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
@@ -584,72 +581,6 @@ def encode_body(op: Operation, body: Any) -> bytes | None:
         raise CalComUsageError(
             f"{op.name}: the body cannot be encoded as JSON ({type(exc).__name__})"
         ) from None
-
-
-_FIELD_TYPES: dict[type[Any], dict[str, Any]] = {}
-
-
-def _field_types(cls: type[Any]) -> dict[str, Any]:
-    hints = _FIELD_TYPES.get(cls)
-    if hints is None:
-        hints = _FIELD_TYPES[cls] = typing.get_type_hints(cls)
-    return hints
-
-
-def _fits(tp: Any, value: Any) -> bool:
-    """Whether ``value`` can be sent as ``tp`` (checked one level deep; unknown: yes)."""
-    origin = typing.get_origin(tp)
-    if tp is Any:
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_fits(member, value) for member in typing.get_args(tp))
-    if tp is type(None):
-        return value is None
-    if tp is Unset:
-        return isinstance(value, Unset)
-    if origin is typing.Literal:
-        return value in typing.get_args(tp)
-    if origin is list:
-        return isinstance(value, list | tuple)
-    if origin is dict or tp is dict:
-        return isinstance(value, Mapping)
-    if tp is bool:
-        return isinstance(value, bool)
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if tp is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if tp is str or (isinstance(tp, type) and issubclass(tp, enum.Enum) and issubclass(tp, str)):
-        return isinstance(value, str)
-    if tp is datetime.datetime:
-        return isinstance(value, datetime.datetime | str)
-    if isinstance(tp, type) and attrs.has(tp):
-        return isinstance(value, tp | Mapping)
-    return True
-
-
-def _check_fields(op: Operation, body: Any) -> None:
-    """A body model's own fields have the types they declare (before anything is sent)."""
-    try:
-        hints = _field_types(type(body))
-    except Exception:  # unresolvable annotations: nothing to check against
-        return
-    for field in attrs.fields(type(body)):
-        value = getattr(body, field.name)
-        tp = hints.get(field.name, Any)
-        if not _fits(tp, value):
-            raise CalComUsageError(
-                f"{op.name}: {type(body).__name__}.{field.name} must be "
-                f"{_type_name(tp)}, not {type(value).__name__}"
-            )
-
-
-def _type_name(tp: Any) -> str:
-    members = (
-        typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
-    )
-    names = [getattr(m, "__name__", str(m)) for m in members if m is not Unset]
-    return " | ".join(names)
 
 
 def parse_response(op: Operation, response: APIResponse[Any], *, strict: bool = False) -> Any:

@@ -47,10 +47,14 @@ Requests: a full sync of N bookings makes ceil(N / page size) first-pass request
 each page that landed wrong, which takes ties in an unstable order or a deletion) and one changes
 request when nothing changed meanwhile (none when the first pass was one answer); an incremental
 sync with no changes makes one. The list is called at the version the client sends (its row in
-the operation table; ``api_versions={"bookings.list": "2026-05-01"}`` pins the live one): one that
-pages with a cursor (``limit``/``cursor``, ``nextCursor``/``hasMore``) is followed page by page,
-each pass one query (exact if the server's cursor is a keyset, as cursors usually are); the
-checkpoint never holds a cursor, so a resumed pass starts a new query at its bound.
+the operation table; ``api_versions={"bookings.list": "2026-05-01"}`` pins the live one). One that
+pages with a cursor (``limit``/``cursor``, ``nextCursor``/``hasMore``) is paged the same way,
+the cursor standing in for ``skip``: the first pass follows it and takes a page only if none of
+the bookings read at the bound comes again, and every changes page starts again at the
+watermark (a booking changed between pages can sort behind a cursor, even a keyset one at its
+own millisecond); the cursor is followed there only inside a run of more than ``250 - _GUARD``
+bookings at the watermark (exact if the cursor is a keyset). The checkpoint never holds a
+cursor, so a resumed pass starts a new query at its bound.
 
 The checkpoint after each yielded booking covers it: persist the checkpoint with what you did with
 the booking (in one transaction) and a crashed sync resumes exactly after it; persist it later and
@@ -187,6 +191,10 @@ class _Edge(Protocol):
     def head(self) -> int: ...
 
     @property
+    def repeats(self) -> int:
+        """Bookings read already that the request may meet again anywhere (at least ``head``)."""
+
+    @property
     def done(self) -> frozenset[str]: ...
 
     def key(self, row: Row) -> dt.datetime | None: ...
@@ -241,10 +249,11 @@ class _OffsetPages:
                 return
 
 
-def _landed(page: _Page, edge: _Edge, expect: int | None) -> bool:
+def _landed(page: _Page, edge: _Edge, expect: int | None, *, totals: bool = True) -> bool:
     """A page that skipped ``edge.head`` bookings at the bound skipped exactly those read there:
-    none of them is in it, and none of the set went (the total is what the last page left)."""
-    if expect is None or page.total != expect:
+    none of them is in it, and (``totals``) none of the set went (the total is what the last page
+    left)."""
+    if totals and (expect is None or page.total != expect):
         return False
     return not any(edge.key(r) == edge.bound and r.get("uid") in edge.done for r in page.rows)
 
@@ -262,31 +271,53 @@ def _left(page: _Page, edge: _Edge) -> int | None:
 
 
 class _CursorPages:
-    """``limit``/``cursor`` paging: one query per pass, followed by ``nextCursor``."""
+    """``limit``/``cursor`` paging. The cursor is opaque (a keyset or an encoded offset: the
+    facts do not say), so it is trusted only where a wrong one shows: the first pass follows it
+    over the set below its bound, which only a deletion changes, and takes a page only if none of
+    the bookings read at the bound comes again (an offset shifted by new bookings re-sends the
+    last one); otherwise that page is read again from the bound. Every other page (the changes
+    pass, a ``status`` filter) starts again at its bound, asking for as many more as it repeats,
+    as offset paging does: a booking changed between pages may sort behind any cursor (a keyset
+    one included, at the cursor's own millisecond), never behind the bound. Only a run of more
+    than ``250 - _GUARD`` bookings at the bound follows the cursor there."""
 
     def __init__(self, fetch: Fetch, page_size: int) -> None:
         self._fetch = fetch
         self._size = page_size
+        self._reread = min(page_size, _MAX_TAKE - _GUARD)
+
+    async def _get(self, query: dict[str, Any]) -> _Page:
+        body, items = await self._fetch(query)
+        meta = body.get("pagination")
+        meta = meta if isinstance(meta, dict) else {}
+        more, cursor = meta.get("hasMore"), meta.get("nextCursor")
+        return _Page(
+            body["data"],
+            items,
+            query["limit"],
+            more=more if isinstance(more, bool) else None,
+            cursor=cursor if isinstance(cursor, str) and cursor else None,
+        )
 
     async def walk(
         self, query: dict[str, Any], edge: _Edge, *, carry: bool
     ) -> AsyncGenerator[_Page, None]:
-        query = {**query, "limit": self._size}
-        if edge.bound is not None:
-            query[edge.param] = format_datetime(edge.bound)
+        base: dict[str, Any] = {}  # the query the last cursor belongs to
         cursor: str | None = None
         while True:
-            body, items = await self._fetch(
-                query if cursor is None else {**query, "cursor": cursor}
-            )
-            meta = body.get("pagination")
-            meta = meta if isinstance(meta, dict) else {}
-            more, cursor = meta.get("hasMore"), meta.get("nextCursor")
-            page = _Page(
-                body["data"], items, self._size, more=more if isinstance(more, bool) else None
-            )
+            page = None
+            if cursor is not None and (carry or edge.head + self._reread > _MAX_TAKE):
+                page = await self._get({**base, "cursor": cursor})
+                if carry and not _landed(page, edge, None, totals=False):
+                    page = None
+            if page is None:
+                base = {**query, "limit": min(edge.repeats + self._size, _MAX_TAKE)}
+                if edge.bound is not None:
+                    base[edge.param] = format_datetime(edge.bound)
+                page = await self._get(base)
+            cursor = page.cursor
             yield page
-            if page.last or not isinstance(cursor, str) or not cursor:
+            if page.last or cursor is None:
                 return
 
 
@@ -303,6 +334,10 @@ class _FirstEdge:
     @property
     def head(self) -> int:
         return len(self._first.uids)
+
+    @property
+    def repeats(self) -> int:
+        return self.head
 
     @property
     def done(self) -> frozenset[str]:
@@ -329,6 +364,12 @@ class _ChangesEdge:
         cp = self._sync.checkpoint
         w = cp.watermark
         return sum(1 for v in cp.seen.values() if w is None or _parse(v) <= w)
+
+    @property
+    def repeats(self) -> int:
+        """Every version yielded since the watermark's margin, which the pass meets again: at the
+        watermark, or (read by the first pass) after it."""
+        return len(self._sync.checkpoint.seen)
 
     def key(self, row: Row) -> dt.datetime | None:
         return _stamp(row, "updatedAt")

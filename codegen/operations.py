@@ -78,6 +78,9 @@ class OpDesc:
     versions: list[str] = field(default_factory=list)
     #: rows of its own for live versions whose parameters or answer differ
     variants: list[OpDesc] = field(default_factory=list)
+    #: the body's model, or the models of a union body in the document's order (keyword
+    #: fields build the first that has every field given and all it requires)
+    body_models: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -185,6 +188,44 @@ class Annotator:
         if kind == "object" or "properties" in schema:
             return "dict[str, Any]"
         return "Any"
+
+
+def _body_models(
+    annot: Annotator,
+    schema: dict[str, Any],
+    body: str,
+    model_fields: dict[str, list[tuple[str, str, bool]]],
+) -> list[str]:
+    """The models keyword fields can build: the body's own, or every member of a union body
+    (``oneOf``/``anyOf`` of models). Empty: no keyword fields (a free-form object, a union with
+    a member that is not a model)."""
+    if body in model_fields:
+        return [body]
+    resolved = annot.resolve(schema)
+    members = resolved.get("oneOf") or resolved.get("anyOf") or []
+    names = [annot.class_of(member, "") for member in members]
+    if names and all(name in model_fields for name in names):
+        return [name for name in names if name]
+    return []
+
+
+def _merged_fields(
+    names: list[str], model_fields: dict[str, list[tuple[str, str, bool]]]
+) -> list[tuple[str, str, bool]]:
+    """The fields of one or more models, each once in the order first met: typed as every
+    member that has it types it, required if every member requires it."""
+    merged: dict[str, tuple[list[str], bool]] = {}
+    for name in names:
+        for attr, ann, required in model_fields[name]:
+            pieces, always = merged.get(attr, ([], True))
+            for piece in ann.split(" | "):
+                if piece not in pieces:
+                    pieces.append(piece)
+            merged[attr] = (pieces, always and required)
+    for attr, (pieces, always) in list(merged.items()):
+        everywhere = all(attr in {f[0] for f in model_fields[name]} for name in names)
+        merged[attr] = (pieces, always and everywhere)
+    return [(attr, " | ".join(pieces), always) for attr, (pieces, always) in merged.items()]
 
 
 def _api_version(params: list[dict[str, Any]]) -> str | None:
@@ -366,6 +407,7 @@ def _describe(
     body = None
     body_required = False
     body_fields = None
+    body_models: list[str] = []
     rb = op.get("requestBody")
     if rb:
         media = rb.get("content", {}).get("application/json")
@@ -375,12 +417,13 @@ def _describe(
         if body is None:
             raise SpecError(f"{method.upper()} {path}: no class for the request body")
         body_required = bool(rb.get("required"))
-        if body in model_fields:
+        body_models = _body_models(annot, media.get("schema", {}), body, model_fields)
+        if body_models:
             taken = {p.python_name for p in params} | RESERVED
-            body_fields = []
-            for attr, ann, required in model_fields[body]:
-                kw = attr if attr not in taken else f"body_{attr}"
-                body_fields.append(BodyField(attr, kw, ann, required))
+            body_fields = [
+                BodyField(attr, attr if attr not in taken else f"body_{attr}", ann, required)
+                for attr, ann, required in _merged_fields(body_models, model_fields)
+            ]
     response = None
     unwrap = False
     returns = "None"
@@ -440,6 +483,7 @@ def _describe(
         body=body,
         body_required=body_required,
         body_fields=body_fields,
+        body_models=body_models,
         response=response,
         unwrap=unwrap,
         returns=returns,

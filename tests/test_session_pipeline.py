@@ -181,11 +181,12 @@ async def test_json_body_drops_unset_and_keeps_null(make_client: Any, api: FakeA
     op = make_op(method="POST", body="Thing", body_required=True, body_cls=Thing)
     cal = make_client()
     await cal.session.request(op, path={"thingId": "a"}, body=Thing(id=1, uid="u"))
-    await cal.session.request(op, path={"thingId": "a"}, body={"name": None, "n": 2})
+    body = {"id": 2, "uid": "v", "name": None, "n": 2}  # keys the model lacks are sent too
+    await cal.session.request(op, path={"thingId": "a"}, body=body)
     first, second = api.calls
     assert first.headers["Content-Type"] == "application/json"
     assert first.json() == {"id": 1, "uid": "u"}
-    assert second.json() == {"name": None, "n": 2}
+    assert second.json() == body
 
 
 async def test_body_problems_are_usage_errors(make_client: Any, api: FakeAPI) -> None:
@@ -196,7 +197,11 @@ async def test_body_problems_are_usage_errors(make_client: Any, api: FakeAPI) ->
     with pytest.raises(CalComUsageError, match="must be Thing"):
         await cal.session.request(op, path={"thingId": "a"}, body=["not", "a", "thing"])
     with pytest.raises(CalComUsageError, match="cannot be encoded"):
-        await cal.session.request(op, path={"thingId": "a"}, body={"x": object()})
+        await cal.session.request(
+            op, path={"thingId": "a"}, body={"id": 1, "uid": "u", "x": object()}
+        )
+    with pytest.raises(CalComUsageError, match="missing required keys 'id', 'uid'"):
+        await cal.session.request(op, path={"thingId": "a"}, body={"x": 1})
     assert api.calls == []
 
 

@@ -594,7 +594,7 @@ def _validate_body(op: Operation, body: dict[str, Any]) -> list[str]:
     if model is None:
         return []
     try:
-        structure(body, model)
+        structure(body, model, strict=True)  # what the document declares, no tolerance
     except Exception as exc:
         return [str(exc).split("\n")[0] or f"the body does not fit {op.body}"]
     return []

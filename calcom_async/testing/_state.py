@@ -878,7 +878,9 @@ class Store:
 
     def find_event_type(self, body: Mapping[str, Any]) -> int:
         if body.get("eventTypeId") is not None:
-            et_id = int(body["eventTypeId"])
+            et_id = body["eventTypeId"]
+            if type(et_id) is not int:  # class-validator's wording
+                raise bad_request("eventTypeId must be an integer number", ["eventTypeId"])
             if et_id not in self.event_types:
                 raise not_found(f"Event type with id={et_id} not found")
             return et_id

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -39,7 +39,7 @@ class ApiKeys(BaseResource):
 
     async def refresh(
         self,
-        body: _m.RefreshApiKeyInput | None = None,
+        body: _m.RefreshApiKeyInput | Mapping[str, Any] | None = None,
         *,
         api_key_days_valid: float | Unset = UNSET,
         api_key_never_expires: bool | Unset = UNSET,
@@ -52,7 +52,7 @@ class ApiKeys(BaseResource):
         ``POST /v2/api-keys/refresh``
 
         Args:
-            body: the request body as a ``RefreshApiKeyInput`` (or give its fields as keywords).
+            body: the request body as a ``RefreshApiKeyInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -67,7 +67,7 @@ class ApiKeys(BaseResource):
             await self._request(
                 _ops.API_KEYS_REFRESH,
                 body=build_body(
-                    _m.RefreshApiKeyInput,
+                    _ops.API_KEYS_REFRESH,
                     body,
                     {
                         "api_key_days_valid": api_key_days_valid,
@@ -87,7 +87,7 @@ class ApiKeysWithRawResponse(BaseResource):
 
     async def refresh(
         self,
-        body: _m.RefreshApiKeyInput | None = None,
+        body: _m.RefreshApiKeyInput | Mapping[str, Any] | None = None,
         *,
         api_key_days_valid: float | Unset = UNSET,
         api_key_never_expires: bool | Unset = UNSET,
@@ -100,7 +100,7 @@ class ApiKeysWithRawResponse(BaseResource):
         ``POST /v2/api-keys/refresh``
 
         Args:
-            body: the request body as a ``RefreshApiKeyInput`` (or give its fields as keywords).
+            body: the request body as a ``RefreshApiKeyInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -115,7 +115,7 @@ class ApiKeysWithRawResponse(BaseResource):
             await self._request(
                 _ops.API_KEYS_REFRESH,
                 body=build_body(
-                    _m.RefreshApiKeyInput,
+                    _ops.API_KEYS_REFRESH,
                     body,
                     {
                         "api_key_days_valid": api_key_days_valid,

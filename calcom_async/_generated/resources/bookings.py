@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -48,8 +48,25 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
     async def create(
         self,
-        body: _m.V2BookingsPostRequest,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
         *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]:
         """Create a booking
@@ -83,7 +100,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         ``POST /v2/bookings`` (``cal-api-version: 2024-08-13``)
 
         Args:
-            body: the request body as a ``V2BookingsPostRequest``.
+            body: the request body as a ``V2BookingsPostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``CreateBookingInput_2024_08_13``, ``CreateInstantBookingInput_2024_08_13``, ``CreateRecurringBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -97,7 +114,29 @@ class Bookings(BookingsSyncMixin, BaseResource):
             "_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]",
             await self._request(
                 _ops.BOOKINGS_CREATE,
-                body=body,
+                body=build_body(
+                    _ops.BOOKINGS_CREATE,
+                    body,
+                    {
+                        "start": start,
+                        "attendee": attendee,
+                        "booking_fields_responses": booking_fields_responses,
+                        "event_type_id": event_type_id,
+                        "event_type_slug": event_type_slug,
+                        "username": username,
+                        "team_slug": team_slug,
+                        "organization_slug": organization_slug,
+                        "guests": guests,
+                        "meeting_url": meeting_url,
+                        "location": location,
+                        "metadata": metadata,
+                        "length_in_minutes": length_in_minutes,
+                        "routing": routing,
+                        "email_verification_code": email_verification_code,
+                        "instant": instant,
+                        "recurrence_count": recurrence_count,
+                    },
+                ),
                 options=request_options,
             ),
         )
@@ -334,8 +373,13 @@ class Bookings(BookingsSyncMixin, BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
         *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13:
         """Reschedule a booking
@@ -348,7 +392,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``V2BookingsBookingUidReschedulePostRequest``.
+            body: the request body as a ``V2BookingsBookingUidReschedulePostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``RescheduleBookingInput_2024_08_13``, ``RescheduleSeatedBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -363,7 +407,17 @@ class Bookings(BookingsSyncMixin, BaseResource):
             await self._request(
                 _ops.BOOKINGS_RESCHEDULE,
                 path={"bookingUid": booking_uid},
-                body=body,
+                body=build_body(
+                    _ops.BOOKINGS_RESCHEDULE,
+                    body,
+                    {
+                        "start": start,
+                        "rescheduled_by": rescheduled_by,
+                        "rescheduling_reason": rescheduling_reason,
+                        "email_verification_code": email_verification_code,
+                        "seat_uid": seat_uid,
+                    },
+                ),
                 options=request_options,
             ),
         )
@@ -372,8 +426,11 @@ class Bookings(BookingsSyncMixin, BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.V2BookingsBookingUidCancelPostRequest,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
         *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Cancel a booking
@@ -406,7 +463,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``V2BookingsBookingUidCancelPostRequest``.
+            body: the request body as a ``V2BookingsBookingUidCancelPostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``CancelBookingInput_2024_08_13``, ``CancelSeatedBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -421,7 +478,15 @@ class Bookings(BookingsSyncMixin, BaseResource):
             await self._request(
                 _ops.BOOKINGS_CANCEL,
                 path={"bookingUid": booking_uid},
-                body=body,
+                body=build_body(
+                    _ops.BOOKINGS_CANCEL,
+                    body,
+                    {
+                        "cancellation_reason": cancellation_reason,
+                        "cancel_subsequent_bookings": cancel_subsequent_bookings,
+                        "seat_uid": seat_uid,
+                    },
+                ),
                 options=request_options,
             ),
         )
@@ -430,7 +495,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | None = None,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
@@ -446,7 +511,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``MarkAbsentBookingInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``MarkAbsentBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -462,7 +527,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
                 _ops.BOOKINGS_MARK_ABSENT,
                 path={"bookingUid": booking_uid},
                 body=build_body(
-                    _m.MarkAbsentBookingInput_2024_08_13,
+                    _ops.BOOKINGS_MARK_ABSENT,
                     body,
                     {
                         "host": host,
@@ -513,7 +578,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         booking_uid: str,
         user_id: int,
         /,
-        body: _m.ReassignToUserBookingInput_2024_08_13 | None = None,
+        body: _m.ReassignToUserBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -529,7 +594,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``ReassignToUserBookingInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``ReassignToUserBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -545,7 +610,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
                 _ops.BOOKINGS_REASSIGN_TO_USER,
                 path={"bookingUid": booking_uid, "userId": user_id},
                 body=build_body(
-                    _m.ReassignToUserBookingInput_2024_08_13,
+                    _ops.BOOKINGS_REASSIGN_TO_USER,
                     body,
                     {
                         "reason": reason,
@@ -594,7 +659,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.DeclineBookingInput_2024_08_13 | None = None,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -609,7 +674,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``DeclineBookingInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``DeclineBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -625,7 +690,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
                 _ops.BOOKINGS_DECLINE,
                 path={"bookingUid": booking_uid},
                 body=build_body(
-                    _m.DeclineBookingInput_2024_08_13,
+                    _ops.BOOKINGS_DECLINE,
                     body,
                     {
                         "reason": reason,
@@ -747,7 +812,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | None = None,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -762,7 +827,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``UpdateBookingLocationInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``UpdateBookingLocationInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -778,7 +843,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
                 _ops.BOOKINGS_UPDATE_LOCATION,
                 path={"bookingUid": booking_uid},
                 body=build_body(
-                    _m.UpdateBookingLocationInput_2024_08_13,
+                    _ops.BOOKINGS_UPDATE_LOCATION,
                     body,
                     {
                         "location": location,
@@ -819,8 +884,25 @@ class BookingsWithRawResponse(BaseResource):
 
     async def create(
         self,
-        body: _m.V2BookingsPostRequest,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
         *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]]:
         """Create a booking
@@ -854,7 +936,7 @@ class BookingsWithRawResponse(BaseResource):
         ``POST /v2/bookings`` (``cal-api-version: 2024-08-13``)
 
         Args:
-            body: the request body as a ``V2BookingsPostRequest``.
+            body: the request body as a ``V2BookingsPostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``CreateBookingInput_2024_08_13``, ``CreateInstantBookingInput_2024_08_13``, ``CreateRecurringBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -868,7 +950,29 @@ class BookingsWithRawResponse(BaseResource):
             "APIResponse[_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]]",
             await self._request(
                 _ops.BOOKINGS_CREATE,
-                body=body,
+                body=build_body(
+                    _ops.BOOKINGS_CREATE,
+                    body,
+                    {
+                        "start": start,
+                        "attendee": attendee,
+                        "booking_fields_responses": booking_fields_responses,
+                        "event_type_id": event_type_id,
+                        "event_type_slug": event_type_slug,
+                        "username": username,
+                        "team_slug": team_slug,
+                        "organization_slug": organization_slug,
+                        "guests": guests,
+                        "meeting_url": meeting_url,
+                        "location": location,
+                        "metadata": metadata,
+                        "length_in_minutes": length_in_minutes,
+                        "routing": routing,
+                        "email_verification_code": email_verification_code,
+                        "instant": instant,
+                        "recurrence_count": recurrence_count,
+                    },
+                ),
                 options=request_options,
             ),
         )
@@ -1091,8 +1195,13 @@ class BookingsWithRawResponse(BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
         *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13]:
         """Reschedule a booking
@@ -1105,7 +1214,7 @@ class BookingsWithRawResponse(BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``V2BookingsBookingUidReschedulePostRequest``.
+            body: the request body as a ``V2BookingsBookingUidReschedulePostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``RescheduleBookingInput_2024_08_13``, ``RescheduleSeatedBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1120,7 +1229,17 @@ class BookingsWithRawResponse(BaseResource):
             await self._request(
                 _ops.BOOKINGS_RESCHEDULE,
                 path={"bookingUid": booking_uid},
-                body=body,
+                body=build_body(
+                    _ops.BOOKINGS_RESCHEDULE,
+                    body,
+                    {
+                        "start": start,
+                        "rescheduled_by": rescheduled_by,
+                        "rescheduling_reason": rescheduling_reason,
+                        "email_verification_code": email_verification_code,
+                        "seat_uid": seat_uid,
+                    },
+                ),
                 options=request_options,
             ),
         )
@@ -1129,8 +1248,11 @@ class BookingsWithRawResponse(BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.V2BookingsBookingUidCancelPostRequest,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
         *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
         """Cancel a booking
@@ -1163,7 +1285,7 @@ class BookingsWithRawResponse(BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``V2BookingsBookingUidCancelPostRequest``.
+            body: the request body as a ``V2BookingsBookingUidCancelPostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``CancelBookingInput_2024_08_13``, ``CancelSeatedBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1178,7 +1300,15 @@ class BookingsWithRawResponse(BaseResource):
             await self._request(
                 _ops.BOOKINGS_CANCEL,
                 path={"bookingUid": booking_uid},
-                body=body,
+                body=build_body(
+                    _ops.BOOKINGS_CANCEL,
+                    body,
+                    {
+                        "cancellation_reason": cancellation_reason,
+                        "cancel_subsequent_bookings": cancel_subsequent_bookings,
+                        "seat_uid": seat_uid,
+                    },
+                ),
                 options=request_options,
             ),
         )
@@ -1187,7 +1317,7 @@ class BookingsWithRawResponse(BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | None = None,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
@@ -1203,7 +1333,7 @@ class BookingsWithRawResponse(BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``MarkAbsentBookingInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``MarkAbsentBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1219,7 +1349,7 @@ class BookingsWithRawResponse(BaseResource):
                 _ops.BOOKINGS_MARK_ABSENT,
                 path={"bookingUid": booking_uid},
                 body=build_body(
-                    _m.MarkAbsentBookingInput_2024_08_13,
+                    _ops.BOOKINGS_MARK_ABSENT,
                     body,
                     {
                         "host": host,
@@ -1270,7 +1400,7 @@ class BookingsWithRawResponse(BaseResource):
         booking_uid: str,
         user_id: int,
         /,
-        body: _m.ReassignToUserBookingInput_2024_08_13 | None = None,
+        body: _m.ReassignToUserBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -1286,7 +1416,7 @@ class BookingsWithRawResponse(BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``ReassignToUserBookingInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``ReassignToUserBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1302,7 +1432,7 @@ class BookingsWithRawResponse(BaseResource):
                 _ops.BOOKINGS_REASSIGN_TO_USER,
                 path={"bookingUid": booking_uid, "userId": user_id},
                 body=build_body(
-                    _m.ReassignToUserBookingInput_2024_08_13,
+                    _ops.BOOKINGS_REASSIGN_TO_USER,
                     body,
                     {
                         "reason": reason,
@@ -1351,7 +1481,7 @@ class BookingsWithRawResponse(BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.DeclineBookingInput_2024_08_13 | None = None,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -1366,7 +1496,7 @@ class BookingsWithRawResponse(BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``DeclineBookingInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``DeclineBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1382,7 +1512,7 @@ class BookingsWithRawResponse(BaseResource):
                 _ops.BOOKINGS_DECLINE,
                 path={"bookingUid": booking_uid},
                 body=build_body(
-                    _m.DeclineBookingInput_2024_08_13,
+                    _ops.BOOKINGS_DECLINE,
                     body,
                     {
                         "reason": reason,
@@ -1504,7 +1634,7 @@ class BookingsWithRawResponse(BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | None = None,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -1519,7 +1649,7 @@ class BookingsWithRawResponse(BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``UpdateBookingLocationInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``UpdateBookingLocationInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1535,7 +1665,7 @@ class BookingsWithRawResponse(BaseResource):
                 _ops.BOOKINGS_UPDATE_LOCATION,
                 path={"bookingUid": booking_uid},
                 body=build_body(
-                    _m.UpdateBookingLocationInput_2024_08_13,
+                    _ops.BOOKINGS_UPDATE_LOCATION,
                     body,
                     {
                         "location": location,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -41,7 +41,7 @@ class BookingsGuests(BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.AddGuestsInput_2024_08_13 | None = None,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -68,7 +68,7 @@ class BookingsGuests(BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``AddGuestsInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``AddGuestsInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -84,7 +84,7 @@ class BookingsGuests(BaseResource):
                 _ops.BOOKINGS_GUESTS_ADD,
                 path={"bookingUid": booking_uid},
                 body=build_body(
-                    _m.AddGuestsInput_2024_08_13,
+                    _ops.BOOKINGS_GUESTS_ADD,
                     body,
                     {
                         "guests": guests,
@@ -105,7 +105,7 @@ class BookingsGuestsWithRawResponse(BaseResource):
         self,
         booking_uid: str,
         /,
-        body: _m.AddGuestsInput_2024_08_13 | None = None,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -132,7 +132,7 @@ class BookingsGuestsWithRawResponse(BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
-            body: the request body as a ``AddGuestsInput_2024_08_13`` (or give its fields as keywords).
+            body: the request body as a ``AddGuestsInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -148,7 +148,7 @@ class BookingsGuestsWithRawResponse(BaseResource):
                 _ops.BOOKINGS_GUESTS_ADD,
                 path={"bookingUid": booking_uid},
                 body=build_body(
-                    _m.AddGuestsInput_2024_08_13,
+                    _ops.BOOKINGS_GUESTS_ADD,
                     body,
                     {
                         "guests": guests,

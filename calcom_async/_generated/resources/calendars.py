@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -39,7 +39,7 @@ class Calendars(BaseResource):
 
     async def create_ics_feed(
         self,
-        body: _m.CreateIcsFeedInputDto | None = None,
+        body: _m.CreateIcsFeedInputDto | Mapping[str, Any] | None = None,
         *,
         urls: builtins.list[str] | Unset = UNSET,
         read_only: bool | Unset = UNSET,
@@ -50,7 +50,7 @@ class Calendars(BaseResource):
         ``POST /v2/calendars/ics-feed/save``
 
         Args:
-            body: the request body as a ``CreateIcsFeedInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateIcsFeedInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -65,7 +65,7 @@ class Calendars(BaseResource):
             await self._request(
                 _ops.CALENDARS_CREATE_ICS_FEED,
                 body=build_body(
-                    _m.CreateIcsFeedInputDto,
+                    _ops.CALENDARS_CREATE_ICS_FEED,
                     body,
                     {
                         "urls": urls,
@@ -256,7 +256,7 @@ class Calendars(BaseResource):
         self,
         calendar: str,
         /,
-        body: _m.CreateCalendarCredentialsInput | None = None,
+        body: _m.CreateCalendarCredentialsInput | Mapping[str, Any] | None = None,
         *,
         username: str | Unset = UNSET,
         password: str | Unset = UNSET,
@@ -268,7 +268,7 @@ class Calendars(BaseResource):
 
         Args:
             calendar: path ``calendar``, required.
-            body: the request body as a ``CreateCalendarCredentialsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateCalendarCredentialsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -284,7 +284,7 @@ class Calendars(BaseResource):
                 _ops.CALENDARS_SYNC_CREDENTIALS,
                 path={"calendar": calendar},
                 body=build_body(
-                    _m.CreateCalendarCredentialsInput,
+                    _ops.CALENDARS_SYNC_CREDENTIALS,
                     body,
                     {
                         "username": username,
@@ -330,7 +330,7 @@ class Calendars(BaseResource):
         self,
         calendar: str,
         /,
-        body: _m.DeleteCalendarCredentialsInputBodyDto | None = None,
+        body: _m.DeleteCalendarCredentialsInputBodyDto | Mapping[str, Any] | None = None,
         *,
         id: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -341,7 +341,7 @@ class Calendars(BaseResource):
 
         Args:
             calendar: path ``calendar``, required.
-            body: the request body as a ``DeleteCalendarCredentialsInputBodyDto`` (or give its fields as keywords).
+            body: the request body as a ``DeleteCalendarCredentialsInputBodyDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -357,7 +357,7 @@ class Calendars(BaseResource):
                 _ops.CALENDARS_DISCONNECT,
                 path={"calendar": calendar},
                 body=build_body(
-                    _m.DeleteCalendarCredentialsInputBodyDto,
+                    _ops.CALENDARS_DISCONNECT,
                     body,
                     {
                         "id": id,
@@ -376,7 +376,7 @@ class CalendarsWithRawResponse(BaseResource):
 
     async def create_ics_feed(
         self,
-        body: _m.CreateIcsFeedInputDto | None = None,
+        body: _m.CreateIcsFeedInputDto | Mapping[str, Any] | None = None,
         *,
         urls: builtins.list[str] | Unset = UNSET,
         read_only: bool | Unset = UNSET,
@@ -387,7 +387,7 @@ class CalendarsWithRawResponse(BaseResource):
         ``POST /v2/calendars/ics-feed/save``
 
         Args:
-            body: the request body as a ``CreateIcsFeedInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateIcsFeedInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -402,7 +402,7 @@ class CalendarsWithRawResponse(BaseResource):
             await self._request(
                 _ops.CALENDARS_CREATE_ICS_FEED,
                 body=build_body(
-                    _m.CreateIcsFeedInputDto,
+                    _ops.CALENDARS_CREATE_ICS_FEED,
                     body,
                     {
                         "urls": urls,
@@ -593,7 +593,7 @@ class CalendarsWithRawResponse(BaseResource):
         self,
         calendar: str,
         /,
-        body: _m.CreateCalendarCredentialsInput | None = None,
+        body: _m.CreateCalendarCredentialsInput | Mapping[str, Any] | None = None,
         *,
         username: str | Unset = UNSET,
         password: str | Unset = UNSET,
@@ -605,7 +605,7 @@ class CalendarsWithRawResponse(BaseResource):
 
         Args:
             calendar: path ``calendar``, required.
-            body: the request body as a ``CreateCalendarCredentialsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateCalendarCredentialsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -621,7 +621,7 @@ class CalendarsWithRawResponse(BaseResource):
                 _ops.CALENDARS_SYNC_CREDENTIALS,
                 path={"calendar": calendar},
                 body=build_body(
-                    _m.CreateCalendarCredentialsInput,
+                    _ops.CALENDARS_SYNC_CREDENTIALS,
                     body,
                     {
                         "username": username,
@@ -667,7 +667,7 @@ class CalendarsWithRawResponse(BaseResource):
         self,
         calendar: str,
         /,
-        body: _m.DeleteCalendarCredentialsInputBodyDto | None = None,
+        body: _m.DeleteCalendarCredentialsInputBodyDto | Mapping[str, Any] | None = None,
         *,
         id: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -678,7 +678,7 @@ class CalendarsWithRawResponse(BaseResource):
 
         Args:
             calendar: path ``calendar``, required.
-            body: the request body as a ``DeleteCalendarCredentialsInputBodyDto`` (or give its fields as keywords).
+            body: the request body as a ``DeleteCalendarCredentialsInputBodyDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -694,7 +694,7 @@ class CalendarsWithRawResponse(BaseResource):
                 _ops.CALENDARS_DISCONNECT,
                 path={"calendar": calendar},
                 body=build_body(
-                    _m.DeleteCalendarCredentialsInputBodyDto,
+                    _ops.CALENDARS_DISCONNECT,
                     body,
                     {
                         "id": id,

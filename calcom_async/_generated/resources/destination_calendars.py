@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -39,7 +39,7 @@ class DestinationCalendars(BaseResource):
 
     async def update(
         self,
-        body: _m.DestinationCalendarsInputBodyDto | None = None,
+        body: _m.DestinationCalendarsInputBodyDto | Mapping[str, Any] | None = None,
         *,
         integration: _m.DestinationCalendarsInputBodyDto_integration | Unset = UNSET,
         external_id: str | Unset = UNSET,
@@ -51,7 +51,7 @@ class DestinationCalendars(BaseResource):
         ``PUT /v2/destination-calendars``
 
         Args:
-            body: the request body as a ``DestinationCalendarsInputBodyDto`` (or give its fields as keywords).
+            body: the request body as a ``DestinationCalendarsInputBodyDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -66,7 +66,7 @@ class DestinationCalendars(BaseResource):
             await self._request(
                 _ops.DESTINATION_CALENDARS_UPDATE,
                 body=build_body(
-                    _m.DestinationCalendarsInputBodyDto,
+                    _ops.DESTINATION_CALENDARS_UPDATE,
                     body,
                     {
                         "integration": integration,
@@ -87,7 +87,7 @@ class DestinationCalendarsWithRawResponse(BaseResource):
 
     async def update(
         self,
-        body: _m.DestinationCalendarsInputBodyDto | None = None,
+        body: _m.DestinationCalendarsInputBodyDto | Mapping[str, Any] | None = None,
         *,
         integration: _m.DestinationCalendarsInputBodyDto_integration | Unset = UNSET,
         external_id: str | Unset = UNSET,
@@ -99,7 +99,7 @@ class DestinationCalendarsWithRawResponse(BaseResource):
         ``PUT /v2/destination-calendars``
 
         Args:
-            body: the request body as a ``DestinationCalendarsInputBodyDto`` (or give its fields as keywords).
+            body: the request body as a ``DestinationCalendarsInputBodyDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -114,7 +114,7 @@ class DestinationCalendarsWithRawResponse(BaseResource):
             await self._request(
                 _ops.DESTINATION_CALENDARS_UPDATE,
                 body=build_body(
-                    _m.DestinationCalendarsInputBodyDto,
+                    _ops.DESTINATION_CALENDARS_UPDATE,
                     body,
                     {
                         "integration": integration,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -55,7 +55,7 @@ class EventTypes(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateEventTypeInput_2024_06_14 | None = None,
+        body: _m.CreateEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         title: str | Unset = UNSET,
@@ -108,7 +108,7 @@ class EventTypes(BaseResource):
         ``POST /v2/event-types`` (``cal-api-version: 2024-06-14``)
 
         Args:
-            body: the request body as a ``CreateEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``CreateEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -123,7 +123,7 @@ class EventTypes(BaseResource):
             await self._request(
                 _ops.EVENT_TYPES_CREATE,
                 body=build_body(
-                    _m.CreateEventTypeInput_2024_06_14,
+                    _ops.EVENT_TYPES_CREATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -281,7 +281,7 @@ class EventTypes(BaseResource):
         self,
         event_type_id: int,
         /,
-        body: _m.UpdateEventTypeInput_2024_06_14 | None = None,
+        body: _m.UpdateEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         length_in_minutes_options: builtins.list[float] | Unset = UNSET,
@@ -335,7 +335,7 @@ class EventTypes(BaseResource):
 
         Args:
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``UpdateEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``UpdateEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -351,7 +351,7 @@ class EventTypes(BaseResource):
                 _ops.EVENT_TYPES_UPDATE,
                 path={"eventTypeId": event_type_id},
                 body=build_body(
-                    _m.UpdateEventTypeInput_2024_06_14,
+                    _ops.EVENT_TYPES_UPDATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -466,7 +466,7 @@ class EventTypesWithRawResponse(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateEventTypeInput_2024_06_14 | None = None,
+        body: _m.CreateEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         title: str | Unset = UNSET,
@@ -519,7 +519,7 @@ class EventTypesWithRawResponse(BaseResource):
         ``POST /v2/event-types`` (``cal-api-version: 2024-06-14``)
 
         Args:
-            body: the request body as a ``CreateEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``CreateEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -534,7 +534,7 @@ class EventTypesWithRawResponse(BaseResource):
             await self._request(
                 _ops.EVENT_TYPES_CREATE,
                 body=build_body(
-                    _m.CreateEventTypeInput_2024_06_14,
+                    _ops.EVENT_TYPES_CREATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -692,7 +692,7 @@ class EventTypesWithRawResponse(BaseResource):
         self,
         event_type_id: int,
         /,
-        body: _m.UpdateEventTypeInput_2024_06_14 | None = None,
+        body: _m.UpdateEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         length_in_minutes_options: builtins.list[float] | Unset = UNSET,
@@ -746,7 +746,7 @@ class EventTypesWithRawResponse(BaseResource):
 
         Args:
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``UpdateEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``UpdateEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -762,7 +762,7 @@ class EventTypesWithRawResponse(BaseResource):
                 _ops.EVENT_TYPES_UPDATE,
                 path={"eventTypeId": event_type_id},
                 body=build_body(
-                    _m.UpdateEventTypeInput_2024_06_14,
+                    _ops.EVENT_TYPES_UPDATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -41,7 +41,7 @@ class EventTypesPrivateLinks(BaseResource):
         self,
         event_type_id: int,
         /,
-        body: _m.CreatePrivateLinkInput | None = None,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
@@ -53,7 +53,7 @@ class EventTypesPrivateLinks(BaseResource):
 
         Args:
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreatePrivateLinkInput`` (or give its fields as keywords).
+            body: the request body as a ``CreatePrivateLinkInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -69,7 +69,7 @@ class EventTypesPrivateLinks(BaseResource):
                 _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
                 path={"eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreatePrivateLinkInput,
+                    _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
                     body,
                     {
                         "expires_at": expires_at,
@@ -116,7 +116,7 @@ class EventTypesPrivateLinks(BaseResource):
         event_type_id: int,
         link_id: str,
         /,
-        body: _m.UpdatePrivateLinkBody | None = None,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
@@ -129,7 +129,7 @@ class EventTypesPrivateLinks(BaseResource):
         Args:
             event_type_id: path ``eventTypeId``, required.
             link_id: path ``linkId``, required.
-            body: the request body as a ``UpdatePrivateLinkBody`` (or give its fields as keywords).
+            body: the request body as a ``UpdatePrivateLinkBody``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -145,7 +145,7 @@ class EventTypesPrivateLinks(BaseResource):
                 _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
                 path={"eventTypeId": event_type_id, "linkId": link_id},
                 body=build_body(
-                    _m.UpdatePrivateLinkBody,
+                    _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
                     body,
                     {
                         "expires_at": expires_at,
@@ -200,7 +200,7 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         self,
         event_type_id: int,
         /,
-        body: _m.CreatePrivateLinkInput | None = None,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
@@ -212,7 +212,7 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
 
         Args:
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreatePrivateLinkInput`` (or give its fields as keywords).
+            body: the request body as a ``CreatePrivateLinkInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -228,7 +228,7 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
                 _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
                 path={"eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreatePrivateLinkInput,
+                    _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
                     body,
                     {
                         "expires_at": expires_at,
@@ -275,7 +275,7 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         event_type_id: int,
         link_id: str,
         /,
-        body: _m.UpdatePrivateLinkBody | None = None,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
@@ -288,7 +288,7 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         Args:
             event_type_id: path ``eventTypeId``, required.
             link_id: path ``linkId``, required.
-            body: the request body as a ``UpdatePrivateLinkBody`` (or give its fields as keywords).
+            body: the request body as a ``UpdatePrivateLinkBody``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -304,7 +304,7 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
                 _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
                 path={"eventTypeId": event_type_id, "linkId": link_id},
                 body=build_body(
-                    _m.UpdatePrivateLinkBody,
+                    _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
                     body,
                     {
                         "expires_at": expires_at,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -41,7 +41,7 @@ class EventTypesWebhooks(BaseResource):
         self,
         event_type_id: int,
         /,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -57,7 +57,7 @@ class EventTypesWebhooks(BaseResource):
 
         Args:
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -73,7 +73,7 @@ class EventTypesWebhooks(BaseResource):
                 _ops.EVENT_TYPES_WEBHOOKS_CREATE,
                 path={"eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.EVENT_TYPES_WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -177,7 +177,7 @@ class EventTypesWebhooks(BaseResource):
         event_type_id: int,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -194,7 +194,7 @@ class EventTypesWebhooks(BaseResource):
         Args:
             event_type_id: path ``eventTypeId``, required.
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -210,7 +210,7 @@ class EventTypesWebhooks(BaseResource):
                 _ops.EVENT_TYPES_WEBHOOKS_UPDATE,
                 path={"eventTypeId": event_type_id, "webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.EVENT_TYPES_WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,
@@ -325,7 +325,7 @@ class EventTypesWebhooksWithRawResponse(BaseResource):
         self,
         event_type_id: int,
         /,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -341,7 +341,7 @@ class EventTypesWebhooksWithRawResponse(BaseResource):
 
         Args:
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -357,7 +357,7 @@ class EventTypesWebhooksWithRawResponse(BaseResource):
                 _ops.EVENT_TYPES_WEBHOOKS_CREATE,
                 path={"eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.EVENT_TYPES_WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -447,7 +447,7 @@ class EventTypesWebhooksWithRawResponse(BaseResource):
         event_type_id: int,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -464,7 +464,7 @@ class EventTypesWebhooksWithRawResponse(BaseResource):
         Args:
             event_type_id: path ``eventTypeId``, required.
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -480,7 +480,7 @@ class EventTypesWebhooksWithRawResponse(BaseResource):
                 _ops.EVENT_TYPES_WEBHOOKS_UPDATE,
                 path={"eventTypeId": event_type_id, "webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.EVENT_TYPES_WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,

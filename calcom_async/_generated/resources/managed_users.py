@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -109,7 +109,7 @@ class ManagedUsers(BaseResource):
         self,
         client_id: str,
         /,
-        body: _m.CreateManagedUserInput | None = None,
+        body: _m.CreateManagedUserInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         name: str | Unset = UNSET,
@@ -133,7 +133,7 @@ class ManagedUsers(BaseResource):
 
         Args:
             client_id: path ``clientId``, required.
-            body: the request body as a ``CreateManagedUserInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateManagedUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -154,7 +154,7 @@ class ManagedUsers(BaseResource):
                 _ops.MANAGED_USERS_CREATE,
                 path={"clientId": client_id},
                 body=build_body(
-                    _m.CreateManagedUserInput,
+                    _ops.MANAGED_USERS_CREATE,
                     body,
                     {
                         "email": email,
@@ -220,7 +220,7 @@ class ManagedUsers(BaseResource):
         client_id: str,
         user_id: int,
         /,
-        body: _m.UpdateManagedUserInput | None = None,
+        body: _m.UpdateManagedUserInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         name: str | Unset = UNSET,
@@ -246,7 +246,7 @@ class ManagedUsers(BaseResource):
         Args:
             client_id: path ``clientId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``UpdateManagedUserInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateManagedUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -267,7 +267,7 @@ class ManagedUsers(BaseResource):
                 _ops.MANAGED_USERS_UPDATE,
                 path={"clientId": client_id, "userId": user_id},
                 body=build_body(
-                    _m.UpdateManagedUserInput,
+                    _ops.MANAGED_USERS_UPDATE,
                     body,
                     {
                         "email": email,
@@ -377,7 +377,7 @@ class ManagedUsers(BaseResource):
         self,
         client_id: str,
         /,
-        body: _m.RefreshTokenInput | None = None,
+        body: _m.RefreshTokenInput | Mapping[str, Any] | None = None,
         *,
         refresh_token: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -395,7 +395,7 @@ class ManagedUsers(BaseResource):
 
         Args:
             client_id: path ``clientId``, required.
-            body: the request body as a ``RefreshTokenInput`` (or give its fields as keywords).
+            body: the request body as a ``RefreshTokenInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -416,7 +416,7 @@ class ManagedUsers(BaseResource):
                 _ops.MANAGED_USERS_REFRESH_TOKENS,
                 path={"clientId": client_id},
                 body=build_body(
-                    _m.RefreshTokenInput,
+                    _ops.MANAGED_USERS_REFRESH_TOKENS,
                     body,
                     {
                         "refresh_token": refresh_token,
@@ -513,7 +513,7 @@ class ManagedUsersWithRawResponse(BaseResource):
         self,
         client_id: str,
         /,
-        body: _m.CreateManagedUserInput | None = None,
+        body: _m.CreateManagedUserInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         name: str | Unset = UNSET,
@@ -537,7 +537,7 @@ class ManagedUsersWithRawResponse(BaseResource):
 
         Args:
             client_id: path ``clientId``, required.
-            body: the request body as a ``CreateManagedUserInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateManagedUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -558,7 +558,7 @@ class ManagedUsersWithRawResponse(BaseResource):
                 _ops.MANAGED_USERS_CREATE,
                 path={"clientId": client_id},
                 body=build_body(
-                    _m.CreateManagedUserInput,
+                    _ops.MANAGED_USERS_CREATE,
                     body,
                     {
                         "email": email,
@@ -624,7 +624,7 @@ class ManagedUsersWithRawResponse(BaseResource):
         client_id: str,
         user_id: int,
         /,
-        body: _m.UpdateManagedUserInput | None = None,
+        body: _m.UpdateManagedUserInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         name: str | Unset = UNSET,
@@ -650,7 +650,7 @@ class ManagedUsersWithRawResponse(BaseResource):
         Args:
             client_id: path ``clientId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``UpdateManagedUserInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateManagedUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -671,7 +671,7 @@ class ManagedUsersWithRawResponse(BaseResource):
                 _ops.MANAGED_USERS_UPDATE,
                 path={"clientId": client_id, "userId": user_id},
                 body=build_body(
-                    _m.UpdateManagedUserInput,
+                    _ops.MANAGED_USERS_UPDATE,
                     body,
                     {
                         "email": email,
@@ -781,7 +781,7 @@ class ManagedUsersWithRawResponse(BaseResource):
         self,
         client_id: str,
         /,
-        body: _m.RefreshTokenInput | None = None,
+        body: _m.RefreshTokenInput | Mapping[str, Any] | None = None,
         *,
         refresh_token: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -799,7 +799,7 @@ class ManagedUsersWithRawResponse(BaseResource):
 
         Args:
             client_id: path ``clientId``, required.
-            body: the request body as a ``RefreshTokenInput`` (or give its fields as keywords).
+            body: the request body as a ``RefreshTokenInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -820,7 +820,7 @@ class ManagedUsersWithRawResponse(BaseResource):
                 _ops.MANAGED_USERS_REFRESH_TOKENS,
                 path={"clientId": client_id},
                 body=build_body(
-                    _m.RefreshTokenInput,
+                    _ops.MANAGED_USERS_REFRESH_TOKENS,
                     body,
                     {
                         "refresh_token": refresh_token,

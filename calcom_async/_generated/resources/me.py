@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -63,7 +63,7 @@ class Me(BaseResource):
 
     async def update(
         self,
-        body: _m.UpdateManagedUserInput | None = None,
+        body: _m.UpdateManagedUserInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         name: str | Unset = UNSET,
@@ -84,7 +84,7 @@ class Me(BaseResource):
         ``PATCH /v2/me``
 
         Args:
-            body: the request body as a ``UpdateManagedUserInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateManagedUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -99,7 +99,7 @@ class Me(BaseResource):
             await self._request(
                 _ops.ME_UPDATE,
                 body=build_body(
-                    _m.UpdateManagedUserInput,
+                    _ops.ME_UPDATE,
                     body,
                     {
                         "email": email,
@@ -151,7 +151,7 @@ class MeWithRawResponse(BaseResource):
 
     async def update(
         self,
-        body: _m.UpdateManagedUserInput | None = None,
+        body: _m.UpdateManagedUserInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         name: str | Unset = UNSET,
@@ -172,7 +172,7 @@ class MeWithRawResponse(BaseResource):
         ``PATCH /v2/me``
 
         Args:
-            body: the request body as a ``UpdateManagedUserInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateManagedUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -187,7 +187,7 @@ class MeWithRawResponse(BaseResource):
             await self._request(
                 _ops.ME_UPDATE,
                 body=build_body(
-                    _m.UpdateManagedUserInput,
+                    _ops.ME_UPDATE,
                     body,
                     {
                         "email": email,

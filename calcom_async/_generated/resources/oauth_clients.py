@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -48,7 +48,7 @@ class OauthClients(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateOAuthClientInput | None = None,
+        body: _m.CreateOAuthClientInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         redirect_uris: builtins.list[str] | Unset = UNSET,
@@ -72,7 +72,7 @@ class OauthClients(BaseResource):
         ``POST /v2/oauth-clients``
 
         Args:
-            body: the request body as a ``CreateOAuthClientInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOAuthClientInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -92,7 +92,7 @@ class OauthClients(BaseResource):
             await self._request(
                 _ops.OAUTH_CLIENTS_CREATE,
                 body=build_body(
-                    _m.CreateOAuthClientInput,
+                    _ops.OAUTH_CLIENTS_CREATE,
                     body,
                     {
                         "name": name,
@@ -190,7 +190,7 @@ class OauthClients(BaseResource):
         self,
         client_id: str,
         /,
-        body: _m.UpdateOAuthClientInput | None = None,
+        body: _m.UpdateOAuthClientInput | Mapping[str, Any] | None = None,
         *,
         logo: str | Unset = UNSET,
         name: str | Unset = UNSET,
@@ -214,7 +214,7 @@ class OauthClients(BaseResource):
 
         Args:
             client_id: path ``clientId``, required.
-            body: the request body as a ``UpdateOAuthClientInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOAuthClientInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -235,7 +235,7 @@ class OauthClients(BaseResource):
                 _ops.OAUTH_CLIENTS_UPDATE,
                 path={"clientId": client_id},
                 body=build_body(
-                    _m.UpdateOAuthClientInput,
+                    _ops.OAUTH_CLIENTS_UPDATE,
                     body,
                     {
                         "logo": logo,
@@ -325,7 +325,7 @@ class OauthClientsWithRawResponse(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateOAuthClientInput | None = None,
+        body: _m.CreateOAuthClientInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         redirect_uris: builtins.list[str] | Unset = UNSET,
@@ -349,7 +349,7 @@ class OauthClientsWithRawResponse(BaseResource):
         ``POST /v2/oauth-clients``
 
         Args:
-            body: the request body as a ``CreateOAuthClientInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOAuthClientInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -369,7 +369,7 @@ class OauthClientsWithRawResponse(BaseResource):
             await self._request(
                 _ops.OAUTH_CLIENTS_CREATE,
                 body=build_body(
-                    _m.CreateOAuthClientInput,
+                    _ops.OAUTH_CLIENTS_CREATE,
                     body,
                     {
                         "name": name,
@@ -467,7 +467,7 @@ class OauthClientsWithRawResponse(BaseResource):
         self,
         client_id: str,
         /,
-        body: _m.UpdateOAuthClientInput | None = None,
+        body: _m.UpdateOAuthClientInput | Mapping[str, Any] | None = None,
         *,
         logo: str | Unset = UNSET,
         name: str | Unset = UNSET,
@@ -491,7 +491,7 @@ class OauthClientsWithRawResponse(BaseResource):
 
         Args:
             client_id: path ``clientId``, required.
-            body: the request body as a ``UpdateOAuthClientInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOAuthClientInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -512,7 +512,7 @@ class OauthClientsWithRawResponse(BaseResource):
                 _ops.OAUTH_CLIENTS_UPDATE,
                 path={"clientId": client_id},
                 body=build_body(
-                    _m.UpdateOAuthClientInput,
+                    _ops.OAUTH_CLIENTS_UPDATE,
                     body,
                     {
                         "logo": logo,

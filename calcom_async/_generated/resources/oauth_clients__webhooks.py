@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -42,7 +42,7 @@ class OauthClientsWebhooks(BaseResource):
         self,
         client_id: str,
         /,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -63,7 +63,7 @@ class OauthClientsWebhooks(BaseResource):
 
         Args:
             client_id: path ``clientId``, required.
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -84,7 +84,7 @@ class OauthClientsWebhooks(BaseResource):
                 _ops.OAUTH_CLIENTS_WEBHOOKS_CREATE,
                 path={"clientId": client_id},
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.OAUTH_CLIENTS_WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -208,7 +208,7 @@ class OauthClientsWebhooks(BaseResource):
         client_id: str,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -230,7 +230,7 @@ class OauthClientsWebhooks(BaseResource):
         Args:
             client_id: path ``clientId``, required.
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -251,7 +251,7 @@ class OauthClientsWebhooks(BaseResource):
                 _ops.OAUTH_CLIENTS_WEBHOOKS_UPDATE,
                 path={"clientId": client_id, "webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.OAUTH_CLIENTS_WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,
@@ -386,7 +386,7 @@ class OauthClientsWebhooksWithRawResponse(BaseResource):
         self,
         client_id: str,
         /,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -407,7 +407,7 @@ class OauthClientsWebhooksWithRawResponse(BaseResource):
 
         Args:
             client_id: path ``clientId``, required.
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -428,7 +428,7 @@ class OauthClientsWebhooksWithRawResponse(BaseResource):
                 _ops.OAUTH_CLIENTS_WEBHOOKS_CREATE,
                 path={"clientId": client_id},
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.OAUTH_CLIENTS_WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -538,7 +538,7 @@ class OauthClientsWebhooksWithRawResponse(BaseResource):
         client_id: str,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -560,7 +560,7 @@ class OauthClientsWebhooksWithRawResponse(BaseResource):
         Args:
             client_id: path ``clientId``, required.
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -581,7 +581,7 @@ class OauthClientsWebhooksWithRawResponse(BaseResource):
                 _ops.OAUTH_CLIENTS_WEBHOOKS_UPDATE,
                 path={"clientId": client_id, "webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.OAUTH_CLIENTS_WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,

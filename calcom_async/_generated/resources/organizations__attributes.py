@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -102,7 +102,7 @@ class OrganizationsAttributes(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrganizationAttributeInput | None = None,
+        body: _m.CreateOrganizationAttributeInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -117,7 +117,7 @@ class OrganizationsAttributes(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrganizationAttributeInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrganizationAttributeInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -133,7 +133,7 @@ class OrganizationsAttributes(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrganizationAttributeInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_CREATE,
                     body,
                     {
                         "name": name,
@@ -185,7 +185,7 @@ class OrganizationsAttributes(BaseResource):
         org_id: int,
         attribute_id: str,
         /,
-        body: _m.UpdateOrganizationAttributeInput | None = None,
+        body: _m.UpdateOrganizationAttributeInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -200,7 +200,7 @@ class OrganizationsAttributes(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             attribute_id: path ``attributeId``, required.
-            body: the request body as a ``UpdateOrganizationAttributeInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrganizationAttributeInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -216,7 +216,7 @@ class OrganizationsAttributes(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_UPDATE,
                 path={"orgId": org_id, "attributeId": attribute_id},
                 body=build_body(
-                    _m.UpdateOrganizationAttributeInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_UPDATE,
                     body,
                     {
                         "name": name,
@@ -335,7 +335,7 @@ class OrganizationsAttributesWithRawResponse(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrganizationAttributeInput | None = None,
+        body: _m.CreateOrganizationAttributeInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -350,7 +350,7 @@ class OrganizationsAttributesWithRawResponse(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrganizationAttributeInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrganizationAttributeInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -366,7 +366,7 @@ class OrganizationsAttributesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrganizationAttributeInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_CREATE,
                     body,
                     {
                         "name": name,
@@ -418,7 +418,7 @@ class OrganizationsAttributesWithRawResponse(BaseResource):
         org_id: int,
         attribute_id: str,
         /,
-        body: _m.UpdateOrganizationAttributeInput | None = None,
+        body: _m.UpdateOrganizationAttributeInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -433,7 +433,7 @@ class OrganizationsAttributesWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             attribute_id: path ``attributeId``, required.
-            body: the request body as a ``UpdateOrganizationAttributeInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrganizationAttributeInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -449,7 +449,7 @@ class OrganizationsAttributesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_UPDATE,
                 path={"orgId": org_id, "attributeId": attribute_id},
                 body=build_body(
-                    _m.UpdateOrganizationAttributeInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_UPDATE,
                     body,
                     {
                         "name": name,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -42,7 +42,7 @@ class OrganizationsAttributesOptions(BaseResource):
         org_id: int,
         attribute_id: str,
         /,
-        body: _m.CreateOrganizationAttributeOptionInput | None = None,
+        body: _m.CreateOrganizationAttributeOptionInput | Mapping[str, Any] | None = None,
         *,
         value: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -55,7 +55,7 @@ class OrganizationsAttributesOptions(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             attribute_id: path ``attributeId``, required.
-            body: the request body as a ``CreateOrganizationAttributeOptionInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrganizationAttributeOptionInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -71,7 +71,7 @@ class OrganizationsAttributesOptions(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_CREATE,
                 path={"orgId": org_id, "attributeId": attribute_id},
                 body=build_body(
-                    _m.CreateOrganizationAttributeOptionInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_CREATE,
                     body,
                     {
                         "value": value,
@@ -156,7 +156,7 @@ class OrganizationsAttributesOptions(BaseResource):
         attribute_id: str,
         option_id: str,
         /,
-        body: _m.UpdateOrganizationAttributeOptionInput | None = None,
+        body: _m.UpdateOrganizationAttributeOptionInput | Mapping[str, Any] | None = None,
         *,
         value: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -170,7 +170,7 @@ class OrganizationsAttributesOptions(BaseResource):
             org_id: path ``orgId``, required.
             attribute_id: path ``attributeId``, required.
             option_id: path ``optionId``, required.
-            body: the request body as a ``UpdateOrganizationAttributeOptionInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrganizationAttributeOptionInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -186,7 +186,7 @@ class OrganizationsAttributesOptions(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UPDATE,
                 path={"orgId": org_id, "attributeId": attribute_id, "optionId": option_id},
                 body=build_body(
-                    _m.UpdateOrganizationAttributeOptionInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UPDATE,
                     body,
                     {
                         "value": value,
@@ -326,7 +326,7 @@ class OrganizationsAttributesOptions(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.AssignOrganizationAttributeOptionToUserInput | None = None,
+        body: _m.AssignOrganizationAttributeOptionToUserInput | Mapping[str, Any] | None = None,
         *,
         attribute_id: str | Unset = UNSET,
         value: str | Unset = UNSET,
@@ -340,7 +340,7 @@ class OrganizationsAttributesOptions(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``AssignOrganizationAttributeOptionToUserInput`` (or give its fields as keywords).
+            body: the request body as a ``AssignOrganizationAttributeOptionToUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -356,7 +356,7 @@ class OrganizationsAttributesOptions(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_ASSIGN_TO_USER,
                 path={"orgId": org_id, "userId": user_id},
                 body=build_body(
-                    _m.AssignOrganizationAttributeOptionToUserInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_ASSIGN_TO_USER,
                     body,
                     {
                         "attribute_id": attribute_id,
@@ -448,7 +448,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
         org_id: int,
         attribute_id: str,
         /,
-        body: _m.CreateOrganizationAttributeOptionInput | None = None,
+        body: _m.CreateOrganizationAttributeOptionInput | Mapping[str, Any] | None = None,
         *,
         value: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -461,7 +461,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             attribute_id: path ``attributeId``, required.
-            body: the request body as a ``CreateOrganizationAttributeOptionInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrganizationAttributeOptionInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -477,7 +477,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_CREATE,
                 path={"orgId": org_id, "attributeId": attribute_id},
                 body=build_body(
-                    _m.CreateOrganizationAttributeOptionInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_CREATE,
                     body,
                     {
                         "value": value,
@@ -562,7 +562,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
         attribute_id: str,
         option_id: str,
         /,
-        body: _m.UpdateOrganizationAttributeOptionInput | None = None,
+        body: _m.UpdateOrganizationAttributeOptionInput | Mapping[str, Any] | None = None,
         *,
         value: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -576,7 +576,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             attribute_id: path ``attributeId``, required.
             option_id: path ``optionId``, required.
-            body: the request body as a ``UpdateOrganizationAttributeOptionInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrganizationAttributeOptionInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -592,7 +592,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UPDATE,
                 path={"orgId": org_id, "attributeId": attribute_id, "optionId": option_id},
                 body=build_body(
-                    _m.UpdateOrganizationAttributeOptionInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UPDATE,
                     body,
                     {
                         "value": value,
@@ -704,7 +704,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.AssignOrganizationAttributeOptionToUserInput | None = None,
+        body: _m.AssignOrganizationAttributeOptionToUserInput | Mapping[str, Any] | None = None,
         *,
         attribute_id: str | Unset = UNSET,
         value: str | Unset = UNSET,
@@ -718,7 +718,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``AssignOrganizationAttributeOptionToUserInput`` (or give its fields as keywords).
+            body: the request body as a ``AssignOrganizationAttributeOptionToUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -734,7 +734,7 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_ASSIGN_TO_USER,
                 path={"orgId": org_id, "userId": user_id},
                 body=build_body(
-                    _m.AssignOrganizationAttributeOptionToUserInput,
+                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_ASSIGN_TO_USER,
                     body,
                     {
                         "attribute_id": attribute_id,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -41,7 +41,7 @@ class OrganizationsDelegationCredentials(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateDelegationCredentialInput | None = None,
+        body: _m.CreateDelegationCredentialInput | Mapping[str, Any] | None = None,
         *,
         workspace_platform_slug: str | Unset = UNSET,
         domain: str | Unset = UNSET,
@@ -54,7 +54,7 @@ class OrganizationsDelegationCredentials(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateDelegationCredentialInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateDelegationCredentialInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -70,7 +70,7 @@ class OrganizationsDelegationCredentials(BaseResource):
                 _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateDelegationCredentialInput,
+                    _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE,
                     body,
                     {
                         "workspace_platform_slug": workspace_platform_slug,
@@ -87,7 +87,7 @@ class OrganizationsDelegationCredentials(BaseResource):
         org_id: int,
         credential_id: str,
         /,
-        body: _m.UpdateDelegationCredentialInput | None = None,
+        body: _m.UpdateDelegationCredentialInput | Mapping[str, Any] | None = None,
         *,
         enabled: bool | Unset = UNSET,
         service_account_key: builtins.list[_m.GoogleServiceAccountKeyInput | _m.MicrosoftServiceAccountKeyInput] | Unset = UNSET,
@@ -100,7 +100,7 @@ class OrganizationsDelegationCredentials(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             credential_id: path ``credentialId``, required.
-            body: the request body as a ``UpdateDelegationCredentialInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateDelegationCredentialInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -116,7 +116,7 @@ class OrganizationsDelegationCredentials(BaseResource):
                 _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_UPDATE,
                 path={"orgId": org_id, "credentialId": credential_id},
                 body=build_body(
-                    _m.UpdateDelegationCredentialInput,
+                    _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_UPDATE,
                     body,
                     {
                         "enabled": enabled,
@@ -138,7 +138,7 @@ class OrganizationsDelegationCredentialsWithRawResponse(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateDelegationCredentialInput | None = None,
+        body: _m.CreateDelegationCredentialInput | Mapping[str, Any] | None = None,
         *,
         workspace_platform_slug: str | Unset = UNSET,
         domain: str | Unset = UNSET,
@@ -151,7 +151,7 @@ class OrganizationsDelegationCredentialsWithRawResponse(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateDelegationCredentialInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateDelegationCredentialInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -167,7 +167,7 @@ class OrganizationsDelegationCredentialsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateDelegationCredentialInput,
+                    _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE,
                     body,
                     {
                         "workspace_platform_slug": workspace_platform_slug,
@@ -184,7 +184,7 @@ class OrganizationsDelegationCredentialsWithRawResponse(BaseResource):
         org_id: int,
         credential_id: str,
         /,
-        body: _m.UpdateDelegationCredentialInput | None = None,
+        body: _m.UpdateDelegationCredentialInput | Mapping[str, Any] | None = None,
         *,
         enabled: bool | Unset = UNSET,
         service_account_key: builtins.list[_m.GoogleServiceAccountKeyInput | _m.MicrosoftServiceAccountKeyInput] | Unset = UNSET,
@@ -197,7 +197,7 @@ class OrganizationsDelegationCredentialsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             credential_id: path ``credentialId``, required.
-            body: the request body as a ``UpdateDelegationCredentialInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateDelegationCredentialInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -213,7 +213,7 @@ class OrganizationsDelegationCredentialsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_UPDATE,
                 path={"orgId": org_id, "credentialId": credential_id},
                 body=build_body(
-                    _m.UpdateDelegationCredentialInput,
+                    _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_UPDATE,
                     body,
                     {
                         "enabled": enabled,

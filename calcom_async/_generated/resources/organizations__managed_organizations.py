@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -41,7 +41,7 @@ class OrganizationsManagedOrganizations(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrganizationInput | None = None,
+        body: _m.CreateOrganizationInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         api_key_days_valid: float | Unset = UNSET,
@@ -58,7 +58,7 @@ class OrganizationsManagedOrganizations(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrganizationInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrganizationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -74,7 +74,7 @@ class OrganizationsManagedOrganizations(BaseResource):
                 _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrganizationInput,
+                    _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_CREATE,
                     body,
                     {
                         "name": name,
@@ -194,7 +194,7 @@ class OrganizationsManagedOrganizations(BaseResource):
         org_id: int,
         managed_organization_id: int,
         /,
-        body: _m.UpdateOrganizationInput | None = None,
+        body: _m.UpdateOrganizationInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         metadata: dict[str, Any] | Unset = UNSET,
@@ -209,7 +209,7 @@ class OrganizationsManagedOrganizations(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             managed_organization_id: path ``managedOrganizationId``, required.
-            body: the request body as a ``UpdateOrganizationInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrganizationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -225,7 +225,7 @@ class OrganizationsManagedOrganizations(BaseResource):
                 _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_UPDATE,
                 path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
                 body=build_body(
-                    _m.UpdateOrganizationInput,
+                    _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_UPDATE,
                     body,
                     {
                         "name": name,
@@ -305,7 +305,7 @@ class OrganizationsManagedOrganizationsWithRawResponse(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrganizationInput | None = None,
+        body: _m.CreateOrganizationInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         api_key_days_valid: float | Unset = UNSET,
@@ -322,7 +322,7 @@ class OrganizationsManagedOrganizationsWithRawResponse(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrganizationInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrganizationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -338,7 +338,7 @@ class OrganizationsManagedOrganizationsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrganizationInput,
+                    _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_CREATE,
                     body,
                     {
                         "name": name,
@@ -444,7 +444,7 @@ class OrganizationsManagedOrganizationsWithRawResponse(BaseResource):
         org_id: int,
         managed_organization_id: int,
         /,
-        body: _m.UpdateOrganizationInput | None = None,
+        body: _m.UpdateOrganizationInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         metadata: dict[str, Any] | Unset = UNSET,
@@ -459,7 +459,7 @@ class OrganizationsManagedOrganizationsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             managed_organization_id: path ``managedOrganizationId``, required.
-            body: the request body as a ``UpdateOrganizationInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrganizationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -475,7 +475,7 @@ class OrganizationsManagedOrganizationsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_UPDATE,
                 path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
                 body=build_body(
-                    _m.UpdateOrganizationInput,
+                    _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_UPDATE,
                     body,
                     {
                         "name": name,

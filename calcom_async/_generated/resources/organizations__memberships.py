@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -94,7 +94,7 @@ class OrganizationsMemberships(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrgMembershipDto | None = None,
+        body: _m.CreateOrgMembershipDto | Mapping[str, Any] | None = None,
         *,
         user_id: int | Unset = UNSET,
         role: _m.CreateOrgMembershipDto_role | Unset = UNSET,
@@ -108,7 +108,7 @@ class OrganizationsMemberships(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrgMembershipDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -124,7 +124,7 @@ class OrganizationsMemberships(BaseResource):
                 _ops.ORGANIZATIONS_MEMBERSHIPS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrgMembershipDto,
+                    _ops.ORGANIZATIONS_MEMBERSHIPS_CREATE,
                     body,
                     {
                         "user_id": user_id,
@@ -208,7 +208,7 @@ class OrganizationsMemberships(BaseResource):
         org_id: int,
         membership_id: int,
         /,
-        body: _m.UpdateOrgMembershipDto | None = None,
+        body: _m.UpdateOrgMembershipDto | Mapping[str, Any] | None = None,
         *,
         accepted: bool | Unset = UNSET,
         role: _m.UpdateOrgMembershipDto_role | Unset = UNSET,
@@ -222,7 +222,7 @@ class OrganizationsMemberships(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             membership_id: path ``membershipId``, required.
-            body: the request body as a ``UpdateOrgMembershipDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -238,7 +238,7 @@ class OrganizationsMemberships(BaseResource):
                 _ops.ORGANIZATIONS_MEMBERSHIPS_UPDATE,
                 path={"orgId": org_id, "membershipId": membership_id},
                 body=build_body(
-                    _m.UpdateOrgMembershipDto,
+                    _ops.ORGANIZATIONS_MEMBERSHIPS_UPDATE,
                     body,
                     {
                         "accepted": accepted,
@@ -323,7 +323,7 @@ class OrganizationsMembershipsWithRawResponse(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrgMembershipDto | None = None,
+        body: _m.CreateOrgMembershipDto | Mapping[str, Any] | None = None,
         *,
         user_id: int | Unset = UNSET,
         role: _m.CreateOrgMembershipDto_role | Unset = UNSET,
@@ -337,7 +337,7 @@ class OrganizationsMembershipsWithRawResponse(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrgMembershipDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -353,7 +353,7 @@ class OrganizationsMembershipsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_MEMBERSHIPS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrgMembershipDto,
+                    _ops.ORGANIZATIONS_MEMBERSHIPS_CREATE,
                     body,
                     {
                         "user_id": user_id,
@@ -437,7 +437,7 @@ class OrganizationsMembershipsWithRawResponse(BaseResource):
         org_id: int,
         membership_id: int,
         /,
-        body: _m.UpdateOrgMembershipDto | None = None,
+        body: _m.UpdateOrgMembershipDto | Mapping[str, Any] | None = None,
         *,
         accepted: bool | Unset = UNSET,
         role: _m.UpdateOrgMembershipDto_role | Unset = UNSET,
@@ -451,7 +451,7 @@ class OrganizationsMembershipsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             membership_id: path ``membershipId``, required.
-            body: the request body as a ``UpdateOrgMembershipDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -467,7 +467,7 @@ class OrganizationsMembershipsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_MEMBERSHIPS_UPDATE,
                 path={"orgId": org_id, "membershipId": membership_id},
                 body=build_body(
-                    _m.UpdateOrgMembershipDto,
+                    _ops.ORGANIZATIONS_MEMBERSHIPS_UPDATE,
                     body,
                     {
                         "accepted": accepted,

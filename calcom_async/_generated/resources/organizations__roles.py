@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -49,7 +49,7 @@ class OrganizationsRoles(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrgRoleInput | None = None,
+        body: _m.CreateOrgRoleInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         color: str | Unset = UNSET,
@@ -63,7 +63,7 @@ class OrganizationsRoles(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrgRoleInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -79,7 +79,7 @@ class OrganizationsRoles(BaseResource):
                 _ops.ORGANIZATIONS_ROLES_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrgRoleInput,
+                    _ops.ORGANIZATIONS_ROLES_CREATE,
                     body,
                     {
                         "name": name,
@@ -183,7 +183,7 @@ class OrganizationsRoles(BaseResource):
         org_id: int,
         role_id: str,
         /,
-        body: _m.UpdateOrgRoleInput | None = None,
+        body: _m.UpdateOrgRoleInput | Mapping[str, Any] | None = None,
         *,
         color: str | Unset = UNSET,
         description: str | Unset = UNSET,
@@ -198,7 +198,7 @@ class OrganizationsRoles(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``UpdateOrgRoleInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -214,7 +214,7 @@ class OrganizationsRoles(BaseResource):
                 _ops.ORGANIZATIONS_ROLES_UPDATE,
                 path={"orgId": org_id, "roleId": role_id},
                 body=build_body(
-                    _m.UpdateOrgRoleInput,
+                    _ops.ORGANIZATIONS_ROLES_UPDATE,
                     body,
                     {
                         "color": color,
@@ -294,7 +294,7 @@ class OrganizationsRolesWithRawResponse(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrgRoleInput | None = None,
+        body: _m.CreateOrgRoleInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         color: str | Unset = UNSET,
@@ -308,7 +308,7 @@ class OrganizationsRolesWithRawResponse(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrgRoleInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -324,7 +324,7 @@ class OrganizationsRolesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ROLES_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrgRoleInput,
+                    _ops.ORGANIZATIONS_ROLES_CREATE,
                     body,
                     {
                         "name": name,
@@ -414,7 +414,7 @@ class OrganizationsRolesWithRawResponse(BaseResource):
         org_id: int,
         role_id: str,
         /,
-        body: _m.UpdateOrgRoleInput | None = None,
+        body: _m.UpdateOrgRoleInput | Mapping[str, Any] | None = None,
         *,
         color: str | Unset = UNSET,
         description: str | Unset = UNSET,
@@ -429,7 +429,7 @@ class OrganizationsRolesWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``UpdateOrgRoleInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -445,7 +445,7 @@ class OrganizationsRolesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ROLES_UPDATE,
                 path={"orgId": org_id, "roleId": role_id},
                 body=build_body(
-                    _m.UpdateOrgRoleInput,
+                    _ops.ORGANIZATIONS_ROLES_UPDATE,
                     body,
                     {
                         "color": color,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -42,7 +42,7 @@ class OrganizationsRolesPermissions(BaseResource):
         org_id: int,
         role_id: str,
         /,
-        body: _m.CreateOrgRolePermissionsInput | None = None,
+        body: _m.CreateOrgRolePermissionsInput | Mapping[str, Any] | None = None,
         *,
         permissions: builtins.list[Literal['*.*', 'role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.create', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'organization.create', 'organization.read', 'organization.listMembers', 'organization.listMembersPrivate', 'organization.invite', 'organization.remove', 'organization.manageBilling', 'organization.changeMemberRole', 'organization.impersonate', 'organization.passwordReset', 'organization.update', 'booking.read', 'booking.readOrgBookings', 'booking.readRecordings', 'booking.update', 'booking.readOrgAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'organization.attributes.read', 'organization.attributes.update', 'organization.attributes.delete', 'organization.attributes.create', 'organization.attributes.editUsers', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'watchlist.create', 'watchlist.read', 'watchlist.update', 'watchlist.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -54,7 +54,7 @@ class OrganizationsRolesPermissions(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``CreateOrgRolePermissionsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -70,7 +70,7 @@ class OrganizationsRolesPermissions(BaseResource):
                 _ops.ORGANIZATIONS_ROLES_PERMISSIONS_ADD,
                 path={"orgId": org_id, "roleId": role_id},
                 body=build_body(
-                    _m.CreateOrgRolePermissionsInput,
+                    _ops.ORGANIZATIONS_ROLES_PERMISSIONS_ADD,
                     body,
                     {
                         "permissions": permissions,
@@ -118,7 +118,7 @@ class OrganizationsRolesPermissions(BaseResource):
         org_id: int,
         role_id: str,
         /,
-        body: _m.CreateOrgRolePermissionsInput | None = None,
+        body: _m.CreateOrgRolePermissionsInput | Mapping[str, Any] | None = None,
         *,
         permissions: builtins.list[Literal['*.*', 'role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.create', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'organization.create', 'organization.read', 'organization.listMembers', 'organization.listMembersPrivate', 'organization.invite', 'organization.remove', 'organization.manageBilling', 'organization.changeMemberRole', 'organization.impersonate', 'organization.passwordReset', 'organization.update', 'booking.read', 'booking.readOrgBookings', 'booking.readRecordings', 'booking.update', 'booking.readOrgAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'organization.attributes.read', 'organization.attributes.update', 'organization.attributes.delete', 'organization.attributes.create', 'organization.attributes.editUsers', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'watchlist.create', 'watchlist.read', 'watchlist.update', 'watchlist.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -130,7 +130,7 @@ class OrganizationsRolesPermissions(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``CreateOrgRolePermissionsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -146,7 +146,7 @@ class OrganizationsRolesPermissions(BaseResource):
                 _ops.ORGANIZATIONS_ROLES_PERMISSIONS_SET,
                 path={"orgId": org_id, "roleId": role_id},
                 body=build_body(
-                    _m.CreateOrgRolePermissionsInput,
+                    _ops.ORGANIZATIONS_ROLES_PERMISSIONS_SET,
                     body,
                     {
                         "permissions": permissions,
@@ -242,7 +242,7 @@ class OrganizationsRolesPermissionsWithRawResponse(BaseResource):
         org_id: int,
         role_id: str,
         /,
-        body: _m.CreateOrgRolePermissionsInput | None = None,
+        body: _m.CreateOrgRolePermissionsInput | Mapping[str, Any] | None = None,
         *,
         permissions: builtins.list[Literal['*.*', 'role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.create', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'organization.create', 'organization.read', 'organization.listMembers', 'organization.listMembersPrivate', 'organization.invite', 'organization.remove', 'organization.manageBilling', 'organization.changeMemberRole', 'organization.impersonate', 'organization.passwordReset', 'organization.update', 'booking.read', 'booking.readOrgBookings', 'booking.readRecordings', 'booking.update', 'booking.readOrgAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'organization.attributes.read', 'organization.attributes.update', 'organization.attributes.delete', 'organization.attributes.create', 'organization.attributes.editUsers', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'watchlist.create', 'watchlist.read', 'watchlist.update', 'watchlist.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -254,7 +254,7 @@ class OrganizationsRolesPermissionsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``CreateOrgRolePermissionsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -270,7 +270,7 @@ class OrganizationsRolesPermissionsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ROLES_PERMISSIONS_ADD,
                 path={"orgId": org_id, "roleId": role_id},
                 body=build_body(
-                    _m.CreateOrgRolePermissionsInput,
+                    _ops.ORGANIZATIONS_ROLES_PERMISSIONS_ADD,
                     body,
                     {
                         "permissions": permissions,
@@ -318,7 +318,7 @@ class OrganizationsRolesPermissionsWithRawResponse(BaseResource):
         org_id: int,
         role_id: str,
         /,
-        body: _m.CreateOrgRolePermissionsInput | None = None,
+        body: _m.CreateOrgRolePermissionsInput | Mapping[str, Any] | None = None,
         *,
         permissions: builtins.list[Literal['*.*', 'role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.create', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'organization.create', 'organization.read', 'organization.listMembers', 'organization.listMembersPrivate', 'organization.invite', 'organization.remove', 'organization.manageBilling', 'organization.changeMemberRole', 'organization.impersonate', 'organization.passwordReset', 'organization.update', 'booking.read', 'booking.readOrgBookings', 'booking.readRecordings', 'booking.update', 'booking.readOrgAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'organization.attributes.read', 'organization.attributes.update', 'organization.attributes.delete', 'organization.attributes.create', 'organization.attributes.editUsers', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'watchlist.create', 'watchlist.read', 'watchlist.update', 'watchlist.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -330,7 +330,7 @@ class OrganizationsRolesPermissionsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``CreateOrgRolePermissionsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -346,7 +346,7 @@ class OrganizationsRolesPermissionsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ROLES_PERMISSIONS_SET,
                 path={"orgId": org_id, "roleId": role_id},
                 body=build_body(
-                    _m.CreateOrgRolePermissionsInput,
+                    _ops.ORGANIZATIONS_ROLES_PERMISSIONS_SET,
                     body,
                     {
                         "permissions": permissions,

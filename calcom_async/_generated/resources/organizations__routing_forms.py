@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -267,7 +267,7 @@ class OrganizationsRoutingForms(BaseResource):
         routing_form_id: str,
         response_id: int,
         /,
-        body: _m.UpdateRoutingFormResponseInput | None = None,
+        body: _m.UpdateRoutingFormResponseInput | Mapping[str, Any] | None = None,
         *,
         response: dict[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -280,7 +280,7 @@ class OrganizationsRoutingForms(BaseResource):
             org_id: path ``orgId``, required.
             routing_form_id: path ``routingFormId``, required.
             response_id: path ``responseId``, required.
-            body: the request body as a ``UpdateRoutingFormResponseInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateRoutingFormResponseInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -296,7 +296,7 @@ class OrganizationsRoutingForms(BaseResource):
                 _ops.ORGANIZATIONS_ROUTING_FORMS_UPDATE_RESPONSE,
                 path={"orgId": org_id, "routingFormId": routing_form_id, "responseId": response_id},
                 body=build_body(
-                    _m.UpdateRoutingFormResponseInput,
+                    _ops.ORGANIZATIONS_ROUTING_FORMS_UPDATE_RESPONSE,
                     body,
                     {
                         "response": response,
@@ -515,7 +515,7 @@ class OrganizationsRoutingFormsWithRawResponse(BaseResource):
         routing_form_id: str,
         response_id: int,
         /,
-        body: _m.UpdateRoutingFormResponseInput | None = None,
+        body: _m.UpdateRoutingFormResponseInput | Mapping[str, Any] | None = None,
         *,
         response: dict[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -528,7 +528,7 @@ class OrganizationsRoutingFormsWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             routing_form_id: path ``routingFormId``, required.
             response_id: path ``responseId``, required.
-            body: the request body as a ``UpdateRoutingFormResponseInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateRoutingFormResponseInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -544,7 +544,7 @@ class OrganizationsRoutingFormsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_ROUTING_FORMS_UPDATE_RESPONSE,
                 path={"orgId": org_id, "routingFormId": routing_form_id, "responseId": response_id},
                 body=build_body(
-                    _m.UpdateRoutingFormResponseInput,
+                    _ops.ORGANIZATIONS_ROUTING_FORMS_UPDATE_RESPONSE,
                     body,
                     {
                         "response": response,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -190,7 +190,7 @@ class OrganizationsTeams(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrgTeamDto | None = None,
+        body: _m.CreateOrgTeamDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -219,7 +219,7 @@ class OrganizationsTeams(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrgTeamDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgTeamDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -235,7 +235,7 @@ class OrganizationsTeams(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrgTeamDto,
+                    _ops.ORGANIZATIONS_TEAMS_CREATE,
                     body,
                     {
                         "name": name,
@@ -387,7 +387,7 @@ class OrganizationsTeams(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.UpdateOrgTeamDto | None = None,
+        body: _m.UpdateOrgTeamDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -418,7 +418,7 @@ class OrganizationsTeams(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``UpdateOrgTeamDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgTeamDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -434,7 +434,7 @@ class OrganizationsTeams(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_UPDATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.UpdateOrgTeamDto,
+                    _ops.ORGANIZATIONS_TEAMS_UPDATE,
                     body,
                     {
                         "name": name,
@@ -536,7 +536,7 @@ class OrganizationsTeamsWithRawResponse(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrgTeamDto | None = None,
+        body: _m.CreateOrgTeamDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -565,7 +565,7 @@ class OrganizationsTeamsWithRawResponse(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrgTeamDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgTeamDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -581,7 +581,7 @@ class OrganizationsTeamsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrgTeamDto,
+                    _ops.ORGANIZATIONS_TEAMS_CREATE,
                     body,
                     {
                         "name": name,
@@ -719,7 +719,7 @@ class OrganizationsTeamsWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.UpdateOrgTeamDto | None = None,
+        body: _m.UpdateOrgTeamDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -750,7 +750,7 @@ class OrganizationsTeamsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``UpdateOrgTeamDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgTeamDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -766,7 +766,7 @@ class OrganizationsTeamsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_UPDATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.UpdateOrgTeamDto,
+                    _ops.ORGANIZATIONS_TEAMS_UPDATE,
                     body,
                     {
                         "name": name,

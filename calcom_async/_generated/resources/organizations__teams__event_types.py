@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -50,7 +50,7 @@ class OrganizationsTeamsEventTypes(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | None = None,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         title: str | Unset = UNSET,
@@ -108,7 +108,7 @@ class OrganizationsTeamsEventTypes(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateTeamEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -124,7 +124,7 @@ class OrganizationsTeamsEventTypes(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateTeamEventTypeInput_2024_06_14,
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -270,7 +270,7 @@ class OrganizationsTeamsEventTypes(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | None = None,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         length_in_minutes_options: builtins.list[float] | Unset = UNSET,
@@ -329,7 +329,7 @@ class OrganizationsTeamsEventTypes(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``UpdateTeamEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``UpdateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -345,7 +345,7 @@ class OrganizationsTeamsEventTypes(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.UpdateTeamEventTypeInput_2024_06_14,
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -442,7 +442,7 @@ class OrganizationsTeamsEventTypes(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.CreatePhoneCallInput | None = None,
+        body: _m.CreatePhoneCallInput | Mapping[str, Any] | None = None,
         *,
         your_phone_number: str | Unset = UNSET,
         number_to_call: str | Unset = UNSET,
@@ -465,7 +465,7 @@ class OrganizationsTeamsEventTypes(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreatePhoneCallInput`` (or give its fields as keywords).
+            body: the request body as a ``CreatePhoneCallInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -481,7 +481,7 @@ class OrganizationsTeamsEventTypes(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
                 path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreatePhoneCallInput,
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
                     body,
                     {
                         "your_phone_number": your_phone_number,
@@ -596,7 +596,7 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | None = None,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         title: str | Unset = UNSET,
@@ -654,7 +654,7 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateTeamEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -670,7 +670,7 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateTeamEventTypeInput_2024_06_14,
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -816,7 +816,7 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | None = None,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         length_in_minutes_options: builtins.list[float] | Unset = UNSET,
@@ -875,7 +875,7 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``UpdateTeamEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``UpdateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -891,7 +891,7 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.UpdateTeamEventTypeInput_2024_06_14,
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -988,7 +988,7 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.CreatePhoneCallInput | None = None,
+        body: _m.CreatePhoneCallInput | Mapping[str, Any] | None = None,
         *,
         your_phone_number: str | Unset = UNSET,
         number_to_call: str | Unset = UNSET,
@@ -1011,7 +1011,7 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreatePhoneCallInput`` (or give its fields as keywords).
+            body: the request body as a ``CreatePhoneCallInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1027,7 +1027,7 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
                 path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreatePhoneCallInput,
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
                     body,
                     {
                         "your_phone_number": your_phone_number,

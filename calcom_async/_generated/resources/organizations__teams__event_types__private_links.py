@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -43,7 +43,7 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.CreatePrivateLinkInput | None = None,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
@@ -57,7 +57,7 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreatePrivateLinkInput`` (or give its fields as keywords).
+            body: the request body as a ``CreatePrivateLinkInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -73,7 +73,7 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
                 path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreatePrivateLinkInput,
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
                     body,
                     {
                         "expires_at": expires_at,
@@ -206,7 +206,7 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.CreatePrivateLinkInput | None = None,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
@@ -220,7 +220,7 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreatePrivateLinkInput`` (or give its fields as keywords).
+            body: the request body as a ``CreatePrivateLinkInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -236,7 +236,7 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
                 path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreatePrivateLinkInput,
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
                     body,
                     {
                         "expires_at": expires_at,

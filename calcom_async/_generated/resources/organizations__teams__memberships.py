@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -97,7 +97,7 @@ class OrganizationsTeamsMemberships(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateOrgTeamMembershipDto | None = None,
+        body: _m.CreateOrgTeamMembershipDto | Mapping[str, Any] | None = None,
         *,
         user_id: int | Unset = UNSET,
         role: _m.CreateOrgTeamMembershipDto_role | Unset = UNSET,
@@ -112,7 +112,7 @@ class OrganizationsTeamsMemberships(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateOrgTeamMembershipDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgTeamMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -128,7 +128,7 @@ class OrganizationsTeamsMemberships(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateOrgTeamMembershipDto,
+                    _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE,
                     body,
                     {
                         "user_id": user_id,
@@ -217,7 +217,7 @@ class OrganizationsTeamsMemberships(BaseResource):
         team_id: int,
         membership_id: int,
         /,
-        body: _m.UpdateOrgTeamMembershipDto | None = None,
+        body: _m.UpdateOrgTeamMembershipDto | Mapping[str, Any] | None = None,
         *,
         accepted: bool | Unset = UNSET,
         role: _m.UpdateOrgTeamMembershipDto_role | Unset = UNSET,
@@ -232,7 +232,7 @@ class OrganizationsTeamsMemberships(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             membership_id: path ``membershipId``, required.
-            body: the request body as a ``UpdateOrgTeamMembershipDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgTeamMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -248,7 +248,7 @@ class OrganizationsTeamsMemberships(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
                 body=build_body(
-                    _m.UpdateOrgTeamMembershipDto,
+                    _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_UPDATE,
                     body,
                     {
                         "accepted": accepted,
@@ -337,7 +337,7 @@ class OrganizationsTeamsMembershipsWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateOrgTeamMembershipDto | None = None,
+        body: _m.CreateOrgTeamMembershipDto | Mapping[str, Any] | None = None,
         *,
         user_id: int | Unset = UNSET,
         role: _m.CreateOrgTeamMembershipDto_role | Unset = UNSET,
@@ -352,7 +352,7 @@ class OrganizationsTeamsMembershipsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateOrgTeamMembershipDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrgTeamMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -368,7 +368,7 @@ class OrganizationsTeamsMembershipsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateOrgTeamMembershipDto,
+                    _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE,
                     body,
                     {
                         "user_id": user_id,
@@ -457,7 +457,7 @@ class OrganizationsTeamsMembershipsWithRawResponse(BaseResource):
         team_id: int,
         membership_id: int,
         /,
-        body: _m.UpdateOrgTeamMembershipDto | None = None,
+        body: _m.UpdateOrgTeamMembershipDto | Mapping[str, Any] | None = None,
         *,
         accepted: bool | Unset = UNSET,
         role: _m.UpdateOrgTeamMembershipDto_role | Unset = UNSET,
@@ -472,7 +472,7 @@ class OrganizationsTeamsMembershipsWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             membership_id: path ``membershipId``, required.
-            body: the request body as a ``UpdateOrgTeamMembershipDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgTeamMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -488,7 +488,7 @@ class OrganizationsTeamsMembershipsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
                 body=build_body(
-                    _m.UpdateOrgTeamMembershipDto,
+                    _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_UPDATE,
                     body,
                     {
                         "accepted": accepted,

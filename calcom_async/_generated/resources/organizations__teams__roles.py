@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -50,7 +50,7 @@ class OrganizationsTeamsRoles(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateTeamRoleInput | None = None,
+        body: _m.CreateTeamRoleInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         color: str | Unset = UNSET,
@@ -65,7 +65,7 @@ class OrganizationsTeamsRoles(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateTeamRoleInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -81,7 +81,7 @@ class OrganizationsTeamsRoles(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROLES_CREATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateTeamRoleInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROLES_CREATE,
                     body,
                     {
                         "name": name,
@@ -190,7 +190,7 @@ class OrganizationsTeamsRoles(BaseResource):
         team_id: int,
         role_id: str,
         /,
-        body: _m.UpdateTeamRoleInput | None = None,
+        body: _m.UpdateTeamRoleInput | Mapping[str, Any] | None = None,
         *,
         color: str | Unset = UNSET,
         description: str | Unset = UNSET,
@@ -206,7 +206,7 @@ class OrganizationsTeamsRoles(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``UpdateTeamRoleInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateTeamRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -222,7 +222,7 @@ class OrganizationsTeamsRoles(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROLES_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "roleId": role_id},
                 body=build_body(
-                    _m.UpdateTeamRoleInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROLES_UPDATE,
                     body,
                     {
                         "color": color,
@@ -306,7 +306,7 @@ class OrganizationsTeamsRolesWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateTeamRoleInput | None = None,
+        body: _m.CreateTeamRoleInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         color: str | Unset = UNSET,
@@ -321,7 +321,7 @@ class OrganizationsTeamsRolesWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateTeamRoleInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -337,7 +337,7 @@ class OrganizationsTeamsRolesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROLES_CREATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateTeamRoleInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROLES_CREATE,
                     body,
                     {
                         "name": name,
@@ -432,7 +432,7 @@ class OrganizationsTeamsRolesWithRawResponse(BaseResource):
         team_id: int,
         role_id: str,
         /,
-        body: _m.UpdateTeamRoleInput | None = None,
+        body: _m.UpdateTeamRoleInput | Mapping[str, Any] | None = None,
         *,
         color: str | Unset = UNSET,
         description: str | Unset = UNSET,
@@ -448,7 +448,7 @@ class OrganizationsTeamsRolesWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``UpdateTeamRoleInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateTeamRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -464,7 +464,7 @@ class OrganizationsTeamsRolesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROLES_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "roleId": role_id},
                 body=build_body(
-                    _m.UpdateTeamRoleInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROLES_UPDATE,
                     body,
                     {
                         "color": color,

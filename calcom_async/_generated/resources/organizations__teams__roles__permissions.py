@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -43,7 +43,7 @@ class OrganizationsTeamsRolesPermissions(BaseResource):
         team_id: int,
         role_id: str,
         /,
-        body: _m.CreateTeamRolePermissionsInput | None = None,
+        body: _m.CreateTeamRolePermissionsInput | Mapping[str, Any] | None = None,
         *,
         permissions: builtins.list[Literal['role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'booking.read', 'booking.readTeamBookings', 'booking.readRecordings', 'booking.update', 'booking.readTeamAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -56,7 +56,7 @@ class OrganizationsTeamsRolesPermissions(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``CreateTeamRolePermissionsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -72,7 +72,7 @@ class OrganizationsTeamsRolesPermissions(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROLES_PERMISSIONS_ADD,
                 path={"orgId": org_id, "teamId": team_id, "roleId": role_id},
                 body=build_body(
-                    _m.CreateTeamRolePermissionsInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROLES_PERMISSIONS_ADD,
                     body,
                     {
                         "permissions": permissions,
@@ -123,7 +123,7 @@ class OrganizationsTeamsRolesPermissions(BaseResource):
         team_id: int,
         role_id: str,
         /,
-        body: _m.CreateTeamRolePermissionsInput | None = None,
+        body: _m.CreateTeamRolePermissionsInput | Mapping[str, Any] | None = None,
         *,
         permissions: builtins.list[Literal['role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'booking.read', 'booking.readTeamBookings', 'booking.readRecordings', 'booking.update', 'booking.readTeamAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -136,7 +136,7 @@ class OrganizationsTeamsRolesPermissions(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``CreateTeamRolePermissionsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -152,7 +152,7 @@ class OrganizationsTeamsRolesPermissions(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROLES_PERMISSIONS_SET,
                 path={"orgId": org_id, "teamId": team_id, "roleId": role_id},
                 body=build_body(
-                    _m.CreateTeamRolePermissionsInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROLES_PERMISSIONS_SET,
                     body,
                     {
                         "permissions": permissions,
@@ -253,7 +253,7 @@ class OrganizationsTeamsRolesPermissionsWithRawResponse(BaseResource):
         team_id: int,
         role_id: str,
         /,
-        body: _m.CreateTeamRolePermissionsInput | None = None,
+        body: _m.CreateTeamRolePermissionsInput | Mapping[str, Any] | None = None,
         *,
         permissions: builtins.list[Literal['role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'booking.read', 'booking.readTeamBookings', 'booking.readRecordings', 'booking.update', 'booking.readTeamAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -266,7 +266,7 @@ class OrganizationsTeamsRolesPermissionsWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``CreateTeamRolePermissionsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -282,7 +282,7 @@ class OrganizationsTeamsRolesPermissionsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROLES_PERMISSIONS_ADD,
                 path={"orgId": org_id, "teamId": team_id, "roleId": role_id},
                 body=build_body(
-                    _m.CreateTeamRolePermissionsInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROLES_PERMISSIONS_ADD,
                     body,
                     {
                         "permissions": permissions,
@@ -333,7 +333,7 @@ class OrganizationsTeamsRolesPermissionsWithRawResponse(BaseResource):
         team_id: int,
         role_id: str,
         /,
-        body: _m.CreateTeamRolePermissionsInput | None = None,
+        body: _m.CreateTeamRolePermissionsInput | Mapping[str, Any] | None = None,
         *,
         permissions: builtins.list[Literal['role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'booking.read', 'booking.readTeamBookings', 'booking.readRecordings', 'booking.update', 'booking.readTeamAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -346,7 +346,7 @@ class OrganizationsTeamsRolesPermissionsWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             role_id: path ``roleId``, required.
-            body: the request body as a ``CreateTeamRolePermissionsInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -362,7 +362,7 @@ class OrganizationsTeamsRolesPermissionsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROLES_PERMISSIONS_SET,
                 path={"orgId": org_id, "teamId": team_id, "roleId": role_id},
                 body=build_body(
-                    _m.CreateTeamRolePermissionsInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROLES_PERMISSIONS_SET,
                     body,
                     {
                         "permissions": permissions,

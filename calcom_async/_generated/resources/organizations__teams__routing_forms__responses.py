@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -195,7 +195,7 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
         routing_form_id: str,
         response_id: int,
         /,
-        body: _m.UpdateRoutingFormResponseInput | None = None,
+        body: _m.UpdateRoutingFormResponseInput | Mapping[str, Any] | None = None,
         *,
         response: dict[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -209,7 +209,7 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
             team_id: path ``teamId``, required.
             routing_form_id: path ``routingFormId``, required.
             response_id: path ``responseId``, required.
-            body: the request body as a ``UpdateRoutingFormResponseInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateRoutingFormResponseInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -225,7 +225,7 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id, "responseId": response_id},
                 body=build_body(
-                    _m.UpdateRoutingFormResponseInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_UPDATE,
                     body,
                     {
                         "response": response,
@@ -386,7 +386,7 @@ class OrganizationsTeamsRoutingFormsResponsesWithRawResponse(BaseResource):
         routing_form_id: str,
         response_id: int,
         /,
-        body: _m.UpdateRoutingFormResponseInput | None = None,
+        body: _m.UpdateRoutingFormResponseInput | Mapping[str, Any] | None = None,
         *,
         response: dict[str, Any] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -400,7 +400,7 @@ class OrganizationsTeamsRoutingFormsResponsesWithRawResponse(BaseResource):
             team_id: path ``teamId``, required.
             routing_form_id: path ``routingFormId``, required.
             response_id: path ``responseId``, required.
-            body: the request body as a ``UpdateRoutingFormResponseInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateRoutingFormResponseInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -416,7 +416,7 @@ class OrganizationsTeamsRoutingFormsResponsesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id, "responseId": response_id},
                 body=build_body(
-                    _m.UpdateRoutingFormResponseInput,
+                    _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_UPDATE,
                     body,
                     {
                         "response": response,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -42,7 +42,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.RequestEmailVerificationInput | None = None,
+        body: _m.RequestEmailVerificationInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -56,7 +56,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``RequestEmailVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestEmailVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -72,7 +72,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.RequestEmailVerificationInput,
+                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                     body,
                     {
                         "email": email,
@@ -87,7 +87,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.RequestPhoneVerificationInput | None = None,
+        body: _m.RequestPhoneVerificationInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -101,7 +101,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``RequestPhoneVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestPhoneVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -117,7 +117,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.RequestPhoneVerificationInput,
+                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                     body,
                     {
                         "phone": phone,
@@ -132,7 +132,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.VerifyEmailInput | None = None,
+        body: _m.VerifyEmailInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -147,7 +147,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyEmailInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyEmailInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -163,7 +163,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.VerifyEmailInput,
+                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                     body,
                     {
                         "email": email,
@@ -179,7 +179,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.VerifyPhoneInput | None = None,
+        body: _m.VerifyPhoneInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -194,7 +194,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyPhoneInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyPhoneInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -210,7 +210,7 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.VerifyPhoneInput,
+                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                     body,
                     {
                         "phone": phone,
@@ -413,7 +413,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.RequestEmailVerificationInput | None = None,
+        body: _m.RequestEmailVerificationInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -427,7 +427,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``RequestEmailVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestEmailVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -443,7 +443,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.RequestEmailVerificationInput,
+                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                     body,
                     {
                         "email": email,
@@ -458,7 +458,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.RequestPhoneVerificationInput | None = None,
+        body: _m.RequestPhoneVerificationInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -472,7 +472,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``RequestPhoneVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestPhoneVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -488,7 +488,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.RequestPhoneVerificationInput,
+                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                     body,
                     {
                         "phone": phone,
@@ -503,7 +503,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.VerifyEmailInput | None = None,
+        body: _m.VerifyEmailInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -518,7 +518,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyEmailInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyEmailInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -534,7 +534,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.VerifyEmailInput,
+                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                     body,
                     {
                         "email": email,
@@ -550,7 +550,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.VerifyPhoneInput | None = None,
+        body: _m.VerifyPhoneInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -565,7 +565,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyPhoneInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyPhoneInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -581,7 +581,7 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.VerifyPhoneInput,
+                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                     body,
                     {
                         "phone": phone,

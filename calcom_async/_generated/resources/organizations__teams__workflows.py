@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -97,7 +97,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateEventTypeWorkflowDto | None = None,
+        body: _m.CreateEventTypeWorkflowDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         activation: _m.WorkflowActivationDto | Unset = UNSET,
@@ -112,7 +112,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateEventTypeWorkflowDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateEventTypeWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -128,7 +128,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateEventTypeWorkflowDto,
+                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE,
                     body,
                     {
                         "name": name,
@@ -201,7 +201,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateFormWorkflowDto | None = None,
+        body: _m.CreateFormWorkflowDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         activation: _m.WorkflowFormActivationDto | Unset = UNSET,
@@ -216,7 +216,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateFormWorkflowDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateFormWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -232,7 +232,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE_FORM,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateFormWorkflowDto,
+                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE_FORM,
                     body,
                     {
                         "name": name,
@@ -286,7 +286,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
         team_id: int,
         workflow_id: int,
         /,
-        body: _m.UpdateEventTypeWorkflowDto | None = None,
+        body: _m.UpdateEventTypeWorkflowDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         activation: _m.WorkflowActivationDto | Unset = UNSET,
@@ -302,7 +302,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             workflow_id: path ``workflowId``, required.
-            body: the request body as a ``UpdateEventTypeWorkflowDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateEventTypeWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -318,7 +318,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
                 body=build_body(
-                    _m.UpdateEventTypeWorkflowDto,
+                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE,
                     body,
                     {
                         "name": name,
@@ -407,7 +407,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
         team_id: int,
         workflow_id: int,
         /,
-        body: _m.UpdateFormWorkflowDto | None = None,
+        body: _m.UpdateFormWorkflowDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         trigger: _m.OnFormSubmittedTriggerDto | _m.OnFormSubmittedNoEventTriggerDto | Unset = UNSET,
@@ -423,7 +423,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             workflow_id: path ``workflowId``, required.
-            body: the request body as a ``UpdateFormWorkflowDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateFormWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -439,7 +439,7 @@ class OrganizationsTeamsWorkflows(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE_ROUTING_FORM,
                 path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
                 body=build_body(
-                    _m.UpdateFormWorkflowDto,
+                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE_ROUTING_FORM,
                     body,
                     {
                         "name": name,
@@ -564,7 +564,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateEventTypeWorkflowDto | None = None,
+        body: _m.CreateEventTypeWorkflowDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         activation: _m.WorkflowActivationDto | Unset = UNSET,
@@ -579,7 +579,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateEventTypeWorkflowDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateEventTypeWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -595,7 +595,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateEventTypeWorkflowDto,
+                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE,
                     body,
                     {
                         "name": name,
@@ -654,7 +654,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
         org_id: int,
         team_id: int,
         /,
-        body: _m.CreateFormWorkflowDto | None = None,
+        body: _m.CreateFormWorkflowDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         activation: _m.WorkflowFormActivationDto | Unset = UNSET,
@@ -669,7 +669,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateFormWorkflowDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateFormWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -685,7 +685,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE_FORM,
                 path={"orgId": org_id, "teamId": team_id},
                 body=build_body(
-                    _m.CreateFormWorkflowDto,
+                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE_FORM,
                     body,
                     {
                         "name": name,
@@ -739,7 +739,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
         team_id: int,
         workflow_id: int,
         /,
-        body: _m.UpdateEventTypeWorkflowDto | None = None,
+        body: _m.UpdateEventTypeWorkflowDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         activation: _m.WorkflowActivationDto | Unset = UNSET,
@@ -755,7 +755,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             workflow_id: path ``workflowId``, required.
-            body: the request body as a ``UpdateEventTypeWorkflowDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateEventTypeWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -771,7 +771,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE,
                 path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
                 body=build_body(
-                    _m.UpdateEventTypeWorkflowDto,
+                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE,
                     body,
                     {
                         "name": name,
@@ -860,7 +860,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
         team_id: int,
         workflow_id: int,
         /,
-        body: _m.UpdateFormWorkflowDto | None = None,
+        body: _m.UpdateFormWorkflowDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         trigger: _m.OnFormSubmittedTriggerDto | _m.OnFormSubmittedNoEventTriggerDto | Unset = UNSET,
@@ -876,7 +876,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             team_id: path ``teamId``, required.
             workflow_id: path ``workflowId``, required.
-            body: the request body as a ``UpdateFormWorkflowDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateFormWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -892,7 +892,7 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE_ROUTING_FORM,
                 path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
                 body=build_body(
-                    _m.UpdateFormWorkflowDto,
+                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE_ROUTING_FORM,
                     body,
                     {
                         "name": name,

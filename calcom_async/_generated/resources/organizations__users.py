@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -131,7 +131,7 @@ class OrganizationsUsers(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrganizationUserInput | None = None,
+        body: _m.CreateOrganizationUserInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         username: str | Unset = UNSET,
@@ -158,7 +158,7 @@ class OrganizationsUsers(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrganizationUserInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrganizationUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -174,7 +174,7 @@ class OrganizationsUsers(BaseResource):
                 _ops.ORGANIZATIONS_USERS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrganizationUserInput,
+                    _ops.ORGANIZATIONS_USERS_CREATE,
                     body,
                     {
                         "email": email,
@@ -205,7 +205,7 @@ class OrganizationsUsers(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.UpdateOrganizationUserInput,
+        body: _m.UpdateOrganizationUserInput | Mapping[str, Any],
         *,
         request_options: RequestOptions | None = None,
     ) -> _m.GetOrgUsersWithProfileOutput:
@@ -216,7 +216,7 @@ class OrganizationsUsers(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``UpdateOrganizationUserInput``.
+            body: the request body as a ``UpdateOrganizationUserInput``, or a dict of its JSON (camelCase keys). Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -332,7 +332,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateOrganizationUserInput | None = None,
+        body: _m.CreateOrganizationUserInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         username: str | Unset = UNSET,
@@ -359,7 +359,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrganizationUserInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateOrganizationUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -375,7 +375,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_USERS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateOrganizationUserInput,
+                    _ops.ORGANIZATIONS_USERS_CREATE,
                     body,
                     {
                         "email": email,
@@ -406,7 +406,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.UpdateOrganizationUserInput,
+        body: _m.UpdateOrganizationUserInput | Mapping[str, Any],
         *,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[_m.GetOrgUsersWithProfileOutput]:
@@ -417,7 +417,7 @@ class OrganizationsUsersWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``UpdateOrganizationUserInput``.
+            body: the request body as a ``UpdateOrganizationUserInput``, or a dict of its JSON (camelCase keys). Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -103,7 +103,7 @@ class OrganizationsUsersOoo(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.CreateOutOfOfficeEntryDto | None = None,
+        body: _m.CreateOutOfOfficeEntryDto | Mapping[str, Any] | None = None,
         *,
         start: datetime | Unset = UNSET,
         end: datetime | Unset = UNSET,
@@ -119,7 +119,7 @@ class OrganizationsUsersOoo(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``CreateOutOfOfficeEntryDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateOutOfOfficeEntryDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -135,7 +135,7 @@ class OrganizationsUsersOoo(BaseResource):
                 _ops.ORGANIZATIONS_USERS_OOO_CREATE,
                 path={"orgId": org_id, "userId": user_id},
                 body=build_body(
-                    _m.CreateOutOfOfficeEntryDto,
+                    _ops.ORGANIZATIONS_USERS_OOO_CREATE,
                     body,
                     {
                         "start": start,
@@ -155,7 +155,7 @@ class OrganizationsUsersOoo(BaseResource):
         user_id: int,
         ooo_id: int,
         /,
-        body: _m.UpdateOutOfOfficeEntryDto | None = None,
+        body: _m.UpdateOutOfOfficeEntryDto | Mapping[str, Any] | None = None,
         *,
         start: datetime | Unset = UNSET,
         end: datetime | Unset = UNSET,
@@ -172,7 +172,7 @@ class OrganizationsUsersOoo(BaseResource):
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
             ooo_id: path ``oooId``, required.
-            body: the request body as a ``UpdateOutOfOfficeEntryDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOutOfOfficeEntryDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -188,7 +188,7 @@ class OrganizationsUsersOoo(BaseResource):
                 _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
                 path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
                 body=build_body(
-                    _m.UpdateOutOfOfficeEntryDto,
+                    _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
                     body,
                     {
                         "start": start,
@@ -359,7 +359,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.CreateOutOfOfficeEntryDto | None = None,
+        body: _m.CreateOutOfOfficeEntryDto | Mapping[str, Any] | None = None,
         *,
         start: datetime | Unset = UNSET,
         end: datetime | Unset = UNSET,
@@ -375,7 +375,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``CreateOutOfOfficeEntryDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateOutOfOfficeEntryDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -391,7 +391,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_USERS_OOO_CREATE,
                 path={"orgId": org_id, "userId": user_id},
                 body=build_body(
-                    _m.CreateOutOfOfficeEntryDto,
+                    _ops.ORGANIZATIONS_USERS_OOO_CREATE,
                     body,
                     {
                         "start": start,
@@ -411,7 +411,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
         user_id: int,
         ooo_id: int,
         /,
-        body: _m.UpdateOutOfOfficeEntryDto | None = None,
+        body: _m.UpdateOutOfOfficeEntryDto | Mapping[str, Any] | None = None,
         *,
         start: datetime | Unset = UNSET,
         end: datetime | Unset = UNSET,
@@ -428,7 +428,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
             ooo_id: path ``oooId``, required.
-            body: the request body as a ``UpdateOutOfOfficeEntryDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOutOfOfficeEntryDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -444,7 +444,7 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
                 path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
                 body=build_body(
-                    _m.UpdateOutOfOfficeEntryDto,
+                    _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
                     body,
                     {
                         "start": start,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -42,7 +42,7 @@ class OrganizationsUsersSchedules(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.CreateScheduleInput_2024_06_11 | None = None,
+        body: _m.CreateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
@@ -58,7 +58,7 @@ class OrganizationsUsersSchedules(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``CreateScheduleInput_2024_06_11`` (or give its fields as keywords).
+            body: the request body as a ``CreateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -74,7 +74,7 @@ class OrganizationsUsersSchedules(BaseResource):
                 _ops.ORGANIZATIONS_USERS_SCHEDULES_CREATE,
                 path={"orgId": org_id, "userId": user_id},
                 body=build_body(
-                    _m.CreateScheduleInput_2024_06_11,
+                    _ops.ORGANIZATIONS_USERS_SCHEDULES_CREATE,
                     body,
                     {
                         "name": name,
@@ -162,7 +162,7 @@ class OrganizationsUsersSchedules(BaseResource):
         user_id: int,
         schedule_id: int,
         /,
-        body: _m.UpdateScheduleInput_2024_06_11 | None = None,
+        body: _m.UpdateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
@@ -179,7 +179,7 @@ class OrganizationsUsersSchedules(BaseResource):
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
             schedule_id: path ``scheduleId``, required.
-            body: the request body as a ``UpdateScheduleInput_2024_06_11`` (or give its fields as keywords).
+            body: the request body as a ``UpdateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -195,7 +195,7 @@ class OrganizationsUsersSchedules(BaseResource):
                 _ops.ORGANIZATIONS_USERS_SCHEDULES_UPDATE,
                 path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
                 body=build_body(
-                    _m.UpdateScheduleInput_2024_06_11,
+                    _ops.ORGANIZATIONS_USERS_SCHEDULES_UPDATE,
                     body,
                     {
                         "name": name,
@@ -280,7 +280,7 @@ class OrganizationsUsersSchedulesWithRawResponse(BaseResource):
         org_id: int,
         user_id: int,
         /,
-        body: _m.CreateScheduleInput_2024_06_11 | None = None,
+        body: _m.CreateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
@@ -296,7 +296,7 @@ class OrganizationsUsersSchedulesWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
-            body: the request body as a ``CreateScheduleInput_2024_06_11`` (or give its fields as keywords).
+            body: the request body as a ``CreateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -312,7 +312,7 @@ class OrganizationsUsersSchedulesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_USERS_SCHEDULES_CREATE,
                 path={"orgId": org_id, "userId": user_id},
                 body=build_body(
-                    _m.CreateScheduleInput_2024_06_11,
+                    _ops.ORGANIZATIONS_USERS_SCHEDULES_CREATE,
                     body,
                     {
                         "name": name,
@@ -400,7 +400,7 @@ class OrganizationsUsersSchedulesWithRawResponse(BaseResource):
         user_id: int,
         schedule_id: int,
         /,
-        body: _m.UpdateScheduleInput_2024_06_11 | None = None,
+        body: _m.UpdateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
@@ -417,7 +417,7 @@ class OrganizationsUsersSchedulesWithRawResponse(BaseResource):
             org_id: path ``orgId``, required.
             user_id: path ``userId``, required.
             schedule_id: path ``scheduleId``, required.
-            body: the request body as a ``UpdateScheduleInput_2024_06_11`` (or give its fields as keywords).
+            body: the request body as a ``UpdateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -433,7 +433,7 @@ class OrganizationsUsersSchedulesWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_USERS_SCHEDULES_UPDATE,
                 path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
                 body=build_body(
-                    _m.UpdateScheduleInput_2024_06_11,
+                    _ops.ORGANIZATIONS_USERS_SCHEDULES_UPDATE,
                     body,
                     {
                         "name": name,

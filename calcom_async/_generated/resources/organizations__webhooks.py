@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -94,7 +94,7 @@ class OrganizationsWebhooks(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -110,7 +110,7 @@ class OrganizationsWebhooks(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -126,7 +126,7 @@ class OrganizationsWebhooks(BaseResource):
                 _ops.ORGANIZATIONS_WEBHOOKS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.ORGANIZATIONS_WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -212,7 +212,7 @@ class OrganizationsWebhooks(BaseResource):
         org_id: int,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -229,7 +229,7 @@ class OrganizationsWebhooks(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -245,7 +245,7 @@ class OrganizationsWebhooks(BaseResource):
                 _ops.ORGANIZATIONS_WEBHOOKS_UPDATE,
                 path={"orgId": org_id, "webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.ORGANIZATIONS_WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,
@@ -333,7 +333,7 @@ class OrganizationsWebhooksWithRawResponse(BaseResource):
         self,
         org_id: int,
         /,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -349,7 +349,7 @@ class OrganizationsWebhooksWithRawResponse(BaseResource):
 
         Args:
             org_id: path ``orgId``, required.
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -365,7 +365,7 @@ class OrganizationsWebhooksWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_WEBHOOKS_CREATE,
                 path={"orgId": org_id},
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.ORGANIZATIONS_WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -451,7 +451,7 @@ class OrganizationsWebhooksWithRawResponse(BaseResource):
         org_id: int,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -468,7 +468,7 @@ class OrganizationsWebhooksWithRawResponse(BaseResource):
         Args:
             org_id: path ``orgId``, required.
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -484,7 +484,7 @@ class OrganizationsWebhooksWithRawResponse(BaseResource):
                 _ops.ORGANIZATIONS_WEBHOOKS_UPDATE,
                 path={"orgId": org_id, "webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.ORGANIZATIONS_WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,

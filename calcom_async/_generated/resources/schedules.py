@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -39,7 +39,7 @@ class Schedules(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateScheduleInput_2024_06_11 | None = None,
+        body: _m.CreateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
@@ -69,7 +69,7 @@ class Schedules(BaseResource):
         ``POST /v2/schedules`` (``cal-api-version: 2024-06-11``)
 
         Args:
-            body: the request body as a ``CreateScheduleInput_2024_06_11`` (or give its fields as keywords).
+            body: the request body as a ``CreateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -84,7 +84,7 @@ class Schedules(BaseResource):
             await self._request(
                 _ops.SCHEDULES_CREATE,
                 body=build_body(
-                    _m.CreateScheduleInput_2024_06_11,
+                    _ops.SCHEDULES_CREATE,
                     body,
                     {
                         "name": name,
@@ -191,7 +191,7 @@ class Schedules(BaseResource):
         self,
         schedule_id: int,
         /,
-        body: _m.UpdateScheduleInput_2024_06_11 | None = None,
+        body: _m.UpdateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
@@ -208,7 +208,7 @@ class Schedules(BaseResource):
 
         Args:
             schedule_id: path ``scheduleId``, required.
-            body: the request body as a ``UpdateScheduleInput_2024_06_11`` (or give its fields as keywords).
+            body: the request body as a ``UpdateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -224,7 +224,7 @@ class Schedules(BaseResource):
                 _ops.SCHEDULES_UPDATE,
                 path={"scheduleId": schedule_id},
                 body=build_body(
-                    _m.UpdateScheduleInput_2024_06_11,
+                    _ops.SCHEDULES_UPDATE,
                     body,
                     {
                         "name": name,
@@ -302,7 +302,7 @@ class SchedulesWithRawResponse(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateScheduleInput_2024_06_11 | None = None,
+        body: _m.CreateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
@@ -332,7 +332,7 @@ class SchedulesWithRawResponse(BaseResource):
         ``POST /v2/schedules`` (``cal-api-version: 2024-06-11``)
 
         Args:
-            body: the request body as a ``CreateScheduleInput_2024_06_11`` (or give its fields as keywords).
+            body: the request body as a ``CreateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -347,7 +347,7 @@ class SchedulesWithRawResponse(BaseResource):
             await self._request(
                 _ops.SCHEDULES_CREATE,
                 body=build_body(
-                    _m.CreateScheduleInput_2024_06_11,
+                    _ops.SCHEDULES_CREATE,
                     body,
                     {
                         "name": name,
@@ -454,7 +454,7 @@ class SchedulesWithRawResponse(BaseResource):
         self,
         schedule_id: int,
         /,
-        body: _m.UpdateScheduleInput_2024_06_11 | None = None,
+        body: _m.UpdateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
@@ -471,7 +471,7 @@ class SchedulesWithRawResponse(BaseResource):
 
         Args:
             schedule_id: path ``scheduleId``, required.
-            body: the request body as a ``UpdateScheduleInput_2024_06_11`` (or give its fields as keywords).
+            body: the request body as a ``UpdateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -487,7 +487,7 @@ class SchedulesWithRawResponse(BaseResource):
                 _ops.SCHEDULES_UPDATE,
                 path={"scheduleId": schedule_id},
                 body=build_body(
-                    _m.UpdateScheduleInput_2024_06_11,
+                    _ops.SCHEDULES_UPDATE,
                     body,
                     {
                         "name": name,

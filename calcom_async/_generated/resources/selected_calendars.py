@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -39,7 +39,7 @@ class SelectedCalendars(BaseResource):
 
     async def add(
         self,
-        body: _m.SelectedCalendarsInputDto | None = None,
+        body: _m.SelectedCalendarsInputDto | Mapping[str, Any] | None = None,
         *,
         integration: str | Unset = UNSET,
         external_id: str | Unset = UNSET,
@@ -52,7 +52,7 @@ class SelectedCalendars(BaseResource):
         ``POST /v2/selected-calendars``
 
         Args:
-            body: the request body as a ``SelectedCalendarsInputDto`` (or give its fields as keywords).
+            body: the request body as a ``SelectedCalendarsInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -67,7 +67,7 @@ class SelectedCalendars(BaseResource):
             await self._request(
                 _ops.SELECTED_CALENDARS_ADD,
                 body=build_body(
-                    _m.SelectedCalendarsInputDto,
+                    _ops.SELECTED_CALENDARS_ADD,
                     body,
                     {
                         "integration": integration,
@@ -130,7 +130,7 @@ class SelectedCalendarsWithRawResponse(BaseResource):
 
     async def add(
         self,
-        body: _m.SelectedCalendarsInputDto | None = None,
+        body: _m.SelectedCalendarsInputDto | Mapping[str, Any] | None = None,
         *,
         integration: str | Unset = UNSET,
         external_id: str | Unset = UNSET,
@@ -143,7 +143,7 @@ class SelectedCalendarsWithRawResponse(BaseResource):
         ``POST /v2/selected-calendars``
 
         Args:
-            body: the request body as a ``SelectedCalendarsInputDto`` (or give its fields as keywords).
+            body: the request body as a ``SelectedCalendarsInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -158,7 +158,7 @@ class SelectedCalendarsWithRawResponse(BaseResource):
             await self._request(
                 _ops.SELECTED_CALENDARS_ADD,
                 body=build_body(
-                    _m.SelectedCalendarsInputDto,
+                    _ops.SELECTED_CALENDARS_ADD,
                     body,
                     {
                         "integration": integration,

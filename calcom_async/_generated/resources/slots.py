@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -157,7 +157,7 @@ class Slots(BaseResource):
 
     async def reserve(
         self,
-        body: _m.ReserveSlotInput_2024_09_04 | None = None,
+        body: _m.ReserveSlotInput_2024_09_04 | Mapping[str, Any] | None = None,
         *,
         event_type_id: int | Unset = UNSET,
         slot_start: datetime | Unset = UNSET,
@@ -175,7 +175,7 @@ class Slots(BaseResource):
         ``POST /v2/slots/reservations`` (``cal-api-version: 2024-09-04``)
 
         Args:
-            body: the request body as a ``ReserveSlotInput_2024_09_04`` (or give its fields as keywords).
+            body: the request body as a ``ReserveSlotInput_2024_09_04``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -190,7 +190,7 @@ class Slots(BaseResource):
             await self._request(
                 _ops.SLOTS_RESERVE,
                 body=build_body(
-                    _m.ReserveSlotInput_2024_09_04,
+                    _ops.SLOTS_RESERVE,
                     body,
                     {
                         "event_type_id": event_type_id,
@@ -240,7 +240,7 @@ class Slots(BaseResource):
         self,
         uid: str,
         /,
-        body: _m.ReserveSlotInput_2024_09_04 | None = None,
+        body: _m.ReserveSlotInput_2024_09_04 | Mapping[str, Any] | None = None,
         *,
         event_type_id: int | Unset = UNSET,
         slot_start: datetime | Unset = UNSET,
@@ -256,7 +256,7 @@ class Slots(BaseResource):
 
         Args:
             uid: path ``uid``, required.
-            body: the request body as a ``ReserveSlotInput_2024_09_04`` (or give its fields as keywords).
+            body: the request body as a ``ReserveSlotInput_2024_09_04``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -272,7 +272,7 @@ class Slots(BaseResource):
                 _ops.SLOTS_UPDATE_RESERVED,
                 path={"uid": uid},
                 body=build_body(
-                    _m.ReserveSlotInput_2024_09_04,
+                    _ops.SLOTS_UPDATE_RESERVED,
                     body,
                     {
                         "event_type_id": event_type_id,
@@ -445,7 +445,7 @@ class SlotsWithRawResponse(BaseResource):
 
     async def reserve(
         self,
-        body: _m.ReserveSlotInput_2024_09_04 | None = None,
+        body: _m.ReserveSlotInput_2024_09_04 | Mapping[str, Any] | None = None,
         *,
         event_type_id: int | Unset = UNSET,
         slot_start: datetime | Unset = UNSET,
@@ -463,7 +463,7 @@ class SlotsWithRawResponse(BaseResource):
         ``POST /v2/slots/reservations`` (``cal-api-version: 2024-09-04``)
 
         Args:
-            body: the request body as a ``ReserveSlotInput_2024_09_04`` (or give its fields as keywords).
+            body: the request body as a ``ReserveSlotInput_2024_09_04``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -478,7 +478,7 @@ class SlotsWithRawResponse(BaseResource):
             await self._request(
                 _ops.SLOTS_RESERVE,
                 body=build_body(
-                    _m.ReserveSlotInput_2024_09_04,
+                    _ops.SLOTS_RESERVE,
                     body,
                     {
                         "event_type_id": event_type_id,
@@ -528,7 +528,7 @@ class SlotsWithRawResponse(BaseResource):
         self,
         uid: str,
         /,
-        body: _m.ReserveSlotInput_2024_09_04 | None = None,
+        body: _m.ReserveSlotInput_2024_09_04 | Mapping[str, Any] | None = None,
         *,
         event_type_id: int | Unset = UNSET,
         slot_start: datetime | Unset = UNSET,
@@ -544,7 +544,7 @@ class SlotsWithRawResponse(BaseResource):
 
         Args:
             uid: path ``uid``, required.
-            body: the request body as a ``ReserveSlotInput_2024_09_04`` (or give its fields as keywords).
+            body: the request body as a ``ReserveSlotInput_2024_09_04``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -560,7 +560,7 @@ class SlotsWithRawResponse(BaseResource):
                 _ops.SLOTS_UPDATE_RESERVED,
                 path={"uid": uid},
                 body=build_body(
-                    _m.ReserveSlotInput_2024_09_04,
+                    _ops.SLOTS_UPDATE_RESERVED,
                     body,
                     {
                         "event_type_id": event_type_id,

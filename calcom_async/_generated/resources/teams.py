@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -87,7 +87,7 @@ class Teams(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateTeamInput | None = None,
+        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -115,7 +115,7 @@ class Teams(BaseResource):
         ``POST /v2/teams``
 
         Args:
-            body: the request body as a ``CreateTeamInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -130,7 +130,7 @@ class Teams(BaseResource):
             await self._request(
                 _ops.TEAMS_CREATE,
                 body=build_body(
-                    _m.CreateTeamInput,
+                    _ops.TEAMS_CREATE,
                     body,
                     {
                         "name": name,
@@ -217,7 +217,7 @@ class Teams(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.UpdateOrgTeamDto | None = None,
+        body: _m.UpdateOrgTeamDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -247,7 +247,7 @@ class Teams(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``UpdateOrgTeamDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgTeamDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -263,7 +263,7 @@ class Teams(BaseResource):
                 _ops.TEAMS_UPDATE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.UpdateOrgTeamDto,
+                    _ops.TEAMS_UPDATE,
                     body,
                     {
                         "name": name,
@@ -354,7 +354,7 @@ class TeamsWithRawResponse(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateTeamInput | None = None,
+        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -382,7 +382,7 @@ class TeamsWithRawResponse(BaseResource):
         ``POST /v2/teams``
 
         Args:
-            body: the request body as a ``CreateTeamInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -397,7 +397,7 @@ class TeamsWithRawResponse(BaseResource):
             await self._request(
                 _ops.TEAMS_CREATE,
                 body=build_body(
-                    _m.CreateTeamInput,
+                    _ops.TEAMS_CREATE,
                     body,
                     {
                         "name": name,
@@ -484,7 +484,7 @@ class TeamsWithRawResponse(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.UpdateOrgTeamDto | None = None,
+        body: _m.UpdateOrgTeamDto | Mapping[str, Any] | None = None,
         *,
         name: str | Unset = UNSET,
         slug: str | Unset = UNSET,
@@ -514,7 +514,7 @@ class TeamsWithRawResponse(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``UpdateOrgTeamDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateOrgTeamDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -530,7 +530,7 @@ class TeamsWithRawResponse(BaseResource):
                 _ops.TEAMS_UPDATE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.UpdateOrgTeamDto,
+                    _ops.TEAMS_UPDATE,
                     body,
                     {
                         "name": name,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -49,7 +49,7 @@ class TeamsEventTypes(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | None = None,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         title: str | Unset = UNSET,
@@ -106,7 +106,7 @@ class TeamsEventTypes(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateTeamEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -122,7 +122,7 @@ class TeamsEventTypes(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_CREATE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.CreateTeamEventTypeInput_2024_06_14,
+                    _ops.TEAMS_EVENT_TYPES_CREATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -263,7 +263,7 @@ class TeamsEventTypes(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | None = None,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         length_in_minutes_options: builtins.list[float] | Unset = UNSET,
@@ -321,7 +321,7 @@ class TeamsEventTypes(BaseResource):
         Args:
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``UpdateTeamEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``UpdateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -337,7 +337,7 @@ class TeamsEventTypes(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_UPDATE,
                 path={"teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.UpdateTeamEventTypeInput_2024_06_14,
+                    _ops.TEAMS_EVENT_TYPES_UPDATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -431,7 +431,7 @@ class TeamsEventTypes(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.CreatePhoneCallInput | None = None,
+        body: _m.CreatePhoneCallInput | Mapping[str, Any] | None = None,
         *,
         your_phone_number: str | Unset = UNSET,
         number_to_call: str | Unset = UNSET,
@@ -453,7 +453,7 @@ class TeamsEventTypes(BaseResource):
         Args:
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreatePhoneCallInput`` (or give its fields as keywords).
+            body: the request body as a ``CreatePhoneCallInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -469,7 +469,7 @@ class TeamsEventTypes(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
                 path={"teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreatePhoneCallInput,
+                    _ops.TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
                     body,
                     {
                         "your_phone_number": your_phone_number,
@@ -523,7 +523,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | None = None,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         title: str | Unset = UNSET,
@@ -580,7 +580,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateTeamEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -596,7 +596,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_CREATE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.CreateTeamEventTypeInput_2024_06_14,
+                    _ops.TEAMS_EVENT_TYPES_CREATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -737,7 +737,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | None = None,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
         *,
         length_in_minutes: float | Unset = UNSET,
         length_in_minutes_options: builtins.list[float] | Unset = UNSET,
@@ -795,7 +795,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
         Args:
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``UpdateTeamEventTypeInput_2024_06_14`` (or give its fields as keywords).
+            body: the request body as a ``UpdateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -811,7 +811,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_UPDATE,
                 path={"teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.UpdateTeamEventTypeInput_2024_06_14,
+                    _ops.TEAMS_EVENT_TYPES_UPDATE,
                     body,
                     {
                         "length_in_minutes": length_in_minutes,
@@ -905,7 +905,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.CreatePhoneCallInput | None = None,
+        body: _m.CreatePhoneCallInput | Mapping[str, Any] | None = None,
         *,
         your_phone_number: str | Unset = UNSET,
         number_to_call: str | Unset = UNSET,
@@ -927,7 +927,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
         Args:
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreatePhoneCallInput`` (or give its fields as keywords).
+            body: the request body as a ``CreatePhoneCallInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -943,7 +943,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
                 path={"teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreatePhoneCallInput,
+                    _ops.TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
                     body,
                     {
                         "your_phone_number": your_phone_number,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -42,7 +42,7 @@ class TeamsEventTypesWebhooks(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -59,7 +59,7 @@ class TeamsEventTypesWebhooks(BaseResource):
         Args:
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -75,7 +75,7 @@ class TeamsEventTypesWebhooks(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_WEBHOOKS_CREATE,
                 path={"teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.TEAMS_EVENT_TYPES_WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -184,7 +184,7 @@ class TeamsEventTypesWebhooks(BaseResource):
         event_type_id: int,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -202,7 +202,7 @@ class TeamsEventTypesWebhooks(BaseResource):
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -218,7 +218,7 @@ class TeamsEventTypesWebhooks(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_WEBHOOKS_UPDATE,
                 path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.TEAMS_EVENT_TYPES_WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,
@@ -339,7 +339,7 @@ class TeamsEventTypesWebhooksWithRawResponse(BaseResource):
         team_id: int,
         event_type_id: int,
         /,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -356,7 +356,7 @@ class TeamsEventTypesWebhooksWithRawResponse(BaseResource):
         Args:
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -372,7 +372,7 @@ class TeamsEventTypesWebhooksWithRawResponse(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_WEBHOOKS_CREATE,
                 path={"teamId": team_id, "eventTypeId": event_type_id},
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.TEAMS_EVENT_TYPES_WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -467,7 +467,7 @@ class TeamsEventTypesWebhooksWithRawResponse(BaseResource):
         event_type_id: int,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -485,7 +485,7 @@ class TeamsEventTypesWebhooksWithRawResponse(BaseResource):
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -501,7 +501,7 @@ class TeamsEventTypesWebhooksWithRawResponse(BaseResource):
                 _ops.TEAMS_EVENT_TYPES_WEBHOOKS_UPDATE,
                 path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.TEAMS_EVENT_TYPES_WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,

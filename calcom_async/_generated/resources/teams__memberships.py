@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -41,7 +41,7 @@ class TeamsMemberships(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.CreateTeamMembershipInput | None = None,
+        body: _m.CreateTeamMembershipInput | Mapping[str, Any] | None = None,
         *,
         user_id: int | Unset = UNSET,
         accepted: bool | Unset = UNSET,
@@ -55,7 +55,7 @@ class TeamsMemberships(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateTeamMembershipInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamMembershipInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -71,7 +71,7 @@ class TeamsMemberships(BaseResource):
                 _ops.TEAMS_MEMBERSHIPS_CREATE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.CreateTeamMembershipInput,
+                    _ops.TEAMS_MEMBERSHIPS_CREATE,
                     body,
                     {
                         "user_id": user_id,
@@ -182,7 +182,7 @@ class TeamsMemberships(BaseResource):
         team_id: int,
         membership_id: int,
         /,
-        body: _m.UpdateTeamMembershipInput | None = None,
+        body: _m.UpdateTeamMembershipInput | Mapping[str, Any] | None = None,
         *,
         accepted: bool | Unset = UNSET,
         role: _m.UpdateTeamMembershipInput_role | Unset = UNSET,
@@ -196,7 +196,7 @@ class TeamsMemberships(BaseResource):
         Args:
             team_id: path ``teamId``, required.
             membership_id: path ``membershipId``, required.
-            body: the request body as a ``UpdateTeamMembershipInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateTeamMembershipInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -212,7 +212,7 @@ class TeamsMemberships(BaseResource):
                 _ops.TEAMS_MEMBERSHIPS_UPDATE,
                 path={"teamId": team_id, "membershipId": membership_id},
                 body=build_body(
-                    _m.UpdateTeamMembershipInput,
+                    _ops.TEAMS_MEMBERSHIPS_UPDATE,
                     body,
                     {
                         "accepted": accepted,
@@ -291,7 +291,7 @@ class TeamsMembershipsWithRawResponse(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.CreateTeamMembershipInput | None = None,
+        body: _m.CreateTeamMembershipInput | Mapping[str, Any] | None = None,
         *,
         user_id: int | Unset = UNSET,
         accepted: bool | Unset = UNSET,
@@ -305,7 +305,7 @@ class TeamsMembershipsWithRawResponse(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``CreateTeamMembershipInput`` (or give its fields as keywords).
+            body: the request body as a ``CreateTeamMembershipInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -321,7 +321,7 @@ class TeamsMembershipsWithRawResponse(BaseResource):
                 _ops.TEAMS_MEMBERSHIPS_CREATE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.CreateTeamMembershipInput,
+                    _ops.TEAMS_MEMBERSHIPS_CREATE,
                     body,
                     {
                         "user_id": user_id,
@@ -418,7 +418,7 @@ class TeamsMembershipsWithRawResponse(BaseResource):
         team_id: int,
         membership_id: int,
         /,
-        body: _m.UpdateTeamMembershipInput | None = None,
+        body: _m.UpdateTeamMembershipInput | Mapping[str, Any] | None = None,
         *,
         accepted: bool | Unset = UNSET,
         role: _m.UpdateTeamMembershipInput_role | Unset = UNSET,
@@ -432,7 +432,7 @@ class TeamsMembershipsWithRawResponse(BaseResource):
         Args:
             team_id: path ``teamId``, required.
             membership_id: path ``membershipId``, required.
-            body: the request body as a ``UpdateTeamMembershipInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateTeamMembershipInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -448,7 +448,7 @@ class TeamsMembershipsWithRawResponse(BaseResource):
                 _ops.TEAMS_MEMBERSHIPS_UPDATE,
                 path={"teamId": team_id, "membershipId": membership_id},
                 body=build_body(
-                    _m.UpdateTeamMembershipInput,
+                    _ops.TEAMS_MEMBERSHIPS_UPDATE,
                     body,
                     {
                         "accepted": accepted,

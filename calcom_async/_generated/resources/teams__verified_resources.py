@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -41,7 +41,7 @@ class TeamsVerifiedResources(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.RequestEmailVerificationInput | None = None,
+        body: _m.RequestEmailVerificationInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -54,7 +54,7 @@ class TeamsVerifiedResources(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``RequestEmailVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestEmailVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -70,7 +70,7 @@ class TeamsVerifiedResources(BaseResource):
                 _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.RequestEmailVerificationInput,
+                    _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                     body,
                     {
                         "email": email,
@@ -84,7 +84,7 @@ class TeamsVerifiedResources(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.RequestPhoneVerificationInput | None = None,
+        body: _m.RequestPhoneVerificationInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -97,7 +97,7 @@ class TeamsVerifiedResources(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``RequestPhoneVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestPhoneVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -113,7 +113,7 @@ class TeamsVerifiedResources(BaseResource):
                 _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.RequestPhoneVerificationInput,
+                    _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                     body,
                     {
                         "phone": phone,
@@ -127,7 +127,7 @@ class TeamsVerifiedResources(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.VerifyEmailInput | None = None,
+        body: _m.VerifyEmailInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -141,7 +141,7 @@ class TeamsVerifiedResources(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyEmailInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyEmailInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -157,7 +157,7 @@ class TeamsVerifiedResources(BaseResource):
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.VerifyEmailInput,
+                    _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                     body,
                     {
                         "email": email,
@@ -172,7 +172,7 @@ class TeamsVerifiedResources(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.VerifyPhoneInput | None = None,
+        body: _m.VerifyPhoneInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -186,7 +186,7 @@ class TeamsVerifiedResources(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyPhoneInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyPhoneInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -202,7 +202,7 @@ class TeamsVerifiedResources(BaseResource):
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.VerifyPhoneInput,
+                    _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                     body,
                     {
                         "phone": phone,
@@ -396,7 +396,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.RequestEmailVerificationInput | None = None,
+        body: _m.RequestEmailVerificationInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -409,7 +409,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``RequestEmailVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestEmailVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -425,7 +425,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
                 _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.RequestEmailVerificationInput,
+                    _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                     body,
                     {
                         "email": email,
@@ -439,7 +439,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.RequestPhoneVerificationInput | None = None,
+        body: _m.RequestPhoneVerificationInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -452,7 +452,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``RequestPhoneVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestPhoneVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -468,7 +468,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
                 _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.RequestPhoneVerificationInput,
+                    _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                     body,
                     {
                         "phone": phone,
@@ -482,7 +482,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.VerifyEmailInput | None = None,
+        body: _m.VerifyEmailInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -496,7 +496,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyEmailInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyEmailInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -512,7 +512,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.VerifyEmailInput,
+                    _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
                     body,
                     {
                         "email": email,
@@ -527,7 +527,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
         self,
         team_id: int,
         /,
-        body: _m.VerifyPhoneInput | None = None,
+        body: _m.VerifyPhoneInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -541,7 +541,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
 
         Args:
             team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyPhoneInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyPhoneInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -557,7 +557,7 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 path={"teamId": team_id},
                 body=build_body(
-                    _m.VerifyPhoneInput,
+                    _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                     body,
                     {
                         "phone": phone,

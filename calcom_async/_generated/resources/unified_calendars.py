@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -81,7 +81,7 @@ class UnifiedCalendars(BaseResource):
         calendar: str,
         event_uid: str,
         /,
-        body: _m.UpdateUnifiedCalendarEventInput | None = None,
+        body: _m.UpdateUnifiedCalendarEventInput | Mapping[str, Any] | None = None,
         *,
         start: _m.UpdateUnifiedCalendarEventInput_start | Unset = UNSET,
         end: _m.UpdateUnifiedCalendarEventInput_end | Unset = UNSET,
@@ -104,7 +104,7 @@ class UnifiedCalendars(BaseResource):
                 https://cal.com/docs/api-reference/v2/orgs-teams-bookings/get-booking-
                 references-for-a-booking - For user events: https://cal.com/docs/api-
                 reference/v2/bookings/get-booking-references-for-a-booking
-            body: the request body as a ``UpdateUnifiedCalendarEventInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateUnifiedCalendarEventInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -120,7 +120,7 @@ class UnifiedCalendars(BaseResource):
                 _ops.UNIFIED_CALENDARS_UPDATE_EVENT,
                 path={"calendar": calendar, "eventUid": event_uid},
                 body=build_body(
-                    _m.UpdateUnifiedCalendarEventInput,
+                    _ops.UNIFIED_CALENDARS_UPDATE_EVENT,
                     body,
                     {
                         "start": start,
@@ -186,7 +186,7 @@ class UnifiedCalendarsWithRawResponse(BaseResource):
         calendar: str,
         event_uid: str,
         /,
-        body: _m.UpdateUnifiedCalendarEventInput | None = None,
+        body: _m.UpdateUnifiedCalendarEventInput | Mapping[str, Any] | None = None,
         *,
         start: _m.UpdateUnifiedCalendarEventInput_start | Unset = UNSET,
         end: _m.UpdateUnifiedCalendarEventInput_end | Unset = UNSET,
@@ -209,7 +209,7 @@ class UnifiedCalendarsWithRawResponse(BaseResource):
                 https://cal.com/docs/api-reference/v2/orgs-teams-bookings/get-booking-
                 references-for-a-booking - For user events: https://cal.com/docs/api-
                 reference/v2/bookings/get-booking-references-for-a-booking
-            body: the request body as a ``UpdateUnifiedCalendarEventInput`` (or give its fields as keywords).
+            body: the request body as a ``UpdateUnifiedCalendarEventInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -225,7 +225,7 @@ class UnifiedCalendarsWithRawResponse(BaseResource):
                 _ops.UNIFIED_CALENDARS_UPDATE_EVENT,
                 path={"calendar": calendar, "eventUid": event_uid},
                 body=build_body(
-                    _m.UpdateUnifiedCalendarEventInput,
+                    _ops.UNIFIED_CALENDARS_UPDATE_EVENT,
                     body,
                     {
                         "start": start,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -39,7 +39,7 @@ class VerifiedResources(BaseResource):
 
     async def request_email_verification_code(
         self,
-        body: _m.RequestEmailVerificationInput | None = None,
+        body: _m.RequestEmailVerificationInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -51,7 +51,7 @@ class VerifiedResources(BaseResource):
         ``POST /v2/verified-resources/emails/verification-code/request``
 
         Args:
-            body: the request body as a ``RequestEmailVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestEmailVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -66,7 +66,7 @@ class VerifiedResources(BaseResource):
             await self._request(
                 _ops.VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                 body=build_body(
-                    _m.RequestEmailVerificationInput,
+                    _ops.VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                     body,
                     {
                         "email": email,
@@ -78,7 +78,7 @@ class VerifiedResources(BaseResource):
 
     async def request_phone_verification_code(
         self,
-        body: _m.RequestPhoneVerificationInput | None = None,
+        body: _m.RequestPhoneVerificationInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -90,7 +90,7 @@ class VerifiedResources(BaseResource):
         ``POST /v2/verified-resources/phones/verification-code/request``
 
         Args:
-            body: the request body as a ``RequestPhoneVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestPhoneVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -105,7 +105,7 @@ class VerifiedResources(BaseResource):
             await self._request(
                 _ops.VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                 body=build_body(
-                    _m.RequestPhoneVerificationInput,
+                    _ops.VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                     body,
                     {
                         "phone": phone,
@@ -117,7 +117,7 @@ class VerifiedResources(BaseResource):
 
     async def verify_email(
         self,
-        body: _m.VerifyEmailInput | None = None,
+        body: _m.VerifyEmailInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -130,7 +130,7 @@ class VerifiedResources(BaseResource):
         ``POST /v2/verified-resources/emails/verification-code/verify``
 
         Args:
-            body: the request body as a ``VerifyEmailInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyEmailInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -145,7 +145,7 @@ class VerifiedResources(BaseResource):
             await self._request(
                 _ops.VERIFIED_RESOURCES_VERIFY_EMAIL,
                 body=build_body(
-                    _m.VerifyEmailInput,
+                    _ops.VERIFIED_RESOURCES_VERIFY_EMAIL,
                     body,
                     {
                         "email": email,
@@ -158,7 +158,7 @@ class VerifiedResources(BaseResource):
 
     async def verify_phone_number(
         self,
-        body: _m.VerifyPhoneInput | None = None,
+        body: _m.VerifyPhoneInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -171,7 +171,7 @@ class VerifiedResources(BaseResource):
         ``POST /v2/verified-resources/phones/verification-code/verify``
 
         Args:
-            body: the request body as a ``VerifyPhoneInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyPhoneInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -186,7 +186,7 @@ class VerifiedResources(BaseResource):
             await self._request(
                 _ops.VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 body=build_body(
-                    _m.VerifyPhoneInput,
+                    _ops.VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                     body,
                     {
                         "phone": phone,
@@ -366,7 +366,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
 
     async def request_email_verification_code(
         self,
-        body: _m.RequestEmailVerificationInput | None = None,
+        body: _m.RequestEmailVerificationInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -378,7 +378,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         ``POST /v2/verified-resources/emails/verification-code/request``
 
         Args:
-            body: the request body as a ``RequestEmailVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestEmailVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -393,7 +393,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             await self._request(
                 _ops.VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                 body=build_body(
-                    _m.RequestEmailVerificationInput,
+                    _ops.VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
                     body,
                     {
                         "email": email,
@@ -405,7 +405,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
 
     async def request_phone_verification_code(
         self,
-        body: _m.RequestPhoneVerificationInput | None = None,
+        body: _m.RequestPhoneVerificationInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -417,7 +417,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         ``POST /v2/verified-resources/phones/verification-code/request``
 
         Args:
-            body: the request body as a ``RequestPhoneVerificationInput`` (or give its fields as keywords).
+            body: the request body as a ``RequestPhoneVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -432,7 +432,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             await self._request(
                 _ops.VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                 body=build_body(
-                    _m.RequestPhoneVerificationInput,
+                    _ops.VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
                     body,
                     {
                         "phone": phone,
@@ -444,7 +444,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
 
     async def verify_email(
         self,
-        body: _m.VerifyEmailInput | None = None,
+        body: _m.VerifyEmailInput | Mapping[str, Any] | None = None,
         *,
         email: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -457,7 +457,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         ``POST /v2/verified-resources/emails/verification-code/verify``
 
         Args:
-            body: the request body as a ``VerifyEmailInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyEmailInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -472,7 +472,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             await self._request(
                 _ops.VERIFIED_RESOURCES_VERIFY_EMAIL,
                 body=build_body(
-                    _m.VerifyEmailInput,
+                    _ops.VERIFIED_RESOURCES_VERIFY_EMAIL,
                     body,
                     {
                         "email": email,
@@ -485,7 +485,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
 
     async def verify_phone_number(
         self,
-        body: _m.VerifyPhoneInput | None = None,
+        body: _m.VerifyPhoneInput | Mapping[str, Any] | None = None,
         *,
         phone: str | Unset = UNSET,
         code: str | Unset = UNSET,
@@ -498,7 +498,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
         ``POST /v2/verified-resources/phones/verification-code/verify``
 
         Args:
-            body: the request body as a ``VerifyPhoneInput`` (or give its fields as keywords).
+            body: the request body as a ``VerifyPhoneInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -513,7 +513,7 @@ class VerifiedResourcesWithRawResponse(BaseResource):
             await self._request(
                 _ops.VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                 body=build_body(
-                    _m.VerifyPhoneInput,
+                    _ops.VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
                     body,
                     {
                         "phone": phone,

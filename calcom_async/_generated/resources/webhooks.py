@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -39,7 +39,7 @@ class Webhooks(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -54,7 +54,7 @@ class Webhooks(BaseResource):
         ``POST /v2/webhooks``
 
         Args:
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -69,7 +69,7 @@ class Webhooks(BaseResource):
             await self._request(
                 _ops.WEBHOOKS_CREATE,
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -139,7 +139,7 @@ class Webhooks(BaseResource):
         self,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -155,7 +155,7 @@ class Webhooks(BaseResource):
 
         Args:
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -171,7 +171,7 @@ class Webhooks(BaseResource):
                 _ops.WEBHOOKS_UPDATE,
                 path={"webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,
@@ -279,7 +279,7 @@ class WebhooksWithRawResponse(BaseResource):
 
     async def create(
         self,
-        body: _m.CreateWebhookInputDto | None = None,
+        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         active: bool | Unset = UNSET,
         subscriber_url: str | Unset = UNSET,
@@ -294,7 +294,7 @@ class WebhooksWithRawResponse(BaseResource):
         ``POST /v2/webhooks``
 
         Args:
-            body: the request body as a ``CreateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -309,7 +309,7 @@ class WebhooksWithRawResponse(BaseResource):
             await self._request(
                 _ops.WEBHOOKS_CREATE,
                 body=build_body(
-                    _m.CreateWebhookInputDto,
+                    _ops.WEBHOOKS_CREATE,
                     body,
                     {
                         "active": active,
@@ -365,7 +365,7 @@ class WebhooksWithRawResponse(BaseResource):
         self,
         webhook_id: str,
         /,
-        body: _m.UpdateWebhookInputDto | None = None,
+        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
         *,
         payload_template: str | Unset = UNSET,
         active: bool | Unset = UNSET,
@@ -381,7 +381,7 @@ class WebhooksWithRawResponse(BaseResource):
 
         Args:
             webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto`` (or give its fields as keywords).
+            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -397,7 +397,7 @@ class WebhooksWithRawResponse(BaseResource):
                 _ops.WEBHOOKS_UPDATE,
                 path={"webhookId": webhook_id},
                 body=build_body(
-                    _m.UpdateWebhookInputDto,
+                    _ops.WEBHOOKS_UPDATE,
                     body,
                     {
                         "payload_template": payload_template,
