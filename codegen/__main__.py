@@ -93,6 +93,15 @@ def main(argv: list[str] | None = None) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists() or target.read_text() != text:
                 target.write_text(text)
+    lines: dict[str, int] = {}
+    for name, text in files.items():
+        part = name.split("/", 1)[0] if "/" in name else name.removesuffix(".py")
+        lines[part] = lines.get(part, 0) + text.count("\n")
+    print(
+        f"generated {sum(lines.values()):,} lines in {len(files)} files ("
+        + ", ".join(f"{part} {n:,}" for part, n in sorted(lines.items(), key=lambda kv: -kv[1]))
+        + ")"
+    )
     added = f" (+{result.schemas_added} from the overlay)" if result.schemas_added else ""
     print(
         f"operations {result.operations}/{result.operations_in_doc} "

@@ -213,6 +213,8 @@ def generate_models(doc_text: str) -> tuple[dict[str, str], list[ModelInfo]]:
         target_datetime_class=DatetimeClassType.Datetime,
         naming_strategy=NamingStrategy.ParentPrefixed,
         custom_class_name_generator=_class_name,
+        use_schema_description=True,
+        use_field_description=True,
     )
     result = parser.parse(module_split_mode=ModuleSplitMode.Single, format_=False)
     if not isinstance(result, dict):

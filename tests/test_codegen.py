@@ -238,3 +238,49 @@ def test_known_defects_are_reported() -> None:
     assert len(undeclared) == 65  # of the pinned document (fea00aa8)
     assert sum("[stray-path-param]" in line for line in lines) == 2
     assert any("[servers]" in line for line in lines)
+
+
+def _attribute_docstrings(cls: type[Any]) -> dict[str, str]:
+    """The attribute docstrings of a generated class, as IDEs read them (a string right after
+    the annotated field)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(sys.modules[cls.__module__]))
+    (node,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls.__name__]
+    found: dict[str, str] = {}
+    for field, after in zip(node.body, node.body[1:], strict=False):
+        if (
+            isinstance(field, ast.AnnAssign)
+            and isinstance(field.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            found[field.target.id] = after.value.value
+    return found
+
+
+def test_models_carry_the_documents_descriptions_as_docstrings() -> None:
+    """Every property the document describes has its description as the field's attribute
+    docstring, and every described schema as the class docstring (IDE hovers show them)."""
+    import attrs
+
+    schemas = normalised_spec().doc["components"]["schemas"]
+    fields = classes = 0
+    for name, ref in models.SCHEMA_REFS.items():
+        cls = getattr(models, name)
+        schema = schemas.get(ref.rsplit("/", 1)[-1]) if ref.count("/") == 3 else None
+        if not attrs.has(cls) or not isinstance(schema, dict):
+            continue
+        if schema.get("description"):
+            classes += 1
+            assert (cls.__doc__ or "").strip() == schema["description"].strip(), name
+        docs = _attribute_docstrings(cls)
+        wire = {a.metadata.get("json", a.name): a.name for a in attrs.fields(cls)}
+        for key, prop in schema.get("properties", {}).items():
+            text = prop.get("description") if isinstance(prop, dict) else None
+            if text and key in wire:
+                assert docs.get(wire[key], "").strip() == text.strip(), (name, key)
+                fields += 1
+    assert classes > 0 and fields > 800, (classes, fields)

@@ -12,6 +12,7 @@ from . import guest
 @attrs.define(kw_only=True)
 class AddGuestsInput_2024_08_13(CalComModel):
     guests: list[guest.Guest]
+    """Array of guests to add to the booking. Maximum 10 guests per request."""
 
 
 def structure_AddGuestsInput_2024_08_13(o: Any, _: Any = None) -> AddGuestsInput_2024_08_13:

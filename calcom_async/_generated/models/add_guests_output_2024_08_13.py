@@ -13,6 +13,7 @@ from . import add_guests_output_2024_08_13_status, booking_output_2024_08_13, ge
 class AddGuestsOutput_2024_08_13(CalComModel):
     status: add_guests_output_2024_08_13_status.AddGuestsOutput_2024_08_13_status
     data: booking_output_2024_08_13.BookingOutput_2024_08_13 | recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13 | list[recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13] | get_seated_booking_output_2024_08_13.GetSeatedBookingOutput_2024_08_13 | get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13 | list[get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13]
+    """Booking data, which can be either a BookingOutput object, a RecurringBookingOutput object, or an array of RecurringBookingOutput objects"""
 
 
 def structure_AddGuestsOutput_2024_08_13(o: Any, _: Any = None) -> AddGuestsOutput_2024_08_13:

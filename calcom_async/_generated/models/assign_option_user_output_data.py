@@ -11,8 +11,11 @@ from typing import Any
 @attrs.define(kw_only=True)
 class AssignOptionUserOutputData(CalComModel):
     id: str
+    """The ID of the option assigned to the user"""
     member_id: int = attrs.field(metadata={"json": "memberId"})
+    """The ID form the org membership for the user"""
     attribute_option_id: str = attrs.field(metadata={"json": "attributeOptionId"})
+    """The value of the option"""
 
 
 def structure_AssignOptionUserOutputData(o: Any, _: Any = None) -> AssignOptionUserOutputData:

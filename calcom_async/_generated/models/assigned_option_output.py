@@ -11,10 +11,15 @@ from typing import Any
 @attrs.define(kw_only=True)
 class AssignedOptionOutput(CalComModel):
     id: str
+    """The ID of the option"""
     attribute_id: str = attrs.field(metadata={"json": "attributeId"})
+    """The ID of the attribute"""
     value: str
+    """The value of the option"""
     slug: str
+    """The slug of the option"""
     assigned_user_ids: list[int] = attrs.field(metadata={"json": "assignedUserIds"})
+    """Ids of the users assigned to the attribute option."""
 
 
 def structure_AssignedOptionOutput(o: Any, _: Any = None) -> AssignedOptionOutput:

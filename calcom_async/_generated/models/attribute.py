@@ -12,12 +12,19 @@ from . import attribute_type
 @attrs.define(kw_only=True)
 class Attribute(CalComModel):
     id: str
+    """The ID of the attribute"""
     team_id: int = attrs.field(metadata={"json": "teamId"})
+    """The team ID associated with the attribute"""
     type: attribute_type.Attribute_type
+    """The type of the attribute"""
     name: str
+    """The name of the attribute"""
     slug: str
+    """The slug of the attribute"""
     enabled: bool
+    """Whether the attribute is enabled and displayed on their profile"""
     users_can_edit_relation: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "usersCanEditRelation"})
+    """Whether users can edit the relation"""
 
 
 def structure_Attribute(o: Any, _: Any = None) -> Attribute:

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class Attribute_type(OpenStrEnum):
+    """
+    The type of the attribute
+    """
     TEXT = 'TEXT'
     NUMBER = 'NUMBER'
     SINGLE_SELECT = 'SINGLE_SELECT'

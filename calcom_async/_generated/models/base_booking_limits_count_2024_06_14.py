@@ -11,9 +11,13 @@ from typing import Any
 @attrs.define(kw_only=True)
 class BaseBookingLimitsCount_2024_06_14(CalComModel):
     day: float | None | Unset = UNSET
+    """The number of bookings per day"""
     week: float | None | Unset = UNSET
+    """The number of bookings per week"""
     month: float | None | Unset = UNSET
+    """The number of bookings per month"""
     year: float | None | Unset = UNSET
+    """The number of bookings per year"""
     disabled: bool | Unset = UNSET
 
 

@@ -11,9 +11,13 @@ from typing import Any
 @attrs.define(kw_only=True)
 class BaseBookingLimitsDuration_2024_06_14(CalComModel):
     day: float | None | Unset = UNSET
+    """The duration of bookings per day (must be a multiple of 15)"""
     week: float | None | Unset = UNSET
+    """The duration of bookings per week (must be a multiple of 15)"""
     month: float | None | Unset = UNSET
+    """The duration of bookings per month (must be a multiple of 15)"""
     year: float | None | Unset = UNSET
+    """The duration of bookings per year (must be a multiple of 15)"""
 
 
 def structure_BaseBookingLimitsDuration_2024_06_14(o: Any, _: Any = None) -> BaseBookingLimitsDuration_2024_06_14:

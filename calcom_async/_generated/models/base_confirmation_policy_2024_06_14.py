@@ -12,8 +12,11 @@ from . import base_confirmation_policy_2024_06_14_type, notice_threshold_2024_06
 @attrs.define(kw_only=True)
 class BaseConfirmationPolicy_2024_06_14(CalComModel):
     type: base_confirmation_policy_2024_06_14_type.BaseConfirmationPolicy_2024_06_14_type
+    """The policy that determines when confirmation is required"""
     block_unconfirmed_bookings_in_booker: bool = attrs.field(metadata={"json": "blockUnconfirmedBookingsInBooker"})
+    """Unconfirmed bookings still block calendar slots."""
     notice_threshold: notice_threshold_2024_06_14.NoticeThreshold_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "noticeThreshold"})
+    """The notice threshold required before confirmation is needed. Required when type is 'time'."""
 
 
 def structure_BaseConfirmationPolicy_2024_06_14(o: Any, _: Any = None) -> BaseConfirmationPolicy_2024_06_14:

@@ -5,5 +5,8 @@ from calcom_async._types import OpenStrEnum
 
 
 class BaseConfirmationPolicy_2024_06_14_type(OpenStrEnum):
+    """
+    The policy that determines when confirmation is required
+    """
     ALWAYS = 'always'
     TIME = 'time'

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class BookerActiveBookingsLimit_2024_06_14(CalComModel):
     maximum_active_bookings: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "maximumActiveBookings"})
+    """The maximum number of active bookings a booker can have for this event type."""
     offer_reschedule: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "offerReschedule"})
+    """Whether to offer rescheduling the last active booking to the chosen time slot when limit is reached."""
 
 
 def structure_BookerActiveBookingsLimit_2024_06_14(o: Any, _: Any = None) -> BookerActiveBookingsLimit_2024_06_14:

@@ -13,6 +13,7 @@ from . import booker_layouts_2024_06_14_default_layout, booker_layouts_2024_06_1
 class BookerLayouts_2024_06_14(CalComModel):
     default_layout: booker_layouts_2024_06_14_default_layout.BookerLayouts_2024_06_14_default_layout = attrs.field(metadata={"json": "defaultLayout"})
     enabled_layouts: list[booker_layouts_2024_06_14_enabled_layout.BookerLayouts_2024_06_14_enabled_layout] = attrs.field(metadata={"json": "enabledLayouts"})
+    """Array of valid layouts - month, week or column"""
 
 
 def structure_BookerLayouts_2024_06_14(o: Any, _: Any = None) -> BookerLayouts_2024_06_14:

@@ -14,6 +14,7 @@ class BookingAttendee(CalComModel):
     name: str
     email: str
     display_email: str = attrs.field(metadata={"json": "displayEmail"})
+    """Clean email for display purposes"""
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
     absent: bool
     language: booking_attendee_language.BookingAttendee_language | None | Unset = UNSET

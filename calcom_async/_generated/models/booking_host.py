@@ -14,6 +14,7 @@ class BookingHost(CalComModel):
     name: str
     email: str
     display_email: str = attrs.field(metadata={"json": "displayEmail"})
+    """Clean email for display purposes"""
     username: str
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
 

@@ -12,6 +12,7 @@ from . import booking_input_address_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class BookingInputAddressLocation_2024_08_13(CalComModel):
     type: booking_input_address_location_2024_08_13_type.BookingInputAddressLocation_2024_08_13_type
+    """only allowed value for type is `address` - it refers to address defined by the organizer."""
 
 
 def structure_BookingInputAddressLocation_2024_08_13(o: Any, _: Any = None) -> BookingInputAddressLocation_2024_08_13:

@@ -12,6 +12,7 @@ from . import booking_input_attendee_phone_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class BookingInputAttendeePhoneLocation_2024_08_13(CalComModel):
     type: booking_input_attendee_phone_location_2024_08_13_type.BookingInputAttendeePhoneLocation_2024_08_13_type
+    """only allowed value for type is `attendeePhone`"""
     phone: str
 
 

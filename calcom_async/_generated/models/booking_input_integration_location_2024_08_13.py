@@ -12,6 +12,7 @@ from . import booking_input_integration_location_2024_08_13_integration, booking
 @attrs.define(kw_only=True)
 class BookingInputIntegrationLocation_2024_08_13(CalComModel):
     type: booking_input_integration_location_2024_08_13_type.BookingInputIntegrationLocation_2024_08_13_type
+    """only allowed value for type is `integration`"""
     integration: booking_input_integration_location_2024_08_13_integration.BookingInputIntegrationLocation_2024_08_13_integration
 
 

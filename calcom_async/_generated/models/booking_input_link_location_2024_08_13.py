@@ -12,6 +12,7 @@ from . import booking_input_link_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class BookingInputLinkLocation_2024_08_13(CalComModel):
     type: booking_input_link_location_2024_08_13_type.BookingInputLinkLocation_2024_08_13_type
+    """only allowed value for type is `link` - it refers to link defined by the organizer."""
 
 
 def structure_BookingInputLinkLocation_2024_08_13(o: Any, _: Any = None) -> BookingInputLinkLocation_2024_08_13:

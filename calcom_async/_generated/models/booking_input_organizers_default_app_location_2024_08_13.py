@@ -12,6 +12,7 @@ from . import booking_input_organizers_default_app_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class BookingInputOrganizersDefaultAppLocation_2024_08_13(CalComModel):
     type: booking_input_organizers_default_app_location_2024_08_13_type.BookingInputOrganizersDefaultAppLocation_2024_08_13_type
+    """only available for team event types and the only allowed value for type is `organizersDefaultApp` - it refers to the default app defined by the organizer."""
 
 
 def structure_BookingInputOrganizersDefaultAppLocation_2024_08_13(o: Any, _: Any = None) -> BookingInputOrganizersDefaultAppLocation_2024_08_13:

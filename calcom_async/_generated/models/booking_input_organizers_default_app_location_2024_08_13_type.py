@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class BookingInputOrganizersDefaultAppLocation_2024_08_13_type(OpenStrEnum):
+    """
+    only available for team event types and the only allowed value for type is `organizersDefaultApp` - it refers to the default app defined by the organizer.
+    """
     ORGANIZERS_DEFAULT_APP = 'organizersDefaultApp'

@@ -12,6 +12,7 @@ from . import booking_input_phone_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class BookingInputPhoneLocation_2024_08_13(CalComModel):
     type: booking_input_phone_location_2024_08_13_type.BookingInputPhoneLocation_2024_08_13_type
+    """only allowed value for type is `phone` - it refers to phone defined by the organizer."""
 
 
 def structure_BookingInputPhoneLocation_2024_08_13(o: Any, _: Any = None) -> BookingInputPhoneLocation_2024_08_13:

@@ -11,9 +11,13 @@ from typing import Any
 @attrs.define(kw_only=True)
 class BookingReference(CalComModel):
     type: str
+    """The type of the booking reference"""
     event_uid: str = attrs.field(metadata={"json": "eventUid"})
+    """The event uid of the booking"""
     destination_calendar_id: str | None = attrs.field(metadata={"json": "destinationCalendarId"})
+    """The id of the calendar the event is created in"""
     id: int
+    """The id of the booking reference"""
 
 
 def structure_BookingReference(o: Any, _: Any = None) -> BookingReference:

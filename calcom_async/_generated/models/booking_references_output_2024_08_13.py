@@ -12,7 +12,9 @@ from . import booking_reference, booking_references_output_2024_08_13_status
 @attrs.define(kw_only=True)
 class BookingReferencesOutput_2024_08_13(CalComModel):
     status: booking_references_output_2024_08_13_status.BookingReferencesOutput_2024_08_13_status
+    """The status of the request, always 'success' for successful responses"""
     data: list[booking_reference.BookingReference]
+    """Booking References"""
 
 
 def structure_BookingReferencesOutput_2024_08_13(o: Any, _: Any = None) -> BookingReferencesOutput_2024_08_13:

@@ -5,5 +5,8 @@ from calcom_async._types import OpenStrEnum
 
 
 class BookingReferencesOutput_2024_08_13_status(OpenStrEnum):
+    """
+    The status of the request, always 'success' for successful responses
+    """
     SUCCESS = 'success'
     ERROR = 'error'

@@ -12,8 +12,19 @@ from . import business_days_window_2024_06_14_type
 @attrs.define(kw_only=True)
 class BusinessDaysWindow_2024_06_14(CalComModel):
     type: business_days_window_2024_06_14_type.BusinessDaysWindow_2024_06_14_type
+    """Whether the window should be business days, calendar days or a range of dates"""
     value: float
+    """How many business day into the future can this event be booked"""
     rolling: bool | None | Unset = UNSET
+    """Determines the behavior of the booking window:
+      - If **true**, the window is rolling. This means the number of available days will always be equal the specified 'value' 
+        and adjust dynamically as bookings are made. For example, if 'value' is 3 and availability is only on Mondays, 
+        a booker attempting to schedule on November 10 will see slots on November 11, 18, and 25. As one of these days 
+        becomes fully booked, a new day (e.g., December 2) will open up to ensure 3 available days are always visible.
+      - If **false**, the window is fixed. This means the booking window only considers the next 'value' days from the
+        moment someone is trying to book. For example, if 'value' is 3, availability is only on Mondays, and the current 
+        date is November 10, the booker will only see slots on November 11 because the window is restricted to the next 
+        3 calendar days (November 10–12)."""
 
 
 def structure_BusinessDaysWindow_2024_06_14(o: Any, _: Any = None) -> BusinessDaysWindow_2024_06_14:

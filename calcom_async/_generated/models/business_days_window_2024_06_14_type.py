@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class BusinessDaysWindow_2024_06_14_type(OpenStrEnum):
+    """
+    Whether the window should be business days, calendar days or a range of dates
+    """
     BUSINESS_DAYS = 'businessDays'

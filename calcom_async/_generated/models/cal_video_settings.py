@@ -11,13 +11,21 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class CalVideoSettings(CalComModel):
     disable_recording_for_organizer: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableRecordingForOrganizer"})
+    """If true, the organizer will not be able to record the meeting"""
     disable_recording_for_guests: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableRecordingForGuests"})
+    """If true, the guests will not be able to record the meeting"""
     redirect_url_on_exit: dict[str, Any] | None | Unset = attrs.field(default=UNSET, metadata={"json": "redirectUrlOnExit"})
+    """URL to which participants are redirected when they exit the call"""
     enable_automatic_recording_for_organizer: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "enableAutomaticRecordingForOrganizer"})
+    """If true, enables the automatic recording for the event when organizer joins the call"""
     enable_automatic_transcription: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "enableAutomaticTranscription"})
+    """If true, enables the automatic transcription for the event whenever someone joins the call"""
     disable_transcription_for_guests: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableTranscriptionForGuests"})
+    """If true, the guests will not be able to receive transcription of the meeting"""
     disable_transcription_for_organizer: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableTranscriptionForOrganizer"})
+    """If true, the organizer will not be able to receive transcription of the meeting"""
     send_transcription_emails: bool | Unset = attrs.field(default=UNSET, metadata={"json": "sendTranscriptionEmails"})
+    """Send emails with the transcription of the Cal Video after the meeting ends."""
 
 
 def structure_CalVideoSettings(o: Any, _: Any = None) -> CalVideoSettings:

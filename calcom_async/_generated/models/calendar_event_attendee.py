@@ -12,11 +12,16 @@ from . import calendar_event_response_status
 @attrs.define(kw_only=True)
 class CalendarEventAttendee(CalComModel):
     email: str
+    """Email address of the attendee"""
     name: str | None | Unset = UNSET
+    """Display name of the attendee"""
     response_status: calendar_event_response_status.CalendarEventResponseStatus | None | Unset = attrs.field(default=UNSET, metadata={"json": "responseStatus"})
     self_: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "self"})
+    """Indicates if this attendee is the current user"""
     optional: bool | None | Unset = UNSET
+    """Indicates if this attendee's attendance is optional"""
     host: bool | None | Unset = UNSET
+    """Indicates if this attendee is the host"""
 
 
 def structure_CalendarEventAttendee(o: Any, _: Any = None) -> CalendarEventAttendee:

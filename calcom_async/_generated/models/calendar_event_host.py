@@ -12,7 +12,9 @@ from . import calendar_event_response_status
 @attrs.define(kw_only=True)
 class CalendarEventHost(CalComModel):
     email: str
+    """Email address of the event host"""
     name: str | None | Unset = UNSET
+    """Display name of the event host"""
     response_status: calendar_event_response_status.CalendarEventResponseStatus | None | Unset = attrs.field(default=UNSET, metadata={"json": "responseStatus"})
 
 

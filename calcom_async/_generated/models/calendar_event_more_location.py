@@ -11,8 +11,11 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class CalendarEventMoreLocation(CalComModel):
     type: Literal['more']
+    """Indicates this is an additional conference location type"""
     url: str
+    """URL for accessing this location"""
     label: str | None | Unset = UNSET
+    """Display name for this location"""
 
 
 def structure_CalendarEventMoreLocation(o: Any, _: Any = None) -> CalendarEventMoreLocation:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class CalendarEventMoreLocation_type(OpenStrEnum):
+    """
+    Indicates this is an additional conference location type
+    """
     MORE = 'more'

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class CalendarEventOwner(CalComModel):
     email: str
+    """Email address of the event host"""
     name: str | None | Unset = UNSET
+    """Display name of the event host"""
 
 
 def structure_CalendarEventOwner(o: Any, _: Any = None) -> CalendarEventOwner:

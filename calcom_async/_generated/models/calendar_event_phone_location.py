@@ -11,12 +11,19 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class CalendarEventPhoneLocation(CalComModel):
     type: Literal['phone']
+    """Indicates this is a phone conference location"""
     url: str
+    """Phone number or URL for dialing into the conference"""
     label: str | None | Unset = UNSET
+    """Display name for the phone conference"""
     pin: str | None | Unset = UNSET
+    """PIN number required for the phone conference"""
     password: str | None | Unset = attrs.field(default=UNSET, repr=masked)
+    """Password required for the phone conference"""
     access_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "accessCode"})
+    """Access code required for the phone conference"""
     region_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "regionCode"})
+    """Country/region code for the phone number"""
 
 
 def structure_CalendarEventPhoneLocation(o: Any, _: Any = None) -> CalendarEventPhoneLocation:

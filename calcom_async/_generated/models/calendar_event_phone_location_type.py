@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class CalendarEventPhoneLocation_type(OpenStrEnum):
+    """
+    Indicates this is a phone conference location
+    """
     PHONE = 'phone'

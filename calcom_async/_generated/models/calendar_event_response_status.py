@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class CalendarEventResponseStatus(OpenStrEnum):
+    """
+    Response status of the attendee
+    """
     ACCEPTED = 'accepted'
     PENDING = 'pending'
     DECLINED = 'declined'

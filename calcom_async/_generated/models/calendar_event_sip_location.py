@@ -11,10 +11,15 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class CalendarEventSipLocation(CalComModel):
     type: Literal['sip']
+    """Indicates this is a SIP (Session Initiation Protocol) conference location"""
     url: str
+    """SIP URL for joining the conference"""
     label: str | None | Unset = UNSET
+    """Display name for the SIP conference"""
     pin: str | None | Unset = UNSET
+    """PIN number required for the SIP conference"""
     password: str | None | Unset = attrs.field(default=UNSET, repr=masked)
+    """Password required for the SIP conference"""
 
 
 def structure_CalendarEventSipLocation(o: Any, _: Any = None) -> CalendarEventSipLocation:

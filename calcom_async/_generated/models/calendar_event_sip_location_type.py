@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class CalendarEventSipLocation_type(OpenStrEnum):
+    """
+    Indicates this is a SIP (Session Initiation Protocol) conference location
+    """
     SIP = 'sip'

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class CalendarEventStatus(OpenStrEnum):
+    """
+    Status of the event (accepted, pending, declined, cancelled)
+    """
     ACCEPTED = 'accepted'
     PENDING = 'pending'
     DECLINED = 'declined'

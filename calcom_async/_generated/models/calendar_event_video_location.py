@@ -11,11 +11,17 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class CalendarEventVideoLocation(CalComModel):
     type: Literal['video']
+    """Indicates this is a video conference location"""
     url: str
+    """URL for joining the video conference"""
     label: str | None | Unset = UNSET
+    """Display name for the video conference"""
     password: str | None | Unset = attrs.field(default=UNSET, repr=masked)
+    """Password required to join the video conference"""
     meeting_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "meetingCode"})
+    """Meeting code or ID required to join the conference"""
     access_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "accessCode"})
+    """Access code required to join the conference"""
 
 
 def structure_CalendarEventVideoLocation(o: Any, _: Any = None) -> CalendarEventVideoLocation:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class CalendarEventVideoLocation_type(OpenStrEnum):
+    """
+    Indicates this is a video conference location
+    """
     VIDEO = 'video'

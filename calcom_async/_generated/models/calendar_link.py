@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class CalendarLink(CalComModel):
     label: str
+    """The label of the calendar link"""
     link: str
+    """The link to the calendar"""
 
 
 def structure_CalendarLink(o: Any, _: Any = None) -> CalendarLink:

@@ -12,7 +12,9 @@ from . import calendar_link, calendar_links_output_2024_08_13_status
 @attrs.define(kw_only=True)
 class CalendarLinksOutput_2024_08_13(CalComModel):
     status: calendar_links_output_2024_08_13_status.CalendarLinksOutput_2024_08_13_status
+    """The status of the request, always 'success' for successful responses"""
     data: list[calendar_link.CalendarLink]
+    """Calendar links for the booking"""
 
 
 def structure_CalendarLinksOutput_2024_08_13(o: Any, _: Any = None) -> CalendarLinksOutput_2024_08_13:

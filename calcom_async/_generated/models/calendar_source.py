@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class CalendarSource(OpenStrEnum):
+    """
+    Calendar integration source (e.g., Google Calendar, Office 365, Apple Calendar). Currently only Google Calendar is supported.
+    """
     GOOGLE = 'google'
     OFFICE365 = 'office365'
     APPLE = 'apple'

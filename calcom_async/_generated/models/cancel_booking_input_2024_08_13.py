@@ -12,6 +12,7 @@ from typing import Any
 class CancelBookingInput_2024_08_13(CalComModel):
     cancellation_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancellationReason"})
     cancel_subsequent_bookings: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancelSubsequentBookings"})
+    """For recurring non-seated booking only - if true, cancel booking with the bookingUid of the individual recurrence and all recurrences that come after it."""
 
 
 def structure_CancelBookingInput_2024_08_13(o: Any, _: Any = None) -> CancelBookingInput_2024_08_13:

@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class CancelSeatedBookingInput_2024_08_13(CalComModel):
     seat_uid: str = attrs.field(metadata={"json": "seatUid"})
+    """Uid of the specific seat within booking."""
     cancellation_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancellationReason"})
 
 

@@ -11,9 +11,13 @@ from typing import Any
 @attrs.define(kw_only=True)
 class ConferencingAppsOutputDto(CalComModel):
     id: int
+    """Id of the conferencing app credentials"""
     type: str
+    """Type of conferencing app"""
     user_id: int = attrs.field(metadata={"json": "userId"})
+    """Id of the user associated to the conferencing app"""
     invalid: bool | None | Unset = UNSET
+    """Whether if the connection is working or not."""
 
 
 def structure_ConferencingAppsOutputDto(o: Any, _: Any = None) -> ConferencingAppsOutputDto:

@@ -12,10 +12,15 @@ from . import create_booking_attendee_language
 @attrs.define(kw_only=True)
 class CreateBookingAttendee(CalComModel):
     name: str
+    """The name of the attendee."""
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
+    """The time zone of the attendee."""
     email: str | None | Unset = UNSET
+    """The email of the attendee."""
     phone_number: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "phoneNumber"})
+    """The phone number of the attendee in international format."""
     language: create_booking_attendee_language.CreateBookingAttendee_language | Unset = UNSET
+    """The preferred language of the attendee. Used for booking confirmation."""
 
 
 def structure_CreateBookingAttendee(o: Any, _: Any = None) -> CreateBookingAttendee:

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class CreateBookingAttendee_language(OpenStrEnum):
+    """
+    The preferred language of the attendee. Used for booking confirmation.
+    """
     AR = 'ar'
     CA = 'ca'
     DE = 'de'

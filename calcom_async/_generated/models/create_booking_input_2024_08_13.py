@@ -13,20 +13,36 @@ from . import booking_input_address_location_2024_08_13, booking_input_attendee_
 @attrs.define(kw_only=True)
 class CreateBookingInput_2024_08_13(CalComModel):
     start: datetime
+    """The start time of the booking in ISO 8601 format in UTC timezone."""
     attendee: create_booking_attendee.CreateBookingAttendee
+    """The attendee's details."""
     booking_fields_responses: dict[str, Any] | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingFieldsResponses"})
+    """Booking field responses consisting of an object with booking field slug as keys and user response as values for custom booking fields added by you."""
     event_type_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
+    """The ID of the event type that is booked. Required unless eventTypeSlug and username are provided as an alternative to identifying the event type."""
     event_type_slug: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeSlug"})
+    """The slug of the event type. Required along with username / teamSlug and optionally organizationSlug if eventTypeId is not provided."""
     username: str | None | Unset = UNSET
+    """The username of the event owner. Required along with eventTypeSlug and optionally organizationSlug if eventTypeId is not provided."""
     team_slug: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamSlug"})
+    """Team slug for team that owns event type for which slots are fetched. Required along with eventTypeSlug and optionally organizationSlug if the team is part of organization"""
     organization_slug: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "organizationSlug"})
+    """The organization slug. Optional, only used when booking with eventTypeSlug + username or eventTypeSlug + teamSlug."""
     guests: list[str] | None | Unset = UNSET
+    """An optional list of guest emails attending the event."""
     meeting_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "meetingUrl"})
+    """Deprecated - use 'location' instead. Meeting URL just for this booking. Displayed in email and calendar event. If not provided then cal video link will be generated."""
     location: booking_input_address_location_2024_08_13.BookingInputAddressLocation_2024_08_13 | booking_input_attendee_address_location_2024_08_13.BookingInputAttendeeAddressLocation_2024_08_13 | booking_input_attendee_defined_location_2024_08_13.BookingInputAttendeeDefinedLocation_2024_08_13 | booking_input_attendee_phone_location_2024_08_13.BookingInputAttendeePhoneLocation_2024_08_13 | booking_input_integration_location_2024_08_13.BookingInputIntegrationLocation_2024_08_13 | booking_input_link_location_2024_08_13.BookingInputLinkLocation_2024_08_13 | booking_input_phone_location_2024_08_13.BookingInputPhoneLocation_2024_08_13 | booking_input_organizers_default_app_location_2024_08_13.BookingInputOrganizersDefaultAppLocation_2024_08_13 | None | Unset = UNSET
+    """One of the event type locations. If instead of passing one of the location objects as required by schema you are still passing a string please use an object."""
     metadata: dict[str, Any] | None | Unset = UNSET
+    """You can store any additional data you want here. Metadata must have at most 50 keys, each key up to 40 characters, and string values up to 500 characters."""
     length_in_minutes: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "lengthInMinutes"})
+    """If it is an event type that has multiple possible lengths that attendee can pick from, you can pass the desired booking length here.
+    If not provided then event type default length will be used for the booking."""
     routing: routing_1.Routing | None | Unset = UNSET
+    """Routing information from routing forms that determined the booking assignment. Both responseId and teamMemberIds are required if provided."""
     email_verification_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "emailVerificationCode"})
+    """Email verification code required when event type has email verification enabled."""
 
 
 def structure_CreateBookingInput_2024_08_13(o: Any, _: Any = None) -> CreateBookingInput_2024_08_13:

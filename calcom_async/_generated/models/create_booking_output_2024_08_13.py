@@ -13,6 +13,7 @@ from . import booking_output_2024_08_13, create_booking_output_2024_08_13_status
 class CreateBookingOutput_2024_08_13(CalComModel):
     status: create_booking_output_2024_08_13_status.CreateBookingOutput_2024_08_13_status
     data: booking_output_2024_08_13.BookingOutput_2024_08_13 | list[recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13] | create_seated_booking_output_2024_08_13.CreateSeatedBookingOutput_2024_08_13 | list[create_recurring_seated_booking_output_2024_08_13.CreateRecurringSeatedBookingOutput_2024_08_13]
+    """Booking data, which can be either a BookingOutput object or an array of RecurringBookingOutput objects"""
 
 
 def structure_CreateBookingOutput_2024_08_13(o: Any, _: Any = None) -> CreateBookingOutput_2024_08_13:

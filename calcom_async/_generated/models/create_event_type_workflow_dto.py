@@ -12,9 +12,13 @@ from . import on_after_cal_video_guests_no_show_trigger_dto, on_after_cal_video_
 @attrs.define(kw_only=True)
 class CreateEventTypeWorkflowDto(CalComModel):
     name: str
+    """Name of the workflow"""
     activation: workflow_activation_dto.WorkflowActivationDto
+    """Activation settings for the workflow"""
     trigger: on_before_event_trigger_dto.OnBeforeEventTriggerDto | on_after_event_trigger_dto.OnAfterEventTriggerDto | on_cancel_trigger_dto.OnCancelTriggerDto | on_creation_trigger_dto.OnCreationTriggerDto | on_reschedule_trigger_dto.OnRescheduleTriggerDto | on_after_cal_video_guests_no_show_trigger_dto.OnAfterCalVideoGuestsNoShowTriggerDto | on_after_cal_video_hosts_no_show_trigger_dto.OnAfterCalVideoHostsNoShowTriggerDto | on_rejected_trigger_dto.OnRejectedTriggerDto | on_requested_trigger_dto.OnRequestedTriggerDto | on_paid_trigger_dto.OnPaidTriggerDto | on_payment_initiated_trigger_dto.OnPaymentInitiatedTriggerDto | on_no_show_update_trigger_dto.OnNoShowUpdateTriggerDto
+    """Trigger configuration for the event-type workflow, allowed triggers are beforeEvent,eventCancelled,newEvent,afterEvent,rescheduleEvent,afterHostsCalVideoNoShow,afterGuestsCalVideoNoShow,bookingRejected,bookingRequested,bookingPaymentInitiated,bookingPaid,bookingNoShowUpdated"""
     steps: list[workflow_email_address_step_dto.WorkflowEmailAddressStepDto | workflow_email_attendee_step_dto.WorkflowEmailAttendeeStepDto | workflow_email_host_step_dto.WorkflowEmailHostStepDto | workflow_phone_whats_app_attendee_step_dto.WorkflowPhoneWhatsAppAttendeeStepDto | workflow_phone_whats_app_number_step_dto.WorkflowPhoneWhatsAppNumberStepDto | workflow_phone_number_step_dto.WorkflowPhoneNumberStepDto | workflow_phone_attendee_step_dto.WorkflowPhoneAttendeeStepDto]
+    """Steps to execute as part of the event-type workflow, allowed steps are email_host,email_attendee,email_address,sms_attendee,sms_number,whatsapp_attendee,whatsapp_number,cal_ai_phone_call"""
 
 
 def structure_CreateEventTypeWorkflowDto(o: Any, _: Any = None) -> CreateEventTypeWorkflowDto:

@@ -12,9 +12,13 @@ from . import on_form_submitted_no_event_trigger_dto, on_form_submitted_trigger_
 @attrs.define(kw_only=True)
 class CreateFormWorkflowDto(CalComModel):
     name: str
+    """Name of the workflow"""
     activation: workflow_form_activation_dto.WorkflowFormActivationDto
+    """Activation settings for the workflow"""
     trigger: on_form_submitted_trigger_dto.OnFormSubmittedTriggerDto | on_form_submitted_no_event_trigger_dto.OnFormSubmittedNoEventTriggerDto
+    """Trigger configuration for the routing-form workflow, allowed triggers are formSubmitted,formSubmittedNoEvent"""
     steps: list[workflow_email_address_step_dto.WorkflowEmailAddressStepDto | workflow_email_attendee_step_dto.WorkflowEmailAttendeeStepDto | workflow_phone_attendee_step_dto.WorkflowPhoneAttendeeStepDto | workflow_phone_number_step_dto.WorkflowPhoneNumberStepDto]
+    """Steps to execute as part of the routing-form workflow, allowed steps are email_attendee,email_address,sms_attendee,sms_number"""
 
 
 def structure_CreateFormWorkflowDto(o: Any, _: Any = None) -> CreateFormWorkflowDto:

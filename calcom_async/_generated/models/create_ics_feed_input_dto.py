@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class CreateIcsFeedInputDto(CalComModel):
     urls: list[str]
+    """An array of ICS URLs"""
     read_only: bool | Unset = attrs.field(default=UNSET, metadata={"json": "readOnly"})
+    """Whether to allowing writing to the calendar or not"""
 
 
 def structure_CreateIcsFeedInputDto(o: Any, _: Any = None) -> CreateIcsFeedInputDto:

@@ -11,11 +11,17 @@ from typing import Any
 @attrs.define(kw_only=True)
 class CreateIcsFeedOutput(CalComModel):
     id: int
+    """The id of the calendar credential"""
     type: str
+    """The type of the calendar"""
     user_id: int | None = attrs.field(metadata={"json": "userId"})
+    """The user id of the user that created the calendar"""
     team_id: int | None = attrs.field(metadata={"json": "teamId"})
+    """The team id of the user that created the calendar"""
     app_id: str | None = attrs.field(metadata={"json": "appId"})
+    """The slug of the calendar"""
     invalid: bool | None
+    """Whether the calendar credentials are valid or not"""
 
 
 def structure_CreateIcsFeedOutput(o: Any, _: Any = None) -> CreateIcsFeedOutput:

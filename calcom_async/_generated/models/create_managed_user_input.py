@@ -13,13 +13,21 @@ from . import create_managed_user_input_locale, create_managed_user_input_time_f
 class CreateManagedUserInput(CalComModel):
     email: str
     name: str
+    """Managed user's name is used in emails"""
     time_format: create_managed_user_input_time_format.CreateManagedUserInput_time_format | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})
+    """Must be a number 12 or 24"""
     week_start: create_managed_user_input_week_start.CreateManagedUserInput_week_start | None | Unset = attrs.field(default=UNSET, metadata={"json": "weekStart"})
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
+    """Timezone is used to create user's default schedule from Monday to Friday from 9AM to 5PM. If it is not passed then user does not have
+      a default schedule and it must be created manually via the /schedules endpoint. Until the schedule is created, the user can't access availability atom to set his / her availability nor booked.
+      It will default to Europe/London if not passed."""
     locale: create_managed_user_input_locale.CreateManagedUserInput_locale | None | Unset = UNSET
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
+    """URL of the user's avatar image"""
     bio: str | None | Unset = UNSET
+    """Bio"""
     metadata: dict[str, Any] | None | Unset = UNSET
+    """You can store any additional data you want here. Metadata must have at most 50 keys, each key up to 40 characters, and values up to 500 characters."""
 
 
 def structure_CreateManagedUserInput(o: Any, _: Any = None) -> CreateManagedUserInput:

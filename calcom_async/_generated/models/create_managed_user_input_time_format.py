@@ -5,5 +5,8 @@ from enum import Enum
 
 
 class CreateManagedUserInput_time_format(Enum):
+    """
+    Must be a number 12 or 24
+    """
     NUMBER_12 = 12
     NUMBER_24 = 24

@@ -13,6 +13,7 @@ from . import create_org_membership_dto_role
 class CreateOrgMembershipDto(CalComModel):
     user_id: int = attrs.field(metadata={"json": "userId"})
     role: create_org_membership_dto_role.CreateOrgMembershipDto_role
+    """If you are platform customer then managed users should only have MEMBER role."""
     accepted: bool | Unset = UNSET
     disable_impersonation: bool | Unset = attrs.field(default=UNSET, metadata={"json": "disableImpersonation"})
 

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class CreateOrgMembershipDto_role(OpenStrEnum):
+    """
+    If you are platform customer then managed users should only have MEMBER role.
+    """
     MEMBER = 'MEMBER'
     OWNER = 'OWNER'
     ADMIN = 'ADMIN'

@@ -12,6 +12,7 @@ from . import create_org_role_permissions_input_permission
 @attrs.define(kw_only=True)
 class CreateOrgRolePermissionsInput(CalComModel):
     permissions: list[create_org_role_permissions_input_permission.CreateOrgRolePermissionsInput_permission]
+    """Permissions to add (format: resource.action)"""
 
 
 def structure_CreateOrgRolePermissionsInput(o: Any, _: Any = None) -> CreateOrgRolePermissionsInput:

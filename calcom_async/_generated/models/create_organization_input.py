@@ -11,10 +11,17 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class CreateOrganizationInput(CalComModel):
     name: str
+    """Name of the organization"""
     api_key_days_valid: float | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyDaysValid"}, repr=masked)
+    """For how many days is managed organization api key valid. Defaults to 30 days."""
     api_key_never_expires: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyNeverExpires"})
+    """If true, organization api key never expires."""
     slug: str | None | Unset = UNSET
+    """Organization slug in kebab-case - if not provided will be generated automatically based on name."""
     metadata: dict[str, Any] | None | Unset = UNSET
+    """You can store any additional data you want here.
+Metadata must have at most 50 keys, each key up to 40 characters.
+Values can be strings (up to 500 characters), numbers, or booleans."""
 
 
 def structure_CreateOrganizationInput(o: Any, _: Any = None) -> CreateOrganizationInput:

@@ -12,20 +12,35 @@ from . import create_organization_user_input_organization_role
 @attrs.define(kw_only=True)
 class CreateOrganizationUserInput(CalComModel):
     email: str
+    """User email address"""
     username: str | None | Unset = UNSET
+    """Username"""
     weekday: str | None | Unset = UNSET
+    """Preferred weekday"""
     brand_color: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "brandColor"})
+    """Brand color in HEX format"""
     bio: str | None | Unset = UNSET
+    """Bio"""
     metadata: dict[str, Any] | None | Unset = UNSET
+    """You can store any additional data you want here. Metadata must have at most 50 keys, each key up to 40 characters, and values up to 500 characters."""
     dark_brand_color: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "darkBrandColor"})
+    """Dark brand color in HEX format"""
     hide_branding: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "hideBranding"})
+    """Hide branding"""
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
+    """Time zone"""
     theme: str | None | Unset = UNSET
+    """Theme"""
     app_theme: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appTheme"})
+    """Application theme"""
     time_format: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})
+    """Time format"""
     default_schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "defaultScheduleId"})
+    """Default schedule ID"""
     locale: str | None | Unset = UNSET
+    """Locale"""
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
+    """Avatar URL"""
     organization_role: create_organization_user_input_organization_role.CreateOrganizationUserInput_organization_role | Unset = attrs.field(default=UNSET, metadata={"json": "organizationRole"})
     auto_accept: bool | Unset = attrs.field(default=UNSET, metadata={"json": "autoAccept"})
 

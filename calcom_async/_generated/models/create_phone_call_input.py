@@ -12,16 +12,27 @@ from . import create_phone_call_input_template_type
 @attrs.define(kw_only=True)
 class CreatePhoneCallInput(CalComModel):
     your_phone_number: str = attrs.field(metadata={"json": "yourPhoneNumber"})
+    """Your phone number"""
     number_to_call: str = attrs.field(metadata={"json": "numberToCall"})
+    """Number to call"""
     cal_api_key: str = attrs.field(metadata={"json": "calApiKey"}, repr=masked)
+    """CAL API Key"""
     enabled: dict[str, Any]
+    """Enabled status"""
     template_type: create_phone_call_input_template_type.CreatePhoneCallInput_template_type = attrs.field(metadata={"json": "templateType"})
+    """Template type"""
     scheduler_name: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "schedulerName"})
+    """Scheduler name"""
     guest_name: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "guestName"})
+    """Guest name"""
     guest_email: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "guestEmail"})
+    """Guest email"""
     guest_company: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "guestCompany"})
+    """Guest company"""
     begin_message: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "beginMessage"})
+    """Begin message"""
     general_prompt: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "generalPrompt"})
+    """General prompt"""
 
 
 def structure_CreatePhoneCallInput(o: Any, _: Any = None) -> CreatePhoneCallInput:

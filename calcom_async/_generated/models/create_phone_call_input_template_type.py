@@ -5,5 +5,8 @@ from calcom_async._types import OpenStrEnum
 
 
 class CreatePhoneCallInput_template_type(OpenStrEnum):
+    """
+    Template type
+    """
     CHECK_IN_APPOINTMENT = 'CHECK_IN_APPOINTMENT'
     CUSTOM_TEMPLATE = 'CUSTOM_TEMPLATE'

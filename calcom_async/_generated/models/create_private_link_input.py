@@ -12,7 +12,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class CreatePrivateLinkInput(CalComModel):
     expires_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "expiresAt"})
+    """Expiration date for time-based links"""
     max_usage_count: float | Unset = attrs.field(default=UNSET, metadata={"json": "maxUsageCount"})
+    """Maximum number of times the link can be used. If omitted and expiresAt is not provided, defaults to 1 (one time use)."""
 
 
 def structure_CreatePrivateLinkInput(o: Any, _: Any = None) -> CreatePrivateLinkInput:

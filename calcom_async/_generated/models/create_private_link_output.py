@@ -12,7 +12,9 @@ from . import time_based_private_link_output, usage_based_private_link_output
 @attrs.define(kw_only=True)
 class CreatePrivateLinkOutput(CalComModel):
     status: str
+    """Response status"""
     data: time_based_private_link_output.TimeBasedPrivateLinkOutput | usage_based_private_link_output.UsageBasedPrivateLinkOutput
+    """Created private link data (either time-based or usage-based)"""
 
 
 def structure_CreatePrivateLinkOutput(o: Any, _: Any = None) -> CreatePrivateLinkOutput:

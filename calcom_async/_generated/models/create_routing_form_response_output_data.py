@@ -12,9 +12,13 @@ from . import range_slots_output_2024_09_04, routing as routing_1, slots_output_
 @attrs.define(kw_only=True)
 class CreateRoutingFormResponseOutputData(CalComModel):
     event_type_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "eventTypeId"})
+    """The ID of the event type that was routed to."""
     routing: routing_1.Routing | None | Unset = UNSET
+    """The routing information that could be passed as is to the booking API."""
     routing_custom_message: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "routingCustomMessage"})
+    """A custom message to be displayed to the user in case of routing to a custom page."""
     routing_external_redirect_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "routingExternalRedirectUrl"})
+    """The external redirect URL to be used in case of routing to a non cal.com event type URL."""
     slots: slots_output_2024_09_04.SlotsOutput_2024_09_04 | range_slots_output_2024_09_04.RangeSlotsOutput_2024_09_04 | None | Unset = UNSET
 
 

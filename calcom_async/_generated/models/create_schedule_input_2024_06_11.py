@@ -13,9 +13,14 @@ from . import schedule_availability_input_2024_06_11, schedule_override_input_20
 class CreateScheduleInput_2024_06_11(CalComModel):
     name: str
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
+    """Timezone is used to calculate available times when an event using the schedule is booked."""
     is_default: bool = attrs.field(metadata={"json": "isDefault"})
+    """Each user should have 1 default schedule. If you specified `timeZone` when creating managed user, then the default schedule will be created with that timezone.
+    Default schedule means that if an event type is not tied to a specific schedule then the default schedule is used."""
     availability: list[schedule_availability_input_2024_06_11.ScheduleAvailabilityInput_2024_06_11] | None | Unset = UNSET
+    """Each object contains days and times when the user is available. If not passed, the default availability is Monday to Friday from 09:00 to 17:00."""
     overrides: list[schedule_override_input_2024_06_11.ScheduleOverrideInput_2024_06_11] | None | Unset = UNSET
+    """Need to change availability for a specific date? Add an override."""
 
 
 def structure_CreateScheduleInput_2024_06_11(o: Any, _: Any = None) -> CreateScheduleInput_2024_06_11:

@@ -22,6 +22,7 @@ class CreateSeatedBookingOutput_2024_08_13(CalComModel):
     end: datetime
     duration: float
     event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
+    """Deprecated - rely on 'eventType' object containing the id instead."""
     event_type: event_type_1.EventType = attrs.field(metadata={"json": "eventType"})
     location: str
     absent_host: bool = attrs.field(metadata={"json": "absentHost"})
@@ -34,11 +35,15 @@ class CreateSeatedBookingOutput_2024_08_13(CalComModel):
     rescheduling_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "reschedulingReason"})
     rescheduled_by_email: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduledByEmail"})
     rescheduled_from_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduledFromUid"})
+    """UID of the previous booking from which this booking was rescheduled."""
     rescheduled_to_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduledToUid"})
+    """UID of the new booking to which this booking was rescheduled."""
     meeting_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "meetingUrl"})
+    """Deprecated - rely on 'location' field instead."""
     metadata: dict[str, Any] | None | Unset = UNSET
     rating: float | None | Unset = UNSET
     ics_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "icsUid"})
+    """UID of ICS event."""
 
 
 def structure_CreateSeatedBookingOutput_2024_08_13(o: Any, _: Any = None) -> CreateSeatedBookingOutput_2024_08_13:

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class CreateTeamEventTypeInput_2024_06_14_interface_language(OpenStrEnum):
+    """
+    Set preferred language for the booking interface. Use empty string for visitor's browser language (default).
+    """
     FIELD_ = ''
     EN = 'en'
     AR = 'ar'

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class CreateTeamEventTypeInput_2024_06_14_scheduling_type(OpenStrEnum):
+    """
+    The scheduling type for the team event - collective, roundRobin or managed.
+    """
     COLLECTIVE = 'collective'
     ROUND_ROBIN = 'roundRobin'
     MANAGED = 'managed'

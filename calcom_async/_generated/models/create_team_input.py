@@ -11,8 +11,11 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class CreateTeamInput(CalComModel):
     name: str
+    """Name of the team"""
     slug: str | None | Unset = UNSET
+    """Team slug in kebab-case - if not provided will be generated automatically based on name."""
     logo_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "logoUrl"})
+    """URL of the teams logo image"""
     cal_video_logo: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "calVideoLogo"})
     app_logo: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appLogo"})
     app_icon_logo: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appIconLogo"})
@@ -21,14 +24,20 @@ class CreateTeamInput(CalComModel):
     is_private: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "isPrivate"})
     hide_book_a_team_member: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "hideBookATeamMember"})
     metadata: dict[str, Any] | None | Unset = UNSET
+    """You can store any additional data you want here.
+Metadata must have at most 50 keys, each key up to 40 characters.
+Values can be strings (up to 500 characters), numbers, or booleans."""
     theme: str | None | Unset = UNSET
     brand_color: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "brandColor"})
     dark_brand_color: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "darkBrandColor"})
     banner_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bannerUrl"})
+    """URL of the teams banner image which is shown on booker"""
     time_format: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})
     time_zone: str | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
+    """Timezone is used to create teams's default schedule from Monday to Friday from 9AM to 5PM. It will default to Europe/London if not passed."""
     week_start: str | Unset = attrs.field(default=UNSET, metadata={"json": "weekStart"})
     auto_accept_creator: bool | Unset = attrs.field(default=UNSET, metadata={"json": "autoAcceptCreator"})
+    """If you are a platform customer, don't pass 'false', because then team creator won't be able to create team event types."""
 
 
 def structure_CreateTeamInput(o: Any, _: Any = None) -> CreateTeamInput:

@@ -13,6 +13,7 @@ from . import create_team_output_data, create_team_output_status, team_output_dt
 class CreateTeamOutput(CalComModel):
     status: create_team_output_status.CreateTeamOutput_status
     data: create_team_output_data.CreateTeamOutputData | team_output_dto.TeamOutputDto
+    """Either an Output object or a TeamOutputDto."""
 
 
 def structure_CreateTeamOutput(o: Any, _: Any = None) -> CreateTeamOutput:

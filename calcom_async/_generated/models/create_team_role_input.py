@@ -12,9 +12,13 @@ from . import create_team_role_input_permission
 @attrs.define(kw_only=True)
 class CreateTeamRoleInput(CalComModel):
     name: str
+    """Name of the role"""
     color: str | None | Unset = UNSET
+    """Color for the role (hex code)"""
     description: str | None | Unset = UNSET
+    """Description of the role"""
     permissions: list[create_team_role_input_permission.CreateTeamRoleInput_permission] | None | Unset = UNSET
+    """Permissions for this role (format: resource.action). On update, this field replaces the entire permission set for the role (full replace). Use granular permission endpoints for one-by-one changes."""
 
 
 def structure_CreateTeamRoleInput(o: Any, _: Any = None) -> CreateTeamRoleInput:

@@ -12,6 +12,7 @@ from . import create_team_role_permissions_input_permission
 @attrs.define(kw_only=True)
 class CreateTeamRolePermissionsInput(CalComModel):
     permissions: list[create_team_role_permissions_input_permission.CreateTeamRolePermissionsInput_permission]
+    """Permissions to add (format: resource.action)"""
 
 
 def structure_CreateTeamRolePermissionsInput(o: Any, _: Any = None) -> CreateTeamRolePermissionsInput:

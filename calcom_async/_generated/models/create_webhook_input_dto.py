@@ -15,8 +15,10 @@ class CreateWebhookInputDto(CalComModel):
     subscriber_url: str = attrs.field(metadata={"json": "subscriberUrl"})
     triggers: list[webhook_trigger_event.WebhookTriggerEvent]
     payload_template: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "payloadTemplate"})
+    """The template of the payload that will be sent to the subscriberUrl, check cal.com/docs/core-features/webhooks for more information"""
     secret: str | None | Unset = attrs.field(default=UNSET, repr=masked)
     version: create_webhook_input_dto_version.CreateWebhookInputDto_version | None | Unset = UNSET
+    """The version of the webhook"""
 
 
 def structure_CreateWebhookInputDto(o: Any, _: Any = None) -> CreateWebhookInputDto:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class CreateWebhookInputDto_version(OpenStrEnum):
+    """
+    The version of the webhook
+    """
     FIELD_2021_10_20 = '2021-10-20'

@@ -10,8 +10,11 @@ from typing import Any
 
 @attrs.define(kw_only=True)
 class CursorPaginationOutput_2026_05_01(CalComModel):
+    """The cursor paging of lists at cal-api-version 2026-05-01."""
     next_cursor: str | None = attrs.field(metadata={"json": "nextCursor"})
+    """Pass as cursor for the next page; null on the last page."""
     has_more: bool = attrs.field(metadata={"json": "hasMore"})
+    """Whether a next page exists."""
 
 
 def structure_CursorPaginationOutput_2026_05_01(o: Any, _: Any = None) -> CursorPaginationOutput_2026_05_01:

@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class DeclineBookingInput_2024_08_13(CalComModel):
     reason: str | None | Unset = UNSET
+    """Reason for declining a booking that requires a confirmation"""
 
 
 def structure_DeclineBookingInput_2024_08_13(o: Any, _: Any = None) -> DeclineBookingInput_2024_08_13:

@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class DeleteCalendarCredentialsInputBodyDto(CalComModel):
     id: int
+    """Credential ID of the calendar to delete, as returned by the /calendars endpoint"""
 
 
 def structure_DeleteCalendarCredentialsInputBodyDto(o: Any, _: Any = None) -> DeleteCalendarCredentialsInputBodyDto:

@@ -12,7 +12,9 @@ from . import delete_private_link_output_data
 @attrs.define(kw_only=True)
 class DeletePrivateLinkOutput(CalComModel):
     status: str
+    """Response status"""
     data: delete_private_link_output_data.DeletePrivateLinkOutput_data
+    """Deleted link information"""
 
 
 def structure_DeletePrivateLinkOutput(o: Any, _: Any = None) -> DeletePrivateLinkOutput:

@@ -10,6 +10,7 @@ from typing import Any
 
 @attrs.define(kw_only=True)
 class DeletePrivateLinkOutput_data(CalComModel):
+    """Deleted link information"""
     link_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "linkId"})
     message: str | None | Unset = UNSET
 

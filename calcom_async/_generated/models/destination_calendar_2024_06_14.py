@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class DestinationCalendar_2024_06_14(CalComModel):
     integration: str
+    """The integration type of the destination calendar. Refer to the /api/v2/calendars endpoint to retrieve the integration type of your connected calendars."""
     external_id: str = attrs.field(metadata={"json": "externalId"})
+    """The external ID of the destination calendar. Refer to the /api/v2/calendars endpoint to retrieve the external IDs of your connected calendars."""
 
 
 def structure_DestinationCalendar_2024_06_14(o: Any, _: Any = None) -> DestinationCalendar_2024_06_14:

@@ -12,7 +12,9 @@ from . import destination_calendars_input_body_dto_integration
 @attrs.define(kw_only=True)
 class DestinationCalendarsInputBodyDto(CalComModel):
     integration: destination_calendars_input_body_dto_integration.DestinationCalendarsInputBodyDto_integration
+    """The calendar service you want to integrate, as returned by the /calendars endpoint"""
     external_id: str = attrs.field(metadata={"json": "externalId"})
+    """Unique identifier used to represent the specific calendar, as returned by the /calendars endpoint"""
     delegation_credential_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "delegationCredentialId"})
 
 

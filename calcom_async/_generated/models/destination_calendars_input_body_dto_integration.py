@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class DestinationCalendarsInputBodyDto_integration(OpenStrEnum):
+    """
+    The calendar service you want to integrate, as returned by the /calendars endpoint
+    """
     APPLE_CALENDAR = 'apple_calendar'
     GOOGLE_CALENDAR = 'google_calendar'
     OFFICE365_CALENDAR = 'office365_calendar'

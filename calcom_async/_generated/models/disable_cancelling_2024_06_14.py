@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class DisableCancelling_2024_06_14(CalComModel):
     disabled: bool | None | Unset = UNSET
+    """If true, cancelling is always disabled for this event type."""
 
 
 def structure_DisableCancelling_2024_06_14(o: Any, _: Any = None) -> DisableCancelling_2024_06_14:

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class DisableRescheduling_2024_06_14(CalComModel):
     disabled: bool | None | Unset = UNSET
+    """If true, rescheduling is always disabled for this event type."""
     minutes_before: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "minutesBefore"})
+    """Disable rescheduling when less than the specified number of minutes before the meeting. If set, `disabled` should be false or undefined."""
 
 
 def structure_DisableRescheduling_2024_06_14(o: Any, _: Any = None) -> DisableRescheduling_2024_06_14:

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class DisableReschedulingOutput_2024_06_14(CalComModel):
     disabled: bool | None | Unset = UNSET
+    """If true, rescheduling is always disabled for this event type."""
     minutes_before: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "minutesBefore"})
+    """Rescheduling is disabled when less than the specified number of minutes before the meeting."""
 
 
 def structure_DisableReschedulingOutput_2024_06_14(o: Any, _: Any = None) -> DisableReschedulingOutput_2024_06_14:

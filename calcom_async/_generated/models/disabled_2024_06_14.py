@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class Disabled_2024_06_14(CalComModel):
     disabled: bool
+    """Only acceptable value for the `disabled` property is `true`. It is used to reset the value of the property for which previously an object containing specific settings was passed."""
 
 
 def structure_Disabled_2024_06_14(o: Any, _: Any = None) -> Disabled_2024_06_14:

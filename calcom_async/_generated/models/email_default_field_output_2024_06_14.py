@@ -12,13 +12,21 @@ from . import email_default_field_output_2024_06_14_type
 @attrs.define(kw_only=True)
 class EmailDefaultFieldOutput_2024_06_14(CalComModel):
     type: email_default_field_output_2024_06_14_type.EmailDefaultFieldOutput_2024_06_14_type
+    """only allowed value for type is `email`"""
     label: str
     placeholder: str
     is_default: bool = attrs.field(metadata={"json": "isDefault"})
+    """This property is always true because it's a default field"""
     slug: str
     required: dict[str, Any] | None | Unset = UNSET
+    """Can be set to false only for organization team event types and if you also pass booking field {type: "phone", slug: "attendeePhoneNumber", required: true, hidden: false, label: "whatever label"} of booking field type PhoneFieldInput_2024_06_14 - this is done
+      to enable phone only bookings where during the booking attendee can provide only their phone number and not provide email, so you must pass to the email booking field {hidden: true, required: false}.
+      If true show under event type settings but don't show this booking field in the Booker. If false show in both."""
     hidden: bool | None | Unset = UNSET
+    """If true show under event type settings but don't show this booking field in the Booker. If false show in both. Can only be hidden
+      for organization team event types when also providing attendee phone number booking field."""
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+    """Disable this booking field if the URL contains query parameter with key equal to the slug and prefill it with the provided value.      For example, if URL contains query parameter `&email=bob@gmail.com`,      the email field will be prefilled with this value and disabled. In case of Booker atom need to pass 'email' to defaultFormValues prop with the desired value e.g. `defaultFormValues={{email: 'bob@gmail.com'}}`. See guide https://cal.com/docs/platform/guides/booking-field"""
 
 
 def structure_EmailDefaultFieldOutput_2024_06_14(o: Any, _: Any = None) -> EmailDefaultFieldOutput_2024_06_14:

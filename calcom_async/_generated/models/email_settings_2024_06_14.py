@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class EmailSettings_2024_06_14(CalComModel):
     disable_emails_to_attendees: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableEmailsToAttendees"})
+    """Disables all email communication to attendees for this event type, including booking confirmations, reminders, and cancellations. This DOES NOT include emails sent by custom email workflows."""
     disable_emails_to_hosts: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableEmailsToHosts"})
+    """Disables all email communication to hosts for this event type, including booking confirmations, reminders, and cancellations. This DOES NOT include emails sent by custom email workflows."""
 
 
 def structure_EmailSettings_2024_06_14(o: Any, _: Any = None) -> EmailSettings_2024_06_14:

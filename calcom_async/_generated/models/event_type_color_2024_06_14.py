@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class EventTypeColor_2024_06_14(CalComModel):
     light_theme_hex: str = attrs.field(metadata={"json": "lightThemeHex"})
+    """Color used for event types in light theme"""
     dark_theme_hex: str = attrs.field(metadata={"json": "darkThemeHex"})
+    """Color used for event types in dark theme"""
 
 
 def structure_EventTypeColor_2024_06_14(o: Any, _: Any = None) -> EventTypeColor_2024_06_14:

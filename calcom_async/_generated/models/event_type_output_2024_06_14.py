@@ -30,10 +30,13 @@ class EventTypeOutput_2024_06_14(CalComModel):
     schedule_id: int | None = attrs.field(metadata={"json": "scheduleId"})
     hidden: bool
     booking_requires_authentication: bool = attrs.field(metadata={"json": "bookingRequiresAuthentication"})
+    """Boolean to require authentication for booking this event type via api. If true, only authenticated users who are the event-type owner or org/team admin/owner can book this event type."""
     owner_id: int = attrs.field(metadata={"json": "ownerId"})
     users: list[event_type_user_2024_06_14.EventTypeUser_2024_06_14]
     booking_url: str = attrs.field(metadata={"json": "bookingUrl"})
+    """Full URL to the booking page for this event type"""
     length_in_minutes_options: list[float] | None | Unset = attrs.field(default=UNSET, metadata={"json": "lengthInMinutesOptions"})
+    """If you want that user can choose between different lengths of the event you can specify them here. Must include the provided `lengthInMinutes`."""
     slot_interval: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "slotInterval"})
     minimum_booking_notice: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "minimumBookingNotice"})
     before_event_buffer: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "beforeEventBuffer"})
@@ -45,6 +48,7 @@ class EventTypeOutput_2024_06_14(CalComModel):
     only_show_first_available_slot: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "onlyShowFirstAvailableSlot"})
     booking_limits_duration: dict[str, Any] | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingLimitsDuration"})
     booking_window: list[business_days_window_2024_06_14.BusinessDaysWindow_2024_06_14 | calendar_days_window_2024_06_14.CalendarDaysWindow_2024_06_14 | range_window_2024_06_14.RangeWindow_2024_06_14] | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingWindow"})
+    """Limit how far in the future this event can be booked"""
     booker_layouts: booker_layouts_2024_06_14.BookerLayouts_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookerLayouts"})
     confirmation_policy: dict[str, Any] | None | Unset = attrs.field(default=UNSET, metadata={"json": "confirmationPolicy"})
     requires_booker_email_verification: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "requiresBookerEmailVerification"})
@@ -57,13 +61,21 @@ class EventTypeOutput_2024_06_14(CalComModel):
     use_destination_calendar_email: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "useDestinationCalendarEmail"})
     hide_calendar_event_details: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "hideCalendarEventDetails"})
     hide_organizer_email: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "hideOrganizerEmail"})
+    """Boolean to Hide organizer's email address from the booking screen, email notifications, and calendar events"""
     cal_video_settings: cal_video_settings_1.CalVideoSettings | None | Unset = attrs.field(default=UNSET, metadata={"json": "calVideoSettings"})
+    """Cal video settings for the event type"""
     disable_cancelling: disable_cancelling_output_2024_06_14.DisableCancellingOutput_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableCancelling"})
+    """Settings for disabling cancelling of this event type."""
     disable_rescheduling: disable_rescheduling_output_2024_06_14.DisableReschedulingOutput_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableRescheduling"})
+    """Settings for disabling rescheduling of this event type. Can be always disabled or disabled when less than X minutes before the meeting."""
     interface_language: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "interfaceLanguage"})
+    """Set preferred language for the booking interface."""
     allow_rescheduling_past_bookings: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "allowReschedulingPastBookings"})
+    """Enabling this option allows for past events to be rescheduled."""
     allow_rescheduling_cancelled_bookings: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "allowReschedulingCancelledBookings"})
+    """When enabled, users will be able to create a new booking when trying to reschedule a cancelled booking."""
     show_optimized_slots: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "showOptimizedSlots"})
+    """Arrange time slots to optimize availability."""
 
 
 def structure_EventTypeOutput_2024_06_14(o: Any, _: Any = None) -> EventTypeOutput_2024_06_14:

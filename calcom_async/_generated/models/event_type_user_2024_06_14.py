@@ -10,6 +10,7 @@ from typing import Any
 
 @attrs.define(kw_only=True)
 class EventTypeUser_2024_06_14(CalComModel):
+    """A user of an event type (the live API sends the user's profile fields)."""
     id: int | None | Unset = UNSET
     name: str | None | Unset = UNSET
     username: str | None | Unset = UNSET

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class EventTypeWorkflowActivationOutputDto(CalComModel):
     is_active_on_all_event_types: bool | Unset = attrs.field(default=UNSET, metadata={"json": "isActiveOnAllEventTypes"})
+    """Whether the workflow is active for all event types associated with the team/user"""
     active_on_event_type_ids: list[int] | None | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnEventTypeIds"})
+    """List of Event Type IDs the workflow is specifically active on (if not active on all)"""
 
 
 def structure_EventTypeWorkflowActivationOutputDto(o: Any, _: Any = None) -> EventTypeWorkflowActivationOutputDto:

@@ -13,15 +13,25 @@ from . import event_type_workflow_activation_output_dto, event_type_workflow_out
 @attrs.define(kw_only=True)
 class EventTypeWorkflowOutput(CalComModel):
     id: int
+    """Unique identifier of the workflow"""
     name: str
+    """Name of the workflow"""
     type: event_type_workflow_output_type.EventTypeWorkflowOutput_type
+    """type of the workflow"""
     activation: event_type_workflow_activation_output_dto.EventTypeWorkflowActivationOutputDto
+    """Activation settings for the workflow"""
     trigger: event_type_workflow_trigger_output_dto.EventTypeWorkflowTriggerOutputDto
+    """Trigger configuration"""
     steps: list[event_type_workflow_step_output_dto.EventTypeWorkflowStepOutputDto]
+    """Steps comprising the workflow"""
     user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
+    """ID of the user who owns the workflow (if not team-owned)"""
     team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
+    """ID of the team owning the workflow"""
     created_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "createdAt"})
+    """Timestamp of creation"""
     updated_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "updatedAt"})
+    """Timestamp of last update"""
 
 
 def structure_EventTypeWorkflowOutput(o: Any, _: Any = None) -> EventTypeWorkflowOutput:

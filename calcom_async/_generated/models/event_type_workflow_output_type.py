@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class EventTypeWorkflowOutput_type(OpenStrEnum):
+    """
+    type of the workflow
+    """
     EVENT_TYPE = 'event-type'

@@ -12,16 +12,27 @@ from . import event_type_workflow_step_output_dto_action, event_type_workflow_st
 @attrs.define(kw_only=True)
 class EventTypeWorkflowStepOutputDto(CalComModel):
     id: int
+    """Unique identifier of the step"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: event_type_workflow_step_output_dto_recipient.EventTypeWorkflowStepOutputDto_recipient
+    """Intended recipient type"""
     template: event_type_workflow_step_output_dto_template.EventTypeWorkflowStepOutputDto_template
+    """Template type used"""
     sender: str
+    """Displayed sender name used for this step"""
     message: workflow_message_output_dto.WorkflowMessageOutputDto
+    """Message content for this step"""
     action: event_type_workflow_step_output_dto_action.EventTypeWorkflowStepOutputDto_action
+    """Action to perform"""
     email: str | None | Unset = UNSET
+    """Verified Email  if action is EMAIL_ADDRESS"""
     phone: str | None | Unset = UNSET
+    """Verified Phone if action is SMS_NUMBER or WHATSAPP_NUMBER"""
     phone_required: bool | Unset = attrs.field(default=UNSET, metadata={"json": "phoneRequired"})
+    """whether or not the attendees are required to provide their phone numbers when booking"""
     include_calendar_event: bool | Unset = attrs.field(default=UNSET, metadata={"json": "includeCalendarEvent"})
+    """Whether a calendar event (.ics) was included (for email actions)"""
 
 
 def structure_EventTypeWorkflowStepOutputDto(o: Any, _: Any = None) -> EventTypeWorkflowStepOutputDto:

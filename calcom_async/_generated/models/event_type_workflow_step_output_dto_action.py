@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class EventTypeWorkflowStepOutputDto_action(OpenStrEnum):
+    """
+    Action to perform
+    """
     EMAIL_HOST = 'email_host'
     EMAIL_ATTENDEE = 'email_attendee'
     EMAIL_ADDRESS = 'email_address'

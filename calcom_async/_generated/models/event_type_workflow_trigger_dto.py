@@ -12,6 +12,7 @@ from . import event_type_workflow_trigger_dto_type
 @attrs.define(kw_only=True)
 class EventTypeWorkflowTriggerDto(CalComModel):
     type: event_type_workflow_trigger_dto_type.EventTypeWorkflowTriggerDto_type
+    """Trigger type for the event-type workflow"""
 
 
 def structure_EventTypeWorkflowTriggerDto(o: Any, _: Any = None) -> EventTypeWorkflowTriggerDto:

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class EventTypeWorkflowTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the event-type workflow
+    """
     BEFORE_EVENT = 'beforeEvent'
     EVENT_CANCELLED = 'eventCancelled'
     NEW_EVENT = 'newEvent'

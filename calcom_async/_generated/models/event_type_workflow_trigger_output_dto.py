@@ -12,7 +12,9 @@ from . import event_type_workflow_trigger_output_dto_type, workflow_trigger_offs
 @attrs.define(kw_only=True)
 class EventTypeWorkflowTriggerOutputDto(CalComModel):
     type: event_type_workflow_trigger_output_dto_type.EventTypeWorkflowTriggerOutputDto_type
+    """Trigger type for the workflow"""
     offset: workflow_trigger_offset_output_dto.WorkflowTriggerOffsetOutputDto | None | Unset = UNSET
+    """Offset details (present for BEFORE_EVENT/AFTER_EVENT)"""
 
 
 def structure_EventTypeWorkflowTriggerOutputDto(o: Any, _: Any = None) -> EventTypeWorkflowTriggerOutputDto:

@@ -13,6 +13,7 @@ from . import booking_output_2024_08_13, get_bookings_output_2024_08_13_status, 
 class GetBookingsOutput_2024_08_13(CalComModel):
     status: get_bookings_output_2024_08_13_status.GetBookingsOutput_2024_08_13_status
     data: list[booking_output_2024_08_13.BookingOutput_2024_08_13 | recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13 | get_seated_booking_output_2024_08_13.GetSeatedBookingOutput_2024_08_13 | get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13]
+    """Array of booking data, which can contain either BookingOutput objects or RecurringBookingOutput objects"""
     pagination: pagination_meta_dto.PaginationMetaDto
     error: dict[str, Any] | None | Unset = UNSET
 

@@ -11,6 +11,7 @@ from . import booking_output_2024_08_13, cursor_pagination_output_2026_05_01, ge
 
 @attrs.define(kw_only=True)
 class GetBookingsOutput_2026_05_01(CalComModel):
+    """GET /v2/bookings at cal-api-version 2026-05-01: the 2024-08-13 items, paged with a cursor."""
     status: get_bookings_output_2026_05_01_status.GetBookingsOutput_2026_05_01_status
     data: list[booking_output_2024_08_13.BookingOutput_2024_08_13 | recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13 | get_seated_booking_output_2024_08_13.GetSeatedBookingOutput_2024_08_13 | get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13]
     pagination: cursor_pagination_output_2026_05_01.CursorPaginationOutput_2026_05_01

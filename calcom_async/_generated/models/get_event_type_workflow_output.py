@@ -12,7 +12,9 @@ from . import event_type_workflow_output, get_event_type_workflow_output_status
 @attrs.define(kw_only=True)
 class GetEventTypeWorkflowOutput(CalComModel):
     status: get_event_type_workflow_output_status.GetEventTypeWorkflowOutput_status
+    """Indicates the status of the response"""
     data: list[event_type_workflow_output.EventTypeWorkflowOutput]
+    """workflow"""
 
 
 def structure_GetEventTypeWorkflowOutput(o: Any, _: Any = None) -> GetEventTypeWorkflowOutput:

@@ -12,7 +12,9 @@ from . import event_type_workflow_output, get_event_type_workflows_output_status
 @attrs.define(kw_only=True)
 class GetEventTypeWorkflowsOutput(CalComModel):
     status: get_event_type_workflows_output_status.GetEventTypeWorkflowsOutput_status
+    """Indicates the status of the response"""
     data: list[event_type_workflow_output.EventTypeWorkflowOutput]
+    """List of workflows"""
 
 
 def structure_GetEventTypeWorkflowsOutput(o: Any, _: Any = None) -> GetEventTypeWorkflowsOutput:

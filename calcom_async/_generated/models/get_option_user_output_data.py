@@ -11,9 +11,13 @@ from typing import Any
 @attrs.define(kw_only=True)
 class GetOptionUserOutputData(CalComModel):
     id: str
+    """The ID of the option assigned to the user"""
     attribute_id: str = attrs.field(metadata={"json": "attributeId"})
+    """The ID of the attribute"""
     value: str
+    """The value of the option"""
     slug: str
+    """The slug of the option"""
 
 
 def structure_GetOptionUserOutputData(o: Any, _: Any = None) -> GetOptionUserOutputData:

@@ -13,27 +13,49 @@ from . import profile_output
 @attrs.define(kw_only=True)
 class GetOrgUsersWithProfileOutput(CalComModel):
     id: int
+    """The ID of the user"""
     email: str
+    """The email of the user"""
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
+    """The time zone of the user"""
     week_start: str = attrs.field(metadata={"json": "weekStart"})
+    """The week start day of the user"""
     hide_branding: bool = attrs.field(metadata={"json": "hideBranding"})
+    """Whether to hide branding for the user"""
     created_date: datetime = attrs.field(metadata={"json": "createdDate"})
+    """The date when the user was created"""
     profile: profile_output.ProfileOutput
+    """organization user profile, contains user data within the organizaton context"""
     username: str | None | Unset = UNSET
+    """The username of the user"""
     name: str | None | Unset = UNSET
+    """The name of the user"""
     email_verified: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "emailVerified"})
+    """The date when the email was verified"""
     bio: str | None | Unset = UNSET
+    """The bio of the user"""
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
+    """The URL of the user's avatar"""
     app_theme: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appTheme"})
+    """The app theme of the user"""
     theme: str | None | Unset = UNSET
+    """The theme of the user"""
     default_schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "defaultScheduleId"})
+    """The ID of the default schedule for the user"""
     locale: str | None | Unset = UNSET
+    """The locale of the user"""
     time_format: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})
+    """The time format of the user"""
     brand_color: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "brandColor"})
+    """The brand color of the user"""
     dark_brand_color: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "darkBrandColor"})
+    """The dark brand color of the user"""
     allow_dynamic_booking: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "allowDynamicBooking"})
+    """Whether dynamic booking is allowed for the user"""
     verified: bool | None | Unset = UNSET
+    """Whether the user is verified"""
     invited_to: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "invitedTo"})
+    """The ID of the user who invited this user"""
     metadata: dict[str, Any] | None | Unset = UNSET
 
 

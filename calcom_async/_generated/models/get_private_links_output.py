@@ -12,7 +12,9 @@ from . import time_based_private_link_output, usage_based_private_link_output
 @attrs.define(kw_only=True)
 class GetPrivateLinksOutput(CalComModel):
     status: str
+    """Response status"""
     data: list[time_based_private_link_output.TimeBasedPrivateLinkOutput | usage_based_private_link_output.UsageBasedPrivateLinkOutput]
+    """Array of private links for the event type (mix of time-based and usage-based)"""
 
 
 def structure_GetPrivateLinksOutput(o: Any, _: Any = None) -> GetPrivateLinksOutput:

@@ -12,7 +12,9 @@ from . import get_routing_form_workflow_output_status, routing_form_workflow_out
 @attrs.define(kw_only=True)
 class GetRoutingFormWorkflowOutput(CalComModel):
     status: get_routing_form_workflow_output_status.GetRoutingFormWorkflowOutput_status
+    """Indicates the status of the response"""
     data: list[routing_form_workflow_output.RoutingFormWorkflowOutput]
+    """workflow"""
 
 
 def structure_GetRoutingFormWorkflowOutput(o: Any, _: Any = None) -> GetRoutingFormWorkflowOutput:

@@ -12,7 +12,9 @@ from . import get_routing_form_workflows_output_status, routing_form_workflow_ou
 @attrs.define(kw_only=True)
 class GetRoutingFormWorkflowsOutput(CalComModel):
     status: get_routing_form_workflows_output_status.GetRoutingFormWorkflowsOutput_status
+    """Indicates the status of the response"""
     data: list[routing_form_workflow_output.RoutingFormWorkflowOutput]
+    """List of workflows"""
 
 
 def structure_GetRoutingFormWorkflowsOutput(o: Any, _: Any = None) -> GetRoutingFormWorkflowsOutput:

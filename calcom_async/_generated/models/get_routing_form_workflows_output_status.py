@@ -5,5 +5,8 @@ from calcom_async._types import OpenStrEnum
 
 
 class GetRoutingFormWorkflowsOutput_status(OpenStrEnum):
+    """
+    Indicates the status of the response
+    """
     SUCCESS = 'success'
     ERROR = 'error'

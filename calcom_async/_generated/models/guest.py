@@ -12,10 +12,15 @@ from . import guest_language
 @attrs.define(kw_only=True)
 class Guest(CalComModel):
     email: str
+    """The email of the guest."""
     name: str | None | Unset = UNSET
+    """The name of the guest."""
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
+    """The time zone of the guest."""
     phone_number: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "phoneNumber"})
+    """The phone number of the guest in international format."""
     language: guest_language.Guest_language | Unset = UNSET
+    """The preferred language of the guest. Used for booking confirmation."""
 
 
 def structure_Guest(o: Any, _: Any = None) -> Guest:

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class Guest_language(OpenStrEnum):
+    """
+    The preferred language of the guest. Used for booking confirmation.
+    """
     AR = 'ar'
     CA = 'ca'
     DE = 'de'

@@ -12,7 +12,9 @@ from . import host_priority
 @attrs.define(kw_only=True)
 class Host(CalComModel):
     user_id: int = attrs.field(metadata={"json": "userId"})
+    """Which user is the host of this event"""
     mandatory: bool | None | Unset = UNSET
+    """Only relevant for round robin event types. If true then the user must attend round robin event always."""
     priority: host_priority.Host_priority | None | Unset = UNSET
 
 

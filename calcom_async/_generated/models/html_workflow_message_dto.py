@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class HtmlWorkflowMessageDto(CalComModel):
     subject: str
+    """Subject of the message"""
     html: str
+    """HTML content of the message (used for Emails)"""
 
 
 def structure_HtmlWorkflowMessageDto(o: Any, _: Any = None) -> HtmlWorkflowMessageDto:

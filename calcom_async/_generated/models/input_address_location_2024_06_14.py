@@ -12,6 +12,7 @@ from . import input_address_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class InputAddressLocation_2024_06_14(CalComModel):
     type: input_address_location_2024_06_14_type.InputAddressLocation_2024_06_14_type
+    """only allowed value for type is `address`"""
     address: str
     public: bool
 

@@ -12,6 +12,7 @@ from . import input_attendee_address_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class InputAttendeeAddressLocation_2024_06_14(CalComModel):
     type: input_attendee_address_location_2024_06_14_type.InputAttendeeAddressLocation_2024_06_14_type
+    """only allowed value for type is `attendeeAddress`"""
 
 
 def structure_InputAttendeeAddressLocation_2024_06_14(o: Any, _: Any = None) -> InputAttendeeAddressLocation_2024_06_14:

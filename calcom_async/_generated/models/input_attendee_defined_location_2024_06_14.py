@@ -12,6 +12,7 @@ from . import input_attendee_defined_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class InputAttendeeDefinedLocation_2024_06_14(CalComModel):
     type: input_attendee_defined_location_2024_06_14_type.InputAttendeeDefinedLocation_2024_06_14_type
+    """only allowed value for type is `attendeeDefined`"""
 
 
 def structure_InputAttendeeDefinedLocation_2024_06_14(o: Any, _: Any = None) -> InputAttendeeDefinedLocation_2024_06_14:

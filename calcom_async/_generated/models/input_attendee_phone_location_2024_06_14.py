@@ -12,6 +12,7 @@ from . import input_attendee_phone_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class InputAttendeePhoneLocation_2024_06_14(CalComModel):
     type: input_attendee_phone_location_2024_06_14_type.InputAttendeePhoneLocation_2024_06_14_type
+    """only allowed value for type is `attendeePhone`"""
 
 
 def structure_InputAttendeePhoneLocation_2024_06_14(o: Any, _: Any = None) -> InputAttendeePhoneLocation_2024_06_14:

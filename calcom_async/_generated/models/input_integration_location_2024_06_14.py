@@ -12,6 +12,7 @@ from . import input_integration_location_2024_06_14_integration, input_integrati
 @attrs.define(kw_only=True)
 class InputIntegrationLocation_2024_06_14(CalComModel):
     type: input_integration_location_2024_06_14_type.InputIntegrationLocation_2024_06_14_type
+    """only allowed value for type is `integration`"""
     integration: input_integration_location_2024_06_14_integration.InputIntegrationLocation_2024_06_14_integration
 
 

@@ -12,6 +12,7 @@ from . import input_link_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class InputLinkLocation_2024_06_14(CalComModel):
     type: input_link_location_2024_06_14_type.InputLinkLocation_2024_06_14_type
+    """only allowed value for type is `link`"""
     link: str
     public: bool
 

@@ -12,6 +12,7 @@ from . import input_organizers_default_app_2024_06_14_type
 @attrs.define(kw_only=True)
 class InputOrganizersDefaultApp_2024_06_14(CalComModel):
     type: input_organizers_default_app_2024_06_14_type.InputOrganizersDefaultApp_2024_06_14_type
+    """only allowed value for type is `organizersDefaultApp`"""
 
 
 def structure_InputOrganizersDefaultApp_2024_06_14(o: Any, _: Any = None) -> InputOrganizersDefaultApp_2024_06_14:

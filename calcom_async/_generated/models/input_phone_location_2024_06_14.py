@@ -12,6 +12,7 @@ from . import input_phone_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class InputPhoneLocation_2024_06_14(CalComModel):
     type: input_phone_location_2024_06_14_type.InputPhoneLocation_2024_06_14_type
+    """only allowed value for type is `phone`"""
     phone: str
     public: bool
 

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class InviteDataDto(CalComModel):
     token: str = attrs.field(repr=masked)
+    """Unique invitation token for this team. Share this token with prospective members to allow them to join the team/organization."""
     invite_link: str = attrs.field(metadata={"json": "inviteLink"})
+    """Complete invitation URL that can be shared with prospective members. Opens the signup page with the token and redirects to getting started after signup."""
 
 
 def structure_InviteDataDto(o: Any, _: Any = None) -> InviteDataDto:

@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class LocationDefaultFieldInput_2024_06_14(CalComModel):
     slug: str
+    """only allowed value for type is `location`. This booking field is displayed only when event type has 2 or more locations in order to allow person doing the booking pick the location."""
     label: str | None | Unset = UNSET
 
 

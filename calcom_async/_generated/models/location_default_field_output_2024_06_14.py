@@ -11,10 +11,13 @@ from typing import Any
 @attrs.define(kw_only=True)
 class LocationDefaultFieldOutput_2024_06_14(CalComModel):
     is_default: bool = attrs.field(metadata={"json": "isDefault"})
+    """This property is always true because it's a default field"""
     slug: str
+    """This booking field is returned only if the event type has more than one location. The purpose of this field is to allow the user to select the location where the event will take place."""
     type: str
     required: bool
     hidden: bool
+    """If true show under event type settings but don't show this booking field in the Booker. If false show in both."""
     label: str
 
 

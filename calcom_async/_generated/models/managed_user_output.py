@@ -24,6 +24,7 @@ class ManagedUserOutput(CalComModel):
     default_schedule_id: int | None = attrs.field(metadata={"json": "defaultScheduleId"})
     locale: managed_user_output_locale.ManagedUserOutput_locale | None | Unset = UNSET
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
+    """URL of the user's avatar image"""
     metadata: dict[str, Any] | None | Unset = UNSET
 
 

@@ -12,6 +12,7 @@ from . import mark_absent_attendee
 @attrs.define(kw_only=True)
 class MarkAbsentBookingInput_2024_08_13(CalComModel):
     host: bool | None | Unset = UNSET
+    """Whether the host was absent"""
     attendees: list[mark_absent_attendee.MarkAbsentAttendee] | None | Unset = UNSET
 
 

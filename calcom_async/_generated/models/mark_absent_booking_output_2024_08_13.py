@@ -13,6 +13,7 @@ from . import booking_output_2024_08_13, mark_absent_booking_output_2024_08_13_s
 class MarkAbsentBookingOutput_2024_08_13(CalComModel):
     status: mark_absent_booking_output_2024_08_13_status.MarkAbsentBookingOutput_2024_08_13_status
     data: booking_output_2024_08_13.BookingOutput_2024_08_13 | recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13
+    """Booking data, which can be either a BookingOutput object or a RecurringBookingOutput object"""
 
 
 def structure_MarkAbsentBookingOutput_2024_08_13(o: Any, _: Any = None) -> MarkAbsentBookingOutput_2024_08_13:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class MultiSelectFieldInput_2024_06_14_type(OpenStrEnum):
+    """
+    only allowed value for type is `multiselect`
+    """
     MULTISELECT = 'multiselect'

@@ -12,9 +12,11 @@ from . import name_default_field_input_2024_06_14_type
 @attrs.define(kw_only=True)
 class NameDefaultFieldInput_2024_06_14(CalComModel):
     type: name_default_field_input_2024_06_14_type.NameDefaultFieldInput_2024_06_14_type
+    """only allowed value for type is `name`. Used for having 1 booking field for both first name and last name."""
     label: str
     placeholder: str
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+    """Disable this booking field if the URL contains query parameter with key equal to the slug and prefill it with the provided value.      For example, if URL contains query parameter `&name=bob`,      the name field will be prefilled with this value and disabled. In case of Booker atom need to pass 'name' to defaultFormValues prop with the desired value e.g. `defaultFormValues={{name: 'bob'}}`. See guide https://cal.com/docs/platform/guides/booking-fields"""
 
 
 def structure_NameDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> NameDefaultFieldInput_2024_06_14:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class NameDefaultFieldInput_2024_06_14_type(OpenStrEnum):
+    """
+    only allowed value for type is `name`. Used for having 1 booking field for both first name and last name.
+    """
     NAME = 'name'

@@ -11,11 +11,14 @@ from typing import Any
 @attrs.define(kw_only=True)
 class NotesDefaultFieldInput_2024_06_14(CalComModel):
     slug: str
+    """only allowed value for type is `notes`"""
     required: bool | None | Unset = UNSET
     hidden: bool | None | Unset = UNSET
+    """If true show under event type settings but don't show this booking field in the Booker. If false show in both."""
     label: str | None | Unset = UNSET
     placeholder: str | None | Unset = UNSET
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+    """Disable this booking field if the URL contains query parameter with key equal to the slug and prefill it with the provided value.      For example, if URL contains query parameter `&notes=journey`,      the notes field will be prefilled with this value and disabled. In case of Booker atom need to pass 'notes' to defaultFormValues prop with the desired value e.g. `defaultFormValues={{notes: 'bring notebook and paper'}}`. See guide https://cal.com/docs/platform/guides/booking-field"""
 
 
 def structure_NotesDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> NotesDefaultFieldInput_2024_06_14:

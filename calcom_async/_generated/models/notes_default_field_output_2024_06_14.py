@@ -11,13 +11,17 @@ from typing import Any
 @attrs.define(kw_only=True)
 class NotesDefaultFieldOutput_2024_06_14(CalComModel):
     slug: str
+    """only allowed value for type is `notes`"""
     is_default: bool = attrs.field(metadata={"json": "isDefault"})
+    """This property is always true because it's a default field"""
     type: str
     required: bool | None | Unset = UNSET
     hidden: bool | None | Unset = UNSET
+    """If true show under event type settings but don't show this booking field in the Booker. If false show in both."""
     label: str | None | Unset = UNSET
     placeholder: str | None | Unset = UNSET
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+    """Disable this booking field if the URL contains query parameter with key equal to the slug and prefill it with the provided value.      For example, if URL contains query parameter `&notes=hello`,      the notes field will be prefilled with this value and disabled."""
 
 
 def structure_NotesDefaultFieldOutput_2024_06_14(o: Any, _: Any = None) -> NotesDefaultFieldOutput_2024_06_14:

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class NoticeThreshold_2024_06_14(CalComModel):
     unit: str
+    """The unit of time for the notice threshold (e.g., minutes, hours)"""
     count: float
+    """The time value for the notice threshold"""
 
 
 def structure_NoticeThreshold_2024_06_14(o: Any, _: Any = None) -> NoticeThreshold_2024_06_14:

@@ -12,6 +12,7 @@ from . import webhook_trigger_event
 @attrs.define(kw_only=True)
 class OAuthClientWebhookOutputDto(CalComModel):
     payload_template: str | None = attrs.field(metadata={"json": "payloadTemplate"})
+    """The template of the payload that will be sent to the subscriberUrl, check cal.com/docs/core-features/webhooks for more information"""
     o_auth_client_id: str = attrs.field(metadata={"json": "oAuthClientId"})
     id: str
     triggers: list[webhook_trigger_event.WebhookTriggerEvent]
@@ -19,8 +20,11 @@ class OAuthClientWebhookOutputDto(CalComModel):
     active: bool
     secret: str | None | Unset = attrs.field(default=UNSET, repr=masked)
     time: int | None | Unset = UNSET
+    """How long before or after the event a scheduled trigger fires (with timeUnit)."""
     time_unit: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeUnit"})
+    """The unit of time (MINUTE, HOUR, DAY)."""
     version: str | None | Unset = UNSET
+    """The payload format version (2021-10-20)."""
 
 
 def structure_OAuthClientWebhookOutputDto(o: Any, _: Any = None) -> OAuthClientWebhookOutputDto:

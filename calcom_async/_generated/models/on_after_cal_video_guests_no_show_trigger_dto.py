@@ -12,7 +12,9 @@ from . import on_after_cal_video_guests_no_show_trigger_dto_type, workflow_trigg
 @attrs.define(kw_only=True)
 class OnAfterCalVideoGuestsNoShowTriggerDto(CalComModel):
     offset: workflow_trigger_offset_dto.WorkflowTriggerOffsetDto
+    """Offset before/after the trigger time; required for BEFORE_EVENT, AFTER_EVENT, and FORM_SUBMITTED_NO_EVENT"""
     type: on_after_cal_video_guests_no_show_trigger_dto_type.OnAfterCalVideoGuestsNoShowTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnAfterCalVideoGuestsNoShowTriggerDto(o: Any, _: Any = None) -> OnAfterCalVideoGuestsNoShowTriggerDto:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnAfterCalVideoGuestsNoShowTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     AFTER_GUESTS_CAL_VIDEO_NO_SHOW = 'afterGuestsCalVideoNoShow'

@@ -12,7 +12,9 @@ from . import on_after_cal_video_hosts_no_show_trigger_dto_type, workflow_trigge
 @attrs.define(kw_only=True)
 class OnAfterCalVideoHostsNoShowTriggerDto(CalComModel):
     offset: workflow_trigger_offset_dto.WorkflowTriggerOffsetDto
+    """Offset before/after the trigger time; required for BEFORE_EVENT, AFTER_EVENT, and FORM_SUBMITTED_NO_EVENT"""
     type: on_after_cal_video_hosts_no_show_trigger_dto_type.OnAfterCalVideoHostsNoShowTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnAfterCalVideoHostsNoShowTriggerDto(o: Any, _: Any = None) -> OnAfterCalVideoHostsNoShowTriggerDto:

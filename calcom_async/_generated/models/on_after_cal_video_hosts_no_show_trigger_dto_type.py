@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnAfterCalVideoHostsNoShowTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     AFTER_HOSTS_CAL_VIDEO_NO_SHOW = 'afterHostsCalVideoNoShow'

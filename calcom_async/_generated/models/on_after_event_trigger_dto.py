@@ -12,7 +12,9 @@ from . import on_after_event_trigger_dto_type, workflow_trigger_offset_dto
 @attrs.define(kw_only=True)
 class OnAfterEventTriggerDto(CalComModel):
     offset: workflow_trigger_offset_dto.WorkflowTriggerOffsetDto
+    """Offset before/after the trigger time; required for BEFORE_EVENT, AFTER_EVENT, and FORM_SUBMITTED_NO_EVENT"""
     type: on_after_event_trigger_dto_type.OnAfterEventTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnAfterEventTriggerDto(o: Any, _: Any = None) -> OnAfterEventTriggerDto:

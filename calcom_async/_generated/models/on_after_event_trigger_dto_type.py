@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnAfterEventTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     AFTER_EVENT = 'afterEvent'

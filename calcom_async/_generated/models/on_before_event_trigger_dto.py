@@ -12,7 +12,9 @@ from . import on_before_event_trigger_dto_type, workflow_trigger_offset_dto
 @attrs.define(kw_only=True)
 class OnBeforeEventTriggerDto(CalComModel):
     offset: workflow_trigger_offset_dto.WorkflowTriggerOffsetDto
+    """Offset before/after the trigger time; required for BEFORE_EVENT, AFTER_EVENT, and FORM_SUBMITTED_NO_EVENT"""
     type: on_before_event_trigger_dto_type.OnBeforeEventTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnBeforeEventTriggerDto(o: Any, _: Any = None) -> OnBeforeEventTriggerDto:

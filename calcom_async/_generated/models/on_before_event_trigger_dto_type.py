@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnBeforeEventTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     BEFORE_EVENT = 'beforeEvent'

@@ -12,6 +12,7 @@ from . import on_cancel_trigger_dto_type
 @attrs.define(kw_only=True)
 class OnCancelTriggerDto(CalComModel):
     type: on_cancel_trigger_dto_type.OnCancelTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnCancelTriggerDto(o: Any, _: Any = None) -> OnCancelTriggerDto:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnCancelTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     EVENT_CANCELLED = 'eventCancelled'

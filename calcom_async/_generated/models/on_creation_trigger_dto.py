@@ -12,6 +12,7 @@ from . import on_creation_trigger_dto_type
 @attrs.define(kw_only=True)
 class OnCreationTriggerDto(CalComModel):
     type: on_creation_trigger_dto_type.OnCreationTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnCreationTriggerDto(o: Any, _: Any = None) -> OnCreationTriggerDto:

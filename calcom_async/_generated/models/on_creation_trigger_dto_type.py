@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnCreationTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     NEW_EVENT = 'newEvent'

@@ -12,7 +12,9 @@ from . import on_form_submitted_no_event_trigger_dto_type, workflow_trigger_offs
 @attrs.define(kw_only=True)
 class OnFormSubmittedNoEventTriggerDto(CalComModel):
     offset: workflow_trigger_offset_dto.WorkflowTriggerOffsetDto
+    """Offset before/after the trigger time; required for BEFORE_EVENT, AFTER_EVENT, and FORM_SUBMITTED_NO_EVENT"""
     type: on_form_submitted_no_event_trigger_dto_type.OnFormSubmittedNoEventTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnFormSubmittedNoEventTriggerDto(o: Any, _: Any = None) -> OnFormSubmittedNoEventTriggerDto:

@@ -12,6 +12,7 @@ from . import on_form_submitted_trigger_dto_type
 @attrs.define(kw_only=True)
 class OnFormSubmittedTriggerDto(CalComModel):
     type: on_form_submitted_trigger_dto_type.OnFormSubmittedTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnFormSubmittedTriggerDto(o: Any, _: Any = None) -> OnFormSubmittedTriggerDto:

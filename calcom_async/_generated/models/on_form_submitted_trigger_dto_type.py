@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnFormSubmittedTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     FORM_SUBMITTED = 'formSubmitted'

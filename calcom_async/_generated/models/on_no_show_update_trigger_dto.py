@@ -12,6 +12,7 @@ from . import on_no_show_update_trigger_dto_type
 @attrs.define(kw_only=True)
 class OnNoShowUpdateTriggerDto(CalComModel):
     type: on_no_show_update_trigger_dto_type.OnNoShowUpdateTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnNoShowUpdateTriggerDto(o: Any, _: Any = None) -> OnNoShowUpdateTriggerDto:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnNoShowUpdateTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     BOOKING_NO_SHOW_UPDATED = 'bookingNoShowUpdated'

@@ -12,6 +12,7 @@ from . import on_paid_trigger_dto_type
 @attrs.define(kw_only=True)
 class OnPaidTriggerDto(CalComModel):
     type: on_paid_trigger_dto_type.OnPaidTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnPaidTriggerDto(o: Any, _: Any = None) -> OnPaidTriggerDto:

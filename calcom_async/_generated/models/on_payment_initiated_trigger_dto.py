@@ -12,6 +12,7 @@ from . import on_payment_initiated_trigger_dto_type
 @attrs.define(kw_only=True)
 class OnPaymentInitiatedTriggerDto(CalComModel):
     type: on_payment_initiated_trigger_dto_type.OnPaymentInitiatedTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnPaymentInitiatedTriggerDto(o: Any, _: Any = None) -> OnPaymentInitiatedTriggerDto:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnPaymentInitiatedTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     BOOKING_PAYMENT_INITIATED = 'bookingPaymentInitiated'

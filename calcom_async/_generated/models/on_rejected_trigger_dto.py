@@ -12,6 +12,7 @@ from . import on_rejected_trigger_dto_type
 @attrs.define(kw_only=True)
 class OnRejectedTriggerDto(CalComModel):
     type: on_rejected_trigger_dto_type.OnRejectedTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnRejectedTriggerDto(o: Any, _: Any = None) -> OnRejectedTriggerDto:

@@ -12,6 +12,7 @@ from . import on_requested_trigger_dto_type
 @attrs.define(kw_only=True)
 class OnRequestedTriggerDto(CalComModel):
     type: on_requested_trigger_dto_type.OnRequestedTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnRequestedTriggerDto(o: Any, _: Any = None) -> OnRequestedTriggerDto:

@@ -12,6 +12,7 @@ from . import on_reschedule_trigger_dto_type
 @attrs.define(kw_only=True)
 class OnRescheduleTriggerDto(CalComModel):
     type: on_reschedule_trigger_dto_type.OnRescheduleTriggerDto_type
+    """Trigger type for the workflow"""
 
 
 def structure_OnRescheduleTriggerDto(o: Any, _: Any = None) -> OnRescheduleTriggerDto:

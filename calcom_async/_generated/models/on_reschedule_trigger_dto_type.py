@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OnRescheduleTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the workflow
+    """
     RESCHEDULE_EVENT = 'rescheduleEvent'

@@ -11,9 +11,13 @@ from typing import Any
 @attrs.define(kw_only=True)
 class OptionOutput(CalComModel):
     id: str
+    """The ID of the option"""
     attribute_id: str = attrs.field(metadata={"json": "attributeId"})
+    """The ID of the attribute"""
     value: str
+    """The value of the option"""
     slug: str
+    """The slug of the option"""
 
 
 def structure_OptionOutput(o: Any, _: Any = None) -> OptionOutput:

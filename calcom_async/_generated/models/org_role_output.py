@@ -12,14 +12,23 @@ from . import org_role_output_permission, org_role_output_type
 @attrs.define(kw_only=True)
 class OrgRoleOutput(CalComModel):
     id: str
+    """Unique identifier for the role"""
     name: str
+    """Name of the role"""
     type: org_role_output_type.OrgRoleOutput_type
+    """Type of role"""
     permissions: list[org_role_output_permission.OrgRoleOutput_permission]
+    """Permissions assigned to this role in 'resource.action' format."""
     created_at: str = attrs.field(metadata={"json": "createdAt"})
+    """When the role was created"""
     updated_at: str = attrs.field(metadata={"json": "updatedAt"})
+    """When the role was last updated"""
     color: str | None | Unset = UNSET
+    """Color for the role (hex code)"""
     description: str | None | Unset = UNSET
+    """Description of the role"""
     organization_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "organizationId"})
+    """Organization ID this role belongs to"""
 
 
 def structure_OrgRoleOutput(o: Any, _: Any = None) -> OrgRoleOutput:

@@ -5,5 +5,8 @@ from calcom_async._types import OpenStrEnum
 
 
 class OrgRoleOutput_type(OpenStrEnum):
+    """
+    Type of role
+    """
     SYSTEM = 'SYSTEM'
     CUSTOM = 'CUSTOM'

@@ -12,6 +12,7 @@ from . import output_address_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class OutputAddressLocation_2024_06_14(CalComModel):
     type: output_address_location_2024_06_14_type.OutputAddressLocation_2024_06_14_type
+    """only allowed value for type is `address`"""
     address: str
     public: bool
 

@@ -12,9 +12,11 @@ from . import output_integration_location_2024_06_14_integration, output_integra
 @attrs.define(kw_only=True)
 class OutputIntegrationLocation_2024_06_14(CalComModel):
     type: output_integration_location_2024_06_14_type.OutputIntegrationLocation_2024_06_14_type
+    """Only allowed value for type is `integration`"""
     integration: output_integration_location_2024_06_14_integration.OutputIntegrationLocation_2024_06_14_integration
     link: str | None | Unset = UNSET
     credential_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "credentialId"})
+    """Credential ID associated with the integration"""
 
 
 def structure_OutputIntegrationLocation_2024_06_14(o: Any, _: Any = None) -> OutputIntegrationLocation_2024_06_14:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class OutputIntegrationLocation_2024_06_14_type(OpenStrEnum):
+    """
+    Only allowed value for type is `integration`
+    """
     INTEGRATION = 'integration'

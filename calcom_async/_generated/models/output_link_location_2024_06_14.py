@@ -12,6 +12,7 @@ from . import output_link_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class OutputLinkLocation_2024_06_14(CalComModel):
     type: output_link_location_2024_06_14_type.OutputLinkLocation_2024_06_14_type
+    """only allowed value for type is `link`"""
     link: str
     public: bool
 

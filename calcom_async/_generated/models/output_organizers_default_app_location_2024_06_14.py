@@ -12,6 +12,7 @@ from . import output_organizers_default_app_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class OutputOrganizersDefaultAppLocation_2024_06_14(CalComModel):
     type: output_organizers_default_app_location_2024_06_14_type.OutputOrganizersDefaultAppLocation_2024_06_14_type
+    """only allowed value for type is `organizersDefaultApp`"""
 
 
 def structure_OutputOrganizersDefaultAppLocation_2024_06_14(o: Any, _: Any = None) -> OutputOrganizersDefaultAppLocation_2024_06_14:

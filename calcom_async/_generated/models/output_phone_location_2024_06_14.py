@@ -12,6 +12,7 @@ from . import output_phone_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class OutputPhoneLocation_2024_06_14(CalComModel):
     type: output_phone_location_2024_06_14_type.OutputPhoneLocation_2024_06_14_type
+    """only allowed value for type is `phone`"""
     phone: str
     public: bool
 

@@ -12,6 +12,7 @@ from . import output_unknown_location_2024_06_14_type
 @attrs.define(kw_only=True)
 class OutputUnknownLocation_2024_06_14(CalComModel):
     type: output_unknown_location_2024_06_14_type.OutputUnknownLocation_2024_06_14_type
+    """only allowed value for type is `unknown`"""
     location: str
 
 

@@ -11,13 +11,21 @@ from typing import Any
 @attrs.define(kw_only=True)
 class PaginationMetaDto(CalComModel):
     total_items: float = attrs.field(metadata={"json": "totalItems"})
+    """The total number of items available across all pages, matching the query criteria."""
     remaining_items: float = attrs.field(metadata={"json": "remainingItems"})
+    """The number of items remaining to be fetched *after* the current page. Calculated as: `totalItems - (skip + itemsPerPage)`."""
     returned_items: float = attrs.field(metadata={"json": "returnedItems"})
+    """The number of items returned in the current page."""
     items_per_page: float = attrs.field(metadata={"json": "itemsPerPage"})
+    """The maximum number of items requested per page."""
     current_page: float = attrs.field(metadata={"json": "currentPage"})
+    """The current page number being returned."""
     total_pages: float = attrs.field(metadata={"json": "totalPages"})
+    """The total number of pages available."""
     has_next_page: bool = attrs.field(metadata={"json": "hasNextPage"})
+    """Indicates if there is a subsequent page available after the current one."""
     has_previous_page: bool = attrs.field(metadata={"json": "hasPreviousPage"})
+    """Indicates if there is a preceding page available before the current one."""
 
 
 def structure_PaginationMetaDto(o: Any, _: Any = None) -> PaginationMetaDto:

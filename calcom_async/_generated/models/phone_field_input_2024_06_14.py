@@ -12,12 +12,17 @@ from . import phone_field_input_2024_06_14_type
 @attrs.define(kw_only=True)
 class PhoneFieldInput_2024_06_14(CalComModel):
     type: phone_field_input_2024_06_14_type.PhoneFieldInput_2024_06_14_type
+    """only allowed value for type is `phone`"""
     slug: str
+    """Unique identifier for the field in format `some-slug`. It is used to access response to this booking field during the booking. Special slug is `attendeePhoneNumber` - if you create
+      a phone input field with this slug for organization team event type you can create an organization team event type that can be booked using phone without requiring an email by setting {"type": "email", "required": false, "hidden": true} to the email booking field input in the request body."""
     label: str
     required: bool
     placeholder: str
     hidden: bool
+    """If true show under event type settings but don't show this booking field in the Booker. If false show in both."""
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+    """Disable this booking field if the URL contains query parameter with key equal to the slug and prefill it with the provided value.      For example, if the slug is `phone` and the URL contains query parameter `&phone=1234567890`,      the phone field will be prefilled with this value and disabled. In case of Booker atom need to pass slug you used for this booking field to defaultFormValues prop with the desired value e.g. `defaultFormValues={{phone: '+37122222222'}}`. See guide https://cal.com/docs/platform/guides/booking-field"""
 
 
 def structure_PhoneFieldInput_2024_06_14(o: Any, _: Any = None) -> PhoneFieldInput_2024_06_14:

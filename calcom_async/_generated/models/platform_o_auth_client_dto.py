@@ -16,12 +16,15 @@ class PlatformOAuthClientDto(CalComModel):
     name: str
     secret: str = attrs.field(repr=masked)
     permissions: list[platform_o_auth_client_dto_permission.PlatformOAuthClientDto_permission]
+    """Array of permission keys like ["BOOKING_READ", "BOOKING_WRITE"]"""
     redirect_uris: list[str] = attrs.field(metadata={"json": "redirectUris"})
     organization_id: int = attrs.field(metadata={"json": "organizationId"})
     created_at: datetime = attrs.field(metadata={"json": "createdAt"})
     are_emails_enabled: bool = attrs.field(metadata={"json": "areEmailsEnabled"})
     are_default_event_types_enabled: bool = attrs.field(metadata={"json": "areDefaultEventTypesEnabled"})
+    """If enabled, when creating a managed user the managed user will have 4 default event types: 30 and 60 minutes without Cal video, 30 and 60 minutes with Cal video. Leave this disabled if you want to create a managed user and then manually create event types for the user."""
     are_calendar_events_enabled: bool = attrs.field(metadata={"json": "areCalendarEventsEnabled"})
+    """If true and if managed user has calendar connected, calendar events will be created. Disable it if you manually create calendar events. Default to true."""
     logo: str | None | Unset = UNSET
     booking_redirect_uri: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingRedirectUri"})
     booking_cancel_redirect_uri: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingCancelRedirectUri"})

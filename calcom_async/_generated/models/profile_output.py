@@ -11,9 +11,13 @@ from typing import Any
 @attrs.define(kw_only=True)
 class ProfileOutput(CalComModel):
     id: int
+    """The ID of the profile of user"""
     organization_id: int = attrs.field(metadata={"json": "organizationId"})
+    """The ID of the organization of user"""
     user_id: int = attrs.field(metadata={"json": "userId"})
+    """The IDof the user"""
     username: str | None | Unset = UNSET
+    """The username of the user within the organization context"""
 
 
 def structure_ProfileOutput(o: Any, _: Any = None) -> ProfileOutput:

@@ -12,7 +12,9 @@ from . import range_window_2024_06_14_type
 @attrs.define(kw_only=True)
 class RangeWindow_2024_06_14(CalComModel):
     type: range_window_2024_06_14_type.RangeWindow_2024_06_14_type
+    """Whether the window should be business days, calendar days or a range of dates"""
     value: list[str]
+    """Date range for when this event can be booked."""
 
 
 def structure_RangeWindow_2024_06_14(o: Any, _: Any = None) -> RangeWindow_2024_06_14:

@@ -13,6 +13,7 @@ from . import reassign_booking_output_2024_08_13_status
 class ReassignBookingOutput_2024_08_13(CalComModel):
     status: reassign_booking_output_2024_08_13_status.ReassignBookingOutput_2024_08_13_status
     data: dict[str, Any]
+    """The reassigned booking (not described by the document)."""
 
 
 def structure_ReassignBookingOutput_2024_08_13(o: Any, _: Any = None) -> ReassignBookingOutput_2024_08_13:

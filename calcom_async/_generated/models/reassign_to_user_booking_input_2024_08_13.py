@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class ReassignToUserBookingInput_2024_08_13(CalComModel):
     reason: str | None | Unset = UNSET
+    """Reason for reassigning the booking"""
 
 
 def structure_ReassignToUserBookingInput_2024_08_13(o: Any, _: Any = None) -> ReassignToUserBookingInput_2024_08_13:

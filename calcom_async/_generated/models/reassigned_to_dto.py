@@ -14,6 +14,7 @@ class ReassignedToDto(CalComModel):
     name: str
     email: str
     display_email: str = attrs.field(metadata={"json": "displayEmail"})
+    """Clean email for display purposes"""
 
 
 def structure_ReassignedToDto(o: Any, _: Any = None) -> ReassignedToDto:

@@ -12,7 +12,9 @@ from . import recurrence_2024_06_14_frequency
 @attrs.define(kw_only=True)
 class Recurrence_2024_06_14(CalComModel):
     interval: float
+    """Repeats every {count} week | month | year"""
     occurrences: float
+    """Repeats for a maximum of {count} events"""
     frequency: recurrence_2024_06_14_frequency.Recurrence_2024_06_14_frequency
 
 

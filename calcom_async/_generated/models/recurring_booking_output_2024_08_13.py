@@ -22,6 +22,7 @@ class RecurringBookingOutput_2024_08_13(CalComModel):
     end: datetime
     duration: float
     event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
+    """Deprecated - rely on 'eventType' object containing the id instead."""
     event_type: event_type_1.EventType = attrs.field(metadata={"json": "eventType"})
     location: str
     absent_host: bool = attrs.field(metadata={"json": "absentHost"})
@@ -29,19 +30,25 @@ class RecurringBookingOutput_2024_08_13(CalComModel):
     updated_at: datetime | None = attrs.field(metadata={"json": "updatedAt"})
     attendees: list[booking_attendee.BookingAttendee]
     booking_fields_responses: dict[str, Any] = attrs.field(metadata={"json": "bookingFieldsResponses"})
+    """Booking field responses consisting of an object with booking field slug as keys and user response as values."""
     recurring_booking_uid: str = attrs.field(metadata={"json": "recurringBookingUid"})
     cancellation_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancellationReason"})
     cancelled_by_email: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "cancelledByEmail"})
     rescheduling_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "reschedulingReason"})
     rescheduled_by_email: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduledByEmail"})
     rescheduled_from_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduledFromUid"})
+    """UID of the previous booking from which this booking was rescheduled."""
     rescheduled_to_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduledToUid"})
+    """UID of the new booking to which this booking was rescheduled."""
     meeting_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "meetingUrl"})
+    """Deprecated - rely on 'location' field instead."""
     metadata: dict[str, Any] | None | Unset = UNSET
     rating: float | None | Unset = UNSET
     ics_uid: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "icsUid"})
+    """UID of ICS event."""
     guests: list[str] | None | Unset = UNSET
     is_platform_managed_user_booking: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "isPlatformManagedUserBooking"})
+    """Whether the booking is a platform managed user's."""
 
 
 def structure_RecurringBookingOutput_2024_08_13(o: Any, _: Any = None) -> RecurringBookingOutput_2024_08_13:

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class RefreshApiKeyInput(CalComModel):
     api_key_days_valid: float | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyDaysValid"}, repr=masked)
+    """For how many days is managed organization api key valid. Defaults to 30 days."""
     api_key_never_expires: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "apiKeyNeverExpires"})
+    """If true, organization api key never expires."""
 
 
 def structure_RefreshApiKeyInput(o: Any, _: Any = None) -> RefreshApiKeyInput:

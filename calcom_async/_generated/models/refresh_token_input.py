@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class RefreshTokenInput(CalComModel):
     refresh_token: str = attrs.field(metadata={"json": "refreshToken"}, repr=masked)
+    """Managed user's refresh token."""
 
 
 def structure_RefreshTokenInput(o: Any, _: Any = None) -> RefreshTokenInput:

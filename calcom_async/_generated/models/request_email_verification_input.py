@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class RequestEmailVerificationInput(CalComModel):
     email: str
+    """Email to verify."""
 
 
 def structure_RequestEmailVerificationInput(o: Any, _: Any = None) -> RequestEmailVerificationInput:

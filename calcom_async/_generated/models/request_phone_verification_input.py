@@ -11,6 +11,7 @@ from typing import Any
 @attrs.define(kw_only=True)
 class RequestPhoneVerificationInput(CalComModel):
     phone: str
+    """Phone number to verify."""
 
 
 def structure_RequestPhoneVerificationInput(o: Any, _: Any = None) -> RequestPhoneVerificationInput:

@@ -12,9 +12,15 @@ from typing import Any
 @attrs.define(kw_only=True)
 class RescheduleBookingInput_2024_08_13(CalComModel):
     start: datetime
+    """Start time in ISO 8601 format for the new booking"""
     rescheduled_by: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "rescheduledBy"})
+    """Email of the person who is rescheduling the booking - only needed when rescheduling a booking that requires a confirmation.
+If event type owner email is provided then rescheduled booking will be automatically confirmed. If attendee email or no email is passed then the event type
+owner will have to confirm the rescheduled booking."""
     rescheduling_reason: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "reschedulingReason"})
+    """Reason for rescheduling the booking"""
     email_verification_code: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "emailVerificationCode"})
+    """Email verification code required when event type has email verification enabled."""
 
 
 def structure_RescheduleBookingInput_2024_08_13(o: Any, _: Any = None) -> RescheduleBookingInput_2024_08_13:

@@ -13,6 +13,7 @@ from . import booking_output_2024_08_13, create_recurring_seated_booking_output_
 class RescheduleBookingOutput_2024_08_13(CalComModel):
     status: reschedule_booking_output_2024_08_13_status.RescheduleBookingOutput_2024_08_13_status
     data: booking_output_2024_08_13.BookingOutput_2024_08_13 | recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13 | create_seated_booking_output_2024_08_13.CreateSeatedBookingOutput_2024_08_13 | create_recurring_seated_booking_output_2024_08_13.CreateRecurringSeatedBookingOutput_2024_08_13
+    """Booking data, which can be either a BookingOutput object or a RecurringBookingOutput object"""
 
 
 def structure_RescheduleBookingOutput_2024_08_13(o: Any, _: Any = None) -> RescheduleBookingOutput_2024_08_13:

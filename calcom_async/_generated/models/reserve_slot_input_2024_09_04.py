@@ -12,9 +12,15 @@ from typing import Any
 @attrs.define(kw_only=True)
 class ReserveSlotInput_2024_09_04(CalComModel):
     event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
+    """The ID of the event type for which slot should be reserved."""
     slot_start: datetime = attrs.field(metadata={"json": "slotStart"})
+    """ISO 8601 datestring in UTC timezone representing available slot."""
     slot_duration: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "slotDuration"})
+    """By default slot duration is equal to event type length, but if you want to reserve a slot for an event type that has a variable length you can specify it here as a number in minutes. If you don't have this set explicitly that event type can have one of many lengths you can omit this."""
     reservation_duration: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "reservationDuration"})
+    """ONLY for authenticated requests with api key, access token or OAuth credentials (ID + secret).
+      
+      For how many minutes the slot should be reserved - for this long time noone else can book this event type at `start` time. If not provided, defaults to 5 minutes."""
 
 
 def structure_ReserveSlotInput_2024_09_04(o: Any, _: Any = None) -> ReserveSlotInput_2024_09_04:

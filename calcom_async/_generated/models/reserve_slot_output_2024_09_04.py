@@ -12,12 +12,19 @@ from typing import Any
 @attrs.define(kw_only=True)
 class ReserveSlotOutput_2024_09_04(CalComModel):
     event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
+    """The ID of the event type for which slot was reserved."""
     slot_start: datetime = attrs.field(metadata={"json": "slotStart"})
+    """ISO 8601 datestring in UTC timezone representing available slot."""
     slot_end: datetime = attrs.field(metadata={"json": "slotEnd"})
+    """ISO 8601 datestring in UTC timezone representing slot end."""
     slot_duration: float = attrs.field(metadata={"json": "slotDuration"})
+    """By default slot duration is equal to event type length, but if you want to reserve a slot for an event type that has a variable length you can specify it here. If you don't have this set explicitly that event type can have one of many lengths you can omit this."""
     reservation_uid: str = attrs.field(metadata={"json": "reservationUid"})
+    """The unique identifier of the reservation. Use it to update, get or delete the reservation."""
     reservation_duration: float = attrs.field(metadata={"json": "reservationDuration"})
+    """For how many minutes the slot is reserved - for this long time noone else can book this event type at `start` time."""
     reservation_until: datetime = attrs.field(metadata={"json": "reservationUntil"})
+    """ISO 8601 datestring in UTC timezone representing time until which the slot is reserved."""
 
 
 def structure_ReserveSlotOutput_2024_09_04(o: Any, _: Any = None) -> ReserveSlotOutput_2024_09_04:

@@ -11,12 +11,19 @@ from typing import Any
 @attrs.define(kw_only=True)
 class Routing(CalComModel):
     team_member_ids: list[int] = attrs.field(metadata={"json": "teamMemberIds"})
+    """Array of team member IDs that were routed to handle this booking."""
     queued_response_id: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "queuedResponseId"})
+    """The ID of the queued form response. Only present if the form response was queued."""
     response_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "responseId"})
+    """The ID of the routing form response."""
     team_member_email: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamMemberEmail"})
+    """The email of the team member assigned to handle this booking."""
     skip_contact_owner: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "skipContactOwner"})
+    """Whether to skip contact owner assignment from CRM integration."""
     crm_app_slug: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "crmAppSlug"})
+    """The CRM application slug for integration."""
     crm_owner_record_type: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "crmOwnerRecordType"})
+    """The CRM owner record type for contact assignment."""
 
 
 def structure_Routing(o: Any, _: Any = None) -> Routing:

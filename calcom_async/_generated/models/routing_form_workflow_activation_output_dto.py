@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class RoutingFormWorkflowActivationOutputDto(CalComModel):
     is_active_on_all_routing_forms: bool | Unset = attrs.field(default=UNSET, metadata={"json": "isActiveOnAllRoutingForms"})
+    """Whether the workflow is active for all routing forms associated with the team/user"""
     active_on_routing_form_ids: list[str] | None | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnRoutingFormIds"})
+    """List of Event Type IDs the workflow is specifically active on (if not active on all)"""
 
 
 def structure_RoutingFormWorkflowActivationOutputDto(o: Any, _: Any = None) -> RoutingFormWorkflowActivationOutputDto:

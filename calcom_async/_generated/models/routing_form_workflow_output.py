@@ -13,15 +13,25 @@ from . import routing_form_workflow_activation_output_dto, routing_form_workflow
 @attrs.define(kw_only=True)
 class RoutingFormWorkflowOutput(CalComModel):
     id: int
+    """Unique identifier of the workflow"""
     name: str
+    """Name of the workflow"""
     type: routing_form_workflow_output_type.RoutingFormWorkflowOutput_type
+    """type of the workflow"""
     activation: routing_form_workflow_activation_output_dto.RoutingFormWorkflowActivationOutputDto
+    """Activation settings for the workflow"""
     trigger: routing_form_workflow_trigger_output_dto.RoutingFormWorkflowTriggerOutputDto
+    """Trigger configuration"""
     steps: list[routing_form_workflow_step_output_dto.RoutingFormWorkflowStepOutputDto]
+    """Steps comprising the workflow"""
     user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "userId"})
+    """ID of the user who owns the workflow (if not team-owned)"""
     team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
+    """ID of the team owning the workflow"""
     created_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "createdAt"})
+    """Timestamp of creation"""
     updated_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "updatedAt"})
+    """Timestamp of last update"""
 
 
 def structure_RoutingFormWorkflowOutput(o: Any, _: Any = None) -> RoutingFormWorkflowOutput:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class RoutingFormWorkflowOutput_type(OpenStrEnum):
+    """
+    type of the workflow
+    """
     ROUTING_FORM = 'routing-form'

@@ -12,16 +12,27 @@ from . import routing_form_workflow_step_output_dto_action, routing_form_workflo
 @attrs.define(kw_only=True)
 class RoutingFormWorkflowStepOutputDto(CalComModel):
     id: int
+    """Unique identifier of the step"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: routing_form_workflow_step_output_dto_recipient.RoutingFormWorkflowStepOutputDto_recipient
+    """Intended recipient type"""
     template: routing_form_workflow_step_output_dto_template.RoutingFormWorkflowStepOutputDto_template
+    """Template type used"""
     sender: str
+    """Displayed sender name used for this step"""
     message: workflow_message_output_dto.WorkflowMessageOutputDto
+    """Message content for this step"""
     action: routing_form_workflow_step_output_dto_action.RoutingFormWorkflowStepOutputDto_action
+    """Action to perform"""
     email: str | None | Unset = UNSET
+    """Verified Email  if action is EMAIL_ADDRESS"""
     phone: str | None | Unset = UNSET
+    """Verified Phone if action is SMS_NUMBER or WHATSAPP_NUMBER"""
     phone_required: bool | Unset = attrs.field(default=UNSET, metadata={"json": "phoneRequired"})
+    """whether or not the attendees are required to provide their phone numbers when booking"""
     include_calendar_event: bool | Unset = attrs.field(default=UNSET, metadata={"json": "includeCalendarEvent"})
+    """Whether a calendar event (.ics) was included (for email actions)"""
 
 
 def structure_RoutingFormWorkflowStepOutputDto(o: Any, _: Any = None) -> RoutingFormWorkflowStepOutputDto:

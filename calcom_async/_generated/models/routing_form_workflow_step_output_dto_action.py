@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class RoutingFormWorkflowStepOutputDto_action(OpenStrEnum):
+    """
+    Action to perform
+    """
     EMAIL_ATTENDEE = 'email_attendee'
     EMAIL_ADDRESS = 'email_address'
     SMS_ATTENDEE = 'sms_attendee'

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class RoutingFormWorkflowStepOutputDto_recipient(OpenStrEnum):
+    """
+    Intended recipient type
+    """
     CONST = 'const'
     ATTENDEE = 'attendee'
     EMAIL = 'email'

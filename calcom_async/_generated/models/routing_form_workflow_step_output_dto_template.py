@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class RoutingFormWorkflowStepOutputDto_template(OpenStrEnum):
+    """
+    Template type used
+    """
     REMINDER = 'reminder'
     CUSTOM = 'custom'
     RESCHEDULED = 'rescheduled'

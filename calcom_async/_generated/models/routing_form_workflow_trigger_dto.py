@@ -12,6 +12,7 @@ from . import routing_form_workflow_trigger_dto_type
 @attrs.define(kw_only=True)
 class RoutingFormWorkflowTriggerDto(CalComModel):
     type: routing_form_workflow_trigger_dto_type.RoutingFormWorkflowTriggerDto_type
+    """Trigger type for the routing-form workflow"""
 
 
 def structure_RoutingFormWorkflowTriggerDto(o: Any, _: Any = None) -> RoutingFormWorkflowTriggerDto:

@@ -5,5 +5,8 @@ from calcom_async._types import OpenStrEnum
 
 
 class RoutingFormWorkflowTriggerDto_type(OpenStrEnum):
+    """
+    Trigger type for the routing-form workflow
+    """
     FORM_SUBMITTED = 'formSubmitted'
     FORM_SUBMITTED_NO_EVENT = 'formSubmittedNoEvent'

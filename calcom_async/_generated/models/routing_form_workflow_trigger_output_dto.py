@@ -12,7 +12,9 @@ from . import routing_form_workflow_trigger_output_dto_type, workflow_trigger_of
 @attrs.define(kw_only=True)
 class RoutingFormWorkflowTriggerOutputDto(CalComModel):
     type: routing_form_workflow_trigger_output_dto_type.RoutingFormWorkflowTriggerOutputDto_type
+    """Trigger type for the workflow"""
     offset: workflow_trigger_offset_output_dto.WorkflowTriggerOffsetOutputDto | None | Unset = UNSET
+    """Offset details (present for BEFORE_EVENT/AFTER_EVENT/FORM_SUBMITTED_NO_EVENT)"""
 
 
 def structure_RoutingFormWorkflowTriggerOutputDto(o: Any, _: Any = None) -> RoutingFormWorkflowTriggerOutputDto:

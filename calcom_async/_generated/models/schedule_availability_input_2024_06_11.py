@@ -12,8 +12,11 @@ from . import schedule_availability_input_2024_06_11_day
 @attrs.define(kw_only=True)
 class ScheduleAvailabilityInput_2024_06_11(CalComModel):
     days: list[schedule_availability_input_2024_06_11_day.ScheduleAvailabilityInput_2024_06_11_day]
+    """Array of days when schedule is active."""
     start_time: str = attrs.field(metadata={"json": "startTime"})
+    """startTime must be a valid time in format HH:MM e.g. 08:00"""
     end_time: str = attrs.field(metadata={"json": "endTime"})
+    """endTime must be a valid time in format HH:MM e.g. 15:00"""
 
 
 def structure_ScheduleAvailabilityInput_2024_06_11(o: Any, _: Any = None) -> ScheduleAvailabilityInput_2024_06_11:

@@ -12,7 +12,9 @@ from typing import Any
 class ScheduleOverrideInput_2024_06_11(CalComModel):
     date: str
     start_time: str = attrs.field(metadata={"json": "startTime"})
+    """startTime must be a valid time in format HH:MM e.g. 12:00"""
     end_time: str = attrs.field(metadata={"json": "endTime"})
+    """endTime must be a valid time in format HH:MM e.g. 13:00"""
 
 
 def structure_ScheduleOverrideInput_2024_06_11(o: Any, _: Any = None) -> ScheduleOverrideInput_2024_06_11:

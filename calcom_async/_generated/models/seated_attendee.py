@@ -14,10 +14,12 @@ class SeatedAttendee(CalComModel):
     name: str
     email: str
     display_email: str = attrs.field(metadata={"json": "displayEmail"})
+    """Clean email for display purposes"""
     time_zone: str = attrs.field(metadata={"json": "timeZone"})
     absent: bool
     seat_uid: str = attrs.field(metadata={"json": "seatUid"})
     booking_fields_responses: dict[str, Any] = attrs.field(metadata={"json": "bookingFieldsResponses"})
+    """Booking field responses consisting of an object with booking field slug as keys and user response as values."""
     language: seated_attendee_language.SeatedAttendee_language | None | Unset = UNSET
     phone_number: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "phoneNumber"})
     metadata: dict[str, Any] | None | Unset = UNSET

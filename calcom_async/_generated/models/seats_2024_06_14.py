@@ -11,8 +11,11 @@ from typing import Any
 @attrs.define(kw_only=True)
 class Seats_2024_06_14(CalComModel):
     seats_per_time_slot: float = attrs.field(metadata={"json": "seatsPerTimeSlot"})
+    """Number of seats available per time slot"""
     show_attendee_info: bool = attrs.field(metadata={"json": "showAttendeeInfo"})
+    """Show attendee information to other guests"""
     show_availability_count: bool = attrs.field(metadata={"json": "showAvailabilityCount"})
+    """Display the count of available seats"""
 
 
 def structure_Seats_2024_06_14(o: Any, _: Any = None) -> Seats_2024_06_14:

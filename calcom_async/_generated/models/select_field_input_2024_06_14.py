@@ -12,13 +12,17 @@ from . import select_field_input_2024_06_14_type
 @attrs.define(kw_only=True)
 class SelectFieldInput_2024_06_14(CalComModel):
     type: select_field_input_2024_06_14_type.SelectFieldInput_2024_06_14_type
+    """only allowed value for type is `select`"""
     slug: str
+    """Unique identifier for the field in format `some-slug`. It is used to access response to this booking field during the booking"""
     label: str
     required: bool
     placeholder: str
     options: list[str]
     hidden: bool
+    """If true show under event type settings but don't show this booking field in the Booker. If false show in both."""
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+    """Disable this booking field if the URL contains query parameter with key equal to the slug and prefill it with the provided value.      For example, if the slug is `language` and options of this select field are ['english', 'italian'] and the URL contains query parameter `&language=italian`,      the 'italian' will be selected and the select field will be disabled. In case of Booker atom need to pass slug you used for this booking field to defaultFormValues prop with the desired value  e.g. `defaultFormValues={{language: 'italian'}}`. See guide https://cal.com/docs/platform/guides/booking-field"""
 
 
 def structure_SelectFieldInput_2024_06_14(o: Any, _: Any = None) -> SelectFieldInput_2024_06_14:

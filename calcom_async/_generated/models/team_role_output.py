@@ -12,14 +12,23 @@ from . import team_role_output_permission, team_role_output_type
 @attrs.define(kw_only=True)
 class TeamRoleOutput(CalComModel):
     id: str
+    """Unique identifier for the role"""
     name: str
+    """Name of the role"""
     type: team_role_output_type.TeamRoleOutput_type
+    """Type of role"""
     permissions: list[team_role_output_permission.TeamRoleOutput_permission]
+    """Permissions assigned to this role in 'resource.action' format."""
     created_at: str = attrs.field(metadata={"json": "createdAt"})
+    """When the role was created"""
     updated_at: str = attrs.field(metadata={"json": "updatedAt"})
+    """When the role was last updated"""
     color: str | None | Unset = UNSET
+    """Color for the role (hex code)"""
     description: str | None | Unset = UNSET
+    """Description of the role"""
     team_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "teamId"})
+    """Team ID this role belongs to"""
 
 
 def structure_TeamRoleOutput(o: Any, _: Any = None) -> TeamRoleOutput:

@@ -5,5 +5,8 @@ from calcom_async._types import OpenStrEnum
 
 
 class TeamRoleOutput_type(OpenStrEnum):
+    """
+    Type of role
+    """
     SYSTEM = 'SYSTEM'
     CUSTOM = 'CUSTOM'

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class TextWorkflowMessageDto(CalComModel):
     subject: str
+    """Subject of the message"""
     text: str
+    """Text content of the message (used for SMS)"""
 
 
 def structure_TextWorkflowMessageDto(o: Any, _: Any = None) -> TextWorkflowMessageDto:

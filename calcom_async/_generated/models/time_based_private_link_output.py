@@ -12,10 +12,15 @@ from typing import Any
 @attrs.define(kw_only=True)
 class TimeBasedPrivateLinkOutput(CalComModel):
     link_id: str = attrs.field(metadata={"json": "linkId"})
+    """The private link ID"""
     event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
+    """Event type ID this link belongs to"""
     is_expired: bool = attrs.field(metadata={"json": "isExpired"})
+    """Whether the link is currently expired"""
     booking_url: str = attrs.field(metadata={"json": "bookingUrl"})
+    """Full booking URL for this private link"""
     expires_at: datetime = attrs.field(metadata={"json": "expiresAt"})
+    """Expiration date for this time-based link"""
 
 
 def structure_TimeBasedPrivateLinkOutput(o: Any, _: Any = None) -> TimeBasedPrivateLinkOutput:

@@ -11,11 +11,14 @@ from typing import Any
 @attrs.define(kw_only=True)
 class TitleDefaultFieldInput_2024_06_14(CalComModel):
     slug: str
+    """only allowed value for type is `title`"""
     required: bool | None | Unset = UNSET
     hidden: bool | None | Unset = UNSET
+    """If true show under event type settings but don't show this booking field in the Booker. If false show in both."""
     label: str | None | Unset = UNSET
     placeholder: str | None | Unset = UNSET
     disable_on_prefill: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableOnPrefill"})
+    """Disable this booking field if the URL contains query parameter with key equal to the slug and prefill it with the provided value.      For example, if URL contains query parameter `&title=journey`,      the title field will be prefilled with this value and disabled. In case of Booker atom need to pass 'title' to defaultFormValues prop with the desired value e.g. `defaultFormValues={{title: 'very important meeting'}}`. See guide https://cal.com/docs/platform/guides/booking-field"""
 
 
 def structure_TitleDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> TitleDefaultFieldInput_2024_06_14:

@@ -12,16 +12,25 @@ from . import calendar_event_attendee, calendar_event_host, calendar_event_owner
 @attrs.define(kw_only=True)
 class UnifiedCalendarEventOutput(CalComModel):
     start: unified_calendar_event_output_start.UnifiedCalendarEventOutput_start
+    """Start date and time of the calendar event with timezone information"""
     end: unified_calendar_event_output_end.UnifiedCalendarEventOutput_end
+    """End date and time of the calendar event with timezone information"""
     id: str
+    """Unique identifier of the calendar event"""
     title: str
+    """Title of the calendar event"""
     source: calendar_source.CalendarSource
     description: str | None | Unset = UNSET
+    """Detailed description of the calendar event"""
     locations: list[unified_calendar_event_output_locations.UnifiedCalendarEventOutput_locations] | None | Unset = UNSET
+    """Conference locations with entry points (video, phone, sip, more)"""
     attendees: list[calendar_event_attendee.CalendarEventAttendee] | None | Unset = UNSET
+    """List of attendees with their response status"""
     status: calendar_event_status.CalendarEventStatus | None | Unset = UNSET
     hosts: list[calendar_event_host.CalendarEventHost] | None | Unset = UNSET
+    """Information about the event hosts (organizers)"""
     calendar_event_owner: calendar_event_owner_1.CalendarEventOwner | None | Unset = attrs.field(default=UNSET, metadata={"json": "calendarEventOwner"})
+    """The calendar account that owns this event. This is the primary calendar where the event is stored and cannot be modified without appropriate permissions. Changing this would require moving the event to a different calendar"""
 
 
 def structure_UnifiedCalendarEventOutput(o: Any, _: Any = None) -> UnifiedCalendarEventOutput:

@@ -12,6 +12,7 @@ from . import update_booking_input_attendee_address_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class UpdateBookingInputAttendeeAddressLocation_2024_08_13(CalComModel):
     type: update_booking_input_attendee_address_location_2024_08_13_type.UpdateBookingInputAttendeeAddressLocation_2024_08_13_type
+    """only allowed value for type is `attendeeAddress`"""
     address: str
 
 

@@ -12,6 +12,7 @@ from . import update_booking_input_attendee_defined_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class UpdateBookingInputAttendeeDefinedLocation_2024_08_13(CalComModel):
     type: update_booking_input_attendee_defined_location_2024_08_13_type.UpdateBookingInputAttendeeDefinedLocation_2024_08_13_type
+    """only allowed value for type is `attendeeDefined`"""
     location: str
 
 

@@ -12,6 +12,7 @@ from . import update_booking_input_link_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class UpdateBookingInputLinkLocation_2024_08_13(CalComModel):
     type: update_booking_input_link_location_2024_08_13_type.UpdateBookingInputLinkLocation_2024_08_13_type
+    """only allowed value for type is `link` - it refers to link defined by the organizer."""
     link: str
 
 

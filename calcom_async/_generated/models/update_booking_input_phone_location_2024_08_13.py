@@ -12,6 +12,7 @@ from . import update_booking_input_phone_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class UpdateBookingInputPhoneLocation_2024_08_13(CalComModel):
     type: update_booking_input_phone_location_2024_08_13_type.UpdateBookingInputPhoneLocation_2024_08_13_type
+    """only allowed value for type is `phone` - it refers to phone defined by the organizer."""
     phone: str
 
 

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class UpdateBookingInputPhoneLocation_2024_08_13_type(OpenStrEnum):
+    """
+    only allowed value for type is `phone` - it refers to phone defined by the organizer.
+    """
     PHONE = 'phone'

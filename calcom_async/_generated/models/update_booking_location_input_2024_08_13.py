@@ -12,6 +12,7 @@ from . import update_booking_input_attendee_address_location_2024_08_13, update_
 @attrs.define(kw_only=True)
 class UpdateBookingLocationInput_2024_08_13(CalComModel):
     location: update_input_address_location_2024_08_13.UpdateInputAddressLocation_2024_08_13 | update_booking_input_attendee_address_location_2024_08_13.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | update_booking_input_attendee_defined_location_2024_08_13.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | update_booking_input_attendee_phone_location_2024_08_13.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | update_booking_input_link_location_2024_08_13.UpdateBookingInputLinkLocation_2024_08_13 | update_booking_input_phone_location_2024_08_13.UpdateBookingInputPhoneLocation_2024_08_13 | None | Unset = UNSET
+    """One of the event type locations. If instead of passing one of the location objects as required by schema you are still passing a string please use an object."""
 
 
 def structure_UpdateBookingLocationInput_2024_08_13(o: Any, _: Any = None) -> UpdateBookingLocationInput_2024_08_13:

@@ -13,6 +13,7 @@ from . import booking_output_2024_08_13, get_recurring_seated_booking_output_202
 class UpdateBookingLocationOutput_2024_08_13(CalComModel):
     status: update_booking_location_output_2024_08_13_status.UpdateBookingLocationOutput_2024_08_13_status
     data: booking_output_2024_08_13.BookingOutput_2024_08_13 | recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13 | list[recurring_booking_output_2024_08_13.RecurringBookingOutput_2024_08_13] | get_seated_booking_output_2024_08_13.GetSeatedBookingOutput_2024_08_13 | get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13 | list[get_recurring_seated_booking_output_2024_08_13.GetRecurringSeatedBookingOutput_2024_08_13]
+    """Booking data, which can be either a BookingOutput object, a RecurringBookingOutput object, or an array of RecurringBookingOutput objects"""
 
 
 def structure_UpdateBookingLocationOutput_2024_08_13(o: Any, _: Any = None) -> UpdateBookingLocationOutput_2024_08_13:

@@ -12,14 +12,23 @@ from . import html_workflow_message_dto, update_email_address_workflow_step_dto_
 @attrs.define(kw_only=True)
 class UpdateEmailAddressWorkflowStepDto(CalComModel):
     action: update_email_address_workflow_step_dto_action.UpdateEmailAddressWorkflowStepDto_action
+    """Action to perform, send an email to a specific email address"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: update_email_address_workflow_step_dto_recipient.UpdateEmailAddressWorkflowStepDto_recipient
+    """Recipient type"""
     template: update_email_address_workflow_step_dto_template.UpdateEmailAddressWorkflowStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     verified_email_id: int = attrs.field(metadata={"json": "verifiedEmailId"})
+    """Email address if recipient is EMAIL, required for action EMAIL_ADDRESS"""
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
+    """Whether to include a calendar event in the notification, can be included with actions email_host, email_attendee, email_address"""
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
+    """Message content for this step"""
     id: int | None | Unset = UNSET
+    """Unique identifier of the step you want to update, if adding a new step do not provide this id"""
 
 
 def structure_UpdateEmailAddressWorkflowStepDto(o: Any, _: Any = None) -> UpdateEmailAddressWorkflowStepDto:

@@ -12,13 +12,21 @@ from . import html_workflow_message_dto, update_email_attendee_workflow_step_dto
 @attrs.define(kw_only=True)
 class UpdateEmailAttendeeWorkflowStepDto(CalComModel):
     action: update_email_attendee_workflow_step_dto_action.UpdateEmailAttendeeWorkflowStepDto_action
+    """Action to perform, send an email to the attendees of the event"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: update_email_attendee_workflow_step_dto_recipient.UpdateEmailAttendeeWorkflowStepDto_recipient
+    """Recipient type"""
     template: update_email_attendee_workflow_step_dto_template.UpdateEmailAttendeeWorkflowStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
+    """Whether to include a calendar event in the notification, can be included with actions email_host, email_attendee, email_address"""
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
+    """Message content for this step"""
     id: int | None | Unset = UNSET
+    """Unique identifier of the step you want to update, if adding a new step do not provide this id"""
 
 
 def structure_UpdateEmailAttendeeWorkflowStepDto(o: Any, _: Any = None) -> UpdateEmailAttendeeWorkflowStepDto:

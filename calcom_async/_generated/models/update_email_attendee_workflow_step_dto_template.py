@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class UpdateEmailAttendeeWorkflowStepDto_template(OpenStrEnum):
+    """
+    Template type for the step
+    """
     REMINDER = 'reminder'
     CUSTOM = 'custom'
     RESCHEDULED = 'rescheduled'

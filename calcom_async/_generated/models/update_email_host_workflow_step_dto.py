@@ -12,13 +12,21 @@ from . import html_workflow_message_dto, update_email_host_workflow_step_dto_act
 @attrs.define(kw_only=True)
 class UpdateEmailHostWorkflowStepDto(CalComModel):
     action: update_email_host_workflow_step_dto_action.UpdateEmailHostWorkflowStepDto_action
+    """Action to perform, send an email to the host of the event"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: update_email_host_workflow_step_dto_recipient.UpdateEmailHostWorkflowStepDto_recipient
+    """Recipient type"""
     template: update_email_host_workflow_step_dto_template.UpdateEmailHostWorkflowStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
+    """Whether to include a calendar event in the notification, can be included with actions email_host, email_attendee, email_address"""
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
+    """Message content for this step"""
     id: int | None | Unset = UNSET
+    """Unique identifier of the step you want to update, if adding a new step do not provide this id"""
 
 
 def structure_UpdateEmailHostWorkflowStepDto(o: Any, _: Any = None) -> UpdateEmailHostWorkflowStepDto:

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class UpdateEmailHostWorkflowStepDto_recipient(OpenStrEnum):
+    """
+    Recipient type
+    """
     CONST = 'const'
     ATTENDEE = 'attendee'
     EMAIL = 'email'

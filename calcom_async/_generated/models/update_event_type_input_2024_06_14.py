@@ -13,46 +13,81 @@ from . import address_field_input_2024_06_14, base_booking_limits_count_2024_06_
 class UpdateEventTypeInput_2024_06_14(CalComModel):
     length_in_minutes: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "lengthInMinutes"})
     length_in_minutes_options: list[float] | None | Unset = attrs.field(default=UNSET, metadata={"json": "lengthInMinutesOptions"})
+    """If you want that user can choose between different lengths of the event you can specify them here. Must include the provided `lengthInMinutes`."""
     title: str | None | Unset = UNSET
     slug: str | None | Unset = UNSET
     description: str | None | Unset = UNSET
     booking_fields: list[name_default_field_input_2024_06_14.NameDefaultFieldInput_2024_06_14 | email_default_field_input_2024_06_14.EmailDefaultFieldInput_2024_06_14 | title_default_field_input_2024_06_14.TitleDefaultFieldInput_2024_06_14 | location_default_field_input_2024_06_14.LocationDefaultFieldInput_2024_06_14 | notes_default_field_input_2024_06_14.NotesDefaultFieldInput_2024_06_14 | guests_default_field_input_2024_06_14.GuestsDefaultFieldInput_2024_06_14 | reschedule_reason_default_field_input_2024_06_14.RescheduleReasonDefaultFieldInput_2024_06_14 | phone_field_input_2024_06_14.PhoneFieldInput_2024_06_14 | address_field_input_2024_06_14.AddressFieldInput_2024_06_14 | text_field_input_2024_06_14.TextFieldInput_2024_06_14 | number_field_input_2024_06_14.NumberFieldInput_2024_06_14 | text_area_field_input_2024_06_14.TextAreaFieldInput_2024_06_14 | select_field_input_2024_06_14.SelectFieldInput_2024_06_14 | multi_select_field_input_2024_06_14.MultiSelectFieldInput_2024_06_14 | multi_email_field_input_2024_06_14.MultiEmailFieldInput_2024_06_14 | checkbox_group_field_input_2024_06_14.CheckboxGroupFieldInput_2024_06_14 | radio_group_field_input_2024_06_14.RadioGroupFieldInput_2024_06_14 | boolean_field_input_2024_06_14.BooleanFieldInput_2024_06_14] | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingFields"})
+    """Complete set of booking form fields. This array replaces all existing booking fields. To modify existing fields, first fetch the current event type, then include all desired fields in this array. Sending only one field will remove all other custom fields, keeping only default fields plus the provided one."""
     disable_guests: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableGuests"})
+    """If true, person booking this event can't add guests via their emails."""
     slot_interval: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "slotInterval"})
+    """Number representing length of each slot when event is booked. By default it equal length of the event type.
+      If event length is 60 minutes then we would have slots 9AM, 10AM, 11AM etc. but if it was changed to 30 minutes then
+      we would have slots 9AM, 9:30AM, 10AM, 10:30AM etc. as the available times to book the 60 minute event."""
     minimum_booking_notice: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "minimumBookingNotice"})
+    """Minimum number of minutes before the event that a booking can be made."""
     before_event_buffer: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "beforeEventBuffer"})
+    """Extra time automatically blocked on your calendar before a meeting starts. This gives you time to prepare, review notes, or transition from your previous activity."""
     after_event_buffer: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "afterEventBuffer"})
+    """Extra time automatically blocked on your calendar after a meeting ends. This gives you time to wrap up, add notes, or decompress before your next commitment."""
     schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "scheduleId"})
+    """If you want that this event has different schedule than user's default one you can specify it here."""
     booking_limits_count: base_booking_limits_count_2024_06_14.BaseBookingLimitsCount_2024_06_14 | disabled_2024_06_14.Disabled_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingLimitsCount"})
+    """Limit how many times this event can be booked"""
     booker_active_bookings_limit: booker_active_bookings_limit_2024_06_14.BookerActiveBookingsLimit_2024_06_14 | disabled_2024_06_14.Disabled_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookerActiveBookingsLimit"})
+    """Limit the number of active bookings a booker can make for this event type."""
     only_show_first_available_slot: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "onlyShowFirstAvailableSlot"})
+    """This will limit your availability for this event type to one slot per day, scheduled at the earliest available time."""
     booking_limits_duration: base_booking_limits_duration_2024_06_14.BaseBookingLimitsDuration_2024_06_14 | disabled_2024_06_14.Disabled_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingLimitsDuration"})
+    """Limit total amount of time that this event can be booked"""
     booking_window: business_days_window_2024_06_14.BusinessDaysWindow_2024_06_14 | calendar_days_window_2024_06_14.CalendarDaysWindow_2024_06_14 | range_window_2024_06_14.RangeWindow_2024_06_14 | disabled_2024_06_14.Disabled_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingWindow"})
+    """Limit how far in the future this event can be booked"""
     offset_start: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "offsetStart"})
+    """Offset timeslots shown to bookers by a specified number of minutes"""
     booker_layouts: booker_layouts_2024_06_14.BookerLayouts_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookerLayouts"})
+    """Should booker have week, month or column view. Specify default layout and enabled layouts user can pick."""
     confirmation_policy: base_confirmation_policy_2024_06_14.BaseConfirmationPolicy_2024_06_14 | disabled_2024_06_14.Disabled_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "confirmationPolicy"})
+    """Specify how the booking needs to be manually confirmed before it is pushed to the integrations and a confirmation mail is sent."""
     recurrence: recurrence_2024_06_14.Recurrence_2024_06_14 | disabled_2024_06_14.Disabled_2024_06_14 | None | Unset = UNSET
+    """Create a recurring event type."""
     requires_booker_email_verification: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "requiresBookerEmailVerification"})
     hide_calendar_notes: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "hideCalendarNotes"})
     lock_time_zone_toggle_on_booking_page: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "lockTimeZoneToggleOnBookingPage"})
     color: event_type_color_2024_06_14.EventTypeColor_2024_06_14 | None | Unset = UNSET
     seats: seats_2024_06_14.Seats_2024_06_14 | disabled_2024_06_14.Disabled_2024_06_14 | None | Unset = UNSET
+    """Create an event type with multiple seats."""
     custom_name: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "customName"})
+    """Customizable event name with valid variables:
+      {Event type title}, {Organiser}, {Scheduler}, {Location}, {Organiser first name},
+      {Scheduler first name}, {Scheduler last name}, {Event duration}, {LOCATION},
+      {HOST/ATTENDEE}, {HOST}, {ATTENDEE}, {USER}"""
     destination_calendar: destination_calendar_2024_06_14.DestinationCalendar_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "destinationCalendar"})
     use_destination_calendar_email: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "useDestinationCalendarEmail"})
     hide_calendar_event_details: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "hideCalendarEventDetails"})
     success_redirect_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "successRedirectUrl"})
+    """A valid URL where the booker will redirect to, once the booking is completed successfully"""
     hide_organizer_email: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "hideOrganizerEmail"})
+    """Boolean to Hide organizer's email address from the booking screen, email notifications, and calendar events"""
     cal_video_settings: cal_video_settings_1.CalVideoSettings | None | Unset = attrs.field(default=UNSET, metadata={"json": "calVideoSettings"})
+    """Cal video settings for the event type"""
     hidden: bool | None | Unset = UNSET
     booking_requires_authentication: bool | Unset = attrs.field(default=UNSET, metadata={"json": "bookingRequiresAuthentication"})
+    """Boolean to require authentication for booking this event type via api. If true, only authenticated users who are the event-type owner or org/team admin/owner can book this event type."""
     disable_cancelling: disable_cancelling_2024_06_14.DisableCancelling_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableCancelling"})
+    """Settings for disabling cancelling of this event type."""
     disable_rescheduling: disable_rescheduling_2024_06_14.DisableRescheduling_2024_06_14 | None | Unset = attrs.field(default=UNSET, metadata={"json": "disableRescheduling"})
+    """Settings for disabling rescheduling of this event type. Can be always disabled or disabled when less than X minutes before the meeting."""
     interface_language: update_event_type_input_2024_06_14_interface_language.UpdateEventTypeInput_2024_06_14_interface_language | None | Unset = attrs.field(default=UNSET, metadata={"json": "interfaceLanguage"})
+    """Set preferred language for the booking interface. Use empty string for visitor's browser language (default)."""
     allow_rescheduling_past_bookings: bool | Unset = attrs.field(default=UNSET, metadata={"json": "allowReschedulingPastBookings"})
+    """Enabling this option allows for past events to be rescheduled."""
     allow_rescheduling_cancelled_bookings: bool | Unset = attrs.field(default=UNSET, metadata={"json": "allowReschedulingCancelledBookings"})
+    """When enabled, users will be able to create a new booking when trying to reschedule a cancelled booking."""
     show_optimized_slots: bool | Unset = attrs.field(default=UNSET, metadata={"json": "showOptimizedSlots"})
+    """Arrange time slots to optimize availability."""
     locations: list[input_address_location_2024_06_14.InputAddressLocation_2024_06_14 | input_link_location_2024_06_14.InputLinkLocation_2024_06_14 | input_integration_location_2024_06_14.InputIntegrationLocation_2024_06_14 | input_phone_location_2024_06_14.InputPhoneLocation_2024_06_14 | input_attendee_address_location_2024_06_14.InputAttendeeAddressLocation_2024_06_14 | input_attendee_phone_location_2024_06_14.InputAttendeePhoneLocation_2024_06_14 | input_attendee_defined_location_2024_06_14.InputAttendeeDefinedLocation_2024_06_14] | None | Unset = UNSET
+    """Locations where the event will take place. If not provided, cal video link will be used as the location. Note: Setting a location to a conferencing app does not install the app - the app must already be installed. Via API, only Google Meet (google-meet), Microsoft Teams (office365-video), and Zoom (zoom) can be installed. Cal Video (cal-video) is installed by default. All other conferencing apps must be connected via the Cal.com web app and are not available for Platform plan customers. You can only set an event type location to an app that has already been installed or connected."""
 
 
 def structure_UpdateEventTypeInput_2024_06_14(o: Any, _: Any = None) -> UpdateEventTypeInput_2024_06_14:

@@ -12,8 +12,11 @@ from . import on_form_submitted_no_event_trigger_dto, on_form_submitted_trigger_
 @attrs.define(kw_only=True)
 class UpdateFormWorkflowDto(CalComModel):
     name: str | None | Unset = UNSET
+    """Name of the workflow"""
     trigger: on_form_submitted_trigger_dto.OnFormSubmittedTriggerDto | on_form_submitted_no_event_trigger_dto.OnFormSubmittedNoEventTriggerDto | None | Unset = UNSET
+    """Trigger configuration for the routing-form workflow, allowed triggers are formSubmitted,formSubmittedNoEvent"""
     steps: list[update_email_address_workflow_step_dto.UpdateEmailAddressWorkflowStepDto | update_email_attendee_workflow_step_dto.UpdateEmailAttendeeWorkflowStepDto | update_phone_attendee_workflow_step_dto.UpdatePhoneAttendeeWorkflowStepDto | update_phone_number_workflow_step_dto.UpdatePhoneNumberWorkflowStepDto] | None | Unset = UNSET
+    """Steps to execute as part of the routing-form workflow, allowed steps are email_attendee,email_address,sms_attendee,sms_number"""
     activation: workflow_form_activation_dto.WorkflowFormActivationDto | None | Unset = UNSET
 
 

@@ -12,6 +12,7 @@ from . import update_input_address_location_2024_08_13_type
 @attrs.define(kw_only=True)
 class UpdateInputAddressLocation_2024_08_13(CalComModel):
     type: update_input_address_location_2024_08_13_type.UpdateInputAddressLocation_2024_08_13_type
+    """only allowed value for type is `address` - it refers to address defined by the organizer."""
     address: str
 
 

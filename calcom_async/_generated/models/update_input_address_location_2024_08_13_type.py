@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class UpdateInputAddressLocation_2024_08_13_type(OpenStrEnum):
+    """
+    only allowed value for type is `address` - it refers to address defined by the organizer.
+    """
     ADDRESS = 'address'

@@ -14,13 +14,17 @@ class UpdateManagedUserInput(CalComModel):
     email: str | None | Unset = UNSET
     name: str | None | Unset = UNSET
     time_format: update_managed_user_input_time_format.UpdateManagedUserInput_time_format | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})
+    """Must be 12 or 24"""
     default_schedule_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "defaultScheduleId"})
     week_start: update_managed_user_input_week_start.UpdateManagedUserInput_week_start | None | Unset = attrs.field(default=UNSET, metadata={"json": "weekStart"})
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
     locale: update_managed_user_input_locale.UpdateManagedUserInput_locale | None | Unset = UNSET
     avatar_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "avatarUrl"})
+    """URL of the user's avatar image"""
     bio: str | None | Unset = UNSET
+    """Bio"""
     metadata: dict[str, Any] | None | Unset = UNSET
+    """You can store any additional data you want here. Metadata must have at most 50 keys, each key up to 40 characters, and values up to 500 characters."""
 
 
 def structure_UpdateManagedUserInput(o: Any, _: Any = None) -> UpdateManagedUserInput:

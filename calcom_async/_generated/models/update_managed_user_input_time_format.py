@@ -5,5 +5,8 @@ from enum import Enum
 
 
 class UpdateManagedUserInput_time_format(Enum):
+    """
+    Must be 12 or 24
+    """
     NUMBER_12 = 12
     NUMBER_24 = 24

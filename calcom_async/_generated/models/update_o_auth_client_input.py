@@ -18,7 +18,9 @@ class UpdateOAuthClientInput(CalComModel):
     booking_reschedule_redirect_uri: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingRescheduleRedirectUri"})
     are_emails_enabled: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "areEmailsEnabled"})
     are_default_event_types_enabled: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "areDefaultEventTypesEnabled"})
+    """If true, when creating a managed user the managed user will have 4 default event types: 30 and 60 minutes without Cal video, 30 and 60 minutes with Cal video. Set this as false if you want to create a managed user and then manually create event types for the user."""
     are_calendar_events_enabled: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "areCalendarEventsEnabled"})
+    """If true and if managed user has calendar connected, calendar events will be created. Disable it if you manually create calendar events. Default to true."""
 
 
 def structure_UpdateOAuthClientInput(o: Any, _: Any = None) -> UpdateOAuthClientInput:

@@ -11,8 +11,11 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class UpdateOrgTeamDto(CalComModel):
     name: str | None | Unset = UNSET
+    """Name of the team"""
     slug: str | None | Unset = UNSET
+    """Team slug"""
     logo_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "logoUrl"})
+    """URL of the teams logo image"""
     cal_video_logo: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "calVideoLogo"})
     app_logo: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appLogo"})
     app_icon_logo: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "appIconLogo"})
@@ -21,12 +24,17 @@ class UpdateOrgTeamDto(CalComModel):
     is_private: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "isPrivate"})
     hide_book_a_team_member: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "hideBookATeamMember"})
     metadata: dict[str, Any] | None | Unset = UNSET
+    """You can store any additional data you want here.
+Metadata must have at most 50 keys, each key up to 40 characters.
+Values can be strings (up to 500 characters), numbers, or booleans."""
     theme: str | None | Unset = UNSET
     brand_color: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "brandColor"})
     dark_brand_color: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "darkBrandColor"})
     banner_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bannerUrl"})
+    """URL of the teams banner image which is shown on booker"""
     time_format: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeFormat"})
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
+    """Timezone is used to create teams's default schedule from Monday to Friday from 9AM to 5PM. It will default to Europe/London if not passed."""
     week_start: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "weekStart"})
     booking_limits: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "bookingLimits"})
     include_managed_events_in_limits: bool | None | Unset = attrs.field(default=UNSET, metadata={"json": "includeManagedEventsInLimits"})

@@ -11,7 +11,11 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class UpdateOrganizationInput(CalComModel):
     name: str | None | Unset = UNSET
+    """Name of the organization"""
     metadata: dict[str, Any] | None | Unset = UNSET
+    """You can store any additional data you want here.
+Metadata must have at most 50 keys, each key up to 40 characters.
+Values can be strings (up to 500 characters), numbers, or booleans."""
 
 
 def structure_UpdateOrganizationInput(o: Any, _: Any = None) -> UpdateOrganizationInput:

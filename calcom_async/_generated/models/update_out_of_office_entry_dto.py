@@ -13,10 +13,15 @@ from . import update_out_of_office_entry_dto_reason
 @attrs.define(kw_only=True)
 class UpdateOutOfOfficeEntryDto(CalComModel):
     start: datetime | None | Unset = UNSET
+    """The start date and time of the out of office period in ISO 8601 format in UTC timezone."""
     end: datetime | None | Unset = UNSET
+    """The end date and time of the out of office period in ISO 8601 format in UTC timezone."""
     notes: str | None | Unset = UNSET
+    """Optional notes for the out of office entry."""
     to_user_id: int | None | Unset = attrs.field(default=UNSET, metadata={"json": "toUserId"})
+    """The ID of the user covering for the out of office period, if applicable."""
     reason: update_out_of_office_entry_dto_reason.UpdateOutOfOfficeEntryDto_reason | None | Unset = UNSET
+    """the reason for the out of office entry, if applicable"""
 
 
 def structure_UpdateOutOfOfficeEntryDto(o: Any, _: Any = None) -> UpdateOutOfOfficeEntryDto:

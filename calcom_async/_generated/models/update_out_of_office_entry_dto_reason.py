@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class UpdateOutOfOfficeEntryDto_reason(OpenStrEnum):
+    """
+    the reason for the out of office entry, if applicable
+    """
     UNSPECIFIED = 'unspecified'
     VACATION = 'vacation'
     TRAVEL = 'travel'

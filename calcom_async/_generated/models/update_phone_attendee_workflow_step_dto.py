@@ -12,13 +12,21 @@ from . import text_workflow_message_dto, update_phone_attendee_workflow_step_dto
 @attrs.define(kw_only=True)
 class UpdatePhoneAttendeeWorkflowStepDto(CalComModel):
     action: update_phone_attendee_workflow_step_dto_action.UpdatePhoneAttendeeWorkflowStepDto_action
+    """Action to perform, send a text message to the phone numbers of the attendees"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: update_phone_attendee_workflow_step_dto_recipient.UpdatePhoneAttendeeWorkflowStepDto_recipient
+    """Recipient type"""
     template: update_phone_attendee_workflow_step_dto_template.UpdatePhoneAttendeeWorkflowStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     message: text_workflow_message_dto.TextWorkflowMessageDto
+    """Phone number if recipient is PHONE_NUMBER, required for actions SMS_NUMBER and WHATSAPP_NUMBER"""
     phone_required: bool | Unset = attrs.field(default=UNSET, metadata={"json": "phoneRequired"})
+    """whether or not the attendees are required to provide their phone numbers when booking"""
     id: int | None | Unset = UNSET
+    """Unique identifier of the step you want to update, if adding a new step do not provide this id"""
 
 
 def structure_UpdatePhoneAttendeeWorkflowStepDto(o: Any, _: Any = None) -> UpdatePhoneAttendeeWorkflowStepDto:

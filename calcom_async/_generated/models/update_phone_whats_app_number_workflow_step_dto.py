@@ -12,13 +12,21 @@ from . import text_workflow_message_dto, update_phone_whats_app_number_workflow_
 @attrs.define(kw_only=True)
 class UpdatePhoneWhatsAppNumberWorkflowStepDto(CalComModel):
     action: update_phone_whats_app_number_workflow_step_dto_action.UpdatePhoneWhatsAppNumberWorkflowStepDto_action
+    """Action to perform, send a text message via whatsapp to a specific phone number"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: update_phone_whats_app_number_workflow_step_dto_recipient.UpdatePhoneWhatsAppNumberWorkflowStepDto_recipient
+    """Recipient type"""
     template: update_phone_whats_app_number_workflow_step_dto_template.UpdatePhoneWhatsAppNumberWorkflowStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     verified_phone_id: int = attrs.field(metadata={"json": "verifiedPhoneId"})
+    """Phone number if recipient is PHONE_NUMBER, required for actions SMS_NUMBER and WHATSAPP_NUMBER"""
     message: text_workflow_message_dto.TextWorkflowMessageDto
+    """Message content for this step"""
     id: int | None | Unset = UNSET
+    """Unique identifier of the step you want to update, if adding a new step do not provide this id"""
 
 
 def structure_UpdatePhoneWhatsAppNumberWorkflowStepDto(o: Any, _: Any = None) -> UpdatePhoneWhatsAppNumberWorkflowStepDto:

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class UpdatePhoneWhatsAppNumberWorkflowStepDto_action(OpenStrEnum):
+    """
+    Action to perform, send a text message via whatsapp to a specific phone number
+    """
     EMAIL_HOST = 'email_host'
     EMAIL_ATTENDEE = 'email_attendee'
     EMAIL_ADDRESS = 'email_address'

@@ -12,7 +12,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class UpdatePrivateLinkBody(CalComModel):
     expires_at: datetime | None | Unset = attrs.field(default=UNSET, metadata={"json": "expiresAt"})
+    """New expiration date for time-based links"""
     max_usage_count: float | None | Unset = attrs.field(default=UNSET, metadata={"json": "maxUsageCount"})
+    """New maximum number of times the link can be used"""
 
 
 def structure_UpdatePrivateLinkBody(o: Any, _: Any = None) -> UpdatePrivateLinkBody:

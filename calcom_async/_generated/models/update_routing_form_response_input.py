@@ -11,6 +11,7 @@ from calcom_async import _serde
 @attrs.define(kw_only=True)
 class UpdateRoutingFormResponseInput(CalComModel):
     response: dict[str, Any] | None | Unset = UNSET
+    """The updated response data"""
 
 
 def structure_UpdateRoutingFormResponseInput(o: Any, _: Any = None) -> UpdateRoutingFormResponseInput:

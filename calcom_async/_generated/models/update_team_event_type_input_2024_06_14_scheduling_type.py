@@ -5,5 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class UpdateTeamEventTypeInput_2024_06_14_scheduling_type(OpenStrEnum):
+    """
+    The scheduling type for the team event - collective or roundRobin. ❗If you change scheduling type you must also provide `hosts` or `assignAllTeamMembers` in the request body, otherwise the event type will have no hosts - this is required because
+          in case of collective event type all hosts are mandatory but in case of round robin some or non can be mandatory so we can't predict how you want the hosts to be setup which is why you must provide that information.  If you want to convert round robin or collective into managed or managed into round robin or collective then you will have to create a new team event type and delete old one.
+    """
     COLLECTIVE = 'collective'
     ROUND_ROBIN = 'roundRobin'

@@ -12,9 +12,13 @@ from . import update_team_role_input_permission
 @attrs.define(kw_only=True)
 class UpdateTeamRoleInput(CalComModel):
     color: str | None | Unset = UNSET
+    """Color for the role (hex code)"""
     description: str | None | Unset = UNSET
+    """Description of the role"""
     permissions: list[update_team_role_input_permission.UpdateTeamRoleInput_permission] | None | Unset = UNSET
+    """Permissions for this role (format: resource.action). On update, this field replaces the entire permission set for the role (full replace). Use granular permission endpoints for one-by-one changes."""
     name: str | None | Unset = UNSET
+    """Name of the role"""
 
 
 def structure_UpdateTeamRoleInput(o: Any, _: Any = None) -> UpdateTeamRoleInput:

@@ -12,10 +12,15 @@ from . import calendar_event_status, update_calendar_event_attendee, update_unif
 @attrs.define(kw_only=True)
 class UpdateUnifiedCalendarEventInput(CalComModel):
     start: update_unified_calendar_event_input_start.UpdateUnifiedCalendarEventInput_start | None | Unset = UNSET
+    """Start date and time of the calendar event with timezone information"""
     end: update_unified_calendar_event_input_end.UpdateUnifiedCalendarEventInput_end | None | Unset = UNSET
+    """End date and time of the calendar event with timezone information"""
     title: str | None | Unset = UNSET
+    """Title of the calendar event"""
     description: str | None | Unset = UNSET
+    """Detailed description of the calendar event"""
     attendees: list[update_calendar_event_attendee.UpdateCalendarEventAttendee] | None | Unset = UNSET
+    """List of attendees. CAUTION: You must pass the entire array with all updated values. Any attendees not included in this array will be removed from the event."""
     status: calendar_event_status.CalendarEventStatus | None | Unset = UNSET
 
 

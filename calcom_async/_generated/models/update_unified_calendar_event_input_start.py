@@ -11,6 +11,7 @@ from typing import Any
 
 @attrs.define(kw_only=True)
 class UpdateUnifiedCalendarEventInput_start(CalComModel):
+    """Start date and time of the calendar event with timezone information"""
     time: datetime | None | Unset = UNSET
     time_zone: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "timeZone"})
 

@@ -12,11 +12,13 @@ from . import update_webhook_input_dto_version, webhook_trigger_event
 @attrs.define(kw_only=True)
 class UpdateWebhookInputDto(CalComModel):
     payload_template: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "payloadTemplate"})
+    """The template of the payload that will be sent to the subscriberUrl, check cal.com/docs/core-features/webhooks for more information"""
     active: bool | None | Unset = UNSET
     subscriber_url: str | None | Unset = attrs.field(default=UNSET, metadata={"json": "subscriberUrl"})
     triggers: list[webhook_trigger_event.WebhookTriggerEvent] | None | Unset = UNSET
     secret: str | None | Unset = attrs.field(default=UNSET, repr=masked)
     version: update_webhook_input_dto_version.UpdateWebhookInputDto_version | None | Unset = UNSET
+    """The version of the webhook"""
 
 
 def structure_UpdateWebhookInputDto(o: Any, _: Any = None) -> UpdateWebhookInputDto:

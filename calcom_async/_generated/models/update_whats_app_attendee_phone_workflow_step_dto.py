@@ -12,13 +12,21 @@ from . import text_workflow_message_dto, update_whats_app_attendee_phone_workflo
 @attrs.define(kw_only=True)
 class UpdateWhatsAppAttendeePhoneWorkflowStepDto(CalComModel):
     action: update_whats_app_attendee_phone_workflow_step_dto_action.UpdateWhatsAppAttendeePhoneWorkflowStepDto_action
+    """Action to perform"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: update_whats_app_attendee_phone_workflow_step_dto_recipient.UpdateWhatsAppAttendeePhoneWorkflowStepDto_recipient
+    """Recipient type"""
     template: update_whats_app_attendee_phone_workflow_step_dto_template.UpdateWhatsAppAttendeePhoneWorkflowStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     message: text_workflow_message_dto.TextWorkflowMessageDto
+    """Message content for this step, send a text message via whatsapp to the phone numbers of the attendees"""
     phone_required: bool | Unset = attrs.field(default=UNSET, metadata={"json": "phoneRequired"})
+    """whether or not the attendees are required to provide their phone numbers when booking"""
     id: int | None | Unset = UNSET
+    """Unique identifier of the step you want to update, if adding a new step do not provide this id"""
 
 
 def structure_UpdateWhatsAppAttendeePhoneWorkflowStepDto(o: Any, _: Any = None) -> UpdateWhatsAppAttendeePhoneWorkflowStepDto:

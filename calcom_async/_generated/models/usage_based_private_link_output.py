@@ -11,11 +11,17 @@ from typing import Any
 @attrs.define(kw_only=True)
 class UsageBasedPrivateLinkOutput(CalComModel):
     link_id: str = attrs.field(metadata={"json": "linkId"})
+    """The private link ID"""
     event_type_id: int = attrs.field(metadata={"json": "eventTypeId"})
+    """Event type ID this link belongs to"""
     is_expired: bool = attrs.field(metadata={"json": "isExpired"})
+    """Whether the link is currently expired"""
     booking_url: str = attrs.field(metadata={"json": "bookingUrl"})
+    """Full booking URL for this private link"""
     max_usage_count: float = attrs.field(metadata={"json": "maxUsageCount"})
+    """Maximum number of times this link can be used"""
     usage_count: float = attrs.field(metadata={"json": "usageCount"})
+    """Current usage count for this link"""
 
 
 def structure_UsageBasedPrivateLinkOutput(o: Any, _: Any = None) -> UsageBasedPrivateLinkOutput:

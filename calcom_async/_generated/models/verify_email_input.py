@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class VerifyEmailInput(CalComModel):
     email: str
+    """Email to verify."""
     code: str
+    """verification code sent to the email to verify"""
 
 
 def structure_VerifyEmailInput(o: Any, _: Any = None) -> VerifyEmailInput:

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class VerifyPhoneInput(CalComModel):
     phone: str
+    """phone number to verify."""
     code: str
+    """verification code sent to the phone number to verify"""
 
 
 def structure_VerifyPhoneInput(o: Any, _: Any = None) -> VerifyPhoneInput:

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class WebhookTriggerEvent(OpenStrEnum):
+    """
+    A webhook trigger event (Cal.com adds new ones; unknown values are kept).
+    """
     BOOKING_CREATED = 'BOOKING_CREATED'
     BOOKING_PAYMENT_INITIATED = 'BOOKING_PAYMENT_INITIATED'
     BOOKING_PAID = 'BOOKING_PAID'

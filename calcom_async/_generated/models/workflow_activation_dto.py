@@ -12,7 +12,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class WorkflowActivationDto(CalComModel):
     is_active_on_all_event_types: bool = attrs.field(metadata={"json": "isActiveOnAllEventTypes"})
+    """Whether the workflow is active for all the event-types"""
     active_on_event_type_ids: list[int] | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnEventTypeIds"})
+    """List of event-types IDs the workflow applies to, required if isActiveOnAllEventTypes is false"""
 
 
 def structure_WorkflowActivationDto(o: Any, _: Any = None) -> WorkflowActivationDto:

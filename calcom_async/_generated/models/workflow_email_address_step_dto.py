@@ -12,13 +12,21 @@ from . import html_workflow_message_dto, workflow_email_address_step_dto_action,
 @attrs.define(kw_only=True)
 class WorkflowEmailAddressStepDto(CalComModel):
     action: workflow_email_address_step_dto_action.WorkflowEmailAddressStepDto_action
+    """Action to perform, send an email to a specific email address"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: workflow_email_address_step_dto_recipient.WorkflowEmailAddressStepDto_recipient
+    """Recipient type"""
     template: workflow_email_address_step_dto_template.WorkflowEmailAddressStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     verified_email_id: int = attrs.field(metadata={"json": "verifiedEmailId"})
+    """Email address if recipient is EMAIL, required for action EMAIL_ADDRESS"""
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
+    """Whether to include a calendar event in the notification, can be included with actions email_host, email_attendee, email_address"""
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
+    """Message content for this step"""
 
 
 def structure_WorkflowEmailAddressStepDto(o: Any, _: Any = None) -> WorkflowEmailAddressStepDto:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class WorkflowEmailAddressStepDto_action(OpenStrEnum):
+    """
+    Action to perform, send an email to a specific email address
+    """
     EMAIL_ADDRESS = 'email_address'

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class WorkflowEmailAttendeeStepDto_action(OpenStrEnum):
+    """
+    Action to perform, send an email to the attendees of the event
+    """
     EMAIL_ATTENDEE = 'email_attendee'

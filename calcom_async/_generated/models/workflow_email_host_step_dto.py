@@ -12,12 +12,19 @@ from . import html_workflow_message_dto, workflow_email_host_step_dto_action, wo
 @attrs.define(kw_only=True)
 class WorkflowEmailHostStepDto(CalComModel):
     action: workflow_email_host_step_dto_action.WorkflowEmailHostStepDto_action
+    """Action to perform, send an email to the host of the event"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: workflow_email_host_step_dto_recipient.WorkflowEmailHostStepDto_recipient
+    """Recipient type"""
     template: workflow_email_host_step_dto_template.WorkflowEmailHostStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     include_calendar_event: bool = attrs.field(metadata={"json": "includeCalendarEvent"})
+    """Whether to include a calendar event in the notification, can be included with actions email_host, email_attendee, email_address"""
     message: html_workflow_message_dto.HtmlWorkflowMessageDto
+    """Message content for this step"""
 
 
 def structure_WorkflowEmailHostStepDto(o: Any, _: Any = None) -> WorkflowEmailHostStepDto:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class WorkflowEmailHostStepDto_action(OpenStrEnum):
+    """
+    Action to perform, send an email to the host of the event
+    """
     EMAIL_HOST = 'email_host'

@@ -11,7 +11,9 @@ from typing import Any
 @attrs.define(kw_only=True)
 class WorkflowFormActivationDto(CalComModel):
     is_active_on_all_routing_forms: bool = attrs.field(metadata={"json": "isActiveOnAllRoutingForms"})
+    """Whether the workflow is active for all the routing forms"""
     active_on_routing_form_ids: list[str] | None | Unset = attrs.field(default=UNSET, metadata={"json": "activeOnRoutingFormIds"})
+    """List of routing form IDs the workflow applies to"""
 
 
 def structure_WorkflowFormActivationDto(o: Any, _: Any = None) -> WorkflowFormActivationDto:

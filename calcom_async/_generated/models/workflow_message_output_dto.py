@@ -11,8 +11,11 @@ from typing import Any
 @attrs.define(kw_only=True)
 class WorkflowMessageOutputDto(CalComModel):
     subject: str
+    """Subject of the message"""
     html: str | None | Unset = UNSET
+    """HTML content of the message"""
     text: str | None | Unset = UNSET
+    """Text content of the message (used for SMS/WhatsApp)"""
 
 
 def structure_WorkflowMessageOutputDto(o: Any, _: Any = None) -> WorkflowMessageOutputDto:

@@ -12,12 +12,19 @@ from . import text_workflow_message_dto, workflow_phone_attendee_step_dto_action
 @attrs.define(kw_only=True)
 class WorkflowPhoneAttendeeStepDto(CalComModel):
     action: workflow_phone_attendee_step_dto_action.WorkflowPhoneAttendeeStepDto_action
+    """Action to perform, send a text message to the phone numbers of the attendees"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: workflow_phone_attendee_step_dto_recipient.WorkflowPhoneAttendeeStepDto_recipient
+    """Recipient type"""
     template: workflow_phone_attendee_step_dto_template.WorkflowPhoneAttendeeStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     message: text_workflow_message_dto.TextWorkflowMessageDto
+    """Phone number if recipient is PHONE_NUMBER, required for actions SMS_NUMBER and WHATSAPP_NUMBER"""
     phone_required: bool | Unset = attrs.field(default=UNSET, metadata={"json": "phoneRequired"})
+    """whether or not the attendees are required to provide their phone numbers when booking"""
 
 
 def structure_WorkflowPhoneAttendeeStepDto(o: Any, _: Any = None) -> WorkflowPhoneAttendeeStepDto:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class WorkflowPhoneAttendeeStepDto_action(OpenStrEnum):
+    """
+    Action to perform, send a text message to the phone numbers of the attendees
+    """
     SMS_ATTENDEE = 'sms_attendee'

@@ -12,12 +12,19 @@ from . import text_workflow_message_dto, workflow_phone_number_step_dto_action, 
 @attrs.define(kw_only=True)
 class WorkflowPhoneNumberStepDto(CalComModel):
     action: workflow_phone_number_step_dto_action.WorkflowPhoneNumberStepDto_action
+    """Action to perform, send a text message to a specific phone number"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: workflow_phone_number_step_dto_recipient.WorkflowPhoneNumberStepDto_recipient
+    """Recipient type"""
     template: workflow_phone_number_step_dto_template.WorkflowPhoneNumberStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     verified_phone_id: int = attrs.field(metadata={"json": "verifiedPhoneId"})
+    """Phone number if recipient is PHONE_NUMBER, required for actions SMS_NUMBER and WHATSAPP_NUMBER"""
     message: text_workflow_message_dto.TextWorkflowMessageDto
+    """Message content for this step"""
 
 
 def structure_WorkflowPhoneNumberStepDto(o: Any, _: Any = None) -> WorkflowPhoneNumberStepDto:

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class WorkflowPhoneNumberStepDto_action(OpenStrEnum):
+    """
+    Action to perform, send a text message to a specific phone number
+    """
     SMS_NUMBER = 'sms_number'

@@ -12,12 +12,19 @@ from . import text_workflow_message_dto, workflow_phone_whats_app_attendee_step_
 @attrs.define(kw_only=True)
 class WorkflowPhoneWhatsAppAttendeeStepDto(CalComModel):
     action: workflow_phone_whats_app_attendee_step_dto_action.WorkflowPhoneWhatsAppAttendeeStepDto_action
+    """Action to perform"""
     step_number: float = attrs.field(metadata={"json": "stepNumber"})
+    """Step number in the workflow sequence"""
     recipient: workflow_phone_whats_app_attendee_step_dto_recipient.WorkflowPhoneWhatsAppAttendeeStepDto_recipient
+    """Recipient type"""
     template: workflow_phone_whats_app_attendee_step_dto_template.WorkflowPhoneWhatsAppAttendeeStepDto_template
+    """Template type for the step"""
     sender: str
+    """Displayed sender name."""
     message: text_workflow_message_dto.TextWorkflowMessageDto
+    """Message content for this step, send a text message via whatsapp to the phone numbers of the attendees"""
     phone_required: bool | Unset = attrs.field(default=UNSET, metadata={"json": "phoneRequired"})
+    """whether or not the attendees are required to provide their phone numbers when booking"""
 
 
 def structure_WorkflowPhoneWhatsAppAttendeeStepDto(o: Any, _: Any = None) -> WorkflowPhoneWhatsAppAttendeeStepDto:

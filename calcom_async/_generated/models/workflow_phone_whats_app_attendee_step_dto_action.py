@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class WorkflowPhoneWhatsAppAttendeeStepDto_action(OpenStrEnum):
+    """
+    Action to perform
+    """
     WHATSAPP_ATTENDEE = 'whatsapp_attendee'

@@ -5,4 +5,7 @@ from calcom_async._types import OpenStrEnum
 
 
 class WorkflowPhoneWhatsAppNumberStepDto_action(OpenStrEnum):
+    """
+    Action to perform, send a text message via whatsapp to a specific phone number
+    """
     WHATSAPP_NUMBER = 'whatsapp_number'

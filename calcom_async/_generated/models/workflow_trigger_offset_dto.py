@@ -12,7 +12,9 @@ from . import workflow_trigger_offset_dto_unit
 @attrs.define(kw_only=True)
 class WorkflowTriggerOffsetDto(CalComModel):
     value: float
+    """Time value for offset before/after event trigger"""
     unit: workflow_trigger_offset_dto_unit.WorkflowTriggerOffsetDto_unit
+    """Unit for the offset time"""
 
 
 def structure_WorkflowTriggerOffsetDto(o: Any, _: Any = None) -> WorkflowTriggerOffsetDto:

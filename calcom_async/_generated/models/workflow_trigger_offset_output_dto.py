@@ -12,7 +12,9 @@ from . import workflow_trigger_offset_output_dto_unit
 @attrs.define(kw_only=True)
 class WorkflowTriggerOffsetOutputDto(CalComModel):
     value: float
+    """Time value for offset"""
     unit: workflow_trigger_offset_output_dto_unit.WorkflowTriggerOffsetOutputDto_unit
+    """Unit for the offset time"""
 
 
 def structure_WorkflowTriggerOffsetOutputDto(o: Any, _: Any = None) -> WorkflowTriggerOffsetOutputDto:

@@ -5,6 +5,9 @@ from calcom_async._types import OpenStrEnum
 
 
 class WorkflowTriggerOffsetOutputDto_unit(OpenStrEnum):
+    """
+    Unit for the offset time
+    """
     HOUR = 'hour'
     MINUTE = 'minute'
     DAY = 'day'
