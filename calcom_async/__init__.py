@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         PermissionDeniedError,
         RateLimitError,
         ResponseValidationError,
+        UnexpectedResponseTypeError,
         UnknownAPIVersionError,
         UnprocessableEntityError,
     )
@@ -99,6 +100,7 @@ _LAZY: dict[str, str] = {
             "PermissionDeniedError",
             "RateLimitError",
             "ResponseValidationError",
+            "UnexpectedResponseTypeError",
             "UnknownAPIVersionError",
             "UnprocessableEntityError",
         ],
@@ -147,6 +149,7 @@ __all__ = [
     "SyncCheckpoint",
     "TokenPair",
     "UNSET",
+    "UnexpectedResponseTypeError",
     "UnknownAPIVersionError",
     "UnprocessableEntityError",
     "Unset",

@@ -16,6 +16,8 @@
     │   ├── NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
     │   └── RateLimitError 429, InternalServerError 5xx
     └── ResponseValidationError               a 2xx body that is not JSON or does not fit its model
+        └── UnexpectedResponseTypeError       ... or is not the one of its types that
+                                              ``expect=`` asked for
 
 Messages never contain credentials: they are built from the server's answer, never from the
 request headers.
@@ -50,6 +52,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseValidationError",
+    "UnexpectedResponseTypeError",
     "UnknownAPIVersionError",
     "UnprocessableEntityError",
     "make_status_error",
@@ -271,6 +274,18 @@ class ResponseValidationError(CalComError):
         self.raw = raw
         self.status_code = status_code
         self.request_id = request_id
+
+
+class UnexpectedResponseTypeError(ResponseValidationError):
+    """A union answer that is not the type ``expect=`` asked for, e.g.
+    ``cal.bookings.get(uid, expect=models.BookingOutput_2024_08_13)`` answered with the list of
+    a recurring booking's occurrences. ``expected`` is the type asked for, ``value`` the answer
+    as it was parsed (use it, or call without ``expect=`` and narrow with ``isinstance``)."""
+
+    def __init__(self, message: str, *, expected: Any, value: Any) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.value = value
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

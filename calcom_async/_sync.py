@@ -83,8 +83,20 @@ from ._progress import Progress, metered
 from ._serde import format_datetime
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from ._generated import models as _m
     from ._resource import SessionProtocol
     from .stores import Store
+
+    #: what ``cal.bookings.sync()`` yields: an item of ``cal.bookings.list`` (the same models at
+    #: 2024-08-13 and at 2026-05-01; tests/test_honest_types.py checks it against the list's)
+    SyncedBooking: TypeAlias = (
+        _m.BookingOutput_2024_08_13
+        | _m.RecurringBookingOutput_2024_08_13
+        | _m.GetSeatedBookingOutput_2024_08_13
+        | _m.GetRecurringSeatedBookingOutput_2024_08_13
+    )
 
 __all__ = ["BookingSync", "BookingsSyncMixin", "FirstPass", "SyncCheckpoint"]
 
@@ -667,7 +679,7 @@ class BookingsSyncMixin:
         team_id: str | None = None,
         checkpoint_key: str | None = None,
         on_page: Callable[[Progress], object] | None = None,
-    ) -> BookingSync[Any]:
+    ) -> BookingSync[SyncedBooking]:
         """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`
         and docs/sync.md.
 

@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from ._pagination import AsyncPaginator, Page
     from ._progress import Progress
     from ._response import APIResponse
-    from ._sync import SyncCheckpoint
+    from ._sync import SyncCheckpoint, SyncedBooking
 
 __all__ = [
     "BlockingBookingSync",
@@ -314,7 +314,7 @@ class BlockingBookingsSyncMixin(Protocol):
         team_id: str | None = None,
         checkpoint_key: str | None = None,
         on_page: Callable[[Progress], object] | None = None,
-    ) -> BlockingBookingSync[Any]:
+    ) -> BlockingBookingSync[SyncedBooking]:
         """Walk every booking change since ``checkpoint`` once; see :mod:`calcom_async._sync`."""
 
 

@@ -101,6 +101,32 @@ class OpDesc:
     def public_name(self) -> str:
         return f"{self.namespace}.{self.method_name}"
 
+    @property
+    def members(self) -> list[str]:
+        """The types a union answer can be (``None`` left out), which ``expect=`` narrows to;
+        empty for an answer of one type and for paginated lists (their items are mixed)."""
+        if self.pagination:
+            return []
+        found = [part for part in split_union(self.returns) if part not in ("None", "Any")]
+        return found if len(found) > 1 else []
+
+    @property
+    def type_var(self) -> str:
+        """The name of the ``TypeVar`` its ``expect=`` overload binds (bound: the union)."""
+        return f"_T_{self.const}"
+
+
+def split_union(annotation: str) -> list[str]:
+    """``A | list[B | C] | None`` -> ``["A", "list[B | C]", "None"]`` (top-level members)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(annotation):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if ch == "|" and depth == 0:
+            parts.append(annotation[start:i].strip())
+            start = i + 1
+    parts.append(annotation[start:].strip())
+    return parts
+
 
 def ref_key(path: str) -> str:
     """A datamodel-code-generator reference path without its internal markers."""
@@ -185,6 +211,11 @@ class Annotator:
         if kind == "array":
             inner = self.annotate(schema.get("items"), f"{ptr}/items", for_query=for_query)
             return f"Sequence[{inner}]" if for_query else f"list[{inner}]"
+        values = schema.get("additionalProperties")
+        if isinstance(values, dict) and values and "properties" not in schema:
+            # a map (the slots answer: date -> slots): its values typed as the models read them
+            inner = self.annotate(values, f"{ptr}/additionalProperties", for_query=for_query)
+            return f"dict[str, {inner}]"
         if kind == "object" or "properties" in schema:
             return "dict[str, Any]"
         return "Any"

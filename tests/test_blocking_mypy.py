@@ -78,7 +78,15 @@ def use(cal: CalComSync) -> None:
     )
     assert_type(webhook.id, str)  # a UUID on the live API (openapi/overlay.yaml)
     sync = bookings.sync(checkpoint=None, overlap=dt.timedelta(seconds=5))
-    assert_type(sync, BlockingBookingSync[Any])
+    assert_type(
+        sync,
+        BlockingBookingSync[  # an item of bookings.list (issue 15: was Any)
+            m.BookingOutput_2024_08_13
+            | m.RecurringBookingOutput_2024_08_13
+            | m.GetSeatedBookingOutput_2024_08_13
+            | m.GetRecurringSeatedBookingOutput_2024_08_13
+        ],
+    )
     for booking in sync:
         assert_type(sync.checkpoint, SyncCheckpoint)
     for row in sync.raw():  # the answer's dicts
@@ -103,7 +111,7 @@ from calcom_async.blocking import CalComSync
 
 def misuse(cal: CalComSync) -> None:
     cal.webhooks.get(1)  # E: arg-type
-    cal.bookings.get()  # E: call-arg
+    cal.bookings.get()  # E: call-overload
     cal.bookings.gett("uid")  # E: attr-defined
     cal.bookingz  # E: attr-defined
     cal.webhooks.list(take="ten")  # E: arg-type

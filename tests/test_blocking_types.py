@@ -165,7 +165,7 @@ def test_the_proxy_hands_back_what_the_protocols_say(api: FakeAPI) -> None:
             if returned.startswith("SyncPaginator["):
                 assert isinstance(dummy_call(value), SyncPaginator), where
                 paginators += 1
-            elif returned == "BlockingBookingSync[Any]":
+            elif returned == "BlockingBookingSync[SyncedBooking]":
                 sync = value()
                 assert isinstance(sync.checkpoint, SyncCheckpoint), where
                 assert sync.pages == 0 and sync.checkpoint_key is None, where

@@ -114,12 +114,7 @@ BLOCKS = _blocks()
 
 #: blocks that fail for a reason fixed elsewhere, by (file, a line of the block): expected to fail
 #: (strict: once fixed, the entry must go)
-KNOWN = {
-    ("README.md", 'booking = await cal.bookings.get("booking-uid")'): (
-        "cal.bookings.get() is typed as a six-member union (lists included), so reusing the "
-        "loop's `booking` fails mypy --strict: issue 15's union narrowing (another change)"
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _known(block: Block) -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 from calcom_async._types import UNSET, Unset
 from calcom_async.blocking import BlockingBookingsSyncMixin
@@ -158,6 +158,27 @@ __all__ = [
     "BlockingWebhooks",
     "BlockingWebhooksWithRawResponse",
 ]
+
+# ``expect=`` of the methods whose answer is a union (as in the async resources)
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_BOOKINGS_CREATE = TypeVar("_T_BOOKINGS_CREATE", bound="_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_GET = TypeVar("_T_BOOKINGS_GET", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_RESCHEDULE = TypeVar("_T_BOOKINGS_RESCHEDULE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13")
+_T_BOOKINGS_CANCEL = TypeVar("_T_BOOKINGS_CANCEL", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_MARK_ABSENT = TypeVar("_T_BOOKINGS_MARK_ABSENT", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13")
+_T_BOOKINGS_CONFIRM = TypeVar("_T_BOOKINGS_CONFIRM", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_DECLINE = TypeVar("_T_BOOKINGS_DECLINE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_UPDATE_LOCATION = TypeVar("_T_BOOKINGS_UPDATE_LOCATION", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_GUESTS_ADD = TypeVar("_T_BOOKINGS_GUESTS_ADD", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_EVENT_TYPES_GET = TypeVar("_T_EVENT_TYPES_GET", bound="_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14")
+_T_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_TEAMS_CREATE = TypeVar("_T_TEAMS_CREATE", bound="_m.CreateTeamOutputData | _m.TeamOutputDto")
+_T_TEAMS_EVENT_TYPES_CREATE = TypeVar("_T_TEAMS_EVENT_TYPES_CREATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_TEAMS_EVENT_TYPES_UPDATE = TypeVar("_T_TEAMS_EVENT_TYPES_UPDATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
 
 
 
@@ -2256,6 +2277,8 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
     def private_links(self) -> BlockingOrganizationsTeamsEventTypesPrivateLinks:
         """``cal.organizations.teams.event_types.private_links``: organizations / teams / event types / private links."""
 
+
+    @overload
     def create(
         self,
         org_id: int,
@@ -2310,11 +2333,130 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
+
+    @overload
+    def create(
+        self,
+        org_id: int,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE: ...
+
+    def create(
+        self,
+        org_id: int,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
         """Create an event type
 
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types``.
+        ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def list(
@@ -2346,6 +2488,127 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``.
         """
+
+
+    @overload
+    def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
+
+    @overload
+    def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE: ...
 
     def update(
         self,
@@ -2402,11 +2665,13 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
         """Update a team event type
 
-        ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``.
+        ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def delete(
@@ -2703,6 +2968,8 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
     def with_raw_response(self) -> BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
 
+
+    @overload
     def create(
         self,
         org_id: int,
@@ -2713,11 +2980,42 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
+
+    @overload
+    def create(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE: ...
+
+    def create(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
         """Create a private link for a team event type
 
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``.
+        ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def list(
@@ -2734,6 +3032,8 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
         ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``.
         """
 
+
+    @overload
     def update(
         self,
         org_id: int,
@@ -2742,11 +3042,38 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
         link_id: str,
         /,
         *,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
+
+    @overload
+    def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        link_id: str,
+        /,
+        *,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE: ...
+
+    def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        link_id: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
         """Update a private link for a team event type
 
-        ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links/{linkId}``.
+        ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links/{linkId}``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def delete(
@@ -5517,6 +5844,8 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
     def guests(self) -> BlockingBookingsGuests:
         """``cal.bookings.guests``: bookings / guests."""
 
+
+    @overload
     def create(
         self,
         body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
@@ -5538,11 +5867,64 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         email_verification_code: str | Unset = UNSET,
         instant: bool | Unset = UNSET,
         recurrence_count: float | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    def create(
+        self,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
+        expect: type[_T_BOOKINGS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_CREATE: ...
+
+    def create(
+        self,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]:
         """Create a booking
 
-        ``POST /v2/bookings``.
+        ``POST /v2/bookings``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def list(
@@ -5581,16 +5963,39 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         ``page_size=`` items per request.
         """
 
+
+    @overload
     def get(
         self,
         booking_uid: str,
         /,
         *,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    def get(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[_T_BOOKINGS_GET],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_GET: ...
+
+    def get(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Get a booking
 
-        ``GET /v2/bookings/{bookingUid}``.
+        ``GET /v2/bookings/{bookingUid}``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def get_recordings(
@@ -5617,6 +6022,8 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         ``GET /v2/bookings/{bookingUid}/transcripts``.
         """
 
+
+    @overload
     def reschedule(
         self,
         booking_uid: str,
@@ -5628,12 +6035,74 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         rescheduling_reason: str | Unset = UNSET,
         email_verification_code: str | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13: ...
+
+    @overload
+    def reschedule(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_RESCHEDULE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_RESCHEDULE: ...
+
+    def reschedule(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13:
         """Reschedule a booking
 
-        ``POST /v2/bookings/{bookingUid}/reschedule``.
+        ``POST /v2/bookings/{bookingUid}/reschedule``; ``expect=`` one of the
+        answer's types narrows it.
         """
+
+
+    @overload
+    def cancel(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
+        *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    def cancel(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
+        *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_CANCEL],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_CANCEL: ...
 
     def cancel(
         self,
@@ -5644,12 +6113,41 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         cancellation_reason: str | Unset = UNSET,
         cancel_subsequent_bookings: bool | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Cancel a booking
 
-        ``POST /v2/bookings/{bookingUid}/cancel``.
+        ``POST /v2/bookings/{bookingUid}/cancel``; ``expect=`` one of the
+        answer's types narrows it.
         """
+
+
+    @overload
+    def mark_absent(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        host: bool | Unset = UNSET,
+        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13: ...
+
+    @overload
+    def mark_absent(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        host: bool | Unset = UNSET,
+        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: type[_T_BOOKINGS_MARK_ABSENT],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_MARK_ABSENT: ...
 
     def mark_absent(
         self,
@@ -5659,11 +6157,13 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13:
         """Mark a booking absence
 
-        ``POST /v2/bookings/{bookingUid}/mark-absent``.
+        ``POST /v2/bookings/{bookingUid}/mark-absent``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def reassign(
@@ -5693,17 +6193,65 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         ``POST /v2/bookings/{bookingUid}/reassign/{userId}``.
         """
 
+
+    @overload
     def confirm(
         self,
         booking_uid: str,
         /,
         *,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    def confirm(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[_T_BOOKINGS_CONFIRM],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_CONFIRM: ...
+
+    def confirm(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Confirm a booking
 
-        ``POST /v2/bookings/{bookingUid}/confirm``.
+        ``POST /v2/bookings/{bookingUid}/confirm``; ``expect=`` one of the
+        answer's types narrows it.
         """
+
+
+    @overload
+    def decline(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        reason: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    def decline(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        reason: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_DECLINE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_DECLINE: ...
 
     def decline(
         self,
@@ -5712,11 +6260,13 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Decline a booking
 
-        ``POST /v2/bookings/{bookingUid}/decline``.
+        ``POST /v2/bookings/{bookingUid}/decline``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def get_calendar_links(
@@ -5756,6 +6306,8 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         ``GET /v2/bookings/{bookingUid}/conferencing-sessions``.
         """
 
+
+    @overload
     def update_location(
         self,
         booking_uid: str,
@@ -5763,11 +6315,36 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    def update_location(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: type[_T_BOOKINGS_UPDATE_LOCATION],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_UPDATE_LOCATION: ...
+
+    def update_location(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Update booking location for an existing booking
 
-        ``PATCH /v2/bookings/{bookingUid}/location``.
+        ``PATCH /v2/bookings/{bookingUid}/location``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def get_many(
@@ -6040,6 +6617,8 @@ class BlockingBookingsGuests(Protocol):
     def with_raw_response(self) -> BlockingBookingsGuestsWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
 
+
+    @overload
     def add(
         self,
         booking_uid: str,
@@ -6047,11 +6626,36 @@ class BlockingBookingsGuests(Protocol):
         body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    def add(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: type[_T_BOOKINGS_GUESTS_ADD],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_GUESTS_ADD: ...
+
+    def add(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Add guests to an existing booking
 
-        ``POST /v2/bookings/{bookingUid}/guests``.
+        ``POST /v2/bookings/{bookingUid}/guests``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
 
@@ -7354,16 +7958,39 @@ class BlockingEventTypes(Protocol):
         ``GET /v2/event-types``.
         """
 
+
+    @overload
     def get(
         self,
         event_type_id: int,
         /,
         *,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14: ...
+
+    @overload
+    def get(
+        self,
+        event_type_id: int,
+        /,
+        *,
+        expect: type[_T_EVENT_TYPES_GET],
+        request_options: RequestOptions | None = None,
+    ) -> _T_EVENT_TYPES_GET: ...
+
+    def get(
+        self,
+        event_type_id: int,
+        /,
+        *,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14:
         """Get an event type
 
-        ``GET /v2/event-types/{eventTypeId}``.
+        ``GET /v2/event-types/{eventTypeId}``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def update(
@@ -7816,6 +8443,8 @@ class BlockingEventTypesPrivateLinks(Protocol):
     def with_raw_response(self) -> BlockingEventTypesPrivateLinksWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
 
+
+    @overload
     def create(
         self,
         event_type_id: int,
@@ -7824,11 +8453,38 @@ class BlockingEventTypesPrivateLinks(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
+
+    @overload
+    def create(
+        self,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_CREATE: ...
+
+    def create(
+        self,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
         """Create a private link for an event type
 
-        ``POST /v2/event-types/{eventTypeId}/private-links``.
+        ``POST /v2/event-types/{eventTypeId}/private-links``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def list(
@@ -7843,6 +8499,8 @@ class BlockingEventTypesPrivateLinks(Protocol):
         ``GET /v2/event-types/{eventTypeId}/private-links``.
         """
 
+
+    @overload
     def update(
         self,
         event_type_id: int,
@@ -7852,11 +8510,40 @@ class BlockingEventTypesPrivateLinks(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
+
+    @overload
+    def update(
+        self,
+        event_type_id: int,
+        link_id: str,
+        /,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_UPDATE: ...
+
+    def update(
+        self,
+        event_type_id: int,
+        link_id: str,
+        /,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
         """Update a private link for an event type
 
-        ``PATCH /v2/event-types/{eventTypeId}/private-links/{linkId}``.
+        ``PATCH /v2/event-types/{eventTypeId}/private-links/{linkId}``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def delete(
@@ -8327,7 +9014,7 @@ class BlockingSlots(Protocol):
         duration: float | Unset = UNSET,
         time_zone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, builtins.list[_m.SlotOutput_2024_09_04]]:
         """Get available time slots for an event type
 
         ``GET /v2/slots``.
@@ -8409,7 +9096,7 @@ class BlockingSlotsWithRawResponse(Protocol):
         duration: float | Unset = UNSET,
         time_zone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[dict[str, Any]]:
+    ) -> APIResponse[dict[str, builtins.list[_m.SlotOutput_2024_09_04]]]:
         """Get available time slots for an event type
 
         ``GET /v2/slots``: the ``APIResponse``.
@@ -8579,6 +9266,8 @@ class BlockingTeams(Protocol):
     def verified_resources(self) -> BlockingTeamsVerifiedResources:
         """``cal.teams.verified_resources``: teams / verified resources."""
 
+
+    @overload
     def create(
         self,
         body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
@@ -8602,11 +9291,68 @@ class BlockingTeams(Protocol):
         time_zone: str | Unset = UNSET,
         week_start: str | Unset = UNSET,
         auto_accept_creator: bool | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.CreateTeamOutputData | _m.TeamOutputDto: ...
+
+    @overload
+    def create(
+        self,
+        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
+        *,
+        name: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        logo_url: str | Unset = UNSET,
+        cal_video_logo: str | Unset = UNSET,
+        app_logo: str | Unset = UNSET,
+        app_icon_logo: str | Unset = UNSET,
+        bio: str | Unset = UNSET,
+        hide_branding: bool | Unset = UNSET,
+        is_private: bool | Unset = UNSET,
+        hide_book_a_team_member: bool | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        theme: str | Unset = UNSET,
+        brand_color: str | Unset = UNSET,
+        dark_brand_color: str | Unset = UNSET,
+        banner_url: str | Unset = UNSET,
+        time_format: float | Unset = UNSET,
+        time_zone: str | Unset = UNSET,
+        week_start: str | Unset = UNSET,
+        auto_accept_creator: bool | Unset = UNSET,
+        expect: type[_T_TEAMS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_TEAMS_CREATE: ...
+
+    def create(
+        self,
+        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
+        *,
+        name: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        logo_url: str | Unset = UNSET,
+        cal_video_logo: str | Unset = UNSET,
+        app_logo: str | Unset = UNSET,
+        app_icon_logo: str | Unset = UNSET,
+        bio: str | Unset = UNSET,
+        hide_branding: bool | Unset = UNSET,
+        is_private: bool | Unset = UNSET,
+        hide_book_a_team_member: bool | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        theme: str | Unset = UNSET,
+        brand_color: str | Unset = UNSET,
+        dark_brand_color: str | Unset = UNSET,
+        banner_url: str | Unset = UNSET,
+        time_format: float | Unset = UNSET,
+        time_zone: str | Unset = UNSET,
+        week_start: str | Unset = UNSET,
+        auto_accept_creator: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.CreateTeamOutputData | _m.TeamOutputDto:
         """Create a team
 
-        ``POST /v2/teams``.
+        ``POST /v2/teams``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def list(
@@ -8868,6 +9614,8 @@ class BlockingTeamsEventTypes(Protocol):
     def webhooks(self) -> BlockingTeamsEventTypesWebhooks:
         """``cal.teams.event_types.webhooks``: teams / event types / webhooks."""
 
+
+    @overload
     def create(
         self,
         team_id: int,
@@ -8921,11 +9669,128 @@ class BlockingTeamsEventTypes(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
+
+    @overload
+    def create(
+        self,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_TEAMS_EVENT_TYPES_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_TEAMS_EVENT_TYPES_CREATE: ...
+
+    def create(
+        self,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
         """Create an event type
 
-        ``POST /v2/teams/{teamId}/event-types``.
+        ``POST /v2/teams/{teamId}/event-types``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def list(
@@ -8955,6 +9820,125 @@ class BlockingTeamsEventTypes(Protocol):
 
         ``GET /v2/teams/{teamId}/event-types/{eventTypeId}``.
         """
+
+
+    @overload
+    def update(
+        self,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
+
+    @overload
+    def update(
+        self,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_TEAMS_EVENT_TYPES_UPDATE: ...
 
     def update(
         self,
@@ -9010,11 +9994,13 @@ class BlockingTeamsEventTypes(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
         """Update a team event type
 
-        ``PATCH /v2/teams/{teamId}/event-types/{eventTypeId}``.
+        ``PATCH /v2/teams/{teamId}/event-types/{eventTypeId}``; ``expect=`` one of the
+        answer's types narrows it.
         """
 
     def delete(

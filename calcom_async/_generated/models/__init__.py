@@ -597,6 +597,7 @@ if TYPE_CHECKING:
     from .set_default_conferencing_app_output_response_dto import SetDefaultConferencingAppOutputResponseDto as SetDefaultConferencingAppOutputResponseDto
     from .set_default_conferencing_app_output_response_dto_status import SetDefaultConferencingAppOutputResponseDto_status as SetDefaultConferencingAppOutputResponseDto_status
     from .single_select_attribute import SingleSelectAttribute as SingleSelectAttribute
+    from .slot_output_2024_09_04 import SlotOutput_2024_09_04 as SlotOutput_2024_09_04
     from .slots_output_2024_09_04 import SlotsOutput_2024_09_04 as SlotsOutput_2024_09_04
     from .strip_connect_output_dto import StripConnectOutputDto as StripConnectOutputDto
     from .strip_connect_output_response_dto import StripConnectOutputResponseDto as StripConnectOutputResponseDto
@@ -779,7 +780,6 @@ if TYPE_CHECKING:
     from .v2_calendars_calendar_connect_get_response import V2CalendarsCalendarConnectGetResponse as V2CalendarsCalendarConnectGetResponse
     from .v2_calendars_ics_feed_check_get_response import V2CalendarsIcsFeedCheckGetResponse as V2CalendarsIcsFeedCheckGetResponse
     from .v2_slots_get_response import V2SlotsGetResponse as V2SlotsGetResponse
-    from .v2_slots_get_response_datum import V2SlotsGetResponse_datum as V2SlotsGetResponse_datum
     from .v2_slots_get_response_status import V2SlotsGetResponse_status as V2SlotsGetResponse_status
     from .v2_slots_reservations_uid_delete_response import V2SlotsReservationsUidDeleteResponse as V2SlotsReservationsUidDeleteResponse
     from .validate_booking_location_2024_08_13 import ValidateBookingLocation_2024_08_13 as ValidateBookingLocation_2024_08_13
@@ -1411,6 +1411,7 @@ _MODULES: dict[str, str] = {
     "SetDefaultConferencingAppOutputResponseDto": "set_default_conferencing_app_output_response_dto",
     "SetDefaultConferencingAppOutputResponseDto_status": "set_default_conferencing_app_output_response_dto_status",
     "SingleSelectAttribute": "single_select_attribute",
+    "SlotOutput_2024_09_04": "slot_output_2024_09_04",
     "SlotsOutput_2024_09_04": "slots_output_2024_09_04",
     "StripConnectOutputDto": "strip_connect_output_dto",
     "StripConnectOutputResponseDto": "strip_connect_output_response_dto",
@@ -1593,7 +1594,6 @@ _MODULES: dict[str, str] = {
     "V2CalendarsCalendarConnectGetResponse": "v2_calendars_calendar_connect_get_response",
     "V2CalendarsIcsFeedCheckGetResponse": "v2_calendars_ics_feed_check_get_response",
     "V2SlotsGetResponse": "v2_slots_get_response",
-    "V2SlotsGetResponse_datum": "v2_slots_get_response_datum",
     "V2SlotsGetResponse_status": "v2_slots_get_response_status",
     "V2SlotsReservationsUidDeleteResponse": "v2_slots_reservations_uid_delete_response",
     "ValidateBookingLocation_2024_08_13": "validate_booking_location_2024_08_13",
@@ -2227,6 +2227,7 @@ SCHEMA_REFS: dict[str, str] = {
     "SetDefaultConferencingAppOutputResponseDto": "#/components/schemas/SetDefaultConferencingAppOutputResponseDto",
     "SetDefaultConferencingAppOutputResponseDto_status": "#/components/schemas/SetDefaultConferencingAppOutputResponseDto/status",
     "SingleSelectAttribute": "#/components/schemas/SingleSelectAttribute",
+    "SlotOutput_2024_09_04": "#/components/schemas/SlotOutput_2024_09_04",
     "SlotsOutput_2024_09_04": "#/components/schemas/SlotsOutput_2024_09_04",
     "StripConnectOutputDto": "#/components/schemas/StripConnectOutputDto",
     "StripConnectOutputResponseDto": "#/components/schemas/StripConnectOutputResponseDto",
@@ -2409,7 +2410,6 @@ SCHEMA_REFS: dict[str, str] = {
     "V2CalendarsCalendarConnectGetResponse": "#/paths/v2/calendars/{calendar}/connect/get/responses/200/application/json",
     "V2CalendarsIcsFeedCheckGetResponse": "#/paths/v2/calendars/ics-feed/check/get/responses/200/application/json",
     "V2SlotsGetResponse": "#/paths/v2/slots/get/responses/200/application/json",
-    "V2SlotsGetResponse_datum": "#/paths/v2/slots/get/responses/200/application/json/data/0",
     "V2SlotsGetResponse_status": "#/paths/v2/slots/get/responses/200/application/json/status",
     "V2SlotsReservationsUidDeleteResponse": "#/paths/v2/slots/reservations/{uid}/delete/responses/200/application/json",
     "ValidateBookingLocation_2024_08_13": "#/components/schemas/ValidateBookingLocation_2024_08_13",
@@ -3042,6 +3042,7 @@ __all__ = [
     "SetDefaultConferencingAppOutputResponseDto",
     "SetDefaultConferencingAppOutputResponseDto_status",
     "SingleSelectAttribute",
+    "SlotOutput_2024_09_04",
     "SlotsOutput_2024_09_04",
     "StripConnectOutputDto",
     "StripConnectOutputResponseDto",
@@ -3224,7 +3225,6 @@ __all__ = [
     "V2CalendarsCalendarConnectGetResponse",
     "V2CalendarsIcsFeedCheckGetResponse",
     "V2SlotsGetResponse",
-    "V2SlotsGetResponse_datum",
     "V2SlotsGetResponse_status",
     "V2SlotsReservationsUidDeleteResponse",
     "ValidateBookingLocation_2024_08_13",

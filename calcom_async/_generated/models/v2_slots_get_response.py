@@ -6,13 +6,13 @@ import attrs
 from calcom_async._types import UNSET, Unset
 from calcom_async import _serde
 from typing import Any
-from . import v2_slots_get_response_datum, v2_slots_get_response_status
+from . import slot_output_2024_09_04, v2_slots_get_response_status
 
 
 @attrs.define(kw_only=True)
 class V2SlotsGetResponse(CalComModel):
     status: v2_slots_get_response_status.V2SlotsGetResponse_status
-    data: dict[str, list[v2_slots_get_response_datum.V2SlotsGetResponse_datum]]
+    data: dict[str, list[slot_output_2024_09_04.SlotOutput_2024_09_04]]
 
 
 def structure_V2SlotsGetResponse(o: Any, _: Any = None) -> V2SlotsGetResponse:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
+from calcom_async._narrow import check_expect, narrow
 from calcom_async._sync import BookingsSyncMixin
 
 if TYPE_CHECKING:
@@ -27,6 +28,16 @@ else:
     from calcom_async._generated import models as _m
 
 __all__ = ["Bookings", "BookingsWithRawResponse"]
+
+# ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
+_T_BOOKINGS_CREATE = TypeVar("_T_BOOKINGS_CREATE", bound="_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_GET = TypeVar("_T_BOOKINGS_GET", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_RESCHEDULE = TypeVar("_T_BOOKINGS_RESCHEDULE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13")
+_T_BOOKINGS_CANCEL = TypeVar("_T_BOOKINGS_CANCEL", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_MARK_ABSENT = TypeVar("_T_BOOKINGS_MARK_ABSENT", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13")
+_T_BOOKINGS_CONFIRM = TypeVar("_T_BOOKINGS_CONFIRM", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_DECLINE = TypeVar("_T_BOOKINGS_DECLINE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_UPDATE_LOCATION = TypeVar("_T_BOOKINGS_UPDATE_LOCATION", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
 
 
 class Bookings(BookingsSyncMixin, BaseResource):
@@ -45,6 +56,59 @@ class Bookings(BookingsSyncMixin, BaseResource):
         from .bookings__guests import BookingsGuests
 
         return BookingsGuests(self._session)
+
+
+    @overload
+    async def create(
+        self,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    async def create(
+        self,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
+        expect: type[_T_BOOKINGS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_CREATE: ...
 
     async def create(
         self,
@@ -67,6 +131,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         email_verification_code: str | Unset = UNSET,
         instant: bool | Unset = UNSET,
         recurrence_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]:
         """Create a booking
@@ -101,6 +166,12 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
         Args:
             body: the request body as a ``V2BookingsPostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``CreateBookingInput_2024_08_13``, ``CreateInstantBookingInput_2024_08_13``, ``CreateRecurringBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.CreateSeatedBookingOutput_2024_08_13,
+                list[models.CreateRecurringSeatedBookingOutput_2024_08_13]), and another
+                answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -110,34 +181,40 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.create", expect, (_m.BookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.CreateSeatedBookingOutput_2024_08_13, builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
             "_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.BOOKINGS_CREATE,
-                body=build_body(
+            narrow(
+                "bookings.create",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_CREATE,
-                    body,
-                    {
-                        "start": start,
-                        "attendee": attendee,
-                        "booking_fields_responses": booking_fields_responses,
-                        "event_type_id": event_type_id,
-                        "event_type_slug": event_type_slug,
-                        "username": username,
-                        "team_slug": team_slug,
-                        "organization_slug": organization_slug,
-                        "guests": guests,
-                        "meeting_url": meeting_url,
-                        "location": location,
-                        "metadata": metadata,
-                        "length_in_minutes": length_in_minutes,
-                        "routing": routing,
-                        "email_verification_code": email_verification_code,
-                        "instant": instant,
-                        "recurrence_count": recurrence_count,
-                    },
+                    body=build_body(
+                        _ops.BOOKINGS_CREATE,
+                        body,
+                        {
+                            "start": start,
+                            "attendee": attendee,
+                            "booking_fields_responses": booking_fields_responses,
+                            "event_type_id": event_type_id,
+                            "event_type_slug": event_type_slug,
+                            "username": username,
+                            "team_slug": team_slug,
+                            "organization_slug": organization_slug,
+                            "guests": guests,
+                            "meeting_url": meeting_url,
+                            "location": location,
+                            "metadata": metadata,
+                            "length_in_minutes": length_in_minutes,
+                            "routing": routing,
+                            "email_verification_code": email_verification_code,
+                            "instant": instant,
+                            "recurrence_count": recurrence_count,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -251,11 +328,33 @@ class Bookings(BookingsSyncMixin, BaseResource):
             on_page=on_page,
         )
 
+
+    @overload
     async def get(
         self,
         booking_uid: str,
         /,
         *,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    async def get(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[_T_BOOKINGS_GET],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_GET: ...
+
+    async def get(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Get a booking
@@ -277,6 +376,13 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -286,12 +392,18 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.get", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
             "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.BOOKINGS_GET,
-                path={"bookingUid": booking_uid},
-                options=request_options,
+            narrow(
+                "bookings.get",
+                expect,
+                await self._request(
+                    _ops.BOOKINGS_GET,
+                    path={"bookingUid": booking_uid},
+                    options=request_options,
+                ),
             ),
         )
 
@@ -369,6 +481,8 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
+
+    @overload
     async def reschedule(
         self,
         booking_uid: str,
@@ -380,6 +494,38 @@ class Bookings(BookingsSyncMixin, BaseResource):
         rescheduling_reason: str | Unset = UNSET,
         email_verification_code: str | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13: ...
+
+    @overload
+    async def reschedule(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_RESCHEDULE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_RESCHEDULE: ...
+
+    async def reschedule(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13:
         """Reschedule a booking
@@ -393,6 +539,11 @@ class Bookings(BookingsSyncMixin, BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``V2BookingsBookingUidReschedulePostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``RescheduleBookingInput_2024_08_13``, ``RescheduleSeatedBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                models.CreateSeatedBookingOutput_2024_08_13,
+                models.CreateRecurringSeatedBookingOutput_2024_08_13), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -402,25 +553,60 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.reschedule", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, _m.CreateSeatedBookingOutput_2024_08_13, _m.CreateRecurringSeatedBookingOutput_2024_08_13))
         return cast(
             "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13",
-            await self._request(
-                _ops.BOOKINGS_RESCHEDULE,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            narrow(
+                "bookings.reschedule",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_RESCHEDULE,
-                    body,
-                    {
-                        "start": start,
-                        "rescheduled_by": rescheduled_by,
-                        "rescheduling_reason": rescheduling_reason,
-                        "email_verification_code": email_verification_code,
-                        "seat_uid": seat_uid,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_RESCHEDULE,
+                        body,
+                        {
+                            "start": start,
+                            "rescheduled_by": rescheduled_by,
+                            "rescheduling_reason": rescheduling_reason,
+                            "email_verification_code": email_verification_code,
+                            "seat_uid": seat_uid,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
+
+
+    @overload
+    async def cancel(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
+        *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    async def cancel(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
+        *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_CANCEL],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_CANCEL: ...
 
     async def cancel(
         self,
@@ -431,6 +617,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         cancellation_reason: str | Unset = UNSET,
         cancel_subsequent_bookings: bool | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Cancel a booking
@@ -464,6 +651,13 @@ class Bookings(BookingsSyncMixin, BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``V2BookingsBookingUidCancelPostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``CancelBookingInput_2024_08_13``, ``CancelSeatedBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -473,23 +667,56 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.cancel", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
             "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.BOOKINGS_CANCEL,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            narrow(
+                "bookings.cancel",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_CANCEL,
-                    body,
-                    {
-                        "cancellation_reason": cancellation_reason,
-                        "cancel_subsequent_bookings": cancel_subsequent_bookings,
-                        "seat_uid": seat_uid,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_CANCEL,
+                        body,
+                        {
+                            "cancellation_reason": cancellation_reason,
+                            "cancel_subsequent_bookings": cancel_subsequent_bookings,
+                            "seat_uid": seat_uid,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
+
+
+    @overload
+    async def mark_absent(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        host: bool | Unset = UNSET,
+        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13: ...
+
+    @overload
+    async def mark_absent(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        host: bool | Unset = UNSET,
+        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: type[_T_BOOKINGS_MARK_ABSENT],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_MARK_ABSENT: ...
 
     async def mark_absent(
         self,
@@ -499,6 +726,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13:
         """Mark a booking absence
@@ -512,6 +740,9 @@ class Bookings(BookingsSyncMixin, BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``MarkAbsentBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13),
+                and another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -521,20 +752,26 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.mark_absent", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13))
         return cast(
             "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13",
-            await self._request(
-                _ops.BOOKINGS_MARK_ABSENT,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            narrow(
+                "bookings.mark_absent",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_MARK_ABSENT,
-                    body,
-                    {
-                        "host": host,
-                        "attendees": attendees,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_MARK_ABSENT,
+                        body,
+                        {
+                            "host": host,
+                            "attendees": attendees,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -620,11 +857,33 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
+
+    @overload
     async def confirm(
         self,
         booking_uid: str,
         /,
         *,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    async def confirm(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[_T_BOOKINGS_CONFIRM],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_CONFIRM: ...
+
+    async def confirm(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Confirm a booking
@@ -637,6 +896,13 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -646,14 +912,45 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.confirm", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
             "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.BOOKINGS_CONFIRM,
-                path={"bookingUid": booking_uid},
-                options=request_options,
+            narrow(
+                "bookings.confirm",
+                expect,
+                await self._request(
+                    _ops.BOOKINGS_CONFIRM,
+                    path={"bookingUid": booking_uid},
+                    options=request_options,
+                ),
             ),
         )
+
+
+    @overload
+    async def decline(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        reason: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    async def decline(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        reason: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_DECLINE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_DECLINE: ...
 
     async def decline(
         self,
@@ -662,6 +959,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Decline a booking
@@ -675,6 +973,13 @@ class Bookings(BookingsSyncMixin, BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``DeclineBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -684,19 +989,25 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.decline", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
             "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.BOOKINGS_DECLINE,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            narrow(
+                "bookings.decline",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_DECLINE,
-                    body,
-                    {
-                        "reason": reason,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_DECLINE,
+                        body,
+                        {
+                            "reason": reason,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -808,6 +1119,8 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
+
+    @overload
     async def update_location(
         self,
         booking_uid: str,
@@ -815,6 +1128,30 @@ class Bookings(BookingsSyncMixin, BaseResource):
         body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    async def update_location(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: type[_T_BOOKINGS_UPDATE_LOCATION],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_UPDATE_LOCATION: ...
+
+    async def update_location(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Update booking location for an existing booking
@@ -828,6 +1165,13 @@ class Bookings(BookingsSyncMixin, BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``UpdateBookingLocationInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -837,19 +1181,25 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.update_location", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
             "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.BOOKINGS_UPDATE_LOCATION,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            narrow(
+                "bookings.update_location",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_UPDATE_LOCATION,
-                    body,
-                    {
-                        "location": location,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_UPDATE_LOCATION,
+                        body,
+                        {
+                            "location": location,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
+from calcom_async._narrow import check_expect, narrow
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -25,6 +26,9 @@ else:
     from calcom_async._generated import models as _m
 
 __all__ = ["BookingsGuests", "BookingsGuestsWithRawResponse"]
+
+# ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
+_T_BOOKINGS_GUESTS_ADD = TypeVar("_T_BOOKINGS_GUESTS_ADD", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
 
 
 class BookingsGuests(BaseResource):
@@ -37,6 +41,8 @@ class BookingsGuests(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return BookingsGuestsWithRawResponse(self._session)
 
+
+    @overload
     async def add(
         self,
         booking_uid: str,
@@ -44,6 +50,30 @@ class BookingsGuests(BaseResource):
         body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    async def add(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: type[_T_BOOKINGS_GUESTS_ADD],
+        request_options: RequestOptions | None = None,
+    ) -> _T_BOOKINGS_GUESTS_ADD: ...
+
+    async def add(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
         """Add guests to an existing booking
@@ -69,6 +99,13 @@ class BookingsGuests(BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``AddGuestsInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -78,19 +115,25 @@ class BookingsGuests(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.guests.add", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
             "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.BOOKINGS_GUESTS_ADD,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            narrow(
+                "bookings.guests.add",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_GUESTS_ADD,
-                    body,
-                    {
-                        "guests": guests,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_GUESTS_ADD,
+                        body,
+                        {
+                            "guests": guests,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 

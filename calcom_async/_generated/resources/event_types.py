@@ -8,13 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
+from calcom_async._narrow import check_expect, narrow
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -27,6 +28,9 @@ else:
     from calcom_async._generated import models as _m
 
 __all__ = ["EventTypes", "EventTypesWithRawResponse"]
+
+# ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
+_T_EVENT_TYPES_GET = TypeVar("_T_EVENT_TYPES_GET", bound="_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14")
 
 
 class EventTypes(BaseResource):
@@ -234,11 +238,33 @@ class EventTypes(BaseResource):
             ),
         )
 
+
+    @overload
     async def get(
         self,
         event_type_id: int,
         /,
         *,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14: ...
+
+    @overload
+    async def get(
+        self,
+        event_type_id: int,
+        /,
+        *,
+        expect: type[_T_EVENT_TYPES_GET],
+        request_options: RequestOptions | None = None,
+    ) -> _T_EVENT_TYPES_GET: ...
+
+    async def get(
+        self,
+        event_type_id: int,
+        /,
+        *,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14:
         """Get an event type
@@ -259,6 +285,9 @@ class EventTypes(BaseResource):
 
         Args:
             event_type_id: path ``eventTypeId``, required.
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.EventTypeOutput_2024_06_14, models.TeamEventTypeOutput_2024_06_14),
+                and another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -268,12 +297,18 @@ class EventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("event_types.get", expect, (_m.EventTypeOutput_2024_06_14, _m.TeamEventTypeOutput_2024_06_14))
         return cast(
             "_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14",
-            await self._request(
-                _ops.EVENT_TYPES_GET,
-                path={"eventTypeId": event_type_id},
-                options=request_options,
+            narrow(
+                "event_types.get",
+                expect,
+                await self._request(
+                    _ops.EVENT_TYPES_GET,
+                    path={"eventTypeId": event_type_id},
+                    options=request_options,
+                ),
             ),
         )
 

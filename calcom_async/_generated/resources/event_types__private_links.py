@@ -8,13 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
+from calcom_async._narrow import check_expect, narrow
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -25,6 +26,10 @@ else:
     from calcom_async._generated import models as _m
 
 __all__ = ["EventTypesPrivateLinks", "EventTypesPrivateLinksWithRawResponse"]
+
+# ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
+_T_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
 
 
 class EventTypesPrivateLinks(BaseResource):
@@ -37,6 +42,8 @@ class EventTypesPrivateLinks(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return EventTypesPrivateLinksWithRawResponse(self._session)
 
+
+    @overload
     async def create(
         self,
         event_type_id: int,
@@ -45,6 +52,32 @@ class EventTypesPrivateLinks(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
+
+    @overload
+    async def create(
+        self,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_CREATE: ...
+
+    async def create(
+        self,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
         """Create a private link for an event type
@@ -54,6 +87,9 @@ class EventTypesPrivateLinks(BaseResource):
         Args:
             event_type_id: path ``eventTypeId``, required.
             body: the request body as a ``CreatePrivateLinkInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TimeBasedPrivateLinkOutput, models.UsageBasedPrivateLinkOutput), and
+                another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -63,20 +99,26 @@ class EventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
             "_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput",
-            await self._request(
-                _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                path={"eventTypeId": event_type_id},
-                body=build_body(
+            narrow(
+                "event_types.private_links.create",
+                expect,
+                await self._request(
                     _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                    body,
-                    {
-                        "expires_at": expires_at,
-                        "max_usage_count": max_usage_count,
-                    },
+                    path={"eventTypeId": event_type_id},
+                    body=build_body(
+                        _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
+                        body,
+                        {
+                            "expires_at": expires_at,
+                            "max_usage_count": max_usage_count,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -111,6 +153,8 @@ class EventTypesPrivateLinks(BaseResource):
             ),
         )
 
+
+    @overload
     async def update(
         self,
         event_type_id: int,
@@ -120,6 +164,34 @@ class EventTypesPrivateLinks(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
+
+    @overload
+    async def update(
+        self,
+        event_type_id: int,
+        link_id: str,
+        /,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_UPDATE: ...
+
+    async def update(
+        self,
+        event_type_id: int,
+        link_id: str,
+        /,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
         """Update a private link for an event type
@@ -130,6 +202,9 @@ class EventTypesPrivateLinks(BaseResource):
             event_type_id: path ``eventTypeId``, required.
             link_id: path ``linkId``, required.
             body: the request body as a ``UpdatePrivateLinkBody``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TimeBasedPrivateLinkOutput, models.UsageBasedPrivateLinkOutput), and
+                another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -139,20 +214,26 @@ class EventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
             "_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput",
-            await self._request(
-                _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                path={"eventTypeId": event_type_id, "linkId": link_id},
-                body=build_body(
+            narrow(
+                "event_types.private_links.update",
+                expect,
+                await self._request(
                     _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                    body,
-                    {
-                        "expires_at": expires_at,
-                        "max_usage_count": max_usage_count,
-                    },
+                    path={"eventTypeId": event_type_id, "linkId": link_id},
+                    body=build_body(
+                        _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+                        body,
+                        {
+                            "expires_at": expires_at,
+                            "max_usage_count": max_usage_count,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
+from calcom_async._narrow import check_expect, narrow
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -25,6 +26,10 @@ else:
     from calcom_async._generated import models as _m
 
 __all__ = ["OrganizationsTeamsEventTypesPrivateLinks", "OrganizationsTeamsEventTypesPrivateLinksWithRawResponse"]
+
+# ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
 
 
 class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
@@ -37,6 +42,8 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(self._session)
 
+
+    @overload
     async def create(
         self,
         org_id: int,
@@ -47,6 +54,36 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
+
+    @overload
+    async def create(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE: ...
+
+    async def create(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
         """Create a private link for a team event type
@@ -58,6 +95,9 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
             body: the request body as a ``CreatePrivateLinkInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TimeBasedPrivateLinkOutput, models.UsageBasedPrivateLinkOutput), and
+                another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -67,20 +107,26 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("organizations.teams.event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
             "_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                body=build_body(
+            narrow(
+                "organizations.teams.event_types.private_links.create",
+                expect,
+                await self._request(
                     _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                    body,
-                    {
-                        "expires_at": expires_at,
-                        "max_usage_count": max_usage_count,
-                    },
+                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+                    body=build_body(
+                        _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
+                        body,
+                        {
+                            "expires_at": expires_at,
+                            "max_usage_count": max_usage_count,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -119,6 +165,8 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             ),
         )
 
+
+    @overload
     async def update(
         self,
         org_id: int,
@@ -127,6 +175,32 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
         link_id: str,
         /,
         *,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
+
+    @overload
+    async def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        link_id: str,
+        /,
+        *,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE: ...
+
+    async def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        link_id: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
         """Update a private link for a team event type
@@ -138,6 +212,9 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
             link_id: path ``linkId``, required.
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TimeBasedPrivateLinkOutput, models.UsageBasedPrivateLinkOutput), and
+                another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -147,12 +224,18 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("organizations.teams.event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
             "_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
-                options=request_options,
+            narrow(
+                "organizations.teams.event_types.private_links.update",
+                expect,
+                await self._request(
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
+                    options=request_options,
+                ),
             ),
         )
 

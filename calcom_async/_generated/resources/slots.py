@@ -53,7 +53,7 @@ class Slots(BaseResource):
         duration: float | Unset = UNSET,
         time_zone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, builtins.list[_m.SlotOutput_2024_09_04]]:
         """Get available time slots for an event type
 
         There are 4 ways to get available slots for event type of an individual user:
@@ -127,14 +127,14 @@ class Slots(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            ``dict[str, Any]`` (the envelope's ``data``).
+            ``dict[str, list[_m.SlotOutput_2024_09_04]]`` (the envelope's ``data``).
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "dict[str, Any]",
+            "dict[str, builtins.list[_m.SlotOutput_2024_09_04]]",
             await self._request(
                 _ops.SLOTS_GET_AVAILABLE,
                 query={
@@ -341,7 +341,7 @@ class SlotsWithRawResponse(BaseResource):
         duration: float | Unset = UNSET,
         time_zone: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[dict[str, Any]]:
+    ) -> APIResponse[dict[str, builtins.list[_m.SlotOutput_2024_09_04]]]:
         """Get available time slots for an event type
 
         There are 4 ways to get available slots for event type of an individual user:
@@ -415,14 +415,14 @@ class SlotsWithRawResponse(BaseResource):
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
-            The raw response, with the parsed ``dict[str, Any]`` as ``.data``.
+            The raw response, with the parsed ``dict[str, list[_m.SlotOutput_2024_09_04]]`` as ``.data``.
 
         Raises:
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
         return cast(
-            "APIResponse[dict[str, Any]]",
+            "APIResponse[dict[str, builtins.list[_m.SlotOutput_2024_09_04]]]",
             await self._request(
                 _ops.SLOTS_GET_AVAILABLE,
                 query={

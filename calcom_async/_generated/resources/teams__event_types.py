@@ -8,13 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
+from calcom_async._narrow import check_expect, narrow
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -26,6 +27,10 @@ else:
     from calcom_async._generated import models as _m
 
 __all__ = ["TeamsEventTypes", "TeamsEventTypesWithRawResponse"]
+
+# ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
+_T_TEAMS_EVENT_TYPES_CREATE = TypeVar("_T_TEAMS_EVENT_TYPES_CREATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_TEAMS_EVENT_TYPES_UPDATE = TypeVar("_T_TEAMS_EVENT_TYPES_UPDATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
 
 
 class TeamsEventTypes(BaseResource):
@@ -44,6 +49,123 @@ class TeamsEventTypes(BaseResource):
         from .teams__event_types__webhooks import TeamsEventTypesWebhooks
 
         return TeamsEventTypesWebhooks(self._session)
+
+
+    @overload
+    async def create(
+        self,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
+
+    @overload
+    async def create(
+        self,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_TEAMS_EVENT_TYPES_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_TEAMS_EVENT_TYPES_CREATE: ...
 
     async def create(
         self,
@@ -98,6 +220,7 @@ class TeamsEventTypes(BaseResource):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
         """Create an event type
@@ -107,6 +230,10 @@ class TeamsEventTypes(BaseResource):
         Args:
             team_id: path ``teamId``, required.
             body: the request body as a ``CreateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TeamEventTypeOutput_2024_06_14,
+                list[models.TeamEventTypeOutput_2024_06_14]), and another answer raises
+                calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -116,65 +243,71 @@ class TeamsEventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("teams.event_types.create", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
         return cast(
             "_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_CREATE,
-                path={"teamId": team_id},
-                body=build_body(
+            narrow(
+                "teams.event_types.create",
+                expect,
+                await self._request(
                     _ops.TEAMS_EVENT_TYPES_CREATE,
-                    body,
-                    {
-                        "length_in_minutes": length_in_minutes,
-                        "title": title,
-                        "slug": slug,
-                        "scheduling_type": scheduling_type,
-                        "length_in_minutes_options": length_in_minutes_options,
-                        "description": description,
-                        "booking_fields": booking_fields,
-                        "disable_guests": disable_guests,
-                        "slot_interval": slot_interval,
-                        "minimum_booking_notice": minimum_booking_notice,
-                        "before_event_buffer": before_event_buffer,
-                        "after_event_buffer": after_event_buffer,
-                        "schedule_id": schedule_id,
-                        "booking_limits_count": booking_limits_count,
-                        "booker_active_bookings_limit": booker_active_bookings_limit,
-                        "only_show_first_available_slot": only_show_first_available_slot,
-                        "booking_limits_duration": booking_limits_duration,
-                        "booking_window": booking_window,
-                        "offset_start": offset_start,
-                        "booker_layouts": booker_layouts,
-                        "confirmation_policy": confirmation_policy,
-                        "recurrence": recurrence,
-                        "requires_booker_email_verification": requires_booker_email_verification,
-                        "hide_calendar_notes": hide_calendar_notes,
-                        "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                        "color": color,
-                        "seats": seats,
-                        "custom_name": custom_name,
-                        "destination_calendar": destination_calendar,
-                        "use_destination_calendar_email": use_destination_calendar_email,
-                        "hide_calendar_event_details": hide_calendar_event_details,
-                        "success_redirect_url": success_redirect_url,
-                        "hide_organizer_email": hide_organizer_email,
-                        "cal_video_settings": cal_video_settings,
-                        "hidden": hidden,
-                        "booking_requires_authentication": booking_requires_authentication,
-                        "disable_cancelling": disable_cancelling,
-                        "disable_rescheduling": disable_rescheduling,
-                        "interface_language": interface_language,
-                        "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                        "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                        "show_optimized_slots": show_optimized_slots,
-                        "hosts": hosts,
-                        "assign_all_team_members": assign_all_team_members,
-                        "locations": locations,
-                        "email_settings": email_settings,
-                        "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
-                    },
+                    path={"teamId": team_id},
+                    body=build_body(
+                        _ops.TEAMS_EVENT_TYPES_CREATE,
+                        body,
+                        {
+                            "length_in_minutes": length_in_minutes,
+                            "title": title,
+                            "slug": slug,
+                            "scheduling_type": scheduling_type,
+                            "length_in_minutes_options": length_in_minutes_options,
+                            "description": description,
+                            "booking_fields": booking_fields,
+                            "disable_guests": disable_guests,
+                            "slot_interval": slot_interval,
+                            "minimum_booking_notice": minimum_booking_notice,
+                            "before_event_buffer": before_event_buffer,
+                            "after_event_buffer": after_event_buffer,
+                            "schedule_id": schedule_id,
+                            "booking_limits_count": booking_limits_count,
+                            "booker_active_bookings_limit": booker_active_bookings_limit,
+                            "only_show_first_available_slot": only_show_first_available_slot,
+                            "booking_limits_duration": booking_limits_duration,
+                            "booking_window": booking_window,
+                            "offset_start": offset_start,
+                            "booker_layouts": booker_layouts,
+                            "confirmation_policy": confirmation_policy,
+                            "recurrence": recurrence,
+                            "requires_booker_email_verification": requires_booker_email_verification,
+                            "hide_calendar_notes": hide_calendar_notes,
+                            "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
+                            "color": color,
+                            "seats": seats,
+                            "custom_name": custom_name,
+                            "destination_calendar": destination_calendar,
+                            "use_destination_calendar_email": use_destination_calendar_email,
+                            "hide_calendar_event_details": hide_calendar_event_details,
+                            "success_redirect_url": success_redirect_url,
+                            "hide_organizer_email": hide_organizer_email,
+                            "cal_video_settings": cal_video_settings,
+                            "hidden": hidden,
+                            "booking_requires_authentication": booking_requires_authentication,
+                            "disable_cancelling": disable_cancelling,
+                            "disable_rescheduling": disable_rescheduling,
+                            "interface_language": interface_language,
+                            "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
+                            "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
+                            "show_optimized_slots": show_optimized_slots,
+                            "hosts": hosts,
+                            "assign_all_team_members": assign_all_team_members,
+                            "locations": locations,
+                            "email_settings": email_settings,
+                            "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -258,6 +391,8 @@ class TeamsEventTypes(BaseResource):
             ),
         )
 
+
+    @overload
     async def update(
         self,
         team_id: int,
@@ -312,6 +447,124 @@ class TeamsEventTypes(BaseResource):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
+
+    @overload
+    async def update(
+        self,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> _T_TEAMS_EVENT_TYPES_UPDATE: ...
+
+    async def update(
+        self,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
     ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
         """Update a team event type
@@ -322,6 +575,10 @@ class TeamsEventTypes(BaseResource):
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
             body: the request body as a ``UpdateTeamEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TeamEventTypeOutput_2024_06_14,
+                list[models.TeamEventTypeOutput_2024_06_14]), and another answer raises
+                calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -331,65 +588,71 @@ class TeamsEventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("teams.event_types.update", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
         return cast(
             "_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_UPDATE,
-                path={"teamId": team_id, "eventTypeId": event_type_id},
-                body=build_body(
+            narrow(
+                "teams.event_types.update",
+                expect,
+                await self._request(
                     _ops.TEAMS_EVENT_TYPES_UPDATE,
-                    body,
-                    {
-                        "length_in_minutes": length_in_minutes,
-                        "length_in_minutes_options": length_in_minutes_options,
-                        "title": title,
-                        "slug": slug,
-                        "description": description,
-                        "booking_fields": booking_fields,
-                        "disable_guests": disable_guests,
-                        "slot_interval": slot_interval,
-                        "minimum_booking_notice": minimum_booking_notice,
-                        "before_event_buffer": before_event_buffer,
-                        "after_event_buffer": after_event_buffer,
-                        "schedule_id": schedule_id,
-                        "booking_limits_count": booking_limits_count,
-                        "booker_active_bookings_limit": booker_active_bookings_limit,
-                        "only_show_first_available_slot": only_show_first_available_slot,
-                        "booking_limits_duration": booking_limits_duration,
-                        "booking_window": booking_window,
-                        "offset_start": offset_start,
-                        "booker_layouts": booker_layouts,
-                        "confirmation_policy": confirmation_policy,
-                        "recurrence": recurrence,
-                        "requires_booker_email_verification": requires_booker_email_verification,
-                        "hide_calendar_notes": hide_calendar_notes,
-                        "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                        "color": color,
-                        "seats": seats,
-                        "custom_name": custom_name,
-                        "destination_calendar": destination_calendar,
-                        "use_destination_calendar_email": use_destination_calendar_email,
-                        "hide_calendar_event_details": hide_calendar_event_details,
-                        "success_redirect_url": success_redirect_url,
-                        "hide_organizer_email": hide_organizer_email,
-                        "cal_video_settings": cal_video_settings,
-                        "hidden": hidden,
-                        "booking_requires_authentication": booking_requires_authentication,
-                        "disable_cancelling": disable_cancelling,
-                        "disable_rescheduling": disable_rescheduling,
-                        "interface_language": interface_language,
-                        "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                        "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                        "show_optimized_slots": show_optimized_slots,
-                        "scheduling_type": scheduling_type,
-                        "hosts": hosts,
-                        "assign_all_team_members": assign_all_team_members,
-                        "locations": locations,
-                        "email_settings": email_settings,
-                        "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
-                    },
+                    path={"teamId": team_id, "eventTypeId": event_type_id},
+                    body=build_body(
+                        _ops.TEAMS_EVENT_TYPES_UPDATE,
+                        body,
+                        {
+                            "length_in_minutes": length_in_minutes,
+                            "length_in_minutes_options": length_in_minutes_options,
+                            "title": title,
+                            "slug": slug,
+                            "description": description,
+                            "booking_fields": booking_fields,
+                            "disable_guests": disable_guests,
+                            "slot_interval": slot_interval,
+                            "minimum_booking_notice": minimum_booking_notice,
+                            "before_event_buffer": before_event_buffer,
+                            "after_event_buffer": after_event_buffer,
+                            "schedule_id": schedule_id,
+                            "booking_limits_count": booking_limits_count,
+                            "booker_active_bookings_limit": booker_active_bookings_limit,
+                            "only_show_first_available_slot": only_show_first_available_slot,
+                            "booking_limits_duration": booking_limits_duration,
+                            "booking_window": booking_window,
+                            "offset_start": offset_start,
+                            "booker_layouts": booker_layouts,
+                            "confirmation_policy": confirmation_policy,
+                            "recurrence": recurrence,
+                            "requires_booker_email_verification": requires_booker_email_verification,
+                            "hide_calendar_notes": hide_calendar_notes,
+                            "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
+                            "color": color,
+                            "seats": seats,
+                            "custom_name": custom_name,
+                            "destination_calendar": destination_calendar,
+                            "use_destination_calendar_email": use_destination_calendar_email,
+                            "hide_calendar_event_details": hide_calendar_event_details,
+                            "success_redirect_url": success_redirect_url,
+                            "hide_organizer_email": hide_organizer_email,
+                            "cal_video_settings": cal_video_settings,
+                            "hidden": hidden,
+                            "booking_requires_authentication": booking_requires_authentication,
+                            "disable_cancelling": disable_cancelling,
+                            "disable_rescheduling": disable_rescheduling,
+                            "interface_language": interface_language,
+                            "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
+                            "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
+                            "show_optimized_slots": show_optimized_slots,
+                            "scheduling_type": scheduling_type,
+                            "hosts": hosts,
+                            "assign_all_team_members": assign_all_team_members,
+                            "locations": locations,
+                            "email_settings": email_settings,
+                            "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 

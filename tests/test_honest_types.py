@@ -1,0 +1,412 @@
+"""Issue 15, trap 4: types that tell the truth.
+
+- ``cal.slots.get_available`` maps dates to lists of ``SlotOutput_2024_09_04`` whose ``start``
+  (and ``end``) are aware datetimes in the offset the server used (the requested ``timeZone``),
+  from the fake and from the live answers of ``tests/fixtures/live/``;
+- the items of ``cal.bookings.sync()`` have the type of ``cal.bookings.list`` items, not ``Any``;
+- every operation whose answer is a union takes ``expect=`` one of its types: mypy then types the
+  call as that type, a wrong guess raises ``UnexpectedResponseTypeError`` (after the answer) and a
+  type the answer can never be ``CalComUsageError`` (before sending);
+- mypy --strict rejects ``slot["start"]``, a sync item used as an ``int``, ``expect=int``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import re
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from _live import recorded, replay
+from _spec import ROOT
+
+from calcom_async import (
+    UNSET,
+    CalComUsageError,
+    ResponseValidationError,
+    UnexpectedResponseTypeError,
+    models,
+)
+from calcom_async._generated import blocking_resources
+from calcom_async._generated.operations import OPERATIONS
+from calcom_async._generated.resources.bookings import Bookings
+from calcom_async._generated.resources.slots import Slots
+from calcom_async.blocking import CalComSync
+from calcom_async.testing import FakeCalCom
+from codegen.operations import split_union
+
+api = pytest.importorskip("mypy.api")
+
+ATTENDEE = {"name": "Ada Lovelace", "email": "ada@example.com", "timeZone": "Europe/London"}
+
+
+def _day(days: int) -> str:
+    return (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)).isoformat()
+
+
+def _flat(
+    days: dict[str, list[models.SlotOutput_2024_09_04]],
+) -> list[models.SlotOutput_2024_09_04]:
+    return [slot for slots in days.values() for slot in slots]
+
+
+# -- slots ------------------------------------------------------------------------------------
+
+
+async def test_slots_are_models_with_aware_datetimes_in_the_requested_time_zone() -> None:
+    rome = ZoneInfo("Europe/Rome")
+    async with FakeCalCom() as fake:
+        fake.seed(event_types=1)
+        async with fake.client() as cal:
+            et_id = int((await cal.event_types.list())[0].id)
+            ask = {"event_type_id": et_id, "start": _day(2), "end": _day(4)}
+            in_rome = await cal.slots.get_available(**ask, time_zone="Europe/Rome", format="range")
+            in_utc = await cal.slots.get_available(**ask)
+            assert in_rome and in_utc
+            for day, slots in in_rome.items():
+                assert slots
+                for slot in slots:
+                    assert isinstance(slot, models.SlotOutput_2024_09_04)
+                    assert isinstance(slot.start, dt.datetime)
+                    assert isinstance(slot.end, dt.datetime)
+                    assert slot.start.utcoffset() == slot.start.astimezone(rome).utcoffset()
+                    assert slot.end.utcoffset() == slot.start.utcoffset()
+                    assert slot.end > slot.start
+                    assert slot.start.date().isoformat() == day  # dates in the zone asked for
+            for slot in _flat(in_utc):
+                assert slot.start.utcoffset() == dt.timedelta(0)
+                assert slot.end is UNSET  # sent with format=range only
+            # the same instants, whichever zone they are written in
+            assert {s.start for s in _flat(in_rome)} == {s.start for s in _flat(in_utc)}
+
+            first = _flat(in_rome)[0]
+            booking = await cal.bookings.create(
+                models.CreateBookingInput_2024_08_13(
+                    start=first.start,
+                    event_type_id=et_id,
+                    attendee=models.CreateBookingAttendee(name="Ada", time_zone="Europe/Rome"),
+                ),
+                expect=models.BookingOutput_2024_08_13,
+            )
+            assert booking.start == first.start  # a slot's start books as it is
+
+
+@pytest.mark.parametrize(
+    ("name", "hours"), [("slots-2024-09-04-nango", -4), ("slots-range-rome-e2e", 2)]
+)
+async def test_the_live_slots_answers_come_back_as_aware_datetimes(name: str, hours: int) -> None:
+    (answer,) = [a for a in recorded() if a.name == name]
+    days = await replay(answer)
+    sent = answer.body["data"]
+    assert list(days) == list(sent)
+    for day, slots in days.items():
+        assert len(slots) == len(sent[day])
+        for slot, raw in zip(slots, sent[day], strict=True):
+            assert isinstance(slot, models.SlotOutput_2024_09_04)
+            assert slot.start == dt.datetime.fromisoformat(raw["start"])
+            assert slot.start.utcoffset() == dt.timedelta(hours=hours)
+            if "end" in raw:
+                assert slot.end == dt.datetime.fromisoformat(raw["end"])
+            else:
+                assert slot.end is UNSET
+
+
+# -- expect= ----------------------------------------------------------------------------------
+
+
+async def _recurring_series(cal: Any) -> Any:
+    schedule = (await cal.schedules.list())[0]
+    et = await cal.event_types.create(
+        {
+            "title": "Weekly 1:1",
+            "slug": "weekly",
+            "lengthInMinutes": 30,
+            "scheduleId": schedule.id,
+            "recurrence": {"interval": 1, "occurrences": 3, "frequency": "weekly"},
+        }
+    )
+    days = await cal.slots.get_available(event_type_id=int(et.id), start=_day(1), end=_day(7))
+    return await cal.bookings.create(
+        {
+            "eventTypeId": int(et.id),
+            "start": _flat(days)[0].start.isoformat(),
+            "attendee": ATTENDEE,
+            "recurrenceCount": 3,
+        },
+        expect=list[models.RecurringBookingOutput_2024_08_13],
+    )
+
+
+async def test_expect_narrows_and_a_wrong_guess_raises_the_typed_error() -> None:
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=2, event_types=1)
+        async with fake.client() as cal:
+            series = await _recurring_series(cal)
+            assert len(series) == 3
+            assert all(isinstance(b, models.RecurringBookingOutput_2024_08_13) for b in series)
+            uid = series[0].recurring_booking_uid
+            again = await cal.bookings.get(
+                uid, expect=list[models.RecurringBookingOutput_2024_08_13]
+            )
+            assert [b.uid for b in again] == [b.uid for b in series]
+
+            with pytest.raises(UnexpectedResponseTypeError) as caught:
+                await cal.bookings.get(uid, expect=models.BookingOutput_2024_08_13)
+            error = caught.value
+            assert isinstance(error, ResponseValidationError)  # caught where answers are
+            assert error.expected is models.BookingOutput_2024_08_13
+            assert [b.uid for b in error.value] == [b.uid for b in series]  # nothing is lost
+            assert str(error) == (
+                "cal.bookings.get(expect=BookingOutput_2024_08_13): the answer is a list of 3 "
+                "RecurringBookingOutput_2024_08_13, not the BookingOutput_2024_08_13 expected "
+                "(call it without expect= and check with isinstance() where either can come back)"
+            )
+
+            single = (await cal.bookings.list(max_items=1))[0]
+            assert isinstance(single, models.BookingOutput_2024_08_13)
+            with pytest.raises(UnexpectedResponseTypeError, match="the answer is a Booking"):
+                await cal.bookings.get(
+                    single.uid, expect=list[models.RecurringBookingOutput_2024_08_13]
+                )
+            got = await cal.bookings.get(single.uid, expect=models.BookingOutput_2024_08_13)
+            assert got.uid == single.uid
+
+            fake.requests.clear()
+            with pytest.raises(CalComUsageError, match=r"expect=int\): its answer is never") as bad:
+                await cal.bookings.get(single.uid, expect=int)  # type: ignore[type-var]
+            assert "BookingOutput_2024_08_13, RecurringBookingOutput_2024_08_13" in str(bad.value)
+            with pytest.raises(CalComUsageError, match="expect=SlotOutput_2024_09_04"):
+                await cal.bookings.cancel(
+                    single.uid,
+                    models.CancelBookingInput_2024_08_13(cancellation_reason="Moved"),
+                    expect=models.SlotOutput_2024_09_04,  # type: ignore[type-var]
+                )
+            assert fake.requests == []  # refused before sending
+
+
+class _Thread:
+    """A FakeCalCom on an event loop of its own, for the blocking client."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.fake = FakeCalCom()
+
+    def __enter__(self) -> FakeCalCom:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(30)
+        return self.fake
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.close(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def test_expect_through_the_blocking_client() -> None:
+    with _Thread() as fake:
+        fake.seed(bookings=3, event_types=1)
+        with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as cal:
+            first = cal.bookings.list(max_items=1).to_list()[0]
+            got = cal.bookings.get(first.uid, expect=models.BookingOutput_2024_08_13)
+            assert isinstance(got, models.BookingOutput_2024_08_13) and got.uid == first.uid
+            with pytest.raises(UnexpectedResponseTypeError):
+                cal.bookings.get(first.uid, expect=models.GetSeatedBookingOutput_2024_08_13)
+            synced = list(cal.bookings.sync())
+            assert len(synced) == 3
+            assert all(isinstance(b, models.BookingOutput_2024_08_13) for b in synced)
+
+
+def _union_members(annotation: str) -> list[str]:
+    return [m for m in split_union(annotation) if m not in ("None", "Any")]
+
+
+def test_every_union_answer_takes_expect_and_no_other_does() -> None:
+    """From the generated classes themselves: a method whose return annotation is a union of
+    two or more types has ``expect`` (and its blocking twin too); a paginated list, a raw twin
+    and a method of one type do not."""
+    from test_blocking_types import async_resource_classes
+
+    with_expect = 0
+    for cls in async_resource_classes():
+        twin = getattr(blocking_resources, "Blocking" + cls.__name__)
+        for name, member in vars(cls).items():
+            if name.startswith("_") or not inspect.iscoroutinefunction(member):
+                continue
+            where = f"{cls.__name__}.{name}"
+            sig = inspect.signature(member)
+            union = len(_union_members(sig.return_annotation)) > 1 and name != "get_many"
+            raw = cls.__name__.endswith("WithRawResponse")
+            assert ("expect" in sig.parameters) == (union and not raw), where
+            assert ("expect" in inspect.signature(getattr(twin, name)).parameters) == (
+                union and not raw
+            ), where
+            with_expect += union and not raw
+    unions = sum(
+        1
+        for op in OPERATIONS
+        if op.pagination is None and len(_union_members(_annotation_of(op.name))) > 1
+    )
+    assert with_expect == unions >= 18  # bookings, event types, private links, teams
+
+
+def _annotation_of(name: str) -> str:
+    from calcom_async import CalCom
+
+    target: Any = CalCom(api_key="cal_test_x")
+    *namespaces, method = name.split(".")
+    for part in namespaces:
+        target = getattr(target, part)
+    return str(inspect.signature(getattr(type(target), method)).return_annotation)
+
+
+def test_the_slots_method_is_typed_as_the_model_of_its_items() -> None:
+    annotation = inspect.signature(Slots.get_available).return_annotation
+    assert annotation == "dict[str, builtins.list[_m.SlotOutput_2024_09_04]]"
+    fields = {f.name: f.type for f in models.SlotOutput_2024_09_04.__attrs_attrs__}
+    assert fields["start"] == "datetime" and fields["end"].startswith("datetime | ")
+    assert "expect" in inspect.signature(Bookings.get).parameters
+
+
+# -- mypy --strict ----------------------------------------------------------------------------
+
+GOOD = """
+from __future__ import annotations
+
+from datetime import datetime
+from typing import assert_type
+
+from calcom_async import CalCom, CalComSync, models
+
+
+async def use(cal: CalCom, uid: str) -> None:
+    days = await cal.slots.get_available(start="2050-09-05", end="2050-09-06", event_type_id=1)
+    for day, slots in days.items():
+        assert_type(day, str)
+        for slot in slots:
+            assert_type(slot, models.SlotOutput_2024_09_04)
+            assert_type(slot.start, datetime)
+    async for synced in cal.bookings.sync():
+        reveal_type(synced)  # R: sync
+    async for listed in cal.bookings.list():
+        reveal_type(listed)  # R: list
+    booking = await cal.bookings.get(uid, expect=models.BookingOutput_2024_08_13)
+    assert_type(booking, models.BookingOutput_2024_08_13)
+    series = await cal.bookings.get(uid, expect=list[models.RecurringBookingOutput_2024_08_13])
+    assert_type(series, list[models.RecurringBookingOutput_2024_08_13])
+    either = await cal.bookings.get(uid)
+    reveal_type(either)  # R: get
+    team = await cal.event_types.get(1, expect=models.TeamEventTypeOutput_2024_06_14)
+    assert_type(team, models.TeamEventTypeOutput_2024_06_14)
+
+
+def use_blocking(cal: CalComSync, uid: str) -> None:
+    for synced in cal.bookings.sync():
+        reveal_type(synced)  # R: blocking sync
+    booking = cal.bookings.get(uid, expect=models.BookingOutput_2024_08_13)
+    assert_type(booking, models.BookingOutput_2024_08_13)
+"""
+
+BAD = """
+from __future__ import annotations
+
+from calcom_async import CalCom, CalComSync, models
+
+
+async def misuse(cal: CalCom, uid: str) -> None:
+    days = await cal.slots.get_available(start="2050-09-05", end="2050-09-06", event_type_id=1)
+    for slots in days.values():
+        slots[0]["start"]  # E: index
+        text: str = slots[0].start  # E: assignment
+    async for synced in cal.bookings.sync():
+        number: int = synced  # E: assignment
+    await cal.bookings.get(uid, expect=int)  # E: type-var
+    await cal.bookings.get(uid, expect=models.SlotOutput_2024_09_04)  # E: type-var
+    one = await cal.bookings.get(uid, expect=models.BookingOutput_2024_08_13)
+    one.titel  # E: attr-defined
+    either = await cal.bookings.get(uid)
+    either.titel  # E: union-attr x6
+    await cal.bookings.list(expect=models.BookingOutput_2024_08_13)  # E: call-arg
+
+
+def misuse_blocking(cal: CalComSync) -> None:
+    for synced in cal.bookings.sync():
+        number: int = synced  # E: assignment
+"""
+
+LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<kind>error|note): (?P<text>.*)$")
+
+
+@pytest.fixture(scope="module")
+def mypy_output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[int, str, str]]]:
+    """(line, kind, text) by snippet, from one mypy --strict run (the project's settings)."""
+    folder = tmp_path_factory.mktemp("honest")
+    for name, text in (("good.py", GOOD), ("bad.py", BAD)):
+        (folder / name).write_text(textwrap.dedent(text).lstrip())
+    stdout, stderr, _status = api.run(
+        [
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+            "--no-pretty",
+            "--show-error-codes",
+            "--hide-error-context",
+            str(folder / "good.py"),
+            str(folder / "bad.py"),
+        ]
+    )
+    assert not stderr, stderr
+    out: dict[str, list[tuple[int, str, str]]] = {"good.py": [], "bad.py": []}
+    for line in stdout.splitlines():
+        match = LINE.match(line)
+        if match:
+            out[Path(match["file"]).name].append((int(match["line"]), match["kind"], match["text"]))
+    return out
+
+
+def _marked(text: str, mark: str) -> dict[int, str]:
+    lines = textwrap.dedent(text).lstrip().splitlines()
+    return {n: line.split(mark)[1].strip() for n, line in enumerate(lines, 1) if mark in line}
+
+
+def test_typed_use_type_checks(mypy_output: dict[str, list[tuple[int, str, str]]]) -> None:
+    errors = [e for e in mypy_output["good.py"] if e[1] == "error"]
+    assert errors == []
+    revealed = {
+        label: text.removeprefix("Revealed type is ").strip('"')
+        for n, label in _marked(GOOD, "# R: ").items()
+        for line, kind, text in mypy_output["good.py"]
+        if line == n and kind == "note"
+    }
+    assert sorted(revealed) == ["blocking sync", "get", "list", "sync"]
+    # a synced booking is a bookings.list item, async and blocking: a union of the list's models
+    assert revealed["sync"] == revealed["list"] == revealed["blocking sync"]
+    listed = split_union(revealed["list"])
+    assert len(listed) == 4 and all("Output_2024_08_13" in m for m in listed)
+    assert "Any" not in revealed["sync"]
+    # without expect=, get() is the whole union: a booking, a seated one, or a series
+    assert len(split_union(revealed["get"])) == 6
+
+
+def test_misuse_is_rejected(mypy_output: dict[str, list[tuple[int, str, str]]]) -> None:
+    found: dict[int, list[str]] = {}
+    for line, kind, text in mypy_output["bad.py"]:
+        if kind == "error":
+            code = re.search(r"\[([\w-]+)\]$", text)
+            found.setdefault(line, []).append(code[1] if code else text)
+    expected = {}
+    for n, mark in _marked(BAD, "# E: ").items():
+        code, _, times = mark.partition(" x")
+        expected[n] = [code] * int(times or 1)
+    assert len(expected) == 9
+    # each misuse is one error; one wrong attribute on the whole union is one per member (six),
+    # on the narrowed answer one
+    assert found == expected
