@@ -12,8 +12,14 @@ before its fence says otherwise:
 - ``<!-- run -->`` (alone, or first: ``<!-- run fragment cal: CalCom -->``): the block also
   runs, against a seeded FakeCalCom, with ``CALCOM_API_KEY`` and ``CALCOM_BASE_URL`` set to the
   fake's (``CalCom()`` reads both). A module runs as a script (``python block.py``, in a
-  subprocess, within 60 s); a fragment's only parameter may be ``cal: CalCom`` (a client the
-  runner opens from those variables).
+  subprocess, within 60 s). A fragment that runs may take the parameters of ``RUN_PARAMETERS``:
+  ``cal: CalCom`` (a client the runner opens from those variables), ``api_key: str``,
+  ``uid: str`` / ``uids: list[str]`` (bookings of the fake), ``fake: FakeCalCom`` (a fake of its
+  own, in the block's process). The placeholders the docs write are the fake's: it is started
+  with the key ``cal_live_…``, and ``"booking-uid"`` is replaced by a booking of the fake.
+- ``<!-- not run: why -->`` (after the rest: ``<!-- fragment db: Any; not run: why -->``): a
+  block that cannot run here says why (it serves forever, needs Redis, your database, a browser's
+  consent, …). Every block either runs or says why not.
 
 Every module and every fragment starts with ``PRELUDE`` (``from __future__ import annotations``,
 ``typing.Any``, the common ``calcom_async`` names), so a block shows only what it is about. One
@@ -60,6 +66,18 @@ class Block:
     fragment: bool
     params: str  #: the fragment's parameters, as written
     run: bool
+    why_not: str  #: why it does not run ("" when it does)
+
+    @property
+    def param_names(self) -> list[str]:
+        names, depth, start = [], 0, 0
+        for i, ch in enumerate(self.params + ","):
+            depth += {"[": 1, "]": -1}.get(ch, 0)
+            if ch == "," and depth == 0:
+                if self.params[start:i].strip():
+                    names.append(self.params[start:i].split(":")[0].strip())
+                start = i + 1
+        return names
 
     @property
     def name(self) -> str:
@@ -93,6 +111,8 @@ def _blocks() -> list[Block]:
             last = before.rsplit("\n", 1)[-1]
             mark = MARK.search(last)
             words = mark["text"] if mark else ""
+            words, _, why_not = words.partition("not run:")
+            words = words.strip().removesuffix(";").strip()
             run = words.startswith("run")
             words = words.removeprefix("run").strip()
             fragment = words.startswith("fragment")
@@ -105,6 +125,7 @@ def _blocks() -> list[Block]:
                     fragment=fragment,
                     params=params,
                     run=run,
+                    why_not=why_not.strip(),
                 )
             )
     return out
@@ -127,12 +148,31 @@ def _known(block: Block) -> str | None:
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<kind>error|note): (?P<text>.*)$")
 
 
+#: what a fragment that runs may ask for: the runner gives it (see RUNNER)
+RUN_PARAMETERS = {
+    "cal": "CalCom",
+    "api_key": "str",
+    "uid": "str",
+    "uids": "list[str]",
+    "fake": "FakeCalCom",
+}
+
+
 def test_the_docs_have_blocks_and_the_markers_parse() -> None:
     assert len(BLOCKS) > 20
     assert any(b.run for b in BLOCKS) and any(b.fragment for b in BLOCKS)
     for block in BLOCKS:
         if block.run and block.fragment:
-            assert block.params in ("", "cal: CalCom"), block
+            given = dict(p.split(":") for p in block.params.split(",") if p.strip())
+            given = {k.strip(): v.strip() for k, v in given.items()}
+            assert given.items() <= RUN_PARAMETERS.items(), block
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=lambda b: f"{b.source}:{b.line}")
+def test_every_block_runs_or_says_why_not(block: Block) -> None:
+    assert block.run != bool(block.why_not), (
+        f"{block.source}:{block.line}: mark it <!-- run … --> or say <!-- …; not run: why -->"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -184,17 +224,34 @@ def test_the_block_type_checks(
     assert not errors, f"{block.source}:{block.line}\n" + "\n".join(errors) + "\n" + numbered
 
 
+@attrs.frozen
+class Docs:
+    fake: FakeCalCom
+    uids: list[str]  #: bookings of the fake (regular ones, upcoming): ``uid`` is the first
+
+
+async def _regular_uids(server: FakeCalCom) -> list[str]:
+    from calcom_async import models
+
+    async with server.client() as cal:
+        listed = await cal.bookings.list(status=["upcoming"], take=100)
+    return [b.uid for b in listed if type(b) is models.BookingOutput_2024_08_13][:5]
+
+
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCalCom]:
-    """A seeded FakeCalCom on a loop of its own (the blocks run in subprocesses)."""
+def docs() -> Iterator[Docs]:
+    """A seeded FakeCalCom on a loop of its own (the blocks run in subprocesses), with the key
+    the docs write (``cal_live_…``)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    server = FakeCalCom()
+    server = FakeCalCom(api_key="cal_live_…")
     asyncio.run_coroutine_threadsafe(server.start(), loop).result(30)
     server.seed(bookings=300, event_types=3)
+    uids = asyncio.run_coroutine_threadsafe(_regular_uids(server), loop).result(30)
+    assert len(uids) == 5
     try:
-        yield server
+        yield Docs(server, uids)
     finally:
         asyncio.run_coroutine_threadsafe(server.close(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
@@ -203,35 +260,48 @@ def fake() -> Iterator[FakeCalCom]:
 
 
 RUNNER = """
-import asyncio
+import asyncio as _asyncio
+import contextlib as _contextlib
+import os as _os
+
 
 async def _main() -> None:
-    if {wants_cal}:
-        async with CalCom() as cal:
-            await _fragment(cal)
-    else:
-        await _fragment()
+    async with _contextlib.AsyncExitStack() as stack:
+        given: dict[str, Any] = {{}}
+        for name in {names!r}:
+            if name == "cal":
+                given[name] = await stack.enter_async_context(CalCom())
+            elif name == "fake":
+                from calcom_async.testing import FakeCalCom as _Fake
 
-asyncio.run(_main())
+                given[name] = await stack.enter_async_context(_Fake())
+                given[name].seed(bookings=20, event_types=2)
+            elif name == "uids":
+                given[name] = _os.environ["DOCS_BOOKING_UIDS"].split(",")
+            else:
+                given[name] = _os.environ[{{"uid": "DOCS_BOOKING_UID"}}.get(name, "CALCOM_API_KEY")]
+        await _fragment(**given)
+
+
+_asyncio.run(_main())
 """
 
 
 @pytest.mark.parametrize(
     "block", [b for b in BLOCKS if b.run], ids=lambda b: f"{b.source}:{b.line}"
 )
-def test_the_block_runs_against_the_fake(
-    block: Block, fake: FakeCalCom, written: dict[str, Path], tmp_path: Path
-) -> None:
-    script = written[block.name]
+def test_the_block_runs_against_the_fake(block: Block, docs: Docs, tmp_path: Path) -> None:
+    code = block.module()
     if block.fragment:
-        script = tmp_path / f"{block.name}_run.py"
-        script.write_text(
-            block.module() + RUNNER.format(wants_cal=bool(block.params)), encoding="utf-8"
-        )
+        code += RUNNER.format(names=block.param_names)
+    script = tmp_path / f"{block.name}_run.py"
+    script.write_text(code.replace('"booking-uid"', f'"{docs.uids[0]}"'), encoding="utf-8")
     env = {
         **os.environ,
-        "CALCOM_API_KEY": fake.api_key,
-        "CALCOM_BASE_URL": fake.base_url,
+        "CALCOM_API_KEY": docs.fake.api_key,
+        "CALCOM_BASE_URL": docs.fake.base_url,
+        "DOCS_BOOKING_UID": docs.uids[0],
+        "DOCS_BOOKING_UIDS": ",".join(docs.uids),
         "PYTHONPATH": str(ROOT),
     }
     done = subprocess.run(
