@@ -176,11 +176,18 @@ async def test_expect_narrows_and_a_wrong_guess_raises_the_typed_error() -> None
                 )
             got = await cal.bookings.get(single.uid, expect=models.BookingOutput_2024_08_13)
             assert got.uid == single.uid
+            many = await cal.bookings.get_many(
+                [single.uid, uid], expect=models.BookingOutput_2024_08_13
+            )
+            assert many[0].ok and many[0].value.uid == single.uid
+            assert isinstance(many[1].error, UnexpectedResponseTypeError)  # that input's error
 
             fake.requests.clear()
             with pytest.raises(CalComUsageError, match=r"expect=int\): its answer is never") as bad:
                 await cal.bookings.get(single.uid, expect=int)  # type: ignore[type-var]
             assert "BookingOutput_2024_08_13, RecurringBookingOutput_2024_08_13" in str(bad.value)
+            with pytest.raises(CalComUsageError, match="expect=int"):
+                await cal.bookings.get_many([single.uid], expect=int)  # type: ignore[type-var]
             with pytest.raises(CalComUsageError, match="expect=SlotOutput_2024_09_04"):
                 await cal.bookings.cancel(
                     single.uid,
@@ -242,13 +249,16 @@ def test_every_union_answer_takes_expect_and_no_other_does() -> None:
                 continue
             where = f"{cls.__name__}.{name}"
             sig = inspect.signature(member)
-            union = len(_union_members(sig.return_annotation)) > 1 and name != "get_many"
+            answer = sig.return_annotation
+            if name == "get_many":  # expect= as its get has it
+                answer = inspect.signature(cls.get).return_annotation  # type: ignore[attr-defined]
+            union = len(_union_members(answer)) > 1
             raw = cls.__name__.endswith("WithRawResponse")
             assert ("expect" in sig.parameters) == (union and not raw), where
             assert ("expect" in inspect.signature(getattr(twin, name)).parameters) == (
                 union and not raw
             ), where
-            with_expect += union and not raw
+            with_expect += union and not raw and name != "get_many"
     unions = sum(
         1
         for op in OPERATIONS
@@ -283,7 +293,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import assert_type
 
-from calcom_async import CalCom, CalComSync, models
+from calcom_async import BulkResult, CalCom, CalComSync, models
 
 
 async def use(cal: CalCom, uid: str) -> None:
@@ -305,6 +315,8 @@ async def use(cal: CalCom, uid: str) -> None:
     reveal_type(either)  # R: get
     team = await cal.event_types.get(1, expect=models.TeamEventTypeOutput_2024_06_14)
     assert_type(team, models.TeamEventTypeOutput_2024_06_14)
+    many = await cal.bookings.get_many([uid], expect=models.BookingOutput_2024_08_13)
+    assert_type(many, list[BulkResult[str, models.BookingOutput_2024_08_13]])
 
 
 def use_blocking(cal: CalComSync, uid: str) -> None:

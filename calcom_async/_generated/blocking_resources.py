@@ -6347,6 +6347,7 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         answer's types narrows it.
         """
 
+    @overload
     def get_many(
         self,
         booking_uids: Iterable[str],
@@ -6354,8 +6355,32 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         *,
         concurrency: int = 32,
         fail_fast: bool = False,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[str, _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]]:
+    ) -> builtins.list[BulkResult[str, _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]]: ...
+
+    @overload
+    def get_many(
+        self,
+        booking_uids: Iterable[str],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        expect: type[_T_BOOKINGS_GET],
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[str, _T_BOOKINGS_GET]]: ...
+
+    def get_many(
+        self,
+        booking_uids: Iterable[str],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[str, Any]]:
         """``get`` for each id, at most ``concurrency`` at once, in input order (``BulkResult``)."""
 
 
@@ -8060,6 +8085,7 @@ class BlockingEventTypes(Protocol):
         ``DELETE /v2/event-types/{eventTypeId}``.
         """
 
+    @overload
     def get_many(
         self,
         event_type_ids: Iterable[int],
@@ -8067,8 +8093,32 @@ class BlockingEventTypes(Protocol):
         *,
         concurrency: int = 32,
         fail_fast: bool = False,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[int, _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]]:
+    ) -> builtins.list[BulkResult[int, _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]]: ...
+
+    @overload
+    def get_many(
+        self,
+        event_type_ids: Iterable[int],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        expect: type[_T_EVENT_TYPES_GET],
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[int, _T_EVENT_TYPES_GET]]: ...
+
+    def get_many(
+        self,
+        event_type_ids: Iterable[int],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[int, Any]]:
         """``get`` for each id, at most ``concurrency`` at once, in input order (``BulkResult``)."""
 
 

@@ -1203,6 +1203,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
+    @overload
     async def get_many(
         self,
         booking_uids: Iterable[str],
@@ -1210,17 +1211,44 @@ class Bookings(BookingsSyncMixin, BaseResource):
         *,
         concurrency: int = 32,
         fail_fast: bool = False,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[str, _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]]:
+    ) -> builtins.list[BulkResult[str, _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]]: ...
+
+    @overload
+    async def get_many(
+        self,
+        booking_uids: Iterable[str],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        expect: type[_T_BOOKINGS_GET],
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[str, _T_BOOKINGS_GET]]: ...
+
+    async def get_many(
+        self,
+        booking_uids: Iterable[str],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[str, Any]]:
         """``get`` for each of ``booking_uids``, at most ``concurrency`` at once.
 
         Results come in input order, one ``BulkResult`` per input (``.ok``, ``.value``,
         ``.error``): one failure does not cancel the others unless ``fail_fast`` is set.
         Cancelling the caller cancels every request in flight.
+        ``expect=`` as for ``get``: an answer of another type is that input's error.
         """
+        if expect is not None:
+            check_expect("bookings.get", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return await gather(
             booking_uids,
-            lambda value: self.get(value, request_options=request_options),
+            lambda value: self.get(value, expect=expect, request_options=request_options),
             concurrency=concurrency,
             fail_fast=fail_fast,
         )

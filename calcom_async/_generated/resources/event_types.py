@@ -470,6 +470,7 @@ class EventTypes(BaseResource):
             ),
         )
 
+    @overload
     async def get_many(
         self,
         event_type_ids: Iterable[int],
@@ -477,17 +478,44 @@ class EventTypes(BaseResource):
         *,
         concurrency: int = 32,
         fail_fast: bool = False,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[int, _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]]:
+    ) -> builtins.list[BulkResult[int, _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]]: ...
+
+    @overload
+    async def get_many(
+        self,
+        event_type_ids: Iterable[int],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        expect: type[_T_EVENT_TYPES_GET],
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[int, _T_EVENT_TYPES_GET]]: ...
+
+    async def get_many(
+        self,
+        event_type_ids: Iterable[int],
+        /,
+        *,
+        concurrency: int = 32,
+        fail_fast: bool = False,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> builtins.list[BulkResult[int, Any]]:
         """``get`` for each of ``event_type_ids``, at most ``concurrency`` at once.
 
         Results come in input order, one ``BulkResult`` per input (``.ok``, ``.value``,
         ``.error``): one failure does not cancel the others unless ``fail_fast`` is set.
         Cancelling the caller cancels every request in flight.
+        ``expect=`` as for ``get``: an answer of another type is that input's error.
         """
+        if expect is not None:
+            check_expect("event_types.get", expect, (_m.EventTypeOutput_2024_06_14, _m.TeamEventTypeOutput_2024_06_14))
         return await gather(
             event_type_ids,
-            lambda value: self.get(value, request_options=request_options),
+            lambda value: self.get(value, expect=expect, request_options=request_options),
             concurrency=concurrency,
             fail_fast=fail_fast,
         )
