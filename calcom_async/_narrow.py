@@ -40,9 +40,14 @@ def _what(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def _key(kind: Any) -> Any:
+    """``list[X]`` and ``typing.List[X]`` alike."""
+    return (get_origin(kind), get_args(kind)) if get_origin(kind) is list else kind
+
+
 def check_expect(operation: str, expect: Any, members: Sequence[Any]) -> None:
     """Refuse, before sending, an ``expect`` that is not one of the answer's types."""
-    if expect not in members:
+    if _key(expect) not in [_key(m) for m in members]:
         raise CalComUsageError(
             f"cal.{operation}(expect={_name(expect)}): its answer is never of that type; "
             f"expect one of {', '.join(_name(m) for m in members)}"

@@ -18,6 +18,7 @@ import inspect
 import re
 import textwrap
 import threading
+import typing
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -155,6 +156,11 @@ async def test_expect_narrows_and_a_wrong_guess_raises_the_typed_error() -> None
                 uid, expect=list[models.RecurringBookingOutput_2024_08_13]
             )
             assert [b.uid for b in again] == [b.uid for b in series]
+            spelt_old = await cal.bookings.get(
+                uid,
+                expect=typing.List[models.RecurringBookingOutput_2024_08_13],  # noqa: UP006
+            )
+            assert len(spelt_old) == 3
 
             with pytest.raises(UnexpectedResponseTypeError) as caught:
                 await cal.bookings.get(uid, expect=models.BookingOutput_2024_08_13)
