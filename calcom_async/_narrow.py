@@ -11,11 +11,14 @@ overloads then type the call as returning that type. The check is this module: b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from ._errors import CalComUsageError, UnexpectedResponseTypeError
 
-__all__ = ["check_expect", "narrow"]
+if TYPE_CHECKING:
+    from ._response import APIResponse
+
+__all__ = ["check_expect", "narrow", "narrow_response"]
 
 
 def _name(kind: Any) -> str:
@@ -65,3 +68,10 @@ def narrow(operation: str, expect: Any, value: Any) -> Any:
         expected=expect,
         value=value,
     )
+
+
+def narrow_response(operation: str, expect: Any, response: APIResponse[Any]) -> Any:
+    """The raw twin's ``response``, its ``data`` checked as :func:`narrow` does (parsed now)."""
+    if expect is not None:
+        narrow(operation, expect, response.data)
+    return response

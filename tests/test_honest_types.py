@@ -187,6 +187,14 @@ async def test_expect_narrows_and_a_wrong_guess_raises_the_typed_error() -> None
             )
             assert many[0].ok and many[0].value.uid == single.uid
             assert isinstance(many[1].error, UnexpectedResponseTypeError)  # that input's error
+            response = await cal.bookings.with_raw_response.get(
+                uid, expect=list[models.RecurringBookingOutput_2024_08_13]
+            )
+            assert response.status_code == 200 and len(response.data) == 3
+            with pytest.raises(UnexpectedResponseTypeError, match="the answer is a list of 3"):
+                await cal.bookings.with_raw_response.get(
+                    uid, expect=models.BookingOutput_2024_08_13
+                )
 
             fake.requests.clear()
             with pytest.raises(CalComUsageError, match=r"expect=int\): its answer is never") as bad:
@@ -242,29 +250,26 @@ def _union_members(annotation: str) -> list[str]:
 
 
 def test_every_union_answer_takes_expect_and_no_other_does() -> None:
-    """From the generated classes themselves: a method whose return annotation is a union of
-    two or more types has ``expect`` (and its blocking twin too); a paginated list, a raw twin
-    and a method of one type do not."""
+    """From the generated classes themselves: a method whose answer is a union of two or more
+    types has ``expect`` (so do its raw twin, its ``get_many`` and their blocking twins); a
+    paginated list and a method of one type do not."""
     from test_blocking_types import async_resource_classes
 
+    classes = {cls.__name__: cls for cls in async_resource_classes()}
     with_expect = 0
-    for cls in async_resource_classes():
+    for cls in classes.values():
         twin = getattr(blocking_resources, "Blocking" + cls.__name__)
+        plain = classes[cls.__name__.removesuffix("WithRawResponse")]
         for name, member in vars(cls).items():
             if name.startswith("_") or not inspect.iscoroutinefunction(member):
                 continue
             where = f"{cls.__name__}.{name}"
-            sig = inspect.signature(member)
-            answer = sig.return_annotation
-            if name == "get_many":  # expect= as its get has it
-                answer = inspect.signature(cls.get).return_annotation  # type: ignore[attr-defined]
-            union = len(_union_members(answer)) > 1
-            raw = cls.__name__.endswith("WithRawResponse")
-            assert ("expect" in sig.parameters) == (union and not raw), where
-            assert ("expect" in inspect.signature(getattr(twin, name)).parameters) == (
-                union and not raw
-            ), where
-            with_expect += union and not raw and name != "get_many"
+            # the plain method's answer (get_many: its get's)
+            answer = inspect.signature(getattr(plain, "get" if name == "get_many" else name))
+            union = len(_union_members(answer.return_annotation)) > 1
+            assert ("expect" in inspect.signature(member).parameters) == union, where
+            assert ("expect" in inspect.signature(getattr(twin, name)).parameters) == union, where
+            with_expect += union and plain is cls and name != "get_many"
     unions = sum(
         1
         for op in OPERATIONS
@@ -299,7 +304,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import assert_type
 
-from calcom_async import BulkResult, CalCom, CalComSync, models
+from calcom_async import APIResponse, BulkResult, CalCom, CalComSync, models
 
 
 async def use(cal: CalCom, uid: str) -> None:
@@ -323,6 +328,9 @@ async def use(cal: CalCom, uid: str) -> None:
     assert_type(team, models.TeamEventTypeOutput_2024_06_14)
     many = await cal.bookings.get_many([uid], expect=models.BookingOutput_2024_08_13)
     assert_type(many, list[BulkResult[str, models.BookingOutput_2024_08_13]])
+    raw = await cal.bookings.with_raw_response.get(uid, expect=models.BookingOutput_2024_08_13)
+    assert_type(raw, APIResponse[models.BookingOutput_2024_08_13])
+    assert_type(raw.data, models.BookingOutput_2024_08_13)
 
 
 def use_blocking(cal: CalComSync, uid: str) -> None:

@@ -2752,6 +2752,8 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
 class BlockingOrganizationsTeamsEventTypesWithRawResponse(Protocol):
     """``cal.organizations.teams.event_types.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse`` (one page for list methods)."""
 
+
+    @overload
     def create(
         self,
         org_id: int,
@@ -2806,8 +2808,126 @@ class BlockingOrganizationsTeamsEventTypesWithRawResponse(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]:
+    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
+
+    @overload
+    def create(
+        self,
+        org_id: int,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE]: ...
+
+    def create(
+        self,
+        org_id: int,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create an event type
 
         ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types``: the ``APIResponse``.
@@ -2842,6 +2962,127 @@ class BlockingOrganizationsTeamsEventTypesWithRawResponse(Protocol):
 
         ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``: the ``APIResponse``.
         """
+
+
+    @overload
+    def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
+
+    @overload
+    def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE]: ...
 
     def update(
         self,
@@ -2898,8 +3139,9 @@ class BlockingOrganizationsTeamsEventTypesWithRawResponse(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]:
+    ) -> APIResponse[Any]:
         """Update a team event type
 
         ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``: the ``APIResponse``.
@@ -3095,6 +3337,8 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
 class BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse(Protocol):
     """``cal.organizations.teams.event_types.private_links.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
+
+    @overload
     def create(
         self,
         org_id: int,
@@ -3105,8 +3349,38 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]:
+    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
+
+    @overload
+    def create(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE]: ...
+
+    def create(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create a private link for a team event type
 
         ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``: the ``APIResponse``.
@@ -3126,6 +3400,8 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse(Protocol):
         ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``: the ``APIResponse``.
         """
 
+
+    @overload
     def update(
         self,
         org_id: int,
@@ -3134,8 +3410,34 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse(Protocol):
         link_id: str,
         /,
         *,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]:
+    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
+
+    @overload
+    def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        link_id: str,
+        /,
+        *,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE]: ...
+
+    def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        link_id: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Update a private link for a team event type
 
         ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links/{linkId}``: the ``APIResponse``.
@@ -6387,6 +6689,8 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
 class BlockingBookingsWithRawResponse(Protocol):
     """``cal.bookings.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse`` (one page for list methods)."""
 
+
+    @overload
     def create(
         self,
         body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
@@ -6408,8 +6712,60 @@ class BlockingBookingsWithRawResponse(Protocol):
         email_verification_code: str | Unset = UNSET,
         instant: bool | Unset = UNSET,
         recurrence_count: float | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    def create(
+        self,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
+        expect: type[_T_BOOKINGS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_CREATE]: ...
+
+    def create(
+        self,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create a booking
 
         ``POST /v2/bookings``: the ``APIResponse``.
@@ -6445,13 +6801,35 @@ class BlockingBookingsWithRawResponse(Protocol):
         ``GET /v2/bookings``: the ``APIResponse``.
         """
 
+
+    @overload
     def get(
         self,
         booking_uid: str,
         /,
         *,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    def get(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[_T_BOOKINGS_GET],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_GET]: ...
+
+    def get(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Get a booking
 
         ``GET /v2/bookings/{bookingUid}``: the ``APIResponse``.
@@ -6481,6 +6859,8 @@ class BlockingBookingsWithRawResponse(Protocol):
         ``GET /v2/bookings/{bookingUid}/transcripts``: the ``APIResponse``.
         """
 
+
+    @overload
     def reschedule(
         self,
         booking_uid: str,
@@ -6492,12 +6872,73 @@ class BlockingBookingsWithRawResponse(Protocol):
         rescheduling_reason: str | Unset = UNSET,
         email_verification_code: str | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    def reschedule(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_RESCHEDULE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_RESCHEDULE]: ...
+
+    def reschedule(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Reschedule a booking
 
         ``POST /v2/bookings/{bookingUid}/reschedule``: the ``APIResponse``.
         """
+
+
+    @overload
+    def cancel(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
+        *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    def cancel(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
+        *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_CANCEL],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_CANCEL]: ...
 
     def cancel(
         self,
@@ -6508,12 +6949,40 @@ class BlockingBookingsWithRawResponse(Protocol):
         cancellation_reason: str | Unset = UNSET,
         cancel_subsequent_bookings: bool | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[Any]:
         """Cancel a booking
 
         ``POST /v2/bookings/{bookingUid}/cancel``: the ``APIResponse``.
         """
+
+
+    @overload
+    def mark_absent(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        host: bool | Unset = UNSET,
+        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13]: ...
+
+    @overload
+    def mark_absent(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        host: bool | Unset = UNSET,
+        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: type[_T_BOOKINGS_MARK_ABSENT],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_MARK_ABSENT]: ...
 
     def mark_absent(
         self,
@@ -6523,8 +6992,9 @@ class BlockingBookingsWithRawResponse(Protocol):
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13]:
+    ) -> APIResponse[Any]:
         """Mark a booking absence
 
         ``POST /v2/bookings/{bookingUid}/mark-absent``: the ``APIResponse``.
@@ -6557,17 +7027,64 @@ class BlockingBookingsWithRawResponse(Protocol):
         ``POST /v2/bookings/{bookingUid}/reassign/{userId}``: the ``APIResponse``.
         """
 
+
+    @overload
     def confirm(
         self,
         booking_uid: str,
         /,
         *,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    def confirm(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[_T_BOOKINGS_CONFIRM],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_CONFIRM]: ...
+
+    def confirm(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Confirm a booking
 
         ``POST /v2/bookings/{bookingUid}/confirm``: the ``APIResponse``.
         """
+
+
+    @overload
+    def decline(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        reason: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    def decline(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        reason: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_DECLINE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_DECLINE]: ...
 
     def decline(
         self,
@@ -6576,8 +7093,9 @@ class BlockingBookingsWithRawResponse(Protocol):
         body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[Any]:
         """Decline a booking
 
         ``POST /v2/bookings/{bookingUid}/decline``: the ``APIResponse``.
@@ -6620,6 +7138,8 @@ class BlockingBookingsWithRawResponse(Protocol):
         ``GET /v2/bookings/{bookingUid}/conferencing-sessions``: the ``APIResponse``.
         """
 
+
+    @overload
     def update_location(
         self,
         booking_uid: str,
@@ -6627,8 +7147,32 @@ class BlockingBookingsWithRawResponse(Protocol):
         body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    def update_location(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: type[_T_BOOKINGS_UPDATE_LOCATION],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_UPDATE_LOCATION]: ...
+
+    def update_location(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Update booking location for an existing booking
 
         ``PATCH /v2/bookings/{bookingUid}/location``: the ``APIResponse``.
@@ -6687,6 +7231,8 @@ class BlockingBookingsGuests(Protocol):
 class BlockingBookingsGuestsWithRawResponse(Protocol):
     """``cal.bookings.guests.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
+
+    @overload
     def add(
         self,
         booking_uid: str,
@@ -6694,8 +7240,32 @@ class BlockingBookingsGuestsWithRawResponse(Protocol):
         body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    def add(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: type[_T_BOOKINGS_GUESTS_ADD],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_GUESTS_ADD]: ...
+
+    def add(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Add guests to an existing booking
 
         ``POST /v2/bookings/{bookingUid}/guests``: the ``APIResponse``.
@@ -8194,13 +8764,35 @@ class BlockingEventTypesWithRawResponse(Protocol):
         ``GET /v2/event-types``: the ``APIResponse``.
         """
 
+
+    @overload
     def get(
         self,
         event_type_id: int,
         /,
         *,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]:
+    ) -> APIResponse[_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]: ...
+
+    @overload
+    def get(
+        self,
+        event_type_id: int,
+        /,
+        *,
+        expect: type[_T_EVENT_TYPES_GET],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_EVENT_TYPES_GET]: ...
+
+    def get(
+        self,
+        event_type_id: int,
+        /,
+        *,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Get an event type
 
         ``GET /v2/event-types/{eventTypeId}``: the ``APIResponse``.
@@ -8613,6 +9205,8 @@ class BlockingEventTypesPrivateLinks(Protocol):
 class BlockingEventTypesPrivateLinksWithRawResponse(Protocol):
     """``cal.event_types.private_links.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
+
+    @overload
     def create(
         self,
         event_type_id: int,
@@ -8621,8 +9215,34 @@ class BlockingEventTypesPrivateLinksWithRawResponse(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]:
+    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
+
+    @overload
+    def create(
+        self,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE]: ...
+
+    def create(
+        self,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create a private link for an event type
 
         ``POST /v2/event-types/{eventTypeId}/private-links``: the ``APIResponse``.
@@ -8640,6 +9260,8 @@ class BlockingEventTypesPrivateLinksWithRawResponse(Protocol):
         ``GET /v2/event-types/{eventTypeId}/private-links``: the ``APIResponse``.
         """
 
+
+    @overload
     def update(
         self,
         event_type_id: int,
@@ -8649,8 +9271,36 @@ class BlockingEventTypesPrivateLinksWithRawResponse(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]:
+    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
+
+    @overload
+    def update(
+        self,
+        event_type_id: int,
+        link_id: str,
+        /,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE]: ...
+
+    def update(
+        self,
+        event_type_id: int,
+        link_id: str,
+        /,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Update a private link for an event type
 
         ``PATCH /v2/event-types/{eventTypeId}/private-links/{linkId}``: the ``APIResponse``.
@@ -9487,6 +10137,8 @@ class BlockingTeams(Protocol):
 class BlockingTeamsWithRawResponse(Protocol):
     """``cal.teams.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
+
+    @overload
     def create(
         self,
         body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
@@ -9510,8 +10162,64 @@ class BlockingTeamsWithRawResponse(Protocol):
         time_zone: str | Unset = UNSET,
         week_start: str | Unset = UNSET,
         auto_accept_creator: bool | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.CreateTeamOutputData | _m.TeamOutputDto]:
+    ) -> APIResponse[_m.CreateTeamOutputData | _m.TeamOutputDto]: ...
+
+    @overload
+    def create(
+        self,
+        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
+        *,
+        name: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        logo_url: str | Unset = UNSET,
+        cal_video_logo: str | Unset = UNSET,
+        app_logo: str | Unset = UNSET,
+        app_icon_logo: str | Unset = UNSET,
+        bio: str | Unset = UNSET,
+        hide_branding: bool | Unset = UNSET,
+        is_private: bool | Unset = UNSET,
+        hide_book_a_team_member: bool | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        theme: str | Unset = UNSET,
+        brand_color: str | Unset = UNSET,
+        dark_brand_color: str | Unset = UNSET,
+        banner_url: str | Unset = UNSET,
+        time_format: float | Unset = UNSET,
+        time_zone: str | Unset = UNSET,
+        week_start: str | Unset = UNSET,
+        auto_accept_creator: bool | Unset = UNSET,
+        expect: type[_T_TEAMS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_TEAMS_CREATE]: ...
+
+    def create(
+        self,
+        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
+        *,
+        name: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        logo_url: str | Unset = UNSET,
+        cal_video_logo: str | Unset = UNSET,
+        app_logo: str | Unset = UNSET,
+        app_icon_logo: str | Unset = UNSET,
+        bio: str | Unset = UNSET,
+        hide_branding: bool | Unset = UNSET,
+        is_private: bool | Unset = UNSET,
+        hide_book_a_team_member: bool | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        theme: str | Unset = UNSET,
+        brand_color: str | Unset = UNSET,
+        dark_brand_color: str | Unset = UNSET,
+        banner_url: str | Unset = UNSET,
+        time_format: float | Unset = UNSET,
+        time_zone: str | Unset = UNSET,
+        week_start: str | Unset = UNSET,
+        auto_accept_creator: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create a team
 
         ``POST /v2/teams``: the ``APIResponse``.
@@ -10107,6 +10815,8 @@ class BlockingTeamsEventTypes(Protocol):
 class BlockingTeamsEventTypesWithRawResponse(Protocol):
     """``cal.teams.event_types.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
+
+    @overload
     def create(
         self,
         team_id: int,
@@ -10160,8 +10870,124 @@ class BlockingTeamsEventTypesWithRawResponse(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]:
+    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
+
+    @overload
+    def create(
+        self,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_TEAMS_EVENT_TYPES_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_CREATE]: ...
+
+    def create(
+        self,
+        team_id: int,
+        /,
+        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create an event type
 
         ``POST /v2/teams/{teamId}/event-types``: the ``APIResponse``.
@@ -10194,6 +11020,125 @@ class BlockingTeamsEventTypesWithRawResponse(Protocol):
 
         ``GET /v2/teams/{teamId}/event-types/{eventTypeId}``: the ``APIResponse``.
         """
+
+
+    @overload
+    def update(
+        self,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
+
+    @overload
+    def update(
+        self,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
+        *,
+        length_in_minutes: float | Unset = UNSET,
+        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
+        title: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
+        disable_guests: bool | Unset = UNSET,
+        slot_interval: float | Unset = UNSET,
+        minimum_booking_notice: float | Unset = UNSET,
+        before_event_buffer: float | Unset = UNSET,
+        after_event_buffer: float | Unset = UNSET,
+        schedule_id: int | Unset = UNSET,
+        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        only_show_first_available_slot: bool | Unset = UNSET,
+        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        offset_start: float | Unset = UNSET,
+        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
+        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        requires_booker_email_verification: bool | Unset = UNSET,
+        hide_calendar_notes: bool | Unset = UNSET,
+        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
+        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
+        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
+        custom_name: str | Unset = UNSET,
+        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
+        use_destination_calendar_email: bool | Unset = UNSET,
+        hide_calendar_event_details: bool | Unset = UNSET,
+        success_redirect_url: str | Unset = UNSET,
+        hide_organizer_email: bool | Unset = UNSET,
+        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
+        hidden: bool | Unset = UNSET,
+        booking_requires_authentication: bool | Unset = UNSET,
+        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
+        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
+        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
+        allow_rescheduling_past_bookings: bool | Unset = UNSET,
+        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
+        show_optimized_slots: bool | Unset = UNSET,
+        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
+        hosts: builtins.list[_m.Host] | Unset = UNSET,
+        assign_all_team_members: bool | Unset = UNSET,
+        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
+        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
+        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_UPDATE]: ...
 
     def update(
         self,
@@ -10249,8 +11194,9 @@ class BlockingTeamsEventTypesWithRawResponse(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]:
+    ) -> APIResponse[Any]:
         """Update a team event type
 
         ``PATCH /v2/teams/{teamId}/event-types/{eventTypeId}``: the ``APIResponse``.

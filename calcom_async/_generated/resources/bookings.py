@@ -15,7 +15,7 @@ from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow
+from calcom_async._narrow import check_expect, narrow, narrow_response
 from calcom_async._sync import BookingsSyncMixin
 
 if TYPE_CHECKING:
@@ -1260,6 +1260,8 @@ class BookingsWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
+
+    @overload
     async def create(
         self,
         body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
@@ -1281,8 +1283,60 @@ class BookingsWithRawResponse(BaseResource):
         email_verification_code: str | Unset = UNSET,
         instant: bool | Unset = UNSET,
         recurrence_count: float | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    async def create(
+        self,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
+        expect: type[_T_BOOKINGS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_CREATE]: ...
+
+    async def create(
+        self,
+        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        attendee: _m.CreateBookingAttendee | Unset = UNSET,
+        booking_fields_responses: dict[str, Any] | Unset = UNSET,
+        event_type_id: int | Unset = UNSET,
+        event_type_slug: str | Unset = UNSET,
+        username: str | Unset = UNSET,
+        team_slug: str | Unset = UNSET,
+        organization_slug: str | Unset = UNSET,
+        guests: builtins.list[str] | Unset = UNSET,
+        meeting_url: str | Unset = UNSET,
+        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        length_in_minutes: float | Unset = UNSET,
+        routing: _m.Routing | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        instant: bool | Unset = UNSET,
+        recurrence_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create a booking
 
         POST /v2/bookings is used to create regular bookings, recurring bookings and instant bookings. The request bodies for all 3 are almost the same except:
@@ -1315,6 +1369,12 @@ class BookingsWithRawResponse(BaseResource):
 
         Args:
             body: the request body as a ``V2BookingsPostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``CreateBookingInput_2024_08_13``, ``CreateInstantBookingInput_2024_08_13``, ``CreateRecurringBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.CreateSeatedBookingOutput_2024_08_13,
+                list[models.CreateRecurringSeatedBookingOutput_2024_08_13]), and another
+                answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1324,34 +1384,40 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.create", expect, (_m.BookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.CreateSeatedBookingOutput_2024_08_13, builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.BOOKINGS_CREATE,
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "bookings.create",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_CREATE,
-                    body,
-                    {
-                        "start": start,
-                        "attendee": attendee,
-                        "booking_fields_responses": booking_fields_responses,
-                        "event_type_id": event_type_id,
-                        "event_type_slug": event_type_slug,
-                        "username": username,
-                        "team_slug": team_slug,
-                        "organization_slug": organization_slug,
-                        "guests": guests,
-                        "meeting_url": meeting_url,
-                        "location": location,
-                        "metadata": metadata,
-                        "length_in_minutes": length_in_minutes,
-                        "routing": routing,
-                        "email_verification_code": email_verification_code,
-                        "instant": instant,
-                        "recurrence_count": recurrence_count,
-                    },
+                    body=build_body(
+                        _ops.BOOKINGS_CREATE,
+                        body,
+                        {
+                            "start": start,
+                            "attendee": attendee,
+                            "booking_fields_responses": booking_fields_responses,
+                            "event_type_id": event_type_id,
+                            "event_type_slug": event_type_slug,
+                            "username": username,
+                            "team_slug": team_slug,
+                            "organization_slug": organization_slug,
+                            "guests": guests,
+                            "meeting_url": meeting_url,
+                            "location": location,
+                            "metadata": metadata,
+                            "length_in_minutes": length_in_minutes,
+                            "routing": routing,
+                            "email_verification_code": email_verification_code,
+                            "instant": instant,
+                            "recurrence_count": recurrence_count,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -1451,13 +1517,35 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
+
+    @overload
     async def get(
         self,
         booking_uid: str,
         /,
         *,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    async def get(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[_T_BOOKINGS_GET],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_GET]: ...
+
+    async def get(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Get a booking
 
         `:bookingUid` can be
@@ -1477,6 +1565,13 @@ class BookingsWithRawResponse(BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1486,12 +1581,18 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.get", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.BOOKINGS_GET,
-                path={"bookingUid": booking_uid},
-                options=request_options,
+            "APIResponse[Any]",
+            narrow_response(
+                "bookings.get",
+                expect,
+                await self._request(
+                    _ops.BOOKINGS_GET,
+                    path={"bookingUid": booking_uid},
+                    options=request_options,
+                ),
             ),
         )
 
@@ -1569,6 +1670,8 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
+
+    @overload
     async def reschedule(
         self,
         booking_uid: str,
@@ -1580,8 +1683,40 @@ class BookingsWithRawResponse(BaseResource):
         rescheduling_reason: str | Unset = UNSET,
         email_verification_code: str | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13]: ...
+
+    @overload
+    async def reschedule(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_RESCHEDULE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_RESCHEDULE]: ...
+
+    async def reschedule(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
+        *,
+        start: datetime | Unset = UNSET,
+        rescheduled_by: str | Unset = UNSET,
+        rescheduling_reason: str | Unset = UNSET,
+        email_verification_code: str | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Reschedule a booking
 
         Reschedule a booking or seated booking
@@ -1593,6 +1728,11 @@ class BookingsWithRawResponse(BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``V2BookingsBookingUidReschedulePostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``RescheduleBookingInput_2024_08_13``, ``RescheduleSeatedBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                models.CreateSeatedBookingOutput_2024_08_13,
+                models.CreateRecurringSeatedBookingOutput_2024_08_13), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1602,25 +1742,60 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.reschedule", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, _m.CreateSeatedBookingOutput_2024_08_13, _m.CreateRecurringSeatedBookingOutput_2024_08_13))
         return cast(
-            "APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.BOOKINGS_RESCHEDULE,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "bookings.reschedule",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_RESCHEDULE,
-                    body,
-                    {
-                        "start": start,
-                        "rescheduled_by": rescheduled_by,
-                        "rescheduling_reason": rescheduling_reason,
-                        "email_verification_code": email_verification_code,
-                        "seat_uid": seat_uid,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_RESCHEDULE,
+                        body,
+                        {
+                            "start": start,
+                            "rescheduled_by": rescheduled_by,
+                            "rescheduling_reason": rescheduling_reason,
+                            "email_verification_code": email_verification_code,
+                            "seat_uid": seat_uid,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
+
+
+    @overload
+    async def cancel(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
+        *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    async def cancel(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
+        *,
+        cancellation_reason: str | Unset = UNSET,
+        cancel_subsequent_bookings: bool | Unset = UNSET,
+        seat_uid: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_CANCEL],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_CANCEL]: ...
 
     async def cancel(
         self,
@@ -1631,8 +1806,9 @@ class BookingsWithRawResponse(BaseResource):
         cancellation_reason: str | Unset = UNSET,
         cancel_subsequent_bookings: bool | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[Any]:
         """Cancel a booking
 
         :bookingUid can be :bookingUid of an usual booking, individual recurrence or recurring booking to cancel all recurrences.
@@ -1664,6 +1840,13 @@ class BookingsWithRawResponse(BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``V2BookingsBookingUidCancelPostRequest``, or a dict of its JSON (camelCase keys); or give its fields as keywords: they build the first of ``CancelBookingInput_2024_08_13``, ``CancelSeatedBookingInput_2024_08_13`` that has every field given and all it requires. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1673,23 +1856,56 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.cancel", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.BOOKINGS_CANCEL,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "bookings.cancel",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_CANCEL,
-                    body,
-                    {
-                        "cancellation_reason": cancellation_reason,
-                        "cancel_subsequent_bookings": cancel_subsequent_bookings,
-                        "seat_uid": seat_uid,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_CANCEL,
+                        body,
+                        {
+                            "cancellation_reason": cancellation_reason,
+                            "cancel_subsequent_bookings": cancel_subsequent_bookings,
+                            "seat_uid": seat_uid,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
+
+
+    @overload
+    async def mark_absent(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        host: bool | Unset = UNSET,
+        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13]: ...
+
+    @overload
+    async def mark_absent(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        host: bool | Unset = UNSET,
+        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: type[_T_BOOKINGS_MARK_ABSENT],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_MARK_ABSENT]: ...
 
     async def mark_absent(
         self,
@@ -1699,8 +1915,9 @@ class BookingsWithRawResponse(BaseResource):
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13]:
+    ) -> APIResponse[Any]:
         """Mark a booking absence
 
         The provided authorization header refers to the owner of the booking.
@@ -1712,6 +1929,9 @@ class BookingsWithRawResponse(BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``MarkAbsentBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13),
+                and another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1721,20 +1941,26 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.mark_absent", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13))
         return cast(
-            "APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13]",
-            await self._request(
-                _ops.BOOKINGS_MARK_ABSENT,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "bookings.mark_absent",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_MARK_ABSENT,
-                    body,
-                    {
-                        "host": host,
-                        "attendees": attendees,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_MARK_ABSENT,
+                        body,
+                        {
+                            "host": host,
+                            "attendees": attendees,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -1820,13 +2046,35 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
+
+    @overload
     async def confirm(
         self,
         booking_uid: str,
         /,
         *,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    async def confirm(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[_T_BOOKINGS_CONFIRM],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_CONFIRM]: ...
+
+    async def confirm(
+        self,
+        booking_uid: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Confirm a booking
 
         The provided authorization header refers to the owner of the booking.
@@ -1837,6 +2085,13 @@ class BookingsWithRawResponse(BaseResource):
 
         Args:
             booking_uid: path ``bookingUid``, required.
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1846,14 +2101,45 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.confirm", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.BOOKINGS_CONFIRM,
-                path={"bookingUid": booking_uid},
-                options=request_options,
+            "APIResponse[Any]",
+            narrow_response(
+                "bookings.confirm",
+                expect,
+                await self._request(
+                    _ops.BOOKINGS_CONFIRM,
+                    path={"bookingUid": booking_uid},
+                    options=request_options,
+                ),
             ),
         )
+
+
+    @overload
+    async def decline(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        reason: str | Unset = UNSET,
+        expect: None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    async def decline(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        reason: str | Unset = UNSET,
+        expect: type[_T_BOOKINGS_DECLINE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_DECLINE]: ...
 
     async def decline(
         self,
@@ -1862,8 +2148,9 @@ class BookingsWithRawResponse(BaseResource):
         body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
+        expect: type[Any] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[Any]:
         """Decline a booking
 
         The provided authorization header refers to the owner of the booking.
@@ -1875,6 +2162,13 @@ class BookingsWithRawResponse(BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``DeclineBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -1884,19 +2178,25 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.decline", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.BOOKINGS_DECLINE,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "bookings.decline",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_DECLINE,
-                    body,
-                    {
-                        "reason": reason,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_DECLINE,
+                        body,
+                        {
+                            "reason": reason,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -2008,6 +2308,8 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
+
+    @overload
     async def update_location(
         self,
         booking_uid: str,
@@ -2015,8 +2317,32 @@ class BookingsWithRawResponse(BaseResource):
         body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    async def update_location(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: type[_T_BOOKINGS_UPDATE_LOCATION],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_UPDATE_LOCATION]: ...
+
+    async def update_location(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Update booking location for an existing booking
 
         **Current Limitation:** Updating a booking location will update the location in Cal.com, but the corresponding Calendar event will not be updated automatically. The old location will persist in the Calendar event. This is a known limitation that will be addressed in a future update.
@@ -2028,6 +2354,13 @@ class BookingsWithRawResponse(BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``UpdateBookingLocationInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -2037,18 +2370,24 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.update_location", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.BOOKINGS_UPDATE_LOCATION,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "bookings.update_location",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_UPDATE_LOCATION,
-                    body,
-                    {
-                        "location": location,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_UPDATE_LOCATION,
+                        body,
+                        {
+                            "location": location,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )

@@ -15,7 +15,7 @@ from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow
+from calcom_async._narrow import check_expect, narrow, narrow_response
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -144,6 +144,8 @@ class BookingsGuestsWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
+
+    @overload
     async def add(
         self,
         booking_uid: str,
@@ -151,8 +153,32 @@ class BookingsGuestsWithRawResponse(BaseResource):
         body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]:
+    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
+
+    @overload
+    async def add(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: type[_T_BOOKINGS_GUESTS_ADD],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_BOOKINGS_GUESTS_ADD]: ...
+
+    async def add(
+        self,
+        booking_uid: str,
+        /,
+        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
+        *,
+        guests: builtins.list[_m.Guest] | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Add guests to an existing booking
 
         Add one or more guests to an existing booking. Maximum 10 guests per request, with a limit of 30 total guests per booking.
@@ -176,6 +202,13 @@ class BookingsGuestsWithRawResponse(BaseResource):
         Args:
             booking_uid: path ``bookingUid``, required.
             body: the request body as a ``AddGuestsInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.BookingOutput_2024_08_13, models.RecurringBookingOutput_2024_08_13,
+                list[models.RecurringBookingOutput_2024_08_13],
+                models.GetSeatedBookingOutput_2024_08_13,
+                models.GetRecurringSeatedBookingOutput_2024_08_13,
+                list[models.GetRecurringSeatedBookingOutput_2024_08_13]), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -185,18 +218,24 @@ class BookingsGuestsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("bookings.guests.add", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.BOOKINGS_GUESTS_ADD,
-                path={"bookingUid": booking_uid},
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "bookings.guests.add",
+                expect,
+                await self._request(
                     _ops.BOOKINGS_GUESTS_ADD,
-                    body,
-                    {
-                        "guests": guests,
-                    },
+                    path={"bookingUid": booking_uid},
+                    body=build_body(
+                        _ops.BOOKINGS_GUESTS_ADD,
+                        body,
+                        {
+                            "guests": guests,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )

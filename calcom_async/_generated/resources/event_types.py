@@ -15,7 +15,7 @@ from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow
+from calcom_async._narrow import check_expect, narrow, narrow_response
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -708,13 +708,35 @@ class EventTypesWithRawResponse(BaseResource):
             ),
         )
 
+
+    @overload
     async def get(
         self,
         event_type_id: int,
         /,
         *,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]:
+    ) -> APIResponse[_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]: ...
+
+    @overload
+    async def get(
+        self,
+        event_type_id: int,
+        /,
+        *,
+        expect: type[_T_EVENT_TYPES_GET],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_EVENT_TYPES_GET]: ...
+
+    async def get(
+        self,
+        event_type_id: int,
+        /,
+        *,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Get an event type
 
         <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
@@ -733,6 +755,9 @@ class EventTypesWithRawResponse(BaseResource):
 
         Args:
             event_type_id: path ``eventTypeId``, required.
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.EventTypeOutput_2024_06_14, models.TeamEventTypeOutput_2024_06_14),
+                and another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -742,12 +767,18 @@ class EventTypesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("event_types.get", expect, (_m.EventTypeOutput_2024_06_14, _m.TeamEventTypeOutput_2024_06_14))
         return cast(
-            "APIResponse[_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]",
-            await self._request(
-                _ops.EVENT_TYPES_GET,
-                path={"eventTypeId": event_type_id},
-                options=request_options,
+            "APIResponse[Any]",
+            narrow_response(
+                "event_types.get",
+                expect,
+                await self._request(
+                    _ops.EVENT_TYPES_GET,
+                    path={"eventTypeId": event_type_id},
+                    options=request_options,
+                ),
             ),
         )
 

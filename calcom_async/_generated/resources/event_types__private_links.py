@@ -15,7 +15,7 @@ from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow
+from calcom_async._narrow import check_expect, narrow, narrow_response
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -277,6 +277,8 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
+
+    @overload
     async def create(
         self,
         event_type_id: int,
@@ -285,8 +287,34 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]:
+    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
+
+    @overload
+    async def create(
+        self,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE]: ...
+
+    async def create(
+        self,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create a private link for an event type
 
         ``POST /v2/event-types/{eventTypeId}/private-links``
@@ -294,6 +322,9 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         Args:
             event_type_id: path ``eventTypeId``, required.
             body: the request body as a ``CreatePrivateLinkInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TimeBasedPrivateLinkOutput, models.UsageBasedPrivateLinkOutput), and
+                another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -303,20 +334,26 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]",
-            await self._request(
-                _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                path={"eventTypeId": event_type_id},
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "event_types.private_links.create",
+                expect,
+                await self._request(
                     _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                    body,
-                    {
-                        "expires_at": expires_at,
-                        "max_usage_count": max_usage_count,
-                    },
+                    path={"eventTypeId": event_type_id},
+                    body=build_body(
+                        _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
+                        body,
+                        {
+                            "expires_at": expires_at,
+                            "max_usage_count": max_usage_count,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -351,6 +388,8 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
             ),
         )
 
+
+    @overload
     async def update(
         self,
         event_type_id: int,
@@ -360,8 +399,36 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]:
+    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
+
+    @overload
+    async def update(
+        self,
+        event_type_id: int,
+        link_id: str,
+        /,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE]: ...
+
+    async def update(
+        self,
+        event_type_id: int,
+        link_id: str,
+        /,
+        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Update a private link for an event type
 
         ``PATCH /v2/event-types/{eventTypeId}/private-links/{linkId}``
@@ -370,6 +437,9 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
             event_type_id: path ``eventTypeId``, required.
             link_id: path ``linkId``, required.
             body: the request body as a ``UpdatePrivateLinkBody``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TimeBasedPrivateLinkOutput, models.UsageBasedPrivateLinkOutput), and
+                another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -379,20 +449,26 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]",
-            await self._request(
-                _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                path={"eventTypeId": event_type_id, "linkId": link_id},
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "event_types.private_links.update",
+                expect,
+                await self._request(
                     _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                    body,
-                    {
-                        "expires_at": expires_at,
-                        "max_usage_count": max_usage_count,
-                    },
+                    path={"eventTypeId": event_type_id, "linkId": link_id},
+                    body=build_body(
+                        _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+                        body,
+                        {
+                            "expires_at": expires_at,
+                            "max_usage_count": max_usage_count,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 

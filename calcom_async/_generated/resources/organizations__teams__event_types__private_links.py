@@ -15,7 +15,7 @@ from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow
+from calcom_async._narrow import check_expect, narrow, narrow_response
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -283,6 +283,8 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
+
+    @overload
     async def create(
         self,
         org_id: int,
@@ -293,8 +295,38 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]:
+    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
+
+    @overload
+    async def create(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE]: ...
+
+    async def create(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        /,
+        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
+        *,
+        expires_at: datetime | Unset = UNSET,
+        max_usage_count: float | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create a private link for a team event type
 
         ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``
@@ -304,6 +336,9 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
             body: the request body as a ``CreatePrivateLinkInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TimeBasedPrivateLinkOutput, models.UsageBasedPrivateLinkOutput), and
+                another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -313,20 +348,26 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("organizations.teams.event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "organizations.teams.event_types.private_links.create",
+                expect,
+                await self._request(
                     _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                    body,
-                    {
-                        "expires_at": expires_at,
-                        "max_usage_count": max_usage_count,
-                    },
+                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+                    body=build_body(
+                        _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
+                        body,
+                        {
+                            "expires_at": expires_at,
+                            "max_usage_count": max_usage_count,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
@@ -365,6 +406,8 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
             ),
         )
 
+
+    @overload
     async def update(
         self,
         org_id: int,
@@ -373,8 +416,34 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
         link_id: str,
         /,
         *,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]:
+    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
+
+    @overload
+    async def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        link_id: str,
+        /,
+        *,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE]: ...
+
+    async def update(
+        self,
+        org_id: int,
+        team_id: int,
+        event_type_id: int,
+        link_id: str,
+        /,
+        *,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Update a private link for a team event type
 
         ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links/{linkId}``
@@ -384,6 +453,9 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
             team_id: path ``teamId``, required.
             event_type_id: path ``eventTypeId``, required.
             link_id: path ``linkId``, required.
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.TimeBasedPrivateLinkOutput, models.UsageBasedPrivateLinkOutput), and
+                another answer raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -393,12 +465,18 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("organizations.teams.event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
-                options=request_options,
+            "APIResponse[Any]",
+            narrow_response(
+                "organizations.teams.event_types.private_links.update",
+                expect,
+                await self._request(
+                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
+                    options=request_options,
+                ),
             ),
         )
 

@@ -15,7 +15,7 @@ from calcom_async._pagination import AsyncPaginator
 from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow
+from calcom_async._narrow import check_expect, narrow, narrow_response
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -423,6 +423,8 @@ class TeamsWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
+
+    @overload
     async def create(
         self,
         body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
@@ -446,14 +448,73 @@ class TeamsWithRawResponse(BaseResource):
         time_zone: str | Unset = UNSET,
         week_start: str | Unset = UNSET,
         auto_accept_creator: bool | Unset = UNSET,
+        expect: None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.CreateTeamOutputData | _m.TeamOutputDto]:
+    ) -> APIResponse[_m.CreateTeamOutputData | _m.TeamOutputDto]: ...
+
+    @overload
+    async def create(
+        self,
+        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
+        *,
+        name: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        logo_url: str | Unset = UNSET,
+        cal_video_logo: str | Unset = UNSET,
+        app_logo: str | Unset = UNSET,
+        app_icon_logo: str | Unset = UNSET,
+        bio: str | Unset = UNSET,
+        hide_branding: bool | Unset = UNSET,
+        is_private: bool | Unset = UNSET,
+        hide_book_a_team_member: bool | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        theme: str | Unset = UNSET,
+        brand_color: str | Unset = UNSET,
+        dark_brand_color: str | Unset = UNSET,
+        banner_url: str | Unset = UNSET,
+        time_format: float | Unset = UNSET,
+        time_zone: str | Unset = UNSET,
+        week_start: str | Unset = UNSET,
+        auto_accept_creator: bool | Unset = UNSET,
+        expect: type[_T_TEAMS_CREATE],
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[_T_TEAMS_CREATE]: ...
+
+    async def create(
+        self,
+        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
+        *,
+        name: str | Unset = UNSET,
+        slug: str | Unset = UNSET,
+        logo_url: str | Unset = UNSET,
+        cal_video_logo: str | Unset = UNSET,
+        app_logo: str | Unset = UNSET,
+        app_icon_logo: str | Unset = UNSET,
+        bio: str | Unset = UNSET,
+        hide_branding: bool | Unset = UNSET,
+        is_private: bool | Unset = UNSET,
+        hide_book_a_team_member: bool | Unset = UNSET,
+        metadata: dict[str, Any] | Unset = UNSET,
+        theme: str | Unset = UNSET,
+        brand_color: str | Unset = UNSET,
+        dark_brand_color: str | Unset = UNSET,
+        banner_url: str | Unset = UNSET,
+        time_format: float | Unset = UNSET,
+        time_zone: str | Unset = UNSET,
+        week_start: str | Unset = UNSET,
+        auto_accept_creator: bool | Unset = UNSET,
+        expect: type[Any] | None = None,
+        request_options: RequestOptions | None = None,
+    ) -> APIResponse[Any]:
         """Create a team
 
         ``POST /v2/teams``
 
         Args:
             body: the request body as a ``CreateTeamInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
+            expect: the one type you expect the answer to be: the method is then typed as returning it (one of
+                models.CreateTeamOutputData, models.TeamOutputDto), and another answer
+                raises calcom_async.UnexpectedResponseTypeError.
             request_options: per-call overrides (version, timeouts, retries, headers).
 
         Returns:
@@ -463,36 +524,42 @@ class TeamsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
+        if expect is not None:
+            check_expect("teams.create", expect, (_m.CreateTeamOutputData, _m.TeamOutputDto))
         return cast(
-            "APIResponse[_m.CreateTeamOutputData | _m.TeamOutputDto]",
-            await self._request(
-                _ops.TEAMS_CREATE,
-                body=build_body(
+            "APIResponse[Any]",
+            narrow_response(
+                "teams.create",
+                expect,
+                await self._request(
                     _ops.TEAMS_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "logo_url": logo_url,
-                        "cal_video_logo": cal_video_logo,
-                        "app_logo": app_logo,
-                        "app_icon_logo": app_icon_logo,
-                        "bio": bio,
-                        "hide_branding": hide_branding,
-                        "is_private": is_private,
-                        "hide_book_a_team_member": hide_book_a_team_member,
-                        "metadata": metadata,
-                        "theme": theme,
-                        "brand_color": brand_color,
-                        "dark_brand_color": dark_brand_color,
-                        "banner_url": banner_url,
-                        "time_format": time_format,
-                        "time_zone": time_zone,
-                        "week_start": week_start,
-                        "auto_accept_creator": auto_accept_creator,
-                    },
+                    body=build_body(
+                        _ops.TEAMS_CREATE,
+                        body,
+                        {
+                            "name": name,
+                            "slug": slug,
+                            "logo_url": logo_url,
+                            "cal_video_logo": cal_video_logo,
+                            "app_logo": app_logo,
+                            "app_icon_logo": app_icon_logo,
+                            "bio": bio,
+                            "hide_branding": hide_branding,
+                            "is_private": is_private,
+                            "hide_book_a_team_member": hide_book_a_team_member,
+                            "metadata": metadata,
+                            "theme": theme,
+                            "brand_color": brand_color,
+                            "dark_brand_color": dark_brand_color,
+                            "banner_url": banner_url,
+                            "time_format": time_format,
+                            "time_zone": time_zone,
+                            "week_start": week_start,
+                            "auto_accept_creator": auto_accept_creator,
+                        },
+                    ),
+                    options=request_options,
                 ),
-                options=request_options,
             ),
         )
 
