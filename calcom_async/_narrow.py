@@ -2,10 +2,10 @@
 
 An operation whose answer is a union (``cal.bookings.get`` answers a booking, a seated booking,
 or the list of a recurring booking's occurrences) takes ``expect=`` one of its types, and its
-overloads then type the call as returning that type. The check is this module: before sending,
-``expect`` must be one of the operation's types (:func:`check_expect`, else
-``CalComUsageError``); after, the answer must be of that type (:func:`narrow`, else
-``UnexpectedResponseTypeError`` naming both).
+``TypeVar`` (bound by the union, defaulting to it) then types the call as returning that type.
+The check is this module: before sending, ``expect`` must be one of the operation's types
+(:func:`check_expect`, else ``CalComUsageError``); after, the answer must be of that type
+(:func:`narrow`, else ``UnexpectedResponseTypeError`` naming both).
 """
 
 from __future__ import annotations

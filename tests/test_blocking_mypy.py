@@ -111,7 +111,7 @@ from calcom_async.blocking import CalComSync
 
 def misuse(cal: CalComSync) -> None:
     cal.webhooks.get(1)  # E: arg-type
-    cal.bookings.get()  # E: call-overload
+    cal.bookings.get()  # E: call-arg
     cal.bookings.gett("uid")  # E: attr-defined
     cal.bookingz  # E: attr-defined
     cal.webhooks.list(take="ten")  # E: arg-type

@@ -19,7 +19,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from typing_extensions import TypeVar
 
 from calcom_async._types import UNSET, Unset
 from calcom_async.blocking import BlockingBookingsSyncMixin
@@ -160,25 +162,25 @@ __all__ = [
 ]
 
 # ``expect=`` of the methods whose answer is a union (as in the async resources)
-_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
-_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
-_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
-_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
-_T_BOOKINGS_CREATE = TypeVar("_T_BOOKINGS_CREATE", bound="_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_GET = TypeVar("_T_BOOKINGS_GET", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_RESCHEDULE = TypeVar("_T_BOOKINGS_RESCHEDULE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13")
-_T_BOOKINGS_CANCEL = TypeVar("_T_BOOKINGS_CANCEL", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_MARK_ABSENT = TypeVar("_T_BOOKINGS_MARK_ABSENT", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13")
-_T_BOOKINGS_CONFIRM = TypeVar("_T_BOOKINGS_CONFIRM", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_DECLINE = TypeVar("_T_BOOKINGS_DECLINE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_UPDATE_LOCATION = TypeVar("_T_BOOKINGS_UPDATE_LOCATION", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_GUESTS_ADD = TypeVar("_T_BOOKINGS_GUESTS_ADD", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_EVENT_TYPES_GET = TypeVar("_T_EVENT_TYPES_GET", bound="_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14")
-_T_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
-_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
-_T_TEAMS_CREATE = TypeVar("_T_TEAMS_CREATE", bound="_m.CreateTeamOutputData | _m.TeamOutputDto")
-_T_TEAMS_EVENT_TYPES_CREATE = TypeVar("_T_TEAMS_EVENT_TYPES_CREATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
-_T_TEAMS_EVENT_TYPES_UPDATE = TypeVar("_T_TEAMS_EVENT_TYPES_UPDATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]", default="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]", default="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput", default="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput", default="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_BOOKINGS_CREATE = TypeVar("_T_BOOKINGS_CREATE", bound="_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_GET = TypeVar("_T_BOOKINGS_GET", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_RESCHEDULE = TypeVar("_T_BOOKINGS_RESCHEDULE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13")
+_T_BOOKINGS_CANCEL = TypeVar("_T_BOOKINGS_CANCEL", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_MARK_ABSENT = TypeVar("_T_BOOKINGS_MARK_ABSENT", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13")
+_T_BOOKINGS_CONFIRM = TypeVar("_T_BOOKINGS_CONFIRM", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_DECLINE = TypeVar("_T_BOOKINGS_DECLINE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_UPDATE_LOCATION = TypeVar("_T_BOOKINGS_UPDATE_LOCATION", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_GUESTS_ADD = TypeVar("_T_BOOKINGS_GUESTS_ADD", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_EVENT_TYPES_GET = TypeVar("_T_EVENT_TYPES_GET", bound="_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14", default="_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14")
+_T_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput", default="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput", default="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_TEAMS_CREATE = TypeVar("_T_TEAMS_CREATE", bound="_m.CreateTeamOutputData | _m.TeamOutputDto", default="_m.CreateTeamOutputData | _m.TeamOutputDto")
+_T_TEAMS_EVENT_TYPES_CREATE = TypeVar("_T_TEAMS_EVENT_TYPES_CREATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]", default="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_TEAMS_EVENT_TYPES_UPDATE = TypeVar("_T_TEAMS_EVENT_TYPES_UPDATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]", default="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
 
 
 
@@ -2277,8 +2279,6 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
     def private_links(self) -> BlockingOrganizationsTeamsEventTypesPrivateLinks:
         """``cal.organizations.teams.event_types.private_links``: organizations / teams / event types / private links."""
 
-
-    @overload
     def create(
         self,
         org_id: int,
@@ -2333,126 +2333,9 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
-
-    @overload
-    def create(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE: ...
-
-    def create(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE:
         """Create an event type
 
         ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types``; ``expect=`` one of the
@@ -2489,8 +2372,6 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
         ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``.
         """
 
-
-    @overload
     def update(
         self,
         org_id: int,
@@ -2546,128 +2427,9 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
-
-    @overload
-    def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE: ...
-
-    def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE:
         """Update a team event type
 
         ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``; ``expect=`` one of the
@@ -2752,8 +2514,6 @@ class BlockingOrganizationsTeamsEventTypes(Protocol):
 class BlockingOrganizationsTeamsEventTypesWithRawResponse(Protocol):
     """``cal.organizations.teams.event_types.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-
-    @overload
     def create(
         self,
         org_id: int,
@@ -2808,126 +2568,9 @@ class BlockingOrganizationsTeamsEventTypesWithRawResponse(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
-
-    @overload
-    def create(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE]: ...
-
-    def create(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE]:
         """Create an event type
 
         ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types``: the ``APIResponse``.
@@ -2963,8 +2606,6 @@ class BlockingOrganizationsTeamsEventTypesWithRawResponse(Protocol):
         ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``: the ``APIResponse``.
         """
 
-
-    @overload
     def update(
         self,
         org_id: int,
@@ -3020,128 +2661,9 @@ class BlockingOrganizationsTeamsEventTypesWithRawResponse(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
-
-    @overload
-    def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE]: ...
-
-    def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE]:
         """Update a team event type
 
         ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``: the ``APIResponse``.
@@ -3210,8 +2732,6 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
     def with_raw_response(self) -> BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
 
-
-    @overload
     def create(
         self,
         org_id: int,
@@ -3222,38 +2742,9 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
-
-    @overload
-    def create(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE: ...
-
-    def create(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE:
         """Create a private link for a team event type
 
         ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``; ``expect=`` one of the
@@ -3274,8 +2765,6 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
         ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``.
         """
 
-
-    @overload
     def update(
         self,
         org_id: int,
@@ -3284,34 +2773,9 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
         link_id: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
-
-    @overload
-    def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE: ...
-
-    def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE:
         """Update a private link for a team event type
 
         ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links/{linkId}``; ``expect=`` one of the
@@ -3337,8 +2801,6 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinks(Protocol):
 class BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse(Protocol):
     """``cal.organizations.teams.event_types.private_links.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
-
-    @overload
     def create(
         self,
         org_id: int,
@@ -3349,38 +2811,9 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
-
-    @overload
-    def create(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE]: ...
-
-    def create(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE]:
         """Create a private link for a team event type
 
         ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``: the ``APIResponse``.
@@ -3400,8 +2833,6 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse(Protocol):
         ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``: the ``APIResponse``.
         """
 
-
-    @overload
     def update(
         self,
         org_id: int,
@@ -3410,34 +2841,9 @@ class BlockingOrganizationsTeamsEventTypesPrivateLinksWithRawResponse(Protocol):
         link_id: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
-
-    @overload
-    def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE]: ...
-
-    def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE]:
         """Update a private link for a team event type
 
         ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links/{linkId}``: the ``APIResponse``.
@@ -6146,8 +5552,6 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
     def guests(self) -> BlockingBookingsGuests:
         """``cal.bookings.guests``: bookings / guests."""
 
-
-    @overload
     def create(
         self,
         body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
@@ -6169,60 +5573,9 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         email_verification_code: str | Unset = UNSET,
         instant: bool | Unset = UNSET,
         recurrence_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    def create(
-        self,
-        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        attendee: _m.CreateBookingAttendee | Unset = UNSET,
-        booking_fields_responses: dict[str, Any] | Unset = UNSET,
-        event_type_id: int | Unset = UNSET,
-        event_type_slug: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        team_slug: str | Unset = UNSET,
-        organization_slug: str | Unset = UNSET,
-        guests: builtins.list[str] | Unset = UNSET,
-        meeting_url: str | Unset = UNSET,
-        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        length_in_minutes: float | Unset = UNSET,
-        routing: _m.Routing | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        instant: bool | Unset = UNSET,
-        recurrence_count: float | Unset = UNSET,
-        expect: type[_T_BOOKINGS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_CREATE: ...
-
-    def create(
-        self,
-        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        attendee: _m.CreateBookingAttendee | Unset = UNSET,
-        booking_fields_responses: dict[str, Any] | Unset = UNSET,
-        event_type_id: int | Unset = UNSET,
-        event_type_slug: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        team_slug: str | Unset = UNSET,
-        organization_slug: str | Unset = UNSET,
-        guests: builtins.list[str] | Unset = UNSET,
-        meeting_url: str | Unset = UNSET,
-        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        length_in_minutes: float | Unset = UNSET,
-        routing: _m.Routing | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        instant: bool | Unset = UNSET,
-        recurrence_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_CREATE:
         """Create a booking
 
         ``POST /v2/bookings``; ``expect=`` one of the
@@ -6265,35 +5618,14 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         ``page_size=`` items per request.
         """
 
-
-    @overload
     def get(
         self,
         booking_uid: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    def get(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[_T_BOOKINGS_GET],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_GET: ...
-
-    def get(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_GET:
         """Get a booking
 
         ``GET /v2/bookings/{bookingUid}``; ``expect=`` one of the
@@ -6324,8 +5656,6 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         ``GET /v2/bookings/{bookingUid}/transcripts``.
         """
 
-
-    @overload
     def reschedule(
         self,
         booking_uid: str,
@@ -6337,48 +5667,15 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         rescheduling_reason: str | Unset = UNSET,
         email_verification_code: str | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_RESCHEDULE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13: ...
-
-    @overload
-    def reschedule(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        rescheduled_by: str | Unset = UNSET,
-        rescheduling_reason: str | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_RESCHEDULE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_RESCHEDULE: ...
-
-    def reschedule(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        rescheduled_by: str | Unset = UNSET,
-        rescheduling_reason: str | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13:
+    ) -> _T_BOOKINGS_RESCHEDULE:
         """Reschedule a booking
 
         ``POST /v2/bookings/{bookingUid}/reschedule``; ``expect=`` one of the
         answer's types narrows it.
         """
 
-
-    @overload
     def cancel(
         self,
         booking_uid: str,
@@ -6388,44 +5685,15 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         cancellation_reason: str | Unset = UNSET,
         cancel_subsequent_bookings: bool | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CANCEL] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    def cancel(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
-        *,
-        cancellation_reason: str | Unset = UNSET,
-        cancel_subsequent_bookings: bool | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_CANCEL],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_CANCEL: ...
-
-    def cancel(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
-        *,
-        cancellation_reason: str | Unset = UNSET,
-        cancel_subsequent_bookings: bool | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_CANCEL:
         """Cancel a booking
 
         ``POST /v2/bookings/{bookingUid}/cancel``; ``expect=`` one of the
         answer's types narrows it.
         """
 
-
-    @overload
     def mark_absent(
         self,
         booking_uid: str,
@@ -6434,34 +5702,9 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_MARK_ABSENT] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13: ...
-
-    @overload
-    def mark_absent(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        host: bool | Unset = UNSET,
-        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: type[_T_BOOKINGS_MARK_ABSENT],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_MARK_ABSENT: ...
-
-    def mark_absent(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        host: bool | Unset = UNSET,
-        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13:
+    ) -> _T_BOOKINGS_MARK_ABSENT:
         """Mark a booking absence
 
         ``POST /v2/bookings/{bookingUid}/mark-absent``; ``expect=`` one of the
@@ -6495,43 +5738,20 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         ``POST /v2/bookings/{bookingUid}/reassign/{userId}``.
         """
 
-
-    @overload
     def confirm(
         self,
         booking_uid: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CONFIRM] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    def confirm(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[_T_BOOKINGS_CONFIRM],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_CONFIRM: ...
-
-    def confirm(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_CONFIRM:
         """Confirm a booking
 
         ``POST /v2/bookings/{bookingUid}/confirm``; ``expect=`` one of the
         answer's types narrows it.
         """
 
-
-    @overload
     def decline(
         self,
         booking_uid: str,
@@ -6539,32 +5759,9 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_DECLINE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    def decline(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        reason: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_DECLINE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_DECLINE: ...
-
-    def decline(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        reason: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_DECLINE:
         """Decline a booking
 
         ``POST /v2/bookings/{bookingUid}/decline``; ``expect=`` one of the
@@ -6608,8 +5805,6 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         ``GET /v2/bookings/{bookingUid}/conferencing-sessions``.
         """
 
-
-    @overload
     def update_location(
         self,
         booking_uid: str,
@@ -6617,39 +5812,15 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_UPDATE_LOCATION] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    def update_location(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: type[_T_BOOKINGS_UPDATE_LOCATION],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_UPDATE_LOCATION: ...
-
-    def update_location(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_UPDATE_LOCATION:
         """Update booking location for an existing booking
 
         ``PATCH /v2/bookings/{bookingUid}/location``; ``expect=`` one of the
         answer's types narrows it.
         """
 
-    @overload
     def get_many(
         self,
         booking_uids: Iterable[str],
@@ -6657,40 +5828,15 @@ class BlockingBookings(BlockingBookingsSyncMixin, Protocol):
         *,
         concurrency: int = 32,
         fail_fast: bool = False,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[str, _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]]: ...
-
-    @overload
-    def get_many(
-        self,
-        booking_uids: Iterable[str],
-        /,
-        *,
-        concurrency: int = 32,
-        fail_fast: bool = False,
-        expect: type[_T_BOOKINGS_GET],
-        request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[str, _T_BOOKINGS_GET]]: ...
-
-    def get_many(
-        self,
-        booking_uids: Iterable[str],
-        /,
-        *,
-        concurrency: int = 32,
-        fail_fast: bool = False,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[str, Any]]:
+    ) -> builtins.list[BulkResult[str, _T_BOOKINGS_GET]]:
         """``get`` for each id, at most ``concurrency`` at once, in input order (``BulkResult``)."""
 
 
 class BlockingBookingsWithRawResponse(Protocol):
     """``cal.bookings.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-
-    @overload
     def create(
         self,
         body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
@@ -6712,60 +5858,9 @@ class BlockingBookingsWithRawResponse(Protocol):
         email_verification_code: str | Unset = UNSET,
         instant: bool | Unset = UNSET,
         recurrence_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    def create(
-        self,
-        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        attendee: _m.CreateBookingAttendee | Unset = UNSET,
-        booking_fields_responses: dict[str, Any] | Unset = UNSET,
-        event_type_id: int | Unset = UNSET,
-        event_type_slug: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        team_slug: str | Unset = UNSET,
-        organization_slug: str | Unset = UNSET,
-        guests: builtins.list[str] | Unset = UNSET,
-        meeting_url: str | Unset = UNSET,
-        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        length_in_minutes: float | Unset = UNSET,
-        routing: _m.Routing | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        instant: bool | Unset = UNSET,
-        recurrence_count: float | Unset = UNSET,
-        expect: type[_T_BOOKINGS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_CREATE]: ...
-
-    def create(
-        self,
-        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        attendee: _m.CreateBookingAttendee | Unset = UNSET,
-        booking_fields_responses: dict[str, Any] | Unset = UNSET,
-        event_type_id: int | Unset = UNSET,
-        event_type_slug: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        team_slug: str | Unset = UNSET,
-        organization_slug: str | Unset = UNSET,
-        guests: builtins.list[str] | Unset = UNSET,
-        meeting_url: str | Unset = UNSET,
-        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        length_in_minutes: float | Unset = UNSET,
-        routing: _m.Routing | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        instant: bool | Unset = UNSET,
-        recurrence_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_CREATE]:
         """Create a booking
 
         ``POST /v2/bookings``: the ``APIResponse``.
@@ -6801,35 +5896,14 @@ class BlockingBookingsWithRawResponse(Protocol):
         ``GET /v2/bookings``: the ``APIResponse``.
         """
 
-
-    @overload
     def get(
         self,
         booking_uid: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    def get(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[_T_BOOKINGS_GET],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_GET]: ...
-
-    def get(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_GET]:
         """Get a booking
 
         ``GET /v2/bookings/{bookingUid}``: the ``APIResponse``.
@@ -6859,8 +5933,6 @@ class BlockingBookingsWithRawResponse(Protocol):
         ``GET /v2/bookings/{bookingUid}/transcripts``: the ``APIResponse``.
         """
 
-
-    @overload
     def reschedule(
         self,
         booking_uid: str,
@@ -6872,47 +5944,14 @@ class BlockingBookingsWithRawResponse(Protocol):
         rescheduling_reason: str | Unset = UNSET,
         email_verification_code: str | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_RESCHEDULE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    def reschedule(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        rescheduled_by: str | Unset = UNSET,
-        rescheduling_reason: str | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_RESCHEDULE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_RESCHEDULE]: ...
-
-    def reschedule(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        rescheduled_by: str | Unset = UNSET,
-        rescheduling_reason: str | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_RESCHEDULE]:
         """Reschedule a booking
 
         ``POST /v2/bookings/{bookingUid}/reschedule``: the ``APIResponse``.
         """
 
-
-    @overload
     def cancel(
         self,
         booking_uid: str,
@@ -6922,43 +5961,14 @@ class BlockingBookingsWithRawResponse(Protocol):
         cancellation_reason: str | Unset = UNSET,
         cancel_subsequent_bookings: bool | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CANCEL] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    def cancel(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
-        *,
-        cancellation_reason: str | Unset = UNSET,
-        cancel_subsequent_bookings: bool | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_CANCEL],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_CANCEL]: ...
-
-    def cancel(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
-        *,
-        cancellation_reason: str | Unset = UNSET,
-        cancel_subsequent_bookings: bool | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_CANCEL]:
         """Cancel a booking
 
         ``POST /v2/bookings/{bookingUid}/cancel``: the ``APIResponse``.
         """
 
-
-    @overload
     def mark_absent(
         self,
         booking_uid: str,
@@ -6967,34 +5977,9 @@ class BlockingBookingsWithRawResponse(Protocol):
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_MARK_ABSENT] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13]: ...
-
-    @overload
-    def mark_absent(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        host: bool | Unset = UNSET,
-        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: type[_T_BOOKINGS_MARK_ABSENT],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_MARK_ABSENT]: ...
-
-    def mark_absent(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        host: bool | Unset = UNSET,
-        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_MARK_ABSENT]:
         """Mark a booking absence
 
         ``POST /v2/bookings/{bookingUid}/mark-absent``: the ``APIResponse``.
@@ -7027,42 +6012,19 @@ class BlockingBookingsWithRawResponse(Protocol):
         ``POST /v2/bookings/{bookingUid}/reassign/{userId}``: the ``APIResponse``.
         """
 
-
-    @overload
     def confirm(
         self,
         booking_uid: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CONFIRM] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    def confirm(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[_T_BOOKINGS_CONFIRM],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_CONFIRM]: ...
-
-    def confirm(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_CONFIRM]:
         """Confirm a booking
 
         ``POST /v2/bookings/{bookingUid}/confirm``: the ``APIResponse``.
         """
 
-
-    @overload
     def decline(
         self,
         booking_uid: str,
@@ -7070,32 +6032,9 @@ class BlockingBookingsWithRawResponse(Protocol):
         body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_DECLINE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    def decline(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        reason: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_DECLINE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_DECLINE]: ...
-
-    def decline(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        reason: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_DECLINE]:
         """Decline a booking
 
         ``POST /v2/bookings/{bookingUid}/decline``: the ``APIResponse``.
@@ -7138,8 +6077,6 @@ class BlockingBookingsWithRawResponse(Protocol):
         ``GET /v2/bookings/{bookingUid}/conferencing-sessions``: the ``APIResponse``.
         """
 
-
-    @overload
     def update_location(
         self,
         booking_uid: str,
@@ -7147,32 +6084,9 @@ class BlockingBookingsWithRawResponse(Protocol):
         body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_UPDATE_LOCATION] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    def update_location(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: type[_T_BOOKINGS_UPDATE_LOCATION],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_UPDATE_LOCATION]: ...
-
-    def update_location(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_UPDATE_LOCATION]:
         """Update booking location for an existing booking
 
         ``PATCH /v2/bookings/{bookingUid}/location``: the ``APIResponse``.
@@ -7186,8 +6100,6 @@ class BlockingBookingsGuests(Protocol):
     def with_raw_response(self) -> BlockingBookingsGuestsWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
 
-
-    @overload
     def add(
         self,
         booking_uid: str,
@@ -7195,32 +6107,9 @@ class BlockingBookingsGuests(Protocol):
         body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GUESTS_ADD] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    def add(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: type[_T_BOOKINGS_GUESTS_ADD],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_GUESTS_ADD: ...
-
-    def add(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_GUESTS_ADD:
         """Add guests to an existing booking
 
         ``POST /v2/bookings/{bookingUid}/guests``; ``expect=`` one of the
@@ -7231,8 +6120,6 @@ class BlockingBookingsGuests(Protocol):
 class BlockingBookingsGuestsWithRawResponse(Protocol):
     """``cal.bookings.guests.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
-
-    @overload
     def add(
         self,
         booking_uid: str,
@@ -7240,32 +6127,9 @@ class BlockingBookingsGuestsWithRawResponse(Protocol):
         body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GUESTS_ADD] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    def add(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: type[_T_BOOKINGS_GUESTS_ADD],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_GUESTS_ADD]: ...
-
-    def add(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_GUESTS_ADD]:
         """Add guests to an existing booking
 
         ``POST /v2/bookings/{bookingUid}/guests``: the ``APIResponse``.
@@ -8553,35 +7417,14 @@ class BlockingEventTypes(Protocol):
         ``GET /v2/event-types``.
         """
 
-
-    @overload
     def get(
         self,
         event_type_id: int,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14: ...
-
-    @overload
-    def get(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        expect: type[_T_EVENT_TYPES_GET],
-        request_options: RequestOptions | None = None,
-    ) -> _T_EVENT_TYPES_GET: ...
-
-    def get(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14:
+    ) -> _T_EVENT_TYPES_GET:
         """Get an event type
 
         ``GET /v2/event-types/{eventTypeId}``; ``expect=`` one of the
@@ -8655,7 +7498,6 @@ class BlockingEventTypes(Protocol):
         ``DELETE /v2/event-types/{eventTypeId}``.
         """
 
-    @overload
     def get_many(
         self,
         event_type_ids: Iterable[int],
@@ -8663,32 +7505,9 @@ class BlockingEventTypes(Protocol):
         *,
         concurrency: int = 32,
         fail_fast: bool = False,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[int, _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]]: ...
-
-    @overload
-    def get_many(
-        self,
-        event_type_ids: Iterable[int],
-        /,
-        *,
-        concurrency: int = 32,
-        fail_fast: bool = False,
-        expect: type[_T_EVENT_TYPES_GET],
-        request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[int, _T_EVENT_TYPES_GET]]: ...
-
-    def get_many(
-        self,
-        event_type_ids: Iterable[int],
-        /,
-        *,
-        concurrency: int = 32,
-        fail_fast: bool = False,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[int, Any]]:
+    ) -> builtins.list[BulkResult[int, _T_EVENT_TYPES_GET]]:
         """``get`` for each id, at most ``concurrency`` at once, in input order (``BulkResult``)."""
 
 
@@ -8764,35 +7583,14 @@ class BlockingEventTypesWithRawResponse(Protocol):
         ``GET /v2/event-types``: the ``APIResponse``.
         """
 
-
-    @overload
     def get(
         self,
         event_type_id: int,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]: ...
-
-    @overload
-    def get(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        expect: type[_T_EVENT_TYPES_GET],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_EVENT_TYPES_GET]: ...
-
-    def get(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_EVENT_TYPES_GET]:
         """Get an event type
 
         ``GET /v2/event-types/{eventTypeId}``: the ``APIResponse``.
@@ -9085,8 +7883,6 @@ class BlockingEventTypesPrivateLinks(Protocol):
     def with_raw_response(self) -> BlockingEventTypesPrivateLinksWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
 
-
-    @overload
     def create(
         self,
         event_type_id: int,
@@ -9095,34 +7891,9 @@ class BlockingEventTypesPrivateLinks(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
-
-    @overload
-    def create(
-        self,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_CREATE: ...
-
-    def create(
-        self,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
+    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_CREATE:
         """Create a private link for an event type
 
         ``POST /v2/event-types/{eventTypeId}/private-links``; ``expect=`` one of the
@@ -9141,8 +7912,6 @@ class BlockingEventTypesPrivateLinks(Protocol):
         ``GET /v2/event-types/{eventTypeId}/private-links``.
         """
 
-
-    @overload
     def update(
         self,
         event_type_id: int,
@@ -9152,36 +7921,9 @@ class BlockingEventTypesPrivateLinks(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
-
-    @overload
-    def update(
-        self,
-        event_type_id: int,
-        link_id: str,
-        /,
-        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_UPDATE: ...
-
-    def update(
-        self,
-        event_type_id: int,
-        link_id: str,
-        /,
-        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
+    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_UPDATE:
         """Update a private link for an event type
 
         ``PATCH /v2/event-types/{eventTypeId}/private-links/{linkId}``; ``expect=`` one of the
@@ -9205,8 +7947,6 @@ class BlockingEventTypesPrivateLinks(Protocol):
 class BlockingEventTypesPrivateLinksWithRawResponse(Protocol):
     """``cal.event_types.private_links.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
-
-    @overload
     def create(
         self,
         event_type_id: int,
@@ -9215,34 +7955,9 @@ class BlockingEventTypesPrivateLinksWithRawResponse(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
-
-    @overload
-    def create(
-        self,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE]: ...
-
-    def create(
-        self,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE]:
         """Create a private link for an event type
 
         ``POST /v2/event-types/{eventTypeId}/private-links``: the ``APIResponse``.
@@ -9260,8 +7975,6 @@ class BlockingEventTypesPrivateLinksWithRawResponse(Protocol):
         ``GET /v2/event-types/{eventTypeId}/private-links``: the ``APIResponse``.
         """
 
-
-    @overload
     def update(
         self,
         event_type_id: int,
@@ -9271,36 +7984,9 @@ class BlockingEventTypesPrivateLinksWithRawResponse(Protocol):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
-
-    @overload
-    def update(
-        self,
-        event_type_id: int,
-        link_id: str,
-        /,
-        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE]: ...
-
-    def update(
-        self,
-        event_type_id: int,
-        link_id: str,
-        /,
-        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE]:
         """Update a private link for an event type
 
         ``PATCH /v2/event-types/{eventTypeId}/private-links/{linkId}``: the ``APIResponse``.
@@ -9966,8 +8652,6 @@ class BlockingTeams(Protocol):
     def verified_resources(self) -> BlockingTeamsVerifiedResources:
         """``cal.teams.verified_resources``: teams / verified resources."""
 
-
-    @overload
     def create(
         self,
         body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
@@ -9991,64 +8675,9 @@ class BlockingTeams(Protocol):
         time_zone: str | Unset = UNSET,
         week_start: str | Unset = UNSET,
         auto_accept_creator: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.CreateTeamOutputData | _m.TeamOutputDto: ...
-
-    @overload
-    def create(
-        self,
-        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        auto_accept_creator: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_TEAMS_CREATE: ...
-
-    def create(
-        self,
-        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        auto_accept_creator: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.CreateTeamOutputData | _m.TeamOutputDto:
+    ) -> _T_TEAMS_CREATE:
         """Create a team
 
         ``POST /v2/teams``; ``expect=`` one of the
@@ -10137,8 +8766,6 @@ class BlockingTeams(Protocol):
 class BlockingTeamsWithRawResponse(Protocol):
     """``cal.teams.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
-
-    @overload
     def create(
         self,
         body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
@@ -10162,64 +8789,9 @@ class BlockingTeamsWithRawResponse(Protocol):
         time_zone: str | Unset = UNSET,
         week_start: str | Unset = UNSET,
         auto_accept_creator: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.CreateTeamOutputData | _m.TeamOutputDto]: ...
-
-    @overload
-    def create(
-        self,
-        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        auto_accept_creator: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_TEAMS_CREATE]: ...
-
-    def create(
-        self,
-        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        auto_accept_creator: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_TEAMS_CREATE]:
         """Create a team
 
         ``POST /v2/teams``: the ``APIResponse``.
@@ -10372,8 +8944,6 @@ class BlockingTeamsEventTypes(Protocol):
     def webhooks(self) -> BlockingTeamsEventTypesWebhooks:
         """``cal.teams.event_types.webhooks``: teams / event types / webhooks."""
 
-
-    @overload
     def create(
         self,
         team_id: int,
@@ -10427,124 +8997,9 @@ class BlockingTeamsEventTypes(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_EVENT_TYPES_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
-
-    @overload
-    def create(
-        self,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_EVENT_TYPES_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_TEAMS_EVENT_TYPES_CREATE: ...
-
-    def create(
-        self,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
+    ) -> _T_TEAMS_EVENT_TYPES_CREATE:
         """Create an event type
 
         ``POST /v2/teams/{teamId}/event-types``; ``expect=`` one of the
@@ -10579,8 +9034,6 @@ class BlockingTeamsEventTypes(Protocol):
         ``GET /v2/teams/{teamId}/event-types/{eventTypeId}``.
         """
 
-
-    @overload
     def update(
         self,
         team_id: int,
@@ -10635,126 +9088,9 @@ class BlockingTeamsEventTypes(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
-
-    @overload
-    def update(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_TEAMS_EVENT_TYPES_UPDATE: ...
-
-    def update(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
+    ) -> _T_TEAMS_EVENT_TYPES_UPDATE:
         """Update a team event type
 
         ``PATCH /v2/teams/{teamId}/event-types/{eventTypeId}``; ``expect=`` one of the
@@ -10815,8 +9151,6 @@ class BlockingTeamsEventTypes(Protocol):
 class BlockingTeamsEventTypesWithRawResponse(Protocol):
     """``cal.teams.event_types.with_raw_response`` of ``CalComSync``: each method returns an ``APIResponse``."""
 
-
-    @overload
     def create(
         self,
         team_id: int,
@@ -10870,124 +9204,9 @@ class BlockingTeamsEventTypesWithRawResponse(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_EVENT_TYPES_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
-
-    @overload
-    def create(
-        self,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_EVENT_TYPES_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_CREATE]: ...
-
-    def create(
-        self,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_CREATE]:
         """Create an event type
 
         ``POST /v2/teams/{teamId}/event-types``: the ``APIResponse``.
@@ -11021,8 +9240,6 @@ class BlockingTeamsEventTypesWithRawResponse(Protocol):
         ``GET /v2/teams/{teamId}/event-types/{eventTypeId}``: the ``APIResponse``.
         """
 
-
-    @overload
     def update(
         self,
         team_id: int,
@@ -11077,126 +9294,9 @@ class BlockingTeamsEventTypesWithRawResponse(Protocol):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
-
-    @overload
-    def update(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_UPDATE]: ...
-
-    def update(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_UPDATE]:
         """Update a team event type
 
         ``PATCH /v2/teams/{teamId}/event-types/{eventTypeId}``: the ``APIResponse``.

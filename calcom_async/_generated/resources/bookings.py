@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
@@ -16,6 +16,7 @@ from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect, narrow, narrow_response
+from typing_extensions import TypeVar
 from calcom_async._sync import BookingsSyncMixin
 
 if TYPE_CHECKING:
@@ -30,14 +31,14 @@ else:
 __all__ = ["Bookings", "BookingsWithRawResponse"]
 
 # ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
-_T_BOOKINGS_CREATE = TypeVar("_T_BOOKINGS_CREATE", bound="_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_GET = TypeVar("_T_BOOKINGS_GET", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_RESCHEDULE = TypeVar("_T_BOOKINGS_RESCHEDULE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13")
-_T_BOOKINGS_CANCEL = TypeVar("_T_BOOKINGS_CANCEL", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_MARK_ABSENT = TypeVar("_T_BOOKINGS_MARK_ABSENT", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13")
-_T_BOOKINGS_CONFIRM = TypeVar("_T_BOOKINGS_CONFIRM", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_DECLINE = TypeVar("_T_BOOKINGS_DECLINE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
-_T_BOOKINGS_UPDATE_LOCATION = TypeVar("_T_BOOKINGS_UPDATE_LOCATION", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_CREATE = TypeVar("_T_BOOKINGS_CREATE", bound="_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_GET = TypeVar("_T_BOOKINGS_GET", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_RESCHEDULE = TypeVar("_T_BOOKINGS_RESCHEDULE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13")
+_T_BOOKINGS_CANCEL = TypeVar("_T_BOOKINGS_CANCEL", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_MARK_ABSENT = TypeVar("_T_BOOKINGS_MARK_ABSENT", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13")
+_T_BOOKINGS_CONFIRM = TypeVar("_T_BOOKINGS_CONFIRM", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_DECLINE = TypeVar("_T_BOOKINGS_DECLINE", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_UPDATE_LOCATION = TypeVar("_T_BOOKINGS_UPDATE_LOCATION", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
 
 
 class Bookings(BookingsSyncMixin, BaseResource):
@@ -57,8 +58,6 @@ class Bookings(BookingsSyncMixin, BaseResource):
 
         return BookingsGuests(self._session)
 
-
-    @overload
     async def create(
         self,
         body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
@@ -80,60 +79,9 @@ class Bookings(BookingsSyncMixin, BaseResource):
         email_verification_code: str | Unset = UNSET,
         instant: bool | Unset = UNSET,
         recurrence_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    async def create(
-        self,
-        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        attendee: _m.CreateBookingAttendee | Unset = UNSET,
-        booking_fields_responses: dict[str, Any] | Unset = UNSET,
-        event_type_id: int | Unset = UNSET,
-        event_type_slug: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        team_slug: str | Unset = UNSET,
-        organization_slug: str | Unset = UNSET,
-        guests: builtins.list[str] | Unset = UNSET,
-        meeting_url: str | Unset = UNSET,
-        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        length_in_minutes: float | Unset = UNSET,
-        routing: _m.Routing | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        instant: bool | Unset = UNSET,
-        recurrence_count: float | Unset = UNSET,
-        expect: type[_T_BOOKINGS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_CREATE: ...
-
-    async def create(
-        self,
-        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        attendee: _m.CreateBookingAttendee | Unset = UNSET,
-        booking_fields_responses: dict[str, Any] | Unset = UNSET,
-        event_type_id: int | Unset = UNSET,
-        event_type_slug: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        team_slug: str | Unset = UNSET,
-        organization_slug: str | Unset = UNSET,
-        guests: builtins.list[str] | Unset = UNSET,
-        meeting_url: str | Unset = UNSET,
-        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        length_in_minutes: float | Unset = UNSET,
-        routing: _m.Routing | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        instant: bool | Unset = UNSET,
-        recurrence_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_CREATE:
         """Create a booking
 
         POST /v2/bookings is used to create regular bookings, recurring bookings and instant bookings. The request bodies for all 3 are almost the same except:
@@ -184,7 +132,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         if expect is not None:
             check_expect("bookings.create", expect, (_m.BookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.CreateSeatedBookingOutput_2024_08_13, builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]",
+            "_T_BOOKINGS_CREATE",
             narrow(
                 "bookings.create",
                 expect,
@@ -328,35 +276,14 @@ class Bookings(BookingsSyncMixin, BaseResource):
             on_page=on_page,
         )
 
-
-    @overload
     async def get(
         self,
         booking_uid: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    async def get(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[_T_BOOKINGS_GET],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_GET: ...
-
-    async def get(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_GET:
         """Get a booking
 
         `:bookingUid` can be
@@ -395,7 +322,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         if expect is not None:
             check_expect("bookings.get", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
+            "_T_BOOKINGS_GET",
             narrow(
                 "bookings.get",
                 expect,
@@ -481,8 +408,6 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
-
-    @overload
     async def reschedule(
         self,
         booking_uid: str,
@@ -494,40 +419,9 @@ class Bookings(BookingsSyncMixin, BaseResource):
         rescheduling_reason: str | Unset = UNSET,
         email_verification_code: str | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_RESCHEDULE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13: ...
-
-    @overload
-    async def reschedule(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        rescheduled_by: str | Unset = UNSET,
-        rescheduling_reason: str | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_RESCHEDULE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_RESCHEDULE: ...
-
-    async def reschedule(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        rescheduled_by: str | Unset = UNSET,
-        rescheduling_reason: str | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13:
+    ) -> _T_BOOKINGS_RESCHEDULE:
         """Reschedule a booking
 
         Reschedule a booking or seated booking
@@ -556,7 +450,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         if expect is not None:
             check_expect("bookings.reschedule", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, _m.CreateSeatedBookingOutput_2024_08_13, _m.CreateRecurringSeatedBookingOutput_2024_08_13))
         return cast(
-            "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13",
+            "_T_BOOKINGS_RESCHEDULE",
             narrow(
                 "bookings.reschedule",
                 expect,
@@ -579,8 +473,6 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
-
-    @overload
     async def cancel(
         self,
         booking_uid: str,
@@ -590,36 +482,9 @@ class Bookings(BookingsSyncMixin, BaseResource):
         cancellation_reason: str | Unset = UNSET,
         cancel_subsequent_bookings: bool | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CANCEL] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    async def cancel(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
-        *,
-        cancellation_reason: str | Unset = UNSET,
-        cancel_subsequent_bookings: bool | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_CANCEL],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_CANCEL: ...
-
-    async def cancel(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
-        *,
-        cancellation_reason: str | Unset = UNSET,
-        cancel_subsequent_bookings: bool | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_CANCEL:
         """Cancel a booking
 
         :bookingUid can be :bookingUid of an usual booking, individual recurrence or recurring booking to cancel all recurrences.
@@ -670,7 +535,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         if expect is not None:
             check_expect("bookings.cancel", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
+            "_T_BOOKINGS_CANCEL",
             narrow(
                 "bookings.cancel",
                 expect,
@@ -691,8 +556,6 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
-
-    @overload
     async def mark_absent(
         self,
         booking_uid: str,
@@ -701,34 +564,9 @@ class Bookings(BookingsSyncMixin, BaseResource):
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_MARK_ABSENT] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13: ...
-
-    @overload
-    async def mark_absent(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        host: bool | Unset = UNSET,
-        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: type[_T_BOOKINGS_MARK_ABSENT],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_MARK_ABSENT: ...
-
-    async def mark_absent(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        host: bool | Unset = UNSET,
-        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13:
+    ) -> _T_BOOKINGS_MARK_ABSENT:
         """Mark a booking absence
 
         The provided authorization header refers to the owner of the booking.
@@ -755,7 +593,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         if expect is not None:
             check_expect("bookings.mark_absent", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13))
         return cast(
-            "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13",
+            "_T_BOOKINGS_MARK_ABSENT",
             narrow(
                 "bookings.mark_absent",
                 expect,
@@ -857,35 +695,14 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
-
-    @overload
     async def confirm(
         self,
         booking_uid: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CONFIRM] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    async def confirm(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[_T_BOOKINGS_CONFIRM],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_CONFIRM: ...
-
-    async def confirm(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_CONFIRM:
         """Confirm a booking
 
         The provided authorization header refers to the owner of the booking.
@@ -915,7 +732,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         if expect is not None:
             check_expect("bookings.confirm", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
+            "_T_BOOKINGS_CONFIRM",
             narrow(
                 "bookings.confirm",
                 expect,
@@ -927,8 +744,6 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
-
-    @overload
     async def decline(
         self,
         booking_uid: str,
@@ -936,32 +751,9 @@ class Bookings(BookingsSyncMixin, BaseResource):
         body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_DECLINE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    async def decline(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        reason: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_DECLINE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_DECLINE: ...
-
-    async def decline(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        reason: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_DECLINE:
         """Decline a booking
 
         The provided authorization header refers to the owner of the booking.
@@ -992,7 +784,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         if expect is not None:
             check_expect("bookings.decline", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
+            "_T_BOOKINGS_DECLINE",
             narrow(
                 "bookings.decline",
                 expect,
@@ -1119,8 +911,6 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
-
-    @overload
     async def update_location(
         self,
         booking_uid: str,
@@ -1128,32 +918,9 @@ class Bookings(BookingsSyncMixin, BaseResource):
         body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_UPDATE_LOCATION] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    async def update_location(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: type[_T_BOOKINGS_UPDATE_LOCATION],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_UPDATE_LOCATION: ...
-
-    async def update_location(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_UPDATE_LOCATION:
         """Update booking location for an existing booking
 
         **Current Limitation:** Updating a booking location will update the location in Cal.com, but the corresponding Calendar event will not be updated automatically. The old location will persist in the Calendar event. This is a known limitation that will be addressed in a future update.
@@ -1184,7 +951,7 @@ class Bookings(BookingsSyncMixin, BaseResource):
         if expect is not None:
             check_expect("bookings.update_location", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
+            "_T_BOOKINGS_UPDATE_LOCATION",
             narrow(
                 "bookings.update_location",
                 expect,
@@ -1203,7 +970,6 @@ class Bookings(BookingsSyncMixin, BaseResource):
             ),
         )
 
-    @overload
     async def get_many(
         self,
         booking_uids: Iterable[str],
@@ -1211,32 +977,9 @@ class Bookings(BookingsSyncMixin, BaseResource):
         *,
         concurrency: int = 32,
         fail_fast: bool = False,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[str, _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]]: ...
-
-    @overload
-    async def get_many(
-        self,
-        booking_uids: Iterable[str],
-        /,
-        *,
-        concurrency: int = 32,
-        fail_fast: bool = False,
-        expect: type[_T_BOOKINGS_GET],
-        request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[str, _T_BOOKINGS_GET]]: ...
-
-    async def get_many(
-        self,
-        booking_uids: Iterable[str],
-        /,
-        *,
-        concurrency: int = 32,
-        fail_fast: bool = False,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[str, Any]]:
+    ) -> builtins.list[BulkResult[str, _T_BOOKINGS_GET]]:
         """``get`` for each of ``booking_uids``, at most ``concurrency`` at once.
 
         Results come in input order, one ``BulkResult`` per input (``.ok``, ``.value``,
@@ -1260,8 +1003,6 @@ class BookingsWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
-
-    @overload
     async def create(
         self,
         body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
@@ -1283,60 +1024,9 @@ class BookingsWithRawResponse(BaseResource):
         email_verification_code: str | Unset = UNSET,
         instant: bool | Unset = UNSET,
         recurrence_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.CreateSeatedBookingOutput_2024_08_13 | builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    async def create(
-        self,
-        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        attendee: _m.CreateBookingAttendee | Unset = UNSET,
-        booking_fields_responses: dict[str, Any] | Unset = UNSET,
-        event_type_id: int | Unset = UNSET,
-        event_type_slug: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        team_slug: str | Unset = UNSET,
-        organization_slug: str | Unset = UNSET,
-        guests: builtins.list[str] | Unset = UNSET,
-        meeting_url: str | Unset = UNSET,
-        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        length_in_minutes: float | Unset = UNSET,
-        routing: _m.Routing | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        instant: bool | Unset = UNSET,
-        recurrence_count: float | Unset = UNSET,
-        expect: type[_T_BOOKINGS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_CREATE]: ...
-
-    async def create(
-        self,
-        body: _m.V2BookingsPostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        attendee: _m.CreateBookingAttendee | Unset = UNSET,
-        booking_fields_responses: dict[str, Any] | Unset = UNSET,
-        event_type_id: int | Unset = UNSET,
-        event_type_slug: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        team_slug: str | Unset = UNSET,
-        organization_slug: str | Unset = UNSET,
-        guests: builtins.list[str] | Unset = UNSET,
-        meeting_url: str | Unset = UNSET,
-        location: _m.BookingInputAddressLocation_2024_08_13 | _m.BookingInputAttendeeAddressLocation_2024_08_13 | _m.BookingInputAttendeeDefinedLocation_2024_08_13 | _m.BookingInputAttendeePhoneLocation_2024_08_13 | _m.BookingInputIntegrationLocation_2024_08_13 | _m.BookingInputLinkLocation_2024_08_13 | _m.BookingInputPhoneLocation_2024_08_13 | _m.BookingInputOrganizersDefaultAppLocation_2024_08_13 | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        length_in_minutes: float | Unset = UNSET,
-        routing: _m.Routing | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        instant: bool | Unset = UNSET,
-        recurrence_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_CREATE]:
         """Create a booking
 
         POST /v2/bookings is used to create regular bookings, recurring bookings and instant bookings. The request bodies for all 3 are almost the same except:
@@ -1387,7 +1077,7 @@ class BookingsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("bookings.create", expect, (_m.BookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.CreateSeatedBookingOutput_2024_08_13, builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_BOOKINGS_CREATE]",
             narrow_response(
                 "bookings.create",
                 expect,
@@ -1517,35 +1207,14 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def get(
         self,
         booking_uid: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    async def get(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[_T_BOOKINGS_GET],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_GET]: ...
-
-    async def get(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_GET]:
         """Get a booking
 
         `:bookingUid` can be
@@ -1584,7 +1253,7 @@ class BookingsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("bookings.get", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_BOOKINGS_GET]",
             narrow_response(
                 "bookings.get",
                 expect,
@@ -1670,8 +1339,6 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def reschedule(
         self,
         booking_uid: str,
@@ -1683,40 +1350,9 @@ class BookingsWithRawResponse(BaseResource):
         rescheduling_reason: str | Unset = UNSET,
         email_verification_code: str | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_RESCHEDULE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.CreateSeatedBookingOutput_2024_08_13 | _m.CreateRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    async def reschedule(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        rescheduled_by: str | Unset = UNSET,
-        rescheduling_reason: str | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_RESCHEDULE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_RESCHEDULE]: ...
-
-    async def reschedule(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidReschedulePostRequest | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        rescheduled_by: str | Unset = UNSET,
-        rescheduling_reason: str | Unset = UNSET,
-        email_verification_code: str | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_RESCHEDULE]:
         """Reschedule a booking
 
         Reschedule a booking or seated booking
@@ -1745,7 +1381,7 @@ class BookingsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("bookings.reschedule", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, _m.CreateSeatedBookingOutput_2024_08_13, _m.CreateRecurringSeatedBookingOutput_2024_08_13))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_BOOKINGS_RESCHEDULE]",
             narrow_response(
                 "bookings.reschedule",
                 expect,
@@ -1768,8 +1404,6 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def cancel(
         self,
         booking_uid: str,
@@ -1779,36 +1413,9 @@ class BookingsWithRawResponse(BaseResource):
         cancellation_reason: str | Unset = UNSET,
         cancel_subsequent_bookings: bool | Unset = UNSET,
         seat_uid: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CANCEL] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    async def cancel(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
-        *,
-        cancellation_reason: str | Unset = UNSET,
-        cancel_subsequent_bookings: bool | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_CANCEL],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_CANCEL]: ...
-
-    async def cancel(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.V2BookingsBookingUidCancelPostRequest | Mapping[str, Any] | None = None,
-        *,
-        cancellation_reason: str | Unset = UNSET,
-        cancel_subsequent_bookings: bool | Unset = UNSET,
-        seat_uid: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_CANCEL]:
         """Cancel a booking
 
         :bookingUid can be :bookingUid of an usual booking, individual recurrence or recurring booking to cancel all recurrences.
@@ -1859,7 +1466,7 @@ class BookingsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("bookings.cancel", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_BOOKINGS_CANCEL]",
             narrow_response(
                 "bookings.cancel",
                 expect,
@@ -1880,8 +1487,6 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def mark_absent(
         self,
         booking_uid: str,
@@ -1890,34 +1495,9 @@ class BookingsWithRawResponse(BaseResource):
         *,
         host: bool | Unset = UNSET,
         attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_MARK_ABSENT] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13]: ...
-
-    @overload
-    async def mark_absent(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        host: bool | Unset = UNSET,
-        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: type[_T_BOOKINGS_MARK_ABSENT],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_MARK_ABSENT]: ...
-
-    async def mark_absent(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.MarkAbsentBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        host: bool | Unset = UNSET,
-        attendees: builtins.list[_m.MarkAbsentAttendee] | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_MARK_ABSENT]:
         """Mark a booking absence
 
         The provided authorization header refers to the owner of the booking.
@@ -1944,7 +1524,7 @@ class BookingsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("bookings.mark_absent", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_BOOKINGS_MARK_ABSENT]",
             narrow_response(
                 "bookings.mark_absent",
                 expect,
@@ -2046,35 +1626,14 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def confirm(
         self,
         booking_uid: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_CONFIRM] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    async def confirm(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[_T_BOOKINGS_CONFIRM],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_CONFIRM]: ...
-
-    async def confirm(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_CONFIRM]:
         """Confirm a booking
 
         The provided authorization header refers to the owner of the booking.
@@ -2104,7 +1663,7 @@ class BookingsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("bookings.confirm", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_BOOKINGS_CONFIRM]",
             narrow_response(
                 "bookings.confirm",
                 expect,
@@ -2116,8 +1675,6 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def decline(
         self,
         booking_uid: str,
@@ -2125,32 +1682,9 @@ class BookingsWithRawResponse(BaseResource):
         body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         reason: str | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_DECLINE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    async def decline(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        reason: str | Unset = UNSET,
-        expect: type[_T_BOOKINGS_DECLINE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_DECLINE]: ...
-
-    async def decline(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.DeclineBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        reason: str | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_DECLINE]:
         """Decline a booking
 
         The provided authorization header refers to the owner of the booking.
@@ -2181,7 +1715,7 @@ class BookingsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("bookings.decline", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_BOOKINGS_DECLINE]",
             narrow_response(
                 "bookings.decline",
                 expect,
@@ -2308,8 +1842,6 @@ class BookingsWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def update_location(
         self,
         booking_uid: str,
@@ -2317,32 +1849,9 @@ class BookingsWithRawResponse(BaseResource):
         body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_UPDATE_LOCATION] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    async def update_location(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: type[_T_BOOKINGS_UPDATE_LOCATION],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_UPDATE_LOCATION]: ...
-
-    async def update_location(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.UpdateBookingLocationInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        location: _m.UpdateInputAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeAddressLocation_2024_08_13 | _m.UpdateBookingInputAttendeeDefinedLocation_2024_08_13 | _m.UpdateBookingInputAttendeePhoneLocation_2024_08_13 | _m.UpdateBookingInputLinkLocation_2024_08_13 | _m.UpdateBookingInputPhoneLocation_2024_08_13 | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_UPDATE_LOCATION]:
         """Update booking location for an existing booking
 
         **Current Limitation:** Updating a booking location will update the location in Cal.com, but the corresponding Calendar event will not be updated automatically. The old location will persist in the Calendar event. This is a known limitation that will be addressed in a future update.
@@ -2373,7 +1882,7 @@ class BookingsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("bookings.update_location", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_BOOKINGS_UPDATE_LOCATION]",
             narrow_response(
                 "bookings.update_location",
                 expect,

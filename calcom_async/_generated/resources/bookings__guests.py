@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
@@ -16,6 +16,7 @@ from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect, narrow, narrow_response
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -28,7 +29,7 @@ else:
 __all__ = ["BookingsGuests", "BookingsGuestsWithRawResponse"]
 
 # ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
-_T_BOOKINGS_GUESTS_ADD = TypeVar("_T_BOOKINGS_GUESTS_ADD", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
+_T_BOOKINGS_GUESTS_ADD = TypeVar("_T_BOOKINGS_GUESTS_ADD", bound="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]", default="_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]")
 
 
 class BookingsGuests(BaseResource):
@@ -41,8 +42,6 @@ class BookingsGuests(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return BookingsGuestsWithRawResponse(self._session)
 
-
-    @overload
     async def add(
         self,
         booking_uid: str,
@@ -50,32 +49,9 @@ class BookingsGuests(BaseResource):
         body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GUESTS_ADD] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]: ...
-
-    @overload
-    async def add(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: type[_T_BOOKINGS_GUESTS_ADD],
-        request_options: RequestOptions | None = None,
-    ) -> _T_BOOKINGS_GUESTS_ADD: ...
-
-    async def add(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]:
+    ) -> _T_BOOKINGS_GUESTS_ADD:
         """Add guests to an existing booking
 
         Add one or more guests to an existing booking. Maximum 10 guests per request, with a limit of 30 total guests per booking.
@@ -118,7 +94,7 @@ class BookingsGuests(BaseResource):
         if expect is not None:
             check_expect("bookings.guests.add", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]",
+            "_T_BOOKINGS_GUESTS_ADD",
             narrow(
                 "bookings.guests.add",
                 expect,
@@ -144,8 +120,6 @@ class BookingsGuestsWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
-
-    @overload
     async def add(
         self,
         booking_uid: str,
@@ -153,32 +127,9 @@ class BookingsGuestsWithRawResponse(BaseResource):
         body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
         *,
         guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_BOOKINGS_GUESTS_ADD] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | builtins.list[_m.RecurringBookingOutput_2024_08_13] | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13 | builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]]: ...
-
-    @overload
-    async def add(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: type[_T_BOOKINGS_GUESTS_ADD],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_BOOKINGS_GUESTS_ADD]: ...
-
-    async def add(
-        self,
-        booking_uid: str,
-        /,
-        body: _m.AddGuestsInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        guests: builtins.list[_m.Guest] | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_BOOKINGS_GUESTS_ADD]:
         """Add guests to an existing booking
 
         Add one or more guests to an existing booking. Maximum 10 guests per request, with a limit of 30 total guests per booking.
@@ -221,7 +172,7 @@ class BookingsGuestsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("bookings.guests.add", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_BOOKINGS_GUESTS_ADD]",
             narrow_response(
                 "bookings.guests.add",
                 expect,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
@@ -16,6 +16,7 @@ from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect, narrow, narrow_response
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -30,7 +31,7 @@ else:
 __all__ = ["EventTypes", "EventTypesWithRawResponse"]
 
 # ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
-_T_EVENT_TYPES_GET = TypeVar("_T_EVENT_TYPES_GET", bound="_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14")
+_T_EVENT_TYPES_GET = TypeVar("_T_EVENT_TYPES_GET", bound="_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14", default="_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14")
 
 
 class EventTypes(BaseResource):
@@ -238,35 +239,14 @@ class EventTypes(BaseResource):
             ),
         )
 
-
-    @overload
     async def get(
         self,
         event_type_id: int,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14: ...
-
-    @overload
-    async def get(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        expect: type[_T_EVENT_TYPES_GET],
-        request_options: RequestOptions | None = None,
-    ) -> _T_EVENT_TYPES_GET: ...
-
-    async def get(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14:
+    ) -> _T_EVENT_TYPES_GET:
         """Get an event type
 
         <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
@@ -300,7 +280,7 @@ class EventTypes(BaseResource):
         if expect is not None:
             check_expect("event_types.get", expect, (_m.EventTypeOutput_2024_06_14, _m.TeamEventTypeOutput_2024_06_14))
         return cast(
-            "_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14",
+            "_T_EVENT_TYPES_GET",
             narrow(
                 "event_types.get",
                 expect,
@@ -470,7 +450,6 @@ class EventTypes(BaseResource):
             ),
         )
 
-    @overload
     async def get_many(
         self,
         event_type_ids: Iterable[int],
@@ -478,32 +457,9 @@ class EventTypes(BaseResource):
         *,
         concurrency: int = 32,
         fail_fast: bool = False,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[int, _m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]]: ...
-
-    @overload
-    async def get_many(
-        self,
-        event_type_ids: Iterable[int],
-        /,
-        *,
-        concurrency: int = 32,
-        fail_fast: bool = False,
-        expect: type[_T_EVENT_TYPES_GET],
-        request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[int, _T_EVENT_TYPES_GET]]: ...
-
-    async def get_many(
-        self,
-        event_type_ids: Iterable[int],
-        /,
-        *,
-        concurrency: int = 32,
-        fail_fast: bool = False,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> builtins.list[BulkResult[int, Any]]:
+    ) -> builtins.list[BulkResult[int, _T_EVENT_TYPES_GET]]:
         """``get`` for each of ``event_type_ids``, at most ``concurrency`` at once.
 
         Results come in input order, one ``BulkResult`` per input (``.ok``, ``.value``,
@@ -708,35 +664,14 @@ class EventTypesWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def get(
         self,
         event_type_id: int,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_GET] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeOutput_2024_06_14 | _m.TeamEventTypeOutput_2024_06_14]: ...
-
-    @overload
-    async def get(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        expect: type[_T_EVENT_TYPES_GET],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_EVENT_TYPES_GET]: ...
-
-    async def get(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_EVENT_TYPES_GET]:
         """Get an event type
 
         <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
@@ -770,7 +705,7 @@ class EventTypesWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("event_types.get", expect, (_m.EventTypeOutput_2024_06_14, _m.TeamEventTypeOutput_2024_06_14))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_EVENT_TYPES_GET]",
             narrow_response(
                 "event_types.get",
                 expect,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
@@ -16,6 +16,7 @@ from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect, narrow, narrow_response
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -28,8 +29,8 @@ else:
 __all__ = ["EventTypesPrivateLinks", "EventTypesPrivateLinksWithRawResponse"]
 
 # ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
-_T_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
-_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput", default="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput", default="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
 
 
 class EventTypesPrivateLinks(BaseResource):
@@ -42,8 +43,6 @@ class EventTypesPrivateLinks(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return EventTypesPrivateLinksWithRawResponse(self._session)
 
-
-    @overload
     async def create(
         self,
         event_type_id: int,
@@ -52,34 +51,9 @@ class EventTypesPrivateLinks(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
-
-    @overload
-    async def create(
-        self,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_CREATE: ...
-
-    async def create(
-        self,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
+    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_CREATE:
         """Create a private link for an event type
 
         ``POST /v2/event-types/{eventTypeId}/private-links``
@@ -102,7 +76,7 @@ class EventTypesPrivateLinks(BaseResource):
         if expect is not None:
             check_expect("event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput",
+            "_T_EVENT_TYPES_PRIVATE_LINKS_CREATE",
             narrow(
                 "event_types.private_links.create",
                 expect,
@@ -153,8 +127,6 @@ class EventTypesPrivateLinks(BaseResource):
             ),
         )
 
-
-    @overload
     async def update(
         self,
         event_type_id: int,
@@ -164,36 +136,9 @@ class EventTypesPrivateLinks(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
-
-    @overload
-    async def update(
-        self,
-        event_type_id: int,
-        link_id: str,
-        /,
-        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_UPDATE: ...
-
-    async def update(
-        self,
-        event_type_id: int,
-        link_id: str,
-        /,
-        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
+    ) -> _T_EVENT_TYPES_PRIVATE_LINKS_UPDATE:
         """Update a private link for an event type
 
         ``PATCH /v2/event-types/{eventTypeId}/private-links/{linkId}``
@@ -217,7 +162,7 @@ class EventTypesPrivateLinks(BaseResource):
         if expect is not None:
             check_expect("event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput",
+            "_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE",
             narrow(
                 "event_types.private_links.update",
                 expect,
@@ -277,8 +222,6 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
-
-    @overload
     async def create(
         self,
         event_type_id: int,
@@ -287,34 +230,9 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
-
-    @overload
-    async def create(
-        self,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE]: ...
-
-    async def create(
-        self,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE]:
         """Create a private link for an event type
 
         ``POST /v2/event-types/{eventTypeId}/private-links``
@@ -337,7 +255,7 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE]",
             narrow_response(
                 "event_types.private_links.create",
                 expect,
@@ -388,8 +306,6 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def update(
         self,
         event_type_id: int,
@@ -399,36 +315,9 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
-
-    @overload
-    async def update(
-        self,
-        event_type_id: int,
-        link_id: str,
-        /,
-        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE]: ...
-
-    async def update(
-        self,
-        event_type_id: int,
-        link_id: str,
-        /,
-        body: _m.UpdatePrivateLinkBody | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE]:
         """Update a private link for an event type
 
         ``PATCH /v2/event-types/{eventTypeId}/private-links/{linkId}``
@@ -452,7 +341,7 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE]",
             narrow_response(
                 "event_types.private_links.update",
                 expect,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
@@ -16,6 +16,7 @@ from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect, narrow, narrow_response
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -28,8 +29,8 @@ else:
 __all__ = ["OrganizationsTeamsEventTypesPrivateLinks", "OrganizationsTeamsEventTypesPrivateLinksWithRawResponse"]
 
 # ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
-_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
-_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput", default="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
+_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE = TypeVar("_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE", bound="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput", default="_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput")
 
 
 class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
@@ -42,8 +43,6 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
         """The same methods, returning the raw response (status, headers, request id) too."""
         return OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(self._session)
 
-
-    @overload
     async def create(
         self,
         org_id: int,
@@ -54,38 +53,9 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
-
-    @overload
-    async def create(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE: ...
-
-    async def create(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE:
         """Create a private link for a team event type
 
         ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``
@@ -110,7 +80,7 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
         if expect is not None:
             check_expect("organizations.teams.event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput",
+            "_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE",
             narrow(
                 "organizations.teams.event_types.private_links.create",
                 expect,
@@ -165,8 +135,6 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             ),
         )
 
-
-    @overload
     async def update(
         self,
         org_id: int,
@@ -175,34 +143,9 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
         link_id: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput: ...
-
-    @overload
-    async def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE: ...
-
-    async def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput:
+    ) -> _T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE:
         """Update a private link for a team event type
 
         ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links/{linkId}``
@@ -227,7 +170,7 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
         if expect is not None:
             check_expect("organizations.teams.event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput",
+            "_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE",
             narrow(
                 "organizations.teams.event_types.private_links.update",
                 expect,
@@ -283,8 +226,6 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
-
-    @overload
     async def create(
         self,
         org_id: int,
@@ -295,38 +236,9 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
         *,
         expires_at: datetime | Unset = UNSET,
         max_usage_count: float | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
-
-    @overload
-    async def create(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE]: ...
-
-    async def create(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreatePrivateLinkInput | Mapping[str, Any] | None = None,
-        *,
-        expires_at: datetime | Unset = UNSET,
-        max_usage_count: float | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE]:
         """Create a private link for a team event type
 
         ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``
@@ -351,7 +263,7 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("organizations.teams.event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE]",
             narrow_response(
                 "organizations.teams.event_types.private_links.create",
                 expect,
@@ -406,8 +318,6 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def update(
         self,
         org_id: int,
@@ -416,34 +326,9 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
         link_id: str,
         /,
         *,
-        expect: None = None,
+        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]: ...
-
-    @overload
-    async def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        expect: type[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE]: ...
-
-    async def update(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE]:
         """Update a private link for a team event type
 
         ``PATCH /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links/{linkId}``
@@ -468,7 +353,7 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("organizations.teams.event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE]",
             narrow_response(
                 "organizations.teams.event_types.private_links.update",
                 expect,

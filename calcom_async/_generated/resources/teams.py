@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
@@ -16,6 +16,7 @@ from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect, narrow, narrow_response
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -34,7 +35,7 @@ else:
 __all__ = ["Teams", "TeamsWithRawResponse"]
 
 # ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
-_T_TEAMS_CREATE = TypeVar("_T_TEAMS_CREATE", bound="_m.CreateTeamOutputData | _m.TeamOutputDto")
+_T_TEAMS_CREATE = TypeVar("_T_TEAMS_CREATE", bound="_m.CreateTeamOutputData | _m.TeamOutputDto", default="_m.CreateTeamOutputData | _m.TeamOutputDto")
 
 
 class Teams(BaseResource):
@@ -89,8 +90,6 @@ class Teams(BaseResource):
 
         return TeamsVerifiedResources(self._session)
 
-
-    @overload
     async def create(
         self,
         body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
@@ -114,64 +113,9 @@ class Teams(BaseResource):
         time_zone: str | Unset = UNSET,
         week_start: str | Unset = UNSET,
         auto_accept_creator: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.CreateTeamOutputData | _m.TeamOutputDto: ...
-
-    @overload
-    async def create(
-        self,
-        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        auto_accept_creator: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_TEAMS_CREATE: ...
-
-    async def create(
-        self,
-        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        auto_accept_creator: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.CreateTeamOutputData | _m.TeamOutputDto:
+    ) -> _T_TEAMS_CREATE:
         """Create a team
 
         ``POST /v2/teams``
@@ -193,7 +137,7 @@ class Teams(BaseResource):
         if expect is not None:
             check_expect("teams.create", expect, (_m.CreateTeamOutputData, _m.TeamOutputDto))
         return cast(
-            "_m.CreateTeamOutputData | _m.TeamOutputDto",
+            "_T_TEAMS_CREATE",
             narrow(
                 "teams.create",
                 expect,
@@ -423,8 +367,6 @@ class TeamsWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
-
-    @overload
     async def create(
         self,
         body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
@@ -448,64 +390,9 @@ class TeamsWithRawResponse(BaseResource):
         time_zone: str | Unset = UNSET,
         week_start: str | Unset = UNSET,
         auto_accept_creator: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.CreateTeamOutputData | _m.TeamOutputDto]: ...
-
-    @overload
-    async def create(
-        self,
-        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        auto_accept_creator: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_TEAMS_CREATE]: ...
-
-    async def create(
-        self,
-        body: _m.CreateTeamInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        auto_accept_creator: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_TEAMS_CREATE]:
         """Create a team
 
         ``POST /v2/teams``
@@ -527,7 +414,7 @@ class TeamsWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("teams.create", expect, (_m.CreateTeamOutputData, _m.TeamOutputDto))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_TEAMS_CREATE]",
             narrow_response(
                 "teams.create",
                 expect,

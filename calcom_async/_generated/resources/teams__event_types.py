@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
@@ -16,6 +16,7 @@ from calcom_async._resource import BaseResource, build_body
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect, narrow, narrow_response
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from calcom_async._generated import models as _m
@@ -29,8 +30,8 @@ else:
 __all__ = ["TeamsEventTypes", "TeamsEventTypesWithRawResponse"]
 
 # ``expect=`` of the methods whose answer is a union: the type asked for is the type returned
-_T_TEAMS_EVENT_TYPES_CREATE = TypeVar("_T_TEAMS_EVENT_TYPES_CREATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
-_T_TEAMS_EVENT_TYPES_UPDATE = TypeVar("_T_TEAMS_EVENT_TYPES_UPDATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_TEAMS_EVENT_TYPES_CREATE = TypeVar("_T_TEAMS_EVENT_TYPES_CREATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]", default="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
+_T_TEAMS_EVENT_TYPES_UPDATE = TypeVar("_T_TEAMS_EVENT_TYPES_UPDATE", bound="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]", default="_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]")
 
 
 class TeamsEventTypes(BaseResource):
@@ -50,8 +51,6 @@ class TeamsEventTypes(BaseResource):
 
         return TeamsEventTypesWebhooks(self._session)
 
-
-    @overload
     async def create(
         self,
         team_id: int,
@@ -105,124 +104,9 @@ class TeamsEventTypes(BaseResource):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_EVENT_TYPES_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
-
-    @overload
-    async def create(
-        self,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_EVENT_TYPES_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_TEAMS_EVENT_TYPES_CREATE: ...
-
-    async def create(
-        self,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
+    ) -> _T_TEAMS_EVENT_TYPES_CREATE:
         """Create an event type
 
         ``POST /v2/teams/{teamId}/event-types``
@@ -246,7 +130,7 @@ class TeamsEventTypes(BaseResource):
         if expect is not None:
             check_expect("teams.event_types.create", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
         return cast(
-            "_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]",
+            "_T_TEAMS_EVENT_TYPES_CREATE",
             narrow(
                 "teams.event_types.create",
                 expect,
@@ -391,8 +275,6 @@ class TeamsEventTypes(BaseResource):
             ),
         )
 
-
-    @overload
     async def update(
         self,
         team_id: int,
@@ -447,126 +329,9 @@ class TeamsEventTypes(BaseResource):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]: ...
-
-    @overload
-    async def update(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> _T_TEAMS_EVENT_TYPES_UPDATE: ...
-
-    async def update(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> _m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]:
+    ) -> _T_TEAMS_EVENT_TYPES_UPDATE:
         """Update a team event type
 
         ``PATCH /v2/teams/{teamId}/event-types/{eventTypeId}``
@@ -591,7 +356,7 @@ class TeamsEventTypes(BaseResource):
         if expect is not None:
             check_expect("teams.event_types.update", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
         return cast(
-            "_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]",
+            "_T_TEAMS_EVENT_TYPES_UPDATE",
             narrow(
                 "teams.event_types.update",
                 expect,
@@ -782,8 +547,6 @@ class TeamsEventTypesWithRawResponse(BaseResource):
     __slots__ = ()
     _raw = True
 
-
-    @overload
     async def create(
         self,
         team_id: int,
@@ -837,124 +600,9 @@ class TeamsEventTypesWithRawResponse(BaseResource):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_EVENT_TYPES_CREATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
-
-    @overload
-    async def create(
-        self,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_EVENT_TYPES_CREATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_CREATE]: ...
-
-    async def create(
-        self,
-        team_id: int,
-        /,
-        body: _m.CreateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin', 'managed'] | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_CREATE]:
         """Create an event type
 
         ``POST /v2/teams/{teamId}/event-types``
@@ -978,7 +626,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("teams.event_types.create", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_TEAMS_EVENT_TYPES_CREATE]",
             narrow_response(
                 "teams.event_types.create",
                 expect,
@@ -1123,8 +771,6 @@ class TeamsEventTypesWithRawResponse(BaseResource):
             ),
         )
 
-
-    @overload
     async def update(
         self,
         team_id: int,
@@ -1179,126 +825,9 @@ class TeamsEventTypesWithRawResponse(BaseResource):
         locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
         email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
         reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: None = None,
+        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE] | None = None,
         request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14 | builtins.list[_m.TeamEventTypeOutput_2024_06_14]]: ...
-
-    @overload
-    async def update(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[_T_TEAMS_EVENT_TYPES_UPDATE],
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_UPDATE]: ...
-
-    async def update(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.UpdateTeamEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        scheduling_type: Literal['collective', 'roundRobin'] | Unset = UNSET,
-        hosts: builtins.list[_m.Host] | Unset = UNSET,
-        assign_all_team_members: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14 | _m.InputOrganizersDefaultApp_2024_06_14] | Unset = UNSET,
-        email_settings: _m.EmailSettings_2024_06_14 | Unset = UNSET,
-        reschedule_with_same_round_robin_host: bool | Unset = UNSET,
-        expect: type[Any] | None = None,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[_T_TEAMS_EVENT_TYPES_UPDATE]:
         """Update a team event type
 
         ``PATCH /v2/teams/{teamId}/event-types/{eventTypeId}``
@@ -1323,7 +852,7 @@ class TeamsEventTypesWithRawResponse(BaseResource):
         if expect is not None:
             check_expect("teams.event_types.update", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
         return cast(
-            "APIResponse[Any]",
+            "APIResponse[_T_TEAMS_EVENT_TYPES_UPDATE]",
             narrow_response(
                 "teams.event_types.update",
                 expect,
