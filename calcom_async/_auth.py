@@ -17,19 +17,26 @@ import datetime as dt
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import anyio
 import attrs
+import orjson
 
 from ._clock import Clock
 from ._deadline import current as current_deadline
 
 if TYPE_CHECKING:
     from .oauth import OAuthToken
-from ._errors import APIStatusError, CalComError, CalComUsageError, ResponseValidationError
+from ._errors import (
+    APIStatusError,
+    CalComError,
+    CalComUsageError,
+    ResponseValidationError,
+    StoreDataError,
+)
 from ._operation import AuthMode, Operation, Param
-from .stores import Store
+from .stores.base import Store
 
 __all__ = [
     "ANONYMOUS_OPERATIONS",
@@ -86,6 +93,37 @@ class TokenPair:
         )
 
     __str__ = __repr__
+
+    def to_json(self) -> bytes:
+        """The pair as JSON bytes, the form a store keeps (it holds the secrets: a
+        ``RedisStore(cipher=…)`` encrypts it at rest)."""
+        return orjson.dumps(self._fields())
+
+    def _fields(self) -> dict[str, Any]:
+        return {"a": self.access_token, "r": self.refresh_token, "e": self.access_token_expires_at}
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Self:
+        """The inverse of :meth:`to_json`. Raises :class:`~calcom_async.StoreDataError` (naming
+        the problem, never the value) for anything else."""
+        try:
+            fields = orjson.loads(data)
+            if not isinstance(fields, dict) or not isinstance(fields.get("a"), str):
+                raise ValueError("not a token pair")
+            refresh, expires = fields.get("r"), fields.get("e")
+            if not isinstance(refresh, str | None) or isinstance(expires, bool):
+                raise TypeError("a field of the wrong type")
+            if not isinstance(expires, int | float | None):
+                raise TypeError("a field of the wrong type")
+            return cls._from_fields(fields)
+        except Exception as exc:  # bad JSON, not a pair, a field of the wrong type
+            raise StoreDataError(
+                f"a stored token pair does not parse: {type(exc).__name__}"
+            ) from None
+
+    @classmethod
+    def _from_fields(cls, fields: dict[str, Any]) -> Self:
+        return cls(fields["a"], fields.get("r"), fields.get("e"))
 
 
 #: what ``on_token_refresh=`` takes: called with a managed user's new ``TokenPair``, or with the
@@ -204,6 +242,8 @@ class Auth:
         self._client_id = client_id
         self._client_secret = client_secret
         self._tokens = tokens
+        #: how a stored pair is read: the client's own kind of token (an OAuthToken keeps scopes)
+        self._kind: type[TokenPair] = TokenPair if tokens is None else type(tokens)
         # called with what this client's refresher makes (a TokenPair, or an OAuthToken)
         self._on_refresh: Callable[[Any], Awaitable[None] | None] | None = on_token_refresh
         self._leeway = refresh_leeway
@@ -333,16 +373,29 @@ class Auth:
         async with self._lock:
             if self._version == 0:
                 store, key, mine = self._store, self._token_key, self._tokens
-                pair, version = await store.seed_tokens(key, mine)
+                blob, version = await store.seed_tokens(key, mine.to_json())
+                pair = self._kind.from_json(blob)
                 if _later(mine, pair):
                     # ours expires later: a newer pair than the stored one (a force-refresh).
                     # Written under the refresh lock, so never in the middle of another
                     # process's refresh (and fenced by the version it read)
                     async with store.refresh_lock(key) as lock:
-                        pair, version = lock.pair or pair, lock.version
-                        if _later(mine, pair) and await store.save_tokens(key, mine, version):
+                        pair, version = self._decode(lock.pair) or pair, lock.version
+                        saved = _later(mine, pair) and await store.save_tokens(
+                            key, mine.to_json(), version
+                        )
+                        if saved:
                             pair, version = mine, version + 1
                 self._tokens, self._version = pair, version
+
+    def _decode(self, blob: bytes | None) -> TokenPair | None:
+        """A pair as the store holds it (bytes) read as this client's kind of token."""
+        return None if blob is None else self._kind.from_json(blob)
+
+    async def _load_shared(self) -> tuple[TokenPair | None, int]:
+        assert self._store is not None and self._token_key
+        blob, version = await self._store.load_tokens(self._token_key)
+        return self._decode(blob), version
 
     async def _write_back(self) -> None:
         """Put the pair we refreshed while the store was away into the store (fenced by the
@@ -354,10 +407,10 @@ class Auth:
                 return
             store, key, mine = self._store, self._token_key, self._tokens
             try:
-                if await store.save_tokens(key, mine, base):
+                if await store.save_tokens(key, mine.to_json(), base):
                     self._version, self._unsaved = base + 1, None
                     return
-                pair, version = await store.load_tokens(key)
+                pair, version = await self._load_shared()
             except CalComError as exc:  # still away: the request goes on with our pair
                 logger.debug("the refreshed pair is not in the shared store yet: %s", exc)
                 return
@@ -375,7 +428,7 @@ class Auth:
         it was refreshed from, and run ``on_token_refresh`` in the process that refreshed."""
         assert self._store is not None and self._token_key and self._refresher is not None
         store, key = self._store, self._token_key
-        pair, version = await store.load_tokens(key)
+        pair, version = await self._load_shared()
         # only a pair stored at a later version than ours is newer: an equal version with another
         # pair is the one we refreshed from while the store was away (ours replaced it); a later
         # version holding our own pair is ours, written back by a client started with it
@@ -385,12 +438,13 @@ class Auth:
                 return True
             self._version = version
         async with store.refresh_lock(key) as lock:
-            if lock.pair is not None and lock.version > self._version:
-                if lock.pair.access_token != current.access_token:
-                    self._tokens, self._version = lock.pair, lock.version
+            locked = self._decode(lock.pair)
+            if locked is not None and lock.version > self._version:
+                if locked.access_token != current.access_token:
+                    self._tokens, self._version = locked, lock.version
                     return True
                 self._version = lock.version
-            base = current if lock.version <= self._version else (lock.pair or current)
+            base = current if lock.version <= self._version else (locked or current)
             if not base.refresh_token:
                 return False
             label = self._refresher.label
@@ -400,7 +454,7 @@ class Auth:
             except (APIStatusError, CalComError) as exc:
                 # the refresh token may have been rotated by a holder whose lock expired: a
                 # newer pair in the store is the answer, not an error
-                pair, version = await store.load_tokens(key)
+                pair, version = await self._load_shared()
                 status = getattr(exc, "status_code", None)
                 rejected = isinstance(exc, APIStatusError) and status is not None and status < 500
                 if pair is not None and (
@@ -416,7 +470,7 @@ class Auth:
                     self._rejected = (base.refresh_token or "", exc)
                 raise
             try:
-                saved = await store.save_tokens(key, new, lock.version)
+                saved = await store.save_tokens(key, new.to_json(), lock.version)
             except CalComError:
                 # the store went away with the only valid pair in our hands: keep it (as based
                 # on the stored version, so the stale stored pair is never taken back), and
@@ -427,7 +481,7 @@ class Auth:
                 raise
             if not saved:
                 # fenced out: a newer pair was stored meanwhile (our lock had expired)
-                pair, version = await store.load_tokens(key)
+                pair, version = await self._load_shared()
                 logger.warning("%s token refresh lost the race to a newer stored pair", label)
                 if pair is None:
                     return False
@@ -443,7 +497,7 @@ class Auth:
         recovery, such as a client started with the persisted pair), if there is one."""
         assert self._store is not None and self._token_key
         try:
-            pair, version = await self._store.load_tokens(self._token_key)
+            pair, version = await self._load_shared()
         except CalComError:
             return False
         if pair is None or pair.refresh_token == current.refresh_token:

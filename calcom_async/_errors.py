@@ -15,9 +15,11 @@
     │   │                                     (InsufficientScopeError: an OAuth token's scopes)
     │   ├── NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
     │   └── RateLimitError 429, InternalServerError 5xx
-    └── ResponseValidationError               a 2xx body that is not JSON or does not fit its model
-        └── UnexpectedResponseTypeError       ... or is not the one of its types that
-                                              ``expect=`` asked for
+    ├── ResponseValidationError               a 2xx body that is not JSON or does not fit its model
+    │   └── UnexpectedResponseTypeError       ... or is not the one of its types that
+    │                                         ``expect=`` asked for
+    ├── StoreUnavailableError                 the shared store (Redis) did not answer in time
+    └── StoreDataError                        a stored token pair cannot be read
 
 Messages never contain credentials: they are built from the server's answer, never from the
 request headers.
@@ -52,6 +54,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseValidationError",
+    "StoreDataError",
+    "StoreUnavailableError",
     "UnexpectedResponseTypeError",
     "UnknownAPIVersionError",
     "UnprocessableEntityError",
@@ -286,6 +290,19 @@ class UnexpectedResponseTypeError(ResponseValidationError):
         super().__init__(message)
         self.expected = expected
         self.value = value
+
+
+class StoreUnavailableError(CalComError):
+    """The shared store (Redis) did not answer within its deadline, or refused the connection.
+
+    Nothing was decided on a guess: a rate-limit slot was not taken, a token was not refreshed.
+    """
+
+
+class StoreDataError(CalComError):
+    """A token pair in the store cannot be read: it does not decrypt with this store's cipher (a
+    different key, or a pair written without one), or it is not a token pair. Retrying does not
+    help; the message names the problem, never the stored value."""
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -305,6 +305,24 @@ class OAuthToken(TokenPair):
         """Whether the granted scopes cover ``scope`` (an ``ORG_*`` scope covers ``TEAM_*``)."""
         return satisfies(self.scopes, scope)
 
+    def _fields(self) -> dict[str, Any]:  # to_json: the pair's fields, then scopes and type
+        return {
+            **super()._fields(),
+            "k": "oauth",
+            "s": [str(s) for s in self.scopes],
+            "t": self.token_type,
+        }
+
+    @classmethod
+    def _from_fields(cls, fields: dict[str, Any]) -> Self:
+        return cls(
+            fields["a"],
+            fields.get("r"),
+            fields.get("e"),
+            scopes=fields.get("s") or (),
+            token_type=fields.get("t") or "bearer",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict for storage (it holds the secrets: store it like a password)."""
         return {

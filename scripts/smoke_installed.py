@@ -279,8 +279,9 @@ async def check_encryption(url: str) -> None:
     pair = TokenPair(access_token=secret, refresh_token="smoke-refresh", access_token_expires_at=1)
     cipher = Fernet(Fernet.generate_key())
     async with RedisStore.from_url(url, namespace="smoke-enc", cipher=cipher) as store:
-        await store.seed_tokens("user-1", pair)
-        loaded, _version = await store.load_tokens("user-1")
+        await store.seed_tokens("user-1", pair.to_json())  # a store holds a pair as bytes
+        blob, _version = await store.load_tokens("user-1")
+        loaded = None if blob is None else TokenPair.from_json(blob)
         check(loaded == pair, "the token pair read back differs from the one stored")
         blobs = [await store.redis.get(key) async for key in store.redis.scan_iter("*smoke-enc*")]
         check(bool(blobs), "nothing was written to Redis")

@@ -20,6 +20,14 @@ from calcom_async.stores import RedisStore
 from calcom_async.testing import FakeCalCom, Limit
 
 
+async def _stored(
+    store: Any, key: str, kind: type[TokenPair] = TokenPair
+) -> tuple[TokenPair | None, int]:
+    """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
+    blob, version = await store.load_tokens(key)
+    return (None if blob is None else kind.from_json(blob)), version
+
+
 @pytest.fixture
 def cluster_url(tmp_path: Path) -> Iterator[str]:
     assert REDIS is not None
@@ -56,13 +64,17 @@ def cluster_url(tmp_path: Path) -> Iterator[str]:
 async def test_every_store_operation_on_a_cluster(cluster_url: str) -> None:
     async with RedisStore.from_url(cluster_url, namespace="cl", cluster=True, timeout=3) as store:
         await store.ping()
-        pair, version = await store.seed_tokens("u1", TokenPair("a1", "r1", 100.0))
-        assert (pair.access_token, version) == ("a1", 1)
+        blob, version = await store.seed_tokens("u1", TokenPair("a1", "r1", 100.0).to_json())
+        assert (TokenPair.from_json(blob).access_token, version) == ("a1", 1)
         async with store.refresh_lock("u1") as lock:
             assert lock.version == 1
-            assert await store.save_tokens("u1", TokenPair("a2", "r2", 200.0), lock.version)
-        assert not await store.save_tokens("u1", TokenPair("a3", "r3", 300.0), 1)  # fenced
-        stored, version = await store.load_tokens("u1")
+            assert await store.save_tokens(
+                "u1", TokenPair("a2", "r2", 200.0).to_json(), lock.version
+            )
+        assert not await store.save_tokens(
+            "u1", TokenPair("a3", "r3", 300.0).to_json(), 1
+        )  # fenced
+        stored, version = await _stored(store, "u1")
         assert stored is not None and (stored.access_token, version) == ("a2", 2)
         # the budget: a probe first, then learnt from an answer, then spent and waited for
         await store.rate_acquire("bucket", max_wait=1)

@@ -15,6 +15,14 @@ from calcom_async.stores import MemoryStore, RedisStore, StoreUnavailableError
 from calcom_async.testing import FakeCalCom
 
 
+async def _stored(
+    store: Any, key: str, kind: type[TokenPair] = TokenPair
+) -> tuple[TokenPair | None, int]:
+    """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
+    blob, version = await store.load_tokens(key)
+    return (None if blob is None else kind.from_json(blob)), version
+
+
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     with running(tmp_path) as server:
@@ -28,12 +36,12 @@ def _refresh_calls(fake: FakeCalCom) -> list[int]:
 async def test_connections_closed_by_a_restart_are_reopened(redis_server: RedisServer) -> None:
     async with RedisStore.from_url(redis_server.url, namespace="rs", timeout=2) as store:
         await store.set_checkpoint("sync", "cp-1")
-        await store.seed_tokens("u", TokenPair("a", "r", 1.0))
+        await store.seed_tokens("u", TokenPair("a", "r", 1.0).to_json())
         redis_server.save()
         redis_server.stop()
         redis_server.start()  # the pooled connection is dead: the next call reconnects once
         assert await store.get_checkpoint("sync") == "cp-1"
-        assert (await store.load_tokens("u"))[1] == 1
+        assert (await _stored(store, "u"))[1] == 1
         redis_server.stop()  # and a Redis that stays away is still the typed error
         with pytest.raises(StoreUnavailableError):
             await store.get_checkpoint("sync")
@@ -43,14 +51,14 @@ async def test_a_resent_save_or_lock_is_recognised_as_done(redis_server: RedisSe
     """A reply lost after the write (a reconnect sends the script again): the fenced save and
     the lock must answer "done", not "fenced out" / "held by another"."""
     async with RedisStore.from_url(redis_server.url, namespace="resend") as store:
-        await store.seed_tokens("u", TokenPair("a1", "r1", 1.0))
-        blob = store._dump(TokenPair("a2", "r2", 2.0))
+        await store.seed_tokens("u", TokenPair("a1", "r1", 1.0).to_json())
+        blob = store._dump(TokenPair("a2", "r2", 2.0).to_json())
         keys = store._token_keys("u")
         assert await store._save(keys=keys, args=[blob, 1])
         assert await store._save(keys=keys, args=[blob, 1])  # the same write, resent
-        other = store._dump(TokenPair("a3", "r3", 3.0))
+        other = store._dump(TokenPair("a3", "r3", 3.0).to_json())
         assert not await store._save(keys=keys, args=[other, 1])  # another: still fenced
-        assert await store.load_tokens("u") == (TokenPair("a2", "r2", 2.0), 2)
+        assert await _stored(store, "u") == (TokenPair("a2", "r2", 2.0), 2)
 
         lock = store.key("lock", "u")
         assert await store._lock(keys=[lock], args=["me", 5000])

@@ -20,6 +20,14 @@ from calcom_async.stores import RedisStore, StoreUnavailableError
 from calcom_async.testing import FakeCalCom
 
 
+async def _stored(
+    store: Any, key: str, kind: type[TokenPair] = TokenPair
+) -> tuple[TokenPair | None, int]:
+    """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
+    blob, version = await store.load_tokens(key)
+    return (None if blob is None else kind.from_json(blob)), version
+
+
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     with running(tmp_path) as server:
@@ -131,7 +139,7 @@ async def test_a_rejected_client_takes_a_pair_stored_later(redis_server: RedisSe
             assert _refresh_statuses(fake) == [200, 401]
             # a's next request writes its pair back (fenced over version 1) ...
             assert (await a.me.get()).id == user
-            assert await store_a.load_tokens(key) == (a.tokens, 2)
+            assert await _stored(store_a, key) == (a.tokens, 2)
             # ... and b, rejected before, takes it: no lockout, no further refresh
             assert (await b.me.get()).id == user
             assert b.tokens == a.tokens and _refresh_statuses(fake) == [200, 401]

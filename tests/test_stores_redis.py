@@ -27,8 +27,18 @@ from calcom_async import CalCom, RateLimitError
 from calcom_async._auth import TokenPair
 from calcom_async._ratelimit import RateLimit
 from calcom_async._retry import RetryPolicy
+from calcom_async.oauth import OAuthToken
 from calcom_async.stores import MemoryStore, RedisStore, StoreDataError, StoreUnavailableError
 from calcom_async.testing import FakeCalCom, Limit
+
+
+async def _stored(
+    store: Any, key: str, kind: type[TokenPair] = TokenPair
+) -> tuple[TokenPair | None, int]:
+    """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
+    blob, version = await store.load_tokens(key)
+    return (None if blob is None else kind.from_json(blob)), version
+
 
 CHILD = str(Path(__file__).with_name("_redis_child.py"))
 
@@ -374,7 +384,7 @@ async def test_eight_processes_one_refresh(
         lines = callbacks.read_text().splitlines()
         assert len(lines) == 1  # the persistence callback ran once
         store = RedisStore.from_url(redis_server.url, namespace="t")
-        pair, version = await store.load_tokens(f"user-{user_id}")
+        pair, version = await _stored(store, f"user-{user_id}")
         await store.aclose()
         assert pair is not None and version == 2
         newest = [t for t, v in fake.store.refresh_tokens.items() if v.user_id == user_id]
@@ -418,7 +428,7 @@ async def test_lock_holder_killed_mid_refresh(
         assert len(callbacks.read_text().splitlines()) == 1
         # not locked out: the stored pair refreshes again
         store = RedisStore.from_url(redis_server.url, namespace="t")
-        pair, _ = await store.load_tokens(f"user-{user_id}")
+        pair, _ = await _stored(store, f"user-{user_id}")
         await store.aclose()
         assert pair is not None and pair.refresh_token in fake.store.refresh_tokens
 
@@ -426,15 +436,19 @@ async def test_lock_holder_killed_mid_refresh(
 async def test_fenced_write_refuses_an_older_version(redis_server: RedisServer) -> None:
     store = RedisStore.from_url(redis_server.url, namespace="fence", lock_ttl=0.2)
     key = "user-1"
-    await store.seed_tokens(key, TokenPair("a1", "r1", None))
+    await store.seed_tokens(key, TokenPair("a1", "r1", None).to_json())
     async with store.refresh_lock(key) as late:  # this holder stalls and its lock expires
         await store.redis.delete(store.key("lock", key))  # (a paused process: no heartbeat)
         async with store.refresh_lock(key) as other:
             assert other.version == late.version == 1
-            assert await store.save_tokens(key, TokenPair("a2", "r2", None), other.version)
+            assert await store.save_tokens(
+                key, TokenPair("a2", "r2", None).to_json(), other.version
+            )
         # the late holder cannot overwrite the newer pair
-        assert not await store.save_tokens(key, TokenPair("a-late", "r-late", None), late.version)
-    pair, version = await store.load_tokens(key)
+        assert not await store.save_tokens(
+            key, TokenPair("a-late", "r-late", None).to_json(), late.version
+        )
+    pair, version = await _stored(store, key)
     assert pair is not None and pair.access_token == "a2" and version == 2
     await store.aclose()
 
@@ -623,11 +637,11 @@ async def test_redis_gone_while_the_refresh_is_in_flight(redis_server: RedisServ
 
         redis_server.start()  # back, with the pair stored before (version 1); the pooled
         # connections from before the restart are reopened by from_url's retry
-        assert await store_a.load_tokens(key) == (first, 1)
+        assert await _stored(store_a, key) == (first, 1)
         assert (await refresher.me.get()).id == user_id  # the kept pair works
         c = client(store_a, kept)  # the next client, started with the persisted pair
         assert (await c.me.get()).id == user_id
-        assert await store_a.load_tokens(key) == (kept, 2)  # ... has written it
+        assert await _stored(store_a, key) == (kept, 2)  # ... has written it
         assert (await other.me.get()).id == user_id  # the other takes it from the store
         assert other.tokens == kept and _refresh_calls(fake) == 1
 
@@ -636,7 +650,7 @@ async def test_redis_gone_while_the_refresh_is_in_flight(redis_server: RedisServ
         # take the refreshed pair, never take its own expired pair back as if it were new)
         await asyncio.gather(*(x.me.get() for x in (refresher, other, c) for _ in range(2)))
         assert _refresh_calls(fake) == 2 and len(persisted) == 2
-        stored, version = await store_a.load_tokens(key)
+        stored, version = await _stored(store_a, key)
         assert stored == persisted[1] == a.tokens == b.tokens == c.tokens and version == 3
         assert _refresh_calls(fake) == 2
 
@@ -698,10 +712,10 @@ class XorCipher:
 
 async def test_token_pairs_encrypted_at_rest(rds: Any, redis_server: RedisServer) -> None:
     store = RedisStore.from_url(redis_server.url, namespace="enc", cipher=XorCipher())
-    await store.seed_tokens("user-9", TokenPair("SECRET_A", "SECRET_R", 1.0))
+    await store.seed_tokens("user-9", TokenPair("SECRET_A", "SECRET_R", 1.0).to_json())
     raw = b"".join([await rds.get(k) or b"" for k in await rds.keys("calcom:enc:*")])
     assert b"SECRET" not in raw
-    pair, version = await store.load_tokens("user-9")
+    pair, version = await _stored(store, "user-9")
     assert pair == TokenPair("SECRET_A", "SECRET_R", 1.0) and version == 1
     assert "SECRET" not in repr(store)
     await store.aclose()
@@ -765,7 +779,9 @@ async def test_fernet_encrypts_token_pairs_at_rest(rds: Any, redis_server: Redis
             new = cal.tokens
         assert new is not None and _refresh_calls(fake) == 1
         plain = open_store("plain", None)  # the control: a pair in clear
-        await plain.seed_tokens("control", TokenPair("control_SECRET_a", "control_SECRET_r"))
+        await plain.seed_tokens(
+            "control", TokenPair("control_SECRET_a", "control_SECRET_r").to_json()
+        )
         everything = await every_key_and_value(rds)
         assert b"control_SECRET_a" in everything  # the scan does see stored values
         for secret in secrets_of(fake, tokens, new.access_token, new.refresh_token or ""):
@@ -774,13 +790,13 @@ async def test_fernet_encrypts_token_pairs_at_rest(rds: Any, redis_server: Redis
         assert json.loads(Fernet(key).decrypt(blob))["a"] == new.access_token  # Fernet's token
 
         same = open_store("fernet", Fernet(key))
-        assert await same.load_tokens(name) == (new, 2)  # another process, the same key
+        assert await _stored(same, name) == (new, 2)  # another process, the same key
 
         wrong = open_store("fernet", Fernet(Fernet.generate_key()))
         no_cipher = open_store("fernet", None)
         for bad, problem in ((wrong, "decrypt"), (no_cipher, "parse")):
             with pytest.raises(StoreDataError, match=problem) as error:
-                await bad.load_tokens(name)
+                await _stored(bad, name)
             assert error.value.__cause__ is None and error.value.__suppress_context__
             assert MARKER not in str(error.value)  # (the leak scan checks its traceback too)
         sent = fake.stats["requests"]
@@ -799,11 +815,11 @@ def test_shared_store_needs_a_token_key() -> None:
 
 
 async def test_oauth_tokens_keep_their_scopes(redis_server: RedisServer) -> None:
-    from calcom_async import OAuthToken
 
     store = RedisStore.from_url(redis_server.url, namespace="oauth")
     token = OAuthToken("SECRET_A", "SECRET_R", 5.0, scopes=("BOOKING_READ",))
-    loaded, _ = await store.seed_tokens("user-1", token)
+    blob, _ = await store.seed_tokens("user-1", token.to_json())
+    loaded = OAuthToken.from_json(blob)
     assert isinstance(loaded, OAuthToken) and loaded == token
     await store.aclose()
 
@@ -812,11 +828,13 @@ async def test_a_later_pair_given_to_the_client_replaces_an_older_stored_one(
     redis_server: RedisServer,
 ) -> None:
     store = RedisStore.from_url(redis_server.url, namespace="later")
-    await store.seed_tokens("u", TokenPair("old", "r-old", 100.0))
+    await store.seed_tokens("u", TokenPair("old", "r-old", 100.0).to_json())
     async with FakeCalCom() as fake:
         user_id, tokens = _managed_tokens(fake)
         expires = tokens["accessTokenExpiresAt"] / 1000
-        await store.seed_tokens(f"user-{user_id}", TokenPair("stale", "r-stale", expires - 60))
+        await store.seed_tokens(
+            f"user-{user_id}", TokenPair("stale", "r-stale", expires - 60).to_json()
+        )
         async with fake.platform_client(
             access_token=tokens["accessToken"],
             refresh_token=tokens["refreshToken"],
@@ -826,7 +844,7 @@ async def test_a_later_pair_given_to_the_client_replaces_an_older_stored_one(
         ) as cal:
             me = await cal.me.get()
             assert me.id == user_id
-        pair, version = await store.load_tokens(f"user-{user_id}")
+        pair, version = await _stored(store, f"user-{user_id}")
         assert pair is not None and pair.access_token == tokens["accessToken"] and version == 2
     await store.aclose()
 
@@ -858,7 +876,7 @@ async def test_redis_that_stops_answering_is_a_typed_error_within_the_deadline(
 
 
 class _SaveFails(RedisStore):
-    async def save_tokens(self, key: str, pair: TokenPair, expected_version: int) -> bool:
+    async def save_tokens(self, key: str, pair: bytes, expected_version: int) -> bool:
         raise StoreUnavailableError("Redis went away (store tokens)")
 
 
@@ -890,7 +908,7 @@ async def test_redis_lost_after_the_refresh_keeps_the_new_pair(redis_server: Red
 class _SaveFailsOnce(RedisStore):
     failed = False
 
-    async def save_tokens(self, key: str, pair: TokenPair, expected_version: int) -> bool:
+    async def save_tokens(self, key: str, pair: bytes, expected_version: int) -> bool:
         if not self.failed:
             self.failed = True
             raise StoreUnavailableError("Redis went away (store tokens)")
@@ -921,7 +939,7 @@ async def test_after_a_failed_save_the_stale_stored_pair_is_never_taken_back(
             fake.advance(601)
             await cal.me.get()  # refreshed from the kept pair, not the revoked stored one
             assert cal.tokens != kept and _refresh_calls(fake) == 2
-            stored, _version = await store.load_tokens(f"user-{user_id}")
+            stored, _version = await _stored(store, f"user-{user_id}")
             assert stored == cal.tokens
     await store.aclose()
 
@@ -957,7 +975,7 @@ async def test_a_kept_pair_stored_by_another_client_is_refreshed_not_taken_as_ne
             token_key=f"user-{user_id}",
         )
         await c.me.get()
-        assert await store.load_tokens(f"user-{user_id}") == (kept, 2)
+        assert await _stored(store, f"user-{user_id}") == (kept, 2)
         fake.advance(601)
         assert (await a.me.get()).id == user_id  # not its own expired pair again (a 401)
         assert _refresh_calls(fake) == 2
@@ -1069,7 +1087,7 @@ async def test_oauth_user_tokens_share_the_store_across_clients(
                     await asyncio.gather(*(c.me.get() for c in (a, b) for _ in range(5)))
             refreshes = [t for t in fake.oauth.token_requests if t.grant_type == "refresh_token"]
             assert len(refreshes) == 1 and len(saved) == 1
-            pair, _version = await store.load_tokens("crm-user-1")
+            pair, _version = await _stored(store, "crm-user-1", OAuthToken)
             assert pair is not None and pair.access_token == saved[0].access_token
             assert list(getattr(pair, "scopes", [])) == list(saved[0].scopes)
             keys = await store.redis.keys("*")

@@ -100,18 +100,18 @@ async def _tokens(user_id: int, key: str) -> TokenPair:
     gets a first pair for a user it has never seen with force-refresh — under the user's refresh
     lock, so that two jobs of one new user never force-refresh twice (the second would revoke the
     pair the first stored)."""
-    pair, _ = await store().load_tokens(key)
-    if pair is not None:
-        return pair
+    stored, _ = await store().load_tokens(key)  # a store holds a pair as bytes
+    if stored is not None:
+        return TokenPair.from_json(stored)
     async with store().refresh_lock(key) as lock:
         if lock.pair is not None:  # another job got it first
-            return lock.pair
+            return TokenPair.from_json(lock.pair)
         async with _platform() as cal:
             keys = await cal.managed_users.force_refresh(os.environ["CALCOM_CLIENT_ID"], user_id)
         expires = keys.access_token_expires_at / 1000
         fresh = TokenPair(keys.access_token, keys.refresh_token, expires)
-        pair, _ = await store().seed_tokens(key, fresh)
-        return pair
+        seeded, _ = await store().seed_tokens(key, fresh.to_json())
+        return TokenPair.from_json(seeded)
 
 
 # The booking and the checkpoint covering it, in one step, and only over the checkpoint this run
