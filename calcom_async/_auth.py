@@ -13,29 +13,18 @@ No object here shows a secret in its ``repr`` or ``str``.
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import Any, Protocol, runtime_checkable
 
 import anyio
-import attrs
-import orjson
 
 from ._clock import Clock
 from ._deadline import current as current_deadline
-
-if TYPE_CHECKING:
-    from .oauth import OAuthToken
-from ._errors import (
-    APIStatusError,
-    CalComError,
-    CalComUsageError,
-    ResponseValidationError,
-    StoreDataError,
-)
+from ._errors import APIStatusError, CalComError, CalComUsageError, ResponseValidationError
 from ._operation import AuthMode, Operation, Param
+from ._tokens import OAuthToken, TokenPair, parse_expiry
 from .stores.base import Store
 
 __all__ = [
@@ -45,6 +34,7 @@ __all__ = [
     "ManagedUserRefresher",
     "Refresher",
     "SendOperation",
+    "TokenIssuer",
     "TokenPair",
     "TokenRefreshCallback",
     "parse_expiry",
@@ -70,67 +60,11 @@ REFRESH_OPERATION = Operation(
 )
 
 
-def _hidden(value: object) -> str:
-    return "'***'" if value else "None"
-
-
-@attrs.frozen(slots=True, repr=False)
-class TokenPair:
-    """A managed user's tokens. Persist both after a refresh: the old refresh token stops working.
-
-    ``access_token_expires_at``: Unix time in seconds, or None when unknown.
-    """
-
-    access_token: str
-    refresh_token: str | None = None
-    access_token_expires_at: float | None = None
-
-    def __repr__(self) -> str:
-        return (
-            f"TokenPair(access_token={_hidden(self.access_token)}, "
-            f"refresh_token={_hidden(self.refresh_token)}, "
-            f"access_token_expires_at={self.access_token_expires_at!r})"
-        )
-
-    __str__ = __repr__
-
-    def to_json(self) -> bytes:
-        """The pair as JSON bytes, the form a store keeps (it holds the secrets: a
-        ``RedisStore(cipher=…)`` encrypts it at rest)."""
-        return orjson.dumps(self._fields())
-
-    def _fields(self) -> dict[str, Any]:
-        return {"a": self.access_token, "r": self.refresh_token, "e": self.access_token_expires_at}
-
-    @classmethod
-    def from_json(cls, data: bytes | str) -> Self:
-        """The inverse of :meth:`to_json`. Raises :class:`~calcom_async.StoreDataError` (naming
-        the problem, never the value) for anything else."""
-        try:
-            fields = orjson.loads(data)
-            if not isinstance(fields, dict) or not isinstance(fields.get("a"), str):
-                raise ValueError("not a token pair")
-            refresh, expires = fields.get("r"), fields.get("e")
-            if not isinstance(refresh, str | None) or isinstance(expires, bool):
-                raise TypeError("a field of the wrong type")
-            if not isinstance(expires, int | float | None):
-                raise TypeError("a field of the wrong type")
-            return cls._from_fields(fields)
-        except Exception as exc:  # bad JSON, not a pair, a field of the wrong type
-            raise StoreDataError(
-                f"a stored token pair does not parse: {type(exc).__name__}"
-            ) from None
-
-    @classmethod
-    def _from_fields(cls, fields: dict[str, Any]) -> Self:
-        return cls(fields["a"], fields.get("r"), fields.get("e"))
-
-
 #: what ``on_token_refresh=`` takes: called with a managed user's new ``TokenPair``, or with the
 #: new ``calcom_async.oauth.OAuthToken`` of a third-party OAuth app's user (``oauth=``)
 TokenRefreshCallback = (
     Callable[[TokenPair], "Awaitable[None] | None"]
-    | Callable[["OAuthToken"], "Awaitable[None] | None"]
+    | Callable[[OAuthToken], "Awaitable[None] | None"]
 )
 #: ``Session.request``: a refresher sends its call through the one pipeline with it.
 SendOperation = Callable[..., Awaitable[Any]]
@@ -153,6 +87,14 @@ class Refresher(Protocol):
         ...
 
 
+@runtime_checkable
+class TokenIssuer(Protocol):
+    """What ``CalCom(oauth_app=…)`` takes: the app that issued a user's tokens, which knows how
+    they are renewed (``calcom_async.oauth.OAuthApp``)."""
+
+    def refresher(self) -> Refresher: ...
+
+
 class ManagedUserRefresher:
     """Managed users: ``POST /v2/oauth/{clientId}/refresh`` with the platform client pair."""
 
@@ -172,25 +114,6 @@ class ManagedUserRefresher:
             raw=True,
         )
         return _read_tokens(response.json())
-
-
-def parse_expiry(value: Any) -> float | None:
-    """``accessTokenExpiresAt`` as Unix seconds: accepts epoch milliseconds or seconds (number or
-    digit string), an ISO 8601 string, or a datetime (naive means UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
-        value = float(value)
-    if isinstance(value, bool):
-        raise ValueError("expiry must be a time, not a bool")
-    if isinstance(value, int | float):
-        return float(value) / 1000.0 if value >= 1e11 else float(value)
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.strip())
-    if isinstance(value, dt.datetime):
-        when: dt.datetime = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return when.timestamp()
-    raise ValueError(f"cannot read a token expiry from {type(value).__name__}")
 
 
 class Auth:

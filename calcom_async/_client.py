@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._auth import Auth, Refresher, TokenPair, TokenRefreshCallback, parse_expiry
+from ._auth import Auth, Refresher, TokenIssuer, TokenPair, TokenRefreshCallback, parse_expiry
 from ._clock import Clock, SystemClock
 from ._custom import CustomRequests
 from ._errors import CalComUsageError
@@ -25,7 +25,8 @@ from .stores import Store
 if TYPE_CHECKING:
     import aiohttp
 
-    from .oauth import OAuthApp, OAuthToken
+    from ._tokens import OAuthToken
+    from .oauth import OAuthApp
 
 __all__ = ["DEFAULT_BASE_URL", "EU_BASE_URL", "CalCom"]
 
@@ -67,8 +68,6 @@ def _oauth_credentials(
     token: OAuthToken | None, app: OAuthApp | None
 ) -> tuple[TokenPair, Refresher | None]:
     """The tokens and refresher of ``CalCom(oauth=…, oauth_app=…)``."""
-    from .oauth import OAuthApp, OAuthRefresher
-
     if not isinstance(token, TokenPair) or not token.access_token:
         raise CalComUsageError(
             "oauth= must be the user's OAuthToken (from OAuthApp.exchange_code or "
@@ -80,9 +79,9 @@ def _oauth_credentials(
                 "refreshing an OAuth token needs oauth_app= (the OAuthApp that obtained it)"
             )
         return token, None
-    if not isinstance(app, OAuthApp):
+    if not isinstance(app, TokenIssuer):  # (the oauth package builds on this module)
         raise CalComUsageError("oauth_app= must be an OAuthApp")
-    return token, OAuthRefresher(app)
+    return token, app.refresher()
 
 
 def _check_pins(pins: Mapping[str, str]) -> dict[str, str]:

@@ -33,7 +33,7 @@ def secret_states(monkeypatch: pytest.MonkeyPatch) -> None:
     """Generated states contain ``SECRET``, so the leak scan watches them too."""
     import secrets
 
-    import calcom_async.oauth
+    import calcom_async.oauth.pkce
 
     real = secrets.token_urlsafe
 
@@ -42,7 +42,7 @@ def secret_states(monkeypatch: pytest.MonkeyPatch) -> None:
         def token_urlsafe(nbytes: int) -> str:
             return "SECRET-" + real(nbytes)
 
-    monkeypatch.setattr(calcom_async.oauth, "secrets", Secrets)
+    monkeypatch.setattr(calcom_async.oauth.pkce, "secrets", Secrets)
 
 
 class Site:

@@ -305,7 +305,7 @@ async def test_replay_protection(serve: Serve, clock: FakeClock) -> None:
 
 
 async def test_replay_memory_is_bounded(clock: FakeClock) -> None:
-    from calcom_async.webhooks import _ReplayGuard
+    from calcom_async.webhooks.router import _ReplayGuard
 
     guard = _ReplayGuard(60, 3, clock.monotonic)
     for key in "abcd":
