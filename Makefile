@@ -35,6 +35,8 @@ check-generated: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check calcom_async codegen tests examples bench scripts
 	$(PY) -m ruff format --check calcom_async codegen tests examples bench scripts
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/deptry calcom_async
 
 format: $(STAMP)
 	$(PY) -m ruff format calcom_async codegen tests examples bench scripts
