@@ -35,6 +35,7 @@ from taskiq import AsyncBroker, TaskiqMessage, TaskiqMiddleware, TaskiqResult
 from calcom_async import CalCom
 from calcom_async.stores import MemoryStore
 from calcom_async.testing import FakeCalCom, Faults, Limit
+from calcom_async.testing._seed import person
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "distributed_sync"
 TESTS = Path(__file__).resolve().parent
@@ -176,7 +177,7 @@ def _seed(fake: FakeCalCom, users: int, per_user: int) -> set[str]:
             booking = store.add_booking(
                 et_id,
                 now + 86400 + i * 3600,
-                [store.person()],
+                [person(store)],
                 host_id=user,
                 created=now - 86400 + i * 60,  # made one after another
             )

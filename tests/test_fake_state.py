@@ -220,12 +220,12 @@ async def test_take_is_validated(take: str) -> None:
 
 
 async def test_a_bug_in_a_handler_is_a_500_envelope(monkeypatch: pytest.MonkeyPatch) -> None:
-    from calcom_async.testing import _state
+    from calcom_async.testing import _handlers
 
     def broken(store: Any, ctx: Any) -> Any:
         raise KeyError("oops")
 
-    monkeypatch.setitem(_state.HANDLERS, "me.get", broken)
+    monkeypatch.setitem(_handlers.HANDLERS, "me.get", broken)
     async with FakeCalCom() as fake, aiohttp.ClientSession() as session:
         body = await Raw(fake, session)("me.get", expect=500)
     assert body["status"] == "error"
@@ -258,3 +258,17 @@ async def test_repeated_list_queries_see_every_change() -> None:
         everything = {"take": 250, "sortUpdatedAt": "desc", "afterUpdatedAt": "2000-01-01"}
         first = (await raw("bookings.list", query=everything))["data"][0]
         assert first["uid"] == victim.uid  # the most recently updated
+
+
+def test_the_handler_registry_refuses_a_second_handler_for_one_operation() -> None:
+    from calcom_async.testing._handlers import HANDLERS, Registry
+    from calcom_async.testing._handlers._registry import joined
+
+    first, second = Registry(), Registry()
+    first("me.get")(lambda state, ctx: "a")
+    with pytest.raises(ValueError, match=r"two handlers for me\.get"):
+        first("me.get")(lambda state, ctx: "b")
+    second("me.get")(lambda state, ctx: "c")
+    with pytest.raises(ValueError, match=r"two handlers for me\.get"):
+        joined(first, second)
+    assert {"me.get", "bookings.create", "slots.get_available"} <= set(HANDLERS)

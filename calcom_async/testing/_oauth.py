@@ -39,7 +39,8 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from .._operation import AuthMode, Operation
-from ._state import Principal
+from ._records import Principal
+from ._requests import RequestRecord
 from ._util import ApiError
 
 if TYPE_CHECKING:
@@ -502,7 +503,6 @@ class FakeOAuth:
         app.router.add_get("/v2/auth/oauth2/clients/{clientId}", self.describe)
 
     def _record(self, request: web.Request, name: str, status: int) -> None:
-        from ._server import RequestRecord
 
         self._fake.operations[name] += 1
         self._fake.requests.append(

@@ -10,7 +10,6 @@ import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,8 +19,13 @@ from aiohttp import web
 
 from .._operation import AuthMode, Operation
 from ._faults import Fault, Faults, Limit, ServerRateLimiter
+from ._handlers import HANDLERS
 from ._oauth import FakeOAuth, OAuthClient
-from ._state import HANDLERS, MAX_TAKE, Ctx, Principal, Store
+from ._pages import MAX_TAKE
+from ._records import Ctx, Principal
+from ._requests import RequestRecord
+from ._seed import seed
+from ._state import FakeState
 from ._util import ApiError, bad_request, iso
 from ._webhooks import Deliveries
 
@@ -41,19 +45,6 @@ _HTML = (
     b"<center><h1>{status} Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
-
-
-@dataclass
-class RequestRecord:
-    """One request the fake answered (or dropped)."""
-
-    method: str
-    path: str
-    operation: str
-    status: int
-    request_id: str | None
-    api_version: str | None
-    query: dict[str, str] = field(default_factory=dict)
 
 
 class FakeCalCom:
@@ -87,7 +78,7 @@ class FakeCalCom:
         self.port = port
         self.faults = faults or Faults(seed=seed)
         self._offset = 0.0
-        self.store = Store(
+        self.store = FakeState(
             now=self.now,
             api_key=api_key,
             client_id=client_id,
@@ -198,7 +189,8 @@ class FakeCalCom:
         org_users: int = 0,
     ) -> None:
         """Fill the fake with realistic, varied data (deterministic for a given ``seed``)."""
-        self.store.seed(
+        seed(
+            self.store,
             bookings=bookings,
             event_types=event_types,
             attendees_per_booking=attendees_per_booking,

@@ -1,254 +1,32 @@
-"""The fake's state and the handlers of the operations it models (the core flows).
-
-Handlers are registered by operation name (``bookings.create``); an operation without one
-answers from the document's example (see ``_server.py``). Handlers get a :class:`Ctx` and return
-the JSON body (status: 201 for POST, else 200) or ``(status, body)``.
+"""The fake's state (:class:`FakeState`: users, event types, bookings, webhooks, teams, tokens)
+and what a handler is given (:class:`Ctx`). The handlers are in ``_handlers/``, one module per
+domain.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import math
 import random
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .._operation import AuthMode, Operation, Pagination
-from ._util import ApiError, bad_request, iso, ms, not_found, parse_time
+from .._operation import AuthMode
+from ._pages import paginate
+from ._records import Booking, Ctx, Principal, Reservation, Token, Webhook
+from ._util import ApiError, bad_request, iso, ms, not_found, slugify
 
-__all__ = ["HANDLERS", "Ctx", "Principal", "Store"]
-
-Handler = Callable[["Store", "Ctx"], Any]
-HANDLERS: dict[str, Handler] = {}
+__all__ = ["Ctx", "FakeState", "Principal"]
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 BUSY_STATUSES = frozenset({"accepted", "pending"})
-MAX_TAKE = 250
 MAX_SLOT_DAYS = 62
-_STAMPED_SINCE = 450 * 86400  # seeded bookings older than this may have updatedAt null
 _UID_ALPHABET = string.ascii_letters + string.digits
 WebhookSink = Callable[[dict[str, Any], str, dict[str, Any], str], None]
 
 
-def handles(*names: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for name in names:
-            HANDLERS[name] = fn
-        return fn
-
-    return register
-
-
-@dataclass
-class Principal:
-    """Who is calling: ``kind`` is an :class:`AuthMode` value or ``"anonymous"``."""
-
-    kind: str
-    rate_key: str
-    user_id: int | None = None
-    client_id: str | None = None
-
-
-@dataclass
-class Ctx:
-    op: Operation
-    path: dict[str, Any]
-    query: Mapping[str, str]
-    body: Any
-    principal: Principal
-
-    def pid(self, name: str) -> int:
-        """A numeric path parameter."""
-        try:
-            return int(str(self.path[name]).split(".")[0])
-        except ValueError:
-            raise bad_request(f"{name} must be a number", [name]) from None
-
-    def q(self, name: str) -> str | None:
-        value = self.query.get(name)
-        return value if value not in (None, "") else None
-
-    def q_list(self, name: str) -> list[str]:
-        getall = getattr(self.query, "getall", None)
-        values = getall(name, []) if getall else [self.query.get(name, "")]
-        return [v.strip() for value in values for v in str(value).split(",") if v.strip()]
-
-    def q_int(self, name: str, default: int) -> int:
-        value = self.q(name)
-        return default if value is None else int(float(value))
-
-    def q_time(self, name: str) -> float | None:
-        value = self.q(name)
-        if value is None:
-            return None
-        try:
-            return parse_time(value)
-        except ValueError:
-            raise bad_request(f"{name} must be an ISO 8601 date string", [name]) from None
-
-    @property
-    def user_id(self) -> int:
-        if self.principal.user_id is None:
-            raise ApiError(401, "UnauthorizedException", "This call needs a user's credentials")
-        return self.principal.user_id
-
-
-@dataclass
-class Token:
-    user_id: int
-    client_id: str
-    expires: float
-
-
-@dataclass
-class Booking:
-    """A booking's JSON (as the 2024-08-13 API answers it) and what the fake filters by."""
-
-    data: dict[str, Any]
-    start: float
-    end: float
-    created: float
-    updated: float | None  #: None: ``updatedAt: null``, an old booking never stamped
-    event_type_id: int
-    host_id: int
-    team_id: int | None = None
-    recurring_uid: str | None = None
-    client_id: str | None = None
-
-    @property
-    def uid(self) -> str:
-        return str(self.data["uid"])
-
-    @property
-    def status(self) -> str:
-        return str(self.data["status"])
-
-
-@dataclass
-class Reservation:
-    uid: str
-    event_type_id: int
-    start: float
-    end: float
-    duration: int
-    until: float
-    reservation_minutes: int
-
-
-@dataclass
-class Webhook:
-    data: dict[str, Any]  #: without the scope key
-    scope: str  #: "user", "event_type", "oauth_client", "org"
-    owner: Any  #: user id, event type id, client id or org id
-
-    def out(self) -> dict[str, Any]:
-        key = {
-            "user": "userId",
-            "event_type": "eventTypeId",
-            "oauth_client": "oAuthClientId",
-            "org": "teamId",
-        }[self.scope]
-        return {**self.data, key: self.owner}
-
-
-_FIRST = [
-    "Ava",
-    "Liam",
-    "Noah",
-    "Emma",
-    "Olivia",
-    "Mateo",
-    "Sofia",
-    "Yuki",
-    "Hiro",
-    "Priya",
-    "Arjun",
-    "Fatima",
-    "Omar",
-    "Chloe",
-    "Lucas",
-    "Mia",
-    "Leon",
-    "Hannah",
-    "Ingrid",
-    "Lars",
-    "Chen",
-    "Wei",
-    "Amara",
-    "Kwame",
-    "Zoe",
-    "Diego",
-    "Elena",
-    "Ivan",
-    "Aisha",
-    "Tomás",
-    "Nora",
-    "Felix",
-]
-_LAST = [
-    "Smith",
-    "Müller",
-    "García",
-    "Rossi",
-    "Tanaka",
-    "Kim",
-    "Patel",
-    "Okafor",
-    "Johansson",
-    "Nowak",
-    "Silva",
-    "Dubois",
-    "O'Brien",
-    "Nguyen",
-    "Kowalski",
-    "Haddad",
-    "Cohen",
-    "Fischer",
-    "Moreau",
-    "Costa",
-    "Yamamoto",
-    "Singh",
-    "Andersen",
-    "Novak",
-    "Ibrahim",
-]
-_ZONES = [
-    "America/New_York",
-    "America/Los_Angeles",
-    "America/Sao_Paulo",
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Rome",
-    "Asia/Tokyo",
-    "Asia/Kolkata",
-    "Australia/Sydney",
-    "Africa/Lagos",
-    "Asia/Singapore",
-    "UTC",
-]
-_LANGS = ("en", "de", "es", "fr", "it", "ja", "pt", "nl")
-_EVENT_TITLES = (
-    ("30 Min Meeting", 30),
-    ("Intro Call", 15),
-    ("Product Demo", 45),
-    ("Customer Onboarding", 60),
-    ("Quarterly Review", 90),
-    ("Coffee Chat", 30),
-    ("Technical Deep Dive", 60),
-    ("Support Session", 30),
-)
-
-
-def _slug(text: str) -> str:
-    out = "".join(c.lower() if c.isalnum() else "-" for c in text)
-    return "-".join(part for part in out.split("-") if part)
-
-
-class Store:
+class FakeState:
     """All the fake's data, in memory."""
 
     def __init__(
@@ -316,7 +94,7 @@ class Store:
         self.users[user_id] = {
             "id": user_id,
             "email": email,
-            "username": username or _slug(name) + f"-{user_id}",
+            "username": username or slugify(name) + f"-{user_id}",
             "name": name,
             "bio": "",
             "timeZone": tz,
@@ -480,7 +258,7 @@ class Store:
         self, owner: int, fields: Mapping[str, Any], *, team_id: int | None = None
     ) -> dict[str, Any]:
         et_id = self.next_id("event_type")
-        slug = fields.get("slug") or _slug(str(fields.get("title", f"event-{et_id}")))
+        slug = fields.get("slug") or slugify(str(fields.get("title", f"event-{et_id}")))
         et: dict[str, Any] = {
             "id": et_id,
             "lengthInMinutes": fields.get("lengthInMinutes", 30),
@@ -991,143 +769,6 @@ class Store:
 
     # -- seeding -------------------------------------------------------------------------------
 
-    def person(self) -> dict[str, Any]:
-        rng = self.rng
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        local = f"{first}.{last}".lower().replace("'", "").replace("á", "a").replace("ü", "u")
-        attendee: dict[str, Any] = {
-            "name": f"{first} {last}",
-            "email": f"{local}{rng.randint(1, 999)}@{rng.choice(['example.com', 'example.org'])}",
-            "timeZone": rng.choice(_ZONES),
-            "language": rng.choice(_LANGS),
-            "absent": False,
-        }
-        if rng.random() < 0.3:
-            attendee["phoneNumber"] = f"+1{rng.randint(2000000000, 9999999999)}"
-        return attendee
-
-    def seed(
-        self,
-        *,
-        bookings: int,
-        event_types: int,
-        attendees_per_booking: tuple[int, int],
-        teams: int,
-        managed_users: int,
-        org_users: int,
-    ) -> None:
-        rng = self.rng
-        now = self.now()
-        hosts = [self.owner_id]
-        for _ in range(max(org_users, 5 if bookings else 0)):
-            p = self.person()
-            hosts.append(self.add_user(p["name"], "team-" + p["email"], p["timeZone"]))
-        for i in range(teams):
-            team = self.add_team(f"Team {_LAST[i % len(_LAST)]}", self.owner_id)
-            for member in hosts[1:4]:
-                self.add_membership(team["id"], member, "MEMBER", accepted=True)
-            self.add_event_type(
-                self.owner_id,
-                {"title": "Team standup", "slug": "standup", "lengthInMinutes": 15},
-                team_id=team["id"],
-            )
-        for _ in range(managed_users):
-            p = self.person()
-            self.add_managed_user(next(iter(self.clients)), p["name"], p["email"], p["timeZone"])
-        mine = [et for et, o in self.event_type_owner.items() if o == self.owner_id]
-        for i in range(max(0, event_types - len(mine))):
-            title, length = _EVENT_TITLES[i % len(_EVENT_TITLES)]
-            fields: dict[str, Any] = {
-                "title": title,
-                "slug": _slug(title) + (f"-{i}" if i >= len(_EVENT_TITLES) else ""),
-                "lengthInMinutes": length,
-                "description": f"{title} with the team.",
-            }
-            if i % 4 == 3:
-                fields["confirmationPolicy"] = {"type": "always", "disabled": False}
-            self.add_event_type(self.owner_id, fields)
-        et_ids = sorted(self.event_types)
-        if not et_ids:
-            return
-        locations = (
-            None,
-            "https://zoom.us/j/{n}",
-            "https://meet.google.com/abc-{n}",
-            "+1 555 010 {n}",
-            "Main office, 3rd floor",
-        )
-        lo, hi = attendees_per_booking
-        made = 0
-        while made < bookings:
-            et_id = rng.choice(et_ids)
-            et = self.event_types[et_id]
-            day = rng.randint(-540, 180)
-            minute = rng.randrange(7 * 60, 19 * 60, 15)
-            base = math.floor(now / 86400) * 86400
-            first = base + day * 86400 + minute * 60
-            # about one booking in 25 belongs to a weekly series of four
-            series = min(4, bookings - made) if rng.random() < 0.01 else 1
-            series_uid = self.uid() if series > 1 else None
-            attendees = [self.person() for _ in range(rng.randint(lo, hi))]
-            host = rng.choice(hosts)
-            template = rng.choice(locations)
-            location = template.format(n=rng.randint(1000, 9999)) if template else None
-            created = first - rng.uniform(0.5, 60) * 86400
-            if created > now - 60:  # an upcoming booking, made some time in the last month
-                created = now - rng.uniform(60, 30 * 86400)
-            for week in range(series):
-                start = first + week * 7 * 86400
-                past = start < now
-                roll = rng.random()
-                if roll < 0.1:
-                    status = "cancelled"
-                elif roll < 0.13:
-                    status = "rejected"
-                elif roll < 0.2 and not past:
-                    status = "pending"
-                else:
-                    status = "accepted"
-                booking = self.add_booking(
-                    et_id,
-                    start,
-                    [dict(a) for a in attendees],
-                    length=int(et["lengthInMinutes"]),
-                    status=status,
-                    host_id=host,
-                    created=created,
-                    recurring_uid=series_uid,
-                    guests=[f"guest{rng.randint(1, 99)}@example.net"]
-                    if rng.random() < 0.15
-                    else None,
-                    location=location,
-                    metadata={"source": rng.choice(["web", "api", "embed", "crm"])},
-                )
-                made += 1
-                if status == "cancelled":
-                    booking.data["cancellationReason"] = rng.choice(
-                        ["Schedule conflict", "No longer needed", "Sick", "Rescheduling later"]
-                    )
-                if past and status == "accepted" and rng.random() < 0.05:
-                    booking.data["attendees"][0]["absent"] = True
-                self._age(booking, created, now)
-
-    def _age(self, booking: Booking, created: float, now: float) -> None:
-        """Stamp ``updatedAt`` as the live API has it: within a second of ``createdAt``, later
-        for a booking changed since (cancelled, rejected, confirmed, or about one in five), and
-        ``null`` for most bookings made before Cal.com stamped it (older than _STAMPED_SINCE)."""
-        rng = self.rng
-        changed = booking.status != "accepted" or rng.random() < 0.2
-        self.bookings_version += 1
-        if created < now - _STAMPED_SINCE and not changed and rng.random() < 0.8:
-            booking.updated = None
-            booking.data["updatedAt"] = None
-            return
-        updated = created + rng.uniform(0.001, 1)
-        if changed:
-            updated += rng.uniform(0, min(5 * 86400, now - 2 - updated))
-        booking.updated = ms(updated)
-        booking.data["updatedAt"] = iso(booking.updated)
-
     # -- teams, users --------------------------------------------------------------------------
 
     def add_team(self, name: str, owner: int, **fields: Any) -> dict[str, Any]:
@@ -1135,7 +776,7 @@ class Store:
         team = {
             "id": team_id,
             "name": name,
-            "slug": fields.pop("slug", None) or _slug(name),
+            "slug": fields.pop("slug", None) or slugify(name),
             "isOrganization": False,
             "parentId": self.org_id,
             "metadata": {},
@@ -1189,7 +830,7 @@ class Store:
             name,
             f"{local}+{client_id}@{domain}",
             tz,
-            username=f"{_slug(local)}-{client_id}".lower()[:40],
+            username=f"{slugify(local)}-{client_id}".lower()[:40],
             managed_by=client_id,
             org=False,
         )
@@ -1263,61 +904,3 @@ def _within(value: float | None, edge: int, op: str) -> bool:
 def _by(value: float | None, tie: int) -> tuple[bool, float, int]:
     """A sort key that puts None after every value (before every value in reverse)."""
     return (value is None, value or 0.0, tie)
-
-
-def paginate(ctx: Ctx, items: list[Any], *, default_take: int) -> dict[str, Any]:
-    """Slice by ``take``/``skip`` and add Cal.com's ``pagination`` meta; or, for an operation
-    that pages with a cursor (``bookings.list`` at 2026-05-01), by ``limit``/``cursor`` with
-    ``{"nextCursor", "hasMore"}`` (default page 10, as the live API's)."""
-    if ctx.op.pagination is Pagination.CURSOR:
-        return _cursor_page(ctx, items)
-    take = ctx.q_int("take", default_take)
-    skip = ctx.q_int("skip", 0)
-    if take < 1 or take > MAX_TAKE:
-        raise bad_request(f"take must be between 1 and {MAX_TAKE}", ["take"])
-    if skip < 0:
-        raise bad_request("skip must not be less than 0", ["skip"])
-    total = len(items)
-    page = items[skip : skip + take]
-    return {
-        "status": "success",
-        "data": page,
-        "pagination": {
-            "totalItems": total,
-            "remainingItems": max(0, total - skip - len(page)),
-            "returnedItems": len(page),
-            "itemsPerPage": take,
-            "currentPage": skip // take + 1,
-            "totalPages": math.ceil(total / take) if total else 0,
-            "hasNextPage": skip + len(page) < total,
-            "hasPreviousPage": skip > 0,
-        },
-    }
-
-
-def _cursor_page(ctx: Ctx, items: list[Any]) -> dict[str, Any]:
-    limit = ctx.q_int("limit", 10)
-    if limit < 1 or limit > MAX_TAKE:
-        raise bad_request(f"limit must be between 1 and {MAX_TAKE}", ["limit"])
-    start = 0
-    cursor = ctx.q("cursor")
-    if cursor is not None:  # opaque to clients: the offset of the next item, encoded
-        try:
-            start = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
-        except ValueError:
-            raise bad_request("cursor is not valid", ["cursor"]) from None
-    page = items[start : start + limit]
-    more = start + len(page) < len(items)
-    following = base64.urlsafe_b64encode(f"o:{start + len(page)}".encode()).decode()
-    return {
-        "status": "success",
-        "data": page,
-        "pagination": {"nextCursor": following if more else None, "hasMore": more},
-    }
-
-
-def ok(data: Any) -> dict[str, Any]:
-    return {"status": "success", "data": data}
-
-
-from . import _handlers as _handlers  # noqa: E402  (registers the handlers)

@@ -72,3 +72,8 @@ def parse_time(value: str, *, end_of_day: bool = False) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return when.timestamp()
+
+
+def slugify(text: str) -> str:
+    out = "".join(c.lower() if c.isalnum() else "-" for c in text)
+    return "-".join(part for part in out.split("-") if part)
