@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
 
@@ -25,7 +25,9 @@ from ._deadline import current as current_deadline
 from ._errors import APIStatusError, CalComError, CalComUsageError, ResponseValidationError
 from ._operation import AuthMode, Operation, Param
 from ._tokens import OAuthToken, TokenPair, parse_expiry
-from .stores.base import Store
+
+if TYPE_CHECKING:
+    from .stores.base import Store
 
 __all__ = [
     "ANONYMOUS_OPERATIONS",
@@ -486,10 +488,7 @@ class Auth:
             raise
         self._tokens = new
         logger.info("%s access token refreshed", label)
-        if self._on_refresh is not None:  # in the lock: pairs are persisted in order
-            result = self._on_refresh(new)
-            if inspect.isawaitable(result):
-                await result
+        await self._persist(new)  # in the lock: pairs are persisted in order
         return True
 
 

@@ -11,7 +11,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -38,6 +37,8 @@ logger = logging.getLogger("calcom_async")
 
 def _script(name: str) -> str:
     """The Lua source of one script (``lua/<name>.lua``, shipped in the package)."""
+    from importlib import resources  # here: importing the package stays cheap
+
     return resources.files(__package__).joinpath("lua", f"{name}.lua").read_text("utf-8")
 
 
