@@ -294,9 +294,7 @@ class UnexpectedResponseTypeError(ResponseValidationError):
 
 class StoreUnavailableError(CalComError):
     """The shared store (Redis) did not answer within its deadline, or refused the connection.
-
-    Nothing was decided on a guess: a rate-limit slot was not taken, a token was not refreshed.
-    """
+    Nothing was decided on a guess: a rate-limit slot was not taken, a token was not refreshed."""
 
 
 class StoreDataError(CalComError):
