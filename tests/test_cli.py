@@ -270,6 +270,40 @@ async def test_export_resumes_from_its_checkpoint_with_every_booking_once(
         assert "belongs to an export with format 'jsonl', not 'csv'" in other.err
 
 
+async def test_ctrl_c_saves_the_checkpoint_and_exits_130(tmp_path: Path) -> None:
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=400)
+        fake.faults.latency = 0.2  # a slow server: the run is still going when Ctrl-C comes
+        out, ckpt, db = tmp_path / "b.jsonl", tmp_path / "b.ckpt", tmp_path / "b.db"
+        export = ("bookings", "export", "-o", str(out), "--checkpoint", str(ckpt))
+        sync = ("sync", f"sqlite:///{db}")
+        for args, ready in ((export, ckpt), (sync, db)):
+            before = len(fake.requests)
+            proc = await asyncio.create_subprocess_exec(
+                str(CALCOM), *args, "--page-size", "50",
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(fake),
+            )  # fmt: skip
+            async with asyncio.timeout(60):
+                # another process's progress: its files and the fake's log, polled
+                while not (ready.exists() and len(fake.requests) - before >= 3):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            assert proc.stderr is not None
+            err = (await asyncio.wait_for(proc.stderr.read(), 60)).decode()
+            assert await proc.wait() == 130, err
+            assert "calcom: interrupted" in err
+        fake.faults.latency = 0.0
+        saved = orjson.loads(ckpt.read_bytes())
+        assert 0 < saved["exported"] < 400 and saved["offset"] == out.stat().st_size
+        assert 0 < len(_sqlite_rows(db)) < 400
+        for args in (export, sync):
+            done = await calcom(*args, fake=fake)
+            assert done.code == 0, done.err
+        uids = [row["uid"] for row in _jsonl(out)]
+        assert len(uids) == len(set(uids)) == 400
+        assert set(_sqlite_rows(db)) == set(fake.store.bookings)
+
+
 def _append(path: Path, data: bytes) -> None:
     with open(path, "ab") as fh:
         fh.write(data)
@@ -306,7 +340,7 @@ def _pty_run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
 async def test_export_draws_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     import anyio
 
-    # 2 requests a second: the walk's 7 requests wait for the rate limit, and the bar says so
+    # 2 requests a second: the walk's requests wait for the rate limit, and the bar says so
     async with FakeCalCom(rate_limit=[Limit("default", 2, 1.0, 1.0)]) as fake:
         fake.seed(bookings=300)
         args = [str(CALCOM), "bookings", "export", "--page-size", "50", "-o", "/dev/null"]
@@ -314,11 +348,13 @@ async def test_export_draws_a_progress_bar_on_a_terminal(tmp_path: Path) -> None
     assert code == 0, screen
     final = screen.replace("\r", "\n").splitlines()
     bars = [line for line in final if line.strip().startswith("⠋") or " bookings " in line]
-    assert any("300/300" in line for line in bars), screen
-    assert any(re.search(r"\b7 requests\b", line) for line in bars), screen
+    summary = re.search(r"exported 300 bookings .*; (\d+) requests", screen)
+    assert summary, screen
+    requests = summary.group(1)  # 6 full pages, a short one, one for the changes meanwhile
+    assert int(requests) >= 7
+    assert any("300/300" in line and f" {requests} requests" in line for line in bars), screen
     waits = [float(m) for m in re.findall(r"(\d+\.\d)s rate-limited", screen)]
     assert waits and max(waits) > 0.5, screen  # the time spent waiting for the rate limit
-    assert "exported 300 bookings" in screen
 
 
 async def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
