@@ -714,6 +714,9 @@ async def test_secrets_are_never_printed(tmp_path: Path) -> None:
     async with FakeCalCom(client_secret="fake_client_SECRET_known_0001") as fake:
         fake.seed(bookings=30)
         key = fake.api_key
+        in_env = _env(
+            fake, CALCOM_CLIENT_SECRET=fake.client_secret, CALCOM_WEBHOOK_SECRET=WEBHOOK_SECRET
+        )
         runs = [
             await calcom("-v", "bookings", "export", "-o", str(tmp_path / "x"), fake=fake),
             await calcom("-v", "--progress", "sync", f"sqlite:///{tmp_path}/s.db", fake=fake),
@@ -734,12 +737,14 @@ async def test_secrets_are_never_printed(tmp_path: Path) -> None:
             ),
             await calcom("-v", "--api-key", WRONG_KEY, "api", "GET", "me", fake=fake),
             await calcom("-v", "--timeout", "-1", "api", "GET", "me", fake=fake),
-            await calcom("--help", fake=fake),
-            await calcom("api", "--help", fake=fake),
+            await calcom("--help", env=in_env),
+            await calcom("api", "--help", env=in_env),
+            await calcom("webhooks", "listen", "--help", env=in_env),
+            await calcom("-v", "webhooks", "listen", "--port", "-1", env=in_env),
         ]
-    assert [r.code for r in runs] == [0, 0, 0, 5, 0, 3, 2, 0, 0], [r.err for r in runs]
+    assert [r.code for r in runs] == [0, 0, 0, 5, 0, 3, 2, 0, 0, 0, 2], [r.err for r in runs]
     for result in runs:
-        _no_secrets(result, key, WRONG_KEY, "fake_client_SECRET_known_0001")
+        _no_secrets(result, key, WRONG_KEY, fake.client_secret, WEBHOOK_SECRET)
 
 
 def test_without_the_cli_extra_the_command_says_what_to_install() -> None:
