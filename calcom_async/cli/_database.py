@@ -3,9 +3,10 @@
 ``sqlite:///bookings.db`` (the default, a file in the current directory; ``sqlite:////abs/path``
 for an absolute path) or ``postgresql://user@host/db`` with psycopg 3 installed. Two tables
 (docs/cli.md has the schema): ``calcom_bookings``, one row per booking upserted by ``uid``, and
-``calcom_sync_state``, the sync's checkpoint. Each page's bookings and the checkpoint that covers
-them are written in one transaction, so a run stopped anywhere resumes exactly after the last
-page it committed; run it again for the next increment.
+``calcom_sync_state``, the sync's checkpoint. The bookings are committed once a page (and at least
+every ``--batch``), each commit one transaction with the checkpoint that covers exactly the
+bookings written so far, so a run stopped anywhere resumes exactly after its last commit; run it
+again for the next increment.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import datetime as dt
 import sqlite3
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -253,7 +253,7 @@ async def open_database(url: str) -> Database:
                 f"{url!r}: a SQLite URL is sqlite:///relative/file.db or sqlite:////absolute/file.db"
             )
         path = unquote(parts.path[1:])
-    elif scheme == "" or (len(scheme) == 1 and Path(url).drive):  # a path (C:\… on Windows)
+    elif scheme == "":  # a plain file path
         path = url
     else:
         raise CLIError(
