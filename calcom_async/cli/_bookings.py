@@ -1,11 +1,12 @@
 """``calcom bookings export``: every booking, streamed as JSON lines or CSV, resumable.
 
-The walk is ``cal.bookings.sync()`` (docs/sync.md): every booking once, exact while bookings
-change during the walk. With ``--checkpoint FILE`` the sync's checkpoint is saved after each page
-together with how many bytes of the output it covers (the output is flushed and fsynced first):
-a run stopped by an error, Ctrl-C or a crash resumes after the last saved page, cutting the
-output file back to what the checkpoint covers, so the file holds every booking exactly once. A
-finished checkpoint exports the next increment: the bookings changed since, appended.
+The walk is ``cal.bookings.sync().raw()`` (docs/sync.md): every booking once, exact while
+bookings change during the walk, each as the JSON object the server sent. With ``--checkpoint
+FILE`` the sync's checkpoint is saved after each page together with how many bytes of the output
+it covers (the output is flushed and fsynced first): a run stopped by an error, Ctrl-C or a crash
+resumes after the last saved page, cutting the output file back to what the checkpoint covers,
+so the file holds every booking exactly once. A finished checkpoint exports the next increment:
+the bookings changed since, appended.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import orjson
 from .._sync import SyncCheckpoint
 from ._common import Bar, Settings, get_settings, run
 from ._errors import CLIError
-from ._rows import COLUMNS, as_json, columns
+from ._rows import COLUMNS, columns
 
 __all__ = ["STATUSES", "bookings", "parse_time"]
 
@@ -191,7 +192,7 @@ async def _export(
                 page_size=page_size,
                 status=list(status) or None,
                 on_page=bar.update,
-            )
+            ).raw()  # each booking as the server sent it
             pages = walk.pages
             whole = True  # False while a booking is half written (a write that failed)
 
@@ -206,8 +207,7 @@ async def _export(
                 state.save(checkpoint)
 
             try:
-                async for booking in walk:
-                    data = as_json(booking)
+                async for data in walk:
                     if since_at is not None:
                         updated = data.get("updatedAt")
                         if isinstance(updated, str) and parse_time(updated) < since_at:

@@ -25,7 +25,7 @@ import orjson
 from ._bookings import STATUSES
 from ._common import Bar, Settings, get_settings, run
 from ._errors import CLIError, DatabaseError
-from ._rows import as_json, columns
+from ._rows import columns
 
 if TYPE_CHECKING:
     import psycopg
@@ -111,9 +111,9 @@ class Database(Protocol):
     async def aclose(self) -> None: ...
 
 
-def _row(booking: Any, now: str) -> Row:
-    data = as_json(booking)
-    return (*columns(data), orjson.dumps(data).decode(), now)
+def _row(booking: dict[str, Any], now: str) -> Row:
+    """The booking's columns, the booking itself (JSON text) and when this run wrote it."""
+    return (*columns(booking), orjson.dumps(booking).decode(), now)
 
 
 class SQLite:
@@ -293,7 +293,7 @@ async def _sync(
                     page_size=page_size,
                     status=list(status) or None,
                     on_page=bar.update,
-                )
+                ).raw()  # each booking as the server sent it
                 pages = walk.pages
                 try:
                     async for booking in walk:

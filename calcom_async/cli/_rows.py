@@ -1,14 +1,11 @@
-"""A booking as plain JSON, and the columns ``calcom`` writes of it (CSV, the database)."""
+"""The columns ``calcom`` writes of a booking (CSV, the database): a booking here is the JSON
+object the server sent (``cal.bookings.sync().raw()``: every key it had, no model built)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from .. import _serde
-
-__all__ = ["COLUMNS", "as_json", "columns"]
+__all__ = ["COLUMNS", "columns"]
 
 #: the CSV header and the database's typed columns (``data`` holds the whole booking)
 COLUMNS = (
@@ -24,12 +21,6 @@ COLUMNS = (
     "created_at",
     "updated_at",
 )
-
-
-def as_json(booking: Any) -> dict[str, Any]:
-    """The booking as the API's JSON (its field names, ISO times, enums as their values)."""
-    data: dict[str, Any] = orjson.loads(orjson.dumps(_serde.unstructure(booking)))
-    return data
 
 
 def _text(value: Any) -> str | None:
