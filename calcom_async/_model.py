@@ -188,13 +188,17 @@ def to_dict(value: Any, *, by_alias: bool = True) -> Any:
     booleans, ``None`` — ready for ``json.dumps``, a database or a template.
 
     ``by_alias=True`` (the default): the API's JSON names (``eventTypeId``); ``False``: the
-    attribute names (``event_type_id``). See :mod:`calcom_async._model` for the rules."""
+    attribute names (``event_type_id``), for your own columns or templates. Only the default
+    round-trips: ``Model.from_dict`` reads the JSON names, and refuses data written with
+    ``by_alias=False`` (a :class:`SchemaMismatchError` saying so). See :mod:`calcom_async._model`
+    for the rules."""
     _check_exportable(value)
     return (_serde.converter if by_alias else _PYTHON_NAMES).unstructure(value)
 
 
 def to_json(value: Any, *, by_alias: bool = True) -> str:
-    """:func:`to_dict` as JSON text (compact, UTF-8)."""
+    """:func:`to_dict` as JSON text (compact, UTF-8); only the default (JSON names) is read back
+    by ``Model.from_json``."""
     return orjson.dumps(to_dict(value, by_alias=by_alias)).decode()
 
 

@@ -21,9 +21,12 @@ before its fence says otherwise:
   block that cannot run here says why (it serves forever, needs Redis, your database, a browser's
   consent, …). Every block either runs or says why not.
 
-Every module and every fragment starts with ``PRELUDE`` (``from __future__ import annotations``,
-``typing.Any``, the common ``calcom_async`` names), so a block shows only what it is about. One
-mypy run covers every block (with the project's cache: seconds when warm).
+A module gets nothing but ``from __future__ import annotations``: it imports what it uses, so a
+reader who copies it has a working file. A fragment gets, besides, the imports its parameters'
+annotations need (``cal: CalCom`` imports ``CalCom``; the names of ``ANNOTATION_IMPORTS``), and
+nothing else: what its body uses beyond its parameters it imports itself. A fence may be
+indented (a block inside a list item): it is collected, and dedented. One mypy run covers every
+block (with the project's cache: seconds when warm).
 """
 
 from __future__ import annotations
@@ -46,15 +49,21 @@ from calcom_async.testing import FakeCalCom
 
 api = pytest.importorskip("mypy.api")
 
-PRELUDE = """\
-from __future__ import annotations
+PRELUDE = "from __future__ import annotations\n"
 
-from typing import Any
+#: what a fragment's parameter annotations may name without importing it (the marker declares it)
+ANNOTATION_IMPORTS = {
+    "Any": "from typing import Any",
+    "CalCom": "from calcom_async import CalCom",
+    "CalComSync": "from calcom_async import CalComSync",
+    "FakeCalCom": "from calcom_async.testing import FakeCalCom",
+    "models": "from calcom_async import models",
+}
 
-from calcom_async import CalCom, CalComSync, Progress, RequestOptions, models
-"""
-
-FENCE = re.compile(r"^```python[ \t]*\n(?P<code>.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)```python[ \t]*\n(?P<code>.*?)^(?P=indent)```[ \t]*$",
+    re.DOTALL | re.MULTILINE,
+)
 MARK = re.compile(r"<!--\s*(?P<text>.*?)\s*-->\s*\Z", re.DOTALL)
 
 
@@ -98,36 +107,45 @@ class Block:
                 break
         imports = "\n".join(lines[:head])
         body = textwrap.indent("\n".join(lines[head:]) or "pass", "    ")
-        return f"{PRELUDE}{imports}\n\n\nasync def _fragment({self.params}) -> None:\n{body}\n"
+        named = dict.fromkeys(re.findall(r"[A-Za-z_]\w*", self.params))
+        given = "".join(ANNOTATION_IMPORTS[n] + "\n" for n in named if n in ANNOTATION_IMPORTS)
+        return (
+            f"{PRELUDE}{given}{imports}\n\n\nasync def _fragment({self.params}) -> None:\n{body}\n"
+        )
 
 
 def _blocks() -> list[Block]:
     files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     out: list[Block] = []
     for path in files:
-        text = path.read_text(encoding="utf-8")
-        for match in FENCE.finditer(text):
-            before = text[: match.start()].rstrip("\n")
-            last = before.rsplit("\n", 1)[-1]
-            mark = MARK.search(last)
-            words = mark["text"] if mark else ""
-            words, _, why_not = words.partition("not run:")
-            words = words.strip().removesuffix(";").strip()
-            run = words.startswith("run")
-            words = words.removeprefix("run").strip()
-            fragment = words.startswith("fragment")
-            params = words.removeprefix("fragment").strip()
-            out.append(
-                Block(
-                    source=str(path.relative_to(ROOT)),
-                    line=text.count("\n", 0, match.start()) + 1,
-                    code=match["code"],
-                    fragment=fragment,
-                    params=params,
-                    run=run,
-                    why_not=why_not.strip(),
-                )
+        out += _parse(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))
+    return out
+
+
+def _parse(source: str, text: str) -> list[Block]:
+    out: list[Block] = []
+    for match in FENCE.finditer(text):
+        before = text[: match.start()].rstrip("\n")
+        last = before.rsplit("\n", 1)[-1]
+        mark = MARK.search(last)
+        words = mark["text"] if mark else ""
+        words, _, why_not = words.partition("not run:")
+        words = words.strip().removesuffix(";").strip()
+        run = words.startswith("run")
+        words = words.removeprefix("run").strip()
+        fragment = words.startswith("fragment")
+        params = words.removeprefix("fragment").strip()
+        out.append(
+            Block(
+                source=source,
+                line=text.count("\n", 0, match.start()) + 1,
+                code=textwrap.dedent(match["code"]),
+                fragment=fragment,
+                params=params,
+                run=run,
+                why_not=why_not.strip(),
             )
+        )
     return out
 
 
@@ -166,6 +184,23 @@ def test_the_docs_have_blocks_and_the_markers_parse() -> None:
             given = dict(p.split(":") for p in block.params.split(",") if p.strip())
             given = {k.strip(): v.strip() for k, v in given.items()}
             assert given.items() <= RUN_PARAMETERS.items(), block
+
+
+def test_a_module_gets_no_names_and_an_indented_fence_is_collected() -> None:
+    text = (
+        "<!-- run -->\n```python\nprint(models)\n```\n\n"
+        "- a list item:\n\n  <!-- run fragment cal: CalCom -->\n"
+        "  ```python\n  from calcom_async import models\n\n  print(cal, models)\n  ```\n"
+    )
+    module, fragment = _parse("x.md", text)
+    assert module.module() == "from __future__ import annotations\n\nprint(models)\n"
+    assert (fragment.line, fragment.run, fragment.fragment) == (9, True, True)
+    assert fragment.code == "from calcom_async import models\n\nprint(cal, models)\n"
+    assert fragment.module().splitlines()[:3] == [
+        "from __future__ import annotations",
+        "from calcom_async import CalCom",  # what the parameters name, and only that
+        "from calcom_async import models",
+    ]
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda b: f"{b.source}:{b.line}")
@@ -263,14 +298,17 @@ RUNNER = """
 import asyncio as _asyncio
 import contextlib as _contextlib
 import os as _os
+import typing as _typing
+
+from calcom_async import CalCom as _CalCom
 
 
 async def _main() -> None:
     async with _contextlib.AsyncExitStack() as stack:
-        given: dict[str, Any] = {{}}
+        given: dict[str, _typing.Any] = {{}}
         for name in {names!r}:
             if name == "cal":
-                given[name] = await stack.enter_async_context(CalCom())
+                given[name] = await stack.enter_async_context(_CalCom())
             elif name == "fake":
                 from calcom_async.testing import FakeCalCom as _Fake
 
