@@ -263,7 +263,7 @@ async def test_export_resumes_from_its_checkpoint_with_every_booking_once(
         rows = _jsonl(out)
         assert len(rows) == 701 and rows[-1]["uid"] == uids[5]
         assert rows[-1]["status"] == "cancelled"
-        assert "exported 1 bookings" in third.err and "1 requests" in third.err
+        assert "exported 1 booking " in third.err and "1 request," in third.err
         # the checkpoint belongs to these options
         other = await calcom(*args, "--format", "csv", fake=fake)
         assert other.code == 2
@@ -362,7 +362,7 @@ async def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path: Path) -> 
         fake.seed(bookings=20)
         result = await calcom("bookings", "export", "-o", str(tmp_path / "x"), fake=fake)
         assert result.code == 0
-        assert "requests" in result.err and "rate-limited" not in result.err
+        assert "1 request," in result.err and "rate-limited" not in result.err
         forced = await calcom("--progress", "bookings", "export", "-o", os.devnull, fake=fake)
         assert "20/20" in forced.err and "rate-limited" in forced.err
 
@@ -407,7 +407,7 @@ async def test_sync_into_sqlite_then_the_next_increment(tmp_path: Path) -> None:
             await cal.bookings.cancel(uid, {"cancellationReason": "moved"})
         second = await calcom("sync", f"sqlite:///{db}", fake=fake)
         assert second.code == 0, second.err
-        assert "1 booking changes upserted" in second.err and "(1 requests" in second.err
+        assert "1 booking change upserted" in second.err and "(1 request," in second.err
         after = _sqlite_rows(db)
         assert len(after) == 520 and after[uid][1] == "cancelled"
         assert after[uid][2] > rows[uid][2]
@@ -459,7 +459,7 @@ async def test_sync_into_postgresql(tmp_path: Path, postgres: Any) -> None:
             await cal.bookings.cancel(uid, {"cancellationReason": "moved"})
         second = await calcom("sync", postgres.url, fake=fake)
         assert second.code == 0, second.err
-        assert "1 booking changes upserted" in second.err
+        assert "1 booking change upserted" in second.err
         with psycopg.connect(postgres.url) as conn:
             (status,) = conn.execute(
                 "SELECT status FROM calcom_bookings WHERE uid = %s", (uid,)

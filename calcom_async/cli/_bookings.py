@@ -25,7 +25,7 @@ import click
 import orjson
 
 from .._sync import SyncCheckpoint
-from ._common import Bar, Settings, get_settings, run
+from ._common import Bar, Settings, get_settings, plural, run
 from ._errors import CLIError
 from ._rows import COLUMNS, columns
 
@@ -230,8 +230,9 @@ async def _export(
     where = "stdout" if output == "-" else output
     rate = count / elapsed if elapsed > 0 else 0.0
     settings.say(
-        f"calcom: exported {count} bookings to {where} in {elapsed:.1f} s ({rate:.0f} "
-        f"bookings/s; {p.requests} requests, {p.rate_limit_wait:.1f} s waiting for the rate limit)"
+        f"calcom: exported {plural(count, 'booking')} to {where} in {elapsed:.1f} s ({rate:.0f} "
+        f"bookings/s; {plural(p.requests, 'request')}, {p.rate_limit_wait:.1f} s waiting for the "
+        "rate limit)"
     )
     return 0
 

@@ -101,6 +101,11 @@ def run(settings: Settings, main: Callable[[], Awaitable[int | None]]) -> None:
     raise SystemExit(code or 0)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 request``, ``2 requests``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def usage(message: str) -> CLIError:
     return CLIError(message)
 

@@ -23,7 +23,7 @@ import click
 import orjson
 
 from ._bookings import STATUSES
-from ._common import Bar, Settings, get_settings, run
+from ._common import Bar, Settings, get_settings, plural, run
 from ._errors import CLIError, DatabaseError
 from ._rows import columns
 
@@ -320,8 +320,8 @@ async def _sync(
     elapsed = time.monotonic() - started
     p = walk.progress
     settings.say(
-        f"calcom: {count} booking changes upserted into {label} in {elapsed:.1f} s "
-        f"({p.requests} requests, {p.rate_limit_wait:.1f} s waiting for the rate limit); "
+        f"calcom: {plural(count, 'booking change')} upserted into {label} in {elapsed:.1f} s "
+        f"({plural(p.requests, 'request')}, {p.rate_limit_wait:.1f} s waiting for the rate limit); "
         f"calcom_bookings has {total} rows"
     )
     return 0
