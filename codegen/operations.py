@@ -198,10 +198,10 @@ class Annotator:
         if "enum" in schema and kind in (None, "string") and schema["enum"]:
             values = ", ".join(repr(v) for v in schema["enum"] if isinstance(v, str))
             return f"Literal[{values}]" if values else "str"
-        if kind == "string":
-            if schema.get("format") == "date-time":
-                return "datetime | str" if for_query else "datetime"
-            return "str"
+        if kind == "string":  # a query value may be given as text too; a date, only there
+            if for_query and schema.get("format") in ("date-time", "date"):
+                return "datetime | str" if schema["format"] == "date-time" else "date | str"
+            return "datetime" if schema.get("format") == "date-time" else "str"
         if kind == "integer":
             return "int"
         if kind == "number":

@@ -119,6 +119,74 @@ async def test_the_live_slots_answers_come_back_as_aware_datetimes(name: str, ho
                 assert slot.end is UNSET
 
 
+async def test_slots_take_an_aware_datetime_or_a_date() -> None:
+    """A slot's start (an aware datetime, as slots now come back) or any aware datetime is sent
+    as UTC ``Z``, a date as the day; a naive datetime is still refused, before sending."""
+    rome = ZoneInfo("Europe/Rome")
+    async with FakeCalCom() as fake:
+        fake.seed(event_types=1)
+        async with fake.client() as cal:
+            et_id = int((await cal.event_types.list())[0].id)
+            today = dt.datetime.now(rome).date()
+            monday_in_rome = dt.datetime.combine(today + dt.timedelta(days=7), dt.time(0), rome)
+            days = await cal.slots.get_available(
+                event_type_id=et_id, start=monday_in_rome, end=today + dt.timedelta(days=9)
+            )
+            assert days
+            sent = [r.query for r in fake.requests if r.path == "/v2/slots"][-1]
+            utc = monday_in_rome.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+            assert sent["start"] == f"{utc}Z"
+            assert sent["end"] == (today + dt.timedelta(days=9)).isoformat()
+            first = _flat(days)[0]
+            again = await cal.slots.get_available(
+                event_type_id=et_id, start=first.start, end=first.start + dt.timedelta(hours=2)
+            )
+            assert _flat(again)[0].start == first.start  # the slot asked from is the first one
+            fake.requests.clear()
+            with pytest.raises(CalComUsageError, match="'start' is a naive datetime"):
+                await cal.slots.get_available(
+                    event_type_id=et_id, start=first.start.replace(tzinfo=None), end=today
+                )
+            with pytest.raises(
+                CalComUsageError, match=re.escape("'end' must be str | datetime | date")
+            ):
+                await cal.slots.get_available(
+                    event_type_id=et_id,
+                    start=today,
+                    end=1,  # type: ignore[arg-type]
+                )
+            assert fake.requests == []
+
+
+def test_string_parameters_that_are_dates_take_datetimes_and_dates() -> None:
+    """Every query parameter the document describes as a date or date-time but types as a plain
+    string takes a datetime and a date too (``codegen`` from the overlay), in the row and in
+    the method's signature; those that are days only take a date."""
+    date_or_time = {
+        (op.name, p.python_name): p.annotation
+        for op in OPERATIONS
+        for p in op.query_params
+        if "date" in p.annotation.split(" | ")
+    }
+    slots_like = [
+        "slots.get_available",
+        "routing_forms.calculate_slots",
+        "organizations.routing_forms.create_response",
+        "organizations.teams.routing_forms.responses.create",
+    ]
+    assert date_or_time == {
+        **{(n, p): "str | datetime | date" for n in slots_like for p in ("start", "end")},
+        ("calendars.get_busy_times", "date_from"): "str | date",
+        ("calendars.get_busy_times", "date_to"): "str | date",
+    }
+    for method in (Slots.get_available, blocking_resources.BlockingSlots.get_available):
+        parameters = inspect.signature(method).parameters
+        assert parameters["start"].annotation == parameters["end"].annotation
+        assert parameters["start"].annotation == "str | datetime | date"
+        module = sys.modules[method.__module__]
+        assert module.datetime is dt.datetime and module.date is dt.date  # what the names mean
+
+
 # -- expect= ----------------------------------------------------------------------------------
 
 
@@ -311,7 +379,7 @@ def test_the_slots_method_is_typed_as_the_model_of_its_items() -> None:
 GOOD = """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import assert_type
 
 from calcom_async import APIResponse, BulkResult, CalCom, CalComSync, models
@@ -324,6 +392,8 @@ async def use(cal: CalCom, uid: str) -> None:
         for slot in slots:
             assert_type(slot, models.SlotOutput_2024_09_04)
             assert_type(slot.start, datetime)
+            later = await cal.slots.get_available(start=slot.start, end=date(2050, 9, 7))
+            assert_type(later, dict[str, list[models.SlotOutput_2024_09_04]])
     async for synced in cal.bookings.sync():
         reveal_type(synced)  # R: sync
     async for listed in cal.bookings.list():

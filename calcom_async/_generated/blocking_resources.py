@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from typing_extensions import TypeVar
@@ -1471,8 +1471,8 @@ class BlockingOrganizationsRoutingForms(Protocol):
         routing_form_id: str,
         /,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         time_zone: str | Unset = UNSET,
         duration: float | Unset = UNSET,
         format: Literal['range', 'time'] | Unset = UNSET,
@@ -1555,8 +1555,8 @@ class BlockingOrganizationsRoutingFormsWithRawResponse(Protocol):
         routing_form_id: str,
         /,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         time_zone: str | Unset = UNSET,
         duration: float | Unset = UNSET,
         format: Literal['range', 'time'] | Unset = UNSET,
@@ -3560,8 +3560,8 @@ class BlockingOrganizationsTeamsRoutingFormsResponses(Protocol):
         routing_form_id: str,
         /,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         time_zone: str | Unset = UNSET,
         duration: float | Unset = UNSET,
         format: Literal['range', 'time'] | Unset = UNSET,
@@ -3625,8 +3625,8 @@ class BlockingOrganizationsTeamsRoutingFormsResponsesWithRawResponse(Protocol):
         routing_form_id: str,
         /,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         time_zone: str | Unset = UNSET,
         duration: float | Unset = UNSET,
         format: Literal['range', 'time'] | Unset = UNSET,
@@ -6251,8 +6251,8 @@ class BlockingCalendars(Protocol):
         external_id: int | str,
         logged_in_users_tz: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
-        date_from: str | Unset = UNSET,
-        date_to: str | Unset = UNSET,
+        date_from: str | date | Unset = UNSET,
+        date_to: str | date | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> builtins.list[_m.BusyTimesOutput]:
         """Get busy times
@@ -6373,8 +6373,8 @@ class BlockingCalendarsWithRawResponse(Protocol):
         external_id: int | str,
         logged_in_users_tz: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
-        date_from: str | Unset = UNSET,
-        date_to: str | Unset = UNSET,
+        date_from: str | date | Unset = UNSET,
+        date_to: str | date | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[builtins.list[_m.BusyTimesOutput]]:
         """Get busy times
@@ -8092,8 +8092,8 @@ class BlockingRoutingForms(Protocol):
         routing_form_id: str,
         /,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         time_zone: str | Unset = UNSET,
         duration: float | Unset = UNSET,
         format: Literal['range', 'time'] | Unset = UNSET,
@@ -8114,8 +8114,8 @@ class BlockingRoutingFormsWithRawResponse(Protocol):
         routing_form_id: str,
         /,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         time_zone: str | Unset = UNSET,
         duration: float | Unset = UNSET,
         format: Literal['range', 'time'] | Unset = UNSET,
@@ -8387,8 +8387,8 @@ class BlockingSlots(Protocol):
     def get_available(
         self,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         booking_uid_to_reschedule: str | Unset = UNSET,
         organization_slug: str | Unset = UNSET,
         team_slug: str | Unset = UNSET,
@@ -8469,8 +8469,8 @@ class BlockingSlotsWithRawResponse(Protocol):
     def get_available(
         self,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         booking_uid_to_reschedule: str | Unset = UNSET,
         organization_slug: str | Unset = UNSET,
         team_slug: str | Unset = UNSET,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
@@ -107,8 +107,8 @@ class Calendars(BaseResource):
         external_id: int | str,
         logged_in_users_tz: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
-        date_from: str | Unset = UNSET,
-        date_to: str | Unset = UNSET,
+        date_from: str | date | Unset = UNSET,
+        date_to: str | date | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> builtins.list[_m.BusyTimesOutput]:
         """Get busy times
@@ -444,8 +444,8 @@ class CalendarsWithRawResponse(BaseResource):
         external_id: int | str,
         logged_in_users_tz: str | Unset = UNSET,
         time_zone: str | Unset = UNSET,
-        date_from: str | Unset = UNSET,
-        date_to: str | Unset = UNSET,
+        date_from: str | date | Unset = UNSET,
+        date_to: str | date | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> APIResponse[builtins.list[_m.BusyTimesOutput]]:
         """Get busy times

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
@@ -196,8 +196,8 @@ class OrganizationsRoutingForms(BaseResource):
         routing_form_id: str,
         /,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         time_zone: str | Unset = UNSET,
         duration: float | Unset = UNSET,
         format: Literal['range', 'time'] | Unset = UNSET,
@@ -444,8 +444,8 @@ class OrganizationsRoutingFormsWithRawResponse(BaseResource):
         routing_form_id: str,
         /,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         time_zone: str | Unset = UNSET,
         duration: float | Unset = UNSET,
         format: Literal['range', 'time'] | Unset = UNSET,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from calcom_async._bulk import BulkResult, gather
@@ -40,8 +40,8 @@ class Slots(BaseResource):
     async def get_available(
         self,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         booking_uid_to_reschedule: str | Unset = UNSET,
         organization_slug: str | Unset = UNSET,
         team_slug: str | Unset = UNSET,
@@ -328,8 +328,8 @@ class SlotsWithRawResponse(BaseResource):
     async def get_available(
         self,
         *,
-        start: str,
-        end: str,
+        start: str | datetime | date,
+        end: str | datetime | date,
         booking_uid_to_reschedule: str | Unset = UNSET,
         organization_slug: str | Unset = UNSET,
         team_slug: str | Unset = UNSET,
