@@ -12,13 +12,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import inspect
 import re
 import sys
 import textwrap
-import threading
 import typing
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from calcom_async._generated.resources.slots import Slots
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
 from codegen.operations import split_union
+from tests._fake_helpers import FakeInThread
 
 api = pytest.importorskip("mypy.api")
 
@@ -280,28 +279,8 @@ async def test_expect_narrows_and_a_wrong_guess_raises_the_typed_error() -> None
             assert fake.requests == []  # refused before sending
 
 
-class _Thread:
-    """A FakeCalCom on an event loop of its own, for the blocking client."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.fake = FakeCalCom()
-
-    def __enter__(self) -> FakeCalCom:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(30)
-        return self.fake
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.fake.close(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 def test_expect_through_the_blocking_client() -> None:
-    with _Thread() as fake:
+    with FakeInThread() as fake:
         fake.seed(bookings=3, event_types=1)
         with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as cal:
             first = cal.bookings.list(max_items=1).to_list()[0]
