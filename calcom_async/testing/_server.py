@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from aiohttp import web
 
+from .._limiters import PROCESS_LIMITERS
 from .._operation import AuthMode, Operation
 from ._faults import Fault, Faults, Limit, ServerRateLimiter
 from ._handlers import HANDLERS
@@ -124,11 +125,10 @@ class FakeCalCom:
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
+        sockets = getattr(site._server, "sockets", None) or []
         self._site_port = sockets[0].getsockname()[1] if sockets else self.port
         self._runner = runner
+        PROCESS_LIMITERS.forget(self.base_url)  # a new server here: no budget left from an old one
         return self
 
     async def close(self) -> None:
