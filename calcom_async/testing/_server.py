@@ -23,7 +23,7 @@ from ._faults import Fault, Faults, Limit, ServerRateLimiter
 from ._handlers import HANDLERS
 from ._oauth import FakeOAuth, OAuthClient
 from ._pages import MAX_TAKE
-from ._records import Ctx, Principal
+from ._records import Ctx, Principal, number_problems
 from ._requests import RequestRecord
 from ._seed import seed
 from ._state import FakeState
@@ -449,13 +449,8 @@ class FakeCalCom:
                 if param.required:
                     details.append(f"{param.name} should not be empty")
                 continue
-            if param.annotation in ("int", "float", "int | Unset", "float | Unset"):
-                try:
-                    float(values[0])
-                except ValueError:
-                    details.append(f"{param.name} must be a number")
-                    continue
-            details.extend(_check_query(op, param.name, param.annotation, values))
+            wrong = number_problems(param.name, param.annotation, values)  # not a number: 400
+            details.extend(wrong or _check_query(op, param.name, param.annotation, values))
         body: Any = None
         if op.body is not None:
             raw = await request.read()
