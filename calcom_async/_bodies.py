@@ -14,7 +14,9 @@
   recurring one, neither a plain one. A dict body of a union is matched the same way.
 - **Times**: a naive ``datetime`` anywhere in a body (or a query value, ``_session._scalar``)
   is refused, naming the field: the API would read it as UTC, which is a different meeting for
-  anyone elsewhere.
+  anyone elsewhere. So is a date-time *string* with a time and no offset
+  (``"2026-12-03T08:00:00"``) in a field or query filter the document types date-time; a date
+  alone (``"2026-12-03"``) and strings with ``Z`` or an offset pass.
 
 Errors are :class:`CalComUsageError` naming the operation, the field, what was expected and what
 came (a type, never the value: it may be personal data).
@@ -35,7 +37,7 @@ import attrs
 from ._errors import CalComUsageError
 from ._types import Unset
 
-__all__ = ["build", "check", "members", "naive_datetime"]
+__all__ = ["build", "check", "check_query_text", "members", "naive_datetime", "naive_datetime_text"]
 
 
 @attrs.frozen
@@ -217,6 +219,8 @@ def _check_value(where: str, tp: Any, value: Any, label: str, *, in_dict: bool) 
     if leaf and type(value) in _union_args(tp):
         return  # the usual field: a value of its declared type, or left out
     naive_datetime(where, label, value)
+    if type(value) is str and dt.datetime in _union_args(tp):
+        naive_datetime_text(where, label, value)
     if not _fits(tp, value, in_dict):
         hint = ""
         if isinstance(value, Mapping) and members(tp):
@@ -271,6 +275,32 @@ def naive_datetime(where: str, label: str, value: Any) -> None:
             f"{where}: {label} is a naive datetime (no time zone), which the API would read as "
             f"UTC: pass an aware datetime, e.g. {example}, or datetime.now(UTC)"
         )
+
+
+def naive_datetime_text(where: str, label: str, text: str) -> None:
+    """A date-time string with a time of day and no offset (``"2026-12-03T08:00:00"``) raises
+    :class:`CalComUsageError` naming ``label``, as a naive ``datetime`` does. A date alone, a
+    string ending in ``Z`` or an offset, and text that is no ISO 8601 date-time pass (the server
+    decides about those)."""
+    if len(text) <= 10 or not text[:4].isdigit():  # a date alone, or no date-time at all
+        return
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return
+    if when.utcoffset() is None:
+        raise CalComUsageError(
+            f"{where}: {label} is a date-time string without an offset, which the API would "
+            f"read as UTC: give the offset ({text + 'Z'!r} for UTC, {text + '+01:00'!r} for "
+            "UTC+1) or pass an aware datetime"
+        )
+
+
+def check_query_text(where: str, label: str, annotation: str, value: Any) -> None:
+    """A query value given as a string where the operation takes a date-time (its annotation
+    names ``datetime``): refused when it is a naive date-time string."""
+    if type(value) is str and "datetime" in annotation:
+        naive_datetime_text(where, f"argument {label!r}", value)
 
 
 def _fits(tp: Any, value: Any, in_dict: bool) -> bool:

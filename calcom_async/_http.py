@@ -7,7 +7,6 @@ carrying a typed :class:`~calcom_async.APIConnectionError` and what kind of fail
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import warnings
@@ -19,14 +18,8 @@ import anyio
 from ._clock import Clock
 from ._deadline import Deadline, log_wait
 from ._errors import APIConnectionError, APITimeoutError, CalComError, CalComUsageError
-from ._ratelimit import (
-    PROCESS_LIMITERS,
-    LimiterRegistry,
-    RateLimit,
-    RateLimiter,
-    parse_rate_limits,
-    retry_after_seconds,
-)
+from ._limiters import PROCESS_LIMITERS, LimiterRegistry
+from ._ratelimit import RateLimit, RateLimiter, parse_rate_limits, retry_after_seconds
 from ._retry import Failure
 from .stores import MemoryStore, Store, credential_bucket
 
@@ -91,9 +84,8 @@ class Transport:
         self._scope = scope  #: the server (base URL): another server, another budget
         self._rate_limit = rate_limit
         self._off = RateLimiter(clock, enabled=False)  #: ``rate_limit=False``
-        #: credential header value -> its limiter, for the event loop in ``_limiters_loop``
+        #: credential header value -> its limiter (from ``_registry``)
         self._limiters: dict[str, RateLimiter] = {}
-        self._limiters_loop: object = None
         self._max_wait = max_wait
         self._session = http_session
         self._owned = http_session is None
@@ -105,15 +97,11 @@ class Transport:
 
     def limiter_for(self, headers: Mapping[str, str]) -> RateLimiter:
         """The in-process limiter of the credential in ``headers`` (shared by every client of
-        this process and event loop that sends it to the same server, see ``LimiterRegistry``)."""
+        this process that sends it to the same server, see ``_limiters``)."""
         if not self._rate_limit:
             return self._off
         credential = headers.get("Authorization") or headers.get("x-cal-client-id") or ""
         limiters = self._limiters
-        loop = asyncio.get_running_loop()
-        if self._limiters_loop is not loop:
-            limiters.clear()
-            self._limiters_loop = loop
         limiter = limiters.get(credential)
         if limiter is None:
             if len(limiters) >= 64:  # bounded: a client holds a few credentials

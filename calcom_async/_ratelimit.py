@@ -14,36 +14,30 @@ Every wait is bounded by the call's deadline (``_deadline``): a wait of known le
 end after it raises :class:`~calcom_async.DeadlineExceededError` at once, a wait for an answer is
 cut off at the deadline; waits longer than a second are logged at INFO.
 
-One budget per credential: clients in one process (and event loop) that send the same
-credential to the same server share one :class:`RateLimiter` (:class:`LimiterRegistry`, keyed by
-a hash of the credential), unless they were given their own store.
+One budget per credential per process: the clients that send the same credential to the same
+server share one :class:`RateLimiter`, whatever their event loop or thread (``_limiters``).
 
 Answers without rate-limit headers leave the limiter open (self-hosted servers may have none).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
-import weakref
+import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import attrs
 
-from ._clock import Clock, SystemClock
+from ._clock import Clock
 from ._deadline import Deadline, log_wait
 from ._errors import RateLimitError
 from ._progress import record_wait
 
-__all__ = [
-    "PROCESS_LIMITERS",
-    "LimiterRegistry",
-    "RateLimit",
-    "RateLimiter",
-    "parse_rate_limits",
-    "retry_after_seconds",
-]
+__all__ = ["RateLimit", "RateLimiter", "parse_rate_limits", "retry_after_seconds"]
 
 _HEADER = re.compile(r"^(?:x-)?ratelimit-(limit|remaining|reset)(?:-(.+))?$", re.IGNORECASE)
 _DEFAULT_BLOCK = 60.0  # seconds to hold back after a 429 that says nothing about when to retry
@@ -170,7 +164,10 @@ class RateLimiter:
     """Paces requests under the limits the server reports (see the module docstring).
 
     Use as ``await limiter.acquire()`` before sending and ``limiter.release(headers, status)``
-    after the answer (``headers=None`` when there was none).
+    after the answer (``headers=None`` when there was none). One limiter may serve several event
+    loops and threads at once (every ``CalComSync`` runs a loop of its own): its budget is plain
+    state under a ``threading.Lock``, and a task waiting for an answer waits on a future of its
+    own loop, which ``release`` resolves from whichever thread the answer came in on.
     """
 
     def __init__(
@@ -180,13 +177,13 @@ class RateLimiter:
         self._enabled = enabled
         self._max_wait = max_wait  #: a longer wait raises RateLimitError instead of sleeping
         self._slack = slack  #: added to every reset: the server's clock rounds to seconds
+        self._lock = threading.Lock()  #: guards everything below (held for microseconds)
         self._windows: dict[str, _Window] = {}
         self._seen = False
         self._in_flight = 0
         self._blocked_until = 0.0
         self._blocked_by = "default"  #: the limit a 429 named (for messages and logs)
-        self._changed = anyio.Event()
-        self._waiting = 0  #: tasks in _wait_for_answer
+        self._waiters: list[asyncio.Future[None]] = []  #: tasks waiting for an answer, any loop
 
     @property
     def in_flight(self) -> int:
@@ -195,37 +192,31 @@ class RateLimiter:
     def snapshot(self) -> dict[str, RateLimit]:
         """The limiter's current budgets (for diagnostics)."""
         now = self._clock.monotonic()
-        return {
-            name: RateLimit(
-                name, w.limit, w.remaining, None if w.reset_at is None else w.reset_at - now
+        with self._lock:
+            return {
+                name: RateLimit(
+                    name, w.limit, w.remaining, None if w.reset_at is None else w.reset_at - now
+                )
+                for name, w in self._windows.items()
+            }
+
+    def idle(self) -> bool:
+        """Nothing in flight or waiting, no block, every window ended: a fresh limiter would
+        do the same (a first request as a probe), so forgetting this one loses nothing."""
+        now = self._clock.monotonic()
+        with self._lock:
+            return (
+                not self._in_flight
+                and not self._waiters
+                and now >= self._blocked_until
+                and all(w.reset_at is None or now >= w.reset_at for w in self._windows.values())
             )
-            for name, w in self._windows.items()
-        }
 
     def try_acquire(self) -> bool:
         """``acquire()`` when it would not wait (and without a coroutine): take one request from
         each limit and return True, or change nothing and return False."""
-        if not self._enabled:
-            self._in_flight += 1
-            return True
-        now = self._clock.monotonic()
-        if now < self._blocked_until:
-            return False
-        windows = self._windows.values()
-        for window in windows:
-            if window.reset_at is not None and now >= window.reset_at:
-                window.remaining, window.reset_at = window.limit, None
-        if not self._seen:  # nothing known yet: one probe at a time
-            if self._in_flight:
-                return False
-        else:
-            for window in windows:
-                if window.remaining < 1:
-                    return False  # acquire() decides: wait for the reset, an answer, or probe
-            for window in windows:
-                window.remaining -= 1
-        self._in_flight += 1
-        return True
+        with self._lock:
+            return self._take(self._clock.monotonic()) is None
 
     async def acquire(
         self, deadline: Deadline | None = None, max_wait: float | None = None
@@ -235,33 +226,47 @@ class RateLimiter:
         ``deadline``: the call's (a wait past it raises ``DeadlineExceededError`` at once);
         ``max_wait``: a longer wait raises ``RateLimitError`` (default: the limiter's)."""
         limit_wait = self._max_wait if max_wait is None else max_wait
-        while self._enabled:
-            now = self._clock.monotonic()
+        while True:
+            with self._lock:
+                wait = self._take(self._clock.monotonic())
+                if wait == "answer":  # registered under the lock: no answer can slip by
+                    waiter = asyncio.get_running_loop().create_future()
+                    self._waiters.append(waiter)
+            if wait is None:
+                return
+            if wait == "answer":
+                await self._wait_for_answer(waiter, deadline)
+            else:
+                seconds, limit, blocked = wait
+                await self._sleep(seconds, limit, blocked, deadline, limit_wait)
+
+    def _take(self, now: float) -> tuple[float, str, bool] | Literal["answer"] | None:
+        """Under the lock: take one request from every limit (None), or say what to wait for:
+        ``(seconds, limit, blocked by a 429)`` for a known time, ``"answer"`` for an answer."""
+        if self._enabled:
             if now < self._blocked_until:
-                await self._sleep(self._blocked_until - now, self._blocked_by, deadline, limit_wait)
-                continue
-            for window in self._windows.values():
+                return self._blocked_until - now, self._blocked_by, True
+            windows = self._windows
+            for window in windows.values():
                 if window.reset_at is not None and now >= window.reset_at:
                     window.remaining, window.reset_at = window.limit, None
             if not self._seen:  # nothing known yet: one probe at a time
-                if self._in_flight == 0:
-                    break
-                await self._wait_for_answer(deadline)
-                continue
-            empty = [(n, w) for n, w in self._windows.items() if w.remaining < 1]
-            if not empty:
-                for window in self._windows.values():
+                if self._in_flight:
+                    return "answer"
+            elif all(window.remaining >= 1 for window in windows.values()):
+                for window in windows.values():
                     window.remaining -= 1
-                break
-            resets = [(w.reset_at, n) for n, w in empty if w.reset_at is not None]
-            if resets:
-                reset_at, name = max(resets)
-                await self._sleep(reset_at - now, name or "default", deadline, limit_wait)
-            elif self._in_flight == 0:
-                break  # no answer is coming to tell us more: probe
-            else:
-                await self._wait_for_answer(deadline)
+            else:  # a limit is spent: wait for its reset, for an answer, or probe
+                empty = [(n, w) for n, w in windows.items() if w.remaining < 1]
+                resets = [(w.reset_at, n) for n, w in empty if w.reset_at is not None]
+                if resets:
+                    reset_at, name = max(resets)
+                    return reset_at - now, name or "default", False
+                if self._in_flight:
+                    return "answer"
+                # else no answer is coming to tell us more: probe
         self._in_flight += 1
+        return None
 
     def release(
         self, headers: Mapping[str, str] | None = None, status: int | None = None
@@ -270,25 +275,34 @@ class RateLimiter:
 
         Returns the limits parsed from ``headers`` (None when it learnt nothing).
         """
-        try:
-            if headers is not None and self._enabled:
-                return self._learn(headers, status)
-            return None
-        finally:
-            self._in_flight -= 1
-            if self._waiting:  # a fresh Event costs a few µs: only when someone waits
-                self._changed.set()
-                self._changed = anyio.Event()
+        limits = None
+        with self._lock:
+            try:
+                if headers is not None and self._enabled:
+                    limits = self._learn(headers, status)
+            finally:
+                self._in_flight -= 1
+                waiters = self._waiters
+                if waiters:
+                    self._waiters = []
+        for waiter in waiters:  # outside the lock: another loop's waiter is woken thread-safely
+            _wake(waiter)
+        return limits
 
     async def _sleep(
-        self, seconds: float, limit: str, deadline: Deadline | None, max_wait: float
+        self,
+        seconds: float,
+        limit: str,
+        blocked: bool,
+        deadline: Deadline | None,
+        max_wait: float,
     ) -> None:
         now = self._clock.monotonic()
         left = deadline.remaining(now) if deadline is not None else None
         if seconds > max_wait and (left is None or left >= max_wait):
             why = (
                 f"the server asked to wait {seconds:.0f}s more ({limit!r} limit)"
-                if now < self._blocked_until
+                if blocked
                 else f"the {limit!r} limit frees up in {seconds:.0f}s"
             )
             raise RateLimitError(
@@ -303,16 +317,17 @@ class RateLimiter:
         await self._clock.sleep(seconds)
         record_wait(seconds)
 
-    async def _wait_for_answer(self, deadline: Deadline | None = None) -> None:
-        self._waiting += 1
+    async def _wait_for_answer(
+        self, waiter: asyncio.Future[None], deadline: Deadline | None = None
+    ) -> None:
         since = self._clock.monotonic()
         try:
-            left = None if deadline is None else deadline.remaining(self._clock.monotonic())
+            left = None if deadline is None else deadline.remaining(since)
             if left is None:
-                await self._changed.wait()
+                await waiter
                 return
             with anyio.move_on_after(max(0.0, left)) as scope:
-                await self._changed.wait()
+                await waiter
             if scope.cancelled_caught:
                 raise deadline.exceeded(  # type: ignore[union-attr]
                     self._clock.monotonic(),
@@ -321,7 +336,9 @@ class RateLimiter:
                     cause="waiting for an answer that tells the budget",
                 )
         finally:
-            self._waiting -= 1
+            if waiter.cancelled() or not waiter.done():  # given up: not woken by a release
+                with self._lock, contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
             record_wait(self._clock.monotonic() - since)
 
     def _learn(self, headers: Mapping[str, str], status: int | None) -> dict[str, RateLimit]:
@@ -355,33 +372,20 @@ class RateLimiter:
         return limits
 
 
-class LimiterRegistry:
-    """Rate limiters by (server, credential hash, clock, event loop): the clients that find
-    theirs here share one budget. Entries live as long as a client holds them (weakly kept)."""
-
-    def __init__(self) -> None:
-        self._limiters: weakref.WeakValueDictionary[tuple[Any, ...], RateLimiter] = (
-            weakref.WeakValueDictionary()
-        )
-
-    def get(self, scope: str, bucket: str, clock: Clock, max_wait: float) -> RateLimiter:
-        import asyncio
-
-        try:
-            loop: Any = asyncio.get_running_loop()
-        except RuntimeError:  # pragma: no cover - a limiter is taken inside a request
-            loop = None
-        # every SystemClock is the same clock; an injected one (tests) shares with itself only
-        clock_key: Any = "system" if type(clock) is SystemClock else id(clock)
-        key = (scope, bucket, clock_key, loop)
-        limiter = self._limiters.get(key)
-        if limiter is None:
-            limiter = self._limiters[key] = RateLimiter(clock, max_wait=max_wait)
-        return limiter
-
-    def __len__(self) -> int:
-        return len(self._limiters)
+def _wake(waiter: asyncio.Future[None]) -> None:
+    """Resolve ``waiter`` on its own loop: here when it is this thread's, else thread-safely."""
+    loop = waiter.get_loop()
+    try:
+        here = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        here = False
+    if here:
+        _resolve(waiter)
+        return
+    with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting any more
+        loop.call_soon_threadsafe(_resolve, waiter)
 
 
-#: the process-wide registry: clients with no store of their own share budgets through it
-PROCESS_LIMITERS = LimiterRegistry()
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

@@ -30,7 +30,7 @@ import orjson
 
 from ._auth import Auth
 from ._bodies import check as check_body
-from ._bodies import naive_datetime
+from ._bodies import check_query_text, naive_datetime
 from ._clock import Clock
 from ._deadline import CURRENT, Deadline
 from ._errors import (
@@ -521,6 +521,7 @@ def encode_query(op: Operation, values: Mapping[str, Any]) -> list[tuple[str, st
         label = param.python_name if param else name
         if param is not None:
             check_type(op, param, value)
+            check_query_text(op.name, label, param.annotation, value)  # a naive date-time str
         if isinstance(value, _COLLECTIONS):
             items = [_scalar(op, label, v) for v in value if not _missing(v)]
             if param is None or param.explode:

@@ -1,10 +1,12 @@
 """Helpers for the FakeCalCom tests: raw HTTP calls by operation name, and the document's
-response schemas as a standard (OpenAPI 3.0) validator sees them."""
+response schemas as a standard (OpenAPI 3.0) validator sees them, a fake on a thread of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
+import threading
 from typing import Any
 
 import aiohttp
@@ -125,3 +127,24 @@ def schema_errors(name: str, body: Any) -> list[str]:
         f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
         for e in validator.iter_errors(body)
     ]
+
+
+class FakeInThread:
+    """A FakeCalCom on an event loop of its own (a thread), for blocking clients:
+    ``with FakeInThread(rate_limit=20) as fake: ...``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.fake = FakeCalCom(**kwargs)
+
+    def __enter__(self) -> FakeCalCom:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(30)
+        return self.fake
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.close(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()

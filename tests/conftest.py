@@ -25,6 +25,7 @@ from aioresponses import aioresponses
 
 import calcom_async
 from calcom_async import CalCom
+from calcom_async._limiters import PROCESS_LIMITERS
 from calcom_async._operation import AuthMode, Operation, Param
 from calcom_async._types import UNSET, Unset
 
@@ -103,6 +104,14 @@ def leak_scan(
     leaks = find_leaks(created, records)
     if leaks:
         pytest.fail("secrets leaked:\n" + "\n".join(leaks[:10]), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_budgets() -> None:
+    """Every test starts as a process with no rate-limit history: the budgets a test spent are
+    kept past its clients (one budget per credential per process, ``calcom_async._limiters``)
+    and would otherwise pace the next test's calls to the same server with the same key."""
+    PROCESS_LIMITERS.clear()
 
 
 def pytest_configure(config: pytest.Config) -> None:

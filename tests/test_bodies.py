@@ -5,7 +5,8 @@
    and all it requires); a dict body is checked like a model, and a snake_case key is refused
    with the API's camelCase spelling; errors never show Python internals.
 6. A naive ``datetime`` in a body (model, dict, keyword field) or a filter raises
-   ``CalComUsageError`` naming the field, before anything is sent.
+   ``CalComUsageError`` naming the field, before anything is sent; so does a naive date-time
+   *string* (``"2026-12-10T08:00:00"``) where the document types a date-time.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from _spec import ROOT
-from conftest import FakeAPI
+from conftest import FakeAPI, json_reply
 
 from calcom_async import BadRequestError, CalComUsageError, models
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
+from tests._fake_helpers import FakeInThread
 
 ROME = ZoneInfo("Europe/Rome")
 START = dt.datetime(2026, 12, 10, 8, 0, tzinfo=ROME)  # 07:00 UTC
@@ -235,6 +237,73 @@ async def test_a_naive_datetime_is_refused_naming_the_field(
     assert api.calls == []  # before anything was sent
 
 
+NAIVE_TEXT = "2026-12-10T08:00:00"  # no Z, no offset: the API would read 08:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (
+            lambda cal: cal.bookings.create(
+                {"eventTypeId": 1, "start": NAIVE_TEXT, "attendee": ATTENDEE_JSON}
+            ),
+            "body.start",
+        ),
+        (
+            lambda cal: cal.bookings.create(event_type_id=1, start=NAIVE_TEXT, attendee=ATTENDEE),
+            "CreateBookingInput_2024_08_13.start",
+        ),
+        (
+            lambda cal: cal.bookings.create(
+                models.CreateBookingInput_2024_08_13(
+                    event_type_id=1,
+                    start=NAIVE_TEXT,  # type: ignore[arg-type]
+                    attendee=ATTENDEE,
+                )
+            ),
+            "CreateBookingInput_2024_08_13.start",
+        ),
+        (
+            lambda cal: cal.bookings.reschedule("uid-1", {"start": "2026-12-10 08:00"}),
+            "body.start",
+        ),
+        (
+            lambda cal: cal.bookings.list(after_start=NAIVE_TEXT).to_list(),
+            "argument 'after_start'",
+        ),
+        (lambda cal: cal.bookings.list(before_end="2026-12-10T08:00", take=5), "'before_end'"),
+    ],
+)
+async def test_a_naive_date_time_string_is_refused_naming_the_field(
+    make_client: Any, api: FakeAPI, call: Any, field: str
+) -> None:
+    cal = make_client()
+    with pytest.raises(CalComUsageError) as caught:
+        await call(cal)
+    message = str(caught.value)
+    assert field in message and "date-time string without an offset" in message
+    assert "'Z'" in message or "Z' for UTC" in message
+    assert "+01:00" in message and "aware datetime" in message
+    assert api.calls == []  # before anything was sent
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-12-10T08:00:00Z", "2026-12-10T08:00:00.000+01:00", "2026-12-10", "soon"]
+)
+async def test_date_time_strings_with_an_offset_and_dates_alone_are_sent_as_given(
+    make_client: Any, api: FakeAPI, value: str
+) -> None:
+    """With ``Z`` or an offset the instant is named; a date alone is a day; what is no ISO
+    date-time at all is the server's to judge (it answers 400)."""
+    cal = make_client()
+    api.queue(json_reply({"status": "success", "data": []}))
+    await cal.bookings.list(after_start=value, take=5)
+    await cal.bookings.create({"eventTypeId": 1, "start": value, "attendee": ATTENDEE_JSON})
+    (listed, created) = api.calls
+    assert dict(listed.params)["afterStart"] == value
+    assert created.json()["start"] == value
+
+
 async def test_an_aware_datetime_books_the_instant_it_names() -> None:
     """08:00 in Rome is 07:00 UTC in December: the booking the trap booked at 08:00 UTC."""
     async with FakeCalCom() as fake:
@@ -265,9 +334,7 @@ async def test_an_aware_datetime_books_the_instant_it_names() -> None:
 
 
 def test_calcomsync_takes_keyword_fields_and_refuses_the_same() -> None:
-    from test_first_hour import _Thread
-
-    with _Thread() as fake:
+    with FakeInThread() as fake:
         fake.seed(bookings=3, event_types=1)
         et_id = sorted(fake.store.event_types)[0]
         with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as cal:

@@ -1,5 +1,6 @@
 """Issue 15, "Deadlines and waits" (traps 2 and 7): a call's timeout covers its waits, waits are
-logged, RetryPolicy is public, one budget per credential per process.
+logged, RetryPolicy is public, one budget per credential per process (for CalComSync clients,
+each on an event loop of its own, too).
 
 Timings are asserted only as generous upper bounds, where a test is about a deadline.
 """
@@ -7,8 +8,10 @@ Timings are asserted only as generous upper bounds, where a test is about a dead
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -17,12 +20,16 @@ import calcom_async
 from calcom_async import (
     APITimeoutError,
     CalCom,
+    CalComError,
     DeadlineExceededError,
+    RateLimitError,
     RequestOptions,
     RetryPolicy,
 )
+from calcom_async.blocking import CalComSync
 from calcom_async.stores import MemoryStore
 from calcom_async.testing import FakeCalCom
+from tests._fake_helpers import FakeInThread
 
 
 def _me_calls(fake: FakeCalCom) -> int:
@@ -162,5 +169,74 @@ async def test_the_budget_is_keyed_by_a_hash_never_the_key() -> None:
     async with FakeCalCom() as fake:
         cal = fake.client()
         await cal.me.get()
-        keys = list(calcom_async._ratelimit.PROCESS_LIMITERS._limiters)
+        keys = list(calcom_async._limiters.PROCESS_LIMITERS._limiters)
         assert keys and not any(fake.api_key in repr(k) for k in keys)
+
+
+# -- one budget per credential per process, whatever the event loop (CalComSync) -------------
+
+
+def _sync_me(fake: FakeCalCom, store: MemoryStore | None = None) -> BaseException | None:
+    """One CalComSync (an event loop and a thread of its own) per call, as a script would."""
+    key, url = fake.api_key, fake.base_url
+    with CalComSync(api_key=key, base_url=url, max_retries=0, store=store) as cal:
+        try:
+            cal.me.get(request_options=RequestOptions(timeout=2))
+        except CalComError as exc:
+            return exc
+    return None
+
+
+def test_calcomsync_clients_one_after_another_share_the_budget() -> None:
+    """30 CalComSync clients, one after another (each gone before the next), under 20 a
+    minute: 20 answered, 10 refused before sending, and the server sent no 429."""
+    with FakeInThread(rate_limit=20) as fake:
+        outcomes = []
+        for _ in range(30):
+            outcomes.append(_sync_me(fake))
+            gc.collect()  # the previous client and its loop are gone: the budget is not
+        assert fake.stats["throttled"] == 0
+        assert _me_calls(fake) == 20
+        refused = [o for o in outcomes if o is not None]
+        assert len(refused) == 10 and all(isinstance(o, DeadlineExceededError) for o in refused)
+
+
+def test_calcomsync_clients_in_threads_share_the_budget() -> None:
+    """30 CalComSync clients at once from 6 threads (30 event loops): one budget, no 429."""
+    with FakeInThread(rate_limit=20) as fake:
+        with ThreadPoolExecutor(6) as pool:
+            outcomes = list(pool.map(lambda _: _sync_me(fake), range(30)))
+        assert fake.stats["throttled"] == 0
+        answered = [o for o in outcomes if o is None]
+        # answers that cross in flight are counted cautiously: a few of the 20 may stay unused
+        assert 15 <= len(answered) == _me_calls(fake) <= 20
+        assert all(isinstance(o, DeadlineExceededError) for o in outcomes if o is not None)
+
+
+def test_a_calcomsync_given_its_own_store_has_its_own_budget() -> None:
+    """Once the shared budget is spent, a CalComSync given store=MemoryStore() still sends (its
+    own, fresh budget: the server answers 429), and two given that store share theirs."""
+    with FakeInThread(rate_limit=3) as fake:
+        for _ in range(3):
+            assert _sync_me(fake) is None
+        assert isinstance(_sync_me(fake), DeadlineExceededError)  # the shared budget is spent
+        store = MemoryStore()
+        assert isinstance(_sync_me(fake, store), RateLimitError)  # sent: its own budget
+        assert fake.stats["throttled"] == 1 and _me_calls(fake) == 4
+        assert isinstance(_sync_me(fake, store), DeadlineExceededError)  # learnt, and shared
+        assert fake.stats["throttled"] == 1 and _me_calls(fake) == 4
+
+
+async def test_async_clients_one_after_another_share_the_budget() -> None:
+    """One CalCom per request, each closed and collected before the next: still one budget."""
+    async with FakeCalCom(rate_limit=20) as fake:
+        failed = 0
+        for _ in range(30):
+            async with CalCom(api_key=fake.api_key, base_url=fake.base_url, max_retries=0) as cal:
+                try:
+                    await cal.me.get(request_options=RequestOptions(timeout=2))
+                except DeadlineExceededError:
+                    failed += 1
+            del cal
+            gc.collect()
+        assert failed == 10 and fake.stats["throttled"] == 0 and _me_calls(fake) == 20

@@ -4,14 +4,12 @@ fake's ``--help`` and signals)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -24,8 +22,10 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from calcom_async import BadRequestError, CalCom, CalComUsageError, Progress, models, to_dict
+from calcom_async._generated.operations import BY_NAME
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom, Limit
+from tests._fake_helpers import FakeInThread
 
 # -- trap 1: take / max_items ---------------------------------------------------------------
 
@@ -90,28 +90,8 @@ async def test_take_over_the_maximum_and_take_with_page_size_are_refused_before_
         assert _listed(fake) == []
 
 
-class _Thread:
-    """A FakeCalCom on an event loop of its own, for the blocking client."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.fake = FakeCalCom(**kwargs)
-
-    def __enter__(self) -> FakeCalCom:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(30)
-        return self.fake
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.fake.close(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 def test_calcomsync_take_raises_and_max_items_stops() -> None:
-    with _Thread() as fake:
+    with FakeInThread() as fake:
         fake.seed(bookings=40)
         with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as cal:
             with pytest.raises(CalComUsageError, match="max_items=5"):
@@ -128,7 +108,7 @@ def test_calcomsync_take_raises_and_max_items_stops() -> None:
 
 
 def test_a_booking_leaves_the_library_as_json_and_from_a_fastapi_endpoint() -> None:
-    with _Thread() as fake:
+    with FakeInThread() as fake:
         fake.seed(bookings=5)
         with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as blocking:
             booking = blocking.bookings.list(max_items=1).to_list()[0]
@@ -280,6 +260,99 @@ async def test_the_fake_refuses_take_over_the_maximum() -> None:
                     body = await resp.json()
                 assert resp.status == 400, (path, body)
                 assert body["error"]["message"] == "take must be between 1 and 250"
+
+
+async def _raw_get(
+    fake: FakeCalCom, http: aiohttp.ClientSession, path: str, query: dict[str, str]
+) -> tuple[int, Any]:
+    """A GET to the fake as sent by hand (no client and none of its checks)."""
+    headers = {"Authorization": f"Bearer {fake.api_key}"}
+    op = next(o for o in BY_NAME.values() if o.method == "GET" and o.path == path)
+    if op.api_version:
+        headers["cal-api-version"] = op.api_version
+    async with http.get(fake.base_url + path, params=query, headers=headers) as resp:
+        return resp.status, await resp.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "message"),
+    [
+        ("/v2/bookings", {"eventTypeId": "one"}, "each value in eventTypeId must be an integer"),
+        (
+            "/v2/bookings",
+            {"eventTypeIds": "1,two"},
+            "each value in eventTypeIds must be an integer",
+        ),
+        ("/v2/bookings", {"teamId": "1.5"}, "each value in teamId must be an integer number"),
+        ("/v2/bookings", {"skip": "inf"}, "skip must be an integer number"),
+        ("/v2/webhooks", {"skip": "nan"}, "skip must be an integer number"),
+        (
+            "/v2/slots",
+            {"eventTypeId": "1.5", "start": "2030-01-01", "end": "2030-01-02"},
+            "eventTypeId must be an integer number",
+        ),
+        (
+            "/v2/slots",
+            {"eventTypeId": "1", "start": "2030-01-01", "end": "2030-01-02", "duration": "long"},
+            "duration must be a number conforming to the specified constraints",
+        ),
+    ],
+)
+async def test_the_fake_answers_400_naming_a_query_value_that_is_not_a_number(
+    path: str, query: dict[str, str], message: str
+) -> None:
+    """Was a 500 quoting ``invalid literal for int() with base 10``: now the live API's 400, in
+    its error envelope, naming the parameter."""
+    async with FakeCalCom() as fake:
+        fake.seed(bookings=3, event_types=1)
+        async with aiohttp.ClientSession() as http:
+            status, body = await _raw_get(fake, http, path, query)
+            assert status == 400, body
+            assert body["status"] == "error" and body["path"].startswith(path)
+            assert body["error"]["code"] == "BadRequestException"
+            assert body["error"]["message"].startswith(message)
+            assert "int()" not in str(body) and "Error:" not in str(body)
+            status, body = await _raw_get(fake, http, "/v2/bookings", {"eventTypeIds": "1, 2"})
+            assert status == 200, body  # ids, comma-joined: fine
+
+
+async def test_no_numeric_query_or_path_value_makes_the_fake_answer_500() -> None:
+    """Every operation, every numeric query or path parameter, given a word, a fraction and
+    infinity: a 4xx naming the problem (or the value ignored), never a 5xx."""
+    numeric = ("int", "float", "int | str", "Sequence[int]")
+    failures, sent = [], 0
+    async with FakeCalCom(rate_limit=10**9, platform_rate_limit=10**9) as fake:
+        fake.seed(bookings=3, event_types=1)
+        headers = {
+            "Authorization": f"Bearer {fake.api_key}",
+            "x-cal-client-id": fake.client_id,
+            "x-cal-secret-key": fake.client_secret,
+        }
+        async with aiohttp.ClientSession() as http:
+            for op in BY_NAME.values():
+                params = [p for p in op.params if p.annotation in numeric]
+                for target in (p for p in params if p.location in ("path", "query")):
+                    for bad in ("one", "1.5", "inf"):
+                        path = {p.name: bad if p is target else "1" for p in op.path_params}
+                        query = {p.name: "1" for p in op.query_params if p.required}
+                        query.update(
+                            {"start": "2030-01-01", "end": "2030-01-02"}
+                            if any(p.name == "start" and p.required for p in op.query_params)
+                            else {}
+                        )
+                        if target.location == "query":
+                            query[target.name] = bad
+                        url = fake.base_url + op.path.format(**path)
+                        heads = {**headers, "cal-api-version": op.api_version or ""}
+                        body = {} if op.body else None
+                        async with http.request(
+                            op.method, url, params=query, headers=heads, json=body
+                        ) as resp:
+                            sent += 1
+                            if resp.status >= 500:
+                                failures.append((op.name, target.name, bad, await resp.text()))
+    assert sent > 300  # the sweep reached every numeric parameter (about 500 requests)
+    assert not failures, failures[:5]
 
 
 # -- trap 9: the standalone fake --------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -11,6 +13,7 @@ import anyio
 import pytest
 from conftest import Call, FakeAPI, FakeClock, error_body, json_reply, make_op
 
+from calcom_async._clock import SystemClock
 from calcom_async._ratelimit import RateLimit, RateLimiter, parse_rate_limits, retry_after_seconds
 
 OP = make_op(response=None)
@@ -234,3 +237,32 @@ async def test_try_acquire_takes_only_what_acquire_would_take_without_waiting(
     assert limiter.in_flight == 0
     off = RateLimiter(clock, enabled=False)
     assert off.try_acquire() and off.in_flight == 1
+
+
+def test_one_limiter_serves_event_loops_in_other_threads() -> None:
+    """A task waiting (on its own loop, in its own thread) for the answer that tells the budget
+    is woken by that answer, which came in on another thread's loop: every CalComSync client
+    runs a loop of its own and they share one limiter per credential."""
+    limiter = RateLimiter(SystemClock())
+    assert limiter.try_acquire()  # the probe, on this thread
+    done = threading.Event()
+
+    def second_client() -> None:
+        asyncio.run(limiter.acquire())  # nothing known yet: waits for the probe's answer
+        done.set()
+
+    thread = threading.Thread(target=second_client, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not limiter._waiters and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert limiter._waiters and not done.is_set()  # it waits: nothing was taken for it
+
+    async def answer() -> None:  # the probe's answer, on a third event loop
+        limiter.release({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4"}, 200)
+
+    asyncio.run(answer())
+    assert done.wait(5), "the waiting task on the other loop was not woken"
+    thread.join(5)
+    assert limiter.in_flight == 1 and limiter.snapshot()[""].remaining == 3
+    assert not limiter._waiters

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .._ratelimit import LimiterRegistry
+from .._limiters import LimiterRegistry
 from .base import TokenLock
 
 if TYPE_CHECKING:

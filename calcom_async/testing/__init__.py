@@ -31,7 +31,7 @@ What it enforces, as Cal.com does:
   required version (the real API would silently answer with version 2024-04-15's shapes — the
   fake makes that bug visible instead).
 - **Validation**: bodies are checked against the operation's request model, required query
-  parameters and numeric path parameters too; failures are 400 in the error envelope
+  parameters and numeric query and path values too; failures are 400 in the error envelope
   ``{"status": "error", "timestamp", "path", "error": {"code", "message", "details"}}``.
 - **Pagination**: ``take``/``skip`` with the ``pagination`` meta (at most 250 per page).
 - **Rate limits**: per credential, 120/60 s for API keys and 500/60 s otherwise by default

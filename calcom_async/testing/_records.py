@@ -3,14 +3,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .._operation import Operation
 from ._util import ApiError, bad_request, parse_time
 
-__all__ = ["Booking", "Ctx", "Principal", "Reservation", "Token", "Webhook"]
+__all__ = [
+    "Booking",
+    "Ctx",
+    "Principal",
+    "Reservation",
+    "Token",
+    "Webhook",
+    "integer",
+    "number_problems",
+]
+
+
+def integer(text: str) -> int | None:
+    """A query value as the live API reads a whole number (``@Type(() => Number) @IsInt()``:
+    ``"12"``, ``"12.0"``), or None for anything else (``"one"``, ``"1.5"``, ``"inf"``, ``""``)."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
+def _finite(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def number_problems(name: str, annotation: str, values: Sequence[str]) -> list[str]:
+    """What the live API's validation (class-validator) answers for a numeric query parameter
+    given something else, in its words; empty when every value is a number of the right kind.
+    ``int | str`` (``eventTypeIds``) and ``Sequence[int]`` hold comma-separated ids."""
+    kind = annotation.removesuffix(" | Unset")
+    if kind == "int" and any(integer(v) is None for v in values):
+        return [f"{name} must be an integer number"]
+    if kind == "float" and not all(_finite(v) for v in values):
+        return [f"{name} must be a number conforming to the specified constraints"]
+    if kind in ("int | str", "Sequence[int]"):
+        items = [part.strip() for v in values for part in v.split(",") if part.strip()]
+        if any(integer(item) is None for item in items):
+            return [f"each value in {name} must be an integer number"]
+    return []
 
 
 @dataclass
@@ -49,7 +92,19 @@ class Ctx:
 
     def q_int(self, name: str, default: int) -> int:
         value = self.q(name)
-        return default if value is None else int(float(value))
+        if value is None:
+            return default
+        number = integer(value)
+        if number is None:
+            raise bad_request(f"{name} must be an integer number", [name])
+        return number
+
+    def q_ints(self, name: str) -> list[int]:
+        """A query value of comma-separated ids (``eventTypeIds=1,2``), as numbers."""
+        numbers = [integer(v) for v in self.q_list(name)]
+        if None in numbers:
+            raise bad_request(f"each value in {name} must be an integer number", [name])
+        return [n for n in numbers if n is not None]
 
     def q_time(self, name: str) -> float | None:
         value = self.q(name)

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from aiohttp import web
 
+from .._limiters import PROCESS_LIMITERS
 from .._operation import AuthMode, Operation
 from ._faults import Fault, Faults, Limit, ServerRateLimiter
 from ._handlers import HANDLERS
 from ._oauth import FakeOAuth, OAuthClient
 from ._pages import MAX_TAKE
-from ._records import Ctx, Principal
+from ._records import Ctx, Principal, number_problems
 from ._requests import RequestRecord
 from ._seed import seed
 from ._state import FakeState
@@ -124,11 +125,10 @@ class FakeCalCom:
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
+        sockets = getattr(site._server, "sockets", None) or []
         self._site_port = sockets[0].getsockname()[1] if sockets else self.port
         self._runner = runner
+        PROCESS_LIMITERS.forget(self.base_url)  # a new server here: no budget left from an old one
         return self
 
     async def close(self) -> None:
@@ -449,13 +449,8 @@ class FakeCalCom:
                 if param.required:
                     details.append(f"{param.name} should not be empty")
                 continue
-            if param.annotation in ("int", "float", "int | Unset", "float | Unset"):
-                try:
-                    float(values[0])
-                except ValueError:
-                    details.append(f"{param.name} must be a number")
-                    continue
-            details.extend(_check_query(op, param.name, param.annotation, values))
+            wrong = number_problems(param.name, param.annotation, values)  # not a number: 400
+            details.extend(wrong or _check_query(op, param.name, param.annotation, values))
         body: Any = None
         if op.body is not None:
             raw = await request.read()

@@ -730,10 +730,10 @@ class FakeState:
             ]
         if ctx.q("bookingUid"):
             items = [b for b in items if b.uid == ctx.q("bookingUid")]
-        et_ids = {int(v) for v in ctx.q_list("eventTypeIds") + ctx.q_list("eventTypeId")}
+        et_ids = {*ctx.q_ints("eventTypeIds"), *ctx.q_ints("eventTypeId")}
         if et_ids:
             items = [b for b in items if b.event_type_id in et_ids]
-        team_ids = {int(v) for v in ctx.q_list("teamsIds") + ctx.q_list("teamId")}
+        team_ids = {*ctx.q_ints("teamsIds"), *ctx.q_ints("teamId")}
         if team_ids:
             items = [b for b in items if b.team_id in team_ids]
         for name, attr, op in (

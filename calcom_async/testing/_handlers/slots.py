@@ -20,10 +20,7 @@ handles = Registry()
 
 def _slot_event_type(store: FakeState, ctx: Ctx) -> int:
     if ctx.q("eventTypeId"):
-        try:
-            return store.find_event_type({"eventTypeId": int(str(ctx.q("eventTypeId")))})
-        except ValueError:
-            raise bad_request("eventTypeId must be a number", ["eventTypeId"]) from None
+        return store.find_event_type({"eventTypeId": ctx.q_int("eventTypeId", 0)})
     if ctx.q("eventTypeSlug"):
         return store.find_event_type(
             {
