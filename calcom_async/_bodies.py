@@ -35,7 +35,7 @@ import attrs
 from ._errors import CalComUsageError
 from ._types import Unset
 
-__all__ = ["build", "check", "members", "naive_datetime"]
+__all__ = ["build", "check", "fits", "members", "naive_datetime", "type_name"]
 
 
 @attrs.frozen
@@ -217,12 +217,12 @@ def _check_value(where: str, tp: Any, value: Any, label: str, *, in_dict: bool) 
     if leaf and type(value) in _union_args(tp):
         return  # the usual field: a value of its declared type, or left out
     naive_datetime(where, label, value)
-    if not _fits(tp, value, in_dict):
+    if not fits(tp, value, in_dict):
         hint = ""
         if isinstance(value, Mapping) and members(tp):
             hint = f" (inside a model give models.{members(tp)[0].__name__}(...))"
         raise CalComUsageError(
-            f"{where}: {label} must be {_type_name(tp, in_dict)}, not {_value_type(value)}{hint}"
+            f"{where}: {label} must be {type_name(tp, in_dict)}, not {_value_type(value)}{hint}"
         )
     if leaf:
         return
@@ -273,24 +273,31 @@ def naive_datetime(where: str, label: str, value: Any) -> None:
         )
 
 
-def _fits(tp: Any, value: Any, in_dict: bool) -> bool:
-    """Whether ``value`` can be sent as ``tp`` (the outer type; unknown types: yes)."""
+def fits(tp: Any, value: Any, in_dict: bool = False, *, literals: bool = True) -> bool:
+    """Whether ``value`` can be sent as ``tp`` (the outer type; unknown types: yes). The one
+    check of a value against a real type: bodies here, arguments in ``_session.check_type``.
+    ``literals=False``: a ``Literal`` takes any value of its values' type (a query value the
+    document does not list yet is the server's to judge)."""
     if tp is Any:
         return True
     args = _union_args(tp)
     if type(value) in args:  # the usual case: None, UNSET, a str, an int, a model, a datetime
         return True
     if len(args) > 1:
-        return any(_fits(member, value, in_dict) for member in args)
+        return any(fits(member, value, in_dict, literals=literals) for member in args)
     origin = typing.get_origin(tp)
     if tp is type(None):
         return value is None
     if tp is Unset:
         return isinstance(value, Unset)
     if origin is typing.Literal:
-        return value in typing.get_args(tp)
+        if literals:
+            return value in typing.get_args(tp)
+        return any(isinstance(value, type(v)) for v in typing.get_args(tp))
     if origin is list:
         return isinstance(value, list | tuple)
+    if origin is Sequence:  # a query parameter's array
+        return isinstance(value, list | tuple | set | frozenset)
     if origin is dict or tp is dict:
         return isinstance(value, Mapping)
     if tp is bool:
@@ -301,6 +308,8 @@ def _fits(tp: Any, value: Any, in_dict: bool) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if tp is str or (isinstance(tp, type) and issubclass(tp, enum.Enum) and issubclass(tp, str)):
         return isinstance(value, str)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return isinstance(value, tp)
     if tp is dt.datetime:
         return isinstance(value, dt.datetime | str)
     if isinstance(tp, type) and attrs.has(tp):
@@ -308,7 +317,7 @@ def _fits(tp: Any, value: Any, in_dict: bool) -> bool:
     return True
 
 
-def _type_name(tp: Any, in_dict: bool) -> str:
+def type_name(tp: Any, in_dict: bool = False) -> str:
     """``int``, ``str (or None)``, ``CreateBookingAttendee | a dict``, ``a list of str``."""
     names: list[str] = []
     nullable = False
@@ -317,8 +326,8 @@ def _type_name(tp: Any, in_dict: bool) -> str:
             continue
         if member is type(None):
             nullable = True
-        elif typing.get_origin(member) is list:
-            names.append(f"a list of {_type_name(typing.get_args(member)[0], in_dict)}")
+        elif typing.get_origin(member) in (list, Sequence):
+            names.append(f"a list of {type_name(typing.get_args(member)[0], in_dict)}")
         elif typing.get_origin(member) is dict or member is dict:
             names.append("a dict")
         elif typing.get_origin(member) is typing.Literal:

@@ -28,6 +28,9 @@ _AUTH_HEADERS = {
 #: version differs (``{}``: in nothing the client sees; ``pagination: cursor``: pages with
 #: ``limit``/``cursor``; ``response``: its own answer schema)
 LIVE_VERSIONS = "x-calcom-live-versions"
+#: the overlay's operations the document leaves out that the library calls itself (the OAuth
+#: token and client endpoints): a ``paths`` object whose rows are generated, with no method
+INTERNAL = "x-calcom-operations"
 _DEPRECATED_TAG = re.compile(r"^Deprecated:\s*(.+)$")
 _INT_NAMES = {"take", "skip", "limit", "offset", "page", "pageSize"}
 RESERVED = {"self", "body", "request_options"}
@@ -341,6 +344,29 @@ def build(
                 )
         ops.append(desc)
     return ops
+
+
+def build_internal(
+    spec: Spec,
+    classes: dict[str, str],
+    models: set[str],
+    model_fields: dict[str, list[tuple[str, str, bool]]],
+) -> list[OpDesc]:
+    """The rows of :data:`INTERNAL` (named in ``openapi/names.yaml`` ``methods``)."""
+    names = load_names()["methods"]
+    annot = Annotator(spec.doc, classes, models)
+    found: list[OpDesc] = []
+    for path, item in (spec.doc.get(INTERNAL) or {}).items():
+        for method, op in item.items():
+            oid = op["operationId"]
+            if "." not in names.get(oid, ""):
+                raise SpecError(f"{INTERNAL} {oid}: give it a dotted name in openapi/names.yaml")
+            namespace, method_name = names[oid].rsplit(".", 1)
+            where = (method, path, oid)
+            found.append(
+                _describe(spec, annot, model_fields, where, op, (namespace, method_name, None))
+            )
+    return found
 
 
 def live_variant(op: dict[str, Any], version: str, variant: dict[str, Any]) -> dict[str, Any]:
