@@ -61,17 +61,17 @@ _COLLECTIONS = (list, tuple, set, frozenset)
 _FIXED_SIZE = 1024  #: operations whose fixed headers are kept (the table has a few hundred)
 #: Headers a caller's extra headers may not replace.
 _PROTECTED = frozenset({"authorization", "x-cal-client-id", "x-cal-secret-key", "cal-api-version"})
-_OLDEST_VERSION = "2024-04-15"
 _VERSION = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 #: (operation, version) pairs already warned about: one warning per process each
 _WARNED_VERSIONS: set[tuple[str, str]] = set()
 
 
 def known_api_versions() -> frozenset[str]:
-    """Every ``cal-api-version`` value the library knows (from the generated table)."""
+    """Every ``cal-api-version`` value the library knows (from the generated table, the API's
+    oldest version included)."""
     versions = importlib.import_module("calcom_async._generated.versions")
     known: frozenset[str] = frozenset(versions.KNOWN_API_VERSIONS)
-    return known | {_OLDEST_VERSION}
+    return known
 
 
 def check_api_version(value: object, where: str) -> str:

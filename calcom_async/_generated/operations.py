@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BY_ID", "BY_NAME", "OPERATIONS", "VARIANTS", "OAUTH2_TOKEN", "OAUTH2_GET_CLIENT"]
 
-
-
 ORGANIZATIONS_ATTRIBUTES_LIST: Operation[list[_m.Attribute]] = Operation(
     operation_id='OrganizationsAttributesController_getOrganizationAttributes',
     name='organizations.attributes.list',
