@@ -12,10 +12,11 @@ from pathlib import Path
 
 import jinja2
 
+from .annotate import Annotator
 from .examples import ExampleBuilder
 from .models import generate_models
 from .naming import load_names
-from .operations import Annotator, OpDesc, build, build_internal
+from .operations import OpDesc, build, build_internal
 from .spec import HTTP_METHODS, Fix, Spec, SpecError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
