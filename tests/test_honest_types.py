@@ -261,14 +261,14 @@ def test_every_union_answer_takes_expect_and_no_other_does() -> None:
     """From the generated classes themselves: a method whose answer is a union of two or more
     types has ``expect`` (so do its raw twin, its ``get_many`` and their blocking twins); a
     paginated list and a method of one type do not."""
-    from test_blocking_types import async_resource_classes
+    from test_blocking_types import async_resource_classes, wrapped_members
 
     classes = {cls.__name__: cls for cls in async_resource_classes()}
     with_expect = 0
     for cls in classes.values():
         twin = getattr(blocking_resources, "Blocking" + cls.__name__)
         plain = classes[cls.__name__.removesuffix("WithRawResponse")]
-        for name, member in vars(cls).items():
+        for name, member in {**vars(cls), **wrapped_members(cls)}.items():
             if name.startswith("_") or not inspect.iscoroutinefunction(member):
                 continue
             where = f"{cls.__name__}.{name}"
