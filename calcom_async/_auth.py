@@ -23,7 +23,7 @@ import anyio
 from ._clock import Clock
 from ._deadline import current as current_deadline
 from ._errors import APIStatusError, CalComError, CalComUsageError, ResponseValidationError
-from ._operation import AuthMode, Operation, Param
+from ._operation import AuthMode, Operation
 from ._tokens import OAuthToken, TokenPair, parse_expiry
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANONYMOUS_OPERATIONS",
-    "REFRESH_OPERATION",
     "Auth",
     "ManagedUserRefresher",
     "Refresher",
@@ -43,24 +42,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("calcom_async")
-
-REFRESH_OPERATION = Operation(
-    operation_id="OAuthFlowController_refreshTokens",
-    name="oauth.refresh_tokens",
-    method="POST",
-    path="/v2/oauth/{clientId}/refresh",
-    params=(Param("clientId", "client_id", "path", True, "str"),),
-    body=None,
-    body_required=True,
-    response=None,
-    unwrap=False,
-    api_version=None,
-    auth=frozenset({AuthMode.PLATFORM}),
-    auth_required=True,
-    pagination=None,
-    summary="Refresh managed user tokens",
-)
-
 
 #: what ``on_token_refresh=`` takes: called with a managed user's new ``TokenPair``, or with the
 #: new ``calcom_async.oauth.OAuthToken`` of a third-party OAuth app's user (``oauth=``)
@@ -109,8 +90,10 @@ class ManagedUserRefresher:
         return f"ManagedUserRefresher(client_id={self.client_id!r})"
 
     async def refresh(self, tokens: TokenPair, send: SendOperation, clock: Clock) -> TokenPair:
+        from ._generated.operations import MANAGED_USERS_REFRESH_TOKENS
+
         response = await send(
-            REFRESH_OPERATION,
+            MANAGED_USERS_REFRESH_TOKENS,
             path={"clientId": self.client_id},
             body={"refreshToken": tokens.refresh_token},
             raw=True,

@@ -37,7 +37,16 @@ import attrs
 from ._errors import CalComUsageError
 from ._types import Unset
 
-__all__ = ["build", "check", "check_query_text", "members", "naive_datetime", "naive_datetime_text"]
+__all__ = [
+    "build",
+    "check",
+    "check_query_text",
+    "fits",
+    "members",
+    "naive_datetime",
+    "naive_datetime_text",
+    "type_name",
+]
 
 
 @attrs.frozen
@@ -221,12 +230,12 @@ def _check_value(where: str, tp: Any, value: Any, label: str, *, in_dict: bool) 
     naive_datetime(where, label, value)
     if type(value) is str and dt.datetime in _union_args(tp):
         naive_datetime_text(where, label, value)
-    if not _fits(tp, value, in_dict):
+    if not fits(tp, value, in_dict):
         hint = ""
         if isinstance(value, Mapping) and members(tp):
             hint = f" (inside a model give models.{members(tp)[0].__name__}(...))"
         raise CalComUsageError(
-            f"{where}: {label} must be {_type_name(tp, in_dict)}, not {_value_type(value)}{hint}"
+            f"{where}: {label} must be {type_name(tp, in_dict)}, not {_value_type(value)}{hint}"
         )
     if leaf:
         return
@@ -296,31 +305,38 @@ def naive_datetime_text(where: str, label: str, text: str) -> None:
         )
 
 
-def check_query_text(where: str, label: str, annotation: str, value: Any) -> None:
-    """A query value given as a string where the operation takes a date-time (its annotation
-    names ``datetime``): refused when it is a naive date-time string."""
-    if type(value) is str and "datetime" in annotation:
+def check_query_text(where: str, label: str, tp: Any, value: Any) -> None:
+    """A query value given as a string where the operation takes a date-time (its type
+    includes ``datetime``): refused when it is a naive date-time string."""
+    if type(value) is str and dt.datetime in _union_args(tp):
         naive_datetime_text(where, f"argument {label!r}", value)
 
 
-def _fits(tp: Any, value: Any, in_dict: bool) -> bool:
-    """Whether ``value`` can be sent as ``tp`` (the outer type; unknown types: yes)."""
+def fits(tp: Any, value: Any, in_dict: bool = False, *, literals: bool = True) -> bool:
+    """Whether ``value`` can be sent as ``tp`` (the outer type; unknown types: yes). The one
+    check of a value against a real type: bodies here, arguments in ``_session.check_type``.
+    ``literals=False``: a ``Literal`` takes any value of its values' type (a query value the
+    document does not list yet is the server's to judge)."""
     if tp is Any:
         return True
     args = _union_args(tp)
     if type(value) in args:  # the usual case: None, UNSET, a str, an int, a model, a datetime
         return True
     if len(args) > 1:
-        return any(_fits(member, value, in_dict) for member in args)
+        return any(fits(member, value, in_dict, literals=literals) for member in args)
     origin = typing.get_origin(tp)
     if tp is type(None):
         return value is None
     if tp is Unset:
         return isinstance(value, Unset)
     if origin is typing.Literal:
-        return value in typing.get_args(tp)
+        if literals:
+            return value in typing.get_args(tp)
+        return any(isinstance(value, type(v)) for v in typing.get_args(tp))
     if origin is list:
         return isinstance(value, list | tuple)
+    if origin is Sequence:  # a query parameter's array
+        return isinstance(value, list | tuple | set | frozenset)
     if origin is dict or tp is dict:
         return isinstance(value, Mapping)
     if tp is bool:
@@ -331,6 +347,8 @@ def _fits(tp: Any, value: Any, in_dict: bool) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if tp is str or (isinstance(tp, type) and issubclass(tp, enum.Enum) and issubclass(tp, str)):
         return isinstance(value, str)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return isinstance(value, tp)
     if tp is dt.datetime:
         return isinstance(value, dt.datetime | str)
     if isinstance(tp, type) and attrs.has(tp):
@@ -338,7 +356,7 @@ def _fits(tp: Any, value: Any, in_dict: bool) -> bool:
     return True
 
 
-def _type_name(tp: Any, in_dict: bool) -> str:
+def type_name(tp: Any, in_dict: bool = False) -> str:
     """``int``, ``str (or None)``, ``CreateBookingAttendee | a dict``, ``a list of str``."""
     names: list[str] = []
     nullable = False
@@ -347,8 +365,8 @@ def _type_name(tp: Any, in_dict: bool) -> str:
             continue
         if member is type(None):
             nullable = True
-        elif typing.get_origin(member) is list:
-            names.append(f"a list of {_type_name(typing.get_args(member)[0], in_dict)}")
+        elif typing.get_origin(member) in (list, Sequence):
+            names.append(f"a list of {type_name(typing.get_args(member)[0], in_dict)}")
         elif typing.get_origin(member) is dict or member is dict:
             names.append("a dict")
         elif typing.get_origin(member) is typing.Literal:

@@ -1,8 +1,21 @@
 """The shape of one row of the generated operation table.
 
 The generator (``codegen/``) writes one :class:`Operation` per operation of the OpenAPI document
-into ``calcom_async/_generated/operations.py``. The session reads these rows; nothing in
-hand-written code hard-codes per-endpoint facts (version header, auth, pagination).
+(and of the overlay's ``x-calcom-operations``: the OAuth endpoints the document leaves out) into
+``calcom_async/_generated/operations.py``, as keyword arguments that leave the defaults out:
+
+    ME_GET: Operation[_m.MeOutput] = Operation(
+        operation_id="MeController_getMe", name="me.get", method="GET", path="/v2/me",
+        response="MeOutput", unwrap=True, auth=BEARER, auth_required=True, summary="Get my profile",
+    )
+
+A parameter carries its real Python type (``Param("orgId", python_name="org_id",
+location="path", required=True, type=int)``), which the argument checks read
+(``calcom_async._check``). The body and the answer are models of the (big) models package,
+named here and imported on first use; the answer's type is also the row's type parameter
+(``Operation[T]``), so a generated method returning ``await self._request(op, …)`` is typed
+``T`` with no cast. The session reads these rows; nothing in hand-written code hard-codes
+per-endpoint facts (version header, auth, pagination).
 """
 
 from __future__ import annotations
@@ -12,11 +25,15 @@ import functools
 import importlib
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Generic, Literal
 
 import attrs
+from typing_extensions import TypeVar
 
-__all__ = ["AuthMode", "Operation", "Pagination", "Param"]
+__all__ = ["BEARER", "AuthMode", "Operation", "Pagination", "Param"]
+
+#: what the operation's method returns (``Operation`` alone: ``Operation[Any]``)
+T = TypeVar("T", default=Any)
 
 _MODELS = "calcom_async._generated.models"
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -39,35 +56,44 @@ class Pagination(enum.Enum):
     CURSOR = "cursor"  #: ``limit``/``cursor`` query, ``nextCursor`` in the answer
 
 
-@attrs.frozen(slots=True)
+#: ``Authorization: Bearer …``: an API key or a managed-user access token
+BEARER = frozenset({AuthMode.API_KEY, AuthMode.ACCESS_TOKEN})
+
+
+@attrs.frozen(slots=True, kw_only=True)
 class Param:
     """One path, query or header parameter of an operation."""
 
-    name: str  #: the wire name (``bookingUid``)
-    python_name: str  #: the argument name of the generated method (``booking_uid``)
+    name: str = attrs.field(kw_only=False)  #: the wire name (``bookingUid``)
+    #: the argument name of the generated method (``booking_uid``; default: the wire name)
+    python_name: str = attrs.field(default=attrs.Factory(lambda self: self.name, takes_self=True))
     location: Literal["path", "query", "header"]
-    required: bool
-    annotation: str  #: the Python type of the argument, as written in the generated method
+    required: bool = False
+    #: the Python type of the argument, as the generated method annotates it (``int``,
+    #: ``Sequence[Literal["upcoming", "past"]]``, ``datetime | str``); checked before sending
+    type: Any = str
     explode: bool = True  #: arrays: ``a=1&a=2`` (True) or ``a=1,2`` (False)
 
 
-@attrs.frozen(slots=True)
-class Operation:
-    """Everything the session needs to know to send one operation."""
+@attrs.frozen(slots=True, kw_only=True)
+class Operation(Generic[T]):
+    """Everything the session needs to know to send one operation; ``T`` is what its method
+    returns (the answer, or the envelope's ``data``)."""
 
     operation_id: str  #: the document's operationId
     name: str  #: dotted public name, e.g. ``bookings.cancel``
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str  #: path template, e.g. ``/v2/bookings/{bookingUid}/cancel``
-    params: tuple[Param, ...]
-    body: str | None  #: request body model name in the models package, or None
-    body_required: bool
-    response: str | None  #: response model name (usually an envelope), or None for no JSON body
-    unwrap: bool  #: the response model is an envelope whose ``data`` the method returns
-    api_version: str | None  #: the ``cal-api-version`` the operation requires
-    auth: frozenset[AuthMode]  #: accepted auth modes; empty: the document declares none
-    auth_required: bool  #: the document marks an auth header as required
-    pagination: Pagination | None
+    params: tuple[Param, ...] = ()
+    body: str | None = None  #: request body model name in the models package, or None
+    body_required: bool = False
+    #: response model name (usually an envelope), or None: the answer is read as the JSON sent
+    response: str | None = None
+    unwrap: bool = False  #: the response model is an envelope whose ``data`` the method returns
+    api_version: str | None = None  #: the ``cal-api-version`` the operation requires
+    auth: frozenset[AuthMode] = frozenset()  #: accepted auth modes; empty: none declared
+    auth_required: bool = False  #: the document marks an auth header as required
+    pagination: Pagination | None = None
     summary: str = ""
     max_page_size: int | None = None  #: the document's ``maximum`` for ``take``/``limit``
     deprecated: str | None = None  #: why the document deprecates it (None: it does not)

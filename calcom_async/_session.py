@@ -21,7 +21,9 @@ import logging
 import os
 import platform
 import re
-from collections.abc import Callable, Coroutine, Mapping
+import types
+import typing
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -30,7 +32,7 @@ import orjson
 
 from ._auth import Auth
 from ._bodies import check as check_body
-from ._bodies import check_query_text, naive_datetime
+from ._bodies import check_query_text, fits, naive_datetime, type_name
 from ._clock import Clock
 from ._deadline import CURRENT, Deadline
 from ._errors import (
@@ -57,20 +59,19 @@ logger = logging.getLogger("calcom_async")
 _NO_OPTIONS = RequestOptions()
 _COLLECTIONS = (list, tuple, set, frozenset)
 _FIXED_SIZE = 1024  #: operations whose fixed headers are kept (the table has a few hundred)
-_UNKNOWN: Any = object()
 #: Headers a caller's extra headers may not replace.
 _PROTECTED = frozenset({"authorization", "x-cal-client-id", "x-cal-secret-key", "cal-api-version"})
-_OLDEST_VERSION = "2024-04-15"
 _VERSION = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 #: (operation, version) pairs already warned about: one warning per process each
 _WARNED_VERSIONS: set[tuple[str, str]] = set()
 
 
 def known_api_versions() -> frozenset[str]:
-    """Every ``cal-api-version`` value the library knows (from the generated table)."""
+    """Every ``cal-api-version`` value the library knows (from the generated table, the API's
+    oldest version included)."""
     versions = importlib.import_module("calcom_async._generated.versions")
     known: frozenset[str] = frozenset(versions.KNOWN_API_VERSIONS)
-    return known | {_OLDEST_VERSION}
+    return known
 
 
 def check_api_version(value: object, where: str) -> str:
@@ -495,7 +496,7 @@ def render_path(op: Operation, values: Mapping[str, Any]) -> str:
             continue
         value = values.get(name)
         label = param.python_name if param else name
-        if type(value) is str and param is not None and param.annotation == "str":
+        if type(value) is str and param is not None and param.type is str:
             text = value  # the usual id or uid: what the checks below would let through
         else:
             if _missing(value):
@@ -521,7 +522,7 @@ def encode_query(op: Operation, values: Mapping[str, Any]) -> list[tuple[str, st
         label = param.python_name if param else name
         if param is not None:
             check_type(op, param, value)
-            check_query_text(op.name, label, param.annotation, value)  # a naive date-time str
+            check_query_text(op.name, label, param.type, value)  # a naive date-time str
         if isinstance(value, _COLLECTIONS):
             items = [_scalar(op, label, v) for v in value if not _missing(v)]
             if param is None or param.explode:
@@ -639,78 +640,20 @@ def _describe(exc: Exception) -> str:
 
 # -- argument types -------------------------------------------------------------------------
 
-_SIMPLE: dict[str, tuple[type, ...]] = {
-    "str": (str,),
-    "int": (int,),
-    "float": (int, float),
-    "bool": (bool,),
-    "datetime": (dt.datetime,),
-    "datetime.datetime": (dt.datetime,),
-    "date": (dt.date,),
-    "datetime.date": (dt.date,),
-    "None": (type(None),),
-    "Unset": (Unset,),
-}
-_SEQUENCES = frozenset({"list", "List", "Sequence", "tuple", "set", "frozenset", "Iterable"})
-
-
-@functools.lru_cache(maxsize=256)
-def _split_union(annotation: str) -> tuple[str, ...]:
-    parts, depth, current = [], 0, ""
-    for char in annotation:
-        depth += (char == "[") - (char == "]")
-        if char == "|" and depth == 0:
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += char
-    parts.append(current.strip())
-    return tuple(parts)
-
-
-def accepts(annotation: str, value: Any) -> bool | None:
-    """Whether ``value`` fits the annotation string; None when it cannot be told here."""
-    unsure = False
-    for part in _split_union(annotation):
-        base, _, inner = part.partition("[")
-        base = base.strip()
-        if base in _SEQUENCES:
-            if isinstance(value, list | tuple | set | frozenset):
-                inner = inner.rstrip("]").split(",")[0].strip()
-                verdicts = [accepts(inner, v) for v in value] if inner else []
-                if all(v is not False for v in verdicts):
-                    return True
-            continue
-        simple = _SIMPLE.get(base)
-        if simple is None:
-            unsure = True  # an enum, a Literal, a model: left to the server
-            continue
-        if isinstance(value, bool) and bool not in simple:
-            continue
-        if isinstance(value, enum.Enum) and simple == (str,):
-            return isinstance(value, str)
-        if isinstance(value, simple):
-            return True
-    return None if unsure else False
-
-
-#: (annotation, type of a value that is not a collection) -> what ``accepts`` says: for such a
-#: value the answer depends on its type alone
-_ACCEPTS: dict[tuple[str, type[Any]], bool | None] = {}
-
 
 def check_type(op: Operation, param: Param, value: Any) -> None:
-    if isinstance(value, _COLLECTIONS):
-        verdict = accepts(param.annotation, value)
-    else:
-        key = (param.annotation, type(value))
-        verdict = _ACCEPTS.get(key, _UNKNOWN)
-        if verdict is _UNKNOWN:
-            verdict = accepts(param.annotation, value)
-            if len(_ACCEPTS) < 4096:
-                _ACCEPTS[key] = verdict
-    if verdict is False:
+    """A path or query value must fit its parameter's type (``Param.type``, a real type the
+    generator wrote), each item of a list too; else :class:`CalComUsageError`."""
+    ok = fits(param.type, value, literals=False)
+    if ok and isinstance(value, _COLLECTIONS):
+        union = typing.get_origin(param.type) in (typing.Union, types.UnionType)
+        members = typing.get_args(param.type) if union else (param.type,)
+        items = [a for a in members if typing.get_origin(a) in (list, Sequence)]
+        if items:
+            (item,) = typing.get_args(items[0])
+            ok = all(fits(item, v, literals=False) for v in value)
+    if not ok:
         raise CalComUsageError(
-            f"{op.name}: argument {param.python_name!r} must be {param.annotation}, "
+            f"{op.name}: argument {param.python_name!r} must be {type_name(param.type)}, "
             f"not {type(value).__name__}"
         )

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import jinja2
 
+from .annotate import Annotator
 from .examples import ExampleBuilder
 from .models import generate_models
 from .naming import load_names
-from .operations import Annotator, OpDesc, build
+from .operations import OpDesc, build, build_internal
 from .spec import HTTP_METHODS, Fix, Spec, SpecError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -139,7 +140,10 @@ def render_all(spec: Spec) -> Result:
     files["models/__init__.py"] = env.get_template("models_init.py.jinja2").render(
         infos=sorted(infos, key=lambda i: i.class_name), **ctx
     )
-    files["operations.py"] = env.get_template("operations.py.jinja2").render(ops=ops, **ctx)
+    internal = build_internal(spec, by_ref, models, model_fields)
+    files["operations.py"] = env.get_template("operations.py.jinja2").render(
+        ops=ops, internal=internal, **ctx
+    )
     roots = _tree(ops)
     files["resources/__init__.py"] = env.get_template("header.jinja2").render(ctx)
 

@@ -101,9 +101,9 @@ async def replay(answer: Recorded, body: Any = None, **client: Any) -> Any:
     """The recorded answer as the client returns it (or raises it)."""
     op, texts = operation_of(answer)
     params = {p.name: p for p in op.params}
-    path = {k: _typed(params[k].annotation, v) for k, v in texts.items()}
+    path = {k: _typed(params[k].type, v) for k, v in texts.items()}
     query = {
-        k: _typed(params[k].annotation, v)
+        k: _typed(params[k].type, v)
         for k, v in answer.query.items()
         if k in op.query_params_by_name
     }
@@ -115,9 +115,8 @@ async def replay(answer: Recorded, body: Any = None, **client: Any) -> Any:
         return await cal.session.request(op, path=path, query=query, body=body, options=options)
 
 
-def _typed(annotation: str, text: str) -> Any:
+def _typed(tp: Any, text: str) -> Any:
     """A recorded path or query text as the argument a caller would give."""
-    kind = annotation.split(" | ")[0]
-    if kind in ("int", "float"):  # a recorded placeholder (<id>) where the value was removed
-        return (int if kind == "int" else float)(text) if text.lstrip("-").isdigit() else 1
+    if tp in (int, float):  # a recorded placeholder (<id>) where the value was removed
+        return tp(text) if text.lstrip("-").isdigit() else 1
     return text

@@ -351,8 +351,8 @@ def make_op(**overrides: Any) -> Operation:
         "method": "GET",
         "path": "/v2/things/{thingId}",
         "params": (
-            Param("thingId", "thing_id", "path", True, "str"),
-            Param("take", "take", "query", False, "int"),
+            Param("thingId", python_name="thing_id", location="path", required=True),
+            Param("take", location="query", type=int),
         ),
         "body": None,
         "body_required": False,

@@ -41,7 +41,7 @@ OVER_THE_LIMIT: dict[str, tuple[int, str]] = {
     "calcom_async/testing/_oauth.py": (820, "the fake's OAuth server: clients, consent, tokens"),
     "calcom_async/testing/_server.py": (592, "the fake's app: routing, auth, faults, answers"),
     "codegen/spec.py": (626, "the document's normalisations; issue 16 point 1 moves rows out"),
-    "codegen/operations.py": (528, "issue 16 points 1 and 5 rewrite the operation rows"),
+    "codegen/operations.py": (461, "the document's operations as the templates need them"),
 }
 
 

@@ -90,11 +90,21 @@ def parameters(fn: Any) -> list[tuple[str, Any, Any, Any]]:
     return [(p.name, p.kind, p.default, p.annotation) for p in sig.parameters.values()]
 
 
+def wrapped_members(cls: type) -> dict[str, Any]:
+    """A raw twin's methods that wrap the plain ones (``to_raw_response_wrapper``): set on each
+    instance, bound to a resource made with ``raw=True``."""
+    if not cls.__name__.endswith("WithRawResponse"):
+        return {}
+    twin = cls(None)
+    return {k: v for k, v in vars(twin).items() if not k.startswith("_")}
+
+
 def compare(async_cls: type, twin: type) -> int:
     """Assert that ``twin`` mirrors ``async_cls`` member for member; the number compared."""
     mine = members(async_cls, skip=(BaseResource,))
+    wrapped = wrapped_members(async_cls)
     theirs = members(twin, skip=(Protocol,))
-    assert sorted(theirs) == sorted(mine), twin.__name__
+    assert sorted(theirs) == sorted(mine | wrapped), twin.__name__
     for name, member in mine.items():
         where = f"{twin.__name__}.{name}"
         other = theirs[name]
@@ -105,7 +115,16 @@ def compare(async_cls: type, twin: type) -> int:
         assert parameters(other) == parameters(member), where
         returned = inspect.signature(member).return_annotation
         assert inspect.signature(other).return_annotation == blocking_return(returned), where
-    return len(mine)
+    for name, member in wrapped.items():
+        where = f"{twin.__name__}.{name} (wrapped)"
+        other = theirs[name]
+        assert inspect.iscoroutinefunction(member), where
+        assert not inspect.iscoroutinefunction(other), where
+        assert parameters(other)[1:] == parameters(member), where  # bound: no self
+        # the plain method's answer, as an APIResponse (the wrapper's typing)
+        returned = f"APIResponse[{inspect.signature(member).return_annotation}]"
+        assert inspect.signature(other).return_annotation == returned, where
+    return len(mine) + len(wrapped)
 
 
 def test_every_async_method_has_a_blocking_twin_with_the_same_parameters() -> None:

@@ -162,10 +162,10 @@ def test_string_parameters_that_are_dates_take_datetimes_and_dates() -> None:
     string takes a datetime and a date too (``codegen`` from the overlay), in the row and in
     the method's signature; those that are days only take a date."""
     date_or_time = {
-        (op.name, p.python_name): p.annotation
+        (op.name, p.python_name): p.type
         for op in OPERATIONS
         for p in op.query_params
-        if "date" in p.annotation.split(" | ")
+        if dt.date in typing.get_args(p.type)
     }
     slots_like = [
         "slots.get_available",
@@ -174,9 +174,9 @@ def test_string_parameters_that_are_dates_take_datetimes_and_dates() -> None:
         "organizations.teams.routing_forms.responses.create",
     ]
     assert date_or_time == {
-        **{(n, p): "str | datetime | date" for n in slots_like for p in ("start", "end")},
-        ("calendars.get_busy_times", "date_from"): "str | date",
-        ("calendars.get_busy_times", "date_to"): "str | date",
+        **{(n, p): str | dt.datetime | dt.date for n in slots_like for p in ("start", "end")},
+        ("calendars.get_busy_times", "date_from"): str | dt.date,
+        ("calendars.get_busy_times", "date_to"): str | dt.date,
     }
     for method in (Slots.get_available, blocking_resources.BlockingSlots.get_available):
         parameters = inspect.signature(method).parameters
@@ -308,14 +308,14 @@ def test_every_union_answer_takes_expect_and_no_other_does() -> None:
     """From the generated classes themselves: a method whose answer is a union of two or more
     types has ``expect`` (so do its raw twin, its ``get_many`` and their blocking twins); a
     paginated list and a method of one type do not."""
-    from test_blocking_types import async_resource_classes
+    from test_blocking_types import async_resource_classes, wrapped_members
 
     classes = {cls.__name__: cls for cls in async_resource_classes()}
     with_expect = 0
     for cls in classes.values():
         twin = getattr(blocking_resources, "Blocking" + cls.__name__)
         plain = classes[cls.__name__.removesuffix("WithRawResponse")]
-        for name, member in vars(cls).items():
+        for name, member in {**vars(cls), **wrapped_members(cls)}.items():
             if name.startswith("_") or not inspect.iscoroutinefunction(member):
                 continue
             where = f"{cls.__name__}.{name}"

@@ -15,6 +15,7 @@ from conftest import API_KEY, FakeClock, make_op
 
 from calcom_async import APIConnectionError, CalCom, NotFoundError
 from calcom_async._operation import Param
+from calcom_async._types import Unset
 
 
 @pytest.fixture
@@ -44,8 +45,13 @@ async def test_real_round_trip_keeps_the_segment_encoded(server: Any) -> None:
         assert thing.uid == "../me"
         email_op = make_op(
             params=(
-                Param("thingId", "thing_id", "path", True, "str"),
-                Param("attendeeEmail", "attendee_email", "query", False, "str | Unset"),
+                Param("thingId", python_name="thing_id", location="path", required=True),
+                Param(
+                    "attendeeEmail",
+                    python_name="attendee_email",
+                    location="query",
+                    type=str | Unset,
+                ),
             )
         )
         query = {"attendeeEmail": "a+b@example.com"}

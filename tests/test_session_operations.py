@@ -10,11 +10,10 @@ row in the table is covered with no new test code.
 
 from __future__ import annotations
 
-import ast
+import collections.abc
 import datetime as dt
 import enum
 import inspect
-import re
 import types
 import typing
 import warnings
@@ -41,43 +40,44 @@ BEARER = {AuthMode.API_KEY, AuthMode.ACCESS_TOKEN}
 PAGE_CONTROLS = frozenset({"take", "skip", "limit", "offset", "cursor"})
 
 
-# -- argument values from Param annotations (and the wire form the server must see) ----------
+# -- argument values from Param types (and the wire form the server must see) ----------
 
 
-def _base(annotation: str) -> str:
-    parts = [p.strip() for p in annotation.split("|")]
-    kept = [p for p in parts if p not in ("Unset", "None")]
-    return kept[0] if kept else "str"
+def _base(tp: Any) -> Any:
+    """The type of a parameter without ``Unset``/``None`` (a union: its first member)."""
+    if get_origin(tp) in (Union, types.UnionType):
+        kept = [m for m in get_args(tp) if m not in (Unset, type(None))]
+        return kept[0] if kept else str
+    return tp
 
 
 def argument(param: Param) -> tuple[Any, list[str]]:
     """A value for the parameter and the query/path texts it must produce."""
-    annotation = _base(param.annotation)
-    sequence = re.fullmatch(r"(?:Sequence|list|tuple)\[(.+)\]", annotation)
-    if sequence:
-        inner = _base(sequence.group(1))
+    tp = _base(param.type)
+    if get_origin(tp) in (list, tuple, collections.abc.Sequence):
+        inner = _base(get_args(tp)[0])
         values = [_scalar(inner, n) for n in (0, 1)]
         return [v for v, _ in values], [t for _, t in values]
-    value, text = _scalar(annotation, 0)
+    value, text = _scalar(tp, 0)
     return value, [text]
 
 
-def _scalar(annotation: str, n: int) -> tuple[Any, str]:
-    if annotation.startswith("Literal["):
-        options = ast.literal_eval("[" + annotation[len("Literal[") : -1] + "]")
+def _scalar(tp: Any, n: int) -> tuple[Any, str]:
+    if get_origin(tp) is Literal:
+        options = get_args(tp)
         choice = options[min(n, len(options) - 1)]
         return choice, str(choice)
-    simple: dict[str, tuple[Any, str]] = {
-        "str": (f"{PATH_TEXT}{n}", f"{PATH_TEXT}{n}"),
-        "int": (PATH_INT + n, str(PATH_INT + n)),
-        "float": (2.5 + n, str(2.5 + n)),
-        "bool": (True, "true"),
-        "datetime": (WHEN, WHEN_TEXT),
-        "date": (WHEN.date(), WHEN.date().isoformat()),
+    simple: dict[Any, tuple[Any, str]] = {
+        str: (f"{PATH_TEXT}{n}", f"{PATH_TEXT}{n}"),
+        int: (PATH_INT + n, str(PATH_INT + n)),
+        float: (2.5 + n, str(2.5 + n)),
+        bool: (True, "true"),
+        dt.datetime: (WHEN, WHEN_TEXT),
+        dt.date: (WHEN.date(), WHEN.date().isoformat()),
     }
-    if annotation in simple:
-        return simple[annotation]
-    raise AssertionError(f"the test cannot build a value for {annotation!r}: teach it")
+    if tp in simple:
+        return simple[tp]
+    raise AssertionError(f"the test cannot build a value for {tp!r}: teach it")
 
 
 # -- model instances from type hints ----------------------------------------------------------

@@ -9,6 +9,7 @@ import logging
 import platform
 import re
 import warnings
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -31,7 +32,7 @@ from calcom_async import (
 )
 from calcom_async._operation import Param
 from calcom_async._session import render_path
-from calcom_async._types import UNSET
+from calcom_async._types import UNSET, Unset
 
 
 async def test_get_unwraps_the_envelope_into_the_model(make_client: Any, api: FakeAPI) -> None:
@@ -58,7 +59,17 @@ async def test_path_values_are_one_encoded_segment(
     make_client: Any, api: FakeAPI, value: Any, segment: str
 ) -> None:
     cal = make_client()
-    op = make_op(params=(Param("thingId", "thing_id", "path", True, "str | int | float"),))
+    op = make_op(
+        params=(
+            Param(
+                "thingId",
+                python_name="thing_id",
+                location="path",
+                required=True,
+                type=str | int | float,
+            ),
+        )
+    )
     await cal.session.request(op, path={"thingId": value})
     assert api.calls[0].path == f"/v2/things/{segment}"
 
@@ -84,15 +95,15 @@ async def test_query_values_are_encoded_and_unset_ones_dropped(
 ) -> None:
     op = make_op(
         params=(
-            Param("thingId", "thing_id", "path", True, "str"),
-            Param("status", "status", "query", False, "Sequence[str] | Unset", explode=False),
-            Param("ids", "ids", "query", False, "list[int] | Unset", explode=True),
-            Param("after", "after", "query", False, "datetime | Unset"),
-            Param("day", "day", "query", False, "date | Unset"),
-            Param("flag", "flag", "query", False, "bool | Unset"),
-            Param("color", "color", "query", False, "Color | Unset"),
-            Param("skip", "skip", "query", False, "int | Unset"),
-            Param("gone", "gone", "query", False, "str | None"),
+            Param("thingId", python_name="thing_id", location="path", required=True),
+            Param("status", location="query", type=Sequence[str] | Unset, explode=False),
+            Param("ids", location="query", type=list[int] | Unset),
+            Param("after", location="query", type=dt.datetime | Unset),
+            Param("day", location="query", type=dt.date | Unset),
+            Param("flag", location="query", type=bool | Unset),
+            Param("color", location="query", type=Color | Unset),
+            Param("skip", location="query", type=int | Unset),
+            Param("gone", location="query", type=str | None),
         )
     )
     cal = make_client()
@@ -124,15 +135,15 @@ async def test_query_values_are_encoded_and_unset_ones_dropped(
 
 @pytest.mark.parametrize(
     ("annotation", "value"),
-    [("int | Unset", "3"), ("int | Unset", True), ("str", 3), ("list[int] | Unset", ["a"])],
+    [(int | Unset, "3"), (int | Unset, True), (str, 3), (list[int] | Unset, ["a"])],
 )
 async def test_wrong_argument_types_are_refused_before_sending(
-    make_client: Any, api: FakeAPI, annotation: str, value: Any
+    make_client: Any, api: FakeAPI, annotation: Any, value: Any
 ) -> None:
     op = make_op(
         params=(
-            Param("thingId", "thing_id", "path", True, "str"),
-            Param("take", "take", "query", False, annotation),
+            Param("thingId", python_name="thing_id", location="path", required=True),
+            Param("take", location="query", type=annotation),
         )
     )
     cal = make_client()

@@ -26,9 +26,7 @@ from .._errors import InsufficientScopeError
 from .._scopes import Scope, parse_scopes, satisfies
 from .._tokens import OAuthToken
 from .app import (
-    CLIENT_OPERATION,
     DEFAULT_AUTHORIZE_URL,
-    TOKEN_OPERATION,
     ClientType,
     OAuthApp,
     OAuthClientInfo,
@@ -51,9 +49,7 @@ from .redirect import OAuthRedirect
 from .state import MemoryStateStore, StateStore
 
 __all__ = [
-    "CLIENT_OPERATION",
     "DEFAULT_AUTHORIZE_URL",
-    "TOKEN_OPERATION",
     "AccessDeniedError",
     "AuthorizationRequest",
     "ClientType",

@@ -15,7 +15,6 @@ import attrs
 from .._auth import SendOperation
 from .._clock import Clock, SystemClock
 from .._errors import APIStatusError, CalComUsageError, ResponseValidationError
-from .._operation import AuthMode, Operation, Param
 from .._scopes import Scope, parse_scopes
 from .._tokens import OAuthToken, TokenPair
 from .._types import OpenStrEnum
@@ -29,9 +28,7 @@ if TYPE_CHECKING:
     from .._client import CalCom
 
 __all__ = [
-    "CLIENT_OPERATION",
     "DEFAULT_AUTHORIZE_URL",
-    "TOKEN_OPERATION",
     "ClientType",
     "OAuthApp",
     "OAuthClientInfo",
@@ -41,43 +38,6 @@ __all__ = [
 logger = logging.getLogger("calcom_async")
 
 DEFAULT_AUTHORIZE_URL = "https://app.cal.com/auth/oauth2/authorize"
-
-#: ``POST /v2/auth/oauth2/token`` (both grants). Credentials travel in the body, so the client's
-#: own headers are never added (``_auth.ANONYMOUS_OPERATIONS``). Not in the pinned document.
-TOKEN_OPERATION = Operation(
-    operation_id="OAuth2Controller_token",
-    name="oauth2.token",
-    method="POST",
-    path="/v2/auth/oauth2/token",
-    params=(),
-    body=None,
-    body_required=True,
-    response=None,
-    unwrap=False,
-    api_version=None,
-    auth=frozenset(),
-    auth_required=False,
-    pagination=None,
-    summary="Exchange an authorization code or a refresh token for tokens",
-)
-
-#: ``GET /v2/auth/oauth2/clients/{clientId}`` (API key): describes an OAuth client.
-CLIENT_OPERATION = Operation(
-    operation_id="OAuth2Controller_getClient",
-    name="oauth2.get_client",
-    method="GET",
-    path="/v2/auth/oauth2/clients/{clientId}",
-    params=(Param("clientId", "client_id", "path", True, "str"),),
-    body=None,
-    body_required=False,
-    response=None,
-    unwrap=False,
-    api_version=None,
-    auth=frozenset({AuthMode.API_KEY}),
-    auth_required=True,
-    pagination=None,
-    summary="Describe an OAuth client",
-)
 
 
 def _check_text(label: str, value: object, *, optional: bool = False) -> str | None:
@@ -295,8 +255,10 @@ class OAuthApp:
         # oauthlib writes the RFC 6749 form body; the endpoint takes the same fields as JSON,
         # which is what the pipeline sends.
         fields = dict(parse_qsl(form, keep_blank_values=True))
+        from .._generated.operations import OAUTH2_TOKEN  # the table's row (overlay)
+
         try:
-            response = await send(TOKEN_OPERATION, body=fields, raw=True)
+            response = await send(OAUTH2_TOKEN, body=fields, raw=True)
         except APIStatusError as exc:
             answer = converted(exc)
             if answer is exc:
@@ -306,8 +268,10 @@ class OAuthApp:
 
     async def describe(self, client: CalCom) -> OAuthClientInfo:
         """This OAuth client as Cal.com has it registered (``client`` needs an API key)."""
+        from .._generated.operations import OAUTH2_GET_CLIENT  # the table's row (overlay)
+
         response = await client.session.request(
-            CLIENT_OPERATION, path={"clientId": self.client_id}, raw=True
+            OAUTH2_GET_CLIENT, path={"clientId": self.client_id}, raw=True
         )
         answer = response.json()
         data = answer.get("data", answer) if isinstance(answer, dict) else None

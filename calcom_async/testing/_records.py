@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import math
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .._operation import Operation
+from .._types import Unset
 from ._util import ApiError, bad_request, parse_time
 
 __all__ = [
@@ -40,16 +43,20 @@ def _finite(text: str) -> bool:
         return False
 
 
-def number_problems(name: str, annotation: str, values: Sequence[str]) -> list[str]:
+def number_problems(name: str, tp: Any, values: Sequence[str]) -> list[str]:
     """What the live API's validation (class-validator) answers for a numeric query parameter
     given something else, in its words; empty when every value is a number of the right kind.
     ``int | str`` (``eventTypeIds``) and ``Sequence[int]`` hold comma-separated ids."""
-    kind = annotation.removesuffix(" | Unset")
-    if kind == "int" and any(integer(v) is None for v in values):
+    kinds = set(typing.get_args(tp)) if isinstance(tp, types.UnionType) else {tp}
+    kinds.discard(Unset)
+    if kinds == {int} and any(integer(v) is None for v in values):
         return [f"{name} must be an integer number"]
-    if kind == "float" and not all(_finite(v) for v in values):
+    if kinds == {float} and not all(_finite(v) for v in values):
         return [f"{name} must be a number conforming to the specified constraints"]
-    if kind in ("int | str", "Sequence[int]"):
+    ids = kinds == {int, str} or (
+        len(kinds) == 1 and typing.get_origin(tp) is Sequence and typing.get_args(tp) == (int,)
+    )
+    if ids:
         items = [part.strip() for v in values for part in v.split(",") if part.strip()]
         if any(integer(item) is None for item in items):
             return [f"each value in {name} must be an integer number"]

@@ -6,8 +6,8 @@ import asyncio
 import functools
 import json
 import logging
-import re
 import time
+import typing
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
@@ -433,9 +433,9 @@ class FakeCalCom:
         path: dict[str, Any] = {}
         for param in op.path_params:
             value = request.match_info.get(param.name, "")
-            if param.annotation in ("int", "float"):
+            if param.type in (int, float):
                 try:
-                    path[param.name] = int(value) if param.annotation == "int" else float(value)
+                    path[param.name] = param.type(value)
                 except ValueError:
                     details.append(
                         f"{param.name} must be a number conforming to the specified constraints"
@@ -449,8 +449,8 @@ class FakeCalCom:
                 if param.required:
                     details.append(f"{param.name} should not be empty")
                 continue
-            wrong = number_problems(param.name, param.annotation, values)  # not a number: 400
-            details.extend(wrong or _check_query(op, param.name, param.annotation, values))
+            wrong = number_problems(param.name, param.type, values)  # not a number: 400
+            details.extend(wrong or _check_query(op, param.name, param.type, values))
         body: Any = None
         if op.body is not None:
             raw = await request.read()
@@ -511,17 +511,18 @@ def _limits(value: int | Sequence[Limit] | None, default: int) -> tuple[Limit, .
     return tuple(value)
 
 
-_LITERAL = re.compile(r"Literal\[([^\]]*)\]")
 _ZONE_KEYS = frozenset({"timeZone"})
 
 
-@functools.cache
-def _allowed(annotation: str) -> tuple[str, ...]:
-    """The values a ``Literal[...]`` annotation allows (empty: any)."""
-    found = _LITERAL.search(annotation)
-    if found is None:
-        return ()
-    return tuple(v.strip().strip("'\"") for v in found.group(1).split(","))
+def _allowed(tp: Any) -> tuple[tuple[str, ...], bool]:
+    """The values a ``Literal[...]`` parameter type allows (empty: any), and whether it is a
+    list of them (``Sequence[Literal[...]]``)."""
+    many = typing.get_origin(tp) is Sequence
+    if many:
+        (tp,) = typing.get_args(tp)
+    if typing.get_origin(tp) is not typing.Literal:
+        return (), False
+    return tuple(str(v) for v in typing.get_args(tp)), many
 
 
 def _zone_ok(name: Any) -> bool:
@@ -534,13 +535,12 @@ def _zone_ok(name: Any) -> bool:
     return True
 
 
-def _check_query(op: Operation, name: str, annotation: str, values: list[str]) -> list[str]:
+def _check_query(op: Operation, name: str, tp: Any, values: list[str]) -> list[str]:
     """What the live API's validation pipe (NestJS, class-validator) refuses in a query:
     values outside an enum, a page size over the maximum, an unknown time zone."""
     out: list[str] = []
-    allowed = _allowed(annotation)
+    allowed, many = _allowed(tp)
     if allowed:
-        many = annotation.startswith(("Sequence[", "list["))
         given = [p.strip() for v in values for p in (v.split(",") if many else [v])]
         if any(v not in allowed for v in given if v):
             out.append(f"{name} must be one of the following values: {', '.join(allowed)}")

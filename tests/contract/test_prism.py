@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
 import time
+import typing
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,23 +94,24 @@ def prism() -> Iterator[str]:
 # -- arguments from the document ----------------------------------------------------------------
 
 
-def _coerce(value: Any, annotation: str) -> Any:
-    literal = re.fullmatch(r"(Sequence\[)?Literal\[(.*)\]\]?", annotation)
-    if literal:
-        choices = [c.strip().strip("'\"") for c in literal.group(2).split(",")]
+def _coerce(value: Any, tp: Any) -> Any:
+    """The document's example value as the parameter's type (``Param.type``) takes it."""
+    many = typing.get_origin(tp) is Sequence
+    inner = typing.get_args(tp)[0] if many else tp
+    if typing.get_origin(inner) is typing.Literal:
+        choices = [str(c) for c in typing.get_args(inner)]
         pick = value if value in choices else choices[0]
-        return [pick] if literal.group(1) else pick
-    if annotation.startswith("Sequence["):
-        inner = annotation[len("Sequence[") : -1]
+        return [pick] if many else pick
+    if many:
         items = value if isinstance(value, list) else [value]
         return [_coerce(v, inner) for v in items]
-    if annotation == "int":
+    if tp is int:
         return int(float(value)) if not isinstance(value, bool) else 1
-    if annotation == "float":
+    if tp is float:
         return float(value) if isinstance(value, int | float) else 1.0
-    if annotation == "bool":
+    if tp is bool:
         return bool(value)
-    if annotation == "str":
+    if tp is str:
         return value if isinstance(value, str) else str(value)
     return value
 
@@ -140,7 +141,7 @@ def arguments(op: Operation) -> tuple[list[Any], dict[str, Any], Any]:
         value = builder.build(schema, optional=False)
         if value is None or value == "" or value == {}:
             value = raw.get("example", "1")
-        value = _coerce(value, param.annotation)
+        value = _coerce(value, param.type)
         if param.location == "path":
             args.append(value)
         else:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -62,66 +62,24 @@ class ApiKeys(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ApiKeyOutput",
-            await self._request(
+        return await self._request(
+            _ops.API_KEYS_REFRESH,
+            body=build_body(
                 _ops.API_KEYS_REFRESH,
-                body=build_body(
-                    _ops.API_KEYS_REFRESH,
-                    body,
-                    {
-                        "api_key_days_valid": api_key_days_valid,
-                        "api_key_never_expires": api_key_never_expires,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "api_key_days_valid": api_key_days_valid,
+                    "api_key_never_expires": api_key_never_expires,
+                },
             ),
+            options=request_options,
         )
 
 
 class ApiKeysWithRawResponse(BaseResource):
     """``cal.api_keys.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def refresh(
-        self,
-        body: _m.RefreshApiKeyInput | Mapping[str, Any] | None = None,
-        *,
-        api_key_days_valid: float | Unset = UNSET,
-        api_key_never_expires: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ApiKeyOutput]:
-        """Refresh API Key
-
-        Generate a new API key and delete the current one. Provide API key to refresh as a Bearer token in the Authorization header (e.g. "Authorization: Bearer <apiKey>").
-
-        ``POST /v2/api-keys/refresh``
-
-        Args:
-            body: the request body as a ``RefreshApiKeyInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ApiKeyOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ApiKeyOutput]",
-            await self._request(
-                _ops.API_KEYS_REFRESH,
-                body=build_body(
-                    _ops.API_KEYS_REFRESH,
-                    body,
-                    {
-                        "api_key_days_valid": api_key_days_valid,
-                        "api_key_never_expires": api_key_never_expires,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = ApiKeys(session, raw=True)
+        self.refresh = to_raw_response_wrapper(resource.refresh)

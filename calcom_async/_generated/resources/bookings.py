@@ -8,14 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow, narrow_response
+from calcom_async._narrow import check_expect
 from typing_extensions import TypeVar
 from calcom_async._sync import BookingsSyncMixin
 
@@ -129,41 +129,34 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.create", expect, (_m.BookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.CreateSeatedBookingOutput_2024_08_13, builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "_T_BOOKINGS_CREATE",
-            narrow(
-                "bookings.create",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_CREATE,
-                    body=build_body(
-                        _ops.BOOKINGS_CREATE,
-                        body,
-                        {
-                            "start": start,
-                            "attendee": attendee,
-                            "booking_fields_responses": booking_fields_responses,
-                            "event_type_id": event_type_id,
-                            "event_type_slug": event_type_slug,
-                            "username": username,
-                            "team_slug": team_slug,
-                            "organization_slug": organization_slug,
-                            "guests": guests,
-                            "meeting_url": meeting_url,
-                            "location": location,
-                            "metadata": metadata,
-                            "length_in_minutes": length_in_minutes,
-                            "routing": routing,
-                            "email_verification_code": email_verification_code,
-                            "instant": instant,
-                            "recurrence_count": recurrence_count,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.BOOKINGS_CREATE,
+            expect,
+            (_m.BookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.CreateSeatedBookingOutput_2024_08_13, builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]),
+            body=build_body(
+                _ops.BOOKINGS_CREATE,
+                body,
+                {
+                    "start": start,
+                    "attendee": attendee,
+                    "booking_fields_responses": booking_fields_responses,
+                    "event_type_id": event_type_id,
+                    "event_type_slug": event_type_slug,
+                    "username": username,
+                    "team_slug": team_slug,
+                    "organization_slug": organization_slug,
+                    "guests": guests,
+                    "meeting_url": meeting_url,
+                    "location": location,
+                    "metadata": metadata,
+                    "length_in_minutes": length_in_minutes,
+                    "routing": routing,
+                    "email_verification_code": email_verification_code,
+                    "instant": instant,
+                    "recurrence_count": recurrence_count,
+                },
             ),
+            options=request_options,
         )
 
     def list(
@@ -319,19 +312,12 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.get", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "_T_BOOKINGS_GET",
-            narrow(
-                "bookings.get",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_GET,
-                    path={"bookingUid": booking_uid},
-                    options=request_options,
-                ),
-            ),
+        return await self._request_as(
+            _ops.BOOKINGS_GET,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            options=request_options,
         )
 
     async def get_recordings(
@@ -360,13 +346,10 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.RecordingItem]",
-            await self._request(
-                _ops.BOOKINGS_GET_RECORDINGS,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.BOOKINGS_GET_RECORDINGS,
+            path={"bookingUid": booking_uid},
+            options=request_options,
         )
 
     async def get_transcripts(
@@ -399,13 +382,10 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[str]",
-            await self._request(
-                _ops.BOOKINGS_GET_TRANSCRIPTS,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.BOOKINGS_GET_TRANSCRIPTS,
+            path={"bookingUid": booking_uid},
+            options=request_options,
         )
 
     async def reschedule(
@@ -447,30 +427,23 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.reschedule", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, _m.CreateSeatedBookingOutput_2024_08_13, _m.CreateRecurringSeatedBookingOutput_2024_08_13))
-        return cast(
-            "_T_BOOKINGS_RESCHEDULE",
-            narrow(
-                "bookings.reschedule",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_RESCHEDULE,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_RESCHEDULE,
-                        body,
-                        {
-                            "start": start,
-                            "rescheduled_by": rescheduled_by,
-                            "rescheduling_reason": rescheduling_reason,
-                            "email_verification_code": email_verification_code,
-                            "seat_uid": seat_uid,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.BOOKINGS_RESCHEDULE,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, _m.CreateSeatedBookingOutput_2024_08_13, _m.CreateRecurringSeatedBookingOutput_2024_08_13),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_RESCHEDULE,
+                body,
+                {
+                    "start": start,
+                    "rescheduled_by": rescheduled_by,
+                    "rescheduling_reason": rescheduling_reason,
+                    "email_verification_code": email_verification_code,
+                    "seat_uid": seat_uid,
+                },
             ),
+            options=request_options,
         )
 
     async def cancel(
@@ -532,28 +505,21 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.cancel", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "_T_BOOKINGS_CANCEL",
-            narrow(
-                "bookings.cancel",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_CANCEL,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_CANCEL,
-                        body,
-                        {
-                            "cancellation_reason": cancellation_reason,
-                            "cancel_subsequent_bookings": cancel_subsequent_bookings,
-                            "seat_uid": seat_uid,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.BOOKINGS_CANCEL,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_CANCEL,
+                body,
+                {
+                    "cancellation_reason": cancellation_reason,
+                    "cancel_subsequent_bookings": cancel_subsequent_bookings,
+                    "seat_uid": seat_uid,
+                },
             ),
+            options=request_options,
         )
 
     async def mark_absent(
@@ -590,27 +556,20 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.mark_absent", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13))
-        return cast(
-            "_T_BOOKINGS_MARK_ABSENT",
-            narrow(
-                "bookings.mark_absent",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_MARK_ABSENT,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_MARK_ABSENT,
-                        body,
-                        {
-                            "host": host,
-                            "attendees": attendees,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.BOOKINGS_MARK_ABSENT,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_MARK_ABSENT,
+                body,
+                {
+                    "host": host,
+                    "attendees": attendees,
+                },
             ),
+            options=request_options,
         )
 
     async def reassign(
@@ -639,13 +598,10 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "dict[str, Any]",
-            await self._request(
-                _ops.BOOKINGS_REASSIGN,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.BOOKINGS_REASSIGN,
+            path={"bookingUid": booking_uid},
+            options=request_options,
         )
 
     async def reassign_to_user(
@@ -679,20 +635,17 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "dict[str, Any]",
-            await self._request(
+        return await self._request(
+            _ops.BOOKINGS_REASSIGN_TO_USER,
+            path={"bookingUid": booking_uid, "userId": user_id},
+            body=build_body(
                 _ops.BOOKINGS_REASSIGN_TO_USER,
-                path={"bookingUid": booking_uid, "userId": user_id},
-                body=build_body(
-                    _ops.BOOKINGS_REASSIGN_TO_USER,
-                    body,
-                    {
-                        "reason": reason,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "reason": reason,
+                },
             ),
+            options=request_options,
         )
 
     async def confirm(
@@ -729,19 +682,12 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.confirm", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "_T_BOOKINGS_CONFIRM",
-            narrow(
-                "bookings.confirm",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_CONFIRM,
-                    path={"bookingUid": booking_uid},
-                    options=request_options,
-                ),
-            ),
+        return await self._request_as(
+            _ops.BOOKINGS_CONFIRM,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            options=request_options,
         )
 
     async def decline(
@@ -781,26 +727,19 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.decline", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "_T_BOOKINGS_DECLINE",
-            narrow(
-                "bookings.decline",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_DECLINE,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_DECLINE,
-                        body,
-                        {
-                            "reason": reason,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.BOOKINGS_DECLINE,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_DECLINE,
+                body,
+                {
+                    "reason": reason,
+                },
             ),
+            options=request_options,
         )
 
     async def get_calendar_links(
@@ -829,13 +768,10 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.CalendarLink]",
-            await self._request(
-                _ops.BOOKINGS_GET_CALENDAR_LINKS,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.BOOKINGS_GET_CALENDAR_LINKS,
+            path={"bookingUid": booking_uid},
+            options=request_options,
         )
 
     async def get_references(
@@ -864,16 +800,13 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.BookingReference]",
-            await self._request(
-                _ops.BOOKINGS_GET_REFERENCES,
-                path={"bookingUid": booking_uid},
-                query={
-                    "type": type,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.BOOKINGS_GET_REFERENCES,
+            path={"bookingUid": booking_uid},
+            query={
+                "type": type,
+            },
+            options=request_options,
         )
 
     async def get_video_sessions(
@@ -902,13 +835,10 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.CalMeetingSession]",
-            await self._request(
-                _ops.BOOKINGS_GET_VIDEO_SESSIONS,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.BOOKINGS_GET_VIDEO_SESSIONS,
+            path={"bookingUid": booking_uid},
+            options=request_options,
         )
 
     async def update_location(
@@ -948,26 +878,19 @@ class Bookings(BookingsSyncMixin, BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.update_location", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "_T_BOOKINGS_UPDATE_LOCATION",
-            narrow(
-                "bookings.update_location",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_UPDATE_LOCATION,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_UPDATE_LOCATION,
-                        body,
-                        {
-                            "location": location,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.BOOKINGS_UPDATE_LOCATION,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_UPDATE_LOCATION,
+                body,
+                {
+                    "location": location,
+                },
             ),
+            options=request_options,
         )
 
     async def get_many(
@@ -1000,8 +923,16 @@ class Bookings(BookingsSyncMixin, BaseResource):
 class BookingsWithRawResponse(BaseResource):
     """``cal.bookings.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = Bookings(session, raw=True)
+        self.get_recordings = to_raw_response_wrapper(resource.get_recordings)
+        self.get_transcripts = to_raw_response_wrapper(resource.get_transcripts)
+        self.reassign = to_raw_response_wrapper(resource.reassign)
+        self.reassign_to_user = to_raw_response_wrapper(resource.reassign_to_user)
+        self.get_calendar_links = to_raw_response_wrapper(resource.get_calendar_links)
+        self.get_references = to_raw_response_wrapper(resource.get_references)
+        self.get_video_sessions = to_raw_response_wrapper(resource.get_video_sessions)
 
     async def create(
         self,
@@ -1074,41 +1005,34 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.create", expect, (_m.BookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.CreateSeatedBookingOutput_2024_08_13, builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "APIResponse[_T_BOOKINGS_CREATE]",
-            narrow_response(
-                "bookings.create",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_CREATE,
-                    body=build_body(
-                        _ops.BOOKINGS_CREATE,
-                        body,
-                        {
-                            "start": start,
-                            "attendee": attendee,
-                            "booking_fields_responses": booking_fields_responses,
-                            "event_type_id": event_type_id,
-                            "event_type_slug": event_type_slug,
-                            "username": username,
-                            "team_slug": team_slug,
-                            "organization_slug": organization_slug,
-                            "guests": guests,
-                            "meeting_url": meeting_url,
-                            "location": location,
-                            "metadata": metadata,
-                            "length_in_minutes": length_in_minutes,
-                            "routing": routing,
-                            "email_verification_code": email_verification_code,
-                            "instant": instant,
-                            "recurrence_count": recurrence_count,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.BOOKINGS_CREATE,
+            expect,
+            (_m.BookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.CreateSeatedBookingOutput_2024_08_13, builtins.list[_m.CreateRecurringSeatedBookingOutput_2024_08_13]),
+            body=build_body(
+                _ops.BOOKINGS_CREATE,
+                body,
+                {
+                    "start": start,
+                    "attendee": attendee,
+                    "booking_fields_responses": booking_fields_responses,
+                    "event_type_id": event_type_id,
+                    "event_type_slug": event_type_slug,
+                    "username": username,
+                    "team_slug": team_slug,
+                    "organization_slug": organization_slug,
+                    "guests": guests,
+                    "meeting_url": meeting_url,
+                    "location": location,
+                    "metadata": metadata,
+                    "length_in_minutes": length_in_minutes,
+                    "routing": routing,
+                    "email_verification_code": email_verification_code,
+                    "instant": instant,
+                    "recurrence_count": recurrence_count,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -1177,34 +1101,31 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.BOOKINGS_LIST,
-                query={
-                    "status": status,
-                    "attendeeEmail": attendee_email,
-                    "attendeeName": attendee_name,
-                    "bookingUid": booking_uid,
-                    "eventTypeIds": event_type_ids,
-                    "eventTypeId": event_type_id,
-                    "teamsIds": teams_ids,
-                    "teamId": team_id,
-                    "afterStart": after_start,
-                    "beforeEnd": before_end,
-                    "afterCreatedAt": after_created_at,
-                    "beforeCreatedAt": before_created_at,
-                    "afterUpdatedAt": after_updated_at,
-                    "beforeUpdatedAt": before_updated_at,
-                    "sortStart": sort_start,
-                    "sortEnd": sort_end,
-                    "sortCreated": sort_created,
-                    "sortUpdatedAt": sort_updated_at,
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.BOOKINGS_LIST,
+            query={
+                "status": status,
+                "attendeeEmail": attendee_email,
+                "attendeeName": attendee_name,
+                "bookingUid": booking_uid,
+                "eventTypeIds": event_type_ids,
+                "eventTypeId": event_type_id,
+                "teamsIds": teams_ids,
+                "teamId": team_id,
+                "afterStart": after_start,
+                "beforeEnd": before_end,
+                "afterCreatedAt": after_created_at,
+                "beforeCreatedAt": before_created_at,
+                "afterUpdatedAt": after_updated_at,
+                "beforeUpdatedAt": before_updated_at,
+                "sortStart": sort_start,
+                "sortEnd": sort_end,
+                "sortCreated": sort_created,
+                "sortUpdatedAt": sort_updated_at,
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )
 
     async def get(
@@ -1250,93 +1171,12 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.get", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "APIResponse[_T_BOOKINGS_GET]",
-            narrow_response(
-                "bookings.get",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_GET,
-                    path={"bookingUid": booking_uid},
-                    options=request_options,
-                ),
-            ),
-        )
-
-    async def get_recordings(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.RecordingItem]]:
-        """Get all the recordings for the booking
-
-        Fetches all the recordings for the booking `:bookingUid`. Requires authentication and proper authorization. Access is granted if you are the booking organizer, team admin or org admin/owner.
-
-        <Note>cal-api-version: `2024-08-13` is required in the request header.</Note>
-
-        ``GET /v2/bookings/{bookingUid}/recordings`` (``cal-api-version: 2024-08-13``)
-
-        Args:
-            booking_uid: path ``bookingUid``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.RecordingItem]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.RecordingItem]]",
-            await self._request(
-                _ops.BOOKINGS_GET_RECORDINGS,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
-        )
-
-    async def get_transcripts(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[str]]:
-        """Get Cal Video real time transcript download links for the booking
-
-        Fetches all the transcript download links for the booking `:bookingUid`
-
-        <Note>
-        Transcripts are generated when clicking "Transcribe" during a Cal Video meeting. Download links are valid for 1 hour only - make a new request to generate fresh links after expiration.
-
-        Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.
-        </Note>
-
-        ``GET /v2/bookings/{bookingUid}/transcripts`` (``cal-api-version: 2024-08-13``)
-
-        Args:
-            booking_uid: path ``bookingUid``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[str]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[str]]",
-            await self._request(
-                _ops.BOOKINGS_GET_TRANSCRIPTS,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
+        return await self._request_as_raw(
+            _ops.BOOKINGS_GET,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            options=request_options,
         )
 
     async def reschedule(
@@ -1378,30 +1218,23 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.reschedule", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, _m.CreateSeatedBookingOutput_2024_08_13, _m.CreateRecurringSeatedBookingOutput_2024_08_13))
-        return cast(
-            "APIResponse[_T_BOOKINGS_RESCHEDULE]",
-            narrow_response(
-                "bookings.reschedule",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_RESCHEDULE,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_RESCHEDULE,
-                        body,
-                        {
-                            "start": start,
-                            "rescheduled_by": rescheduled_by,
-                            "rescheduling_reason": rescheduling_reason,
-                            "email_verification_code": email_verification_code,
-                            "seat_uid": seat_uid,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.BOOKINGS_RESCHEDULE,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, _m.CreateSeatedBookingOutput_2024_08_13, _m.CreateRecurringSeatedBookingOutput_2024_08_13),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_RESCHEDULE,
+                body,
+                {
+                    "start": start,
+                    "rescheduled_by": rescheduled_by,
+                    "rescheduling_reason": rescheduling_reason,
+                    "email_verification_code": email_verification_code,
+                    "seat_uid": seat_uid,
+                },
             ),
+            options=request_options,
         )
 
     async def cancel(
@@ -1463,28 +1296,21 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.cancel", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "APIResponse[_T_BOOKINGS_CANCEL]",
-            narrow_response(
-                "bookings.cancel",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_CANCEL,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_CANCEL,
-                        body,
-                        {
-                            "cancellation_reason": cancellation_reason,
-                            "cancel_subsequent_bookings": cancel_subsequent_bookings,
-                            "seat_uid": seat_uid,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.BOOKINGS_CANCEL,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_CANCEL,
+                body,
+                {
+                    "cancellation_reason": cancellation_reason,
+                    "cancel_subsequent_bookings": cancel_subsequent_bookings,
+                    "seat_uid": seat_uid,
+                },
             ),
+            options=request_options,
         )
 
     async def mark_absent(
@@ -1521,109 +1347,20 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.mark_absent", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13))
-        return cast(
-            "APIResponse[_T_BOOKINGS_MARK_ABSENT]",
-            narrow_response(
-                "bookings.mark_absent",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_MARK_ABSENT,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_MARK_ABSENT,
-                        body,
-                        {
-                            "host": host,
-                            "attendees": attendees,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.BOOKINGS_MARK_ABSENT,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_MARK_ABSENT,
+                body,
+                {
+                    "host": host,
+                    "attendees": attendees,
+                },
             ),
-        )
-
-    async def reassign(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[dict[str, Any]]:
-        """Reassign a booking to auto-selected host
-
-        Currently only supports reassigning host for round robin bookings. The provided authorization header refers to the owner of the booking.
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``POST /v2/bookings/{bookingUid}/reassign`` (``cal-api-version: 2024-08-13``)
-
-        Args:
-            booking_uid: path ``bookingUid``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``dict[str, Any]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[dict[str, Any]]",
-            await self._request(
-                _ops.BOOKINGS_REASSIGN,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
-        )
-
-    async def reassign_to_user(
-        self,
-        booking_uid: str,
-        user_id: int,
-        /,
-        body: _m.ReassignToUserBookingInput_2024_08_13 | Mapping[str, Any] | None = None,
-        *,
-        reason: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[dict[str, Any]]:
-        """Reassign a booking to a specific host
-
-        Currently only supports reassigning host for round robin bookings. The provided authorization header refers to the owner of the booking.
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``POST /v2/bookings/{bookingUid}/reassign/{userId}`` (``cal-api-version: 2024-08-13``)
-
-        Args:
-            booking_uid: path ``bookingUid``, required.
-            user_id: path ``userId``, required.
-            body: the request body as a ``ReassignToUserBookingInput_2024_08_13``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``dict[str, Any]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[dict[str, Any]]",
-            await self._request(
-                _ops.BOOKINGS_REASSIGN_TO_USER,
-                path={"bookingUid": booking_uid, "userId": user_id},
-                body=build_body(
-                    _ops.BOOKINGS_REASSIGN_TO_USER,
-                    body,
-                    {
-                        "reason": reason,
-                    },
-                ),
-                options=request_options,
-            ),
+            options=request_options,
         )
 
     async def confirm(
@@ -1660,19 +1397,12 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.confirm", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "APIResponse[_T_BOOKINGS_CONFIRM]",
-            narrow_response(
-                "bookings.confirm",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_CONFIRM,
-                    path={"bookingUid": booking_uid},
-                    options=request_options,
-                ),
-            ),
+        return await self._request_as_raw(
+            _ops.BOOKINGS_CONFIRM,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            options=request_options,
         )
 
     async def decline(
@@ -1712,134 +1442,19 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.decline", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "APIResponse[_T_BOOKINGS_DECLINE]",
-            narrow_response(
-                "bookings.decline",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_DECLINE,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_DECLINE,
-                        body,
-                        {
-                            "reason": reason,
-                        },
-                    ),
-                    options=request_options,
-                ),
-            ),
-        )
-
-    async def get_calendar_links(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.CalendarLink]]:
-        """Get 'Add to Calendar' links for a booking
-
-        Retrieve calendar links for a booking that can be used to add the event to various calendar services. Returns links for Google Calendar, Microsoft Office, Microsoft Outlook, and a downloadable ICS file.
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``GET /v2/bookings/{bookingUid}/calendar-links`` (``cal-api-version: 2024-08-13``)
-
-        Args:
-            booking_uid: path ``bookingUid``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.CalendarLink]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.CalendarLink]]",
-            await self._request(
-                _ops.BOOKINGS_GET_CALENDAR_LINKS,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
-        )
-
-    async def get_references(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        type: Literal['google_calendar', 'office365_calendar', 'daily_video', 'google_video', 'office365_video', 'zoom_video'] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.BookingReference]]:
-        """Get booking references
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``GET /v2/bookings/{bookingUid}/references`` (``cal-api-version: 2024-08-13``)
-
-        Args:
-            booking_uid: path ``bookingUid``, required.
-            type: query ``type``. Filter booking references by type
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.BookingReference]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.BookingReference]]",
-            await self._request(
-                _ops.BOOKINGS_GET_REFERENCES,
-                path={"bookingUid": booking_uid},
-                query={
-                    "type": type,
+        return await self._request_as_raw(
+            _ops.BOOKINGS_DECLINE,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_DECLINE,
+                body,
+                {
+                    "reason": reason,
                 },
-                options=request_options,
             ),
-        )
-
-    async def get_video_sessions(
-        self,
-        booking_uid: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.CalMeetingSession]]:
-        """Get Video Meeting Sessions. Only supported for Cal Video
-
-        Requires authentication and proper authorization. Access is granted if you are the booking organizer, team admin or org admin/owner.
-
-        <Note>cal-api-version: `2024-08-13` is required in the request header.</Note>
-
-        ``GET /v2/bookings/{bookingUid}/conferencing-sessions`` (``cal-api-version: 2024-08-13``)
-
-        Args:
-            booking_uid: path ``bookingUid``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.CalMeetingSession]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.CalMeetingSession]]",
-            await self._request(
-                _ops.BOOKINGS_GET_VIDEO_SESSIONS,
-                path={"bookingUid": booking_uid},
-                options=request_options,
-            ),
+            options=request_options,
         )
 
     async def update_location(
@@ -1879,24 +1494,17 @@ class BookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.update_location", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "APIResponse[_T_BOOKINGS_UPDATE_LOCATION]",
-            narrow_response(
-                "bookings.update_location",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_UPDATE_LOCATION,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_UPDATE_LOCATION,
-                        body,
-                        {
-                            "location": location,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.BOOKINGS_UPDATE_LOCATION,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_UPDATE_LOCATION,
+                body,
+                {
+                    "location": location,
+                },
             ),
+            options=request_options,
         )

@@ -8,14 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow, narrow_response
+from calcom_async._narrow import check_expect
 from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
@@ -91,34 +91,27 @@ class BookingsGuests(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.guests.add", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "_T_BOOKINGS_GUESTS_ADD",
-            narrow(
-                "bookings.guests.add",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_GUESTS_ADD,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_GUESTS_ADD,
-                        body,
-                        {
-                            "guests": guests,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.BOOKINGS_GUESTS_ADD,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_GUESTS_ADD,
+                body,
+                {
+                    "guests": guests,
+                },
             ),
+            options=request_options,
         )
 
 
 class BookingsGuestsWithRawResponse(BaseResource):
     """``cal.bookings.guests.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
 
     async def add(
         self,
@@ -169,24 +162,17 @@ class BookingsGuestsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("bookings.guests.add", expect, (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]))
-        return cast(
-            "APIResponse[_T_BOOKINGS_GUESTS_ADD]",
-            narrow_response(
-                "bookings.guests.add",
-                expect,
-                await self._request(
-                    _ops.BOOKINGS_GUESTS_ADD,
-                    path={"bookingUid": booking_uid},
-                    body=build_body(
-                        _ops.BOOKINGS_GUESTS_ADD,
-                        body,
-                        {
-                            "guests": guests,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.BOOKINGS_GUESTS_ADD,
+            expect,
+            (_m.BookingOutput_2024_08_13, _m.RecurringBookingOutput_2024_08_13, builtins.list[_m.RecurringBookingOutput_2024_08_13], _m.GetSeatedBookingOutput_2024_08_13, _m.GetRecurringSeatedBookingOutput_2024_08_13, builtins.list[_m.GetRecurringSeatedBookingOutput_2024_08_13]),
+            path={"bookingUid": booking_uid},
+            body=build_body(
+                _ops.BOOKINGS_GUESTS_ADD,
+                body,
+                {
+                    "guests": guests,
+                },
             ),
+            options=request_options,
         )

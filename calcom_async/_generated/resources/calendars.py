@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -60,20 +60,17 @@ class Calendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.CreateIcsFeedOutput",
-            await self._request(
+        return await self._request(
+            _ops.CALENDARS_CREATE_ICS_FEED,
+            body=build_body(
                 _ops.CALENDARS_CREATE_ICS_FEED,
-                body=build_body(
-                    _ops.CALENDARS_CREATE_ICS_FEED,
-                    body,
-                    {
-                        "urls": urls,
-                        "read_only": read_only,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "urls": urls,
+                    "read_only": read_only,
+                },
             ),
+            options=request_options,
         )
 
     async def check_ics_feed(
@@ -92,12 +89,9 @@ class Calendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.V2CalendarsIcsFeedCheckGetResponse",
-            await self._request(
-                _ops.CALENDARS_CHECK_ICS_FEED,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CALENDARS_CHECK_ICS_FEED,
+            options=request_options,
         )
 
     async def get_busy_times(
@@ -134,20 +128,17 @@ class Calendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.BusyTimesOutput]",
-            await self._request(
-                _ops.CALENDARS_GET_BUSY_TIMES,
-                query={
-                    "loggedInUsersTz": logged_in_users_tz,
-                    "timeZone": time_zone,
-                    "dateFrom": date_from,
-                    "dateTo": date_to,
-                    "credentialId": credential_id,
-                    "externalId": external_id,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CALENDARS_GET_BUSY_TIMES,
+            query={
+                "loggedInUsersTz": logged_in_users_tz,
+                "timeZone": time_zone,
+                "dateFrom": date_from,
+                "dateTo": date_to,
+                "credentialId": credential_id,
+                "externalId": external_id,
+            },
+            options=request_options,
         )
 
     async def list(
@@ -166,12 +157,9 @@ class Calendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ConnectedCalendarsData",
-            await self._request(
-                _ops.CALENDARS_LIST,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CALENDARS_LIST,
+            options=request_options,
         )
 
     async def get_connect_url(
@@ -200,17 +188,14 @@ class Calendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.V2CalendarsCalendarConnectGetResponse",
-            await self._request(
-                _ops.CALENDARS_GET_CONNECT_URL,
-                path={"calendar": calendar},
-                query={
-                    "isDryRun": is_dry_run,
-                    "redir": redir,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CALENDARS_GET_CONNECT_URL,
+            path={"calendar": calendar},
+            query={
+                "isDryRun": is_dry_run,
+                "redir": redir,
+            },
+            options=request_options,
         )
 
     async def save_credentials(
@@ -239,17 +224,14 @@ class Calendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
-                _ops.CALENDARS_SAVE_CREDENTIALS,
-                path={"calendar": calendar},
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CALENDARS_SAVE_CREDENTIALS,
+            path={"calendar": calendar},
+            query={
+                "state": state,
+                "code": code,
+            },
+            options=request_options,
         )
 
     async def sync_credentials(
@@ -278,21 +260,18 @@ class Calendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
+        return await self._request(
+            _ops.CALENDARS_SYNC_CREDENTIALS,
+            path={"calendar": calendar},
+            body=build_body(
                 _ops.CALENDARS_SYNC_CREDENTIALS,
-                path={"calendar": calendar},
-                body=build_body(
-                    _ops.CALENDARS_SYNC_CREDENTIALS,
-                    body,
-                    {
-                        "username": username,
-                        "password": password,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "username": username,
+                    "password": password,
+                },
             ),
+            options=request_options,
         )
 
     async def check(
@@ -317,13 +296,10 @@ class Calendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.V2CalendarsCalendarCheckGetResponse",
-            await self._request(
-                _ops.CALENDARS_CHECK,
-                path={"calendar": calendar},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CALENDARS_CHECK,
+            path={"calendar": calendar},
+            options=request_options,
         )
 
     async def disconnect(
@@ -351,355 +327,32 @@ class Calendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DeletedCalendarCredentialsOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.CALENDARS_DISCONNECT,
+            path={"calendar": calendar},
+            body=build_body(
                 _ops.CALENDARS_DISCONNECT,
-                path={"calendar": calendar},
-                body=build_body(
-                    _ops.CALENDARS_DISCONNECT,
-                    body,
-                    {
-                        "id": id,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "id": id,
+                },
             ),
+            options=request_options,
         )
 
 
 class CalendarsWithRawResponse(BaseResource):
     """``cal.calendars.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create_ics_feed(
-        self,
-        body: _m.CreateIcsFeedInputDto | Mapping[str, Any] | None = None,
-        *,
-        urls: builtins.list[str] | Unset = UNSET,
-        read_only: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.CreateIcsFeedOutput]:
-        """Save an ICS feed
-
-        ``POST /v2/calendars/ics-feed/save``
-
-        Args:
-            body: the request body as a ``CreateIcsFeedInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.CreateIcsFeedOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.CreateIcsFeedOutput]",
-            await self._request(
-                _ops.CALENDARS_CREATE_ICS_FEED,
-                body=build_body(
-                    _ops.CALENDARS_CREATE_ICS_FEED,
-                    body,
-                    {
-                        "urls": urls,
-                        "read_only": read_only,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def check_ics_feed(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.V2CalendarsIcsFeedCheckGetResponse]:
-        """Check an ICS feed
-
-        ``GET /v2/calendars/ics-feed/check``
-
-        Returns:
-            The raw response, with the parsed ``_m.V2CalendarsIcsFeedCheckGetResponse`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.V2CalendarsIcsFeedCheckGetResponse]",
-            await self._request(
-                _ops.CALENDARS_CHECK_ICS_FEED,
-                options=request_options,
-            ),
-        )
-
-    async def get_busy_times(
-        self,
-        *,
-        credential_id: int,
-        external_id: int | str,
-        logged_in_users_tz: str | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        date_from: str | date | Unset = UNSET,
-        date_to: str | date | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.BusyTimesOutput]]:
-        """Get busy times
-
-        Get busy times from a calendar. Example request URL is `https://api.cal.com/v2/calendars/busy-times?timeZone=Europe%2FMadrid&dateFrom=2024-12-18&dateTo=2024-12-18&calendarsToLoad[0][credentialId]=135&calendarsToLoad[0][externalId]=skrauciz%40gmail.com`. Note: loggedInUsersTz is deprecated, use timeZone instead.
-
-        ``GET /v2/calendars/busy-times``
-
-        Args:
-            logged_in_users_tz: query ``loggedInUsersTz``. Deprecated: Use timeZone instead. The timezone of the user represented
-                as a string
-            time_zone: query ``timeZone``. The timezone for the busy times query represented as a string
-            date_from: query ``dateFrom``. The starting date for the busy times query
-            date_to: query ``dateTo``. The ending date for the busy times query
-            credential_id: query ``credentialId``, required.
-            external_id: query ``externalId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.BusyTimesOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.BusyTimesOutput]]",
-            await self._request(
-                _ops.CALENDARS_GET_BUSY_TIMES,
-                query={
-                    "loggedInUsersTz": logged_in_users_tz,
-                    "timeZone": time_zone,
-                    "dateFrom": date_from,
-                    "dateTo": date_to,
-                    "credentialId": credential_id,
-                    "externalId": external_id,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def list(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ConnectedCalendarsData]:
-        """Get all calendars
-
-        ``GET /v2/calendars``
-
-        Returns:
-            The raw response, with the parsed ``_m.ConnectedCalendarsData`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ConnectedCalendarsData]",
-            await self._request(
-                _ops.CALENDARS_LIST,
-                options=request_options,
-            ),
-        )
-
-    async def get_connect_url(
-        self,
-        calendar: str,
-        /,
-        *,
-        is_dry_run: bool,
-        redir: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.V2CalendarsCalendarConnectGetResponse]:
-        """Get OAuth connect URL
-
-        ``GET /v2/calendars/{calendar}/connect``
-
-        Args:
-            calendar: path ``calendar``, required.
-            is_dry_run: query ``isDryRun``, required.
-            redir: query ``redir``. Redirect URL after successful calendar authorization.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.V2CalendarsCalendarConnectGetResponse`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.V2CalendarsCalendarConnectGetResponse]",
-            await self._request(
-                _ops.CALENDARS_GET_CONNECT_URL,
-                path={"calendar": calendar},
-                query={
-                    "isDryRun": is_dry_run,
-                    "redir": redir,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def save_credentials(
-        self,
-        calendar: str,
-        /,
-        *,
-        state: str,
-        code: str,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Save Google or Outlook calendar credentials
-
-        ``GET /v2/calendars/{calendar}/save``
-
-        Args:
-            calendar: path ``calendar``, required.
-            state: query ``state``, required.
-            code: query ``code``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.CALENDARS_SAVE_CREDENTIALS,
-                path={"calendar": calendar},
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def sync_credentials(
-        self,
-        calendar: str,
-        /,
-        body: _m.CreateCalendarCredentialsInput | Mapping[str, Any] | None = None,
-        *,
-        username: str | Unset = UNSET,
-        password: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Save Apple calendar credentials
-
-        ``POST /v2/calendars/{calendar}/credentials``
-
-        Args:
-            calendar: path ``calendar``, required.
-            body: the request body as a ``CreateCalendarCredentialsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.CALENDARS_SYNC_CREDENTIALS,
-                path={"calendar": calendar},
-                body=build_body(
-                    _ops.CALENDARS_SYNC_CREDENTIALS,
-                    body,
-                    {
-                        "username": username,
-                        "password": password,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def check(
-        self,
-        calendar: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.V2CalendarsCalendarCheckGetResponse]:
-        """Check a calendar connection
-
-        ``GET /v2/calendars/{calendar}/check``
-
-        Args:
-            calendar: path ``calendar``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.V2CalendarsCalendarCheckGetResponse`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.V2CalendarsCalendarCheckGetResponse]",
-            await self._request(
-                _ops.CALENDARS_CHECK,
-                path={"calendar": calendar},
-                options=request_options,
-            ),
-        )
-
-    async def disconnect(
-        self,
-        calendar: str,
-        /,
-        body: _m.DeleteCalendarCredentialsInputBodyDto | Mapping[str, Any] | None = None,
-        *,
-        id: int | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DeletedCalendarCredentialsOutputDto]:
-        """Disconnect a calendar
-
-        ``POST /v2/calendars/{calendar}/disconnect``
-
-        Args:
-            calendar: path ``calendar``, required.
-            body: the request body as a ``DeleteCalendarCredentialsInputBodyDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DeletedCalendarCredentialsOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DeletedCalendarCredentialsOutputDto]",
-            await self._request(
-                _ops.CALENDARS_DISCONNECT,
-                path={"calendar": calendar},
-                body=build_body(
-                    _ops.CALENDARS_DISCONNECT,
-                    body,
-                    {
-                        "id": id,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = Calendars(session, raw=True)
+        self.create_ics_feed = to_raw_response_wrapper(resource.create_ics_feed)
+        self.check_ics_feed = to_raw_response_wrapper(resource.check_ics_feed)
+        self.get_busy_times = to_raw_response_wrapper(resource.get_busy_times)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get_connect_url = to_raw_response_wrapper(resource.get_connect_url)
+        self.save_credentials = to_raw_response_wrapper(resource.save_credentials)
+        self.sync_credentials = to_raw_response_wrapper(resource.sync_credentials)
+        self.check = to_raw_response_wrapper(resource.check)
+        self.disconnect = to_raw_response_wrapper(resource.disconnect)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -59,13 +59,10 @@ class Conferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ConferencingAppsOutputDto",
-            await self._request(
-                _ops.CONFERENCING_CONNECT,
-                path={"app": app},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CONFERENCING_CONNECT,
+            path={"app": app},
+            options=request_options,
         )
 
     async def get_oauth_url(
@@ -94,17 +91,14 @@ class Conferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.GetConferencingAppsOauthUrlResponseDto",
-            await self._request(
-                _ops.CONFERENCING_GET_OAUTH_URL,
-                path={"app": app},
-                query={
-                    "returnTo": return_to,
-                    "onErrorReturnTo": on_error_return_to,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CONFERENCING_GET_OAUTH_URL,
+            path={"app": app},
+            query={
+                "returnTo": return_to,
+                "onErrorReturnTo": on_error_return_to,
+            },
+            options=request_options,
         )
 
     async def save_oauth_credentials(
@@ -133,17 +127,14 @@ class Conferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
-                _ops.CONFERENCING_SAVE_OAUTH_CREDENTIALS,
-                path={"app": app},
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CONFERENCING_SAVE_OAUTH_CREDENTIALS,
+            path={"app": app},
+            query={
+                "state": state,
+                "code": code,
+            },
+            options=request_options,
         )
 
     async def list(
@@ -162,12 +153,9 @@ class Conferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.ConferencingAppsOutputDto]",
-            await self._request(
-                _ops.CONFERENCING_LIST,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CONFERENCING_LIST,
+            options=request_options,
         )
 
     async def set_default(
@@ -192,13 +180,10 @@ class Conferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.SetDefaultConferencingAppOutputResponseDto",
-            await self._request(
-                _ops.CONFERENCING_SET_DEFAULT,
-                path={"app": app},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CONFERENCING_SET_DEFAULT,
+            path={"app": app},
+            options=request_options,
         )
 
     async def get_default(
@@ -217,12 +202,9 @@ class Conferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DefaultConferencingAppsOutputDto",
-            await self._request(
-                _ops.CONFERENCING_GET_DEFAULT,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CONFERENCING_GET_DEFAULT,
+            options=request_options,
         )
 
     async def disconnect(
@@ -247,237 +229,23 @@ class Conferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DisconnectConferencingAppOutputResponseDto",
-            await self._request(
-                _ops.CONFERENCING_DISCONNECT,
-                path={"app": app},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.CONFERENCING_DISCONNECT,
+            path={"app": app},
+            options=request_options,
         )
 
 
 class ConferencingWithRawResponse(BaseResource):
     """``cal.conferencing.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def connect(
-        self,
-        app: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ConferencingAppsOutputDto]:
-        """Connect your conferencing application
-
-        ``POST /v2/conferencing/{app}/connect``
-
-        Args:
-            app: path ``app``, required. Conferencing application type
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ConferencingAppsOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ConferencingAppsOutputDto]",
-            await self._request(
-                _ops.CONFERENCING_CONNECT,
-                path={"app": app},
-                options=request_options,
-            ),
-        )
-
-    async def get_oauth_url(
-        self,
-        app: str,
-        /,
-        *,
-        return_to: str,
-        on_error_return_to: str,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.GetConferencingAppsOauthUrlResponseDto]:
-        """Get OAuth conferencing app auth URL
-
-        ``GET /v2/conferencing/{app}/oauth/auth-url``
-
-        Args:
-            app: path ``app``, required. Conferencing application type
-            return_to: query ``returnTo``, required.
-            on_error_return_to: query ``onErrorReturnTo``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.GetConferencingAppsOauthUrlResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.GetConferencingAppsOauthUrlResponseDto]",
-            await self._request(
-                _ops.CONFERENCING_GET_OAUTH_URL,
-                path={"app": app},
-                query={
-                    "returnTo": return_to,
-                    "onErrorReturnTo": on_error_return_to,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def save_oauth_credentials(
-        self,
-        app: str,
-        /,
-        *,
-        state: str,
-        code: str,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Conferencing app OAuth callback
-
-        ``GET /v2/conferencing/{app}/oauth/callback``
-
-        Args:
-            app: path ``app``, required. Conferencing application type
-            state: query ``state``, required.
-            code: query ``code``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.CONFERENCING_SAVE_OAUTH_CREDENTIALS,
-                path={"app": app},
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def list(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.ConferencingAppsOutputDto]]:
-        """List your conferencing applications
-
-        ``GET /v2/conferencing``
-
-        Returns:
-            The raw response, with the parsed ``list[_m.ConferencingAppsOutputDto]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.ConferencingAppsOutputDto]]",
-            await self._request(
-                _ops.CONFERENCING_LIST,
-                options=request_options,
-            ),
-        )
-
-    async def set_default(
-        self,
-        app: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.SetDefaultConferencingAppOutputResponseDto]:
-        """Set your default conferencing application
-
-        ``POST /v2/conferencing/{app}/default``
-
-        Args:
-            app: path ``app``, required. Conferencing application type
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.SetDefaultConferencingAppOutputResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.SetDefaultConferencingAppOutputResponseDto]",
-            await self._request(
-                _ops.CONFERENCING_SET_DEFAULT,
-                path={"app": app},
-                options=request_options,
-            ),
-        )
-
-    async def get_default(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DefaultConferencingAppsOutputDto]:
-        """Get your default conferencing application
-
-        ``GET /v2/conferencing/default``
-
-        Returns:
-            The raw response, with the parsed ``_m.DefaultConferencingAppsOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DefaultConferencingAppsOutputDto]",
-            await self._request(
-                _ops.CONFERENCING_GET_DEFAULT,
-                options=request_options,
-            ),
-        )
-
-    async def disconnect(
-        self,
-        app: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DisconnectConferencingAppOutputResponseDto]:
-        """Disconnect your conferencing application
-
-        ``DELETE /v2/conferencing/{app}/disconnect``
-
-        Args:
-            app: path ``app``, required. Conferencing application type
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DisconnectConferencingAppOutputResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DisconnectConferencingAppOutputResponseDto]",
-            await self._request(
-                _ops.CONFERENCING_DISCONNECT,
-                path={"app": app},
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = Conferencing(session, raw=True)
+        self.connect = to_raw_response_wrapper(resource.connect)
+        self.get_oauth_url = to_raw_response_wrapper(resource.get_oauth_url)
+        self.save_oauth_credentials = to_raw_response_wrapper(resource.save_oauth_credentials)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.set_default = to_raw_response_wrapper(resource.set_default)
+        self.get_default = to_raw_response_wrapper(resource.get_default)
+        self.disconnect = to_raw_response_wrapper(resource.disconnect)

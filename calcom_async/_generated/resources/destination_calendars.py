@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -61,67 +61,25 @@ class DestinationCalendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DestinationCalendarsOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.DESTINATION_CALENDARS_UPDATE,
+            body=build_body(
                 _ops.DESTINATION_CALENDARS_UPDATE,
-                body=build_body(
-                    _ops.DESTINATION_CALENDARS_UPDATE,
-                    body,
-                    {
-                        "integration": integration,
-                        "external_id": external_id,
-                        "delegation_credential_id": delegation_credential_id,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "integration": integration,
+                    "external_id": external_id,
+                    "delegation_credential_id": delegation_credential_id,
+                },
             ),
+            options=request_options,
         )
 
 
 class DestinationCalendarsWithRawResponse(BaseResource):
     """``cal.destination_calendars.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def update(
-        self,
-        body: _m.DestinationCalendarsInputBodyDto | Mapping[str, Any] | None = None,
-        *,
-        integration: _m.DestinationCalendarsInputBodyDto_integration | Unset = UNSET,
-        external_id: str | Unset = UNSET,
-        delegation_credential_id: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DestinationCalendarsOutputDto]:
-        """Update destination calendars
-
-        ``PUT /v2/destination-calendars``
-
-        Args:
-            body: the request body as a ``DestinationCalendarsInputBodyDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DestinationCalendarsOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DestinationCalendarsOutputDto]",
-            await self._request(
-                _ops.DESTINATION_CALENDARS_UPDATE,
-                body=build_body(
-                    _ops.DESTINATION_CALENDARS_UPDATE,
-                    body,
-                    {
-                        "integration": integration,
-                        "external_id": external_id,
-                        "delegation_credential_id": delegation_credential_id,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = DestinationCalendars(session, raw=True)
+        self.update = to_raw_response_wrapper(resource.update)

@@ -8,14 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow, narrow_response
+from calcom_async._narrow import check_expect
 from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
@@ -123,60 +123,57 @@ class EventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.EventTypeOutput_2024_06_14",
-            await self._request(
+        return await self._request(
+            _ops.EVENT_TYPES_CREATE,
+            body=build_body(
                 _ops.EVENT_TYPES_CREATE,
-                body=build_body(
-                    _ops.EVENT_TYPES_CREATE,
-                    body,
-                    {
-                        "length_in_minutes": length_in_minutes,
-                        "title": title,
-                        "slug": slug,
-                        "length_in_minutes_options": length_in_minutes_options,
-                        "description": description,
-                        "booking_fields": booking_fields,
-                        "disable_guests": disable_guests,
-                        "slot_interval": slot_interval,
-                        "minimum_booking_notice": minimum_booking_notice,
-                        "before_event_buffer": before_event_buffer,
-                        "after_event_buffer": after_event_buffer,
-                        "schedule_id": schedule_id,
-                        "booking_limits_count": booking_limits_count,
-                        "booker_active_bookings_limit": booker_active_bookings_limit,
-                        "only_show_first_available_slot": only_show_first_available_slot,
-                        "booking_limits_duration": booking_limits_duration,
-                        "booking_window": booking_window,
-                        "offset_start": offset_start,
-                        "booker_layouts": booker_layouts,
-                        "confirmation_policy": confirmation_policy,
-                        "recurrence": recurrence,
-                        "requires_booker_email_verification": requires_booker_email_verification,
-                        "hide_calendar_notes": hide_calendar_notes,
-                        "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                        "color": color,
-                        "seats": seats,
-                        "custom_name": custom_name,
-                        "destination_calendar": destination_calendar,
-                        "use_destination_calendar_email": use_destination_calendar_email,
-                        "hide_calendar_event_details": hide_calendar_event_details,
-                        "success_redirect_url": success_redirect_url,
-                        "hide_organizer_email": hide_organizer_email,
-                        "cal_video_settings": cal_video_settings,
-                        "hidden": hidden,
-                        "booking_requires_authentication": booking_requires_authentication,
-                        "disable_cancelling": disable_cancelling,
-                        "disable_rescheduling": disable_rescheduling,
-                        "interface_language": interface_language,
-                        "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                        "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                        "show_optimized_slots": show_optimized_slots,
-                        "locations": locations,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "length_in_minutes": length_in_minutes,
+                    "title": title,
+                    "slug": slug,
+                    "length_in_minutes_options": length_in_minutes_options,
+                    "description": description,
+                    "booking_fields": booking_fields,
+                    "disable_guests": disable_guests,
+                    "slot_interval": slot_interval,
+                    "minimum_booking_notice": minimum_booking_notice,
+                    "before_event_buffer": before_event_buffer,
+                    "after_event_buffer": after_event_buffer,
+                    "schedule_id": schedule_id,
+                    "booking_limits_count": booking_limits_count,
+                    "booker_active_bookings_limit": booker_active_bookings_limit,
+                    "only_show_first_available_slot": only_show_first_available_slot,
+                    "booking_limits_duration": booking_limits_duration,
+                    "booking_window": booking_window,
+                    "offset_start": offset_start,
+                    "booker_layouts": booker_layouts,
+                    "confirmation_policy": confirmation_policy,
+                    "recurrence": recurrence,
+                    "requires_booker_email_verification": requires_booker_email_verification,
+                    "hide_calendar_notes": hide_calendar_notes,
+                    "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
+                    "color": color,
+                    "seats": seats,
+                    "custom_name": custom_name,
+                    "destination_calendar": destination_calendar,
+                    "use_destination_calendar_email": use_destination_calendar_email,
+                    "hide_calendar_event_details": hide_calendar_event_details,
+                    "success_redirect_url": success_redirect_url,
+                    "hide_organizer_email": hide_organizer_email,
+                    "cal_video_settings": cal_video_settings,
+                    "hidden": hidden,
+                    "booking_requires_authentication": booking_requires_authentication,
+                    "disable_cancelling": disable_cancelling,
+                    "disable_rescheduling": disable_rescheduling,
+                    "interface_language": interface_language,
+                    "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
+                    "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
+                    "show_optimized_slots": show_optimized_slots,
+                    "locations": locations,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -223,20 +220,17 @@ class EventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.EventTypeOutput_2024_06_14]",
-            await self._request(
-                _ops.EVENT_TYPES_LIST,
-                query={
-                    "username": username,
-                    "eventSlug": event_slug,
-                    "usernames": usernames,
-                    "orgSlug": org_slug,
-                    "orgId": org_id,
-                    "sortCreatedAt": sort_created_at,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.EVENT_TYPES_LIST,
+            query={
+                "username": username,
+                "eventSlug": event_slug,
+                "usernames": usernames,
+                "orgSlug": org_slug,
+                "orgId": org_id,
+                "sortCreatedAt": sort_created_at,
+            },
+            options=request_options,
         )
 
     async def get(
@@ -277,19 +271,12 @@ class EventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("event_types.get", expect, (_m.EventTypeOutput_2024_06_14, _m.TeamEventTypeOutput_2024_06_14))
-        return cast(
-            "_T_EVENT_TYPES_GET",
-            narrow(
-                "event_types.get",
-                expect,
-                await self._request(
-                    _ops.EVENT_TYPES_GET,
-                    path={"eventTypeId": event_type_id},
-                    options=request_options,
-                ),
-            ),
+        return await self._request_as(
+            _ops.EVENT_TYPES_GET,
+            expect,
+            (_m.EventTypeOutput_2024_06_14, _m.TeamEventTypeOutput_2024_06_14),
+            path={"eventTypeId": event_type_id},
+            options=request_options,
         )
 
     async def update(
@@ -360,61 +347,58 @@ class EventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.EventTypeOutput_2024_06_14",
-            await self._request(
+        return await self._request(
+            _ops.EVENT_TYPES_UPDATE,
+            path={"eventTypeId": event_type_id},
+            body=build_body(
                 _ops.EVENT_TYPES_UPDATE,
-                path={"eventTypeId": event_type_id},
-                body=build_body(
-                    _ops.EVENT_TYPES_UPDATE,
-                    body,
-                    {
-                        "length_in_minutes": length_in_minutes,
-                        "length_in_minutes_options": length_in_minutes_options,
-                        "title": title,
-                        "slug": slug,
-                        "description": description,
-                        "booking_fields": booking_fields,
-                        "disable_guests": disable_guests,
-                        "slot_interval": slot_interval,
-                        "minimum_booking_notice": minimum_booking_notice,
-                        "before_event_buffer": before_event_buffer,
-                        "after_event_buffer": after_event_buffer,
-                        "schedule_id": schedule_id,
-                        "booking_limits_count": booking_limits_count,
-                        "booker_active_bookings_limit": booker_active_bookings_limit,
-                        "only_show_first_available_slot": only_show_first_available_slot,
-                        "booking_limits_duration": booking_limits_duration,
-                        "booking_window": booking_window,
-                        "offset_start": offset_start,
-                        "booker_layouts": booker_layouts,
-                        "confirmation_policy": confirmation_policy,
-                        "recurrence": recurrence,
-                        "requires_booker_email_verification": requires_booker_email_verification,
-                        "hide_calendar_notes": hide_calendar_notes,
-                        "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                        "color": color,
-                        "seats": seats,
-                        "custom_name": custom_name,
-                        "destination_calendar": destination_calendar,
-                        "use_destination_calendar_email": use_destination_calendar_email,
-                        "hide_calendar_event_details": hide_calendar_event_details,
-                        "success_redirect_url": success_redirect_url,
-                        "hide_organizer_email": hide_organizer_email,
-                        "cal_video_settings": cal_video_settings,
-                        "hidden": hidden,
-                        "booking_requires_authentication": booking_requires_authentication,
-                        "disable_cancelling": disable_cancelling,
-                        "disable_rescheduling": disable_rescheduling,
-                        "interface_language": interface_language,
-                        "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                        "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                        "show_optimized_slots": show_optimized_slots,
-                        "locations": locations,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "length_in_minutes": length_in_minutes,
+                    "length_in_minutes_options": length_in_minutes_options,
+                    "title": title,
+                    "slug": slug,
+                    "description": description,
+                    "booking_fields": booking_fields,
+                    "disable_guests": disable_guests,
+                    "slot_interval": slot_interval,
+                    "minimum_booking_notice": minimum_booking_notice,
+                    "before_event_buffer": before_event_buffer,
+                    "after_event_buffer": after_event_buffer,
+                    "schedule_id": schedule_id,
+                    "booking_limits_count": booking_limits_count,
+                    "booker_active_bookings_limit": booker_active_bookings_limit,
+                    "only_show_first_available_slot": only_show_first_available_slot,
+                    "booking_limits_duration": booking_limits_duration,
+                    "booking_window": booking_window,
+                    "offset_start": offset_start,
+                    "booker_layouts": booker_layouts,
+                    "confirmation_policy": confirmation_policy,
+                    "recurrence": recurrence,
+                    "requires_booker_email_verification": requires_booker_email_verification,
+                    "hide_calendar_notes": hide_calendar_notes,
+                    "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
+                    "color": color,
+                    "seats": seats,
+                    "custom_name": custom_name,
+                    "destination_calendar": destination_calendar,
+                    "use_destination_calendar_email": use_destination_calendar_email,
+                    "hide_calendar_event_details": hide_calendar_event_details,
+                    "success_redirect_url": success_redirect_url,
+                    "hide_organizer_email": hide_organizer_email,
+                    "cal_video_settings": cal_video_settings,
+                    "hidden": hidden,
+                    "booking_requires_authentication": booking_requires_authentication,
+                    "disable_cancelling": disable_cancelling,
+                    "disable_rescheduling": disable_rescheduling,
+                    "interface_language": interface_language,
+                    "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
+                    "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
+                    "show_optimized_slots": show_optimized_slots,
+                    "locations": locations,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -441,13 +425,10 @@ class EventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DeleteData_2024_06_14",
-            await self._request(
-                _ops.EVENT_TYPES_DELETE,
-                path={"eventTypeId": event_type_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.EVENT_TYPES_DELETE,
+            path={"eventTypeId": event_type_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -480,189 +461,13 @@ class EventTypes(BaseResource):
 class EventTypesWithRawResponse(BaseResource):
     """``cal.event_types.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        body: _m.CreateEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14 | _m.UrlFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeOutput_2024_06_14]:
-        """Create an event type
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``POST /v2/event-types`` (``cal-api-version: 2024-06-14``)
-
-        Args:
-            body: the request body as a ``CreateEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.EventTypeOutput_2024_06_14`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.EventTypeOutput_2024_06_14]",
-            await self._request(
-                _ops.EVENT_TYPES_CREATE,
-                body=build_body(
-                    _ops.EVENT_TYPES_CREATE,
-                    body,
-                    {
-                        "length_in_minutes": length_in_minutes,
-                        "title": title,
-                        "slug": slug,
-                        "length_in_minutes_options": length_in_minutes_options,
-                        "description": description,
-                        "booking_fields": booking_fields,
-                        "disable_guests": disable_guests,
-                        "slot_interval": slot_interval,
-                        "minimum_booking_notice": minimum_booking_notice,
-                        "before_event_buffer": before_event_buffer,
-                        "after_event_buffer": after_event_buffer,
-                        "schedule_id": schedule_id,
-                        "booking_limits_count": booking_limits_count,
-                        "booker_active_bookings_limit": booker_active_bookings_limit,
-                        "only_show_first_available_slot": only_show_first_available_slot,
-                        "booking_limits_duration": booking_limits_duration,
-                        "booking_window": booking_window,
-                        "offset_start": offset_start,
-                        "booker_layouts": booker_layouts,
-                        "confirmation_policy": confirmation_policy,
-                        "recurrence": recurrence,
-                        "requires_booker_email_verification": requires_booker_email_verification,
-                        "hide_calendar_notes": hide_calendar_notes,
-                        "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                        "color": color,
-                        "seats": seats,
-                        "custom_name": custom_name,
-                        "destination_calendar": destination_calendar,
-                        "use_destination_calendar_email": use_destination_calendar_email,
-                        "hide_calendar_event_details": hide_calendar_event_details,
-                        "success_redirect_url": success_redirect_url,
-                        "hide_organizer_email": hide_organizer_email,
-                        "cal_video_settings": cal_video_settings,
-                        "hidden": hidden,
-                        "booking_requires_authentication": booking_requires_authentication,
-                        "disable_cancelling": disable_cancelling,
-                        "disable_rescheduling": disable_rescheduling,
-                        "interface_language": interface_language,
-                        "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                        "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                        "show_optimized_slots": show_optimized_slots,
-                        "locations": locations,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def list(
-        self,
-        *,
-        username: str | Unset = UNSET,
-        event_slug: str | Unset = UNSET,
-        usernames: str | Unset = UNSET,
-        org_slug: str | Unset = UNSET,
-        org_id: int | Unset = UNSET,
-        sort_created_at: Literal['asc', 'desc'] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.EventTypeOutput_2024_06_14]]:
-        """Get all event types
-
-        Hidden event types are returned only if authentication is provided and it belongs to the event type owner.
-
-        Use the optional `sortCreatedAt` query parameter to order results by creation date (by ID). Accepts "asc" (oldest first) or "desc" (newest first). When not provided, no explicit ordering is applied.
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``GET /v2/event-types`` (``cal-api-version: 2024-06-14``)
-
-        Args:
-            username: query ``username``. The username of the user to get event types for. If only username
-                provided will get all event types.
-            event_slug: query ``eventSlug``. Slug of event type to return. Notably, if eventSlug is provided then
-                username must be provided too, because multiple users can have event
-                with same slug.
-            usernames: query ``usernames``. Get dynamic event type for multiple usernames separated by comma. e.g
-                `usernames=alice,bob`
-            org_slug: query ``orgSlug``. slug of the user's organization if he is in one, orgId is not required
-                if using this parameter
-            org_id: query ``orgId``. ID of the organization of the user you want the get the event-types
-                of, orgSlug is not needed when using this parameter
-            sort_created_at: query ``sortCreatedAt``. Sort event types by creation date. When not provided, no explicit
-                ordering is applied.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.EventTypeOutput_2024_06_14]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.EventTypeOutput_2024_06_14]]",
-            await self._request(
-                _ops.EVENT_TYPES_LIST,
-                query={
-                    "username": username,
-                    "eventSlug": event_slug,
-                    "usernames": usernames,
-                    "orgSlug": org_slug,
-                    "orgId": org_id,
-                    "sortCreatedAt": sort_created_at,
-                },
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = EventTypes(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def get(
         self,
@@ -702,175 +507,10 @@ class EventTypesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("event_types.get", expect, (_m.EventTypeOutput_2024_06_14, _m.TeamEventTypeOutput_2024_06_14))
-        return cast(
-            "APIResponse[_T_EVENT_TYPES_GET]",
-            narrow_response(
-                "event_types.get",
-                expect,
-                await self._request(
-                    _ops.EVENT_TYPES_GET,
-                    path={"eventTypeId": event_type_id},
-                    options=request_options,
-                ),
-            ),
-        )
-
-    async def update(
-        self,
-        event_type_id: int,
-        /,
-        body: _m.UpdateEventTypeInput_2024_06_14 | Mapping[str, Any] | None = None,
-        *,
-        length_in_minutes: float | Unset = UNSET,
-        length_in_minutes_options: builtins.list[float] | Unset = UNSET,
-        title: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        booking_fields: builtins.list[_m.NameDefaultFieldInput_2024_06_14 | _m.EmailDefaultFieldInput_2024_06_14 | _m.TitleDefaultFieldInput_2024_06_14 | _m.LocationDefaultFieldInput_2024_06_14 | _m.NotesDefaultFieldInput_2024_06_14 | _m.GuestsDefaultFieldInput_2024_06_14 | _m.RescheduleReasonDefaultFieldInput_2024_06_14 | _m.PhoneFieldInput_2024_06_14 | _m.AddressFieldInput_2024_06_14 | _m.TextFieldInput_2024_06_14 | _m.NumberFieldInput_2024_06_14 | _m.TextAreaFieldInput_2024_06_14 | _m.SelectFieldInput_2024_06_14 | _m.MultiSelectFieldInput_2024_06_14 | _m.MultiEmailFieldInput_2024_06_14 | _m.CheckboxGroupFieldInput_2024_06_14 | _m.RadioGroupFieldInput_2024_06_14 | _m.BooleanFieldInput_2024_06_14] | Unset = UNSET,
-        disable_guests: bool | Unset = UNSET,
-        slot_interval: float | Unset = UNSET,
-        minimum_booking_notice: float | Unset = UNSET,
-        before_event_buffer: float | Unset = UNSET,
-        after_event_buffer: float | Unset = UNSET,
-        schedule_id: int | Unset = UNSET,
-        booking_limits_count: _m.BaseBookingLimitsCount_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booker_active_bookings_limit: _m.BookerActiveBookingsLimit_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        only_show_first_available_slot: bool | Unset = UNSET,
-        booking_limits_duration: _m.BaseBookingLimitsDuration_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        booking_window: _m.BusinessDaysWindow_2024_06_14 | _m.CalendarDaysWindow_2024_06_14 | _m.RangeWindow_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        offset_start: float | Unset = UNSET,
-        booker_layouts: _m.BookerLayouts_2024_06_14 | Unset = UNSET,
-        confirmation_policy: _m.BaseConfirmationPolicy_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        recurrence: _m.Recurrence_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        requires_booker_email_verification: bool | Unset = UNSET,
-        hide_calendar_notes: bool | Unset = UNSET,
-        lock_time_zone_toggle_on_booking_page: bool | Unset = UNSET,
-        color: _m.EventTypeColor_2024_06_14 | Unset = UNSET,
-        seats: _m.Seats_2024_06_14 | _m.Disabled_2024_06_14 | Unset = UNSET,
-        custom_name: str | Unset = UNSET,
-        destination_calendar: _m.DestinationCalendar_2024_06_14 | Unset = UNSET,
-        use_destination_calendar_email: bool | Unset = UNSET,
-        hide_calendar_event_details: bool | Unset = UNSET,
-        success_redirect_url: str | Unset = UNSET,
-        hide_organizer_email: bool | Unset = UNSET,
-        cal_video_settings: _m.CalVideoSettings | Unset = UNSET,
-        hidden: bool | Unset = UNSET,
-        booking_requires_authentication: bool | Unset = UNSET,
-        disable_cancelling: _m.DisableCancelling_2024_06_14 | Unset = UNSET,
-        disable_rescheduling: _m.DisableRescheduling_2024_06_14 | Unset = UNSET,
-        interface_language: Literal['', 'en', 'ar', 'az', 'bg', 'bn', 'ca', 'cs', 'da', 'de', 'el', 'es', 'es-419', 'eu', 'et', 'fi', 'fr', 'he', 'hu', 'it', 'ja', 'km', 'ko', 'nl', 'no', 'pl', 'pt-BR', 'pt', 'ro', 'ru', 'sk-SK', 'sr', 'sv', 'tr', 'uk', 'vi', 'zh-CN', 'zh-TW'] | Unset = UNSET,
-        allow_rescheduling_past_bookings: bool | Unset = UNSET,
-        allow_rescheduling_cancelled_bookings: bool | Unset = UNSET,
-        show_optimized_slots: bool | Unset = UNSET,
-        locations: builtins.list[_m.InputAddressLocation_2024_06_14 | _m.InputLinkLocation_2024_06_14 | _m.InputIntegrationLocation_2024_06_14 | _m.InputPhoneLocation_2024_06_14 | _m.InputAttendeeAddressLocation_2024_06_14 | _m.InputAttendeePhoneLocation_2024_06_14 | _m.InputAttendeeDefinedLocation_2024_06_14] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeOutput_2024_06_14]:
-        """Update an event type
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``PATCH /v2/event-types/{eventTypeId}`` (``cal-api-version: 2024-06-14``)
-
-        Args:
-            event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``UpdateEventTypeInput_2024_06_14``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.EventTypeOutput_2024_06_14`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.EventTypeOutput_2024_06_14]",
-            await self._request(
-                _ops.EVENT_TYPES_UPDATE,
-                path={"eventTypeId": event_type_id},
-                body=build_body(
-                    _ops.EVENT_TYPES_UPDATE,
-                    body,
-                    {
-                        "length_in_minutes": length_in_minutes,
-                        "length_in_minutes_options": length_in_minutes_options,
-                        "title": title,
-                        "slug": slug,
-                        "description": description,
-                        "booking_fields": booking_fields,
-                        "disable_guests": disable_guests,
-                        "slot_interval": slot_interval,
-                        "minimum_booking_notice": minimum_booking_notice,
-                        "before_event_buffer": before_event_buffer,
-                        "after_event_buffer": after_event_buffer,
-                        "schedule_id": schedule_id,
-                        "booking_limits_count": booking_limits_count,
-                        "booker_active_bookings_limit": booker_active_bookings_limit,
-                        "only_show_first_available_slot": only_show_first_available_slot,
-                        "booking_limits_duration": booking_limits_duration,
-                        "booking_window": booking_window,
-                        "offset_start": offset_start,
-                        "booker_layouts": booker_layouts,
-                        "confirmation_policy": confirmation_policy,
-                        "recurrence": recurrence,
-                        "requires_booker_email_verification": requires_booker_email_verification,
-                        "hide_calendar_notes": hide_calendar_notes,
-                        "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                        "color": color,
-                        "seats": seats,
-                        "custom_name": custom_name,
-                        "destination_calendar": destination_calendar,
-                        "use_destination_calendar_email": use_destination_calendar_email,
-                        "hide_calendar_event_details": hide_calendar_event_details,
-                        "success_redirect_url": success_redirect_url,
-                        "hide_organizer_email": hide_organizer_email,
-                        "cal_video_settings": cal_video_settings,
-                        "hidden": hidden,
-                        "booking_requires_authentication": booking_requires_authentication,
-                        "disable_cancelling": disable_cancelling,
-                        "disable_rescheduling": disable_rescheduling,
-                        "interface_language": interface_language,
-                        "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                        "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                        "show_optimized_slots": show_optimized_slots,
-                        "locations": locations,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DeleteData_2024_06_14]:
-        """Delete an event type
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``DELETE /v2/event-types/{eventTypeId}`` (``cal-api-version: 2024-06-14``)
-
-        Args:
-            event_type_id: path ``eventTypeId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DeleteData_2024_06_14`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DeleteData_2024_06_14]",
-            await self._request(
-                _ops.EVENT_TYPES_DELETE,
-                path={"eventTypeId": event_type_id},
-                options=request_options,
-            ),
+        return await self._request_as_raw(
+            _ops.EVENT_TYPES_GET,
+            expect,
+            (_m.EventTypeOutput_2024_06_14, _m.TeamEventTypeOutput_2024_06_14),
+            path={"eventTypeId": event_type_id},
+            options=request_options,
         )

@@ -8,14 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow, narrow_response
+from calcom_async._narrow import check_expect
 from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
@@ -73,27 +73,20 @@ class EventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
-        return cast(
-            "_T_EVENT_TYPES_PRIVATE_LINKS_CREATE",
-            narrow(
-                "event_types.private_links.create",
-                expect,
-                await self._request(
-                    _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                    path={"eventTypeId": event_type_id},
-                    body=build_body(
-                        _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                        body,
-                        {
-                            "expires_at": expires_at,
-                            "max_usage_count": max_usage_count,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
+            expect,
+            (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput),
+            path={"eventTypeId": event_type_id},
+            body=build_body(
+                _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
+                body,
+                {
+                    "expires_at": expires_at,
+                    "max_usage_count": max_usage_count,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -118,13 +111,10 @@ class EventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]",
-            await self._request(
-                _ops.EVENT_TYPES_PRIVATE_LINKS_LIST,
-                path={"eventTypeId": event_type_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.EVENT_TYPES_PRIVATE_LINKS_LIST,
+            path={"eventTypeId": event_type_id},
+            options=request_options,
         )
 
     async def update(
@@ -159,27 +149,20 @@ class EventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
-        return cast(
-            "_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE",
-            narrow(
-                "event_types.private_links.update",
-                expect,
-                await self._request(
-                    _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                    path={"eventTypeId": event_type_id, "linkId": link_id},
-                    body=build_body(
-                        _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                        body,
-                        {
-                            "expires_at": expires_at,
-                            "max_usage_count": max_usage_count,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+            expect,
+            (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput),
+            path={"eventTypeId": event_type_id, "linkId": link_id},
+            body=build_body(
+                _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+                body,
+                {
+                    "expires_at": expires_at,
+                    "max_usage_count": max_usage_count,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -206,21 +189,21 @@ class EventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DeletePrivateLinkOutput_data",
-            await self._request(
-                _ops.EVENT_TYPES_PRIVATE_LINKS_DELETE,
-                path={"eventTypeId": event_type_id, "linkId": link_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.EVENT_TYPES_PRIVATE_LINKS_DELETE,
+            path={"eventTypeId": event_type_id, "linkId": link_id},
+            options=request_options,
         )
 
 
 class EventTypesPrivateLinksWithRawResponse(BaseResource):
     """``cal.event_types.private_links.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = EventTypesPrivateLinks(session, raw=True)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def create(
         self,
@@ -252,58 +235,20 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
-        return cast(
-            "APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_CREATE]",
-            narrow_response(
-                "event_types.private_links.create",
-                expect,
-                await self._request(
-                    _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                    path={"eventTypeId": event_type_id},
-                    body=build_body(
-                        _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                        body,
-                        {
-                            "expires_at": expires_at,
-                            "max_usage_count": max_usage_count,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
+            expect,
+            (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput),
+            path={"eventTypeId": event_type_id},
+            body=build_body(
+                _ops.EVENT_TYPES_PRIVATE_LINKS_CREATE,
+                body,
+                {
+                    "expires_at": expires_at,
+                    "max_usage_count": max_usage_count,
+                },
             ),
-        )
-
-    async def list(
-        self,
-        event_type_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]]:
-        """Get all private links for an event type
-
-        ``GET /v2/event-types/{eventTypeId}/private-links``
-
-        Args:
-            event_type_id: path ``eventTypeId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]]",
-            await self._request(
-                _ops.EVENT_TYPES_PRIVATE_LINKS_LIST,
-                path={"eventTypeId": event_type_id},
-                options=request_options,
-            ),
+            options=request_options,
         )
 
     async def update(
@@ -338,58 +283,18 @@ class EventTypesPrivateLinksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
-        return cast(
-            "APIResponse[_T_EVENT_TYPES_PRIVATE_LINKS_UPDATE]",
-            narrow_response(
-                "event_types.private_links.update",
-                expect,
-                await self._request(
-                    _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                    path={"eventTypeId": event_type_id, "linkId": link_id},
-                    body=build_body(
-                        _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                        body,
-                        {
-                            "expires_at": expires_at,
-                            "max_usage_count": max_usage_count,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+            expect,
+            (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput),
+            path={"eventTypeId": event_type_id, "linkId": link_id},
+            body=build_body(
+                _ops.EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+                body,
+                {
+                    "expires_at": expires_at,
+                    "max_usage_count": max_usage_count,
+                },
             ),
-        )
-
-    async def delete(
-        self,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DeletePrivateLinkOutput_data]:
-        """Delete a private link for an event type
-
-        ``DELETE /v2/event-types/{eventTypeId}/private-links/{linkId}``
-
-        Args:
-            event_type_id: path ``eventTypeId``, required.
-            link_id: path ``linkId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DeletePrivateLinkOutput_data`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DeletePrivateLinkOutput_data]",
-            await self._request(
-                _ops.EVENT_TYPES_PRIVATE_LINKS_DELETE,
-                path={"eventTypeId": event_type_id, "linkId": link_id},
-                options=request_options,
-            ),
+            options=request_options,
         )

@@ -9,11 +9,11 @@ import builtins
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -87,7 +87,7 @@ class ManagedUsers(BaseResource):
         warnings.warn(
             "cal.managed_users.list() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
         return AsyncPaginator(
             self._session,
@@ -146,30 +146,27 @@ class ManagedUsers(BaseResource):
         warnings.warn(
             "cal.managed_users.create() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.CreateManagedUserData",
-            await self._request(
+        return await self._request(
+            _ops.MANAGED_USERS_CREATE,
+            path={"clientId": client_id},
+            body=build_body(
                 _ops.MANAGED_USERS_CREATE,
-                path={"clientId": client_id},
-                body=build_body(
-                    _ops.MANAGED_USERS_CREATE,
-                    body,
-                    {
-                        "email": email,
-                        "name": name,
-                        "time_format": time_format,
-                        "week_start": week_start,
-                        "time_zone": time_zone,
-                        "locale": locale,
-                        "avatar_url": avatar_url,
-                        "bio": bio,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "email": email,
+                    "name": name,
+                    "time_format": time_format,
+                    "week_start": week_start,
+                    "time_zone": time_zone,
+                    "locale": locale,
+                    "avatar_url": avatar_url,
+                    "bio": bio,
+                    "metadata": metadata,
+                },
             ),
+            options=request_options,
         )
 
     async def get(
@@ -204,15 +201,12 @@ class ManagedUsers(BaseResource):
         warnings.warn(
             "cal.managed_users.get() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.ManagedUserOutput",
-            await self._request(
-                _ops.MANAGED_USERS_GET,
-                path={"clientId": client_id, "userId": user_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.MANAGED_USERS_GET,
+            path={"clientId": client_id, "userId": user_id},
+            options=request_options,
         )
 
     async def update(
@@ -259,31 +253,28 @@ class ManagedUsers(BaseResource):
         warnings.warn(
             "cal.managed_users.update() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.ManagedUserOutput",
-            await self._request(
+        return await self._request(
+            _ops.MANAGED_USERS_UPDATE,
+            path={"clientId": client_id, "userId": user_id},
+            body=build_body(
                 _ops.MANAGED_USERS_UPDATE,
-                path={"clientId": client_id, "userId": user_id},
-                body=build_body(
-                    _ops.MANAGED_USERS_UPDATE,
-                    body,
-                    {
-                        "email": email,
-                        "name": name,
-                        "time_format": time_format,
-                        "default_schedule_id": default_schedule_id,
-                        "week_start": week_start,
-                        "time_zone": time_zone,
-                        "locale": locale,
-                        "avatar_url": avatar_url,
-                        "bio": bio,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "email": email,
+                    "name": name,
+                    "time_format": time_format,
+                    "default_schedule_id": default_schedule_id,
+                    "week_start": week_start,
+                    "time_zone": time_zone,
+                    "locale": locale,
+                    "avatar_url": avatar_url,
+                    "bio": bio,
+                    "metadata": metadata,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -318,15 +309,12 @@ class ManagedUsers(BaseResource):
         warnings.warn(
             "cal.managed_users.delete() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.ManagedUserOutput",
-            await self._request(
-                _ops.MANAGED_USERS_DELETE,
-                path={"clientId": client_id, "userId": user_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.MANAGED_USERS_DELETE,
+            path={"clientId": client_id, "userId": user_id},
+            options=request_options,
         )
 
     async def force_refresh(
@@ -362,15 +350,12 @@ class ManagedUsers(BaseResource):
         warnings.warn(
             "cal.managed_users.force_refresh() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.KeysDto",
-            await self._request(
-                _ops.MANAGED_USERS_FORCE_REFRESH,
-                path={"clientId": client_id, "userId": user_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.MANAGED_USERS_FORCE_REFRESH,
+            path={"clientId": client_id, "userId": user_id},
+            options=request_options,
         )
 
     async def refresh_tokens(
@@ -408,22 +393,19 @@ class ManagedUsers(BaseResource):
         warnings.warn(
             "cal.managed_users.refresh_tokens() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.KeysDto",
-            await self._request(
+        return await self._request(
+            _ops.MANAGED_USERS_REFRESH_TOKENS,
+            path={"clientId": client_id},
+            body=build_body(
                 _ops.MANAGED_USERS_REFRESH_TOKENS,
-                path={"clientId": client_id},
-                body=build_body(
-                    _ops.MANAGED_USERS_REFRESH_TOKENS,
-                    body,
-                    {
-                        "refresh_token": refresh_token,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "refresh_token": refresh_token,
+                },
             ),
+            options=request_options,
         )
 
     async def get_many(
@@ -453,8 +435,15 @@ class ManagedUsers(BaseResource):
 class ManagedUsersWithRawResponse(BaseResource):
     """``cal.managed_users.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = ManagedUsers(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.force_refresh = to_raw_response_wrapper(resource.force_refresh)
+        self.refresh_tokens = to_raw_response_wrapper(resource.refresh_tokens)
 
     async def list(
         self,
@@ -495,337 +484,13 @@ class ManagedUsersWithRawResponse(BaseResource):
             DeprecationWarning,
             stacklevel=2,
         )
-        return cast(
-            "APIResponse[builtins.list[_m.ManagedUserOutput]]",
-            await self._request(
-                _ops.MANAGED_USERS_LIST,
-                path={"clientId": client_id},
-                query={
-                    "limit": limit,
-                    "offset": offset,
-                    "emails": emails,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        client_id: str,
-        /,
-        body: _m.CreateManagedUserInput | Mapping[str, Any] | None = None,
-        *,
-        email: str | Unset = UNSET,
-        name: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        week_start: Literal['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        locale: _m.CreateManagedUserInput_locale | Unset = UNSET,
-        avatar_url: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.CreateManagedUserData]:
-        """Create a managed user
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Managed Users'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``POST /v2/oauth-clients/{clientId}/users``
-
-        Args:
-            client_id: path ``clientId``, required.
-            body: the request body as a ``CreateManagedUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.CreateManagedUserData`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.managed_users.create() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.CreateManagedUserData]",
-            await self._request(
-                _ops.MANAGED_USERS_CREATE,
-                path={"clientId": client_id},
-                body=build_body(
-                    _ops.MANAGED_USERS_CREATE,
-                    body,
-                    {
-                        "email": email,
-                        "name": name,
-                        "time_format": time_format,
-                        "week_start": week_start,
-                        "time_zone": time_zone,
-                        "locale": locale,
-                        "avatar_url": avatar_url,
-                        "bio": bio,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        client_id: str,
-        user_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ManagedUserOutput]:
-        """Get a managed user
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Managed Users'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``GET /v2/oauth-clients/{clientId}/users/{userId}``
-
-        Args:
-            client_id: path ``clientId``, required.
-            user_id: path ``userId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ManagedUserOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.managed_users.get() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.ManagedUserOutput]",
-            await self._request(
-                _ops.MANAGED_USERS_GET,
-                path={"clientId": client_id, "userId": user_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        client_id: str,
-        user_id: int,
-        /,
-        body: _m.UpdateManagedUserInput | Mapping[str, Any] | None = None,
-        *,
-        email: str | Unset = UNSET,
-        name: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        default_schedule_id: int | Unset = UNSET,
-        week_start: Literal['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        locale: _m.UpdateManagedUserInput_locale | Unset = UNSET,
-        avatar_url: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ManagedUserOutput]:
-        """Update a managed user
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Managed Users'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``PATCH /v2/oauth-clients/{clientId}/users/{userId}``
-
-        Args:
-            client_id: path ``clientId``, required.
-            user_id: path ``userId``, required.
-            body: the request body as a ``UpdateManagedUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ManagedUserOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.managed_users.update() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.ManagedUserOutput]",
-            await self._request(
-                _ops.MANAGED_USERS_UPDATE,
-                path={"clientId": client_id, "userId": user_id},
-                body=build_body(
-                    _ops.MANAGED_USERS_UPDATE,
-                    body,
-                    {
-                        "email": email,
-                        "name": name,
-                        "time_format": time_format,
-                        "default_schedule_id": default_schedule_id,
-                        "week_start": week_start,
-                        "time_zone": time_zone,
-                        "locale": locale,
-                        "avatar_url": avatar_url,
-                        "bio": bio,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        client_id: str,
-        user_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ManagedUserOutput]:
-        """Delete a managed user
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Managed Users'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``DELETE /v2/oauth-clients/{clientId}/users/{userId}``
-
-        Args:
-            client_id: path ``clientId``, required.
-            user_id: path ``userId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ManagedUserOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.managed_users.delete() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.ManagedUserOutput]",
-            await self._request(
-                _ops.MANAGED_USERS_DELETE,
-                path={"clientId": client_id, "userId": user_id},
-                options=request_options,
-            ),
-        )
-
-    async def force_refresh(
-        self,
-        client_id: str,
-        user_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.KeysDto]:
-        """Force refresh tokens
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Managed Users'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning> If you have lost managed user access or refresh token, then you can get new ones by using OAuth credentials. Access token is valid for 60 minutes and refresh token for 1 year. Make sure to store them in your database, for example, in your User database model `calAccessToken` and `calRefreshToken` fields.
-        Response also contains `accessTokenExpiresAt` and `refreshTokenExpiresAt` fields, but if you decode the jwt token the payload will contain `clientId` (OAuth client ID), `ownerId` (user to whom token belongs ID), `iat` (issued at time) and `expiresAt` (when does the token expire) fields.
-
-        ``POST /v2/oauth-clients/{clientId}/users/{userId}/force-refresh``
-
-        Args:
-            client_id: path ``clientId``, required.
-            user_id: path ``userId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.KeysDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.managed_users.force_refresh() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.KeysDto]",
-            await self._request(
-                _ops.MANAGED_USERS_FORCE_REFRESH,
-                path={"clientId": client_id, "userId": user_id},
-                options=request_options,
-            ),
-        )
-
-    async def refresh_tokens(
-        self,
-        client_id: str,
-        /,
-        body: _m.RefreshTokenInput | Mapping[str, Any] | None = None,
-        *,
-        refresh_token: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.KeysDto]:
-        """Refresh managed user tokens
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Managed Users'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning> If managed user access token is expired then get a new one using this endpoint - it will also refresh the refresh token, because we use
-            "refresh token rotation" mechanism. Access token is valid for 60 minutes and refresh token for 1 year. Make sure to store them in your database, for example, in your User database model `calAccessToken` and `calRefreshToken` fields.
-        Response also contains `accessTokenExpiresAt` and `refreshTokenExpiresAt` fields, but if you decode the jwt token the payload will contain `clientId` (OAuth client ID), `ownerId` (user to whom token belongs ID), `iat` (issued at time) and `expiresAt` (when does the token expire) fields.
-
-        ``POST /v2/oauth/{clientId}/refresh``
-
-        Args:
-            client_id: path ``clientId``, required.
-            body: the request body as a ``RefreshTokenInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.KeysDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.managed_users.refresh_tokens() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Managed Users')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.KeysDto]",
-            await self._request(
-                _ops.MANAGED_USERS_REFRESH_TOKENS,
-                path={"clientId": client_id},
-                body=build_body(
-                    _ops.MANAGED_USERS_REFRESH_TOKENS,
-                    body,
-                    {
-                        "refresh_token": refresh_token,
-                    },
-                ),
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.MANAGED_USERS_LIST,
+            path={"clientId": client_id},
+            query={
+                "limit": limit,
+                "offset": offset,
+                "emails": emails,
+            },
+            options=request_options,
         )

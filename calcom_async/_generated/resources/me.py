@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -53,12 +53,9 @@ class Me(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.MeOutput",
-            await self._request(
-                _ops.ME_GET,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ME_GET,
+            options=request_options,
         )
 
     async def update(
@@ -94,114 +91,33 @@ class Me(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.MeOutput",
-            await self._request(
+        return await self._request(
+            _ops.ME_UPDATE,
+            body=build_body(
                 _ops.ME_UPDATE,
-                body=build_body(
-                    _ops.ME_UPDATE,
-                    body,
-                    {
-                        "email": email,
-                        "name": name,
-                        "time_format": time_format,
-                        "default_schedule_id": default_schedule_id,
-                        "week_start": week_start,
-                        "time_zone": time_zone,
-                        "locale": locale,
-                        "avatar_url": avatar_url,
-                        "bio": bio,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "email": email,
+                    "name": name,
+                    "time_format": time_format,
+                    "default_schedule_id": default_schedule_id,
+                    "week_start": week_start,
+                    "time_zone": time_zone,
+                    "locale": locale,
+                    "avatar_url": avatar_url,
+                    "bio": bio,
+                    "metadata": metadata,
+                },
             ),
+            options=request_options,
         )
 
 
 class MeWithRawResponse(BaseResource):
     """``cal.me.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def get(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.MeOutput]:
-        """Get my profile
-
-        ``GET /v2/me``
-
-        Returns:
-            The raw response, with the parsed ``_m.MeOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.MeOutput]",
-            await self._request(
-                _ops.ME_GET,
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        body: _m.UpdateManagedUserInput | Mapping[str, Any] | None = None,
-        *,
-        email: str | Unset = UNSET,
-        name: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        default_schedule_id: int | Unset = UNSET,
-        week_start: Literal['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        locale: _m.UpdateManagedUserInput_locale | Unset = UNSET,
-        avatar_url: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.MeOutput]:
-        """Update my profile
-
-        Updates the authenticated user's profile. Email changes require verification and the primary email stays unchanged until verification completes, unless the new email is already a verified secondary email or the user is platform-managed.
-
-        ``PATCH /v2/me``
-
-        Args:
-            body: the request body as a ``UpdateManagedUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.MeOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.MeOutput]",
-            await self._request(
-                _ops.ME_UPDATE,
-                body=build_body(
-                    _ops.ME_UPDATE,
-                    body,
-                    {
-                        "email": email,
-                        "name": name,
-                        "time_format": time_format,
-                        "default_schedule_id": default_schedule_id,
-                        "week_start": week_start,
-                        "time_zone": time_zone,
-                        "locale": locale,
-                        "avatar_url": avatar_url,
-                        "bio": bio,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = Me(session, raw=True)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)

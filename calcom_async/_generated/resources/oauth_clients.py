@@ -9,11 +9,11 @@ import builtins
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -85,30 +85,27 @@ class OauthClients(BaseResource):
         warnings.warn(
             "cal.oauth_clients.create() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.CreateOAuthClientOutput",
-            await self._request(
+        return await self._request(
+            _ops.OAUTH_CLIENTS_CREATE,
+            body=build_body(
                 _ops.OAUTH_CLIENTS_CREATE,
-                body=build_body(
-                    _ops.OAUTH_CLIENTS_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "redirect_uris": redirect_uris,
-                        "permissions": permissions,
-                        "logo": logo,
-                        "booking_redirect_uri": booking_redirect_uri,
-                        "booking_cancel_redirect_uri": booking_cancel_redirect_uri,
-                        "booking_reschedule_redirect_uri": booking_reschedule_redirect_uri,
-                        "are_emails_enabled": are_emails_enabled,
-                        "are_default_event_types_enabled": are_default_event_types_enabled,
-                        "are_calendar_events_enabled": are_calendar_events_enabled,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "redirect_uris": redirect_uris,
+                    "permissions": permissions,
+                    "logo": logo,
+                    "booking_redirect_uri": booking_redirect_uri,
+                    "booking_cancel_redirect_uri": booking_cancel_redirect_uri,
+                    "booking_reschedule_redirect_uri": booking_reschedule_redirect_uri,
+                    "are_emails_enabled": are_emails_enabled,
+                    "are_default_event_types_enabled": are_default_event_types_enabled,
+                    "are_calendar_events_enabled": are_calendar_events_enabled,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -135,14 +132,11 @@ class OauthClients(BaseResource):
         warnings.warn(
             "cal.oauth_clients.list() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "builtins.list[_m.PlatformOAuthClientDto]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_LIST,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.OAUTH_CLIENTS_LIST,
+            options=request_options,
         )
 
     async def get(
@@ -175,15 +169,12 @@ class OauthClients(BaseResource):
         warnings.warn(
             "cal.oauth_clients.get() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.PlatformOAuthClientDto",
-            await self._request(
-                _ops.OAUTH_CLIENTS_GET,
-                path={"clientId": client_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.OAUTH_CLIENTS_GET,
+            path={"clientId": client_id},
+            options=request_options,
         )
 
     async def update(
@@ -227,30 +218,27 @@ class OauthClients(BaseResource):
         warnings.warn(
             "cal.oauth_clients.update() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.PlatformOAuthClientDto",
-            await self._request(
+        return await self._request(
+            _ops.OAUTH_CLIENTS_UPDATE,
+            path={"clientId": client_id},
+            body=build_body(
                 _ops.OAUTH_CLIENTS_UPDATE,
-                path={"clientId": client_id},
-                body=build_body(
-                    _ops.OAUTH_CLIENTS_UPDATE,
-                    body,
-                    {
-                        "logo": logo,
-                        "name": name,
-                        "redirect_uris": redirect_uris,
-                        "booking_redirect_uri": booking_redirect_uri,
-                        "booking_cancel_redirect_uri": booking_cancel_redirect_uri,
-                        "booking_reschedule_redirect_uri": booking_reschedule_redirect_uri,
-                        "are_emails_enabled": are_emails_enabled,
-                        "are_default_event_types_enabled": are_default_event_types_enabled,
-                        "are_calendar_events_enabled": are_calendar_events_enabled,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "logo": logo,
+                    "name": name,
+                    "redirect_uris": redirect_uris,
+                    "booking_redirect_uri": booking_redirect_uri,
+                    "booking_cancel_redirect_uri": booking_cancel_redirect_uri,
+                    "booking_reschedule_redirect_uri": booking_reschedule_redirect_uri,
+                    "are_emails_enabled": are_emails_enabled,
+                    "are_default_event_types_enabled": are_default_event_types_enabled,
+                    "are_calendar_events_enabled": are_calendar_events_enabled,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -283,15 +271,12 @@ class OauthClients(BaseResource):
         warnings.warn(
             "cal.oauth_clients.delete() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.PlatformOAuthClientDto",
-            await self._request(
-                _ops.OAUTH_CLIENTS_DELETE,
-                path={"clientId": client_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.OAUTH_CLIENTS_DELETE,
+            path={"clientId": client_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -320,253 +305,11 @@ class OauthClients(BaseResource):
 class OauthClientsWithRawResponse(BaseResource):
     """``cal.oauth_clients.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        body: _m.CreateOAuthClientInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        redirect_uris: builtins.list[str] | Unset = UNSET,
-        permissions: builtins.list[Literal['EVENT_TYPE_READ', 'EVENT_TYPE_WRITE', 'BOOKING_READ', 'BOOKING_WRITE', 'SCHEDULE_READ', 'SCHEDULE_WRITE', 'APPS_READ', 'APPS_WRITE', 'PROFILE_READ', 'PROFILE_WRITE', '*']] | Unset = UNSET,
-        logo: str | Unset = UNSET,
-        booking_redirect_uri: str | Unset = UNSET,
-        booking_cancel_redirect_uri: str | Unset = UNSET,
-        booking_reschedule_redirect_uri: str | Unset = UNSET,
-        are_emails_enabled: bool | Unset = UNSET,
-        are_default_event_types_enabled: bool | Unset = UNSET,
-        are_calendar_events_enabled: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.CreateOAuthClientOutput]:
-        """Create an OAuth client
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform OAuth Clients'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``POST /v2/oauth-clients``
-
-        Args:
-            body: the request body as a ``CreateOAuthClientInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.CreateOAuthClientOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.create() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.CreateOAuthClientOutput]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_CREATE,
-                body=build_body(
-                    _ops.OAUTH_CLIENTS_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "redirect_uris": redirect_uris,
-                        "permissions": permissions,
-                        "logo": logo,
-                        "booking_redirect_uri": booking_redirect_uri,
-                        "booking_cancel_redirect_uri": booking_cancel_redirect_uri,
-                        "booking_reschedule_redirect_uri": booking_reschedule_redirect_uri,
-                        "are_emails_enabled": are_emails_enabled,
-                        "are_default_event_types_enabled": are_default_event_types_enabled,
-                        "are_calendar_events_enabled": are_calendar_events_enabled,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def list(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.PlatformOAuthClientDto]]:
-        """Get all OAuth clients
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform OAuth Clients'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``GET /v2/oauth-clients``
-
-        Returns:
-            The raw response, with the parsed ``list[_m.PlatformOAuthClientDto]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.list() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[builtins.list[_m.PlatformOAuthClientDto]]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_LIST,
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        client_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.PlatformOAuthClientDto]:
-        """Get an OAuth client
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform OAuth Clients'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``GET /v2/oauth-clients/{clientId}``
-
-        Args:
-            client_id: path ``clientId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.PlatformOAuthClientDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.get() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.PlatformOAuthClientDto]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_GET,
-                path={"clientId": client_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        client_id: str,
-        /,
-        body: _m.UpdateOAuthClientInput | Mapping[str, Any] | None = None,
-        *,
-        logo: str | Unset = UNSET,
-        name: str | Unset = UNSET,
-        redirect_uris: builtins.list[str] | Unset = UNSET,
-        booking_redirect_uri: str | Unset = UNSET,
-        booking_cancel_redirect_uri: str | Unset = UNSET,
-        booking_reschedule_redirect_uri: str | Unset = UNSET,
-        are_emails_enabled: bool | Unset = UNSET,
-        are_default_event_types_enabled: bool | Unset = UNSET,
-        are_calendar_events_enabled: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.PlatformOAuthClientDto]:
-        """Update an OAuth client
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform OAuth Clients'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``PATCH /v2/oauth-clients/{clientId}``
-
-        Args:
-            client_id: path ``clientId``, required.
-            body: the request body as a ``UpdateOAuthClientInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.PlatformOAuthClientDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.update() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.PlatformOAuthClientDto]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_UPDATE,
-                path={"clientId": client_id},
-                body=build_body(
-                    _ops.OAUTH_CLIENTS_UPDATE,
-                    body,
-                    {
-                        "logo": logo,
-                        "name": name,
-                        "redirect_uris": redirect_uris,
-                        "booking_redirect_uri": booking_redirect_uri,
-                        "booking_cancel_redirect_uri": booking_cancel_redirect_uri,
-                        "booking_reschedule_redirect_uri": booking_reschedule_redirect_uri,
-                        "are_emails_enabled": are_emails_enabled,
-                        "are_default_event_types_enabled": are_default_event_types_enabled,
-                        "are_calendar_events_enabled": are_calendar_events_enabled,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        client_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.PlatformOAuthClientDto]:
-        """Delete an OAuth client
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform OAuth Clients'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``DELETE /v2/oauth-clients/{clientId}``
-
-        Args:
-            client_id: path ``clientId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.PlatformOAuthClientDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.delete() is deprecated by Cal.com (the document tags it 'Deprecated: Platform OAuth Clients')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.PlatformOAuthClientDto]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_DELETE,
-                path={"clientId": client_id},
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OauthClients(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)

@@ -9,11 +9,11 @@ import builtins
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -76,27 +76,24 @@ class OauthClientsWebhooks(BaseResource):
         warnings.warn(
             "cal.oauth_clients.webhooks.create() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.OAuthClientWebhookOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.OAUTH_CLIENTS_WEBHOOKS_CREATE,
+            path={"clientId": client_id},
+            body=build_body(
                 _ops.OAUTH_CLIENTS_WEBHOOKS_CREATE,
-                path={"clientId": client_id},
-                body=build_body(
-                    _ops.OAUTH_CLIENTS_WEBHOOKS_CREATE,
-                    body,
-                    {
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "payload_template": payload_template,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "active": active,
+                    "subscriber_url": subscriber_url,
+                    "triggers": triggers,
+                    "payload_template": payload_template,
+                    "secret": secret,
+                    "version": version,
+                },
             ),
+            options=request_options,
         )
 
     def list(
@@ -145,7 +142,7 @@ class OauthClientsWebhooks(BaseResource):
         warnings.warn(
             "cal.oauth_clients.webhooks.list() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
         return AsyncPaginator(
             self._session,
@@ -192,15 +189,12 @@ class OauthClientsWebhooks(BaseResource):
         warnings.warn(
             "cal.oauth_clients.webhooks.delete_all() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "str",
-            await self._request(
-                _ops.OAUTH_CLIENTS_WEBHOOKS_DELETE_ALL,
-                path={"clientId": client_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.OAUTH_CLIENTS_WEBHOOKS_DELETE_ALL,
+            path={"clientId": client_id},
+            options=request_options,
         )
 
     async def update(
@@ -243,27 +237,24 @@ class OauthClientsWebhooks(BaseResource):
         warnings.warn(
             "cal.oauth_clients.webhooks.update() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.OAuthClientWebhookOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.OAUTH_CLIENTS_WEBHOOKS_UPDATE,
+            path={"clientId": client_id, "webhookId": webhook_id},
+            body=build_body(
                 _ops.OAUTH_CLIENTS_WEBHOOKS_UPDATE,
-                path={"clientId": client_id, "webhookId": webhook_id},
-                body=build_body(
-                    _ops.OAUTH_CLIENTS_WEBHOOKS_UPDATE,
-                    body,
-                    {
-                        "payload_template": payload_template,
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "payload_template": payload_template,
+                    "active": active,
+                    "subscriber_url": subscriber_url,
+                    "triggers": triggers,
+                    "secret": secret,
+                    "version": version,
+                },
             ),
+            options=request_options,
         )
 
     async def get(
@@ -298,15 +289,12 @@ class OauthClientsWebhooks(BaseResource):
         warnings.warn(
             "cal.oauth_clients.webhooks.get() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.OAuthClientWebhookOutputDto",
-            await self._request(
-                _ops.OAUTH_CLIENTS_WEBHOOKS_GET,
-                path={"clientId": client_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.OAUTH_CLIENTS_WEBHOOKS_GET,
+            path={"clientId": client_id, "webhookId": webhook_id},
+            options=request_options,
         )
 
     async def delete(
@@ -341,15 +329,12 @@ class OauthClientsWebhooks(BaseResource):
         warnings.warn(
             "cal.oauth_clients.webhooks.delete() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3 if self._raw else 2  # the raw twin: its wrapper's frame too,
         )
-        return cast(
-            "_m.OAuthClientWebhookOutputDto",
-            await self._request(
-                _ops.OAUTH_CLIENTS_WEBHOOKS_DELETE,
-                path={"clientId": client_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.OAUTH_CLIENTS_WEBHOOKS_DELETE,
+            path={"clientId": client_id, "webhookId": webhook_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -379,69 +364,14 @@ class OauthClientsWebhooks(BaseResource):
 class OauthClientsWebhooksWithRawResponse(BaseResource):
     """``cal.oauth_clients.webhooks.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        client_id: str,
-        /,
-        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
-        *,
-        active: bool | Unset = UNSET,
-        subscriber_url: str | Unset = UNSET,
-        triggers: builtins.list[_m.WebhookTriggerEvent] | Unset = UNSET,
-        payload_template: str | Unset = UNSET,
-        secret: str | Unset = UNSET,
-        version: _m.CreateWebhookInputDto_version | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OAuthClientWebhookOutputDto]:
-        """Create a webhook
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Webhooks'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``POST /v2/oauth-clients/{clientId}/webhooks``
-
-        Args:
-            client_id: path ``clientId``, required.
-            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OAuthClientWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.webhooks.create() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.OAuthClientWebhookOutputDto]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_WEBHOOKS_CREATE,
-                path={"clientId": client_id},
-                body=build_body(
-                    _ops.OAUTH_CLIENTS_WEBHOOKS_CREATE,
-                    body,
-                    {
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "payload_template": payload_template,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OauthClientsWebhooks(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete_all = to_raw_response_wrapper(resource.delete_all)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def list(
         self,
@@ -479,205 +409,12 @@ class OauthClientsWebhooksWithRawResponse(BaseResource):
             DeprecationWarning,
             stacklevel=2,
         )
-        return cast(
-            "APIResponse[builtins.list[_m.OAuthClientWebhookOutputDto]]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_WEBHOOKS_LIST,
-                path={"clientId": client_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def delete_all(
-        self,
-        client_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[str]:
-        """Delete all webhooks
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Webhooks'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``DELETE /v2/oauth-clients/{clientId}/webhooks``
-
-        Args:
-            client_id: path ``clientId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``str`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.webhooks.delete_all() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[str]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_WEBHOOKS_DELETE_ALL,
-                path={"clientId": client_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        client_id: str,
-        webhook_id: str,
-        /,
-        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
-        *,
-        payload_template: str | Unset = UNSET,
-        active: bool | Unset = UNSET,
-        subscriber_url: str | Unset = UNSET,
-        triggers: builtins.list[_m.WebhookTriggerEvent] | Unset = UNSET,
-        secret: str | Unset = UNSET,
-        version: _m.UpdateWebhookInputDto_version | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OAuthClientWebhookOutputDto]:
-        """Update a webhook
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Webhooks'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``PATCH /v2/oauth-clients/{clientId}/webhooks/{webhookId}``
-
-        Args:
-            client_id: path ``clientId``, required.
-            webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OAuthClientWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.webhooks.update() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.OAuthClientWebhookOutputDto]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_WEBHOOKS_UPDATE,
-                path={"clientId": client_id, "webhookId": webhook_id},
-                body=build_body(
-                    _ops.OAUTH_CLIENTS_WEBHOOKS_UPDATE,
-                    body,
-                    {
-                        "payload_template": payload_template,
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        client_id: str,
-        webhook_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OAuthClientWebhookOutputDto]:
-        """Get a webhook
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Webhooks'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``GET /v2/oauth-clients/{clientId}/webhooks/{webhookId}``
-
-        Args:
-            client_id: path ``clientId``, required.
-            webhook_id: path ``webhookId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OAuthClientWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.webhooks.get() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.OAuthClientWebhookOutputDto]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_WEBHOOKS_GET,
-                path={"clientId": client_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        client_id: str,
-        webhook_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OAuthClientWebhookOutputDto]:
-        """Delete a webhook
-
-        .. deprecated:: Cal.com deprecates this endpoint (the document tags it 'Deprecated: Platform / Webhooks'); calling it
-           emits a ``DeprecationWarning``.
-
-        <Warning>These endpoints are deprecated and will be removed in the future.</Warning>
-
-        ``DELETE /v2/oauth-clients/{clientId}/webhooks/{webhookId}``
-
-        Args:
-            client_id: path ``clientId``, required.
-            webhook_id: path ``webhookId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OAuthClientWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        warnings.warn(
-            "cal.oauth_clients.webhooks.delete() is deprecated by Cal.com (the document tags it 'Deprecated: Platform / Webhooks')",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return cast(
-            "APIResponse[_m.OAuthClientWebhookOutputDto]",
-            await self._request(
-                _ops.OAUTH_CLIENTS_WEBHOOKS_DELETE,
-                path={"clientId": client_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.OAUTH_CLIENTS_WEBHOOKS_LIST,
+            path={"clientId": client_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -127,24 +127,21 @@ class OrganizationsAttributes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.Attribute",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_CREATE,
+            path={"orgId": org_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ATTRIBUTES_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "type": type,
-                        "options": options,
-                        "enabled": enabled,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "slug": slug,
+                    "type": type,
+                    "options": options,
+                    "enabled": enabled,
+                },
             ),
+            options=request_options,
         )
 
     async def get(
@@ -171,13 +168,10 @@ class OrganizationsAttributes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.Attribute | None",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_GET,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_GET,
+            path={"orgId": org_id, "attributeId": attribute_id},
+            options=request_options,
         )
 
     async def update(
@@ -210,23 +204,20 @@ class OrganizationsAttributes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.Attribute",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_UPDATE,
+            path={"orgId": org_id, "attributeId": attribute_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ATTRIBUTES_UPDATE,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "type": type,
-                        "enabled": enabled,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "slug": slug,
+                    "type": type,
+                    "enabled": enabled,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -253,13 +244,10 @@ class OrganizationsAttributes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.Attribute",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_DELETE,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_DELETE,
+            path={"orgId": org_id, "attributeId": attribute_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -289,8 +277,13 @@ class OrganizationsAttributes(BaseResource):
 class OrganizationsAttributesWithRawResponse(BaseResource):
     """``cal.organizations.attributes.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsAttributes(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def list(
         self,
@@ -318,179 +311,12 @@ class OrganizationsAttributesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.Attribute]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        org_id: int,
-        /,
-        body: _m.CreateOrganizationAttributeInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        type: _m.CreateOrganizationAttributeInput_type | Unset = UNSET,
-        options: builtins.list[_m.CreateOrganizationAttributeOptionInput] | Unset = UNSET,
-        enabled: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.Attribute]:
-        """Create an attribute
-
-        ``POST /v2/organizations/{orgId}/attributes``
-
-        Args:
-            org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrganizationAttributeInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.Attribute`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.Attribute]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "type": type,
-                        "options": options,
-                        "enabled": enabled,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        attribute_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.Attribute | None]:
-        """Get an attribute
-
-        ``GET /v2/organizations/{orgId}/attributes/{attributeId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            attribute_id: path ``attributeId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.Attribute | None`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.Attribute | None]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_GET,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        attribute_id: str,
-        /,
-        body: _m.UpdateOrganizationAttributeInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        type: _m.UpdateOrganizationAttributeInput_type | Unset = UNSET,
-        enabled: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.Attribute]:
-        """Update an attribute
-
-        ``PATCH /v2/organizations/{orgId}/attributes/{attributeId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            attribute_id: path ``attributeId``, required.
-            body: the request body as a ``UpdateOrganizationAttributeInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.Attribute`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.Attribute]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_UPDATE,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "type": type,
-                        "enabled": enabled,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        attribute_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.Attribute]:
-        """Delete an attribute
-
-        ``DELETE /v2/organizations/{orgId}/attributes/{attributeId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            attribute_id: path ``attributeId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.Attribute`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.Attribute]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_DELETE,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_ATTRIBUTES_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

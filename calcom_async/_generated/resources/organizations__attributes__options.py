@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -65,21 +65,18 @@ class OrganizationsAttributesOptions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OptionOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_CREATE,
+            path={"orgId": org_id, "attributeId": attribute_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_CREATE,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_CREATE,
-                    body,
-                    {
-                        "value": value,
-                        "slug": slug,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "value": value,
+                    "slug": slug,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -106,13 +103,10 @@ class OrganizationsAttributesOptions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.OptionOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_LIST,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_LIST,
+            path={"orgId": org_id, "attributeId": attribute_id},
+            options=request_options,
         )
 
     async def delete(
@@ -141,13 +135,10 @@ class OrganizationsAttributesOptions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OptionOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_DELETE,
-                path={"orgId": org_id, "attributeId": attribute_id, "optionId": option_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_DELETE,
+            path={"orgId": org_id, "attributeId": attribute_id, "optionId": option_id},
+            options=request_options,
         )
 
     async def update(
@@ -180,21 +171,18 @@ class OrganizationsAttributesOptions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OptionOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UPDATE,
+            path={"orgId": org_id, "attributeId": attribute_id, "optionId": option_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UPDATE,
-                path={"orgId": org_id, "attributeId": attribute_id, "optionId": option_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UPDATE,
-                    body,
-                    {
-                        "value": value,
-                        "slug": slug,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "value": value,
+                    "slug": slug,
+                },
             ),
+            options=request_options,
         )
 
     def get_assigned(
@@ -350,22 +338,19 @@ class OrganizationsAttributesOptions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.AssignOptionUserOutputData",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_ASSIGN_TO_USER,
+            path={"orgId": org_id, "userId": user_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_ASSIGN_TO_USER,
-                path={"orgId": org_id, "userId": user_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_ASSIGN_TO_USER,
-                    body,
-                    {
-                        "attribute_id": attribute_id,
-                        "value": value,
-                        "attribute_option_id": attribute_option_id,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "attribute_id": attribute_id,
+                    "value": value,
+                    "attribute_option_id": attribute_option_id,
+                },
             ),
+            options=request_options,
         )
 
     async def get_for_user(
@@ -392,13 +377,10 @@ class OrganizationsAttributesOptions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.GetOptionUserOutputData]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_FOR_USER,
-                path={"orgId": org_id, "userId": user_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_FOR_USER,
+            path={"orgId": org_id, "userId": user_id},
+            options=request_options,
         )
 
     async def unassign_from_user(
@@ -427,181 +409,26 @@ class OrganizationsAttributesOptions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.AssignOptionUserOutputData",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UNASSIGN_FROM_USER,
-                path={"orgId": org_id, "userId": user_id, "attributeOptionId": attribute_option_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UNASSIGN_FROM_USER,
+            path={"orgId": org_id, "userId": user_id, "attributeOptionId": attribute_option_id},
+            options=request_options,
         )
 
 
 class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
     """``cal.organizations.attributes.options.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        org_id: int,
-        attribute_id: str,
-        /,
-        body: _m.CreateOrganizationAttributeOptionInput | Mapping[str, Any] | None = None,
-        *,
-        value: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OptionOutput]:
-        """Create an attribute option
-
-        ``POST /v2/organizations/{orgId}/attributes/{attributeId}/options``
-
-        Args:
-            org_id: path ``orgId``, required.
-            attribute_id: path ``attributeId``, required.
-            body: the request body as a ``CreateOrganizationAttributeOptionInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OptionOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OptionOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_CREATE,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_CREATE,
-                    body,
-                    {
-                        "value": value,
-                        "slug": slug,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def list(
-        self,
-        org_id: int,
-        attribute_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.OptionOutput]]:
-        """Get all attribute options
-
-        ``GET /v2/organizations/{orgId}/attributes/{attributeId}/options``
-
-        Args:
-            org_id: path ``orgId``, required.
-            attribute_id: path ``attributeId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.OptionOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.OptionOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_LIST,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        attribute_id: str,
-        option_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OptionOutput]:
-        """Delete an attribute option
-
-        ``DELETE /v2/organizations/{orgId}/attributes/{attributeId}/options/{optionId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            attribute_id: path ``attributeId``, required.
-            option_id: path ``optionId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OptionOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OptionOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_DELETE,
-                path={"orgId": org_id, "attributeId": attribute_id, "optionId": option_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        attribute_id: str,
-        option_id: str,
-        /,
-        body: _m.UpdateOrganizationAttributeOptionInput | Mapping[str, Any] | None = None,
-        *,
-        value: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OptionOutput]:
-        """Update an attribute option
-
-        ``PATCH /v2/organizations/{orgId}/attributes/{attributeId}/options/{optionId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            attribute_id: path ``attributeId``, required.
-            option_id: path ``optionId``, required.
-            body: the request body as a ``UpdateOrganizationAttributeOptionInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OptionOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OptionOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UPDATE,
-                path={"orgId": org_id, "attributeId": attribute_id, "optionId": option_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UPDATE,
-                    body,
-                    {
-                        "value": value,
-                        "slug": slug,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsAttributesOptions(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.assign_to_user = to_raw_response_wrapper(resource.assign_to_user)
+        self.get_for_user = to_raw_response_wrapper(resource.get_for_user)
+        self.unassign_from_user = to_raw_response_wrapper(resource.unassign_from_user)
 
     async def get_assigned(
         self,
@@ -636,19 +463,16 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.AssignedOptionOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED,
-                path={"orgId": org_id, "attributeId": attribute_id},
-                query={
-                    "skip": skip,
-                    "take": take,
-                    "assignedOptionIds": assigned_option_ids,
-                    "teamIds": team_ids,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED,
+            path={"orgId": org_id, "attributeId": attribute_id},
+            query={
+                "skip": skip,
+                "take": take,
+                "assignedOptionIds": assigned_option_ids,
+                "teamIds": team_ids,
+            },
+            options=request_options,
         )
 
     async def get_assigned_by_slug(
@@ -684,132 +508,14 @@ class OrganizationsAttributesOptionsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.AssignedOptionOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED_BY_SLUG,
-                path={"orgId": org_id, "attributeSlug": attribute_slug},
-                query={
-                    "skip": skip,
-                    "take": take,
-                    "assignedOptionIds": assigned_option_ids,
-                    "teamIds": team_ids,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def assign_to_user(
-        self,
-        org_id: int,
-        user_id: int,
-        /,
-        body: _m.AssignOrganizationAttributeOptionToUserInput | Mapping[str, Any] | None = None,
-        *,
-        attribute_id: str | Unset = UNSET,
-        value: str | Unset = UNSET,
-        attribute_option_id: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.AssignOptionUserOutputData]:
-        """Assign an attribute to a user
-
-        ``POST /v2/organizations/{orgId}/attributes/options/{userId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            body: the request body as a ``AssignOrganizationAttributeOptionToUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.AssignOptionUserOutputData`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.AssignOptionUserOutputData]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_ASSIGN_TO_USER,
-                path={"orgId": org_id, "userId": user_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_ASSIGN_TO_USER,
-                    body,
-                    {
-                        "attribute_id": attribute_id,
-                        "value": value,
-                        "attribute_option_id": attribute_option_id,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get_for_user(
-        self,
-        org_id: int,
-        user_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.GetOptionUserOutputData]]:
-        """Get all attribute options for a user
-
-        ``GET /v2/organizations/{orgId}/attributes/options/{userId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.GetOptionUserOutputData]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.GetOptionUserOutputData]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_FOR_USER,
-                path={"orgId": org_id, "userId": user_id},
-                options=request_options,
-            ),
-        )
-
-    async def unassign_from_user(
-        self,
-        org_id: int,
-        user_id: int,
-        attribute_option_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.AssignOptionUserOutputData]:
-        """Unassign an attribute from a user
-
-        ``DELETE /v2/organizations/{orgId}/attributes/options/{userId}/{attributeOptionId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            attribute_option_id: path ``attributeOptionId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.AssignOptionUserOutputData`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.AssignOptionUserOutputData]",
-            await self._request(
-                _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_UNASSIGN_FROM_USER,
-                path={"orgId": org_id, "userId": user_id, "attributeOptionId": attribute_option_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_ATTRIBUTES_OPTIONS_GET_ASSIGNED_BY_SLUG,
+            path={"orgId": org_id, "attributeSlug": attribute_slug},
+            query={
+                "skip": skip,
+                "take": take,
+                "assignedOptionIds": assigned_option_ids,
+                "teamIds": team_ids,
+            },
+            options=request_options,
         )

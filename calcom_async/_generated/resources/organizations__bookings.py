@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -156,8 +156,8 @@ class OrganizationsBookings(BaseResource):
 class OrganizationsBookingsWithRawResponse(BaseResource):
     """``cal.organizations.bookings.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
 
     async def list(
         self,
@@ -228,34 +228,31 @@ class OrganizationsBookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.ORGANIZATIONS_BOOKINGS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "status": status,
-                    "attendeeEmail": attendee_email,
-                    "attendeeName": attendee_name,
-                    "bookingUid": booking_uid,
-                    "eventTypeIds": event_type_ids,
-                    "eventTypeId": event_type_id,
-                    "teamsIds": teams_ids,
-                    "teamId": team_id,
-                    "afterStart": after_start,
-                    "beforeEnd": before_end,
-                    "afterCreatedAt": after_created_at,
-                    "beforeCreatedAt": before_created_at,
-                    "afterUpdatedAt": after_updated_at,
-                    "beforeUpdatedAt": before_updated_at,
-                    "sortStart": sort_start,
-                    "sortEnd": sort_end,
-                    "sortCreated": sort_created,
-                    "sortUpdatedAt": sort_updated_at,
-                    "take": take,
-                    "skip": skip,
-                    "userIds": user_ids,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_BOOKINGS_LIST,
+            path={"orgId": org_id},
+            query={
+                "status": status,
+                "attendeeEmail": attendee_email,
+                "attendeeName": attendee_name,
+                "bookingUid": booking_uid,
+                "eventTypeIds": event_type_ids,
+                "eventTypeId": event_type_id,
+                "teamsIds": teams_ids,
+                "teamId": team_id,
+                "afterStart": after_start,
+                "beforeEnd": before_end,
+                "afterCreatedAt": after_created_at,
+                "beforeCreatedAt": before_created_at,
+                "afterUpdatedAt": after_updated_at,
+                "beforeUpdatedAt": before_updated_at,
+                "sortStart": sort_start,
+                "sortEnd": sort_end,
+                "sortCreated": sort_created,
+                "sortUpdatedAt": sort_updated_at,
+                "take": take,
+                "skip": skip,
+                "userIds": user_ids,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -64,22 +64,19 @@ class OrganizationsDelegationCredentials(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DelegationCredentialOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE,
+            path={"orgId": org_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE,
-                    body,
-                    {
-                        "workspace_platform_slug": workspace_platform_slug,
-                        "domain": domain,
-                        "service_account_key": service_account_key,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "workspace_platform_slug": workspace_platform_slug,
+                    "domain": domain,
+                    "service_account_key": service_account_key,
+                },
             ),
+            options=request_options,
         )
 
     async def update(
@@ -110,116 +107,26 @@ class OrganizationsDelegationCredentials(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DelegationCredentialOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_UPDATE,
+            path={"orgId": org_id, "credentialId": credential_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_UPDATE,
-                path={"orgId": org_id, "credentialId": credential_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_UPDATE,
-                    body,
-                    {
-                        "enabled": enabled,
-                        "service_account_key": service_account_key,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "enabled": enabled,
+                    "service_account_key": service_account_key,
+                },
             ),
+            options=request_options,
         )
 
 
 class OrganizationsDelegationCredentialsWithRawResponse(BaseResource):
     """``cal.organizations.delegation_credentials.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        org_id: int,
-        /,
-        body: _m.CreateDelegationCredentialInput | Mapping[str, Any] | None = None,
-        *,
-        workspace_platform_slug: str | Unset = UNSET,
-        domain: str | Unset = UNSET,
-        service_account_key: builtins.list[_m.GoogleServiceAccountKeyInput | _m.MicrosoftServiceAccountKeyInput] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DelegationCredentialOutput]:
-        """Save delegation credentials for your organization
-
-        ``POST /v2/organizations/{orgId}/delegation-credentials``
-
-        Args:
-            org_id: path ``orgId``, required.
-            body: the request body as a ``CreateDelegationCredentialInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DelegationCredentialOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DelegationCredentialOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_CREATE,
-                    body,
-                    {
-                        "workspace_platform_slug": workspace_platform_slug,
-                        "domain": domain,
-                        "service_account_key": service_account_key,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        credential_id: str,
-        /,
-        body: _m.UpdateDelegationCredentialInput | Mapping[str, Any] | None = None,
-        *,
-        enabled: bool | Unset = UNSET,
-        service_account_key: builtins.list[_m.GoogleServiceAccountKeyInput | _m.MicrosoftServiceAccountKeyInput] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DelegationCredentialOutput]:
-        """Update delegation credentials of your organization
-
-        ``PATCH /v2/organizations/{orgId}/delegation-credentials/{credentialId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            credential_id: path ``credentialId``, required.
-            body: the request body as a ``UpdateDelegationCredentialInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DelegationCredentialOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DelegationCredentialOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_UPDATE,
-                path={"orgId": org_id, "credentialId": credential_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_DELEGATION_CREDENTIALS_UPDATE,
-                    body,
-                    {
-                        "enabled": enabled,
-                        "service_account_key": service_account_key,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsDelegationCredentials(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.update = to_raw_response_wrapper(resource.update)

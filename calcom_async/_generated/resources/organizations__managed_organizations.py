@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -68,24 +68,21 @@ class OrganizationsManagedOrganizations(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ManagedOrganizationWithApiKeyOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_CREATE,
+            path={"orgId": org_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "api_key_days_valid": api_key_days_valid,
-                        "api_key_never_expires": api_key_never_expires,
-                        "slug": slug,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "api_key_days_valid": api_key_days_valid,
+                    "api_key_never_expires": api_key_never_expires,
+                    "slug": slug,
+                    "metadata": metadata,
+                },
             ),
+            options=request_options,
         )
 
     def list(
@@ -180,13 +177,10 @@ class OrganizationsManagedOrganizations(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ManagedOrganizationOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_GET,
-                path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_GET,
+            path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
+            options=request_options,
         )
 
     async def update(
@@ -219,21 +213,18 @@ class OrganizationsManagedOrganizations(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ManagedOrganizationOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_UPDATE,
+            path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_UPDATE,
-                path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "metadata": metadata,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -262,13 +253,10 @@ class OrganizationsManagedOrganizations(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ManagedOrganizationOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_DELETE,
-                path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_DELETE,
+            path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -298,59 +286,13 @@ class OrganizationsManagedOrganizations(BaseResource):
 class OrganizationsManagedOrganizationsWithRawResponse(BaseResource):
     """``cal.organizations.managed_organizations.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        org_id: int,
-        /,
-        body: _m.CreateOrganizationInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        api_key_days_valid: float | Unset = UNSET,
-        api_key_never_expires: bool | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ManagedOrganizationWithApiKeyOutput]:
-        """Create an organization within an organization
-
-        Requires the user to have at least the 'ORG_ADMIN' role within the organization. Additionally, for platform, the plan must be 'SCALE' or higher to access this endpoint.
-
-        ``POST /v2/organizations/{orgId}/organizations``
-
-        Args:
-            org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrganizationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ManagedOrganizationWithApiKeyOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ManagedOrganizationWithApiKeyOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "api_key_days_valid": api_key_days_valid,
-                        "api_key_never_expires": api_key_never_expires,
-                        "slug": slug,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsManagedOrganizations(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def list(
         self,
@@ -388,135 +330,15 @@ class OrganizationsManagedOrganizationsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.ManagedOrganizationOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "slug": slug,
-                    "metadataKey": metadata_key,
-                    "metadataValue": metadata_value,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        managed_organization_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ManagedOrganizationOutput]:
-        """Get an organization within an organization
-
-        Requires the user to have at least the 'ORG_ADMIN' role within the organization. Additionally, for platform, the plan must be 'SCALE' or higher to access this endpoint.
-
-        ``GET /v2/organizations/{orgId}/organizations/{managedOrganizationId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            managed_organization_id: path ``managedOrganizationId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ManagedOrganizationOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ManagedOrganizationOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_GET,
-                path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        managed_organization_id: int,
-        /,
-        body: _m.UpdateOrganizationInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ManagedOrganizationOutput]:
-        """Update an organization within an organization
-
-        Requires the user to have at least the 'ORG_ADMIN' role within the organization. Additionally, for platform, the plan must be 'SCALE' or higher to access this endpoint.
-
-        ``PATCH /v2/organizations/{orgId}/organizations/{managedOrganizationId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            managed_organization_id: path ``managedOrganizationId``, required.
-            body: the request body as a ``UpdateOrganizationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ManagedOrganizationOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ManagedOrganizationOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_UPDATE,
-                path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "metadata": metadata,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        managed_organization_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ManagedOrganizationOutput]:
-        """Delete an organization within an organization
-
-        Requires the user to have at least the 'ORG_ADMIN' role within the organization. Additionally, for platform, the plan must be 'SCALE' or higher to access this endpoint.
-
-        ``DELETE /v2/organizations/{orgId}/organizations/{managedOrganizationId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            managed_organization_id: path ``managedOrganizationId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ManagedOrganizationOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ManagedOrganizationOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_DELETE,
-                path={"orgId": org_id, "managedOrganizationId": managed_organization_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_MANAGED_ORGANIZATIONS_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "slug": slug,
+                "metadataKey": metadata_key,
+                "metadataValue": metadata_value,
+            },
+            options=request_options,
         )

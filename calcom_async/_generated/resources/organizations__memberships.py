@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -118,23 +118,20 @@ class OrganizationsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrganizationMembershipOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_MEMBERSHIPS_CREATE,
+            path={"orgId": org_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_MEMBERSHIPS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_MEMBERSHIPS_CREATE,
-                    body,
-                    {
-                        "user_id": user_id,
-                        "role": role,
-                        "accepted": accepted,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "user_id": user_id,
+                    "role": role,
+                    "accepted": accepted,
+                    "disable_impersonation": disable_impersonation,
+                },
             ),
+            options=request_options,
         )
 
     async def get(
@@ -161,13 +158,10 @@ class OrganizationsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrganizationMembershipOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_MEMBERSHIPS_GET,
-                path={"orgId": org_id, "membershipId": membership_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_MEMBERSHIPS_GET,
+            path={"orgId": org_id, "membershipId": membership_id},
+            options=request_options,
         )
 
     async def delete(
@@ -194,13 +188,10 @@ class OrganizationsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrganizationMembershipOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_MEMBERSHIPS_DELETE,
-                path={"orgId": org_id, "membershipId": membership_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_MEMBERSHIPS_DELETE,
+            path={"orgId": org_id, "membershipId": membership_id},
+            options=request_options,
         )
 
     async def update(
@@ -232,22 +223,19 @@ class OrganizationsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrganizationMembershipOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_MEMBERSHIPS_UPDATE,
+            path={"orgId": org_id, "membershipId": membership_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_MEMBERSHIPS_UPDATE,
-                path={"orgId": org_id, "membershipId": membership_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_MEMBERSHIPS_UPDATE,
-                    body,
-                    {
-                        "accepted": accepted,
-                        "role": role,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "accepted": accepted,
+                    "role": role,
+                    "disable_impersonation": disable_impersonation,
+                },
             ),
+            options=request_options,
         )
 
     async def get_many(
@@ -277,8 +265,13 @@ class OrganizationsMemberships(BaseResource):
 class OrganizationsMembershipsWithRawResponse(BaseResource):
     """``cal.organizations.memberships.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsMemberships(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.update = to_raw_response_wrapper(resource.update)
 
     async def list(
         self,
@@ -306,175 +299,12 @@ class OrganizationsMembershipsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.OrganizationMembershipOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_MEMBERSHIPS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        org_id: int,
-        /,
-        body: _m.CreateOrgMembershipDto | Mapping[str, Any] | None = None,
-        *,
-        user_id: int | Unset = UNSET,
-        role: _m.CreateOrgMembershipDto_role | Unset = UNSET,
-        accepted: bool | Unset = UNSET,
-        disable_impersonation: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrganizationMembershipOutput]:
-        """Create a membership
-
-        ``POST /v2/organizations/{orgId}/memberships``
-
-        Args:
-            org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrgMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrganizationMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrganizationMembershipOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_MEMBERSHIPS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_MEMBERSHIPS_CREATE,
-                    body,
-                    {
-                        "user_id": user_id,
-                        "role": role,
-                        "accepted": accepted,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        membership_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrganizationMembershipOutput]:
-        """Get a membership
-
-        ``GET /v2/organizations/{orgId}/memberships/{membershipId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            membership_id: path ``membershipId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrganizationMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrganizationMembershipOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_MEMBERSHIPS_GET,
-                path={"orgId": org_id, "membershipId": membership_id},
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        membership_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrganizationMembershipOutput]:
-        """Delete a membership
-
-        ``DELETE /v2/organizations/{orgId}/memberships/{membershipId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            membership_id: path ``membershipId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrganizationMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrganizationMembershipOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_MEMBERSHIPS_DELETE,
-                path={"orgId": org_id, "membershipId": membership_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        membership_id: int,
-        /,
-        body: _m.UpdateOrgMembershipDto | Mapping[str, Any] | None = None,
-        *,
-        accepted: bool | Unset = UNSET,
-        role: _m.UpdateOrgMembershipDto_role | Unset = UNSET,
-        disable_impersonation: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrganizationMembershipOutput]:
-        """Update a membership
-
-        ``PATCH /v2/organizations/{orgId}/memberships/{membershipId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            membership_id: path ``membershipId``, required.
-            body: the request body as a ``UpdateOrgMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrganizationMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrganizationMembershipOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_MEMBERSHIPS_UPDATE,
-                path={"orgId": org_id, "membershipId": membership_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_MEMBERSHIPS_UPDATE,
-                    body,
-                    {
-                        "accepted": accepted,
-                        "role": role,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_MEMBERSHIPS_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -73,23 +73,20 @@ class OrganizationsRoles(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrgRoleOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ROLES_CREATE,
+            path={"orgId": org_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ROLES_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROLES_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "color": color,
-                        "description": description,
-                        "permissions": permissions,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "color": color,
+                    "description": description,
+                    "permissions": permissions,
+                },
             ),
+            options=request_options,
         )
 
     def list(
@@ -169,13 +166,10 @@ class OrganizationsRoles(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrgRoleOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_GET,
-                path={"orgId": org_id, "roleId": role_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ROLES_GET,
+            path={"orgId": org_id, "roleId": role_id},
+            options=request_options,
         )
 
     async def update(
@@ -208,23 +202,20 @@ class OrganizationsRoles(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrgRoleOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ROLES_UPDATE,
+            path={"orgId": org_id, "roleId": role_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ROLES_UPDATE,
-                path={"orgId": org_id, "roleId": role_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROLES_UPDATE,
-                    body,
-                    {
-                        "color": color,
-                        "description": description,
-                        "permissions": permissions,
-                        "name": name,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "color": color,
+                    "description": description,
+                    "permissions": permissions,
+                    "name": name,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -251,13 +242,10 @@ class OrganizationsRoles(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrgRoleOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_DELETE,
-                path={"orgId": org_id, "roleId": role_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ROLES_DELETE,
+            path={"orgId": org_id, "roleId": role_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -287,55 +275,13 @@ class OrganizationsRoles(BaseResource):
 class OrganizationsRolesWithRawResponse(BaseResource):
     """``cal.organizations.roles.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        org_id: int,
-        /,
-        body: _m.CreateOrgRoleInput | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        color: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        permissions: builtins.list[Literal['*.*', 'role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.create', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'organization.create', 'organization.read', 'organization.listMembers', 'organization.listMembersPrivate', 'organization.invite', 'organization.remove', 'organization.manageBilling', 'organization.changeMemberRole', 'organization.impersonate', 'organization.passwordReset', 'organization.update', 'booking.read', 'booking.readOrgBookings', 'booking.readRecordings', 'booking.update', 'booking.readOrgAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'organization.attributes.read', 'organization.attributes.update', 'organization.attributes.delete', 'organization.attributes.create', 'organization.attributes.editUsers', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'watchlist.create', 'watchlist.read', 'watchlist.update', 'watchlist.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrgRoleOutput]:
-        """Create a new organization role
-
-        ``POST /v2/organizations/{orgId}/roles``
-
-        Args:
-            org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrgRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrgRoleOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrgRoleOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROLES_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "color": color,
-                        "description": description,
-                        "permissions": permissions,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsRoles(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def list(
         self,
@@ -363,130 +309,12 @@ class OrganizationsRolesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.OrgRoleOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        role_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrgRoleOutput]:
-        """Get a specific organization role
-
-        ``GET /v2/organizations/{orgId}/roles/{roleId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            role_id: path ``roleId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrgRoleOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrgRoleOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_GET,
-                path={"orgId": org_id, "roleId": role_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        role_id: str,
-        /,
-        body: _m.UpdateOrgRoleInput | Mapping[str, Any] | None = None,
-        *,
-        color: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        permissions: builtins.list[Literal['*.*', 'role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.create', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'organization.create', 'organization.read', 'organization.listMembers', 'organization.listMembersPrivate', 'organization.invite', 'organization.remove', 'organization.manageBilling', 'organization.changeMemberRole', 'organization.impersonate', 'organization.passwordReset', 'organization.update', 'booking.read', 'booking.readOrgBookings', 'booking.readRecordings', 'booking.update', 'booking.readOrgAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'organization.attributes.read', 'organization.attributes.update', 'organization.attributes.delete', 'organization.attributes.create', 'organization.attributes.editUsers', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'watchlist.create', 'watchlist.read', 'watchlist.update', 'watchlist.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
-        name: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrgRoleOutput]:
-        """Update an organization role
-
-        ``PATCH /v2/organizations/{orgId}/roles/{roleId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            role_id: path ``roleId``, required.
-            body: the request body as a ``UpdateOrgRoleInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrgRoleOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrgRoleOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_UPDATE,
-                path={"orgId": org_id, "roleId": role_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROLES_UPDATE,
-                    body,
-                    {
-                        "color": color,
-                        "description": description,
-                        "permissions": permissions,
-                        "name": name,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        role_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrgRoleOutput]:
-        """Delete an organization role
-
-        ``DELETE /v2/organizations/{orgId}/roles/{roleId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            role_id: path ``roleId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrgRoleOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrgRoleOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_DELETE,
-                path={"orgId": org_id, "roleId": role_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_ROLES_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

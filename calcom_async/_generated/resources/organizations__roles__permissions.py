@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -64,20 +64,17 @@ class OrganizationsRolesPermissions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[str]",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ROLES_PERMISSIONS_ADD,
+            path={"orgId": org_id, "roleId": role_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ROLES_PERMISSIONS_ADD,
-                path={"orgId": org_id, "roleId": role_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROLES_PERMISSIONS_ADD,
-                    body,
-                    {
-                        "permissions": permissions,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "permissions": permissions,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -104,13 +101,10 @@ class OrganizationsRolesPermissions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[str]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_PERMISSIONS_LIST,
-                path={"orgId": org_id, "roleId": role_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ROLES_PERMISSIONS_LIST,
+            path={"orgId": org_id, "roleId": role_id},
+            options=request_options,
         )
 
     async def set(
@@ -140,20 +134,17 @@ class OrganizationsRolesPermissions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[str]",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ROLES_PERMISSIONS_SET,
+            path={"orgId": org_id, "roleId": role_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ROLES_PERMISSIONS_SET,
-                path={"orgId": org_id, "roleId": role_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROLES_PERMISSIONS_SET,
-                    body,
-                    {
-                        "permissions": permissions,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "permissions": permissions,
+                },
             ),
+            options=request_options,
         )
 
     async def remove_many(
@@ -183,16 +174,13 @@ class OrganizationsRolesPermissions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_PERMISSIONS_REMOVE_MANY,
-                path={"orgId": org_id, "roleId": role_id},
-                query={
-                    "permissions": permissions,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ROLES_PERMISSIONS_REMOVE_MANY,
+            path={"orgId": org_id, "roleId": role_id},
+            query={
+                "permissions": permissions,
+            },
+            options=request_options,
         )
 
     async def remove(
@@ -221,211 +209,21 @@ class OrganizationsRolesPermissions(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_PERMISSIONS_REMOVE,
-                path={"orgId": org_id, "roleId": role_id, "permission": permission},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ROLES_PERMISSIONS_REMOVE,
+            path={"orgId": org_id, "roleId": role_id, "permission": permission},
+            options=request_options,
         )
 
 
 class OrganizationsRolesPermissionsWithRawResponse(BaseResource):
     """``cal.organizations.roles.permissions.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def add(
-        self,
-        org_id: int,
-        role_id: str,
-        /,
-        body: _m.CreateOrgRolePermissionsInput | Mapping[str, Any] | None = None,
-        *,
-        permissions: builtins.list[Literal['*.*', 'role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.create', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'organization.create', 'organization.read', 'organization.listMembers', 'organization.listMembersPrivate', 'organization.invite', 'organization.remove', 'organization.manageBilling', 'organization.changeMemberRole', 'organization.impersonate', 'organization.passwordReset', 'organization.update', 'booking.read', 'booking.readOrgBookings', 'booking.readRecordings', 'booking.update', 'booking.readOrgAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'organization.attributes.read', 'organization.attributes.update', 'organization.attributes.delete', 'organization.attributes.create', 'organization.attributes.editUsers', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'watchlist.create', 'watchlist.read', 'watchlist.update', 'watchlist.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[str]]:
-        """Add permissions to an organization role (single or batch)
-
-        ``POST /v2/organizations/{orgId}/roles/{roleId}/permissions``
-
-        Args:
-            org_id: path ``orgId``, required.
-            role_id: path ``roleId``, required.
-            body: the request body as a ``CreateOrgRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[str]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[str]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_PERMISSIONS_ADD,
-                path={"orgId": org_id, "roleId": role_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROLES_PERMISSIONS_ADD,
-                    body,
-                    {
-                        "permissions": permissions,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def list(
-        self,
-        org_id: int,
-        role_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[str]]:
-        """List permissions for an organization role
-
-        ``GET /v2/organizations/{orgId}/roles/{roleId}/permissions``
-
-        Args:
-            org_id: path ``orgId``, required.
-            role_id: path ``roleId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[str]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[str]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_PERMISSIONS_LIST,
-                path={"orgId": org_id, "roleId": role_id},
-                options=request_options,
-            ),
-        )
-
-    async def set(
-        self,
-        org_id: int,
-        role_id: str,
-        /,
-        body: _m.CreateOrgRolePermissionsInput | Mapping[str, Any] | None = None,
-        *,
-        permissions: builtins.list[Literal['*.*', 'role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.create', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'organization.create', 'organization.read', 'organization.listMembers', 'organization.listMembersPrivate', 'organization.invite', 'organization.remove', 'organization.manageBilling', 'organization.changeMemberRole', 'organization.impersonate', 'organization.passwordReset', 'organization.update', 'booking.read', 'booking.readOrgBookings', 'booking.readRecordings', 'booking.update', 'booking.readOrgAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'organization.attributes.read', 'organization.attributes.update', 'organization.attributes.delete', 'organization.attributes.create', 'organization.attributes.editUsers', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'watchlist.create', 'watchlist.read', 'watchlist.update', 'watchlist.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[str]]:
-        """Replace all permissions for an organization role
-
-        ``PUT /v2/organizations/{orgId}/roles/{roleId}/permissions``
-
-        Args:
-            org_id: path ``orgId``, required.
-            role_id: path ``roleId``, required.
-            body: the request body as a ``CreateOrgRolePermissionsInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[str]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[str]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_PERMISSIONS_SET,
-                path={"orgId": org_id, "roleId": role_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROLES_PERMISSIONS_SET,
-                    body,
-                    {
-                        "permissions": permissions,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def remove_many(
-        self,
-        org_id: int,
-        role_id: str,
-        /,
-        *,
-        permissions: Sequence[Literal['*.*', 'role.create', 'role.read', 'role.update', 'role.delete', 'eventType.create', 'eventType.read', 'eventType.update', 'eventType.delete', 'team.create', 'team.read', 'team.update', 'team.delete', 'team.invite', 'team.remove', 'team.listMembers', 'team.listMembersPrivate', 'team.changeMemberRole', 'team.impersonate', 'organization.create', 'organization.read', 'organization.listMembers', 'organization.listMembersPrivate', 'organization.invite', 'organization.remove', 'organization.manageBilling', 'organization.changeMemberRole', 'organization.impersonate', 'organization.passwordReset', 'organization.update', 'booking.read', 'booking.readOrgBookings', 'booking.readRecordings', 'booking.update', 'booking.readOrgAuditLogs', 'insights.read', 'workflow.create', 'workflow.read', 'workflow.update', 'workflow.delete', 'organization.attributes.read', 'organization.attributes.update', 'organization.attributes.delete', 'organization.attributes.create', 'organization.attributes.editUsers', 'routingForm.create', 'routingForm.read', 'routingForm.update', 'routingForm.delete', 'webhook.create', 'webhook.read', 'webhook.update', 'webhook.delete', 'watchlist.create', 'watchlist.read', 'watchlist.update', 'watchlist.delete', 'featureOptIn.read', 'featureOptIn.update']] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Remove multiple permissions from an organization role
-
-        ``DELETE /v2/organizations/{orgId}/roles/{roleId}/permissions``
-
-        Args:
-            org_id: path ``orgId``, required.
-            role_id: path ``roleId``, required.
-            permissions: query ``permissions``. Permissions to remove (format: resource.action). Supports comma-
-                separated values as well as repeated query params.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_PERMISSIONS_REMOVE_MANY,
-                path={"orgId": org_id, "roleId": role_id},
-                query={
-                    "permissions": permissions,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def remove(
-        self,
-        org_id: int,
-        role_id: str,
-        permission: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Remove a permission from an organization role
-
-        ``DELETE /v2/organizations/{orgId}/roles/{roleId}/permissions/{permission}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            role_id: path ``roleId``, required.
-            permission: path ``permission``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROLES_PERMISSIONS_REMOVE,
-                path={"orgId": org_id, "roleId": role_id, "permission": permission},
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsRolesPermissions(session, raw=True)
+        self.add = to_raw_response_wrapper(resource.add)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.set = to_raw_response_wrapper(resource.set)
+        self.remove_many = to_raw_response_wrapper(resource.remove_many)
+        self.remove = to_raw_response_wrapper(resource.remove)

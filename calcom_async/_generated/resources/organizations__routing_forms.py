@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -243,22 +243,19 @@ class OrganizationsRoutingForms(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.CreateRoutingFormResponseOutputData",
-            await self._request(
-                _ops.ORGANIZATIONS_ROUTING_FORMS_CREATE_RESPONSE,
-                path={"orgId": org_id, "routingFormId": routing_form_id},
-                query={
-                    "start": start,
-                    "end": end,
-                    "timeZone": time_zone,
-                    "duration": duration,
-                    "format": format,
-                    "bookingUidToReschedule": booking_uid_to_reschedule,
-                    "queueResponse": queue_response,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_ROUTING_FORMS_CREATE_RESPONSE,
+            path={"orgId": org_id, "routingFormId": routing_form_id},
+            query={
+                "start": start,
+                "end": end,
+                "timeZone": time_zone,
+                "duration": duration,
+                "format": format,
+                "bookingUidToReschedule": booking_uid_to_reschedule,
+                "queueResponse": queue_response,
+            },
+            options=request_options,
         )
 
     async def update_response(
@@ -290,28 +287,28 @@ class OrganizationsRoutingForms(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.RoutingFormResponseOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_ROUTING_FORMS_UPDATE_RESPONSE,
+            path={"orgId": org_id, "routingFormId": routing_form_id, "responseId": response_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_ROUTING_FORMS_UPDATE_RESPONSE,
-                path={"orgId": org_id, "routingFormId": routing_form_id, "responseId": response_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROUTING_FORMS_UPDATE_RESPONSE,
-                    body,
-                    {
-                        "response": response,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "response": response,
+                },
             ),
+            options=request_options,
         )
 
 
 class OrganizationsRoutingFormsWithRawResponse(BaseResource):
     """``cal.organizations.routing_forms.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsRoutingForms(session, raw=True)
+        self.create_response = to_raw_response_wrapper(resource.create_response)
+        self.update_response = to_raw_response_wrapper(resource.update_response)
 
     async def list(
         self,
@@ -355,25 +352,22 @@ class OrganizationsRoutingFormsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.RoutingFormOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROUTING_FORMS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "skip": skip,
-                    "take": take,
-                    "sortCreatedAt": sort_created_at,
-                    "sortUpdatedAt": sort_updated_at,
-                    "afterCreatedAt": after_created_at,
-                    "beforeCreatedAt": before_created_at,
-                    "afterUpdatedAt": after_updated_at,
-                    "beforeUpdatedAt": before_updated_at,
-                    "routedToBookingUid": routed_to_booking_uid,
-                    "teamIds": team_ids,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_ROUTING_FORMS_LIST,
+            path={"orgId": org_id},
+            query={
+                "skip": skip,
+                "take": take,
+                "sortCreatedAt": sort_created_at,
+                "sortUpdatedAt": sort_updated_at,
+                "afterCreatedAt": after_created_at,
+                "beforeCreatedAt": before_created_at,
+                "afterUpdatedAt": after_updated_at,
+                "beforeUpdatedAt": before_updated_at,
+                "routedToBookingUid": routed_to_booking_uid,
+                "teamIds": team_ids,
+            },
+            options=request_options,
         )
 
     async def list_responses(
@@ -418,138 +412,19 @@ class OrganizationsRoutingFormsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.RoutingFormResponseOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROUTING_FORMS_LIST_RESPONSES,
-                path={"orgId": org_id, "routingFormId": routing_form_id},
-                query={
-                    "skip": skip,
-                    "take": take,
-                    "sortCreatedAt": sort_created_at,
-                    "sortUpdatedAt": sort_updated_at,
-                    "afterCreatedAt": after_created_at,
-                    "beforeCreatedAt": before_created_at,
-                    "afterUpdatedAt": after_updated_at,
-                    "beforeUpdatedAt": before_updated_at,
-                    "routedToBookingUid": routed_to_booking_uid,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create_response(
-        self,
-        org_id: int,
-        routing_form_id: str,
-        /,
-        *,
-        start: str | datetime | date,
-        end: str | datetime | date,
-        time_zone: str | Unset = UNSET,
-        duration: float | Unset = UNSET,
-        format: Literal['range', 'time'] | Unset = UNSET,
-        booking_uid_to_reschedule: str | Unset = UNSET,
-        queue_response: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.CreateRoutingFormResponseOutputData]:
-        """Create routing form response and get available slots
-
-        ``POST /v2/organizations/{orgId}/routing-forms/{routingFormId}/responses``
-
-        Args:
-            org_id: path ``orgId``, required.
-            routing_form_id: path ``routingFormId``, required.
-            start: query ``start``, required. Time starting from which available slots should be checked. Must be in
-                UTC timezone as ISO 8601 datestring. You can pass date without hours
-                which defaults to start of day or specify hours: 2024-08-13 (will have
-                hours 00:00:00 aka at very beginning of the date) or you can specify
-                hours manually like 2024-08-13T09:00:00Z
-            end: query ``end``, required. Time until which available slots should be checked. Must be in UTC
-                timezone as ISO 8601 datestring. You can pass date without hours which
-                defaults to end of day or specify hours: 2024-08-20 (will have hours
-                23:59:59 aka at the very end of the date) or you can specify hours
-                manually like 2024-08-20T18:00:00Z
-            time_zone: query ``timeZone``. Time zone in which the available slots should be returned. Defaults to
-                UTC.
-            duration: query ``duration``. If event type has multiple possible durations then you can specify the
-                desired duration here. Also, if you are fetching slots for a dynamic
-                event then you can specify the duration her which defaults to 30,
-                meaning that returned slots will be each 30 minutes long.
-            format: query ``format``. Format of slot times in response. Use 'range' to get start and end
-                times.
-            booking_uid_to_reschedule: query ``bookingUidToReschedule``. The unique identifier of the booking being rescheduled. When provided
-                will ensure that the original booking time appears within the returned
-                available slots when rescheduling.
-            queue_response: query ``queueResponse``. Whether to queue the form response.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.CreateRoutingFormResponseOutputData`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.CreateRoutingFormResponseOutputData]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROUTING_FORMS_CREATE_RESPONSE,
-                path={"orgId": org_id, "routingFormId": routing_form_id},
-                query={
-                    "start": start,
-                    "end": end,
-                    "timeZone": time_zone,
-                    "duration": duration,
-                    "format": format,
-                    "bookingUidToReschedule": booking_uid_to_reschedule,
-                    "queueResponse": queue_response,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def update_response(
-        self,
-        org_id: int,
-        routing_form_id: str,
-        response_id: int,
-        /,
-        body: _m.UpdateRoutingFormResponseInput | Mapping[str, Any] | None = None,
-        *,
-        response: dict[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.RoutingFormResponseOutput]:
-        """Update routing form response
-
-        ``PATCH /v2/organizations/{orgId}/routing-forms/{routingFormId}/responses/{responseId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            routing_form_id: path ``routingFormId``, required.
-            response_id: path ``responseId``, required.
-            body: the request body as a ``UpdateRoutingFormResponseInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.RoutingFormResponseOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.RoutingFormResponseOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_ROUTING_FORMS_UPDATE_RESPONSE,
-                path={"orgId": org_id, "routingFormId": routing_form_id, "responseId": response_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_ROUTING_FORMS_UPDATE_RESPONSE,
-                    body,
-                    {
-                        "response": response,
-                    },
-                ),
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_ROUTING_FORMS_LIST_RESPONSES,
+            path={"orgId": org_id, "routingFormId": routing_form_id},
+            query={
+                "skip": skip,
+                "take": take,
+                "sortCreatedAt": sort_created_at,
+                "sortUpdatedAt": sort_updated_at,
+                "afterCreatedAt": after_created_at,
+                "beforeCreatedAt": before_created_at,
+                "afterUpdatedAt": after_updated_at,
+                "beforeUpdatedAt": before_updated_at,
+                "routedToBookingUid": routed_to_booking_uid,
+            },
+            options=request_options,
         )

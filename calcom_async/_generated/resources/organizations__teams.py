@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -229,38 +229,35 @@ class OrganizationsTeams(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrgTeamOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_CREATE,
+            path={"orgId": org_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "logo_url": logo_url,
-                        "cal_video_logo": cal_video_logo,
-                        "app_logo": app_logo,
-                        "app_icon_logo": app_icon_logo,
-                        "bio": bio,
-                        "hide_branding": hide_branding,
-                        "is_private": is_private,
-                        "hide_book_a_team_member": hide_book_a_team_member,
-                        "metadata": metadata,
-                        "theme": theme,
-                        "brand_color": brand_color,
-                        "dark_brand_color": dark_brand_color,
-                        "banner_url": banner_url,
-                        "time_format": time_format,
-                        "time_zone": time_zone,
-                        "week_start": week_start,
-                        "auto_accept_creator": auto_accept_creator,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "slug": slug,
+                    "logo_url": logo_url,
+                    "cal_video_logo": cal_video_logo,
+                    "app_logo": app_logo,
+                    "app_icon_logo": app_icon_logo,
+                    "bio": bio,
+                    "hide_branding": hide_branding,
+                    "is_private": is_private,
+                    "hide_book_a_team_member": hide_book_a_team_member,
+                    "metadata": metadata,
+                    "theme": theme,
+                    "brand_color": brand_color,
+                    "dark_brand_color": dark_brand_color,
+                    "banner_url": banner_url,
+                    "time_format": time_format,
+                    "time_zone": time_zone,
+                    "week_start": week_start,
+                    "auto_accept_creator": auto_accept_creator,
+                },
             ),
+            options=request_options,
         )
 
     def list_mine(
@@ -340,13 +337,10 @@ class OrganizationsTeams(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrgTeamOutputDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_GET,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_GET,
+            path={"orgId": org_id, "teamId": team_id},
+            options=request_options,
         )
 
     async def delete(
@@ -373,13 +367,10 @@ class OrganizationsTeams(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrgTeamOutputDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_DELETE,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_DELETE,
+            path={"orgId": org_id, "teamId": team_id},
+            options=request_options,
         )
 
     async def update(
@@ -428,39 +419,36 @@ class OrganizationsTeams(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrgTeamOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_UPDATE,
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_UPDATE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "logo_url": logo_url,
-                        "cal_video_logo": cal_video_logo,
-                        "app_logo": app_logo,
-                        "app_icon_logo": app_icon_logo,
-                        "bio": bio,
-                        "hide_branding": hide_branding,
-                        "is_private": is_private,
-                        "hide_book_a_team_member": hide_book_a_team_member,
-                        "metadata": metadata,
-                        "theme": theme,
-                        "brand_color": brand_color,
-                        "dark_brand_color": dark_brand_color,
-                        "banner_url": banner_url,
-                        "time_format": time_format,
-                        "time_zone": time_zone,
-                        "week_start": week_start,
-                        "booking_limits": booking_limits,
-                        "include_managed_events_in_limits": include_managed_events_in_limits,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "slug": slug,
+                    "logo_url": logo_url,
+                    "cal_video_logo": cal_video_logo,
+                    "app_logo": app_logo,
+                    "app_icon_logo": app_icon_logo,
+                    "bio": bio,
+                    "hide_branding": hide_branding,
+                    "is_private": is_private,
+                    "hide_book_a_team_member": hide_book_a_team_member,
+                    "metadata": metadata,
+                    "theme": theme,
+                    "brand_color": brand_color,
+                    "dark_brand_color": dark_brand_color,
+                    "banner_url": banner_url,
+                    "time_format": time_format,
+                    "time_zone": time_zone,
+                    "week_start": week_start,
+                    "booking_limits": booking_limits,
+                    "include_managed_events_in_limits": include_managed_events_in_limits,
+                },
             ),
+            options=request_options,
         )
 
     async def get_many(
@@ -490,8 +478,13 @@ class OrganizationsTeams(BaseResource):
 class OrganizationsTeamsWithRawResponse(BaseResource):
     """``cal.organizations.teams.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeams(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.update = to_raw_response_wrapper(resource.update)
 
     async def list(
         self,
@@ -519,94 +512,14 @@ class OrganizationsTeamsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.OrgTeamOutputDto]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        org_id: int,
-        /,
-        body: _m.CreateOrgTeamDto | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        auto_accept_creator: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrgTeamOutputDto]:
-        """Create a team
-
-        ``POST /v2/organizations/{orgId}/teams``
-
-        Args:
-            org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrgTeamDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrgTeamOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrgTeamOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "logo_url": logo_url,
-                        "cal_video_logo": cal_video_logo,
-                        "app_logo": app_logo,
-                        "app_icon_logo": app_icon_logo,
-                        "bio": bio,
-                        "hide_branding": hide_branding,
-                        "is_private": is_private,
-                        "hide_book_a_team_member": hide_book_a_team_member,
-                        "metadata": metadata,
-                        "theme": theme,
-                        "brand_color": brand_color,
-                        "dark_brand_color": dark_brand_color,
-                        "banner_url": banner_url,
-                        "time_format": time_format,
-                        "time_zone": time_zone,
-                        "week_start": week_start,
-                        "auto_accept_creator": auto_accept_creator,
-                    },
-                ),
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )
 
     async def list_mine(
@@ -635,162 +548,12 @@ class OrganizationsTeamsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.OrgTeamOutputDto]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_LIST_MINE,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrgTeamOutputDto]:
-        """Get a team
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrgTeamOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrgTeamOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_GET,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrgTeamOutputDto]:
-        """Delete a team
-
-        ``DELETE /v2/organizations/{orgId}/teams/{teamId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrgTeamOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrgTeamOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_DELETE,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.UpdateOrgTeamDto | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        booking_limits: str | Unset = UNSET,
-        include_managed_events_in_limits: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrgTeamOutputDto]:
-        """Update a team
-
-        ``PATCH /v2/organizations/{orgId}/teams/{teamId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            body: the request body as a ``UpdateOrgTeamDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrgTeamOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrgTeamOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_UPDATE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "logo_url": logo_url,
-                        "cal_video_logo": cal_video_logo,
-                        "app_logo": app_logo,
-                        "app_icon_logo": app_icon_logo,
-                        "bio": bio,
-                        "hide_branding": hide_branding,
-                        "is_private": is_private,
-                        "hide_book_a_team_member": hide_book_a_team_member,
-                        "metadata": metadata,
-                        "theme": theme,
-                        "brand_color": brand_color,
-                        "dark_brand_color": dark_brand_color,
-                        "banner_url": banner_url,
-                        "time_format": time_format,
-                        "time_zone": time_zone,
-                        "week_start": week_start,
-                        "booking_limits": booking_limits,
-                        "include_managed_events_in_limits": include_managed_events_in_limits,
-                    },
-                ),
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_LIST_MINE,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -156,24 +156,23 @@ class OrganizationsTeamsBookings(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.BookingReference]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_BOOKINGS_GET_REFERENCES,
-                path={"orgId": org_id, "teamId": team_id, "bookingUid": booking_uid},
-                query={
-                    "type": type,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_BOOKINGS_GET_REFERENCES,
+            path={"orgId": org_id, "teamId": team_id, "bookingUid": booking_uid},
+            query={
+                "type": type,
+            },
+            options=request_options,
         )
 
 
 class OrganizationsTeamsBookingsWithRawResponse(BaseResource):
     """``cal.organizations.teams.bookings.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsBookings(session, raw=True)
+        self.get_references = to_raw_response_wrapper(resource.get_references)
 
     async def list(
         self,
@@ -228,66 +227,23 @@ class OrganizationsTeamsBookingsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.BookingOutput_2024_08_13 | _m.RecurringBookingOutput_2024_08_13 | _m.GetSeatedBookingOutput_2024_08_13 | _m.GetRecurringSeatedBookingOutput_2024_08_13]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_BOOKINGS_LIST,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "status": status,
-                    "attendeeEmail": attendee_email,
-                    "attendeeName": attendee_name,
-                    "bookingUid": booking_uid,
-                    "eventTypeIds": event_type_ids,
-                    "eventTypeId": event_type_id,
-                    "afterStart": after_start,
-                    "beforeEnd": before_end,
-                    "sortStart": sort_start,
-                    "sortEnd": sort_end,
-                    "sortCreated": sort_created,
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def get_references(
-        self,
-        org_id: int,
-        team_id: int,
-        booking_uid: str,
-        /,
-        *,
-        type: Literal['google_calendar', 'office365_calendar', 'daily_video', 'google_video', 'office365_video', 'zoom_video'] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.BookingReference]]:
-        """Get booking references
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/bookings/{bookingUid}/references``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            booking_uid: path ``bookingUid``, required.
-            type: query ``type``. Filter booking references by type
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.BookingReference]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.BookingReference]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_BOOKINGS_GET_REFERENCES,
-                path={"orgId": org_id, "teamId": team_id, "bookingUid": booking_uid},
-                query={
-                    "type": type,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_BOOKINGS_LIST,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "status": status,
+                "attendeeEmail": attendee_email,
+                "attendeeName": attendee_name,
+                "bookingUid": booking_uid,
+                "eventTypeIds": event_type_ids,
+                "eventTypeId": event_type_id,
+                "afterStart": after_start,
+                "beforeEnd": before_end,
+                "sortStart": sort_start,
+                "sortEnd": sort_end,
+                "sortCreated": sort_created,
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

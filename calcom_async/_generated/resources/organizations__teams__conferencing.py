@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -63,13 +63,10 @@ class OrganizationsTeamsConferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ConferencingAppsOutputDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_CONNECT_APP,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_CONFERENCING_CONNECT_APP,
+            path={"orgId": org_id, "teamId": team_id, "app": app},
+            options=request_options,
         )
 
     async def get_oauth_url(
@@ -102,17 +99,14 @@ class OrganizationsTeamsConferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.GetConferencingAppsOauthUrlResponseDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_GET_OAUTH_URL,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                query={
-                    "returnTo": return_to,
-                    "onErrorReturnTo": on_error_return_to,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_CONFERENCING_GET_OAUTH_URL,
+            path={"orgId": org_id, "teamId": team_id, "app": app},
+            query={
+                "returnTo": return_to,
+                "onErrorReturnTo": on_error_return_to,
+            },
+            options=request_options,
         )
 
     async def list(
@@ -139,13 +133,10 @@ class OrganizationsTeamsConferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.ConferencingAppsOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_LIST,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_CONFERENCING_LIST,
+            path={"orgId": org_id, "teamId": team_id},
+            options=request_options,
         )
 
     async def set_default_app(
@@ -174,13 +165,10 @@ class OrganizationsTeamsConferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.SetDefaultConferencingAppOutputResponseDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_SET_DEFAULT_APP,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_CONFERENCING_SET_DEFAULT_APP,
+            path={"orgId": org_id, "teamId": team_id, "app": app},
+            options=request_options,
         )
 
     async def get_default_app(
@@ -207,13 +195,10 @@ class OrganizationsTeamsConferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DefaultConferencingAppsOutputDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_GET_DEFAULT_APP,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_CONFERENCING_GET_DEFAULT_APP,
+            path={"orgId": org_id, "teamId": team_id},
+            options=request_options,
         )
 
     async def disconnect_app(
@@ -242,13 +227,10 @@ class OrganizationsTeamsConferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DisconnectConferencingAppOutputResponseDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_DISCONNECT_APP,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_CONFERENCING_DISCONNECT_APP,
+            path={"orgId": org_id, "teamId": team_id, "app": app},
+            options=request_options,
         )
 
     async def save_oauth_credentials(
@@ -281,279 +263,27 @@ class OrganizationsTeamsConferencing(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_SAVE_OAUTH_CREDENTIALS,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_CONFERENCING_SAVE_OAUTH_CREDENTIALS,
+            path={"orgId": org_id, "teamId": team_id, "app": app},
+            query={
+                "state": state,
+                "code": code,
+            },
+            options=request_options,
         )
 
 
 class OrganizationsTeamsConferencingWithRawResponse(BaseResource):
     """``cal.organizations.teams.conferencing.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def connect_app(
-        self,
-        org_id: int,
-        team_id: int,
-        app: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ConferencingAppsOutputDto]:
-        """Connect your conferencing application to a team
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/conferencing/{app}/connect``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            app: path ``app``, required. Conferencing application type
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ConferencingAppsOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ConferencingAppsOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_CONNECT_APP,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                options=request_options,
-            ),
-        )
-
-    async def get_oauth_url(
-        self,
-        org_id: int,
-        team_id: int,
-        app: str,
-        /,
-        *,
-        return_to: str,
-        on_error_return_to: str,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.GetConferencingAppsOauthUrlResponseDto]:
-        """Get OAuth conferencing app's auth URL for a team
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/conferencing/{app}/oauth/auth-url``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            app: path ``app``, required. Conferencing application type
-            return_to: query ``returnTo``, required.
-            on_error_return_to: query ``onErrorReturnTo``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.GetConferencingAppsOauthUrlResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.GetConferencingAppsOauthUrlResponseDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_GET_OAUTH_URL,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                query={
-                    "returnTo": return_to,
-                    "onErrorReturnTo": on_error_return_to,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def list(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.ConferencingAppsOutputDto]]:
-        """List team conferencing applications
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/conferencing``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.ConferencingAppsOutputDto]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.ConferencingAppsOutputDto]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_LIST,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
-        )
-
-    async def set_default_app(
-        self,
-        org_id: int,
-        team_id: int,
-        app: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.SetDefaultConferencingAppOutputResponseDto]:
-        """Set team default conferencing application
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/conferencing/{app}/default``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            app: path ``app``, required. Conferencing application type
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.SetDefaultConferencingAppOutputResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.SetDefaultConferencingAppOutputResponseDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_SET_DEFAULT_APP,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                options=request_options,
-            ),
-        )
-
-    async def get_default_app(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DefaultConferencingAppsOutputDto]:
-        """Get team default conferencing application
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/conferencing/default``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DefaultConferencingAppsOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DefaultConferencingAppsOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_GET_DEFAULT_APP,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
-        )
-
-    async def disconnect_app(
-        self,
-        org_id: int,
-        team_id: int,
-        app: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DisconnectConferencingAppOutputResponseDto]:
-        """Disconnect team conferencing application
-
-        ``DELETE /v2/organizations/{orgId}/teams/{teamId}/conferencing/{app}/disconnect``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            app: path ``app``, required. Conferencing application type
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DisconnectConferencingAppOutputResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DisconnectConferencingAppOutputResponseDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_DISCONNECT_APP,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                options=request_options,
-            ),
-        )
-
-    async def save_oauth_credentials(
-        self,
-        org_id: int,
-        team_id: int,
-        app: str,
-        /,
-        *,
-        state: str,
-        code: str,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Save conferencing app OAuth credentials
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/conferencing/{app}/oauth/callback``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            app: path ``app``, required.
-            state: query ``state``, required.
-            code: query ``code``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_CONFERENCING_SAVE_OAUTH_CREDENTIALS,
-                path={"orgId": org_id, "teamId": team_id, "app": app},
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsConferencing(session, raw=True)
+        self.connect_app = to_raw_response_wrapper(resource.connect_app)
+        self.get_oauth_url = to_raw_response_wrapper(resource.get_oauth_url)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.set_default_app = to_raw_response_wrapper(resource.set_default_app)
+        self.get_default_app = to_raw_response_wrapper(resource.get_default_app)
+        self.disconnect_app = to_raw_response_wrapper(resource.disconnect_app)
+        self.save_oauth_credentials = to_raw_response_wrapper(resource.save_oauth_credentials)

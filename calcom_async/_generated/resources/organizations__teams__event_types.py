@@ -8,14 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow, narrow_response
+from calcom_async._narrow import check_expect
 from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
@@ -129,72 +129,65 @@ class OrganizationsTeamsEventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("organizations.teams.event_types.create", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
-        return cast(
-            "_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE",
-            narrow(
-                "organizations.teams.event_types.create",
-                expect,
-                await self._request(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
-                    path={"orgId": org_id, "teamId": team_id},
-                    body=build_body(
-                        _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
-                        body,
-                        {
-                            "length_in_minutes": length_in_minutes,
-                            "title": title,
-                            "slug": slug,
-                            "scheduling_type": scheduling_type,
-                            "length_in_minutes_options": length_in_minutes_options,
-                            "description": description,
-                            "booking_fields": booking_fields,
-                            "disable_guests": disable_guests,
-                            "slot_interval": slot_interval,
-                            "minimum_booking_notice": minimum_booking_notice,
-                            "before_event_buffer": before_event_buffer,
-                            "after_event_buffer": after_event_buffer,
-                            "schedule_id": schedule_id,
-                            "booking_limits_count": booking_limits_count,
-                            "booker_active_bookings_limit": booker_active_bookings_limit,
-                            "only_show_first_available_slot": only_show_first_available_slot,
-                            "booking_limits_duration": booking_limits_duration,
-                            "booking_window": booking_window,
-                            "offset_start": offset_start,
-                            "booker_layouts": booker_layouts,
-                            "confirmation_policy": confirmation_policy,
-                            "recurrence": recurrence,
-                            "requires_booker_email_verification": requires_booker_email_verification,
-                            "hide_calendar_notes": hide_calendar_notes,
-                            "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                            "color": color,
-                            "seats": seats,
-                            "custom_name": custom_name,
-                            "destination_calendar": destination_calendar,
-                            "use_destination_calendar_email": use_destination_calendar_email,
-                            "hide_calendar_event_details": hide_calendar_event_details,
-                            "success_redirect_url": success_redirect_url,
-                            "hide_organizer_email": hide_organizer_email,
-                            "cal_video_settings": cal_video_settings,
-                            "hidden": hidden,
-                            "booking_requires_authentication": booking_requires_authentication,
-                            "disable_cancelling": disable_cancelling,
-                            "disable_rescheduling": disable_rescheduling,
-                            "interface_language": interface_language,
-                            "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                            "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                            "show_optimized_slots": show_optimized_slots,
-                            "hosts": hosts,
-                            "assign_all_team_members": assign_all_team_members,
-                            "locations": locations,
-                            "email_settings": email_settings,
-                            "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
+            expect,
+            (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]),
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
+                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
+                body,
+                {
+                    "length_in_minutes": length_in_minutes,
+                    "title": title,
+                    "slug": slug,
+                    "scheduling_type": scheduling_type,
+                    "length_in_minutes_options": length_in_minutes_options,
+                    "description": description,
+                    "booking_fields": booking_fields,
+                    "disable_guests": disable_guests,
+                    "slot_interval": slot_interval,
+                    "minimum_booking_notice": minimum_booking_notice,
+                    "before_event_buffer": before_event_buffer,
+                    "after_event_buffer": after_event_buffer,
+                    "schedule_id": schedule_id,
+                    "booking_limits_count": booking_limits_count,
+                    "booker_active_bookings_limit": booker_active_bookings_limit,
+                    "only_show_first_available_slot": only_show_first_available_slot,
+                    "booking_limits_duration": booking_limits_duration,
+                    "booking_window": booking_window,
+                    "offset_start": offset_start,
+                    "booker_layouts": booker_layouts,
+                    "confirmation_policy": confirmation_policy,
+                    "recurrence": recurrence,
+                    "requires_booker_email_verification": requires_booker_email_verification,
+                    "hide_calendar_notes": hide_calendar_notes,
+                    "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
+                    "color": color,
+                    "seats": seats,
+                    "custom_name": custom_name,
+                    "destination_calendar": destination_calendar,
+                    "use_destination_calendar_email": use_destination_calendar_email,
+                    "hide_calendar_event_details": hide_calendar_event_details,
+                    "success_redirect_url": success_redirect_url,
+                    "hide_organizer_email": hide_organizer_email,
+                    "cal_video_settings": cal_video_settings,
+                    "hidden": hidden,
+                    "booking_requires_authentication": booking_requires_authentication,
+                    "disable_cancelling": disable_cancelling,
+                    "disable_rescheduling": disable_rescheduling,
+                    "interface_language": interface_language,
+                    "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
+                    "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
+                    "show_optimized_slots": show_optimized_slots,
+                    "hosts": hosts,
+                    "assign_all_team_members": assign_all_team_members,
+                    "locations": locations,
+                    "email_settings": email_settings,
+                    "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -232,18 +225,15 @@ class OrganizationsTeamsEventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.TeamEventTypeOutput_2024_06_14]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_LIST,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "eventSlug": event_slug,
-                    "hostsLimit": hosts_limit,
-                    "sortCreatedAt": sort_created_at,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_LIST,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "eventSlug": event_slug,
+                "hostsLimit": hosts_limit,
+                "sortCreatedAt": sort_created_at,
+            },
+            options=request_options,
         )
 
     async def get(
@@ -272,13 +262,10 @@ class OrganizationsTeamsEventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamEventTypeOutput_2024_06_14",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_GET,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_GET,
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+            options=request_options,
         )
 
     async def update(
@@ -361,72 +348,65 @@ class OrganizationsTeamsEventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("organizations.teams.event_types.update", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
-        return cast(
-            "_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE",
-            narrow(
-                "organizations.teams.event_types.update",
-                expect,
-                await self._request(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
-                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                    body=build_body(
-                        _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
-                        body,
-                        {
-                            "length_in_minutes": length_in_minutes,
-                            "length_in_minutes_options": length_in_minutes_options,
-                            "title": title,
-                            "slug": slug,
-                            "description": description,
-                            "booking_fields": booking_fields,
-                            "disable_guests": disable_guests,
-                            "slot_interval": slot_interval,
-                            "minimum_booking_notice": minimum_booking_notice,
-                            "before_event_buffer": before_event_buffer,
-                            "after_event_buffer": after_event_buffer,
-                            "schedule_id": schedule_id,
-                            "booking_limits_count": booking_limits_count,
-                            "booker_active_bookings_limit": booker_active_bookings_limit,
-                            "only_show_first_available_slot": only_show_first_available_slot,
-                            "booking_limits_duration": booking_limits_duration,
-                            "booking_window": booking_window,
-                            "offset_start": offset_start,
-                            "booker_layouts": booker_layouts,
-                            "confirmation_policy": confirmation_policy,
-                            "recurrence": recurrence,
-                            "requires_booker_email_verification": requires_booker_email_verification,
-                            "hide_calendar_notes": hide_calendar_notes,
-                            "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                            "color": color,
-                            "seats": seats,
-                            "custom_name": custom_name,
-                            "destination_calendar": destination_calendar,
-                            "use_destination_calendar_email": use_destination_calendar_email,
-                            "hide_calendar_event_details": hide_calendar_event_details,
-                            "success_redirect_url": success_redirect_url,
-                            "hide_organizer_email": hide_organizer_email,
-                            "cal_video_settings": cal_video_settings,
-                            "hidden": hidden,
-                            "booking_requires_authentication": booking_requires_authentication,
-                            "disable_cancelling": disable_cancelling,
-                            "disable_rescheduling": disable_rescheduling,
-                            "interface_language": interface_language,
-                            "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                            "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                            "show_optimized_slots": show_optimized_slots,
-                            "scheduling_type": scheduling_type,
-                            "hosts": hosts,
-                            "assign_all_team_members": assign_all_team_members,
-                            "locations": locations,
-                            "email_settings": email_settings,
-                            "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
+            expect,
+            (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]),
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+            body=build_body(
+                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
+                body,
+                {
+                    "length_in_minutes": length_in_minutes,
+                    "length_in_minutes_options": length_in_minutes_options,
+                    "title": title,
+                    "slug": slug,
+                    "description": description,
+                    "booking_fields": booking_fields,
+                    "disable_guests": disable_guests,
+                    "slot_interval": slot_interval,
+                    "minimum_booking_notice": minimum_booking_notice,
+                    "before_event_buffer": before_event_buffer,
+                    "after_event_buffer": after_event_buffer,
+                    "schedule_id": schedule_id,
+                    "booking_limits_count": booking_limits_count,
+                    "booker_active_bookings_limit": booker_active_bookings_limit,
+                    "only_show_first_available_slot": only_show_first_available_slot,
+                    "booking_limits_duration": booking_limits_duration,
+                    "booking_window": booking_window,
+                    "offset_start": offset_start,
+                    "booker_layouts": booker_layouts,
+                    "confirmation_policy": confirmation_policy,
+                    "recurrence": recurrence,
+                    "requires_booker_email_verification": requires_booker_email_verification,
+                    "hide_calendar_notes": hide_calendar_notes,
+                    "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
+                    "color": color,
+                    "seats": seats,
+                    "custom_name": custom_name,
+                    "destination_calendar": destination_calendar,
+                    "use_destination_calendar_email": use_destination_calendar_email,
+                    "hide_calendar_event_details": hide_calendar_event_details,
+                    "success_redirect_url": success_redirect_url,
+                    "hide_organizer_email": hide_organizer_email,
+                    "cal_video_settings": cal_video_settings,
+                    "hidden": hidden,
+                    "booking_requires_authentication": booking_requires_authentication,
+                    "disable_cancelling": disable_cancelling,
+                    "disable_rescheduling": disable_rescheduling,
+                    "interface_language": interface_language,
+                    "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
+                    "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
+                    "show_optimized_slots": show_optimized_slots,
+                    "scheduling_type": scheduling_type,
+                    "hosts": hosts,
+                    "assign_all_team_members": assign_all_team_members,
+                    "locations": locations,
+                    "email_settings": email_settings,
+                    "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -455,13 +435,10 @@ class OrganizationsTeamsEventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "dict[str, Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_DELETE,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_DELETE,
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+            options=request_options,
         )
 
     async def create_phone_call(
@@ -503,30 +480,27 @@ class OrganizationsTeamsEventTypes(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.Data",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
-                    body,
-                    {
-                        "your_phone_number": your_phone_number,
-                        "number_to_call": number_to_call,
-                        "cal_api_key": cal_api_key,
-                        "enabled": enabled,
-                        "template_type": template_type,
-                        "scheduler_name": scheduler_name,
-                        "guest_name": guest_name,
-                        "guest_email": guest_email,
-                        "guest_company": guest_company,
-                        "begin_message": begin_message,
-                        "general_prompt": general_prompt,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "your_phone_number": your_phone_number,
+                    "number_to_call": number_to_call,
+                    "cal_api_key": cal_api_key,
+                    "enabled": enabled,
+                    "template_type": template_type,
+                    "scheduler_name": scheduler_name,
+                    "guest_name": guest_name,
+                    "guest_email": guest_email,
+                    "guest_company": guest_company,
+                    "begin_message": begin_message,
+                    "general_prompt": general_prompt,
+                },
             ),
+            options=request_options,
         )
 
     def list_all(
@@ -616,8 +590,13 @@ class OrganizationsTeamsEventTypes(BaseResource):
 class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
     """``cal.organizations.teams.event_types.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsEventTypes(session, raw=True)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.create_phone_call = to_raw_response_wrapper(resource.create_phone_call)
 
     async def create(
         self,
@@ -697,156 +676,65 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("organizations.teams.event_types.create", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
-        return cast(
-            "APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE]",
-            narrow_response(
-                "organizations.teams.event_types.create",
-                expect,
-                await self._request(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
-                    path={"orgId": org_id, "teamId": team_id},
-                    body=build_body(
-                        _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
-                        body,
-                        {
-                            "length_in_minutes": length_in_minutes,
-                            "title": title,
-                            "slug": slug,
-                            "scheduling_type": scheduling_type,
-                            "length_in_minutes_options": length_in_minutes_options,
-                            "description": description,
-                            "booking_fields": booking_fields,
-                            "disable_guests": disable_guests,
-                            "slot_interval": slot_interval,
-                            "minimum_booking_notice": minimum_booking_notice,
-                            "before_event_buffer": before_event_buffer,
-                            "after_event_buffer": after_event_buffer,
-                            "schedule_id": schedule_id,
-                            "booking_limits_count": booking_limits_count,
-                            "booker_active_bookings_limit": booker_active_bookings_limit,
-                            "only_show_first_available_slot": only_show_first_available_slot,
-                            "booking_limits_duration": booking_limits_duration,
-                            "booking_window": booking_window,
-                            "offset_start": offset_start,
-                            "booker_layouts": booker_layouts,
-                            "confirmation_policy": confirmation_policy,
-                            "recurrence": recurrence,
-                            "requires_booker_email_verification": requires_booker_email_verification,
-                            "hide_calendar_notes": hide_calendar_notes,
-                            "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                            "color": color,
-                            "seats": seats,
-                            "custom_name": custom_name,
-                            "destination_calendar": destination_calendar,
-                            "use_destination_calendar_email": use_destination_calendar_email,
-                            "hide_calendar_event_details": hide_calendar_event_details,
-                            "success_redirect_url": success_redirect_url,
-                            "hide_organizer_email": hide_organizer_email,
-                            "cal_video_settings": cal_video_settings,
-                            "hidden": hidden,
-                            "booking_requires_authentication": booking_requires_authentication,
-                            "disable_cancelling": disable_cancelling,
-                            "disable_rescheduling": disable_rescheduling,
-                            "interface_language": interface_language,
-                            "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                            "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                            "show_optimized_slots": show_optimized_slots,
-                            "hosts": hosts,
-                            "assign_all_team_members": assign_all_team_members,
-                            "locations": locations,
-                            "email_settings": email_settings,
-                            "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
-                        },
-                    ),
-                    options=request_options,
-                ),
-            ),
-        )
-
-    async def list(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        *,
-        event_slug: str | Unset = UNSET,
-        hosts_limit: float | Unset = UNSET,
-        sort_created_at: Literal['asc', 'desc'] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.TeamEventTypeOutput_2024_06_14]]:
-        """Get team event types
-
-        Use the optional `sortCreatedAt` query parameter to order results by creation date (by ID). Accepts "asc" (oldest first) or "desc" (newest first). When not provided, no explicit ordering is applied.
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            event_slug: query ``eventSlug``. Slug of team event type to return.
-            hosts_limit: query ``hostsLimit``. Specifies the maximum number of hosts to include in the response. This
-                limit helps optimize performance. If not provided, all Hosts will be
-                fetched.
-            sort_created_at: query ``sortCreatedAt``. Sort event types by creation date. When not provided, no explicit
-                ordering is applied.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.TeamEventTypeOutput_2024_06_14]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.TeamEventTypeOutput_2024_06_14]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_LIST,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "eventSlug": event_slug,
-                    "hostsLimit": hosts_limit,
-                    "sortCreatedAt": sort_created_at,
+        return await self._request_as_raw(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
+            expect,
+            (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]),
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
+                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE,
+                body,
+                {
+                    "length_in_minutes": length_in_minutes,
+                    "title": title,
+                    "slug": slug,
+                    "scheduling_type": scheduling_type,
+                    "length_in_minutes_options": length_in_minutes_options,
+                    "description": description,
+                    "booking_fields": booking_fields,
+                    "disable_guests": disable_guests,
+                    "slot_interval": slot_interval,
+                    "minimum_booking_notice": minimum_booking_notice,
+                    "before_event_buffer": before_event_buffer,
+                    "after_event_buffer": after_event_buffer,
+                    "schedule_id": schedule_id,
+                    "booking_limits_count": booking_limits_count,
+                    "booker_active_bookings_limit": booker_active_bookings_limit,
+                    "only_show_first_available_slot": only_show_first_available_slot,
+                    "booking_limits_duration": booking_limits_duration,
+                    "booking_window": booking_window,
+                    "offset_start": offset_start,
+                    "booker_layouts": booker_layouts,
+                    "confirmation_policy": confirmation_policy,
+                    "recurrence": recurrence,
+                    "requires_booker_email_verification": requires_booker_email_verification,
+                    "hide_calendar_notes": hide_calendar_notes,
+                    "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
+                    "color": color,
+                    "seats": seats,
+                    "custom_name": custom_name,
+                    "destination_calendar": destination_calendar,
+                    "use_destination_calendar_email": use_destination_calendar_email,
+                    "hide_calendar_event_details": hide_calendar_event_details,
+                    "success_redirect_url": success_redirect_url,
+                    "hide_organizer_email": hide_organizer_email,
+                    "cal_video_settings": cal_video_settings,
+                    "hidden": hidden,
+                    "booking_requires_authentication": booking_requires_authentication,
+                    "disable_cancelling": disable_cancelling,
+                    "disable_rescheduling": disable_rescheduling,
+                    "interface_language": interface_language,
+                    "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
+                    "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
+                    "show_optimized_slots": show_optimized_slots,
+                    "hosts": hosts,
+                    "assign_all_team_members": assign_all_team_members,
+                    "locations": locations,
+                    "email_settings": email_settings,
+                    "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
                 },
-                options=request_options,
             ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamEventTypeOutput_2024_06_14]:
-        """Get an event type
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamEventTypeOutput_2024_06_14`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamEventTypeOutput_2024_06_14]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_GET,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                options=request_options,
-            ),
+            options=request_options,
         )
 
     async def update(
@@ -929,172 +817,65 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("organizations.teams.event_types.update", expect, (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]))
-        return cast(
-            "APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE]",
-            narrow_response(
-                "organizations.teams.event_types.update",
-                expect,
-                await self._request(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
-                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                    body=build_body(
-                        _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
-                        body,
-                        {
-                            "length_in_minutes": length_in_minutes,
-                            "length_in_minutes_options": length_in_minutes_options,
-                            "title": title,
-                            "slug": slug,
-                            "description": description,
-                            "booking_fields": booking_fields,
-                            "disable_guests": disable_guests,
-                            "slot_interval": slot_interval,
-                            "minimum_booking_notice": minimum_booking_notice,
-                            "before_event_buffer": before_event_buffer,
-                            "after_event_buffer": after_event_buffer,
-                            "schedule_id": schedule_id,
-                            "booking_limits_count": booking_limits_count,
-                            "booker_active_bookings_limit": booker_active_bookings_limit,
-                            "only_show_first_available_slot": only_show_first_available_slot,
-                            "booking_limits_duration": booking_limits_duration,
-                            "booking_window": booking_window,
-                            "offset_start": offset_start,
-                            "booker_layouts": booker_layouts,
-                            "confirmation_policy": confirmation_policy,
-                            "recurrence": recurrence,
-                            "requires_booker_email_verification": requires_booker_email_verification,
-                            "hide_calendar_notes": hide_calendar_notes,
-                            "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
-                            "color": color,
-                            "seats": seats,
-                            "custom_name": custom_name,
-                            "destination_calendar": destination_calendar,
-                            "use_destination_calendar_email": use_destination_calendar_email,
-                            "hide_calendar_event_details": hide_calendar_event_details,
-                            "success_redirect_url": success_redirect_url,
-                            "hide_organizer_email": hide_organizer_email,
-                            "cal_video_settings": cal_video_settings,
-                            "hidden": hidden,
-                            "booking_requires_authentication": booking_requires_authentication,
-                            "disable_cancelling": disable_cancelling,
-                            "disable_rescheduling": disable_rescheduling,
-                            "interface_language": interface_language,
-                            "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
-                            "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
-                            "show_optimized_slots": show_optimized_slots,
-                            "scheduling_type": scheduling_type,
-                            "hosts": hosts,
-                            "assign_all_team_members": assign_all_team_members,
-                            "locations": locations,
-                            "email_settings": email_settings,
-                            "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
+            expect,
+            (_m.TeamEventTypeOutput_2024_06_14, builtins.list[_m.TeamEventTypeOutput_2024_06_14]),
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+            body=build_body(
+                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_UPDATE,
+                body,
+                {
+                    "length_in_minutes": length_in_minutes,
+                    "length_in_minutes_options": length_in_minutes_options,
+                    "title": title,
+                    "slug": slug,
+                    "description": description,
+                    "booking_fields": booking_fields,
+                    "disable_guests": disable_guests,
+                    "slot_interval": slot_interval,
+                    "minimum_booking_notice": minimum_booking_notice,
+                    "before_event_buffer": before_event_buffer,
+                    "after_event_buffer": after_event_buffer,
+                    "schedule_id": schedule_id,
+                    "booking_limits_count": booking_limits_count,
+                    "booker_active_bookings_limit": booker_active_bookings_limit,
+                    "only_show_first_available_slot": only_show_first_available_slot,
+                    "booking_limits_duration": booking_limits_duration,
+                    "booking_window": booking_window,
+                    "offset_start": offset_start,
+                    "booker_layouts": booker_layouts,
+                    "confirmation_policy": confirmation_policy,
+                    "recurrence": recurrence,
+                    "requires_booker_email_verification": requires_booker_email_verification,
+                    "hide_calendar_notes": hide_calendar_notes,
+                    "lock_time_zone_toggle_on_booking_page": lock_time_zone_toggle_on_booking_page,
+                    "color": color,
+                    "seats": seats,
+                    "custom_name": custom_name,
+                    "destination_calendar": destination_calendar,
+                    "use_destination_calendar_email": use_destination_calendar_email,
+                    "hide_calendar_event_details": hide_calendar_event_details,
+                    "success_redirect_url": success_redirect_url,
+                    "hide_organizer_email": hide_organizer_email,
+                    "cal_video_settings": cal_video_settings,
+                    "hidden": hidden,
+                    "booking_requires_authentication": booking_requires_authentication,
+                    "disable_cancelling": disable_cancelling,
+                    "disable_rescheduling": disable_rescheduling,
+                    "interface_language": interface_language,
+                    "allow_rescheduling_past_bookings": allow_rescheduling_past_bookings,
+                    "allow_rescheduling_cancelled_bookings": allow_rescheduling_cancelled_bookings,
+                    "show_optimized_slots": show_optimized_slots,
+                    "scheduling_type": scheduling_type,
+                    "hosts": hosts,
+                    "assign_all_team_members": assign_all_team_members,
+                    "locations": locations,
+                    "email_settings": email_settings,
+                    "reschedule_with_same_round_robin_host": reschedule_with_same_round_robin_host,
+                },
             ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[dict[str, Any]]:
-        """Delete a team event type
-
-        ``DELETE /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``dict[str, Any]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[dict[str, Any]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_DELETE,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                options=request_options,
-            ),
-        )
-
-    async def create_phone_call(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreatePhoneCallInput | Mapping[str, Any] | None = None,
-        *,
-        your_phone_number: str | Unset = UNSET,
-        number_to_call: str | Unset = UNSET,
-        cal_api_key: str | Unset = UNSET,
-        enabled: dict[str, Any] | Unset = UNSET,
-        template_type: Literal['CHECK_IN_APPOINTMENT', 'CUSTOM_TEMPLATE'] | Unset = UNSET,
-        scheduler_name: str | Unset = UNSET,
-        guest_name: str | Unset = UNSET,
-        guest_email: str | Unset = UNSET,
-        guest_company: str | Unset = UNSET,
-        begin_message: str | Unset = UNSET,
-        general_prompt: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.Data]:
-        """Create a phone call
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/create-phone-call``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreatePhoneCallInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.Data`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.Data]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_CREATE_PHONE_CALL,
-                    body,
-                    {
-                        "your_phone_number": your_phone_number,
-                        "number_to_call": number_to_call,
-                        "cal_api_key": cal_api_key,
-                        "enabled": enabled,
-                        "template_type": template_type,
-                        "scheduler_name": scheduler_name,
-                        "guest_name": guest_name,
-                        "guest_email": guest_email,
-                        "guest_company": guest_company,
-                        "begin_message": begin_message,
-                        "general_prompt": general_prompt,
-                    },
-                ),
-                options=request_options,
-            ),
+            options=request_options,
         )
 
     async def list_all(
@@ -1128,16 +909,13 @@ class OrganizationsTeamsEventTypesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.TeamEventTypeOutput_2024_06_14]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_LIST_ALL,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "sortCreatedAt": sort_created_at,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_LIST_ALL,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "sortCreatedAt": sort_created_at,
+            },
+            options=request_options,
         )

@@ -8,14 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow, narrow_response
+from calcom_async._narrow import check_expect
 from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
@@ -77,27 +77,20 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("organizations.teams.event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
-        return cast(
-            "_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE",
-            narrow(
-                "organizations.teams.event_types.private_links.create",
-                expect,
-                await self._request(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                    body=build_body(
-                        _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                        body,
-                        {
-                            "expires_at": expires_at,
-                            "max_usage_count": max_usage_count,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
+            expect,
+            (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput),
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+            body=build_body(
+                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
+                body,
+                {
+                    "expires_at": expires_at,
+                    "max_usage_count": max_usage_count,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -126,13 +119,10 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_LIST,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_LIST,
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+            options=request_options,
         )
 
     async def update(
@@ -167,19 +157,12 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("organizations.teams.event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
-        return cast(
-            "_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE",
-            narrow(
-                "organizations.teams.event_types.private_links.update",
-                expect,
-                await self._request(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
-                    options=request_options,
-                ),
-            ),
+        return await self._request_as(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+            expect,
+            (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput),
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
+            options=request_options,
         )
 
     async def delete(
@@ -210,21 +193,21 @@ class OrganizationsTeamsEventTypesPrivateLinks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DeletePrivateLinkOutput_data",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_DELETE,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_DELETE,
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
+            options=request_options,
         )
 
 
 class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
     """``cal.organizations.teams.event_types.private_links.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsEventTypesPrivateLinks(session, raw=True)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def create(
         self,
@@ -260,62 +243,20 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("organizations.teams.event_types.private_links.create", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
-        return cast(
-            "APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE]",
-            narrow_response(
-                "organizations.teams.event_types.private_links.create",
-                expect,
-                await self._request(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                    body=build_body(
-                        _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
-                        body,
-                        {
-                            "expires_at": expires_at,
-                            "max_usage_count": max_usage_count,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
+            expect,
+            (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput),
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
+            body=build_body(
+                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_CREATE,
+                body,
+                {
+                    "expires_at": expires_at,
+                    "max_usage_count": max_usage_count,
+                },
             ),
-        )
-
-    async def list(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]]:
-        """Get all private links for a team event type
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.TimeBasedPrivateLinkOutput | _m.UsageBasedPrivateLinkOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_LIST,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id},
-                options=request_options,
-            ),
+            options=request_options,
         )
 
     async def update(
@@ -350,54 +291,10 @@ class OrganizationsTeamsEventTypesPrivateLinksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("organizations.teams.event_types.private_links.update", expect, (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput))
-        return cast(
-            "APIResponse[_T_ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE]",
-            narrow_response(
-                "organizations.teams.event_types.private_links.update",
-                expect,
-                await self._request(
-                    _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE,
-                    path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
-                    options=request_options,
-                ),
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        team_id: int,
-        event_type_id: int,
-        link_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DeletePrivateLinkOutput_data]:
-        """Delete a private link for a team event type
-
-        ``DELETE /v2/organizations/{orgId}/teams/{teamId}/event-types/{eventTypeId}/private-links/{linkId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            link_id: path ``linkId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DeletePrivateLinkOutput_data`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DeletePrivateLinkOutput_data]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_DELETE,
-                path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
-                options=request_options,
-            ),
+        return await self._request_as_raw(
+            _ops.ORGANIZATIONS_TEAMS_EVENT_TYPES_PRIVATE_LINKS_UPDATE,
+            expect,
+            (_m.TimeBasedPrivateLinkOutput, _m.UsageBasedPrivateLinkOutput),
+            path={"orgId": org_id, "teamId": team_id, "eventTypeId": event_type_id, "linkId": link_id},
+            options=request_options,
         )

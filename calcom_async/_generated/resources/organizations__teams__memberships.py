@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -122,23 +122,20 @@ class OrganizationsTeamsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamMembershipOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE,
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE,
-                    body,
-                    {
-                        "user_id": user_id,
-                        "role": role,
-                        "accepted": accepted,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "user_id": user_id,
+                    "role": role,
+                    "accepted": accepted,
+                    "disable_impersonation": disable_impersonation,
+                },
             ),
+            options=request_options,
         )
 
     async def get(
@@ -167,13 +164,10 @@ class OrganizationsTeamsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamMembershipOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_GET,
-                path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_GET,
+            path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
+            options=request_options,
         )
 
     async def delete(
@@ -202,13 +196,10 @@ class OrganizationsTeamsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamMembershipOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_DELETE,
-                path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_DELETE,
+            path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
+            options=request_options,
         )
 
     async def update(
@@ -242,22 +233,19 @@ class OrganizationsTeamsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamMembershipOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_UPDATE,
+            path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_UPDATE,
-                path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_UPDATE,
-                    body,
-                    {
-                        "accepted": accepted,
-                        "role": role,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "accepted": accepted,
+                    "role": role,
+                    "disable_impersonation": disable_impersonation,
+                },
             ),
+            options=request_options,
         )
 
     async def get_many(
@@ -288,8 +276,13 @@ class OrganizationsTeamsMemberships(BaseResource):
 class OrganizationsTeamsMembershipsWithRawResponse(BaseResource):
     """``cal.organizations.teams.memberships.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsMemberships(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.update = to_raw_response_wrapper(resource.update)
 
     async def list(
         self,
@@ -319,183 +312,12 @@ class OrganizationsTeamsMembershipsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.TeamMembershipOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_LIST,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.CreateOrgTeamMembershipDto | Mapping[str, Any] | None = None,
-        *,
-        user_id: int | Unset = UNSET,
-        role: _m.CreateOrgTeamMembershipDto_role | Unset = UNSET,
-        accepted: bool | Unset = UNSET,
-        disable_impersonation: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamMembershipOutput]:
-        """Create a membership
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/memberships``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            body: the request body as a ``CreateOrgTeamMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamMembershipOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_CREATE,
-                    body,
-                    {
-                        "user_id": user_id,
-                        "role": role,
-                        "accepted": accepted,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        team_id: int,
-        membership_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamMembershipOutput]:
-        """Get a membership
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/memberships/{membershipId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            membership_id: path ``membershipId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamMembershipOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_GET,
-                path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        team_id: int,
-        membership_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamMembershipOutput]:
-        """Delete a membership
-
-        ``DELETE /v2/organizations/{orgId}/teams/{teamId}/memberships/{membershipId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            membership_id: path ``membershipId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamMembershipOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_DELETE,
-                path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        team_id: int,
-        membership_id: int,
-        /,
-        body: _m.UpdateOrgTeamMembershipDto | Mapping[str, Any] | None = None,
-        *,
-        accepted: bool | Unset = UNSET,
-        role: _m.UpdateOrgTeamMembershipDto_role | Unset = UNSET,
-        disable_impersonation: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamMembershipOutput]:
-        """Update a membership
-
-        ``PATCH /v2/organizations/{orgId}/teams/{teamId}/memberships/{membershipId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            membership_id: path ``membershipId``, required.
-            body: the request body as a ``UpdateOrgTeamMembershipDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamMembershipOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_UPDATE,
-                path={"orgId": org_id, "teamId": team_id, "membershipId": membership_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_UPDATE,
-                    body,
-                    {
-                        "accepted": accepted,
-                        "role": role,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_MEMBERSHIPS_LIST,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

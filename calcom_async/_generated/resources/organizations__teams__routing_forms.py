@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -125,8 +125,8 @@ class OrganizationsTeamsRoutingForms(BaseResource):
 class OrganizationsTeamsRoutingFormsWithRawResponse(BaseResource):
     """``cal.organizations.teams.routing_forms.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
 
     async def list(
         self,
@@ -170,22 +170,19 @@ class OrganizationsTeamsRoutingFormsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.RoutingFormOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_LIST,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "skip": skip,
-                    "take": take,
-                    "sortCreatedAt": sort_created_at,
-                    "sortUpdatedAt": sort_updated_at,
-                    "afterCreatedAt": after_created_at,
-                    "beforeCreatedAt": before_created_at,
-                    "afterUpdatedAt": after_updated_at,
-                    "beforeUpdatedAt": before_updated_at,
-                    "routedToBookingUid": routed_to_booking_uid,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_LIST,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "skip": skip,
+                "take": take,
+                "sortCreatedAt": sort_created_at,
+                "sortUpdatedAt": sort_updated_at,
+                "afterCreatedAt": after_created_at,
+                "beforeCreatedAt": before_created_at,
+                "afterUpdatedAt": after_updated_at,
+                "beforeUpdatedAt": before_updated_at,
+                "routedToBookingUid": routed_to_booking_uid,
+            },
+            options=request_options,
         )

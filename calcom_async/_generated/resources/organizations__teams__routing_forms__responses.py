@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -170,22 +170,19 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.CreateRoutingFormResponseOutputData",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_CREATE,
-                path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id},
-                query={
-                    "start": start,
-                    "end": end,
-                    "timeZone": time_zone,
-                    "duration": duration,
-                    "format": format,
-                    "bookingUidToReschedule": booking_uid_to_reschedule,
-                    "queueResponse": queue_response,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_CREATE,
+            path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id},
+            query={
+                "start": start,
+                "end": end,
+                "timeZone": time_zone,
+                "duration": duration,
+                "format": format,
+                "bookingUidToReschedule": booking_uid_to_reschedule,
+                "queueResponse": queue_response,
+            },
+            options=request_options,
         )
 
     async def update(
@@ -219,28 +216,28 @@ class OrganizationsTeamsRoutingFormsResponses(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.RoutingFormResponseOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_UPDATE,
+            path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id, "responseId": response_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_UPDATE,
-                path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id, "responseId": response_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_UPDATE,
-                    body,
-                    {
-                        "response": response,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "response": response,
+                },
             ),
+            options=request_options,
         )
 
 
 class OrganizationsTeamsRoutingFormsResponsesWithRawResponse(BaseResource):
     """``cal.organizations.teams.routing_forms.responses.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsRoutingFormsResponses(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.update = to_raw_response_wrapper(resource.update)
 
     async def list(
         self,
@@ -286,142 +283,19 @@ class OrganizationsTeamsRoutingFormsResponsesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.RoutingFormResponseOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_LIST,
-                path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id},
-                query={
-                    "skip": skip,
-                    "take": take,
-                    "sortCreatedAt": sort_created_at,
-                    "sortUpdatedAt": sort_updated_at,
-                    "afterCreatedAt": after_created_at,
-                    "beforeCreatedAt": before_created_at,
-                    "afterUpdatedAt": after_updated_at,
-                    "beforeUpdatedAt": before_updated_at,
-                    "routedToBookingUid": routed_to_booking_uid,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        org_id: int,
-        team_id: int,
-        routing_form_id: str,
-        /,
-        *,
-        start: str | datetime | date,
-        end: str | datetime | date,
-        time_zone: str | Unset = UNSET,
-        duration: float | Unset = UNSET,
-        format: Literal['range', 'time'] | Unset = UNSET,
-        booking_uid_to_reschedule: str | Unset = UNSET,
-        queue_response: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.CreateRoutingFormResponseOutputData]:
-        """Create routing form response and get available slots
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/routing-forms/{routingFormId}/responses``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            routing_form_id: path ``routingFormId``, required.
-            start: query ``start``, required. Time starting from which available slots should be checked. Must be in
-                UTC timezone as ISO 8601 datestring. You can pass date without hours
-                which defaults to start of day or specify hours: 2024-08-13 (will have
-                hours 00:00:00 aka at very beginning of the date) or you can specify
-                hours manually like 2024-08-13T09:00:00Z
-            end: query ``end``, required. Time until which available slots should be checked. Must be in UTC
-                timezone as ISO 8601 datestring. You can pass date without hours which
-                defaults to end of day or specify hours: 2024-08-20 (will have hours
-                23:59:59 aka at the very end of the date) or you can specify hours
-                manually like 2024-08-20T18:00:00Z
-            time_zone: query ``timeZone``. Time zone in which the available slots should be returned. Defaults to
-                UTC.
-            duration: query ``duration``. If event type has multiple possible durations then you can specify the
-                desired duration here. Also, if you are fetching slots for a dynamic
-                event then you can specify the duration her which defaults to 30,
-                meaning that returned slots will be each 30 minutes long.
-            format: query ``format``. Format of slot times in response. Use 'range' to get start and end
-                times.
-            booking_uid_to_reschedule: query ``bookingUidToReschedule``. The unique identifier of the booking being rescheduled. When provided
-                will ensure that the original booking time appears within the returned
-                available slots when rescheduling.
-            queue_response: query ``queueResponse``. Whether to queue the form response.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.CreateRoutingFormResponseOutputData`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.CreateRoutingFormResponseOutputData]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_CREATE,
-                path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id},
-                query={
-                    "start": start,
-                    "end": end,
-                    "timeZone": time_zone,
-                    "duration": duration,
-                    "format": format,
-                    "bookingUidToReschedule": booking_uid_to_reschedule,
-                    "queueResponse": queue_response,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        team_id: int,
-        routing_form_id: str,
-        response_id: int,
-        /,
-        body: _m.UpdateRoutingFormResponseInput | Mapping[str, Any] | None = None,
-        *,
-        response: dict[str, Any] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.RoutingFormResponseOutput]:
-        """Update routing form response
-
-        ``PATCH /v2/organizations/{orgId}/teams/{teamId}/routing-forms/{routingFormId}/responses/{responseId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            routing_form_id: path ``routingFormId``, required.
-            response_id: path ``responseId``, required.
-            body: the request body as a ``UpdateRoutingFormResponseInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.RoutingFormResponseOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.RoutingFormResponseOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_UPDATE,
-                path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id, "responseId": response_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_UPDATE,
-                    body,
-                    {
-                        "response": response,
-                    },
-                ),
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_ROUTING_FORMS_RESPONSES_LIST,
+            path={"orgId": org_id, "teamId": team_id, "routingFormId": routing_form_id},
+            query={
+                "skip": skip,
+                "take": take,
+                "sortCreatedAt": sort_created_at,
+                "sortUpdatedAt": sort_updated_at,
+                "afterCreatedAt": after_created_at,
+                "beforeCreatedAt": before_created_at,
+                "afterUpdatedAt": after_updated_at,
+                "beforeUpdatedAt": before_updated_at,
+                "routedToBookingUid": routed_to_booking_uid,
+            },
+            options=request_options,
         )

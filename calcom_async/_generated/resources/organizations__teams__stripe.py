@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -65,17 +65,14 @@ class OrganizationsTeamsStripe(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.StripConnectOutputDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_STRIPE_GET_CONNECT_URL,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "returnTo": return_to,
-                    "onErrorReturnTo": on_error_return_to,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_STRIPE_GET_CONNECT_URL,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "returnTo": return_to,
+                "onErrorReturnTo": on_error_return_to,
+            },
+            options=request_options,
         )
 
     async def check_connection(
@@ -102,13 +99,10 @@ class OrganizationsTeamsStripe(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.StripCredentialsCheckOutputResponseDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_STRIPE_CHECK_CONNECTION,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_STRIPE_CHECK_CONNECTION,
+            path={"orgId": org_id, "teamId": team_id},
+            options=request_options,
         )
 
     async def save(
@@ -139,137 +133,23 @@ class OrganizationsTeamsStripe(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.StripCredentialsSaveOutputResponseDto",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_STRIPE_SAVE,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_STRIPE_SAVE,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "state": state,
+                "code": code,
+            },
+            options=request_options,
         )
 
 
 class OrganizationsTeamsStripeWithRawResponse(BaseResource):
     """``cal.organizations.teams.stripe.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def get_connect_url(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        *,
-        return_to: str,
-        on_error_return_to: str,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.StripConnectOutputDto]:
-        """Get Stripe connect URL for a team
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/stripe/connect``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            return_to: query ``returnTo``, required.
-            on_error_return_to: query ``onErrorReturnTo``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.StripConnectOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.StripConnectOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_STRIPE_GET_CONNECT_URL,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "returnTo": return_to,
-                    "onErrorReturnTo": on_error_return_to,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def check_connection(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.StripCredentialsCheckOutputResponseDto]:
-        """Check team Stripe connection
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/stripe/check``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.StripCredentialsCheckOutputResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.StripCredentialsCheckOutputResponseDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_STRIPE_CHECK_CONNECTION,
-                path={"orgId": org_id, "teamId": team_id},
-                options=request_options,
-            ),
-        )
-
-    async def save(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        *,
-        state: str,
-        code: str,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.StripCredentialsSaveOutputResponseDto]:
-        """Save Stripe credentials
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/stripe/save``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            state: query ``state``, required.
-            code: query ``code``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.StripCredentialsSaveOutputResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.StripCredentialsSaveOutputResponseDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_STRIPE_SAVE,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsStripe(session, raw=True)
+        self.get_connect_url = to_raw_response_wrapper(resource.get_connect_url)
+        self.check_connection = to_raw_response_wrapper(resource.check_connection)
+        self.save = to_raw_response_wrapper(resource.save)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -65,61 +65,20 @@ class OrganizationsTeamsUsersSchedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.ScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_USERS_SCHEDULES_LIST,
-                path={"orgId": org_id, "teamId": team_id, "userId": user_id},
-                query={
-                    "eventTypeId": event_type_id,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_USERS_SCHEDULES_LIST,
+            path={"orgId": org_id, "teamId": team_id, "userId": user_id},
+            query={
+                "eventTypeId": event_type_id,
+            },
+            options=request_options,
         )
 
 
 class OrganizationsTeamsUsersSchedulesWithRawResponse(BaseResource):
     """``cal.organizations.teams.users.schedules.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def list(
-        self,
-        org_id: int,
-        team_id: int,
-        user_id: int,
-        /,
-        *,
-        event_type_id: int | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.ScheduleOutput_2024_06_11]]:
-        """Get schedules of a team member
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/users/{userId}/schedules``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            user_id: path ``userId``, required.
-            event_type_id: query ``eventTypeId``. Filter schedules by event type ID
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.ScheduleOutput_2024_06_11]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.ScheduleOutput_2024_06_11]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_USERS_SCHEDULES_LIST,
-                path={"orgId": org_id, "teamId": team_id, "userId": user_id},
-                query={
-                    "eventTypeId": event_type_id,
-                },
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsUsersSchedules(session, raw=True)
+        self.list = to_raw_response_wrapper(resource.list)

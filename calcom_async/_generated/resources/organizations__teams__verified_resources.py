@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -66,20 +66,17 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.RequestEmailVerificationOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
-                    body,
-                    {
-                        "email": email,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "email": email,
+                },
             ),
+            options=request_options,
         )
 
     async def request_phone_verification_code(
@@ -111,20 +108,17 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.RequestPhoneVerificationOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
-                    body,
-                    {
-                        "phone": phone,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "phone": phone,
+                },
             ),
+            options=request_options,
         )
 
     async def verify_email(
@@ -157,21 +151,18 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.VerifiedEmailOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
-                    body,
-                    {
-                        "email": email,
-                        "code": code,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "email": email,
+                    "code": code,
+                },
             ),
+            options=request_options,
         )
 
     async def verify_phone_number(
@@ -204,21 +195,18 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.VerifiedPhoneOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-                    body,
-                    {
-                        "phone": phone,
-                        "code": code,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "phone": phone,
+                    "code": code,
+                },
             ),
+            options=request_options,
         )
 
     def list_emails(
@@ -357,13 +345,10 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.VerifiedEmailOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
-                path={"orgId": org_id, "teamId": team_id, "id": id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
+            path={"orgId": org_id, "teamId": team_id, "id": id},
+            options=request_options,
         )
 
     async def get_phone_number(
@@ -392,205 +377,25 @@ class OrganizationsTeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.VerifiedPhoneOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
-                path={"orgId": org_id, "teamId": team_id, "id": id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
+            path={"orgId": org_id, "teamId": team_id, "id": id},
+            options=request_options,
         )
 
 
 class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
     """``cal.organizations.teams.verified_resources.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def request_email_verification_code(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.RequestEmailVerificationInput | Mapping[str, Any] | None = None,
-        *,
-        email: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.RequestEmailVerificationOutput]:
-        """Request email verification code
-
-        Sends a verification code to the email
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/verified-resources/emails/verification-code/request``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            body: the request body as a ``RequestEmailVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.RequestEmailVerificationOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.RequestEmailVerificationOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
-                    body,
-                    {
-                        "email": email,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def request_phone_verification_code(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.RequestPhoneVerificationInput | Mapping[str, Any] | None = None,
-        *,
-        phone: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.RequestPhoneVerificationOutput]:
-        """Request phone number verification code
-
-        Sends a verification code to the phone number
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones/verification-code/request``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            body: the request body as a ``RequestPhoneVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.RequestPhoneVerificationOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.RequestPhoneVerificationOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
-                    body,
-                    {
-                        "phone": phone,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def verify_email(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.VerifyEmailInput | Mapping[str, Any] | None = None,
-        *,
-        email: str | Unset = UNSET,
-        code: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.VerifiedEmailOutput]:
-        """Verify an email for an org team
-
-        Use code to verify an email
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/verified-resources/emails/verification-code/verify``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyEmailInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.VerifiedEmailOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
-                    body,
-                    {
-                        "email": email,
-                        "code": code,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def verify_phone_number(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.VerifyPhoneInput | Mapping[str, Any] | None = None,
-        *,
-        phone: str | Unset = UNSET,
-        code: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.VerifiedPhoneOutput]:
-        """Verify a phone number for an org team
-
-        Use code to verify a phone number
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones/verification-code/verify``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyPhoneInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.VerifiedPhoneOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-                    body,
-                    {
-                        "phone": phone,
-                        "code": code,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsVerifiedResources(session, raw=True)
+        self.request_email_verification_code = to_raw_response_wrapper(resource.request_email_verification_code)
+        self.request_phone_verification_code = to_raw_response_wrapper(resource.request_phone_verification_code)
+        self.verify_email = to_raw_response_wrapper(resource.verify_email)
+        self.verify_phone_number = to_raw_response_wrapper(resource.verify_phone_number)
+        self.get_email = to_raw_response_wrapper(resource.get_email)
+        self.get_phone_number = to_raw_response_wrapper(resource.get_phone_number)
 
     async def list_emails(
         self,
@@ -620,17 +425,14 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.VerifiedEmailOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )
 
     async def list_phone_numbers(
@@ -661,85 +463,12 @@ class OrganizationsTeamsVerifiedResourcesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.VerifiedPhoneOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def get_email(
-        self,
-        org_id: int,
-        team_id: int,
-        id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.VerifiedEmailOutput]:
-        """Get verified email of an org team by id
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/emails/{id}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            id: path ``id``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.VerifiedEmailOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
-                path={"orgId": org_id, "teamId": team_id, "id": id},
-                options=request_options,
-            ),
-        )
-
-    async def get_phone_number(
-        self,
-        org_id: int,
-        team_id: int,
-        id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.VerifiedPhoneOutput]:
-        """Get verified phone number of an org team by id
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/verified-resources/phones/{id}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            id: path ``id``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.VerifiedPhoneOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
-                path={"orgId": org_id, "teamId": team_id, "id": id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -122,23 +122,20 @@ class OrganizationsTeamsWorkflows(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.EventTypeWorkflowOutput]",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE,
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "activation": activation,
-                        "trigger": trigger,
-                        "steps": steps,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "activation": activation,
+                    "trigger": trigger,
+                    "steps": steps,
+                },
             ),
+            options=request_options,
         )
 
     def list_routing_form_workflows(
@@ -226,23 +223,20 @@ class OrganizationsTeamsWorkflows(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.RoutingFormWorkflowOutput]",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE_FORM,
+            path={"orgId": org_id, "teamId": team_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE_FORM,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE_FORM,
-                    body,
-                    {
-                        "name": name,
-                        "activation": activation,
-                        "trigger": trigger,
-                        "steps": steps,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "activation": activation,
+                    "trigger": trigger,
+                    "steps": steps,
+                },
             ),
+            options=request_options,
         )
 
     async def get(
@@ -271,13 +265,10 @@ class OrganizationsTeamsWorkflows(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.EventTypeWorkflowOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_GET,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_GET,
+            path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
+            options=request_options,
         )
 
     async def update(
@@ -312,23 +303,20 @@ class OrganizationsTeamsWorkflows(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.EventTypeWorkflowOutput]",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE,
+            path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "activation": activation,
-                        "trigger": trigger,
-                        "steps": steps,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "activation": activation,
+                    "trigger": trigger,
+                    "steps": steps,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -357,13 +345,10 @@ class OrganizationsTeamsWorkflows(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_DELETE,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_DELETE,
+            path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
+            options=request_options,
         )
 
     async def get_routing_form_workflow(
@@ -392,13 +377,10 @@ class OrganizationsTeamsWorkflows(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.RoutingFormWorkflowOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_GET_ROUTING_FORM_WORKFLOW,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_GET_ROUTING_FORM_WORKFLOW,
+            path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
+            options=request_options,
         )
 
     async def update_routing_form(
@@ -433,23 +415,20 @@ class OrganizationsTeamsWorkflows(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.RoutingFormWorkflowOutput]",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE_ROUTING_FORM,
+            path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE_ROUTING_FORM,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE_ROUTING_FORM,
-                    body,
-                    {
-                        "name": name,
-                        "trigger": trigger,
-                        "steps": steps,
-                        "activation": activation,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "trigger": trigger,
+                    "steps": steps,
+                    "activation": activation,
+                },
             ),
+            options=request_options,
         )
 
     async def delete_routing_form(
@@ -478,13 +457,10 @@ class OrganizationsTeamsWorkflows(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_DELETE_ROUTING_FORM,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_DELETE_ROUTING_FORM,
+            path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -515,8 +491,17 @@ class OrganizationsTeamsWorkflows(BaseResource):
 class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
     """``cal.organizations.teams.workflows.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsTeamsWorkflows(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.create_form = to_raw_response_wrapper(resource.create_form)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get_routing_form_workflow = to_raw_response_wrapper(resource.get_routing_form_workflow)
+        self.update_routing_form = to_raw_response_wrapper(resource.update_routing_form)
+        self.delete_routing_form = to_raw_response_wrapper(resource.delete_routing_form)
 
     async def list(
         self,
@@ -546,66 +531,14 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.EventTypeWorkflowOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_LIST,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.CreateEventTypeWorkflowDto | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        activation: _m.WorkflowActivationDto | Unset = UNSET,
-        trigger: _m.OnBeforeEventTriggerDto | _m.OnAfterEventTriggerDto | _m.OnCancelTriggerDto | _m.OnCreationTriggerDto | _m.OnRescheduleTriggerDto | _m.OnAfterCalVideoGuestsNoShowTriggerDto | _m.OnAfterCalVideoHostsNoShowTriggerDto | _m.OnRejectedTriggerDto | _m.OnRequestedTriggerDto | _m.OnPaidTriggerDto | _m.OnPaymentInitiatedTriggerDto | _m.OnNoShowUpdateTriggerDto | Unset = UNSET,
-        steps: builtins.list[_m.WorkflowEmailAddressStepDto | _m.WorkflowEmailAttendeeStepDto | _m.WorkflowEmailHostStepDto | _m.WorkflowPhoneWhatsAppAttendeeStepDto | _m.WorkflowPhoneWhatsAppNumberStepDto | _m.WorkflowPhoneNumberStepDto | _m.WorkflowPhoneAttendeeStepDto] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.EventTypeWorkflowOutput]]:
-        """Create organization team workflow for event-types
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/workflows``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            body: the request body as a ``CreateEventTypeWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.EventTypeWorkflowOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.EventTypeWorkflowOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "activation": activation,
-                        "trigger": trigger,
-                        "steps": steps,
-                    },
-                ),
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_LIST,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )
 
     async def list_routing_form_workflows(
@@ -636,306 +569,12 @@ class OrganizationsTeamsWorkflowsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.RoutingFormWorkflowOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_LIST_ROUTING_FORM_WORKFLOWS,
-                path={"orgId": org_id, "teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create_form(
-        self,
-        org_id: int,
-        team_id: int,
-        /,
-        body: _m.CreateFormWorkflowDto | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        activation: _m.WorkflowFormActivationDto | Unset = UNSET,
-        trigger: _m.OnFormSubmittedTriggerDto | _m.OnFormSubmittedNoEventTriggerDto | Unset = UNSET,
-        steps: builtins.list[_m.WorkflowEmailAddressStepDto | _m.WorkflowEmailAttendeeStepDto | _m.WorkflowPhoneAttendeeStepDto | _m.WorkflowPhoneNumberStepDto] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.RoutingFormWorkflowOutput]]:
-        """Create organization team workflow for routing-forms
-
-        ``POST /v2/organizations/{orgId}/teams/{teamId}/workflows/routing-form``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            body: the request body as a ``CreateFormWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.RoutingFormWorkflowOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.RoutingFormWorkflowOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE_FORM,
-                path={"orgId": org_id, "teamId": team_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_CREATE_FORM,
-                    body,
-                    {
-                        "name": name,
-                        "activation": activation,
-                        "trigger": trigger,
-                        "steps": steps,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        team_id: int,
-        workflow_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.EventTypeWorkflowOutput]]:
-        """Get organization team workflow
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/workflows/{workflowId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            workflow_id: path ``workflowId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.EventTypeWorkflowOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.EventTypeWorkflowOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_GET,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        team_id: int,
-        workflow_id: int,
-        /,
-        body: _m.UpdateEventTypeWorkflowDto | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        activation: _m.WorkflowActivationDto | Unset = UNSET,
-        trigger: _m.OnBeforeEventTriggerDto | _m.OnAfterEventTriggerDto | _m.OnCancelTriggerDto | _m.OnCreationTriggerDto | _m.OnRescheduleTriggerDto | _m.OnAfterCalVideoGuestsNoShowTriggerDto | _m.OnAfterCalVideoHostsNoShowTriggerDto | _m.OnRejectedTriggerDto | _m.OnRequestedTriggerDto | _m.OnPaidTriggerDto | _m.OnPaymentInitiatedTriggerDto | _m.OnNoShowUpdateTriggerDto | Unset = UNSET,
-        steps: builtins.list[_m.UpdateEmailAddressWorkflowStepDto | _m.UpdateEmailAttendeeWorkflowStepDto | _m.UpdateEmailHostWorkflowStepDto | _m.UpdatePhoneAttendeeWorkflowStepDto | _m.UpdatePhoneWhatsAppNumberWorkflowStepDto | _m.UpdateWhatsAppAttendeePhoneWorkflowStepDto | _m.UpdatePhoneNumberWorkflowStepDto] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.EventTypeWorkflowOutput]]:
-        """Update organization team workflow
-
-        ``PATCH /v2/organizations/{orgId}/teams/{teamId}/workflows/{workflowId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            workflow_id: path ``workflowId``, required.
-            body: the request body as a ``UpdateEventTypeWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.EventTypeWorkflowOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.EventTypeWorkflowOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "activation": activation,
-                        "trigger": trigger,
-                        "steps": steps,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        team_id: int,
-        workflow_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Delete organization team workflow
-
-        ``DELETE /v2/organizations/{orgId}/teams/{teamId}/workflows/{workflowId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            workflow_id: path ``workflowId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_DELETE,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                options=request_options,
-            ),
-        )
-
-    async def get_routing_form_workflow(
-        self,
-        org_id: int,
-        team_id: int,
-        workflow_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.RoutingFormWorkflowOutput]]:
-        """Get organization team workflow
-
-        ``GET /v2/organizations/{orgId}/teams/{teamId}/workflows/{workflowId}/routing-form``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            workflow_id: path ``workflowId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.RoutingFormWorkflowOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.RoutingFormWorkflowOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_GET_ROUTING_FORM_WORKFLOW,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                options=request_options,
-            ),
-        )
-
-    async def update_routing_form(
-        self,
-        org_id: int,
-        team_id: int,
-        workflow_id: int,
-        /,
-        body: _m.UpdateFormWorkflowDto | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        trigger: _m.OnFormSubmittedTriggerDto | _m.OnFormSubmittedNoEventTriggerDto | Unset = UNSET,
-        steps: builtins.list[_m.UpdateEmailAddressWorkflowStepDto | _m.UpdateEmailAttendeeWorkflowStepDto | _m.UpdatePhoneAttendeeWorkflowStepDto | _m.UpdatePhoneNumberWorkflowStepDto] | Unset = UNSET,
-        activation: _m.WorkflowFormActivationDto | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.RoutingFormWorkflowOutput]]:
-        """Update organization routing form team workflow
-
-        ``PATCH /v2/organizations/{orgId}/teams/{teamId}/workflows/{workflowId}/routing-form``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            workflow_id: path ``workflowId``, required.
-            body: the request body as a ``UpdateFormWorkflowDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.RoutingFormWorkflowOutput]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.RoutingFormWorkflowOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE_ROUTING_FORM,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_UPDATE_ROUTING_FORM,
-                    body,
-                    {
-                        "name": name,
-                        "trigger": trigger,
-                        "steps": steps,
-                        "activation": activation,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete_routing_form(
-        self,
-        org_id: int,
-        team_id: int,
-        workflow_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Delete organization team routing-form workflow
-
-        ``DELETE /v2/organizations/{orgId}/teams/{teamId}/workflows/{workflowId}/routing-form``
-
-        Args:
-            org_id: path ``orgId``, required.
-            team_id: path ``teamId``, required.
-            workflow_id: path ``workflowId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_DELETE_ROUTING_FORM,
-                path={"orgId": org_id, "teamId": team_id, "workflowId": workflow_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_TEAMS_WORKFLOWS_LIST_ROUTING_FORM_WORKFLOWS,
+            path={"orgId": org_id, "teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

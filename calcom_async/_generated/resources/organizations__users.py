@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -168,36 +168,33 @@ class OrganizationsUsers(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.GetOrgUsersWithProfileOutput",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_CREATE,
+            path={"orgId": org_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_USERS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_CREATE,
-                    body,
-                    {
-                        "email": email,
-                        "username": username,
-                        "weekday": weekday,
-                        "brand_color": brand_color,
-                        "bio": bio,
-                        "metadata": metadata,
-                        "dark_brand_color": dark_brand_color,
-                        "hide_branding": hide_branding,
-                        "time_zone": time_zone,
-                        "theme": theme,
-                        "app_theme": app_theme,
-                        "time_format": time_format,
-                        "default_schedule_id": default_schedule_id,
-                        "locale": locale,
-                        "avatar_url": avatar_url,
-                        "organization_role": organization_role,
-                        "auto_accept": auto_accept,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "email": email,
+                    "username": username,
+                    "weekday": weekday,
+                    "brand_color": brand_color,
+                    "bio": bio,
+                    "metadata": metadata,
+                    "dark_brand_color": dark_brand_color,
+                    "hide_branding": hide_branding,
+                    "time_zone": time_zone,
+                    "theme": theme,
+                    "app_theme": app_theme,
+                    "time_format": time_format,
+                    "default_schedule_id": default_schedule_id,
+                    "locale": locale,
+                    "avatar_url": avatar_url,
+                    "organization_role": organization_role,
+                    "auto_accept": auto_accept,
+                },
             ),
+            options=request_options,
         )
 
     async def update(
@@ -226,14 +223,11 @@ class OrganizationsUsers(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.GetOrgUsersWithProfileOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_UPDATE,
-                path={"orgId": org_id, "userId": user_id},
-                body=body,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_UPDATE,
+            path={"orgId": org_id, "userId": user_id},
+            body=body,
+            options=request_options,
         )
 
     async def delete(
@@ -260,21 +254,22 @@ class OrganizationsUsers(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.GetOrgUsersWithProfileOutput",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_DELETE,
-                path={"orgId": org_id, "userId": user_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_DELETE,
+            path={"orgId": org_id, "userId": user_id},
+            options=request_options,
         )
 
 
 class OrganizationsUsersWithRawResponse(BaseResource):
     """``cal.organizations.users.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsUsers(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def list(
         self,
@@ -311,161 +306,16 @@ class OrganizationsUsersWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.GetOrgUsersWithProfileOutput]]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "emails": emails,
-                    "assignedOptionIds": assigned_option_ids,
-                    "attributeQueryOperator": attribute_query_operator,
-                    "teamIds": team_ids,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        org_id: int,
-        /,
-        body: _m.CreateOrganizationUserInput | Mapping[str, Any] | None = None,
-        *,
-        email: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        weekday: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        theme: str | None | Unset = UNSET,
-        app_theme: str | None | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        default_schedule_id: int | Unset = UNSET,
-        locale: str | None | Unset = UNSET,
-        avatar_url: str | Unset = UNSET,
-        organization_role: Literal['MEMBER', 'ADMIN', 'OWNER'] | Unset = UNSET,
-        auto_accept: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.GetOrgUsersWithProfileOutput]:
-        """Create a user
-
-        ``POST /v2/organizations/{orgId}/users``
-
-        Args:
-            org_id: path ``orgId``, required.
-            body: the request body as a ``CreateOrganizationUserInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.GetOrgUsersWithProfileOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.GetOrgUsersWithProfileOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_CREATE,
-                    body,
-                    {
-                        "email": email,
-                        "username": username,
-                        "weekday": weekday,
-                        "brand_color": brand_color,
-                        "bio": bio,
-                        "metadata": metadata,
-                        "dark_brand_color": dark_brand_color,
-                        "hide_branding": hide_branding,
-                        "time_zone": time_zone,
-                        "theme": theme,
-                        "app_theme": app_theme,
-                        "time_format": time_format,
-                        "default_schedule_id": default_schedule_id,
-                        "locale": locale,
-                        "avatar_url": avatar_url,
-                        "organization_role": organization_role,
-                        "auto_accept": auto_accept,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        user_id: int,
-        /,
-        body: _m.UpdateOrganizationUserInput | Mapping[str, Any],
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.GetOrgUsersWithProfileOutput]:
-        """Update a user
-
-        ``PATCH /v2/organizations/{orgId}/users/{userId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            body: the request body as a ``UpdateOrganizationUserInput``, or a dict of its JSON (camelCase keys). Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.GetOrgUsersWithProfileOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.GetOrgUsersWithProfileOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_UPDATE,
-                path={"orgId": org_id, "userId": user_id},
-                body=body,
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        user_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.GetOrgUsersWithProfileOutput]:
-        """Delete a user
-
-        ``DELETE /v2/organizations/{orgId}/users/{userId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.GetOrgUsersWithProfileOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.GetOrgUsersWithProfileOutput]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_DELETE,
-                path={"orgId": org_id, "userId": user_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_USERS_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "emails": emails,
+                "assignedOptionIds": assigned_option_ids,
+                "attributeQueryOperator": attribute_query_operator,
+                "teamIds": team_ids,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -129,24 +129,21 @@ class OrganizationsUsersOoo(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_OOO_CREATE,
+            path={"orgId": org_id, "userId": user_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_USERS_OOO_CREATE,
-                path={"orgId": org_id, "userId": user_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_OOO_CREATE,
-                    body,
-                    {
-                        "start": start,
-                        "end": end,
-                        "notes": notes,
-                        "to_user_id": to_user_id,
-                        "reason": reason,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "start": start,
+                    "end": end,
+                    "notes": notes,
+                    "to_user_id": to_user_id,
+                    "reason": reason,
+                },
             ),
+            options=request_options,
         )
 
     async def update(
@@ -182,24 +179,21 @@ class OrganizationsUsersOoo(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
+            path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
-                path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
-                    body,
-                    {
-                        "start": start,
-                        "end": end,
-                        "notes": notes,
-                        "to_user_id": to_user_id,
-                        "reason": reason,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "start": start,
+                    "end": end,
+                    "notes": notes,
+                    "to_user_id": to_user_id,
+                    "reason": reason,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -228,13 +222,10 @@ class OrganizationsUsersOoo(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "Any",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_OOO_DELETE,
-                path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_OOO_DELETE,
+            path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
+            options=request_options,
         )
 
     def list_all(
@@ -304,8 +295,12 @@ class OrganizationsUsersOoo(BaseResource):
 class OrganizationsUsersOooWithRawResponse(BaseResource):
     """``cal.organizations.users.ooo.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsUsersOoo(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def list(
         self,
@@ -339,158 +334,16 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_OOO_LIST,
-                path={"orgId": org_id, "userId": user_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "sortStart": sort_start,
-                    "sortEnd": sort_end,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        org_id: int,
-        user_id: int,
-        /,
-        body: _m.CreateOutOfOfficeEntryDto | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        end: datetime | Unset = UNSET,
-        notes: str | Unset = UNSET,
-        to_user_id: int | Unset = UNSET,
-        reason: _m.CreateOutOfOfficeEntryDto_reason | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Create an out-of-office entry for a user
-
-        ``POST /v2/organizations/{orgId}/users/{userId}/ooo``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            body: the request body as a ``CreateOutOfOfficeEntryDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_OOO_CREATE,
-                path={"orgId": org_id, "userId": user_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_OOO_CREATE,
-                    body,
-                    {
-                        "start": start,
-                        "end": end,
-                        "notes": notes,
-                        "to_user_id": to_user_id,
-                        "reason": reason,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        user_id: int,
-        ooo_id: int,
-        /,
-        body: _m.UpdateOutOfOfficeEntryDto | Mapping[str, Any] | None = None,
-        *,
-        start: datetime | Unset = UNSET,
-        end: datetime | Unset = UNSET,
-        notes: str | Unset = UNSET,
-        to_user_id: int | Unset = UNSET,
-        reason: _m.UpdateOutOfOfficeEntryDto_reason | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Update an out-of-office entry for a user
-
-        ``PATCH /v2/organizations/{orgId}/users/{userId}/ooo/{oooId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            ooo_id: path ``oooId``, required.
-            body: the request body as a ``UpdateOutOfOfficeEntryDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
-                path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_OOO_UPDATE,
-                    body,
-                    {
-                        "start": start,
-                        "end": end,
-                        "notes": notes,
-                        "to_user_id": to_user_id,
-                        "reason": reason,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        user_id: int,
-        ooo_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[Any]:
-        """Delete an out-of-office entry for a user
-
-        ``DELETE /v2/organizations/{orgId}/users/{userId}/ooo/{oooId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            ooo_id: path ``oooId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``Any`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_OOO_DELETE,
-                path={"orgId": org_id, "userId": user_id, "oooId": ooo_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_USERS_OOO_LIST,
+            path={"orgId": org_id, "userId": user_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "sortStart": sort_start,
+                "sortEnd": sort_end,
+            },
+            options=request_options,
         )
 
     async def list_all(
@@ -526,18 +379,15 @@ class OrganizationsUsersOooWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[Any]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_OOO_LIST_ALL,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "sortStart": sort_start,
-                    "sortEnd": sort_end,
-                    "email": email,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_USERS_OOO_LIST_ALL,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "sortStart": sort_start,
+                "sortEnd": sort_end,
+                "email": email,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -68,24 +68,21 @@ class OrganizationsUsersSchedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput_2024_06_11",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_SCHEDULES_CREATE,
+            path={"orgId": org_id, "userId": user_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_USERS_SCHEDULES_CREATE,
-                path={"orgId": org_id, "userId": user_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_SCHEDULES_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "time_zone": time_zone,
-                        "is_default": is_default,
-                        "availability": availability,
-                        "overrides": overrides,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "time_zone": time_zone,
+                    "is_default": is_default,
+                    "availability": availability,
+                    "overrides": overrides,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -112,13 +109,10 @@ class OrganizationsUsersSchedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.ScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_SCHEDULES_LIST,
-                path={"orgId": org_id, "userId": user_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_SCHEDULES_LIST,
+            path={"orgId": org_id, "userId": user_id},
+            options=request_options,
         )
 
     async def get(
@@ -147,13 +141,10 @@ class OrganizationsUsersSchedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput_2024_06_11 | None",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_SCHEDULES_GET,
-                path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_SCHEDULES_GET,
+            path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
+            options=request_options,
         )
 
     async def update(
@@ -189,24 +180,21 @@ class OrganizationsUsersSchedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput_2024_06_11",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_SCHEDULES_UPDATE,
+            path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_USERS_SCHEDULES_UPDATE,
-                path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_SCHEDULES_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "time_zone": time_zone,
-                        "availability": availability,
-                        "is_default": is_default,
-                        "overrides": overrides,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "time_zone": time_zone,
+                    "availability": availability,
+                    "is_default": is_default,
+                    "overrides": overrides,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -235,13 +223,10 @@ class OrganizationsUsersSchedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DeleteScheduleOutput_2024_06_11",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_SCHEDULES_DELETE,
-                path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_USERS_SCHEDULES_DELETE,
+            path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -272,212 +257,11 @@ class OrganizationsUsersSchedules(BaseResource):
 class OrganizationsUsersSchedulesWithRawResponse(BaseResource):
     """``cal.organizations.users.schedules.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        org_id: int,
-        user_id: int,
-        /,
-        body: _m.CreateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        is_default: bool | Unset = UNSET,
-        availability: builtins.list[_m.ScheduleAvailabilityInput_2024_06_11] | Unset = UNSET,
-        overrides: builtins.list[_m.ScheduleOverrideInput_2024_06_11] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput_2024_06_11]:
-        """Create a schedule
-
-        ``POST /v2/organizations/{orgId}/users/{userId}/schedules``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            body: the request body as a ``CreateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput_2024_06_11`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_SCHEDULES_CREATE,
-                path={"orgId": org_id, "userId": user_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_SCHEDULES_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "time_zone": time_zone,
-                        "is_default": is_default,
-                        "availability": availability,
-                        "overrides": overrides,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def list(
-        self,
-        org_id: int,
-        user_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.ScheduleOutput_2024_06_11]]:
-        """Get all schedules
-
-        ``GET /v2/organizations/{orgId}/users/{userId}/schedules``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``list[_m.ScheduleOutput_2024_06_11]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.ScheduleOutput_2024_06_11]]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_SCHEDULES_LIST,
-                path={"orgId": org_id, "userId": user_id},
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        user_id: int,
-        schedule_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput_2024_06_11 | None]:
-        """Get a schedule
-
-        ``GET /v2/organizations/{orgId}/users/{userId}/schedules/{scheduleId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            schedule_id: path ``scheduleId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput_2024_06_11 | None`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ScheduleOutput_2024_06_11 | None]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_SCHEDULES_GET,
-                path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        user_id: int,
-        schedule_id: int,
-        /,
-        body: _m.UpdateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        availability: builtins.list[_m.ScheduleAvailabilityInput_2024_06_11] | Unset = UNSET,
-        is_default: bool | Unset = UNSET,
-        overrides: builtins.list[_m.ScheduleOverrideInput_2024_06_11] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput_2024_06_11]:
-        """Update a schedule
-
-        ``PATCH /v2/organizations/{orgId}/users/{userId}/schedules/{scheduleId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            schedule_id: path ``scheduleId``, required.
-            body: the request body as a ``UpdateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput_2024_06_11`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_SCHEDULES_UPDATE,
-                path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_USERS_SCHEDULES_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "time_zone": time_zone,
-                        "availability": availability,
-                        "is_default": is_default,
-                        "overrides": overrides,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        user_id: int,
-        schedule_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DeleteScheduleOutput_2024_06_11]:
-        """Delete a schedule
-
-        ``DELETE /v2/organizations/{orgId}/users/{userId}/schedules/{scheduleId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            user_id: path ``userId``, required.
-            schedule_id: path ``scheduleId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DeleteScheduleOutput_2024_06_11`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DeleteScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.ORGANIZATIONS_USERS_SCHEDULES_DELETE,
-                path={"orgId": org_id, "userId": user_id, "scheduleId": schedule_id},
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsUsersSchedules(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)

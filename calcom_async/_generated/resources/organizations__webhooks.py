@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -120,25 +120,22 @@ class OrganizationsWebhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamWebhookOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_WEBHOOKS_CREATE,
+            path={"orgId": org_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_WEBHOOKS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_WEBHOOKS_CREATE,
-                    body,
-                    {
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "payload_template": payload_template,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "active": active,
+                    "subscriber_url": subscriber_url,
+                    "triggers": triggers,
+                    "payload_template": payload_template,
+                    "secret": secret,
+                    "version": version,
+                },
             ),
+            options=request_options,
         )
 
     async def get(
@@ -165,13 +162,10 @@ class OrganizationsWebhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamWebhookOutputDto",
-            await self._request(
-                _ops.ORGANIZATIONS_WEBHOOKS_GET,
-                path={"orgId": org_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_WEBHOOKS_GET,
+            path={"orgId": org_id, "webhookId": webhook_id},
+            options=request_options,
         )
 
     async def delete(
@@ -198,13 +192,10 @@ class OrganizationsWebhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamWebhookOutputDto",
-            await self._request(
-                _ops.ORGANIZATIONS_WEBHOOKS_DELETE,
-                path={"orgId": org_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ORGANIZATIONS_WEBHOOKS_DELETE,
+            path={"orgId": org_id, "webhookId": webhook_id},
+            options=request_options,
         )
 
     async def update(
@@ -239,25 +230,22 @@ class OrganizationsWebhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamWebhookOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.ORGANIZATIONS_WEBHOOKS_UPDATE,
+            path={"orgId": org_id, "webhookId": webhook_id},
+            body=build_body(
                 _ops.ORGANIZATIONS_WEBHOOKS_UPDATE,
-                path={"orgId": org_id, "webhookId": webhook_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_WEBHOOKS_UPDATE,
-                    body,
-                    {
-                        "payload_template": payload_template,
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "payload_template": payload_template,
+                    "active": active,
+                    "subscriber_url": subscriber_url,
+                    "triggers": triggers,
+                    "secret": secret,
+                    "version": version,
+                },
             ),
+            options=request_options,
         )
 
     async def get_many(
@@ -287,8 +275,13 @@ class OrganizationsWebhooks(BaseResource):
 class OrganizationsWebhooksWithRawResponse(BaseResource):
     """``cal.organizations.webhooks.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = OrganizationsWebhooks(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.update = to_raw_response_wrapper(resource.update)
 
     async def list(
         self,
@@ -316,185 +309,12 @@ class OrganizationsWebhooksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.TeamWebhookOutputDto]]",
-            await self._request(
-                _ops.ORGANIZATIONS_WEBHOOKS_LIST,
-                path={"orgId": org_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def create(
-        self,
-        org_id: int,
-        /,
-        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
-        *,
-        active: bool | Unset = UNSET,
-        subscriber_url: str | Unset = UNSET,
-        triggers: builtins.list[_m.WebhookTriggerEvent] | Unset = UNSET,
-        payload_template: str | Unset = UNSET,
-        secret: str | Unset = UNSET,
-        version: _m.CreateWebhookInputDto_version | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamWebhookOutputDto]:
-        """Create a webhook
-
-        ``POST /v2/organizations/{orgId}/webhooks``
-
-        Args:
-            org_id: path ``orgId``, required.
-            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamWebhookOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_WEBHOOKS_CREATE,
-                path={"orgId": org_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_WEBHOOKS_CREATE,
-                    body,
-                    {
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "payload_template": payload_template,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        org_id: int,
-        webhook_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamWebhookOutputDto]:
-        """Get a webhook
-
-        ``GET /v2/organizations/{orgId}/webhooks/{webhookId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            webhook_id: path ``webhookId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamWebhookOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_WEBHOOKS_GET,
-                path={"orgId": org_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        org_id: int,
-        webhook_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamWebhookOutputDto]:
-        """Delete a webhook
-
-        ``DELETE /v2/organizations/{orgId}/webhooks/{webhookId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            webhook_id: path ``webhookId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamWebhookOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_WEBHOOKS_DELETE,
-                path={"orgId": org_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        org_id: int,
-        webhook_id: str,
-        /,
-        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
-        *,
-        payload_template: str | Unset = UNSET,
-        active: bool | Unset = UNSET,
-        subscriber_url: str | Unset = UNSET,
-        triggers: builtins.list[_m.WebhookTriggerEvent] | Unset = UNSET,
-        secret: str | Unset = UNSET,
-        version: _m.UpdateWebhookInputDto_version | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamWebhookOutputDto]:
-        """Update a webhook
-
-        ``PATCH /v2/organizations/{orgId}/webhooks/{webhookId}``
-
-        Args:
-            org_id: path ``orgId``, required.
-            webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamWebhookOutputDto]",
-            await self._request(
-                _ops.ORGANIZATIONS_WEBHOOKS_UPDATE,
-                path={"orgId": org_id, "webhookId": webhook_id},
-                body=build_body(
-                    _ops.ORGANIZATIONS_WEBHOOKS_UPDATE,
-                    body,
-                    {
-                        "payload_template": payload_template,
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.ORGANIZATIONS_WEBHOOKS_LIST,
+            path={"orgId": org_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -88,94 +88,25 @@ class RoutingForms(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ResponseSlotsOutputData",
-            await self._request(
-                _ops.ROUTING_FORMS_CALCULATE_SLOTS,
-                path={"routingFormId": routing_form_id},
-                query={
-                    "start": start,
-                    "end": end,
-                    "timeZone": time_zone,
-                    "duration": duration,
-                    "format": format,
-                    "bookingUidToReschedule": booking_uid_to_reschedule,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.ROUTING_FORMS_CALCULATE_SLOTS,
+            path={"routingFormId": routing_form_id},
+            query={
+                "start": start,
+                "end": end,
+                "timeZone": time_zone,
+                "duration": duration,
+                "format": format,
+                "bookingUidToReschedule": booking_uid_to_reschedule,
+            },
+            options=request_options,
         )
 
 
 class RoutingFormsWithRawResponse(BaseResource):
     """``cal.routing_forms.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def calculate_slots(
-        self,
-        routing_form_id: str,
-        /,
-        *,
-        start: str | datetime | date,
-        end: str | datetime | date,
-        time_zone: str | Unset = UNSET,
-        duration: float | Unset = UNSET,
-        format: Literal['range', 'time'] | Unset = UNSET,
-        booking_uid_to_reschedule: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ResponseSlotsOutputData]:
-        """Calculate slots based on routing form response
-
-        It will not actually save the response just return the routed event type and slots when it can be booked.
-
-        ``POST /v2/routing-forms/{routingFormId}/calculate-slots``
-
-        Args:
-            routing_form_id: path ``routingFormId``, required.
-            start: query ``start``, required. Time starting from which available slots should be checked. Must be in
-                UTC timezone as ISO 8601 datestring. You can pass date without hours
-                which defaults to start of day or specify hours: 2024-08-13 (will have
-                hours 00:00:00 aka at very beginning of the date) or you can specify
-                hours manually like 2024-08-13T09:00:00Z
-            end: query ``end``, required. Time until which available slots should be checked. Must be in UTC
-                timezone as ISO 8601 datestring. You can pass date without hours which
-                defaults to end of day or specify hours: 2024-08-20 (will have hours
-                23:59:59 aka at the very end of the date) or you can specify hours
-                manually like 2024-08-20T18:00:00Z
-            time_zone: query ``timeZone``. Time zone in which the available slots should be returned. Defaults to
-                UTC.
-            duration: query ``duration``. If event type has multiple possible durations then you can specify the
-                desired duration here. Also, if you are fetching slots for a dynamic
-                event then you can specify the duration her which defaults to 30,
-                meaning that returned slots will be each 30 minutes long.
-            format: query ``format``. Format of slot times in response. Use 'range' to get start and end
-                times.
-            booking_uid_to_reschedule: query ``bookingUidToReschedule``. The unique identifier of the booking being rescheduled. When provided
-                will ensure that the original booking time appears within the returned
-                available slots when rescheduling.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ResponseSlotsOutputData`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ResponseSlotsOutputData]",
-            await self._request(
-                _ops.ROUTING_FORMS_CALCULATE_SLOTS,
-                path={"routingFormId": routing_form_id},
-                query={
-                    "start": start,
-                    "end": end,
-                    "timeZone": time_zone,
-                    "duration": duration,
-                    "format": format,
-                    "bookingUidToReschedule": booking_uid_to_reschedule,
-                },
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = RoutingForms(session, raw=True)
+        self.calculate_slots = to_raw_response_wrapper(resource.calculate_slots)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -79,23 +79,20 @@ class Schedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput_2024_06_11",
-            await self._request(
+        return await self._request(
+            _ops.SCHEDULES_CREATE,
+            body=build_body(
                 _ops.SCHEDULES_CREATE,
-                body=build_body(
-                    _ops.SCHEDULES_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "time_zone": time_zone,
-                        "is_default": is_default,
-                        "availability": availability,
-                        "overrides": overrides,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "time_zone": time_zone,
+                    "is_default": is_default,
+                    "availability": availability,
+                    "overrides": overrides,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -118,12 +115,9 @@ class Schedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.ScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.SCHEDULES_LIST,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.SCHEDULES_LIST,
+            options=request_options,
         )
 
     async def get_default(
@@ -146,12 +140,9 @@ class Schedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput_2024_06_11",
-            await self._request(
-                _ops.SCHEDULES_GET_DEFAULT,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.SCHEDULES_GET_DEFAULT,
+            options=request_options,
         )
 
     async def get(
@@ -178,13 +169,10 @@ class Schedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput_2024_06_11 | None",
-            await self._request(
-                _ops.SCHEDULES_GET,
-                path={"scheduleId": schedule_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.SCHEDULES_GET,
+            path={"scheduleId": schedule_id},
+            options=request_options,
         )
 
     async def update(
@@ -218,24 +206,21 @@ class Schedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ScheduleOutput_2024_06_11",
-            await self._request(
+        return await self._request(
+            _ops.SCHEDULES_UPDATE,
+            path={"scheduleId": schedule_id},
+            body=build_body(
                 _ops.SCHEDULES_UPDATE,
-                path={"scheduleId": schedule_id},
-                body=build_body(
-                    _ops.SCHEDULES_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "time_zone": time_zone,
-                        "availability": availability,
-                        "is_default": is_default,
-                        "overrides": overrides,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "time_zone": time_zone,
+                    "availability": availability,
+                    "is_default": is_default,
+                    "overrides": overrides,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -262,13 +247,10 @@ class Schedules(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.DeleteScheduleOutput_2024_06_11",
-            await self._request(
-                _ops.SCHEDULES_DELETE,
-                path={"scheduleId": schedule_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.SCHEDULES_DELETE,
+            path={"scheduleId": schedule_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -297,239 +279,12 @@ class Schedules(BaseResource):
 class SchedulesWithRawResponse(BaseResource):
     """``cal.schedules.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        body: _m.CreateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        is_default: bool | Unset = UNSET,
-        availability: builtins.list[_m.ScheduleAvailabilityInput_2024_06_11] | Unset = UNSET,
-        overrides: builtins.list[_m.ScheduleOverrideInput_2024_06_11] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput_2024_06_11]:
-        """Create a schedule
-
-        Create a schedule for the authenticated user.
-
-        The point of creating schedules is for event types to be available at specific times.
-
-        The first goal of schedules is to have a default schedule. If you are platform customer and created managed users, then it is important to note that each managed user should have a default schedule.
-        1. If you passed `timeZone` when creating managed user, then the default schedule from Monday to Friday from 9AM to 5PM will be created with that timezone. The managed user can then change the default schedule via the `AvailabilitySettings` atom.
-        2. If you did not, then we assume you want the user to have this specific schedule right away. You should create a default schedule by specifying
-        `"isDefault": true` in the request body. Until the user has a default schedule the user can't be booked nor manage their schedule via the AvailabilitySettings atom.
-
-        The second goal of schedules is to create another schedule that event types can point to. This is useful for when an event is booked because availability is not checked against the default schedule but instead against that specific schedule.
-        After creating a non-default schedule, you can update an event type to point to that schedule via the PATCH `event-types/{eventTypeId}` endpoint.
-
-        When specifying start time and end time for each day use the 24 hour format e.g. 08:00, 15:00 etc.
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``POST /v2/schedules`` (``cal-api-version: 2024-06-11``)
-
-        Args:
-            body: the request body as a ``CreateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput_2024_06_11`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.SCHEDULES_CREATE,
-                body=build_body(
-                    _ops.SCHEDULES_CREATE,
-                    body,
-                    {
-                        "name": name,
-                        "time_zone": time_zone,
-                        "is_default": is_default,
-                        "availability": availability,
-                        "overrides": overrides,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def list(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.ScheduleOutput_2024_06_11]]:
-        """Get all schedules
-
-        Get all schedules of the authenticated user.
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``GET /v2/schedules`` (``cal-api-version: 2024-06-11``)
-
-        Returns:
-            The raw response, with the parsed ``list[_m.ScheduleOutput_2024_06_11]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.ScheduleOutput_2024_06_11]]",
-            await self._request(
-                _ops.SCHEDULES_LIST,
-                options=request_options,
-            ),
-        )
-
-    async def get_default(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput_2024_06_11]:
-        """Get default schedule
-
-        Get the default schedule of the authenticated user.
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``GET /v2/schedules/default`` (``cal-api-version: 2024-06-11``)
-
-        Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput_2024_06_11`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.SCHEDULES_GET_DEFAULT,
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        schedule_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput_2024_06_11 | None]:
-        """Get a schedule
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``GET /v2/schedules/{scheduleId}`` (``cal-api-version: 2024-06-11``)
-
-        Args:
-            schedule_id: path ``scheduleId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput_2024_06_11 | None`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ScheduleOutput_2024_06_11 | None]",
-            await self._request(
-                _ops.SCHEDULES_GET,
-                path={"scheduleId": schedule_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        schedule_id: int,
-        /,
-        body: _m.UpdateScheduleInput_2024_06_11 | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        availability: builtins.list[_m.ScheduleAvailabilityInput_2024_06_11] | Unset = UNSET,
-        is_default: bool | Unset = UNSET,
-        overrides: builtins.list[_m.ScheduleOverrideInput_2024_06_11] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ScheduleOutput_2024_06_11]:
-        """Update a schedule
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``PATCH /v2/schedules/{scheduleId}`` (``cal-api-version: 2024-06-11``)
-
-        Args:
-            schedule_id: path ``scheduleId``, required.
-            body: the request body as a ``UpdateScheduleInput_2024_06_11``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ScheduleOutput_2024_06_11`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.SCHEDULES_UPDATE,
-                path={"scheduleId": schedule_id},
-                body=build_body(
-                    _ops.SCHEDULES_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "time_zone": time_zone,
-                        "availability": availability,
-                        "is_default": is_default,
-                        "overrides": overrides,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        schedule_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.DeleteScheduleOutput_2024_06_11]:
-        """Delete a schedule
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``DELETE /v2/schedules/{scheduleId}`` (``cal-api-version: 2024-06-11``)
-
-        Args:
-            schedule_id: path ``scheduleId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.DeleteScheduleOutput_2024_06_11`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.DeleteScheduleOutput_2024_06_11]",
-            await self._request(
-                _ops.SCHEDULES_DELETE,
-                path={"scheduleId": schedule_id},
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = Schedules(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get_default = to_raw_response_wrapper(resource.get_default)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)

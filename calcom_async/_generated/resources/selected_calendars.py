@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -62,22 +62,19 @@ class SelectedCalendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.SelectedCalendarOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.SELECTED_CALENDARS_ADD,
+            body=build_body(
                 _ops.SELECTED_CALENDARS_ADD,
-                body=build_body(
-                    _ops.SELECTED_CALENDARS_ADD,
-                    body,
-                    {
-                        "integration": integration,
-                        "external_id": external_id,
-                        "credential_id": credential_id,
-                        "delegation_credential_id": delegation_credential_id,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "integration": integration,
+                    "external_id": external_id,
+                    "credential_id": credential_id,
+                    "delegation_credential_id": delegation_credential_id,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -107,107 +104,23 @@ class SelectedCalendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.SelectedCalendarOutputDto",
-            await self._request(
-                _ops.SELECTED_CALENDARS_DELETE,
-                query={
-                    "integration": integration,
-                    "externalId": external_id,
-                    "credentialId": credential_id,
-                    "delegationCredentialId": delegation_credential_id,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.SELECTED_CALENDARS_DELETE,
+            query={
+                "integration": integration,
+                "externalId": external_id,
+                "credentialId": credential_id,
+                "delegationCredentialId": delegation_credential_id,
+            },
+            options=request_options,
         )
 
 
 class SelectedCalendarsWithRawResponse(BaseResource):
     """``cal.selected_calendars.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def add(
-        self,
-        body: _m.SelectedCalendarsInputDto | Mapping[str, Any] | None = None,
-        *,
-        integration: str | Unset = UNSET,
-        external_id: str | Unset = UNSET,
-        credential_id: int | Unset = UNSET,
-        delegation_credential_id: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.SelectedCalendarOutputDto]:
-        """Add a selected calendar
-
-        ``POST /v2/selected-calendars``
-
-        Args:
-            body: the request body as a ``SelectedCalendarsInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.SelectedCalendarOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.SelectedCalendarOutputDto]",
-            await self._request(
-                _ops.SELECTED_CALENDARS_ADD,
-                body=build_body(
-                    _ops.SELECTED_CALENDARS_ADD,
-                    body,
-                    {
-                        "integration": integration,
-                        "external_id": external_id,
-                        "credential_id": credential_id,
-                        "delegation_credential_id": delegation_credential_id,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        *,
-        integration: str,
-        external_id: int | str,
-        credential_id: int | str,
-        delegation_credential_id: int | str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.SelectedCalendarOutputDto]:
-        """Delete a selected calendar
-
-        ``DELETE /v2/selected-calendars``
-
-        Args:
-            integration: query ``integration``, required.
-            external_id: query ``externalId``, required.
-            credential_id: query ``credentialId``, required.
-            delegation_credential_id: query ``delegationCredentialId``.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.SelectedCalendarOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.SelectedCalendarOutputDto]",
-            await self._request(
-                _ops.SELECTED_CALENDARS_DELETE,
-                query={
-                    "integration": integration,
-                    "externalId": external_id,
-                    "credentialId": credential_id,
-                    "delegationCredentialId": delegation_credential_id,
-                },
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = SelectedCalendars(session, raw=True)
+        self.add = to_raw_response_wrapper(resource.add)
+        self.delete = to_raw_response_wrapper(resource.delete)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -133,26 +133,23 @@ class Slots(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "dict[str, builtins.list[_m.SlotOutput_2024_09_04]]",
-            await self._request(
-                _ops.SLOTS_GET_AVAILABLE,
-                query={
-                    "bookingUidToReschedule": booking_uid_to_reschedule,
-                    "start": start,
-                    "end": end,
-                    "organizationSlug": organization_slug,
-                    "teamSlug": team_slug,
-                    "username": username,
-                    "eventTypeSlug": event_type_slug,
-                    "eventTypeId": event_type_id,
-                    "usernames": usernames,
-                    "format": format,
-                    "duration": duration,
-                    "timeZone": time_zone,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.SLOTS_GET_AVAILABLE,
+            query={
+                "bookingUidToReschedule": booking_uid_to_reschedule,
+                "start": start,
+                "end": end,
+                "organizationSlug": organization_slug,
+                "teamSlug": team_slug,
+                "username": username,
+                "eventTypeSlug": event_type_slug,
+                "eventTypeId": event_type_id,
+                "usernames": usernames,
+                "format": format,
+                "duration": duration,
+                "timeZone": time_zone,
+            },
+            options=request_options,
         )
 
     async def reserve(
@@ -185,22 +182,19 @@ class Slots(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ReserveSlotOutput_2024_09_04",
-            await self._request(
+        return await self._request(
+            _ops.SLOTS_RESERVE,
+            body=build_body(
                 _ops.SLOTS_RESERVE,
-                body=build_body(
-                    _ops.SLOTS_RESERVE,
-                    body,
-                    {
-                        "event_type_id": event_type_id,
-                        "slot_start": slot_start,
-                        "slot_duration": slot_duration,
-                        "reservation_duration": reservation_duration,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "event_type_id": event_type_id,
+                    "slot_start": slot_start,
+                    "slot_duration": slot_duration,
+                    "reservation_duration": reservation_duration,
+                },
             ),
+            options=request_options,
         )
 
     async def get_reserved(
@@ -227,13 +221,10 @@ class Slots(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ReserveSlotOutput_2024_09_04 | None",
-            await self._request(
-                _ops.SLOTS_GET_RESERVED,
-                path={"uid": uid},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.SLOTS_GET_RESERVED,
+            path={"uid": uid},
+            options=request_options,
         )
 
     async def update_reserved(
@@ -266,23 +257,20 @@ class Slots(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.ReserveSlotOutput_2024_09_04",
-            await self._request(
+        return await self._request(
+            _ops.SLOTS_UPDATE_RESERVED,
+            path={"uid": uid},
+            body=build_body(
                 _ops.SLOTS_UPDATE_RESERVED,
-                path={"uid": uid},
-                body=build_body(
-                    _ops.SLOTS_UPDATE_RESERVED,
-                    body,
-                    {
-                        "event_type_id": event_type_id,
-                        "slot_start": slot_start,
-                        "slot_duration": slot_duration,
-                        "reservation_duration": reservation_duration,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "event_type_id": event_type_id,
+                    "slot_start": slot_start,
+                    "slot_duration": slot_duration,
+                    "reservation_duration": reservation_duration,
+                },
             ),
+            options=request_options,
         )
 
     async def delete_reserved(
@@ -309,299 +297,21 @@ class Slots(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.V2SlotsReservationsUidDeleteResponse",
-            await self._request(
-                _ops.SLOTS_DELETE_RESERVED,
-                path={"uid": uid},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.SLOTS_DELETE_RESERVED,
+            path={"uid": uid},
+            options=request_options,
         )
 
 
 class SlotsWithRawResponse(BaseResource):
     """``cal.slots.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def get_available(
-        self,
-        *,
-        start: str | datetime | date,
-        end: str | datetime | date,
-        booking_uid_to_reschedule: str | Unset = UNSET,
-        organization_slug: str | Unset = UNSET,
-        team_slug: str | Unset = UNSET,
-        username: str | Unset = UNSET,
-        event_type_slug: str | Unset = UNSET,
-        event_type_id: int | Unset = UNSET,
-        usernames: str | Unset = UNSET,
-        format: str | Unset = UNSET,
-        duration: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[dict[str, builtins.list[_m.SlotOutput_2024_09_04]]]:
-        """Get available time slots for an event type
-
-        There are 4 ways to get available slots for event type of an individual user:
-
-        1. By event type id. Example '/v2/slots?eventTypeId=10&start=2050-09-05&end=2050-09-06&timeZone=Europe/Rome'
-
-        2. By event type slug + username. Example '/v2/slots?eventTypeSlug=intro&username=bob&start=2050-09-05&end=2050-09-06'
-
-        3. By event type slug + username + organization slug when searching within an organization. Example '/v2/slots?organizationSlug=org-slug&eventTypeSlug=intro&username=bob&start=2050-09-05&end=2050-09-06'
-
-        4. By usernames only (used for dynamic event type - there is no specific event but you want to know when 2 or more people are available). Example '/v2/slots?usernames=alice,bob&username=bob&organizationSlug=org-slug&start=2050-09-05&end=2050-09-06'. As you see you also need to provide the slug of the organization to which each user in the 'usernames' array belongs.
-
-        And 3 ways to get available slots for team event type:
-
-        1. By team event type id. Example '/v2/slots?eventTypeId=10&start=2050-09-05&end=2050-09-06&timeZone=Europe/Rome'.
-           **Note for managed event types**: Managed event types are templates that create individual child event types for each team member. You cannot fetch slots for the parent managed event type directly. Instead, you must:
-           - Find the child event type IDs (the ones assigned to specific users)
-           - Use those child event type IDs to fetch slots as individual user event types using as described in the individual user section above.
-
-        2. By team event type slug + team slug. Example '/v2/slots?eventTypeSlug=intro&teamSlug=team-slug&start=2050-09-05&end=2050-09-06'
-
-        3. By team event type slug + team slug + organization slug when searching within an organization. Example '/v2/slots?organizationSlug=org-slug&eventTypeSlug=intro&teamSlug=team-slug&start=2050-09-05&end=2050-09-06'
-
-        All of them require "start" and "end" query parameters which define the time range for which available slots should be checked.
-        Optional parameters are:
-        - timeZone: Time zone in which the available slots should be returned. Defaults to UTC.
-        - duration: Only use for event types that allow multiple durations or for dynamic event types. If not passed for multiple duration event types defaults to default duration. For dynamic event types defaults to 30 aka each returned slot is 30 minutes long. So duration=60 means that returned slots will be each 60 minutes long.
-        - format: Format of the slots. By default return is an object where each key is date and value is array of slots as string. If you want to get start and end of each slot use "range" as value.
-        - bookingUidToReschedule: When rescheduling an existing booking, provide the booking's unique identifier to exclude its time slot from busy time calculations. This ensures the original booking time appears as available for rescheduling.
-
-         <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``GET /v2/slots`` (``cal-api-version: 2024-09-04``)
-
-        Args:
-            booking_uid_to_reschedule: query ``bookingUidToReschedule``. The unique identifier of the booking being rescheduled. When provided
-                will ensure that the original booking time appears within the returned
-                available slots when rescheduling.
-            start: query ``start``, required. Time starting from which available slots should be checked. Must be in
-                UTC timezone as ISO 8601 datestring. You can pass date without hours
-                which defaults to start of day or specify hours: 2024-08-13 (will have
-                hours 00:00:00 aka at very beginning of the date) or you can specify
-                hours manually like 2024-08-13T09:00:00Z.
-            end: query ``end``, required. Time until which available slots should be checked. Must be in UTC
-                timezone as ISO 8601 datestring. You can pass date without hours which
-                defaults to end of day or specify hours: 2024-08-20 (will have hours
-                23:59:59 aka at the very end of the date) or you can specify hours
-                manually like 2024-08-20T18:00:00Z.
-            organization_slug: query ``organizationSlug``. The slug of the organization to which user with username belongs or
-                team with teamSlug belongs.
-            team_slug: query ``teamSlug``. The slug of the team who owns event type with eventTypeSlug - used
-                when slots are checked for team event type.
-            username: query ``username``. The username of the user who owns event type with eventTypeSlug - used
-                when slots are checked for individual user event type.
-            event_type_slug: query ``eventTypeSlug``. The slug of the event type for which available slots should be
-                checked. If slug is provided then username or teamSlug must be
-                provided too and if relevant organizationSlug too.
-            event_type_id: query ``eventTypeId``. The ID of the event type for which available slots should be checked.
-            usernames: query ``usernames``. The usernames for which available slots should be checked separated by
-                a comma. Checking slots by usernames is used mainly for dynamic events
-                where there is no specific event but we just want to know when 2 or
-                more people are available. Must contain at least 2 usernames.
-            format: query ``format``. Format of slot times in response. Use 'range' to get start and end
-                times. Use 'time' or omit this query parameter to get only start time.
-            duration: query ``duration``. If event type has multiple possible durations then you can specify the
-                desired duration here. Also, if you are fetching slots for a dynamic
-                event then you can specify the duration her which defaults to 30,
-                meaning that returned slots will be each 30 minutes long.
-            time_zone: query ``timeZone``. Time zone in which the available slots should be returned. Defaults to
-                UTC.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``dict[str, list[_m.SlotOutput_2024_09_04]]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[dict[str, builtins.list[_m.SlotOutput_2024_09_04]]]",
-            await self._request(
-                _ops.SLOTS_GET_AVAILABLE,
-                query={
-                    "bookingUidToReschedule": booking_uid_to_reschedule,
-                    "start": start,
-                    "end": end,
-                    "organizationSlug": organization_slug,
-                    "teamSlug": team_slug,
-                    "username": username,
-                    "eventTypeSlug": event_type_slug,
-                    "eventTypeId": event_type_id,
-                    "usernames": usernames,
-                    "format": format,
-                    "duration": duration,
-                    "timeZone": time_zone,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def reserve(
-        self,
-        body: _m.ReserveSlotInput_2024_09_04 | Mapping[str, Any] | None = None,
-        *,
-        event_type_id: int | Unset = UNSET,
-        slot_start: datetime | Unset = UNSET,
-        slot_duration: float | Unset = UNSET,
-        reservation_duration: float | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ReserveSlotOutput_2024_09_04]:
-        """Reserve a slot
-
-        Make a slot not available for others to book for a certain period of time. If you authenticate using oAuth credentials, api key or access token
-        then you can also specify custom duration for how long the slot should be reserved for (defaults to 5 minutes).
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``POST /v2/slots/reservations`` (``cal-api-version: 2024-09-04``)
-
-        Args:
-            body: the request body as a ``ReserveSlotInput_2024_09_04``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ReserveSlotOutput_2024_09_04`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ReserveSlotOutput_2024_09_04]",
-            await self._request(
-                _ops.SLOTS_RESERVE,
-                body=build_body(
-                    _ops.SLOTS_RESERVE,
-                    body,
-                    {
-                        "event_type_id": event_type_id,
-                        "slot_start": slot_start,
-                        "slot_duration": slot_duration,
-                        "reservation_duration": reservation_duration,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get_reserved(
-        self,
-        uid: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ReserveSlotOutput_2024_09_04 | None]:
-        """Get reserved slot
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``GET /v2/slots/reservations/{uid}`` (``cal-api-version: 2024-09-04``)
-
-        Args:
-            uid: path ``uid``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ReserveSlotOutput_2024_09_04 | None`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ReserveSlotOutput_2024_09_04 | None]",
-            await self._request(
-                _ops.SLOTS_GET_RESERVED,
-                path={"uid": uid},
-                options=request_options,
-            ),
-        )
-
-    async def update_reserved(
-        self,
-        uid: str,
-        /,
-        body: _m.ReserveSlotInput_2024_09_04 | Mapping[str, Any] | None = None,
-        *,
-        event_type_id: int | Unset = UNSET,
-        slot_start: datetime | Unset = UNSET,
-        slot_duration: float | Unset = UNSET,
-        reservation_duration: float | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.ReserveSlotOutput_2024_09_04]:
-        """Update a reserved slot
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``PATCH /v2/slots/reservations/{uid}`` (``cal-api-version: 2024-09-04``)
-
-        Args:
-            uid: path ``uid``, required.
-            body: the request body as a ``ReserveSlotInput_2024_09_04``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.ReserveSlotOutput_2024_09_04`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.ReserveSlotOutput_2024_09_04]",
-            await self._request(
-                _ops.SLOTS_UPDATE_RESERVED,
-                path={"uid": uid},
-                body=build_body(
-                    _ops.SLOTS_UPDATE_RESERVED,
-                    body,
-                    {
-                        "event_type_id": event_type_id,
-                        "slot_start": slot_start,
-                        "slot_duration": slot_duration,
-                        "reservation_duration": reservation_duration,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete_reserved(
-        self,
-        uid: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.V2SlotsReservationsUidDeleteResponse]:
-        """Delete a reserved slot
-
-        <Note>Please make sure to pass in the cal-api-version header value as mentioned in the Headers section. Not passing the correct value will default to an older version of this endpoint.</Note>
-
-        ``DELETE /v2/slots/reservations/{uid}`` (``cal-api-version: 2024-09-04``)
-
-        Args:
-            uid: path ``uid``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.V2SlotsReservationsUidDeleteResponse`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.V2SlotsReservationsUidDeleteResponse]",
-            await self._request(
-                _ops.SLOTS_DELETE_RESERVED,
-                path={"uid": uid},
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = Slots(session, raw=True)
+        self.get_available = to_raw_response_wrapper(resource.get_available)
+        self.reserve = to_raw_response_wrapper(resource.reserve)
+        self.get_reserved = to_raw_response_wrapper(resource.get_reserved)
+        self.update_reserved = to_raw_response_wrapper(resource.update_reserved)
+        self.delete_reserved = to_raw_response_wrapper(resource.delete_reserved)

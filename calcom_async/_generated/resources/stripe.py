@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -53,12 +53,9 @@ class Stripe(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.StripConnectOutputDto",
-            await self._request(
-                _ops.STRIPE_GET_CONNECT_URL,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.STRIPE_GET_CONNECT_URL,
+            options=request_options,
         )
 
     async def save(
@@ -84,16 +81,13 @@ class Stripe(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.StripCredentialsSaveOutputResponseDto",
-            await self._request(
-                _ops.STRIPE_SAVE,
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.STRIPE_SAVE,
+            query={
+                "state": state,
+                "code": code,
+            },
+            options=request_options,
         )
 
     async def check_connection(
@@ -112,100 +106,18 @@ class Stripe(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.StripCredentialsCheckOutputResponseDto",
-            await self._request(
-                _ops.STRIPE_CHECK_CONNECTION,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.STRIPE_CHECK_CONNECTION,
+            options=request_options,
         )
 
 
 class StripeWithRawResponse(BaseResource):
     """``cal.stripe.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def get_connect_url(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.StripConnectOutputDto]:
-        """Get Stripe connect URL
-
-        ``GET /v2/stripe/connect``
-
-        Returns:
-            The raw response, with the parsed ``_m.StripConnectOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.StripConnectOutputDto]",
-            await self._request(
-                _ops.STRIPE_GET_CONNECT_URL,
-                options=request_options,
-            ),
-        )
-
-    async def save(
-        self,
-        *,
-        state: str,
-        code: str,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.StripCredentialsSaveOutputResponseDto]:
-        """Save Stripe credentials
-
-        ``GET /v2/stripe/save``
-
-        Args:
-            state: query ``state``, required.
-            code: query ``code``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.StripCredentialsSaveOutputResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.StripCredentialsSaveOutputResponseDto]",
-            await self._request(
-                _ops.STRIPE_SAVE,
-                query={
-                    "state": state,
-                    "code": code,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def check_connection(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.StripCredentialsCheckOutputResponseDto]:
-        """Check Stripe connection
-
-        ``GET /v2/stripe/check``
-
-        Returns:
-            The raw response, with the parsed ``_m.StripCredentialsCheckOutputResponseDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.StripCredentialsCheckOutputResponseDto]",
-            await self._request(
-                _ops.STRIPE_CHECK_CONNECTION,
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = Stripe(session, raw=True)
+        self.get_connect_url = to_raw_response_wrapper(resource.get_connect_url)
+        self.save = to_raw_response_wrapper(resource.save)
+        self.check_connection = to_raw_response_wrapper(resource.check_connection)

@@ -8,14 +8,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
-from calcom_async._narrow import check_expect, narrow, narrow_response
+from calcom_async._narrow import check_expect
 from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
@@ -134,43 +134,36 @@ class Teams(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("teams.create", expect, (_m.CreateTeamOutputData, _m.TeamOutputDto))
-        return cast(
-            "_T_TEAMS_CREATE",
-            narrow(
-                "teams.create",
-                expect,
-                await self._request(
-                    _ops.TEAMS_CREATE,
-                    body=build_body(
-                        _ops.TEAMS_CREATE,
-                        body,
-                        {
-                            "name": name,
-                            "slug": slug,
-                            "logo_url": logo_url,
-                            "cal_video_logo": cal_video_logo,
-                            "app_logo": app_logo,
-                            "app_icon_logo": app_icon_logo,
-                            "bio": bio,
-                            "hide_branding": hide_branding,
-                            "is_private": is_private,
-                            "hide_book_a_team_member": hide_book_a_team_member,
-                            "metadata": metadata,
-                            "theme": theme,
-                            "brand_color": brand_color,
-                            "dark_brand_color": dark_brand_color,
-                            "banner_url": banner_url,
-                            "time_format": time_format,
-                            "time_zone": time_zone,
-                            "week_start": week_start,
-                            "auto_accept_creator": auto_accept_creator,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as(
+            _ops.TEAMS_CREATE,
+            expect,
+            (_m.CreateTeamOutputData, _m.TeamOutputDto),
+            body=build_body(
+                _ops.TEAMS_CREATE,
+                body,
+                {
+                    "name": name,
+                    "slug": slug,
+                    "logo_url": logo_url,
+                    "cal_video_logo": cal_video_logo,
+                    "app_logo": app_logo,
+                    "app_icon_logo": app_icon_logo,
+                    "bio": bio,
+                    "hide_branding": hide_branding,
+                    "is_private": is_private,
+                    "hide_book_a_team_member": hide_book_a_team_member,
+                    "metadata": metadata,
+                    "theme": theme,
+                    "brand_color": brand_color,
+                    "dark_brand_color": dark_brand_color,
+                    "banner_url": banner_url,
+                    "time_format": time_format,
+                    "time_zone": time_zone,
+                    "week_start": week_start,
+                    "auto_accept_creator": auto_accept_creator,
+                },
             ),
+            options=request_options,
         )
 
     async def list(
@@ -189,12 +182,9 @@ class Teams(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "builtins.list[_m.TeamOutputDto]",
-            await self._request(
-                _ops.TEAMS_LIST,
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_LIST,
+            options=request_options,
         )
 
     async def get(
@@ -219,13 +209,10 @@ class Teams(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamOutputDto",
-            await self._request(
-                _ops.TEAMS_GET,
-                path={"teamId": team_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_GET,
+            path={"teamId": team_id},
+            options=request_options,
         )
 
     async def update(
@@ -272,39 +259,36 @@ class Teams(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.TEAMS_UPDATE,
+            path={"teamId": team_id},
+            body=build_body(
                 _ops.TEAMS_UPDATE,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "logo_url": logo_url,
-                        "cal_video_logo": cal_video_logo,
-                        "app_logo": app_logo,
-                        "app_icon_logo": app_icon_logo,
-                        "bio": bio,
-                        "hide_branding": hide_branding,
-                        "is_private": is_private,
-                        "hide_book_a_team_member": hide_book_a_team_member,
-                        "metadata": metadata,
-                        "theme": theme,
-                        "brand_color": brand_color,
-                        "dark_brand_color": dark_brand_color,
-                        "banner_url": banner_url,
-                        "time_format": time_format,
-                        "time_zone": time_zone,
-                        "week_start": week_start,
-                        "booking_limits": booking_limits,
-                        "include_managed_events_in_limits": include_managed_events_in_limits,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "name": name,
+                    "slug": slug,
+                    "logo_url": logo_url,
+                    "cal_video_logo": cal_video_logo,
+                    "app_logo": app_logo,
+                    "app_icon_logo": app_icon_logo,
+                    "bio": bio,
+                    "hide_branding": hide_branding,
+                    "is_private": is_private,
+                    "hide_book_a_team_member": hide_book_a_team_member,
+                    "metadata": metadata,
+                    "theme": theme,
+                    "brand_color": brand_color,
+                    "dark_brand_color": dark_brand_color,
+                    "banner_url": banner_url,
+                    "time_format": time_format,
+                    "time_zone": time_zone,
+                    "week_start": week_start,
+                    "booking_limits": booking_limits,
+                    "include_managed_events_in_limits": include_managed_events_in_limits,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -329,13 +313,10 @@ class Teams(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.OrgTeamOutputDto",
-            await self._request(
-                _ops.TEAMS_DELETE,
-                path={"teamId": team_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_DELETE,
+            path={"teamId": team_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -364,8 +345,13 @@ class Teams(BaseResource):
 class TeamsWithRawResponse(BaseResource):
     """``cal.teams.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = Teams(session, raw=True)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def create(
         self,
@@ -411,206 +397,34 @@ class TeamsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        if expect is not None:
-            check_expect("teams.create", expect, (_m.CreateTeamOutputData, _m.TeamOutputDto))
-        return cast(
-            "APIResponse[_T_TEAMS_CREATE]",
-            narrow_response(
-                "teams.create",
-                expect,
-                await self._request(
-                    _ops.TEAMS_CREATE,
-                    body=build_body(
-                        _ops.TEAMS_CREATE,
-                        body,
-                        {
-                            "name": name,
-                            "slug": slug,
-                            "logo_url": logo_url,
-                            "cal_video_logo": cal_video_logo,
-                            "app_logo": app_logo,
-                            "app_icon_logo": app_icon_logo,
-                            "bio": bio,
-                            "hide_branding": hide_branding,
-                            "is_private": is_private,
-                            "hide_book_a_team_member": hide_book_a_team_member,
-                            "metadata": metadata,
-                            "theme": theme,
-                            "brand_color": brand_color,
-                            "dark_brand_color": dark_brand_color,
-                            "banner_url": banner_url,
-                            "time_format": time_format,
-                            "time_zone": time_zone,
-                            "week_start": week_start,
-                            "auto_accept_creator": auto_accept_creator,
-                        },
-                    ),
-                    options=request_options,
-                ),
+        return await self._request_as_raw(
+            _ops.TEAMS_CREATE,
+            expect,
+            (_m.CreateTeamOutputData, _m.TeamOutputDto),
+            body=build_body(
+                _ops.TEAMS_CREATE,
+                body,
+                {
+                    "name": name,
+                    "slug": slug,
+                    "logo_url": logo_url,
+                    "cal_video_logo": cal_video_logo,
+                    "app_logo": app_logo,
+                    "app_icon_logo": app_icon_logo,
+                    "bio": bio,
+                    "hide_branding": hide_branding,
+                    "is_private": is_private,
+                    "hide_book_a_team_member": hide_book_a_team_member,
+                    "metadata": metadata,
+                    "theme": theme,
+                    "brand_color": brand_color,
+                    "dark_brand_color": dark_brand_color,
+                    "banner_url": banner_url,
+                    "time_format": time_format,
+                    "time_zone": time_zone,
+                    "week_start": week_start,
+                    "auto_accept_creator": auto_accept_creator,
+                },
             ),
-        )
-
-    async def list(
-        self,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[builtins.list[_m.TeamOutputDto]]:
-        """Get teams
-
-        ``GET /v2/teams``
-
-        Returns:
-            The raw response, with the parsed ``list[_m.TeamOutputDto]`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[builtins.list[_m.TeamOutputDto]]",
-            await self._request(
-                _ops.TEAMS_LIST,
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        team_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamOutputDto]:
-        """Get a team
-
-        ``GET /v2/teams/{teamId}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamOutputDto]",
-            await self._request(
-                _ops.TEAMS_GET,
-                path={"teamId": team_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        team_id: int,
-        /,
-        body: _m.UpdateOrgTeamDto | Mapping[str, Any] | None = None,
-        *,
-        name: str | Unset = UNSET,
-        slug: str | Unset = UNSET,
-        logo_url: str | Unset = UNSET,
-        cal_video_logo: str | Unset = UNSET,
-        app_logo: str | Unset = UNSET,
-        app_icon_logo: str | Unset = UNSET,
-        bio: str | Unset = UNSET,
-        hide_branding: bool | Unset = UNSET,
-        is_private: bool | Unset = UNSET,
-        hide_book_a_team_member: bool | Unset = UNSET,
-        metadata: dict[str, Any] | Unset = UNSET,
-        theme: str | Unset = UNSET,
-        brand_color: str | Unset = UNSET,
-        dark_brand_color: str | Unset = UNSET,
-        banner_url: str | Unset = UNSET,
-        time_format: float | Unset = UNSET,
-        time_zone: str | Unset = UNSET,
-        week_start: str | Unset = UNSET,
-        booking_limits: str | Unset = UNSET,
-        include_managed_events_in_limits: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamOutputDto]:
-        """Update a team
-
-        ``PATCH /v2/teams/{teamId}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            body: the request body as a ``UpdateOrgTeamDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamOutputDto]",
-            await self._request(
-                _ops.TEAMS_UPDATE,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_UPDATE,
-                    body,
-                    {
-                        "name": name,
-                        "slug": slug,
-                        "logo_url": logo_url,
-                        "cal_video_logo": cal_video_logo,
-                        "app_logo": app_logo,
-                        "app_icon_logo": app_icon_logo,
-                        "bio": bio,
-                        "hide_branding": hide_branding,
-                        "is_private": is_private,
-                        "hide_book_a_team_member": hide_book_a_team_member,
-                        "metadata": metadata,
-                        "theme": theme,
-                        "brand_color": brand_color,
-                        "dark_brand_color": dark_brand_color,
-                        "banner_url": banner_url,
-                        "time_format": time_format,
-                        "time_zone": time_zone,
-                        "week_start": week_start,
-                        "booking_limits": booking_limits,
-                        "include_managed_events_in_limits": include_managed_events_in_limits,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        team_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.OrgTeamOutputDto]:
-        """Delete a team
-
-        ``DELETE /v2/teams/{teamId}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.OrgTeamOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.OrgTeamOutputDto]",
-            await self._request(
-                _ops.TEAMS_DELETE,
-                path={"teamId": team_id},
-                options=request_options,
-            ),
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -69,25 +69,22 @@ class TeamsEventTypesWebhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.EventTypeWebhookOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.TEAMS_EVENT_TYPES_WEBHOOKS_CREATE,
+            path={"teamId": team_id, "eventTypeId": event_type_id},
+            body=build_body(
                 _ops.TEAMS_EVENT_TYPES_WEBHOOKS_CREATE,
-                path={"teamId": team_id, "eventTypeId": event_type_id},
-                body=build_body(
-                    _ops.TEAMS_EVENT_TYPES_WEBHOOKS_CREATE,
-                    body,
-                    {
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "payload_template": payload_template,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "active": active,
+                    "subscriber_url": subscriber_url,
+                    "triggers": triggers,
+                    "payload_template": payload_template,
+                    "secret": secret,
+                    "version": version,
+                },
             ),
+            options=request_options,
         )
 
     def list(
@@ -169,13 +166,10 @@ class TeamsEventTypesWebhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "str",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_WEBHOOKS_DELETE_ALL,
-                path={"teamId": team_id, "eventTypeId": event_type_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_EVENT_TYPES_WEBHOOKS_DELETE_ALL,
+            path={"teamId": team_id, "eventTypeId": event_type_id},
+            options=request_options,
         )
 
     async def update(
@@ -212,25 +206,22 @@ class TeamsEventTypesWebhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.EventTypeWebhookOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.TEAMS_EVENT_TYPES_WEBHOOKS_UPDATE,
+            path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
+            body=build_body(
                 _ops.TEAMS_EVENT_TYPES_WEBHOOKS_UPDATE,
-                path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
-                body=build_body(
-                    _ops.TEAMS_EVENT_TYPES_WEBHOOKS_UPDATE,
-                    body,
-                    {
-                        "payload_template": payload_template,
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "payload_template": payload_template,
+                    "active": active,
+                    "subscriber_url": subscriber_url,
+                    "triggers": triggers,
+                    "secret": secret,
+                    "version": version,
+                },
             ),
+            options=request_options,
         )
 
     async def get(
@@ -259,13 +250,10 @@ class TeamsEventTypesWebhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.EventTypeWebhookOutputDto",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_WEBHOOKS_GET,
-                path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_EVENT_TYPES_WEBHOOKS_GET,
+            path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
+            options=request_options,
         )
 
     async def delete(
@@ -294,13 +282,10 @@ class TeamsEventTypesWebhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.EventTypeWebhookOutputDto",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_WEBHOOKS_DELETE,
-                path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_EVENT_TYPES_WEBHOOKS_DELETE,
+            path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -331,61 +316,14 @@ class TeamsEventTypesWebhooks(BaseResource):
 class TeamsEventTypesWebhooksWithRawResponse(BaseResource):
     """``cal.teams.event_types.webhooks.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
-        *,
-        active: bool | Unset = UNSET,
-        subscriber_url: str | Unset = UNSET,
-        triggers: builtins.list[_m.WebhookTriggerEvent] | Unset = UNSET,
-        payload_template: str | Unset = UNSET,
-        secret: str | Unset = UNSET,
-        version: _m.CreateWebhookInputDto_version | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeWebhookOutputDto]:
-        """Create a webhook for a team event type
-
-        ``POST /v2/teams/{teamId}/event-types/{eventTypeId}/webhooks``
-
-        Args:
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.EventTypeWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.EventTypeWebhookOutputDto]",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_WEBHOOKS_CREATE,
-                path={"teamId": team_id, "eventTypeId": event_type_id},
-                body=build_body(
-                    _ops.TEAMS_EVENT_TYPES_WEBHOOKS_CREATE,
-                    body,
-                    {
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "payload_template": payload_template,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = TeamsEventTypesWebhooks(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete_all = to_raw_response_wrapper(resource.delete_all)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def list(
         self,
@@ -415,173 +353,12 @@ class TeamsEventTypesWebhooksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.EventTypeWebhookOutputDto]]",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_WEBHOOKS_LIST,
-                path={"teamId": team_id, "eventTypeId": event_type_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def delete_all(
-        self,
-        team_id: int,
-        event_type_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[str]:
-        """Delete all webhooks for a team event type
-
-        ``DELETE /v2/teams/{teamId}/event-types/{eventTypeId}/webhooks``
-
-        Args:
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``str`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[str]",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_WEBHOOKS_DELETE_ALL,
-                path={"teamId": team_id, "eventTypeId": event_type_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        team_id: int,
-        event_type_id: int,
-        webhook_id: str,
-        /,
-        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
-        *,
-        payload_template: str | Unset = UNSET,
-        active: bool | Unset = UNSET,
-        subscriber_url: str | Unset = UNSET,
-        triggers: builtins.list[_m.WebhookTriggerEvent] | Unset = UNSET,
-        secret: str | Unset = UNSET,
-        version: _m.UpdateWebhookInputDto_version | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeWebhookOutputDto]:
-        """Update a webhook for a team event type
-
-        ``PATCH /v2/teams/{teamId}/event-types/{eventTypeId}/webhooks/{webhookId}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.EventTypeWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.EventTypeWebhookOutputDto]",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_WEBHOOKS_UPDATE,
-                path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
-                body=build_body(
-                    _ops.TEAMS_EVENT_TYPES_WEBHOOKS_UPDATE,
-                    body,
-                    {
-                        "payload_template": payload_template,
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        team_id: int,
-        event_type_id: int,
-        webhook_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeWebhookOutputDto]:
-        """Get a webhook for a team event type
-
-        ``GET /v2/teams/{teamId}/event-types/{eventTypeId}/webhooks/{webhookId}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            webhook_id: path ``webhookId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.EventTypeWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.EventTypeWebhookOutputDto]",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_WEBHOOKS_GET,
-                path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        team_id: int,
-        event_type_id: int,
-        webhook_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.EventTypeWebhookOutputDto]:
-        """Delete a webhook for a team event type
-
-        ``DELETE /v2/teams/{teamId}/event-types/{eventTypeId}/webhooks/{webhookId}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            event_type_id: path ``eventTypeId``, required.
-            webhook_id: path ``webhookId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.EventTypeWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.EventTypeWebhookOutputDto]",
-            await self._request(
-                _ops.TEAMS_EVENT_TYPES_WEBHOOKS_DELETE,
-                path={"teamId": team_id, "eventTypeId": event_type_id, "webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.TEAMS_EVENT_TYPES_WEBHOOKS_LIST,
+            path={"teamId": team_id, "eventTypeId": event_type_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -59,49 +59,17 @@ class TeamsInvites(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.InviteDataDto",
-            await self._request(
-                _ops.TEAMS_INVITES_CREATE,
-                path={"teamId": team_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_INVITES_CREATE,
+            path={"teamId": team_id},
+            options=request_options,
         )
 
 
 class TeamsInvitesWithRawResponse(BaseResource):
     """``cal.teams.invites.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        team_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.InviteDataDto]:
-        """Create team invite link
-
-        ``POST /v2/teams/{teamId}/invite``
-
-        Args:
-            team_id: path ``teamId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.InviteDataDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.InviteDataDto]",
-            await self._request(
-                _ops.TEAMS_INVITES_CREATE,
-                path={"teamId": team_id},
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = TeamsInvites(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -65,23 +65,20 @@ class TeamsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamMembershipOutput",
-            await self._request(
+        return await self._request(
+            _ops.TEAMS_MEMBERSHIPS_CREATE,
+            path={"teamId": team_id},
+            body=build_body(
                 _ops.TEAMS_MEMBERSHIPS_CREATE,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_MEMBERSHIPS_CREATE,
-                    body,
-                    {
-                        "user_id": user_id,
-                        "accepted": accepted,
-                        "role": role,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "user_id": user_id,
+                    "accepted": accepted,
+                    "role": role,
+                    "disable_impersonation": disable_impersonation,
+                },
             ),
+            options=request_options,
         )
 
     def list(
@@ -168,13 +165,10 @@ class TeamsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamMembershipOutput",
-            await self._request(
-                _ops.TEAMS_MEMBERSHIPS_GET,
-                path={"teamId": team_id, "membershipId": membership_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_MEMBERSHIPS_GET,
+            path={"teamId": team_id, "membershipId": membership_id},
+            options=request_options,
         )
 
     async def update(
@@ -206,22 +200,19 @@ class TeamsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamMembershipOutput",
-            await self._request(
+        return await self._request(
+            _ops.TEAMS_MEMBERSHIPS_UPDATE,
+            path={"teamId": team_id, "membershipId": membership_id},
+            body=build_body(
                 _ops.TEAMS_MEMBERSHIPS_UPDATE,
-                path={"teamId": team_id, "membershipId": membership_id},
-                body=build_body(
-                    _ops.TEAMS_MEMBERSHIPS_UPDATE,
-                    body,
-                    {
-                        "accepted": accepted,
-                        "role": role,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "accepted": accepted,
+                    "role": role,
+                    "disable_impersonation": disable_impersonation,
+                },
             ),
+            options=request_options,
         )
 
     async def delete(
@@ -248,13 +239,10 @@ class TeamsMemberships(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.TeamMembershipOutput",
-            await self._request(
-                _ops.TEAMS_MEMBERSHIPS_DELETE,
-                path={"teamId": team_id, "membershipId": membership_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_MEMBERSHIPS_DELETE,
+            path={"teamId": team_id, "membershipId": membership_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -284,55 +272,13 @@ class TeamsMemberships(BaseResource):
 class TeamsMembershipsWithRawResponse(BaseResource):
     """``cal.teams.memberships.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        team_id: int,
-        /,
-        body: _m.CreateTeamMembershipInput | Mapping[str, Any] | None = None,
-        *,
-        user_id: int | Unset = UNSET,
-        accepted: bool | Unset = UNSET,
-        role: _m.CreateTeamMembershipInput_role | Unset = UNSET,
-        disable_impersonation: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamMembershipOutput]:
-        """Create a membership
-
-        ``POST /v2/teams/{teamId}/memberships``
-
-        Args:
-            team_id: path ``teamId``, required.
-            body: the request body as a ``CreateTeamMembershipInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamMembershipOutput]",
-            await self._request(
-                _ops.TEAMS_MEMBERSHIPS_CREATE,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_MEMBERSHIPS_CREATE,
-                    body,
-                    {
-                        "user_id": user_id,
-                        "accepted": accepted,
-                        "role": role,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = TeamsMemberships(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def list(
         self,
@@ -366,129 +312,13 @@ class TeamsMembershipsWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.TeamMembershipOutput]]",
-            await self._request(
-                _ops.TEAMS_MEMBERSHIPS_LIST,
-                path={"teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                    "emails": emails,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        team_id: int,
-        membership_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamMembershipOutput]:
-        """Get a membership
-
-        ``GET /v2/teams/{teamId}/memberships/{membershipId}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            membership_id: path ``membershipId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamMembershipOutput]",
-            await self._request(
-                _ops.TEAMS_MEMBERSHIPS_GET,
-                path={"teamId": team_id, "membershipId": membership_id},
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        team_id: int,
-        membership_id: int,
-        /,
-        body: _m.UpdateTeamMembershipInput | Mapping[str, Any] | None = None,
-        *,
-        accepted: bool | Unset = UNSET,
-        role: _m.UpdateTeamMembershipInput_role | Unset = UNSET,
-        disable_impersonation: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamMembershipOutput]:
-        """Update membership
-
-        ``PATCH /v2/teams/{teamId}/memberships/{membershipId}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            membership_id: path ``membershipId``, required.
-            body: the request body as a ``UpdateTeamMembershipInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamMembershipOutput]",
-            await self._request(
-                _ops.TEAMS_MEMBERSHIPS_UPDATE,
-                path={"teamId": team_id, "membershipId": membership_id},
-                body=build_body(
-                    _ops.TEAMS_MEMBERSHIPS_UPDATE,
-                    body,
-                    {
-                        "accepted": accepted,
-                        "role": role,
-                        "disable_impersonation": disable_impersonation,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        team_id: int,
-        membership_id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.TeamMembershipOutput]:
-        """Delete a membership
-
-        ``DELETE /v2/teams/{teamId}/memberships/{membershipId}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            membership_id: path ``membershipId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.TeamMembershipOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.TeamMembershipOutput]",
-            await self._request(
-                _ops.TEAMS_MEMBERSHIPS_DELETE,
-                path={"teamId": team_id, "membershipId": membership_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.TEAMS_MEMBERSHIPS_LIST,
+            path={"teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+                "emails": emails,
+            },
+            options=request_options,
         )

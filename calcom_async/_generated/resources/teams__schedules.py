@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -94,8 +94,8 @@ class TeamsSchedules(BaseResource):
 class TeamsSchedulesWithRawResponse(BaseResource):
     """``cal.teams.schedules.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
 
     async def list(
         self,
@@ -123,15 +123,12 @@ class TeamsSchedulesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.ScheduleOutput_2024_06_11]]",
-            await self._request(
-                _ops.TEAMS_SCHEDULES_LIST,
-                path={"teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.TEAMS_SCHEDULES_LIST,
+            path={"teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -64,20 +64,17 @@ class TeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.RequestEmailVerificationOutput",
-            await self._request(
+        return await self._request(
+            _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
+            path={"teamId": team_id},
+            body=build_body(
                 _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
-                    body,
-                    {
-                        "email": email,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "email": email,
+                },
             ),
+            options=request_options,
         )
 
     async def request_phone_verification_code(
@@ -107,20 +104,17 @@ class TeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.RequestPhoneVerificationOutput",
-            await self._request(
+        return await self._request(
+            _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
+            path={"teamId": team_id},
+            body=build_body(
                 _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
-                    body,
-                    {
-                        "phone": phone,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "phone": phone,
+                },
             ),
+            options=request_options,
         )
 
     async def verify_email(
@@ -151,21 +145,18 @@ class TeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.VerifiedEmailOutput",
-            await self._request(
+        return await self._request(
+            _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
+            path={"teamId": team_id},
+            body=build_body(
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
-                    body,
-                    {
-                        "email": email,
-                        "code": code,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "email": email,
+                    "code": code,
+                },
             ),
+            options=request_options,
         )
 
     async def verify_phone_number(
@@ -196,21 +187,18 @@ class TeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.VerifiedPhoneOutput",
-            await self._request(
+        return await self._request(
+            _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
+            path={"teamId": team_id},
+            body=build_body(
                 _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-                    body,
-                    {
-                        "phone": phone,
-                        "code": code,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "phone": phone,
+                    "code": code,
+                },
             ),
+            options=request_options,
         )
 
     def list_emails(
@@ -343,13 +331,10 @@ class TeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.VerifiedEmailOutput",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
-                path={"teamId": team_id, "id": id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
+            path={"teamId": team_id, "id": id},
+            options=request_options,
         )
 
     async def get_phone_number(
@@ -376,197 +361,25 @@ class TeamsVerifiedResources(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.VerifiedPhoneOutput",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
-                path={"teamId": team_id, "id": id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
+            path={"teamId": team_id, "id": id},
+            options=request_options,
         )
 
 
 class TeamsVerifiedResourcesWithRawResponse(BaseResource):
     """``cal.teams.verified_resources.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def request_email_verification_code(
-        self,
-        team_id: int,
-        /,
-        body: _m.RequestEmailVerificationInput | Mapping[str, Any] | None = None,
-        *,
-        email: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.RequestEmailVerificationOutput]:
-        """Request email verification code
-
-        Sends a verification code to the Email
-
-        ``POST /v2/teams/{teamId}/verified-resources/emails/verification-code/request``
-
-        Args:
-            team_id: path ``teamId``, required.
-            body: the request body as a ``RequestEmailVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.RequestEmailVerificationOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.RequestEmailVerificationOutput]",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_EMAIL_VERIFICATION_CODE,
-                    body,
-                    {
-                        "email": email,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def request_phone_verification_code(
-        self,
-        team_id: int,
-        /,
-        body: _m.RequestPhoneVerificationInput | Mapping[str, Any] | None = None,
-        *,
-        phone: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.RequestPhoneVerificationOutput]:
-        """Request phone number verification code
-
-        Sends a verification code to the phone number
-
-        ``POST /v2/teams/{teamId}/verified-resources/phones/verification-code/request``
-
-        Args:
-            team_id: path ``teamId``, required.
-            body: the request body as a ``RequestPhoneVerificationInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.RequestPhoneVerificationOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.RequestPhoneVerificationOutput]",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_VERIFIED_RESOURCES_REQUEST_PHONE_VERIFICATION_CODE,
-                    body,
-                    {
-                        "phone": phone,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def verify_email(
-        self,
-        team_id: int,
-        /,
-        body: _m.VerifyEmailInput | Mapping[str, Any] | None = None,
-        *,
-        email: str | Unset = UNSET,
-        code: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.VerifiedEmailOutput]:
-        """Verify an email for a team
-
-        Use code to verify an email
-
-        ``POST /v2/teams/{teamId}/verified-resources/emails/verification-code/verify``
-
-        Args:
-            team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyEmailInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.VerifiedEmailOutput]",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_EMAIL,
-                    body,
-                    {
-                        "email": email,
-                        "code": code,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def verify_phone_number(
-        self,
-        team_id: int,
-        /,
-        body: _m.VerifyPhoneInput | Mapping[str, Any] | None = None,
-        *,
-        phone: str | Unset = UNSET,
-        code: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.VerifiedPhoneOutput]:
-        """Verify a phone number for an org team
-
-        Use code to verify a phone number
-
-        ``POST /v2/teams/{teamId}/verified-resources/phones/verification-code/verify``
-
-        Args:
-            team_id: path ``teamId``, required.
-            body: the request body as a ``VerifyPhoneInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.VerifiedPhoneOutput]",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-                path={"teamId": team_id},
-                body=build_body(
-                    _ops.TEAMS_VERIFIED_RESOURCES_VERIFY_PHONE_NUMBER,
-                    body,
-                    {
-                        "phone": phone,
-                        "code": code,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = TeamsVerifiedResources(session, raw=True)
+        self.request_email_verification_code = to_raw_response_wrapper(resource.request_email_verification_code)
+        self.request_phone_verification_code = to_raw_response_wrapper(resource.request_phone_verification_code)
+        self.verify_email = to_raw_response_wrapper(resource.verify_email)
+        self.verify_phone_number = to_raw_response_wrapper(resource.verify_phone_number)
+        self.get_email = to_raw_response_wrapper(resource.get_email)
+        self.get_phone_number = to_raw_response_wrapper(resource.get_phone_number)
 
     async def list_emails(
         self,
@@ -594,17 +407,14 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.VerifiedEmailOutput]]",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
-                path={"teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.TEAMS_VERIFIED_RESOURCES_LIST_EMAILS,
+            path={"teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )
 
     async def list_phone_numbers(
@@ -633,81 +443,12 @@ class TeamsVerifiedResourcesWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.VerifiedPhoneOutput]]",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
-                path={"teamId": team_id},
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def get_email(
-        self,
-        team_id: int,
-        id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.VerifiedEmailOutput]:
-        """Get verified email of a team by id
-
-        ``GET /v2/teams/{teamId}/verified-resources/emails/{id}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            id: path ``id``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.VerifiedEmailOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.VerifiedEmailOutput]",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_EMAIL,
-                path={"teamId": team_id, "id": id},
-                options=request_options,
-            ),
-        )
-
-    async def get_phone_number(
-        self,
-        team_id: int,
-        id: int,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.VerifiedPhoneOutput]:
-        """Get verified phone number of a team by id
-
-        ``GET /v2/teams/{teamId}/verified-resources/phones/{id}``
-
-        Args:
-            team_id: path ``teamId``, required.
-            id: path ``id``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.VerifiedPhoneOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.VerifiedPhoneOutput]",
-            await self._request(
-                _ops.TEAMS_VERIFIED_RESOURCES_GET_PHONE_NUMBER,
-                path={"teamId": team_id, "id": id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.TEAMS_VERIFIED_RESOURCES_LIST_PHONE_NUMBERS,
+            path={"teamId": team_id},
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -67,13 +67,10 @@ class UnifiedCalendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.UnifiedCalendarEventOutput",
-            await self._request(
-                _ops.UNIFIED_CALENDARS_GET_EVENT_DETAILS,
-                path={"calendar": calendar, "eventUid": event_uid},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.UNIFIED_CALENDARS_GET_EVENT_DETAILS,
+            path={"calendar": calendar, "eventUid": event_uid},
+            options=request_options,
         )
 
     async def update_event(
@@ -114,128 +111,30 @@ class UnifiedCalendars(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.UnifiedCalendarEventOutput",
-            await self._request(
+        return await self._request(
+            _ops.UNIFIED_CALENDARS_UPDATE_EVENT,
+            path={"calendar": calendar, "eventUid": event_uid},
+            body=build_body(
                 _ops.UNIFIED_CALENDARS_UPDATE_EVENT,
-                path={"calendar": calendar, "eventUid": event_uid},
-                body=build_body(
-                    _ops.UNIFIED_CALENDARS_UPDATE_EVENT,
-                    body,
-                    {
-                        "start": start,
-                        "end": end,
-                        "title": title,
-                        "description": description,
-                        "attendees": attendees,
-                        "status": status,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "start": start,
+                    "end": end,
+                    "title": title,
+                    "description": description,
+                    "attendees": attendees,
+                    "status": status,
+                },
             ),
+            options=request_options,
         )
 
 
 class UnifiedCalendarsWithRawResponse(BaseResource):
     """``cal.unified_calendars.with_raw_response``: each method returns an ``APIResponse``."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def get_event_details(
-        self,
-        calendar: str,
-        event_uid: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.UnifiedCalendarEventOutput]:
-        """Get meeting details from calendar
-
-        Returns detailed information about a meeting including attendance metrics
-
-        ``GET /v2/calendars/{calendar}/event/{eventUid}``
-
-        Args:
-            calendar: path ``calendar``, required.
-            event_uid: path ``eventUid``, required. The Google Calendar event ID. You can retrieve this by getting booking
-                references from the following endpoints: - For team events:
-                https://cal.com/docs/api-reference/v2/orgs-teams-bookings/get-booking-
-                references-for-a-booking - For user events: https://cal.com/docs/api-
-                reference/v2/bookings/get-booking-references-for-a-booking
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.UnifiedCalendarEventOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.UnifiedCalendarEventOutput]",
-            await self._request(
-                _ops.UNIFIED_CALENDARS_GET_EVENT_DETAILS,
-                path={"calendar": calendar, "eventUid": event_uid},
-                options=request_options,
-            ),
-        )
-
-    async def update_event(
-        self,
-        calendar: str,
-        event_uid: str,
-        /,
-        body: _m.UpdateUnifiedCalendarEventInput | Mapping[str, Any] | None = None,
-        *,
-        start: _m.UpdateUnifiedCalendarEventInput_start | Unset = UNSET,
-        end: _m.UpdateUnifiedCalendarEventInput_end | Unset = UNSET,
-        title: str | Unset = UNSET,
-        description: str | None | Unset = UNSET,
-        attendees: builtins.list[_m.UpdateCalendarEventAttendee] | None | Unset = UNSET,
-        status: _m.CalendarEventStatus | None | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.UnifiedCalendarEventOutput]:
-        """Update meeting details in calendar
-
-        Updates event information in the specified calendar provider
-
-        ``PATCH /v2/calendars/{calendar}/events/{eventUid}``
-
-        Args:
-            calendar: path ``calendar``, required.
-            event_uid: path ``eventUid``, required. The Google Calendar event ID. You can retrieve this by getting booking
-                references from the following endpoints: - For team events:
-                https://cal.com/docs/api-reference/v2/orgs-teams-bookings/get-booking-
-                references-for-a-booking - For user events: https://cal.com/docs/api-
-                reference/v2/bookings/get-booking-references-for-a-booking
-            body: the request body as a ``UpdateUnifiedCalendarEventInput``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.UnifiedCalendarEventOutput`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.UnifiedCalendarEventOutput]",
-            await self._request(
-                _ops.UNIFIED_CALENDARS_UPDATE_EVENT,
-                path={"calendar": calendar, "eventUid": event_uid},
-                body=build_body(
-                    _ops.UNIFIED_CALENDARS_UPDATE_EVENT,
-                    body,
-                    {
-                        "start": start,
-                        "end": end,
-                        "title": title,
-                        "description": description,
-                        "attendees": attendees,
-                        "status": status,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = UnifiedCalendars(session, raw=True)
+        self.get_event_details = to_raw_response_wrapper(resource.get_event_details)
+        self.update_event = to_raw_response_wrapper(resource.update_event)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, build_body
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -64,24 +64,21 @@ class Webhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.UserWebhookOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.WEBHOOKS_CREATE,
+            body=build_body(
                 _ops.WEBHOOKS_CREATE,
-                body=build_body(
-                    _ops.WEBHOOKS_CREATE,
-                    body,
-                    {
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "payload_template": payload_template,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "active": active,
+                    "subscriber_url": subscriber_url,
+                    "triggers": triggers,
+                    "payload_template": payload_template,
+                    "secret": secret,
+                    "version": version,
+                },
             ),
+            options=request_options,
         )
 
     def list(
@@ -165,25 +162,22 @@ class Webhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.UserWebhookOutputDto",
-            await self._request(
+        return await self._request(
+            _ops.WEBHOOKS_UPDATE,
+            path={"webhookId": webhook_id},
+            body=build_body(
                 _ops.WEBHOOKS_UPDATE,
-                path={"webhookId": webhook_id},
-                body=build_body(
-                    _ops.WEBHOOKS_UPDATE,
-                    body,
-                    {
-                        "payload_template": payload_template,
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
+                body,
+                {
+                    "payload_template": payload_template,
+                    "active": active,
+                    "subscriber_url": subscriber_url,
+                    "triggers": triggers,
+                    "secret": secret,
+                    "version": version,
+                },
             ),
+            options=request_options,
         )
 
     async def get(
@@ -208,13 +202,10 @@ class Webhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.UserWebhookOutputDto",
-            await self._request(
-                _ops.WEBHOOKS_GET,
-                path={"webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.WEBHOOKS_GET,
+            path={"webhookId": webhook_id},
+            options=request_options,
         )
 
     async def delete(
@@ -239,13 +230,10 @@ class Webhooks(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "_m.UserWebhookOutputDto",
-            await self._request(
-                _ops.WEBHOOKS_DELETE,
-                path={"webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request(
+            _ops.WEBHOOKS_DELETE,
+            path={"webhookId": webhook_id},
+            options=request_options,
         )
 
     async def get_many(
@@ -274,55 +262,13 @@ class Webhooks(BaseResource):
 class WebhooksWithRawResponse(BaseResource):
     """``cal.webhooks.with_raw_response``: each method returns an ``APIResponse`` (one page for list methods)."""
 
-    __slots__ = ()
-    _raw = True
-
-    async def create(
-        self,
-        body: _m.CreateWebhookInputDto | Mapping[str, Any] | None = None,
-        *,
-        active: bool | Unset = UNSET,
-        subscriber_url: str | Unset = UNSET,
-        triggers: builtins.list[_m.WebhookTriggerEvent] | Unset = UNSET,
-        payload_template: str | Unset = UNSET,
-        secret: str | Unset = UNSET,
-        version: _m.CreateWebhookInputDto_version | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.UserWebhookOutputDto]:
-        """Create a webhook
-
-        ``POST /v2/webhooks``
-
-        Args:
-            body: the request body as a ``CreateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.UserWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.UserWebhookOutputDto]",
-            await self._request(
-                _ops.WEBHOOKS_CREATE,
-                body=build_body(
-                    _ops.WEBHOOKS_CREATE,
-                    body,
-                    {
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "payload_template": payload_template,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
+    def __init__(self, session: SessionProtocol) -> None:
+        super().__init__(session, raw=True)
+        resource = Webhooks(session, raw=True)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
 
     async def list(
         self,
@@ -349,127 +295,11 @@ class WebhooksWithRawResponse(BaseResource):
             calcom_async.APIStatusError: the server answered with an error status.
             calcom_async.APIConnectionError: the request did not reach the server.
         """
-        return cast(
-            "APIResponse[builtins.list[_m.UserWebhookOutputDto]]",
-            await self._request(
-                _ops.WEBHOOKS_LIST,
-                query={
-                    "take": take,
-                    "skip": skip,
-                },
-                options=request_options,
-            ),
-        )
-
-    async def update(
-        self,
-        webhook_id: str,
-        /,
-        body: _m.UpdateWebhookInputDto | Mapping[str, Any] | None = None,
-        *,
-        payload_template: str | Unset = UNSET,
-        active: bool | Unset = UNSET,
-        subscriber_url: str | Unset = UNSET,
-        triggers: builtins.list[_m.WebhookTriggerEvent] | Unset = UNSET,
-        secret: str | Unset = UNSET,
-        version: _m.UpdateWebhookInputDto_version | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.UserWebhookOutputDto]:
-        """Update a webhook
-
-        ``PATCH /v2/webhooks/{webhookId}``
-
-        Args:
-            webhook_id: path ``webhookId``, required.
-            body: the request body as a ``UpdateWebhookInputDto``, or a dict of its JSON (camelCase keys); or give its fields as keywords. Checked before sending (a naive ``datetime`` is refused).
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.UserWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.UserWebhookOutputDto]",
-            await self._request(
-                _ops.WEBHOOKS_UPDATE,
-                path={"webhookId": webhook_id},
-                body=build_body(
-                    _ops.WEBHOOKS_UPDATE,
-                    body,
-                    {
-                        "payload_template": payload_template,
-                        "active": active,
-                        "subscriber_url": subscriber_url,
-                        "triggers": triggers,
-                        "secret": secret,
-                        "version": version,
-                    },
-                ),
-                options=request_options,
-            ),
-        )
-
-    async def get(
-        self,
-        webhook_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.UserWebhookOutputDto]:
-        """Get a webhook
-
-        ``GET /v2/webhooks/{webhookId}``
-
-        Args:
-            webhook_id: path ``webhookId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.UserWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.UserWebhookOutputDto]",
-            await self._request(
-                _ops.WEBHOOKS_GET,
-                path={"webhookId": webhook_id},
-                options=request_options,
-            ),
-        )
-
-    async def delete(
-        self,
-        webhook_id: str,
-        /,
-        *,
-        request_options: RequestOptions | None = None,
-    ) -> APIResponse[_m.UserWebhookOutputDto]:
-        """Delete a webhook
-
-        ``DELETE /v2/webhooks/{webhookId}``
-
-        Args:
-            webhook_id: path ``webhookId``, required.
-            request_options: per-call overrides (version, timeouts, retries, headers).
-
-        Returns:
-            The raw response, with the parsed ``_m.UserWebhookOutputDto`` as ``.data``.
-
-        Raises:
-            calcom_async.APIStatusError: the server answered with an error status.
-            calcom_async.APIConnectionError: the request did not reach the server.
-        """
-        return cast(
-            "APIResponse[_m.UserWebhookOutputDto]",
-            await self._request(
-                _ops.WEBHOOKS_DELETE,
-                path={"webhookId": webhook_id},
-                options=request_options,
-            ),
+        return await self._request_raw(
+            _ops.WEBHOOKS_LIST,
+            query={
+                "take": take,
+                "skip": skip,
+            },
+            options=request_options,
         )
