@@ -9,7 +9,14 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import pytest
-from conftest import (
+
+from calcom_async import AuthenticationError, CalCom, CalComUsageError, ResponseValidationError
+from calcom_async._auth import TokenPair, parse_expiry
+from calcom_async._operation import AuthMode
+from tests.session._synthetic import make_op
+from tests.support.clock import FakeClock
+from tests.support.fake_api import THING, Call, FakeAPI, error_body, json_reply
+from tests.support.leaks import (
     ACCESS_TOKEN,
     API_KEY,
     CLIENT_ID,
@@ -17,18 +24,7 @@ from conftest import (
     NEW_ACCESS_TOKEN,
     NEW_REFRESH_TOKEN,
     REFRESH_TOKEN,
-    THING,
-    Call,
-    FakeAPI,
-    FakeClock,
-    error_body,
-    json_reply,
-    make_op,
 )
-
-from calcom_async import AuthenticationError, CalCom, CalComUsageError, ResponseValidationError
-from calcom_async._auth import TokenPair, parse_expiry
-from calcom_async._operation import AuthMode
 
 BEARER_OP = make_op()  # API_KEY or ACCESS_TOKEN
 PLATFORM_OP = make_op(auth=frozenset({AuthMode.PLATFORM}))

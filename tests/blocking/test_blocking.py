@@ -8,10 +8,11 @@ import warnings
 from typing import Any
 
 import pytest
-from conftest import API_KEY, FakeAPI, error_body, json_reply
 
 from calcom_async import APIResponse, NotFoundError, RequestOptions
 from calcom_async.blocking import CalComSync
+from tests.support.fake_api import FakeAPI, error_body, json_reply
+from tests.support.leaks import API_KEY
 
 BOOKING = {"status": "success", "data": {"uid": "b1"}}
 

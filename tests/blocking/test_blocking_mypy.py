@@ -13,7 +13,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from _spec import ROOT
+
+from tests.support.spec import ROOT
 
 api = pytest.importorskip("mypy.api")
 

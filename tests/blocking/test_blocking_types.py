@@ -24,8 +24,6 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 import pytest
-from _spec import ROOT
-from conftest import API_KEY, FakeAPI, json_reply
 
 import calcom_async.blocking as blocking
 from calcom_async import CalCom, Page, SyncCheckpoint
@@ -36,6 +34,9 @@ from calcom_async._generated.models import UserWebhookOutputDto
 from calcom_async._generated.operations import OPERATIONS
 from calcom_async._resource import BaseResource
 from calcom_async.blocking import CalComSync, SyncPaginator
+from tests.support.fake_api import FakeAPI, json_reply
+from tests.support.leaks import API_KEY
+from tests.support.spec import ROOT
 
 WEBHOOKS = [
     {

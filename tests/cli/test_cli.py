@@ -432,7 +432,7 @@ async def test_sync_commits_each_page_with_its_checkpoint(tmp_path: Path) -> Non
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Any]:
-    from _postgres_server import postgres_server
+    from tests.cli._postgres_server import postgres_server
 
     with postgres_server() as server:
         yield server

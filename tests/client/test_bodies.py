@@ -18,12 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from _spec import ROOT
-from conftest import FakeAPI
 
 from calcom_async import BadRequestError, CalComUsageError, models
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
+from tests.support.fake_api import FakeAPI
+from tests.support.spec import ROOT
 
 ROME = ZoneInfo("Europe/Rome")
 START = dt.datetime(2026, 12, 10, 8, 0, tzinfo=ROME)  # 07:00 UTC
@@ -265,7 +265,7 @@ async def test_an_aware_datetime_books_the_instant_it_names() -> None:
 
 
 def test_calcomsync_takes_keyword_fields_and_refuses_the_same() -> None:
-    from test_first_hour import _Thread
+    from tests.client.test_first_hour import _Thread
 
     with _Thread() as fake:
         fake.seed(bookings=3, event_types=1)

@@ -11,10 +11,10 @@ import anyio.lowlevel
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import API_KEY
 
 from calcom_async import BulkError, CalCom, NotFoundError, gather
 from calcom_async._generated.examples import response_example
+from tests.support.leaks import API_KEY
 
 
 @pytest.fixture

@@ -18,10 +18,8 @@ from urllib.parse import unquote
 import attrs
 import orjson
 import pytest
-from _spec import ROOT
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import API_KEY, CLIENT_ID, CLIENT_SECRET, FakeAPI, FakeClock, json_reply
 
 from calcom_async import (
     APIResponse,
@@ -37,6 +35,10 @@ from calcom_async import (
 )
 from calcom_async.blocking import CalComSync, SyncPaginator
 from calcom_async.testing import FakeCalCom
+from tests.support.clock import FakeClock
+from tests.support.fake_api import FakeAPI, json_reply
+from tests.support.leaks import API_KEY, CLIENT_ID, CLIENT_SECRET
+from tests.support.spec import ROOT
 
 LOCATION = "/v2/bookings/{bookingUid}/location"
 

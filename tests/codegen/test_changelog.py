@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from _spec import DOCUMENT, RELEASES, ROOT
-
 from codegen.diff import describe, diff
+from tests.support.spec import DOCUMENT, RELEASES, ROOT
 
 PREVIOUS_PIN = RELEASES.parent / "calcom-v2.openapi.json"
 

@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from _spec import DOCUMENT, ROOT, document_counts, normalised_spec, raw_document
-
 from calcom_async._generated import models
 from calcom_async._generated.client import GeneratedNamespaces
 from calcom_async._generated.operations import BY_ID, OPERATIONS
 from calcom_async._operation import AuthMode, Pagination
+from tests.support.spec import DOCUMENT, ROOT, document_counts, normalised_spec, raw_document
 
 GENERATED = ROOT / "calcom_async" / "_generated"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _spec import ROOT
 
 from codegen.spec import Spec, SpecError, apply_overlay, normalise
+from tests.support.spec import ROOT
 
 ENVELOPE_OF = {
     "type": "object",

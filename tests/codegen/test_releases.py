@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from _spec import RELEASES, ROOT, document_counts
+
+from tests.support.spec import RELEASES, ROOT, document_counts
 
 # the releases, and the document pinned before the newest (one more release to regenerate)
 DOCUMENTS = [*sorted(RELEASES.glob("*.openapi.json")), RELEASES.parent / "calcom-v2.openapi.json"]
@@ -62,7 +63,7 @@ def test_a_release_regenerates_imports_type_checks_and_calls(
 
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     drive = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "_release_drive.py")],
+        [sys.executable, str(ROOT / "tests" / "codegen" / "_release_drive.py")],
         cwd=tmp_path,
         env=env,
         capture_output=True,

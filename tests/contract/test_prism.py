@@ -29,7 +29,7 @@ from calcom_async import CalCom
 from calcom_async._generated.operations import OPERATIONS
 from calcom_async._operation import Operation
 from codegen.examples import ExampleBuilder
-from tests._spec import ROOT, normalised_spec
+from tests.support.spec import ROOT, normalised_spec
 
 HERE = Path(__file__).resolve().parent
 TOOLS = ROOT / ".tools"

@@ -43,9 +43,9 @@ from pathlib import Path
 
 import attrs
 import pytest
-from _spec import ROOT
 
 from calcom_async.testing import FakeCalCom
+from tests.support.spec import ROOT
 
 api = pytest.importorskip("mypy.api")
 

@@ -16,7 +16,7 @@ import pytest
 import calcom_async
 from calcom_async._generated.operations import OPERATIONS, VARIANTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from openapi_schema_validator import OAS30Validator
 
 from calcom_async._generated.operations import BY_NAME
 from calcom_async.testing import FakeCalCom
-from tests._spec import normalised_spec
+from tests.support.spec import normalised_spec
 
 
 class Raw:

@@ -11,7 +11,7 @@ import aiohttp
 from calcom_async._generated.operations import OPERATIONS
 from calcom_async.testing import FakeCalCom
 from calcom_async.testing._handlers import HANDLERS
-from tests._fake_helpers import Raw, schema_errors, success_codes
+from tests.fake._fake_helpers import Raw, schema_errors, success_codes
 
 
 def _day(days: int) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from calcom_async.testing import FakeCalCom, Limit
 from calcom_async.testing._util import iso, parse_time
-from tests._fake_helpers import Raw
+from tests.fake._fake_helpers import Raw
 
 
 def _day(days: int) -> str:

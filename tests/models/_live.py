@@ -19,7 +19,7 @@ from calcom_async import CalCom, RequestOptions
 from calcom_async._generated.operations import OPERATIONS, VARIANTS
 from calcom_async._operation import Operation
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "live"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "live"
 
 
 @attrs.frozen

@@ -25,8 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from _live import recorded, replay
-from _spec import ROOT
 
 from calcom_async import (
     UNSET,
@@ -42,6 +40,8 @@ from calcom_async._generated.resources.slots import Slots
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
 from codegen.operations import split_union
+from tests.models._live import recorded, replay
+from tests.support.spec import ROOT
 
 api = pytest.importorskip("mypy.api")
 
@@ -261,7 +261,7 @@ def test_every_union_answer_takes_expect_and_no_other_does() -> None:
     """From the generated classes themselves: a method whose answer is a union of two or more
     types has ``expect`` (so do its raw twin, its ``get_many`` and their blocking twins); a
     paginated list and a method of one type do not."""
-    from test_blocking_types import async_resource_classes
+    from tests.blocking.test_blocking_types import async_resource_classes
 
     classes = {cls.__name__: cls for cls in async_resource_classes()}
     with_expect = 0

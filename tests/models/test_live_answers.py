@@ -8,10 +8,8 @@ from typing import Any
 
 import attrs
 import pytest
-from _live import Recorded, operation_of, recorded, replay
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_session_operations import sample
 
 from calcom_async import APIStatusError
 from calcom_async._generated import models
@@ -22,6 +20,8 @@ from calcom_async._serde import (
     structure,
     structure_reporting,
 )
+from tests.models._live import Recorded, operation_of, recorded, replay
+from tests.session.test_session_operations import sample
 
 ANSWERS = recorded()
 

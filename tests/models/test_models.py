@@ -10,7 +10,6 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import attrs
 import pytest
-from _spec import normalised_spec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from calcom_async._model import CalComModel
 from calcom_async._serde import SchemaMismatchError, structure, unstructure
 from calcom_async._types import UNSET, OpenStrEnum, Unset
 from codegen.examples import ExampleBuilder
+from tests.support.spec import normalised_spec
 
 
 def _normal(value: Any) -> Any:

@@ -15,16 +15,12 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from _live import Recorded, operation_of, recorded
-from _webhook_samples import T, body_for
 from fastapi import Body, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
-from test_live_answers import _locations, _mutate
-from test_models import _ambiguous, strategy
 
 from calcom_async import (
     UNSET,
@@ -42,6 +38,10 @@ from calcom_async._serde import structure, structure_reporting
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
 from calcom_async.webhooks import parse_event
+from tests.models._live import Recorded, operation_of, recorded
+from tests.models.test_live_answers import _locations, _mutate
+from tests.models.test_models import _ambiguous, strategy
+from tests.support.webhook_samples import T, body_for
 
 ANSWERS = [a for a in recorded() if a.status < 400]
 CREATED = next(a for a in ANSWERS if a.name.startswith("bookings-create"))

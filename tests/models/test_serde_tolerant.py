@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _spec import normalised_spec
-from test_models import _component_refs, _response_examples
 
 from calcom_async import RequestOptions, ResponseValidationError
 from calcom_async._generated import models
@@ -25,6 +23,8 @@ from calcom_async._serde import (
 from calcom_async._types import UNSET
 from calcom_async.testing import FakeCalCom
 from codegen.examples import ExampleBuilder
+from tests.models.test_models import _component_refs, _response_examples
+from tests.support.spec import normalised_spec
 
 SECRET = "whsec_very_secret_value_42"
 PAGINATION = dict.fromkeys(

@@ -21,7 +21,9 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import API_KEY, CLIENT_SECRET, FakeClock
+
+from tests.support.clock import FakeClock
+from tests.support.leaks import API_KEY, CLIENT_SECRET
 
 CONFIDENTIAL_ID = "conf-client-id"
 PUBLIC_ID = "public-client-id"

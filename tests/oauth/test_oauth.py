@@ -15,18 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from _oauth_server import (
-    ACCESS_LIFETIME,
-    CONFIDENTIAL_ID,
-    PUBLIC_ID,
-    REDIRECT_URI,
-    OAuthServer,
-    oauth_error,
-    running,
-    s256,
-)
 from aiohttp import web
-from conftest import API_KEY, CLIENT_SECRET, FakeClock
 
 from calcom_async import (
     AuthenticationError,
@@ -55,6 +44,18 @@ from calcom_async.oauth import (
     parse_scopes,
     satisfies,
 )
+from tests.oauth._oauth_server import (
+    ACCESS_LIFETIME,
+    CONFIDENTIAL_ID,
+    PUBLIC_ID,
+    REDIRECT_URI,
+    OAuthServer,
+    oauth_error,
+    running,
+    s256,
+)
+from tests.support.clock import FakeClock
+from tests.support.leaks import API_KEY, CLIENT_SECRET
 
 RFC7636_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 RFC7636_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"

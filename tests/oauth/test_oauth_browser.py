@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "oauth_app" / "webapp.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "oauth_app" / "webapp.py"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

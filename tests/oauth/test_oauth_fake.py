@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import aiohttp
 import pytest
 import pytest_asyncio
-from conftest import CLIENT_SECRET
 
 from calcom_async import CalCom, InsufficientScopeError
 from calcom_async.oauth import (
@@ -33,6 +32,7 @@ from calcom_async.testing._oauth import (
     OAuthClient,
     s256,
 )
+from tests.support.leaks import CLIENT_SECRET
 
 REDIRECT = "https://crm.example/oauth/callback"
 OTHER_REDIRECT = "https://crm.example/other/callback"

@@ -10,10 +10,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 import pytest
-from _oauth_server import CONFIDENTIAL_ID, OAuthServer, running
 from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
-from conftest import CLIENT_SECRET, FakeClock
 
 from calcom_async.oauth import (
     AccessDeniedError,
@@ -24,6 +22,9 @@ from calcom_async.oauth import (
     OAuthToken,
     Scope,
 )
+from tests.oauth._oauth_server import CONFIDENTIAL_ID, OAuthServer, running
+from tests.support.clock import FakeClock
+from tests.support.leaks import CLIENT_SECRET
 
 COOKIE = "calcom_oauth_state"
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import json_reply
 
 from calcom_async._generated.examples import response_example
 from calcom_async._generated.operations import OPERATIONS
 from calcom_async._operation import Operation, Pagination
 from calcom_async._pagination import AsyncPaginator
 from calcom_async._serde import structure
+from tests.support.fake_api import json_reply
 
 PAGED = [op for op in OPERATIONS if op.pagination is not None]
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import FakeAPI, error_body, json_reply, make_op, text_reply
 
 from calcom_async import (
     APIConnectionError,
@@ -24,6 +23,8 @@ from calcom_async import (
     UnprocessableEntityError,
 )
 from calcom_async._errors import make_status_error
+from tests.session._synthetic import make_op
+from tests.support.fake_api import FakeAPI, error_body, json_reply, text_reply
 
 
 @pytest.mark.parametrize(

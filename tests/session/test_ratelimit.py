@@ -9,9 +9,11 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import Call, FakeAPI, FakeClock, error_body, json_reply, make_op
 
 from calcom_async._ratelimit import RateLimit, RateLimiter, parse_rate_limits, retry_after_seconds
+from tests.session._synthetic import make_op
+from tests.support.clock import FakeClock
+from tests.support.fake_api import Call, FakeAPI, error_body, json_reply
 
 OP = make_op(response=None)
 NOW = 1_800_000_000.0

@@ -8,7 +8,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aioresponses import CallbackResult
-from conftest import FakeAPI, FakeClock, error_body, json_reply, make_op
 
 from calcom_async import (
     APIConnectionError,
@@ -19,6 +18,9 @@ from calcom_async import (
     RequestOptions,
 )
 from calcom_async._retry import Failure, RetryPolicy
+from tests.session._synthetic import make_op
+from tests.support.clock import FakeClock
+from tests.support.fake_api import FakeAPI, error_body, json_reply
 
 GET = make_op()
 POST = make_op(method="POST")

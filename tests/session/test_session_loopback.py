@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import API_KEY, FakeClock, make_op
 
 from calcom_async import APIConnectionError, CalCom, NotFoundError
 from calcom_async._operation import Param
+from tests.session._synthetic import make_op
+from tests.support.clock import FakeClock
+from tests.support.leaks import API_KEY
 
 
 @pytest.fixture

@@ -24,14 +24,15 @@ from urllib.parse import quote
 import attrs
 import orjson
 import pytest
-from _spec import document_counts
-from conftest import API_KEY, BASE, CLIENT_ID, CLIENT_SECRET, FakeAPI, json_reply
 
 from calcom_async import APIResponse
 from calcom_async._generated.operations import OPERATIONS
 from calcom_async._operation import AuthMode, Operation, Param
 from calcom_async._serde import converter
 from calcom_async._types import Unset
+from tests.support.fake_api import BASE, FakeAPI, json_reply
+from tests.support.leaks import API_KEY, CLIENT_ID, CLIENT_SECRET
+from tests.support.spec import document_counts
 
 WHEN = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 WHEN_TEXT = "2026-03-04T05:06:07Z"

@@ -14,7 +14,6 @@ from urllib.parse import unquote
 
 import aiohttp
 import pytest
-from conftest import API_KEY, BASE, THING, FakeAPI, Thing, find_leaks, json_reply, make_op
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,6 +31,9 @@ from calcom_async import (
 from calcom_async._operation import Param
 from calcom_async._session import render_path
 from calcom_async._types import UNSET
+from tests.session._synthetic import Thing, make_op
+from tests.support.fake_api import BASE, THING, FakeAPI, json_reply
+from tests.support.leaks import API_KEY, find_leaks
 
 
 async def test_get_unwraps_the_envelope_into_the_model(make_client: Any, api: FakeAPI) -> None:

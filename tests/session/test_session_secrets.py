@@ -7,18 +7,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import (
-    ACCESS_TOKEN,
-    API_KEY,
-    CLIENT_ID,
-    CLIENT_SECRET,
-    REFRESH_TOKEN,
-    FakeAPI,
-    error_body,
-    find_leaks,
-    json_reply,
-    make_op,
-)
 
 from calcom_async import (
     APIConnectionError,
@@ -29,6 +17,16 @@ from calcom_async import (
     InternalServerError,
 )
 from calcom_async._operation import AuthMode
+from tests.session._synthetic import make_op
+from tests.support.fake_api import FakeAPI, error_body, json_reply
+from tests.support.leaks import (
+    ACCESS_TOKEN,
+    API_KEY,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    find_leaks,
+)
 
 
 @pytest.mark.leaks_expected

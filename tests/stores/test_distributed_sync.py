@@ -21,14 +21,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from _redis_server import RedisServer, running
 from redis.exceptions import ResponseError
 from taskiq import AsyncBroker, TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
@@ -36,9 +35,10 @@ from calcom_async import CalCom
 from calcom_async.stores import MemoryStore
 from calcom_async.testing import FakeCalCom, Faults, Limit
 from calcom_async.testing._seed import person
+from tests.support.redis_server import RedisServer
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "distributed_sync"
-TESTS = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]  #: on the workers' path: they import this module
+EXAMPLE = ROOT / "examples" / "distributed_sync"
 USERS, PER_USER = 30, 200
 OUTPUT = "example:synced"  # tasks.OUTPUT
 JOBS = "test:jobs"  # the JobLog records
@@ -90,9 +90,10 @@ class JobLog(TaskiqMiddleware):
 
 
 def instrumented_broker() -> AsyncBroker:
-    """``taskiq worker test_distributed_sync:instrumented_broker``: the example's broker with
-    :class:`JobLog`; with ``SYNC_TEST_STORE=memory`` its clients share nothing with the other
-    workers (and each paces itself alone, as one job's client does with the default store)."""
+    """``taskiq worker tests.stores.test_distributed_sync:instrumented_broker``: the example's
+    broker with :class:`JobLog`; with ``SYNC_TEST_STORE=memory`` its clients share nothing with
+    the other workers (and each paces itself alone, as one job's client does with the default
+    store)."""
     import tasks  # examples/distributed_sync, on the worker's PYTHONPATH
 
     if os.environ.get("SYNC_TEST_STORE") == "memory":
@@ -113,12 +114,6 @@ def instrumented_broker() -> AsyncBroker:
 
 
 # -- the test side --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with running(tmp_path) as server:
-        yield server
 
 
 @dataclass
@@ -241,7 +236,7 @@ async def _run_example(
         "SYNC_IDLE_MS": str(IDLE_MS),
         "SYNC_PAGE_SIZE": str(PAGE_SIZE),
         "SYNC_TEST_STORE": store,
-        "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(TESTS)]),
+        "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(ROOT)]),
     }
     taskiq = str(Path(sys.executable).with_name("taskiq"))
     paths = [tmp_path / f"worker{n}.log" for n in range(WORKERS)]
@@ -250,7 +245,7 @@ async def _run_example(
         await asyncio.create_subprocess_exec(
             taskiq,
             "worker",
-            "test_distributed_sync:instrumented_broker",
+            "tests.stores.test_distributed_sync:instrumented_broker",
             "--workers",
             "1",
             "--log-level",

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 import redis
-from _redis_server import REDIS, free_port
 
 from calcom_async import TokenPair
 from calcom_async._ratelimit import RateLimit
 from calcom_async.stores import RedisStore
 from calcom_async.testing import FakeCalCom, Limit
+from tests.support.redis_server import REDIS, free_port
 
 
 async def _stored(

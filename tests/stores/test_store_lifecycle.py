@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import anyio
 import pytest
 import redis.asyncio as aioredis
-from _redis_server import RedisServer, running
 
 from calcom_async.stores import MemoryStore, RedisStore, StoreUnavailableError
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with running(tmp_path) as server:
-        yield server
+from tests.support.redis_server import RedisServer
 
 
 async def _client_names(server: RedisServer) -> set[str]:

@@ -3,16 +3,14 @@ sent again: nothing is refused that was done, nobody is stranded on a rejected r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from _redis_server import RedisServer, free_port, running
 
 from calcom_async import APIConnectionError, CalCom, TokenPair
 from calcom_async.stores import MemoryStore, RedisStore, StoreUnavailableError
 from calcom_async.testing import FakeCalCom
+from tests.support.redis_server import RedisServer, free_port
 
 
 async def _stored(
@@ -21,12 +19,6 @@ async def _stored(
     """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
     blob, version = await store.load_tokens(key)
     return (None if blob is None else kind.from_json(blob)), version
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with running(tmp_path) as server:
-        yield server
 
 
 def _refresh_calls(fake: FakeCalCom) -> list[int]:

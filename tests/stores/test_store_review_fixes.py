@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 import redis.asyncio as aioredis
-from _redis_server import RedisServer, running
 
 from calcom_async import CalCom, TokenPair
 from calcom_async.stores import RedisStore, StoreUnavailableError
 from calcom_async.testing import FakeCalCom
+from tests.support.redis_server import RedisServer
 
 
 async def _stored(
@@ -26,12 +24,6 @@ async def _stored(
     """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
     blob, version = await store.load_tokens(key)
     return (None if blob is None else kind.from_json(blob)), version
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with running(tmp_path) as server:
-        yield server
 
 
 def _refresh_statuses(fake: FakeCalCom) -> list[int]:

@@ -13,15 +13,12 @@ import random
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from _redis_server import RedisServer, free_port, running
-from _sync_properties import Version, assert_each_version_once
-from conftest import MARKER
 
 from calcom_async import CalCom, RateLimitError
 from calcom_async._auth import TokenPair
@@ -30,6 +27,9 @@ from calcom_async._retry import RetryPolicy
 from calcom_async.oauth import OAuthToken
 from calcom_async.stores import MemoryStore, RedisStore, StoreDataError, StoreUnavailableError
 from calcom_async.testing import FakeCalCom, Limit
+from tests.support.leaks import MARKER
+from tests.support.redis_server import RedisServer, free_port
+from tests.support.sync_properties import Version, assert_each_version_once
 
 
 async def _stored(
@@ -41,12 +41,6 @@ async def _stored(
 
 
 CHILD = str(Path(__file__).with_name("_redis_child.py"))
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with running(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture
@@ -1062,7 +1056,7 @@ async def test_oauth_user_tokens_share_the_store_across_clients(
     RedisStore (the same refresh machinery), scopes kept, no token in key names or logs."""
     import logging
 
-    from test_oauth_fake import REDIRECT, SCOPES, authorize, confidential
+    from tests.oauth.test_oauth_fake import REDIRECT, SCOPES, authorize, confidential
 
     store = RedisStore.from_url(redis_server.url, namespace="oauth")
     saved: list[Any] = []

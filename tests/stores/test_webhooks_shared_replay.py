@@ -4,25 +4,18 @@ redis-server): a delivery reaching two receivers is dispatched once between them
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
-from _redis_server import RedisServer, running
-from _webhook_samples import body_for
 from aiohttp.test_utils import TestClient, TestServer
 
 from calcom_async import CalComUsageError
 from calcom_async.stores import MemoryStore, RedisStore
 from calcom_async.webhooks import SIGNATURE_HEADER, Router, WebhookEvent, sign
+from tests.support.redis_server import RedisServer
+from tests.support.webhook_samples import body_for
 
 KEY = "whsec_SECRET_shared_replay_9f8e"
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    with running(tmp_path) as server:
-        yield server
 
 
 def _signed(body: bytes) -> dict[str, str]:

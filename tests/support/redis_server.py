@@ -95,3 +95,10 @@ def running(tmp: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own, stopped after it."""
+    with running(tmp_path) as server:
+        yield server

@@ -9,7 +9,7 @@ from typing import Any
 
 from codegen.spec import Spec, apply_overlay, load, normalise, pinned_document
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = pinned_document()
 RELEASES = (ROOT / ".." / "shared" / "openapi" / "releases").resolve()
 

@@ -18,7 +18,6 @@ from typing import Any
 import attrs
 import orjson
 import pytest
-from _sync_properties import assert_each_version_once, version
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +25,7 @@ from calcom_async._generated.examples import response_example
 from calcom_async._operation import Pagination
 from calcom_async._serde import format_datetime, structure
 from calcom_async._sync import BookingSync, SyncCheckpoint, _list_operation
+from tests.support.sync_properties import assert_each_version_once, version
 
 OP = _list_operation()  # cal.bookings.list, whatever its operationId in this document
 TEMPLATE = response_example(OP.operation_id)["data"][0]

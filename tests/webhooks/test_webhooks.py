@@ -12,8 +12,6 @@ from typing import Any
 import attrs
 import orjson
 import pytest
-from _spec import raw_document
-from _webhook_samples import BOOKING, CREATED_AT, body_for, payload_for
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -41,6 +39,8 @@ from calcom_async.webhooks import (
     sign,
     verify_signature,
 )
+from tests.support.spec import raw_document
+from tests.support.webhook_samples import BOOKING, CREATED_AT, body_for, payload_for
 
 KEY = "whsec_SECRET_current_4f9a"
 OLD_KEY = "whsec_SECRET_previous_77c1"

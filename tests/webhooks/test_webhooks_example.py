@@ -8,11 +8,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from _webhook_samples import body_for
 
 from calcom_async.webhooks import parse_event
+from tests.support.webhook_samples import body_for
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "booking_bot.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "booking_bot.py"
 
 
 @pytest.fixture(scope="module")

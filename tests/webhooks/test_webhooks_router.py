@@ -8,10 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from _webhook_samples import body_for
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import FakeClock
 
 from calcom_async import CalComUsageError
 from calcom_async.webhooks import (
@@ -22,6 +20,8 @@ from calcom_async.webhooks import (
     WebhookTriggerEvent,
     sign,
 )
+from tests.support.clock import FakeClock
+from tests.support.webhook_samples import body_for
 
 KEY = "whsec_SECRET_router_a1b2"
 OLD_KEY = "whsec_SECRET_router_old_c3d4"
