@@ -8,15 +8,9 @@ One mypy run for both snippets, with the project's mypy cache (``.mypy_cache``, 
 
 from __future__ import annotations
 
-import re
-import textwrap
-from pathlib import Path
-
 import pytest
 
-from tests.support.spec import ROOT
-
-api = pytest.importorskip("mypy.api")
+from tests.support.typecheck import Message, errors, marked, run_mypy, snippet
 
 GOOD = """
 from __future__ import annotations
@@ -129,48 +123,19 @@ def misuse(cal: CalComSync) -> None:
         page.itemz  # E: attr-defined
 """
 
-LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[\w-]+)\]$")
-
 
 @pytest.fixture(scope="module")
-def mypy_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[tuple[int, str]]]:
-    """Errors (line, code) by snippet, from one mypy run over both."""
-    folder = tmp_path_factory.mktemp("mypy")
-    (folder / "good.py").write_text(textwrap.dedent(GOOD).lstrip())
-    (folder / "bad.py").write_text(textwrap.dedent(BAD).lstrip())
-    stdout, stderr, _status = api.run(
-        [
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--cache-dir",
-            str(ROOT / ".mypy_cache"),
-            "--no-pretty",
-            "--show-error-codes",
-            "--hide-error-context",
-            str(folder / "good.py"),
-            str(folder / "bad.py"),
-        ]
-    )
-    assert not stderr, stderr
-    errors: dict[str, set[tuple[int, str]]] = {"good.py": set(), "bad.py": set()}
-    for line in stdout.splitlines():
-        match = LINE.match(line)
-        if match:
-            errors[Path(match["file"]).name].add((int(match["line"]), match["code"]))
-        else:
-            assert ": note: " in line or line.startswith(("Found ", "Success")), line
-    return errors
+def mypy_messages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Message]]:
+    """mypy's messages by snippet, from one run over both."""
+    snippets = {"good": snippet(GOOD), "bad": snippet(BAD)}
+    return run_mypy(snippets, tmp_path_factory.mktemp("mypy"))
 
 
-def test_typed_use_type_checks_exactly(mypy_errors: dict[str, set[tuple[int, str]]]) -> None:
-    assert mypy_errors["good.py"] == set()
+def test_typed_use_type_checks_exactly(mypy_messages: dict[str, list[Message]]) -> None:
+    assert errors(mypy_messages["good"]) == set()
 
 
-def test_misuse_is_caught(mypy_errors: dict[str, set[tuple[int, str]]]) -> None:
-    expected = {
-        (number, line.split("# E: ")[1].strip())
-        for number, line in enumerate(textwrap.dedent(BAD).lstrip().splitlines(), start=1)
-        if "# E: " in line
-    }
+def test_misuse_is_caught(mypy_messages: dict[str, list[Message]]) -> None:
+    expected = set(marked(BAD, "# E: ").items())
     assert len(expected) == 15
-    assert mypy_errors["bad.py"] == expected
+    assert errors(mypy_messages["bad"]) == expected

@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-import textwrap
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +21,7 @@ from calcom_async import BadRequestError, CalComUsageError, models
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
 from tests.support.fake_api import FakeAPI
-from tests.support.spec import ROOT
+from tests.support.typecheck import errors, marked, run_mypy, snippet
 
 ROME = ZoneInfo("Europe/Rome")
 START = dt.datetime(2026, 12, 10, 8, 0, tzinfo=ROME)  # 07:00 UTC
@@ -336,36 +334,8 @@ async def misuse(cal: CalCom, sync: CalComSync, start: dt.datetime) -> None:
     sync.bookings.cancel("uid", reason="Moved")  # E: call-arg
 """
 
-LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: .*\[(?P<code>[\w-]+)\]$")
-
 
 def test_keyword_fields_type_check_under_mypy_strict(tmp_path: Path) -> None:
-    api = pytest.importorskip("mypy.api")
-    (tmp_path / "good.py").write_text(textwrap.dedent(GOOD).lstrip())
-    (tmp_path / "bad.py").write_text(textwrap.dedent(BAD).lstrip())
-    stdout, stderr, _ = api.run(
-        [
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--cache-dir",
-            str(ROOT / ".mypy_cache"),
-            "--no-pretty",
-            "--show-error-codes",
-            "--hide-error-context",
-            str(tmp_path / "good.py"),
-            str(tmp_path / "bad.py"),
-        ]
-    )
-    assert not stderr, stderr
-    found: dict[str, set[tuple[int, str]]] = {"good.py": set(), "bad.py": set()}
-    for line in stdout.splitlines():
-        match = LINE.match(line)
-        if match:
-            found[Path(match["file"]).name].add((int(match["line"]), match["code"]))
-    expected = {
-        (number, line.split("# E: ")[1].strip())
-        for number, line in enumerate(textwrap.dedent(BAD).lstrip().splitlines(), start=1)
-        if "# E: " in line
-    }
-    assert found["good.py"] == set(), stdout
-    assert found["bad.py"] == expected, stdout
+    found = run_mypy({"good": snippet(GOOD), "bad": snippet(BAD)}, tmp_path)
+    assert errors(found["good"]) == set(), found["good"]
+    assert errors(found["bad"]) == set(marked(BAD, "# E: ").items()), found["bad"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from calcom_async.testing import FakeCalCom
 from tests.support.clock import FakeClock
 from tests.support.fake_api import FakeAPI, json_reply
 from tests.support.leaks import API_KEY, CLIENT_ID, CLIENT_SECRET
-from tests.support.spec import ROOT
+from tests.support.typecheck import errors, marked, run_mypy, snippet
 
 LOCATION = "/v2/bookings/{bookingUid}/location"
 
@@ -587,31 +586,5 @@ def use_sync(cal: CalComSync) -> None:
 
 
 def test_cast_to_types_the_result_for_mypy(tmp_path: Path) -> None:
-    api = pytest.importorskip("mypy.api")
-    snippet = textwrap.dedent(SNIPPET).lstrip()
-    (tmp_path / "snippet.py").write_text(snippet)
-    stdout, stderr, _ = api.run(
-        [
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--cache-dir",
-            str(ROOT / ".mypy_cache"),
-            "--no-pretty",
-            "--show-error-codes",
-            "--hide-error-context",
-            str(tmp_path / "snippet.py"),
-        ]
-    )
-    assert not stderr, stderr
-    found = {
-        (int(m["line"]), m["code"])
-        for m in re.finditer(
-            r"^[^:\n]+:(?P<line>\d+): error: .*\[(?P<code>[\w-]+)\]$", stdout, re.M
-        )
-    }
-    expected = {
-        (number, line.split("# E: ")[1].strip())
-        for number, line in enumerate(snippet.splitlines(), start=1)
-        if "# E: " in line
-    }
-    assert found == expected, stdout
+    found = run_mypy({"snippet": snippet(SNIPPET)}, tmp_path)["snippet"]
+    assert errors(found) == set(marked(SNIPPET, "# E: ").items()), found

@@ -46,8 +46,7 @@ import pytest
 
 from calcom_async.testing import FakeCalCom
 from tests.support.spec import ROOT
-
-api = pytest.importorskip("mypy.api")
+from tests.support.typecheck import run_mypy
 
 PRELUDE = "from __future__ import annotations\n"
 
@@ -163,9 +162,6 @@ def _known(block: Block) -> str | None:
     return None
 
 
-LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<kind>error|note): (?P<text>.*)$")
-
-
 #: what a fragment that runs may ask for: the runner gives it (see RUNNER)
 RUN_PARAMETERS = {
     "cal": "CalCom",
@@ -211,38 +207,14 @@ def test_every_block_runs_or_says_why_not(block: Block) -> None:
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("docs")
-    files = {}
-    for block in BLOCKS:
-        path = folder / f"{block.name}.py"
-        path.write_text(block.module(), encoding="utf-8")
-        files[block.name] = path
-    return files
-
-
-@pytest.fixture(scope="module")
-def mypy_errors(written: dict[str, Path]) -> dict[str, list[str]]:
+def mypy_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     """mypy's errors by block name, from one run over every block."""
-    stdout, stderr, _status = api.run(
-        [
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--cache-dir",
-            str(ROOT / ".mypy_cache"),
-            "--no-pretty",
-            "--show-error-codes",
-            "--hide-error-context",
-            *(str(p) for p in written.values()),
-        ]
-    )
-    assert not stderr, stderr
-    errors: dict[str, list[str]] = {name: [] for name in written}
-    for line in stdout.splitlines():
-        match = LINE.match(line)
-        if match and match["kind"] == "error":
-            errors[Path(match["file"]).stem].append(f"line {match['line']}: {match['text']}")
-    return errors
+    modules = {block.name: block.module() for block in BLOCKS}
+    found = run_mypy(modules, tmp_path_factory.mktemp("docs"))
+    return {
+        name: [f"line {m.line}: {m.text}" for m in messages if m.kind == "error"]
+        for name, messages in found.items()
+    }
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda b: f"{b.source}:{b.line}")

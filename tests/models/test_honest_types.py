@@ -17,10 +17,8 @@ import datetime as dt
 import inspect
 import re
 import sys
-import textwrap
 import threading
 import typing
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,9 +39,7 @@ from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
 from codegen.operations import split_union
 from tests.models._live import recorded, replay
-from tests.support.spec import ROOT
-
-api = pytest.importorskip("mypy.api")
+from tests.support.typecheck import Message, errors, marked, run_mypy, snippet
 
 ATTENDEE = {"name": "Ada Lovelace", "email": "ada@example.com", "timeZone": "Europe/London"}
 
@@ -377,50 +373,21 @@ def misuse_blocking(cal: CalComSync) -> None:
         number: int = synced  # E: assignment
 """
 
-LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<kind>error|note): (?P<text>.*)$")
-
 
 @pytest.fixture(scope="module")
-def mypy_output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[int, str, str]]]:
-    """(line, kind, text) by snippet, from one mypy --strict run (the project's settings)."""
-    folder = tmp_path_factory.mktemp("honest")
-    for name, text in (("good.py", GOOD), ("bad.py", BAD)):
-        (folder / name).write_text(textwrap.dedent(text).lstrip())
-    stdout, stderr, _status = api.run(
-        [
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--cache-dir",
-            str(ROOT / ".mypy_cache"),
-            "--no-pretty",
-            "--show-error-codes",
-            "--hide-error-context",
-            str(folder / "good.py"),
-            str(folder / "bad.py"),
-        ]
-    )
-    assert not stderr, stderr
-    out: dict[str, list[tuple[int, str, str]]] = {"good.py": [], "bad.py": []}
-    for line in stdout.splitlines():
-        match = LINE.match(line)
-        if match:
-            out[Path(match["file"]).name].append((int(match["line"]), match["kind"], match["text"]))
-    return out
+def mypy_output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Message]]:
+    """mypy's messages by snippet, from one run over both."""
+    snippets = {"good": snippet(GOOD), "bad": snippet(BAD)}
+    return run_mypy(snippets, tmp_path_factory.mktemp("honest"))
 
 
-def _marked(text: str, mark: str) -> dict[int, str]:
-    lines = textwrap.dedent(text).lstrip().splitlines()
-    return {n: line.split(mark)[1].strip() for n, line in enumerate(lines, 1) if mark in line}
-
-
-def test_typed_use_type_checks(mypy_output: dict[str, list[tuple[int, str, str]]]) -> None:
-    errors = [e for e in mypy_output["good.py"] if e[1] == "error"]
-    assert errors == []
+def test_typed_use_type_checks(mypy_output: dict[str, list[Message]]) -> None:
+    assert errors(mypy_output["good"]) == set()
     revealed = {
-        label: text.removeprefix("Revealed type is ").strip('"')
-        for n, label in _marked(GOOD, "# R: ").items()
-        for line, kind, text in mypy_output["good.py"]
-        if line == n and kind == "note"
+        label: m.text.removeprefix("Revealed type is ").strip('"')
+        for n, label in marked(GOOD, "# R: ").items()
+        for m in mypy_output["good"]
+        if m.line == n and m.kind == "note"
     }
     assert sorted(revealed) == ["blocking sync", "get", "list", "sync"]
     # a synced booking is a bookings.list item, async and blocking: a union of the list's models
@@ -432,14 +399,13 @@ def test_typed_use_type_checks(mypy_output: dict[str, list[tuple[int, str, str]]
     assert len(split_union(revealed["get"])) == 6
 
 
-def test_misuse_is_rejected(mypy_output: dict[str, list[tuple[int, str, str]]]) -> None:
+def test_misuse_is_rejected(mypy_output: dict[str, list[Message]]) -> None:
     found: dict[int, list[str]] = {}
-    for line, kind, text in mypy_output["bad.py"]:
-        if kind == "error":
-            code = re.search(r"\[([\w-]+)\]$", text)
-            found.setdefault(line, []).append(code[1] if code else text)
+    for m in mypy_output["bad"]:
+        if m.kind == "error":
+            found.setdefault(m.line, []).append(m.code or m.text)
     expected = {}
-    for n, mark in _marked(BAD, "# E: ").items():
+    for n, mark in marked(BAD, "# E: ").items():
         code, _, times = mark.partition(" x")
         expected[n] = [code] * int(times or 1)
     assert len(expected) == 9
