@@ -263,9 +263,9 @@ async def test_an_aware_datetime_books_the_instant_it_names() -> None:
 
 
 def test_calcomsync_takes_keyword_fields_and_refuses_the_same() -> None:
-    from tests.client.test_first_hour import _Thread
+    from tests.support.fake_thread import FakeOnThread
 
-    with _Thread() as fake:
+    with FakeOnThread() as fake:
         fake.seed(bookings=3, event_types=1)
         et_id = sorted(fake.store.event_types)[0]
         with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as cal:

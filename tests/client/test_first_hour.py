@@ -4,14 +4,12 @@ fake's ``--help`` and signals)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -26,6 +24,7 @@ from fastapi.testclient import TestClient
 from calcom_async import BadRequestError, CalCom, CalComUsageError, Progress, models, to_dict
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom, Limit
+from tests.support.fake_thread import FakeOnThread
 
 # -- trap 1: take / max_items ---------------------------------------------------------------
 
@@ -90,28 +89,8 @@ async def test_take_over_the_maximum_and_take_with_page_size_are_refused_before_
         assert _listed(fake) == []
 
 
-class _Thread:
-    """A FakeCalCom on an event loop of its own, for the blocking client."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.fake = FakeCalCom(**kwargs)
-
-    def __enter__(self) -> FakeCalCom:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(30)
-        return self.fake
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.fake.close(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 def test_calcomsync_take_raises_and_max_items_stops() -> None:
-    with _Thread() as fake:
+    with FakeOnThread() as fake:
         fake.seed(bookings=40)
         with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as cal:
             with pytest.raises(CalComUsageError, match="max_items=5"):
@@ -128,7 +107,7 @@ def test_calcomsync_take_raises_and_max_items_stops() -> None:
 
 
 def test_a_booking_leaves_the_library_as_json_and_from_a_fastapi_endpoint() -> None:
-    with _Thread() as fake:
+    with FakeOnThread() as fake:
         fake.seed(bookings=5)
         with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as blocking:
             booking = blocking.bookings.list(max_items=1).to_list()[0]

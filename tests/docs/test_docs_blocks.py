@@ -31,13 +31,11 @@ block (with the project's cache: seconds when warm).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +43,7 @@ import attrs
 import pytest
 
 from calcom_async.testing import FakeCalCom
+from tests.support.fake_thread import FakeOnThread
 from tests.support.spec import ROOT
 from tests.support.typecheck import run_mypy
 
@@ -249,21 +248,12 @@ async def _regular_uids(server: FakeCalCom) -> list[str]:
 def docs() -> Iterator[Docs]:
     """A seeded FakeCalCom on a loop of its own (the blocks run in subprocesses), with the key
     the docs write (``cal_live_…``)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = FakeCalCom(api_key="cal_live_…")
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(30)
-    server.seed(bookings=300, event_types=3)
-    uids = asyncio.run_coroutine_threadsafe(_regular_uids(server), loop).result(30)
-    assert len(uids) == 5
-    try:
+    served = FakeOnThread(api_key="cal_live_…")
+    with served as server:
+        server.seed(bookings=300, event_types=3)
+        uids = served.run(_regular_uids(server))
+        assert len(uids) == 5
         yield Docs(server, uids)
-    finally:
-        asyncio.run_coroutine_threadsafe(server.close(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 RUNNER = """

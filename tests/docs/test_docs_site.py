@@ -5,28 +5,19 @@ public name has an API reference entry. ``make docs`` builds the site strictly a
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 import calcom_async
 from calcom_async._generated.operations import OPERATIONS, VARIANTS
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.files import ROOT, load_module
 
 
 @pytest.fixture(scope="module")
 def hooks() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "scripts" / "docs_hooks.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module("docs_hooks", ROOT / "scripts" / "docs_hooks.py")
 
 
 @pytest.mark.parametrize(

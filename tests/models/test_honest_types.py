@@ -12,12 +12,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import inspect
 import re
 import sys
-import threading
 import typing
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +37,7 @@ from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
 from codegen.operations import split_union
 from tests.models._live import recorded, replay
+from tests.support.fake_thread import FakeOnThread
 from tests.support.typecheck import Message, errors, marked, run_mypy, snippet
 
 ATTENDEE = {"name": "Ada Lovelace", "email": "ada@example.com", "timeZone": "Europe/London"}
@@ -208,28 +207,8 @@ async def test_expect_narrows_and_a_wrong_guess_raises_the_typed_error() -> None
             assert fake.requests == []  # refused before sending
 
 
-class _Thread:
-    """A FakeCalCom on an event loop of its own, for the blocking client."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.fake = FakeCalCom()
-
-    def __enter__(self) -> FakeCalCom:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(30)
-        return self.fake
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.fake.close(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 def test_expect_through_the_blocking_client() -> None:
-    with _Thread() as fake:
+    with FakeOnThread() as fake:
         fake.seed(bookings=3, event_types=1)
         with CalComSync(api_key=fake.api_key, base_url=fake.base_url) as cal:
             first = cal.bookings.list(max_items=1).to_list()[0]
@@ -350,6 +329,7 @@ BAD = """
 from __future__ import annotations
 
 from calcom_async import CalCom, CalComSync, models
+from tests.support.fake_thread import FakeOnThread
 
 
 async def misuse(cal: CalCom, uid: str) -> None:

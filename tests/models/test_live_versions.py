@@ -7,10 +7,8 @@ paging); the default stays the document's."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import math
-import threading
 
 import pytest
 
@@ -19,6 +17,7 @@ from calcom_async import CalComSync, RequestOptions
 from calcom_async._generated.operations import BY_NAME, VARIANTS
 from calcom_async._operation import Pagination
 from calcom_async.testing import FakeCalCom
+from tests.support.fake_thread import FakeOnThread
 
 
 def test_the_table_knows_the_live_versions() -> None:
@@ -99,12 +98,7 @@ async def test_bookings_at_2026_02_25_through_their_lifecycle() -> None:
 
 
 def test_the_blocking_facade_routes_the_same() -> None:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    fake = FakeCalCom()
-    try:
-        asyncio.run_coroutine_threadsafe(fake.start(), loop).result(30)
+    with FakeOnThread() as fake:
         fake.seed(bookings=12)
         with CalComSync(
             api_key=fake.api_key, base_url=fake.base_url, api_versions={"bookings": "2026-05-01"}
@@ -113,11 +107,6 @@ def test_the_blocking_facade_routes_the_same() -> None:
         assert len(items) == 12
         listed = [r for r in fake.requests if r.operation == "bookings.list"]
         assert len(listed) == 3 and all("cursor" in r.query for r in listed[1:])
-    finally:
-        asyncio.run_coroutine_threadsafe(fake.close(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 @pytest.mark.parametrize("version", ["2026-02-25", "2024-04-15"])

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -41,6 +39,7 @@ from calcom_async.webhooks import parse_event
 from tests.models._live import Recorded, operation_of, recorded
 from tests.models.test_live_answers import _locations, _mutate
 from tests.models.test_models import _ambiguous, strategy
+from tests.support.fake_thread import FakeOnThread
 from tests.support.webhook_samples import T, body_for
 
 ANSWERS = [a for a in recorded() if a.status < 400]
@@ -292,19 +291,9 @@ def test_recorded_answers_round_trip(answer: Recorded) -> None:
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeCalCom]:
     """A seeded FakeCalCom on a loop of its own (FastAPI's TestClient runs the app on another)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = FakeCalCom()
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(30)
-    server.seed(bookings=20)
-    try:
+    with FakeOnThread() as server:
+        server.seed(bookings=20)
         yield server
-    finally:
-        asyncio.run_coroutine_threadsafe(server.close(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 Booking = (

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +17,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+
+from tests.support.files import ROOT, load_module
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,7 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "oauth_app" / "webapp.py"
+EXAMPLE = ROOT / "examples" / "oauth_app" / "webapp.py"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -49,12 +50,7 @@ pytestmark = pytest.mark.skipif(_REASON is not None and not IN_CI, reason=_REASO
 
 @pytest.fixture(scope="module")
 def example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("oauth_app_example", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module("oauth_app_example", EXAMPLE)
 
 
 @pytest_asyncio.fixture

@@ -4,24 +4,17 @@ alone by ``make smoke`` (CI), which these tests do not replace."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.files import ROOT, load_module
 
 
 @pytest.fixture(scope="module")
 def dist() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dist_script", ROOT / "scripts" / "dist.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module("dist_script", ROOT / "scripts" / "dist.py")
 
 
 def good_wheel(dist: ModuleType) -> set[str]:

@@ -35,9 +35,9 @@ from calcom_async import CalCom
 from calcom_async.stores import MemoryStore
 from calcom_async.testing import FakeCalCom, Faults, Limit
 from calcom_async.testing._seed import person
+from tests.support.files import ROOT
 from tests.support.redis_server import RedisServer
 
-ROOT = Path(__file__).resolve().parents[2]  #: on the workers' path: they import this module
 EXAMPLE = ROOT / "examples" / "distributed_sync"
 USERS, PER_USER = 30, 200
 OUTPUT = "example:synced"  # tasks.OUTPUT
@@ -236,6 +236,7 @@ async def _run_example(
         "SYNC_IDLE_MS": str(IDLE_MS),
         "SYNC_PAGE_SIZE": str(PAGE_SIZE),
         "SYNC_TEST_STORE": store,
+        # the example, and the repository: the workers import this module (tests.stores...)
         "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(ROOT)]),
     }
     taskiq = str(Path(sys.executable).with_name("taskiq"))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 from typing import Any
 
 from codegen.spec import Spec, apply_overlay, load, normalise, pinned_document
+from tests.support.files import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = pinned_document()
 RELEASES = (ROOT / ".." / "shared" / "openapi" / "releases").resolve()
 

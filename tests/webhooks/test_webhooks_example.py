@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from calcom_async.webhooks import parse_event
+from tests.support.files import ROOT, load_module
 from tests.support.webhook_samples import body_for
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "booking_bot.py"
+EXAMPLE = ROOT / "examples" / "booking_bot.py"
 
 
 @pytest.fixture(scope="module")
 def bot() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("booking_bot_example", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module("booking_bot_example", EXAMPLE)
 
 
 async def test_demo_posts_one_message_per_booking_event(bot: ModuleType) -> None:
