@@ -1,6 +1,6 @@
-"""Run by tests/test_releases.py in a child process whose ``calcom_async`` is a copy regenerated
-from another release: a few calls through FakeCalCom with that package (``me``, one page of
-bookings, a webhook create). Prints one JSON line of what came back."""
+"""Run by tests/codegen/test_releases.py in a child process whose ``calcom_async`` is a copy
+regenerated from another release: a few calls through FakeCalCom with that package (``me``, one
+page of bookings, a webhook create). Prints one JSON line of what came back."""
 
 from __future__ import annotations
 

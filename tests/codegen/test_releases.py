@@ -3,7 +3,7 @@
 For each document in ``../shared/openapi/`` (the releases, and the document pinned before): the
 generator covers all of its operations and schemas; the package regenerated from it (a scratch
 copy of ``calcom_async`` with its own ``_generated/``) imports, passes ``mypy --strict``, and makes
-real calls through FakeCalCom (``tests/_release_drive.py``).
+real calls through FakeCalCom (``tests/codegen/_release_drive.py``).
 """
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ async def call(cal: CalCom, op: Operation) -> str | None:
         kwargs["body"] = body
     try:
         with warnings.catch_warnings():
-            if op.deprecated:  # said on every call of it (tests/test_session_operations.py)
+            if op.deprecated:  # said on every call of it (tests/session/test_session_operations.py)
                 warnings.simplefilter("ignore", DeprecationWarning)
             response = await fn(*args, **kwargs)
     except Exception as exc:

@@ -5,7 +5,7 @@ It follows the facts file: bare RFC 6749 answers and errors, JSON or form bodies
 fields rejected, single-use 10-minute codes, PKCE (S256) required for public clients and for
 any code issued with a challenge, 30-minute access tokens, rotation revoking every earlier
 refresh token of the client and user, scope checks with the real 403 messages. Every value it
-issues contains ``SECRET`` so the conftest leak scan watches them.
+issues contains ``SECRET`` so the leak scan (tests/support/leaks.py) watches them.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 rotation, scope checks, and ``CalCom(oauth=…, oauth_app=…)`` on the fake's tokens.
 
 Every secret here contains ``SECRET`` (the client secrets, and every code and token the fake
-issues), so the autouse leak scan of ``conftest.py`` checks log records, reprs and exceptions.
+issues), so the autouse leak scan (``tests/support/leaks.py``) checks log records, reprs and
+exceptions.
 """
 
 from __future__ import annotations

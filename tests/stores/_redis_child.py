@@ -1,7 +1,7 @@
-"""One worker process of the multi-process store tests (tests/test_stores_redis.py).
+"""One worker process of the multi-process store tests (tests/stores/test_stores_redis.py).
 
-``python tests/_redis_child.py '<json>'``: the JSON says what to do (``mode``) and with what; the
-process prints one JSON line with what happened. Every process waits at a barrier in Redis
+``python tests/stores/_redis_child.py '<json>'``: the JSON says what to do (``mode``) and with
+what; the process prints one JSON line with what happened. Every process waits at a barrier in Redis
 (``ready`` counter, ``go`` list) so that they all start at once. Everything is logged at DEBUG to
 stderr, which the tests scan for secrets.
 """

@@ -50,13 +50,13 @@ async def rds(redis_server: RedisServer) -> AsyncIterator[Any]:
     await client.aclose()
 
 
-#: modes of tests/_redis_child.py that call the API (so log calcom_async DEBUG lines)
+#: modes of tests/stores/_redis_child.py that call the API (so log calcom_async DEBUG lines)
 HTTP_MODES = {"calls", "refresh", "sync", "redis_dies"}
 
 
 class Child:
-    """A tests/_redis_child.py process; its stdout and stderr are read from the start (no pipe
-    fills up), and its stderr (everything logged at DEBUG) is scanned for secrets."""
+    """A tests/stores/_redis_child.py process; its stdout and stderr are read from the start (no
+    pipe fills up), and its stderr (everything logged at DEBUG) is scanned for secrets."""
 
     def __init__(self, proc: asyncio.subprocess.Process, job: dict[str, Any]) -> None:
         self.proc = proc
@@ -455,7 +455,7 @@ async def test_sync_killed_at_a_random_page_resumed_by_another_process(
 ) -> None:
     """A dies at a random booking, two bookings change (one A has written, one it has not),
     B resumes from the checkpoint: the exactly-once properties of the sync property tests
-    (tests/_sync_properties.py) hold for the union of A's and B's output."""
+    (tests/support/sync_properties.py) hold for the union of A's and B's output."""
     async with FakeCalCom() as fake:
         fake.seed(bookings=600)
         out = tmp_path / "out.txt"

@@ -1,6 +1,6 @@
 """The exactly-once properties of ``cal.bookings.sync()``, shared by the tests that check them:
-the property tests on a stub endpoint (tests/test_sync.py) and the sync killed in one process and
-resumed by another (tests/test_stores_redis.py).
+the property tests on a stub endpoint (tests/sync/test_sync.py) and the sync killed in one process
+and resumed by another (tests/stores/test_stores_redis.py).
 
 A booking is seen as a *version*: its uid and ``updatedAt``. Across one run, or a run and its
 resumption, no version is yielded twice and every booking's final version is yielded (nothing
