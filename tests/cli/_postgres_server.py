@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.support.net import free_port
 
 __all__ = ["PostgresServer", "postgres_server"]
 
@@ -34,13 +35,6 @@ def _bin(name: str) -> str | None:
 
 
 INITDB, PG_CTL = _bin("initdb"), _bin("pg_ctl")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _require() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import sys
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from calcom_async.testing import FakeCalCom, Limit
 from calcom_async.testing._util import iso, parse_time
 from tests.fake._fake_helpers import Raw
+from tests.support.net import free_port
 
 
 def _day(days: int) -> str:
@@ -184,9 +184,7 @@ async def test_several_named_limits() -> None:
 
 
 async def test_standalone_server() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -17,15 +17,9 @@ from calcom_async import TokenPair
 from calcom_async._ratelimit import RateLimit
 from calcom_async.stores import RedisStore
 from calcom_async.testing import FakeCalCom, Limit
-from tests.support.redis_server import REDIS, free_port
-
-
-async def _stored(
-    store: Any, key: str, kind: type[TokenPair] = TokenPair
-) -> tuple[TokenPair | None, int]:
-    """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
-    blob, version = await store.load_tokens(key)
-    return (None if blob is None else kind.from_json(blob)), version
+from tests.stores._helpers import stored_pair
+from tests.support.net import free_port
+from tests.support.redis_server import REDIS
 
 
 @pytest.fixture
@@ -74,7 +68,7 @@ async def test_every_store_operation_on_a_cluster(cluster_url: str) -> None:
         assert not await store.save_tokens(
             "u1", TokenPair("a3", "r3", 300.0).to_json(), 1
         )  # fenced
-        stored, version = await _stored(store, "u1")
+        stored, version = await stored_pair(store, "u1")
         assert stored is not None and (stored.access_token, version) == ("a2", 2)
         # the budget: a probe first, then learnt from an answer, then spent and waited for
         await store.rate_acquire("bucket", max_wait=1)

@@ -10,19 +10,9 @@ import pytest
 from calcom_async import APIConnectionError, CalCom, TokenPair
 from calcom_async.stores import MemoryStore, RedisStore, StoreUnavailableError
 from calcom_async.testing import FakeCalCom
-from tests.support.redis_server import RedisServer, free_port
-
-
-async def _stored(
-    store: Any, key: str, kind: type[TokenPair] = TokenPair
-) -> tuple[TokenPair | None, int]:
-    """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
-    blob, version = await store.load_tokens(key)
-    return (None if blob is None else kind.from_json(blob)), version
-
-
-def _refresh_calls(fake: FakeCalCom) -> list[int]:
-    return [r.status for r in fake.requests if r.path.endswith("/refresh")]
+from tests.stores._helpers import refresh_statuses, stored_pair
+from tests.support.net import free_port
+from tests.support.redis_server import RedisServer
 
 
 async def test_connections_closed_by_a_restart_are_reopened(redis_server: RedisServer) -> None:
@@ -33,7 +23,7 @@ async def test_connections_closed_by_a_restart_are_reopened(redis_server: RedisS
         redis_server.stop()
         redis_server.start()  # the pooled connection is dead: the next call reconnects once
         assert await store.get_checkpoint("sync") == "cp-1"
-        assert (await _stored(store, "u"))[1] == 1
+        assert (await stored_pair(store, "u"))[1] == 1
         redis_server.stop()  # and a Redis that stays away is still the typed error
         with pytest.raises(StoreUnavailableError):
             await store.get_checkpoint("sync")
@@ -50,7 +40,7 @@ async def test_a_resent_save_or_lock_is_recognised_as_done(redis_server: RedisSe
         assert await store._save(keys=keys, args=[blob, 1])  # the same write, resent
         other = store._dump(TokenPair("a3", "r3", 3.0).to_json())
         assert not await store._save(keys=keys, args=[other, 1])  # another: still fenced
-        assert await _stored(store, "u") == (TokenPair("a2", "r2", 2.0), 2)
+        assert await stored_pair(store, "u") == (TokenPair("a2", "r2", 2.0), 2)
 
         lock = store.key("lock", "u")
         assert await store._lock(keys=[lock], args=["me", 5000])
@@ -84,11 +74,11 @@ async def test_a_redis_that_lost_its_data_strands_no_client(redis_server: RedisS
             assert (await a.me.get()).id == user  # refreshes, stores at version 1
             assert (await b.me.get()).id == user  # rejected, then takes a's pair
             assert b.tokens == a.tokens
-            assert _refresh_calls(fake) == [200, 401]  # one rejected, none after
+            assert refresh_statuses(fake) == [200, 401]  # one rejected, none after
             fake.advance(601)  # and not locked out: the next expiry is one refresh
             assert (await b.me.get()).id == user
             assert (await a.me.get()).id == user
-            assert len(_refresh_calls(fake)) == 3 and a.tokens == b.tokens
+            assert len(refresh_statuses(fake)) == 3 and a.tokens == b.tokens
 
 
 class _BudgetGone(MemoryStore):

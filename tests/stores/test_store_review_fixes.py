@@ -15,25 +15,14 @@ import redis.asyncio as aioredis
 from calcom_async import CalCom, TokenPair
 from calcom_async.stores import RedisStore, StoreUnavailableError
 from calcom_async.testing import FakeCalCom
+from tests.stores._helpers import refresh_statuses, stored_pair
 from tests.support.redis_server import RedisServer
-
-
-async def _stored(
-    store: Any, key: str, kind: type[TokenPair] = TokenPair
-) -> tuple[TokenPair | None, int]:
-    """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
-    blob, version = await store.load_tokens(key)
-    return (None if blob is None else kind.from_json(blob)), version
-
-
-def _refresh_statuses(fake: FakeCalCom) -> list[int]:
-    return [r.status for r in fake.requests if r.path.endswith("/refresh")]
 
 
 async def _until_a_refresh_is_sent(fake: FakeCalCom) -> None:
     """Until a refresh request has reached the fake (it holds it there: injected latency)."""
     deadline = time.monotonic() + 10
-    while not _refresh_statuses(fake):
+    while not refresh_statuses(fake):
         assert time.monotonic() < deadline, "no refresh was sent"
         await asyncio.sleep(0.005)
 
@@ -93,7 +82,7 @@ async def test_a_hiccup_while_extending_does_not_give_the_lock_away(
                 await _until_a_refresh_is_sent(fake)
                 tg.start_soon(b.me.get)  # b waits for the lock, 2.5 lock lifetimes
             assert holder.failed
-            assert _refresh_statuses(fake) == [200]
+            assert refresh_statuses(fake) == [200]
             assert a.tokens == b.tokens != first
 
 
@@ -128,13 +117,13 @@ async def test_a_rejected_client_takes_a_pair_stored_later(redis_server: RedisSe
             with pytest.raises(Exception) as rejected:  # the revoked token, sent once
                 await b.me.get()
             assert getattr(rejected.value, "status_code", None) == 401
-            assert _refresh_statuses(fake) == [200, 401]
+            assert refresh_statuses(fake) == [200, 401]
             # a's next request writes its pair back (fenced over version 1) ...
             assert (await a.me.get()).id == user
-            assert await _stored(store_a, key) == (a.tokens, 2)
+            assert await stored_pair(store_a, key) == (a.tokens, 2)
             # ... and b, rejected before, takes it: no lockout, no further refresh
             assert (await b.me.get()).id == user
-            assert b.tokens == a.tokens and _refresh_statuses(fake) == [200, 401]
+            assert b.tokens == a.tokens and refresh_statuses(fake) == [200, 401]
 
 
 async def test_redis_refusing_writes_is_a_typed_error(redis_server: RedisServer) -> None:

@@ -27,18 +27,11 @@ from calcom_async._retry import RetryPolicy
 from calcom_async.oauth import OAuthToken
 from calcom_async.stores import MemoryStore, RedisStore, StoreDataError, StoreUnavailableError
 from calcom_async.testing import FakeCalCom, Limit
+from tests.stores._helpers import stored_pair
 from tests.support.leaks import MARKER
-from tests.support.redis_server import RedisServer, free_port
+from tests.support.net import free_port
+from tests.support.redis_server import RedisServer
 from tests.support.sync_properties import Version, assert_each_version_once
-
-
-async def _stored(
-    store: Any, key: str, kind: type[TokenPair] = TokenPair
-) -> tuple[TokenPair | None, int]:
-    """The pair a store keeps under ``key``, read as ``kind`` (a store holds bytes)."""
-    blob, version = await store.load_tokens(key)
-    return (None if blob is None else kind.from_json(blob)), version
-
 
 CHILD = str(Path(__file__).with_name("_redis_child.py"))
 
@@ -378,7 +371,7 @@ async def test_eight_processes_one_refresh(
         lines = callbacks.read_text().splitlines()
         assert len(lines) == 1  # the persistence callback ran once
         store = RedisStore.from_url(redis_server.url, namespace="t")
-        pair, version = await _stored(store, f"user-{user_id}")
+        pair, version = await stored_pair(store, f"user-{user_id}")
         await store.aclose()
         assert pair is not None and version == 2
         newest = [t for t, v in fake.store.refresh_tokens.items() if v.user_id == user_id]
@@ -422,7 +415,7 @@ async def test_lock_holder_killed_mid_refresh(
         assert len(callbacks.read_text().splitlines()) == 1
         # not locked out: the stored pair refreshes again
         store = RedisStore.from_url(redis_server.url, namespace="t")
-        pair, _ = await _stored(store, f"user-{user_id}")
+        pair, _ = await stored_pair(store, f"user-{user_id}")
         await store.aclose()
         assert pair is not None and pair.refresh_token in fake.store.refresh_tokens
 
@@ -442,7 +435,7 @@ async def test_fenced_write_refuses_an_older_version(redis_server: RedisServer) 
         assert not await store.save_tokens(
             key, TokenPair("a-late", "r-late", None).to_json(), late.version
         )
-    pair, version = await _stored(store, key)
+    pair, version = await stored_pair(store, key)
     assert pair is not None and pair.access_token == "a2" and version == 2
     await store.aclose()
 
@@ -631,11 +624,11 @@ async def test_redis_gone_while_the_refresh_is_in_flight(redis_server: RedisServ
 
         redis_server.start()  # back, with the pair stored before (version 1); the pooled
         # connections from before the restart are reopened by from_url's retry
-        assert await _stored(store_a, key) == (first, 1)
+        assert await stored_pair(store_a, key) == (first, 1)
         assert (await refresher.me.get()).id == user_id  # the kept pair works
         c = client(store_a, kept)  # the next client, started with the persisted pair
         assert (await c.me.get()).id == user_id
-        assert await _stored(store_a, key) == (kept, 2)  # ... has written it
+        assert await stored_pair(store_a, key) == (kept, 2)  # ... has written it
         assert (await other.me.get()).id == user_id  # the other takes it from the store
         assert other.tokens == kept and _refresh_calls(fake) == 1
 
@@ -644,7 +637,7 @@ async def test_redis_gone_while_the_refresh_is_in_flight(redis_server: RedisServ
         # take the refreshed pair, never take its own expired pair back as if it were new)
         await asyncio.gather(*(x.me.get() for x in (refresher, other, c) for _ in range(2)))
         assert _refresh_calls(fake) == 2 and len(persisted) == 2
-        stored, version = await _stored(store_a, key)
+        stored, version = await stored_pair(store_a, key)
         assert stored == persisted[1] == a.tokens == b.tokens == c.tokens and version == 3
         assert _refresh_calls(fake) == 2
 
@@ -709,7 +702,7 @@ async def test_token_pairs_encrypted_at_rest(rds: Any, redis_server: RedisServer
     await store.seed_tokens("user-9", TokenPair("SECRET_A", "SECRET_R", 1.0).to_json())
     raw = b"".join([await rds.get(k) or b"" for k in await rds.keys("calcom:enc:*")])
     assert b"SECRET" not in raw
-    pair, version = await _stored(store, "user-9")
+    pair, version = await stored_pair(store, "user-9")
     assert pair == TokenPair("SECRET_A", "SECRET_R", 1.0) and version == 1
     assert "SECRET" not in repr(store)
     await store.aclose()
@@ -784,13 +777,13 @@ async def test_fernet_encrypts_token_pairs_at_rest(rds: Any, redis_server: Redis
         assert json.loads(Fernet(key).decrypt(blob))["a"] == new.access_token  # Fernet's token
 
         same = open_store("fernet", Fernet(key))
-        assert await _stored(same, name) == (new, 2)  # another process, the same key
+        assert await stored_pair(same, name) == (new, 2)  # another process, the same key
 
         wrong = open_store("fernet", Fernet(Fernet.generate_key()))
         no_cipher = open_store("fernet", None)
         for bad, problem in ((wrong, "decrypt"), (no_cipher, "parse")):
             with pytest.raises(StoreDataError, match=problem) as error:
-                await _stored(bad, name)
+                await stored_pair(bad, name)
             assert error.value.__cause__ is None and error.value.__suppress_context__
             assert MARKER not in str(error.value)  # (the leak scan checks its traceback too)
         sent = fake.stats["requests"]
@@ -838,7 +831,7 @@ async def test_a_later_pair_given_to_the_client_replaces_an_older_stored_one(
         ) as cal:
             me = await cal.me.get()
             assert me.id == user_id
-        pair, version = await _stored(store, f"user-{user_id}")
+        pair, version = await stored_pair(store, f"user-{user_id}")
         assert pair is not None and pair.access_token == tokens["accessToken"] and version == 2
     await store.aclose()
 
@@ -933,7 +926,7 @@ async def test_after_a_failed_save_the_stale_stored_pair_is_never_taken_back(
             fake.advance(601)
             await cal.me.get()  # refreshed from the kept pair, not the revoked stored one
             assert cal.tokens != kept and _refresh_calls(fake) == 2
-            stored, _version = await _stored(store, f"user-{user_id}")
+            stored, _version = await stored_pair(store, f"user-{user_id}")
             assert stored == cal.tokens
     await store.aclose()
 
@@ -969,7 +962,7 @@ async def test_a_kept_pair_stored_by_another_client_is_refreshed_not_taken_as_ne
             token_key=f"user-{user_id}",
         )
         await c.me.get()
-        assert await _stored(store, f"user-{user_id}") == (kept, 2)
+        assert await stored_pair(store, f"user-{user_id}") == (kept, 2)
         fake.advance(601)
         assert (await a.me.get()).id == user_id  # not its own expired pair again (a 401)
         assert _refresh_calls(fake) == 2
@@ -1081,7 +1074,7 @@ async def test_oauth_user_tokens_share_the_store_across_clients(
                     await asyncio.gather(*(c.me.get() for c in (a, b) for _ in range(5)))
             refreshes = [t for t in fake.oauth.token_requests if t.grant_type == "refresh_token"]
             assert len(refreshes) == 1 and len(saved) == 1
-            pair, _version = await _stored(store, "crm-user-1", OAuthToken)
+            pair, _version = await stored_pair(store, "crm-user-1", OAuthToken)
             assert pair is not None and pair.access_token == saved[0].access_token
             assert list(getattr(pair, "scopes", [])) == list(saved[0].scopes)
             keys = await store.redis.keys("*")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.net import free_port
+
 REDIS = shutil.which("redis-server")
 
 if REDIS is None:
@@ -24,13 +26,6 @@ if REDIS is None:
     pytest.skip(
         "redis-server is not installed (apt-get install -y redis-server)", allow_module_level=True
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class RedisServer:
