@@ -1049,7 +1049,7 @@ async def test_oauth_user_tokens_share_the_store_across_clients(
     RedisStore (the same refresh machinery), scopes kept, no token in key names or logs."""
     import logging
 
-    from tests.oauth.test_oauth_fake import REDIRECT, SCOPES, authorize, confidential
+    from tests.support.fake_oauth import REDIRECT, SCOPES, authorize, confidential
 
     store = RedisStore.from_url(redis_server.url, namespace="oauth")
     saved: list[Any] = []
