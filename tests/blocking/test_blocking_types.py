@@ -15,9 +15,7 @@ generated classes themselves (no hard-coded list):
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ import pytest
 
 import calcom_async.blocking as blocking
 from calcom_async import CalCom, Page, SyncCheckpoint
-from calcom_async._generated import blocking_resources, resources
+from calcom_async._generated import blocking_resources
 from calcom_async._generated.blocking_client import BlockingNamespaces
 from calcom_async._generated.client import GeneratedNamespaces
 from calcom_async._generated.models import UserWebhookOutputDto
@@ -36,6 +34,7 @@ from calcom_async._resource import BaseResource
 from calcom_async.blocking import CalComSync, SyncPaginator
 from tests.support.fake_api import FakeAPI, json_reply
 from tests.support.leaks import API_KEY
+from tests.support.resources import async_resource_classes
 from tests.support.spec import ROOT
 
 WEBHOOKS = [
@@ -49,13 +48,6 @@ WEBHOOKS = [
     }
     for n in (1, 2, 3)
 ]
-
-
-def async_resource_classes() -> Iterator[type[BaseResource]]:
-    for info in pkgutil.iter_modules(resources.__path__, resources.__name__ + "."):
-        module = importlib.import_module(info.name)
-        for name in module.__all__:
-            yield getattr(module, name)
 
 
 def twin_names() -> set[str]:

@@ -236,7 +236,7 @@ def test_every_union_answer_takes_expect_and_no_other_does() -> None:
     """From the generated classes themselves: a method whose answer is a union of two or more
     types has ``expect`` (so do its raw twin, its ``get_many`` and their blocking twins); a
     paginated list and a method of one type do not."""
-    from tests.blocking.test_blocking_types import async_resource_classes
+    from tests.support.resources import async_resource_classes
 
     classes = {cls.__name__: cls for cls in async_resource_classes()}
     with_expect = 0

@@ -21,7 +21,7 @@ from calcom_async._serde import (
     structure_reporting,
 )
 from tests.models._live import Recorded, operation_of, recorded, replay
-from tests.session.test_session_operations import sample
+from tests.support.samples import sample
 
 ANSWERS = recorded()
 

@@ -11,17 +11,12 @@ row in the table is covered with no new test code.
 from __future__ import annotations
 
 import ast
-import datetime as dt
-import enum
 import inspect
 import re
-import types
-import typing
 import warnings
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any
 from urllib.parse import quote
 
-import attrs
 import orjson
 import pytest
 
@@ -29,12 +24,11 @@ from calcom_async import APIResponse
 from calcom_async._generated.operations import OPERATIONS
 from calcom_async._operation import AuthMode, Operation, Param
 from calcom_async._serde import converter
-from calcom_async._types import Unset
 from tests.support.fake_api import BASE, FakeAPI, json_reply
 from tests.support.leaks import API_KEY, CLIENT_ID, CLIENT_SECRET
+from tests.support.samples import WHEN, sample
 from tests.support.spec import document_counts
 
-WHEN = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 WHEN_TEXT = "2026-03-04T05:06:07Z"
 PATH_TEXT = "p/ 1?ü"  # must arrive as ONE segment
 PATH_INT = 4021
@@ -79,48 +73,6 @@ def _scalar(annotation: str, n: int) -> tuple[Any, str]:
     if annotation in simple:
         return simple[annotation]
     raise AssertionError(f"the test cannot build a value for {annotation!r}: teach it")
-
-
-# -- model instances from type hints ----------------------------------------------------------
-
-
-def sample(tp: Any, depth: int = 0) -> Any:
-    """A value of type ``tp`` with only the required fields of models filled in."""
-    origin = get_origin(tp)
-    if origin in (Union, types.UnionType):
-        members = [m for m in get_args(tp) if m not in (Unset, type(None))]
-        return sample(members[0], depth) if members else None
-    if origin is Literal:
-        return get_args(tp)[0]
-    if origin in (list, tuple, typing.Sequence, __import__("collections.abc").abc.Sequence):
-        args = get_args(tp)
-        return [sample(args[0], depth + 1)] if args and depth < 6 else []
-    if origin in (dict, typing.Mapping) or tp is dict:
-        return {}
-    if tp is Any or tp is object:
-        return "any"
-    if isinstance(tp, type):
-        if attrs.has(tp):
-            hints = typing.get_type_hints(tp)
-            values = {
-                a.name: sample(hints[a.name], depth + 1)
-                for a in attrs.fields(tp)
-                if a.default is attrs.NOTHING and a.init
-            }
-            return tp(**values)
-        if issubclass(tp, enum.Enum):
-            return next(iter(tp))
-        for kind, value in (
-            (bool, True),
-            (int, 1),
-            (float, 1.5),
-            (str, "text"),
-            (dt.datetime, WHEN),
-            (dt.date, WHEN.date()),
-        ):
-            if issubclass(tp, kind):
-                return value
-    return None
 
 
 def _kind(value: Any) -> Any:
