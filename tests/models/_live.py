@@ -4,6 +4,7 @@ whole pipeline (``Session.request``) as the operation the recorded request was."
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import AsyncIterator
@@ -121,3 +122,49 @@ def _typed(annotation: str, text: str) -> Any:
     if kind in ("int", "float"):  # a recorded placeholder (<id>) where the value was removed
         return (int if kind == "int" else float)(text) if text.lstrip("-").isdigit() else 1
     return text
+
+
+# -- mutations of real answers ------------------------------------------------------------------
+
+
+def locations(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key or index path inside a JSON value (the root excluded)."""
+    out: list[tuple[Any, ...]] = []
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else []
+    )
+    for key, value in items:
+        out.append((*path, key))
+        out.extend(locations(value, (*path, key)))
+    return out
+
+
+def mutate(body: Any, where: tuple[Any, ...], how: str) -> Any:
+    """A copy of ``body`` changed at ``where``: the key dropped, null, another shape, another
+    scalar type (``how``: drop, null, shape, type)."""
+    body = copy.deepcopy(body)
+    parent = body
+    for key in where[:-1]:
+        parent = parent[key]
+    key = where[-1]
+    if how == "drop" and isinstance(parent, dict):
+        del parent[key]
+    elif how == "null":
+        parent[key] = None
+    elif how == "shape":
+        value = parent[key]
+        parent[key] = (
+            [value]
+            if isinstance(value, dict)
+            else {"value": value}
+            if isinstance(value, list)
+            else [value]
+        )
+    else:  # another scalar type
+        value = parent[key]
+        parent[key] = "text" if not isinstance(value, str) else 12345
+    return body

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any
 
@@ -20,7 +19,7 @@ from calcom_async._serde import (
     structure,
     structure_reporting,
 )
-from tests.models._live import Recorded, operation_of, recorded, replay
+from tests.models._live import Recorded, locations, mutate, operation_of, recorded, replay
 from tests.support.samples import sample
 
 ANSWERS = recorded()
@@ -78,59 +77,18 @@ def _all_models(items: list[Any], answer: Recorded) -> None:
 SUCCESSES = [a for a in ANSWERS if a.status < 400]
 
 
-def _locations(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key or index path inside a JSON value (the root excluded)."""
-    out: list[tuple[Any, ...]] = []
-    items = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else []
-    )
-    for key, value in items:
-        out.append((*path, key))
-        out.extend(_locations(value, (*path, key)))
-    return out
-
-
-def _mutate(body: Any, where: tuple[Any, ...], how: str) -> Any:
-    body = copy.deepcopy(body)
-    parent = body
-    for key in where[:-1]:
-        parent = parent[key]
-    key = where[-1]
-    if how == "drop" and isinstance(parent, dict):
-        del parent[key]
-    elif how == "null":
-        parent[key] = None
-    elif how == "shape":
-        value = parent[key]
-        parent[key] = (
-            [value]
-            if isinstance(value, dict)
-            else {"value": value}
-            if isinstance(value, list)
-            else [value]
-        )
-    else:  # another scalar type
-        value = parent[key]
-        parent[key] = "text" if not isinstance(value, str) else 12345
-    return body
-
-
 @pytest.mark.parametrize("answer", SUCCESSES, ids=lambda a: a.name)
 def test_mutated_real_answers_stay_typed_and_strict_raises(answer: Recorded) -> None:
     op, _ = operation_of(answer)
     tp = op.response_type()
     assert tp is not None
-    places = [p for p in _locations(answer.body) if p[0] == "data"]
+    places = [p for p in locations(answer.body) if p[0] == "data"]
     assume_places = places or [("data",)]
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.sampled_from(assume_places), st.sampled_from(["drop", "null", "shape", "scalar"]))
     def run(where: tuple[Any, ...], how: str) -> None:
-        body = _mutate(answer.body, where, how)
+        body = mutate(answer.body, where, how)
         reset_drift_memory()
         value, found = structure_reporting(body, tp)
         assert attrs.has(type(value)), type(value)  # the envelope: typed

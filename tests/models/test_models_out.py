@@ -36,9 +36,8 @@ from calcom_async._serde import structure, structure_reporting
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
 from calcom_async.webhooks import parse_event
-from tests.models._live import Recorded, operation_of, recorded
-from tests.models.test_live_answers import _locations, _mutate
-from tests.models.test_models import _ambiguous, strategy
+from tests.models._cases import ambiguous, strategy
+from tests.models._live import Recorded, locations, mutate, operation_of, recorded
 from tests.support.fake_thread import FakeOnThread
 from tests.support.webhook_samples import T, body_for
 
@@ -242,7 +241,7 @@ def test_from_dict_of_to_dict_is_the_model(name: str) -> None:
         data = to_dict(instance)
         assert json.loads(json.dumps(data)) == data  # JSON-shaped
         back = cls.from_dict(data)
-        assert back == instance or _ambiguous(instance, back)
+        assert back == instance or ambiguous(instance, back)
         assert to_dict(back) == data
         assert cls.from_json(to_json(instance)) == back
         json.dumps(to_dict(instance, by_alias=False))
@@ -268,12 +267,12 @@ def test_recorded_answers_round_trip(answer: Recorded) -> None:
     written = to_dict(model)
     _sub_document(written, body)
     assert type(model).from_dict(written) == model
-    places = [p for p in _locations(body) if p[0] == "data"] or [("data",)]
+    places = [p for p in locations(body) if p[0] == "data"] or [("data",)]
 
     @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.sampled_from(places), st.sampled_from(["drop", "null", "shape", "scalar"]))
     def mutated(where: tuple[Any, ...], how: str) -> None:
-        changed = _mutate(body, where, how)
+        changed = mutate(body, where, how)
         value, found = structure_reporting(changed, tp)
         out = to_dict(value)
         _sub_document(out, changed)

@@ -23,7 +23,7 @@ from calcom_async._serde import (
 from calcom_async._types import UNSET
 from calcom_async.testing import FakeCalCom
 from codegen.examples import ExampleBuilder
-from tests.models.test_models import _component_refs, _response_examples
+from tests.models._cases import component_refs, response_examples
 from tests.support.spec import normalised_spec
 
 SECRET = "whsec_very_secret_value_42"
@@ -59,7 +59,7 @@ def booking() -> dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize(("name", "ref"), _component_refs(), ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("name", "ref"), component_refs(), ids=lambda v: str(v)[:60])
 def test_every_schema_example_fits_strictly(name: str, ref: str) -> None:
     example = ExampleBuilder(normalised_spec().doc).build({"$ref": ref})
     try:
@@ -69,7 +69,7 @@ def test_every_schema_example_fits_strictly(name: str, ref: str) -> None:
     assert found == [], found
 
 
-@pytest.mark.parametrize(("oid", "op", "example"), _response_examples(), ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(("oid", "op", "example"), response_examples(), ids=lambda v: str(v)[:60])
 def test_every_response_example_fits_strictly(oid: str, op: Any, example: Any) -> None:
     assert structure(example, op.response_type(), strict=True) is not None
 
