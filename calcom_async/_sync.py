@@ -90,7 +90,7 @@ if TYPE_CHECKING:
     from .stores import Store
 
     #: what ``cal.bookings.sync()`` yields: an item of ``cal.bookings.list`` (the same models at
-    #: 2024-08-13 and at 2026-05-01; tests/test_honest_types.py checks it against the list's)
+    #: 2024-08-13 and at 2026-05-01; tests/models/test_honest_types.py checks it against the list's)
     SyncedBooking: TypeAlias = (
         _m.BookingOutput_2024_08_13
         | _m.RecurringBookingOutput_2024_08_13

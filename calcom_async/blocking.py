@@ -36,9 +36,9 @@ every hand-written mixin, for no change in behaviour. The protocols are read by 
 and IDEs only, never imported at run time, so ``import calcom_async.blocking`` costs about what
 it did before (one small generated module more). That the types tell the truth is tested: every
 protocol against its async class (parameters, return types) and against what the proxy hands
-back at run time (``tests/test_blocking_types.py``), and mypy over code using ``CalComSync``
-(``tests/test_blocking_mypy.py``). What the choice gives up: ``cal.bookings`` is a proxy, not an
-instance of ``BlockingBookings`` (annotate with the protocols; do not ``isinstance`` them).
+back at run time (``tests/blocking/test_blocking_types.py``), and mypy over code using
+``CalComSync`` (``tests/blocking/test_blocking_mypy.py``). What the choice gives up: a proxy
+``cal.bookings``, not a ``BlockingBookings`` (annotate with the protocols; no ``isinstance``).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ paginated list returns a ``calcom_async.blocking.SyncPaginator`` (iterable, ``to
 
 Typing only: ``calcom_async.blocking`` serves every resource through one generic proxy and does
 not import this module at run time (why: the docstring of ``calcom_async/blocking.py``).
-``tests/test_blocking_types.py`` checks them against the async classes and the proxy,
-``tests/test_blocking_mypy.py`` runs mypy over code using them.
+``tests/blocking/test_blocking_types.py`` checks them against the async classes and the proxy,
+``tests/blocking/test_blocking_mypy.py`` runs mypy over code using them.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import typing
@@ -29,7 +28,8 @@ from calcom_async import CalCom
 from calcom_async._generated.operations import OPERATIONS
 from calcom_async._operation import Operation
 from codegen.examples import ExampleBuilder
-from tests._spec import ROOT, normalised_spec
+from tests.support.net import free_port
+from tests.support.spec import ROOT, normalised_spec
 
 HERE = Path(__file__).resolve().parent
 TOOLS = ROOT / ".tools"
@@ -51,13 +51,6 @@ def allow_list() -> dict[str, str]:
     return entries
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def prism() -> Iterator[str]:
     if not PRISM.exists():
@@ -66,7 +59,7 @@ def prism() -> Iterator[str]:
     work.mkdir(parents=True, exist_ok=True)
     document = work / "openapi.json"  # the document as the generator sees it (overlay applied)
     document.write_text(json.dumps(normalised_spec().doc))
-    port = _free_port()
+    port = free_port()
     log = (work / "prism.log").open("w")
     process = subprocess.Popen(
         [str(PRISM), "mock", str(document), "-h", "127.0.0.1", "-p", str(port)],
@@ -165,7 +158,7 @@ async def call(cal: CalCom, op: Operation) -> str | None:
         kwargs["body"] = body
     try:
         with warnings.catch_warnings():
-            if op.deprecated:  # said on every call of it (tests/test_session_operations.py)
+            if op.deprecated:  # said on every call of it (tests/session/test_session_operations.py)
                 warnings.simplefilter("ignore", DeprecationWarning)
             response = await fn(*args, **kwargs)
     except Exception as exc:

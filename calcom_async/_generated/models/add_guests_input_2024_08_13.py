@@ -29,7 +29,7 @@ def structure_AddGuestsInput_2024_08_13(o: Any, _: Any = None) -> AddGuestsInput
     else:
         v0 = _serde.read_field(o, v0, AddGuestsInput_2024_08_13, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(AddGuestsInput_2024_08_13)
     obj.guests = v0
     return obj

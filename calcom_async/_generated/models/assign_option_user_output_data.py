@@ -33,7 +33,7 @@ def structure_AssignOptionUserOutputData(o: Any, _: Any = None) -> AssignOptionU
     if not (type(v2) is str):
         v2 = _serde.read_field(o, v2, AssignOptionUserOutputData, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(AssignOptionUserOutputData)
     obj.id = v0
     obj.member_id = v1

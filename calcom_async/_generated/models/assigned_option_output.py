@@ -48,7 +48,7 @@ def structure_AssignedOptionOutput(o: Any, _: Any = None) -> AssignedOptionOutpu
     else:
         v4 = _serde.read_field(o, v4, AssignedOptionOutput, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(AssignedOptionOutput)
     obj.id = v0
     obj.attribute_id = v1

@@ -80,7 +80,7 @@ def structure_AvailabilityModel(o: Any, _: Any = None) -> AvailabilityModel:
     if not (type(v7) is int or v7 is None or v7 is UNSET):
         v7 = _serde.read_field(o, v7, AvailabilityModel, 7)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(AvailabilityModel)
     obj.id = v0
     obj.days = v1

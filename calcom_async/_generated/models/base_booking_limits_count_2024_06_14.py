@@ -42,7 +42,7 @@ def structure_BaseBookingLimitsCount_2024_06_14(o: Any, _: Any = None) -> BaseBo
     if not (v4 is True or v4 is False or v4 is UNSET):
         v4 = _serde.read_field(o, v4, BaseBookingLimitsCount_2024_06_14, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BaseBookingLimitsCount_2024_06_14)
     obj.day = v0
     obj.week = v1

@@ -41,7 +41,7 @@ def structure_BaseConfirmationPolicy_2024_06_14(o: Any, _: Any = None) -> BaseCo
     elif not (v2 is None or v2 is UNSET):
         v2 = _serde.read_field(o, v2, BaseConfirmationPolicy_2024_06_14, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BaseConfirmationPolicy_2024_06_14)
     obj.type = v0
     obj.block_unconfirmed_bookings_in_booker = v1

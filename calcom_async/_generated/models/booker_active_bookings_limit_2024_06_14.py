@@ -28,7 +28,7 @@ def structure_BookerActiveBookingsLimit_2024_06_14(o: Any, _: Any = None) -> Boo
     if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, BookerActiveBookingsLimit_2024_06_14, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BookerActiveBookingsLimit_2024_06_14)
     obj.maximum_active_bookings = v0
     obj.offer_reschedule = v1

@@ -29,7 +29,7 @@ def structure_BookerLayouts_2024_06_14(o: Any, _: Any = None) -> BookerLayouts_2
     v1 = o.get("enabledLayouts", UNSET)
     v1 = _serde.read_field(o, v1, BookerLayouts_2024_06_14, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BookerLayouts_2024_06_14)
     obj.default_layout = v0
     obj.enabled_layouts = v1

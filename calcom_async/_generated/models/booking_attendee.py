@@ -50,7 +50,7 @@ def structure_BookingAttendee(o: Any, _: Any = None) -> BookingAttendee:
     if not (type(v6) is str or v6 is None or v6 is UNSET):
         v6 = _serde.read_field(o, v6, BookingAttendee, 6)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BookingAttendee)
     obj.name = v0
     obj.email = v1

@@ -43,7 +43,7 @@ def structure_BookingHost(o: Any, _: Any = None) -> BookingHost:
     if not (type(v5) is str):
         v5 = _serde.read_field(o, v5, BookingHost, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BookingHost)
     obj.id = v0
     obj.name = v1

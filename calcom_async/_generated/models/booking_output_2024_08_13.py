@@ -197,7 +197,7 @@ def structure_BookingOutput_2024_08_13(o: Any, _: Any = None) -> BookingOutput_2
     if not (v28 is True or v28 is False or v28 is None or v28 is UNSET):
         v28 = _serde.read_field(o, v28, BookingOutput_2024_08_13, 28)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BookingOutput_2024_08_13)
     obj.id = v0
     obj.uid = v1

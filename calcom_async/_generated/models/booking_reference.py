@@ -38,7 +38,7 @@ def structure_BookingReference(o: Any, _: Any = None) -> BookingReference:
     if not (type(v3) is int):
         v3 = _serde.read_field(o, v3, BookingReference, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BookingReference)
     obj.type = v0
     obj.event_uid = v1

@@ -54,7 +54,7 @@ def structure_BooleanFieldOutput_2024_06_14(o: Any, _: Any = None) -> BooleanFie
     if not (v6 is True or v6 is False or v6 is None or v6 is UNSET):
         v6 = _serde.read_field(o, v6, BooleanFieldOutput_2024_06_14, 6)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BooleanFieldOutput_2024_06_14)
     obj.type = v0
     obj.slug = v1

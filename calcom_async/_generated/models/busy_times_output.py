@@ -47,7 +47,7 @@ def structure_BusyTimesOutput(o: Any, _: Any = None) -> BusyTimesOutput:
     if not (type(v2) is str or v2 is None or v2 is UNSET):
         v2 = _serde.read_field(o, v2, BusyTimesOutput, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(BusyTimesOutput)
     obj.start = v0
     obj.end = v1

@@ -34,7 +34,7 @@ def structure_CalMeetingParticipant(o: Any, _: Any = None) -> CalMeetingParticip
     if not (type(v3) is float or type(v3) is int):
         v3 = _serde.read_field(o, v3, CalMeetingParticipant, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CalMeetingParticipant)
     obj.user_id = v0
     obj.user_name = v1

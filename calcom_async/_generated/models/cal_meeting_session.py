@@ -52,7 +52,7 @@ def structure_CalMeetingSession(o: Any, _: Any = None) -> CalMeetingSession:
     else:
         v6 = _serde.read_field(o, v6, CalMeetingSession, 6)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CalMeetingSession)
     obj.id = v0
     obj.room = v1

@@ -28,7 +28,7 @@ def structure_CalendarEventOwner(o: Any, _: Any = None) -> CalendarEventOwner:
     if not (type(v1) is str or v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, CalendarEventOwner, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CalendarEventOwner)
     obj.email = v0
     obj.name = v1

@@ -42,7 +42,7 @@ def structure_CalendarEventSipLocation(o: Any, _: Any = None) -> CalendarEventSi
     if not (type(v4) is str or v4 is None or v4 is UNSET):
         v4 = _serde.read_field(o, v4, CalendarEventSipLocation, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CalendarEventSipLocation)
     obj.type = v0
     obj.url = v1

@@ -47,7 +47,7 @@ def structure_CalendarEventVideoLocation(o: Any, _: Any = None) -> CalendarEvent
     if not (type(v5) is str or v5 is None or v5 is UNSET):
         v5 = _serde.read_field(o, v5, CalendarEventVideoLocation, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CalendarEventVideoLocation)
     obj.type = v0
     obj.url = v1

@@ -28,7 +28,7 @@ def structure_CalendarLink(o: Any, _: Any = None) -> CalendarLink:
     if not (type(v1) is str):
         v1 = _serde.read_field(o, v1, CalendarLink, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CalendarLink)
     obj.label = v0
     obj.link = v1

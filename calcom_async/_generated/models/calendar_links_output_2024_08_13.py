@@ -36,7 +36,7 @@ def structure_CalendarLinksOutput_2024_08_13(o: Any, _: Any = None) -> CalendarL
     else:
         v1 = _serde.read_field(o, v1, CalendarLinksOutput_2024_08_13, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CalendarLinksOutput_2024_08_13)
     obj.status = v0
     obj.data = v1

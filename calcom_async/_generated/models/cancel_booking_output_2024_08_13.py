@@ -29,7 +29,7 @@ def structure_CancelBookingOutput_2024_08_13(o: Any, _: Any = None) -> CancelBoo
     v1 = o.get("data", UNSET)
     v1 = _serde.read_field(o, v1, CancelBookingOutput_2024_08_13, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CancelBookingOutput_2024_08_13)
     obj.status = v0
     obj.data = v1

@@ -27,7 +27,7 @@ def structure_CancelSeatedBookingInput_2024_08_13(o: Any, _: Any = None) -> Canc
     if not (type(v1) is str or v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, CancelSeatedBookingInput_2024_08_13, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CancelSeatedBookingInput_2024_08_13)
     obj.seat_uid = v0
     obj.cancellation_reason = v1

@@ -38,7 +38,7 @@ def structure_ConferencingAppsOutputDto(o: Any, _: Any = None) -> ConferencingAp
     if not (v3 is True or v3 is False or v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, ConferencingAppsOutputDto, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ConferencingAppsOutputDto)
     obj.id = v0
     obj.type = v1

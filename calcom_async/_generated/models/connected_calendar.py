@@ -54,7 +54,7 @@ def structure_ConnectedCalendar(o: Any, _: Any = None) -> ConnectedCalendar:
     elif not (v4 is None or v4 is UNSET):
         v4 = _serde.read_field(o, v4, ConnectedCalendar, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ConnectedCalendar)
     obj.integration = v0
     obj.credential_id = v1

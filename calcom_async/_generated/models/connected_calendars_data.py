@@ -37,7 +37,7 @@ def structure_ConnectedCalendarsData(o: Any, _: Any = None) -> ConnectedCalendar
     else:
         v1 = _serde.read_field(o, v1, ConnectedCalendarsData, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ConnectedCalendarsData)
     obj.connected_calendars = v0
     obj.destination_calendar = v1

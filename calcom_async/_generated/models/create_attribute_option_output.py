@@ -34,7 +34,7 @@ def structure_CreateAttributeOptionOutput(o: Any, _: Any = None) -> CreateAttrib
     else:
         v1 = _serde.read_field(o, v1, CreateAttributeOptionOutput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateAttributeOptionOutput)
     obj.status = v0
     obj.data = v1

@@ -46,7 +46,7 @@ def structure_CreateBookingAttendee(o: Any, _: Any = None) -> CreateBookingAtten
     elif not (v4 is UNSET):
         v4 = _serde.read_field(o, v4, CreateBookingAttendee, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateBookingAttendee)
     obj.name = v0
     obj.time_zone = v1

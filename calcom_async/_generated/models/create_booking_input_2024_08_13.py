@@ -119,7 +119,7 @@ def structure_CreateBookingInput_2024_08_13(o: Any, _: Any = None) -> CreateBook
     if not (type(v14) is str or v14 is None or v14 is UNSET):
         v14 = _serde.read_field(o, v14, CreateBookingInput_2024_08_13, 14)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateBookingInput_2024_08_13)
     obj.start = v0
     obj.attendee = v1

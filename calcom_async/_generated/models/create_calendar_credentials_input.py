@@ -26,7 +26,7 @@ def structure_CreateCalendarCredentialsInput(o: Any, _: Any = None) -> CreateCal
     if not (type(v1) is str):
         v1 = _serde.read_field(o, v1, CreateCalendarCredentialsInput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateCalendarCredentialsInput)
     obj.username = v0
     obj.password = v1

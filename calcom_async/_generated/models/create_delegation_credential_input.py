@@ -30,7 +30,7 @@ def structure_CreateDelegationCredentialInput(o: Any, _: Any = None) -> CreateDe
     v2 = o.get("serviceAccountKey", UNSET)
     v2 = _serde.read_field(o, v2, CreateDelegationCredentialInput, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateDelegationCredentialInput)
     obj.workspace_platform_slug = v0
     obj.domain = v1

@@ -42,7 +42,7 @@ def structure_CreateEventTypeWorkflowDto(o: Any, _: Any = None) -> CreateEventTy
     v3 = o.get("steps", UNSET)
     v3 = _serde.read_field(o, v3, CreateEventTypeWorkflowDto, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateEventTypeWorkflowDto)
     obj.name = v0
     obj.activation = v1

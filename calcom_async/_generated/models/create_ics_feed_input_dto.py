@@ -33,7 +33,7 @@ def structure_CreateIcsFeedInputDto(o: Any, _: Any = None) -> CreateIcsFeedInput
     if not (v1 is True or v1 is False or v1 is UNSET):
         v1 = _serde.read_field(o, v1, CreateIcsFeedInputDto, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateIcsFeedInputDto)
     obj.urls = v0
     obj.read_only = v1

@@ -48,7 +48,7 @@ def structure_CreateIcsFeedOutput(o: Any, _: Any = None) -> CreateIcsFeedOutput:
     if not (v5 is True or v5 is False or v5 is None):
         v5 = _serde.read_field(o, v5, CreateIcsFeedOutput, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateIcsFeedOutput)
     obj.id = v0
     obj.type = v1

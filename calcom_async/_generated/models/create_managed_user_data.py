@@ -44,7 +44,7 @@ def structure_CreateManagedUserData(o: Any, _: Any = None) -> CreateManagedUserD
     if not (type(v4) is float or type(v4) is int):
         v4 = _serde.read_field(o, v4, CreateManagedUserData, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateManagedUserData)
     obj.access_token = v0
     obj.refresh_token = v1

@@ -67,7 +67,7 @@ def structure_CreateManagedUserInput(o: Any, _: Any = None) -> CreateManagedUser
     if not (type(v8) is dict or v8 is None or v8 is UNSET):
         v8 = _serde.read_field(o, v8, CreateManagedUserInput, 8)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateManagedUserInput)
     obj.email = v0
     obj.name = v1

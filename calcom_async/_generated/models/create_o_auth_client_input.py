@@ -66,7 +66,7 @@ def structure_CreateOAuthClientInput(o: Any, _: Any = None) -> CreateOAuthClient
     if not (v9 is True or v9 is False or v9 is UNSET):
         v9 = _serde.read_field(o, v9, CreateOAuthClientInput, 9)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateOAuthClientInput)
     obj.name = v0
     obj.redirect_uris = v1

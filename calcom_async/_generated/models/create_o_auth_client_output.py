@@ -26,7 +26,7 @@ def structure_CreateOAuthClientOutput(o: Any, _: Any = None) -> CreateOAuthClien
     if not (type(v1) is str):
         v1 = _serde.read_field(o, v1, CreateOAuthClientOutput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateOAuthClientOutput)
     obj.client_id = v0
     obj.client_secret = v1

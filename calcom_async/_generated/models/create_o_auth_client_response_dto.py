@@ -34,7 +34,7 @@ def structure_CreateOAuthClientResponseDto(o: Any, _: Any = None) -> CreateOAuth
     else:
         v1 = _serde.read_field(o, v1, CreateOAuthClientResponseDto, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateOAuthClientResponseDto)
     obj.status = v0
     obj.data = v1

@@ -39,7 +39,7 @@ def structure_CreateOrgRoleInput(o: Any, _: Any = None) -> CreateOrgRoleInput:
     if not (v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, CreateOrgRoleInput, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateOrgRoleInput)
     obj.name = v0
     obj.color = v1

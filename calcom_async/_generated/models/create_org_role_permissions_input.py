@@ -23,7 +23,7 @@ def structure_CreateOrgRolePermissionsInput(o: Any, _: Any = None) -> CreateOrgR
     v0 = o.get("permissions", UNSET)
     v0 = _serde.read_field(o, v0, CreateOrgRolePermissionsInput, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateOrgRolePermissionsInput)
     obj.permissions = v0
     return obj

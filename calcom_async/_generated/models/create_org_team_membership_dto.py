@@ -37,7 +37,7 @@ def structure_CreateOrgTeamMembershipDto(o: Any, _: Any = None) -> CreateOrgTeam
     if not (v3 is True or v3 is False or v3 is UNSET):
         v3 = _serde.read_field(o, v3, CreateOrgTeamMembershipDto, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateOrgTeamMembershipDto)
     obj.user_id = v0
     obj.role = v1

@@ -45,7 +45,7 @@ def structure_CreateOrganizationInput(o: Any, _: Any = None) -> CreateOrganizati
     if not (type(v4) is dict or v4 is None or v4 is UNSET):
         v4 = _serde.read_field(o, v4, CreateOrganizationInput, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateOrganizationInput)
     obj.name = v0
     obj.api_key_days_valid = v1

@@ -104,7 +104,7 @@ def structure_CreateOrganizationUserInput(o: Any, _: Any = None) -> CreateOrgani
     if not (v16 is True or v16 is False or v16 is UNSET):
         v16 = _serde.read_field(o, v16, CreateOrganizationUserInput, 16)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateOrganizationUserInput)
     obj.email = v0
     obj.username = v1

@@ -76,7 +76,7 @@ def structure_CreatePhoneCallInput(o: Any, _: Any = None) -> CreatePhoneCallInpu
     if not (type(v10) is str or v10 is None or v10 is UNSET):
         v10 = _serde.read_field(o, v10, CreatePhoneCallInput, 10)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreatePhoneCallInput)
     obj.your_phone_number = v0
     obj.number_to_call = v1

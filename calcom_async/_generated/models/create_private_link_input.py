@@ -37,7 +37,7 @@ def structure_CreatePrivateLinkInput(o: Any, _: Any = None) -> CreatePrivateLink
     if not (type(v1) is float or type(v1) is int or v1 is UNSET):
         v1 = _serde.read_field(o, v1, CreatePrivateLinkInput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreatePrivateLinkInput)
     obj.expires_at = v0
     obj.max_usage_count = v1

@@ -125,7 +125,7 @@ def structure_CreateRecurringBookingInput_2024_08_13(o: Any, _: Any = None) -> C
     if not (type(v15) is float or type(v15) is int or v15 is None or v15 is UNSET):
         v15 = _serde.read_field(o, v15, CreateRecurringBookingInput_2024_08_13, 15)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateRecurringBookingInput_2024_08_13)
     obj.start = v0
     obj.attendee = v1

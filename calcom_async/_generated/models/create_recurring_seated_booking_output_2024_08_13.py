@@ -186,7 +186,7 @@ def structure_CreateRecurringSeatedBookingOutput_2024_08_13(o: Any, _: Any = Non
     if not (type(v27) is str or v27 is None or v27 is UNSET):
         v27 = _serde.read_field(o, v27, CreateRecurringSeatedBookingOutput_2024_08_13, 27)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateRecurringSeatedBookingOutput_2024_08_13)
     obj.id = v0
     obj.uid = v1

@@ -48,7 +48,7 @@ def structure_CreateRoutingFormResponseOutputData(o: Any, _: Any = None) -> Crea
     if not (v4 is None or v4 is UNSET):
         v4 = _serde.read_field(o, v4, CreateRoutingFormResponseOutputData, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateRoutingFormResponseOutputData)
     obj.event_type_id = v0
     obj.routing = v1

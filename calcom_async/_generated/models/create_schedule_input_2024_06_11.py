@@ -54,7 +54,7 @@ def structure_CreateScheduleInput_2024_06_11(o: Any, _: Any = None) -> CreateSch
     elif not (v4 is None or v4 is UNSET):
         v4 = _serde.read_field(o, v4, CreateScheduleInput_2024_06_11, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateScheduleInput_2024_06_11)
     obj.name = v0
     obj.time_zone = v1

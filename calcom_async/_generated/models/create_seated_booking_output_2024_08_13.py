@@ -182,7 +182,7 @@ def structure_CreateSeatedBookingOutput_2024_08_13(o: Any, _: Any = None) -> Cre
     if not (type(v26) is str or v26 is None or v26 is UNSET):
         v26 = _serde.read_field(o, v26, CreateSeatedBookingOutput_2024_08_13, 26)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateSeatedBookingOutput_2024_08_13)
     obj.id = v0
     obj.uid = v1

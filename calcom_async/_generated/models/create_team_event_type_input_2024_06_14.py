@@ -296,7 +296,7 @@ def structure_CreateTeamEventTypeInput_2024_06_14(o: Any, _: Any = None) -> Crea
     if not (v46 is True or v46 is False or v46 is None or v46 is UNSET):
         v46 = _serde.read_field(o, v46, CreateTeamEventTypeInput_2024_06_14, 46)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateTeamEventTypeInput_2024_06_14)
     obj.length_in_minutes = v0
     obj.title = v1

@@ -103,7 +103,7 @@ def structure_CreateTeamInput(o: Any, _: Any = None) -> CreateTeamInput:
     if not (v18 is True or v18 is False or v18 is UNSET):
         v18 = _serde.read_field(o, v18, CreateTeamInput, 18)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateTeamInput)
     obj.name = v0
     obj.slug = v1

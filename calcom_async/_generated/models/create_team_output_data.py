@@ -36,7 +36,7 @@ def structure_CreateTeamOutputData(o: Any, _: Any = None) -> CreateTeamOutputDat
     else:
         v2 = _serde.read_field(o, v2, CreateTeamOutputData, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateTeamOutputData)
     obj.message = v0
     obj.payment_link = v1

@@ -46,7 +46,7 @@ def structure_CreateWebhookInputDto(o: Any, _: Any = None) -> CreateWebhookInput
     elif not (v5 is None or v5 is UNSET):
         v5 = _serde.read_field(o, v5, CreateWebhookInputDto, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CreateWebhookInputDto)
     obj.active = v0
     obj.subscriber_url = v1

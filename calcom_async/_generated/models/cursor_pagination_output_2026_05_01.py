@@ -29,7 +29,7 @@ def structure_CursorPaginationOutput_2026_05_01(o: Any, _: Any = None) -> Cursor
     if not (v1 is True or v1 is False):
         v1 = _serde.read_field(o, v1, CursorPaginationOutput_2026_05_01, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(CursorPaginationOutput_2026_05_01)
     obj.next_cursor = v0
     obj.has_more = v1

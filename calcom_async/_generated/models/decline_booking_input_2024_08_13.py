@@ -23,7 +23,7 @@ def structure_DeclineBookingInput_2024_08_13(o: Any, _: Any = None) -> DeclineBo
     if not (type(v0) is str or v0 is None or v0 is UNSET):
         v0 = _serde.read_field(o, v0, DeclineBookingInput_2024_08_13, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(DeclineBookingInput_2024_08_13)
     obj.reason = v0
     return obj

@@ -69,7 +69,7 @@ def structure_DelegationCredentialOutput(o: Any, _: Any = None) -> DelegationCre
     else:
         v6 = _serde.read_field(o, v6, DelegationCredentialOutput, 6)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(DelegationCredentialOutput)
     obj.id = v0
     obj.enabled = v1

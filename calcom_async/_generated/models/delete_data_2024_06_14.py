@@ -34,7 +34,7 @@ def structure_DeleteData_2024_06_14(o: Any, _: Any = None) -> DeleteData_2024_06
     if not (type(v3) is str):
         v3 = _serde.read_field(o, v3, DeleteData_2024_06_14, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(DeleteData_2024_06_14)
     obj.id = v0
     obj.length_in_minutes = v1

@@ -27,7 +27,7 @@ def structure_DeletePrivateLinkOutput_data(o: Any, _: Any = None) -> DeletePriva
     if not (type(v1) is str or v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, DeletePrivateLinkOutput_data, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(DeletePrivateLinkOutput_data)
     obj.link_id = v0
     obj.message = v1

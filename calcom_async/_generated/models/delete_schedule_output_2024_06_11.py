@@ -25,7 +25,7 @@ def structure_DeleteScheduleOutput_2024_06_11(o: Any, _: Any = None) -> DeleteSc
     else:
         v0 = _serde.read_field(o, v0, DeleteScheduleOutput_2024_06_11, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(DeleteScheduleOutput_2024_06_11)
     obj.status = v0
     return obj

@@ -70,7 +70,7 @@ def structure_DestinationCalendar(o: Any, _: Any = None) -> DestinationCalendar:
     if not (type(v12) is str or v12 is None or v12 is UNSET):
         v12 = _serde.read_field(o, v12, DestinationCalendar, 12)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(DestinationCalendar)
     obj.id = v0
     obj.integration = v1

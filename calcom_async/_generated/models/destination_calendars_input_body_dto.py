@@ -35,7 +35,7 @@ def structure_DestinationCalendarsInputBodyDto(o: Any, _: Any = None) -> Destina
     if not (type(v2) is str or v2 is None or v2 is UNSET):
         v2 = _serde.read_field(o, v2, DestinationCalendarsInputBodyDto, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(DestinationCalendarsInputBodyDto)
     obj.integration = v0
     obj.external_id = v1

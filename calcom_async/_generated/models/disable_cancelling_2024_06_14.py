@@ -23,7 +23,7 @@ def structure_DisableCancelling_2024_06_14(o: Any, _: Any = None) -> DisableCanc
     if not (v0 is True or v0 is False or v0 is None or v0 is UNSET):
         v0 = _serde.read_field(o, v0, DisableCancelling_2024_06_14, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(DisableCancelling_2024_06_14)
     obj.disabled = v0
     return obj

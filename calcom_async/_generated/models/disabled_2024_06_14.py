@@ -23,7 +23,7 @@ def structure_Disabled_2024_06_14(o: Any, _: Any = None) -> Disabled_2024_06_14:
     if not (v0 is True or v0 is False):
         v0 = _serde.read_field(o, v0, Disabled_2024_06_14, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(Disabled_2024_06_14)
     obj.disabled = v0
     return obj

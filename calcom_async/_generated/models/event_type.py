@@ -26,7 +26,7 @@ def structure_EventType(o: Any, _: Any = None) -> EventType:
     if not (type(v1) is str):
         v1 = _serde.read_field(o, v1, EventType, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(EventType)
     obj.id = v0
     obj.slug = v1

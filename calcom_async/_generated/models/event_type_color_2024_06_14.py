@@ -28,7 +28,7 @@ def structure_EventTypeColor_2024_06_14(o: Any, _: Any = None) -> EventTypeColor
     if not (type(v1) is str):
         v1 = _serde.read_field(o, v1, EventTypeColor_2024_06_14, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(EventTypeColor_2024_06_14)
     obj.light_theme_hex = v0
     obj.dark_theme_hex = v1

@@ -296,7 +296,7 @@ def structure_EventTypeOutput_2024_06_14(o: Any, _: Any = None) -> EventTypeOutp
     if not (v52 is True or v52 is False or v52 is None or v52 is UNSET):
         v52 = _serde.read_field(o, v52, EventTypeOutput_2024_06_14, 52)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(EventTypeOutput_2024_06_14)
     obj.id = v0
     obj.length_in_minutes = v1

@@ -35,7 +35,7 @@ def structure_EventTypeUser_2024_06_14(o: Any, _: Any = None) -> EventTypeUser_2
     if not (type(v3) is str or v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, EventTypeUser_2024_06_14, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(EventTypeUser_2024_06_14)
     obj.id = v0
     obj.name = v1

@@ -103,7 +103,7 @@ def structure_EventTypeWorkflowOutput(o: Any, _: Any = None) -> EventTypeWorkflo
     elif not (v9 is None or v9 is UNSET):
         v9 = _serde.read_field(o, v9, EventTypeWorkflowOutput, 9)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(EventTypeWorkflowOutput)
     obj.id = v0
     obj.name = v1

@@ -36,7 +36,7 @@ def structure_EventTypeWorkflowTriggerOutputDto(o: Any, _: Any = None) -> EventT
     elif not (v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, EventTypeWorkflowTriggerOutputDto, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(EventTypeWorkflowTriggerOutputDto)
     obj.type = v0
     obj.offset = v1

@@ -33,7 +33,7 @@ def structure_GetBookingOutput_2024_08_13(o: Any, _: Any = None) -> GetBookingOu
     if not (type(v2) is dict or v2 is None or v2 is UNSET):
         v2 = _serde.read_field(o, v2, GetBookingOutput_2024_08_13, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(GetBookingOutput_2024_08_13)
     obj.status = v0
     obj.data = v1

@@ -38,7 +38,7 @@ def structure_GetBookingTranscriptsOutput(o: Any, _: Any = None) -> GetBookingTr
     if not (type(v2) is dict or v2 is None or v2 is UNSET):
         v2 = _serde.read_field(o, v2, GetBookingTranscriptsOutput, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(GetBookingTranscriptsOutput)
     obj.status = v0
     obj.data = v1

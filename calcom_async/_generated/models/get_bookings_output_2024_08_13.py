@@ -42,7 +42,7 @@ def structure_GetBookingsOutput_2024_08_13(o: Any, _: Any = None) -> GetBookings
     if not (type(v3) is dict or v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, GetBookingsOutput_2024_08_13, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(GetBookingsOutput_2024_08_13)
     obj.status = v0
     obj.data = v1

@@ -38,7 +38,7 @@ def structure_GetBookingsOutput_2026_05_01(o: Any, _: Any = None) -> GetBookings
     else:
         v2 = _serde.read_field(o, v2, GetBookingsOutput_2026_05_01, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(GetBookingsOutput_2026_05_01)
     obj.status = v0
     obj.data = v1

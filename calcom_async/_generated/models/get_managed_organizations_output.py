@@ -43,7 +43,7 @@ def structure_GetManagedOrganizationsOutput(o: Any, _: Any = None) -> GetManaged
     else:
         v2 = _serde.read_field(o, v2, GetManagedOrganizationsOutput, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(GetManagedOrganizationsOutput)
     obj.status = v0
     obj.data = v1

@@ -31,7 +31,7 @@ def structure_GetOrgRolePermissionsOutput(o: Any, _: Any = None) -> GetOrgRolePe
     else:
         v1 = _serde.read_field(o, v1, GetOrgRolePermissionsOutput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(GetOrgRolePermissionsOutput)
     obj.status = v0
     obj.data = v1

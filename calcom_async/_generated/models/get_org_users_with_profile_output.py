@@ -155,7 +155,7 @@ def structure_GetOrgUsersWithProfileOutput(o: Any, _: Any = None) -> GetOrgUsers
     if not (type(v22) is dict or v22 is None or v22 is UNSET):
         v22 = _serde.read_field(o, v22, GetOrgUsersWithProfileOutput, 22)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(GetOrgUsersWithProfileOutput)
     obj.id = v0
     obj.email = v1

@@ -34,7 +34,7 @@ def structure_GetOrganizationUserOutput(o: Any, _: Any = None) -> GetOrganizatio
     else:
         v1 = _serde.read_field(o, v1, GetOrganizationUserOutput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(GetOrganizationUserOutput)
     obj.status = v0
     obj.data = v1

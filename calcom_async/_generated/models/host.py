@@ -35,7 +35,7 @@ def structure_Host(o: Any, _: Any = None) -> Host:
     elif not (v2 is None or v2 is UNSET):
         v2 = _serde.read_field(o, v2, Host, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(Host)
     obj.user_id = v0
     obj.mandatory = v1

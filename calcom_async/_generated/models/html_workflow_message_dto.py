@@ -28,7 +28,7 @@ def structure_HtmlWorkflowMessageDto(o: Any, _: Any = None) -> HtmlWorkflowMessa
     if not (type(v1) is str):
         v1 = _serde.read_field(o, v1, HtmlWorkflowMessageDto, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(HtmlWorkflowMessageDto)
     obj.subject = v0
     obj.html = v1

@@ -34,7 +34,7 @@ def structure_InputAddressLocation_2024_06_14(o: Any, _: Any = None) -> InputAdd
     if not (v2 is True or v2 is False):
         v2 = _serde.read_field(o, v2, InputAddressLocation_2024_06_14, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(InputAddressLocation_2024_06_14)
     obj.type = v0
     obj.address = v1

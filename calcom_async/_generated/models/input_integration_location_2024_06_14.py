@@ -32,7 +32,7 @@ def structure_InputIntegrationLocation_2024_06_14(o: Any, _: Any = None) -> Inpu
     else:
         v1 = _serde.read_field(o, v1, InputIntegrationLocation_2024_06_14, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(InputIntegrationLocation_2024_06_14)
     obj.type = v0
     obj.integration = v1

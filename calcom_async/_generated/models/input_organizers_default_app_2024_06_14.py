@@ -26,7 +26,7 @@ def structure_InputOrganizersDefaultApp_2024_06_14(o: Any, _: Any = None) -> Inp
     else:
         v0 = _serde.read_field(o, v0, InputOrganizersDefaultApp_2024_06_14, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(InputOrganizersDefaultApp_2024_06_14)
     obj.type = v0
     return obj

@@ -91,7 +91,7 @@ def structure_Integration(o: Any, _: Any = None) -> Integration:
     if not (type(v16) is str or v16 is None or v16 is UNSET):
         v16 = _serde.read_field(o, v16, Integration, 16)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(Integration)
     obj.name = v0
     obj.description = v1

@@ -34,7 +34,7 @@ def structure_KeysDto(o: Any, _: Any = None) -> KeysDto:
     if not (type(v3) is float or type(v3) is int):
         v3 = _serde.read_field(o, v3, KeysDto, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(KeysDto)
     obj.access_token = v0
     obj.refresh_token = v1

@@ -45,7 +45,7 @@ def structure_LocationDefaultFieldOutput_2024_06_14(o: Any, _: Any = None) -> Lo
     if not (type(v5) is str):
         v5 = _serde.read_field(o, v5, LocationDefaultFieldOutput_2024_06_14, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(LocationDefaultFieldOutput_2024_06_14)
     obj.is_default = v0
     obj.slug = v1

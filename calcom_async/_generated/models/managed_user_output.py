@@ -83,7 +83,7 @@ def structure_ManagedUserOutput(o: Any, _: Any = None) -> ManagedUserOutput:
     if not (type(v12) is dict or v12 is None or v12 is UNSET):
         v12 = _serde.read_field(o, v12, ManagedUserOutput, 12)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ManagedUserOutput)
     obj.id = v0
     obj.email = v1

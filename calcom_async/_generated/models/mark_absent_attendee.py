@@ -26,7 +26,7 @@ def structure_MarkAbsentAttendee(o: Any, _: Any = None) -> MarkAbsentAttendee:
     if not (v1 is True or v1 is False):
         v1 = _serde.read_field(o, v1, MarkAbsentAttendee, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(MarkAbsentAttendee)
     obj.email = v0
     obj.absent = v1

@@ -33,7 +33,7 @@ def structure_MarkAbsentBookingInput_2024_08_13(o: Any, _: Any = None) -> MarkAb
     elif not (v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, MarkAbsentBookingInput_2024_08_13, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(MarkAbsentBookingInput_2024_08_13)
     obj.host = v0
     obj.attendees = v1

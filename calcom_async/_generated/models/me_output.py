@@ -72,7 +72,7 @@ def structure_MeOutput(o: Any, _: Any = None) -> MeOutput:
     elif not (v11 is None or v11 is UNSET):
         v11 = _serde.read_field(o, v11, MeOutput, 11)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(MeOutput)
     obj.id = v0
     obj.username = v1

@@ -40,7 +40,7 @@ def structure_MultiSelectAttribute(o: Any, _: Any = None) -> MultiSelectAttribut
     else:
         v3 = _serde.read_field(o, v3, MultiSelectAttribute, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(MultiSelectAttribute)
     obj.id = v0
     obj.name = v1

@@ -45,7 +45,7 @@ def structure_NotesDefaultFieldInput_2024_06_14(o: Any, _: Any = None) -> NotesD
     if not (v5 is True or v5 is False or v5 is None or v5 is UNSET):
         v5 = _serde.read_field(o, v5, NotesDefaultFieldInput_2024_06_14, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(NotesDefaultFieldInput_2024_06_14)
     obj.slug = v0
     obj.required = v1

@@ -28,7 +28,7 @@ def structure_NoticeThreshold_2024_06_14(o: Any, _: Any = None) -> NoticeThresho
     if not (type(v1) is float or type(v1) is int):
         v1 = _serde.read_field(o, v1, NoticeThreshold_2024_06_14, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(NoticeThreshold_2024_06_14)
     obj.unit = v0
     obj.count = v1

@@ -58,7 +58,7 @@ def structure_NumberFieldOutput_2024_06_14(o: Any, _: Any = None) -> NumberField
     if not (v7 is True or v7 is False or v7 is None or v7 is UNSET):
         v7 = _serde.read_field(o, v7, NumberFieldOutput_2024_06_14, 7)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(NumberFieldOutput_2024_06_14)
     obj.type = v0
     obj.slug = v1

@@ -26,7 +26,7 @@ def structure_OnRequestedTriggerDto(o: Any, _: Any = None) -> OnRequestedTrigger
     else:
         v0 = _serde.read_field(o, v0, OnRequestedTriggerDto, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(OnRequestedTriggerDto)
     obj.type = v0
     return obj

@@ -57,7 +57,7 @@ def structure_OrganizationMembershipOutput(o: Any, _: Any = None) -> Organizatio
     if not (v7 is True or v7 is False or v7 is None or v7 is UNSET):
         v7 = _serde.read_field(o, v7, OrganizationMembershipOutput, 7)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(OrganizationMembershipOutput)
     obj.id = v0
     obj.user_id = v1

@@ -58,7 +58,7 @@ def structure_PaginationMetaDto(o: Any, _: Any = None) -> PaginationMetaDto:
     if not (v7 is True or v7 is False):
         v7 = _serde.read_field(o, v7, PaginationMetaDto, 7)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(PaginationMetaDto)
     obj.total_items = v0
     obj.remaining_items = v1

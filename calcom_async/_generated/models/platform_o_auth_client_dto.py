@@ -91,7 +91,7 @@ def structure_PlatformOAuthClientDto(o: Any, _: Any = None) -> PlatformOAuthClie
     if not (type(v13) is str or v13 is None or v13 is UNSET):
         v13 = _serde.read_field(o, v13, PlatformOAuthClientDto, 13)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(PlatformOAuthClientDto)
     obj.id = v0
     obj.name = v1

@@ -54,7 +54,7 @@ def structure_Primary(o: Any, _: Any = None) -> Primary:
     if not (type(v8) is str or v8 is None or v8 is UNSET):
         v8 = _serde.read_field(o, v8, Primary, 8)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(Primary)
     obj.external_id = v0
     obj.primary = v1

@@ -38,7 +38,7 @@ def structure_ProfileOutput(o: Any, _: Any = None) -> ProfileOutput:
     if not (type(v3) is str or v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, ProfileOutput, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ProfileOutput)
     obj.id = v0
     obj.organization_id = v1

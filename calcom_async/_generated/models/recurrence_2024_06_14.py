@@ -35,7 +35,7 @@ def structure_Recurrence_2024_06_14(o: Any, _: Any = None) -> Recurrence_2024_06
     else:
         v2 = _serde.read_field(o, v2, Recurrence_2024_06_14, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(Recurrence_2024_06_14)
     obj.interval = v0
     obj.occurrences = v1

@@ -201,7 +201,7 @@ def structure_RecurringBookingOutput_2024_08_13(o: Any, _: Any = None) -> Recurr
     if not (v29 is True or v29 is False or v29 is None or v29 is UNSET):
         v29 = _serde.read_field(o, v29, RecurringBookingOutput_2024_08_13, 29)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(RecurringBookingOutput_2024_08_13)
     obj.id = v0
     obj.uid = v1

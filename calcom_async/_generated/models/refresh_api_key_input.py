@@ -28,7 +28,7 @@ def structure_RefreshApiKeyInput(o: Any, _: Any = None) -> RefreshApiKeyInput:
     if not (v1 is True or v1 is False or v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, RefreshApiKeyInput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(RefreshApiKeyInput)
     obj.api_key_days_valid = v0
     obj.api_key_never_expires = v1

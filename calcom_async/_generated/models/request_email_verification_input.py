@@ -23,7 +23,7 @@ def structure_RequestEmailVerificationInput(o: Any, _: Any = None) -> RequestEma
     if not (type(v0) is str):
         v0 = _serde.read_field(o, v0, RequestEmailVerificationInput, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(RequestEmailVerificationInput)
     obj.email = v0
     return obj

@@ -49,7 +49,7 @@ def structure_ReserveSlotInput_2024_09_04(o: Any, _: Any = None) -> ReserveSlotI
     if not (type(v3) is float or type(v3) is int or v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, ReserveSlotInput_2024_09_04, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ReserveSlotInput_2024_09_04)
     obj.event_type_id = v0
     obj.slot_start = v1

@@ -78,7 +78,7 @@ def structure_ReserveSlotOutput_2024_09_04(o: Any, _: Any = None) -> ReserveSlot
     else:
         v6 = _serde.read_field(o, v6, ReserveSlotOutput_2024_09_04, 6)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ReserveSlotOutput_2024_09_04)
     obj.event_type_id = v0
     obj.slot_start = v1

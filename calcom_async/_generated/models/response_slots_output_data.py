@@ -26,7 +26,7 @@ def structure_ResponseSlotsOutputData(o: Any, _: Any = None) -> ResponseSlotsOut
     v1 = o.get("slots", UNSET)
     v1 = _serde.read_field(o, v1, ResponseSlotsOutputData, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ResponseSlotsOutputData)
     obj.event_type_id = v0
     obj.slots = v1

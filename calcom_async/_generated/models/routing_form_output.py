@@ -83,7 +83,7 @@ def structure_RoutingFormOutput(o: Any, _: Any = None) -> RoutingFormOutput:
     if not (type(v11) is dict or v11 is None):
         v11 = _serde.read_field(o, v11, RoutingFormOutput, 11)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(RoutingFormOutput)
     obj.name = v0
     obj.description = v1

@@ -51,7 +51,7 @@ def structure_RoutingFormResponseOutput(o: Any, _: Any = None) -> RoutingFormRes
     else:
         v5 = _serde.read_field(o, v5, RoutingFormResponseOutput, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(RoutingFormResponseOutput)
     obj.id = v0
     obj.form_id = v1

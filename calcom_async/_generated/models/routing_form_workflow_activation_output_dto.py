@@ -33,7 +33,7 @@ def structure_RoutingFormWorkflowActivationOutputDto(o: Any, _: Any = None) -> R
     elif not (v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, RoutingFormWorkflowActivationOutputDto, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(RoutingFormWorkflowActivationOutputDto)
     obj.is_active_on_all_routing_forms = v0
     obj.active_on_routing_form_ids = v1

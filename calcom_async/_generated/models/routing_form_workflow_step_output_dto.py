@@ -85,7 +85,7 @@ def structure_RoutingFormWorkflowStepOutputDto(o: Any, _: Any = None) -> Routing
     if not (v10 is True or v10 is False or v10 is UNSET):
         v10 = _serde.read_field(o, v10, RoutingFormWorkflowStepOutputDto, 10)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(RoutingFormWorkflowStepOutputDto)
     obj.id = v0
     obj.step_number = v1

@@ -72,7 +72,7 @@ def structure_ScheduleOutput(o: Any, _: Any = None) -> ScheduleOutput:
     if not (v10 is None or v10 is UNSET):
         v10 = _serde.read_field(o, v10, ScheduleOutput, 10)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ScheduleOutput)
     obj.id = v0
     obj.name = v1

@@ -57,7 +57,7 @@ def structure_ScheduleOutput_2024_06_11(o: Any, _: Any = None) -> ScheduleOutput
     else:
         v6 = _serde.read_field(o, v6, ScheduleOutput_2024_06_11, 6)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ScheduleOutput_2024_06_11)
     obj.id = v0
     obj.owner_id = v1

@@ -32,7 +32,7 @@ def structure_ScheduleOverrideInput_2024_06_11(o: Any, _: Any = None) -> Schedul
     if not (type(v2) is str):
         v2 = _serde.read_field(o, v2, ScheduleOverrideInput_2024_06_11, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(ScheduleOverrideInput_2024_06_11)
     obj.date = v0
     obj.start_time = v1

@@ -67,7 +67,7 @@ def structure_SelectFieldOutput_2024_06_14(o: Any, _: Any = None) -> SelectField
     if not (v8 is True or v8 is False or v8 is None or v8 is UNSET):
         v8 = _serde.read_field(o, v8, SelectFieldOutput_2024_06_14, 8)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(SelectFieldOutput_2024_06_14)
     obj.type = v0
     obj.slug = v1

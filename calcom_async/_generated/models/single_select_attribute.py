@@ -38,7 +38,7 @@ def structure_SingleSelectAttribute(o: Any, _: Any = None) -> SingleSelectAttrib
     if not (type(v4) is str):
         v4 = _serde.read_field(o, v4, SingleSelectAttribute, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(SingleSelectAttribute)
     obj.id = v0
     obj.name = v1

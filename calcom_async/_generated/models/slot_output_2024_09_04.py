@@ -52,7 +52,7 @@ def structure_SlotOutput_2024_09_04(o: Any, _: Any = None) -> SlotOutput_2024_09
     if not (type(v3) is str or v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, SlotOutput_2024_09_04, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(SlotOutput_2024_09_04)
     obj.start = v0
     obj.end = v1

@@ -22,7 +22,7 @@ def structure_StripCredentialsSaveOutputResponseDto(o: Any, _: Any = None) -> St
     if not (type(v0) is str):
         v0 = _serde.read_field(o, v0, StripCredentialsSaveOutputResponseDto, 0)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(StripCredentialsSaveOutputResponseDto)
     obj.url = v0
     return obj

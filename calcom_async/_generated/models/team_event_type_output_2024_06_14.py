@@ -334,7 +334,7 @@ def structure_TeamEventTypeOutput_2024_06_14(o: Any, _: Any = None) -> TeamEvent
     if not (v58 is True or v58 is False or v58 is None or v58 is UNSET):
         v58 = _serde.read_field(o, v58, TeamEventTypeOutput_2024_06_14, 58)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(TeamEventTypeOutput_2024_06_14)
     obj.id = v0
     obj.length_in_minutes = v1

@@ -102,7 +102,7 @@ def structure_TeamOutputDto(o: Any, _: Any = None) -> TeamOutputDto:
     if not (type(v20) is str or v20 is UNSET):
         v20 = _serde.read_field(o, v20, TeamOutputDto, 20)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(TeamOutputDto)
     obj.id = v0
     obj.name = v1

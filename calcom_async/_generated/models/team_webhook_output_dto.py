@@ -62,7 +62,7 @@ def structure_TeamWebhookOutputDto(o: Any, _: Any = None) -> TeamWebhookOutputDt
     if not (type(v9) is str or v9 is None or v9 is UNSET):
         v9 = _serde.read_field(o, v9, TeamWebhookOutputDto, 9)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(TeamWebhookOutputDto)
     obj.payload_template = v0
     obj.team_id = v1

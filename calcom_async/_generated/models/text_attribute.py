@@ -38,7 +38,7 @@ def structure_TextAttribute(o: Any, _: Any = None) -> TextAttribute:
     if not (type(v4) is str):
         v4 = _serde.read_field(o, v4, TextAttribute, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(TextAttribute)
     obj.id = v0
     obj.name = v1

@@ -28,7 +28,7 @@ def structure_TextWorkflowMessageDto(o: Any, _: Any = None) -> TextWorkflowMessa
     if not (type(v1) is str):
         v1 = _serde.read_field(o, v1, TextWorkflowMessageDto, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(TextWorkflowMessageDto)
     obj.subject = v0
     obj.text = v1

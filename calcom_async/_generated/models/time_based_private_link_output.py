@@ -52,7 +52,7 @@ def structure_TimeBasedPrivateLinkOutput(o: Any, _: Any = None) -> TimeBasedPriv
     else:
         v4 = _serde.read_field(o, v4, TimeBasedPrivateLinkOutput, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(TimeBasedPrivateLinkOutput)
     obj.link_id = v0
     obj.event_type_id = v1

@@ -34,7 +34,7 @@ def structure_UnassignOptionUserOutput(o: Any, _: Any = None) -> UnassignOptionU
     else:
         v1 = _serde.read_field(o, v1, UnassignOptionUserOutput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UnassignOptionUserOutput)
     obj.status = v0
     obj.data = v1

@@ -101,7 +101,7 @@ def structure_UnifiedCalendarEventOutput(o: Any, _: Any = None) -> UnifiedCalend
     elif not (v10 is None or v10 is UNSET):
         v10 = _serde.read_field(o, v10, UnifiedCalendarEventOutput, 10)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UnifiedCalendarEventOutput)
     obj.start = v0
     obj.end = v1

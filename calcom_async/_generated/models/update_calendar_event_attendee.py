@@ -50,7 +50,7 @@ def structure_UpdateCalendarEventAttendee(o: Any, _: Any = None) -> UpdateCalend
     if not (v5 is True or v5 is False or v5 is None or v5 is UNSET):
         v5 = _serde.read_field(o, v5, UpdateCalendarEventAttendee, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateCalendarEventAttendee)
     obj.email = v0
     obj.name = v1

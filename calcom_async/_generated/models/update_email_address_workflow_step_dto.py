@@ -75,7 +75,7 @@ def structure_UpdateEmailAddressWorkflowStepDto(o: Any, _: Any = None) -> Update
     if not (type(v8) is int or v8 is None or v8 is UNSET):
         v8 = _serde.read_field(o, v8, UpdateEmailAddressWorkflowStepDto, 8)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateEmailAddressWorkflowStepDto)
     obj.action = v0
     obj.step_number = v1

@@ -259,7 +259,7 @@ def structure_UpdateEventTypeInput_2024_06_14(o: Any, _: Any = None) -> UpdateEv
     if not (v41 is None or v41 is UNSET):
         v41 = _serde.read_field(o, v41, UpdateEventTypeInput_2024_06_14, 41)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateEventTypeInput_2024_06_14)
     obj.length_in_minutes = v0
     obj.length_in_minutes_options = v1

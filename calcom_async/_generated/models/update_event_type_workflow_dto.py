@@ -44,7 +44,7 @@ def structure_UpdateEventTypeWorkflowDto(o: Any, _: Any = None) -> UpdateEventTy
     if not (v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, UpdateEventTypeWorkflowDto, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateEventTypeWorkflowDto)
     obj.name = v0
     obj.activation = v1

@@ -43,7 +43,7 @@ def structure_UpdateFormWorkflowDto(o: Any, _: Any = None) -> UpdateFormWorkflow
     elif not (v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, UpdateFormWorkflowDto, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateFormWorkflowDto)
     obj.name = v0
     obj.trigger = v1

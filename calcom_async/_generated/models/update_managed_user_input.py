@@ -67,7 +67,7 @@ def structure_UpdateManagedUserInput(o: Any, _: Any = None) -> UpdateManagedUser
     if not (type(v9) is dict or v9 is None or v9 is UNSET):
         v9 = _serde.read_field(o, v9, UpdateManagedUserInput, 9)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateManagedUserInput)
     obj.email = v0
     obj.name = v1

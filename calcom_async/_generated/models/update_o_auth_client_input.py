@@ -61,7 +61,7 @@ def structure_UpdateOAuthClientInput(o: Any, _: Any = None) -> UpdateOAuthClient
     if not (v8 is True or v8 is False or v8 is None or v8 is UNSET):
         v8 = _serde.read_field(o, v8, UpdateOAuthClientInput, 8)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateOAuthClientInput)
     obj.logo = v0
     obj.name = v1

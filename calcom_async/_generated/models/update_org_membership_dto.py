@@ -33,7 +33,7 @@ def structure_UpdateOrgMembershipDto(o: Any, _: Any = None) -> UpdateOrgMembersh
     if not (v2 is True or v2 is False or v2 is None or v2 is UNSET):
         v2 = _serde.read_field(o, v2, UpdateOrgMembershipDto, 2)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateOrgMembershipDto)
     obj.accepted = v0
     obj.role = v1

@@ -39,7 +39,7 @@ def structure_UpdateOrgRoleInput(o: Any, _: Any = None) -> UpdateOrgRoleInput:
     if not (type(v3) is str or v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, UpdateOrgRoleInput, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateOrgRoleInput)
     obj.color = v0
     obj.description = v1

@@ -106,7 +106,7 @@ def structure_UpdateOrgTeamDto(o: Any, _: Any = None) -> UpdateOrgTeamDto:
     if not (v19 is True or v19 is False or v19 is None or v19 is UNSET):
         v19 = _serde.read_field(o, v19, UpdateOrgTeamDto, 19)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateOrgTeamDto)
     obj.name = v0
     obj.slug = v1

@@ -26,7 +26,7 @@ def structure_UpdateOrganizationAttributeOptionInput(o: Any, _: Any = None) -> U
     if not (type(v1) is str or v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, UpdateOrganizationAttributeOptionInput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateOrganizationAttributeOptionInput)
     obj.value = v0
     obj.slug = v1

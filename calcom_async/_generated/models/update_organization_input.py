@@ -30,7 +30,7 @@ def structure_UpdateOrganizationInput(o: Any, _: Any = None) -> UpdateOrganizati
     if not (type(v1) is dict or v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, UpdateOrganizationInput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateOrganizationInput)
     obj.name = v0
     obj.metadata = v1

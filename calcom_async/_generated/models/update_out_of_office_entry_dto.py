@@ -63,7 +63,7 @@ def structure_UpdateOutOfOfficeEntryDto(o: Any, _: Any = None) -> UpdateOutOfOff
     elif not (v4 is None or v4 is UNSET):
         v4 = _serde.read_field(o, v4, UpdateOutOfOfficeEntryDto, 4)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateOutOfOfficeEntryDto)
     obj.start = v0
     obj.end = v1

@@ -28,7 +28,7 @@ def structure_UpdatePrivateLinkOutput(o: Any, _: Any = None) -> UpdatePrivateLin
     v1 = o.get("data", UNSET)
     v1 = _serde.read_field(o, v1, UpdatePrivateLinkOutput, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdatePrivateLinkOutput)
     obj.status = v0
     obj.data = v1

@@ -297,7 +297,7 @@ def structure_UpdateTeamEventTypeInput_2024_06_14(o: Any, _: Any = None) -> Upda
     if not (v46 is True or v46 is False or v46 is None or v46 is UNSET):
         v46 = _serde.read_field(o, v46, UpdateTeamEventTypeInput_2024_06_14, 46)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateTeamEventTypeInput_2024_06_14)
     obj.length_in_minutes = v0
     obj.length_in_minutes_options = v1

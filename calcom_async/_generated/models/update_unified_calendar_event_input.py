@@ -65,7 +65,7 @@ def structure_UpdateUnifiedCalendarEventInput(o: Any, _: Any = None) -> UpdateUn
     elif not (v5 is None or v5 is UNSET):
         v5 = _serde.read_field(o, v5, UpdateUnifiedCalendarEventInput, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateUnifiedCalendarEventInput)
     obj.start = v0
     obj.end = v1

@@ -36,7 +36,7 @@ def structure_UpdateUnifiedCalendarEventInput_end(o: Any, _: Any = None) -> Upda
     if not (type(v1) is str or v1 is None or v1 is UNSET):
         v1 = _serde.read_field(o, v1, UpdateUnifiedCalendarEventInput_end, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateUnifiedCalendarEventInput_end)
     obj.time = v0
     obj.time_zone = v1

@@ -47,7 +47,7 @@ def structure_UpdateWebhookInputDto(o: Any, _: Any = None) -> UpdateWebhookInput
     elif not (v5 is None or v5 is UNSET):
         v5 = _serde.read_field(o, v5, UpdateWebhookInputDto, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UpdateWebhookInputDto)
     obj.payload_template = v0
     obj.active = v1

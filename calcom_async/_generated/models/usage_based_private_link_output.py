@@ -48,7 +48,7 @@ def structure_UsageBasedPrivateLinkOutput(o: Any, _: Any = None) -> UsageBasedPr
     if not (type(v5) is float or type(v5) is int):
         v5 = _serde.read_field(o, v5, UsageBasedPrivateLinkOutput, 5)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UsageBasedPrivateLinkOutput)
     obj.link_id = v0
     obj.event_type_id = v1

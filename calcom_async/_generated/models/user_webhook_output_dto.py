@@ -62,7 +62,7 @@ def structure_UserWebhookOutputDto(o: Any, _: Any = None) -> UserWebhookOutputDt
     if not (type(v9) is str or v9 is None or v9 is UNSET):
         v9 = _serde.read_field(o, v9, UserWebhookOutputDto, 9)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(UserWebhookOutputDto)
     obj.payload_template = v0
     obj.user_id = v1

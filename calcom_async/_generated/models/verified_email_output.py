@@ -34,7 +34,7 @@ def structure_VerifiedEmailOutput(o: Any, _: Any = None) -> VerifiedEmailOutput:
     if not (type(v3) is int or v3 is None or v3 is UNSET):
         v3 = _serde.read_field(o, v3, VerifiedEmailOutput, 3)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(VerifiedEmailOutput)
     obj.id = v0
     obj.email = v1

@@ -34,7 +34,7 @@ def structure_WorkflowActivationDto(o: Any, _: Any = None) -> WorkflowActivation
     elif not (v1 is UNSET):
         v1 = _serde.read_field(o, v1, WorkflowActivationDto, 1)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(WorkflowActivationDto)
     obj.is_active_on_all_event_types = v0
     obj.active_on_event_type_ids = v1

@@ -70,7 +70,7 @@ def structure_WorkflowEmailAddressStepDto(o: Any, _: Any = None) -> WorkflowEmai
     else:
         v7 = _serde.read_field(o, v7, WorkflowEmailAddressStepDto, 7)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(WorkflowEmailAddressStepDto)
     obj.action = v0
     obj.step_number = v1

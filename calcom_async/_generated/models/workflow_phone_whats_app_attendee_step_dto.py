@@ -65,7 +65,7 @@ def structure_WorkflowPhoneWhatsAppAttendeeStepDto(o: Any, _: Any = None) -> Wor
     if not (v6 is True or v6 is False or v6 is UNSET):
         v6 = _serde.read_field(o, v6, WorkflowPhoneWhatsAppAttendeeStepDto, 6)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(WorkflowPhoneWhatsAppAttendeeStepDto)
     obj.action = v0
     obj.step_number = v1

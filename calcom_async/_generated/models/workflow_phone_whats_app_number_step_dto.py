@@ -65,7 +65,7 @@ def structure_WorkflowPhoneWhatsAppNumberStepDto(o: Any, _: Any = None) -> Workf
     else:
         v6 = _serde.read_field(o, v6, WorkflowPhoneWhatsAppNumberStepDto, 6)
     # the class above is a plain attrs class (no validators, converters or __attrs_post_init__:
-    # tests/test_models.py checks), so its slots are set as its __init__ would set them
+    # tests/models/test_models.py checks), so its slots are set as its __init__ would set them
     obj = object.__new__(WorkflowPhoneWhatsAppNumberStepDto)
     obj.action = v0
     obj.step_number = v1
