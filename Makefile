@@ -74,6 +74,11 @@ bench: $(BENCH_STAMP)
 bench-instructions: $(BENCH_STAMP)
 	$(PY) -m bench.instructions
 
+# this tree against an earlier commit, alternated in one run: make bench-compare REV=7835a2e
+bench-compare: $(BENCH_STAMP)
+	@test -n "$(REV)" || { echo "make bench-compare REV=<commit>"; exit 2; }
+	$(PY) -m bench.compare $(REV)
+
 # issue 17: the wheel and the sdist (python -m build), checked: twine, check-wheel-contents (the
 # wheel holds exactly the source package), and scripts/dist.py (py.typed, the generated code and
 # the fake in; tests, codegen and caches out). `make smoke`: the wheel alone in fresh venvs.

@@ -351,6 +351,8 @@ def fits(tp: Any, value: Any, in_dict: bool = False, *, literals: bool = True) -
         return isinstance(value, tp)
     if tp is dt.datetime:
         return isinstance(value, dt.datetime | str)
+    if tp is dt.date:
+        return isinstance(value, dt.date | str)
     if isinstance(tp, type) and attrs.has(tp):
         return isinstance(value, tp) or (in_dict and isinstance(value, Mapping))
     return True
@@ -373,8 +375,9 @@ def type_name(tp: Any, in_dict: bool = False) -> str:
             names.append(" or ".join(repr(v) for v in typing.get_args(member)))
         elif isinstance(member, type) and attrs.has(member):
             names.append(member.__name__)
-        elif member is dt.datetime:
-            names.append("an aware datetime (or an ISO 8601 str)")
+        elif member is dt.datetime:  # the str it also takes is named once
+            text = "an aware datetime"
+            names.append(text if str in _union_args(tp) else f"{text} (or an ISO 8601 str)")
         else:
             names.append(getattr(member, "__name__", str(member)))
     if in_dict and members(tp):

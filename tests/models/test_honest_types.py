@@ -143,7 +143,8 @@ async def test_slots_take_an_aware_datetime_or_a_date() -> None:
                     event_type_id=et_id, start=first.start.replace(tzinfo=None), end=today
                 )
             with pytest.raises(
-                CalComUsageError, match=re.escape("'end' must be str | datetime | date")
+                CalComUsageError,
+                match=re.escape("'end' must be str | an aware datetime | date, not int"),
             ):
                 await cal.slots.get_available(
                     event_type_id=et_id,
