@@ -7,7 +7,7 @@ generated resource talks to the network.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ __all__ = ["BaseResource", "SessionProtocol"]
 
 
 class SessionProtocol(Protocol):
-    """What a resource needs from the session (implemented by ``calcom_async._session.Session``)."""
+    """What a resource needs from the session (``calcom_async._pipeline.Session``)."""
 
     async def request(
         self,
@@ -47,7 +47,7 @@ class BaseResource:
     def __init__(self, session: SessionProtocol) -> None:
         self._session = session
 
-    def _request(
+    async def _request(
         self,
         op: Operation,
         *,
@@ -55,9 +55,10 @@ class BaseResource:
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         options: RequestOptions | None = None,
-    ) -> Awaitable[Any]:
-        # the session's coroutine itself, not one wrapping it: one frame less on every resume
-        return self._session.request(
+    ) -> Any:
+        """Send ``op`` through the session: the structured answer, or for a raw-response
+        resource (``_raw``) the ``APIResponse``."""
+        return await self._session.request(
             op, path=path, query=query, body=body, options=options, raw=self._raw
         )
 

@@ -533,9 +533,9 @@ async def test_a_well_formed_version_the_table_lacks_is_sent_with_one_warning(
 ) -> None:
     """The live API moves faster than its document: a date it may know is the server's to
     judge; the client says once per process per operation that it does not know it."""
-    from calcom_async import _session
+    from calcom_async import _request
 
-    _session._WARNED_VERSIONS.clear()
+    _request._WARNED_VERSIONS.clear()
     cal = make_client(api_versions={"bookings": "2099-01-01"})
     op = make_op(**BOOKING_OP)
     with caplog.at_level(logging.WARNING, logger="calcom_async"):
