@@ -6,8 +6,7 @@ through :meth:`Session.request`, which reads as the steps it takes:
 1. **build the request** (``request``; ``_request.build``): the row of a pinned version
    (``route``), the path, query and body encoded and checked by ``_session.py`` (bad input
    raises :class:`CalComUsageError` before anything is sent), the headers every attempt sends;
-2. **send** (``_send``): the call's deadline (``_deadline.py``), then attempts until one ends
-   the call:
+2. **send** (``_send``): the call's deadline (``_deadline.py``), then attempts until one ends it:
 
    - **authenticate** (``_authenticate``): the auth headers (``Auth.headers``); a token about
      to expire is refreshed first (``_refresh``: auth says what to send, the refresh call goes
@@ -17,8 +16,8 @@ through :meth:`Session.request`, which reads as the steps it takes:
    - a 401 refreshes the token once and sends again (not counted as a retry);
    - **decide on a retry** (``_verdict``, ``_back_off``): 429/5xx and connection errors per
      :class:`RetryPolicy`, within the deadline; otherwise the typed error is raised;
-   - **build the answer** (``_answer``): a 2xx becomes an :class:`APIResponse`, whose
-     ``parse()`` is ``_session.parse_response`` (or the caller's ``parse``).
+   - **build the answer** (``_answer``): a 2xx becomes an :class:`APIResponse` (its
+     ``parse()``: ``_session.parse_response``, or the caller's ``parse``).
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from ._gate import Gate
 from ._operation import Operation
 from ._options import RequestOptions
 from ._progress import record_wait
-from ._ratelimit import RateLimit, parse_rate_limits, retry_after_seconds
+from ._ratelimit import RateLimit, parse_rate_limits, retry_after_seconds, spent_limit
 from ._request import NO_OPTIONS, SessionConfig, api_version, build, route
 from ._response import APIResponse
 from ._retry import Failure
@@ -235,17 +234,10 @@ class Session:
             debug = logger.isEnabledFor(logging.DEBUG)
             start = clock.monotonic() if debug else 0.0
             try:
-                answer = await self.transport.send(
-                    Request(
-                        method=request.method,
-                        url=request.url,
-                        params=request.params,
-                        headers=headers,
-                        content=request.content,
-                        timeout=timeout,
-                        connect_timeout=connect,
-                    )
+                sent_request = attrs.evolve(
+                    request, headers=headers, timeout=timeout, connect_timeout=connect
                 )
+                answer = await self.transport.send(sent_request)
             except TransportError as exc:
                 kind = APITimeoutError if exc.timed_out else APIConnectionError
                 error = kind(str(exc), request_id=request_id)
@@ -262,12 +254,7 @@ class Session:
     # -- decide on a retry ----------------------------------------------------------------------
 
     def _verdict(
-        self,
-        op: Operation,
-        outcome: Outcome,
-        opts: RequestOptions,
-        attempt: int,
-        request_id: str,
+        self, op: Operation, outcome: Outcome, opts: RequestOptions, attempt: int, request_id: str
     ) -> tuple[CalComError, float | None]:
         """The error an attempt without a 2xx ends with, and the seconds to wait before sending
         again (None: no retry, the error is raised)."""
@@ -315,7 +302,7 @@ class Session:
         after the deadline: then the call ends now, saying what it would have waited for."""
         answer = outcome.answer
         status = answer.status if answer is not None else None
-        limit = _limit_name(answer.headers) if answer is not None and status == 429 else None
+        limit = spent_limit(answer.headers) if answer is not None and status == 429 else None
         waiting_for = "rate limit" if status == 429 else "retry backoff"
         now = self.clock.monotonic()
         if deadline.at is not None and now + delay > deadline.at:
@@ -360,9 +347,8 @@ class Session:
         parse: Callable[[APIResponse[Any]], Any] | None,
         strict: bool,
     ) -> APIResponse[Any]:
-        answer, clock = outcome.answer, self.clock
+        answer, clock, limits = outcome.answer, self.clock, outcome.rate_limits
         assert answer is not None
-        rate_limits = outcome.rate_limits  # parsed by the gate already, unless the limiter is off
         return APIResponse(
             status_code=answer.status,
             headers=answer.headers,
@@ -372,20 +358,12 @@ class Session:
             path=url_path,
             elapsed=clock.monotonic() - started,
             retries=retries,
-            rate_limits=(
-                rate_limits
-                if rate_limits is not None
-                else parse_rate_limits(answer.headers, clock.time())
-            ),
+            # parsed by the gate already, unless the limiter is off
+            rate_limits=limits
+            if limits is not None
+            else parse_rate_limits(answer.headers, clock.time()),
             parse=parse or functools.partial(parse_response, op, strict=strict),
         )
-
-
-def _limit_name(headers: Mapping[str, str]) -> str:
-    """The name of the limit a 429 says is spent (``default`` when it names none)."""
-    limits = parse_rate_limits(headers, 0.0)
-    spent = [name or "default" for name, x in limits.items() if x.remaining == 0]
-    return ", ".join(spent) if spent else "default"
 
 
 def _log_attempt(

@@ -43,6 +43,7 @@ __all__ = [
     "RateLimiter",
     "parse_rate_limits",
     "retry_after_seconds",
+    "spent_limit",
 ]
 
 _HEADER = re.compile(r"^(?:x-)?ratelimit-(limit|remaining|reset)(?:-(.+))?$", re.IGNORECASE)
@@ -131,6 +132,13 @@ def parse_rate_limits(headers: Mapping[str, str], now: float) -> dict[str, RateL
             reset_seconds(reset, now) if reset is not None else None,
         )
     return limits
+
+
+def spent_limit(headers: Mapping[str, str]) -> str:
+    """The name of the limit a 429 says is spent (``default`` when it names none)."""
+    limits = parse_rate_limits(headers, 0.0)
+    spent = [name or "default" for name, x in limits.items() if x.remaining == 0]
+    return ", ".join(spent) if spent else "default"
 
 
 def retry_after_seconds(

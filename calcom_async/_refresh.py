@@ -15,8 +15,7 @@ in-process lock, and a store's refresh lock across processes), handing each new 
             except CalComError as exc:
                 await turn.failed(exc)     # raises, unless another pair took ours' place
             else:
-                await turn.answered(answer)
-    turn.refreshed                         # the tokens are not the stale ones any more
+                await turn.answered(answer)     # turn.refreshed: the tokens changed
 """
 
 from __future__ import annotations
@@ -111,9 +110,6 @@ class TokenKeeper:
         # a refresh token the server rejected, and how: waiters fail at once instead of each
         # sending the same dead token again
         self._rejected: tuple[str, BaseException] | None = None
-
-    def __repr__(self) -> str:
-        return f"TokenKeeper(refresher={self.refresher!r})"
 
     @property
     def tokens(self) -> TokenPair:

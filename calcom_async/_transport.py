@@ -67,9 +67,7 @@ class Response:
     regard to case) and the whole body."""
 
     status: int
-    headers: Mapping[str, str] = attrs.field(
-        factory=dict, converter=_case_insensitive, repr=_names
-    )
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_case_insensitive, repr=_names)
     content: bytes = attrs.field(default=b"", repr=_size)
     reason: str = ""  #: the status line's text ("Not Found"), when the server sent one
 
