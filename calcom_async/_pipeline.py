@@ -234,10 +234,7 @@ class Session:
             debug = logger.isEnabledFor(logging.DEBUG)
             start = clock.monotonic() if debug else 0.0
             try:
-                sent_request = attrs.evolve(
-                    request, headers=headers, timeout=timeout, connect_timeout=connect
-                )
-                answer = await self.transport.send(sent_request)
+                answer = await self.transport.send(request.for_attempt(headers, timeout, connect))
             except TransportError as exc:
                 kind = APITimeoutError if exc.timed_out else APIConnectionError
                 error = kind(str(exc), request_id=request_id)

@@ -56,7 +56,7 @@ def check_api_version(value: object, where: str) -> str:
     """A well-formed ``cal-api-version`` (``YYYY-MM-DD``), else :class:`UnknownAPIVersionError`.
 
     A well-formed value the table does not know for an operation is sent as asked (the live API
-    moves faster than Cal.com publishes its document): :meth:`Session.route` warns once."""
+    moves faster than Cal.com publishes its document): ``_request.route`` warns once."""
     if not isinstance(value, str) or not _VERSION.fullmatch(value):
         known = ", ".join(sorted(known_api_versions()))
         raise UnknownAPIVersionError(

@@ -51,6 +51,20 @@ class Request:
     timeout: float | None = None
     connect_timeout: float | None = None
 
+    def for_attempt(
+        self, headers: Mapping[str, str], timeout: float | None, connect_timeout: float | None
+    ) -> Request:
+        """This request with an attempt's headers (auth added) and timeouts."""
+        return Request(
+            method=self.method,
+            url=self.url,
+            params=self.params,
+            headers=headers,
+            content=self.content,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+        )
+
 
 def _case_insensitive(headers: Mapping[str, str]) -> Mapping[str, str]:
     """Headers whose lookups ignore case (aiohttp's and multidict's already do)."""
