@@ -33,8 +33,10 @@ class AiohttpTransport:
         http_session: aiohttp.ClientSession | None = None,
         max_connections: int = 64,
     ) -> None:
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+            raise CalComUsageError("max_connections must be an integer >= 1")
         if max_connections < 1:
-            raise ValueError("max_connections must be at least 1")
+            raise CalComUsageError("max_connections must be an integer >= 1")
         self.max_connections = max_connections
         self._session = http_session
         self._owned = http_session is None

@@ -220,6 +220,8 @@ def test_a_transport_is_checked(clock: FakeClock) -> None:
     assert isinstance(AiohttpTransport(), Transport)
     with pytest.raises(CalComUsageError, match="transport= must have async send"):
         CalCom(api_key=API_KEY, transport=object())  # type: ignore[arg-type]
+    with pytest.raises(CalComUsageError, match="max_connections must be an integer"):
+        AiohttpTransport(max_connections=0)
     with pytest.raises(CalComUsageError, match="not both"):
         CalCom(api_key=API_KEY, transport=AiohttpTransport(), http_session=object())  # type: ignore[arg-type]
 
