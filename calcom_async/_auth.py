@@ -18,7 +18,7 @@ No object here shows a secret in its ``repr`` or ``str``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -76,6 +76,8 @@ TokenRefreshCallback = (
 #: Operations whose body carries their credentials (the OAuth token endpoint): the client's own
 #: credentials are never added to them (which would also recurse into a refresh).
 ANONYMOUS_OPERATIONS = frozenset({"OAuth2Controller_token"})
+#: operation rows whose auth is kept worked out (``Auth._chosen``, ``Auth._fixed``)
+_ROWS_KEPT = 1024
 
 
 @runtime_checkable
@@ -117,7 +119,7 @@ class AuthHeaders:
     nothing to refresh after a 401); ``refresh_due``: it expires within the leeway and can be
     refreshed — refresh it (:meth:`Auth.refresh`) and ask again."""
 
-    headers: dict[str, str] = attrs.field(repr=False)
+    headers: Mapping[str, str] = attrs.field(repr=False)  #: not to be changed
     token: str | None = attrs.field(default=None, repr=False)
     refresh_due: bool = False
 
@@ -179,6 +181,11 @@ class Auth:
         if client_id and client_secret:
             modes.add(AuthMode.PLATFORM)
         self._modes = frozenset(modes)
+        #: what is fixed per operation row, worked out on its first call (bounded: a program
+        #: uses a few rows of a few hundred): the modes it uses, and the headers of a row that
+        #: sends no access token (the same on every call)
+        self._chosen: dict[Operation, frozenset[AuthMode]] = {}
+        self._fixed: dict[Operation, AuthHeaders] = {}
 
     def __repr__(self) -> str:
         modes = [m.value for m in self.modes]
@@ -239,9 +246,18 @@ class Auth:
         return frozenset(chosen)
 
     async def headers(self, op: Operation) -> AuthHeaders:
-        """The auth headers of a call of ``op`` with the credentials held now. With a shared
-        store, an access token is first brought up to date with the stored pair."""
-        modes = self.choose(op)
+        """The auth headers of a call of ``op`` with the credentials held now (not to be
+        changed: a row that sends no access token gets the same ones on every call). With a
+        shared store, an access token is first brought up to date with the stored pair."""
+        fixed = self._fixed.get(op)
+        if fixed is not None:
+            return fixed
+        modes = self._chosen.get(op)
+        if modes is None:
+            modes = self.choose(op)
+            if len(self._chosen) >= _ROWS_KEPT:
+                self._chosen.clear()
+            self._chosen[op] = modes
         headers: dict[str, str] = {}
         if AuthMode.PLATFORM in modes:
             assert self._client_id is not None and self._client_secret is not None
@@ -254,7 +270,11 @@ class Auth:
             return AuthHeaders(headers, token, due)
         if AuthMode.API_KEY in modes:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        return AuthHeaders(headers)
+        fixed = AuthHeaders(headers)
+        if len(self._fixed) >= _ROWS_KEPT:
+            self._fixed.clear()
+        self._fixed[op] = fixed
+        return fixed
 
     def refresh(self, stale_access_token: str) -> AbstractAsyncContextManager[RefreshTurn]:
         """A turn at refreshing ``stale_access_token`` (one at a time, within the call's

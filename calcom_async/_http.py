@@ -8,6 +8,7 @@ session makes it a typed :class:`~calcom_async.APIConnectionError`.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from ._transport import Request, Response, TransportError, describe
 
 if TYPE_CHECKING:
     import aiohttp
+    from yarl import URL
 
 __all__ = ["AiohttpTransport"]
 
@@ -90,14 +92,13 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> Response:
         """One attempt on the pooled session: the answer, whatever its status."""
-        import aiohttp
-        from yarl import URL
+        import aiohttp  # (imported by the first request)
 
         http = self._http()
         try:
             async with http.request(
                 request.method,
-                URL(request.url, encoded=True),
+                _url_class()(request.url, encoded=True),
                 params=request.params or None,
                 headers=request.headers,
                 data=request.content,
@@ -124,6 +125,15 @@ class AiohttpTransport:
             raise _failed("connection error", exc, Failure.CONNECTION) from exc
         except ValueError as exc:  # aiohttp refused to send the request as given
             raise _failed("invalid request", exc, None) from exc
+
+
+@functools.cache
+def _url_class() -> type[URL]:
+    """yarl's ``URL``, imported on the first request (not by ``import calcom_async``); a
+    ``from yarl import URL`` on every request costs more than the look-up."""
+    from yarl import URL
+
+    return URL
 
 
 #: (total, connect) -> aiohttp.ClientTimeout (immutable): built once, not per request

@@ -51,9 +51,10 @@ class Param:
     explode: bool = True  #: arrays: ``a=1&a=2`` (True) or ``a=1,2`` (False)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Operation:
-    """Everything the session needs to know to send one operation."""
+    """Everything the session needs to know to send one operation. Its hash is computed once:
+    what is fixed per row (``Auth``'s headers) is looked up by the row itself on every call."""
 
     operation_id: str  #: the document's operationId
     name: str  #: dotted public name, e.g. ``bookings.cancel``

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import platform
 import re
+import uuid
 from typing import Any
 
 import aiohttp
@@ -46,6 +47,7 @@ from calcom_async import (
     TransportError,
     __version__,
 )
+from calcom_async._request import new_request_id
 from calcom_async._retry import Failure
 from calcom_async.testing import MockTransport, json_response
 
@@ -107,6 +109,14 @@ async def test_each_logical_request_has_its_own_request_id(clock: FakeClock) -> 
         options=RequestOptions(extra_headers={"x-request-id": "mine-1"}),
     )
     assert transport.requests[-1].headers["X-Request-Id"] == "mine-1"
+
+
+def test_a_request_id_is_the_hex_of_a_version_4_uuid() -> None:
+    for _ in range(200):  # the random bits vary; the version and the variant never do
+        request_id = new_request_id()
+        assert re.fullmatch(r"req_[0-9a-f]{32}", request_id)
+        value = uuid.UUID(request_id.removeprefix("req_"))
+        assert value.version == 4 and value.variant == uuid.RFC_4122
 
 
 async def test_a_status_answer_is_a_typed_error_and_headers_ignore_case(clock: FakeClock) -> None:
