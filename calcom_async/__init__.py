@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         UnknownAPIVersionError,
         UnprocessableEntityError,
     )
+    from ._http import AiohttpTransport
     from ._model import CalComModel, to_dict, to_json
     from ._options import RequestOptions
     from ._pagination import AsyncPaginator, Page
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from ._retry import RetryPolicy
     from ._serde import SchemaMismatchError
     from ._sync import BookingSync, SyncCheckpoint
+    from ._transport import Request, Response, Transport, TransportError
     from ._types import UNSET, Unset
     from .blocking import CalComSync
     from .oauth import OAuthApp, OAuthError, OAuthToken, Scope
@@ -77,6 +79,11 @@ _LAZY: dict[str, str] = {
     "gather": "._bulk",
     "BookingSync": "._sync",
     "SyncCheckpoint": "._sync",
+    "AiohttpTransport": "._http",
+    "Request": "._transport",
+    "Response": "._transport",
+    "Transport": "._transport",
+    "TransportError": "._transport",
     "OAuthApp": ".oauth",
     "OAuthError": ".oauth",
     "OAuthToken": ".oauth",
@@ -113,6 +120,7 @@ __all__ = [
     "APIResponse",
     "APIStatusError",
     "APITimeoutError",
+    "AiohttpTransport",
     "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
@@ -139,7 +147,9 @@ __all__ = [
     "Progress",
     "RateLimit",
     "RateLimitError",
+    "Request",
     "RequestOptions",
+    "Response",
     "ResponseValidationError",
     "RetryPolicy",
     "SchemaMismatchError",
@@ -148,6 +158,8 @@ __all__ = [
     "StoreUnavailableError",
     "SyncCheckpoint",
     "TokenPair",
+    "Transport",
+    "TransportError",
     "UNSET",
     "UnexpectedResponseTypeError",
     "UnknownAPIVersionError",

@@ -15,11 +15,15 @@ from ._auth import Auth, Refresher, TokenIssuer, TokenPair, TokenRefreshCallback
 from ._clock import Clock, SystemClock
 from ._custom import CustomRequests
 from ._errors import CalComUsageError
+from ._gate import Gate
 from ._generated.client import GeneratedNamespaces
-from ._http import Transport
+from ._http import AiohttpTransport
 from ._options import check_seconds
+from ._pipeline import Session
+from ._request import SessionConfig
 from ._retry import RetryPolicy
-from ._session import Session, SessionConfig, check_api_version
+from ._session import check_api_version
+from ._transport import Transport
 from .stores import Store
 
 if TYPE_CHECKING:
@@ -130,7 +134,10 @@ class CalCom(CustomRequests, GeneratedNamespaces):
     (seconds); ``max_retries``; ``retry_unsafe`` (also re-send POST/PATCH after errors the server
     may have processed); ``max_concurrency`` (requests in flight, and pooled connections);
     ``rate_limit`` (pace requests by the server's rate-limit headers); ``http_session`` (your own
-    ``aiohttp.ClientSession``, left open on close); ``default_headers``; ``strict`` (raise
+    ``aiohttp.ClientSession``, left open on close); ``transport`` (what sends each request: any
+    object with ``async send(Request) -> Response`` and ``aclose()``, see
+    ``calcom_async.Transport``; default an ``AiohttpTransport``; the rate limiter, retries and
+    deadlines apply to it as to the default); ``default_headers``; ``strict`` (raise
     ``ResponseValidationError`` when an answer deviates from its model, instead of reading it
     tolerantly: the value kept as sent, the deviation logged once on ``calcom_async.drift``).
 
@@ -167,6 +174,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         rate_limit: bool = True,
         default_headers: Mapping[str, str] | None = None,
         http_session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
         clock: Clock | None = None,
         retry_policy: RetryPolicy | None = None,
         store: Store | None = None,
@@ -196,6 +204,16 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         check_seconds("connect_timeout", connect_timeout)
         if not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise CalComUsageError("max_concurrency must be an integer >= 1")
+        if transport is not None and http_session is not None:
+            raise CalComUsageError(
+                "pass http_session= or transport=, not both (an AiohttpTransport takes the "
+                "session: transport=AiohttpTransport(http_session=...))"
+            )
+        if transport is not None and not isinstance(transport, Transport):
+            raise CalComUsageError(
+                "transport= must have async send(request) -> Response and aclose() "
+                f"(calcom_async.Transport), not {type(transport).__name__}"
+            )
         clock = clock or SystemClock()
         try:
             expires = parse_expiry(access_token_expires_at)
@@ -231,16 +249,17 @@ class CalCom(CustomRequests, GeneratedNamespaces):
             default_headers=dict(default_headers or {}),
             strict=bool(strict),
         )
-        transport = Transport(
+        gate = Gate(
             scope=config.base_url,
             clock=clock,
             max_concurrency=max_concurrency,
-            http_session=http_session,
             rate_limit=rate_limit,
             max_wait=policy.max_wait,
             store=store,
         )
-        self._core = Session(config, auth, transport)
+        if transport is None:
+            transport = AiohttpTransport(http_session=http_session, max_connections=max_concurrency)
+        self._core = Session(config, auth=auth, transport=transport, gate=gate, clock=clock)
         self._session = self._core
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -269,12 +288,13 @@ class CalCom(CustomRequests, GeneratedNamespaces):
             return None
 
     async def aclose(self) -> None:
-        """Close the connection pool (a ``http_session`` you passed in is left open)."""
-        await self._core.transport.aclose()
+        """Close the connection pool (a ``http_session`` you passed in is left open; a
+        ``transport`` you passed in is closed)."""
+        await self._core.aclose()
 
     @property
     def is_closed(self) -> bool:
-        return self._core.transport.closed
+        return self._core.gate.closed
 
     # -- configuration --------------------------------------------------------------------------
 
@@ -316,7 +336,10 @@ class CalCom(CustomRequests, GeneratedNamespaces):
             strict=config.strict if strict is None else strict,
         )
         copy = object.__new__(type(self))
-        copy._core = Session(new_config, self._core.auth, self._core.transport)
+        core = self._core
+        copy._core = Session(
+            new_config, auth=core.auth, transport=core.transport, gate=core.gate, clock=core.clock
+        )
         copy._session = copy._core
         return copy
 
@@ -337,7 +360,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
     @property
     def store(self) -> Store:
         """Where this client keeps shared state (``calcom_async.stores``)."""
-        return self._core.transport.store
+        return self._core.gate.store
 
     @property
     def session(self) -> Session:

@@ -43,9 +43,9 @@ from ._options import RequestOptions
 from ._pagination import AsyncPaginator, Page
 
 if TYPE_CHECKING:
+    from ._pipeline import Session
     from ._progress import Progress
     from ._response import APIResponse
-    from ._session import Session
 
 __all__ = ["AuthChoice", "CustomRequests", "CustomRequestsWithRawResponse", "HTTPMethod"]
 

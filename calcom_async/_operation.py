@@ -75,10 +75,11 @@ class Param:
     explode: bool = True  #: arrays: ``a=1&a=2`` (True) or ``a=1,2`` (False)
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, cache_hash=True)
 class Operation(Generic[T]):
     """Everything the session needs to know to send one operation; ``T`` is what its method
-    returns (the answer, or the envelope's ``data``)."""
+    returns (the answer, or the envelope's ``data``). Its hash is computed once: what is fixed
+    per row (``Auth``'s headers) is looked up by the row itself on every call."""
 
     operation_id: str  #: the document's operationId
     name: str  #: dotted public name, e.g. ``bookings.cancel``

@@ -37,7 +37,7 @@ from ._deadline import Deadline, log_wait
 from ._errors import RateLimitError
 from ._progress import record_wait
 
-__all__ = ["RateLimit", "RateLimiter", "parse_rate_limits", "retry_after_seconds"]
+__all__ = ["RateLimit", "RateLimiter", "parse_rate_limits", "retry_after_seconds", "spent_limit"]
 
 _HEADER = re.compile(r"^(?:x-)?ratelimit-(limit|remaining|reset)(?:-(.+))?$", re.IGNORECASE)
 _DEFAULT_BLOCK = 60.0  # seconds to hold back after a 429 that says nothing about when to retry
@@ -125,6 +125,13 @@ def parse_rate_limits(headers: Mapping[str, str], now: float) -> dict[str, RateL
             reset_seconds(reset, now) if reset is not None else None,
         )
     return limits
+
+
+def spent_limit(headers: Mapping[str, str]) -> str:
+    """The name of the limit a 429 says is spent (``default`` when it names none)."""
+    limits = parse_rate_limits(headers, 0.0)
+    spent = [name or "default" for name, x in limits.items() if x.remaining == 0]
+    return ", ".join(spent) if spent else "default"
 
 
 def retry_after_seconds(

@@ -33,7 +33,7 @@ P = ParamSpec("P")
 
 
 class SessionProtocol(Protocol):
-    """What a resource needs from the session (implemented by ``calcom_async._session.Session``)."""
+    """What a resource needs from the session (``calcom_async._pipeline.Session``)."""
 
     def request(
         self,

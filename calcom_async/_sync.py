@@ -483,7 +483,7 @@ class BookingSync(Generic[T]):
         start and saved (one atomic write) as soon as you ask for the next booking, so a crash
         repeats at most the booking you were handling (write your output and
         ``sync.checkpoint.to_json()`` in one transaction to repeat none)."""
-        store: Store = self._session.transport.store  # type: ignore[attr-defined]
+        store: Store = self._session.gate.store  # type: ignore[attr-defined]
         saved = await store.get_checkpoint(key)
         if saved is not None:
             self._restore(SyncCheckpoint.from_json(saved))

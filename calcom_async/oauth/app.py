@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
-from .._auth import SendOperation
 from .._clock import Clock, SystemClock
-from .._errors import APIStatusError, CalComUsageError, ResponseValidationError
+from .._errors import APIStatusError, CalComError, CalComUsageError, ResponseValidationError
+from .._refresh import RefreshCall
 from .._scopes import Scope, parse_scopes
 from .._tokens import OAuthToken, TokenPair
 from .._types import OpenStrEnum
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from .._client import CalCom
+    from .._response import APIResponse
 
 __all__ = [
     "DEFAULT_AUTHORIZE_URL",
@@ -179,7 +180,7 @@ class OAuthApp:
         if self._clock is not None:
             return self._clock
         if self._given_client is not None:
-            return self._given_client.session.transport.clock
+            return self._given_client.session.clock
         return SystemClock()
 
     def refresher(self) -> OAuthRefresher:
@@ -222,8 +223,7 @@ class OAuthApp:
             code_verifier=code_verifier,
             client_secret=self._client_secret,
         )
-        client = self._client()
-        return await self._token_call(body, client.session.request, self.clock, None)
+        return await self._token_call(_form_fields(body), None)
 
     async def refresh(self, token: TokenPair | str) -> OAuthToken:
         """New tokens for ``token`` (an :class:`OAuthToken` or a refresh token string).
@@ -231,11 +231,11 @@ class OAuthApp:
         The answer's refresh token replaces the old one, which the server revokes: persist the
         result. A ``CalCom(oauth=…, oauth_app=…)`` client refreshes by itself.
         """
-        client = self._client()
         pair = TokenPair("-", token) if isinstance(token, str) else token
-        return await self._refresh(pair, client.session.request, self.clock)
+        return await self._token_call(self._refresh_call(pair).body, pair)
 
-    async def _refresh(self, tokens: TokenPair, send: SendOperation, clock: Clock) -> OAuthToken:
+    def _refresh_call(self, tokens: TokenPair) -> RefreshCall:
+        """The refresh grant for ``tokens`` at the token endpoint (what is sent to renew them)."""
         from oauthlib.oauth2 import WebApplicationClient
 
         if not isinstance(tokens, TokenPair):
@@ -247,24 +247,26 @@ class OAuthApp:
             client_id=self.client_id,
             client_secret=self._client_secret,
         )
-        return await self._token_call(body, send, clock, tokens)
-
-    async def _token_call(
-        self, form: str, send: SendOperation, clock: Clock, previous: TokenPair | None
-    ) -> OAuthToken:
-        # oauthlib writes the RFC 6749 form body; the endpoint takes the same fields as JSON,
-        # which is what the pipeline sends.
-        fields = dict(parse_qsl(form, keep_blank_values=True))
         from .._generated.operations import OAUTH2_TOKEN  # the table's row (overlay)
 
+        return RefreshCall(operation=OAUTH2_TOKEN, body=_form_fields(body))
+
+    async def _token_call(
+        self, fields: Mapping[str, str], previous: TokenPair | None
+    ) -> OAuthToken:
+        """The token endpoint called through the app's client: its answer read into a token,
+        an OAuth error answer raised as its :class:`OAuthError`."""
+        from .._generated.operations import OAUTH2_TOKEN  # the table's row (overlay)
+
+        client = self._client()
         try:
-            response = await send(OAUTH2_TOKEN, body=fields, raw=True)
+            response = await client.session.request(OAUTH2_TOKEN, body=fields, raw=True)
         except APIStatusError as exc:
             answer = converted(exc)
             if answer is exc:
                 raise
             raise answer from exc
-        return read_token(response.content, clock, previous)
+        return read_token(response.content, self.clock, previous)
 
     async def describe(self, client: CalCom) -> OAuthClientInfo:
         """This OAuth client as Cal.com has it registered (``client`` needs an API key)."""
@@ -296,8 +298,14 @@ class OAuthApp:
         )
 
 
+def _form_fields(form: str) -> dict[str, str]:
+    """oauthlib writes the RFC 6749 form body; the endpoint takes the same fields as JSON,
+    which is what the pipeline sends."""
+    return dict(parse_qsl(form, keep_blank_values=True))
+
+
 class OAuthRefresher:
-    """The :class:`~calcom_async._auth.Refresher` for ``CalCom(oauth=…, oauth_app=…)``: the
+    """The :class:`~calcom_async._refresh.Refresher` for ``CalCom(oauth=…, oauth_app=…)``: the
     refresh grant at the token endpoint, sent through that client's pipeline."""
 
     label = "OAuth"
@@ -308,5 +316,11 @@ class OAuthRefresher:
     def __repr__(self) -> str:
         return f"OAuthRefresher(client_id={self.app.client_id!r})"
 
-    async def refresh(self, tokens: TokenPair, send: SendOperation, clock: Clock) -> TokenPair:
-        return await self.app._refresh(tokens, send, clock)
+    def call(self, tokens: TokenPair) -> RefreshCall:
+        return self.app._refresh_call(tokens)
+
+    def read(self, answer: APIResponse[Any], tokens: TokenPair, clock: Clock) -> TokenPair:
+        return read_token(answer.content, clock, tokens)
+
+    def error(self, error: CalComError) -> CalComError:
+        return converted(error) if isinstance(error, APIStatusError) else error

@@ -52,6 +52,9 @@ requests (``fake.faults.inject("drop", match="POST /v2/bookings", after=True)``)
 Webhook deliveries: ``fake.deliveries`` lists every signed POST (``X-Cal-Signature-256``,
 HMAC-SHA256 hex of the raw body) with its attempts; ``await fake.deliveries.wait(n)``.
 
+Without a server: ``CalCom(transport=MockTransport(handler))`` (:class:`MockTransport`) sends
+each request to a function of yours, which answers with a ``Response`` (``json_response``).
+
 ``fake.stats`` counts requests, retries (a repeated ``X-Request-Id``), 429s and faults;
 ``fake.advance(seconds)`` moves the fake's clock (token expiry).
 """
@@ -59,6 +62,7 @@ HMAC-SHA256 hex of the raw body) with its attempts; ``await fake.deliveries.wait
 from __future__ import annotations
 
 from ._faults import Faults, Limit
+from ._mock import MockTransport, json_response
 from ._oauth import FakeOAuth, OAuthClient
 from ._server import DEFAULT_API_KEY, DEFAULT_CLIENT_ID, FakeCalCom, RequestRecord
 from ._webhooks import Deliveries, Delivery, DeliveryAttempt, sign
@@ -73,7 +77,9 @@ __all__ = [
     "FakeOAuth",
     "Faults",
     "Limit",
+    "MockTransport",
     "OAuthClient",
     "RequestRecord",
+    "json_response",
     "sign",
 ]

@@ -688,7 +688,7 @@ def test_one_refresh_machinery_with_a_refresher_per_mode() -> None:
         refresh_token=SOME_RT,
     )
     assert type(oauth.session.auth) is type(managed.session.auth)
-    assert isinstance(oauth.session.auth._refresher, OAuthRefresher)
-    assert isinstance(managed.session.auth._refresher, ManagedUserRefresher)
+    assert isinstance(oauth.session.auth.refresher, OAuthRefresher)
+    assert isinstance(managed.session.auth.refresher, ManagedUserRefresher)
     assert oauth.session.auth.can_refresh and managed.session.auth.can_refresh
     assert AuthMode.ACCESS_TOKEN in oauth.session.auth.modes

@@ -72,9 +72,9 @@ async def test_a_wait_that_fits_is_waited_and_logged_at_info(
         await cal.me.get()
         await cal.me.get()
         fake.advance(0)  # the fake's window: 60 s of its own clock
-        limiter = cal._core.transport.limiter_for({"Authorization": f"Bearer {fake.api_key}"})
+        limiter = cal._core.gate.limiter_for({"Authorization": f"Bearer {fake.api_key}"})
         window = limiter._windows["default"]
-        window.reset_at = cal._core.transport.clock.monotonic() + 1.5  # the window ends soon
+        window.reset_at = cal._core.clock.monotonic() + 1.5  # the window ends soon
         fake.rate_limiter.check = lambda *a, **k: ({}, None)  # type: ignore[method-assign]
         with caplog.at_level(logging.INFO, logger="calcom_async"):
             await cal.me.get(request_options=RequestOptions(timeout=30))
@@ -158,11 +158,9 @@ async def test_a_client_with_its_own_store_has_its_own_budget() -> None:
         store = MemoryStore()
         own: CalCom = fake.client(store=store)
         bucket = {"Authorization": f"Bearer {fake.api_key}"}
-        assert own._core.transport.limiter_for(bucket) is not shared._core.transport.limiter_for(
-            bucket
-        )
+        assert own._core.gate.limiter_for(bucket) is not shared._core.gate.limiter_for(bucket)
         again = fake.client(store=store)
-        assert again._core.transport.limiter_for(bucket) is own._core.transport.limiter_for(bucket)
+        assert again._core.gate.limiter_for(bucket) is own._core.gate.limiter_for(bucket)
 
 
 async def test_the_budget_is_keyed_by_a_hash_never_the_key() -> None:

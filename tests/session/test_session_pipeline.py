@@ -6,7 +6,6 @@ import datetime as dt
 import enum
 import gc
 import logging
-import platform
 import re
 import warnings
 from collections.abc import Sequence
@@ -27,7 +26,6 @@ from calcom_async import (
     CalComUsageError,
     RequestOptions,
     UnknownAPIVersionError,
-    __version__,
 )
 from calcom_async._operation import Param
 from calcom_async._session import render_path
@@ -154,40 +152,6 @@ async def test_wrong_argument_types_are_refused_before_sending(
     with pytest.raises(CalComUsageError, match="cannot be sent"):
         await cal.session.request(op, path={"thingId": "x"}, query={"other": object()})
     assert api.calls == []
-
-
-async def test_headers_on_every_request(make_client: Any, api: FakeAPI) -> None:
-    cal = make_client(default_headers={"X-Trace": "t1", "Authorization": "Bearer nope"})
-    await cal.session.request(
-        make_op(),
-        path={"thingId": "a"},
-        options=RequestOptions(extra_headers={"X-Call": "c1", "cal-api-version": "nope"}),
-    )
-    headers = api.calls[0].headers
-    assert headers["Authorization"] == f"Bearer {API_KEY}"
-    assert headers["Accept"] == "application/json"
-    assert headers["X-Trace"] == "t1" and headers["X-Call"] == "c1"
-    assert "cal-api-version" not in headers  # the operation has none, extra headers cannot add it
-    assert re.fullmatch(r"req_[0-9a-f]{32}", headers["X-Request-Id"])
-    assert headers["User-Agent"] == (
-        f"calcom-async/{__version__} python/{platform.python_version()} "
-        f"aiohttp/{aiohttp.__version__}"
-    )
-    assert "Content-Type" not in headers
-
-
-async def test_each_logical_request_has_its_own_request_id(make_client: Any, api: FakeAPI) -> None:
-    cal = make_client()
-    for _ in range(3):
-        await cal.session.request(make_op(), path={"thingId": "a"})
-    ids = {c.headers["X-Request-Id"] for c in api.calls}
-    assert len(ids) == 3
-    await cal.session.request(
-        make_op(),
-        path={"thingId": "a"},
-        options=RequestOptions(extra_headers={"x-request-id": "mine-1"}),
-    )
-    assert api.calls[-1].headers["X-Request-Id"] == "mine-1"
 
 
 async def test_json_body_drops_unset_and_keeps_null(make_client: Any, api: FakeAPI) -> None:
@@ -546,9 +510,9 @@ async def test_a_well_formed_version_the_table_lacks_is_sent_with_one_warning(
 ) -> None:
     """The live API moves faster than its document: a date it may know is the server's to
     judge; the client says once per process per operation that it does not know it."""
-    from calcom_async import _session
+    from calcom_async import _request
 
-    _session._WARNED_VERSIONS.clear()
+    _request._WARNED_VERSIONS.clear()
     cal = make_client(api_versions={"bookings": "2099-01-01"})
     op = make_op(**BOOKING_OP)
     with caplog.at_level(logging.WARNING, logger="calcom_async"):
