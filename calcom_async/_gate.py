@@ -11,7 +11,6 @@ transport's, so that any transport (``CalCom(transport=…)``) is paced the same
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 
