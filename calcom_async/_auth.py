@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from .stores.base import Store
 
 __all__ = [
-    "ANONYMOUS_OPERATIONS",
     "Auth",
     "AuthHeaders",
     "ManagedUserRefresher",
@@ -55,9 +54,6 @@ TokenRefreshCallback = (
     | Callable[[OAuthToken], "Awaitable[None] | None"]
 )
 
-#: Operations whose body carries their credentials (the OAuth token endpoint): the client's own
-#: credentials are never added to them (which would also recurse into a refresh).
-ANONYMOUS_OPERATIONS = frozenset({"OAuth2Controller_token"})
 #: operation rows whose auth is kept worked out (``Auth._chosen``, ``Auth._fixed``)
 _ROWS_KEPT = 1024
 
@@ -207,7 +203,7 @@ class Auth:
 
     def choose(self, op: Operation) -> frozenset[AuthMode]:
         """The modes a call of ``op`` will use (empty: send no credentials)."""
-        if op.operation_id in ANONYMOUS_OPERATIONS:
+        if op.anonymous:  # the credentials travel in the body (the OAuth token endpoint)
             return frozenset()
         have, accepted = self._modes, op.auth
         chosen: set[AuthMode] = set()

@@ -18,7 +18,7 @@ from ._errors import CalComUsageError
 from ._gate import Gate
 from ._generated.client import GeneratedNamespaces
 from ._http import AiohttpTransport
-from ._options import check_seconds
+from ._options import check_retries, check_seconds
 from ._pipeline import Session
 from ._request import SessionConfig
 from ._retry import RetryPolicy
@@ -92,11 +92,7 @@ def _check_pins(pins: Mapping[str, str]) -> dict[str, str]:
     """Pins by operation name, operationId or family; each value must be a known version."""
     from ._generated.operations import OPERATIONS
 
-    known: set[str] = set()
-    for op in OPERATIONS:
-        parts = op.name.split(".")
-        known.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
-        known.add(op.operation_id)
+    known = {key for op in OPERATIONS for key in op.pin_keys}
     checked = {}
     for key, value in pins.items():
         if key not in known:
@@ -152,6 +148,8 @@ class CalCom(CustomRequests, GeneratedNamespaces):
     client: several clients share one.
     """
 
+    _session: Session  #: the request pipeline (``session``); what the namespaces call
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -198,8 +196,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
                 raise CalComUsageError(f"{label} contains control characters")
         if refresh_token is not None and access_token is None:
             raise CalComUsageError("refresh_token needs access_token too")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise CalComUsageError("max_retries must be an integer >= 0")
+        check_retries(max_retries)
         check_seconds("timeout", timeout)
         check_seconds("connect_timeout", connect_timeout)
         if not isinstance(max_concurrency, int) or max_concurrency < 1:
@@ -259,8 +256,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         )
         if transport is None:
             transport = AiohttpTransport(http_session=http_session, max_connections=max_concurrency)
-        self._core = Session(config, auth=auth, transport=transport, gate=gate, clock=clock)
-        self._session = self._core
+        self._session = Session(config, auth=auth, transport=transport, gate=gate, clock=clock)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -290,11 +286,11 @@ class CalCom(CustomRequests, GeneratedNamespaces):
     async def aclose(self) -> None:
         """Close the connection pool (a ``http_session`` you passed in is left open; a
         ``transport`` you passed in is closed)."""
-        await self._core.aclose()
+        await self._session.aclose()
 
     @property
     def is_closed(self) -> bool:
-        return self._core.gate.closed
+        return self._session.gate.closed
 
     # -- configuration --------------------------------------------------------------------------
 
@@ -313,15 +309,14 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         """A copy with other settings, sharing the connection pool, the rate limiter and the
         credentials (a refreshed token is seen by both). ``api_versions`` and
         ``default_headers`` are merged over this client's."""
-        config = self._core.config
+        config = self._session.config
         retry = config.retry
         if timeout is not _UNSET:
             check_seconds("timeout", timeout)
         if connect_timeout is not _UNSET:
             check_seconds("connect_timeout", connect_timeout)
+        check_retries(max_retries, optional=True)
         if max_retries is not None:
-            if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-                raise CalComUsageError("max_retries must be an integer >= 0")
             retry = attrs.evolve(retry, max_retries=max_retries)
         new_config = SessionConfig(
             base_url=normalize_base_url(base_url) if base_url is not None else config.base_url,
@@ -336,37 +331,40 @@ class CalCom(CustomRequests, GeneratedNamespaces):
             strict=config.strict if strict is None else strict,
         )
         copy = object.__new__(type(self))
-        core = self._core
-        copy._core = Session(
-            new_config, auth=core.auth, transport=core.transport, gate=core.gate, clock=core.clock
+        session = self._session
+        copy._session = Session(
+            new_config,
+            auth=session.auth,
+            transport=session.transport,
+            gate=session.gate,
+            clock=session.clock,
         )
-        copy._session = copy._core
         return copy
 
     @property
     def base_url(self) -> str:
-        return self._core.config.base_url
+        return self._session.config.base_url
 
     @property
     def api_versions(self) -> Mapping[str, str]:
         """The versions pinned on this client (by operation or family)."""
-        return dict(self._core.config.api_versions)
+        return dict(self._session.config.api_versions)
 
     @property
     def tokens(self) -> TokenPair | None:
         """The managed user's current tokens (after any refresh), or None."""
-        return self._core.auth.tokens
+        return self._session.auth.tokens
 
     @property
     def store(self) -> Store:
         """Where this client keeps shared state (``calcom_async.stores``)."""
-        return self._core.gate.store
+        return self._session.gate.store
 
     @property
     def session(self) -> Session:
         """The request pipeline (for paginators and advanced use)."""
-        return self._core
+        return self._session
 
     def __repr__(self) -> str:
-        modes = sorted(m.value for m in self._core.auth.modes)
+        modes = sorted(m.value for m in self._session.auth.modes)
         return f"CalCom(base_url={self.base_url!r}, auth={modes!r})"

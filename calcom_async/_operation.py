@@ -94,6 +94,8 @@ class Operation(Generic[T]):
     api_version: str | None = None  #: the ``cal-api-version`` the operation requires
     auth: frozenset[AuthMode] = frozenset()  #: accepted auth modes; empty: none declared
     auth_required: bool = False  #: the document marks an auth header as required
+    #: send no credentials at all (the document's ``security: []``): they travel in the body
+    anonymous: bool = False
     pagination: Pagination | None = None
     summary: str = ""
     max_page_size: int | None = None  #: the document's ``maximum`` for ``take``/``limit``
@@ -152,6 +154,15 @@ class Operation(Generic[T]):
             )
             object.__setattr__(self, "_template", template)
         return template
+
+    @property
+    def pin_keys(self) -> tuple[str, ...]:
+        """What ``CalCom(api_versions={…})`` may pin this operation by, the most specific first:
+        its name, its operationId, then its families (``organizations.teams``,
+        ``organizations``)."""
+        parts = self.name.split(".")
+        families = (".".join(parts[:n]) for n in range(len(parts) - 1, 0, -1))
+        return (self.name, self.operation_id, *families)
 
     @property
     def known_versions(self) -> frozenset[str]:

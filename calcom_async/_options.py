@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["RequestOptions", "check_seconds"]
+__all__ = ["RequestOptions", "check_retries", "check_seconds"]
 
 
 def check_seconds(name: str, value: Any) -> None:
@@ -22,15 +22,23 @@ def check_seconds(name: str, value: Any) -> None:
         )
 
 
+def check_retries(value: Any, *, optional: bool = False) -> None:
+    """``max_retries`` is an integer >= 0 (``optional``: or None, the client's setting)."""
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        from ._errors import CalComUsageError
+
+        allowed = "an integer >= 0 or None" if optional else "an integer >= 0"
+        raise CalComUsageError(f"max_retries must be {allowed}, got {value!r}")
+
+
 def _seconds(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     check_seconds(attribute.name, value)
 
 
 def _retries(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        from ._errors import CalComUsageError
-
-        raise CalComUsageError(f"max_retries must be an integer >= 0 or None, got {value!r}")
+    check_retries(value, optional=True)
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -116,11 +116,7 @@ def api_version(
         return check_api_version(options.api_version, f"request_options for {op.name}")
     pins = config.api_versions
     if pins:
-        parts = op.name.split(".")
-        keys = [op.name, op.operation_id] + [
-            ".".join(parts[:n]) for n in range(len(parts) - 1, 0, -1)
-        ]
-        for key in keys:
+        for key in op.pin_keys:
             if key in pins:
                 return pins[key]
     return op.api_version

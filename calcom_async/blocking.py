@@ -70,13 +70,13 @@ import anyio
 from anyio.from_thread import BlockingPortal
 
 from ._client import CalCom
-from ._custom import AS_SENT
 from ._generated.blocking_client import BlockingNamespaces
+from ._oneoff import AS_SENT
 from ._resource import BaseResource
 
 if TYPE_CHECKING:
     from ._auth import TokenPair
-    from ._custom import AuthChoice, HTTPMethod, PageStyle
+    from ._oneoff import AuthChoice, HTTPMethod, PageStyle
     from ._options import RequestOptions
     from ._pagination import AsyncPaginator, Page
     from ._progress import Progress

@@ -92,3 +92,15 @@ class Annotator:
         if kind == "object" or "properties" in schema:
             return "dict[str, Any]"
         return "Any"
+
+
+def split_union(annotation: str) -> list[str]:
+    """``A | list[B | C] | None`` -> ``["A", "list[B | C]", "None"]`` (top-level members)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(annotation):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if ch == "|" and depth == 0:
+            parts.append(annotation[start:i].strip())
+            start = i + 1
+    parts.append(annotation[start:].strip())
+    return parts

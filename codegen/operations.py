@@ -13,7 +13,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from .annotate import Annotator
+from .annotate import Annotator, split_union
 from .naming import default_method, default_namespace, load_names, snake
 from .spec import Fix, Spec, SpecError
 
@@ -75,6 +75,7 @@ class OpDesc:
     auth: list[str]
     auth_required: bool
     pagination: str | None
+    anonymous: bool = False  #: ``security: []``: the call sends no credentials
     max_page_size: int | None = None
     deprecated: str | None = None  #: why the operation is deprecated (None: it is not)
     #: every ``cal-api-version`` it answers to: the document's, then the live API's (overlay)
@@ -117,18 +118,6 @@ class OpDesc:
     def type_var(self) -> str:
         """The name of the ``TypeVar`` its ``expect=`` overload binds (bound: the union)."""
         return f"_T_{self.const}"
-
-
-def split_union(annotation: str) -> list[str]:
-    """``A | list[B | C] | None`` -> ``["A", "list[B | C]", "None"]`` (top-level members)."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(annotation):
-        depth += {"[": 1, "]": -1}.get(ch, 0)
-        if ch == "|" and depth == 0:
-            parts.append(annotation[start:i].strip())
-            start = i + 1
-    parts.append(annotation[start:].strip())
-    return parts
 
 
 def _body_models(
@@ -455,6 +444,7 @@ def _describe(
         versions=[v for v in [_api_version(raw_params)] if v],
         auth=modes,
         auth_required=auth_required,
+        anonymous=op.get("security") == [],
         pagination=pagination,
         max_page_size=max_page_size if pagination else None,
         deprecated=deprecated,

@@ -4849,6 +4849,7 @@ OAUTH2_TOKEN: Operation[Any] = Operation(
     name='oauth2.token',
     method='POST',
     path='/v2/auth/oauth2/token',
+    anonymous=True,
     summary='Exchange an authorization code or a refresh token for tokens',
 )
 OAUTH2_GET_CLIENT: Operation[Any] = Operation(

@@ -12,6 +12,7 @@ import pytest
 
 from calcom_async import AuthenticationError, CalCom, CalComUsageError, ResponseValidationError
 from calcom_async._auth import TokenPair, parse_expiry
+from calcom_async._generated.operations import OAUTH2_GET_CLIENT, OAUTH2_TOKEN, OPERATIONS
 from calcom_async._operation import AuthMode
 from tests.session._synthetic import make_op
 from tests.support.clock import FakeClock
@@ -76,6 +77,19 @@ async def test_undeclared_auth_sends_what_the_client_has(make_client: Any, api: 
     assert anonymous.session.auth.modes == frozenset()
     await anonymous.session.request(UNDECLARED_OP, path={"thingId": "a"})
     assert auth_headers(api.calls[1]) == {}
+
+
+async def test_an_anonymous_row_sends_no_credentials(make_client: Any, api: FakeAPI) -> None:
+    """A row the overlay marks ``security: []`` (``anonymous=True``: the OAuth token endpoint,
+    whose credentials are in its body) gets none of the client's headers, whatever it holds;
+    the document itself marks no operation so."""
+    cal = make_client(api_key=API_KEY, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    await cal.session.request(make_op(anonymous=True), path={"thingId": "a"})
+    await cal.session.request(make_op(), path={"thingId": "a"})
+    assert auth_headers(api.calls[0]) == {}
+    assert auth_headers(api.calls[1]) == {"Authorization": f"Bearer {API_KEY}"}
+    assert OAUTH2_TOKEN.anonymous and not OAUTH2_GET_CLIENT.anonymous
+    assert [op.name for op in OPERATIONS if op.anonymous] == []
 
 
 async def test_missing_credentials_fail_before_sending(

@@ -35,7 +35,7 @@ from calcom_async._generated.resources.bookings import Bookings
 from calcom_async._generated.resources.slots import Slots
 from calcom_async.blocking import CalComSync
 from calcom_async.testing import FakeCalCom
-from codegen.operations import split_union
+from codegen.annotate import split_union
 from tests.models._live import recorded, replay
 from tests.support.fake_thread import FakeOnThread
 from tests.support.typecheck import Message, errors, marked, run_mypy, snippet

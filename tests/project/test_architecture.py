@@ -16,10 +16,6 @@ LIMIT = 400  #: lines of a hand-written module
 #: yet. The list only shrinks: a module that grows past its number, or drops under the limit
 #: (then take it off the list), fails the test.
 OVER_THE_LIMIT: dict[str, tuple[int, str]] = {
-    "calcom_async/_custom.py": (
-        699,
-        "the escape hatch cal.request: its argument checks and one-off rows, to split",
-    ),
     "calcom_async/_serde.py": (747, "the tolerant readers are being rewritten (the lead)"),
     "calcom_async/_sync.py": (707, "being changed by the sync/bodies/time work"),
     "calcom_async/blocking.py": (556, "the blocking facade; to split with the sync work"),
@@ -29,9 +25,9 @@ OVER_THE_LIMIT: dict[str, tuple[int, str]] = {
         "teams); its handlers are split by domain, its methods not yet",
     ),
     "calcom_async/testing/_oauth.py": (820, "the fake's OAuth server: clients, consent, tokens"),
-    "calcom_async/testing/_server.py": (592, "the fake's app: routing, auth, faults, answers"),
+    "calcom_async/testing/_server.py": (587, "the fake's app: routing, auth, faults, answers"),
     "codegen/spec.py": (626, "the document's normalisations; issue 16 point 1 moves rows out"),
-    "codegen/operations.py": (461, "the document's operations as the templates need them"),
+    "codegen/operations.py": (451, "the document's operations as the templates need them"),
 }
 
 

@@ -72,9 +72,9 @@ async def test_a_wait_that_fits_is_waited_and_logged_at_info(
         await cal.me.get()
         await cal.me.get()
         fake.advance(0)  # the fake's window: 60 s of its own clock
-        limiter = cal._core.gate.limiter_for({"Authorization": f"Bearer {fake.api_key}"})
+        limiter = cal._session.gate.limiter_for({"Authorization": f"Bearer {fake.api_key}"})
         window = limiter._windows["default"]
-        window.reset_at = cal._core.clock.monotonic() + 1.5  # the window ends soon
+        window.reset_at = cal._session.clock.monotonic() + 1.5  # the window ends soon
         fake.rate_limiter.check = lambda *a, **k: ({}, None)  # type: ignore[method-assign]
         with caplog.at_level(logging.INFO, logger="calcom_async"):
             await cal.me.get(request_options=RequestOptions(timeout=30))
