@@ -158,9 +158,9 @@ async def test_a_client_with_its_own_store_has_its_own_budget() -> None:
         store = MemoryStore()
         own: CalCom = fake.client(store=store)
         bucket = {"Authorization": f"Bearer {fake.api_key}"}
-        assert own._core.gate.limiter_for(bucket) is not shared._core.gate.limiter_for(bucket)
+        assert own._session.gate.limiter_for(bucket) is not shared._session.gate.limiter_for(bucket)
         again = fake.client(store=store)
-        assert again._core.gate.limiter_for(bucket) is own._core.gate.limiter_for(bucket)
+        assert again._session.gate.limiter_for(bucket) is own._session.gate.limiter_for(bucket)
 
 
 async def test_the_budget_is_keyed_by_a_hash_never_the_key() -> None:
