@@ -257,6 +257,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         if transport is None:
             transport = AiohttpTransport(http_session=http_session, max_connections=max_concurrency)
         self._session = Session(config, auth=auth, transport=transport, gate=gate, clock=clock)
+        self._namespaces = {}  #: cal.bookings, … made on first use (``_resource.namespace``)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -332,6 +333,7 @@ class CalCom(CustomRequests, GeneratedNamespaces):
         )
         copy = object.__new__(type(self))
         session = self._session
+        copy._namespaces = {}
         copy._session = Session(
             new_config,
             auth=session.auth,

@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from ._operation import Operation
     from ._options import RequestOptions
 
-__all__ = ["BaseResource", "SessionProtocol", "to_raw_response_wrapper"]
+__all__ = ["BaseResource", "SessionProtocol", "namespace", "to_raw_response_wrapper"]
 
 T = TypeVar("T")
 E = TypeVar("E")
 P = ParamSpec("P")
+R = TypeVar("R", bound="BaseResource")
 
 
 class SessionProtocol(Protocol):
@@ -56,12 +57,14 @@ class SessionProtocol(Protocol):
 class BaseResource:
     """A namespace of operations (``cal.bookings``, ``cal.organizations.teams``, …)."""
 
-    __slots__ = ("_raw", "_session")
+    __slots__ = ("_namespaces", "_raw", "_session")
 
     def __init__(self, session: SessionProtocol, *, raw: bool = False) -> None:
         self._session = session
         #: answer the ``APIResponse`` (the raw twin's resource; see :func:`to_raw_response_wrapper`)
         self._raw = raw
+        #: the resources below this one and its raw twin, made on first use (:func:`namespace`)
+        self._namespaces: dict[str, BaseResource] = {}
 
     async def _request(
         self,
@@ -132,6 +135,19 @@ class BaseResource:
         )
         checked: APIResponse[E] = narrow_response(op.name, expect, response)
         return checked
+
+
+def namespace(
+    cache: dict[str, BaseResource], name: str, cls: type[R], session: SessionProtocol
+) -> R:
+    """The resource ``cls`` kept in ``cache`` under ``name`` (``cal.bookings``,
+    ``cal.organizations.teams``, a raw twin), made on first use. A resource holds only the
+    session, so one per client does for every call; and a raw twin wraps its methods once, not
+    on every ``with_raw_response``."""
+    found = cache.get(name)
+    if not isinstance(found, cls):
+        found = cache[name] = cls(session)
+    return found
 
 
 def to_raw_response_wrapper(

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from calcom_async._resource import namespace
+
 if TYPE_CHECKING:
-    from calcom_async._resource import SessionProtocol
+    from calcom_async._resource import BaseResource, SessionProtocol
     from .resources.organizations import Organizations
     from .resources.api_keys import ApiKeys
     from .resources.bookings import Bookings
@@ -33,139 +35,141 @@ __all__ = ["GeneratedNamespaces"]
 
 
 class GeneratedNamespaces:
-    """Mixed into ``CalCom``: one lazily imported resource per top-level namespace."""
+    """Mixed into ``CalCom``: one lazily imported resource per top-level namespace, made on first
+    use and kept (``calcom_async._resource.namespace``)."""
 
     _session: SessionProtocol
+    _namespaces: dict[str, BaseResource]
 
     @property
     def organizations(self) -> Organizations:
         """``cal.organizations``: organizations."""
         from .resources.organizations import Organizations
 
-        return Organizations(self._session)
+        return namespace(self._namespaces, "organizations", Organizations, self._session)
 
     @property
     def api_keys(self) -> ApiKeys:
         """``cal.api_keys``: api keys."""
         from .resources.api_keys import ApiKeys
 
-        return ApiKeys(self._session)
+        return namespace(self._namespaces, "api_keys", ApiKeys, self._session)
 
     @property
     def bookings(self) -> Bookings:
         """``cal.bookings``: bookings."""
         from .resources.bookings import Bookings
 
-        return Bookings(self._session)
+        return namespace(self._namespaces, "bookings", Bookings, self._session)
 
     @property
     def unified_calendars(self) -> UnifiedCalendars:
         """``cal.unified_calendars``: unified calendars."""
         from .resources.unified_calendars import UnifiedCalendars
 
-        return UnifiedCalendars(self._session)
+        return namespace(self._namespaces, "unified_calendars", UnifiedCalendars, self._session)
 
     @property
     def calendars(self) -> Calendars:
         """``cal.calendars``: calendars."""
         from .resources.calendars import Calendars
 
-        return Calendars(self._session)
+        return namespace(self._namespaces, "calendars", Calendars, self._session)
 
     @property
     def conferencing(self) -> Conferencing:
         """``cal.conferencing``: conferencing."""
         from .resources.conferencing import Conferencing
 
-        return Conferencing(self._session)
+        return namespace(self._namespaces, "conferencing", Conferencing, self._session)
 
     @property
     def managed_users(self) -> ManagedUsers:
         """``cal.managed_users``: managed users."""
         from .resources.managed_users import ManagedUsers
 
-        return ManagedUsers(self._session)
+        return namespace(self._namespaces, "managed_users", ManagedUsers, self._session)
 
     @property
     def oauth_clients(self) -> OauthClients:
         """``cal.oauth_clients``: oauth clients."""
         from .resources.oauth_clients import OauthClients
 
-        return OauthClients(self._session)
+        return namespace(self._namespaces, "oauth_clients", OauthClients, self._session)
 
     @property
     def destination_calendars(self) -> DestinationCalendars:
         """``cal.destination_calendars``: destination calendars."""
         from .resources.destination_calendars import DestinationCalendars
 
-        return DestinationCalendars(self._session)
+        return namespace(self._namespaces, "destination_calendars", DestinationCalendars, self._session)
 
     @property
     def event_types(self) -> EventTypes:
         """``cal.event_types``: event types."""
         from .resources.event_types import EventTypes
 
-        return EventTypes(self._session)
+        return namespace(self._namespaces, "event_types", EventTypes, self._session)
 
     @property
     def me(self) -> Me:
         """``cal.me``: me."""
         from .resources.me import Me
 
-        return Me(self._session)
+        return namespace(self._namespaces, "me", Me, self._session)
 
     @property
     def routing_forms(self) -> RoutingForms:
         """``cal.routing_forms``: routing forms."""
         from .resources.routing_forms import RoutingForms
 
-        return RoutingForms(self._session)
+        return namespace(self._namespaces, "routing_forms", RoutingForms, self._session)
 
     @property
     def schedules(self) -> Schedules:
         """``cal.schedules``: schedules."""
         from .resources.schedules import Schedules
 
-        return Schedules(self._session)
+        return namespace(self._namespaces, "schedules", Schedules, self._session)
 
     @property
     def selected_calendars(self) -> SelectedCalendars:
         """``cal.selected_calendars``: selected calendars."""
         from .resources.selected_calendars import SelectedCalendars
 
-        return SelectedCalendars(self._session)
+        return namespace(self._namespaces, "selected_calendars", SelectedCalendars, self._session)
 
     @property
     def slots(self) -> Slots:
         """``cal.slots``: slots."""
         from .resources.slots import Slots
 
-        return Slots(self._session)
+        return namespace(self._namespaces, "slots", Slots, self._session)
 
     @property
     def stripe(self) -> Stripe:
         """``cal.stripe``: stripe."""
         from .resources.stripe import Stripe
 
-        return Stripe(self._session)
+        return namespace(self._namespaces, "stripe", Stripe, self._session)
 
     @property
     def teams(self) -> Teams:
         """``cal.teams``: teams."""
         from .resources.teams import Teams
 
-        return Teams(self._session)
+        return namespace(self._namespaces, "teams", Teams, self._session)
 
     @property
     def verified_resources(self) -> VerifiedResources:
         """``cal.verified_resources``: verified resources."""
         from .resources.verified_resources import VerifiedResources
 
-        return VerifiedResources(self._session)
+        return namespace(self._namespaces, "verified_resources", VerifiedResources, self._session)
 
     @property
     def webhooks(self) -> Webhooks:
         """``cal.webhooks``: webhooks."""
         from .resources.webhooks import Webhooks
 
-        return Webhooks(self._session)
+        return namespace(self._namespaces, "webhooks", Webhooks, self._session)

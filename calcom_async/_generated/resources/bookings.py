@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect
@@ -49,14 +49,14 @@ class Bookings(BookingsSyncMixin, BaseResource):
     @property
     def with_raw_response(self) -> BookingsWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return BookingsWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", BookingsWithRawResponse, self._session)
 
     @property
     def guests(self) -> BookingsGuests:
         """``cal.bookings.guests``: bookings / guests."""
         from .bookings__guests import BookingsGuests
 
-        return BookingsGuests(self._session)
+        return namespace(self._namespaces, "guests", BookingsGuests, self._session)
 
     async def create(
         self,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect
@@ -42,21 +42,21 @@ class EventTypes(BaseResource):
     @property
     def with_raw_response(self) -> EventTypesWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return EventTypesWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", EventTypesWithRawResponse, self._session)
 
     @property
     def webhooks(self) -> EventTypesWebhooks:
         """``cal.event_types.webhooks``: event types / webhooks."""
         from .event_types__webhooks import EventTypesWebhooks
 
-        return EventTypesWebhooks(self._session)
+        return namespace(self._namespaces, "webhooks", EventTypesWebhooks, self._session)
 
     @property
     def private_links(self) -> EventTypesPrivateLinks:
         """``cal.event_types.private_links``: event types / private links."""
         from .event_types__private_links import EventTypesPrivateLinks
 
-        return EventTypesPrivateLinks(self._session)
+        return namespace(self._namespaces, "private_links", EventTypesPrivateLinks, self._session)
 
     async def create(
         self,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -37,14 +37,14 @@ class OauthClients(BaseResource):
     @property
     def with_raw_response(self) -> OauthClientsWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OauthClientsWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OauthClientsWithRawResponse, self._session)
 
     @property
     def webhooks(self) -> OauthClientsWebhooks:
         """``cal.oauth_clients.webhooks``: oauth clients / webhooks."""
         from .oauth_clients__webhooks import OauthClientsWebhooks
 
-        return OauthClientsWebhooks(self._session)
+        return namespace(self._namespaces, "webhooks", OauthClientsWebhooks, self._session)
 
     async def create(
         self,

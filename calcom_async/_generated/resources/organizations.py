@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -46,84 +46,84 @@ class Organizations(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsWithRawResponse, self._session)
 
     @property
     def attributes(self) -> OrganizationsAttributes:
         """``cal.organizations.attributes``: organizations / attributes."""
         from .organizations__attributes import OrganizationsAttributes
 
-        return OrganizationsAttributes(self._session)
+        return namespace(self._namespaces, "attributes", OrganizationsAttributes, self._session)
 
     @property
     def bookings(self) -> OrganizationsBookings:
         """``cal.organizations.bookings``: organizations / bookings."""
         from .organizations__bookings import OrganizationsBookings
 
-        return OrganizationsBookings(self._session)
+        return namespace(self._namespaces, "bookings", OrganizationsBookings, self._session)
 
     @property
     def delegation_credentials(self) -> OrganizationsDelegationCredentials:
         """``cal.organizations.delegation_credentials``: organizations / delegation credentials."""
         from .organizations__delegation_credentials import OrganizationsDelegationCredentials
 
-        return OrganizationsDelegationCredentials(self._session)
+        return namespace(self._namespaces, "delegation_credentials", OrganizationsDelegationCredentials, self._session)
 
     @property
     def memberships(self) -> OrganizationsMemberships:
         """``cal.organizations.memberships``: organizations / memberships."""
         from .organizations__memberships import OrganizationsMemberships
 
-        return OrganizationsMemberships(self._session)
+        return namespace(self._namespaces, "memberships", OrganizationsMemberships, self._session)
 
     @property
     def roles(self) -> OrganizationsRoles:
         """``cal.organizations.roles``: organizations / roles."""
         from .organizations__roles import OrganizationsRoles
 
-        return OrganizationsRoles(self._session)
+        return namespace(self._namespaces, "roles", OrganizationsRoles, self._session)
 
     @property
     def routing_forms(self) -> OrganizationsRoutingForms:
         """``cal.organizations.routing_forms``: organizations / routing forms."""
         from .organizations__routing_forms import OrganizationsRoutingForms
 
-        return OrganizationsRoutingForms(self._session)
+        return namespace(self._namespaces, "routing_forms", OrganizationsRoutingForms, self._session)
 
     @property
     def schedules(self) -> OrganizationsSchedules:
         """``cal.organizations.schedules``: organizations / schedules."""
         from .organizations__schedules import OrganizationsSchedules
 
-        return OrganizationsSchedules(self._session)
+        return namespace(self._namespaces, "schedules", OrganizationsSchedules, self._session)
 
     @property
     def teams(self) -> OrganizationsTeams:
         """``cal.organizations.teams``: organizations / teams."""
         from .organizations__teams import OrganizationsTeams
 
-        return OrganizationsTeams(self._session)
+        return namespace(self._namespaces, "teams", OrganizationsTeams, self._session)
 
     @property
     def users(self) -> OrganizationsUsers:
         """``cal.organizations.users``: organizations / users."""
         from .organizations__users import OrganizationsUsers
 
-        return OrganizationsUsers(self._session)
+        return namespace(self._namespaces, "users", OrganizationsUsers, self._session)
 
     @property
     def webhooks(self) -> OrganizationsWebhooks:
         """``cal.organizations.webhooks``: organizations / webhooks."""
         from .organizations__webhooks import OrganizationsWebhooks
 
-        return OrganizationsWebhooks(self._session)
+        return namespace(self._namespaces, "webhooks", OrganizationsWebhooks, self._session)
 
     @property
     def managed_organizations(self) -> OrganizationsManagedOrganizations:
         """``cal.organizations.managed_organizations``: organizations / managed organizations."""
         from .organizations__managed_organizations import OrganizationsManagedOrganizations
 
-        return OrganizationsManagedOrganizations(self._session)
+        return namespace(self._namespaces, "managed_organizations", OrganizationsManagedOrganizations, self._session)
 
 
 class OrganizationsWithRawResponse(BaseResource):

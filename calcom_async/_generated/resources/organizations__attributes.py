@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -36,14 +36,14 @@ class OrganizationsAttributes(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsAttributesWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsAttributesWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsAttributesWithRawResponse, self._session)
 
     @property
     def options(self) -> OrganizationsAttributesOptions:
         """``cal.organizations.attributes.options``: organizations / attributes / options."""
         from .organizations__attributes__options import OrganizationsAttributesOptions
 
-        return OrganizationsAttributesOptions(self._session)
+        return namespace(self._namespaces, "options", OrganizationsAttributesOptions, self._session)
 
     def list(
         self,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -35,7 +35,7 @@ class OrganizationsManagedOrganizations(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsManagedOrganizationsWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsManagedOrganizationsWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsManagedOrganizationsWithRawResponse, self._session)
 
     async def create(
         self,

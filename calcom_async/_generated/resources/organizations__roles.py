@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -36,14 +36,14 @@ class OrganizationsRoles(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsRolesWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsRolesWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsRolesWithRawResponse, self._session)
 
     @property
     def permissions(self) -> OrganizationsRolesPermissions:
         """``cal.organizations.roles.permissions``: organizations / roles / permissions."""
         from .organizations__roles__permissions import OrganizationsRolesPermissions
 
-        return OrganizationsRolesPermissions(self._session)
+        return namespace(self._namespaces, "permissions", OrganizationsRolesPermissions, self._session)
 
     async def create(
         self,

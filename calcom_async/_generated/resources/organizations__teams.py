@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -47,91 +47,91 @@ class OrganizationsTeams(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsTeamsWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsTeamsWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsTeamsWithRawResponse, self._session)
 
     @property
     def bookings(self) -> OrganizationsTeamsBookings:
         """``cal.organizations.teams.bookings``: organizations / teams / bookings."""
         from .organizations__teams__bookings import OrganizationsTeamsBookings
 
-        return OrganizationsTeamsBookings(self._session)
+        return namespace(self._namespaces, "bookings", OrganizationsTeamsBookings, self._session)
 
     @property
     def conferencing(self) -> OrganizationsTeamsConferencing:
         """``cal.organizations.teams.conferencing``: organizations / teams / conferencing."""
         from .organizations__teams__conferencing import OrganizationsTeamsConferencing
 
-        return OrganizationsTeamsConferencing(self._session)
+        return namespace(self._namespaces, "conferencing", OrganizationsTeamsConferencing, self._session)
 
     @property
     def event_types(self) -> OrganizationsTeamsEventTypes:
         """``cal.organizations.teams.event_types``: organizations / teams / event types."""
         from .organizations__teams__event_types import OrganizationsTeamsEventTypes
 
-        return OrganizationsTeamsEventTypes(self._session)
+        return namespace(self._namespaces, "event_types", OrganizationsTeamsEventTypes, self._session)
 
     @property
     def invites(self) -> OrganizationsTeamsInvites:
         """``cal.organizations.teams.invites``: organizations / teams / invites."""
         from .organizations__teams__invites import OrganizationsTeamsInvites
 
-        return OrganizationsTeamsInvites(self._session)
+        return namespace(self._namespaces, "invites", OrganizationsTeamsInvites, self._session)
 
     @property
     def memberships(self) -> OrganizationsTeamsMemberships:
         """``cal.organizations.teams.memberships``: organizations / teams / memberships."""
         from .organizations__teams__memberships import OrganizationsTeamsMemberships
 
-        return OrganizationsTeamsMemberships(self._session)
+        return namespace(self._namespaces, "memberships", OrganizationsTeamsMemberships, self._session)
 
     @property
     def roles(self) -> OrganizationsTeamsRoles:
         """``cal.organizations.teams.roles``: organizations / teams / roles."""
         from .organizations__teams__roles import OrganizationsTeamsRoles
 
-        return OrganizationsTeamsRoles(self._session)
+        return namespace(self._namespaces, "roles", OrganizationsTeamsRoles, self._session)
 
     @property
     def routing_forms(self) -> OrganizationsTeamsRoutingForms:
         """``cal.organizations.teams.routing_forms``: organizations / teams / routing forms."""
         from .organizations__teams__routing_forms import OrganizationsTeamsRoutingForms
 
-        return OrganizationsTeamsRoutingForms(self._session)
+        return namespace(self._namespaces, "routing_forms", OrganizationsTeamsRoutingForms, self._session)
 
     @property
     def schedules(self) -> OrganizationsTeamsSchedules:
         """``cal.organizations.teams.schedules``: organizations / teams / schedules."""
         from .organizations__teams__schedules import OrganizationsTeamsSchedules
 
-        return OrganizationsTeamsSchedules(self._session)
+        return namespace(self._namespaces, "schedules", OrganizationsTeamsSchedules, self._session)
 
     @property
     def stripe(self) -> OrganizationsTeamsStripe:
         """``cal.organizations.teams.stripe``: organizations / teams / stripe."""
         from .organizations__teams__stripe import OrganizationsTeamsStripe
 
-        return OrganizationsTeamsStripe(self._session)
+        return namespace(self._namespaces, "stripe", OrganizationsTeamsStripe, self._session)
 
     @property
     def users(self) -> OrganizationsTeamsUsers:
         """``cal.organizations.teams.users``: organizations / teams / users."""
         from .organizations__teams__users import OrganizationsTeamsUsers
 
-        return OrganizationsTeamsUsers(self._session)
+        return namespace(self._namespaces, "users", OrganizationsTeamsUsers, self._session)
 
     @property
     def workflows(self) -> OrganizationsTeamsWorkflows:
         """``cal.organizations.teams.workflows``: organizations / teams / workflows."""
         from .organizations__teams__workflows import OrganizationsTeamsWorkflows
 
-        return OrganizationsTeamsWorkflows(self._session)
+        return namespace(self._namespaces, "workflows", OrganizationsTeamsWorkflows, self._session)
 
     @property
     def verified_resources(self) -> OrganizationsTeamsVerifiedResources:
         """``cal.organizations.teams.verified_resources``: organizations / teams / verified resources."""
         from .organizations__teams__verified_resources import OrganizationsTeamsVerifiedResources
 
-        return OrganizationsTeamsVerifiedResources(self._session)
+        return namespace(self._namespaces, "verified_resources", OrganizationsTeamsVerifiedResources, self._session)
 
     def list(
         self,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect
@@ -42,14 +42,14 @@ class OrganizationsTeamsEventTypes(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsTeamsEventTypesWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsTeamsEventTypesWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsTeamsEventTypesWithRawResponse, self._session)
 
     @property
     def private_links(self) -> OrganizationsTeamsEventTypesPrivateLinks:
         """``cal.organizations.teams.event_types.private_links``: organizations / teams / event types / private links."""
         from .organizations__teams__event_types__private_links import OrganizationsTeamsEventTypesPrivateLinks
 
-        return OrganizationsTeamsEventTypesPrivateLinks(self._session)
+        return namespace(self._namespaces, "private_links", OrganizationsTeamsEventTypesPrivateLinks, self._session)
 
     async def create(
         self,

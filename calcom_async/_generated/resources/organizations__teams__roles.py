@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -36,14 +36,14 @@ class OrganizationsTeamsRoles(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsTeamsRolesWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsTeamsRolesWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsTeamsRolesWithRawResponse, self._session)
 
     @property
     def permissions(self) -> OrganizationsTeamsRolesPermissions:
         """``cal.organizations.teams.roles.permissions``: organizations / teams / roles / permissions."""
         from .organizations__teams__roles__permissions import OrganizationsTeamsRolesPermissions
 
-        return OrganizationsTeamsRolesPermissions(self._session)
+        return namespace(self._namespaces, "permissions", OrganizationsTeamsRolesPermissions, self._session)
 
     async def create(
         self,

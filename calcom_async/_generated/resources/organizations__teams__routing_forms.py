@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -36,14 +36,14 @@ class OrganizationsTeamsRoutingForms(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsTeamsRoutingFormsWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsTeamsRoutingFormsWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsTeamsRoutingFormsWithRawResponse, self._session)
 
     @property
     def responses(self) -> OrganizationsTeamsRoutingFormsResponses:
         """``cal.organizations.teams.routing_forms.responses``: organizations / teams / routing forms / responses."""
         from .organizations__teams__routing_forms__responses import OrganizationsTeamsRoutingFormsResponses
 
-        return OrganizationsTeamsRoutingFormsResponses(self._session)
+        return namespace(self._namespaces, "responses", OrganizationsTeamsRoutingFormsResponses, self._session)
 
     def list(
         self,

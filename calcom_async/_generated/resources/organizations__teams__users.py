@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -36,14 +36,14 @@ class OrganizationsTeamsUsers(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsTeamsUsersWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsTeamsUsersWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsTeamsUsersWithRawResponse, self._session)
 
     @property
     def schedules(self) -> OrganizationsTeamsUsersSchedules:
         """``cal.organizations.teams.users.schedules``: organizations / teams / users / schedules."""
         from .organizations__teams__users__schedules import OrganizationsTeamsUsersSchedules
 
-        return OrganizationsTeamsUsersSchedules(self._session)
+        return namespace(self._namespaces, "schedules", OrganizationsTeamsUsersSchedules, self._session)
 
 
 class OrganizationsTeamsUsersWithRawResponse(BaseResource):

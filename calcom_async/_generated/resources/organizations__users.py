@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 
@@ -38,28 +38,28 @@ class OrganizationsUsers(BaseResource):
     @property
     def with_raw_response(self) -> OrganizationsUsersWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return OrganizationsUsersWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", OrganizationsUsersWithRawResponse, self._session)
 
     @property
     def bookings(self) -> OrganizationsUsersBookings:
         """``cal.organizations.users.bookings``: organizations / users / bookings."""
         from .organizations__users__bookings import OrganizationsUsersBookings
 
-        return OrganizationsUsersBookings(self._session)
+        return namespace(self._namespaces, "bookings", OrganizationsUsersBookings, self._session)
 
     @property
     def ooo(self) -> OrganizationsUsersOoo:
         """``cal.organizations.users.ooo``: organizations / users / ooo."""
         from .organizations__users__ooo import OrganizationsUsersOoo
 
-        return OrganizationsUsersOoo(self._session)
+        return namespace(self._namespaces, "ooo", OrganizationsUsersOoo, self._session)
 
     @property
     def schedules(self) -> OrganizationsUsersSchedules:
         """``cal.organizations.users.schedules``: organizations / users / schedules."""
         from .organizations__users__schedules import OrganizationsUsersSchedules
 
-        return OrganizationsUsersSchedules(self._session)
+        return namespace(self._namespaces, "schedules", OrganizationsUsersSchedules, self._session)
 
     def list(
         self,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect
@@ -46,49 +46,49 @@ class Teams(BaseResource):
     @property
     def with_raw_response(self) -> TeamsWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return TeamsWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", TeamsWithRawResponse, self._session)
 
     @property
     def bookings(self) -> TeamsBookings:
         """``cal.teams.bookings``: teams / bookings."""
         from .teams__bookings import TeamsBookings
 
-        return TeamsBookings(self._session)
+        return namespace(self._namespaces, "bookings", TeamsBookings, self._session)
 
     @property
     def event_types(self) -> TeamsEventTypes:
         """``cal.teams.event_types``: teams / event types."""
         from .teams__event_types import TeamsEventTypes
 
-        return TeamsEventTypes(self._session)
+        return namespace(self._namespaces, "event_types", TeamsEventTypes, self._session)
 
     @property
     def invites(self) -> TeamsInvites:
         """``cal.teams.invites``: teams / invites."""
         from .teams__invites import TeamsInvites
 
-        return TeamsInvites(self._session)
+        return namespace(self._namespaces, "invites", TeamsInvites, self._session)
 
     @property
     def memberships(self) -> TeamsMemberships:
         """``cal.teams.memberships``: teams / memberships."""
         from .teams__memberships import TeamsMemberships
 
-        return TeamsMemberships(self._session)
+        return namespace(self._namespaces, "memberships", TeamsMemberships, self._session)
 
     @property
     def schedules(self) -> TeamsSchedules:
         """``cal.teams.schedules``: teams / schedules."""
         from .teams__schedules import TeamsSchedules
 
-        return TeamsSchedules(self._session)
+        return namespace(self._namespaces, "schedules", TeamsSchedules, self._session)
 
     @property
     def verified_resources(self) -> TeamsVerifiedResources:
         """``cal.teams.verified_resources``: teams / verified resources."""
         from .teams__verified_resources import TeamsVerifiedResources
 
-        return TeamsVerifiedResources(self._session)
+        return namespace(self._namespaces, "verified_resources", TeamsVerifiedResources, self._session)
 
     async def create(
         self,

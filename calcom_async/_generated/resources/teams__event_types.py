@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from calcom_async._bulk import BulkResult, gather
 from calcom_async._pagination import AsyncPaginator
-from calcom_async._resource import BaseResource, SessionProtocol, build_body, to_raw_response_wrapper
+from calcom_async._resource import BaseResource, SessionProtocol, build_body, namespace, to_raw_response_wrapper
 from calcom_async._types import UNSET, Unset
 from calcom_async._generated import operations as _ops
 from calcom_async._narrow import check_expect
@@ -42,14 +42,14 @@ class TeamsEventTypes(BaseResource):
     @property
     def with_raw_response(self) -> TeamsEventTypesWithRawResponse:
         """The same methods, returning the raw response (status, headers, request id) too."""
-        return TeamsEventTypesWithRawResponse(self._session)
+        return namespace(self._namespaces, "with_raw_response", TeamsEventTypesWithRawResponse, self._session)
 
     @property
     def webhooks(self) -> TeamsEventTypesWebhooks:
         """``cal.teams.event_types.webhooks``: teams / event types / webhooks."""
         from .teams__event_types__webhooks import TeamsEventTypesWebhooks
 
-        return TeamsEventTypesWebhooks(self._session)
+        return namespace(self._namespaces, "webhooks", TeamsEventTypesWebhooks, self._session)
 
     async def create(
         self,
