@@ -189,6 +189,27 @@ async def _records(rds: Any) -> list[dict[str, Any]]:
     return [json.loads(x) for x in await rds.lrange(JOBS, 0, -1)]
 
 
+def _all_done(records: list[dict[str, Any]], users: int, *, dead: frozenset[str]) -> bool:
+    """Every user's job ended without error, and no run of a live worker is still going (the
+    ``dead`` workers' runs never end). One end per user is not enough: a job can be handed to a
+    second worker while a first still runs it (here: a redelivered job waiting for the refresh
+    lock its killed worker held, up to ``RedisStore.lock_ttl``, longer than ``IDLE_MS``); the
+    example's fenced write stops one of the two runs, which ends at once (``written`` short)
+    while the other still writes the rest."""
+    running: Counter[tuple[str, int]] = Counter()  # (worker, user): runs started, not ended
+    done: set[int] = set()
+    for r in records:
+        run = (r["worker"], r["user"])
+        if r["event"] == "start":
+            running[run] += 1
+        else:
+            running[run] -= 1
+            if not r["error"]:
+                done.add(r["user"])
+    busy = [run for run, n in running.items() if n and run[0] not in dead]
+    return len(done) == users and not busy
+
+
 class Progress:
     """Bookings written per user so far (reads only what was appended since the last call)."""
 
@@ -284,8 +305,7 @@ async def _run_example(
         return any(0 < n <= RATE * PAGE_SIZE for n in jobs.values())
 
     async def all_done() -> bool:
-        done = {r["user"] for r in await _records(rds) if r["event"] == "end" and not r["error"]}
-        return len(done) == users
+        return _all_done(await _records(rds), users, dead=frozenset({"0"} if kill else ()))
 
     try:
         await _until(consumers_ready, 30, "the workers did not join the consumer group", paths)
@@ -400,6 +420,39 @@ async def test_three_workers_one_killed_every_booking_once(
                 assert not starts[0]["resumed"]
 
         _assert_no_secrets(run, [fake.client_secret, *spy.tokens])
+
+
+def test_all_done_waits_for_the_run_a_superseded_run_left_writing() -> None:
+    """The JobLog records of a failed run (user 14, worker 0 killed while it held the user's
+    refresh lock): worker 2 got the job 8 s later and waited for the lock; 8 s after that,
+    worker 1 got it too, resumed from the checkpoint worker 2 had written meanwhile and ended
+    at its first write, superseded (written 0), while worker 2 still wrote. The test stopped
+    there and killed worker 2 with 30 bookings of user 14 unwritten."""
+
+    def record(event: str, worker: str, user: int, **fields: Any) -> dict[str, Any]:
+        return {"event": event, "worker": worker, "user": user, "error": None, **fields}
+
+    killed = frozenset({"0"})
+    others = [record(e, "1", 13) for e in ("start", "end")]  # user 13: one run, done
+    records = [
+        record("start", "0", 14),  # killed
+        *others,
+        record("start", "2", 14),  # the job handed over: waits for the lock, then writes
+        record("start", "1", 14, resumed=True),  # handed over again: superseded at once
+        record("end", "1", 14, written=0),
+    ]
+    assert not _all_done(records, 2, dead=killed)  # worker 2 still writes user 14's bookings
+    assert _all_done([*records, record("end", "2", 14, written=170)], 2, dead=killed)
+
+    # the killed worker's run that never ended holds nothing up; a run it ended counts
+    handed = [record("start", "0", 14), record("start", "2", 14), record("end", "2", 14)]
+    assert _all_done([*handed, *others], 2, dead=killed)
+    assert not _all_done([*handed, *others], 2, dead=frozenset())  # were worker 0 alive
+    assert _all_done([record("start", "0", 14), record("end", "0", 14), *others], 2, dead=killed)
+    assert not _all_done([record("start", "0", 14), *others], 2, dead=killed)  # never ended
+    # an end with an error is not done (taskiq retries the job)
+    failed = [record("start", "1", 14), {**record("end", "1", 14), "error": "Boom()"}, *others]
+    assert not _all_done(failed, 2, dead=frozenset())
 
 
 async def test_memory_store_per_worker_collects_429s(
