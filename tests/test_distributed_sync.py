@@ -51,7 +51,9 @@ RATE, WINDOW = 5, 1.0
 LIMITS = [Limit("default", RATE, WINDOW, block=2.0)]
 PAGE_SIZE = 25  # 200 bookings: 9 requests, two windows of the user's budget
 # Longer than the longest job (waiting for the OAuth client's budget included; measured 2.6 to
-# 5.4 s on 2 cores), or a live worker's job would be handed to another worker as well.
+# 5.4 s on 2 cores), or a live worker's job would be handed to another worker as well. Shorter
+# than the refresh lock a killed worker may hold (lock_ttl, 15 s): a redelivered job waiting for
+# it can be handed on again and run twice (the fence stops one run; _all_done waits for both).
 IDLE_MS = 8000
 
 
@@ -478,24 +480,30 @@ async def test_memory_store_per_worker_collects_429s(
         _assert_no_secrets(run, [fake.client_secret, *spy.tokens])
 
 
+def _import_tasks(monkeypatch: pytest.MonkeyPatch, redis_url: str, fake: FakeCalCom) -> Any:
+    """The example's ``tasks`` module, imported afresh in this process, configured for ``fake``
+    (the caller closes ``tasks.store()`` and drops the module)."""
+    import importlib
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("CALCOM_BASE_URL", fake.base_url)
+    monkeypatch.setenv("CALCOM_CLIENT_ID", fake.client_id)
+    monkeypatch.setenv("CALCOM_CLIENT_SECRET", fake.client_secret)
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    monkeypatch.delitem(sys.modules, "tasks", raising=False)
+    return importlib.import_module("tasks")
+
+
 async def test_two_jobs_of_a_new_user_force_refresh_once(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The example's first-pair bootstrap runs under the user's refresh lock: two concurrent
     jobs of a user it has never seen force-refresh once (a second would revoke the first's
     pair), and both get the stored pair."""
-    import importlib
-
     async with FakeCalCom() as fake:
         user = fake.store.add_managed_user(fake.client_id, "Ann", "ann@example.com", "UTC")
         fake.store.issue_tokens(user, fake.client_id)
-        monkeypatch.setenv("REDIS_URL", redis_server.url)
-        monkeypatch.setenv("CALCOM_BASE_URL", fake.base_url)
-        monkeypatch.setenv("CALCOM_CLIENT_ID", fake.client_id)
-        monkeypatch.setenv("CALCOM_CLIENT_SECRET", fake.client_secret)
-        monkeypatch.syspath_prepend(str(EXAMPLE))
-        monkeypatch.delitem(sys.modules, "tasks", raising=False)
-        tasks = importlib.import_module("tasks")
+        tasks = _import_tasks(monkeypatch, redis_server.url, fake)
         try:
             pairs = await asyncio.gather(
                 *(tasks._tokens(user, f"managed-user-{user}") for _ in "ab")
@@ -507,3 +515,37 @@ async def test_two_jobs_of_a_new_user_force_refresh_once(
         assert len(forced) == 1
         assert pairs[0] == pairs[1]
         assert pairs[0].refresh_token in fake.store.refresh_tokens  # not revoked
+
+
+async def test_a_job_run_twice_at_once_writes_each_booking_once(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example's fenced write, with a job handed to a second worker while the first still
+    runs it: the second run resumes from the checkpoint the first has written so far, and from
+    then on one of the two stops at its next write (it returns short, without an error) while
+    the other writes the rest. Between them, every booking once."""
+    async with FakeCalCom(faults=Faults(latency=0.02)) as fake:
+        expected = _seed(fake, 1, PER_USER)
+        user = int(next(iter(expected)).split()[0])
+        fake.store.issue_tokens(user, fake.client_id)
+        tasks = _import_tasks(monkeypatch, redis_server.url, fake)
+        rds = aioredis.Redis.from_url(redis_server.url)
+        try:
+            first = asyncio.create_task(tasks.sync_managed_user(user, page_size=PAGE_SIZE))
+
+            async def first_page_written() -> bool:
+                return bool(await rds.llen(OUTPUT) >= PAGE_SIZE)
+
+            await _until(first_page_written, 30, "the first run wrote no page", [])
+            assert not first.done()  # the first run is on its next pages
+            written = [
+                *await asyncio.gather(first, tasks.sync_managed_user(user, page_size=PAGE_SIZE))
+            ]
+            synced = [x.decode() for x in await rds.lrange(OUTPUT, 0, -1)]
+        finally:
+            await rds.aclose()
+            await tasks.store().aclose()
+            sys.modules.pop("tasks", None)
+        assert sorted(synced) == sorted(expected)  # each booking once
+        assert sum(written) == PER_USER  # what each run says it wrote is what it wrote
+        assert written[0] >= PAGE_SIZE  # (the page it wrote before the second run began)
