@@ -5,15 +5,18 @@
 Configuration (environment): ``REDIS_URL`` (the broker and the store), ``CALCOM_BASE_URL``,
 ``CALCOM_CLIENT_ID`` / ``CALCOM_CLIENT_SECRET`` (the platform OAuth client),
 ``SYNC_IDLE_MS`` (a job whose worker died is handed to another worker after this long without an
-acknowledgement; keep it above your longest job, waits for the rate limit included: default
-600000), ``SYNC_OUTPUT`` (the Redis list the bookings go to), ``SYNC_PAGE_SIZE`` (bookings per
-request, read by ``enqueue.py``: default 100).
+acknowledgement; keep it above your longest job, waits for the rate limit and for a dead
+worker's refresh lock, ``RedisStore.lock_ttl``, included: default 600000), ``SYNC_OUTPUT`` (the
+Redis list the bookings go to), ``SYNC_PAGE_SIZE`` (bookings per request, read by
+``enqueue.py``: default 100).
 
 Exactly once: each booking is written together with the checkpoint that covers it, in one Redis
 script, and only over the checkpoint this run last saw (here the output is a Redis list; in your
 application, one database transaction with the checkpoint). A worker killed mid-job leaves its
 message unacknowledged; another worker claims it after ``SYNC_IDLE_MS`` and the job resumes from
-the checkpoint.
+the checkpoint. A job handed over while its first worker still runs it (a job that took longer
+than ``SYNC_IDLE_MS``) runs twice: one run stops at its next write (it returns what it wrote so
+far, without an error) and the other writes the rest.
 """
 
 from __future__ import annotations

@@ -51,7 +51,9 @@ RATE, WINDOW = 5, 1.0
 LIMITS = [Limit("default", RATE, WINDOW, block=2.0)]
 PAGE_SIZE = 25  # 200 bookings: 9 requests, two windows of the user's budget
 # Longer than the longest job (waiting for the OAuth client's budget included; measured 2.6 to
-# 5.4 s on 2 cores), or a live worker's job would be handed to another worker as well.
+# 5.4 s on 2 cores), or a live worker's job would be handed to another worker as well. Shorter
+# than the refresh lock a killed worker may hold (lock_ttl, 15 s): a redelivered job waiting for
+# it can be handed on again and run twice (the fence stops one run; _all_done waits for both).
 IDLE_MS = 8000
 
 
@@ -184,6 +186,27 @@ async def _records(rds: Any) -> list[dict[str, Any]]:
     return [json.loads(x) for x in await rds.lrange(JOBS, 0, -1)]
 
 
+def _all_done(records: list[dict[str, Any]], users: int, *, dead: frozenset[str]) -> bool:
+    """Every user's job ended without error, and no run of a live worker is still going (the
+    ``dead`` workers' runs never end). One end per user is not enough: a job can be handed to a
+    second worker while a first still runs it (here: a redelivered job waiting for the refresh
+    lock its killed worker held, up to ``RedisStore.lock_ttl``, longer than ``IDLE_MS``); the
+    example's fenced write stops one of the two runs, which ends at once (``written`` short)
+    while the other still writes the rest."""
+    running: Counter[tuple[str, int]] = Counter()  # (worker, user): runs started, not ended
+    done: set[int] = set()
+    for r in records:
+        run = (r["worker"], r["user"])
+        if r["event"] == "start":
+            running[run] += 1
+        else:
+            running[run] -= 1
+            if not r["error"]:
+                done.add(r["user"])
+    busy = [run for run, n in running.items() if n and run[0] not in dead]
+    return len(done) == users and not busy
+
+
 class Progress:
     """Bookings written per user so far (reads only what was appended since the last call)."""
 
@@ -280,8 +303,7 @@ async def _run_example(
         return any(0 < n <= RATE * PAGE_SIZE for n in jobs.values())
 
     async def all_done() -> bool:
-        done = {r["user"] for r in await _records(rds) if r["event"] == "end" and not r["error"]}
-        return len(done) == users
+        return _all_done(await _records(rds), users, dead=frozenset({"0"} if kill else ()))
 
     try:
         await _until(consumers_ready, 30, "the workers did not join the consumer group", paths)
@@ -398,6 +420,39 @@ async def test_three_workers_one_killed_every_booking_once(
         _assert_no_secrets(run, [fake.client_secret, *spy.tokens])
 
 
+def test_all_done_waits_for_the_run_a_superseded_run_left_writing() -> None:
+    """The JobLog records of a failed run (user 14, worker 0 killed while it held the user's
+    refresh lock): worker 2 got the job 8 s later and waited for the lock; 8 s after that,
+    worker 1 got it too, resumed from the checkpoint worker 2 had written meanwhile and ended
+    at its first write, superseded (written 0), while worker 2 still wrote. The test stopped
+    there and killed worker 2 with 30 bookings of user 14 unwritten."""
+
+    def record(event: str, worker: str, user: int, **fields: Any) -> dict[str, Any]:
+        return {"event": event, "worker": worker, "user": user, "error": None, **fields}
+
+    killed = frozenset({"0"})
+    others = [record(e, "1", 13) for e in ("start", "end")]  # user 13: one run, done
+    records = [
+        record("start", "0", 14),  # killed
+        *others,
+        record("start", "2", 14),  # the job handed over: waits for the lock, then writes
+        record("start", "1", 14, resumed=True),  # handed over again: superseded at once
+        record("end", "1", 14, written=0),
+    ]
+    assert not _all_done(records, 2, dead=killed)  # worker 2 still writes user 14's bookings
+    assert _all_done([*records, record("end", "2", 14, written=170)], 2, dead=killed)
+
+    # the killed worker's run that never ended holds nothing up; a run it ended counts
+    handed = [record("start", "0", 14), record("start", "2", 14), record("end", "2", 14)]
+    assert _all_done([*handed, *others], 2, dead=killed)
+    assert not _all_done([*handed, *others], 2, dead=frozenset())  # were worker 0 alive
+    assert _all_done([record("start", "0", 14), record("end", "0", 14), *others], 2, dead=killed)
+    assert not _all_done([record("start", "0", 14), *others], 2, dead=killed)  # never ended
+    # an end with an error is not done (taskiq retries the job)
+    failed = [record("start", "1", 14), {**record("end", "1", 14), "error": "Boom()"}, *others]
+    assert not _all_done(failed, 2, dead=frozenset())
+
+
 async def test_memory_store_per_worker_collects_429s(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
@@ -421,24 +476,30 @@ async def test_memory_store_per_worker_collects_429s(
         _assert_no_secrets(run, [fake.client_secret, *spy.tokens])
 
 
+def _import_tasks(monkeypatch: pytest.MonkeyPatch, redis_url: str, fake: FakeCalCom) -> Any:
+    """The example's ``tasks`` module, imported afresh in this process, configured for ``fake``
+    (the caller closes ``tasks.store()`` and drops the module)."""
+    import importlib
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("CALCOM_BASE_URL", fake.base_url)
+    monkeypatch.setenv("CALCOM_CLIENT_ID", fake.client_id)
+    monkeypatch.setenv("CALCOM_CLIENT_SECRET", fake.client_secret)
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    monkeypatch.delitem(sys.modules, "tasks", raising=False)
+    return importlib.import_module("tasks")
+
+
 async def test_two_jobs_of_a_new_user_force_refresh_once(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The example's first-pair bootstrap runs under the user's refresh lock: two concurrent
     jobs of a user it has never seen force-refresh once (a second would revoke the first's
     pair), and both get the stored pair."""
-    import importlib
-
     async with FakeCalCom() as fake:
         user = fake.store.add_managed_user(fake.client_id, "Ann", "ann@example.com", "UTC")
         fake.store.issue_tokens(user, fake.client_id)
-        monkeypatch.setenv("REDIS_URL", redis_server.url)
-        monkeypatch.setenv("CALCOM_BASE_URL", fake.base_url)
-        monkeypatch.setenv("CALCOM_CLIENT_ID", fake.client_id)
-        monkeypatch.setenv("CALCOM_CLIENT_SECRET", fake.client_secret)
-        monkeypatch.syspath_prepend(str(EXAMPLE))
-        monkeypatch.delitem(sys.modules, "tasks", raising=False)
-        tasks = importlib.import_module("tasks")
+        tasks = _import_tasks(monkeypatch, redis_server.url, fake)
         try:
             pairs = await asyncio.gather(
                 *(tasks._tokens(user, f"managed-user-{user}") for _ in "ab")
@@ -450,3 +511,37 @@ async def test_two_jobs_of_a_new_user_force_refresh_once(
         assert len(forced) == 1
         assert pairs[0] == pairs[1]
         assert pairs[0].refresh_token in fake.store.refresh_tokens  # not revoked
+
+
+async def test_a_job_run_twice_at_once_writes_each_booking_once(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example's fenced write, with a job handed to a second worker while the first still
+    runs it: the second run resumes from the checkpoint the first has written so far, and from
+    then on one of the two stops at its next write (it returns short, without an error) while
+    the other writes the rest. Between them, every booking once."""
+    async with FakeCalCom(faults=Faults(latency=0.02)) as fake:
+        expected = _seed(fake, 1, PER_USER)
+        user = int(next(iter(expected)).split()[0])
+        fake.store.issue_tokens(user, fake.client_id)
+        tasks = _import_tasks(monkeypatch, redis_server.url, fake)
+        rds = aioredis.Redis.from_url(redis_server.url)
+        try:
+            first = asyncio.create_task(tasks.sync_managed_user(user, page_size=PAGE_SIZE))
+
+            async def first_page_written() -> bool:
+                return bool(await rds.llen(OUTPUT) >= PAGE_SIZE)
+
+            await _until(first_page_written, 30, "the first run wrote no page", [])
+            assert not first.done()  # the first run is on its next pages
+            written = [
+                *await asyncio.gather(first, tasks.sync_managed_user(user, page_size=PAGE_SIZE))
+            ]
+            synced = [x.decode() for x in await rds.lrange(OUTPUT, 0, -1)]
+        finally:
+            await rds.aclose()
+            await tasks.store().aclose()
+            sys.modules.pop("tasks", None)
+        assert sorted(synced) == sorted(expected)  # each booking once
+        assert sum(written) == PER_USER  # what each run says it wrote is what it wrote
+        assert written[0] >= PAGE_SIZE  # (the page it wrote before the second run began)
