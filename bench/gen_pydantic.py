@@ -21,7 +21,9 @@ MODELS = OUT / "pydantic_models.py"
 
 
 def generate(spec_path: str) -> Path:
-    from codegen.spec import apply_overlay, load, normalise
+    from codegen.normalise import normalise
+    from codegen.overlay import apply_overlay
+    from codegen.spec import load
 
     spec = load(spec_path, verify=False)
     apply_overlay(spec)

@@ -14,8 +14,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from .normalise import normalise
+from .overlay import apply_overlay
 from .render import render_all
-from .spec import ROOT, SpecError, apply_overlay, load, normalise, pinned_document
+from .spec import ROOT, SpecError, load, pinned_document
 
 DEFAULT_OUT = ROOT / "calcom_async" / "_generated"
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .normalise import normalise
+from .overlay import apply_overlay
 from .render import render_all
-from .spec import apply_overlay, load, normalise
+from .spec import load
 
 _SCHEMA = "#/components/schemas/"
 

@@ -16,7 +16,8 @@ from .annotate import Annotator
 from .examples import ExampleBuilder
 from .models import generate_models
 from .naming import load_names
-from .operations import OpDesc, build, build_internal
+from .opdesc import OpDesc
+from .operations import build, build_internal
 from .spec import HTTP_METHODS, Fix, Spec, SpecError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

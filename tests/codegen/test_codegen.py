@@ -84,7 +84,7 @@ def test_every_component_schema_has_a_class() -> None:
 
 def test_table_rows_carry_versions_auth_and_pagination() -> None:
     # the document as the generator reads it: a version header without a default has one
-    # written from its description ("Must be set to 2024-08-13"), codegen/spec.py
+    # written from its description ("Must be set to 2024-08-13"), codegen/normalise.py
     raw = {op["operationId"]: op for _m, _p, op in normalised_spec().operations()}
     versions = 0
     for op in OPERATIONS:

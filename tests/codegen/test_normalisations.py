@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from codegen.spec import Spec, SpecError, apply_overlay, normalise
+from codegen.normalise import normalise
+from codegen.overlay import apply_overlay
+from codegen.spec import Spec, SpecError
 from tests.support.spec import ROOT
 
 ENVELOPE_OF = {

@@ -6,7 +6,9 @@ import functools
 import json
 from typing import Any
 
-from codegen.spec import Spec, apply_overlay, load, normalise, pinned_document
+from codegen.normalise import normalise
+from codegen.overlay import apply_overlay
+from codegen.spec import Spec, load, pinned_document
 from tests.support.files import ROOT
 
 DOCUMENT = pinned_document()
