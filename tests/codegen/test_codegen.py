@@ -38,6 +38,7 @@ class _NoSession:
 class _Root(GeneratedNamespaces):
     def __init__(self) -> None:
         self._session = _NoSession()  # type: ignore[assignment]
+        self._namespaces = {}
 
 
 def document_operations() -> list[dict[str, Any]]:
