@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from ._response import APIResponse
     from ._retry import RetryPolicy
     from ._serde import SchemaMismatchError
-    from ._sync import BookingSync, SyncCheckpoint
+    from ._sync_checkpoint import SyncCheckpoint
+    from ._sync_walk import BookingSync
     from ._transport import Request, Response, Transport, TransportError
     from ._types import UNSET, Unset
     from .blocking import CalComSync
@@ -77,8 +78,8 @@ _LAZY: dict[str, str] = {
     "BulkError": "._bulk",
     "BulkResult": "._bulk",
     "gather": "._bulk",
-    "BookingSync": "._sync",
-    "SyncCheckpoint": "._sync",
+    "BookingSync": "._sync_walk",
+    "SyncCheckpoint": "._sync_checkpoint",
     "AiohttpTransport": "._http",
     "Request": "._transport",
     "Response": "._transport",

@@ -24,7 +24,7 @@ import attrs
 import click
 import orjson
 
-from .._sync import SyncCheckpoint
+from .._sync_checkpoint import SyncCheckpoint
 from ._common import Bar, Settings, get_settings, plural, run
 from ._errors import CLIError
 from ._rows import COLUMNS, columns

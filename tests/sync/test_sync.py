@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from calcom_async._generated.examples import response_example
 from calcom_async._operation import Pagination
 from calcom_async._serde import format_datetime, structure
-from calcom_async._sync import BookingSync, SyncCheckpoint, _list_operation
+from calcom_async._sync_checkpoint import SyncCheckpoint
+from calcom_async._sync_walk import BookingSync, _list_operation
 from tests.support.sync_properties import assert_each_version_once, version
 
 OP = _list_operation()  # cal.bookings.list, whatever its operationId in this document
