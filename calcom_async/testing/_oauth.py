@@ -39,6 +39,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from .._operation import AuthMode, Operation
+from ._answers import error_response
 from ._records import Principal
 from ._requests import RequestRecord
 from ._util import ApiError
@@ -503,7 +504,6 @@ class FakeOAuth:
         app.router.add_get("/v2/auth/oauth2/clients/{clientId}", self.describe)
 
     def _record(self, request: web.Request, name: str, status: int) -> None:
-
         self._fake.operations[name] += 1
         self._fake.requests.append(
             RequestRecord(
@@ -704,7 +704,7 @@ class FakeOAuth:
                 return web.json_response(body, headers=echo)
             error = ApiError(404, "NotFoundException", "OAuth client not found")
         self._record(request, "oauth2.get_client", error.status)
-        return fake._error_response(request, error, echo)
+        return error_response(request, error, echo, now=fake.now())
 
 
 # -- helpers ------------------------------------------------------------------------------------
