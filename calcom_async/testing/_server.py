@@ -21,7 +21,8 @@ from .._operation import AuthMode, Operation
 from ._answers import error_response, fault_response
 from ._faults import Faults, Limit, ServerRateLimiter
 from ._handlers import HANDLERS
-from ._oauth import FakeOAuth, OAuthClient
+from ._oauth import FakeOAuth
+from ._oauth.records import OAuthClient
 from ._records import Ctx, Principal
 from ._requests import RequestRecord
 from ._seed import seed
