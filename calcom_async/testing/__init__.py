@@ -63,7 +63,8 @@ from __future__ import annotations
 
 from ._faults import Faults, Limit
 from ._mock import MockTransport, json_response
-from ._oauth import FakeOAuth, OAuthClient
+from ._oauth import FakeOAuth
+from ._oauth.records import OAuthClient
 from ._server import DEFAULT_API_KEY, DEFAULT_CLIENT_ID, FakeCalCom, RequestRecord
 from ._webhooks import Deliveries, Delivery, DeliveryAttempt, sign
 

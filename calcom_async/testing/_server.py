@@ -1,33 +1,34 @@
-"""``FakeCalCom``: the aiohttp.web application, its middleware and its lifecycle."""
+"""``FakeCalCom``: the aiohttp.web application, its middleware and its lifecycle: routing, who
+is calling, the rate limit, then the handler (or the document's example). The checks of a call
+are in ``_validation.py``, the error and fault answers in ``_answers.py``."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import time
-import typing
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from aiohttp import web
 
 from .._limiters import PROCESS_LIMITERS
 from .._operation import AuthMode, Operation
-from ._faults import Fault, Faults, Limit, ServerRateLimiter
+from ._answers import error_response, fault_response
+from ._faults import Faults, Limit, ServerRateLimiter
 from ._handlers import HANDLERS
-from ._oauth import FakeOAuth, OAuthClient
-from ._pages import MAX_TAKE
-from ._records import Ctx, Principal, number_problems
+from ._oauth import FakeOAuth
+from ._oauth.records import OAuthClient
+from ._records import Ctx, Principal
 from ._requests import RequestRecord
 from ._seed import seed
 from ._state import FakeState
-from ._util import ApiError, bad_request, iso
+from ._util import ApiError
+from ._validation import check_version, read_call
 from ._webhooks import Deliveries
 
 if TYPE_CHECKING:
@@ -40,12 +41,6 @@ logger = logging.getLogger("calcom_async.testing")
 DEFAULT_API_KEY = "cal_test_SECRET_fakecalcom_0123456789"
 DEFAULT_CLIENT_ID = "clfakeclient0001"
 DEFAULT_CLIENT_SECRET = "fake_client_SECRET_0123456789"
-
-_HTML = (
-    b"<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
-    b"<center><h1>{status} Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
-    b"</body>\r\n</html>\r\n"
-)
 
 
 class FakeCalCom:
@@ -260,28 +255,7 @@ class FakeCalCom:
             error = ApiError(exc.status, code, f"Cannot {request.method} {path}")
             request_id = request.headers.get("X-Request-Id")
             echo = {"X-Request-Id": request_id} if request_id else {}
-            return self._error_response(request, error, echo)
-
-    def _error_response(
-        self, request: web.Request, error: ApiError, headers: Mapping[str, str]
-    ) -> web.Response:
-        body: dict[str, Any] = {
-            "status": "error",
-            "timestamp": iso(self.now()),
-            "path": request.path_qs,
-            "error": {"code": error.code, "message": error.message},
-        }
-        if error.details is not None:
-            body["error"]["details"] = error.details
-        if error.bare:
-            body = {"error": {"message": error.message}}
-        out = {**headers, **error.headers}
-        return web.Response(
-            status=error.status,
-            body=orjson.dumps(body),
-            content_type="application/json",
-            headers=out,
-        )
+            return error_response(request, error, echo, now=self.now())
 
     async def _dispatch(self, op: Operation, request: web.Request) -> web.StreamResponse:
         request_id = request.headers.get("X-Request-Id")
@@ -306,7 +280,7 @@ class FakeCalCom:
             await asyncio.sleep(fault.seconds)
             fault = None
         if fault is not None and not fault.after:
-            early = await self._fault_response(request, fault, headers, b"")
+            early = await fault_response(request, fault, headers, b"", now=self.now())
             if early is not None:
                 record.status = early.status
                 return early
@@ -323,22 +297,22 @@ class FakeCalCom:
                     "ThrottlerException: Too Many Requests",
                     headers={"Retry-After": str(max(1, int(refused + 0.999)))},
                 )
-            op = self._check_version(op, request)
-            ctx = await self._context(op, request, principal)
+            op = check_version(op, request)
+            ctx = await read_call(op, request, principal)
             status, payload = await self._handle(op, ctx)
         except ApiError as error:
-            response = self._error_response(request, error, headers)
+            response = error_response(request, error, headers, now=self.now())
             record.status = response.status
             return response
         except Exception as exc:  # a bug of the fake: answer as the API would, and say so
             logger.exception("FakeCalCom: %s failed", op.name)
             bug = ApiError(500, "InternalServerErrorException", f"{type(exc).__name__}: {exc}")
-            response = self._error_response(request, bug, headers)
+            response = error_response(request, bug, headers, now=self.now())
             record.status = response.status
             return response
         content = orjson.dumps(payload)
         if fault is not None:
-            late = await self._fault_response(request, fault, headers, content)
+            late = await fault_response(request, fault, headers, content, now=self.now())
             if late is not None:
                 record.status = late.status
                 return late
@@ -348,42 +322,6 @@ class FakeCalCom:
         return web.Response(
             status=status, body=content, content_type="application/json", headers=headers
         )
-
-    async def _fault_response(
-        self, request: web.Request, fault: Fault, headers: dict[str, str], content: bytes
-    ) -> web.StreamResponse | None:
-        kind = fault.kind
-        if kind == "error":
-            error = ApiError(fault.status, "InternalServerErrorException", "Internal server error")
-            return self._error_response(request, error, headers)
-        if kind == "html":
-            page = _HTML.replace(b"{status}", str(fault.status).encode())
-            return web.Response(
-                status=fault.status, body=page, content_type="text/html", headers=headers
-            )
-        if kind == "empty":
-            return web.Response(status=fault.status, body=b"", headers=headers)
-        if kind == "malformed":
-            return web.Response(
-                status=200,
-                body=b'{"status":"success","data":{"id":1,',
-                content_type="application/json",
-                headers=headers,
-            )
-        if kind == "truncate":
-            full = content or b'{"status":"success","data":{"id":1,"title":"truncated"}}'
-            response = web.StreamResponse(status=200, headers=headers)
-            response.content_type = "application/json"
-            response.content_length = len(full)
-            await response.prepare(request)
-            await response.write(full[: max(1, len(full) // 2)])
-            _close(request)
-            return response
-        if kind == "drop":
-            _close(request)
-            response = web.Response(status=499)  # never reaches the client
-            return response
-        return None
 
     def _authenticate(self, op: Operation, request: web.Request) -> Principal:
         """The caller's identity among the credentials sent that this operation accepts."""
@@ -406,69 +344,6 @@ class FakeCalCom:
             needed = " or ".join(sorted(_AUTH_LABEL[m] for m in op.auth))
             raise ApiError(401, "UnauthorizedException", f"{op.method} {op.path} needs {needed}")
         raise ApiError(401, "UnauthorizedException", "No credentials provided")
-
-    def _check_version(self, op: Operation, request: web.Request) -> Operation:
-        """The row the call is served with: the operation's, or that of the live version sent
-        (``bookings.list`` at 2026-05-01 pages with a cursor). Any other version is a 400."""
-        if op.api_version is None:
-            return op
-        sent = request.headers.get("cal-api-version")
-        if sent == op.api_version:
-            return op
-        if sent in op.known_versions:
-            from .._generated.operations import VARIANTS
-
-            return VARIANTS.get((op.operation_id, sent), op)
-        got = "no cal-api-version header" if sent is None else f"cal-api-version {sent!r}"
-        required = " or ".join(sorted(op.known_versions))
-        raise bad_request(
-            f"{op.method} {op.path} requires the header cal-api-version: {required}; "
-            f"got {got}. The real API would silently treat this request as version 2024-04-15 "
-            "and answer with that version's shapes.",
-            [f"cal-api-version must be {required}"],
-        )
-
-    async def _context(self, op: Operation, request: web.Request, principal: Principal) -> Ctx:
-        details: list[str] = []
-        path: dict[str, Any] = {}
-        for param in op.path_params:
-            value = request.match_info.get(param.name, "")
-            if param.type in (int, float):
-                try:
-                    path[param.name] = param.type(value)
-                except ValueError:
-                    details.append(
-                        f"{param.name} must be a number conforming to the specified constraints"
-                    )
-                    continue
-            else:
-                path[param.name] = value
-        for param in op.query_params:
-            values = request.query.getall(param.name, [])
-            if not values:
-                if param.required:
-                    details.append(f"{param.name} should not be empty")
-                continue
-            wrong = number_problems(param.name, param.type, values)  # not a number: 400
-            details.extend(wrong or _check_query(op, param.name, param.type, values))
-        body: Any = None
-        if op.body is not None:
-            raw = await request.read()
-            if raw:
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    raise bad_request("Request body is not valid JSON") from None
-                if not isinstance(body, dict):
-                    details.append("the request body must be a JSON object")
-                else:
-                    details.extend(_check_zones(body, ""))
-                    details.extend(_validate_body(op, body))
-            elif op.body_required:
-                details.append("a request body is required")
-        if details:
-            raise bad_request(details[0], details)
-        return Ctx(op=op, path=path, query=request.query, body=body, principal=principal)
 
     async def _handle(self, op: Operation, ctx: Ctx) -> tuple[int, Any]:
         # the document's success code when the table carries it; else Cal.com's usual one
@@ -497,91 +372,9 @@ _AUTH_LABEL = {
 }
 
 
-def _close(request: web.Request) -> None:
-    transport = request.transport
-    if transport is not None:
-        transport.close()
-
-
 def _limits(value: int | Sequence[Limit] | None, default: int) -> tuple[Limit, ...]:
     if value is None:
         return (Limit(limit=default),)
     if isinstance(value, int):
         return (Limit(limit=value),)
     return tuple(value)
-
-
-_ZONE_KEYS = frozenset({"timeZone"})
-
-
-def _allowed(tp: Any) -> tuple[tuple[str, ...], bool]:
-    """The values a ``Literal[...]`` parameter type allows (empty: any), and whether it is a
-    list of them (``Sequence[Literal[...]]``)."""
-    many = typing.get_origin(tp) is Sequence
-    if many:
-        (tp,) = typing.get_args(tp)
-    if typing.get_origin(tp) is not typing.Literal:
-        return (), False
-    return tuple(str(v) for v in typing.get_args(tp)), many
-
-
-def _zone_ok(name: Any) -> bool:
-    if not isinstance(name, str) or not name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def _check_query(op: Operation, name: str, tp: Any, values: list[str]) -> list[str]:
-    """What the live API's validation pipe (NestJS, class-validator) refuses in a query:
-    values outside an enum, a page size over the maximum, an unknown time zone."""
-    out: list[str] = []
-    allowed, many = _allowed(tp)
-    if allowed:
-        given = [p.strip() for v in values for p in (v.split(",") if many else [v])]
-        if any(v not in allowed for v in given if v):
-            out.append(f"{name} must be one of the following values: {', '.join(allowed)}")
-    if name in ("take", "limit") and op.pagination is not None:
-        maximum = op.max_page_size or MAX_TAKE
-        try:
-            size = float(values[0])
-        except ValueError:
-            size = 0
-        if not 1 <= size <= maximum:
-            out.append(f"{name} must be between 1 and {maximum}")
-    if name in _ZONE_KEYS and not _zone_ok(values[0]):
-        out.append(f"{name} must be a valid IANA time-zone")
-    return out
-
-
-def _check_zones(value: Any, where: str) -> list[str]:
-    """Every ``timeZone`` in a body, at any depth, must name an IANA zone."""
-    out: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            path = f"{where}.{key}" if where else str(key)
-            if key in _ZONE_KEYS and item is not None and not _zone_ok(item):
-                out.append(f"{path} must be a valid IANA time-zone")
-            else:
-                out.extend(_check_zones(item, path))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            out.extend(_check_zones(item, f"{where}[{i}]"))
-    return out
-
-
-def _validate_body(op: Operation, body: dict[str, Any]) -> list[str]:
-    """Structure the body with the operation's model, as the real API's validation pipe does."""
-    from .._serde import structure
-
-    model = op.body_type()
-    if model is None:
-        return []
-    try:
-        structure(body, model, strict=True)  # what the document declares, no tolerance
-    except Exception as exc:
-        return [str(exc).split("\n")[0] or f"the body does not fit {op.body}"]
-    return []

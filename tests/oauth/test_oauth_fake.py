@@ -26,11 +26,9 @@ from calcom_async.oauth import (
     Scope,
 )
 from calcom_async.testing import FakeCalCom
-from calcom_async.testing._oauth import (
-    ACCESS_TOKEN_TTL,
-    DEFAULT_OAUTH_CLIENT_ID,
-    s256,
-)
+from calcom_async.testing._oauth import DEFAULT_OAUTH_CLIENT_ID
+from calcom_async.testing._oauth.base import ACCESS_TOKEN_TTL
+from calcom_async.testing._oauth.tokens import s256
 from tests.support.fake_oauth import (
     OLD_SECRET,
     OTHER_REDIRECT,

@@ -18,13 +18,6 @@ LIMIT = 400  #: lines of a hand-written module
 OVER_THE_LIMIT: dict[str, tuple[int, str]] = {
     "calcom_async/_serde.py": (747, "the tolerant readers are being rewritten (the lead)"),
     "calcom_async/blocking.py": (556, "the blocking facade; to split with the sync work"),
-    "calcom_async/testing/_state.py": (
-        906,
-        "FakeState is one class over every domain (users, event types, availability, bookings, "
-        "teams); its handlers are split by domain, its methods not yet",
-    ),
-    "calcom_async/testing/_oauth.py": (820, "the fake's OAuth server: clients, consent, tokens"),
-    "calcom_async/testing/_server.py": (587, "the fake's app: routing, auth, faults, answers"),
 }
 
 

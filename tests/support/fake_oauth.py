@@ -10,8 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 
 from calcom_async.oauth import OAuthApp, OAuthToken
-from calcom_async.testing import FakeCalCom
-from calcom_async.testing._oauth import OAuthClient
+from calcom_async.testing import FakeCalCom, OAuthClient
 from tests.support.leaks import CLIENT_SECRET
 
 REDIRECT = "https://crm.example/oauth/callback"

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .._pages import ok
 from .._records import Ctx, Reservation
-from .._state import MAX_SLOT_DAYS, FakeState
+from .._state import FakeState
+from .._state.availability import MAX_SLOT_DAYS
 from .._util import ApiError, bad_request, iso, not_found, parse_time
 from ._registry import Registry
 
