@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._auth import TokenPair
     from ._bulk import BulkError, BulkResult, gather
     from ._client import DEFAULT_BASE_URL, EU_BASE_URL, CalCom
+    from ._drift import SchemaMismatchError
     from ._errors import (
         APIConnectionError,
         APIStatusError,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     from ._ratelimit import RateLimit
     from ._response import APIResponse
     from ._retry import RetryPolicy
-    from ._serde import SchemaMismatchError
     from ._sync_checkpoint import SyncCheckpoint
     from ._sync_walk import BookingSync
     from ._transport import Request, Response, Transport, TransportError
@@ -65,7 +65,7 @@ _LAZY: dict[str, str] = {
     "CalComModel": "._model",
     "to_dict": "._model",
     "to_json": "._model",
-    "SchemaMismatchError": "._serde",
+    "SchemaMismatchError": "._drift",
     "RateLimit": "._ratelimit",
     "RequestOptions": "._options",
     "RetryPolicy": "._retry",

@@ -35,7 +35,8 @@ import attrs
 import orjson
 
 from . import _serde
-from ._serde import SchemaMismatchError
+from ._annotations import json_name
+from ._drift import SchemaMismatchError
 from ._types import Unset
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class CalComModel:
             hints = typing.get_type_hints(source)
             shape = core_schema.typed_dict_schema(
                 {
-                    _serde._json_name(a): core_schema.typed_dict_field(
+                    json_name(a): core_schema.typed_dict_field(
                         handler.generate_schema(_without_unset(hints[a.name])),
                         required=a.default is attrs.NOTHING,
                     )
@@ -165,7 +166,7 @@ def _refuse_python_names(cls: type[Any], data: Mapping[str, Any]) -> None:
     """A key that is a field's Python name where the JSON name is missing: the data was written
     with ``to_dict(by_alias=False)`` (or by hand), which ``from_dict`` does not read."""
     for a in _fields(cls):
-        key = _serde._json_name(a)
+        key = json_name(a)
         if key != a.name and a.name in data and key not in data:
             raise SchemaMismatchError(
                 f"{cls.__name__}.from_dict: {a.name!r} is the Python name of the field "

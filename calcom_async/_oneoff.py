@@ -278,11 +278,11 @@ def structure(where: str, data: Any, cast_to: Any, response: APIResponse[Any], s
     ``calcom_async.drift``) unless ``strict``, as generated methods read their answers."""
     if cast_to is AS_SENT or cast_to is Any or cast_to is object:
         return data
-    from . import _serde
+    from . import _drift, _serde
 
     try:
         value, found = _serde.structure_reporting(data, cast_to, strict=strict)
-        _serde.report_deviations(found, data, where=f"{where} ")
+        _drift.report_deviations(found, data, where=f"{where} ")
         return value
     except Exception as exc:
         import cattrs

@@ -186,18 +186,14 @@ def parse_response(op: Operation, response: APIResponse[Any], *, strict: bool = 
     """Decode, structure and unwrap an answer (the work behind ``APIResponse.parse``).
 
     Tolerant unless ``strict``: a value that deviates from its model is kept as sent and reported
-    once per process on ``calcom_async.drift`` (``calcom_async._serde``)."""
+    once per process on ``calcom_async.drift`` (``calcom_async._drift``)."""
     if response.status_code == 204:
         return None
     if op.response is None:  # the document does not describe the answer: the JSON as sent
         return response.json()
     data = response.json()
-    from ._serde import (
-        SchemaMismatchError,
-        report_answer_misfit,
-        report_deviations,
-        structure_reporting,
-    )
+    from ._drift import SchemaMismatchError, report_answer_misfit, report_deviations
+    from ._serde import structure_reporting
 
     try:
         result, found = structure_reporting(data, op.response_type(), strict=strict)

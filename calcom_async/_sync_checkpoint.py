@@ -11,7 +11,7 @@ import attrs
 import orjson
 
 from ._errors import CalComUsageError
-from ._serde import format_datetime
+from ._scalars import format_datetime
 
 __all__ = ["FirstPass", "SyncCheckpoint", "parse_stamp"]
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from ._serde import format_datetime
+from ._scalars import format_datetime
 from ._sync_checkpoint import FirstPass, parse_stamp
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from ._errors import CalComUsageError, ResponseValidationError
 from ._generated.operations import BY_ID
 from ._operation import Operation, Pagination
 from ._progress import Progress, metered
-from ._serde import format_datetime
+from ._scalars import format_datetime
 from ._sync_checkpoint import FirstPass, SyncCheckpoint, parse_stamp
 from ._sync_pages import (
     MAX_TAKE,

@@ -11,14 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calcom_async import APIStatusError
+from calcom_async._drift import SchemaMismatchError, report_deviations, reset_drift_memory
 from calcom_async._generated import models
-from calcom_async._serde import (
-    SchemaMismatchError,
-    report_deviations,
-    reset_drift_memory,
-    structure,
-    structure_reporting,
-)
+from calcom_async._serde import structure, structure_reporting
 from tests.models._live import Recorded, locations, mutate, operation_of, recorded, replay
 from tests.support.samples import sample
 

@@ -10,9 +10,10 @@ import attrs
 import pytest
 from hypothesis import given, settings
 
+from calcom_async._drift import SchemaMismatchError
 from calcom_async._generated import models
 from calcom_async._model import CalComModel
-from calcom_async._serde import SchemaMismatchError, structure, unstructure
+from calcom_async._serde import structure, unstructure
 from calcom_async._types import UNSET, OpenStrEnum
 from codegen.examples import ExampleBuilder
 from tests.models._cases import ambiguous, component_refs, response_examples, strategy

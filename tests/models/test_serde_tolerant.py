@@ -13,13 +13,9 @@ from typing import Any
 import pytest
 
 from calcom_async import RequestOptions, ResponseValidationError
+from calcom_async._drift import SchemaMismatchError, reset_drift_memory
 from calcom_async._generated import models
-from calcom_async._serde import (
-    SchemaMismatchError,
-    reset_drift_memory,
-    structure,
-    structure_reporting,
-)
+from calcom_async._serde import structure, structure_reporting
 from calcom_async._types import UNSET
 from calcom_async.testing import FakeCalCom
 from codegen.examples import ExampleBuilder

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import grimp
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 400  #: lines of a hand-written module
@@ -15,10 +14,7 @@ LIMIT = 400  #: lines of a hand-written module
 #: Modules still over the limit, each with the most lines it may have and why it is not split
 #: yet. The list only shrinks: a module that grows past its number, or drops under the limit
 #: (then take it off the list), fails the test.
-OVER_THE_LIMIT: dict[str, tuple[int, str]] = {
-    "calcom_async/_serde.py": (747, "the tolerant readers are being rewritten (the lead)"),
-    "calcom_async/blocking.py": (556, "the blocking facade; to split with the sync work"),
-}
+OVER_THE_LIMIT: dict[str, tuple[int, str]] = {}
 
 
 def _hand_written() -> list[Path]:
@@ -39,14 +35,15 @@ def test_no_hand_written_module_is_over_the_size_limit() -> None:
     assert not over, f"over {LIMIT} lines (split them): {over}"
 
 
-@pytest.mark.parametrize("name", sorted(OVER_THE_LIMIT))
-def test_a_module_over_the_limit_only_shrinks(name: str) -> None:
-    most, _reason = OVER_THE_LIMIT[name]
-    path = ROOT / name
-    assert path.exists(), f"{name} is gone: take it off OVER_THE_LIMIT"
-    lines = _lines(path)
-    assert lines > LIMIT, f"{name} has {lines} lines now: take it off OVER_THE_LIMIT"
-    assert lines <= most, f"{name} grew to {lines} lines (at most {most}): split it instead"
+def test_a_module_over_the_limit_only_shrinks() -> None:
+    """Each listed module (none now) still exists, is still over the limit and has not grown: one
+    test over the list, so an empty list runs it too rather than leaving a skipped test."""
+    for name, (most, _reason) in sorted(OVER_THE_LIMIT.items()):
+        path = ROOT / name
+        assert path.exists(), f"{name} is gone: take it off OVER_THE_LIMIT"
+        lines = _lines(path)
+        assert lines > LIMIT, f"{name} has {lines} lines now: take it off OVER_THE_LIMIT"
+        assert lines <= most, f"{name} grew to {lines} lines (at most {most}): split it instead"
 
 
 def _cycles(graph: grimp.ImportGraph, modules: set[str]) -> list[list[str]]:

@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 
 from calcom_async import CalCom, RateLimitError
 from calcom_async._auth import TokenPair
-from calcom_async._serde import format_datetime
+from calcom_async._scalars import format_datetime
 from calcom_async.stores import MemoryStore, RedisStore, StoreUnavailableError
 
 

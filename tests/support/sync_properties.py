@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from calcom_async._serde import format_datetime
+from calcom_async._scalars import format_datetime
 
 Version = tuple[str, str | None]
 

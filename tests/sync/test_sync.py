@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from calcom_async._generated.examples import response_example
 from calcom_async._operation import Pagination
-from calcom_async._serde import format_datetime, structure
+from calcom_async._scalars import format_datetime
+from calcom_async._serde import structure
 from calcom_async._sync_checkpoint import SyncCheckpoint
 from calcom_async._sync_walk import BookingSync, _list_operation
 from tests.support.sync_properties import assert_each_version_once, version

@@ -369,7 +369,7 @@ def test_unknown_trigger_is_kept_with_a_raw_payload() -> None:
 def test_payload_that_no_longer_fits_its_class_is_typed_with_the_misfits_as_sent(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from calcom_async._serde import reset_drift_memory
+    from calcom_async._drift import reset_drift_memory
 
     reset_drift_memory()
     payload = payload_for(WebhookTriggerEvent.BOOKING_CREATED)
