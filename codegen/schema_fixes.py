@@ -101,26 +101,6 @@ def fix_boolean_required(spec: Spec) -> None:
 _JSON_TYPES = {bool: "boolean", int: "number", float: "number", str: "string"}
 
 
-def _fix_array_enums(spec: Spec) -> None:
-    """``type: string`` + ``enum`` whose example is a list: an array of those values."""
-    for name, schema in spec.doc.get("components", {}).get("schemas", {}).items():
-        for prop_name, prop in schema.get("properties", {}).items():
-            if (
-                prop.get("type") == "string"
-                and "enum" in prop
-                and isinstance(prop.get("example"), list)
-            ):
-                prop["type"] = "array"
-                prop["items"] = {"type": "string", "enum": prop.pop("enum")}
-                spec.fixes.append(
-                    Fix(
-                        "enum-array",
-                        f"{name}.{prop_name}",
-                        "array of the enum (its example is a list)",
-                    )
-                )
-
-
 def fix_scalar_objects(spec: Spec) -> None:
     """``type: object`` with no properties whose example is a scalar: the example's type.
 
