@@ -11,12 +11,6 @@ import grimp
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 400  #: lines of a hand-written module
 
-#: Modules still over the limit, each with the most lines it may have and why it is not split
-#: yet. The list only shrinks: a module that grows past its number, or drops under the limit
-#: (then take it off the list), fails the test.
-OVER_THE_LIMIT: dict[str, tuple[int, str]] = {}
-
-
 def _hand_written() -> list[Path]:
     files = [*ROOT.joinpath("calcom_async").rglob("*.py"), *ROOT.joinpath("codegen").rglob("*.py")]
     return sorted(p for p in files if "_generated" not in p.parts)
@@ -30,20 +24,9 @@ def test_no_hand_written_module_is_over_the_size_limit() -> None:
     over = {
         str(p.relative_to(ROOT)): n
         for p in _hand_written()
-        if (n := _lines(p)) > LIMIT and str(p.relative_to(ROOT)) not in OVER_THE_LIMIT
+        if (n := _lines(p)) > LIMIT
     }
     assert not over, f"over {LIMIT} lines (split them): {over}"
-
-
-def test_a_module_over_the_limit_only_shrinks() -> None:
-    """Each listed module (none now) still exists, is still over the limit and has not grown: one
-    test over the list, so an empty list runs it too rather than leaving a skipped test."""
-    for name, (most, _reason) in sorted(OVER_THE_LIMIT.items()):
-        path = ROOT / name
-        assert path.exists(), f"{name} is gone: take it off OVER_THE_LIMIT"
-        lines = _lines(path)
-        assert lines > LIMIT, f"{name} has {lines} lines now: take it off OVER_THE_LIMIT"
-        assert lines <= most, f"{name} grew to {lines} lines (at most {most}): split it instead"
 
 
 def _cycles(graph: grimp.ImportGraph, modules: set[str]) -> list[list[str]]:
