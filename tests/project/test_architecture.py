@@ -11,6 +11,7 @@ import grimp
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 400  #: lines of a hand-written module
 
+
 def _hand_written() -> list[Path]:
     files = [*ROOT.joinpath("calcom_async").rglob("*.py"), *ROOT.joinpath("codegen").rglob("*.py")]
     return sorted(p for p in files if "_generated" not in p.parts)
@@ -21,11 +22,7 @@ def _lines(path: Path) -> int:
 
 
 def test_no_hand_written_module_is_over_the_size_limit() -> None:
-    over = {
-        str(p.relative_to(ROOT)): n
-        for p in _hand_written()
-        if (n := _lines(p)) > LIMIT
-    }
+    over = {str(p.relative_to(ROOT)): n for p in _hand_written() if (n := _lines(p)) > LIMIT}
     assert not over, f"over {LIMIT} lines (split them): {over}"
 
 
