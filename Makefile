@@ -74,6 +74,12 @@ bench: $(BENCH_STAMP)
 bench-instructions: $(BENCH_STAMP)
 	$(PY) -m bench.instructions
 
+# instructions per request (callgrind), this tree against an earlier commit:
+# make bench-request-instructions REV=749da79 MODE=fan   (MODE: raw, typed, fan)
+bench-request-instructions: $(BENCH_STAMP)
+	@test -n "$(REV)" || { echo "make bench-request-instructions REV=<commit> [MODE=raw]"; exit 2; }
+	$(PY) -m bench.request_instructions $(REV) --mode $(or $(MODE),raw)
+
 # this tree against an earlier commit, alternated in one run: make bench-compare REV=7835a2e
 bench-compare: $(BENCH_STAMP)
 	@test -n "$(REV)" || { echo "make bench-compare REV=<commit>"; exit 2; }
