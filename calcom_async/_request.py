@@ -94,7 +94,8 @@ def build(
 ) -> tuple[Operation, Request, str]:
     """The row the call uses, the request its attempts send (without auth, timeouts) and the
     rendered path (for log lines and errors)."""
-    op = route(config, op, options)
+    version = api_version(config, op, options)  # once per call: the row and the header
+    op = _routed(op, version)
     url_path = render_path(op, path or {})
     params = encode_query(op, query or {})
     content = encode_body(op, body)
@@ -102,7 +103,7 @@ def build(
         method=op.method,
         url=config.base_url + url_path,
         params=params,
-        headers=headers(config, op, options, has_body=content is not None),
+        headers=headers(config, options, version, has_body=content is not None),
         content=content,
     )
     return op, request, url_path or "/"
@@ -126,7 +127,11 @@ def route(config: SessionConfig, op: Operation, options: RequestOptions = NO_OPT
     """The row a call of ``op`` uses: its own, or the row of the live version pinned for it
     (``VARIANTS``: its own parameters, answer and paging). A well-formed version the table
     does not know for ``op`` is sent as asked, with one warning per process."""
-    version = api_version(config, op, options)
+    return _routed(op, api_version(config, op, options))
+
+
+def _routed(op: Operation, version: str | None) -> Operation:
+    """The row of ``op`` for the ``cal-api-version`` the call sends (see :func:`route`)."""
     if version is None or version == op.api_version:
         return op
     from ._generated.operations import VARIANTS
@@ -146,7 +151,7 @@ def route(config: SessionConfig, op: Operation, options: RequestOptions = NO_OPT
 
 
 def headers(
-    config: SessionConfig, op: Operation, options: RequestOptions, *, has_body: bool
+    config: SessionConfig, options: RequestOptions, version: str | None, *, has_body: bool
 ) -> dict[str, str]:
     """The headers every attempt of the call sends (auth is added per attempt): ``Accept``,
     ``User-Agent``, the default and extra headers, ``Content-Type``, ``cal-api-version`` and
@@ -161,7 +166,6 @@ def headers(
                 sent[key] = value
     if has_body:
         sent["Content-Type"] = "application/json"
-    version = api_version(config, op, options)
     if version is not None:
         sent["cal-api-version"] = version
     request_id = None
