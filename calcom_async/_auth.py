@@ -225,6 +225,12 @@ class Auth:
             )
         return frozenset(chosen)
 
+    def fixed_headers(self, op: Operation) -> AuthHeaders | None:
+        """The auth headers of ``op`` when they are already worked out and carry no access
+        token (an API key, the platform secret, none): the same on every call, so no await.
+        None: ask :meth:`headers`."""
+        return self._fixed.get(op)
+
     async def headers(self, op: Operation) -> AuthHeaders:
         """The auth headers of a call of ``op`` with the credentials held now (not to be
         changed: a row that sends no access token gets the same ones on every call). With a

@@ -30,7 +30,7 @@ __all__ = ["Gate", "Turn"]
 logger = logging.getLogger("calcom_async")
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class Turn:
     """An attempt's place, held until :meth:`Gate.release`: the in-process limiter it took a
     turn from, or the shared budget's bucket."""
@@ -90,9 +90,25 @@ class Gate:
             )
         return limiter
 
+    def try_acquire(self, headers: Mapping[str, str]) -> Turn | None:
+        """:meth:`acquire` when neither the cap nor the in-process limiter would make the
+        attempt wait: its turn, taken without a coroutine. None: ``await acquire()``."""
+        if self.closed or self._shared:
+            return None  # acquire() says it is closed; the shared budget is awaited
+        try:
+            self.capacity.acquire_nowait()
+        except anyio.WouldBlock:
+            return None
+        limiter = self.limiter_for(headers)
+        if limiter.try_acquire():
+            return Turn(limiter, None)
+        self.capacity.release()  # acquire() takes the place again and waits for the limiter
+        return None
+
     async def acquire(self, headers: Mapping[str, str], deadline: Deadline | None) -> Turn:
         """A place under the cap, then a turn from the credential's limiter (or the shared
-        budget), every wait within ``deadline``. Give it back with :meth:`release`."""
+        budget), every wait within ``deadline``. Give it back with :meth:`release` (or
+        :meth:`release_shared` for a turn of the shared budget)."""
         if self.closed:
             raise CalComUsageError("this CalCom client is closed")
         try:  # a free slot is taken without the checkpoint (a loop round trip) of acquire()
@@ -112,17 +128,25 @@ class Gate:
             self.capacity.release()
             raise
 
-    async def release(self, turn: Turn, answer: Response | None) -> dict[str, RateLimit] | None:
-        """Give the turn back; the limiter learns from ``answer`` (None: there was none).
-        Returns the rate limits the answer's headers report, when they were parsed."""
+    def release(self, turn: Turn, answer: Response | None) -> dict[str, RateLimit] | None:
+        """Give back a turn of the in-process limiter; it learns from ``answer`` (None: there
+        was none). Returns the rate limits the answer's headers report, when they were parsed."""
         try:
-            if turn.bucket is not None:
-                return await self._shared_release(turn.bucket, answer)
-            assert turn.limiter is not None
+            assert turn.limiter is not None, "a turn of the shared budget: release_shared()"
             if answer is None:
                 turn.limiter.release()
                 return None
             return turn.limiter.release(answer.headers, answer.status)
+        finally:
+            self.capacity.release()
+
+    async def release_shared(
+        self, turn: Turn, answer: Response | None
+    ) -> dict[str, RateLimit] | None:
+        """Give back a turn of the shared budget, which learns from ``answer``'s headers."""
+        try:
+            assert turn.bucket is not None
+            return await self._shared_release(turn.bucket, answer)
         finally:
             self.capacity.release()
 

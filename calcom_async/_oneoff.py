@@ -292,11 +292,11 @@ def structure(where: str, data: Any, cast_to: Any, response: APIResponse[Any], s
                 f"{where}: cast_to={cast_to!r} is not a type the client can build (an attrs "
                 "model of calcom_async.models, a list of one, a union, X | None, dict, Any)"
             ) from None
-        from ._session import _describe
+        from ._parse import describe_error
 
         raise ResponseValidationError(
             f"{where}: the answer does not fit {getattr(cast_to, '__name__', cast_to)!s} "
-            f"({_describe(exc)})",
+            f"({describe_error(exc)})",
             raw=data,
             status_code=response.status_code,
             request_id=response.request_id,

@@ -17,7 +17,7 @@ through :meth:`Session.request`, which reads as the steps it takes:
    - **decide on a retry** (``_verdict``, ``_back_off``): 429/5xx and connection errors per
      :class:`RetryPolicy`, within the deadline; otherwise the typed error is raised;
    - **build the answer** (``_answer``): a 2xx becomes an :class:`APIResponse` (its
-     ``parse()``: ``_session.parse_response``, or the caller's ``parse``).
+     ``parse()``: ``_parse.parse_response``, or the caller's ``parse``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from ._clock import Clock
 from ._deadline import CURRENT, Deadline
 from ._errors import APIConnectionError, APITimeoutError, CalComError, make_status_error
 from ._gate import Gate
+from ._logs import log_attempt, log_retry
 from ._operation import Operation
 from ._options import RequestOptions
 from ._progress import record_wait
@@ -42,7 +43,6 @@ from ._ratelimit import RateLimit, parse_rate_limits, retry_after_seconds, spent
 from ._request import NO_OPTIONS, SessionConfig, api_version, build, route
 from ._response import APIResponse
 from ._retry import Failure
-from ._session import parse_response
 from ._transport import Request, Response, Transport, TransportError
 
 __all__ = ["Outcome", "Session", "SessionConfig"]
@@ -50,7 +50,7 @@ __all__ = ["Outcome", "Session", "SessionConfig"]
 logger = logging.getLogger("calcom_async")
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class Outcome:
     """What one attempt came to: the server's answer (any status), or no answer and the
     connection error, with what kind of failure it was (None: never worth retrying)."""
@@ -149,7 +149,8 @@ class Session:
         try:
             attempt, refreshed = 0, False
             while True:
-                sent = await self._authenticate(op)
+                # known and token-free (an API key, the platform secret): no await
+                sent = self.auth.fixed_headers(op) or await self._authenticate(op)
                 outcome = await self._attempt(op, request, sent, opts, deadline, url_path, attempt)
                 answer = outcome.answer
                 if answer is not None and answer.status == 401 and sent.token and not refreshed:
@@ -216,7 +217,7 @@ class Session:
         config, clock = self.config, self.clock
         headers = {**request.headers, **sent.headers}
         request_id = headers["X-Request-Id"]
-        turn = await self.gate.acquire(headers, deadline)
+        turn = self.gate.try_acquire(headers) or await self.gate.acquire(headers, deadline)
         answer: Response | None = None
         try:
             timeout = config.timeout if opts.timeout is None else opts.timeout
@@ -240,12 +241,15 @@ class Session:
                 error = kind(str(exc), request_id=request_id)
                 error.__cause__ = exc.__cause__ or exc
                 if debug:
-                    _log_attempt(op, url_path, str(error), start, clock, request_id, attempt)
+                    log_attempt(op, url_path, str(error), start, clock, request_id, attempt)
                 return Outcome(None, error=error, failure=exc.failure)
             if debug:
-                _log_attempt(op, url_path, str(answer.status), start, clock, request_id, attempt)
+                log_attempt(op, url_path, str(answer.status), start, clock, request_id, attempt)
         finally:
-            rate_limits = await self.gate.release(turn, answer)
+            if turn.bucket is None:
+                rate_limits = self.gate.release(turn, answer)
+            else:
+                rate_limits = await self.gate.release_shared(turn, answer)
         return Outcome(answer, rate_limits)
 
     # -- decide on a retry ----------------------------------------------------------------------
@@ -307,26 +311,7 @@ class Session:
                 now, waiting_for, limit=limit, wait=delay, cause=str(error)
             ) from error
         outcome_text = str(status or type(error).__name__)
-        logger.info(
-            "retrying %s %s in %.2fs after %s (request id %s, retry %d)",
-            op.method,
-            url_path,
-            delay,
-            outcome_text,
-            deadline.request_id,
-            retry,
-            extra={
-                "calcom_operation": op.name,
-                "calcom_method": op.method,
-                "calcom_path": url_path,
-                "calcom_outcome": outcome_text,
-                "calcom_wait": delay,
-                "calcom_waiting_for": waiting_for,
-                "calcom_limit": limit,
-                "calcom_request_id": deadline.request_id,
-                "calcom_retry": retry,
-            },
-        )
+        log_retry(op, url_path, outcome_text, delay, waiting_for, limit, deadline.request_id, retry)
         await self.clock.sleep(delay)
         if status == 429:
             record_wait(delay)  # progress hooks count it as waiting for the rate limit
@@ -359,36 +344,14 @@ class Session:
             rate_limits=limits
             if limits is not None
             else parse_rate_limits(answer.headers, clock.time()),
-            parse=parse or functools.partial(parse_response, op, strict=strict),
+            parse=parse or functools.partial(_reader(), op, strict=strict),
         )
 
 
-def _log_attempt(
-    op: Operation,
-    url_path: str,
-    outcome: str,
-    sent: float,
-    clock: Clock,
-    request_id: str,
-    attempt: int,
-) -> None:
-    duration = clock.monotonic() - sent
-    logger.debug(
-        "%s %s -> %s in %.3fs (request id %s, retry %d)",
-        op.method,
-        url_path,
-        outcome,
-        duration,
-        request_id,
-        attempt,
-        # the same facts as fields, for structured log handlers
-        extra={
-            "calcom_operation": op.name,
-            "calcom_method": op.method,
-            "calcom_path": url_path,
-            "calcom_outcome": outcome,
-            "calcom_duration": duration,
-            "calcom_request_id": request_id,
-            "calcom_retry": attempt,
-        },
-    )
+@functools.cache
+def _reader() -> Callable[..., Any]:
+    """``_parse.parse_response``, imported once, by the first answer: with it come cattrs and
+    the models' structuring, which ``import calcom_async`` does without."""
+    from ._parse import parse_response
+
+    return parse_response

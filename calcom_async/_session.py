@@ -1,9 +1,8 @@
-"""Encoding a call's values and reading its answer: the first and the last step of the
-request pipeline (``Session``, ``calcom_async._pipeline``).
+"""Encoding a call's values: the first step of the request pipeline (``Session``,
+``calcom_async._pipeline``; reading the answer, the last, is ``_parse.py``).
 
 - ``render_path``, ``encode_query``, ``encode_body``: path values as single segments, query
   values, the JSON body; bad input raises :class:`CalComUsageError` before anything is sent;
-- ``parse_response``: the work behind ``APIResponse.parse`` (JSON, the converter, the envelope);
 - ``check_api_version``: a well-formed ``cal-api-version``.
 
 (``Session`` itself, the steps between, is in ``_pipeline.py``.)
@@ -26,9 +25,8 @@ import orjson
 
 from ._bodies import check as check_body
 from ._bodies import check_query_text, fits, naive_datetime, type_name
-from ._errors import CalComUsageError, ResponseValidationError, UnknownAPIVersionError
+from ._errors import CalComUsageError, UnknownAPIVersionError
 from ._operation import Operation, Param
-from ._response import APIResponse
 from ._types import Unset
 
 __all__ = [
@@ -36,7 +34,6 @@ __all__ = [
     "encode_body",
     "encode_query",
     "known_api_versions",
-    "parse_response",
     "render_path",
 ]
 
@@ -180,55 +177,6 @@ def encode_body(op: Operation, body: Any) -> bytes | None:
         raise CalComUsageError(
             f"{op.name}: the body cannot be encoded as JSON ({type(exc).__name__})"
         ) from None
-
-
-def parse_response(op: Operation, response: APIResponse[Any], *, strict: bool = False) -> Any:
-    """Decode, structure and unwrap an answer (the work behind ``APIResponse.parse``).
-
-    Tolerant unless ``strict``: a value that deviates from its model is kept as sent and reported
-    once per process on ``calcom_async.drift`` (``calcom_async._drift``)."""
-    if response.status_code == 204:
-        return None
-    if op.response is None:  # the document does not describe the answer: the JSON as sent
-        return response.json()
-    data = response.json()
-    from ._drift import SchemaMismatchError, report_answer_misfit, report_deviations
-    from ._serde import structure_reporting
-
-    try:
-        result, found = structure_reporting(data, op.response_type(), strict=strict)
-    except SchemaMismatchError as exc:
-        if strict:
-            raise ResponseValidationError(
-                f"{op.name}: the answer does not fit {op.response} ({_describe(exc)})",
-                raw=data,
-                status_code=response.status_code,
-                request_id=response.request_id,
-            ) from exc
-        # not even an object where the envelope was declared: the answer as it came
-        report_answer_misfit(op.name, op.response or "", data)
-        return data.get("data", data) if op.unwrap and isinstance(data, dict) else data
-    except Exception as exc:
-        raise ResponseValidationError(
-            f"{op.name}: the answer does not fit {op.response} ({_describe(exc)})",
-            raw=data,
-            status_code=response.status_code,
-            request_id=response.request_id,
-        ) from exc
-    report_deviations(found, data, where=f"{op.name} ")
-    return result.data if op.unwrap else result
-
-
-def _describe(exc: Exception) -> str:
-    try:
-        import cattrs
-
-        if isinstance(exc, cattrs.BaseValidationError):
-            return "; ".join(cattrs.transform_error(exc))[:500]
-    except Exception:
-        pass
-    text = str(exc)
-    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
 # -- argument types -------------------------------------------------------------------------

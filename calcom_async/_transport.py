@@ -31,7 +31,7 @@ def _size(content: bytes | None) -> str:
     return "None" if content is None else f"<{len(content)} bytes>"
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.define(kw_only=True)
 class Request:
     """One attempt of a request, ready for the wire.
 
@@ -41,6 +41,11 @@ class Request:
     (what is left of the call's deadline, at most its ``timeout``) and ``connect_timeout`` for
     opening the connection (None: no limit). Redirects are not followed. Its ``repr`` shows
     header names and the body's size only (they may carry credentials).
+
+    The session builds one for each attempt, and a transport reads it; it is not frozen only
+    because a frozen attrs class sets each field through ``object.__setattr__`` on every
+    request (``docs/design-notes.md``, "Session hot path"). The same goes for
+    :class:`Response`.
     """
 
     method: str
@@ -75,7 +80,7 @@ def _case_insensitive(headers: Mapping[str, str]) -> Mapping[str, str]:
     return CIMultiDict(headers)
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class Response:
     """What the server answered to one attempt: any status, its headers (looked up without
     regard to case) and the whole body."""

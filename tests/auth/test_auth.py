@@ -11,8 +11,8 @@ import anyio.lowlevel
 import pytest
 
 from calcom_async import AuthenticationError, CalCom, CalComUsageError, ResponseValidationError
-from calcom_async._auth import TokenPair, parse_expiry
-from calcom_async._generated.operations import OAUTH2_GET_CLIENT, OAUTH2_TOKEN, OPERATIONS
+from calcom_async._auth import Auth, TokenPair, parse_expiry
+from calcom_async._generated.operations import ME_GET, OAUTH2_GET_CLIENT, OAUTH2_TOKEN, OPERATIONS
 from calcom_async._operation import AuthMode
 from tests.session._synthetic import make_op
 from tests.support.clock import FakeClock
@@ -330,3 +330,17 @@ async def test_with_options_copy_shares_refreshed_tokens(
     copy = cal.with_options(timeout=5)
     await copy.session.request(BEARER_OP, path={"thingId": "a"})
     assert cal.tokens is not None and cal.tokens.access_token == NEW_ACCESS_TOKEN
+
+
+async def test_fixed_headers_are_the_token_free_headers_worked_out_for_a_row() -> None:
+    """The pipeline takes ``Auth.fixed_headers`` without an await: None until the row's first
+    call worked them out, then that call's headers; never for a row that sends an access
+    token (the token may be refreshed between calls)."""
+    key = Auth(clock=FakeClock(), api_key=API_KEY)
+    assert key.fixed_headers(ME_GET) is None
+    sent = await key.headers(ME_GET)
+    assert sent.headers == {"Authorization": f"Bearer {API_KEY}"} and sent.token is None
+    assert key.fixed_headers(ME_GET) is sent
+    token = Auth(clock=FakeClock(), tokens=TokenPair("access-1"))
+    sent = await token.headers(ME_GET)
+    assert sent.token == "access-1" and token.fixed_headers(ME_GET) is None
