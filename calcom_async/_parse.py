@@ -36,24 +36,25 @@ def parse_response(op: Operation, response: APIResponse[Any], *, strict: bool = 
         result, found = structure_reporting(data, op.response_type(), strict=strict)
     except SchemaMismatchError as exc:
         if strict:
-            raise ResponseValidationError(
-                f"{op.name}: the answer does not fit {op.response} ({describe_error(exc)})",
-                raw=data,
-                status_code=response.status_code,
-                request_id=response.request_id,
-            ) from exc
+            raise _does_not_fit(op, response, data, exc) from exc
         # not even an object where the envelope was declared: the answer as it came
         report_answer_misfit(op.name, op.response or "", data)
         return data.get("data", data) if op.unwrap and isinstance(data, dict) else data
     except Exception as exc:
-        raise ResponseValidationError(
-            f"{op.name}: the answer does not fit {op.response} ({describe_error(exc)})",
-            raw=data,
-            status_code=response.status_code,
-            request_id=response.request_id,
-        ) from exc
+        raise _does_not_fit(op, response, data, exc) from exc
     report_deviations(found, data, where=f"{op.name} ")
     return result.data if op.unwrap else result
+
+
+def _does_not_fit(
+    op: Operation, response: APIResponse[Any], data: Any, exc: Exception
+) -> ResponseValidationError:
+    return ResponseValidationError(
+        f"{op.name}: the answer does not fit {op.response} ({describe_error(exc)})",
+        raw=data,
+        status_code=response.status_code,
+        request_id=response.request_id,
+    )
 
 
 def describe_error(exc: Exception) -> str:
