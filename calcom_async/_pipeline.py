@@ -33,7 +33,13 @@ import attrs
 from ._auth import Auth, AuthHeaders
 from ._clock import Clock
 from ._deadline import CURRENT, Deadline
-from ._errors import APIConnectionError, APITimeoutError, CalComError, make_status_error
+from ._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    CalComError,
+    CalComUsageError,
+    make_status_error,
+)
 from ._gate import Gate
 from ._logs import log_attempt, log_retry
 from ._operation import Operation
@@ -243,6 +249,12 @@ class Session:
                 if debug:
                     log_attempt(op, url_path, str(error), start, clock, request_id, attempt)
                 return Outcome(None, error=error, failure=exc.failure)
+            if not isinstance(answer, Response):  # a transport of the caller's got it wrong
+                wrong, answer = answer, None  # (the gate learns nothing from it)
+                raise CalComUsageError(
+                    f"{type(self.transport).__name__}.send returned {type(wrong).__name__}, "
+                    "not a calcom_async.Response (Transport: send(request) -> Response)"
+                )
             if debug:
                 log_attempt(op, url_path, str(answer.status), start, clock, request_id, attempt)
         finally:

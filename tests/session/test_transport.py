@@ -223,6 +223,45 @@ async def test_a_closed_client_sends_nothing(clock: FakeClock) -> None:
     assert transport.requests == []
 
 
+class _Answers:
+    """A transport of a caller's that answers ``answer`` (whatever it is), or raises it."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.sent = 0
+
+    async def send(self, request: Request) -> Response:
+        self.sent += 1
+        if isinstance(self.answer, BaseException):
+            raise self.answer
+        return self.answer  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_transport_that_answers_no_response_gets_a_usage_error(clock: FakeClock) -> None:
+    """Not a bare AttributeError from deep inside: the error names the transport and what it
+    returned; the gate's place is given back (the next call is sent)."""
+    transport = _Answers({"status": 200})
+    async with CalCom(api_key=API_KEY, clock=clock, transport=transport, max_concurrency=1) as cal:
+        for _ in range(2):
+            with pytest.raises(CalComUsageError, match=r"_Answers.send returned dict, not a "):
+                await cal.session.request(make_op(), path={"thingId": "a"})
+    assert transport.sent == 2
+
+
+async def test_what_else_a_transport_raises_reaches_the_caller_as_it_is(clock: FakeClock) -> None:
+    """Only a TransportError is a connection failure (typed, retried per policy); anything else
+    is the transport's own bug or decision and is neither retried nor renamed."""
+    transport = _Answers(ConnectionResetError("peer went away"))
+    async with CalCom(api_key=API_KEY, clock=clock, transport=transport, max_concurrency=1) as cal:
+        for _ in range(2):
+            with pytest.raises(ConnectionResetError, match="peer went away"):
+                await cal.session.request(make_op(), path={"thingId": "a"})
+    assert transport.sent == 2  # not retried; and the place under the cap was given back
+
+
 def test_a_transport_is_checked(clock: FakeClock) -> None:
     assert isinstance(MockTransport(json_response), Transport)
     assert isinstance(AiohttpTransport(), Transport)
